@@ -1,0 +1,49 @@
+# mir: make help lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MIR := $(VENV)/bin/mir
+DEMO_OUT ?= out/demo
+DEMO_DB ?= $(DEMO_OUT)/mir.duckdb
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+system-deps: ## Install Debian packages the PDF tests need (poppler-utils) when missing
+	@if ! command -v pdfsig >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; fi; \
+	fi
+
+setup: $(VENV)/.installed system-deps ## Create .venv and install mir with its dev tools
+
+test: setup ## Run the test suite (what CI runs)
+	$(PY) -m pytest -q
+
+lint: setup ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check reports tests
+	$(VENV)/bin/ruff format --check reports tests
+	$(VENV)/bin/mypy reports
+
+format: setup ## Format the code with ruff
+	$(VENV)/bin/ruff format reports tests
+	$(VENV)/bin/ruff check --fix reports tests
+
+demo: setup ## Load samples/ and run the daily job on the latest day; prints where the outputs are
+	$(PY) -m reports.demo --samples samples --out $(DEMO_OUT) --db $(DEMO_DB)
+
+bench: setup ## Run the benchmark harness (tests/benchmarks/)
+	$(PY) -m pytest -q tests/benchmarks -p no:cacheprovider
+
+clean: ## Remove the venv, caches and demo outputs
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+.PHONY: help setup system-deps test lint format demo bench clean

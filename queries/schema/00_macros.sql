@@ -1,0 +1,25 @@
+-- Exact decimal arithmetic for money (DESIGN.md section 4: compute at full precision).
+--
+-- DuckDB types the product of two DECIMAL(38,18) as DECIMAL(38,36) (it overflows at 100) and
+-- the quotient of two decimals as DOUBLE. Every amount here is DECIMAL(38,18), so products and
+-- quotients go through these macros instead of `*` and `/`:
+--   dmul(a, b): the exact product rounded half-up to 18 decimals. Each operand is split into
+--     its integer and fractional parts; the three cross terms with an integer part are exact in
+--     DECIMAL(38,18) and only frac*frac (< 1) is rounded.
+--   ddiv(a, b): the quotient to 18 decimals: a DOUBLE first guess, then one correction with the
+--     exact remainder, which brings it within 1e-18 of the true quotient. No float leaves it.
+-- Both return DECIMAL(38,18) and raise (never wrap) on overflow beyond 20 integer digits.
+
+CREATE OR REPLACE MACRO dmul(a, b) AS (
+    trunc(a::DECIMAL(38,18))::DECIMAL(38,0) * trunc(b::DECIMAL(38,18))::DECIMAL(38,0)
+    + trunc(a::DECIMAL(38,18))::DECIMAL(38,0) * (b::DECIMAL(38,18) - trunc(b::DECIMAL(38,18)))::DECIMAL(18,18)
+    + (a::DECIMAL(38,18) - trunc(a::DECIMAL(38,18)))::DECIMAL(18,18) * trunc(b::DECIMAL(38,18))::DECIMAL(38,0)
+    + ((a::DECIMAL(38,18) - trunc(a::DECIMAL(38,18)))::DECIMAL(18,18)
+       * (b::DECIMAL(38,18) - trunc(b::DECIMAL(38,18)))::DECIMAL(18,18))::DECIMAL(38,18)
+)::DECIMAL(38,18);
+
+CREATE OR REPLACE MACRO ddiv(a, b) AS (
+    (a::DOUBLE / b::DOUBLE)::DECIMAL(38,18)
+    + ((a::DECIMAL(38,18) - dmul((a::DOUBLE / b::DOUBLE)::DECIMAL(38,18), b))::DOUBLE
+       / b::DOUBLE)::DECIMAL(38,18)
+)::DECIMAL(38,18);

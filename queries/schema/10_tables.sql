@@ -1,0 +1,153 @@
+-- One table per snapshot file (DESIGN.md section 6, public SQL): the file's columns plus
+-- as_of_date. Every load of a date replaces that date's rows in one transaction, so years of
+-- history sit side by side keyed by as_of_date. No PRIMARY KEY: the loader validates uniqueness
+-- before inserting, and ART indexes would slow bulk replacement of a day.
+-- Optional columns are filled with their documented defaults at load time.
+
+CREATE TABLE IF NOT EXISTS accounts (
+    as_of_date DATE NOT NULL,
+    account_id VARCHAR NOT NULL,
+    account_type VARCHAR NOT NULL,
+    group_id VARCHAR NOT NULL,
+    client_category VARCHAR NOT NULL,
+    jurisdiction VARCHAR,
+    status VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS instruments (
+    as_of_date DATE NOT NULL,
+    instrument_id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    underlying VARCHAR NOT NULL,
+    quote_asset VARCHAR NOT NULL,
+    settle_asset VARCHAR NOT NULL,
+    contract_size DECIMAL(38,18) NOT NULL,
+    expiry DATE
+);
+
+CREATE TABLE IF NOT EXISTS risk_tiers (
+    as_of_date DATE NOT NULL,
+    instrument_id VARCHAR NOT NULL,
+    tier INTEGER NOT NULL,
+    notional_floor DECIMAL(38,18) NOT NULL,
+    notional_cap DECIMAL(38,18),            -- NULL on the last tier = unbounded
+    maintenance_margin_rate DECIMAL(38,18) NOT NULL,
+    maintenance_amount DECIMAL(38,18) NOT NULL,  -- computed by the cum recursion when not given
+    max_leverage DECIMAL(38,18)
+);
+
+CREATE TABLE IF NOT EXISTS prices (
+    as_of_date DATE NOT NULL,
+    kind VARCHAR NOT NULL,
+    symbol VARCHAR NOT NULL,
+    price DECIMAL(38,18) NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS balances (
+    as_of_date DATE NOT NULL,
+    account_id VARCHAR NOT NULL,
+    asset VARCHAR NOT NULL,
+    balance DECIMAL(38,18) NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS positions (
+    as_of_date DATE NOT NULL,
+    position_id VARCHAR NOT NULL,
+    account_id VARCHAR NOT NULL,
+    instrument_id VARCHAR NOT NULL,
+    margin_mode VARCHAR NOT NULL,
+    quantity DECIMAL(38,18) NOT NULL,
+    entry_price DECIMAL(38,18) NOT NULL,
+    isolated_margin DECIMAL(38,18),
+    leverage DECIMAL(38,18),
+    reported_unrealized_pnl DECIMAL(38,18)
+);
+
+CREATE TABLE IF NOT EXISTS movements (
+    as_of_date DATE NOT NULL,
+    movement_id VARCHAR NOT NULL,
+    ts TIMESTAMP NOT NULL,                  -- UTC
+    account_id VARCHAR NOT NULL,
+    asset VARCHAR NOT NULL,
+    amount DECIMAL(38,18) NOT NULL,
+    kind VARCHAR NOT NULL,
+    position_id VARCHAR,
+    transfer_id VARCHAR,
+    initiated_by VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS custody (
+    as_of_date DATE NOT NULL,
+    wallet_id VARCHAR NOT NULL,
+    custodian VARCHAR NOT NULL,
+    asset VARCHAR NOT NULL,
+    balance DECIMAL(38,18) NOT NULL,
+    designation VARCHAR NOT NULL,
+    wallet_type VARCHAR NOT NULL,
+    custodian_type VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS capital (
+    as_of_date DATE NOT NULL,
+    item VARCHAR NOT NULL,
+    amount DECIMAL(38,18) NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS volumes (
+    as_of_date DATE NOT NULL,
+    instrument_id VARCHAR NOT NULL,
+    account_type VARCHAR NOT NULL,
+    traded_notional DECIMAL(38,18) NOT NULL
+);
+
+-- Back-filled asset prices for VaR. as_of_date is the snapshot that brought the row; `date` is
+-- the day the price belongs to.
+CREATE TABLE IF NOT EXISTS price_history (
+    as_of_date DATE NOT NULL,
+    date DATE NOT NULL,
+    asset VARCHAR NOT NULL,
+    price DECIMAL(38,18) NOT NULL
+);
+
+-- Audit of every load: one row per file per load, append-only. A reload of a date adds rows;
+-- the latest load_id of a date is the one whose data is in the tables.
+CREATE TABLE IF NOT EXISTS loads (
+    load_id VARCHAR NOT NULL,
+    as_of_date DATE NOT NULL,
+    file VARCHAR NOT NULL,                  -- snapshot file name, e.g. positions
+    source_path VARCHAR NOT NULL,
+    format VARCHAR NOT NULL,                -- csv | csv.gz | parquet
+    sha256 VARCHAR NOT NULL,
+    rows BIGINT NOT NULL,
+    loaded_at TIMESTAMP NOT NULL,           -- UTC
+    tool_version VARCHAR NOT NULL,
+    replaced BOOLEAN NOT NULL               -- the date was already loaded and has been replaced
+);
+
+-- Every check's outcome of every run, passes included; append-only.
+CREATE TABLE IF NOT EXISTS check_results (
+    run_id VARCHAR NOT NULL,
+    as_of_date DATE NOT NULL,
+    check_id VARCHAR NOT NULL,
+    title VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,                -- pass | warn | breach | not_evaluated | error
+    exceptions BIGINT NOT NULL,
+    message VARCHAR,                        -- why not_evaluated / error
+    checked_at TIMESTAMP NOT NULL           -- UTC
+);
+
+-- Every exception row of every run (all of them, not a sample); append-only.
+CREATE TABLE IF NOT EXISTS check_exceptions (
+    run_id VARCHAR NOT NULL,
+    as_of_date DATE NOT NULL,
+    check_id VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,                -- warn | breach
+    entity_type VARCHAR NOT NULL,
+    entity_id VARCHAR NOT NULL,
+    instrument_id VARCHAR,
+    asset VARCHAR,
+    metric VARCHAR NOT NULL,
+    value DECIMAL(38,18),
+    threshold DECIMAL(38,18),
+    message VARCHAR NOT NULL
+);

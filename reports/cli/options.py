@@ -1,0 +1,86 @@
+"""Options shared by several commands, written once (sqlmesh cli/options.py style)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class IsoDate(click.ParamType):
+    """A YYYY-MM-DD date, returned as datetime.date."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date of the form YYYY-MM-DD", param, ctx)
+
+
+ISO_DATE = IsoDate()
+
+
+def db_option(f: F) -> F:
+    return click.option(
+        "--db",
+        envvar="MIR_DB",
+        type=click.Path(dir_okay=False),
+        default=None,
+        show_envvar=True,
+        help="DuckDB database file [default: ./mir.duckdb].",
+    )(f)
+
+
+def config_option(f: F) -> F:
+    return click.option(
+        "--config",
+        "config_path",
+        envvar="MIR_CONFIG",
+        type=click.Path(dir_okay=False),
+        default=None,
+        show_envvar=True,
+        help="Configuration file [default: ./mir.toml if present, else the embedded defaults].",
+    )(f)
+
+
+def as_of_option(required: bool = True, help: str = "As-of date (end of day, UTC).") -> Callable[[F], F]:
+    def decorate(f: F) -> F:
+        return click.option("--as-of", "as_of", type=ISO_DATE, required=required, help=help)(f)
+
+    return decorate
+
+
+def out_option(f: F) -> F:
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False),
+        required=True,
+        help="Output directory.",
+    )(f)
+
+
+def quiet_option(f: F) -> F:
+    return click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")(f)
+
+
+def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
+    def decorate(f: F) -> F:
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(choices),
+            default=default,
+            show_default=True,
+            help="Output format.",
+        )(f)
+
+    return decorate

@@ -1,0 +1,93 @@
+"""Exception hierarchy and the exit codes of DESIGN.md section 7.
+
+Every error the user can cause or meet is one of these; the CLI's single error handler maps
+them to exit codes, so library code never calls ``sys.exit``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes (DESIGN.md section 7, a contract with schedulers and scripts).
+
+    OK: the command ran; warnings may have been found.
+    BREACH: the command ran and found at least one breach (or a warning with ``--fail-on warn``).
+    USAGE: bad command line or configuration; nothing was done.
+    BAD_INPUT: an input file broke the snapshot contract; nothing was changed.
+    INTERNAL: a bug, a signing failure, or a verification failure.
+    """
+
+    OK = 0
+    BREACH = 1
+    USAGE = 2
+    BAD_INPUT = 3
+    INTERNAL = 4
+
+
+class MirError(Exception):
+    """Base of every error `mir` raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+
+class UsageError(MirError):
+    """A bad option, argument or configuration value (exit 2)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(UsageError):
+    """An unknown key or a bad value in mir.toml (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule in one input file: what a user needs to find and fix it.
+
+    ``row`` is the 1-based data row (the header is row 0), or None for a file-level problem
+    (a missing column, a missing file).
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    expected: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column {self.column}"
+        got = "" if self.value is None else f": got {self.value!r}"
+        return f"{where}{got}; expected {self.expected}"
+
+
+class InputError(MirError):
+    """An input file broke the snapshot contract (exit 3); nothing was changed."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+    def __init__(self, message: str, violations: list[Violation] | None = None) -> None:
+        super().__init__(message)
+        self.violations = violations or []
+
+
+class CheckError(MirError):
+    """The check engine could not run at all (a single failing check is recorded, not raised)."""
+
+
+class SigningError(MirError):
+    """A key, certificate or signature problem (exit 4)."""
+
+
+class VerificationError(MirError):
+    """`mir verify` found a mismatch (exit 4)."""
+
+
+class LockedError(MirError):
+    """Another `mir` run holds the database lock (exit 4)."""

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import click
+import pytest
+
+from reports.cli import cli
+
+
+def _commands(group: click.Group) -> list[tuple[str, click.Command]]:
+    return sorted(group.commands.items())
+
+
+@pytest.mark.parametrize("name", [n for n, _ in _commands(cli)])
+def test_every_command_has_help(name: str, run_mir) -> None:
+    result = run_mir(name, "--help")
+    assert result.exit_code == 0, result.output
+    command = cli.commands[name]
+    assert command.help and len(command.help.strip()) > 20, f"`mir {name}` needs help text"
+
+
+def test_init_is_idempotent(run_mir, db_path) -> None:
+    for _ in range(2):
+        result = run_mir("init")
+        assert result.exit_code == 0, result.output
+    import duckdb
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"accounts", "positions", "movements", "loads", "check_results", "check_exceptions"} <= tables
+
+
+def test_init_honours_mir_db_env(tmp_path, run_mir) -> None:
+    target = tmp_path / "sub" / "venue.duckdb"
+    result = run_mir("init", db=target)
+    assert result.exit_code == 0, result.output
+    assert target.exists()
+
+
+def test_schema_matches_the_snapshot_contract(run_mir, db_path) -> None:
+    """Every column of reports.spec is a column of its table, with the declared type."""
+    import duckdb
+
+    from reports.spec import FILES
+
+    run_mir("init")
+    con = duckdb.connect(str(db_path), read_only=True)
+    for spec in FILES.values():
+        cols = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+                [spec.name],
+            ).fetchall()
+        )
+        assert cols.pop("as_of_date") == "DATE"
+        assert list(cols) == list(spec.column_names), spec.name
+        for col in spec.columns:
+            assert cols[col.name] == col.sql_type, (spec.name, col.name)
