@@ -1,0 +1,139 @@
+"""What a check is, what it returns, and how its outcome is recorded (the engine's contract).
+
+A check is either
+  * a SQL file queries/checks/<ID>.sql whose header comment block declares its metadata and whose
+    query returns one row per exception, or
+  * a Python function registered with `@python_check(...)` (Polars, where SQL is a poor fit),
+    returning a polars.DataFrame with the same columns.
+
+Header of a SQL check (each line `-- key: value`; `requires` may repeat):
+
+    -- id: SEG-01
+    -- title: Client asset coverage per asset
+    -- severity: breach
+    -- regulation: 17 CFR 1.20, 1.32 (adapted to crypto, in kind)
+    -- row: one asset whose client custody does not cover the client requirement
+    -- requires: previous_day
+
+The query may use the named parameters $as_of (DATE), $prev_as_of (DATE, the latest stored
+date before $as_of, NULL if none) and any key of `Config.sql_params()` (e.g.
+$segregation_rollforward_tolerance). It returns exactly EXCEPTION_COLUMNS (minus check_id, which
+the engine adds), one row per exception.
+
+`requires` conditions, any unmet one makes the check `not_evaluated` (with a message):
+    previous_day           a stored day before $as_of exists
+    setting:<param>        Config.sql_params()[<param>] is not None (SEG-02's target)
+    setting:<a>|<b>        at least one of them is set
+    table:<name>           the table has rows for $as_of (e.g. table:volumes)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class CheckOutcome(StrEnum):
+    """Status of one check in one run (also the status words of summary.json)."""
+
+    PASS = "pass"
+    WARN = "warn"
+    BREACH = "breach"
+    NOT_EVALUATED = "not_evaluated"
+    ERROR = "error"
+
+
+# Severity order used to roll statuses up (overall status = the worst).
+STATUS_ORDER = {
+    CheckOutcome.PASS: 0,
+    CheckOutcome.NOT_EVALUATED: 1,
+    CheckOutcome.WARN: 2,
+    CheckOutcome.BREACH: 3,
+    CheckOutcome.ERROR: 4,
+}
+
+# Columns of one exception row, in the order of exceptions.csv (DESIGN.md section 6).
+EXCEPTION_COLUMNS = (
+    "check_id",
+    "status",
+    "entity_type",
+    "entity_id",
+    "instrument_id",
+    "asset",
+    "metric",
+    "value",
+    "threshold",
+    "message",
+)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    check_id: str
+    title: str
+    severity: str  # the worst status it can give: warn or breach
+    regulation: str
+    row_meaning: str
+    requires: tuple[str, ...] = ()
+    sql: str | None = None  # the query, for SQL checks
+    function: Callable[..., Any] | None = None  # for Python checks
+    source: str = ""  # file or module:function it came from
+
+    @property
+    def family(self) -> str:
+        return self.check_id.split("-")[0]  # SEG, CON, CAP
+
+
+@dataclass
+class CheckResult:
+    check_id: str
+    title: str
+    status: CheckOutcome
+    exceptions: int
+    message: str | None = None
+    rows: Any = None  # polars.DataFrame of exception rows (EXCEPTION_COLUMNS)
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    as_of: str
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def status(self) -> CheckOutcome:
+        if not self.results:
+            return CheckOutcome.NOT_EVALUATED
+        return max((r.status for r in self.results), key=STATUS_ORDER.__getitem__)
+
+
+PYTHON_CHECKS: dict[str, CheckSpec] = {}
+
+
+def python_check(
+    check_id: str,
+    title: str,
+    severity: str,
+    regulation: str,
+    row_meaning: str,
+    requires: tuple[str, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a Polars check. The function is called as fn(ctx) with a CheckContext (engine)
+    and returns a polars.DataFrame with EXCEPTION_COLUMNS minus check_id."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        PYTHON_CHECKS[check_id] = CheckSpec(
+            check_id,
+            title,
+            severity,
+            regulation,
+            row_meaning,
+            requires,
+            function=fn,
+            source=f"{fn.__module__}:{fn.__qualname__}",
+        )
+        return fn
+
+    return register

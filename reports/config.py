@@ -1,0 +1,382 @@
+"""Configuration: mir.toml (DESIGN.md section 5, "Configuration keys" and "Default configuration").
+
+Every key is optional; the defaults are the contract's. An unknown key or a bad value is a
+ConfigError (exit 2), never ignored. Amounts and ratios may be strings or numbers in TOML and are
+held as Decimal; numbers written as TOML floats are converted through their shortest repr, so
+"0.05" and 0.05 mean the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from reports.errors import ConfigError
+
+CONFIG_ENV = "MIR_CONFIG"
+DEFAULT_CONFIG_FILE = "mir.toml"
+REGIMES = ("ifr", "cftc", "mica")
+MICA_DEFAULT_CLASS_MINIMUM = Decimal("150000")
+
+
+@dataclass(frozen=True)
+class FirmConfig:
+    name: str = "Unnamed venue"
+    lei: str = "UNKNOWNLEI"
+    reporting_currency: str = "USD"
+    stable_assets: tuple[str, ...] = ("USD", "USDT", "USDC")
+
+
+@dataclass(frozen=True)
+class SegregationConfig:
+    target_residual_interest: Decimal | None = None  # reporting currency; None = not set
+    target_residual_interest_pct: Decimal | None = None  # share of the requirement
+    rollforward_tolerance: Decimal = Decimal("0")
+    reported_pnl_tolerance: Decimal = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class ConcentrationConfig:
+    oi_share_warn: Decimal = Decimal("0.05")
+    oi_share_breach: Decimal = Decimal("0.10")
+    oi_floor: Decimal = Decimal("1000000")
+    hhi_warn: Decimal = Decimal("1800")
+    custodian_share_warn: Decimal = Decimal("0.50")
+    hot_wallet_share_breach: Decimal = Decimal("0.05")
+    collateral_share_warn: Decimal = Decimal("0.40")
+    large_exposure_warn: Decimal = Decimal("0.10")
+    large_exposure_breach: Decimal = Decimal("0.25")
+
+
+@dataclass(frozen=True)
+class CapitalConfig:
+    regime: str = "ifr"
+    early_warning: Decimal = Decimal("1.10")
+    permanent_minimum: Decimal | None = None  # None = the regime's default (ifr 750000, mica 150000)
+    k_npr_weight: Decimal = Decimal("1.0")
+    cftc_minimum: Decimal = Decimal("1000000")
+    cftc_risk_margin_rate: Decimal = Decimal("0.08")
+
+    @property
+    def effective_permanent_minimum(self) -> Decimal:
+        if self.permanent_minimum is not None:
+            return self.permanent_minimum
+        return MICA_DEFAULT_CLASS_MINIMUM if self.regime == "mica" else Decimal("750000")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    shocks: dict[str, Decimal]  # asset -> relative move; "*" = every non-stable asset
+
+
+@dataclass(frozen=True)
+class StressConfig:
+    cover: int = 2
+    cascade_impact: Decimal = Decimal("0")
+    scenarios: tuple[Scenario, ...] = (
+        Scenario("down_30", {"*": Decimal("-0.30")}),
+        Scenario("up_30", {"*": Decimal("0.30")}),
+    )
+
+
+@dataclass(frozen=True)
+class VarConfig:
+    confidence: Decimal = Decimal("0.99")
+    es_confidence: Decimal = Decimal("0.975")
+    window: int = 250
+    own_funds_share_warn: Decimal = Decimal("0.25")
+
+
+@dataclass(frozen=True)
+class SigningConfig:
+    pkcs12: str = "keys/signer.p12"
+    passphrase_env: str = "MIR_SIGNING_PASSPHRASE"
+    tsa_url: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    firm: FirmConfig = field(default_factory=FirmConfig)
+    segregation: SegregationConfig = field(default_factory=SegregationConfig)
+    concentration: ConcentrationConfig = field(default_factory=ConcentrationConfig)
+    capital: CapitalConfig = field(default_factory=CapitalConfig)
+    stress: StressConfig = field(default_factory=StressConfig)
+    var: VarConfig = field(default_factory=VarConfig)
+    signing: SigningConfig = field(default_factory=SigningConfig)
+    source: str = "embedded defaults"  # where it came from, for reports
+
+    def sql_params(self) -> dict[str, Any]:
+        """Flat `section_key` -> value map, for the named parameters of queries/checks/*.sql."""
+        params: dict[str, Any] = {}
+        for section in (self.firm, self.segregation, self.concentration, self.capital, self.var):
+            prefix = _SECTION_NAMES[type(section)]
+            for f in fields(section):
+                value = getattr(section, f.name)
+                params[f"{prefix}_{f.name}"] = list(value) if isinstance(value, tuple) else value
+        params["capital_permanent_minimum"] = self.capital.effective_permanent_minimum
+        return params
+
+    def canonical_json(self) -> str:
+        """A canonical text of the effective configuration (for the config hash and run_id)."""
+        data = asdict(self)
+        data.pop("source")
+        return json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+
+_SECTION_NAMES: dict[type, str] = {
+    FirmConfig: "firm",
+    SegregationConfig: "segregation",
+    ConcentrationConfig: "concentration",
+    CapitalConfig: "capital",
+    StressConfig: "stress",
+    VarConfig: "var",
+    SigningConfig: "signing",
+}
+
+
+def _decimal(where: str, value: Any, *, minimum: Decimal | None = None, maximum: Decimal | None = None) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        msg = f"{where}: expected a number or a decimal string, got {value!r}"
+        raise ConfigError(msg)
+    try:
+        number = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except InvalidOperation:
+        msg = f"{where}: {value!r} is not a decimal number"
+        raise ConfigError(msg) from None
+    if not number.is_finite():
+        msg = f"{where}: {value!r} is not a finite number"
+        raise ConfigError(msg)
+    if minimum is not None and number < minimum:
+        msg = f"{where}: {value!r} must be at least {minimum}"
+        raise ConfigError(msg)
+    if maximum is not None and number > maximum:
+        msg = f"{where}: {value!r} must be at most {maximum}"
+        raise ConfigError(msg)
+    return number
+
+
+def _text(where: str, value: Any) -> str:
+    if not isinstance(value, str):
+        msg = f"{where}: expected a string, got {value!r}"
+        raise ConfigError(msg)
+    return value
+
+
+def _integer(where: str, value: Any, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        msg = f"{where}: expected a whole number of at least {minimum}, got {value!r}"
+        raise ConfigError(msg)
+    return value
+
+
+_ZERO, _ONE = Decimal("0"), Decimal("1")
+
+
+def _parse_section(name: str, raw: Any, cls: type, parsers: dict[str, Any]) -> Any:
+    if not isinstance(raw, dict):
+        msg = f"[{name}] must be a table"
+        raise ConfigError(msg)
+    unknown = sorted(set(raw) - set(parsers))
+    if unknown:
+        msg = f"[{name}]: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(parsers))}"
+        raise ConfigError(msg)
+    values = {key: parsers[key](f"{name}.{key}", value) for key, value in raw.items()}
+    return replace(cls(), **values)
+
+
+def _ratio(where: str, value: Any) -> Decimal:
+    return _decimal(where, value, minimum=_ZERO, maximum=_ONE)
+
+
+def _positive_ratio(where: str, value: Any) -> Decimal:
+    number = _decimal(where, value, minimum=_ZERO)
+    if number == 0:
+        msg = f"{where}: must be greater than 0"
+        raise ConfigError(msg)
+    return number
+
+
+def _amount(where: str, value: Any) -> Decimal:
+    return _decimal(where, value, minimum=_ZERO)
+
+
+def _optional_amount(where: str, value: Any) -> Decimal | None:
+    number = _amount(where, value)
+    return number  # an explicit value, even "0", switches SEG-02 on
+
+
+def _assets(where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        msg = f"{where}: expected a list of asset codes, got {value!r}"
+        raise ConfigError(msg)
+    return tuple(value)
+
+
+def _regime(where: str, value: Any) -> str:
+    if value not in REGIMES:
+        msg = f"{where}: expected one of {', '.join(REGIMES)}, got {value!r}"
+        raise ConfigError(msg)
+    return str(value)
+
+
+def _confidence(where: str, value: Any) -> Decimal:
+    number = _decimal(where, value, minimum=_ZERO, maximum=_ONE)
+    if number in (_ZERO, _ONE):
+        msg = f"{where}: must lie strictly between 0 and 1"
+        raise ConfigError(msg)
+    return number
+
+
+def _scenarios(where: str, value: Any) -> tuple[Scenario, ...]:
+    if not isinstance(value, list) or not value:
+        msg = f"{where}: expected a non-empty array of tables [[stress.scenarios]]"
+        raise ConfigError(msg)
+    scenarios: list[Scenario] = []
+    for i, item in enumerate(value, start=1):
+        at = f"{where}[{i}]"
+        if not isinstance(item, dict):
+            msg = f"{at}: expected a table with name and shocks"
+            raise ConfigError(msg)
+        unknown = sorted(set(item) - {"name", "shocks"})
+        if unknown:
+            msg = f"{at}: unknown key {unknown[0]!r}; known keys: name, shocks"
+            raise ConfigError(msg)
+        if "name" not in item or "shocks" not in item:
+            msg = f"{at}: needs both name and shocks"
+            raise ConfigError(msg)
+        name = _text(f"{at}.name", item["name"])
+        shocks_raw = item["shocks"]
+        if not isinstance(shocks_raw, dict) or not shocks_raw:
+            msg = f"{at}.shocks: expected a table of asset = relative move, e.g. {{ \"*\" = \"-0.30\" }}"
+            raise ConfigError(msg)
+        shocks = {
+            str(asset): _decimal(f"{at}.shocks.{asset}", move, minimum=Decimal("-1"))
+            for asset, move in shocks_raw.items()
+        }
+        scenarios.append(Scenario(name, shocks))
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        msg = f"{where}: scenario names must be unique, got {names}"
+        raise ConfigError(msg)
+    return tuple(scenarios)
+
+
+_PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
+    "firm": (
+        FirmConfig,
+        {
+            "name": _text,
+            "lei": _text,
+            "reporting_currency": _text,
+            "stable_assets": _assets,
+        },
+    ),
+    "segregation": (
+        SegregationConfig,
+        {
+            "target_residual_interest": _optional_amount,
+            "target_residual_interest_pct": _optional_amount,
+            "rollforward_tolerance": _amount,
+            "reported_pnl_tolerance": _amount,
+        },
+    ),
+    "concentration": (
+        ConcentrationConfig,
+        {
+            "oi_share_warn": _ratio,
+            "oi_share_breach": _ratio,
+            "oi_floor": _amount,
+            "hhi_warn": lambda w, v: _decimal(w, v, minimum=_ZERO, maximum=Decimal("10000")),
+            "custodian_share_warn": _ratio,
+            "hot_wallet_share_breach": _ratio,
+            "collateral_share_warn": _ratio,
+            "large_exposure_warn": _ratio,
+            "large_exposure_breach": _ratio,
+        },
+    ),
+    "capital": (
+        CapitalConfig,
+        {
+            "regime": _regime,
+            "early_warning": _positive_ratio,
+            "permanent_minimum": _amount,
+            "k_npr_weight": _amount,
+            "cftc_minimum": _amount,
+            "cftc_risk_margin_rate": _ratio,
+        },
+    ),
+    "stress": (
+        StressConfig,
+        {
+            "cover": lambda w, v: _integer(w, v, minimum=1),
+            "cascade_impact": _amount,
+            "scenarios": _scenarios,
+        },
+    ),
+    "var": (
+        VarConfig,
+        {
+            "confidence": _confidence,
+            "es_confidence": _confidence,
+            "window": lambda w, v: _integer(w, v, minimum=1),
+            "own_funds_share_warn": _amount,
+        },
+    ),
+    "signing": (
+        SigningConfig,
+        {"pkcs12": _text, "passphrase_env": _text, "tsa_url": _text},
+    ),
+}
+
+
+def parse_config(data: dict[str, Any], source: str = "<memory>") -> Config:
+    """Build a Config from parsed TOML, validating every key and value."""
+    unknown = sorted(set(data) - set(_PARSERS))
+    if unknown:
+        msg = f"{source}: unknown section [{unknown[0]}]; known sections: {', '.join(_PARSERS)}"
+        raise ConfigError(msg)
+    sections: dict[str, Any] = {}
+    try:
+        for name, (cls, parsers) in _PARSERS.items():
+            if name in data:
+                sections[name] = _parse_section(name, data[name], cls, parsers)
+    except ConfigError as exc:
+        msg = f"{source}: {exc}"
+        raise ConfigError(msg) from None
+    config = Config(**sections, source=source)
+    if config.concentration.oi_share_warn > config.concentration.oi_share_breach:
+        msg = f"{source}: concentration.oi_share_warn must not exceed oi_share_breach"
+        raise ConfigError(msg)
+    if config.concentration.large_exposure_warn > config.concentration.large_exposure_breach:
+        msg = f"{source}: concentration.large_exposure_warn must not exceed large_exposure_breach"
+        raise ConfigError(msg)
+    return config
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """--config wins, then $MIR_CONFIG, then ./mir.toml if present, else the embedded defaults."""
+    chosen = path or os.environ.get(CONFIG_ENV)
+    if chosen is None:
+        if not Path(DEFAULT_CONFIG_FILE).is_file():
+            return Config()
+        chosen = DEFAULT_CONFIG_FILE
+    file = Path(chosen)
+    if not file.is_file():
+        msg = f"configuration file {file} does not exist"
+        raise ConfigError(msg)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{file}: not valid TOML: {exc}"
+        raise ConfigError(msg) from None
+    return parse_config(data, source=str(file))
