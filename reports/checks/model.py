@@ -70,6 +70,42 @@ EXCEPTION_COLUMNS = (
 
 
 @dataclass(frozen=True)
+class CheckContext:
+    """What a Python check gets: the open database, the dates and the configuration."""
+
+    con: Any  # duckdb.DuckDBPyConnection
+    as_of: Any  # datetime.date
+    prev_as_of: Any  # datetime.date | None: the latest stored date before as_of
+    config: Any  # reports.config.Config
+
+    def params(self) -> dict[str, Any]:
+        """Named parameters for SQL: $as_of, $prev_as_of and every Config.sql_params() key."""
+        return {"as_of": self.as_of, "prev_as_of": self.prev_as_of, **self.config.sql_params()}
+
+
+def exception_schema() -> dict[str, Any]:
+    """Polars schema of an exception frame (EXCEPTION_COLUMNS minus check_id).
+
+    value and threshold are exact decimals; statistics (HHI, VaR) are converted to Decimal
+    before they are stored.
+    """
+    import polars as pl
+
+    text = pl.String
+    return {
+        "status": text,
+        "entity_type": text,
+        "entity_id": text,
+        "instrument_id": text,
+        "asset": text,
+        "metric": text,
+        "value": pl.Decimal(38, 18),
+        "threshold": pl.Decimal(38, 18),
+        "message": text,
+    }
+
+
+@dataclass(frozen=True)
 class CheckSpec:
     check_id: str
     title: str

@@ -22,6 +22,10 @@ _COMMAND_MODULES = (
     "reports.cli.load",
     "reports.cli.generate",
     "reports.cli.check",
+    "reports.cli.report",
+    "reports.cli.sign",
+    "reports.cli.sql",
+    "reports.cli.daily",
 )
 
 
