@@ -42,6 +42,14 @@ class MirGroup(click.Group):
             ctx.exit(int(exc.exit_code))
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            # `mir queries | head`: the reader went away; not an error of ours
+            import os
+            import sys
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(int(ExitCode.OK))
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(int(ExitCode.INTERNAL))

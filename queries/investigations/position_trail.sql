@@ -1,0 +1,59 @@
+-- description: One isolated position's trail: every movement on its bucket and each day's margin roll-forward (previous margin + movements = margin).
+-- param: position_id text (required): the position to trace
+WITH days AS (
+    -- every day on which the position was open or its bucket moved
+    SELECT as_of_date FROM positions WHERE position_id = $position_id
+    UNION
+    SELECT as_of_date FROM movements WHERE position_id = $position_id
+),
+state AS (
+    SELECT d.as_of_date, p.account_id, p.instrument_id, p.margin_mode, p.quantity,
+           coalesce(p.isolated_margin, 0) AS isolated_margin, p.position_id IS NOT NULL AS is_open
+    FROM days AS d
+    LEFT JOIN positions AS p ON p.as_of_date = d.as_of_date AND p.position_id = $position_id
+),
+rolled AS (
+    SELECT
+        s.*,
+        coalesce(lag(s.isolated_margin) OVER (ORDER BY s.as_of_date), 0) AS previous_margin,
+        coalesce((SELECT sum(m.amount) FROM movements AS m
+                  WHERE m.position_id = $position_id AND m.as_of_date = s.as_of_date), 0) AS movements_net
+    FROM state AS s
+)
+SELECT
+    as_of_date,
+    'close' AS record,
+    NULL::TIMESTAMP AS ts,
+    NULL AS movement_id,
+    CASE WHEN is_open THEN 'open' ELSE 'closed' END AS kind,
+    account_id,
+    instrument_id,
+    margin_mode,
+    quantity,
+    movements_net AS amount,
+    previous_margin,
+    isolated_margin,
+    previous_margin + movements_net - isolated_margin AS rollforward_difference,
+    NULL AS initiated_by,
+    NULL AS transfer_id
+FROM rolled
+UNION ALL
+SELECT
+    m.as_of_date,
+    'movement' AS record,
+    m.ts,
+    m.movement_id,
+    m.kind,
+    m.account_id,
+    NULL AS instrument_id,
+    NULL AS margin_mode,
+    NULL AS quantity,
+    m.amount,
+    NULL AS previous_margin,
+    NULL AS isolated_margin,
+    NULL AS rollforward_difference,
+    m.initiated_by,
+    m.transfer_id
+FROM movements AS m
+WHERE m.position_id = $position_id
+ORDER BY as_of_date, record DESC, ts, movement_id;

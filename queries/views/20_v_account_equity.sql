@@ -1,0 +1,65 @@
+-- v_account_equity: each account's equity per asset (DESIGN.md section 4, segregation).
+--
+-- One row per (as_of_date, account_id, asset) present in balances or as the settle asset of one
+-- of the account's positions:
+--   balance            the cross wallet (0 when the account has no balance row in that asset)
+--   cross_upnl         sum of uPnL of cross positions settled in the asset
+--   isolated_equity    sum over isolated positions settled in the asset of max(0, isolated equity):
+--                      isolation stops a client's loss at the isolated margin
+--   isolated_bad_debt  sum of max(0, -isolated equity): the venue's bad debt, a positive magnitude
+--   equity             balance + cross_upnl + isolated_equity (may be negative: a deficit)
+--   price, equity_usd  USD price of the asset (v_asset_prices; NULL when unpriced) and equity x price
+-- All joins include as_of_date.
+
+CREATE OR REPLACE VIEW v_account_equity AS
+WITH position_sums AS (
+    SELECT
+        p.as_of_date,
+        p.account_id,
+        p.settle_asset AS asset,
+        coalesce(sum(p.unrealized_pnl) FILTER (WHERE p.margin_mode = 'cross'), 0)
+            AS cross_upnl,
+        coalesce(sum(greatest(p.isolated_equity, 0::DECIMAL(38,18)))
+                     FILTER (WHERE p.margin_mode = 'isolated'), 0) AS isolated_equity,
+        coalesce(sum(greatest(-p.isolated_equity, 0::DECIMAL(38,18)))
+                     FILTER (WHERE p.margin_mode = 'isolated'), 0) AS isolated_bad_debt
+    FROM v_positions AS p
+    GROUP BY p.as_of_date, p.account_id, p.settle_asset
+),
+balance_sums AS (
+    -- the loader keeps (account_id, asset) unique per date; sum() only makes the key certain
+    SELECT b.as_of_date, b.account_id, b.asset, sum(b.balance) AS balance
+    FROM balances AS b
+    GROUP BY b.as_of_date, b.account_id, b.asset
+),
+combined AS (
+    SELECT
+        coalesce(b.as_of_date, p.as_of_date) AS as_of_date,
+        coalesce(b.account_id, p.account_id) AS account_id,
+        coalesce(b.asset, p.asset) AS asset,
+        coalesce(b.balance, 0)::DECIMAL(38,18) AS balance,
+        coalesce(p.cross_upnl, 0)::DECIMAL(38,18) AS cross_upnl,
+        coalesce(p.isolated_equity, 0)::DECIMAL(38,18) AS isolated_equity,
+        coalesce(p.isolated_bad_debt, 0)::DECIMAL(38,18) AS isolated_bad_debt
+    FROM balance_sums AS b
+    FULL OUTER JOIN position_sums AS p
+        ON p.as_of_date = b.as_of_date AND p.account_id = b.account_id AND p.asset = b.asset
+)
+SELECT
+    c.as_of_date,
+    c.account_id,
+    a.account_type,
+    a.group_id,
+    c.asset,
+    c.balance,
+    c.cross_upnl,
+    c.isolated_equity,
+    c.isolated_bad_debt,
+    c.balance + c.cross_upnl + c.isolated_equity AS equity,
+    ap.price,
+    dmul(c.balance + c.cross_upnl + c.isolated_equity, ap.price) AS equity_usd
+FROM combined AS c
+LEFT JOIN accounts AS a
+    ON a.as_of_date = c.as_of_date AND a.account_id = c.account_id
+LEFT JOIN v_asset_prices AS ap
+    ON ap.as_of_date = c.as_of_date AND ap.asset = c.asset;

@@ -1,0 +1,100 @@
+"""`mir sql`, `mir query`, `mir queries`: read-only investigation of the stored history."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reports.cli import cli
+from reports.cli.options import db_option
+from reports.output import FORMATS
+
+_format = click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
+)
+_output = click.option(
+    "--output", "-o", "output", type=click.Path(dir_okay=False), default=None,
+    help="Write the result to FILE instead of standard output (required for parquet).",
+)
+
+
+def _emit(result_frame, fmt: str, output: str | None, elapsed: float) -> None:  # type: ignore[no-untyped-def]
+    from reports.output import write_frame
+
+    write_frame(result_frame, fmt, sys.stdout if output is None else None, Path(output) if output else None)
+    click.echo(f"{result_frame.height} row(s) in {elapsed:.3f} s", err=True)
+
+
+@cli.command("sql")
+@click.argument("statement", required=False)
+@click.option("-f", "--file", "sql_file", type=click.Path(exists=True, dir_okay=False), help="Read the SQL from FILE.")
+@_format
+@_output
+@db_option
+def sql_command(statement: str | None, sql_file: str | None, fmt: str, output: str | None, db: str | None) -> None:
+    """Run ad-hoc SQL over the whole history, read-only.
+
+    Tables: accounts, instruments, risk_tiers, prices, balances, positions, movements, custody,
+    capital, volumes, price_history (each with as_of_date), loads, check_results,
+    check_exceptions; views v_positions, v_account_equity, v_segregation. Writes, COPY, ATTACH
+    and file access are refused. The elapsed time goes to standard error.
+
+    Example: mir sql "SELECT as_of_date, count(*) FROM positions GROUP BY ALL ORDER BY 1"
+    """
+    from reports.db import resolve_db_path
+    from reports.errors import UsageError
+    from reports.investigate import run_sql
+
+    if (statement is None) == (sql_file is None):
+        msg = "give either a SQL statement or -f FILE (not both)"
+        raise UsageError(msg)
+    text = statement if statement is not None else Path(sql_file).read_text(encoding="utf-8")  # type: ignore[arg-type]
+    result = run_sql(resolve_db_path(db), text)
+    _emit(result.frame, fmt, output, result.elapsed_seconds)
+
+
+def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
+    from reports.errors import UsageError
+
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            msg = f"-p takes key=value, got {pair!r}"
+            raise UsageError(msg)
+        params[key.strip()] = value
+    return params
+
+
+@cli.command("query")
+@click.argument("name")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A parameter (repeatable).")
+@_format
+@_output
+@db_option
+def query_command(name: str, params: tuple[str, ...], fmt: str, output: str | None, db: str | None) -> None:
+    """Run a named, parameterised investigation (read-only); `mir queries` lists them.
+
+    Parameters are bound, never pasted into the SQL.
+
+    Example: mir query position_trail -p position_id=P000123
+    """
+    from reports.db import resolve_db_path
+    from reports.investigate import run_investigation
+
+    result = run_investigation(resolve_db_path(db), name, _parse_params(params))
+    _emit(result.frame, fmt, output, result.elapsed_seconds)
+
+
+@cli.command("queries")
+def queries_command() -> None:
+    """List the named investigations with their descriptions and parameters."""
+    from reports.investigate import investigations
+
+    for inv in investigations().values():
+        click.echo(f"{inv.name}\n    {inv.description}")
+        for p in inv.parameters:
+            need = "required" if p.required else "optional"
+            click.echo(f"    -p {p.name}=<{p.type}>  ({need}) {p.help}")

@@ -1,0 +1,174 @@
+"""Read-only SQL for analysts: `mir sql` and the named investigations of `mir query`.
+
+Every statement runs on a connection that is read-only AND has external access disabled with the
+configuration locked: no writes, no COPY, no ATTACH, no reading or writing files, no extensions.
+Results leave through Python (Arrow), never through DuckDB's file writers.
+
+An investigation is queries/investigations/<name>.sql with a header:
+
+    -- description: One isolated position's margin roll-forward with every movement.
+    -- param: position_id text (required): the position to trace
+    -- param: from date (optional): first as-of date [default: the first stored day]
+
+Parameters are bound as DuckDB named parameters ($position_id), never interpolated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reports.errors import UsageError
+from reports.paths import queries_dir
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+READ_ONLY_CONFIG = {
+    "enable_external_access": False,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "lock_configuration": True,
+}
+
+PARAM_TYPES = ("text", "date", "integer", "decimal")
+_PARAM_LINE = re.compile(
+    r"^--\s*param:\s*(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>\w+)\s*\((?P<req>required|optional)\)\s*:\s*(?P<help>.*)$"
+)
+
+
+def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    if not path.exists():
+        msg = f"no database at {path}; run `mir load DIR` first or pass --db"
+        raise UsageError(msg)
+    try:
+        return duckdb.connect(str(path), read_only=True, config=dict(READ_ONLY_CONFIG))
+    except duckdb.IOException as exc:
+        msg = f"cannot open {path} read-only: {exc} (is a load or daily run writing to it right now?)"
+        raise UsageError(msg) from exc
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    frame: pl.DataFrame
+    elapsed_seconds: float
+
+
+def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> QueryResult:
+    """Run one read-only statement (or several; the last one's result is returned)."""
+    import duckdb
+    import polars as pl
+
+    con = connect_read_only(path)
+    started = time.perf_counter()
+    try:
+        cursor = con.execute(sql, params or {})
+        arrow = cursor.fetch_arrow_table() if cursor.description else None
+    except (duckdb.PermissionException, duckdb.InvalidInputException) as exc:
+        text = str(exc)
+        if "read-only" in text or "disabled by configuration" in text or "locked" in text:
+            msg = f"mir sql is read-only: writes, COPY, ATTACH, file access and settings changes are refused ({text.splitlines()[0]})"
+            raise UsageError(msg) from None
+        msg = f"SQL error: {text}"
+        raise UsageError(msg) from None
+    except duckdb.Error as exc:
+        msg = f"SQL error: {exc}"
+        raise UsageError(msg) from None
+    finally:
+        con.close()
+    frame = pl.from_arrow(arrow) if arrow is not None else pl.DataFrame()
+    assert isinstance(frame, pl.DataFrame)
+    return QueryResult(frame, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    required: bool
+    help: str
+
+    def convert(self, raw: str) -> Any:
+        try:
+            if self.type == "date":
+                return dt.date.fromisoformat(raw)
+            if self.type == "integer":
+                return int(raw)
+            if self.type == "decimal":
+                return Decimal(raw)
+        except (ValueError, InvalidOperation):
+            msg = f"parameter {self.name}: {raw!r} is not a valid {self.type}"
+            raise UsageError(msg) from None
+        return raw
+
+
+@dataclass(frozen=True)
+class Investigation:
+    name: str
+    description: str
+    parameters: tuple[Parameter, ...]
+    sql: str
+    path: Path
+
+    def bind(self, raw: dict[str, str]) -> dict[str, Any]:
+        known = {p.name: p for p in self.parameters}
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            msg = f"{self.name} has no parameter {unknown[0]!r}; it takes: {', '.join(known) or 'none'}"
+            raise UsageError(msg)
+        bound: dict[str, Any] = {}
+        for param in self.parameters:
+            if param.name in raw:
+                bound[param.name] = param.convert(raw[param.name])
+            elif param.required:
+                msg = f"{self.name} needs -p {param.name}=... ({param.help})"
+                raise UsageError(msg)
+            else:
+                bound[param.name] = None
+        return bound
+
+
+def parse_investigation(path: Path) -> Investigation:
+    text = path.read_text(encoding="utf-8")
+    description = ""
+    params: list[Parameter] = []
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        if line.startswith("-- description:"):
+            description = line.split(":", 1)[1].strip()
+        elif match := _PARAM_LINE.match(line):
+            if match["type"] not in PARAM_TYPES:
+                msg = f"{path}: parameter {match['name']} has unknown type {match['type']}"
+                raise ValueError(msg)
+            params.append(Parameter(match["name"], match["type"], match["req"] == "required", match["help"].strip()))
+    if not description:
+        msg = f"{path}: missing '-- description:' header"
+        raise ValueError(msg)
+    return Investigation(path.stem, description, tuple(params), text, path)
+
+
+def investigations() -> dict[str, Investigation]:
+    folder = queries_dir() / "investigations"
+    return {p.stem: parse_investigation(p) for p in sorted(folder.glob("*.sql"))}
+
+
+def get_investigation(name: str) -> Investigation:
+    known = investigations()
+    if name not in known:
+        msg = f"no investigation named {name!r}; `mir queries` lists them: {', '.join(known)}"
+        raise UsageError(msg)
+    return known[name]
+
+
+def run_investigation(path: Path, name: str, raw_params: dict[str, str]) -> QueryResult:
+    investigation = get_investigation(name)
+    return run_sql(path, investigation.sql, investigation.bind(raw_params))
