@@ -1,0 +1,29 @@
+-- Load rules: positions (DESIGN.md section 3).
+-- Each row = one broken rule: (file, row_no, column_name, value, expected). Reads staged_positions.
+-- account and instrument exist; quantity non-zero; isolated positions carry isolated_margin;
+-- an instrument with a position has a tier table and a mark price.
+-- Not load errors (venue findings for SEG-03): a negative isolated_margin, margin on a cross position.
+SELECT 'positions' AS file, p._row AS row_no, 'account_id' AS column_name, p.account_id AS value,
+       'an account_id listed in accounts' AS expected
+FROM staged_positions p ANTI JOIN staged_accounts a USING (account_id)
+UNION ALL
+SELECT 'positions', p._row, 'instrument_id', p.instrument_id, 'an instrument_id listed in instruments'
+FROM staged_positions p ANTI JOIN staged_instruments i USING (instrument_id)
+UNION ALL
+SELECT 'positions', _row, 'quantity', mir_fmt(quantity), 'a non-zero quantity (signed contracts: + long, - short)'
+FROM staged_positions WHERE quantity = 0
+UNION ALL
+SELECT 'positions', _row, 'isolated_margin', NULL, 'an isolated_margin for an isolated position'
+FROM staged_positions WHERE margin_mode = 'isolated' AND isolated_margin IS NULL
+UNION ALL
+SELECT 'positions', p._row, 'instrument_id', p.instrument_id,
+       'a risk tier table for ' || p.instrument_id || ' in risk_tiers (the instrument has positions)'
+FROM staged_positions p
+SEMI JOIN staged_instruments i USING (instrument_id)
+ANTI JOIN (SELECT DISTINCT instrument_id FROM staged_risk_tiers) t USING (instrument_id)
+UNION ALL
+SELECT 'positions', p._row, 'instrument_id', p.instrument_id,
+       'a mark price in prices (kind=instrument, symbol=' || p.instrument_id || ')'
+FROM staged_positions p
+SEMI JOIN staged_instruments i USING (instrument_id)
+ANTI JOIN (SELECT symbol AS instrument_id FROM staged_prices WHERE kind = 'instrument') m USING (instrument_id)

@@ -1,0 +1,61 @@
+"""`mir load DIR`: validate one snapshot directory and load it atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from reports.cli import cli
+from reports.cli.options import as_of_option, config_option, db_option, quiet_option
+
+
+@cli.command("load")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@as_of_option(
+    required=False,
+    help="As-of date of the snapshot; needed only when DIRECTORY is not named YYYY-MM-DD "
+    "(and then must agree with the name).",
+)
+@db_option
+@config_option
+@quiet_option
+def load_command(
+    directory: Path, as_of: dt.date | None, db: str | None, config_path: str | None, quiet: bool
+) -> None:
+    """Validate the snapshot in DIRECTORY and load it, replacing that date atomically.
+
+    Every file is checked against the snapshot data contract before anything changes; on
+    any problem the command lists them (file, row, column, what was expected), leaves the
+    database as it was and exits with code 3. Reloading a date replaces it and is recorded,
+    with each file's SHA-256 and row count, in the `loads` table.
+    """
+    from reports.config import load_config
+    from reports.db import open_db
+    from reports.load import load_snapshot
+
+    # Only the reporting currency matters here: it is the asset that needs no price (1 when absent).
+    reporting_currency = load_config(config_path).firm.reporting_currency
+
+    show_progress = not quiet and sys.stderr.isatty()
+
+    def progress(message: str) -> None:
+        click.echo(f"  {message}...", err=True)
+
+    def warning(message: str) -> None:
+        if not quiet:
+            click.echo(f"warning: {message}", err=True)
+
+    with open_db(db) as con:
+        summary = load_snapshot(
+            con,
+            directory,
+            as_of,
+            progress=progress if show_progress else None,
+            on_warning=warning,
+            reporting_currency=reporting_currency,
+        )
+    if not quiet:
+        click.echo(summary.describe())

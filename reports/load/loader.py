@@ -1,0 +1,306 @@
+"""`load_snapshot`: validate a snapshot directory completely, then replace its date atomically.
+
+Nothing is written before every rule has passed; the write (DELETE the date's rows from every
+snapshot table, INSERT the new ones, append the audit rows to `loads`) is one transaction, so a
+failed load leaves the database exactly as it was and a reload replaces a date as a whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reports import __version__
+from reports.errors import InputError, UsageError, Violation
+from reports.load import reader, validate
+from reports.paths import read_query
+from reports.spec import FILES
+
+if TYPE_CHECKING:
+    import duckdb
+
+ProgressCallback = Callable[[str], None]
+WarningCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class FileLoad:
+    """One file of a load, as recorded in the `loads` audit table."""
+
+    name: str  # contract name, e.g. "positions"
+    source_path: str
+    format: str  # csv | csv.gz | parquet
+    rows: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What `load_snapshot` did."""
+
+    as_of: dt.date
+    load_id: str
+    directory: Path
+    files: tuple[FileLoad, ...]
+    replaced: bool  # the date was loaded before and has been replaced
+    warnings: tuple[str, ...] = ()
+    seconds: float = 0.0
+    loaded_at: dt.datetime = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    )
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    def describe(self) -> str:
+        """One line for humans: what was loaded, how much, how long."""
+        files = len(self.files)
+        note = " (replaced previous load)" if self.replaced else ""
+        return (
+            f"loaded {self.as_of.isoformat()}: {files} file{'s' if files != 1 else ''}, "
+            f"{self.rows:,} rows{note} in {self.seconds:.1f} s"
+        )
+
+
+def resolve_as_of(directory: Path, as_of: dt.date | None) -> dt.date:
+    """The as-of date: the directory name YYYY-MM-DD, else ``as_of``; both must agree."""
+    from_name: dt.date | None = None
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", directory.name):
+        # fromisoformat alone would also take 20260302 or 2026-W10-1
+        with contextlib.suppress(ValueError):
+            from_name = dt.date.fromisoformat(directory.name)
+    if from_name is not None and as_of is not None and from_name != as_of:
+        msg = (
+            f"--as-of {as_of.isoformat()} contradicts the snapshot directory name {directory.name}; "
+            "drop --as-of or rename the directory"
+        )
+        raise UsageError(msg)
+    resolved = from_name or as_of
+    if resolved is None:
+        msg = (
+            f"cannot tell the as-of date of {directory}: its name is not YYYY-MM-DD; "
+            "rename it or pass --as-of YYYY-MM-DD"
+        )
+        raise InputError(
+            msg,
+            [
+                Violation(
+                    directory.name,
+                    None,
+                    None,
+                    directory.name,
+                    "a directory named YYYY-MM-DD, or --as-of",
+                )
+            ],
+        )
+    return resolved
+
+
+def _raise_if_any(
+    as_of: dt.date, directory: Path, violations: list[Violation], totals: dict[str, int]
+) -> None:
+    if not violations:
+        return
+    contract_order = {name: i for i, name in enumerate(FILES)}
+
+    def file_rank(file: str) -> int:
+        parsed = reader.split_suffix(file)
+        return contract_order.get(parsed[0] if parsed else file, len(contract_order))
+
+    # Files in contract order; within a file, file-level problems first, then by row (stable:
+    # the order each rule produced is kept for the same row).
+    violations.sort(key=lambda v: (file_rank(v.file), v.file, v.row is not None, v.row or 0))
+    order = dict.fromkeys(v.file for v in violations)
+    parts = []
+    for file in order:
+        shown = sum(1 for v in violations if v.file == file)
+        total = max(totals.get(file, 0), shown)
+        more = f" (first {shown} shown)" if total > shown else ""
+        parts.append(f"{file}: {total:,} problem{'s' if total != 1 else ''}{more}")
+    msg = (
+        f"snapshot {as_of.isoformat()} in {directory} breaks the data contract; nothing was loaded. "
+        + "; ".join(parts)
+        + ". Fix the files and run `mir load` again."
+    )
+    raise InputError(msg, violations)
+
+
+def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
+    for spec in FILES.values():
+        con.execute(f"DROP VIEW IF EXISTS staged_{spec.name}")
+        con.execute(f"DROP TABLE IF EXISTS raw_{spec.name}")
+    con.execute("DROP VIEW IF EXISTS staged_risk_tiers_filled")
+    con.execute("DROP TABLE IF EXISTS load_violations")
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    present = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'loads' AND table_type = 'BASE TABLE'"
+    ).fetchone()
+    if not present or not present[0]:
+        from reports.db import init_schema
+
+        init_schema(con)
+
+
+def load_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    directory: str | Path,
+    as_of: dt.date | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    on_warning: WarningCallback | None = None,
+    reporting_currency: str = "USD",
+) -> LoadSummary:
+    """Validate the snapshot in ``directory`` and load it as of its date, replacing that date.
+
+    Raises InputError (with every violation found, up to 20 per file) when any file breaks the
+    snapshot contract; the database is then unchanged. Raises UsageError when ``as_of``
+    contradicts the directory name. ``progress`` receives one line per stage; ``on_warning``
+    receives each warning as it is found (they are also in the summary).
+    """
+    started = time.perf_counter()
+    directory = Path(directory)
+    as_of = resolve_as_of(directory, as_of)
+    say = progress or (lambda _msg: None)
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        warnings.append(message)
+        if on_warning is not None:
+            on_warning(message)
+
+    _ensure_schema(con)
+    files, violations, found_warnings = reader.discover(directory)
+    for message in found_warnings:
+        warn(message)
+    totals: dict[str, int] = {}
+
+    # Hash the files on a worker thread while DuckDB reads them (hashlib releases the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashes: dict[str, Future[str]] = {
+            n: pool.submit(reader.sha256_of, s.path) for n, s in files.items()
+        }
+        try:
+            staged: dict[str, reader.StagedFile] = {}
+            for spec in FILES.values():
+                source = files.get(spec.name)
+                if source is None:
+                    reader.stage_empty(con, spec)
+                    continue
+                say(f"reading {source.display}")
+                file_warnings: list[str] = []
+                result = reader.stage(con, source, violations, file_warnings)
+                for message in file_warnings:
+                    warn(message)
+                if result is None:
+                    continue
+                staged[spec.name] = result
+                found, total = validate.column_violations(con, spec, source.display, result.columns)
+                violations.extend(found)
+                if total:
+                    totals[source.display] = total
+            _raise_if_any(as_of, directory, violations, totals)
+
+            say("checking cross-file rules")
+            for spec in FILES.values():
+                present = staged[spec.name].columns if spec.name in staged else spec.column_names
+                validate.create_typed_view(con, spec, present)
+            validate.set_rule_variables(con, reporting_currency)
+            displays = {name: s.display for name, s in files.items()}
+            cross, cross_totals = validate.cross_file_violations(con, displays)
+            _raise_if_any(as_of, directory, cross, cross_totals)
+
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW staged_risk_tiers_filled AS "
+                + read_query("load/maintenance_amount.sql")
+            )
+            loaded = tuple(
+                FileLoad(
+                    name=name,
+                    source_path=str(files[name].path.resolve()),
+                    format=files[name].format,
+                    rows=staged[name].rows,
+                    sha256=hashes[name].result(),
+                )
+                for name in FILES
+                if name in staged
+            )
+            say("writing")
+            load_id = uuid.uuid4().hex
+            loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            replaced = _write(con, as_of, load_id, loaded, loaded_at)
+        except BaseException:
+            # Do not wait for the hashes of a load that failed.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            _drop_temporaries(con)
+
+    return LoadSummary(
+        as_of=as_of,
+        load_id=load_id,
+        directory=directory,
+        files=loaded,
+        replaced=replaced,
+        warnings=tuple(warnings),
+        seconds=time.perf_counter() - started,
+        loaded_at=loaded_at,
+    )
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    load_id: str,
+    loaded: tuple[FileLoad, ...],
+    loaded_at: dt.datetime,
+) -> bool:
+    """Replace the date in one transaction; True when the date had been loaded before."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        row = con.execute("SELECT count(*) > 0 FROM loads WHERE as_of_date = ?", [as_of]).fetchone()
+        replaced = bool(row and row[0])
+        for spec in FILES.values():
+            columns = ", ".join(reader.quote_ident(c) for c in spec.column_names)
+            source = (
+                "staged_risk_tiers_filled" if spec.name == "risk_tiers" else f"staged_{spec.name}"
+            )
+            con.execute(f"DELETE FROM {spec.name} WHERE as_of_date = ?", [as_of])
+            con.execute(
+                f"INSERT INTO {spec.name} (as_of_date, {columns}) SELECT CAST(? AS DATE), {columns} FROM {source}",
+                [as_of],
+            )
+        con.executemany(
+            "INSERT INTO loads (load_id, as_of_date, file, source_path, format, sha256, rows, "
+            "loaded_at, tool_version, replaced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    load_id,
+                    as_of,
+                    f.name,
+                    f.source_path,
+                    f.format,
+                    f.sha256,
+                    f.rows,
+                    loaded_at,
+                    __version__,
+                    replaced,
+                ]
+                for f in loaded
+            ],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return replaced

@@ -1,0 +1,295 @@
+"""Find the files of a snapshot directory and stage each one in DuckDB as all-VARCHAR text.
+
+Staging keeps every cell as the exact text the venue wrote (CSV) or its text rendering
+(Parquet), so validation sees what is in the file and nothing is rounded on the way in. Each
+staged table keeps the file's row order: its ``rowid`` + 1 is the 1-based data row the error
+messages quote (DuckDB preserves insertion order on CREATE TABLE AS).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reports.errors import Violation
+from reports.spec import FILE_SUFFIXES, FILES, FileSpec
+
+if TYPE_CHECKING:
+    import duckdb
+
+FORMATS = {".csv": "csv", ".csv.gz": "csv.gz", ".parquet": "parquet"}
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+# DuckDB parquet types that hold binary floating point: money must never pass through them.
+_FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One snapshot file found on disk."""
+
+    name: str  # contract name, e.g. "positions"
+    path: Path
+    format: str  # csv | csv.gz | parquet
+
+    @property
+    def spec(self) -> FileSpec:
+        return FILES[self.name]
+
+    @property
+    def display(self) -> str:
+        return self.path.name
+
+
+@dataclass
+class StagedFile:
+    """A file staged as ``raw_<name>`` (all VARCHAR), with the contract columns it holds."""
+
+    source: SourceFile
+    columns: tuple[str, ...]  # contract columns present in the file, in contract order
+    rows: int
+
+
+def split_suffix(filename: str) -> tuple[str, str] | None:
+    """``positions.csv.gz`` -> ("positions", "csv.gz"); None when the suffix is not a snapshot format."""
+    for suffix in sorted(FILE_SUFFIXES, key=len, reverse=True):
+        if filename.endswith(suffix) and len(filename) > len(suffix):
+            return filename[: -len(suffix)], FORMATS[suffix]
+    return None
+
+
+def discover(directory: Path) -> tuple[dict[str, SourceFile], list[Violation], list[str]]:
+    """The snapshot files in ``directory``: found files, file-level violations, warnings.
+
+    Violations: a required file missing, or one file present in two formats. Warnings: files
+    that are not part of the contract (hidden files are skipped silently).
+    """
+    found: dict[str, list[SourceFile]] = {}
+    warnings: list[str] = []
+    for entry in sorted(directory.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        parsed = split_suffix(entry.name) if entry.is_file() else None
+        if parsed is None or parsed[0] not in FILES:
+            warnings.append(f"{entry.name}: not a snapshot file of the contract; ignored")
+            continue
+        name, fmt = parsed
+        found.setdefault(name, []).append(SourceFile(name, entry, fmt))
+
+    violations: list[Violation] = []
+    files: dict[str, SourceFile] = {}
+    for name, spec in FILES.items():
+        candidates = found.get(name, [])
+        if len(candidates) > 1:
+            names = ", ".join(c.path.name for c in candidates)
+            violations.append(
+                Violation(
+                    name,
+                    None,
+                    None,
+                    names,
+                    f"exactly one of {name}.csv, {name}.csv.gz, {name}.parquet",
+                )
+            )
+        elif candidates:
+            files[name] = candidates[0]
+        elif spec.required:
+            violations.append(
+                Violation(
+                    name,
+                    None,
+                    None,
+                    None,
+                    f"a file {name}.csv, {name}.csv.gz or {name}.parquet in the snapshot directory "
+                    "(required by the snapshot contract)",
+                )
+            )
+    return files, violations, warnings
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def read_csv_header(source: SourceFile) -> list[str] | None:
+    """The header row of a CSV (BOM tolerated), or None for an empty file."""
+    opener = gzip.open if source.format == "csv.gz" else open
+    with opener(source.path, "rb") as fh:
+        first = fh.readline()
+    text = first.decode("utf-8-sig").rstrip("\r\n")
+    if not text.strip():
+        return None
+    return next(csv.reader(io.StringIO(text)))
+
+
+def _columns_of(
+    source: SourceFile, header: list[str], violations: list[Violation], warnings: list[str]
+) -> tuple[str, ...] | None:
+    """Check the header against the contract; the contract columns present, or None if unusable."""
+    spec = source.spec
+    ok = True
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            violations.append(
+                Violation(source.display, 0, column, column, "each column name once in the header")
+            )
+            ok = False
+        seen.add(column)
+        if column not in spec.column_names:
+            warnings.append(f"{source.display}: unknown column {column!r} ignored")
+    for col in spec.columns:
+        if col.required and col.name not in seen:
+            violations.append(
+                Violation(
+                    source.display,
+                    None,
+                    col.name,
+                    None,
+                    f"a column {col.name!r} (required by the snapshot contract)",
+                )
+            )
+            ok = False
+    if not ok:
+        return None
+    return tuple(c for c in spec.column_names if c in seen)
+
+
+def _duckdb_reason(exc: Exception) -> str:
+    """The first informative lines of a DuckDB reader error, without its 'possible fixes' advice."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    keep = [ln for ln in lines[:4] if not ln.startswith(("Possible", "*", "Original Line"))]
+    return " ".join(keep).removeprefix("Invalid Input Error: ")[:300]
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    violations: list[Violation],
+    warnings: list[str],
+) -> StagedFile | None:
+    """Create ``raw_<name>`` from the file; None (with violations) when the file cannot be used."""
+    import duckdb
+
+    table = f"raw_{source.name}"
+    path = _quote_literal(str(source.path))
+    if source.format == "parquet":
+        try:
+            described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()
+        except duckdb.Error as exc:
+            violations.append(
+                Violation(
+                    source.display,
+                    None,
+                    None,
+                    None,
+                    f"a readable Parquet file ({_duckdb_reason(exc)})",
+                )
+            )
+            return None
+        types = {name: str(type_) for name, type_, *_ in described}
+        columns = _columns_of(source, list(types), violations, warnings)
+        if columns is None:
+            return None
+        selects = []
+        for name in columns:
+            spec_col = source.spec.column(name)
+            type_ = types[name].upper()
+            if spec_col.type == "decimal" and type_ in _FLOAT_TYPES:
+                violations.append(
+                    Violation(
+                        source.display,
+                        None,
+                        name,
+                        type_,
+                        "an exact type for a decimal column (Parquet DECIMAL, an integer or a string); "
+                        "binary floating point cannot hold money exactly",
+                    )
+                )
+                continue
+            ident = quote_ident(name)
+            if type_.startswith("TIMESTAMP WITH TIME ZONE"):
+                expr = f"strftime({ident} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ')"
+            elif spec_col.type == "timestamp" and type_.startswith("TIMESTAMP"):
+                violations.append(
+                    Violation(
+                        source.display,
+                        None,
+                        name,
+                        type_,
+                        "a UTC timestamp: Parquet TIMESTAMP adjusted to UTC (pyarrow tz='UTC') or "
+                        "ISO 8601 text like 2026-03-03T14:05:00Z; a timestamp without zone is ambiguous",
+                    )
+                )
+                continue
+            else:
+                expr = f"CAST({ident} AS VARCHAR)"
+            # An empty string in a Parquet text column means the same as an empty CSV field: null.
+            selects.append(f"nullif({expr}, '') AS {ident}")
+        if len(selects) < len(columns):
+            return None
+        sql = f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {', '.join(selects) or '1 AS _none'} FROM read_parquet({path})"
+    else:
+        try:
+            header = read_csv_header(source)
+        except (OSError, UnicodeDecodeError, EOFError, csv.Error) as exc:
+            violations.append(
+                Violation(source.display, 0, None, None, f"a UTF-8 CSV header row ({exc})")
+            )
+            return None
+        if header is None:
+            violations.append(
+                Violation(source.display, 0, None, None, "a header row naming the columns")
+            )
+            return None
+        columns = _columns_of(source, header, violations, warnings)
+        if columns is None:
+            return None
+        # auto_detect=false: the sniffer would otherwise guess a comment character ('#') or
+        # a header, and silently drop or shift rows; the contract fixes the dialect instead.
+        spec_columns = ", ".join(f"{_quote_literal(c)}: 'VARCHAR'" for c in header)
+        select_list = ", ".join(quote_ident(c) for c in columns)
+        sql = (
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select_list} FROM read_csv({path}, "
+            f"header = true, auto_detect = false, columns = {{{spec_columns}}}, delim = ',', "
+            "quote = '\"', escape = '\"', encoding = 'utf-8')"
+        )
+    try:
+        created = con.execute(sql).fetchone()  # CREATE TABLE AS returns the row count
+    except duckdb.Error as exc:
+        match = _CSV_LINE.search(str(exc))
+        row = int(match.group(1)) - 1 if match else None
+        violations.append(
+            Violation(
+                source.display,
+                row,
+                None,
+                None,
+                f"a well-formed UTF-8 CSV row ({_duckdb_reason(exc)})",
+            )
+        )
+        return None
+    return StagedFile(source, columns, int(created[0]) if created else 0)
+
+
+def stage_empty(con: duckdb.DuckDBPyConnection, spec: FileSpec) -> None:
+    """An empty ``raw_<name>`` for an absent optional file, so every rule query can run."""
+    cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in spec.column_names)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{spec.name} ({cols})")

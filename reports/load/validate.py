@@ -1,0 +1,253 @@
+"""Validation of staged snapshot files: every rule of DESIGN.md section 3, set-based in DuckDB.
+
+Two phases, each reporting every violation it finds (up to ``MAX_SHOWN_PER_FILE`` per file, with
+the total count):
+
+1. Column rules on the all-VARCHAR staging tables ``raw_<file>``: required values, types,
+   enums, signs. One scan per file evaluates every column (a CASE per column yields the
+   expected text or NULL), so a 5M-row file is read once, not once per column.
+2. Once every cell is well-typed: typed views ``staged_<file>`` (defaults applied) and the
+   cross-row and cross-file rules: uniqueness (spec.FileSpec.unique), instruments, tier tables,
+   referential integrity and prices (queries/load/rules_*.sql).
+
+The column-rule SQL is generated from ``reports.spec`` (the contract as data); the
+cross-file rules are plain SQL files, each returning rows of (file, row_no, column_name, value, expected).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from reports.errors import Violation
+from reports.load.reader import quote_ident
+from reports.paths import queries_dir
+from reports.spec import (
+    CAPITAL_ITEMS_REQUIRED,
+    DECIMAL_INTEGER_DIGITS,
+    DECIMAL_SCALE,
+    FILES,
+    ColumnSpec,
+    FileSpec,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+
+MAX_SHOWN_PER_FILE = 20
+
+# Plain decimal notation: optional sign, at most 20 integer digits (leading zeros aside) and at
+# most 18 decimals (trailing zeros aside), so the value fits DECIMAL(38,18) exactly. No exponent,
+# no thousands separator, no spaces, no NaN/Infinity.
+DECIMAL_RE = (
+    rf"[+-]?(0*[0-9]{{1,{DECIMAL_INTEGER_DIGITS}}}(\.[0-9]{{0,{DECIMAL_SCALE}}}0*)?"
+    rf"|\.[0-9]{{1,{DECIMAL_SCALE}}}0*)"
+)
+INTEGER_RE = r"[+-]?[0-9]{1,9}"
+DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# ISO 8601 in UTC: 'Z' or '+00:00'; up to microseconds (what TIMESTAMP holds). A naive time
+# or another offset is rejected: the contract says UTC, and guessing a zone would move money
+# movements across days.
+TIMESTAMP_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|\+00:00)"
+TIMESTAMP_FORMATS = (
+    "['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ', "
+    "'%Y-%m-%dT%H:%M:%S+00:00', '%Y-%m-%dT%H:%M:%S.%f+00:00']"
+)
+
+EXPECTED_DECIMAL = (
+    "a decimal number like -1234.56 (plain notation: no exponent, no thousands separator; "
+    f"at most {DECIMAL_INTEGER_DIGITS} integer digits and {DECIMAL_SCALE} decimals)"
+)
+EXPECTED_INTEGER = "an integer"
+EXPECTED_DATE = "a date YYYY-MM-DD"
+EXPECTED_TIMESTAMP = "a UTC timestamp in ISO 8601 like 2026-03-03T14:05:00Z (or +00:00)"
+
+RULE_FILES = (
+    "rules_instruments.sql",
+    "rules_risk_tiers.sql",
+    "rules_positions.sql",
+    "rules_movements.sql",
+    "rules_prices.sql",
+    "rules_capital.sql",
+)
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _column_check(col: ColumnSpec) -> str:
+    """A CASE yielding the expected text when the cell breaks a column rule, else NULL."""
+    c = quote_ident(col.name)
+    whens: list[str] = []
+    if col.nullable:
+        whens.append(f"WHEN {c} IS NULL THEN NULL")
+    else:
+        whens.append(f"WHEN {c} IS NULL THEN 'a value (the column is required; the cell is empty)'")
+    if col.type == "enum":
+        choices = ", ".join(_lit(x) for x in col.choices)
+        whens.append(f"WHEN {c} NOT IN ({choices}) THEN {_lit('one of ' + ', '.join(col.choices))}")
+    elif col.type == "decimal":
+        whens.append(
+            f"WHEN NOT regexp_full_match({c}, {_lit(DECIMAL_RE)}) THEN {_lit(EXPECTED_DECIMAL)}"
+        )
+        if col.positive:
+            whens.append(f"WHEN CAST({c} AS DECIMAL(38,18)) <= 0 THEN 'a number > 0'")
+        elif col.non_negative:
+            whens.append(f"WHEN CAST({c} AS DECIMAL(38,18)) < 0 THEN 'a number >= 0'")
+    elif col.type == "integer":
+        whens.append(
+            f"WHEN NOT regexp_full_match({c}, {_lit(INTEGER_RE)}) THEN {_lit(EXPECTED_INTEGER)}"
+        )
+    elif col.type == "date":
+        whens.append(
+            f"WHEN NOT regexp_full_match({c}, {_lit(DATE_RE)}) OR try_cast({c} AS DATE) IS NULL "
+            f"THEN {_lit(EXPECTED_DATE)}"
+        )
+    elif col.type == "timestamp":
+        whens.append(
+            f"WHEN NOT regexp_full_match({c}, {_lit(TIMESTAMP_RE)}) "
+            f"OR try_strptime({c}, {TIMESTAMP_FORMATS}) IS NULL THEN {_lit(EXPECTED_TIMESTAMP)}"
+        )
+    if len(whens) == 1 and col.nullable:
+        return ""
+    return "CASE " + " ".join(whens) + " END"
+
+
+def column_rules_sql(
+    spec: FileSpec, present: Iterable[str], limit: int = MAX_SHOWN_PER_FILE
+) -> str | None:
+    """One query over ``raw_<file>`` returning (row, column, value, expected, total) for the
+    first ``limit`` broken cells; None when no column of the file has a cell-level rule."""
+    checks = [
+        (col, expr) for col in spec.columns if col.name in present and (expr := _column_check(col))
+    ]
+    if not checks:
+        return None
+    items = ", ".join(
+        f"{{'pos': {i}, 'col': {_lit(col.name)}, 'value': {quote_ident(col.name)}, 'expected': e{i}}}"
+        for i, (col, _) in enumerate(checks)
+    )
+    aliased = ", ".join(f"{expr} AS e{i}" for i, (_, expr) in enumerate(checks))
+    any_bad = " OR ".join(f"e{i} IS NOT NULL" for i in range(len(checks)))
+    return f"""
+        WITH flagged AS (
+            SELECT rowid + 1 AS row_no, {", ".join(quote_ident(c.name) for c, _ in checks)}, {aliased}
+            FROM raw_{spec.name}
+        ),
+        cells AS (
+            SELECT row_no, unnest(list_filter([{items}], lambda x: x.expected IS NOT NULL)) AS cell
+            FROM flagged WHERE {any_bad}
+        )
+        SELECT row_no, cell.col, cell.value, cell.expected, count(*) OVER () AS total
+        FROM cells ORDER BY row_no, cell.pos LIMIT {limit}
+    """
+
+
+def column_violations(
+    con: duckdb.DuckDBPyConnection, spec: FileSpec, display: str, present: Iterable[str]
+) -> tuple[list[Violation], int]:
+    """The cell-level violations of one staged file (first MAX_SHOWN_PER_FILE) and their total."""
+    sql = column_rules_sql(spec, present)
+    if sql is None:
+        return [], 0
+    rows = con.execute(sql).fetchall()
+    total = int(rows[0][4]) if rows else 0
+    return [Violation(display, int(r[0]), r[1], r[2], r[3]) for r in rows], total
+
+
+def _typed_expr(col: ColumnSpec, present: set[str]) -> str:
+    c = quote_ident(col.name)
+    if col.name not in present:
+        value = col.default if col.default is not None else "NULL"
+        return f"CAST({value} AS {col.sql_type}) AS {c}"
+    if col.type == "timestamp":
+        expr = f"strptime({c}, {TIMESTAMP_FORMATS})"
+    elif col.sql_type == "VARCHAR":
+        expr = c
+    else:
+        expr = f"CAST({c} AS {col.sql_type})"
+    if col.default is not None:
+        expr = f"coalesce({expr}, CAST({col.default} AS {col.sql_type}))"
+    return f"{expr} AS {c}"
+
+
+def create_typed_view(
+    con: duckdb.DuckDBPyConnection, spec: FileSpec, present: Iterable[str]
+) -> None:
+    """``staged_<file>``: the file's rows typed as in the database, defaults applied, with _row."""
+    have = set(present)
+    cols = ", ".join(_typed_expr(col, have) for col in spec.columns)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW staged_{spec.name} AS "
+        f"SELECT rowid + 1 AS _row, {cols} FROM raw_{spec.name}"
+    )
+
+
+def uniqueness_sql(spec: FileSpec) -> str:
+    """Rows repeating an earlier row's key (the first occurrence is kept as the reference)."""
+    parts = []
+    for key in spec.unique:
+        cols = ", ".join(quote_ident(k) for k in key)
+        value = " || ', ' || ".join(
+            f"coalesce(CAST(s.{quote_ident(k)} AS VARCHAR), '')" for k in key
+        )
+        label = ", ".join(key)
+        parts.append(
+            f"""
+            SELECT {_lit(spec.name)} AS file, s._row AS row_no, {_lit(label)} AS column_name, {value} AS value,
+                   'a unique ({label}); the same value is on row ' || d.first_row AS expected
+            FROM staged_{spec.name} s
+            JOIN (SELECT {cols}, min(_row) AS first_row FROM staged_{spec.name}
+                  GROUP BY ALL HAVING count(*) > 1) d USING ({cols})
+            WHERE s._row > d.first_row
+            """
+        )
+    return " UNION ALL ".join(parts)
+
+
+def rule_queries() -> list[str]:
+    """The cross-row and cross-file rules: uniqueness per file, then queries/load/rules_*.sql."""
+    queries = [uniqueness_sql(spec) for spec in FILES.values() if spec.unique]
+    root = queries_dir() / "load"
+    queries += [(root / name).read_text(encoding="utf-8") for name in RULE_FILES]
+    return queries
+
+
+def set_rule_variables(con: duckdb.DuckDBPyConnection, reporting_currency: str) -> None:
+    con.execute(f"SET VARIABLE mir_reporting_currency = {_lit(reporting_currency)}")
+    items = ", ".join(_lit(i) for i in CAPITAL_ITEMS_REQUIRED)
+    con.execute(f"SET VARIABLE mir_capital_items_required = [{items}]::VARCHAR[]")
+    con.execute((queries_dir() / "load" / "00_macros.sql").read_text(encoding="utf-8"))
+
+
+def cross_file_violations(
+    con: duckdb.DuckDBPyConnection, displays: dict[str, str]
+) -> tuple[list[Violation], dict[str, int]]:
+    """Run every cross-row/cross-file rule; the first MAX_SHOWN_PER_FILE violations per file
+    (ordered by row, then column) and the total per file."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE load_violations "
+        "(file VARCHAR, row_no BIGINT, column_name VARCHAR, value VARCHAR, expected VARCHAR)"
+    )
+    # One statement for every rule: DuckDB plans the shared scans once.
+    union = " UNION ALL ".join(f"SELECT * FROM ({sql})" for sql in rule_queries())
+    con.execute(f"INSERT INTO load_violations {union}")
+    rows = con.execute(
+        f"""
+        SELECT file, row_no, column_name, value, expected, count(*) OVER (PARTITION BY file) AS total
+        FROM load_violations
+        QUALIFY row_number() OVER (
+            PARTITION BY file ORDER BY row_no NULLS FIRST, column_name, value, expected
+        ) <= {MAX_SHOWN_PER_FILE}
+        ORDER BY file, row_no NULLS FIRST, column_name, value, expected
+        """
+    ).fetchall()
+    violations = [
+        Violation(displays.get(r[0], r[0]), None if r[1] is None else int(r[1]), r[2], r[3], r[4])
+        for r in rows
+    ]
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[displays.get(r[0], r[0])] = int(r[5])
+    return violations, totals

@@ -1,0 +1,503 @@
+"""`mir load`: a valid snapshot loads exactly; reloads are atomic and idempotent; formats agree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from snapshots import (
+    AS_OF,
+    SNAPSHOT_MIN,
+    add_column,
+    convert_all,
+    copy_snapshot,
+    delete_rows,
+    drop_column,
+    load_tables,
+    memory_db,
+    read_rows,
+    set_cell,
+    table_contents,
+    to_csv_gz,
+    to_parquet,
+    write_rows,
+)
+
+from reports import __version__
+from reports.db import open_db
+from reports.errors import InputError, UsageError
+from reports.load import LoadSummary, load_snapshot, resolve_as_of
+from reports.spec import FILES
+
+
+def all_tables(db_path: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return table_contents(con)
+    finally:
+        con.close()
+
+
+def loads_rows(db_path: Path) -> list[tuple]:
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(
+            "SELECT load_id, as_of_date, file, format, sha256, rows, tool_version, replaced "
+            "FROM loads ORDER BY loaded_at, file"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def query(db_path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+# -- the fixture loads, exactly ---------------------------------------------------------------
+
+
+def test_fixture_loads_with_summary_line(run_mir, db_path) -> None:
+    result = run_mir("load", SNAPSHOT_MIN)
+    assert result.exit_code == 0, result.output
+    # One line on stdout; nothing else (no TTY -> no progress).
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("loaded 2026-03-02: 11 files, 77 rows in ")
+    assert result.stderr == ""
+    counts = {t: len(rows) for t, rows in all_tables(db_path).items()}
+    assert counts == {
+        "accounts": 6,
+        "instruments": 4,
+        "risk_tiers": 20,
+        "prices": 8,
+        "balances": 8,
+        "positions": 6,
+        "movements": 6,
+        "custody": 6,
+        "capital": 6,
+        "volumes": 3,
+        "price_history": 4,
+    }
+
+
+@pytest.fixture(scope="module")
+def fixture_db() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The fixture snapshot loaded once into an in-memory database (read by several tests)."""
+    con = memory_db()
+    load_snapshot(con, SNAPSHOT_MIN)
+    yield con
+    con.close()
+
+
+def test_values_are_exact_and_defaults_applied(fixture_db) -> None:
+    def q(sql: str) -> list[tuple]:
+        return fixture_db.execute(sql).fetchall()
+
+    # 18 decimals survive exactly (no float on the way).
+    assert q("SELECT balance FROM balances WHERE account_id = 'C003' AND asset = 'ETH'") == [
+        (Decimal("2.000000000000000001"),)
+    ]
+    assert q("SELECT price FROM prices WHERE symbol = 'BTC'") == [(Decimal("62010.123456789"),)]
+    # accounts: group_id defaults to account_id, client_category to retail, status to active.
+    assert q(
+        "SELECT account_id, group_id, client_category, status FROM accounts "
+        "WHERE account_id IN ('C002', 'C003', 'H001') ORDER BY account_id",
+    ) == [
+        ("C002", "G01", "professional", "active"),
+        ("C003", "C003", "retail", "active"),
+        ("H001", "H001", "retail", "active"),
+    ]
+    # custody: wallet_type defaults to cold, custodian_type to self.
+    assert q("SELECT wallet_type, custodian_type FROM custody WHERE wallet_id = 'W-IF'") == [
+        ("cold", "self")
+    ]
+    # ts: Z, +00:00 and fractions all land as naive UTC.
+    assert q(
+        "SELECT movement_id, ts FROM movements WHERE movement_id IN ('M004', 'M005') ORDER BY 1"
+    ) == [
+        ("M004", dt.datetime(2026, 3, 2, 10, 0, 0, 250000)),
+        ("M005", dt.datetime(2026, 3, 2, 16, 0, 0)),
+    ]
+    assert q("SELECT DISTINCT as_of_date FROM positions") == [(dt.date(2026, 3, 2),)]
+    # Venue findings are not load errors: negative isolated margin loads as is.
+    assert q("SELECT isolated_margin FROM positions WHERE position_id = 'P006'") == [
+        (Decimal("-3"),)
+    ]
+
+
+def test_audit_rows_record_hashes_rows_and_version(run_mir, db_path) -> None:
+    assert run_mir("load", SNAPSHOT_MIN).exit_code == 0
+    audit = loads_rows(db_path)
+    assert len(audit) == 11
+    assert len({r[0] for r in audit}) == 1
+    by_file = {r[2]: r for r in audit}
+    expected_sha = hashlib.sha256((SNAPSHOT_MIN / "positions.csv").read_bytes()).hexdigest()
+    assert by_file["positions"][4] == expected_sha
+    assert by_file["positions"][5] == 6
+    assert by_file["positions"][3] == "csv"
+    assert by_file["positions"][6] == __version__
+    assert not any(r[7] for r in audit)  # first load: nothing replaced
+
+
+# -- maintenance_amount: the cum recursion ----------------------------------------------------
+
+
+def cums_of(con: duckdb.DuckDBPyConnection, instrument_id: str) -> list[Decimal]:
+    rows = con.execute(
+        "SELECT maintenance_amount FROM risk_tiers WHERE instrument_id = ? ORDER BY tier",
+        [instrument_id],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_maintenance_amount_reproduces_the_btcusdt_reference_cums(fixture_db) -> None:
+    """/work/shared/reference: BTCUSDT-like table -> 0, 50, 1,300, ..., 100,016,300."""
+    cums = cums_of(fixture_db, "BTCUSDT")
+    assert cums == [
+        Decimal(x)
+        for x in (
+            "0",
+            "50",
+            "1300",
+            "16300",
+            "266300",
+            "1266300",
+            "2516300",
+            "5016300",
+            "25016300",
+            "100016300",
+        )
+    ]
+
+
+def test_maintenance_amount_reproduces_the_binance_coin_m_example(fixture_db) -> None:
+    """Binance COIN-M BTCUSD (floors 0/10/20/30/50 BTC, 0.4/0.5/1/2.5/5%): level 5 = 1.81 BTC."""
+    cums = cums_of(fixture_db, "BTCUSD")
+    assert cums[3] == Decimal("0.56")
+    assert cums[4] == Decimal("1.81")
+    assert cums == [Decimal(x) for x in ("0", "0.01", "0.11", "0.56", "1.81", "6.81")]
+
+
+def test_maintenance_amount_given_is_kept_and_anchors_the_empty_cells_after_it(tmp_path) -> None:
+    snap = copy_snapshot(tmp_path)
+    # BTCUSDT tier 4 given as 20000 (not the recursion's 16300): tiers 5.. continue from it.
+    set_cell(snap, "risk_tiers", 4, "maintenance_amount", "20000")
+    con = memory_db()
+    load_snapshot(con, snap)
+    cums = cums_of(con, "BTCUSDT")
+    assert cums[:5] == [
+        Decimal("0"),
+        Decimal("50"),
+        Decimal("1300"),
+        Decimal("20000"),
+        Decimal("270000"),
+    ]
+    assert cums[-1] == Decimal("100020000")
+    # The ETHUSD table starts at tier 0: numbering is free, order is by tier.
+    eth = con.execute(
+        "SELECT tier, maintenance_amount FROM risk_tiers WHERE instrument_id = 'ETHUSD-260327' ORDER BY tier"
+    ).fetchall()
+    assert eth == [(0, Decimal("0")), (1, Decimal("10"))]
+
+
+def test_maintenance_amount_column_may_be_absent(tmp_path) -> None:
+    snap = copy_snapshot(tmp_path)
+    drop_column(snap, "risk_tiers", "maintenance_amount")
+    drop_column(snap, "risk_tiers", "max_leverage")
+    con = memory_db()
+    load_snapshot(con, snap)
+    assert cums_of(con, "ETHUSDT-260327") == [Decimal("0"), Decimal("500")]
+    assert cums_of(con, "BTCUSD")[4] == Decimal("1.81")
+    assert con.execute(
+        "SELECT count(*) FROM risk_tiers WHERE max_leverage IS NOT NULL"
+    ).fetchone() == (0,)
+
+
+# -- atomic, idempotent reloads ---------------------------------------------------------------
+
+
+def test_bad_reload_leaves_the_database_exactly_as_it_was(tmp_path, run_mir, db_path) -> None:
+    assert run_mir("load", SNAPSHOT_MIN).exit_code == 0
+    before = all_tables(db_path)
+    audit_before = loads_rows(db_path)
+
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "balances", 1, "balance", "999")  # a change that must NOT land
+    set_cell(snap, "movements", 3, "amount", "5,00")  # the corrupted file
+    result = run_mir("load", snap)
+    assert result.exit_code == 3, result.output
+    assert "movements.csv, row 3, column amount" in result.stderr
+    assert "nothing was loaded" in result.stderr
+    assert all_tables(db_path) == before
+    assert loads_rows(db_path) == audit_before
+
+
+def test_bad_cross_file_reload_leaves_the_database_unchanged(tmp_path, run_mir, db_path) -> None:
+    assert run_mir("load", SNAPSHOT_MIN).exit_code == 0
+    before = all_tables(db_path)
+    audit_before = loads_rows(db_path)
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "positions", 2, "account_id", "NOPE")
+    result = run_mir("load", snap)
+    assert result.exit_code == 3, result.output
+    assert "positions.csv, row 2, column account_id: got 'NOPE'" in result.stderr
+    assert all_tables(db_path) == before
+    assert loads_rows(db_path) == audit_before
+
+
+def test_reloading_the_same_data_is_idempotent(run_mir, db_path) -> None:
+    assert run_mir("load", SNAPSHOT_MIN).exit_code == 0
+    first = all_tables(db_path)
+    result = run_mir("load", SNAPSHOT_MIN)
+    assert result.exit_code == 0, result.output
+    assert "(replaced previous load)" in result.stdout
+    assert all_tables(db_path) == first
+    audit = loads_rows(db_path)
+    load_ids = list(dict.fromkeys(r[0] for r in audit))
+    assert len(load_ids) == 2
+    assert [r[7] for r in audit if r[0] == load_ids[1]] == [True] * 11
+    assert {r[4] for r in audit if r[2] == "positions"} == {
+        hashlib.sha256((SNAPSHOT_MIN / "positions.csv").read_bytes()).hexdigest()
+    }
+
+
+def test_reload_replaces_the_date_and_keeps_other_dates(tmp_path) -> None:
+    con = memory_db()
+    load_snapshot(con, copy_snapshot(tmp_path / "a", "2026-03-01"))
+    load_snapshot(con, SNAPSHOT_MIN)
+    changed = copy_snapshot(tmp_path / "b")
+    delete_rows(changed, "positions", lambda r: r["position_id"] == "P005")
+    (changed / "volumes.csv").unlink()  # optional file: absent -> no rows for the date
+    set_cell(changed, "balances", 1, "balance", "1.5")
+    summary = load_snapshot(con, changed)
+    assert summary.replaced
+
+    def q(sql: str) -> list[tuple]:
+        return con.execute(sql).fetchall()
+
+    assert q("SELECT as_of_date, count(*) FROM positions GROUP BY 1 ORDER BY 1") == [
+        (dt.date(2026, 3, 1), 6),
+        (dt.date(2026, 3, 2), 5),
+    ]
+    assert q("SELECT as_of_date, count(*) FROM volumes GROUP BY 1 ORDER BY 1") == [
+        (dt.date(2026, 3, 1), 3)
+    ]
+    assert q(
+        "SELECT balance FROM balances WHERE as_of_date = DATE '2026-03-02' AND account_id = 'C001' AND asset = 'USDT'"
+    ) == [(Decimal("1.5"),)]
+    files_last = q(f"SELECT file FROM loads WHERE load_id = '{summary.load_id}' ORDER BY file")
+    assert ("volumes",) not in files_last and len(files_last) == 10
+
+
+# -- formats ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def reference_tables() -> dict[str, list[tuple]]:
+    """The fixture snapshot (CSV) loaded once, as sorted table contents."""
+    return load_tables(SNAPSHOT_MIN)
+
+
+@pytest.mark.parametrize("fmt", ["csv.gz", "parquet", "parquet-typed"])
+def test_every_format_loads_identical_tables(fmt, tmp_path, reference_tables) -> None:
+    snap = copy_snapshot(tmp_path)
+    convert_all(snap, fmt)
+    assert not list(snap.glob("*.csv"))
+    con = memory_db()
+    summary = load_snapshot(con, snap)
+    assert table_contents(con) == reference_tables
+    assert {f.format for f in summary.files} == {fmt.removesuffix("-typed")}
+
+
+def test_formats_may_be_mixed_within_a_snapshot(tmp_path, reference_tables) -> None:
+    snap = copy_snapshot(tmp_path)
+    to_csv_gz(snap, "movements")
+    to_parquet(snap, "positions", typed=True)
+    to_parquet(snap, "risk_tiers")
+    assert load_tables(snap) == reference_tables
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_shuffling_rows_changes_no_table_content(seed, tmp_path, reference_tables) -> None:
+    snap = copy_snapshot(tmp_path)
+    rng = random.Random(seed)
+    for file in FILES:
+        header, rows = read_rows(snap, file)
+        rng.shuffle(rows)
+        write_rows(snap, file, header, rows)
+    assert load_tables(snap) == reference_tables
+
+
+def test_bom_and_crlf_are_tolerated(tmp_path, reference_tables) -> None:
+    snap = copy_snapshot(tmp_path)
+    for file in ("accounts", "positions"):
+        path = snap / f"{file}.csv"
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    assert load_tables(snap) == reference_tables
+
+
+def test_quoted_fields_and_ids_starting_with_hash_load_verbatim(tmp_path) -> None:
+    """The dialect is fixed, not sniffed: '#' is data (the sniffer would take it for a comment)."""
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "accounts", 4, "jurisdiction", 'ES, "Madrid"')
+    header, rows = read_rows(snap, "movements")
+    rows[0][header.index("movement_id")] = "#M001"
+    write_rows(snap, "movements", header, rows)
+    tables = load_tables(snap)
+    assert "C004" in {r[1] for r in tables["accounts"]}
+    assert [r[5] for r in tables["accounts"] if r[1] == "C004"] == ['ES, "Madrid"']
+    assert "#M001" in {r[1] for r in tables["movements"]}
+
+
+def test_header_only_movements_and_absent_optional_files(tmp_path) -> None:
+    snap = copy_snapshot(tmp_path)
+    header, _ = read_rows(snap, "movements")
+    write_rows(snap, "movements", header, [])
+    (snap / "volumes.csv").unlink()
+    (snap / "price_history.csv").unlink()
+    con = memory_db()
+    summary = load_snapshot(con, snap)
+    assert len(summary.files) == 9
+    counts = con.execute(
+        "SELECT (SELECT count(*) FROM movements), (SELECT count(*) FROM volumes), (SELECT count(*) FROM price_history)"
+    ).fetchall()
+    assert counts == [(0, 0, 0)]
+    assert con.execute("SELECT rows FROM loads WHERE file = 'movements'").fetchall() == [(0,)]
+
+
+# -- warnings, options, output ----------------------------------------------------------------
+
+
+def test_unknown_column_and_file_warn_and_are_ignored(tmp_path, run_mir, db_path) -> None:
+    snap = copy_snapshot(tmp_path)
+    add_column(snap, "positions", "venue_note", "x")
+    (snap / "README.txt").write_text("exported by the venue\n")
+    result = run_mir("load", snap)
+    assert result.exit_code == 0, result.output
+    assert "warning: positions.csv: unknown column 'venue_note' ignored" in result.stderr
+    assert "warning: README.txt: not a snapshot file of the contract; ignored" in result.stderr
+    assert query(db_path, "SELECT count(*) FROM positions") == [(6,)]
+
+
+def test_quiet_prints_nothing_but_errors(tmp_path, run_mir) -> None:
+    snap = copy_snapshot(tmp_path)
+    add_column(snap, "positions", "venue_note", "x")
+    result = run_mir("load", snap, "--quiet")
+    assert result.exit_code == 0
+    assert result.output == ""
+    set_cell(snap, "positions", 1, "quantity", "abc")
+    result = run_mir("load", snap, "--quiet")
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert "positions.csv, row 1, column quantity: got 'abc'" in result.stderr
+
+
+def test_as_of_from_option_when_the_directory_is_not_a_date(tmp_path, run_mir, db_path) -> None:
+    snap = copy_snapshot(tmp_path, "venue-export")
+    result = run_mir("load", snap)
+    assert result.exit_code == 3
+    assert "--as-of" in result.stderr
+    result = run_mir("load", snap, "--as-of", "2026-03-05")
+    assert result.exit_code == 0, result.output
+    assert query(db_path, "SELECT DISTINCT as_of_date FROM accounts") == [(dt.date(2026, 3, 5),)]
+
+
+def test_as_of_contradicting_the_directory_name_is_a_usage_error(run_mir, db_path) -> None:
+    result = run_mir("load", SNAPSHOT_MIN, "--as-of", "2026-03-03")
+    assert result.exit_code == 2
+    assert "contradicts the snapshot directory name 2026-03-02" in result.stderr
+    result = run_mir("load", SNAPSHOT_MIN, "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+
+
+def test_missing_directory_is_a_usage_error(tmp_path, run_mir) -> None:
+    result = run_mir("load", tmp_path / "2026-01-01")
+    assert result.exit_code == 2
+
+
+# -- the library API ----------------------------------------------------------------------------
+
+
+def test_library_returns_a_summary_and_reports_progress(tmp_path) -> None:
+    messages: list[str] = []
+    with open_db(tmp_path / "lib.duckdb") as con:
+        summary = load_snapshot(con, SNAPSHOT_MIN, progress=messages.append)
+        again = load_snapshot(con, SNAPSHOT_MIN)
+        # Temporary staging objects are gone: the connection is clean for the next caller.
+        temps = con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'raw_%' OR table_name LIKE 'staged_%'"
+        ).fetchall()
+    assert isinstance(summary, LoadSummary)
+    assert summary.as_of == dt.date(2026, 3, 2)
+    assert summary.rows == 77 and not summary.replaced and again.replaced
+    assert summary.load_id != again.load_id
+    assert [f.name for f in summary.files] == list(FILES)
+    positions = next(f for f in summary.files if f.name == "positions")
+    assert (
+        positions.sha256
+        == hashlib.sha256((SNAPSHOT_MIN / "positions.csv").read_bytes()).hexdigest()
+    )
+    assert positions.rows == 6 and positions.format == "csv"
+    assert "reading positions.csv" in messages
+    assert summary.describe().startswith("loaded 2026-03-02: 11 files, 77 rows in ")
+    assert temps == []
+
+
+def test_library_raises_typed_errors(tmp_path) -> None:
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "positions", 2, "quantity", "1e3")
+    with open_db(tmp_path / "lib.duckdb") as con:
+        with pytest.raises(UsageError):
+            load_snapshot(con, snap, dt.date(2026, 1, 1))
+        with pytest.raises(InputError) as info:
+            load_snapshot(con, snap)
+        # The connection is still usable after a failed load.
+        assert con.execute("SELECT count(*) FROM loads").fetchone() == (0,)
+    [violation] = info.value.violations
+    assert (violation.file, violation.row, violation.column, violation.value) == (
+        "positions.csv",
+        2,
+        "quantity",
+        "1e3",
+    )
+
+
+def test_usd_needs_no_price_but_another_reporting_currency_does(tmp_path) -> None:
+    with open_db(tmp_path / "lib.duckdb") as con:
+        # Balances and custody hold USD, and prices has no USD row: fine for the default.
+        load_snapshot(con, SNAPSHOT_MIN)
+        with pytest.raises(InputError) as info:
+            load_snapshot(con, SNAPSHOT_MIN, reporting_currency="EUR")
+    text = "\n".join(str(v) for v in info.value.violations)
+    assert "balances.csv, row 5, column asset: got 'USD'" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "as_of", "expected"),
+    [
+        ("2026-03-02", None, dt.date(2026, 3, 2)),
+        ("2026-03-02", dt.date(2026, 3, 2), dt.date(2026, 3, 2)),
+        ("export", dt.date(2026, 3, 4), dt.date(2026, 3, 4)),
+        # not YYYY-MM-DD: the option decides
+        ("20260302", dt.date(2026, 3, 4), dt.date(2026, 3, 4)),
+        ("2026-W10-1", dt.date(2026, 3, 4), dt.date(2026, 3, 4)),
+    ],
+)
+def test_resolve_as_of(name, as_of, expected) -> None:
+    assert resolve_as_of(Path("/snapshots") / name, as_of) == expected
+
+
+@pytest.mark.parametrize("name", ["20260302", "2026-02-30", "latest"])
+def test_resolve_as_of_needs_the_option_when_the_name_is_not_a_date(name) -> None:
+    with pytest.raises(InputError, match="pass --as-of"):
+        resolve_as_of(Path("/snapshots") / name, None)

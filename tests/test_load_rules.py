@@ -1,0 +1,365 @@
+"""One test per rule of the snapshot contract (DESIGN.md section 3): a corrupted copy of the
+fixture is rejected with exit code 3, naming the file, the 1-based data row and the column.
+
+The cases run the library on one in-memory database (a rejected load changes nothing, so they
+can share it) and render the error exactly as the CLI does (reports.cli.report_error); a few
+tests at the end go through `mir load` itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from snapshots import (
+    SNAPSHOT_MIN,
+    add_column,
+    copy_snapshot,
+    delete_rows,
+    drop_column,
+    memory_db,
+    read_rows,
+    set_cell,
+    to_parquet,
+    write_rows,
+)
+
+from reports.cli import report_error
+from reports.errors import ExitCode, MirError
+from reports.load import load_snapshot
+
+Mutation = Callable[[Path], object]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    mutate: Mutation
+    file: str  # as named in the message, e.g. positions.csv
+    row: int | None  # 1-based data row; None for a file-level problem
+    column: str | None
+    also: str = ""  # another substring the message must contain
+
+
+def cell(file: str, row: int, column: str, value: str) -> Mutation:
+    return lambda snap: set_cell(snap, file, row, column, value)
+
+
+def drop(file: str, predicate: Callable[[dict[str, str]], bool]) -> Mutation:
+    return lambda snap: delete_rows(snap, file, predicate)
+
+
+def both(*mutations: Mutation) -> Mutation:
+    def apply(snap: Path) -> None:
+        for mutation in mutations:
+            mutation(snap)
+
+    return apply
+
+
+DECIMAL = "a decimal number"
+# fmt: off
+CASES = [
+    # -- types, enums, required values (column rules) --
+    Case("accounts.account_id.required", cell("accounts", 3, "account_id", ""), "accounts.csv", 3, "account_id", "a value"),
+    Case("accounts.account_type.enum", cell("accounts", 2, "account_type", "customer"), "accounts.csv", 2, "account_type", "one of client, house, insurance_fund"),
+    Case("accounts.account_type.case", cell("accounts", 1, "account_type", "Client"), "accounts.csv", 1, "account_type", "got 'Client'"),
+    Case("accounts.client_category.enum", cell("accounts", 1, "client_category", "vip"), "accounts.csv", 1, "client_category", "retail, professional"),
+    Case("accounts.status.enum", cell("accounts", 4, "status", "dormant"), "accounts.csv", 4, "status", "active, frozen, closed"),
+    Case("instruments.kind.enum", cell("instruments", 2, "kind", "option"), "instruments.csv", 2, "kind", "linear_perpetual"),
+    Case("instruments.underlying.required", cell("instruments", 1, "underlying", ""), "instruments.csv", 1, "underlying"),
+    Case("instruments.contract_size.exponent", cell("instruments", 3, "contract_size", "1e2"), "instruments.csv", 3, "contract_size", DECIMAL),
+    Case("instruments.contract_size.positive", cell("instruments", 1, "contract_size", "0"), "instruments.csv", 1, "contract_size", "> 0"),
+    Case("instruments.expiry.date", cell("instruments", 2, "expiry", "27/03/2026"), "instruments.csv", 2, "expiry", "YYYY-MM-DD"),
+    Case("instruments.expiry.real_date", cell("instruments", 4, "expiry", "2026-02-30"), "instruments.csv", 4, "expiry", "YYYY-MM-DD"),
+    Case("risk_tiers.tier.integer", cell("risk_tiers", 5, "tier", "5.5"), "risk_tiers.csv", 5, "tier", "an integer"),
+    Case("risk_tiers.notional_floor.non_negative", cell("risk_tiers", 1, "notional_floor", "-1"), "risk_tiers.csv", 1, "notional_floor", ">= 0"),
+    Case("risk_tiers.notional_cap.positive", cell("risk_tiers", 11, "notional_cap", "-100000"), "risk_tiers.csv", 11, "notional_cap", "> 0"),
+    Case("risk_tiers.mmr.comma_decimal", cell("risk_tiers", 2, "maintenance_margin_rate", "0,005"), "risk_tiers.csv", 2, "maintenance_margin_rate", DECIMAL),
+    Case("risk_tiers.maintenance_amount.decimal", cell("risk_tiers", 12, "maintenance_amount", "five hundred"), "risk_tiers.csv", 12, "maintenance_amount", DECIMAL),
+    Case("risk_tiers.max_leverage.positive", cell("risk_tiers", 3, "max_leverage", "0"), "risk_tiers.csv", 3, "max_leverage", "> 0"),
+    Case("prices.kind.enum", cell("prices", 2, "kind", "index"), "prices.csv", 2, "kind", "instrument, asset"),
+    Case("prices.price.zero", cell("prices", 5, "price", "0"), "prices.csv", 5, "price", "> 0"),
+    Case("prices.price.negative", cell("prices", 1, "price", "-62000"), "prices.csv", 1, "price", "> 0"),
+    Case("prices.price.nan", cell("prices", 6, "price", "NaN"), "prices.csv", 6, "price", DECIMAL),
+    Case("prices.price.infinity", cell("prices", 7, "price", "inf"), "prices.csv", 7, "price", DECIMAL),
+    Case("prices.price.19_decimals", cell("prices", 5, "price", "62010.1234567890123456789"), "prices.csv", 5, "price", "18 decimals"),
+    Case("prices.price.thousands_separator", cell("prices", 1, "price", "62,000.5"), "prices.csv", 1, "price", "no thousands separator"),
+    Case("prices.symbol.required", cell("prices", 3, "symbol", ""), "prices.csv", 3, "symbol"),
+    Case("balances.balance.text", cell("balances", 2, "balance", "abc"), "balances.csv", 2, "balance", DECIMAL),
+    Case("balances.balance.21_integer_digits", cell("balances", 7, "balance", "123456789012345678901"), "balances.csv", 7, "balance", "20 integer digits"),
+    Case("balances.balance.spaces", cell("balances", 1, "balance", " 10000.50"), "balances.csv", 1, "balance", DECIMAL),
+    Case("positions.margin_mode.enum", cell("positions", 2, "margin_mode", "portfolio"), "positions.csv", 2, "margin_mode", "isolated, cross"),
+    Case("positions.quantity.required", cell("positions", 5, "quantity", ""), "positions.csv", 5, "quantity", "a value"),
+    Case("positions.entry_price.positive", cell("positions", 3, "entry_price", "0"), "positions.csv", 3, "entry_price", "> 0"),
+    Case("positions.leverage.positive", cell("positions", 1, "leverage", "-20"), "positions.csv", 1, "leverage", "> 0"),
+    Case("positions.reported_upnl.decimal", cell("positions", 2, "reported_unrealized_pnl", "-2.51E-3"), "positions.csv", 2, "reported_unrealized_pnl", DECIMAL),
+    Case("movements.ts.naive", cell("movements", 1, "ts", "2026-03-02T08:00:00"), "movements.csv", 1, "ts", "UTC timestamp"),
+    Case("movements.ts.other_offset", cell("movements", 2, "ts", "2026-03-02T09:15:30+01:00"), "movements.csv", 2, "ts", "UTC timestamp"),
+    Case("movements.ts.space", cell("movements", 3, "ts", "2026-03-02 09:15:30Z"), "movements.csv", 3, "ts", "UTC timestamp"),
+    Case("movements.ts.impossible", cell("movements", 4, "ts", "2026-02-30T10:00:00Z"), "movements.csv", 4, "ts", "UTC timestamp"),
+    Case("movements.amount.exponent", cell("movements", 1, "amount", "5E3"), "movements.csv", 1, "amount", DECIMAL),
+    Case("movements.kind.enum", cell("movements", 6, "kind", "bonus"), "movements.csv", 6, "kind", "deposit, withdrawal"),
+    Case("movements.initiated_by.enum", cell("movements", 5, "initiated_by", "admin"), "movements.csv", 5, "initiated_by", "user, system, operator"),
+    Case("movements.initiated_by.required", cell("movements", 5, "initiated_by", ""), "movements.csv", 5, "initiated_by", "a value"),
+    Case("custody.designation.enum", cell("custody", 2, "designation", "clients"), "custody.csv", 2, "designation", "client, house, insurance_fund"),
+    Case("custody.wallet_type.enum", cell("custody", 1, "wallet_type", "paper"), "custody.csv", 1, "wallet_type", "cold, warm, hot, bank, exchange"),
+    Case("custody.custodian_type.enum", cell("custody", 3, "custodian_type", "bank"), "custody.csv", 3, "custodian_type", "credit_institution"),
+    Case("custody.balance.decimal", cell("custody", 4, "balance", "2 ETH"), "custody.csv", 4, "balance", DECIMAL),
+    Case("capital.item.enum", cell("capital", 6, "item", "cet2"), "capital.csv", 6, "item", "cet1"),
+    Case("capital.amount.decimal", cell("capital", 1, "amount", "n/a"), "capital.csv", 1, "amount", DECIMAL),
+    Case("volumes.account_type.enum", cell("volumes", 2, "account_type", "market_maker"), "volumes.csv", 2, "account_type"),
+    Case("volumes.traded_notional.non_negative", cell("volumes", 3, "traded_notional", "-1"), "volumes.csv", 3, "traded_notional", ">= 0"),
+    Case("price_history.date.date", cell("price_history", 2, "date", "2026-02-31"), "price_history.csv", 2, "date", "YYYY-MM-DD"),
+    Case("price_history.price.positive", cell("price_history", 3, "price", "0"), "price_history.csv", 3, "price", "> 0"),
+    # -- uniqueness --
+    Case("accounts.unique", cell("accounts", 5, "account_id", "C001"), "accounts.csv", 5, "account_id", "on row 1"),
+    Case("instruments.unique", cell("instruments", 4, "instrument_id", "BTCUSD"), "instruments.csv", 4, "instrument_id", "on row 3"),
+    Case("risk_tiers.unique", cell("risk_tiers", 2, "tier", "1"), "risk_tiers.csv", 2, "instrument_id, tier", "on row 1"),
+    Case("prices.unique", cell("prices", 8, "symbol", "USDT"), "prices.csv", 8, "kind, symbol", "on row 7"),
+    Case("balances.unique", cell("balances", 2, "asset", "USDT"), "balances.csv", 2, "account_id, asset", "on row 1"),
+    Case("positions.unique", cell("positions", 6, "position_id", "P001"), "positions.csv", 6, "position_id", "on row 1"),
+    Case("movements.unique", cell("movements", 3, "movement_id", "M002"), "movements.csv", 3, "movement_id", "on row 2"),
+    Case("custody.unique", both(cell("custody", 6, "wallet_id", "W-HOUSE"), cell("custody", 6, "designation", "house")), "custody.csv", 6, "wallet_id, asset", "on row 5"),
+    Case("capital.unique", cell("capital", 6, "item", "cet1"), "capital.csv", 6, "item", "on row 1"),
+    Case("volumes.unique", cell("volumes", 2, "account_type", "client"), "volumes.csv", 2, "instrument_id, account_type", "on row 1"),
+    Case("price_history.duplicate_date", cell("price_history", 3, "date", "2026-02-27"), "price_history.csv", 3, "date, asset", "on row 1"),
+    # -- instruments --
+    Case("instruments.linear_settles_in_quote", cell("instruments", 1, "settle_asset", "USDC"), "instruments.csv", 1, "settle_asset", "settle_asset = quote_asset (USDT)"),
+    Case("instruments.inverse_settles_in_underlying", cell("instruments", 3, "settle_asset", "USD"), "instruments.csv", 3, "settle_asset", "settle_asset = underlying (BTC)"),
+    Case("instruments.future_needs_expiry", cell("instruments", 2, "expiry", ""), "instruments.csv", 2, "expiry", "an expiry date for a future"),
+    # -- risk tiers --
+    Case("risk_tiers.instrument_exists", both(cell("risk_tiers", 19, "instrument_id", "XRPUSDT"), cell("risk_tiers", 20, "instrument_id", "XRPUSDT"), cell("risk_tiers", 19, "tier", "1"), cell("risk_tiers", 20, "tier", "2")), "risk_tiers.csv", 19, "instrument_id", "an instrument_id listed in instruments"),
+    Case("risk_tiers.first_floor_zero", cell("risk_tiers", 1, "notional_floor", "10"), "risk_tiers.csv", 1, "notional_floor", "0 on the first tier of BTCUSDT"),
+    Case("risk_tiers.gap", cell("risk_tiers", 3, "notional_floor", "250001"), "risk_tiers.csv", 3, "notional_floor", "previous tier 2 of BTCUSDT (250000)"),
+    Case("risk_tiers.overlap", cell("risk_tiers", 14, "notional_floor", "9"), "risk_tiers.csv", 14, "notional_floor", "(10)"),
+    Case("risk_tiers.only_last_cap_empty", cell("risk_tiers", 2, "notional_cap", ""), "risk_tiers.csv", 2, "notional_cap", "only the last tier of BTCUSDT"),
+    Case("risk_tiers.cap_above_floor", cell("risk_tiers", 2, "notional_cap", "40000"), "risk_tiers.csv", 2, "notional_cap", "notional_cap > notional_floor (50000)"),
+    Case("risk_tiers.tier_table_for_positions", drop("risk_tiers", lambda r: r["instrument_id"] == "ETHUSD-260327"), "positions.csv", 4, "instrument_id", "a risk tier table for ETHUSD-260327"),
+    # -- positions --
+    Case("positions.account_exists", cell("positions", 2, "account_id", "C999"), "positions.csv", 2, "account_id", "listed in accounts"),
+    Case("positions.account_id.case_sensitive", cell("positions", 1, "account_id", "c001"), "positions.csv", 1, "account_id", "got 'c001'"),
+    Case("positions.instrument_exists", cell("positions", 3, "instrument_id", "SOLUSDT"), "positions.csv", 3, "instrument_id", "listed in instruments"),
+    Case("positions.quantity_non_zero", cell("positions", 4, "quantity", "0.000"), "positions.csv", 4, "quantity", "non-zero"),
+    Case("positions.isolated_needs_margin", cell("positions", 3, "isolated_margin", ""), "positions.csv", 3, "isolated_margin", "an isolated_margin for an isolated position"),
+    # -- prices for what is held --
+    Case("prices.mark_price_for_positions", drop("prices", lambda r: r["symbol"] == "ETHUSD-260327"), "positions.csv", 4, "instrument_id", "a mark price in prices (kind=instrument, symbol=ETHUSD-260327)"),
+    Case("prices.settle_asset_of_positions", both(drop("prices", lambda r: r["symbol"] == "ETH"), drop("balances", lambda r: r["asset"] == "ETH"), drop("custody", lambda r: r["asset"] == "ETH"), drop("movements", lambda r: r["asset"] == "ETH")), "positions.csv", 4, "instrument_id", "symbol=ETH, the settle asset of ETHUSD-260327"),
+    Case("prices.settle_asset_of_linear_positions", both(cell("instruments", 2, "quote_asset", "USDC"), cell("instruments", 2, "settle_asset", "USDC"), drop("prices", lambda r: r["symbol"] == "USDC"), drop("balances", lambda r: r["asset"] == "USDC")), "positions.csv", 3, "instrument_id", "symbol=USDC, the settle asset of ETHUSDT-260327"),
+    Case("prices.quote_asset_of_inverse_positions", cell("instruments", 3, "quote_asset", "EUR"), "positions.csv", 2, "instrument_id", "symbol=EUR, the quote asset of BTCUSD"),
+    Case("prices.asset_of_balances", drop("prices", lambda r: r["symbol"] == "USDC"), "balances.csv", 6, "asset", "an asset price in prices (kind=asset, symbol=USDC)"),
+    Case("prices.asset_of_custody", cell("custody", 1, "asset", "SOL"), "custody.csv", 1, "asset", "symbol=SOL"),
+    Case("prices.asset_of_movements", cell("movements", 1, "asset", "DOGE"), "movements.csv", 1, "asset", "symbol=DOGE"),
+    # -- movements --
+    Case("movements.account_exists", cell("movements", 4, "account_id", "C999"), "movements.csv", 4, "account_id", "listed in accounts"),
+    # -- capital --
+    Case("capital.required_item", drop("capital", lambda r: r["item"] == "liquid_assets"), "capital.csv", None, "item", "a row with item liquid_assets"),
+    # -- files and columns --
+    Case("file.required", lambda snap: (snap / "positions.csv").unlink(), "positions", None, None, "a file positions.csv, positions.csv.gz or positions.parquet"),
+    Case("file.two_formats", lambda snap: (snap / "capital.csv.gz").write_bytes(b""), "capital", None, None, "exactly one of"),
+    Case("column.required", lambda snap: drop_column(snap, "positions", "quantity"), "positions.csv", None, "quantity", "required by the snapshot contract"),
+    Case("column.required_in_header_only_file", lambda snap: write_rows(snap, "movements", ["movement_id", "ts"], []), "movements.csv", None, "account_id"),
+    Case("column.duplicated", lambda snap: add_column(snap, "prices", "price", "1"), "prices.csv", 0, "price", "each column name once"),
+    Case("csv.ragged_row", lambda snap: (snap / "accounts.csv").write_text(
+        (snap / "accounts.csv").read_text() + "C005,client,,retail,DE,active,extra\n"), "accounts.csv", 7, None, "Expected Number of Columns"),
+    Case("csv.empty_file", lambda snap: (snap / "volumes.csv").write_text(""), "volumes.csv", 0, None, "a header row"),
+    Case("csv.not_utf8", lambda snap: (snap / "accounts.csv").write_bytes(
+        (snap / "accounts.csv").read_bytes().replace(b"ES,frozen", b"\xc9S,frozen")), "accounts.csv", 4, None, "UTF-8"),
+]
+# fmt: on
+
+
+@pytest.fixture(scope="module")
+def shared_db() -> Iterator[duckdb.DuckDBPyConnection]:
+    con = memory_db()
+    yield con
+    con.close()
+
+
+def load_like_the_cli(con: duckdb.DuckDBPyConnection, snapshot: Path) -> tuple[int, str]:
+    """Load ``snapshot``; the exit code `mir load` would return and what it prints on stderr."""
+    stderr = io.StringIO()
+    try:
+        load_snapshot(con, snapshot)
+    except MirError as exc:
+        with contextlib.redirect_stderr(stderr):
+            report_error(exc)
+        return int(exc.exit_code), stderr.getvalue()
+    return int(ExitCode.OK), ""
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_rule_is_enforced(case: Case, tmp_path, shared_db) -> None:
+    snap = copy_snapshot(tmp_path)
+    case.mutate(snap)
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == ExitCode.BAD_INPUT, output
+    where = case.file
+    if case.row is not None:
+        where += f", row {case.row}"
+    if case.column is not None:
+        where += f", column {case.column}"
+    lines = [ln for ln in output.splitlines() if ln.startswith(f"  {where}")]
+    assert lines, f"no line for {where!r} in:\n{output}"
+    if case.also:
+        assert any(case.also in ln for ln in lines) or case.also in output, output
+    # A rejected load changes nothing.
+    assert shared_db.execute("SELECT count(*) FROM loads").fetchone() == (0,)
+
+
+def test_every_violation_of_a_file_is_reported(tmp_path, shared_db) -> None:
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "positions", 1, "quantity", "x")
+    set_cell(snap, "positions", 3, "margin_mode", "both")
+    set_cell(snap, "positions", 3, "entry_price", "-1")
+    set_cell(snap, "positions", 6, "leverage", "1e2")
+    set_cell(snap, "movements", 2, "kind", "gift")
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == 3
+    for where in (
+        "positions.csv, row 1, column quantity",
+        "positions.csv, row 3, column margin_mode",
+        "positions.csv, row 3, column entry_price",
+        "positions.csv, row 6, column leverage",
+        "movements.csv, row 2, column kind",
+    ):
+        assert f"  {where}:" in output, output
+    assert "positions.csv: 4 problems" in output
+
+
+def test_every_cross_file_violation_is_reported(tmp_path, shared_db) -> None:
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "positions", 2, "account_id", "C998")
+    set_cell(snap, "positions", 4, "quantity", "0")
+    set_cell(snap, "instruments", 2, "expiry", "")
+    delete_rows(snap, "capital", lambda r: r["item"] in ("cet1", "tier2"))
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == 3
+    for where in (
+        "positions.csv, row 2, column account_id: got 'C998'",
+        "positions.csv, row 4, column quantity: got '0'",
+        "instruments.csv, row 2, column expiry",
+        "capital.csv, column item; expected a row with item cet1",
+        "capital.csv, column item; expected a row with item tier2",
+    ):
+        assert f"  {where}" in output, output
+
+
+def test_many_violations_are_capped_per_file_with_the_total(tmp_path, shared_db) -> None:
+    snap = copy_snapshot(tmp_path)
+    header, rows = read_rows(snap, "movements")
+    template = rows[0]
+    extra = []
+    for i in range(30):
+        row = list(template)
+        row[header.index("movement_id")] = f"X{i:03d}"
+        row[header.index("amount")] = "1,5"
+        extra.append(row)
+    write_rows(snap, "movements", header, rows + extra)
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == 3
+    assert "movements.csv: 30 problems (first 20 shown)" in output
+    shown = [ln for ln in output.splitlines() if ln.startswith("  movements.csv, row")]
+    assert len(shown) == 20
+    assert shown[0].startswith("  movements.csv, row 7, column amount: got '1,5'")
+    assert shown[-1].startswith("  movements.csv, row 26, column amount")
+
+
+def test_row_numbers_stay_exact_in_a_larger_file(tmp_path, shared_db) -> None:
+    """Row numbers come from the staging order: check them well past the first vector (2048)."""
+    snap = copy_snapshot(tmp_path)
+    header, rows = read_rows(snap, "movements")
+    template = rows[0]
+    extra = []
+    for i in range(5000):
+        row = list(template)
+        row[header.index("movement_id")] = f"B{i:05d}"
+        extra.append(row)
+    extra[4321][header.index("ts")] = "2026-03-02T25:00:00Z"
+    write_rows(snap, "movements", header, rows + extra)
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == 3
+    assert (
+        f"  movements.csv, row {len(rows) + 4322}, column ts: got '2026-03-02T25:00:00Z'" in output
+    )
+
+
+def test_parquet_float_column_for_money_is_rejected(tmp_path, shared_db) -> None:
+    snap = copy_snapshot(tmp_path)
+    to_parquet(snap, "balances")
+    con = duckdb.connect()
+    path = snap / "balances.parquet"
+    con.execute(
+        f"COPY (SELECT account_id, asset, CAST(balance AS DOUBLE) AS balance FROM read_parquet('{path}')) "
+        f"TO '{tmp_path / 'b.parquet'}' (FORMAT parquet)"
+    )
+    con.close()
+    (tmp_path / "b.parquet").replace(path)
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == 3
+    assert "  balances.parquet, column balance: got 'DOUBLE'; expected an exact type" in output
+
+
+def test_parquet_naive_timestamp_is_rejected(tmp_path, shared_db) -> None:
+    snap = copy_snapshot(tmp_path)
+    to_parquet(snap, "movements")
+    con = duckdb.connect()
+    path = snap / "movements.parquet"
+    con.execute(
+        f"COPY (SELECT * REPLACE (CAST(replace(replace(ts, 'Z', ''), '+00:00', '') AS TIMESTAMP) AS ts) "
+        f"FROM read_parquet('{path}')) TO '{tmp_path / 'm.parquet'}' (FORMAT parquet)"
+    )
+    con.close()
+    (tmp_path / "m.parquet").replace(path)
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == 3
+    assert "  movements.parquet, column ts: got 'TIMESTAMP'; expected a UTC timestamp" in output
+
+
+def test_venue_findings_are_not_load_errors(tmp_path) -> None:
+    """Negative isolated margin, margin on a cross position, negative balances, unbalanced
+    transfers and movements on closed positions all load: the checks report them."""
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "positions", 1, "isolated_margin", "-10")
+    set_cell(snap, "positions", 2, "isolated_margin", "25")
+    set_cell(snap, "balances", 1, "balance", "-1000")
+    set_cell(snap, "movements", 3, "amount", "499")
+    set_cell(snap, "movements", 4, "position_id", "CLOSED-1")
+    # Decreasing maintenance margin rates are not part of the contract either.
+    set_cell(snap, "risk_tiers", 20, "maintenance_margin_rate", "0.005")
+    con = memory_db()
+    summary = load_snapshot(con, snap)
+    assert summary.rows == 77
+
+
+# -- through `mir load` itself ------------------------------------------------------------------
+
+
+def test_cli_exit_code_and_message_for_a_cell(tmp_path, run_mir) -> None:
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "custody", 2, "wallet_type", "lukewarm")
+    result = run_mir("load", snap)
+    assert result.exit_code == 3
+    assert (
+        "custody.csv, row 2, column wallet_type: got 'lukewarm'; expected one of cold"
+        in result.stderr
+    )
+
+
+def test_cli_exit_code_for_a_missing_file(tmp_path, run_mir) -> None:
+    snap = copy_snapshot(tmp_path)
+    (snap / "custody.csv").unlink()
+    result = run_mir("load", snap)
+    assert result.exit_code == 3
+    assert "custody; expected a file custody.csv" in result.stderr
+
+
+def test_fixture_is_valid(shared_db) -> None:
+    """The cases above corrupt a fixture that itself loads (else they would prove nothing)."""
+    code, output = load_like_the_cli(memory_db(), SNAPSHOT_MIN)
+    assert code == 0, output
