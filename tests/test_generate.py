@@ -1,0 +1,572 @@
+"""`mir generate`: determinism, exact roll-forward, contract conformance, planted findings, samples/."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import itertools
+import re
+import shlex
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reports.generate import INJECT_KINDS, GenerateOptions, generate
+from reports.generate.writer import decimal_column, decimal_text
+from reports.spec import FILES
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples"
+DEC = "DECIMAL(38,18)"
+EXPECTED_ENTITY = {  # check_id -> entity_type per DESIGN.md section 5
+    "SEG-01": "asset",
+    "SEG-04": "account",
+    "SEG-05": "position",
+    "SEG-06": "position",
+    "SEG-07": "position",
+    "CON-01": "group",
+    "CON-04": "firm",
+    "CAP-01": "firm",
+}
+INJECT_CHECK = {
+    "shortfall": {"SEG-01"},
+    "rollforward": {"SEG-04", "SEG-05"},
+    "isolation": {"SEG-06"},
+    "missed_liquidation": {"SEG-07"},
+    "bad_debt": {"SEG-07"},
+    "concentration": {"CON-01"},
+    "hot_wallet": {"CON-04"},
+    "capital_squeeze": {"CAP-01"},
+}
+
+
+def _generate(
+    out: Path,
+    *,
+    accounts: int = 60,
+    days: int = 3,
+    seed: int = 1,
+    fmt: str = "csv",
+    inject: tuple[str, ...] = (),
+) -> Path:
+    generate(
+        GenerateOptions(accounts=accounts, days=days, seed=seed, out=out, fmt=fmt, inject=inject)
+    )
+    return out
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def _days(root: Path) -> list[Path]:
+    return sorted(
+        p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.name)
+    )
+
+
+def _read(con: duckdb.DuckDBPyConnection, day: Path, name: str, alias: str) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {alias} AS SELECT * FROM read_csv('{day / (name + '.csv')}', "
+        "all_varchar=true, header=true)"
+    )
+
+
+# ---- determinism -----------------------------------------------------------------------------
+def test_same_seed_same_bytes_and_another_seed_differs(tmp_path: Path) -> None:
+    a = _files(_generate(tmp_path / "a", seed=5, inject=("all",)))
+    b = _files(_generate(tmp_path / "b", seed=5, inject=("all",)))
+    c = _files(_generate(tmp_path / "c", seed=6, inject=("all",)))
+    assert a.keys() == b.keys() and len(a) == 3 * 10 + 1 + 1  # 10 files a day, price_history, truth
+    assert a == b
+    assert a.keys() == c.keys()
+    assert a["2026-03-04/movements.csv"] != c["2026-03-04/movements.csv"]
+    assert a["2026-03-04/positions.csv"] != c["2026-03-04/positions.csv"]
+
+
+def test_parquet_is_deterministic_and_holds_the_csv_values(tmp_path: Path) -> None:
+    p1 = _files(_generate(tmp_path / "p1", days=2, fmt="parquet"))
+    p2 = _files(_generate(tmp_path / "p2", days=2, fmt="parquet"))
+    assert p1 == p2
+    _generate(tmp_path / "c", days=2, fmt="csv")
+    con = duckdb.connect()
+    for name in ("positions", "movements", "balances", "custody", "risk_tiers", "capital"):
+        spec = FILES[name]
+        casts = ", ".join(
+            f"CAST({c.name} AS {DEC}) AS {c.name}"
+            if c.type == "decimal"
+            else f"CAST({c.name} AS VARCHAR) AS {c.name}"
+            for c in spec.columns
+            if c.name in _header(tmp_path / "c" / "2026-03-03" / f"{name}.csv")
+        )
+        csv_rows = con.execute(
+            f"SELECT {casts} FROM read_csv('{tmp_path}/c/2026-03-03/{name}.csv', all_varchar=true)"
+        ).fetchall()
+        pq_rows = con.execute(
+            f"SELECT {casts} FROM read_parquet('{tmp_path}/p1/2026-03-03/{name}.parquet')"
+        ).fetchall()
+        assert csv_rows == pq_rows, name
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8") as f:
+        return next(csv.reader(f))
+
+
+# ---- exact books ----------------------------------------------------------------------------
+def _assert_books_roll_forward(root: Path) -> None:
+    con = duckdb.connect()
+    days = _days(root)
+    for prev, day in itertools.pairwise(days):
+        _read(con, prev, "balances", "pb")
+        _read(con, day, "balances", "tb")
+        _read(con, prev, "positions", "pp")
+        _read(con, day, "positions", "tp")
+        _read(con, day, "movements", "mv")
+        broken = con.execute(f"""
+            WITH m AS (SELECT account_id, asset, sum(amount::{DEC}) s FROM mv WHERE position_id IS NULL GROUP BY ALL)
+            SELECT * FROM (SELECT account_id, asset, balance::{DEC} b FROM tb) t
+            FULL JOIN (SELECT account_id, asset, balance::{DEC} b FROM pb) p USING (account_id, asset)
+            FULL JOIN m USING (account_id, asset)
+            WHERE coalesce(p.b, 0) + coalesce(m.s, 0) <> coalesce(t.b, 0)""").fetchall()
+        assert broken == [], f"{day.name}: cross wallets do not roll forward: {broken[:3]}"
+        broken = con.execute(f"""
+            WITH m AS (SELECT position_id, sum(amount::{DEC}) s FROM mv WHERE position_id IS NOT NULL GROUP BY ALL)
+            SELECT * FROM (SELECT position_id, isolated_margin::{DEC} im FROM tp WHERE margin_mode = 'isolated') t
+            FULL JOIN (SELECT position_id, isolated_margin::{DEC} im FROM pp WHERE margin_mode = 'isolated') p
+                USING (position_id)
+            FULL JOIN m USING (position_id)
+            WHERE coalesce(p.im, 0) + coalesce(m.s, 0) <> coalesce(t.im, 0)""").fetchall()
+        assert broken == [], f"{day.name}: isolated margins do not roll forward: {broken[:3]}"
+        # a bucket movement belongs to the position's own account and settle asset
+        wrong = con.execute("""
+            SELECT mv.movement_id FROM mv JOIN (SELECT position_id, account_id FROM tp UNION SELECT position_id,
+                account_id FROM pp) p USING (position_id) WHERE p.account_id <> mv.account_id""").fetchall()
+        assert wrong == []
+    for day in days:
+        _read(con, day, "movements", "mv")
+        unbalanced = con.execute(f"""SELECT transfer_id, asset, sum(amount::{DEC}) FROM mv WHERE transfer_id IS NOT NULL
+                                     GROUP BY ALL HAVING sum(amount::{DEC}) <> 0""").fetchall()
+        assert unbalanced == [], f"{day.name}: transfers do not net to zero: {unbalanced[:3]}"
+        legs = con.execute(
+            "SELECT count(*) FROM mv WHERE transfer_id IS NOT NULL GROUP BY transfer_id HAVING count(*) <> 2"
+        ).fetchall()
+        assert legs == []
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(accounts=st.integers(40, 150), days=st.integers(2, 4), seed=st.integers(0, 2**31))
+def test_books_roll_forward_exactly_and_transfers_net(
+    tmp_path_factory: pytest.TempPathFactory, accounts: int, days: int, seed: int
+) -> None:
+    root = _generate(tmp_path_factory.mktemp("gen"), accounts=accounts, days=days, seed=seed)
+    _assert_books_roll_forward(root)
+
+
+def _isolation_breaches(root: Path) -> set[tuple[str, str]]:
+    """(day, position_id) of bucket movements that no rule (a)-(d) of SEG-06 allows."""
+    con = duckdb.connect()
+    found: set[tuple[str, str]] = set()
+    days = _days(root)
+    for prev, day in itertools.pairwise(days):
+        _read(con, prev, "positions", "pp")
+        _read(con, day, "positions", "tp")
+        _read(con, day, "accounts", "ac")
+        _read(con, day, "movements", "raw")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE mv AS SELECT raw.*, amount::{DEC} amt, account_type
+                        FROM raw JOIN ac USING (account_id)""")
+        rows = con.execute("""
+            WITH b AS (SELECT * FROM mv WHERE position_id IS NOT NULL),
+                 other AS (SELECT a.movement_id, o.account_id, o.asset, o.amt, o.position_id, o.account_type
+                           FROM mv a JOIN mv o ON o.transfer_id = a.transfer_id AND o.movement_id <> a.movement_id)
+            SELECT DISTINCT b.position_id FROM b
+            LEFT JOIN tp ON tp.position_id = b.position_id
+            LEFT JOIN pp ON pp.position_id = b.position_id
+            LEFT JOIN other o ON o.movement_id = b.movement_id
+            WHERE NOT (
+                (b.kind IN ('realized_pnl', 'fee', 'funding', 'liquidation', 'adl') AND b.transfer_id IS NULL)
+                OR (b.kind = 'margin_transfer' AND b.initiated_by = 'user' AND o.position_id IS NULL
+                    AND o.account_id = b.account_id AND o.asset = b.asset AND o.amt = -b.amt)
+                OR (b.kind = 'margin_release' AND b.initiated_by = 'system' AND b.amt < 0
+                    AND o.position_id IS NULL AND o.account_id = b.account_id AND o.amt = -b.amt
+                    AND (tp.position_id IS NULL OR abs(tp.quantity::DOUBLE) < abs(pp.quantity::DOUBLE)))
+                OR (b.kind = 'insurance_fund' AND b.amt > 0 AND o.account_type = 'insurance_fund'
+                    AND o.amt = -b.amt))""").fetchall()
+        found |= {(day.name, r[0]) for r in rows}
+    return found
+
+
+def test_bucket_movements_follow_the_isolation_rule_unless_planted(tmp_path: Path) -> None:
+    clean = _generate(tmp_path / "clean", accounts=300, days=4, seed=12)
+    assert _isolation_breaches(clean) == set()
+    root = _generate(
+        tmp_path / "g",
+        accounts=200,
+        days=3,
+        seed=3,
+        inject=("isolation", "missed_liquidation", "bad_debt", "concentration"),
+    )
+    _assert_books_roll_forward(root)  # the plants keep every book exact
+    truth = pl.read_csv(root / "truth.csv", infer_schema=False).filter(
+        pl.col("check_id") == "SEG-06"
+    )
+    assert _isolation_breaches(root) == set(zip(truth["as_of"], truth["entity_id"], strict=True))
+
+
+# ---- the clean history clears the checks ----------------------------------------------------
+def _clean_day_figures(con: duckdb.DuckDBPyConnection, day: Path) -> dict[str, object]:
+    for name in (
+        "accounts",
+        "instruments",
+        "risk_tiers",
+        "prices",
+        "balances",
+        "positions",
+        "custody",
+    ):
+        _read(con, day, name, name)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE pos AS
+        WITH p AS (
+            SELECT p.position_id, p.account_id, a.account_type, p.margin_mode, i.settle_asset,
+                   p.quantity::DOUBLE q, p.entry_price::DOUBLE e, pr.price::DOUBLE m, i.contract_size::DOUBLE cs,
+                   p.isolated_margin::DOUBLE im, p.reported_unrealized_pnl::DOUBLE rep, i.kind LIKE 'inverse%' inv
+            FROM positions p JOIN accounts a USING (account_id) JOIN instruments i USING (instrument_id)
+            JOIN prices pr ON pr.kind = 'instrument' AND pr.symbol = p.instrument_id),
+        t AS (SELECT instrument_id, tier::INT tier, notional_floor::DOUBLE fl, maintenance_margin_rate::DOUBLE mmr,
+                     lag(maintenance_margin_rate::DOUBLE) OVER (PARTITION BY instrument_id ORDER BY tier::INT) pm
+              FROM risk_tiers),
+        tc AS (SELECT *, sum(fl * (mmr - coalesce(pm, mmr))) OVER (PARTITION BY instrument_id ORDER BY tier) cum,
+                      coalesce(lead(fl) OVER (PARTITION BY instrument_id ORDER BY tier), 1e300) cap FROM t),
+        v AS (SELECT p.*, CASE WHEN inv THEN q * cs * (1 / e - 1 / m) ELSE q * cs * (m - e) END upnl,
+                     CASE WHEN inv THEN abs(q) * cs / m ELSE abs(q) * cs * m END notional FROM p)
+        SELECT v.*, v.notional * tc.mmr - tc.cum mm, v.im + v.upnl eq
+        FROM v JOIN positions USING (position_id)
+        JOIN tc ON tc.instrument_id = positions.instrument_id AND v.notional >= tc.fl AND v.notional < tc.cap""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE equity AS
+        WITH b AS (SELECT account_id, asset, balance::DOUBLE bal FROM balances),
+             c AS (SELECT account_id, settle_asset asset, sum(upnl) cu FROM pos WHERE margin_mode = 'cross' GROUP BY ALL),
+             i AS (SELECT account_id, settle_asset asset, sum(greatest(eq, 0)) ie FROM pos
+                   WHERE margin_mode = 'isolated' GROUP BY ALL),
+             k AS (SELECT account_id, asset FROM b UNION SELECT account_id, asset FROM c UNION SELECT account_id, asset FROM i)
+        SELECT k.*, a.account_type, coalesce(bal, 0) + coalesce(cu, 0) + coalesce(ie, 0) e
+        FROM k LEFT JOIN b USING (account_id, asset) LEFT JOIN c USING (account_id, asset)
+        LEFT JOIN i USING (account_id, asset) JOIN accounts a USING (account_id)""")
+    coverage = con.execute("""
+        WITH req AS (SELECT asset, sum(greatest(e, 0)) req FROM equity WHERE account_type = 'client' GROUP BY asset),
+             held AS (SELECT asset, sum(balance::DOUBLE) held FROM custody WHERE designation = 'client' GROUP BY asset)
+        SELECT asset, req, coalesce(held, 0) FROM req LEFT JOIN held USING (asset) WHERE req > 0""").fetchall()
+    usd = "(SELECT symbol asset, price::DOUBLE price FROM prices WHERE kind = 'asset' UNION ALL SELECT 'USD', 1.0)"
+    hot, nonbank = (
+        con.execute(f"""SELECT sum(CASE WHEN wallet_type = 'hot' THEN balance::DOUBLE * price END),
+        sum(CASE WHEN wallet_type <> 'bank' THEN balance::DOUBLE * price END) FROM custody JOIN {usd} USING (asset)
+        WHERE designation = 'client'""").fetchone()
+    )
+    return {
+        "coverage": coverage,
+        "hot_share": hot / nonbank,
+        "unhealthy": con.execute(
+            "SELECT position_id FROM pos WHERE margin_mode = 'isolated' AND (eq <= mm OR im <= 0)"
+        ).fetchall(),
+        "cross_with_margin": con.execute(
+            "SELECT count(*) FROM pos WHERE margin_mode = 'cross' AND im IS NOT NULL"
+        ).fetchone()[0],
+        "negative_clients": con.execute(
+            "SELECT account_id, asset, e FROM equity WHERE account_type = 'client' AND e < 0"
+        ).fetchall(),
+        "pnl_mismatch": con.execute(
+            "SELECT count(*) FROM pos WHERE abs(rep - upnl) > 0.0001 * notional"
+        ).fetchone()[0],
+    }
+
+
+def test_clean_history_clears_the_segregation_invariants(tmp_path: Path) -> None:
+    root = _generate(tmp_path / "g", accounts=300, days=4, seed=11)
+    con = duckdb.connect()
+    for day in _days(root):
+        figures = _clean_day_figures(con, day)
+        for asset, requirement, held in figures["coverage"]:  # type: ignore[union-attr]
+            assert held >= requirement * 1.01, (
+                f"{day.name} {asset}: custody {held} < requirement {requirement}"
+            )
+        assert figures["hot_share"] < 0.05  # type: ignore[operator]
+        assert figures["unhealthy"] == []
+        assert figures["cross_with_margin"] == 0
+        assert figures["negative_clients"] == []
+        assert figures["pnl_mismatch"] == 0
+    truth = pl.read_csv(root / "truth.csv")
+    assert truth.height == 0 and truth.columns == [
+        "as_of",
+        "inject",
+        "check_id",
+        "status",
+        "entity_type",
+        "entity_id",
+        "instrument_id",
+        "asset",
+        "note",
+    ]
+
+
+# ---- the contract --------------------------------------------------------------------------
+DECIMAL_RE = re.compile(r"-?\d+(\.\d*[1-9])?")
+
+
+def test_every_file_satisfies_the_snapshot_contract(tmp_path: Path) -> None:
+    root = _generate(tmp_path / "g", accounts=120, days=2, seed=2, inject=("all",))
+    for day in _days(root):
+        present = {p.name.removesuffix(".csv") for p in day.iterdir()}
+        required = {name for name, spec in FILES.items() if spec.required}
+        assert required <= present
+        assert present <= set(FILES)
+        for name in present:
+            spec = FILES[name]
+            frame = pl.read_csv(day / f"{name}.csv", infer_schema=False)
+            missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
+            assert missing == [], f"{day.name}/{name}: missing {missing}"
+            assert set(frame.columns) <= set(spec.column_names)
+            for col in spec.columns:
+                if col.name not in frame.columns:
+                    continue
+                values = frame[col.name]
+                if not col.nullable:
+                    assert values.null_count() == 0, f"{name}.{col.name} has empty cells"
+                present_values = values.drop_nulls().to_list()
+                if col.type == "enum":
+                    assert set(present_values) <= set(col.choices), f"{name}.{col.name}"
+                elif col.type == "decimal":
+                    bad = [v for v in present_values if not DECIMAL_RE.fullmatch(v)]
+                    assert bad == [], f"{name}.{col.name}: {bad[:3]}"
+                    if col.positive:
+                        assert all(Decimal(v) > 0 for v in present_values), (
+                            f"{name}.{col.name} not positive"
+                        )
+                    if col.non_negative:
+                        assert all(Decimal(v) >= 0 for v in present_values), (
+                            f"{name}.{col.name} negative"
+                        )
+                elif col.type == "integer":
+                    assert all(re.fullmatch(r"-?\d+", v) for v in present_values)
+                elif col.type == "date":
+                    for v in present_values[:50]:
+                        dt.date.fromisoformat(v)
+                elif col.type == "timestamp":
+                    assert all(
+                        re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", v)
+                        for v in present_values
+                    )
+                    assert all(v.startswith(day.name) for v in present_values)
+            for key in spec.unique:
+                assert frame.select(key).is_duplicated().sum() == 0, f"{name}: {key} not unique"
+        positions = pl.read_csv(day / "positions.csv", infer_schema=False)
+        accounts = set(pl.read_csv(day / "accounts.csv", infer_schema=False)["account_id"])
+        instruments = set(pl.read_csv(day / "instruments.csv", infer_schema=False)["instrument_id"])
+        assert set(positions["account_id"]) <= accounts
+        assert set(positions["instrument_id"]) <= instruments
+        assert set(pl.read_csv(day / "movements.csv", infer_schema=False)["account_id"]) <= accounts
+        prices = pl.read_csv(day / "prices.csv", infer_schema=False)
+        assert "USD" not in set(prices["symbol"])  # the reporting currency is implied at 1
+        stables = {
+            r["symbol"]: Decimal(r["price"])
+            for r in prices.iter_rows(named=True)
+            if r["symbol"] in ("USDT", "USDC")
+        }
+        assert stables.keys() == {"USDT", "USDC"} and all(
+            p != 1 and abs(p - 1) < Decimal("0.01") for p in stables.values()
+        )
+    first = _days(root)[0]
+    history = pl.read_csv(first / "price_history.csv", infer_schema=False)
+    assert history["date"].n_unique() == 300 and max(history["date"]) < first.name
+
+
+# ---- planted findings ----------------------------------------------------------------------
+def test_truth_lists_every_requested_kind(tmp_path: Path) -> None:
+    root = _generate(tmp_path / "all", accounts=200, days=3, seed=9, inject=("all",))
+    truth = pl.read_csv(root / "truth.csv", infer_schema=False)
+    assert set(truth["inject"]) == set(INJECT_KINDS)
+    assert set(truth["as_of"]) == {"2026-03-04"}
+    assert set(truth["status"]) == {"breach"}
+    for row in truth.iter_rows(named=True):
+        assert row["check_id"] in INJECT_CHECK[row["inject"]]
+        assert row["entity_type"] == EXPECTED_ENTITY[row["check_id"]]
+        if row["entity_type"] == "position":
+            assert row["instrument_id"] and row["asset"]
+    # entities differ between kinds; isolation plants three buckets (an adjustment and both ends
+    # of a cross-account transfer), rollforward a wallet and a bucket
+    counts = truth.group_by("inject").len()
+    assert dict(counts.iter_rows()) == {
+        "shortfall": 1,
+        "rollforward": 2,
+        "isolation": 3,
+        "missed_liquidation": 1,
+        "bad_debt": 1,
+        "concentration": 1,
+        "hot_wallet": 1,
+        "capital_squeeze": 1,
+    }
+    positions = truth.filter(pl.col("entity_type") == "position")["entity_id"]
+    assert positions.n_unique() == positions.len()
+    # the planted positions are open on that day, the planted account and asset exist
+    day = root / "2026-03-04"
+    open_ids = set(pl.read_csv(day / "positions.csv", infer_schema=False)["position_id"])
+    assert set(positions) <= open_ids
+    subset = _generate(
+        tmp_path / "two", accounts=200, days=3, seed=9, inject=("shortfall", "hot_wallet")
+    )
+    assert set(pl.read_csv(subset / "truth.csv", infer_schema=False)["check_id"]) == {
+        "SEG-01",
+        "CON-04",
+    }
+
+
+def test_planted_seg07_positions_sit_where_the_check_looks(tmp_path: Path) -> None:
+    root = _generate(
+        tmp_path / "g", accounts=200, days=2, seed=4, inject=("missed_liquidation", "bad_debt")
+    )
+    truth = {
+        r["inject"]: r["entity_id"]
+        for r in pl.read_csv(root / "truth.csv", infer_schema=False).iter_rows(named=True)
+    }
+    con = duckdb.connect()
+    _clean_day_figures(con, _days(root)[-1])
+    rows = dict(
+        con.execute(
+            "SELECT position_id, eq / mm FROM pos WHERE margin_mode = 'isolated'"
+        ).fetchall()
+    )
+    assert 0 <= rows[truth["missed_liquidation"]] <= 1
+    assert rows[truth["bad_debt"]] < 0
+    unhealthy = {
+        r[0]
+        for r in con.execute(
+            "SELECT position_id FROM pos WHERE margin_mode = 'isolated' AND eq <= mm"
+        ).fetchall()
+    }
+    assert unhealthy == set(truth.values())
+
+
+# ---- formatting ----------------------------------------------------------------------------
+def test_decimal_formatting_is_exact() -> None:
+    units = [
+        0,
+        1,
+        -1,
+        50_000_000,
+        -50_000_000,
+        100_000_000,
+        123_456_789_012_345_678,
+        -9_000_000_000_000_000,
+        None,
+    ]
+    frame = pl.DataFrame({"v": units}, schema={"v": pl.Int64})
+    text = frame.select(decimal_text("v"))["v"].to_list()
+    assert text == [
+        "0",
+        "0.00000001",
+        "-0.00000001",
+        "0.5",
+        "-0.5",
+        "1",
+        "1234567890.12345678",
+        "-90000000",
+        None,
+    ]
+    assert frame.select(decimal_text("v", 2))["v"].to_list()[3] == "500000"
+    as_decimal = decimal_column(frame["v"]).to_list()
+    assert as_decimal[:-1] == [Decimal(u).scaleb(-8) for u in units[:-1]] and as_decimal[-1] is None
+
+
+# ---- CLI and samples -----------------------------------------------------------------------
+def test_cli_prints_one_line_and_rejects_bad_options(run_mir, tmp_path: Path) -> None:
+    result = run_mir(
+        "generate",
+        "--accounts",
+        "50",
+        "--days",
+        "2",
+        "--seed",
+        "3",
+        "--out",
+        tmp_path / "o",
+        "--inject",
+        "hot_wallet",
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        result.output.count("\n") == 1
+        and "2 day(s)" in result.output
+        and "1 planted" in result.output
+    )
+    assert (tmp_path / "o" / "2026-03-03" / "custody.csv").exists()
+    assert (
+        run_mir(
+            "generate",
+            "--accounts",
+            "50",
+            "--days",
+            "2",
+            "--seed",
+            "3",
+            "--out",
+            tmp_path / "o",
+            "--inject",
+            "nonsense",
+        ).exit_code
+        == 2
+    )
+    result = run_mir(
+        "generate", "--accounts", "5", "--days", "2", "--seed", "3", "--out", tmp_path / "o"
+    )
+    assert result.exit_code == 2 and "at least" in result.output
+
+
+def _samples_command() -> list[str]:
+    readme = (SAMPLES / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^\s*(mir generate [^\n]+)$", readme, re.MULTILINE)
+    assert match, "samples/README.md must show the exact `mir generate` command"
+    return shlex.split(match.group(1))[1:]
+
+
+def test_samples_regenerate_byte_for_byte(run_mir, tmp_path: Path) -> None:
+    args = _samples_command()
+    out_at = args.index("--out") + 1
+    assert args[out_at] == "samples"
+    args[out_at] = str(tmp_path / "samples")
+    result = run_mir(*args)
+    assert result.exit_code == 0, result.output
+    committed = {k: v for k, v in _files(SAMPLES).items() if k != "README.md"}
+    assert _files(tmp_path / "samples") == committed
+    assert sum(len(v) for v in committed.values()) < 5 * 1024 * 1024
+    assert len(_days(SAMPLES)) >= 5
+
+
+def test_samples_load_with_the_loader(tmp_path: Path) -> None:
+    load = pytest.importorskip("reports.load")
+    from reports.db import open_db
+
+    with open_db(tmp_path / "s.duckdb") as con:
+        for day in _days(SAMPLES):
+            load.load_snapshot(con, day)
+        days = con.execute("SELECT count(DISTINCT as_of_date) FROM positions").fetchone()[0]
+    assert days == len(_days(SAMPLES))
+
+
+def test_samples_plant_every_kind_on_the_last_day() -> None:
+    truth = pl.read_csv(SAMPLES / "truth.csv", infer_schema=False)
+    assert set(truth["inject"]) == set(INJECT_KINDS)
+    assert set(truth["as_of"]) == {_days(SAMPLES)[-1].name}
+    readme = (SAMPLES / "README.md").read_text(encoding="utf-8")
+    for row in truth.iter_rows(named=True):  # the README's table names every planted entity
+        assert f"| {row['check_id']} |" in readme and row["entity_id"] in readme
