@@ -42,10 +42,38 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         raise UsageError(msg) from exc
 
 
-def init_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table, macro and view; idempotent (CREATE IF NOT EXISTS / OR REPLACE)."""
+def schema_fingerprint() -> str:
+    """SHA-256 over the text of every schema and view script, in the order they are applied."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for script in schema_scripts():
+        digest.update(script.name.encode() + b"\0" + script.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def init_schema(con: duckdb.DuckDBPyConnection, *, force: bool = True) -> bool:
+    """Create every table, macro and view; idempotent (CREATE IF NOT EXISTS / OR REPLACE).
+
+    With force=False the scripts run only when their fingerprint differs from the one stored in
+    `mir_schema` (rebinding the views costs a second or more, on every command otherwise).
+    Returns whether the scripts ran.
+    """
+    fingerprint = schema_fingerprint()
+    if not force:
+        # Look the table up rather than catch the error: a failed statement aborts the caller's
+        # transaction in DuckDB. fetchall, not fetchone: DuckDB 2 refuses new work on a
+        # connection with an unfinished result.
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'mir_schema'"
+        ).fetchall()[0][0]
+        rows = con.execute("SELECT fingerprint FROM mir_schema").fetchall() if exists else []
+        if rows and rows[0][0] == fingerprint:
+            return False
     for script in schema_scripts():
         con.execute(script.read_text(encoding="utf-8"))
+    con.execute("CREATE OR REPLACE TABLE mir_schema AS SELECT ?::VARCHAR AS fingerprint", [fingerprint])
+    return True
 
 
 def init_db(path: Path) -> Path:
@@ -54,7 +82,7 @@ def init_db(path: Path) -> Path:
     con = connect(path)
     try:
         con.execute("BEGIN TRANSACTION")
-        init_schema(con)
+        init_schema(con, force=False)
         con.execute("COMMIT")
     finally:
         con.close()
@@ -65,10 +93,12 @@ def init_db(path: Path) -> Path:
 def open_db(db: str | os.PathLike[str] | None, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the database (creating the schema when writable) and close it afterwards."""
     path = resolve_db_path(db)
-    if not read_only:
-        init_db(path)
     con = connect(path, read_only=read_only)
     try:
+        if not read_only:
+            con.execute("BEGIN TRANSACTION")
+            init_schema(con, force=False)
+            con.execute("COMMIT")
         yield con
     finally:
         con.close()

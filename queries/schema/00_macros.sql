@@ -23,3 +23,18 @@ CREATE OR REPLACE MACRO ddiv(a, b) AS (
     + ((a::DECIMAL(38,18) - dmul((a::DOUBLE / b::DOUBLE)::DECIMAL(38,18), b))::DOUBLE
        / b::DOUBLE)::DECIMAL(38,18)
 )::DECIMAL(38,18);
+
+-- Presentation of amounts in exception messages (DESIGN.md section 4, "Rounding"): half-even,
+-- thousands separators, exact (no float on the way). fmt_amount: asset amounts, prices and
+-- ratios, 8 decimals; fmt_usd: reporting-currency amounts, 2 decimals. NULL prints as n/a.
+CREATE OR REPLACE MACRO fmt_decimal(x, places) AS (
+    CASE WHEN x IS NULL THEN 'n/a' ELSE
+        CASE WHEN round_even(x::DECIMAL(38,18), places) < 0 THEN '-' ELSE '' END
+        || format('{:,}', trunc(abs(round_even(x::DECIMAL(38,18), places)))::HUGEINT)
+        || CASE WHEN places > 0
+                THEN '.' || split_part(abs(round_even(x::DECIMAL(38,18), places))::VARCHAR, '.', 2)
+                ELSE '' END
+    END
+);
+CREATE OR REPLACE MACRO fmt_amount(x) AS fmt_decimal(x, 8);
+CREATE OR REPLACE MACRO fmt_usd(x) AS fmt_decimal(x, 2);

@@ -140,9 +140,13 @@ class RunResult:
 
     @property
     def status(self) -> CheckOutcome:
-        if not self.results:
+        """The worst outcome of the checks that ran. A check that could not run (SEG-02 with no
+        target, roll-forwards on the first day) does not make a clean day `not_evaluated`; the
+        run is `not_evaluated` only when no check could run at all."""
+        ran = [r.status for r in self.results if r.status != CheckOutcome.NOT_EVALUATED]
+        if not ran:
             return CheckOutcome.NOT_EVALUATED
-        return max((r.status for r in self.results), key=STATUS_ORDER.__getitem__)
+        return max(ran, key=STATUS_ORDER.__getitem__)
 
 
 PYTHON_CHECKS: dict[str, CheckSpec] = {}
@@ -173,3 +177,8 @@ def python_check(
         return fn
 
     return register
+
+
+class CheckNotEvaluated(Exception):
+    """Raised by a Python check that cannot run on the data at hand (e.g. CAP-05 with fewer than
+    two price dates); the engine records the check as not_evaluated with this message."""

@@ -1,0 +1,36 @@
+-- id: SEG-02
+-- title: Excess over the target residual interest
+-- severity: warn
+-- regulation: 17 CFR 1.11(e)(3)(i), 1.23 (residual interest target), adapted per asset
+-- row: one asset whose excess is at or below the configured target residual interest
+-- requires: setting:segregation_target_residual_interest|segregation_target_residual_interest_pct
+--
+-- Target (segregation_statement in queries/views/30_v_segregation.sql), in USD: the larger of the
+-- absolute target ([segregation] target_residual_interest) and target_residual_interest_pct x the
+-- asset's requirement in USD, when both are set the stricter binds; it applies to each asset with a
+-- positive client requirement (an asset without client money needs no residual interest).
+-- Warn when excess <= target (DESIGN.md section 4: at or beyond a lower limit). metric excess:
+-- value = excess, threshold = the target, both in units of the asset; USD in the message.
+SELECT
+    'warn' AS status,
+    'asset' AS entity_type,
+    s.asset AS entity_id,
+    NULL AS instrument_id,
+    s.asset AS asset,
+    'excess' AS metric,
+    s.excess AS value,
+    s.target_residual_interest AS threshold,
+    format(
+        'excess {} {} (USD {}) is at or below the target residual interest {} {} (USD {}): '
+        || 'short of target by {} {} (USD {}); client requirement {} {} (USD {}), held {} {} (USD {})',
+        fmt_amount(s.excess), s.asset, fmt_usd(s.excess_usd),
+        fmt_amount(s.target_residual_interest), s.asset, fmt_usd(s.target_residual_interest_usd),
+        fmt_amount(-s.excess_over_target), s.asset, fmt_usd(-s.excess_over_target_usd),
+        fmt_amount(s.client_requirement), s.asset, fmt_usd(s.requirement_usd),
+        fmt_amount(s.held), s.asset, fmt_usd(s.held_usd)) AS message
+FROM segregation_statement(
+    $as_of,
+    $segregation_target_residual_interest,
+    $segregation_target_residual_interest_pct) AS s
+WHERE s.client_requirement > 0
+  AND s.excess <= s.target_residual_interest

@@ -1,0 +1,72 @@
+-- id: SEG-04
+-- title: Cross-wallet roll-forward
+-- severity: breach
+-- regulation: 17 CFR 1.32 (daily computation), books and records reconciliation
+-- row: one account and asset whose cross wallet does not roll forward from the previous close
+-- requires: previous_day
+--
+-- previous balance ($prev_as_of, 0 when absent) + today's movements with position_id NULL
+-- = today's balance (0 when absent), within [segregation] rollforward_tolerance (|difference| >
+-- tolerance is a breach; the default 0 demands exactness). Every account type: the ledger must
+-- roll forward for house and insurance-fund accounts too. metric rollforward_difference:
+-- value = reported - expected (signed, asset units), threshold = the tolerance.
+WITH previous_balances AS (
+    SELECT account_id, asset, sum(balance) AS balance
+    FROM balances
+    WHERE as_of_date = $prev_as_of
+    GROUP BY account_id, asset
+),
+current_balances AS (
+    SELECT account_id, asset, sum(balance) AS balance
+    FROM balances
+    WHERE as_of_date = $as_of
+    GROUP BY account_id, asset
+),
+cross_movements AS (
+    SELECT account_id, asset, sum(amount) AS amount, count(*) AS movements
+    FROM movements
+    WHERE as_of_date = $as_of AND position_id IS NULL
+    GROUP BY account_id, asset
+),
+wallets AS (
+    SELECT account_id, asset FROM previous_balances
+    UNION
+    SELECT account_id, asset FROM current_balances
+    UNION
+    SELECT account_id, asset FROM cross_movements
+),
+rolled AS (
+    SELECT
+        w.account_id,
+        w.asset,
+        coalesce(pb.balance, 0)::DECIMAL(38,18) AS previous_balance,
+        coalesce(m.amount, 0)::DECIMAL(38,18) AS movement_total,
+        coalesce(m.movements, 0) AS movements,
+        coalesce(cb.balance, 0)::DECIMAL(38,18) AS reported_balance
+    FROM wallets AS w
+    LEFT JOIN previous_balances AS pb ON pb.account_id = w.account_id AND pb.asset = w.asset
+    LEFT JOIN current_balances AS cb ON cb.account_id = w.account_id AND cb.asset = w.asset
+    LEFT JOIN cross_movements AS m ON m.account_id = w.account_id AND m.asset = w.asset
+)
+SELECT
+    'breach' AS status,
+    'account' AS entity_type,
+    r.account_id AS entity_id,
+    NULL AS instrument_id,
+    r.asset AS asset,
+    'rollforward_difference' AS metric,
+    r.reported_balance - (r.previous_balance + r.movement_total) AS value,
+    $segregation_rollforward_tolerance AS threshold,
+    format(
+        'cross wallet of account {} ({}) in {}: previous close ({}) {} + {} movement(s) {} = expected {}, '
+        || 'reported {}: difference {} {} (USD {}), tolerance {}',
+        r.account_id, coalesce(a.account_type, 'unknown account'), r.asset,
+        $prev_as_of::VARCHAR, fmt_amount(r.previous_balance), r.movements, fmt_amount(r.movement_total),
+        fmt_amount(r.previous_balance + r.movement_total), fmt_amount(r.reported_balance),
+        fmt_amount(r.reported_balance - (r.previous_balance + r.movement_total)), r.asset,
+        fmt_usd(dmul(r.reported_balance - (r.previous_balance + r.movement_total), ap.price)),
+        fmt_amount($segregation_rollforward_tolerance)) AS message
+FROM rolled AS r
+LEFT JOIN accounts AS a ON a.as_of_date = $as_of AND a.account_id = r.account_id
+LEFT JOIN v_asset_prices AS ap ON ap.as_of_date = $as_of AND ap.asset = r.asset
+WHERE abs(r.reported_balance - (r.previous_balance + r.movement_total)) > $segregation_rollforward_tolerance

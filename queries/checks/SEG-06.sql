@@ -1,0 +1,225 @@
+-- id: SEG-06
+-- title: Isolation breach
+-- severity: breach
+-- regulation: isolated margin as a client's ring-fenced loss limit (17 CFR 1.20 adapted); transfer integrity
+-- row: one isolated bucket (position and asset) touched by movements the isolation rule does not permit, or one transfer whose legs do not net to zero in an asset
+-- requires: previous_day
+--
+-- A movement on an isolated bucket (position_id set) is legitimate only if it is booked to the
+-- position's own account and is
+--   (a) a realized_pnl, fee, funding, liquidation or adl movement;
+--   (b) a margin_transfer initiated by the user whose other legs (same transfer_id; at least one)
+--       are all the same account's cross wallet (position_id NULL);
+--   (c) a margin_release initiated by the system, out of the bucket (amount < 0), whose other legs
+--       are all the same account's cross wallet, when the position closed (absent at today's
+--       close) or its |quantity| fell since the previous close;
+--   (d) an insurance_fund credit (amount > 0) covering the bucket's deficit, whose other legs (at
+--       least one) all debit insurance_fund accounts. The deficit is judged over the whole day, not
+--       at the credit's timestamp: deficit = -(previous isolated margin + every movement of the day
+--       on the bucket except insurance-fund credits); the credits, counted in (ts, movement_id)
+--       order up to this one, must not exceed it. (Venues book the loss, the credit and the last
+--       funding of a liquidated bucket in varying orders; the day's total is what the fund covers.)
+-- Anything else (operator adjustments included) is a breach. The bucket's owner is the account of
+-- the position at today's or the previous close; a position_id absent at both closes is a bucket
+-- opened and closed during the day, owned by the single account that moved it (several accounts ->
+-- no owner: every movement fails). A movement naming a position that is cross at both closes is
+-- also a breach: a cross position has no isolated bucket, so the money left the cross wallet for
+-- nowhere. metric isolation_breach: value = the gross amount (sum of |amount|) of the offending
+-- movements, asset units; threshold 0; the message names every movement and why it fails.
+--
+-- Transfers: every transfer_id whose legs do not sum to zero in an asset (all of today's
+-- movements, whatever they touch): entity transfer / transfer_id, metric transfer_not_netting,
+-- value = the net sum, threshold 0.
+-- Requires the previous day: whether a position closed or shrank, and the bucket's opening margin,
+-- come from the previous close.
+WITH previous_positions AS (
+    SELECT p.position_id, p.account_id, p.instrument_id, p.margin_mode, p.quantity, p.isolated_margin, i.settle_asset
+    FROM positions AS p
+    LEFT JOIN instruments AS i ON i.as_of_date = p.as_of_date AND i.instrument_id = p.instrument_id
+    WHERE p.as_of_date = $prev_as_of
+),
+current_positions AS (
+    SELECT p.position_id, p.account_id, p.instrument_id, p.margin_mode, p.quantity, p.isolated_margin, i.settle_asset
+    FROM positions AS p
+    LEFT JOIN instruments AS i ON i.as_of_date = p.as_of_date AND i.instrument_id = p.instrument_id
+    WHERE p.as_of_date = $as_of
+),
+day_movements AS (
+    SELECT m.*, a.account_type
+    FROM movements AS m
+    LEFT JOIN accounts AS a ON a.as_of_date = m.as_of_date AND a.account_id = m.account_id
+    WHERE m.as_of_date = $as_of
+),
+intraday_owners AS (
+    SELECT position_id, CASE WHEN count(DISTINCT account_id) = 1 THEN min(account_id) END AS account_id
+    FROM day_movements
+    WHERE position_id IS NOT NULL
+    GROUP BY position_id
+),
+buckets AS (
+    SELECT
+        o.position_id,
+        coalesce(c.account_id, p.account_id, o.account_id) AS owner_account_id,
+        coalesce(c.instrument_id, p.instrument_id) AS instrument_id,
+        (c.position_id IS NOT NULL OR p.position_id IS NOT NULL)
+            AND coalesce(c.margin_mode, 'cross') <> 'isolated'
+            AND coalesce(p.margin_mode, 'cross') <> 'isolated' AS is_cross,
+        c.position_id IS NULL AS closed,
+        c.position_id IS NOT NULL AND p.position_id IS NOT NULL
+            AND abs(c.quantity) < abs(p.quantity) AS reduced,
+        CASE WHEN p.margin_mode = 'isolated' THEN coalesce(p.isolated_margin, 0) ELSE 0 END
+            ::DECIMAL(38,18) AS previous_margin,
+        p.settle_asset AS previous_settle_asset
+    FROM intraday_owners AS o
+    LEFT JOIN current_positions AS c ON c.position_id = o.position_id
+    LEFT JOIN previous_positions AS p ON p.position_id = o.position_id
+),
+legs AS (
+    -- for each movement with a transfer_id: what its other legs are
+    SELECT
+        m.movement_id,
+        count(o.movement_id) AS other_legs,
+        count(o.movement_id) FILTER (WHERE o.account_id = m.account_id AND o.position_id IS NULL)
+            AS own_cross_legs,
+        count(o.movement_id) FILTER (WHERE o.account_type = 'insurance_fund' AND o.amount < 0)
+            AS insurance_debit_legs
+    FROM day_movements AS m
+    LEFT JOIN day_movements AS o
+        ON o.transfer_id = m.transfer_id AND o.movement_id <> m.movement_id
+    WHERE m.position_id IS NOT NULL AND m.transfer_id IS NOT NULL
+    GROUP BY m.movement_id
+),
+bucket_movements AS (
+    SELECT
+        m.movement_id,
+        m.ts,
+        m.account_id,
+        m.asset,
+        m.amount,
+        m.kind,
+        m.position_id,
+        m.transfer_id,
+        m.initiated_by,
+        b.owner_account_id,
+        b.instrument_id,
+        b.is_cross,
+        b.closed,
+        b.reduced,
+        coalesce(l.other_legs, 0) AS other_legs,
+        coalesce(l.own_cross_legs, 0) AS own_cross_legs,
+        coalesce(l.insurance_debit_legs, 0) AS insurance_debit_legs,
+        -- the bucket's balance at the end of the day without insurance-fund credits: < 0 = deficit
+        CASE WHEN b.previous_settle_asset = m.asset THEN b.previous_margin ELSE 0 END
+        + sum(CASE WHEN m.kind = 'insurance_fund' AND m.amount > 0 THEN 0 ELSE m.amount END)
+            OVER (PARTITION BY m.position_id, m.asset) AS balance_without_credits,
+        sum(CASE WHEN m.kind = 'insurance_fund' AND m.amount > 0 THEN m.amount ELSE 0 END)
+            OVER (PARTITION BY m.position_id, m.asset ORDER BY m.ts, m.movement_id
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS credits_to_date
+    FROM day_movements AS m
+    JOIN buckets AS b ON b.position_id = m.position_id
+    LEFT JOIN legs AS l ON l.movement_id = m.movement_id
+),
+judged AS (
+    SELECT
+        bm.*,
+        CASE
+            WHEN bm.is_cross THEN 'position ' || bm.position_id || ' is a cross position: it has no isolated bucket'
+            WHEN bm.owner_account_id IS NULL THEN 'several accounts move this bucket, which is open at neither close'
+            WHEN bm.account_id <> bm.owner_account_id
+                THEN 'booked to account ' || bm.account_id || ', not to the position''s account ' || bm.owner_account_id
+            WHEN bm.kind IN ('realized_pnl', 'fee', 'funding', 'liquidation', 'adl') THEN NULL
+            WHEN bm.kind = 'margin_transfer' THEN CASE
+                WHEN bm.initiated_by <> 'user'
+                    THEN 'a margin_transfer must be initiated by the user, not the ' || bm.initiated_by
+                WHEN bm.transfer_id IS NULL OR bm.other_legs = 0
+                    THEN 'a margin_transfer needs its other leg in the same account''s cross wallet; it has none'
+                WHEN bm.own_cross_legs < bm.other_legs
+                    THEN 'the other leg of transfer ' || bm.transfer_id || ' is not the same account''s cross wallet'
+                END
+            WHEN bm.kind = 'margin_release' THEN CASE
+                WHEN bm.initiated_by <> 'system'
+                    THEN 'a margin_release must be initiated by the system, not the ' || bm.initiated_by
+                WHEN bm.amount >= 0 THEN 'a margin_release must take margin out of the bucket'
+                WHEN bm.transfer_id IS NULL OR bm.other_legs = 0
+                    THEN 'a margin_release needs its other leg in the same account''s cross wallet; it has none'
+                WHEN bm.own_cross_legs < bm.other_legs
+                    THEN 'the other leg of transfer ' || bm.transfer_id || ' is not the same account''s cross wallet'
+                WHEN NOT (bm.closed OR bm.reduced)
+                    THEN 'released while the position neither closed nor reduced since the previous close'
+                END
+            WHEN bm.kind = 'insurance_fund' THEN CASE
+                WHEN bm.amount <= 0 THEN 'an insurance_fund movement on a bucket may only credit it'
+                WHEN bm.transfer_id IS NULL OR bm.other_legs = 0
+                    THEN 'an insurance_fund credit needs its other leg debiting an insurance_fund account; it has none'
+                WHEN bm.insurance_debit_legs < bm.other_legs
+                    THEN 'the other leg of transfer ' || bm.transfer_id || ' does not debit an insurance_fund account'
+                WHEN bm.balance_without_credits >= 0
+                    THEN 'the bucket had no deficit to cover (its day closes at '
+                         || fmt_amount(bm.balance_without_credits) || ' without insurance-fund credits)'
+                WHEN bm.credits_to_date > -bm.balance_without_credits
+                    THEN 'insurance-fund credits of ' || fmt_amount(bm.credits_to_date)
+                         || ' exceed the bucket''s deficit ' || fmt_amount(-bm.balance_without_credits)
+                END
+            ELSE bm.kind || ' is not permitted on an isolated bucket'
+        END AS reason
+    FROM bucket_movements AS bm
+),
+bucket_breaches AS (
+    SELECT
+        j.position_id,
+        j.asset,
+        any_value(j.instrument_id) AS instrument_id,
+        any_value(coalesce(j.owner_account_id, 'no single owner')) AS owner_account_id,
+        count(*) AS offending,
+        sum(abs(j.amount)) AS gross_amount,
+        string_agg(
+            j.movement_id || ' ' || j.kind || ' ' || fmt_amount(j.amount) || ' ' || j.asset
+            || ' by ' || j.initiated_by || ' (' || j.reason || ')',
+            '; ' ORDER BY j.movement_id) AS details
+    FROM judged AS j
+    WHERE j.reason IS NOT NULL
+    GROUP BY j.position_id, j.asset
+),
+transfer_nets AS (
+    SELECT
+        m.transfer_id,
+        m.asset,
+        sum(m.amount) AS net_amount,
+        string_agg(
+            m.movement_id || ' ' || m.account_id || ' '
+            || coalesce('bucket ' || m.position_id, 'cross wallet') || ' ' || fmt_amount(m.amount),
+            '; ' ORDER BY m.movement_id) AS details
+    FROM day_movements AS m
+    WHERE m.transfer_id IS NOT NULL
+    GROUP BY m.transfer_id, m.asset
+    HAVING sum(m.amount) <> 0
+)
+SELECT
+    'breach' AS status,
+    'position' AS entity_type,
+    b.position_id AS entity_id,
+    b.instrument_id AS instrument_id,
+    b.asset AS asset,
+    'isolation_breach' AS metric,
+    b.gross_amount AS value,
+    0 AS threshold,
+    format('isolated bucket of account {}: {} movement(s) break the isolation rule, gross {} {} (USD {}): {}',
+           b.owner_account_id, b.offending, fmt_amount(b.gross_amount), b.asset,
+           fmt_usd(dmul(b.gross_amount, ap.price)), b.details) AS message
+FROM bucket_breaches AS b
+LEFT JOIN v_asset_prices AS ap ON ap.as_of_date = $as_of AND ap.asset = b.asset
+UNION ALL
+SELECT
+    'breach' AS status,
+    'transfer' AS entity_type,
+    t.transfer_id AS entity_id,
+    NULL AS instrument_id,
+    t.asset AS asset,
+    'transfer_not_netting' AS metric,
+    t.net_amount AS value,
+    0 AS threshold,
+    format('legs of transfer {} do not net to zero in {}: net {} {} (USD {}); legs: {}',
+           t.transfer_id, t.asset, fmt_amount(t.net_amount), t.asset,
+           fmt_usd(dmul(t.net_amount, ap.price)), t.details) AS message
+FROM transfer_nets AS t
+LEFT JOIN v_asset_prices AS ap ON ap.as_of_date = $as_of AND ap.asset = t.asset

@@ -1,0 +1,363 @@
+"""The check engine: discovery, requires, error isolation, status roll-up, recording, run ids, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from reports.checks.engine import (
+    all_exceptions,
+    compute_run_id,
+    discover_checks,
+    parse_sql_check,
+    previous_as_of,
+    run_checks,
+)
+from reports.checks.model import CheckContext, CheckOutcome, CheckSpec, exception_schema
+from reports.config import Config, SegregationConfig
+from reports.db import init_schema
+from reports.errors import CheckError, UsageError
+from reports.load import load_snapshot
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+DAY1, DAY2 = dt.date(2026, 3, 2), dt.date(2026, 3, 3)
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    """The clean golden scenario (two days) in a fresh in-memory database."""
+    connection = duckdb.connect()
+    init_schema(connection)
+    for day in ("2026-03-02", "2026-03-03"):
+        load_snapshot(connection, GOLDEN / "clean" / day)
+    return connection
+
+
+def sql_spec(
+    check_id: str, sql: str, *, requires: tuple[str, ...] = (), severity: str = "breach"
+) -> CheckSpec:
+    return CheckSpec(
+        check_id, f"test {check_id}", severity, "", "", requires, sql=sql, source="test"
+    )
+
+
+# One exception per client balance row of the day (cheap: raw tables only).
+BALANCE_ROWS = """
+SELECT CASE WHEN balance > 15000 THEN 'breach' ELSE 'warn' END AS status, 'account' AS entity_type,
+       account_id AS entity_id, NULL AS instrument_id, asset, 'balance' AS metric,
+       balance AS value, 0 AS threshold, 'balance ' || balance AS message
+FROM balances WHERE as_of_date = $as_of AND account_id LIKE 'C%'
+"""
+NOTHING = "SELECT 'warn' AS status, 'x' AS entity_type, 'x' AS entity_id, NULL AS instrument_id, NULL AS asset, 'm' AS metric, 0 AS value, 0 AS threshold, 'm' AS message WHERE false"
+
+
+def crash(ctx: CheckContext) -> pl.DataFrame:
+    raise ZeroDivisionError("boom")
+
+
+def python_rows(ctx: CheckContext) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "status": ["warn"],
+            "entity_type": ["firm"],
+            "entity_id": ["firm"],
+            "instrument_id": [None],
+            "asset": [None],
+            "metric": ["hhi"],
+            "value": [1234.5],  # a float statistic: the engine casts it to Decimal(38,18)
+            "threshold": [Decimal("1000")],
+            "message": [f"as of {ctx.as_of} after {ctx.prev_as_of}"],
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Discovery
+
+
+def test_parse_sql_check_header(tmp_path: Path) -> None:
+    path = tmp_path / "XYZ-01.sql"
+    path.write_text(
+        "-- id: XYZ-01\n-- title: A title\n-- severity: warn\n-- regulation: Art. 1\n"
+        "-- row: one thing\n-- requires: previous_day\n-- requires: table:volumes\n"
+        "--\n-- free text: with a colon is ignored\nSELECT 1\n",
+        encoding="utf-8",
+    )
+    spec = parse_sql_check(path)
+    assert (spec.check_id, spec.title, spec.severity, spec.regulation, spec.row_meaning) == (
+        "XYZ-01",
+        "A title",
+        "warn",
+        "Art. 1",
+        "one thing",
+    )
+    assert spec.requires == ("previous_day", "table:volumes")
+    assert spec.family == "XYZ"
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        ("-- id: XYZ-01\n-- severity: warn\n", "lacks title"),
+        ("-- id: XYZ-02\n-- title: t\n-- severity: warn\n", "differs from the file name"),
+        ("-- id: XYZ-01\n-- title: t\n-- severity: fatal\n", "severity"),
+    ],
+)
+def test_bad_headers_are_rejected(tmp_path: Path, header: str, problem: str) -> None:
+    path = tmp_path / "XYZ-01.sql"
+    path.write_text(header + "SELECT 1\n", encoding="utf-8")
+    with pytest.raises(CheckError, match=problem):
+        parse_sql_check(path)
+
+
+def test_a_broken_check_file_becomes_an_error_result(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    (tmp_path / "XYZ-01.sql").write_text("-- id: XYZ-01\nSELECT 1\n", encoding="utf-8")
+    (tmp_path / "XYZ-02.sql").write_text(
+        "-- id: XYZ-02\n-- title: t\n-- severity: warn\n" + NOTHING, encoding="utf-8"
+    )
+    specs = discover_checks(tmp_path, modules=())
+    result = run_checks(
+        con, DAY2, Config(), specs=[s for s in specs if s.family == "XYZ"], record=False
+    )
+    statuses = {r.check_id: r.status for r in result.results}
+    assert statuses == {"XYZ-01": CheckOutcome.ERROR, "XYZ-02": CheckOutcome.PASS}
+
+
+def test_discovery_finds_every_seg_check_in_id_order() -> None:
+    specs = discover_checks()
+    ids = [s.check_id for s in specs]
+    assert ids == sorted(ids)
+    assert {f"SEG-0{n}" for n in range(1, 10)} <= set(ids)
+    seg = {s.check_id: s for s in specs if s.family == "SEG"}
+    assert seg["SEG-04"].requires == ("previous_day",)
+    assert seg["SEG-02"].requires == (
+        "setting:segregation_target_residual_interest|segregation_target_residual_interest_pct",
+    )
+    assert all(s.title and s.severity in ("warn", "breach") and s.regulation for s in seg.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+def test_a_crashing_check_is_an_error_and_the_others_still_run(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    specs = [
+        CheckSpec("TST-01", "crashes", "breach", "", "", function=crash, source="test"),
+        sql_spec("TST-02", BALANCE_ROWS),
+        sql_spec("TST-03", "SELECT * FROM no_such_table"),
+        CheckSpec("TST-04", "python", "warn", "", "", function=python_rows, source="test"),
+    ]
+    result = run_checks(con, DAY2, Config(), specs=specs)
+    by_id = {r.check_id: r for r in result.results}
+    assert by_id["TST-01"].status == CheckOutcome.ERROR
+    assert by_id["TST-01"].message == "ZeroDivisionError: boom"
+    assert by_id["TST-03"].status == CheckOutcome.ERROR and "no_such_table" in (
+        by_id["TST-03"].message or ""
+    )
+    assert by_id["TST-02"].status == CheckOutcome.BREACH and by_id["TST-02"].exceptions == 3
+    assert by_id["TST-04"].status == CheckOutcome.WARN
+    assert by_id["TST-04"].rows["value"].to_list() == [Decimal("1234.5")]
+    assert by_id["TST-04"].rows["message"].to_list() == ["as of 2026-03-03 after 2026-03-02"]
+    assert result.status == CheckOutcome.ERROR
+    stored = con.execute(
+        "SELECT check_id, status, exceptions, message FROM check_results WHERE run_id = ? ORDER BY check_id",
+        [result.run_id],
+    ).fetchall()
+    assert [(r[0], r[1], r[2]) for r in stored] == [
+        ("TST-01", "error", 0),
+        ("TST-02", "breach", 3),
+        ("TST-03", "error", 0),
+        ("TST-04", "warn", 1),
+    ]
+    assert stored[0][3] == "ZeroDivisionError: boom"
+
+
+def test_status_is_pass_without_rows_else_the_worst_row(con: duckdb.DuckDBPyConnection) -> None:
+    warn_only = BALANCE_ROWS.replace("balance > 15000", "balance > 10000000")
+    specs = [
+        sql_spec("TST-01", NOTHING),
+        sql_spec("TST-02", warn_only),
+        sql_spec("TST-03", BALANCE_ROWS),
+    ]
+    result = run_checks(con, DAY2, Config(), specs=specs, record=False)
+    assert [r.status for r in result.results] == [
+        CheckOutcome.PASS,
+        CheckOutcome.WARN,
+        CheckOutcome.BREACH,
+    ]
+    assert result.status == CheckOutcome.BREACH
+
+
+def test_rows_are_validated(con: duckdb.DuckDBPyConnection) -> None:
+    bad_status = BALANCE_ROWS.replace("'warn'", "'info'")
+    breach_in_warn_check = BALANCE_ROWS
+    specs = [
+        sql_spec("TST-01", bad_status),
+        sql_spec("TST-02", breach_in_warn_check, severity="warn"),
+    ]
+    result = run_checks(con, DAY2, Config(), specs=specs, record=False)
+    assert [r.status for r in result.results] == [CheckOutcome.ERROR, CheckOutcome.ERROR]
+    assert "info" in (result.results[0].message or "")
+
+
+def test_requires_conditions(con: duckdb.DuckDBPyConnection) -> None:
+    specs = [
+        sql_spec("TST-01", NOTHING, requires=("previous_day",)),
+        sql_spec(
+            "TST-02",
+            NOTHING,
+            requires=(
+                "setting:segregation_target_residual_interest|segregation_target_residual_interest_pct",
+            ),
+        ),
+        sql_spec("TST-03", NOTHING, requires=("table:volumes",)),
+        sql_spec("TST-04", NOTHING, requires=("setting:no_such_setting",)),
+        sql_spec("TST-05", NOTHING, requires=("table:balances",)),
+    ]
+    day1 = {
+        r.check_id: r for r in run_checks(con, DAY1, Config(), specs=specs, record=False).results
+    }
+    assert day1["TST-01"].status == CheckOutcome.NOT_EVALUATED
+    assert "no stored day before 2026-03-02" in (day1["TST-01"].message or "")
+    assert day1["TST-02"].status == CheckOutcome.NOT_EVALUATED
+    assert "target_residual_interest" in (day1["TST-02"].message or "")
+    assert day1["TST-03"].status == CheckOutcome.NOT_EVALUATED
+    assert day1["TST-04"].status == CheckOutcome.ERROR
+    assert day1["TST-05"].status == CheckOutcome.PASS
+    configured = Config(segregation=SegregationConfig(target_residual_interest_pct=Decimal("0")))
+    day2 = {
+        r.check_id: r for r in run_checks(con, DAY2, configured, specs=specs, record=False).results
+    }
+    assert day2["TST-01"].status == CheckOutcome.PASS
+    assert day2["TST-02"].status == CheckOutcome.PASS  # an explicit 0 switches it on
+
+
+def test_exceptions_are_sorted_and_carry_the_check_id(con: duckdb.DuckDBPyConnection) -> None:
+    specs = [
+        sql_spec("TST-02", BALANCE_ROWS + " ORDER BY account_id DESC"),
+        sql_spec("TST-01", BALANCE_ROWS),
+    ]
+    result = run_checks(con, DAY2, Config(), specs=specs, record=False)
+    rows = all_exceptions(result)
+    assert rows.columns[0] == "check_id"
+    assert list(zip(rows["check_id"], rows["entity_id"], strict=True)) == [
+        ("TST-01", "C1"),
+        ("TST-01", "C2"),
+        ("TST-01", "C3"),
+        ("TST-02", "C1"),
+        ("TST-02", "C2"),
+        ("TST-02", "C3"),
+    ]
+    assert dict(rows.schema) == {"check_id": pl.String, **exception_schema()}
+
+
+def test_results_are_append_only_and_the_run_id_is_deterministic(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    specs = [sql_spec("TST-01", BALANCE_ROWS), sql_spec("TST-02", NOTHING)]
+    first = run_checks(con, DAY2, Config(), specs=specs)
+    second = run_checks(con, DAY2, Config(), specs=specs)
+    assert first.run_id == second.run_id and len(first.run_id) == 16
+    assert con.execute("SELECT count(*) FROM check_results").fetchall() == [(4,)]
+    assert con.execute(
+        "SELECT count(*), count(DISTINCT run_id) FROM check_exceptions"
+    ).fetchall() == [(6, 1)]
+    other_config = Config(segregation=SegregationConfig(rollforward_tolerance=Decimal("1")))
+    third = run_checks(con, DAY2, other_config, specs=specs)
+    assert third.run_id != first.run_id
+    assert con.execute("SELECT count(*) FROM check_results").fetchall() == [(6,)]
+    assert run_checks(con, DAY1, Config(), specs=specs).run_id != first.run_id
+
+
+def test_run_id_follows_the_inputs(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    before = compute_run_id(con, DAY2, Config())
+    assert compute_run_id(con, DAY2, Config()) == before
+    # reloading the previous day with other data changes the run id of DAY2 (SEG-04..06 read it)
+    changed = tmp_path / "2026-03-02"
+    shutil.copytree(GOLDEN / "clean" / "2026-03-02", changed)
+    with (changed / "capital.csv").open("a") as f:
+        f.write("client_guarantees,1\n")
+    load_snapshot(con, changed)
+    assert compute_run_id(con, DAY2, Config()) != before
+    assert compute_run_id(con, DAY2, Config(), only=["SEG"]) != compute_run_id(con, DAY2, Config())
+
+
+def test_dates(con: duckdb.DuckDBPyConnection) -> None:
+    assert previous_as_of(con, DAY2) == DAY1
+    assert previous_as_of(con, DAY1) is None
+    assert previous_as_of(con, dt.date(2026, 3, 10)) == DAY2
+    with pytest.raises(UsageError, match="run `mir load DIR` first"):
+        run_checks(con, dt.date(2026, 3, 4), Config())
+    with pytest.raises(UsageError, match="unknown check"):
+        run_checks(con, DAY2, Config(), only=["SEG-99"])
+
+
+def test_only_selects_ids_and_families(con: duckdb.DuckDBPyConnection) -> None:
+    specs = [sql_spec("TST-01", NOTHING), sql_spec("TST-02", NOTHING), sql_spec("OTH-01", NOTHING)]
+    assert [
+        r.check_id
+        for r in run_checks(con, DAY2, Config(), specs=specs, only=["TST"], record=False).results
+    ] == ["TST-01", "TST-02"]
+    assert [
+        r.check_id
+        for r in run_checks(con, DAY2, Config(), specs=specs, only=["OTH-01"], record=False).results
+    ] == ["OTH-01"]
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI
+
+
+def _load(run_mir, scenario: str) -> None:
+    for day in sorted(p for p in (GOLDEN / scenario).iterdir() if p.is_dir()):
+        result = run_mir("load", str(day), "--quiet")
+        assert result.exit_code == 0, result.output
+
+
+def test_cli_check_exit_codes(run_mir) -> None:
+    _load(run_mir, "seg06_isolation")
+    result = run_mir("check", "--as-of", "2026-03-03", "--only", "SEG-06", "--only", "SEG-04")
+    assert result.exit_code == 1, result.output
+    assert (
+        "SEG-06" in result.output
+        and "breach" in result.output
+        and "Isolation breach" in result.output
+    )
+    result = run_mir("check", "--as-of", "2026-03-03", "--only", "SEG-04", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["status"] == "pass"
+    assert data["checks"] == {
+        "SEG-04": {"title": "Cross-wallet roll-forward", "status": "pass", "exceptions": 0}
+    }
+    result = run_mir("check", "--as-of", "2026-03-03", "--only", "SEG-06", "-x", "--format", "json")
+    assert result.exit_code == 1, result.output
+    rows = json.loads(result.output)["exceptions"]
+    assert [(r["check_id"], r["entity_id"], r["value"]) for r in rows] == [
+        ("SEG-06", "P1", "500.000000000000000000"),
+        ("SEG-06", "P3", "0.005000000000000000"),
+        ("SEG-06", "T4", "-10.000000000000000000"),
+    ]
+    result = run_mir("check", "--as-of", "2026-03-05", "--only", "SEG-04")
+    assert result.exit_code == 2
+    assert "mir load" in result.output
+
+
+def test_cli_fail_on_warn(run_mir, tmp_path: Path) -> None:
+    _load(run_mir, "seg08_deficit")
+    result = run_mir("check", "--as-of", "2026-03-02", "--only", "SEG-08", "--only", "SEG-04")
+    assert result.exit_code == 0, result.output
+    assert "not_evaluated" in result.output  # SEG-04 on the first day, with its reason
+    result = run_mir("check", "--as-of", "2026-03-02", "--only", "SEG-08", "--fail-on", "warn")
+    assert result.exit_code == 1, result.output
