@@ -1,0 +1,68 @@
+-- id: CON-04
+-- title: Share of client custody in hot wallets
+-- severity: breach
+-- regulation: Japan FSA 95% cold-storage rule (Payment Services Act Art. 63-11 and its Cabinet Office Ordinance); DESIGN.md section 5
+-- row: the firm's client custody in hot wallets (metric hot_wallet_usd), the client custody it
+--      is measured against (metric non_bank_client_custody_usd) and the share (metric
+--      hot_wallet_share; status breach = an exception)
+--
+-- Metric rows for concentration.csv; the CON-04 check keeps the hot_wallet_share row with
+-- status breach.
+--   share    USD of client custody (designation 'client') in wallet_type 'hot' over USD of all
+--            client custody except wallet_type 'bank' (fiat at banks is not a crypto wallet).
+--   status   breach at share >= $concentration_hot_wallet_share_breach (DESIGN.md section 4:
+--            "at or beyond").
+--   No non-bank client custody (denominator <= 0): no share row.
+WITH client_custody AS (
+    SELECT c.wallet_type, dmul(c.balance, p.price) AS balance_usd
+    FROM custody AS c
+    LEFT JOIN v_asset_prices AS p ON p.as_of_date = c.as_of_date AND p.asset = c.asset
+    WHERE c.as_of_date = $as_of AND c.designation = 'client' AND c.wallet_type <> 'bank'
+),
+firm AS (
+    SELECT
+        coalesce(sum(balance_usd) FILTER (WHERE wallet_type = 'hot'), 0)::DECIMAL(38,18)
+            AS hot_usd,
+        sum(balance_usd) AS non_bank_usd
+    FROM client_custody
+),
+graded AS (
+    SELECT
+        f.*,
+        ddiv(f.hot_usd, f.non_bank_usd) AS share
+    FROM firm AS f
+    WHERE f.non_bank_usd > 0
+)
+SELECT
+    'firm' AS entity_type,
+    'firm' AS entity_id,
+    NULL::VARCHAR AS instrument_id,
+    NULL::VARCHAR AS asset,
+    'hot_wallet_usd' AS metric,
+    'usd' AS unit,
+    f.hot_usd AS value,
+    NULL::DECIMAL(38,18) AS threshold,
+    NULL::VARCHAR AS status,
+    NULL::VARCHAR AS message
+FROM firm AS f
+WHERE f.non_bank_usd IS NOT NULL
+UNION ALL
+SELECT 'firm', 'firm', NULL, NULL, 'non_bank_client_custody_usd', 'usd', f.non_bank_usd,
+       NULL, NULL, NULL
+FROM firm AS f
+WHERE f.non_bank_usd IS NOT NULL
+UNION ALL
+SELECT
+    'firm',
+    'firm',
+    NULL,
+    NULL,
+    'hot_wallet_share',
+    'ratio',
+    g.share,
+    $concentration_hot_wallet_share_breach::DECIMAL(38,18),
+    CASE WHEN g.share >= $concentration_hot_wallet_share_breach THEN 'breach' ELSE 'pass' END,
+    fmt_decimal(dmul(g.share, 100), 2) || '% of client custody outside bank accounts is in hot wallets ('
+        || fmt_usd(g.hot_usd) || ' of ' || fmt_usd(g.non_bank_usd) || ' USD); breach at '
+        || fmt_decimal(dmul($concentration_hot_wallet_share_breach, 100), 2) || '%'
+FROM graded AS g

@@ -1,0 +1,131 @@
+-- id: CON-06
+-- title: Large exposures of the firm to a single counterparty
+-- severity: breach
+-- regulation: IFR (EU 2019/2033) Art. 35-37; Basel Framework LEX20 (reporting at 10%, limit 25%); DESIGN.md section 5
+-- row: one counterparty (a custodian holding house assets, or a client group owing the venue)
+--      with its exposure, the firm's own funds, the share and its status
+--
+-- Used by reports.concentration.large_exposures (CON-06, concentration.csv, and the capital
+-- engineer's K-CON). One row per counterparty with a positive exposure:
+--   custodian      house-designated custody (designation 'house') at a custodian whose
+--                  custodian_type is not 'self', in USD (balance x v_asset_prices). A custodian
+--                  listed with several types shows the first in alphabetical order.
+--   client_group   deficits owed to the venue by the group's client accounts: the sum over
+--                  (account, asset) of max(0, -equity) in USD, equity from v_account_equity
+--                  (balance + cross uPnL + positive isolated equity), per asset and never netted
+--                  across assets (DESIGN.md section 4). Isolated bad debt (the loss beyond an
+--                  isolated margin) is NOT included: isolation caps the client's loss at the
+--                  margin, so it is a loss of the venue, not a claim on the client.
+--   own funds      as the regime ($capital_regime) defines them: ifr cet1 + at1 + tier2;
+--                  cftc adjusted_net_capital; mica cet1 (capital table of $as_of).
+--   share          exposure_usd / own funds.
+--   status         breach when share > $concentration_large_exposure_breach (strictly: the
+--                  limit itself is allowed, IFR Art. 37 / LEX20.9) or own funds <= 0; warn when
+--                  share >= $concentration_large_exposure_warn (the reporting threshold);
+--                  pass otherwise; not_evaluated when the regime's own-funds item is missing.
+--   limit_usd      $concentration_large_exposure_breach x own funds; excess_usd =
+--                  max(0, exposure - limit) (IFR Art. 39's excess, for K-CON).
+WITH own_funds AS (
+    SELECT
+        CASE $capital_regime
+            WHEN 'ifr' THEN CASE WHEN count(*) FILTER (WHERE item IN ('cet1', 'at1', 'tier2')) > 0
+                                 THEN coalesce(sum(amount) FILTER (WHERE item = 'cet1'), 0)
+                                    + coalesce(sum(amount) FILTER (WHERE item = 'at1'), 0)
+                                    + coalesce(sum(amount) FILTER (WHERE item = 'tier2'), 0) END
+            WHEN 'cftc' THEN sum(amount) FILTER (WHERE item = 'adjusted_net_capital')
+            WHEN 'mica' THEN sum(amount) FILTER (WHERE item = 'cet1')
+        END::DECIMAL(38,18) AS own_funds
+    FROM capital
+    WHERE as_of_date = $as_of
+),
+custodian_exposure AS (
+    SELECT
+        c.custodian AS counterparty,
+        'custodian' AS kind,
+        min(c.custodian_type) AS custodian_type,
+        sum(dmul(c.balance, p.price)) AS exposure_usd
+    FROM custody AS c
+    LEFT JOIN v_asset_prices AS p ON p.as_of_date = c.as_of_date AND p.asset = c.asset
+    WHERE c.as_of_date = $as_of AND c.designation = 'house' AND c.custodian_type <> 'self'
+    GROUP BY c.custodian
+),
+group_exposure AS (
+    SELECT
+        e.group_id AS counterparty,
+        'client_group' AS kind,
+        NULL::VARCHAR AS custodian_type,
+        sum(-e.equity_usd) AS exposure_usd
+    FROM v_account_equity AS e
+    WHERE e.as_of_date = $as_of AND e.account_type = 'client' AND e.equity < 0
+    GROUP BY e.group_id
+),
+exposure AS (
+    SELECT * FROM custodian_exposure WHERE exposure_usd > 0
+    UNION ALL
+    SELECT * FROM group_exposure WHERE exposure_usd > 0
+),
+measured AS (
+    SELECT
+        x.*,
+        f.own_funds,
+        CASE WHEN f.own_funds > 0 THEN ddiv(x.exposure_usd, f.own_funds) END AS share,
+        dmul(f.own_funds, $concentration_large_exposure_breach) AS limit_usd
+    FROM exposure AS x
+    CROSS JOIN own_funds AS f
+),
+graded AS (
+    SELECT
+        m.*,
+        CASE WHEN m.own_funds IS NULL THEN 'not_evaluated'
+             WHEN m.own_funds <= 0 OR m.share > $concentration_large_exposure_breach THEN 'breach'
+             WHEN m.share >= $concentration_large_exposure_warn THEN 'warn'
+             ELSE 'pass' END AS status,
+        CASE WHEN m.own_funds <= 0 OR m.share > $concentration_large_exposure_breach
+             THEN $concentration_large_exposure_breach
+             ELSE $concentration_large_exposure_warn END::DECIMAL(38,18) AS threshold,
+        greatest(m.exposure_usd - m.limit_usd, 0::DECIMAL(38,18)) AS excess_usd
+    FROM measured AS m
+)
+SELECT
+    g.counterparty,
+    g.kind,
+    g.custodian_type,
+    g.exposure_usd::DECIMAL(38,18) AS exposure_usd,
+    g.own_funds,
+    g.share,
+    g.status,
+    g.threshold,
+    g.limit_usd,
+    g.excess_usd,
+    CASE g.kind
+        WHEN 'custodian' THEN 'house assets of ' || fmt_usd(g.exposure_usd) || ' USD at custodian '
+            || g.counterparty || ' (' || g.custodian_type || ')'
+        ELSE 'client group ' || g.counterparty || ' owes the venue ' || fmt_usd(g.exposure_usd)
+            || ' USD (deficits of its client accounts)'
+    END
+    || CASE WHEN g.own_funds IS NULL
+            THEN '; own funds unknown: the capital table of ' || $as_of::VARCHAR
+                 || ' lacks ' || CASE $capital_regime WHEN 'ifr' THEN 'cet1, at1 and tier2'
+                                              WHEN 'cftc' THEN 'adjusted_net_capital'
+                                              ELSE 'cet1' END
+                 || ', the own funds of regime ' || $capital_regime
+            WHEN g.own_funds <= 0
+            THEN '; own funds are ' || fmt_usd(g.own_funds) || ' USD (' || $capital_regime
+                 || '), so any exposure exceeds the limit'
+            ELSE ' = ' || fmt_decimal(dmul(g.share, 100), 2) || '% of own funds ('
+                 || fmt_usd(g.own_funds) || ' USD, ' || $capital_regime || '); '
+                 || CASE g.status
+                        WHEN 'breach' THEN 'breach: above the limit of '
+                        WHEN 'warn' THEN 'large exposure (reported) at or above '
+                        ELSE 'below the reporting threshold of ' END
+                 || fmt_decimal(dmul(g.threshold, 100), 2) || '%'
+                 || CASE g.status
+                        WHEN 'warn' THEN ', within the limit of '
+                            || fmt_decimal(dmul($concentration_large_exposure_breach, 100), 2)
+                            || '% (' || fmt_usd(g.limit_usd) || ' USD)'
+                        WHEN 'breach' THEN ' (' || fmt_usd(g.limit_usd) || ' USD) by '
+                            || fmt_usd(g.excess_usd) || ' USD'
+                        ELSE '' END
+       END AS message
+FROM graded AS g
+ORDER BY g.kind, g.counterparty

@@ -1,0 +1,780 @@
+"""CON-01..CON-06 and concentration.csv (DESIGN.md sections 4-6).
+
+Each scenario is a small hand-made day inserted straight into the tables (no loader), run
+through the check engine (reports.checks.engine.run_checks) with only the CON checks, and
+compared with the exceptions expected. Thresholds are the contract's defaults unless a test says
+otherwise; boundaries are tested exactly at the threshold (>= -> flagged; CON-06 breach only
+strictly above 25%).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import polars as pl
+import pytest
+
+import reports.concentration.checks  # noqa: F401  (registers the CON checks)
+from reports.checks.engine import run_checks
+from reports.checks.model import PYTHON_CHECKS, CheckOutcome
+from reports.concentration import (
+    TABLE_COLUMNS,
+    concentration_table,
+    large_exposures,
+    metric_rows,
+    present_concentration,
+)
+from reports.config import ConcentrationConfig, Config, parse_config
+from reports.db import init_schema
+
+AS_OF = dt.date(2026, 3, 3)
+CON_IDS = ("CON-01", "CON-02", "CON-03", "CON-04", "CON-05", "CON-06")
+D = Decimal
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "accounts": (
+        "account_id",
+        "account_type",
+        "group_id",
+        "client_category",
+        "jurisdiction",
+        "status",
+    ),
+    "instruments": (
+        "instrument_id",
+        "kind",
+        "underlying",
+        "quote_asset",
+        "settle_asset",
+        "contract_size",
+        "expiry",
+    ),
+    "prices": ("kind", "symbol", "price"),
+    "balances": ("account_id", "asset", "balance"),
+    "positions": (
+        "position_id",
+        "account_id",
+        "instrument_id",
+        "margin_mode",
+        "quantity",
+        "entry_price",
+        "isolated_margin",
+        "leverage",
+        "reported_unrealized_pnl",
+    ),
+    "custody": (
+        "wallet_id",
+        "custodian",
+        "asset",
+        "balance",
+        "designation",
+        "wallet_type",
+        "custodian_type",
+    ),
+    "capital": ("item", "amount"),
+}
+
+
+class Day:
+    """One as-of date of hand-made data, written straight into the tables."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, as_of: dt.date = AS_OF) -> None:
+        self.con = con
+        self.as_of = as_of
+        self._positions = 0
+        self._wallets = 0
+        self._marks: dict[str, str] = {}
+        con.execute(
+            "INSERT INTO loads VALUES ('load-test', $d, 'accounts', 'test', 'csv', 'sha', 0, "
+            "TIMESTAMP '2026-03-03 23:00:00', 'test', false)",
+            {"d": as_of},
+        )
+        self.prices(asset={"USDT": "1", "BTC": "50000", "ETH": "2000"})
+
+    def _insert(self, table: str, **values: Any) -> None:
+        columns = COLUMNS[table]
+        unknown = set(values) - set(columns)
+        assert not unknown, unknown
+        names = ", ".join(("as_of_date", *columns))
+        marks = ", ".join(["?"] * (len(columns) + 1))
+        row = [self.as_of, *(values.get(c) for c in columns)]
+        self.con.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", row)
+
+    def account(
+        self, account_id: str, account_type: str = "client", group_id: str | None = None
+    ) -> Day:
+        self._insert(
+            "accounts",
+            account_id=account_id,
+            account_type=account_type,
+            group_id=group_id or account_id,
+            client_category="retail",
+            status="active",
+        )
+        return self
+
+    def instrument(
+        self,
+        instrument_id: str,
+        mark: str,
+        *,
+        inverse: bool = False,
+        contract_size: str = "1",
+        underlying: str = "BTC",
+        quote: str = "USDT",
+    ) -> Day:
+        kind = "inverse_perpetual" if inverse else "linear_perpetual"
+        settle = underlying if inverse else quote
+        self._insert(
+            "instruments",
+            instrument_id=instrument_id,
+            kind=kind,
+            underlying=underlying,
+            quote_asset=quote,
+            settle_asset=settle,
+            contract_size=contract_size,
+        )
+        self._insert("prices", kind="instrument", symbol=instrument_id, price=mark)
+        self._marks[instrument_id] = mark
+        return self
+
+    def prices(self, asset: dict[str, str]) -> Day:
+        for symbol, price in asset.items():
+            self._insert("prices", kind="asset", symbol=symbol, price=price)
+        return self
+
+    def position(
+        self,
+        account_id: str,
+        instrument_id: str,
+        quantity: str,
+        entry: str | None = None,
+        isolated_margin: str | None = None,
+    ) -> Day:
+        """A cross position (isolated when isolated_margin is given), entered at the mark unless
+        told: no uPnL, so no deficits that would make CON-05/CON-06 figures move."""
+        self._positions += 1
+        self._insert(
+            "positions",
+            position_id=f"p{self._positions}",
+            account_id=account_id,
+            instrument_id=instrument_id,
+            margin_mode="cross" if isolated_margin is None else "isolated",
+            quantity=quantity,
+            entry_price=entry or self._marks[instrument_id],
+            isolated_margin=isolated_margin,
+        )
+        return self
+
+    def balance(self, account_id: str, asset: str, amount: str) -> Day:
+        self._insert("balances", account_id=account_id, asset=asset, balance=amount)
+        return self
+
+    def custody(
+        self,
+        custodian: str,
+        asset: str,
+        amount: str,
+        designation: str = "client",
+        wallet_type: str = "cold",
+        custodian_type: str = "self",
+    ) -> Day:
+        self._wallets += 1
+        self._insert(
+            "custody",
+            wallet_id=f"w{self._wallets}",
+            custodian=custodian,
+            asset=asset,
+            balance=amount,
+            designation=designation,
+            wallet_type=wallet_type,
+            custodian_type=custodian_type,
+        )
+        return self
+
+    def capital(self, **items: str) -> Day:
+        for item, amount in items.items():
+            self._insert("capital", item=item, amount=amount)
+        return self
+
+
+@pytest.fixture(scope="module")
+def _database() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect()  # in memory: the schema and views of reports.db, no file
+    init_schema(connection)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def con(_database: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """The module's database emptied: creating the schema and views per test costs more than
+    the test."""
+    tables = _database.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+    ).fetchall()
+    for (table,) in tables:
+        _database.execute(f"DELETE FROM {table}")
+    return _database
+
+
+@pytest.fixture
+def day(con: duckdb.DuckDBPyConnection) -> Day:
+    return Day(con)
+
+
+def run_con(
+    con: duckdb.DuckDBPyConnection, config: Config | None = None, ids: tuple[str, ...] = CON_IDS
+):
+    """Run CON checks through the engine (not recorded)."""
+    specs = [PYTHON_CHECKS[check_id] for check_id in ids]
+    return run_checks(con, AS_OF, config or Config(), record=False, specs=specs)
+
+
+def exceptions(
+    con: duckdb.DuckDBPyConnection, check_id: str, config: Config | None = None
+) -> list[tuple]:
+    """(status, entity_type, entity_id, instrument_id, asset, metric, value, threshold) of one check."""
+    outcome = outcome_of(con, check_id, config)
+    assert outcome.status != CheckOutcome.ERROR, outcome.message
+    columns = [
+        "status",
+        "entity_type",
+        "entity_id",
+        "instrument_id",
+        "asset",
+        "metric",
+        "value",
+        "threshold",
+    ]
+    return [tuple(row) for row in outcome.rows.select(columns).iter_rows()]
+
+
+def outcome_of(con: duckdb.DuckDBPyConnection, check_id: str, config: Config | None = None):
+    (outcome,) = run_con(con, config, (check_id,)).results
+    return outcome
+
+
+def with_concentration(**values: Any) -> Config:
+    return replace(Config(), concentration=replace(ConcentrationConfig(), **values))
+
+
+# ---------------------------------------------------------------------------------------------
+# CON-01 open-interest share
+
+
+def _oi_day(day: Day) -> Day:
+    """BTC-PERP, mark 50,000 USDT (USDT 1 USD): longs of 100 contracts = OI 5,000,000 USD."""
+    day.instrument("BTC-PERP", "50000")
+    for account, kind, group in [
+        ("h1", "house", None),
+        ("h2", "house", None),
+        ("c1", "client", "G1"),
+        ("c2", "client", "G1"),
+        ("c3", "client", "G2"),
+        ("c4", "client", "G3"),
+        ("c5", "client", "G5"),
+    ]:
+        day.account(account, kind, group)
+    day.position("h1", "BTC-PERP", "50")  # house 50% of OI: counted, never flagged
+    day.position("h2", "BTC-PERP", "-96")  # house short
+    day.position("c1", "BTC-PERP", "6")  # G1 = 6 + |-4| = 10 -> exactly 10%: breach
+    day.position("c2", "BTC-PERP", "-4")
+    day.position("c3", "BTC-PERP", "5")  # G2 exactly 5%: warn
+    day.position("c4", "BTC-PERP", "4.99")  # G3 4.99%: pass
+    day.position("c5", "BTC-PERP", "34.01")  # G5 34.01%: breach
+    return day
+
+
+def test_con01_boundaries_groups_and_house(con, day) -> None:
+    _oi_day(day)
+    assert exceptions(con, "CON-01") == [
+        ("breach", "group", "G1", "BTC-PERP", None, "oi_share", D("0.1"), D("0.10")),
+        ("warn", "group", "G2", "BTC-PERP", None, "oi_share", D("0.05"), D("0.05")),
+        ("breach", "group", "G5", "BTC-PERP", None, "oi_share", D("0.3401"), D("0.10")),
+    ]
+
+
+def test_con01_message_names_group_share_and_oi(con, day) -> None:
+    _oi_day(day)
+    rows = outcome_of(con, "CON-01").rows
+    message = rows.filter(pl.col("entity_id") == "G1")["message"][0]
+    assert "client group G1 (2 accounts) holds 10.00% of the open interest in BTC-PERP" in message
+    assert "OI 5,000,000.00 USD" in message and "breach at 10.00%" in message
+
+
+def test_con01_oi_floor_exempts_small_instruments(con, day) -> None:
+    # ETH-PERP: OI 499.99 x 2,000 = 999,980 USD < 1,000,000: exempt although one group holds 100%.
+    day.instrument("ETH-PERP", "2000", underlying="ETH")
+    day.account("c1", group_id="G1").account("c2", group_id="G2")
+    day.position("c1", "ETH-PERP", "499.99").position("c2", "ETH-PERP", "-499.99")
+    assert exceptions(con, "CON-01") == []
+    assert exceptions(con, "CON-02") == []  # same floor
+
+
+def test_con01_oi_exactly_at_floor_is_not_exempt(con, day) -> None:
+    day.instrument("ETH-PERP", "2000", underlying="ETH")
+    day.account("c1", group_id="G1").account("c2", group_id="G2")
+    day.position("c1", "ETH-PERP", "500").position("c2", "ETH-PERP", "-500")  # 1,000,000 USD
+    assert [(r[0], r[2], r[6]) for r in exceptions(con, "CON-01")] == [
+        ("breach", "G1", D("1")),
+        ("breach", "G2", D("1")),
+    ]
+
+
+def test_con01_oi_in_usd_uses_the_quote_asset_price(con, day) -> None:
+    # Stablecoins are not 1: USDT at 0.99 puts 1,000,000 USDT of OI under the floor.
+    day.prices(asset={"USDC": "0.99"})
+    day.instrument("ETH-PERPC", "2000", underlying="ETH", quote="USDC")
+    day.account("c1").account("c2")
+    day.position("c1", "ETH-PERPC", "500").position("c2", "ETH-PERPC", "-500")
+    assert exceptions(con, "CON-01") == []
+
+
+def test_con01_inverse_oi_is_contracts_times_contract_size(con, day) -> None:
+    # BTCUSD inverse, 100 USD per contract: 10,000 long contracts = 1,000,000 USD (not exempt),
+    # whatever the mark; 9,999 would be exempt.
+    day.prices(asset={"USD": "1"})
+    day.instrument("BTCUSD", "50000", inverse=True, contract_size="100", quote="USD")
+    day.account("c1", group_id="G1").account("h1", "house")
+    day.position("c1", "BTCUSD", "600").position("h1", "BTCUSD", "9400").position(
+        "h1", "BTCUSD", "-10000"
+    )
+    assert exceptions(con, "CON-01") == [
+        ("warn", "group", "G1", "BTCUSD", None, "oi_share", D("0.06"), D("0.05"))
+    ]
+
+
+def test_con01_inverse_under_floor_is_exempt(con, day) -> None:
+    day.prices(asset={"USD": "1"})
+    day.instrument("BTCUSD", "50000", inverse=True, contract_size="100", quote="USD")
+    day.account("c1", group_id="G1").account("h1", "house")
+    day.position("c1", "BTCUSD", "9999").position("h1", "BTCUSD", "-9999")
+    assert exceptions(con, "CON-01") == []
+
+
+def test_con01_configured_thresholds(con, day) -> None:
+    _oi_day(day)
+    config = parse_config({"concentration": {"oi_share_warn": "0.2", "oi_share_breach": "0.5"}})
+    assert exceptions(con, "CON-01", config) == [
+        ("warn", "group", "G5", "BTC-PERP", None, "oi_share", D("0.3401"), D("0.2")),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# CON-02 HHI
+
+
+def _hhi_day(day: Day) -> Day:
+    """Gross by holder: house h1 30, house h2 20, five client groups 10 each -> HHI exactly
+    900 + 400 + 5 x 100 = 1,800. Were the two house accounts one holder: 2,500 + 500 = 3,000."""
+    day.instrument("BTC-PERP", "50000")
+    day.account("h1", "house").account("h2", "house")
+    day.position("h1", "BTC-PERP", "30").position("h2", "BTC-PERP", "-20")
+    day.account("a1", group_id="G1").account("a2", group_id="G1")
+    day.position("a1", "BTC-PERP", "5").position("a2", "BTC-PERP", "-5")  # G1 gross 10
+    for n, qty in [(2, "10"), (3, "-10"), (4, "-10"), (5, "-10")]:
+        day.account(f"c{n}", group_id=f"G{n}").position(f"c{n}", "BTC-PERP", qty)
+    return day
+
+
+def test_con02_hhi_exactly_at_threshold_warns(con, day) -> None:
+    _hhi_day(day)
+    assert exceptions(con, "CON-02") == [
+        ("warn", "instrument", "BTC-PERP", "BTC-PERP", None, "hhi", D("1800"), D("1800")),
+    ]
+
+
+def test_con02_below_threshold_passes(con, day) -> None:
+    _hhi_day(day)
+    assert exceptions(con, "CON-02", with_concentration(hhi_warn=D("1800.01"))) == []
+
+
+def test_con02_ten_equal_holders_pass(con, day) -> None:
+    day.instrument("BTC-PERP", "50000")
+    for n in range(10):
+        day.account(f"c{n}").position(f"c{n}", "BTC-PERP", "10" if n % 2 else "-10")
+    assert exceptions(con, "CON-02") == []
+    hhi = metric_rows(con, AS_OF, Config(), "CON-02").filter(pl.col("metric") == "hhi")
+    assert hhi["value"].to_list() == [D("1000")]
+    assert hhi["status"].to_list() == ["pass"]
+
+
+def test_con02_message(con, day) -> None:
+    _hhi_day(day)
+    (message,) = outcome_of(con, "CON-02").rows["message"].to_list()
+    assert message == (
+        "HHI of open positions in BTC-PERP is 1,800.00 over 7 holders "
+        "(largest: house h1, 30.00%); warn at 1,800.00"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# CON-03 custodian share
+
+
+def test_con03_share_at_threshold_warns(con, day) -> None:
+    day.custody("CustodyBank", "BTC", "0.01")  # 500 USD
+    day.custody("self", "USDT", "300", wallet_type="hot")
+    day.custody("self", "USDT", "200", wallet_type="bank")  # bank accounts count in CON-03
+    day.custody(
+        "CustodyBank", "BTC", "100", designation="house", custodian_type="credit_institution"
+    )
+    assert exceptions(con, "CON-03") == [
+        ("warn", "custodian", "CustodyBank", None, None, "custodian_share", D("0.5"), D("0.50")),
+        ("warn", "custodian", "self", None, None, "custodian_share", D("0.5"), D("0.50")),
+    ]
+
+
+def test_con03_spread_custody_passes(con, day) -> None:
+    day.custody("A", "USDT", "400").custody("B", "USDT", "300").custody("C", "BTC", "0.006")
+    assert exceptions(con, "CON-03") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# CON-04 hot wallets
+
+
+def test_con04_hot_share_at_threshold_breaches_and_ignores_bank(con, day) -> None:
+    day.custody("self", "USDT", "5", wallet_type="hot")
+    day.custody("self", "BTC", "0.0019", wallet_type="cold")  # 95 USD
+    day.custody("Bank", "USDT", "1000", wallet_type="bank", custodian_type="credit_institution")
+    day.custody("self", "USDT", "1000", designation="house", wallet_type="hot")
+    assert exceptions(con, "CON-04") == [
+        ("breach", "firm", "firm", None, None, "hot_wallet_share", D("0.05"), D("0.05")),
+    ]
+
+
+def test_con04_below_threshold_passes(con, day) -> None:
+    day.custody("self", "USDT", "4.99", wallet_type="hot")
+    day.custody("self", "USDT", "95.01", wallet_type="warm")
+    assert exceptions(con, "CON-04") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# CON-05 collateral share
+
+
+def test_con05_non_stable_share_at_threshold_warns(con, day) -> None:
+    day.account("c1").account("c2").account("c3").account("h1", "house")
+    day.balance("c1", "BTC", "0.8")  # 40,000 USD
+    day.balance("c2", "USDT", "60000")  # stable: 60% but never flagged
+    day.balance("c3", "BTC", "-1")  # a deficit is not collateral
+    day.balance("h1", "ETH", "1000")  # house: not client equity
+    assert exceptions(con, "CON-05") == [
+        ("warn", "asset", "BTC", None, "BTC", "collateral_share", D("0.4"), D("0.40")),
+    ]
+
+
+def test_con05_below_threshold_passes(con, day) -> None:
+    day.account("c1").account("c2")
+    day.balance("c1", "BTC", "0.79998")  # 39,999 USD
+    day.balance("c2", "USDT", "60001")
+    assert exceptions(con, "CON-05") == []
+
+
+def test_con05_stable_assets_follow_the_configuration(con, day) -> None:
+    day.account("c1").account("c2")
+    day.balance("c1", "BTC", "0.2").balance("c2", "USDT", "90000")  # USDT 90%
+    config = parse_config({"firm": {"stable_assets": ["USD"]}})
+    assert [r[2] for r in exceptions(con, "CON-05", config)] == ["USDT"]
+
+
+# ---------------------------------------------------------------------------------------------
+# CON-06 large exposures
+
+M = 1_000_000
+
+
+def _exposure_day(day: Day, **capital: str) -> Day:
+    day.capital(
+        **(
+            capital
+            or {
+                "cet1": str(800 * M),
+                "at1": str(100 * M),
+                "tier2": str(100 * M),
+                "fixed_overheads_annual": "0",
+                "liquid_assets": "0",
+            }
+        )
+    )
+    day.prices(asset={"USD": "1"})
+    day.custody("BankA", "USD", str(180 * M), "house", "bank", "credit_institution")  # 18%: warn
+    day.custody("BrokerB", "USD", str(250 * M), "house", "exchange", "investment_firm")  # 25%: warn
+    day.custody("OtherC", "USD", "250000000.01", "house", "cold", "other")  # > 25%: breach
+    day.custody("self", "USD", str(900 * M), "house", "cold", "self")  # own wallets: no exposure
+    day.custody(
+        "BankA", "USD", str(900 * M), "client", "bank", "credit_institution"
+    )  # client money
+    day.account("c1", group_id="G1").account("c2", group_id="G1").account("c3", group_id="G3")
+    day.balance("c1", "USDT", str(-60 * M)).balance("c2", "USDT", str(-40 * M))  # G1 owes 100M: 10%
+    day.balance("c3", "USDT", "-99999999.99")  # G3 just under 10%: pass
+    return day
+
+
+def test_con06_thresholds_warn_at_10_breach_strictly_above_25(con, day) -> None:
+    _exposure_day(day)
+    assert exceptions(con, "CON-06") == [
+        ("warn", "counterparty", "BankA", None, None, "large_exposure_share", D("0.18"), D("0.10")),
+        (
+            "warn",
+            "counterparty",
+            "BrokerB",
+            None,
+            None,
+            "large_exposure_share",
+            D("0.25"),
+            D("0.10"),
+        ),
+        ("warn", "counterparty", "G1", None, None, "large_exposure_share", D("0.1"), D("0.10")),
+        (
+            "breach",
+            "counterparty",
+            "OtherC",
+            None,
+            None,
+            "large_exposure_share",
+            D("0.25000000001"),
+            D("0.25"),
+        ),
+    ]
+
+
+def test_con06_basel_lex20_reference(con, day) -> None:
+    # Basel LEX20: Tier 1 of 1,000M, limit 25% = 250M, reporting at 10% = 100M:
+    # an exposure of 180M is reported and within the limit.
+    day.capital(cet1=str(1000 * M), at1="0", tier2="0")
+    day.custody("BankA", "USDT", str(180 * M), "house", "cold", "credit_institution")
+    frame = large_exposures(con, AS_OF, Config())
+    assert frame.select(
+        "counterparty",
+        "kind",
+        "custodian_type",
+        "exposure_usd",
+        "own_funds",
+        "share",
+        "status",
+        "limit_usd",
+        "excess_usd",
+    ).rows() == [
+        (
+            "BankA",
+            "custodian",
+            "credit_institution",
+            D(180 * M),
+            D(1000 * M),
+            D("0.18"),
+            "warn",
+            D(250 * M),
+            D(0),
+        ),
+    ]
+    message = frame["message"][0]
+    assert "18.00% of own funds (1,000,000,000.00 USD, ifr)" in message
+    assert "at or above 10.00%, within the limit of 25.00%" in message
+
+
+def test_con06_large_exposures_frame_for_k_con(con, day) -> None:
+    _exposure_day(day)
+    frame = large_exposures(con, AS_OF, Config())
+    assert frame.columns[:7] == [
+        "counterparty",
+        "kind",
+        "custodian_type",
+        "exposure_usd",
+        "own_funds",
+        "share",
+        "status",
+    ]
+    assert frame.select("counterparty", "kind", "status", "excess_usd").rows() == [
+        ("G1", "client_group", "warn", D(0)),
+        ("G3", "client_group", "pass", D(0)),
+        ("BankA", "custodian", "warn", D(0)),
+        ("BrokerB", "custodian", "warn", D(0)),
+        ("OtherC", "custodian", "breach", D("0.01")),
+    ]
+
+
+def test_con06_isolated_bad_debt_is_not_an_exposure(con, day) -> None:
+    # An isolated long losing 1,000 USDT on 10 of margin: 990 of bad debt for the venue, but the
+    # client owes nothing (isolation), so no exposure; a cross debit of 50 is owed.
+    day.capital(cet1="100", at1="0", tier2="0")
+    day.instrument("BTC-PERP", "49000")
+    day.account("c1", group_id="G1")
+    day.position("c1", "BTC-PERP", "1", entry="50000", isolated_margin="10")
+    day.balance("c1", "USDT", "-50")
+    assert large_exposures(con, AS_OF, Config()).select(
+        "counterparty", "exposure_usd", "share", "status"
+    ).rows() == [
+        ("G1", D(50), D("0.5"), "breach"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("regime", "capital", "expected"),
+    [
+        (
+            "cftc",
+            {"cet1": "1", "at1": "0", "tier2": "0", "adjusted_net_capital": str(2000 * M)},
+            [("BankA", D("0.09"), "pass"), ("BrokerB", D("0.125"), "warn")],
+        ),
+        (
+            "mica",
+            {"cet1": str(800 * M), "at1": str(100 * M), "tier2": str(100 * M)},
+            [("BankA", D("0.225"), "warn"), ("BrokerB", D("0.3125"), "breach")],
+        ),
+    ],
+)
+def test_con06_own_funds_follow_the_regime(con, day, regime, capital, expected) -> None:
+    day.capital(**capital)
+    day.custody("BankA", "USDT", str(180 * M), "house", "cold", "credit_institution")
+    day.custody("BrokerB", "USDT", str(250 * M), "house", "cold", "investment_firm")
+    config = parse_config({"capital": {"regime": regime}})
+    assert (
+        large_exposures(con, AS_OF, config).select("counterparty", "share", "status").rows()
+        == expected
+    )
+
+
+def test_con06_missing_own_funds_item_is_an_error_not_a_pass(con, day) -> None:
+    day.capital(cet1=str(1000 * M), at1="0", tier2="0")  # no adjusted_net_capital
+    day.custody("BankA", "USDT", str(180 * M), "house", "cold", "credit_institution")
+    config = parse_config({"capital": {"regime": "cftc"}})
+    assert large_exposures(con, AS_OF, config)["status"].to_list() == ["not_evaluated"]
+    outcome = outcome_of(con, "CON-06", config)
+    assert outcome.status == CheckOutcome.ERROR
+    assert "adjusted_net_capital" in outcome.message
+
+
+def test_con06_no_exposure_passes(con, day) -> None:
+    day.capital(cet1="1000", at1="0", tier2="0")
+    day.custody("self", "USDT", "5000", "house")
+    assert outcome_of(con, "CON-06").status == CheckOutcome.PASS
+    assert large_exposures(con, AS_OF, Config()).height == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Every check on one clean day, and concentration.csv
+
+
+def test_clean_day_passes_every_con_check(con, day) -> None:
+    day.capital(cet1=str(1000 * M), at1="0", tier2="0")
+    day.instrument("BTC-PERP", "50000")
+    for n in range(25):  # 24 clients of 4 contracts (0.73% of OI each)
+        day.account(f"c{n}").position(f"c{n}", "BTC-PERP", "4" if n % 2 else "-4")
+        day.balance(f"c{n}", *(("USDT", "1000") if n % 3 else ("BTC", "0.001")))
+    for n in range(10):  # ten house accounts of 50 contracts: 8.3% of gross each, HHI ~ 705
+        day.account(f"h{n}", "house").position(f"h{n}", "BTC-PERP", "50")
+    for custodian in ("A", "B", "C"):
+        day.custody(custodian, "USDT", "1000")
+    result = run_con(con)
+    assert {r.check_id: r.status for r in result.results} == dict.fromkeys(
+        CON_IDS, CheckOutcome.PASS
+    )
+
+
+def test_concentration_table_long_format(con, day) -> None:
+    _oi_day(day)
+    day.custody("self", "USDT", "5", wallet_type="hot").custody("Vault", "USDT", "95")
+    day.capital(cet1=str(1000 * M), at1="0", tier2="0")
+    day.custody("BankA", "USDT", str(180 * M), "house", "cold", "credit_institution")
+    day.instrument("ETH-PERP", "2000", underlying="ETH")  # under the OI floor
+    day.position("c1", "ETH-PERP", "10").position("h1", "ETH-PERP", "-10")
+    table = concentration_table(con, AS_OF, Config())
+    assert tuple(table.columns) == TABLE_COLUMNS
+    assert table["value"].dtype == pl.Decimal(38, 18)
+    # a total order: the sort keys identify every row, so the CSV's bytes never depend on the plan
+    keys = ["check_id", "instrument_id", "entity_type", "entity_id", "asset", "metric"]
+    assert table.select(keys).is_duplicated().sum() == 0
+    assert table.equals(table.sort(keys, nulls_last=False))
+    eth = table.filter(pl.col("instrument_id") == "ETH-PERP")
+    assert eth.filter(pl.col("metric").is_in(["oi_share", "hhi", "open_interest_usd"]))[
+        "status"
+    ].unique().to_list() == ["exempt"]
+    con01 = table.filter((pl.col("check_id") == "CON-01") & (pl.col("instrument_id") == "BTC-PERP"))
+    assert con01.select("entity_type", "entity_id", "metric", "value", "status").rows() == [
+        ("group", "G1", "oi_share", D("0.1"), "breach"),
+        ("group", "G2", "oi_share", D("0.05"), "warn"),
+        ("group", "G3", "oi_share", D("0.0499"), "pass"),
+        ("group", "G5", "oi_share", D("0.3401"), "breach"),
+        ("instrument", "BTC-PERP", "open_interest", D("100"), None),
+        ("instrument", "BTC-PERP", "open_interest_usd", D(5 * M), "pass"),
+    ]
+    con04 = table.filter(pl.col("check_id") == "CON-04")
+    assert con04.select("metric", "value", "status").rows() == [
+        ("hot_wallet_share", D("0.05"), "breach"),
+        ("hot_wallet_usd", D(5), None),
+        ("non_bank_client_custody_usd", D(100), None),
+    ]
+    con06 = table.filter(pl.col("check_id") == "CON-06")
+    assert con06.select("entity_type", "entity_id", "metric", "value", "status").rows() == [
+        ("counterparty", "BankA", "custodian_exposure_usd", D(180 * M), None),
+        ("counterparty", "BankA", "large_exposure_share", D("0.18"), "warn"),
+        ("firm", "firm", "own_funds", D(1000 * M), None),
+    ]
+    # the checks' exceptions are exactly the table's warn/breach rows of the graded metrics
+    flagged = table.filter(pl.col("status").is_in(["warn", "breach"]))
+    result = run_con(con)
+    assert sum(r.exceptions for r in result.results) == flagged.height
+
+
+def test_concentration_table_keeps_top_five_groups_and_every_flagged_one(con, day) -> None:
+    day.instrument("BTC-PERP", "50000")
+    day.account("h1", "house").position("h1", "BTC-PERP", "-100")
+    for n, qty in enumerate(["11", "10", "9", "8", "7", "6", "5", "4", "3", "2", "1", "34"]):
+        day.account(f"c{n:02d}").position(f"c{n:02d}", "BTC-PERP", qty)
+    rows = metric_rows(con, AS_OF, Config(), "CON-01")
+    groups = sorted(rows.filter(pl.col("metric") == "oi_share")["entity_id"].to_list())
+    # top five by share (34, 11, 10, 9, 8) plus the flagged 7, 6, 5 (>= 5%); 4..1 left out
+    assert groups == ["c00", "c01", "c02", "c03", "c04", "c05", "c06", "c11"]
+
+
+def test_present_concentration_rounds_half_even_by_unit() -> None:
+    table = pl.DataFrame(
+        {
+            "unit": ["usd", "usd", "ratio", "count", "index"],
+            "value": [D("0.125"), D("0.135"), D("0.123456785"), D("7"), D("1800")],
+            "threshold": [None, D("1000000"), D("0.05"), None, D("1800")],
+        },
+        schema={"unit": pl.String, "value": pl.Decimal(38, 18), "threshold": pl.Decimal(38, 18)},
+    )
+    shown = present_concentration(table)
+    assert shown["value"].to_list() == ["0.12", "0.14", "0.12345678", "7", "1800.00000000"]
+    assert shown["threshold"].to_list() == [None, "1000000.00", "0.05000000", None, "1800.00000000"]
+
+
+def test_empty_day_gives_an_empty_table_and_passes(con, day) -> None:
+    table = concentration_table(con, AS_OF, Config())
+    assert table.height == 0 and tuple(table.columns) == TABLE_COLUMNS
+    result = run_con(con)
+    # CON-06: no exposures at all is a pass even without a capital file
+    assert {r.check_id: r.status for r in result.results} == dict.fromkeys(
+        CON_IDS, CheckOutcome.PASS
+    )
+
+
+def test_engine_discovers_the_con_checks() -> None:
+    from reports.checks.engine import CHECK_MODULES, discover_checks
+
+    assert "reports.concentration.checks" in CHECK_MODULES
+    specs = {
+        s.check_id: s
+        for s in discover_checks(modules=["reports.concentration.checks"])
+        if s.family == "CON"
+    }
+    assert {k: s.severity for k, s in specs.items()} == {
+        "CON-01": "breach",
+        "CON-02": "warn",
+        "CON-03": "warn",
+        "CON-04": "breach",
+        "CON-05": "warn",
+        "CON-06": "breach",
+    }
