@@ -1,0 +1,32 @@
+"""Exact decimal helpers shared by the regimes: 60-digit arithmetic, rounded to 18 decimals."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+
+SCALE = Decimal("1e-18")  # DECIMAL(38,18)
+ZERO = Decimal("0")
+
+
+def rounded(value: Decimal) -> Decimal:
+    """Round half-even to 18 decimals (DECIMAL(38,18)), at a precision that keeps it exact."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return value.quantize(SCALE, rounding=ROUND_HALF_EVEN)
+
+
+def exact(expression: object) -> Decimal:
+    """Round an expression computed under `localcontext(prec=60)` to 18 decimals."""
+    if not isinstance(expression, Decimal):
+        msg = f"expected a Decimal, got {type(expression).__name__}"
+        raise TypeError(msg)
+    return rounded(expression)
+
+
+def ratio(own_funds: Decimal, requirement: Decimal) -> Decimal | None:
+    """own funds / requirement (1.05 = 105%); None when the requirement is 0."""
+    if requirement == 0:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return rounded(own_funds / requirement)

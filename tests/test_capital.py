@@ -1,0 +1,587 @@
+"""Capital adequacy: IFR / CFTC / MiCA formulas, the capital statement and CAP-01..CAP-03.
+
+The pure formulas reproduce shared/reference/README.md (IFR, K-CON, CFTC); the statement and the
+checks run against small databases built here, row by row, with exactly the figures needed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pytest
+
+from reports.capital import cftc, ifr, inputs, mica
+from reports.capital.checks import check_cap_01, check_cap_02, check_cap_03, statement_for
+from reports.capital.statement import capital_statement
+from reports.checks.model import PYTHON_CHECKS, CheckContext, CheckNotEvaluated, CheckOutcome
+from reports.config import CapitalConfig, Config
+from reports.db import init_schema
+from reports.errors import UsageError
+
+D = Decimal
+M = D(1_000_000)
+
+
+# ------------------------------------------------------------------ reference figures (pure)
+
+
+def test_ifr_reference_k_factors_and_requirement() -> None:
+    # shared/reference/README.md, IFR: fixed overheads 8.0M, PMR 750k and the listed K-factors.
+    fixed_overheads = ifr.fixed_overheads_requirement(D(8) * M)
+    assert fixed_overheads == D(2) * M
+    k_cmh = ifr.k_cmh(segregated=D(200) * M, non_segregated=D(20) * M)
+    assert k_cmh == D(900_000)
+    k_asa = ifr.k_asa(D(300) * M)
+    assert k_asa == D(120_000)
+    k_coh = ifr.k_coh(derivatives=D(500) * M)
+    assert k_coh == D(50_000)
+    k_npr = ifr.k_npr([D(1_500_000)], D(1))
+    assert k_npr == D(1_500_000)
+    k_tcd = ifr.k_tcd(D(10) * M, ifr.tcd_risk_factor("other"))
+    assert k_tcd == D(1_440_000)
+    k_dtf = ifr.k_dtf(derivatives=D(2000) * M)
+    assert k_dtf == D(200_000)
+    k_con = ifr.k_con(D(8) * M, D(20) * M, days_over=1)
+    assert k_con == D(480_000)
+    kfr = ifr.kfr([k_cmh, k_asa, k_coh, k_npr, k_tcd, k_dtf, k_con])
+    assert kfr == D(4_690_000)
+    requirement = ifr.own_funds_requirement(D(750_000), fixed_overheads, kfr)
+    assert requirement == D(4_690_000)
+
+
+def test_ifr_reference_composition_and_liquidity() -> None:
+    minima = ifr.composition_minima(D(4_690_000))
+    assert minima == {"cet1": D(2_626_400), "cet1_at1": D(3_517_500), "total": D(4_690_000)}
+    # 1/3 x 2.0M = 666,666.67 (666,667 in the reference, rounded to units) + 1.6% x 5M = 80,000.
+    part = ifr.liquidity_fixed_overheads_part(D(2) * M)
+    assert part.quantize(D("0.01")) == D("666666.67")
+    assert part.quantize(D(1)) == D(666_667)
+    assert ifr.liquidity_guarantees_part(D(5) * M) == D(80_000)
+    liquidity = ifr.liquidity_requirement(D(2) * M, D(5) * M)
+    assert liquidity.quantize(D("0.01")) == D("746666.67")
+    assert liquidity.quantize(D(1)) == D(746_667)
+    assert liquidity == D("746666.666666666666666667")  # full precision, 18 decimals half-even
+
+
+def test_k_con_reference_tranches() -> None:
+    # Own funds 20M, exposure 20M: OFR 1.6M, OFRE 1.2M, excess 15M = 75% of own funds.
+    long_run = ifr.k_con_detail(D(20) * M, D(20) * M, days_over=11)
+    assert (long_run.limit, long_run.excess) == (D(5) * M, D(15) * M)
+    assert (long_run.ofr, long_run.ofre) == (D(1_600_000), D(1_200_000))
+    assert long_run.factor_rule == "tranches"
+    assert [(t.excess_part, t.factor, t.requirement) for t in long_run.tranches] == [
+        (D(8) * M, D(2), D(1_280_000)),
+        (D(4) * M, D(3), D(960_000)),
+        (D(3) * M, D(4), D(960_000)),
+    ]
+    assert long_run.k_con == D(3_200_000)
+    # At most 10 days: 200% x OFRE.
+    assert ifr.k_con(D(20) * M, D(20) * M, days_over=10) == D(2_400_000)
+    # 8M exposure: excess 3M, OFRE 640k x 3/8 = 240k, K-CON 480k.
+    short = ifr.k_con_detail(D(8) * M, D(20) * M, days_over=3)
+    assert (short.ofr, short.ofre, short.k_con) == (D(640_000), D(240_000), D(480_000))
+    # Within the limit (25% exactly is not above it): nothing.
+    assert ifr.k_con(D(5) * M, D(20) * M, days_over=30) == 0
+
+
+def test_k_con_tranches_beyond_250_percent() -> None:
+    # Own funds 1M, exposure 3.25M: excess 3M = 300% of own funds, 0.08 x each tranche x factor.
+    detail = ifr.k_con_detail(D("3250000"), M, days_over=20)
+    assert [t.factor for t in detail.tranches] == [D(2), D(3), D(4), D(5), D(6), D(9)]
+    expected = D("0.08") * (
+        D(400_000) * 2
+        + D(200_000) * 3
+        + D(200_000) * 4
+        + D(200_000) * 5
+        + D(1_500_000) * 6
+        + D(500_000) * 9
+    )
+    assert detail.k_con == expected
+
+
+def test_cftc_reference() -> None:
+    # 17 CFR 1.17 / 1.12: margin 40M + 10M -> max(1M, 8% x 50M) = 4.0M; early warning 4.4M.
+    required = cftc.requirement(M, D(40) * M + D(10) * M, D("0.08"))
+    assert required == D(4) * M
+    assert cftc.early_warning_amount(M, required, D("1.10")) == D("4400000")
+    # A small venue: the 1M minimum binds and 150% of it (1.5M) is the early-warning level.
+    small = cftc.requirement(M, D(5) * M, D("0.08"))
+    assert small == M
+    assert cftc.early_warning_amount(M, small, D("1.10")) == D("1500000")
+
+
+def test_mica_requirement() -> None:
+    assert mica.requirement(D(150_000), mica.fixed_overheads_requirement(D(400_000))) == D(150_000)
+    assert mica.requirement(D(150_000), mica.fixed_overheads_requirement(D(800_000))) == D(200_000)
+
+
+def test_window_average_and_zero_days() -> None:
+    assert ifr.window_average(D(5), 2) == D("2.5")
+    assert ifr.window_average(D(5), 0) == 0
+    assert ifr.window_average(D(1), 3) == D("0.333333333333333333")
+
+
+def test_checks_are_registered() -> None:
+    for check_id in ("CAP-01", "CAP-02", "CAP-03"):
+        spec = PYTHON_CHECKS[check_id]
+        assert spec.function is not None and spec.source.startswith("reports.capital.checks:")
+        assert spec.severity == "breach"
+
+
+# ------------------------------------------------------------------ a small database
+
+
+@pytest.fixture(scope="module")
+def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database with the schema, created once: copying it is faster than init_schema."""
+    path = tmp_path_factory.mktemp("capital") / "template.duckdb"
+    connection = duckdb.connect(str(path))
+    init_schema(connection)
+    connection.close()
+    return path
+
+
+@pytest.fixture
+def con(schema_template: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = tmp_path / "capital.duckdb"
+    shutil.copyfile(schema_template, path)
+    connection = duckdb.connect(str(path))
+    connection.execute("SET threads = 1")  # tiny data: planning dominates, and CI has 2 cores
+    yield connection
+    connection.close()
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, table: str, day: dt.date, rows: list[tuple[Any, ...]]
+) -> None:
+    if not rows:
+        return
+    marks = ", ".join(["?"] * (len(rows[0]) + 1))
+    con.executemany(f"INSERT INTO {table} VALUES ({marks})", [(day, *row) for row in rows])
+
+
+def stored_day(
+    con: duckdb.DuckDBPyConnection,
+    day: dt.date,
+    *,
+    cet1: str = "1000000",
+    at1: str = "0",
+    tier2: str = "0",
+    fixed_overheads: str = "400000",
+    liquid_assets: str = "1000000",
+    client_guarantees: str | None = None,
+    adjusted_net_capital: str | None = None,
+    client_balances: dict[str, str] | None = None,
+    prices: dict[str, str] | None = None,
+    custody: list[tuple[str, str, str, str, str, str, str]] | None = None,
+    volumes: list[tuple[str, str, str]] | None = None,
+    accounts: list[tuple[str, str, str]] | None = None,
+    balances: list[tuple[str, str, str]] | None = None,
+) -> None:
+    """One stored day: capital file, one client account C1 (group G1) with `client_balances`,
+    asset prices, custody rows (wallet, custodian, asset, balance, designation, wallet type,
+    custodian type) and volumes (instrument, account type, notional)."""
+    capital = [
+        ("cet1", D(cet1)),
+        ("at1", D(at1)),
+        ("tier2", D(tier2)),
+        ("fixed_overheads_annual", D(fixed_overheads)),
+        ("liquid_assets", D(liquid_assets)),
+    ]
+    if client_guarantees is not None:
+        capital.append(("client_guarantees", D(client_guarantees)))
+    if adjusted_net_capital is not None:
+        capital.append(("adjusted_net_capital", D(adjusted_net_capital)))
+    _insert(con, "capital", day, capital)
+    all_accounts = [("C1", "client", "G1"), *(accounts or [])]
+    _insert(con, "accounts", day, [(a, t, g, "retail", None, "active") for a, t, g in all_accounts])
+    rows = [("C1", asset, D(amount)) for asset, amount in (client_balances or {}).items()]
+    rows += [(a, asset, D(amount)) for a, asset, amount in balances or []]
+    _insert(con, "balances", day, rows)
+    _insert(
+        con, "prices", day, [("asset", s, D(p)) for s, p in {"USDT": "1", **(prices or {})}.items()]
+    )
+    _insert(
+        con,
+        "custody",
+        day,
+        [(w, c, a, D(b), des, wt, ct) for w, c, a, b, des, wt, ct in custody or []],
+    )
+    _insert(con, "volumes", day, [(i, t, D(n)) for i, t, n in volumes or []])
+
+
+def ctx_for(
+    con: duckdb.DuckDBPyConnection, day: dt.date, config: Config | None = None
+) -> CheckContext:
+    return CheckContext(con=con, as_of=day, prev_as_of=None, config=config or Config())
+
+
+def line(statement: Any, item_prefix: str) -> Decimal:
+    hits = statement.lines.filter(pl.col("item").str.starts_with(item_prefix))
+    assert hits.height == 1, (item_prefix, statement.lines["item"].to_list())
+    return hits["amount"][0]
+
+
+DAY = dt.date(2026, 3, 31)
+
+
+def test_statement_needs_a_stored_day(con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(UsageError, match="no data stored for 2026-03-31"):
+        capital_statement(con, DAY, Config())
+
+
+# ------------------------------------------------------------------ CAP-01, CAP-02, CAP-03
+# Each scenario is one stored day with only the capital file (no K-factors): D = max(PMR 750k,
+# FOR, 0). The checks of a run share one statement (statement_for), as in the engine.
+
+
+def test_cap_checks_trigger(con: duckdb.DuckDBPyConnection) -> None:
+    # Own funds 500k of D 750k; FOR = 400k / 4 = 100k; liquidity 1/3 x 100k + 1.6% x 1M = 49,333.33.
+    stored_day(
+        con,
+        DAY,
+        cet1="300000",
+        at1="100000",
+        tier2="100000",
+        liquid_assets="49333",
+        client_guarantees="1000000",
+    )
+    ctx = ctx_for(con, DAY)
+    statement = statement_for(ctx)
+    assert (statement.requirement, statement.own_funds, statement.binding) == (
+        D(750_000),
+        D(500_000),
+        "PMR",
+    )
+
+    cap01 = check_cap_01(ctx)
+    assert cap01.select(
+        "status", "entity_type", "entity_id", "metric", "value", "threshold"
+    ).rows() == [
+        ("breach", "firm", "firm", "own_funds_ratio", D("0.666666666666666667"), D(1)),
+    ]
+    assert "shortfall 250,000.00 USD" in cap01["message"][0]
+
+    # CET1 300k < 420k, CET1 + AT1 400k < 562.5k; total 500k < 750k is CAP-01's, not repeated here
+    cap02 = check_cap_02(ctx)
+    assert sorted(cap02.select("status", "metric", "value", "threshold").rows()) == [
+        ("breach", "cet1", D(300_000), D(420_000)),
+        ("breach", "cet1_at1", D(400_000), D(562_500)),
+    ]
+    assert set(cap02["entity_id"]) == {"firm"}
+    assert any("short by 120,000.00 USD" in m for m in cap02["message"])
+
+    cap03 = check_cap_03(ctx)
+    assert cap03.select("status", "metric", "value", "threshold").rows() == [
+        ("breach", "liquid_assets", D(49_333), D("49333.333333333333333333")),
+    ]
+    assert "49,333.33" in cap03["message"][0]
+
+
+def test_cap01_warn_with_cap02_cap03_controls(con: duckdb.DuckDBPyConnection) -> None:
+    # Own funds 800k = 106.67% of 750k: below the 110% early-warning level, above 100%.
+    # CAP-02 and CAP-03 controls: CET1 alone covers D; liquid assets 49,334 > 49,333.33.
+    stored_day(con, DAY, cet1="800000", liquid_assets="49334", client_guarantees="1000000")
+    ctx = ctx_for(con, DAY)
+    cap01 = check_cap_01(ctx)
+    assert cap01.select("status", "metric", "value", "threshold").rows() == [
+        ("warn", "own_funds_ratio", D("1.066666666666666667"), D("1.1")),
+    ]
+    assert "early-warning level 110.00%" in cap01["message"][0]
+    assert check_cap_02(ctx).height == 0
+    assert check_cap_03(ctx).height == 0
+
+
+def test_cap_checks_pass_exactly_at_their_minima(con: duckdb.DuckDBPyConnection) -> None:
+    # CET1 420k = 56%, + AT1 142.5k = 75%, + T2 262.5k = 825k = 110% of D exactly;
+    # liquidity: 1/3 x (1.2M / 4) + 1.6% x 1M = 100k + 16k = 116k, held exactly.
+    stored_day(
+        con,
+        DAY,
+        cet1="420000",
+        at1="142500",
+        tier2="262500",
+        fixed_overheads="1200000",
+        liquid_assets="116000",
+        client_guarantees="1000000",
+    )
+    ctx = ctx_for(con, DAY)
+    statement = statement_for(ctx)
+    assert statement.ratio == D("1.1")
+    assert check_cap_01(ctx).height == 0
+    assert check_cap_02(ctx).height == 0
+    assert check_cap_03(ctx).height == 0
+    assert statement.liquidity is not None and statement.liquidity.requirement == D(116_000)
+
+    # capital.csv: every figure is on a line, and the lines recompute D.
+    frame = statement.lines
+    assert frame.columns == ["line", "item", "amount"]
+    assert frame.schema["amount"] == pl.Decimal(38, 18)
+    assert frame["line"].to_list() == list(range(1, frame.height + 1))
+    assert frame["item"].n_unique() == frame.height
+    for_ = line(statement, "FOR = fixed overheads / 4")
+    kfr = line(statement, "KFR = ")
+    assert for_ == D(300_000)
+    assert (
+        line(statement, "D = own funds requirement")
+        == max(D(750_000), for_, kfr)
+        == statement.requirement
+    )
+    parts = ("K-CMH = ", "K-ASA = ", "K-COH = ", "K-DTF = ", "K-NPR = ", "K-TCD = ", "K-CON = ")
+    assert sum(line(statement, p) for p in parts) == kfr
+    assert line(statement, "Own funds = CET1 + AT1 + Tier 2") == statement.own_funds == D(825_000)
+    assert line(statement, "Composition: CET1 minimum = 56% of D") == D(420_000)
+    assert line(statement, "Liquidity requirement") == D(116_000)
+    assert statement.summary() == {
+        "regime": "ifr",
+        "own_funds": D(825_000),
+        "requirement": D(750_000),
+        "ratio": D("1.1"),
+    }
+
+
+# ------------------------------------------------------------------ windows and volumes
+
+
+def test_window_fallback_and_no_volumes_notes(con: duckdb.DuckDBPyConnection) -> None:
+    # Two stored days, both within the 3 most recent months: no window holds a stored day.
+    stored_day(con, dt.date(2026, 3, 30), client_balances={"USDT": "1000000"})
+    stored_day(con, DAY, client_balances={"USDT": "3000000"})
+    statement = capital_statement(con, DAY, Config())
+    for factor in ("K-CMH", "K-ASA", "K-COH", "K-DTF"):
+        window = next(w for w in statement.windows if w.factor == factor)
+        assert window.fallback and window.days_in_window == 0 and window.days_used == 2
+    assert any(
+        n.startswith("K-CMH window (after 2025-06-30 through 2025-12-31")
+        and n.endswith("had no stored day; used all 2 stored days up to the as-of date")
+        for n in statement.notes
+    ), statement.notes
+    assert "volumes absent: K-COH and K-DTF are 0" in statement.notes
+    # K-CMH = 0.4% x average(1M, 3M) = 8,000.
+    assert statement.components["K-CMH"] == D(8_000)
+    assert (statement.components["K-COH"], statement.components["K-DTF"]) == (0, 0)
+    assert line(statement, "K-CMH: days used (fallback") == 2
+
+
+def test_windows_use_stored_days_inside_them(con: duckdb.DuckDBPyConnection) -> None:
+    # As of 2026-03-31: K-CMH/K-ASA/K-DTF window = (2025-06-30, 2025-12-31], K-COH (2025-09-30, 2025-12-31].
+    stored_day(
+        con,
+        dt.date(2025, 5, 15),
+        client_balances={"USDT": "1000000"},
+        volumes=[("BTCUSDT", "client", "999000000")],
+    )  # before every window
+    stored_day(con, dt.date(2025, 8, 15), client_balances={"USDT": "2000000"})  # no volumes file
+    stored_day(
+        con,
+        dt.date(2025, 11, 15),
+        client_balances={"USDT": "3000000", "BTC": "10"},
+        prices={"BTC": "50000"},
+        volumes=[("BTCUSDT", "client", "300000000"), ("BTCUSDT", "house", "50000000")],
+    )
+    stored_day(
+        con, DAY, client_balances={"USDT": "10000000"}, volumes=[("BTCUSDT", "client", "999000000")]
+    )  # the most recent 3 months: excluded
+    statement = capital_statement(con, DAY, Config())
+    windows = {w.factor: w for w in statement.windows}
+    assert {f: (w.days_in_window, w.days_used, w.fallback) for f, w in windows.items()} == {
+        "K-CMH": (2, 2, False),
+        "K-ASA": (2, 2, False),
+        "K-COH": (1, 1, False),
+        "K-DTF": (2, 2, False),
+    }
+    assert windows["K-CMH"].average == D(2_500_000)
+    assert statement.components["K-CMH"] == D(10_000)  # 0.4% x (2M + 3M) / 2
+    assert statement.components["K-ASA"] == D(100)  # 0.04% x (0 + 500k) / 2
+    assert statement.components["K-COH"] == D(30_000)  # 0.01% x 300M (one day in its window)
+    assert statement.components["K-DTF"] == D(2_500)  # 0.01% x (0 + 50M) / 2
+    assert (
+        "K-DTF: volumes present on 1 of the 2 days used; days without volumes count as 0"
+        in statement.notes
+    )
+    assert not any("fallback" in n or "no stored day" in n for n in statement.notes)
+    assert line(statement, "K-CMH: days used (2025-08-15 to 2025-11-15)") == 2
+    assert line(statement, "K-COH = average x coefficient") == D(30_000)
+
+
+# ------------------------------------------------------------------ K-NPR, K-TCD, K-CON
+
+
+def test_k_npr_and_k_tcd_from_positions_and_custody(con: duckdb.DuckDBPyConnection) -> None:
+    stored_day(
+        con,
+        DAY,
+        prices={"BTC": "50000"},
+        accounts=[("H1", "house", "H1")],
+        custody=[
+            ("w1", "self", "BTC", "2", "house", "cold", "self"),  # 100k of BTC, own wallet
+            ("w2", "BankCo", "USDT", "1000000", "house", "bank", "credit_institution"),
+            ("w3", "Broker", "USDT", "500000", "house", "exchange", "other"),
+            ("w4", "Broker", "BTC", "1", "client", "exchange", "other"),  # client: not K-TCD
+        ],
+    )
+    _insert(
+        con,
+        "instruments",
+        DAY,
+        [("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", D(1), None)],
+    )
+    _insert(con, "risk_tiers", DAY, [("BTCUSDT", 1, D(0), None, D("0.005"), D(0), None)])
+    _insert(con, "prices", DAY, [("instrument", "BTCUSDT", D(50_000))])
+    _insert(
+        con,
+        "positions",
+        DAY,
+        [("P1", "H1", "BTCUSDT", "cross", D(-1), D(50_000), None, None, None)],
+    )
+    statement = capital_statement(con, DAY, Config())
+    # BTC: custody +100k, short position -50k -> net 50k x 100%.
+    assert statement.components["K-NPR"] == D(50_000)
+    assert line(statement, "K-NPR: BTC net exposure") == D(50_000)
+    # 1.2 x 1M x 1.6% x 1.5 + 1.2 x 500k x 8% x 1.5 = 28,800 + 72,000.
+    assert statement.components["K-TCD"] == D(100_800)
+    assert line(statement, "K-TCD: BankCo RF") == D("0.016")
+
+
+def _large_exposure_history(
+    con: duckdb.DuckDBPyConnection, over: list[bool], first: dt.date
+) -> dt.date:
+    """One stored day per entry, two calendar days apart (calendar gaps do not matter): house
+    custody at Broker of 1M (over the 250k limit of 1M own funds) or 100k (under)."""
+    day = first
+    for is_over in over:
+        amount = "1000000" if is_over else "100000"
+        stored_day(
+            con, day, custody=[("w", "Broker", "USDT", amount, "house", "exchange", "other")]
+        )
+        day += dt.timedelta(days=2)
+    return day - dt.timedelta(days=2)
+
+
+def test_k_con_duration_counts_consecutive_stored_days(con: duckdb.DuckDBPyConnection) -> None:
+    # 2 days over, 1 under, then 11 over: the run ending on the as-of date is 11 stored days.
+    as_of = _large_exposure_history(con, [True, True, False] + [True] * 11, dt.date(2026, 1, 1))
+    statement = capital_statement(con, as_of, Config())
+    (charge,) = statement.concentration_charges
+    assert (charge.kind, charge.counterparty, charge.detail.days_over) == (
+        "custodian",
+        "Broker",
+        11,
+    )
+    # Excess 750k = 75% of own funds 1M: 8% x (400k x 2 + 200k x 3 + 150k x 4) = 160k.
+    assert charge.detail.factor_rule == "tranches"
+    assert statement.components["K-CON"] == D(160_000)
+    assert line(statement, "K-CON: custodian Broker: consecutive stored days over the limit") == 11
+
+
+def test_k_con_within_ten_days_uses_200_percent(con: duckdb.DuckDBPyConnection) -> None:
+    as_of = _large_exposure_history(
+        con, [True, True, True, False] + [True] * 10, dt.date(2026, 1, 1)
+    )
+    statement = capital_statement(con, as_of, Config())
+    (charge,) = statement.concentration_charges
+    assert charge.detail.days_over == 10 and charge.detail.factor_rule == "short"
+    assert statement.components["K-CON"] == D(120_000)  # 200% x 8% x 750k
+
+
+def test_k_con_a_stored_day_without_the_exposure_breaks_the_run(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    first = dt.date(2026, 1, 1)
+    _large_exposure_history(con, [True] * 5, first)
+    gap = first + dt.timedelta(days=10)
+    stored_day(con, gap)  # stored, but nothing held at Broker that day
+    as_of = _large_exposure_history(con, [True] * 3, gap + dt.timedelta(days=1))
+    assert inputs.exposure_runs(con, as_of, D("0.25"), {("custodian", "Broker")}) == {
+        ("custodian", "Broker"): 3
+    }
+
+
+def test_k_con_lookback_widens_for_long_runs(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Over the limit on every stored day: a lookback of 4 days reaches its first day, so the
+    # count is redone over 16 (more than the 12 stored), where the run meets the first stored day.
+    monkeypatch.setattr(inputs, "LARGE_EXPOSURE_LOOKBACK", 4)
+    as_of = _large_exposure_history(con, [True] * 12, dt.date(2026, 1, 1))
+    assert inputs.exposure_runs(con, as_of, D("0.25"), {("custodian", "Broker")}) == {
+        ("custodian", "Broker"): 12
+    }
+
+
+def test_k_con_client_group_deficit(con: duckdb.DuckDBPyConnection) -> None:
+    # Client C1 (group G1) owes 300k: above 25% of own funds 1M by 50k, first day -> 200% x 8% x 50k.
+    stored_day(con, DAY, client_balances={"USDT": "-300000"})
+    statement = capital_statement(con, DAY, Config())
+    (charge,) = statement.concentration_charges
+    assert (charge.kind, charge.counterparty, charge.detail.days_over) == ("client_group", "G1", 1)
+    assert statement.components["K-CON"] == D(8_000)
+
+
+# ------------------------------------------------------------------ CFTC and MiCA
+
+
+def test_cftc_statement_and_not_applicable_checks(con: duckdb.DuckDBPyConnection) -> None:
+    stored_day(con, DAY, adjusted_net_capital="1200000", accounts=[("H1", "house", "H1")])
+    _insert(
+        con,
+        "instruments",
+        DAY,
+        [("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", D(1), None)],
+    )
+    _insert(con, "risk_tiers", DAY, [("BTCUSDT", 1, D(0), None, D("0.01"), D(0), None)])
+    _insert(con, "prices", DAY, [("instrument", "BTCUSDT", D(50_000))])
+    # 400 BTC at 50k = 20M notional, 1% maintenance = 200k; 8% of it = 16k < the 1M minimum.
+    _insert(
+        con,
+        "positions",
+        DAY,
+        [("P1", "C1", "BTCUSDT", "cross", D(400), D(50_000), None, None, None)],
+    )
+    config = replace(Config(), capital=CapitalConfig(regime="cftc"))
+    ctx = ctx_for(con, DAY, config)
+    statement = statement_for(ctx)
+    assert (statement.regime, statement.own_funds, statement.requirement) == (
+        "cftc",
+        D(1_200_000),
+        M,
+    )
+    assert statement.components["maintenance_margin"] == D(200_000)
+    assert statement.early_warning_amount == D(1_500_000)  # 150% of the 1M minimum
+    assert statement.early_warning_level == D("1.5")
+    rows = check_cap_01(ctx)
+    assert rows.select("status", "value", "threshold").rows() == [("warn", D("1.2"), D("1.5"))]
+    with pytest.raises(CheckNotEvaluated, match="cftc"):
+        check_cap_02(ctx)
+    with pytest.raises(CheckNotEvaluated, match="cftc"):
+        check_cap_03(ctx)
+    # The engine records them as not_evaluated, with the reason.
+    from reports.checks.engine import run_one
+
+    outcome = run_one(PYTHON_CHECKS["CAP-03"], ctx)
+    assert outcome.status == CheckOutcome.NOT_EVALUATED
+    assert outcome.message is not None and "cftc" in outcome.message
+
+
+def test_mica_statement(con: duckdb.DuckDBPyConnection) -> None:
+    stored_day(con, DAY, cet1="180000", at1="500000", fixed_overheads="800000")
+    config = replace(Config(), capital=CapitalConfig(regime="mica"))
+    ctx = ctx_for(con, DAY, config)
+    statement = statement_for(ctx)
+    # Requirement max(150k class minimum, 800k / 4 = 200k) = 200k; own funds = CET1 only.
+    assert (statement.own_funds, statement.requirement, statement.ratio) == (
+        D(180_000),
+        D(200_000),
+        D("0.9"),
+    )
+    assert check_cap_01(ctx)["status"].to_list() == ["breach"]
+    with pytest.raises(CheckNotEvaluated, match="mica"):
+        check_cap_02(ctx)
