@@ -1,0 +1,12 @@
+-- Stress inputs: the cross wallets (balances) of $as_of with the account's type and group.
+SELECT
+    b.account_id,
+    a.account_type,
+    a.group_id,
+    b.asset,
+    b.balance
+FROM balances AS b
+JOIN accounts AS a
+    ON a.as_of_date = b.as_of_date AND a.account_id = b.account_id
+WHERE b.as_of_date = $as_of
+ORDER BY b.account_id, b.asset;

@@ -1,0 +1,24 @@
+-- Stress and VaR inputs: every open position of $as_of with today's valuation (v_positions).
+-- All account types: the stress engine keeps client accounts, VaR keeps house and insurance fund.
+SELECT
+    p.position_id,
+    p.account_id,
+    p.account_type,
+    p.group_id,
+    p.instrument_id,
+    p.is_inverse,
+    p.margin_mode,
+    p.side,
+    p.base_quantity,
+    p.entry_price,
+    p.mark_price,
+    p.underlying,
+    p.quote_asset,
+    p.settle_asset,
+    p.settle_price,
+    p.isolated_margin,
+    p.notional_usd,
+    p.unrealized_pnl_usd
+FROM v_positions AS p
+WHERE p.as_of_date = $as_of
+ORDER BY p.position_id;

@@ -1,0 +1,133 @@
+"""CAP-04 (stress cover) and CAP-05 (VaR/ES vs own funds) as Python checks (Polars).
+
+Registered with `@python_check`; the check engine imports this module (CHECK_MODULES in
+reports/checks/engine.py). A check that cannot run raises CheckNotEvaluated, which the engine
+records as not_evaluated with the message.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TYPE_CHECKING, Any
+
+from reports.checks.model import CheckContext, CheckNotEvaluated, exception_schema, python_check
+
+if TYPE_CHECKING:
+    import polars as pl
+
+CENT = Decimal("0.01")
+
+
+def usd(amount: Decimal | int) -> str:
+    """A reporting-currency amount as presented: 2 decimals half-even, thousands separated."""
+    return f"{Decimal(amount).quantize(CENT, rounding=ROUND_HALF_EVEN):,} USD"
+
+
+def percent(ratio: Decimal) -> str:
+    """0.975 -> '97.5%' (exact, no trailing zeros)."""
+    return f"{(Decimal(ratio) * 100).normalize():f}%"
+
+
+def exception_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    import polars as pl
+
+    schema = exception_schema()
+    return pl.DataFrame(
+        {column: [row.get(column) for row in rows] for column in schema}, schema=schema
+    )
+
+
+@python_check(
+    "CAP-04",
+    title="Stress cover: insurance fund vs Cover-1 / Cover-2 of client shortfalls",
+    severity="breach",
+    regulation="PFMI Principle 4 (Cover 1 / Cover 2), CPMI-IOSCO stress testing guidance",
+    row_meaning="one scenario whose insurance fund at stressed prices is below the cover standard",
+)
+def cap04_stress_cover(ctx: CheckContext) -> pl.DataFrame:
+    from reports.stress.scenarios import stress_results
+
+    rows = []
+    for result in stress_results(ctx.con, ctx.as_of, ctx.config):
+        if result.status == "pass":
+            continue
+        largest = result.groups.head(2 if result.metric == "cover2" else max(1, result.cover))
+        named = ", ".join(
+            f"{g} {usd(s)}"
+            for g, s in zip(
+                largest["group_id"].to_list(), largest["shortfall_usd"].to_list(), strict=True
+            )
+        )
+        label = result.metric.replace("cover", "Cover-") if result.metric else ""
+        cascade = ""
+        if result.cascade is not None:
+            cascade = (
+                f"; prices after a liquidation cascade of {len(result.cascade.rounds)} round(s) "
+                f"({result.cascade.total_positions} position(s) liquidated): "
+                f"{result.cascade.final_moves_text()}"
+            )
+        message = (
+            f"scenario {result.scenario}: insurance fund {usd(result.insurance_fund_usd)} at "
+            f"stressed prices is below {label} {usd(result.threshold_usd or 0)} "
+            f"(largest group shortfalls: {named}); short by {usd(result.missing_usd)}{cascade}"
+        )
+        rows.append(
+            {
+                "status": result.status,
+                "entity_type": "scenario",
+                "entity_id": result.scenario,
+                "metric": result.metric,
+                "value": result.insurance_fund_usd,
+                "threshold": result.threshold_usd,
+                "message": message,
+            }
+        )
+    return exception_frame(rows)
+
+
+@python_check(
+    "CAP-05",
+    title="VaR/ES of house and insurance-fund exposure vs own funds",
+    severity="warn",
+    regulation="IFR Art. 22 (K-NPR) context; historical-simulation VaR/ES, DESIGN.md section 4",
+    row_meaning="the firm, when max(VaR, ES) is at or above the configured share of own funds",
+)
+def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
+    from reports.stress.var import var_es
+
+    result = var_es(ctx.con, ctx.as_of, ctx.config)
+    if not result.evaluated:
+        raise CheckNotEvaluated(result.reason or "VaR/ES could not be computed")
+    if result.own_funds is None or result.threshold_usd is None:
+        msg = (
+            f"own funds unknown for regime {ctx.config.capital.regime}: "
+            f"{result.own_funds_items}; add it to the capital file"
+        )
+        raise CheckNotEvaluated(msg)
+    measure = result.measure
+    assert measure is not None
+    metric, value = measure
+    threshold = result.threshold_usd
+    if value < threshold:
+        return exception_frame([])
+    q = result.confidence if metric == "var" else result.es_confidence
+    label = "VaR" if metric == "var" else "ES"
+    message = (
+        f"{label} {percent(q)} {usd(value)} (VaR {usd(result.var_usd or 0)} k={result.k}, "
+        f"ES {usd(result.es_usd or 0)} w={result.w}, n={result.n} daily returns on "
+        f"prices {result.window_start}..{result.window_end}) is at or above "
+        f"{percent(result.share)} of own funds {usd(result.own_funds)} = {usd(threshold)}"
+    )
+    return exception_frame(
+        [
+            {
+                "status": "warn",
+                "entity_type": "firm",
+                "entity_id": "firm",
+                "metric": metric,
+                "value": value,
+                "threshold": threshold,
+                "message": message,
+            }
+        ]
+    )

@@ -1,0 +1,508 @@
+"""Stress scenarios and Cover-1 / Cover-2 (CAP-04, DESIGN.md section 5).
+
+Each scenario shocks today's asset prices and instrument marks; the engine then measures, per
+group of connected clients, the loss that margin and the accounts' own funds do not absorb (the
+"shortfall"), and compares the largest one (Cover-1) or two (Cover-2, PFMI Principle 4) with the
+insurance fund valued at the same stressed prices.
+
+Conventions (all money exact: Polars Decimal(38,18), every product and quotient rounded to 18
+decimals, no floats):
+
+* Shock of an asset: the scenario's value for the asset when named, else the "*" value for
+  every asset that is not in [firm] stable_assets, else 0. A named stablecoin IS shocked (a
+  de-peg scenario names it); "*" never touches stablecoins. Stressed price P' = P x (1 + shock).
+* Marks: a mark is a price of the underlying in the quote asset, so it moves by the underlying's
+  shock relative to the quote's: M' = M x (1 + s_u) / (1 + s_q). With the quote asset unshocked
+  (USD, stablecoins: every usual contract) this is M x (1 + s_u), "the mark moves by its
+  underlying's shock". The formulas below are the DESIGN.md section 4 uPnL valued at the stressed
+  settle price, rearranged so that no shock (even -100%) divides by zero:
+      linear  (settle = quote):      uPnL' USD = s x Q x P_q x (M x (1+s_u) - E x (1+s_q))
+      inverse (settle = underlying): uPnL' USD = s x Q x P_u x (1+s_u) / E - s x Q x P_u x (1+s_q) / M
+* Client accounts only (house and insurance-fund accounts are the venue's, not counterparties).
+  - isolated position: shortfall = max(0, -(isolated_margin x P'_settle + uPnL' USD)).
+  - cross account: shortfall = max(0, -(sum over assets of balance x P'_asset
+                                        + sum of uPnL' USD of its cross positions)),
+    i.e. the cross equity per asset valued at stressed prices and netted across assets.
+    Isolation (DESIGN.md section 4) works both ways: the positive equity of an isolated bucket
+    is NOT available to the cross wallet (it is returned to the wallet only when the position
+    closes) and an isolated loss beyond its margin does not reach the cross wallet (it is the
+    venue's bad debt, counted as that position's shortfall).
+  - group shortfall = sum of its accounts' cross and isolated shortfalls (accounts.group_id).
+* Cover-1 = the largest group shortfall, Cover-2 = the sum of the two largest; the standard of
+  CAP-04 is Cover-N with N = [stress] cover (default 2).
+* Insurance fund = custody with designation insurance_fund, valued at stressed prices.
+* CAP-04 status per scenario (the fund must be strictly below a cover figure to fail it: a fund
+  equal to the shortfall covers it exactly, as PFMI's "sufficient to cover" reads):
+    fund < Cover-1                       -> breach, metric cover1
+    fund < Cover-N (N = [stress] cover)  -> breach, metric cover<N>
+    N = 1 and fund < Cover-2             -> warn,   metric cover2 (informative: Cover-2 missed)
+    otherwise                            -> pass
+* With [stress] cascade_impact > 0 the scenario's prices are those at the end of the
+  liquidation cascade (reports.stress.cascade), every position valued there (conservative:
+  a position liquidated in an earlier round is valued at the final, worse prices).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from reports.errors import InputError, Violation
+from reports.paths import read_query
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from reports.config import Config, Scenario
+
+ZERO = Decimal("0")
+ONE = Decimal("1")
+CLIENT = "client"
+INSURANCE_FUND = "insurance_fund"
+STRESS_COLUMNS = (
+    "scenario",
+    "cover1_usd",
+    "cover2_usd",
+    "total_shortfall_usd",
+    "insurance_fund_usd",
+    "status",
+)
+
+
+def decimal_type() -> Any:
+    import polars as pl
+
+    return pl.Decimal(38, 18)
+
+
+def dec(value: Decimal | int | str) -> pl.Expr:
+    """A Decimal(38,18) literal (Polars would otherwise infer scale 0 for whole numbers)."""
+    import polars as pl
+
+    return pl.lit(Decimal(value), dtype=decimal_type())
+
+
+# --------------------------------------------------------------------------------------------
+# Data gathering (SQL in queries/stress/)
+
+
+def run_query(con: Any, name: str, as_of: Any) -> pl.DataFrame:
+    """Run queries/stress/<name>.sql for one as-of date and return a Polars frame."""
+    return con.sql(read_query(f"stress/{name}.sql"), params={"as_of": as_of}).pl()
+
+
+@dataclass(frozen=True)
+class StressInputs:
+    """Everything the stress engine and VaR read for one as-of date (today's figures)."""
+
+    positions: pl.DataFrame  # queries/stress/positions.sql, all account types
+    balances: pl.DataFrame  # queries/stress/balances.sql, all account types (cross wallets)
+    prices: pl.DataFrame  # asset, price (USD)
+    firm_custody: pl.DataFrame  # designation, asset, balance (house and insurance_fund)
+    tiers: pl.DataFrame  # risk tiers (cascade)
+
+    @property
+    def client_positions(self) -> pl.DataFrame:
+        import polars as pl
+
+        return self.positions.filter(pl.col("account_type") == CLIENT)
+
+    @property
+    def client_balances(self) -> pl.DataFrame:
+        import polars as pl
+
+        return self.balances.filter(pl.col("account_type") == CLIENT)
+
+    @property
+    def insurance_fund(self) -> pl.DataFrame:
+        import polars as pl
+
+        return self.firm_custody.filter(pl.col("designation") == INSURANCE_FUND)
+
+
+def load_stress_inputs(con: Any, as_of: Any) -> StressInputs:
+    """Read the day's positions, wallets, prices, firm custody and tiers from the database."""
+    inputs = StressInputs(
+        positions=run_query(con, "positions", as_of),
+        balances=run_query(con, "balances", as_of),
+        prices=run_query(con, "asset_prices", as_of),
+        firm_custody=run_query(con, "firm_custody", as_of),
+        tiers=run_query(con, "risk_tiers", as_of),
+    )
+    _require_prices(inputs)
+    return inputs
+
+
+def _require_prices(inputs: StressInputs) -> None:
+    """Every asset the stress touches needs a price (the loader should have refused otherwise);
+    a missing one would silently drop money from the sums, so stop here."""
+    import polars as pl
+
+    priced = set(inputs.prices.get_column("asset").to_list())
+    needed = {
+        ("balances", "asset"): inputs.balances.get_column("asset"),
+        ("custody", "asset"): inputs.firm_custody.get_column("asset"),
+        ("instruments", "settle_asset"): inputs.positions.get_column("settle_asset"),
+    }
+    for (file, column), assets in needed.items():
+        missing = sorted(set(assets.drop_nulls().to_list()) - priced)
+        if missing:
+            msg = (
+                f"no asset price for {', '.join(missing)} on this date ({file}.{column}); "
+                "add a prices row (kind=asset) for it and reload the snapshot"
+            )
+            raise InputError(
+                msg,
+                [
+                    Violation("prices", None, "symbol", a, "an asset price for every asset held")
+                    for a in missing
+                ],
+            )
+    unmarked = inputs.positions.filter(pl.col("mark_price").is_null())
+    if unmarked.height:
+        instruments = sorted(set(unmarked.get_column("instrument_id").to_list()))
+        msg = (
+            f"no mark price for instrument(s) {', '.join(instruments)}; add prices rows "
+            "(kind=instrument) and reload the snapshot"
+        )
+        raise InputError(msg)
+
+
+# --------------------------------------------------------------------------------------------
+# Pure calculation
+
+
+def shock_frame(
+    assets: list[str] | pl.Series,
+    shocks: Mapping[str, Decimal],
+    stable_assets: tuple[str, ...] | list[str],
+) -> pl.DataFrame:
+    """The relative shock of each asset: named override, else "*" for non-stable assets, else 0."""
+    import polars as pl
+
+    named = {k: Decimal(v) for k, v in shocks.items() if k != "*"}
+    wildcard = Decimal(shocks.get("*", ZERO))
+    universe = (
+        pl.DataFrame({"asset": pl.Series(list(assets) + list(named), dtype=pl.String)})
+        .drop_nulls()
+        .unique()
+        .sort("asset")
+    )
+    overrides = pl.DataFrame(
+        {"asset": list(named), "named_shock": list(named.values())},
+        schema={"asset": pl.String, "named_shock": decimal_type()},
+    )
+    return (
+        universe.join(overrides, on="asset", how="left")
+        .with_columns(
+            shock=pl.coalesce(
+                pl.col("named_shock"),
+                pl.when(pl.col("asset").is_in(list(stable_assets)))
+                .then(dec(ZERO))
+                .otherwise(dec(wildcard)),
+            )
+        )
+        .select("asset", "shock")
+    )
+
+
+def stressed_prices(prices: pl.DataFrame, shocks: pl.DataFrame) -> pl.DataFrame:
+    """asset, price, shock, stressed_price = price x (1 + shock)."""
+    import polars as pl
+
+    return (
+        prices.join(shocks, on="asset", how="left")
+        .with_columns(pl.col("shock").fill_null(dec(ZERO)))
+        .with_columns(stressed_price=pl.col("price") * (dec(ONE) + pl.col("shock")))
+    )
+
+
+def stress_positions(positions: pl.DataFrame, shocks: pl.DataFrame) -> pl.DataFrame:
+    """Positions valued at the stressed prices (columns added, all USD unless named otherwise):
+
+    growth_underlying = 1 + s_u, growth_quote = 1 + s_q, stressed_settle_price,
+    stressed_upnl_usd, stressed_notional_usd, tier_notional (settle units at the stressed mark,
+    NULL where a -100% shock makes it unbounded), isolated_equity_usd (NULL for cross),
+    isolated_shortfall_usd (0 for cross).
+    """
+    import polars as pl
+
+    factor = shocks.select("asset", growth=dec(ONE) + pl.col("shock"))
+    valued = (
+        positions.join(
+            factor.rename({"asset": "underlying", "growth": "growth_underlying"}),
+            on="underlying",
+            how="left",
+        )
+        .join(
+            factor.rename({"asset": "quote_asset", "growth": "growth_quote"}),
+            on="quote_asset",
+            how="left",
+        )
+        .with_columns(
+            pl.col("growth_underlying").fill_null(dec(ONE)),
+            pl.col("growth_quote").fill_null(dec(ONE)),
+        )
+    )
+    signed_q = pl.col("base_quantity") * pl.col("side")
+    price = pl.col("settle_price")
+    g_u, g_q = pl.col("growth_underlying"), pl.col("growth_quote")
+    mark, entry = pl.col("mark_price"), pl.col("entry_price")
+    is_inverse = pl.col("is_inverse")
+    # Linear: settle = quote, so P'_settle = P_q x g_q; inverse: settle = underlying, P_u x g_u.
+    stressed_settle_price = pl.when(is_inverse).then(price * g_u).otherwise(price * g_q)
+    linear_upnl = signed_q * price * (mark * g_u - entry * g_q)
+    inverse_upnl = (signed_q * price * g_u) / entry - (signed_q * price * g_q) / mark
+    linear_notional = pl.col("base_quantity") * mark * g_u * price
+    inverse_notional = (pl.col("base_quantity") * price * g_q) / mark
+    # Notional in settle units selects the tier; a -100% shock of the divisor = unbounded (NULL).
+    linear_tier_notional = (
+        pl.when(g_q > 0).then((pl.col("base_quantity") * mark * g_u) / g_q).otherwise(None)
+    )
+    inverse_tier_notional = (
+        pl.when(g_u > 0).then((pl.col("base_quantity") * g_q) / (mark * g_u)).otherwise(None)
+    )
+    valued = valued.with_columns(
+        stressed_settle_price=stressed_settle_price,
+        stressed_upnl_usd=pl.when(is_inverse).then(inverse_upnl).otherwise(linear_upnl),
+        stressed_notional_usd=pl.when(is_inverse).then(inverse_notional).otherwise(linear_notional),
+        tier_notional=pl.when(is_inverse)
+        .then(inverse_tier_notional)
+        .otherwise(linear_tier_notional),
+    )
+    isolated = pl.col("margin_mode") == "isolated"
+    return valued.with_columns(
+        isolated_equity_usd=pl.when(isolated).then(
+            pl.col("isolated_margin").fill_null(dec(ZERO)) * pl.col("stressed_settle_price")
+            + pl.col("stressed_upnl_usd")
+        )
+    ).with_columns(
+        isolated_shortfall_usd=pl.when(isolated)
+        .then((-pl.col("isolated_equity_usd")).clip(lower_bound=dec(ZERO)))
+        .otherwise(dec(ZERO))
+    )
+
+
+def cross_equity(
+    valued_positions: pl.DataFrame, balances: pl.DataFrame, prices: pl.DataFrame
+) -> pl.DataFrame:
+    """Per account: account_id, group_id, cross_equity_usd = wallets x P' + cross uPnL' (USD)."""
+    import polars as pl
+
+    wallet = (
+        balances.join(prices.select("asset", "stressed_price"), on="asset", how="left")
+        .group_by("account_id", "group_id")
+        .agg(wallet_usd=(pl.col("balance") * pl.col("stressed_price")).sum())
+    )
+    cross_pnl = (
+        valued_positions.filter(pl.col("margin_mode") == "cross")
+        .group_by("account_id", "group_id")
+        .agg(
+            cross_upnl_usd=pl.col("stressed_upnl_usd").sum(),
+            cross_positions=pl.len(),
+        )
+    )
+    return (
+        wallet.join(cross_pnl, on=["account_id", "group_id"], how="full", coalesce=True)
+        .with_columns(
+            pl.col("wallet_usd").fill_null(dec(ZERO)),
+            pl.col("cross_upnl_usd").fill_null(dec(ZERO)),
+            pl.col("cross_positions").fill_null(0),
+        )
+        .with_columns(cross_equity_usd=pl.col("wallet_usd") + pl.col("cross_upnl_usd"))
+        .sort("account_id")
+    )
+
+
+def group_shortfalls(
+    valued_positions: pl.DataFrame, balances: pl.DataFrame, prices: pl.DataFrame
+) -> pl.DataFrame:
+    """group_id, isolated_shortfall_usd, cross_shortfall_usd, shortfall_usd; largest first
+    (ties by group_id, so the order is deterministic)."""
+    import polars as pl
+
+    isolated = valued_positions.group_by("group_id").agg(
+        isolated_shortfall_usd=pl.col("isolated_shortfall_usd").sum()
+    )
+    cross = (
+        cross_equity(valued_positions, balances, prices)
+        .with_columns(cross_shortfall_usd=(-pl.col("cross_equity_usd")).clip(lower_bound=dec(ZERO)))
+        .group_by("group_id")
+        .agg(pl.col("cross_shortfall_usd").sum())
+    )
+    return (
+        isolated.join(cross, on="group_id", how="full", coalesce=True)
+        .with_columns(
+            pl.col("isolated_shortfall_usd").fill_null(dec(ZERO)),
+            pl.col("cross_shortfall_usd").fill_null(dec(ZERO)),
+        )
+        .with_columns(
+            shortfall_usd=pl.col("isolated_shortfall_usd") + pl.col("cross_shortfall_usd")
+        )
+        .sort(["shortfall_usd", "group_id"], descending=[True, False])
+    )
+
+
+def cover_figure(shortfalls: list[Decimal], n: int) -> Decimal:
+    """Cover-n: the sum of the n largest shortfalls (fewer groups: all of them)."""
+    return sum(sorted(shortfalls, reverse=True)[:n], ZERO)
+
+
+def cover_status(
+    fund: Decimal, cover1: Decimal, cover2: Decimal, cover_n: Decimal, n: int
+) -> tuple[str, str | None, Decimal | None]:
+    """(status, metric, threshold) of CAP-04 for one scenario; see the module docstring."""
+    if fund < cover1:
+        return "breach", "cover1", cover1
+    if fund < cover_n:
+        return "breach", f"cover{n}", cover_n
+    if n < 2 and fund < cover2:
+        return "warn", "cover2", cover2
+    return "pass", None, None
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    scenario: str
+    shocks: dict[str, Decimal]  # effective relative move per asset (non-zero ones)
+    groups: pl.DataFrame  # group_shortfalls(): largest first
+    cover: int  # N of the standard
+    cover1_usd: Decimal
+    cover2_usd: Decimal
+    cover_n_usd: Decimal
+    total_shortfall_usd: Decimal
+    insurance_fund_usd: Decimal
+    status: str
+    metric: str | None
+    threshold_usd: Decimal | None
+    cascade: Any = field(default=None)  # CascadeResult when [stress] cascade_impact > 0
+
+    @property
+    def missing_usd(self) -> Decimal:
+        """How far the fund falls short of the failed cover figure (0 on pass)."""
+        if self.threshold_usd is None:
+            return ZERO
+        return self.threshold_usd - self.insurance_fund_usd
+
+
+def evaluate_scenario(
+    inputs: StressInputs, name: str, shocks: pl.DataFrame, cover: int
+) -> ScenarioResult:
+    """Shortfalls, Cover-1/Cover-2 and the CAP-04 status of one scenario at the given shocks."""
+    import polars as pl
+
+    prices = stressed_prices(inputs.prices, shocks)
+    valued = stress_positions(inputs.client_positions, shocks)
+    groups = group_shortfalls(valued, inputs.client_balances, prices)
+    shortfalls = groups.get_column("shortfall_usd").to_list()
+    fund = (
+        inputs.insurance_fund.join(prices.select("asset", "stressed_price"), on="asset", how="left")
+        .select((pl.col("balance") * pl.col("stressed_price")).sum())
+        .item()
+    )
+    fund = Decimal(fund) if fund is not None else ZERO
+    cover1, cover2, cover_n = (cover_figure(shortfalls, k) for k in (1, 2, cover))
+    status, metric, threshold = cover_status(fund, cover1, cover2, cover_n, cover)
+    moved = shocks.filter(pl.col("shock") != 0)
+    return ScenarioResult(
+        scenario=name,
+        shocks=dict(
+            zip(
+                moved.get_column("asset").to_list(),
+                moved.get_column("shock").to_list(),
+                strict=True,
+            )
+        ),
+        groups=groups,
+        cover=cover,
+        cover1_usd=cover1,
+        cover2_usd=cover2,
+        cover_n_usd=cover_n,
+        total_shortfall_usd=sum(shortfalls, ZERO),
+        insurance_fund_usd=fund,
+        status=status,
+        metric=metric,
+        threshold_usd=threshold,
+    )
+
+
+def asset_universe(inputs: StressInputs) -> list[str]:
+    """Every asset a scenario may need to shock (priced, held, or named by an instrument)."""
+    assets: set[str] = set(inputs.prices.get_column("asset").to_list())
+    for column in ("underlying", "quote_asset", "settle_asset"):
+        assets |= set(inputs.positions.get_column(column).drop_nulls().to_list())
+    assets |= set(inputs.balances.get_column("asset").to_list())
+    assets |= set(inputs.firm_custody.get_column("asset").to_list())
+    return sorted(assets)
+
+
+def scenario_shocks(inputs: StressInputs, scenario: Scenario, config: Config) -> pl.DataFrame:
+    return shock_frame(asset_universe(inputs), scenario.shocks, config.firm.stable_assets)
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+
+
+def stress_results(con: Any, as_of: Any, config: Config) -> list[ScenarioResult]:
+    """Every configured scenario, in configuration order (cascade applied when configured)."""
+    from reports.stress.cascade import run_cascade
+
+    inputs = load_stress_inputs(con, as_of)
+    results = []
+    for scenario in config.stress.scenarios:
+        shocks = scenario_shocks(inputs, scenario, config)
+        cascade_result = None
+        if config.stress.cascade_impact > 0:
+            cascade_result = run_cascade(
+                inputs, scenario.name, shocks, config.stress.cascade_impact
+            )
+            shocks = cascade_result.final_shock_frame()
+        result = evaluate_scenario(inputs, scenario.name, shocks, config.stress.cover)
+        if cascade_result is not None:
+            result = _with_cascade(result, cascade_result)
+        results.append(result)
+    return results
+
+
+def _with_cascade(result: ScenarioResult, cascade_result: Any) -> ScenarioResult:
+    from dataclasses import replace
+
+    return replace(result, cascade=cascade_result)
+
+
+def results_table(results: list[ScenarioResult]) -> pl.DataFrame:
+    """The stress.csv frame of scenario results (exact decimals, full precision)."""
+    import polars as pl
+
+    money = decimal_type()
+    return pl.DataFrame(
+        {
+            "scenario": [r.scenario for r in results],
+            "cover1_usd": [r.cover1_usd for r in results],
+            "cover2_usd": [r.cover2_usd for r in results],
+            "total_shortfall_usd": [r.total_shortfall_usd for r in results],
+            "insurance_fund_usd": [r.insurance_fund_usd for r in results],
+            "status": [r.status for r in results],
+        },
+        schema={
+            "scenario": pl.String,
+            "cover1_usd": money,
+            "cover2_usd": money,
+            "total_shortfall_usd": money,
+            "insurance_fund_usd": money,
+            "status": pl.String,
+        },
+    )
+
+
+def stress_table(con: Any, as_of: Any, config: Config) -> pl.DataFrame:
+    """stress.csv: scenario, cover1_usd, cover2_usd, total_shortfall_usd, insurance_fund_usd,
+    status (pass/warn/breach), one row per configured scenario in configuration order.
+
+    Amounts are Decimal(38,18) at full precision; the writer rounds reporting-currency amounts
+    to 2 decimals half-even (DESIGN.md section 4) when it presents them.
+    """
+    return results_table(stress_results(con, as_of, config))

@@ -1,0 +1,278 @@
+"""Value at Risk and Expected Shortfall of the firm's own exposure (CAP-05, DESIGN.md sections 4-5).
+
+Method: historical simulation, losses positive.
+* Prices: the USD price of each asset per date up to the as-of date, from the stored snapshots'
+  asset prices and the back-filled price_history rows (queries/stress/price_history.sql: one
+  price per date and asset, the snapshot's wins; only rows loaded on or before the as-of date).
+* Calendar: the dates on which every exposure asset has a price; returns are simple returns
+  between consecutive calendar dates, r_t = P_t / P_(t-1) - 1; the last `[var] window` of them
+  are used, so n = min(window, calendar dates - 1).
+* Exposure (USD, exact, today's figures) of the house and insurance-fund accounts, per asset,
+  stable assets ([firm] stable_assets) and the reporting currency excluded (cash-like for VaR;
+  a de-peg belongs to a stress scenario naming the stablecoin):
+    - linear positions: on the underlying, s x Q x M x P_quote (the brief's contract value);
+    - inverse positions: on the underlying (= settle coin), the coin value of the contracts plus
+      their unrealised PnL, which is also held in that coin:
+      s x Q / M x P_u + s x Q x (1/E - 1/M) x P_u = s x Q x P_u / E;
+    - holdings: custody designated house or insurance_fund (what the firm really holds; the
+      ledger balances of the house accounts are held there, so they are not added again).
+  The same perimeter as K-NPR (DESIGN.md section 5).
+* P&L_t = sum over assets of exposure_usd x r_t; loss_t = -P&L_t.
+* VaR_q = the k-th worst loss, k = ceil(n x (1 - q)); ES_q = mean of the w worst losses,
+  w = max(1, floor(n x (1 - q_es))); k and w are computed in exact decimal arithmetic (in
+  floats 100 x (1 - 0.99) = 1.0000000000000009 would make k = 2).
+* Statistics (returns, P&L, VaR, ES) are float64; VaR and ES are reported as Decimal rounded
+  half-even to cents.
+CAP-05 compares max(VaR_q, ES_q_es) (the more severe of the two figures the report shows) with
+[var] own_funds_share_warn x own funds: warn at or above. Own funds by regime: ifr CET1 + AT1 +
+T2, cftc adjusted_net_capital, mica CET1.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from typing import TYPE_CHECKING, Any
+
+from reports.stress.scenarios import ZERO, dec, load_stress_inputs, run_query
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+
+    from reports.config import Config
+
+FIRM_ACCOUNT_TYPES = ("house", "insurance_fund")
+CENT = Decimal("0.01")
+OWN_FUNDS_ITEMS = {
+    "ifr": ("cet1", "at1", "tier2"),
+    "cftc": ("adjusted_net_capital",),
+    "mica": ("cet1",),
+}
+METHOD = (
+    "Historical simulation over the last n daily returns of asset prices (stored snapshots and "
+    "price_history, snapshot price wins), losses positive. Exposure: house and insurance-fund "
+    "positions (linear s x Q x M x quote price; inverse s x Q x P / entry) plus house and "
+    "insurance-fund custody, per non-stable asset, in USD at today's prices. "
+    "P&L_t = sum of exposure x return_t. VaR_q = k-th worst loss, k = ceil(n x (1 - q)); "
+    "ES_q = mean of the w worst losses, w = max(1, floor(n x (1 - q))). Statistics in float64."
+)
+
+
+@dataclass(frozen=True)
+class TailStatistics:
+    """VaR and ES of one P&L sample (pure result)."""
+
+    n: int
+    confidence: Decimal  # q of VaR
+    k: int
+    var: float
+    es_confidence: Decimal
+    w: int
+    es: float
+
+
+def tail_rank(n: int, confidence: Decimal) -> int:
+    """k = ceil(n x (1 - q)), exact."""
+    return int((Decimal(n) * (1 - Decimal(confidence))).to_integral_value(rounding=ROUND_CEILING))
+
+
+def tail_count(n: int, es_confidence: Decimal) -> int:
+    """w = max(1, floor(n x (1 - q))), exact."""
+    return max(
+        1, int((Decimal(n) * (1 - Decimal(es_confidence))).to_integral_value(rounding=ROUND_FLOOR))
+    )
+
+
+def historical_var_es(pnl: Any, confidence: Decimal, es_confidence: Decimal) -> TailStatistics:
+    """VaR and ES by historical simulation of a P&L sample (gains positive, losses negative).
+
+    VaR_q = the k-th worst loss, k = ceil(n x (1 - q)); ES = mean of the w worst losses,
+    w = max(1, floor(n x (1 - q_es))). Losses are reported positive. float64 statistics.
+    """
+    import numpy as np
+
+    values = np.asarray(pnl, dtype=np.float64)
+    n = int(values.size)
+    if n == 0:
+        msg = "VaR needs at least one P&L observation"
+        raise ValueError(msg)
+    if not np.all(np.isfinite(values)):
+        msg = "VaR P&L contains non-finite values"
+        raise ValueError(msg)
+    losses = np.sort(-values)[::-1]  # worst (largest loss) first
+    k = min(tail_rank(n, confidence), n)
+    w = min(tail_count(n, es_confidence), n)
+    return TailStatistics(
+        n=n,
+        confidence=Decimal(confidence),
+        k=k,
+        var=float(losses[k - 1]),
+        es_confidence=Decimal(es_confidence),
+        w=w,
+        es=float(math.fsum(losses[:w]) / w),
+    )
+
+
+def to_cents(value: float) -> Decimal:
+    return Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def returns_matrix(
+    history: pl.DataFrame, assets: list[str], window: int
+) -> tuple[list[date], np.ndarray]:
+    """(price dates used, returns[n, len(assets)]) of the last `window` returns on the calendar
+    of dates where every asset has a price. With no assets: the dates that have any price."""
+    import numpy as np
+    import polars as pl
+
+    if assets:
+        wide = (
+            history.filter(pl.col("asset").is_in(assets))
+            .with_columns(pl.col("price").cast(pl.Float64))  # statistics: float64
+            .pivot(on="asset", index="date", values="price")
+            .drop_nulls()
+            .sort("date")
+        )
+        missing = [a for a in assets if a not in wide.columns]
+        if missing:
+            return [], np.zeros((0, len(assets)))
+        wide = wide.select("date", *assets)
+    else:
+        wide = history.select("date").unique().sort("date")
+    wide = wide.tail(window + 1)
+    dates = wide.get_column("date").to_list()
+    if len(dates) < 2:
+        return dates, np.zeros((0, len(assets)))
+    prices = wide.select(assets).to_numpy() if assets else np.ones((len(dates), 0))
+    returns = prices[1:] / prices[:-1] - 1.0
+    return dates, returns
+
+
+def firm_exposure(
+    inputs: Any, stable_assets: tuple[str, ...], reporting_currency: str
+) -> pl.DataFrame:
+    """asset, exposure_usd (exact): house + insurance-fund positions and custody, per asset."""
+    import polars as pl
+
+    firm = inputs.positions.filter(pl.col("account_type").is_in(FIRM_ACCOUNT_TYPES))
+    signed_q = pl.col("base_quantity") * pl.col("side")
+    position_delta = firm.select(
+        asset=pl.col("underlying"),
+        exposure_usd=pl.when(pl.col("is_inverse"))
+        .then((signed_q * pl.col("settle_price")) / pl.col("entry_price"))
+        .otherwise(signed_q * pl.col("mark_price") * pl.col("settle_price")),
+    )
+    holdings = inputs.firm_custody.join(inputs.prices, on="asset", how="left").select(
+        "asset", exposure_usd=pl.col("balance") * pl.col("price")
+    )
+    excluded = [*stable_assets, reporting_currency]
+    return (
+        pl.concat([position_delta, holdings])
+        .filter(~pl.col("asset").is_in(excluded))
+        .group_by("asset")
+        .agg(pl.col("exposure_usd").sum())
+        .filter(pl.col("exposure_usd") != dec(ZERO))
+        .sort("asset")
+    )
+
+
+def own_funds(capital: pl.DataFrame, regime: str) -> tuple[Decimal | None, str]:
+    """(own funds, description) by regime; None when none of the regime's items is present."""
+    items = OWN_FUNDS_ITEMS[regime]
+    present = dict(
+        zip(
+            capital.get_column("item").to_list(),
+            capital.get_column("amount").to_list(),
+            strict=True,
+        )
+    )
+    if not any(item in present for item in items):
+        return None, f"capital item {' / '.join(items)} missing"
+    total = sum((Decimal(present.get(item) or 0) for item in items), ZERO)
+    return total, " + ".join(items)
+
+
+@dataclass(frozen=True)
+class VarResult:
+    evaluated: bool
+    reason: str | None  # why not evaluated
+    n: int
+    confidence: Decimal
+    k: int
+    es_confidence: Decimal
+    w: int
+    var_usd: Decimal | None
+    es_usd: Decimal | None
+    window: int  # configured maximum number of returns
+    window_start: date | None  # first price date (base of the first return)
+    window_end: date | None  # last price date
+    exposure: dict[str, Decimal] = field(default_factory=dict)  # asset -> USD
+    own_funds: Decimal | None = None
+    own_funds_items: str = ""
+    share: Decimal = Decimal("0.25")
+    method: str = METHOD
+
+    @property
+    def threshold_usd(self) -> Decimal | None:
+        return None if self.own_funds is None else self.share * self.own_funds
+
+    @property
+    def measure(self) -> tuple[str, Decimal] | None:
+        """CAP-05's figure: ('var' or 'es', value), the larger of the two (VaR on ties)."""
+        if self.var_usd is None or self.es_usd is None:
+            return None
+        return ("var", self.var_usd) if self.var_usd >= self.es_usd else ("es", self.es_usd)
+
+
+def var_es(con: Any, as_of: Any, config: Config) -> VarResult:
+    """VaR and ES of the house + insurance-fund exposure on `as_of` (see the module docstring)."""
+    inputs = load_stress_inputs(con, as_of)
+    exposure = firm_exposure(inputs, config.firm.stable_assets, config.firm.reporting_currency)
+    assets = exposure.get_column("asset").to_list()
+    history = run_query(con, "price_history", as_of)
+    funds, items = own_funds(run_query(con, "capital", as_of), config.capital.regime)
+    dates, returns = returns_matrix(history, assets, config.var.window)
+    exposure_usd: dict[str, Decimal] = dict(
+        zip(assets, exposure.get_column("exposure_usd").to_list(), strict=True)
+    )
+    result = VarResult(
+        evaluated=False,
+        reason=None,
+        n=0,
+        confidence=config.var.confidence,
+        k=0,
+        es_confidence=config.var.es_confidence,
+        w=0,
+        var_usd=None,
+        es_usd=None,
+        window=config.var.window,
+        window_start=dates[0] if dates else None,
+        window_end=dates[-1] if dates else None,
+        exposure=exposure_usd,
+        own_funds=funds,
+        own_funds_items=items,
+        share=config.var.own_funds_share_warn,
+    )
+    if returns.shape[0] == 0:
+        reason = (
+            f"fewer than 2 price dates with a price for every exposure asset "
+            f"({', '.join(assets) or 'none'}) up to {as_of}; load price_history to back-fill"
+        )
+        return replace(result, reason=reason)
+    import numpy as np
+
+    weights = np.array([float(v) for v in exposure_usd.values()], dtype=np.float64)
+    pnl = returns @ weights if weights.size else np.zeros(returns.shape[0])
+    stats = historical_var_es(pnl, config.var.confidence, config.var.es_confidence)
+    return replace(
+        result,
+        evaluated=True,
+        n=stats.n,
+        k=stats.k,
+        w=stats.w,
+        var_usd=to_cents(stats.var),
+        es_usd=to_cents(stats.es),
+    )

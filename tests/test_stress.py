@@ -1,0 +1,475 @@
+"""Stress engine (CAP-04): shortfalls, Cover-1/Cover-2, insurance fund, cascade.
+
+The scenario database is built row by row through SQL into a schema made by reports.db.init_db,
+so the real views (v_positions, v_asset_prices) value the positions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import reports.stress.checks  # noqa: F401  (registers CAP-04 and CAP-05)
+from reports.checks.engine import run_one
+from reports.checks.model import PYTHON_CHECKS, CheckContext, CheckOutcome
+from reports.config import Config, Scenario, StressConfig, parse_config
+from reports.db import connect, init_db
+from reports.stress import STRESS_COLUMNS, cascade, stress_results, stress_table
+from reports.stress.cascade import run_cascade
+from reports.stress.scenarios import (
+    cover_figure,
+    cover_status,
+    load_stress_inputs,
+    scenario_shocks,
+    shock_frame,
+)
+
+AS_OF = dt.date(2026, 3, 2)
+D = Decimal
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database with the schema, made once by init_db (creating the schema takes a
+    second or two on a busy machine; copying the file does not)."""
+    return init_db(tmp_path_factory.mktemp("schema") / "schema.duckdb")
+
+
+def make_db(template: Path, folder: Path, name: str = "stress.duckdb") -> Any:
+    """A fresh database: a copy of the template."""
+    path = folder / name
+    shutil.copyfile(template, path)
+    return connect(path)
+
+
+def insert(con: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows (as_of_date first) into a raw table."""
+    names = ["as_of_date", *[c.strip() for c in columns.split(",")]]
+    marks = ", ".join("?" for _ in names)
+    con.executemany(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})",
+        [(AS_OF, *row) for row in rows],
+    )
+
+
+def add_market(con: Any) -> None:
+    insert(
+        con,
+        "prices",
+        "kind, symbol, price",
+        [
+            ("asset", "BTC", D(50000)),
+            ("asset", "ETH", D(2000)),
+            ("asset", "USDT", D(1)),
+            ("instrument", "BTCUSDT", D(50000)),
+            ("instrument", "ETHUSDT", D(2000)),
+            ("instrument", "BTCUSD", D(50000)),
+        ],
+    )
+    insert(
+        con,
+        "instruments",
+        "instrument_id, kind, underlying, quote_asset, settle_asset, contract_size",
+        [
+            ("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", D(1)),
+            ("ETHUSDT", "linear_perpetual", "ETH", "USDT", "USDT", D(1)),
+            ("BTCUSD", "inverse_perpetual", "BTC", "USD", "BTC", D(100)),
+        ],
+    )
+    insert(
+        con,
+        "risk_tiers",
+        "instrument_id, tier, notional_floor, notional_cap, maintenance_margin_rate, maintenance_amount",
+        [
+            ("BTCUSDT", 1, D(0), None, D("0.01"), D(0)),
+            ("ETHUSDT", 1, D(0), None, D("0.01"), D(0)),
+            ("BTCUSD", 1, D(0), None, D("0.01"), D(0)),
+        ],
+    )
+
+
+def add_accounts(con: Any, rows: list[tuple[str, str, str]]) -> None:
+    insert(
+        con,
+        "accounts",
+        "account_id, account_type, group_id, client_category, status",
+        [(a, t, g, "retail", "active") for a, t, g in rows],
+    )
+
+
+def add_position(
+    con: Any,
+    pid: str,
+    account: str,
+    instrument: str,
+    mode: str,
+    qty: str,
+    entry: str,
+    margin: str | None,
+) -> None:
+    insert(
+        con,
+        "positions",
+        "position_id, account_id, instrument_id, margin_mode, quantity, entry_price, isolated_margin",
+        [(pid, account, instrument, mode, D(qty), D(entry), None if margin is None else D(margin))],
+    )
+
+
+@pytest.fixture(scope="module")
+def scenario_db(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Clients in three groups, a house account, an insurance fund in custody.
+
+    down_30 (by hand): c1 isolated long 1 BTCUSDT @50000, margin 5000 -> -10000 -> 10000 short.
+    c2 (G1) cross: USDT -5000 + long 1 BTCUSDT (-15000) = -20000 USDT; ETH 10 x 1400 = 14000
+    -> netted -6000 -> 6000 short (20000 without netting); its isolated short ETH gains +600,
+    not available to the cross wallet. G1 = 16000.
+    c4 (G2): USDT 1000 (stable, unshocked), isolated short 1 ETHUSDT margin 200: gains. G2 = 0.
+    c5 (G3): inverse isolated long 1000 x 100 USD @50000, margin 0.5 BTC:
+    uPnL' = 100000 x 0.7 - 100000 = -30000 USD, margin 0.5 x 35000 = 17500 -> 12500 short.
+    h1 (house) has a big loss that must not count. Insurance fund: 5000 USDT + 0.5 BTC = 22500.
+    Cover-1 16000, Cover-2 28500 -> breach cover2.
+    """
+    con = make_db(template, tmp_path_factory.mktemp("scenario"))
+    add_market(con)
+    add_accounts(
+        con,
+        [
+            ("c1", "client", "G1"),
+            ("c2", "client", "G1"),
+            ("c4", "client", "G2"),
+            ("c5", "client", "G3"),
+            ("h1", "house", "h1"),
+            ("if1", "insurance_fund", "if1"),
+        ],
+    )
+    add_position(con, "p1", "c1", "BTCUSDT", "isolated", "1", "50000", "5000")
+    add_position(con, "p2", "c2", "BTCUSDT", "cross", "1", "50000", None)
+    add_position(con, "p3", "c2", "ETHUSDT", "isolated", "-1", "2000", "200")
+    add_position(con, "p4", "c4", "ETHUSDT", "isolated", "-1", "2000", "200")
+    add_position(con, "p5", "c5", "BTCUSD", "isolated", "1000", "50000", "0.5")
+    add_position(con, "p6", "h1", "BTCUSDT", "isolated", "10", "50000", "0")
+    insert(
+        con,
+        "balances",
+        "account_id, asset, balance",
+        [
+            ("c2", "USDT", D(-5000)),
+            ("c2", "ETH", D(10)),
+            ("c4", "USDT", D(1000)),
+            ("h1", "USDT", D(-1000000)),
+        ],
+    )
+    insert(
+        con,
+        "custody",
+        "wallet_id, custodian, asset, balance, designation, wallet_type, custodian_type",
+        [
+            ("w1", "self", "USDT", D(5000), "insurance_fund", "cold", "self"),
+            ("w2", "self", "BTC", D("0.5"), "insurance_fund", "cold", "self"),
+            ("w3", "self", "BTC", D(100), "client", "cold", "self"),
+        ],
+    )
+    yield con
+    con.close()
+
+
+def by_scenario(table: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    return {row["scenario"]: row for row in table.iter_rows(named=True)}
+
+
+# ------------------------------------------------------------------------------------------
+# Pure functions
+
+
+def test_pfmi_reference_cover1_cover2_exact() -> None:
+    # reference README, PFMI Principle 4: shortfalls 120M, 90M, 60M; resources 180M
+    shortfalls = [D("60000000"), D("120000000"), D("90000000")]
+    cover1, cover2 = cover_figure(shortfalls, 1), cover_figure(shortfalls, 2)
+    assert cover1 == D("120000000")
+    assert cover2 == D("210000000")
+    fund = D("180000000")
+    assert cover_status(fund, cover1, cover2, cover2, 2) == ("breach", "cover2", D("210000000"))
+    assert cover2 - fund == D("30000000")
+    # Cover-1 as the standard: met, Cover-2 missed -> warn
+    assert cover_status(fund, cover1, cover2, cover1, 1) == ("warn", "cover2", D("210000000"))
+    assert cover_status(D("119999999.99"), cover1, cover2, cover2, 2)[:2] == ("breach", "cover1")
+    assert cover_status(D("210000000"), cover1, cover2, cover2, 2) == ("pass", None, None)
+
+
+def test_cover_figure_with_fewer_groups_than_n() -> None:
+    assert cover_figure([], 2) == 0
+    assert cover_figure([D(5)], 2) == D(5)
+
+
+def test_shock_frame_wildcard_named_and_stable() -> None:
+    frame = shock_frame(
+        ["BTC", "ETH", "USDT", "USDC", "USD"],
+        {"*": D("-0.3"), "ETH": D("-0.5"), "USDC": D("-0.1")},
+        ("USD", "USDT", "USDC"),
+    )
+    shocks = dict(frame.iter_rows())
+    assert shocks == {"BTC": D("-0.3"), "ETH": D("-0.5"), "USD": 0, "USDC": D("-0.1"), "USDT": 0}
+
+
+# ------------------------------------------------------------------------------------------
+# Scenario database
+
+
+def test_stress_table_columns_and_figures(scenario_db: Any) -> None:
+    table = stress_table(scenario_db, AS_OF, Config())
+    assert tuple(table.columns) == STRESS_COLUMNS
+    assert table["scenario"].to_list() == ["down_30", "up_30"]
+    rows = by_scenario(table)
+    down = rows["down_30"]
+    assert down["cover1_usd"] == D("16000")
+    assert down["cover2_usd"] == D("28500")
+    assert down["total_shortfall_usd"] == D("28500")
+    assert down["insurance_fund_usd"] == D("22500")  # 5000 USDT + 0.5 BTC x 35000
+    assert down["status"] == "breach"
+    up = rows["up_30"]
+    # c2's and c4's isolated ETH shorts: 200 - 600 = -400 each, G1 and G2
+    assert (up["cover1_usd"], up["cover2_usd"], up["total_shortfall_usd"]) == (
+        D(400),
+        D(800),
+        D(800),
+    )
+    assert up["insurance_fund_usd"] == D("37500")
+    assert up["status"] == "pass"
+
+
+def test_group_shortfalls_isolated_vs_cross_netting(scenario_db: Any) -> None:
+    down = stress_results(scenario_db, AS_OF, Config())[0]
+    groups = {r["group_id"]: r for r in down.groups.iter_rows(named=True)}
+    # G1: c1's isolated shortfall 10000 + c2's cross shortfall netted across USDT and ETH 6000
+    # (the USDT leg alone is -20000; c2's profitable isolated ETH short does not help the wallet)
+    assert groups["G1"]["isolated_shortfall_usd"] == D("10000")
+    assert groups["G1"]["cross_shortfall_usd"] == D("6000")
+    assert groups["G2"]["shortfall_usd"] == 0  # stablecoin balance unshocked, short gains
+    assert groups["G3"]["isolated_shortfall_usd"] == D("12500")  # inverse
+    assert "h1" not in groups  # house accounts are not counterparties
+    assert down.groups["group_id"].to_list() == ["G1", "G3", "G2"]  # largest first
+
+
+def test_stablecoins_unshocked_by_wildcard_but_shocked_by_name(scenario_db: Any) -> None:
+    inputs = load_stress_inputs(scenario_db, AS_OF)
+    shocks = dict(scenario_shocks(inputs, Scenario("s", {"*": D("-0.3")}), Config()).iter_rows())
+    assert shocks["USDT"] == 0 and shocks["USD"] == 0 and shocks["BTC"] == D("-0.3")
+    config = replace(
+        Config(), stress=StressConfig(scenarios=(Scenario("depeg", {"USDT": D("-0.5")}),))
+    )
+    depeg = stress_results(scenario_db, AS_OF, config)[0]
+    # fund: 5000 USDT x 0.5 + 0.5 BTC x 50000 = 27500
+    assert depeg.insurance_fund_usd == D("27500")
+    # Marks are quoted in USDT, so they double in USDT (M' = M x 1 / 0.5): the BTCUSDT longs
+    # gain, each isolated short 1 ETHUSDT (margin 200 USDT) loses 1 x (2000 x 0.5 - 2000 x 1)
+    # = -1000 USD against 100 USD of margin -> 900 short, in G1 (c2) and G2 (c4).
+    assert depeg.total_shortfall_usd == D("1800")
+    assert depeg.cover1_usd == D("900") and depeg.cover2_usd == D("1800")
+    assert depeg.status == "pass"
+
+
+def test_cap04_breach_cover2_cover1_and_pass(scenario_db: Any) -> None:
+    config = parse_config(
+        {
+            "stress": {
+                "scenarios": [
+                    {"name": "down_30", "shocks": {"*": "-0.30"}},
+                    {"name": "down_50", "shocks": {"*": "-0.50"}},
+                    {"name": "up_30", "shocks": {"*": "0.30"}},
+                ]
+            }
+        }
+    )
+    ctx = CheckContext(scenario_db, AS_OF, None, config)
+    result = run_one(PYTHON_CHECKS["CAP-04"], ctx)
+    assert result.status == CheckOutcome.BREACH
+    rows = {r["entity_id"]: r for r in result.rows.iter_rows(named=True)}
+    assert set(rows) == {"down_30", "down_50"}  # up_30 passes: no row
+    assert rows["down_30"]["metric"] == "cover2"
+    assert rows["down_30"]["value"] == D("22500") and rows["down_30"]["threshold"] == D("28500")
+    assert "short by 6,000.00 USD" in rows["down_30"]["message"]
+    # down_50: G1 = 20000 + 20000, G3 = 37500; fund 5000 + 12500 = 17500 < Cover-1 40000
+    assert rows["down_50"]["metric"] == "cover1"
+    assert rows["down_50"]["threshold"] == D("40000")
+    assert rows["down_50"]["status"] == "breach" and rows["down_50"]["entity_type"] == "scenario"
+
+
+def test_cap04_cover1_standard_gives_warn(scenario_db: Any) -> None:
+    config = parse_config({"stress": {"cover": 1}})
+    result = run_one(PYTHON_CHECKS["CAP-04"], CheckContext(scenario_db, AS_OF, None, config))
+    assert result.status == CheckOutcome.WARN
+    assert result.rows["metric"].to_list() == ["cover2"]
+    assert stress_table(scenario_db, AS_OF, config)["status"].to_list() == ["warn", "pass"]
+
+
+def test_pfmi_reference_through_the_database(template: Path, tmp_path: Path) -> None:
+    con = make_db(template, tmp_path)
+    insert(con, "prices", "kind, symbol, price", [("asset", "USDT", D(1))])
+    add_accounts(
+        con,
+        [
+            ("a", "client", "GA"),
+            ("b", "client", "GB"),
+            ("c", "client", "GC"),
+            ("b2", "client", "GB"),
+        ],
+    )
+    insert(
+        con,
+        "balances",
+        "account_id, asset, balance",
+        [
+            ("a", "USDT", D("-120000000")),
+            ("b", "USDT", D("-50000000")),
+            ("b2", "USDT", D("-40000000")),
+            ("c", "USDT", D("-60000000")),
+        ],
+    )
+    insert(
+        con,
+        "custody",
+        "wallet_id, custodian, asset, balance, designation, wallet_type, custodian_type",
+        [("f", "self", "USDT", D("180000000"), "insurance_fund", "cold", "self")],
+    )
+    results = stress_results(con, AS_OF, Config())
+    for result in results:  # stablecoin debits: the same under both default scenarios
+        assert result.cover1_usd == D("120000000")
+        assert result.cover2_usd == D("210000000")  # GB = 50M + 40M summed per group
+        assert result.status == "breach" and result.metric == "cover2"
+        assert result.missing_usd == D("30000000")
+    con.close()
+
+
+def test_no_clients_no_shortfall_passes(template: Path, tmp_path: Path) -> None:
+    con = make_db(template, tmp_path)
+    insert(con, "prices", "kind, symbol, price", [("asset", "BTC", D(100))])
+    table = stress_table(con, AS_OF, Config())
+    assert table["cover1_usd"].to_list() == [0, 0]
+    assert table["status"].to_list() == ["pass", "pass"]
+    con.close()
+
+
+def test_deterministic_and_row_order_independent(
+    scenario_db: Any, template: Path, tmp_path: Path
+) -> None:
+    first = stress_table(scenario_db, AS_OF, Config())
+    assert stress_table(scenario_db, AS_OF, Config()).equals(first)
+    # the same data inserted in reverse order gives the same frame
+    other = make_db(template, tmp_path, "reverse.duckdb")
+    for table in (
+        "prices",
+        "instruments",
+        "risk_tiers",
+        "accounts",
+        "positions",
+        "balances",
+        "custody",
+    ):
+        rows = scenario_db.execute(f"SELECT * FROM {table}").fetchall()
+        cols = len(rows[0])
+        other.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * cols)})", rows[::-1])
+    assert stress_table(other, AS_OF, Config()).equals(first)
+    other.close()
+
+
+# ------------------------------------------------------------------------------------------
+# Cascade
+
+
+@pytest.fixture(scope="module")
+def cascade_db(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Isolated longs of 1 BTCUSDT @50000 (mmr 1%): liquidated when M' <= (50000 - margin)/0.99:
+    q1 margin 5000 -> 45454.55, q2 5500 -> 44949.49, q3 5800 -> 44646.46, q4 20000 -> 30303.03.
+    Cross account x1: wallet 7000 USDT, long 1 BTCUSDT: M' <= 43000/0.99 = 43434.34."""
+    con = make_db(template, tmp_path_factory.mktemp("cascade"))
+    add_market(con)
+    add_accounts(
+        con, [(f"c{i}", "client", f"G{i}") for i in range(1, 5)] + [("x1", "client", "GX")]
+    )
+    for i, margin in enumerate(("5000", "5500", "5800", "20000"), start=1):
+        add_position(con, f"q{i}", f"c{i}", "BTCUSDT", "isolated", "1", "50000", margin)
+    add_position(con, "x1p", "x1", "BTCUSDT", "cross", "1", "50000", None)
+    insert(con, "balances", "account_id, asset, balance", [("x1", "USDT", D(7000))])
+    yield con
+    con.close()
+
+
+def test_cascade_propagates_stops_and_is_monotone(cascade_db: Any) -> None:
+    config = parse_config(
+        {
+            "stress": {
+                "cascade_impact": "0.0000001",
+                "scenarios": [{"name": "down_10", "shocks": {"*": "-0.10"}}],
+            }
+        }
+    )
+    result = cascade(cascade_db, AS_OF, config, "down_10")
+    # round 1 at 45000: q1; +1e-7 x 45000 = 0.45% -> 44775: q2; +0.44775% -> 44551.125: q3;
+    # +0.445511% -> 44352.37...: nothing new (x1 needs 43434.34, q4 30303.03) -> stop
+    assert [r.liquidated_positions for r in result.rounds] == [1, 1, 1]
+    assert result.liquidated["position_id"].to_list() == ["q1", "q2", "q3"]
+    assert result.rounds[0].price_moves["BTC"] == D("-0.10")
+    assert result.rounds[1].price_moves["BTC"] == D("-0.1045")
+    assert result.rounds[0].liquidated_notional_usd == D("45000")
+    assert result.rounds[1].liquidated_notional_usd == D("44775")
+    assert not result.capped
+    moves = [r.price_moves["BTC"] for r in result.rounds] + [result.final_shocks["BTC"]]
+    assert moves == sorted(moves, reverse=True)  # ever further down
+    cumulative = [r.cumulative_notional_usd for r in result.rounds]
+    assert cumulative == sorted(cumulative)
+    assert result.rounds[-1].cumulative_positions == 3
+    frame = result.rounds_frame()
+    assert frame["round"].unique().sort().to_list() == [1, 2, 3]
+    assert frame.filter(pl.col("asset") == "BTC")["price_move"].to_list()[:2] == [
+        D("-0.1"),
+        D("-0.1045"),
+    ]
+
+
+def test_cascade_without_impact_is_one_round_and_liquidates_cross_accounts(cascade_db: Any) -> None:
+    config = parse_config(
+        {"stress": {"scenarios": [{"name": "down_15", "shocks": {"*": "-0.15"}}]}}
+    )
+    result = cascade(cascade_db, AS_OF, config, "down_15")
+    assert len(result.rounds) == 1
+    # 42500: q1, q2, q3 and the cross account x1 (7000 - 7500 <= 425); q4 survives
+    assert result.liquidated["position_id"].to_list() == ["q1", "q2", "q3", "x1p"]
+    assert result.final_shocks["BTC"] == D("-0.15")
+
+
+def test_cascade_cap_of_rounds(cascade_db: Any) -> None:
+    inputs = load_stress_inputs(cascade_db, AS_OF)
+    shocks = scenario_shocks(inputs, Scenario("down_10", {"*": D("-0.10")}), Config())
+    result = run_cascade(inputs, "down_10", shocks, D("0.0000001"), max_rounds=2)
+    assert len(result.rounds) == 2 and result.capped
+
+
+def test_cascade_impact_feeds_cap04(cascade_db: Any) -> None:
+    base = parse_config({"stress": {"scenarios": [{"name": "down_10", "shocks": {"*": "-0.10"}}]}})
+    with_cascade = parse_config(
+        {
+            "stress": {
+                "cascade_impact": "0.0000001",
+                "scenarios": [{"name": "down_10", "shocks": {"*": "-0.10"}}],
+            }
+        }
+    )
+    plain = stress_results(cascade_db, AS_OF, base)[0]
+    deeper = stress_results(cascade_db, AS_OF, with_cascade)[0]
+    assert plain.cascade is None and deeper.cascade is not None
+    assert deeper.total_shortfall_usd > plain.total_shortfall_usd
+    assert deeper.shocks["BTC"] == deeper.cascade.final_shocks["BTC"]
+
+
+def test_cascade_unknown_scenario_is_usage_error(cascade_db: Any) -> None:
+    from reports.errors import UsageError
+
+    with pytest.raises(UsageError, match="unknown stress scenario"):
+        cascade(cascade_db, AS_OF, Config(), "nope")

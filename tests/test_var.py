@@ -1,0 +1,278 @@
+"""VaR / ES by historical simulation (DESIGN.md section 4) and CAP-05."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import reports.stress.checks  # noqa: F401  (registers CAP-04 and CAP-05)
+from reports.checks.engine import run_one
+from reports.checks.model import PYTHON_CHECKS, CheckContext, CheckOutcome
+from reports.config import Config, parse_config
+from reports.db import connect, init_db
+from reports.stress import var_es
+from reports.stress.var import historical_var_es, tail_count, tail_rank, to_cents
+
+AS_OF = dt.date(2026, 3, 2)
+D = Decimal
+HISTORY_DAYS = 30
+
+
+# ------------------------------------------------------------------------------------------
+# Pure function
+
+
+def reference_pnl() -> list[float]:
+    """Reference README: 250 daily P&Ls whose ten worst losses are 520 ... 250."""
+    worst = [520, 410, 380, 350, 330, 300, 290, 270, 260, 250]
+    others = [float(i % 200) - 40.0 for i in range(240)]  # losses at most 40, and gains
+    pnl = [-float(x) for x in worst] + others
+    rng = np.random.default_rng(7)
+    return list(rng.permutation(pnl))
+
+
+def test_reference_var99_and_es975() -> None:
+    stats = historical_var_es(reference_pnl(), D("0.99"), D("0.975"))
+    assert (stats.n, stats.k, stats.w) == (250, 3, 6)
+    assert stats.var == 380.0
+    assert to_cents(stats.var) == D("380.00")
+    assert to_cents(stats.es) == D("381.67")  # (520+410+380+350+330+300)/6
+
+
+def test_tail_ranks_are_exact_decimals() -> None:
+    # in floats 100 x (1 - 0.99) = 1.0000000000000009 and ceil would give 2
+    assert tail_rank(100, D("0.99")) == 1
+    assert tail_rank(250, D("0.99")) == 3
+    assert tail_count(250, D("0.975")) == 6
+    assert tail_count(30, D("0.975")) == 1  # floor 0.75 = 0 -> at least one
+    assert tail_rank(1, D("0.99")) == 1
+
+
+def test_all_gains_give_negative_var() -> None:
+    stats = historical_var_es([1.0, 2.0, 3.0], D("0.99"), D("0.975"))
+    assert stats.var == -1.0 and stats.es == -1.0  # the "worst loss" is the smallest gain
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=300),
+    st.randoms(use_true_random=False),
+)
+def test_var_is_the_kth_worst_loss_whatever_the_order(pnl: list[float], rnd: Any) -> None:
+    stats = historical_var_es(pnl, D("0.99"), D("0.975"))
+    losses = sorted((-x for x in pnl), reverse=True)
+    assert stats.var == losses[stats.k - 1]
+    assert min(losses[: stats.w]) - 1e-6 <= stats.es <= losses[0] + 1e-6
+    shuffled = list(pnl)
+    rnd.shuffle(shuffled)
+    assert historical_var_es(shuffled, D("0.99"), D("0.975")) == stats
+
+
+def test_pure_function_rejects_empty_sample() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        historical_var_es([], D("0.99"), D("0.975"))
+
+
+# ------------------------------------------------------------------------------------------
+# Database
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return init_db(tmp_path_factory.mktemp("schema") / "schema.duckdb")
+
+
+def make_db(template: Path, folder: Path) -> Any:
+    path = folder / "var.duckdb"
+    shutil.copyfile(template, path)
+    return connect(path)
+
+
+def insert(
+    con: Any, table: str, columns: str, rows: list[tuple[Any, ...]], as_of: dt.date = AS_OF
+) -> None:
+    names = ["as_of_date", *[c.strip() for c in columns.split(",")]]
+    con.executemany(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+        [(as_of, *row) for row in rows],
+    )
+
+
+def history_prices() -> dict[str, list[float]]:
+    """Prices of BTC and ETH on the HISTORY_DAYS days before AS_OF, oldest first (exact to cents)."""
+    rng = np.random.default_rng(11)
+    btc = 50000 * np.cumprod(1 + rng.normal(0, 0.03, HISTORY_DAYS))[::-1]
+    eth = 2000 * np.cumprod(1 + rng.normal(0, 0.04, HISTORY_DAYS))[::-1]
+    return {"BTC": [round(float(p), 2) for p in btc], "ETH": [round(float(p), 2) for p in eth]}
+
+
+def add_firm(con: Any, *, history: bool = True, capital: dict[str, str] | None = None) -> None:
+    """House: long 2 BTCUSDT @ 48000 (cross), custody 1 BTC. Insurance fund: short 100 BTCUSD
+    (inverse, 100 USD each) @ 40000, custody 10 ETH and 1,000,000 USDT (stable: excluded).
+    A client's long 50 BTCUSDT and client custody are not firm exposure.
+    Exposure BTC = 2 x 50000 - 10000 x 50000 / 40000 + 1 x 50000 = 137500; ETH = 10 x 2000."""
+    insert(
+        con,
+        "prices",
+        "kind, symbol, price",
+        [
+            ("asset", "BTC", D(50000)),
+            ("asset", "ETH", D(2000)),
+            ("asset", "USDT", D(1)),
+            ("instrument", "BTCUSDT", D(50000)),
+            ("instrument", "BTCUSD", D(50000)),
+        ],
+    )
+    insert(
+        con,
+        "instruments",
+        "instrument_id, kind, underlying, quote_asset, settle_asset, contract_size",
+        [
+            ("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", D(1)),
+            ("BTCUSD", "inverse_perpetual", "BTC", "USD", "BTC", D(100)),
+        ],
+    )
+    insert(
+        con,
+        "accounts",
+        "account_id, account_type, group_id, client_category, status",
+        [
+            ("h1", "house", "h1", "retail", "active"),
+            ("if1", "insurance_fund", "if1", "retail", "active"),
+            ("c1", "client", "c1", "retail", "active"),
+        ],
+    )
+    insert(
+        con,
+        "positions",
+        "position_id, account_id, instrument_id, margin_mode, quantity, entry_price, isolated_margin",
+        [
+            ("h1p", "h1", "BTCUSDT", "cross", D(2), D(48000), None),
+            ("ifp", "if1", "BTCUSD", "cross", D(-100), D(40000), None),
+            ("c1p", "c1", "BTCUSDT", "cross", D(50), D(50000), None),
+        ],
+    )
+    insert(
+        con,
+        "custody",
+        "wallet_id, custodian, asset, balance, designation, wallet_type, custodian_type",
+        [
+            ("w1", "self", "BTC", D(1), "house", "cold", "self"),
+            ("w2", "self", "ETH", D(10), "insurance_fund", "cold", "self"),
+            ("w3", "self", "USDT", D(1000000), "insurance_fund", "cold", "self"),
+            ("w4", "self", "BTC", D(500), "client", "cold", "self"),
+        ],
+    )
+    if capital:
+        insert(con, "capital", "item, amount", [(k, D(v)) for k, v in capital.items()])
+    if history:
+        prices = history_prices()
+        rows = [
+            (AS_OF - dt.timedelta(days=HISTORY_DAYS - i), asset, D(str(prices[asset][i])))
+            for asset in ("BTC", "ETH")
+            for i in range(HISTORY_DAYS)
+        ]
+        # the snapshot's own price wins over a price_history row for the same date
+        rows.append((AS_OF, "BTC", D(99999)))
+        insert(con, "price_history", "date, asset, price", rows)
+        # rows brought by a snapshot after AS_OF are not known on AS_OF
+        insert(
+            con,
+            "price_history",
+            "date, asset, price",
+            [(AS_OF - dt.timedelta(days=1), "BTC", D(1))],
+            as_of=AS_OF + dt.timedelta(days=1),
+        )
+
+
+def expected_pnl(window: int) -> np.ndarray:
+    prices = history_prices()
+    btc = np.array([*prices["BTC"], 50000.0])
+    eth = np.array([*prices["ETH"], 2000.0])
+    returns = np.column_stack([btc[1:] / btc[:-1] - 1, eth[1:] / eth[:-1] - 1])[-window:]
+    return returns @ np.array([137500.0, 20000.0])
+
+
+@pytest.fixture(scope="module")
+def var_db(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    con = make_db(template, tmp_path_factory.mktemp("var"))
+    add_firm(con, capital={"cet1": "1000000", "at1": "100000", "tier2": "50000"})
+    yield con
+    con.close()
+
+
+def test_exposure_and_window(var_db: Any) -> None:
+    result = var_es(var_db, AS_OF, Config())
+    assert result.evaluated
+    assert result.exposure == {"BTC": D("137500"), "ETH": D("20000")}
+    assert result.n == HISTORY_DAYS  # 31 price dates, fewer than the 250-day window
+    assert (result.k, result.w) == (1, 1)
+    assert result.window_start == AS_OF - dt.timedelta(days=HISTORY_DAYS)
+    assert result.window_end == AS_OF
+    losses = np.sort(-expected_pnl(250))[::-1]
+    assert result.var_usd == to_cents(float(losses[0]))
+    assert result.es_usd == result.var_usd
+    assert result.own_funds == D("1150000")
+    assert "k = ceil(n x (1 - q))" in result.method
+
+
+def test_window_limits_the_returns(var_db: Any) -> None:
+    config = parse_config({"var": {"window": 10, "confidence": "0.8", "es_confidence": "0.75"}})
+    result = var_es(var_db, AS_OF, config)
+    assert result.n == 10
+    assert result.window_start == AS_OF - dt.timedelta(days=10)
+    assert (result.k, result.w) == (2, 2)
+    losses = np.sort(-expected_pnl(10))[::-1]
+    assert result.var_usd == to_cents(float(losses[1]))
+    assert result.es_usd == to_cents(float((losses[0] + losses[1]) / 2))
+
+
+def test_cap05_warn_and_control(var_db: Any) -> None:
+    spec = PYTHON_CHECKS["CAP-05"]
+    result = var_es(var_db, AS_OF, Config())
+    figure = max(result.var_usd, result.es_usd)
+    assert figure > 0
+    # control: 25% of own funds 1,150,000 = 287,500 is above the one-day loss figure
+    quiet = run_one(spec, CheckContext(var_db, AS_OF, None, Config()))
+    assert quiet.status == CheckOutcome.PASS, quiet.message
+    # a share small enough that the figure reaches it -> warn
+    share = (figure / D("1150000")).quantize(D("0.000001")) - D("0.000001")
+    config = parse_config({"var": {"own_funds_share_warn": str(share)}})
+    loud = run_one(spec, CheckContext(var_db, AS_OF, None, config))
+    assert loud.status == CheckOutcome.WARN
+    row = loud.rows.row(0, named=True)
+    assert (row["entity_type"], row["entity_id"], row["metric"]) == ("firm", "firm", "var")
+    assert row["value"] == figure
+    assert row["threshold"] == share * D("1150000")
+    assert "n=30" in row["message"]
+
+
+def test_cap05_regime_items(var_db: Any) -> None:
+    mica = var_es(var_db, AS_OF, parse_config({"capital": {"regime": "mica"}}))
+    assert mica.own_funds == D("1000000")
+    ctx = CheckContext(var_db, AS_OF, None, parse_config({"capital": {"regime": "cftc"}}))
+    result = run_one(PYTHON_CHECKS["CAP-05"], ctx)
+    assert result.status == CheckOutcome.NOT_EVALUATED
+    assert "adjusted_net_capital" in (result.message or "")
+
+
+def test_cap05_not_evaluated_without_history(template: Path, tmp_path: Path) -> None:
+    con = make_db(template, tmp_path)
+    add_firm(con, history=False, capital={"cet1": "1000000"})
+    assert not var_es(con, AS_OF, Config()).evaluated
+    result = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(con, AS_OF, None, Config()))
+    assert result.status == CheckOutcome.NOT_EVALUATED
+    assert "fewer than 2 price dates" in (result.message or "")
+    con.close()
+
+
+def test_var_is_deterministic(var_db: Any) -> None:
+    assert var_es(var_db, AS_OF, Config()) == var_es(var_db, AS_OF, Config())
