@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -29,3 +30,33 @@ def run_mir(db_path: Path) -> Callable[..., Result]:
         return CliRunner().invoke(cli, argv, env=env, catch_exceptions=False)
 
     return run
+
+
+# --- signing (reports/sign) -------------------------------------------------------------------
+
+SIGNING_PASSPHRASE = "test passphrase, not a secret"
+
+
+class DevKey:
+    """What the dev_key fixture returns: the loaded key (reports.sign.keys.SignerKey) and its files."""
+
+    def __init__(self, key: Any, p12: Path, crt: Path, config: Path) -> None:
+        self.key = key
+        self.p12 = p12
+        self.crt = crt
+        self.config = config
+
+
+@pytest.fixture
+def dev_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DevKey:
+    """A fresh P-256 development key in tmp_path/keys (signer.p12 + signer.crt), its passphrase in
+    $MIR_SIGNING_PASSPHRASE, and tmp_path/mir-signing.toml whose [signing] pkcs12 points at it."""
+    from reports.sign.keys import init_keys, load_signer_key
+
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+    passphrase = SIGNING_PASSPHRASE.encode()
+    result = init_keys(tmp_path / "keys" / "signer.p12", passphrase=passphrase, algorithm="p256")
+    config = tmp_path / "mir-signing.toml"
+    config.write_text(f'[signing]\npkcs12 = "{result.pkcs12_path.as_posix()}"\n', encoding="utf-8")
+    key = load_signer_key(result.pkcs12_path, passphrase)
+    return DevKey(key, result.pkcs12_path, result.certificate_path, config)

@@ -1,0 +1,184 @@
+"""`mir keys init`, `mir package`, `mir verify`: keys, submission packages and their verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+
+from reports.cli import cli
+from reports.cli.options import as_of_option, config_option, db_option, out_option, quiet_option
+from reports.errors import VerificationError
+
+
+@cli.group("keys")
+def keys_group() -> None:
+    """Manage the signing key: `mir keys init` makes a self-signed development key.
+
+    A real submission is signed with the firm's own certificate (set [signing] pkcs12 in mir.toml);
+    the passphrase always comes from the environment variable named by [signing] passphrase_env.
+    """
+
+
+@keys_group.command("init")
+@db_option
+@config_option
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="PKCS#12 file to write [default: [signing] pkcs12, keys/signer.p12]; the certificate "
+    "(PEM) is written beside it as .crt.",
+)
+@click.option(
+    "--subject",
+    default=None,
+    help="Certificate subject, e.g. 'CN=Example signer,O=Example Ltd' "
+    "[default: CN=mir development signer,O=mir development key].",
+)
+@click.option(
+    "--days", type=click.IntRange(min=1), default=365, show_default=True, help="Validity in days."
+)
+@click.option(
+    "--algorithm",
+    type=click.Choice(["rsa3072", "p256"]),
+    default="rsa3072",
+    show_default=True,
+    help="Key type: RSA 3072 bits or ECDSA P-256.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing key and certificate.")
+@quiet_option
+def keys_init_command(
+    db: str | None,
+    config_path: str | None,
+    out_path: str | None,
+    subject: str | None,
+    days: int,
+    algorithm: str,
+    force: bool,
+    quiet: bool,
+) -> None:
+    """Create a self-signed DEVELOPMENT signing key (not for submission to a regulator).
+
+    Writes a PKCS#12 file protected by the passphrase in $MIR_SIGNING_PASSPHRASE (or the variable
+    named by [signing] passphrase_env); when it is unset and this is a terminal, asks for it.
+    The certificate has KeyUsage digitalSignature + nonRepudiation. Refuses to overwrite an
+    existing key without --force. `--db` is accepted like on every command and not used.
+    """
+    from reports.config import load_config
+    from reports.sign.keys import DEFAULT_SUBJECT, init_keys, passphrase_from_env, read_passphrase
+
+    config = load_config(config_path)
+    prompt = None
+    if sys.stdin.isatty():
+
+        def prompt() -> str:
+            return str(
+                click.prompt(
+                    "Passphrase for the new key", hide_input=True, confirmation_prompt=True
+                )
+            )
+
+    source = (
+        f"${config.signing.passphrase_env}"
+        if passphrase_from_env(config.signing) is not None
+        else "the prompt"
+    )
+    passphrase = read_passphrase(config.signing, prompt=prompt)
+    result = init_keys(
+        out_path or config.signing.pkcs12,
+        passphrase=passphrase,
+        subject=subject or DEFAULT_SUBJECT,
+        days=days,
+        algorithm=algorithm,  # type: ignore[arg-type]
+        force=force,
+    )
+    if not quiet:
+        click.echo(
+            f"key written: {result.pkcs12_path} ({result.algorithm}, PKCS#12, passphrase from {source})"
+        )
+        click.echo(f"certificate: {result.certificate_path}")
+        click.echo(f"subject: {result.subject}")
+        click.echo(f"sha256 fingerprint: {result.fingerprint_sha256}")
+        click.echo(f"valid until: {result.not_after.isoformat()}")
+        click.echo(
+            "DEVELOPMENT KEY - NOT FOR SUBMISSION: sign real packages with the firm's certificate."
+        )
+
+
+@cli.command("package")
+@db_option
+@config_option
+@as_of_option()
+@out_option
+@click.option("--force", is_flag=True, help="Replace an existing package.")
+@click.option(
+    "--trust",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Require the signer to chain to this certificate (PEM or DER).",
+)
+@quiet_option
+def package_command(
+    db: str | None,
+    config_path: str | None,
+    as_of: dt.date,
+    out_dir: str,
+    force: bool,
+    trust: str | None,
+    quiet: bool,
+) -> None:
+    """Zip OUT/<as_of>/ as OUT/<LEI>_<as_of>.zip for the regulator.
+
+    Re-hashes every file against manifest.json and checks both signatures first, and refuses
+    when anything is missing, unlisted or altered. An existing package is never replaced without
+    --force. The zip is deterministic (sorted names, fixed dates). `--db` is accepted like on
+    every command and not used.
+    """
+    from reports.config import load_config
+    from reports.sign.package import build_package
+
+    config = load_config(config_path)
+    result = build_package(out_dir, as_of, lei=config.firm.lei, force=force, trust=trust)
+    if not quiet:
+        action = "replaced" if result.replaced else "written"
+        click.echo(
+            f"package {action}: {result.path} ({len(result.files)} files, {result.size} bytes)"
+        )
+        click.echo(f"sha256: {result.sha256}")
+        for warning in dict.fromkeys(result.report.warnings):
+            click.echo(f"warning: {warning}")
+
+
+@cli.command("verify")
+@click.argument("zip_path", metavar="ZIP", type=click.Path(dir_okay=False))
+@click.option(
+    "--trust",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Certificate (PEM or DER) the signers must chain to; without it a self-signed signer is "
+    "a warning and only the signature mathematics is checked.",
+)
+@db_option
+@quiet_option
+def verify_command(zip_path: str, trust: str | None, db: str | None, quiet: bool) -> None:
+    """Re-check a submission package: file hashes and sizes against manifest.json, no unlisted
+    files, the CMS signature of manifest.json, the PAdES signature of report.pdf, same signer.
+
+    Prints one line per check (ok / FAILED: reason). Exit 0 when all pass (warnings allowed),
+    4 when any fails. `--db` is accepted like on every command and not used.
+    """
+    from reports.sign.verify import verify_package
+
+    report = verify_package(zip_path, trust=trust)
+    for line in report.checks:
+        if not quiet or not line.ok:
+            click.echo(line.render())
+    if not report.ok:
+        failed = ", ".join(line.name for line in report.failures)
+        msg = f"{zip_path}: verification FAILED ({failed})"
+        raise VerificationError(msg)
+    if not quiet:
+        click.echo(f"{zip_path}: all checks passed")

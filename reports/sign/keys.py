@@ -1,0 +1,355 @@
+"""Signing keys: the development key of `mir keys init`, loading a PKCS#12 signer, passphrases.
+
+A real submission is signed with a key whose certificate a CA (ideally a qualified trust service)
+issued to the firm. For development and tests `mir keys init` makes a self-signed certificate whose
+subject says so (O=mir development key); `is_development_certificate` lets the report cover say
+"DEVELOPMENT KEY - NOT FOR SUBMISSION" and `mir verify` warn about it.
+
+The passphrase comes from the environment variable named by ``[signing] passphrase_env``
+(default MIR_SIGNING_PASSPHRASE) or, in the CLI, a hidden prompt; it is never printed or logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from reports.config import SigningConfig
+from reports.errors import SigningError, UsageError
+
+if TYPE_CHECKING:
+    from pyhanko.sign.signers import SimpleSigner
+
+DEV_ORGANIZATION = "mir development key"
+DEFAULT_SUBJECT = f"CN=mir development signer,O={DEV_ORGANIZATION}"
+DEFAULT_DAYS = 365
+KeyAlgorithm = Literal["rsa3072", "p256"]
+KEY_ALGORITHMS: tuple[KeyAlgorithm, ...] = ("rsa3072", "p256")
+
+SigningPrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+@dataclass(frozen=True)
+class SignerKey:
+    """A private key and its certificate (plus any chain certificates), ready to sign."""
+
+    private_key: SigningPrivateKey
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = ()
+    source: str = "<memory>"
+
+    @property
+    def subject(self) -> str:
+        return self.certificate.subject.rfc4514_string()
+
+    @property
+    def fingerprint_sha256(self) -> str:
+        return certificate_fingerprint(self.certificate)
+
+    @property
+    def is_development(self) -> bool:
+        return is_development_certificate(self.certificate)
+
+    def pyhanko_signer(self) -> SimpleSigner:
+        """The same key as a pyHanko signer (PAdES and CMS both sign through it)."""
+        from asn1crypto import keys as asn1_keys
+        from asn1crypto import x509 as asn1_x509
+        from pyhanko.sign.signers import SimpleSigner
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+        key_der = self.private_key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        chain = [
+            asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
+            for c in self.chain
+        ]
+        return SimpleSigner(
+            signing_cert=asn1_x509.Certificate.load(
+                self.certificate.public_bytes(serialization.Encoding.DER)
+            ),
+            signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+            cert_registry=SimpleCertificateStore.from_certs(chain),
+        )
+
+
+@dataclass(frozen=True)
+class KeyInitResult:
+    """What `mir keys init` wrote."""
+
+    pkcs12_path: Path
+    certificate_path: Path
+    subject: str
+    fingerprint_sha256: str
+    not_after: dt.datetime
+    algorithm: KeyAlgorithm
+    replaced: list[Path] = field(default_factory=list)
+
+
+def certificate_fingerprint(cert: x509.Certificate) -> str:
+    """SHA-256 of the DER certificate, lower-case hex (what `openssl x509 -fingerprint -sha256` shows)."""
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def is_self_signed(cert: x509.Certificate) -> bool:
+    """Issuer equals subject and the certificate's own key verifies its signature."""
+    if cert.issuer != cert.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def is_development_certificate(cert: x509.Certificate) -> bool:
+    """True for `mir keys init` certificates and any other self-signed certificate.
+
+    No regulator accepts a self-signed signature as a firm's; the report cover uses this to print
+    "DEVELOPMENT KEY - NOT FOR SUBMISSION".
+    """
+    organizations = [
+        a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    ]
+    return DEV_ORGANIZATION in organizations or is_self_signed(cert)
+
+
+def parse_subject(subject: str) -> x509.Name:
+    """An RFC 4514 subject ("CN=...,O=..."); O=mir development key is added when no O is given."""
+    try:
+        name = x509.Name.from_rfc4514_string(subject)
+    except ValueError as exc:
+        msg = f"--subject {subject!r} is not a distinguished name like 'CN=Example signer,O=Example Ltd': {exc}"
+        raise UsageError(msg) from None
+    if not name.get_attributes_for_oid(NameOID.COMMON_NAME):
+        msg = f"--subject {subject!r} needs a common name (CN=...)"
+        raise UsageError(msg)
+    if not name.get_attributes_for_oid(NameOID.ORGANIZATION_NAME):
+        # RFC 4514 lists the most specific name first; the organisation goes above the CN
+        organization = x509.RelativeDistinguishedName(
+            [x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEV_ORGANIZATION)]
+        )
+        name = x509.Name([organization, *name.rdns])
+    return name
+
+
+def generate_development_key(
+    *,
+    subject: str = DEFAULT_SUBJECT,
+    days: int = DEFAULT_DAYS,
+    algorithm: KeyAlgorithm = "rsa3072",
+    now: dt.datetime | None = None,
+) -> SignerKey:
+    """A fresh key and a self-signed certificate fit for PAdES and CMS signing.
+
+    KeyUsage is digitalSignature + nonRepudiation (contentCommitment), critical: what PAdES
+    validators (pyHanko's default) require of a document signer. No extended key usage, so
+    `openssl cms -verify -purpose any` and S/MIME checks both accept it.
+    """
+    if days < 1:
+        msg = f"--days must be at least 1, got {days}"
+        raise UsageError(msg)
+    name = parse_subject(subject)
+    private_key: SigningPrivateKey
+    if algorithm == "rsa3072":
+        private_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    elif algorithm == "p256":
+        private_key = ec.generate_private_key(ec.SECP256R1())
+    else:
+        msg = f"unknown key algorithm {algorithm!r}; expected one of {', '.join(KEY_ALGORITHMS)}"
+        raise UsageError(msg)
+    start = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    public_key = private_key.public_key()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        # a little slack so a signature made right away validates on a machine whose clock lags
+        .not_valid_before(start - dt.timedelta(minutes=5))
+        .not_valid_after(start + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), critical=False
+        )
+        .sign(private_key, hashes.SHA256())
+    )
+    return SignerKey(private_key=private_key, certificate=certificate)
+
+
+def pkcs12_bytes(key: SignerKey, passphrase: bytes) -> bytes:
+    """The key and certificate as PKCS#12, encrypted with the best algorithm cryptography offers
+    (PBES2 / AES-256, readable by OpenSSL 3 and pyHanko)."""
+    if not passphrase:
+        msg = "refusing to write a PKCS#12 file with an empty passphrase"
+        raise SigningError(msg)
+    return pkcs12.serialize_key_and_certificates(
+        name=b"mir signer",
+        key=key.private_key,
+        cert=key.certificate,
+        cas=list(key.chain) or None,
+        encryption_algorithm=serialization.BestAvailableEncryption(passphrase),
+    )
+
+
+def _write_atomically(path: Path, data: bytes, mode: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def certificate_path_for(pkcs12_path: Path) -> Path:
+    """keys/signer.p12 -> keys/signer.crt (PEM), for --trust and openssl -CAfile."""
+    return pkcs12_path.with_suffix(".crt")
+
+
+def init_keys(
+    out: str | os.PathLike[str],
+    *,
+    passphrase: bytes,
+    subject: str = DEFAULT_SUBJECT,
+    days: int = DEFAULT_DAYS,
+    algorithm: KeyAlgorithm = "rsa3072",
+    force: bool = False,
+) -> KeyInitResult:
+    """`mir keys init`: write a development key as PKCS#12 and its certificate as PEM beside it."""
+    p12_path = Path(out)
+    crt_path = certificate_path_for(p12_path)
+    if p12_path.suffix.lower() not in (".p12", ".pfx"):
+        msg = f"--out {p12_path} should end in .p12 (the certificate is written beside it as .crt)"
+        raise UsageError(msg)
+    existing = [p for p in (p12_path, crt_path) if p.exists()]
+    if existing and not force:
+        msg = f"{existing[0]} already exists; use --force to replace it (the old key is then lost)"
+        raise UsageError(msg)
+    if not passphrase:
+        msg = "the passphrase is empty; set a non-empty passphrase"
+        raise SigningError(msg)
+    key = generate_development_key(subject=subject, days=days, algorithm=algorithm)
+    # the key file is private to its owner; the certificate is public
+    _write_atomically(p12_path, pkcs12_bytes(key, passphrase), 0o600)
+    _write_atomically(crt_path, key.certificate.public_bytes(serialization.Encoding.PEM), 0o644)
+    return KeyInitResult(
+        pkcs12_path=p12_path,
+        certificate_path=crt_path,
+        subject=key.subject,
+        fingerprint_sha256=key.fingerprint_sha256,
+        not_after=key.certificate.not_valid_after_utc,
+        algorithm=algorithm,
+        replaced=existing,
+    )
+
+
+def passphrase_from_env(signing: SigningConfig) -> bytes | None:
+    """The passphrase from the configured environment variable, or None when it is unset."""
+    value = os.environ.get(signing.passphrase_env)
+    return None if value is None else value.encode("utf-8")
+
+
+def read_passphrase(signing: SigningConfig, *, prompt: Callable[[], str] | None = None) -> bytes:
+    """The environment variable wins; else `prompt` (the CLI passes a hidden prompt on a TTY)."""
+    passphrase = passphrase_from_env(signing)
+    if passphrase is None and prompt is not None:
+        passphrase = prompt().encode("utf-8")
+    if passphrase is None:
+        msg = (
+            f"no signing passphrase: set the environment variable {signing.passphrase_env} "
+            "(named by [signing] passphrase_env) or run interactively to be prompted"
+        )
+        raise SigningError(msg)
+    if not passphrase:
+        msg = f"the signing passphrase is empty (environment variable {signing.passphrase_env})"
+        raise SigningError(msg)
+    return passphrase
+
+
+def load_signer_key(path: str | os.PathLike[str], passphrase: bytes) -> SignerKey:
+    """Open a PKCS#12 file; a wrong passphrase or a broken file is a SigningError (exit 4)."""
+    p12_path = Path(path)
+    if not p12_path.is_file():
+        msg = (
+            f"no signing key at {p12_path}; run `mir keys init --out {p12_path}` for a development "
+            "key, or set [signing] pkcs12 to the firm's PKCS#12 file"
+        )
+        raise SigningError(msg)
+    try:
+        private_key, certificate, extra = pkcs12.load_key_and_certificates(
+            p12_path.read_bytes(), passphrase
+        )
+    except ValueError:
+        # cryptography says "Invalid password or PKCS12 data"; the passphrase itself is never shown
+        msg = f"cannot open {p12_path}: wrong passphrase or not a PKCS#12 file"
+        raise SigningError(msg) from None
+    if private_key is None or certificate is None:
+        msg = f"{p12_path} holds no private key and certificate pair"
+        raise SigningError(msg)
+    if not isinstance(private_key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        msg = f"{p12_path}: unsupported key type {type(private_key).__name__}; use RSA or EC keys"
+        raise SigningError(msg)
+    return SignerKey(
+        private_key=private_key, certificate=certificate, chain=tuple(extra), source=str(p12_path)
+    )
+
+
+def load_signer_from_config(
+    signing: SigningConfig, *, passphrase: bytes | None = None
+) -> SignerKey:
+    """The configured PKCS#12 signer; the passphrase defaults to the configured environment variable."""
+    return load_signer_key(
+        signing.pkcs12, passphrase if passphrase is not None else read_passphrase(signing)
+    )
+
+
+def load_certificates(path: str | os.PathLike[str]) -> list[x509.Certificate]:
+    """Certificates from a PEM (one or more) or DER file, e.g. `mir verify --trust signer.crt`."""
+    cert_path = Path(path)
+    try:
+        data = cert_path.read_bytes()
+    except OSError as exc:
+        msg = f"cannot read the certificate file {cert_path}: {exc.strerror}"
+        raise UsageError(msg) from None
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_certificates(data)
+        return [x509.load_der_x509_certificate(data)]
+    except ValueError:
+        msg = f"{cert_path} is not a PEM or DER X.509 certificate"
+        raise UsageError(msg) from None

@@ -1,0 +1,259 @@
+"""manifest.json: every output file's SHA-256 and size, the inputs, the config hash, a hash chain.
+
+The manifest is canonical JSON (sorted keys, 2-space indent, ASCII, trailing newline), so the same
+day directory, inputs and configuration give the same bytes. ``previous_manifest_sha256`` is the
+SHA-256 of the manifest.json of the latest earlier day directory in the same output directory
+(null for the first day): altering or dropping an earlier day's files breaks the chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from reports import __version__
+from reports.errors import UsageError
+
+MANIFEST_NAME: Final = "manifest.json"
+SIGNATURE_NAME: Final = "manifest.json.p7s"
+MANIFEST_VERSION: Final = 1
+AUTO: Final = "auto"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One loaded snapshot file, as recorded in the `loads` table."""
+
+    file: str
+    sha256: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    name: str
+    sha256: str
+    size: int
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def canonical_json(data: Any) -> bytes:
+    """Sorted keys, 2-space indent, ASCII only, one trailing newline."""
+    return (json.dumps(data, sort_keys=True, indent=2, ensure_ascii=True) + "\n").encode("ascii")
+
+
+def is_safe_name(name: str) -> bool:
+    """A plain file name: no folders, no parent references, nothing a zip tool would misplace."""
+    return (
+        bool(name)
+        and name not in (".", "..")
+        and "/" not in name
+        and "\\" not in name
+        and "\x00" not in name
+    )
+
+
+def listed_files(day_dir: Path) -> list[FileEntry]:
+    """Every file of the day directory except the manifest and its signature, sorted by name."""
+    entries: list[FileEntry] = []
+    for path in sorted(day_dir.iterdir(), key=lambda p: p.name):
+        if path.name in (MANIFEST_NAME, SIGNATURE_NAME):
+            continue
+        if not path.is_file() or path.is_symlink():
+            msg = f"{path} is not a regular file; a day directory holds only the report's output files"
+            raise UsageError(msg)
+        entries.append(FileEntry(path.name, sha256_file(path), path.stat().st_size))
+    return entries
+
+
+def _normalise_inputs(
+    inputs: Mapping[str, Mapping[str, Any]] | Iterable[InputFile],
+) -> list[dict[str, Any]]:
+    records: list[InputFile]
+    if isinstance(inputs, Mapping):
+        records = [
+            InputFile(str(name), str(v["sha256"]), int(v["rows"])) for name, v in inputs.items()
+        ]
+    else:
+        records = list(inputs)
+    seen: set[str] = set()
+    for record in records:
+        if not _SHA256.match(record.sha256):
+            msg = f"input {record.file}: {record.sha256!r} is not a lower-case hex SHA-256"
+            raise UsageError(msg)
+        if record.file in seen:
+            msg = f"input {record.file} is listed twice"
+            raise UsageError(msg)
+        seen.add(record.file)
+    return [
+        {"file": r.file, "rows": r.rows, "sha256": r.sha256}
+        for r in sorted(records, key=lambda r: r.file)
+    ]
+
+
+def find_previous_manifest(out_dir: Path, as_of: dt.date) -> Path | None:
+    """The manifest.json of the latest day directory before `as_of` in out_dir, if any."""
+    earlier: list[tuple[dt.date, Path]] = []
+    if not out_dir.is_dir():
+        return None
+    for child in out_dir.iterdir():
+        try:
+            day = dt.date.fromisoformat(child.name)
+        except ValueError:
+            continue
+        if day < as_of and (child / MANIFEST_NAME).is_file():
+            earlier.append((day, child / MANIFEST_NAME))
+    return max(earlier)[1] if earlier else None
+
+
+def _as_of_from(day_dir: Path, as_of: dt.date | str | None) -> dt.date:
+    if isinstance(as_of, dt.date):
+        return as_of
+    text = as_of if as_of is not None else day_dir.name
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        msg = f"cannot tell the as-of date of {day_dir}: its name is not YYYY-MM-DD; pass as_of"
+        raise UsageError(msg) from None
+
+
+def _run_id_from_summary(day_dir: Path) -> str | None:
+    summary = day_dir / "summary.json"
+    if not summary.is_file():
+        return None
+    try:
+        value = json.loads(summary.read_text(encoding="utf-8")).get("run_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def build_manifest(
+    day_dir: str | os.PathLike[str],
+    *,
+    inputs: Mapping[str, Mapping[str, Any]] | Iterable[InputFile],
+    config_sha256: str,
+    tool_version: str = __version__,
+    previous_manifest_sha256: str | None = AUTO,
+    as_of: dt.date | str | None = None,
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    """The manifest as data (see `write_manifest`)."""
+    folder = Path(day_dir)
+    if not folder.is_dir():
+        msg = f"no day directory at {folder}"
+        raise UsageError(msg)
+    day = _as_of_from(folder, as_of)
+    if previous_manifest_sha256 == AUTO:
+        previous = find_previous_manifest(folder.parent, day)
+        previous_manifest_sha256 = sha256_file(previous) if previous is not None else None
+    elif previous_manifest_sha256 is not None and not _SHA256.match(previous_manifest_sha256):
+        msg = (
+            f"previous_manifest_sha256 {previous_manifest_sha256!r} is not a lower-case hex SHA-256"
+        )
+        raise UsageError(msg)
+    if not _SHA256.match(config_sha256):
+        msg = f"config_sha256 {config_sha256!r} is not a lower-case hex SHA-256"
+        raise UsageError(msg)
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "tool": "mir",
+        "tool_version": tool_version,
+        "as_of": day.isoformat(),
+        "run_id": run_id if run_id is not None else _run_id_from_summary(folder),
+        "config_sha256": config_sha256,
+        "previous_manifest_sha256": previous_manifest_sha256,
+        "inputs": _normalise_inputs(inputs),
+        "files": [
+            {"name": e.name, "sha256": e.sha256, "size": e.size} for e in listed_files(folder)
+        ],
+    }
+
+
+def write_manifest(
+    day_dir: str | os.PathLike[str],
+    *,
+    inputs: Mapping[str, Mapping[str, Any]] | Iterable[InputFile],
+    config_sha256: str,
+    tool_version: str = __version__,
+    previous_manifest_sha256: str | None = AUTO,
+    as_of: dt.date | str | None = None,
+    run_id: str | None = None,
+) -> Path:
+    """Write <day_dir>/manifest.json and return its path.
+
+    Lists every file of the day directory except manifest.json and manifest.json.p7s (so write
+    it after report.pdf is signed, and sign it last). ``inputs`` maps snapshot file -> {"sha256",
+    "rows"} (the summary.json form, from the `loads` table) or is a list of InputFile.
+    ``previous_manifest_sha256`` defaults to the hash of the latest earlier day's manifest.json
+    in the same output directory (None when there is none); pass a hash or None to override.
+    ``as_of`` defaults to the directory's name, ``run_id`` to summary.json's run_id.
+    """
+    folder = Path(day_dir)
+    manifest = build_manifest(
+        folder,
+        inputs=inputs,
+        config_sha256=config_sha256,
+        tool_version=tool_version,
+        previous_manifest_sha256=previous_manifest_sha256,
+        as_of=as_of,
+        run_id=run_id,
+    )
+    path = folder / MANIFEST_NAME
+    tmp = folder / f".{MANIFEST_NAME}.tmp"
+    tmp.write_bytes(canonical_json(manifest))
+    os.replace(tmp, path)
+    # a signature of an older manifest would now be wrong: remove it until sign_manifest runs
+    (folder / SIGNATURE_NAME).unlink(missing_ok=True)
+    return path
+
+
+def parse_manifest(data: bytes) -> dict[str, Any]:
+    """Parse and shape-check manifest.json bytes; ValueError says what is wrong."""
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        msg = f"not valid JSON: {exc}"
+        raise ValueError(msg) from None
+    if not isinstance(manifest, dict):
+        msg = "not a JSON object"
+        raise ValueError(msg)
+    if manifest.get("manifest_version") != MANIFEST_VERSION:
+        msg = f"unknown manifest_version {manifest.get('manifest_version')!r} (expected {MANIFEST_VERSION})"
+        raise ValueError(msg)
+    files = manifest.get("files")
+    if not isinstance(files, list):
+        msg = "no files list"
+        raise ValueError(msg)
+    names: set[str] = set()
+    for entry in files:
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("name"), str)
+            or not isinstance(entry.get("sha256"), str)
+            or not isinstance(entry.get("size"), int)
+        ):
+            msg = f"bad file entry {entry!r}: expected name, sha256, size"
+            raise ValueError(msg)
+        name = entry["name"]
+        if not is_safe_name(name) or name in (MANIFEST_NAME, SIGNATURE_NAME) or name in names:
+            msg = f"bad or repeated file name {name!r}"
+            raise ValueError(msg)
+        names.add(name)
+    return manifest

@@ -1,0 +1,427 @@
+"""`mir package` and `mir verify`: a package from a fake day directory, then tampering of every kind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import hashlib
+import io
+import json
+import warnings
+import zipfile
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from reports.sign.cms import sign_manifest
+from reports.sign.keys import SignerKey, generate_development_key
+from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME, write_manifest
+from reports.sign.package import build_package, deterministic_zip
+from reports.sign.pades import sign_pdf
+from reports.sign.verify import REQUIRED_FILES, verify_package
+
+AS_OF = "2026-03-03"
+LEI = "5493001KJTIIGC8Y1R12"
+CSVS = {
+    "exceptions.csv": b"check_id,status,entity_type,entity_id\nSEG-01,breach,asset,BTC\n",
+    "segregation.csv": b"asset,client_requirement,held,excess\nBTC,10.5,9,-1.5\n",
+    "concentration.csv": b"check_id,entity_id,value\n",
+    "capital.csv": b"line,item,amount\n1,own_funds,1000000.00\n",
+    "stress.csv": b"scenario,cover1_usd,cover2_usd,total_shortfall_usd,insurance_fund_usd,status\n",
+}
+INPUTS = {"accounts": {"sha256": "a" * 64, "rows": 3}}
+
+
+def _pdfa3b() -> bytes:
+    from weasyprint import HTML, Attachment
+
+    when = dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
+    files = [
+        Attachment(
+            string=data.decode(), name=name, relationship="Data", created=when, modified=when
+        )
+        for name, data in CSVS.items()
+    ]
+    with (
+        warnings.catch_warnings()
+    ):  # WeasyPrint 70 leaks its ICC profile file handle (ResourceWarning)
+        warnings.simplefilter("ignore", ResourceWarning)
+        pdf = HTML(string="<html lang='en'><title>t</title><p>report</p></html>").write_pdf(
+            pdf_variant="pdf/a-3b", attachments=files
+        )
+        gc.collect()
+    return pdf
+
+
+@pytest.fixture(scope="module")
+def signer() -> SignerKey:
+    return generate_development_key(algorithm="p256")
+
+
+@pytest.fixture(scope="module")
+def unsigned_pdf() -> bytes:
+    return _pdfa3b()
+
+
+@pytest.fixture(scope="module")
+def signed_pdf(unsigned_pdf, signer, tmp_path_factory) -> bytes:
+    out = tmp_path_factory.mktemp("pdf") / "report.pdf"
+    sign_pdf(unsigned_pdf, out, signer)
+    return out.read_bytes()
+
+
+def make_day(
+    out: Path,
+    signer: SignerKey,
+    pdf: bytes,
+    *,
+    manifest_signer: SignerKey | None = None,
+    as_of: str = AS_OF,
+) -> Path:
+    """A fake `mir report` output: signed PDF, CSVs, summary.json, manifest.json(.p7s)."""
+    day = out / as_of
+    day.mkdir(parents=True)
+    (day / "report.pdf").write_bytes(pdf)
+    for name, data in CSVS.items():
+        (day / name).write_bytes(data)
+    (day / "summary.json").write_text(
+        json.dumps({"as_of": as_of, "run_id": "r-1", "status": "breach"}, indent=2) + "\n"
+    )
+    manifest = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64)
+    sign_manifest(manifest, manifest_signer or signer)
+    return day
+
+
+@pytest.fixture
+def crt(tmp_path, signer) -> Path:
+    path = tmp_path / "signer.crt"
+    path.write_bytes(signer.certificate.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+@pytest.fixture
+def out(tmp_path, signer, signed_pdf) -> Path:
+    root = tmp_path / "out"
+    make_day(root, signer, signed_pdf)
+    return root
+
+
+@pytest.fixture
+def config(tmp_path) -> Path:
+    path = tmp_path / "mir.toml"
+    path.write_text(f'[firm]\nlei = "{LEI}"\n')
+    return path
+
+
+@pytest.fixture
+def package(out, config, run_mir) -> Path:
+    result = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", config)
+    assert result.exit_code == 0, result.output
+    return out / f"{LEI}_{AS_OF}.zip"
+
+
+def _members(zip_path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(zip_path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _rezip(zip_path: Path, members: dict[str, bytes]) -> Path:
+    """Rewrite the package with other members: what someone editing the zip would produce."""
+    zip_path.write_bytes(deterministic_zip(members, dt.date.fromisoformat(AS_OF)))
+    return zip_path
+
+
+def _failed_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if ": FAILED: " in line]
+
+
+# --- a good package ---------------------------------------------------------------------------
+
+
+def test_package_then_verify_passes(package, crt, run_mir) -> None:
+    assert package.is_file()
+    assert sorted(_members(package)) == sorted(REQUIRED_FILES)
+
+    result = run_mir("verify", package)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert not _failed_lines(result.output)
+    assert "file report.pdf: ok" in "\n".join(lines)
+    assert any(
+        line.startswith("manifest signature (manifest.json.p7s): ok")
+        and "untrusted (self-signed)" in line
+        for line in lines
+    )
+    assert any(
+        line.startswith("PDF signature (report.pdf): ok (PAdES B-B, covers the whole file")
+        for line in lines
+    )
+    assert any(line.startswith("same signer: ok") for line in lines)
+    assert "DEVELOPMENT KEY - NOT FOR SUBMISSION" in result.output
+
+    trusted = run_mir("verify", package, "--trust", crt)
+    assert trusted.exit_code == 0, trusted.output
+    assert "untrusted" not in trusted.output
+    assert "trusted" in trusted.output
+
+
+def test_verify_package_library_function(package, crt) -> None:
+    report = verify_package(package, trust=crt)
+    assert report.ok
+    assert report.manifest is not None and report.manifest["as_of"] == AS_OF
+    assert {line.name for line in report.checks} >= {
+        "manifest.json",
+        "file report.pdf",
+        "unlisted files",
+        "required files",
+        "manifest signature (manifest.json.p7s)",
+        "PDF signature (report.pdf)",
+        "same signer",
+    }
+
+
+def test_package_is_deterministic_and_plain(package, out, config, run_mir) -> None:
+    first = package.read_bytes()
+    again = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", config, "--force")
+    assert again.exit_code == 0, again.output
+    assert "replaced" in again.output
+    assert package.read_bytes() == first
+    with zipfile.ZipFile(package) as archive:
+        infos = archive.infolist()
+        assert [i.filename for i in infos] == sorted(i.filename for i in infos)
+        for info in infos:
+            assert info.date_time == (2026, 3, 3, 0, 0, 0)
+            assert info.extra == b"" and info.comment == b""
+            assert info.external_attr >> 16 == 0o100644
+        assert archive.comment == b""
+        assert archive.read("exceptions.csv") == CSVS["exceptions.csv"]
+
+
+def test_package_refuses_to_overwrite(package, out, config, run_mir) -> None:
+    before = package.read_bytes()
+    package.write_bytes(b"an older package")
+    result = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", config)
+    assert result.exit_code == 2
+    assert "already exists; use --force to replace it" in result.output
+    assert package.read_bytes() == b"an older package"
+    assert before != b"an older package"
+
+
+def test_package_default_lei(out, run_mir, tmp_path) -> None:
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    result = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", empty)
+    assert result.exit_code == 0, result.output
+    assert (out / f"UNKNOWNLEI_{AS_OF}.zip").is_file()
+
+
+# --- packaging refuses a day directory that does not match its manifest -------------------------
+
+
+def test_package_refuses_a_modified_file(out, config, run_mir) -> None:
+    (out / AS_OF / "segregation.csv").write_bytes(
+        b"asset,client_requirement,held,excess\nBTC,10.5,19,8.5\n"
+    )
+    result = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", config)
+    assert result.exit_code == 4
+    assert "refusing to package" in result.output
+    assert "file segregation.csv: FAILED" in result.output
+    assert not (out / f"{LEI}_{AS_OF}.zip").exists()
+
+
+def test_package_refuses_a_missing_or_extra_file(out, config, run_mir) -> None:
+    (out / AS_OF / "stress.csv").unlink()
+    result = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", config)
+    assert result.exit_code == 4
+    assert "file stress.csv: FAILED: listed in manifest.json but missing" in result.output
+
+    (out / AS_OF / "stress.csv").write_bytes(CSVS["stress.csv"])
+    (out / AS_OF / "notes.txt").write_text("draft")
+    result = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", config)
+    assert result.exit_code == 4
+    assert "unlisted files: FAILED: not in manifest.json: notes.txt" in result.output
+
+
+def test_package_needs_a_report_first(tmp_path, config, out, run_mir) -> None:
+    result = run_mir("package", "--as-of", "2026-03-04", "--out", out, "--config", config)
+    assert result.exit_code == 2
+    assert "mir report --as-of 2026-03-04" in result.output
+
+    (out / AS_OF / SIGNATURE_NAME).unlink()
+    result = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", config)
+    assert result.exit_code == 2
+    assert SIGNATURE_NAME in result.output
+
+
+# --- verify catches every kind of tampering ----------------------------------------------------
+
+# what the failing line must say for a flipped byte in each kind of file
+TAMPERED = {
+    "report.pdf": "file report.pdf: FAILED: sha256",
+    "exceptions.csv": "file exceptions.csv: FAILED: sha256",
+    "summary.json": "file summary.json: FAILED: sha256",
+    MANIFEST_NAME: "manifest signature (manifest.json.p7s): FAILED: manifest.json does not match the signed digest",
+    SIGNATURE_NAME: "manifest signature (manifest.json.p7s): FAILED",
+}
+
+
+@pytest.mark.parametrize("member", list(TAMPERED))
+def test_verify_fails_on_one_flipped_byte(package, run_mir, member) -> None:
+    members = _members(package)
+    data = bytearray(members[member])
+    data[len(data) // 2] ^= 0x01
+    members[member] = bytes(data)
+    result = run_mir("verify", _rezip(package, members))
+    assert result.exit_code == 4, result.output
+    failed = _failed_lines(result.output)
+    assert any(line.startswith(TAMPERED[member]) for line in failed), result.output
+    assert "verification FAILED" in result.output
+
+
+def test_verify_names_a_member_corrupted_inside_the_zip(package, run_mir) -> None:
+    raw = bytearray(package.read_bytes())
+    with zipfile.ZipFile(package) as archive:
+        info = archive.getinfo("summary.json")
+    data_start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    raw[data_start + info.compress_size // 2] ^= 0x01
+    package.write_bytes(bytes(raw))
+    result = run_mir("verify", package)
+    assert result.exit_code == 4
+    assert any(
+        line.startswith("file summary.json: FAILED") for line in _failed_lines(result.output)
+    ), result.output
+
+
+def test_verify_fails_on_an_extra_file(package, run_mir) -> None:
+    members = _members(package)
+    members["readme.txt"] = b"unsigned note"
+    result = run_mir("verify", _rezip(package, members))
+    assert result.exit_code == 4
+    assert "unlisted files: FAILED: not in manifest.json: readme.txt" in result.output
+
+
+def test_verify_fails_on_a_missing_file(package, run_mir) -> None:
+    members = _members(package)
+    del members["capital.csv"]
+    result = run_mir("verify", _rezip(package, members))
+    assert result.exit_code == 4
+    assert "file capital.csv: FAILED: listed in manifest.json but missing" in result.output
+
+
+def test_verify_fails_on_a_missing_signature(package, run_mir) -> None:
+    members = _members(package)
+    del members[SIGNATURE_NAME]
+    result = run_mir("verify", _rezip(package, members))
+    assert result.exit_code == 4
+    assert "manifest signature (manifest.json.p7s): FAILED: missing" in result.output
+
+
+def test_verify_with_someone_elses_certificate_fails(package, run_mir, tmp_path) -> None:
+    other = tmp_path / "other.crt"
+    other.write_bytes(
+        generate_development_key(algorithm="p256").certificate.public_bytes(
+            serialization.Encoding.PEM
+        )
+    )
+    result = run_mir("verify", package, "--trust", other)
+    assert result.exit_code == 4
+    failed = _failed_lines(result.output)
+    assert any(
+        line.startswith("manifest signature (manifest.json.p7s): FAILED") and "not trusted" in line
+        for line in failed
+    )
+    assert any(
+        line.startswith("PDF signature (report.pdf): FAILED") and "not trusted" in line
+        for line in failed
+    )
+
+
+def test_verify_fails_when_pdf_and_manifest_signers_differ(
+    tmp_path, signer, signed_pdf, run_mir
+) -> None:
+    root = tmp_path / "mixed"
+    day = make_day(
+        root, signer, signed_pdf, manifest_signer=generate_development_key(algorithm="p256")
+    )
+    zip_path = _rezip(tmp_path / "mixed.zip", {p.name: p.read_bytes() for p in day.iterdir()})
+    result = run_mir("verify", zip_path)
+    assert result.exit_code == 4
+    # each signature is sound on its own; only the comparison fails
+    assert _failed_lines(result.output) == [
+        line for line in _failed_lines(result.output) if line.startswith("same signer")
+    ]
+    assert "same signer: FAILED: report.pdf signed by" in result.output
+
+
+def test_package_refuses_when_pdf_and_manifest_signers_differ(
+    tmp_path, signer, signed_pdf, config, run_mir
+) -> None:
+    root = tmp_path / "mixed"
+    make_day(root, signer, signed_pdf, manifest_signer=generate_development_key(algorithm="p256"))
+    result = run_mir("package", "--as-of", AS_OF, "--out", root, "--config", config)
+    assert result.exit_code == 4
+    assert "same signer: FAILED: report.pdf signed by" in result.output
+
+
+def test_verify_fails_when_the_pdf_was_changed_after_signing(
+    tmp_path, signer, signed_pdf, run_mir
+) -> None:
+    """An incremental update appended after signing, with a manifest re-made to match it."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed_pdf))
+    writer.root["/Lang"] = generic.TextStringObject("fr")
+    writer.update_root()
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    root = tmp_path / "amended"
+    make_day(root, signer, buffer.getvalue())
+    members = {p.name: p.read_bytes() for p in (root / AS_OF).iterdir()}
+    zip_path = _rezip(tmp_path / "amended.zip", members)
+
+    result = run_mir("verify", zip_path)
+    assert result.exit_code == 4
+    failed = _failed_lines(result.output)
+    assert failed == [
+        line for line in failed if line.startswith("PDF signature (report.pdf): FAILED")
+    ]
+    assert "does not cover the whole file" in failed[0]
+
+
+def test_verify_rejects_a_non_zip_and_a_missing_file(tmp_path, run_mir) -> None:
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"not a zip at all")
+    result = run_mir("verify", junk)
+    assert result.exit_code == 4
+    assert "zip archive: FAILED" in result.output
+
+    missing = run_mir("verify", tmp_path / "nowhere.zip")
+    assert missing.exit_code == 2
+    assert "no package at" in missing.output
+
+
+def test_verify_refuses_path_traversal_entries(package, run_mir) -> None:
+    members = _members(package)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        archive.writestr("../evil.csv", b"x")
+    package.write_bytes(buffer.getvalue())
+    result = run_mir("verify", package)
+    assert result.exit_code == 4
+    assert "file ../evil.csv: FAILED: not a plain file name" in result.output
+
+
+def test_hash_chain_across_two_packaged_days(tmp_path, signer, signed_pdf) -> None:
+    root = tmp_path / "out"
+    previous = make_day(root, signer, signed_pdf, as_of="2026-03-02")
+    make_day(root, signer, signed_pdf)
+    manifest = json.loads((root / AS_OF / MANIFEST_NAME).read_bytes())
+    expected = hashlib.sha256((previous / MANIFEST_NAME).read_bytes()).hexdigest()
+    assert manifest["previous_manifest_sha256"] == expected
+    built = build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI)
+    assert built.report.ok
+    assert f"previous manifest {expected[:16]}" in built.report.lines()[0]
