@@ -81,6 +81,10 @@ class CheckError(MirError):
     """The check engine could not run at all (a single failing check is recorded, not raised)."""
 
 
+class RenderError(MirError):
+    """The report could not be rendered (a template or WeasyPrint problem; exit 4)."""
+
+
 class SigningError(MirError):
     """A key, certificate or signature problem (exit 4)."""
 

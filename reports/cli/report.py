@@ -1,0 +1,57 @@
+"""`mir report`: one day's CSVs, summary.json, signed PDF and signed manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from reports.cli import cli
+from reports.cli.options import as_of_option, config_option, db_option, out_option, quiet_option
+from reports.errors import ExitCode
+
+
+@cli.command("report")
+@db_option
+@config_option
+@as_of_option()
+@out_option
+@quiet_option
+def report_command(
+    db: str | None, config_path: str | None, as_of: dt.date, out_dir: str, quiet: bool
+) -> None:
+    """Write OUT/AS_OF/: exceptions.csv, segregation.csv, concentration.csv, capital.csv,
+    stress.csv, summary.json, report.pdf (PDF/A-3b, PAdES-signed, the CSVs embedded) and
+    manifest.json with its detached CMS signature manifest.json.p7s.
+
+    The checks of the day are reused when `mir check` already recorded a run for the same
+    inputs and configuration, else they run now. Signing uses [signing] pkcs12 and the
+    passphrase in $MIR_SIGNING_PASSPHRASE (or [signing] passphrase_env); without a key, run
+    `mir keys init` first.
+
+    Prints the output directory and the overall status. Exit 0 when nothing breached (warnings
+    allowed), 1 when a check found a breach (the report is still written), 4 when a check could
+    not run (status error) or signing failed.
+    """
+    from reports.config import load_config
+    from reports.db import open_db
+    from reports.render.report import write_report
+
+    config = load_config(config_path)
+    with open_db(db) as con:
+        result = write_report(con, as_of, out_dir, config)
+    if not quiet:
+        size_kb = result.pdf_size / 1024
+        reused = "reused the recorded check run" if result.checks_reused else "ran the checks"
+        click.echo(
+            f"wrote {result.day_dir} (report.pdf: {result.pages} pages, {size_kb:,.0f} KB; "
+            f"{reused} {result.run_id}; {result.seconds:.1f} s)"
+        )
+        if result.development_key:
+            click.echo("signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION")
+        click.echo(f"status: {result.status}")
+    if result.errored:
+        click.echo("error: a check could not run; see exceptions and the report", err=True)
+        click.get_current_context().exit(int(ExitCode.INTERNAL))
+    if result.breached:
+        click.get_current_context().exit(int(ExitCode.BREACH))

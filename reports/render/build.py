@@ -1,0 +1,1159 @@
+"""Gather one day's figures (ReportData) and shape them into the template context (ReportContext).
+
+Data come only from the other stages' public functions (segregation_statement,
+concentration_table, large_exposures, capital_statement, stress_results, var_es) and from the
+recorded check run, so the PDF, the CSVs and the checks cannot disagree. Loops here run over
+aggregates (assets, instruments, scenarios, check ids) or over the first N rows that the PDF
+shows, never over accounts or positions.
+
+Check run (`ensure_check_run`): the run id is a hash of the inputs, the configuration and the
+tool version (reports.checks.engine.compute_run_id). When check_results already holds a run
+with that id for the as-of date (e.g. `mir check` ran first, as `mir daily` does), it is reused:
+same id means same outcomes. Otherwise the checks are run now and recorded.
+
+Capital-ratio trend: computing the capital statement of every stored day would cost about a
+second per day, so the trend is read from the summary.json files of the earlier reports in the
+same output directory (the ratio as it was reported and signed), plus today's; when the
+previous stored day has no report there, its ratio is computed with capital_statement (one
+extra day) so that the day-over-day change is always shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reports import __version__
+from reports.checks.model import EXCEPTION_COLUMNS, STATUS_ORDER, CheckOutcome
+from reports.errors import MirError
+from reports.paths import read_query
+from reports.render import charts
+from reports.render import formatting as fmt
+from reports.render.context import (
+    EXCEPTIONS_SHOWN,
+    GROUP_SHORTFALLS_SHOWN,
+    INTEGRITY_SHOWN,
+    LARGE_EXPOSURES_SHOWN,
+    OI_BARS_SHOWN,
+    TREND_POINTS_SHOWN,
+    CapitalLine,
+    CapitalSection,
+    CascadeRoundRow,
+    Chart,
+    CheckRow,
+    CompositionRow,
+    ConcentrationSection,
+    Convention,
+    ExceptionRow,
+    FamilyStatus,
+    GroupShortfall,
+    InstrumentConcentration,
+    IntegrityRow,
+    KeyFigure,
+    LargeExposureRow,
+    LineageRow,
+    ReportContext,
+    SegregationAsset,
+    SegregationTotalRow,
+    ShareRow,
+    StatementLine,
+    StressRow,
+    StressSection,
+    VarSection,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+    from reports.capital.statement import CapitalStatement
+    from reports.config import Config
+    from reports.stress import ScenarioResult, VarResult
+
+FAMILIES = (
+    ("SEG", "Segregation and isolated margin"),
+    ("CON", "Concentration"),
+    ("CAP", "Capital, stress and VaR"),
+)
+INTEGRITY_CHECKS = ("SEG-03", "SEG-05", "SEG-06", "SEG-07")
+REGIME_LABELS = {
+    "ifr": "IFR (Regulation (EU) 2019/2033)",
+    "cftc": "CFTC net capital (17 CFR 1.17, 1.12)",
+    "mica": "MiCA own funds (Regulation (EU) 2023/1114, Art. 67)",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Check run
+
+
+@dataclass(frozen=True)
+class CheckOutcomeRow:
+    check_id: str
+    title: str
+    status: str
+    exceptions: int
+    message: str | None
+
+
+@dataclass
+class CheckRun:
+    """The outcomes and exception rows of the check run a report is made of."""
+
+    run_id: str
+    as_of: dt.date
+    reused: bool
+    outcomes: list[CheckOutcomeRow]
+    exceptions: Any  # polars.DataFrame, EXCEPTION_COLUMNS, every row of the run
+
+    @property
+    def status(self) -> str:
+        """The worst outcome (STATUS_ORDER of reports.checks.model: pass < not_evaluated < warn
+        < breach < error), as `mir check` rolls it up."""
+        if not self.outcomes:
+            return str(CheckOutcome.NOT_EVALUATED)
+        worst = max((CheckOutcome(o.status) for o in self.outcomes), key=STATUS_ORDER.__getitem__)
+        return str(worst)
+
+    def outcome(self, check_id: str) -> CheckOutcomeRow | None:
+        return next((o for o in self.outcomes if o.check_id == check_id), None)
+
+    def status_of(self, check_id: str) -> str:
+        found = self.outcome(check_id)
+        return found.status if found else ""
+
+
+def ensure_check_run(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> CheckRun:
+    """The recorded run for these inputs and configuration, or a new one (see the module doc)."""
+    from reports.checks.engine import all_exceptions, compute_run_id, run_checks
+
+    run_id = compute_run_id(con, as_of, config)
+    params = {"as_of": as_of, "run_id": run_id}
+    recorded = con.execute(read_query("report/check_run.sql"), params).fetchall()
+    if recorded:
+        outcomes = [
+            CheckOutcomeRow(str(c), str(t), str(s), int(n), m) for c, t, s, n, m, _ in recorded
+        ]
+        exceptions = con.sql(read_query("report/check_run_exceptions.sql"), params=params).pl()
+        counts = dict(exceptions.group_by("check_id").len().iter_rows())
+        if all(counts.get(o.check_id, 0) == o.exceptions for o in outcomes):
+            return CheckRun(run_id, as_of, True, outcomes, _exception_frame(exceptions))
+        # the recorded rows do not add up (an interrupted recording?): run again
+    result = run_checks(con, as_of, config)
+    outcomes = [
+        CheckOutcomeRow(r.check_id, r.title, str(r.status), r.exceptions, r.message)
+        for r in result.results
+    ]
+    frame = all_exceptions(result)
+    return CheckRun(result.run_id, as_of, False, outcomes, _exception_frame(frame))
+
+
+def _exception_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    import polars as pl
+
+    from reports.checks.model import exception_schema
+
+    schema = {"check_id": pl.String, **exception_schema()}
+    return frame.select([pl.col(c).cast(schema[c]) for c in EXCEPTION_COLUMNS])
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+
+
+@dataclass(frozen=True)
+class PreviousDay:
+    """Key figures of the previous stored day, for the day-over-day changes (None = unknown)."""
+
+    as_of: dt.date
+    requirement_usd: Decimal | None = None
+    held_usd: Decimal | None = None
+    excess_usd: Decimal | None = None
+    capital_ratio: Decimal | None = None
+    cover2_usd: Decimal | None = None
+    insurance_fund_usd: Decimal | None = None
+    var_usd: Decimal | None = None
+
+
+@dataclass
+class ReportData:
+    """Everything one report is made of (full precision; rounding happens when presented)."""
+
+    as_of: dt.date
+    config: Config
+    run: CheckRun
+    statement: Any  # segregation_statement frame
+    concentration: Any  # concentration_table frame
+    large_exposures: Any
+    capital: CapitalStatement
+    stress: list[ScenarioResult]
+    stress_table: Any
+    var: VarResult
+    inputs: list[tuple[str, str, int]]
+    lineage: Any
+    specs: dict[str, Any]
+    totals: dict[str, Decimal | int | None]
+    previous: PreviousDay | None
+    trend: list[tuple[dt.date, Decimal]] = field(default_factory=list)
+    trend_source: str = ""
+    positions: Any = None  # details of the positions the integrity section shows
+
+
+def _totals(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, prev: dt.date | None
+) -> dict[dt.date, dict[str, Any]]:
+    frame = con.sql(
+        read_query("report/segregation_totals.sql"), params={"as_of": as_of, "prev_as_of": prev}
+    ).pl()
+    return {row["as_of_date"]: row for row in frame.iter_rows(named=True)}  # <= 2 rows
+
+
+def _worst_cover(results: list[ScenarioResult]) -> ScenarioResult | None:
+    """The scenario with the least insurance-fund headroom over Cover-2."""
+    if not results:
+        return None
+    return min(results, key=lambda r: (r.insurance_fund_usd - r.cover2_usd, r.scenario))
+
+
+def previous_day(
+    con: duckdb.DuckDBPyConnection,
+    prev: dt.date,
+    config: Config,
+    totals: dict[str, Any] | None,
+    reported_ratio: Decimal | None,
+) -> PreviousDay:
+    """The previous stored day's key figures; a figure that cannot be computed stays None."""
+    from reports.capital import capital_statement
+    from reports.stress import stress_results, var_es
+
+    ratio = reported_ratio
+    if ratio is None:
+        try:
+            ratio = capital_statement(con, prev, config).ratio
+        except MirError:
+            ratio = None
+    try:
+        worst = _worst_cover(stress_results(con, prev, config))
+    except MirError:
+        worst = None
+    try:
+        var_usd = var_es(con, prev, config).var_usd
+    except MirError:
+        var_usd = None
+    totals = totals or {}
+    return PreviousDay(
+        as_of=prev,
+        requirement_usd=totals.get("requirement_usd"),
+        held_usd=totals.get("held_usd"),
+        excess_usd=totals.get("excess_usd"),
+        capital_ratio=ratio,
+        cover2_usd=worst.cover2_usd if worst else None,
+        insurance_fund_usd=worst.insurance_fund_usd if worst else None,
+        var_usd=var_usd,
+    )
+
+
+def reported_ratios(out_dir: Path, before: dt.date) -> dict[dt.date, Decimal]:
+    """capital.ratio of each earlier report's summary.json in out_dir (<out>/<date>/summary.json)."""
+    ratios: dict[dt.date, Decimal] = {}
+    if not out_dir.is_dir():
+        return ratios
+    for child in out_dir.iterdir():  # one directory per reported day
+        try:
+            day = dt.date.fromisoformat(child.name)
+        except ValueError:
+            continue
+        summary = child / "summary.json"
+        if day >= before or not summary.is_file():
+            continue
+        try:
+            value = json.loads(summary.read_text(encoding="utf-8"))["capital"]["ratio"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if isinstance(value, str):
+            ratios[day] = Decimal(value)
+    return ratios
+
+
+def gather(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    config: Config,
+    run: CheckRun,
+    *,
+    out_dir: Path | None = None,
+) -> ReportData:
+    """Compute every figure of the day's report."""
+    import polars as pl
+
+    from reports.capital import capital_statement
+    from reports.checks.engine import discover_checks, latest_load, previous_as_of
+    from reports.checks.segregation import segregation_statement
+    from reports.concentration import concentration_table, large_exposures
+    from reports.stress import stress_results, var_es
+    from reports.stress.scenarios import results_table
+
+    statement = segregation_statement(con, as_of, config)
+    concentration = concentration_table(con, as_of, config)
+    exposures = large_exposures(con, as_of, config)
+    capital = capital_statement(con, as_of, config)
+    stress = stress_results(con, as_of, config)
+    var = var_es(con, as_of, config)
+    inputs = latest_load(con, as_of)
+    lineage = con.sql(read_query("report/lineage.sql"), params={"as_of": as_of}).pl()
+    specs = {s.check_id: s for s in discover_checks()}
+
+    prev = previous_as_of(con, as_of)
+    totals_by_day = _totals(con, as_of, prev)
+    totals = totals_by_day.get(as_of, {})
+
+    reported = reported_ratios(out_dir, as_of) if out_dir is not None else {}
+    previous = None
+    if prev is not None:
+        previous = previous_day(con, prev, config, totals_by_day.get(prev), reported.get(prev))
+    trend = dict(reported)
+    if previous is not None and previous.capital_ratio is not None:
+        trend.setdefault(previous.as_of, previous.capital_ratio)
+    if capital.ratio is not None:
+        trend[as_of] = capital.ratio
+    trend_points = sorted(trend.items())[-TREND_POINTS_SHOWN:]
+    trend_source = (
+        f"today's statement and the {len(reported)} earlier report(s) found in the output "
+        "directory (capital.ratio of their summary.json)"
+    )
+    if previous is not None and prev not in reported and previous.capital_ratio is not None:
+        trend_source += f"; {previous.as_of.isoformat()} computed now (no report of that day found)"
+
+    integrity = (
+        run.exceptions.filter(
+            pl.col("check_id").is_in(list(INTEGRITY_CHECKS)) & (pl.col("entity_type") == "position")
+        )
+        .head(INTEGRITY_SHOWN)
+        .get_column("entity_id")
+        .unique()
+        .sort()
+        .to_list()
+    )
+    positions = con.sql(
+        read_query("report/position_details.sql"),
+        params={"as_of": as_of, "position_ids": integrity},
+    ).pl()
+
+    return ReportData(
+        as_of=as_of,
+        config=config,
+        run=run,
+        statement=statement,
+        concentration=concentration,
+        large_exposures=exposures,
+        capital=capital,
+        stress=stress,
+        stress_table=results_table(stress),
+        var=var,
+        inputs=inputs,
+        lineage=lineage,
+        specs=specs,
+        totals=totals,
+        previous=previous,
+        trend=trend_points,
+        trend_source=trend_source,
+        positions=positions,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Context
+
+
+def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return list(frame.iter_rows(named=True))
+
+
+def _worst(statuses: list[str]) -> str:
+    known = [CheckOutcome(s) for s in statuses if s]
+    if not known:
+        return str(CheckOutcome.NOT_EVALUATED)
+    return str(max(known, key=STATUS_ORDER.__getitem__))
+
+
+def _families(run: CheckRun) -> tuple[FamilyStatus, ...]:
+    families = []
+    for family, label in FAMILIES:
+        rows = [o for o in run.outcomes if o.check_id.split("-")[0] == family]
+        families.append(
+            FamilyStatus(
+                family=family,
+                label=label,
+                status=_worst([o.status for o in rows]),
+                checks=len(rows),
+                exceptions=sum(o.exceptions for o in rows),
+                breaches=tuple(o.check_id for o in rows if o.status == "breach"),
+                warnings=tuple(o.check_id for o in rows if o.status == "warn"),
+            )
+        )
+    return tuple(families)
+
+
+def _headline(run: CheckRun) -> str:
+    breaches = [o.check_id for o in run.outcomes if o.status == "breach"]
+    warnings = [o.check_id for o in run.outcomes if o.status == "warn"]
+    errors = [o.check_id for o in run.outcomes if o.status == "error"]
+    skipped = [o.check_id for o in run.outcomes if o.status == "not_evaluated"]
+    parts = [f"{len(run.outcomes)} checks run"]
+    if breaches:
+        parts.append(f"{len(breaches)} breached ({', '.join(breaches)})")
+    if warnings:
+        parts.append(f"{len(warnings)} warned ({', '.join(warnings)})")
+    if errors:
+        parts.append(f"{len(errors)} could not run ({', '.join(errors)})")
+    if skipped:
+        parts.append(f"{len(skipped)} not evaluated ({', '.join(skipped)})")
+    passed = len(run.outcomes) - len(breaches) - len(warnings) - len(errors) - len(skipped)
+    parts.append(f"{passed} passed")
+    return "; ".join(parts) + "."
+
+
+def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
+    t, p, run = data.totals, data.previous, data.run
+    cap = data.capital
+    worst = _worst_cover(data.stress)
+    deficiency = t.get("total_deficiency_usd")
+    short_assets = int(t.get("assets_in_deficiency") or 0)
+    figures = [
+        KeyFigure(
+            "Client requirement (USD, all assets)",
+            fmt.usd(t.get("requirement_usd")),
+            fmt.usd(p.requirement_usd) if p else "",
+            fmt.usd_change(t.get("requirement_usd"), p.requirement_usd if p else None),
+        ),
+        KeyFigure(
+            "Client assets held in segregation (USD)",
+            fmt.usd(t.get("held_usd")),
+            fmt.usd(p.held_usd) if p else "",
+            fmt.usd_change(t.get("held_usd"), p.held_usd if p else None),
+        ),
+        KeyFigure(
+            "Excess of segregated funds (USD, net of all assets)",
+            fmt.usd(t.get("excess_usd")),
+            fmt.usd(p.excess_usd) if p else "",
+            fmt.usd_change(t.get("excess_usd"), p.excess_usd if p else None),
+            run.status_of("SEG-01"),
+            (
+                f"{short_assets} asset(s) in deficiency, {fmt.usd(deficiency)} USD in total: each "
+                "asset must be covered in kind"
+                if short_assets
+                else "every asset covered in kind"
+            ),
+        ),
+        KeyFigure(
+            f"Capital ratio (own funds / requirement, {cap.regime.upper()})",
+            fmt.percent(cap.ratio),
+            fmt.percent(p.capital_ratio) if p and p.capital_ratio is not None else "",
+            fmt.percent_point_change(cap.ratio, p.capital_ratio if p else None),
+            run.status_of("CAP-01"),
+            f"own funds {fmt.usd(cap.own_funds)} vs requirement {fmt.usd(cap.requirement)} USD",
+        ),
+    ]
+    if worst is not None:
+        headroom = worst.insurance_fund_usd - worst.cover2_usd
+        prev_headroom = (
+            p.insurance_fund_usd - p.cover2_usd
+            if p and p.insurance_fund_usd is not None and p.cover2_usd is not None
+            else None
+        )
+        figures.append(
+            KeyFigure(
+                f"Insurance fund over Cover-2 (USD, worst scenario {worst.scenario})",
+                fmt.usd(headroom),
+                fmt.usd(prev_headroom) if prev_headroom is not None else "",
+                fmt.usd_change(headroom, prev_headroom),
+                run.status_of("CAP-04"),
+                f"Cover-2 {fmt.usd(worst.cover2_usd)} vs insurance fund "
+                f"{fmt.usd(worst.insurance_fund_usd)} USD",
+            )
+        )
+    var = data.var
+    figures.append(
+        KeyFigure(
+            f"VaR {fmt.percent(var.confidence, 1)} 1-day, house + insurance fund (USD)",
+            fmt.usd(var.var_usd) if var.evaluated else "not evaluated",
+            fmt.usd(p.var_usd) if p and p.var_usd is not None else "",
+            fmt.usd_change(var.var_usd, p.var_usd if p else None),
+            run.status_of("CAP-05"),
+            (
+                f"ES {fmt.percent(var.es_confidence, 1)} {fmt.usd(var.es_usd)} USD; n = {var.n}"
+                if var.evaluated
+                else (var.reason or "")
+            ),
+        )
+    )
+    return tuple(figures)
+
+
+def _segregation(
+    data: ReportData,
+) -> tuple[tuple[SegregationTotalRow, ...], tuple[SegregationAsset, ...]]:
+    totals, assets = [], []
+    seg02 = {
+        r["entity_id"]
+        for r in _rows(data.run.exceptions.filter(data.run.exceptions["check_id"] == "SEG-02"))
+    }
+    for row in _rows(data.statement):  # one row per asset
+        price = row["price"]
+
+        def usd_of(amount: Any, price: Any = price) -> str:
+            return (
+                fmt.usd(amount * price) if amount is not None and price is not None else fmt.MISSING
+            )
+
+        status = "breach" if row["excess"] < 0 else ("warn" if row["asset"] in seg02 else "pass")
+        totals.append(
+            SegregationTotalRow(
+                asset=row["asset"],
+                requirement_usd=fmt.usd(row["requirement_usd"]),
+                held_usd=fmt.usd(row["held_usd"]),
+                excess_usd=fmt.usd(row["excess_usd"]),
+                coverage_ratio=fmt.ratio(row["coverage_ratio"]),
+                status=status,
+            )
+        )
+
+        def line(
+            label: str, column: str, kind: str = "line", row: dict[str, Any] = row
+        ) -> StatementLine:
+            return StatementLine(label, fmt.units(row[column]), usd_of(row[column]), kind)
+
+        lines = [
+            line("Cross-wallet balances of client accounts", "cross_balance", "sub"),
+            line("Isolated margin of client positions", "isolated_margin", "sub"),
+            line("Net ledger balance", "net_ledger_balance"),
+            line("Unrealized PnL, cross positions", "cross_upnl", "sub"),
+            line("Unrealized PnL, isolated positions", "isolated_upnl", "sub"),
+            line("Net unrealized profit (loss) in open positions", "unrealized_pnl"),
+            line("Net equity", "net_equity", "total"),
+            line(
+                f"Add: accounts with debit/deficit balances ({row['deficit_accounts']})", "deficits"
+            ),
+            line("Add: isolated bad debt (losses beyond isolated margin)", "isolated_bad_debt"),
+            line("Amount required to be segregated", "client_requirement", "total"),
+        ]
+        for column, label in (
+            ("held_cold", "cold wallets"),
+            ("held_warm", "warm wallets"),
+            ("held_hot", "hot wallets"),
+            ("held_bank", "bank accounts"),
+            ("held_exchange", "exchange accounts"),
+            ("held_self", "at the venue's own custody"),
+            ("held_credit_institution", "at credit institutions"),
+            ("held_investment_firm", "at investment firms"),
+            ("held_other", "at other custodians"),
+        ):
+            if row[column]:
+                lines.append(line(f"Held in {label}", column, "sub"))
+        lines.append(line("Funds held in segregation", "held", "total"))
+        lines.append(line("Excess (deficiency) of funds in segregation", "excess", "result"))
+        if row.get("target_residual_interest") is not None:
+            lines.append(line("Target residual interest", "target_residual_interest"))
+            lines.append(
+                line("Excess over target residual interest", "excess_over_target", "result")
+            )
+        assets.append(
+            SegregationAsset(
+                asset=row["asset"],
+                price=fmt.units(price),
+                status=status,
+                coverage_ratio=fmt.ratio(row["coverage_ratio"]),
+                deficit_accounts=int(row["deficit_accounts"]),
+                lines=tuple(lines),
+            )
+        )
+    return tuple(totals), tuple(assets)
+
+
+def _integrity(
+    data: ReportData,
+) -> tuple[tuple[IntegrityRow, ...], int, tuple[tuple[str, str, int], ...]]:
+    import polars as pl
+
+    exceptions = data.run.exceptions.filter(pl.col("check_id").is_in(list(INTEGRITY_CHECKS)))
+    shown = exceptions.head(INTEGRITY_SHOWN)
+    details = (
+        {r["position_id"]: r for r in _rows(data.positions)} if data.positions is not None else {}
+    )
+    rows = []
+    for r in _rows(shown):  # at most INTEGRITY_SHOWN rows
+        d = details.get(r["entity_id"], {}) if r["entity_type"] == "position" else {}
+        rows.append(
+            IntegrityRow(
+                check_id=r["check_id"],
+                status=r["status"],
+                metric=r["metric"],
+                position_id=r["entity_id"]
+                if r["entity_type"] == "position"
+                else f"{r['entity_type']} {r['entity_id']}",
+                account_id=d.get("account_id") or fmt.MISSING,
+                instrument_id=r["instrument_id"] or d.get("instrument_id") or fmt.MISSING,
+                asset=r["asset"] or d.get("settle_asset") or fmt.MISSING,
+                margin_mode=d.get("margin_mode")
+                or ("closed" if r["entity_type"] == "position" else fmt.MISSING),
+                quantity=fmt.units(d.get("quantity")),
+                isolated_margin=fmt.units(d.get("isolated_margin")),
+                isolated_equity=fmt.units(d.get("isolated_equity")),
+                maintenance_margin=fmt.units(d.get("maintenance_margin")),
+                value=fmt.units(r["value"]),
+                message=r["message"],
+            )
+        )
+    counts = tuple(
+        (o.check_id, o.status, o.exceptions)
+        for o in data.run.outcomes
+        if o.check_id in INTEGRITY_CHECKS
+    )
+    return tuple(rows), exceptions.height, counts
+
+
+def _concentration(data: ReportData) -> ConcentrationSection:
+    import polars as pl
+
+    table = data.concentration
+    cfg = data.config.concentration
+
+    def metric(check: str, name: str) -> pl.DataFrame:
+        return table.filter((pl.col("check_id") == check) & (pl.col("metric") == name))
+
+    oi = {r["entity_id"]: r for r in _rows(metric("CON-01", "open_interest"))}
+    oi_usd = {r["entity_id"]: r for r in _rows(metric("CON-01", "open_interest_usd"))}
+    hhi = {r["entity_id"]: r for r in _rows(metric("CON-02", "hhi"))}
+    holders = {r["entity_id"]: r for r in _rows(metric("CON-02", "holders"))}
+    # graded shares first (an instrument under the OI floor is exempt: informative only)
+    shares = (
+        metric("CON-01", "oi_share")
+        .with_columns((pl.col("status") == "exempt").fill_null(False).alias("exempt"))
+        .sort(
+            ["exempt", "value", "instrument_id", "entity_id"],
+            descending=[False, True, False, False],
+        )
+    )
+    top = {
+        r["instrument_id"]: r
+        for r in _rows(shares.group_by("instrument_id", maintain_order=True).first())
+    }
+    instruments = []
+    for instrument in sorted(set(oi) | set(hhi)):  # one row per instrument
+        h, t = hhi.get(instrument, {}), top.get(instrument, {})
+        instruments.append(
+            InstrumentConcentration(
+                instrument_id=instrument,
+                open_interest=fmt.units(oi.get(instrument, {}).get("value")),
+                open_interest_usd=fmt.usd(oi_usd.get(instrument, {}).get("value")),
+                hhi=fmt.number(h.get("value"), 2),
+                holders=fmt.integer(holders.get(instrument, {}).get("value")),
+                hhi_status=h.get("status") or "",
+                top_group=t.get("entity_id") or fmt.MISSING,
+                top_group_share=fmt.percent(t.get("value")),
+                top_group_status=t.get("status") or "",
+                exempt=(h.get("status") == "exempt"),
+            )
+        )
+    bars = [
+        charts.Bar(
+            f"{r['entity_id']} @ {r['instrument_id']}",
+            float(r["value"]),  # geometry only
+            fmt.percent(r["value"]),
+            r["status"] or "",
+        )
+        for r in _rows(shares.head(OI_BARS_SHOWN))
+    ]
+    oi_chart = (
+        Chart(
+            "Largest open-interest shares of client groups (CON-01)",
+            charts.bar_chart(
+                bars,
+                axis_label="share of the instrument's open interest",
+                thresholds=(
+                    charts.Threshold(
+                        float(cfg.oi_share_warn),
+                        f"warn {fmt.percent(cfg.oi_share_warn, 0)}",
+                        "warn",
+                    ),
+                    charts.Threshold(
+                        float(cfg.oi_share_breach),
+                        f"breach {fmt.percent(cfg.oi_share_breach, 0)}",
+                        "breach",
+                    ),
+                ),
+                scale=100,
+                suffix="%",
+            ),
+            f"Top {len(bars)} group/instrument pairs by share; grey bars: instrument under the OI "
+            f"floor of {fmt.usd(cfg.oi_floor)} USD (exempt). All groups: concentration.csv.",
+        )
+        if bars
+        else None
+    )
+
+    custody_usd = {
+        r["entity_id"]: r["value"] for r in _rows(metric("CON-03", "client_custody_usd"))
+    }
+    custodian_rows = metric("CON-03", "custodian_share").sort(
+        ["value", "entity_id"], descending=[True, False]
+    )
+    custodians = tuple(
+        ShareRow(
+            r["entity_id"],
+            fmt.usd(custody_usd.get(r["entity_id"])),
+            fmt.percent(r["value"]),
+            fmt.percent(r["threshold"]),
+            r["status"] or "",
+        )
+        for r in _rows(custodian_rows)  # one row per custodian
+    )
+    custodian_chart = (
+        Chart(
+            "Client custody by custodian (CON-03)",
+            charts.bar_chart(
+                [
+                    charts.Bar(
+                        r["entity_id"],
+                        float(r["value"]),
+                        fmt.percent(r["value"]),
+                        r["status"] or "",
+                    )
+                    for r in _rows(custodian_rows)
+                ],
+                axis_label="share of client custody (USD)",
+                thresholds=(
+                    charts.Threshold(
+                        float(cfg.custodian_share_warn),
+                        f"warn {fmt.percent(cfg.custodian_share_warn, 0)}",
+                        "warn",
+                    ),
+                ),
+                scale=100,
+                suffix="%",
+            ),
+        )
+        if custodians
+        else None
+    )
+    hot = metric("CON-04", "hot_wallet_share")
+    hot_usd = metric("CON-04", "hot_wallet_usd")
+    hot_wallet = None
+    if hot.height:
+        r = hot.row(0, named=True)
+        hot_wallet = ShareRow(
+            "hot wallets",
+            fmt.usd(hot_usd.row(0, named=True)["value"]) if hot_usd.height else fmt.MISSING,
+            fmt.percent(r["value"]),
+            fmt.percent(r["threshold"]),
+            r["status"] or "",
+        )
+    equity_usd = {r["entity_id"]: r["value"] for r in _rows(metric("CON-05", "equity_usd"))}
+    collateral = tuple(
+        ShareRow(
+            r["entity_id"],
+            fmt.usd(equity_usd.get(r["entity_id"])),
+            fmt.percent(r["value"]),
+            fmt.percent(r["threshold"]) if r["threshold"] is not None else "stable",
+            r["status"] or "",
+        )
+        for r in _rows(metric("CON-05", "collateral_share").sort("entity_id"))  # one per asset
+    )
+    exposures = data.large_exposures.sort(
+        ["share", "exposure_usd", "counterparty"], descending=[True, True, False], nulls_last=True
+    )
+    large = tuple(
+        LargeExposureRow(
+            counterparty=r["counterparty"],
+            kind=r["kind"],
+            exposure_usd=fmt.usd(r["exposure_usd"]),
+            share=fmt.percent(r["share"]),
+            limit_usd=fmt.usd(r["limit_usd"]),
+            excess_usd=fmt.usd(r["excess_usd"]),
+            status=r["status"] or "",
+        )
+        for r in _rows(exposures.head(LARGE_EXPOSURES_SHOWN))
+    )
+    return ConcentrationSection(
+        instruments=tuple(instruments),
+        oi_chart=oi_chart,
+        custodians=custodians,
+        custodian_chart=custodian_chart,
+        hot_wallet=hot_wallet,
+        collateral=collateral,
+        large_exposures=large,
+        large_exposures_total=exposures.height,
+        oi_floor=fmt.usd(cfg.oi_floor),
+    )
+
+
+def _capital(data: ReportData) -> CapitalSection:
+    from reports.render.outputs import capital_frame
+
+    cap = data.capital
+    presented = capital_frame(cap.lines)
+    lines = tuple(
+        CapitalLine(int(r["line"]), r["item"], _thousands(r["amount"]))
+        for r in _rows(presented)  # the capital statement's lines (tens, not accounts)
+    )
+    composition = tuple(
+        CompositionRow(
+            c.label, fmt.usd(c.amount), fmt.percent(c.share, 0), fmt.usd(c.minimum), c.met
+        )
+        for c in (cap.composition or ())
+    )
+    liquidity: tuple[tuple[str, str], ...] = ()
+    if cap.liquidity is not None:
+        liq = cap.liquidity
+        liquidity = (
+            ("Liquid assets", fmt.usd(liq.liquid_assets)),
+            ("1/3 of the fixed overheads requirement", fmt.usd(liq.fixed_overheads_part)),
+            ("1.6% of client guarantees", fmt.usd(liq.guarantees_part)),
+            ("Liquidity requirement (IFR Art. 43)", fmt.usd(liq.requirement)),
+        )
+    trend = None
+    if data.trend:
+        points = [
+            charts.Point(day.strftime("%m-%d"), float(value), fmt.percent(value, 1))  # geometry
+            for day, value in data.trend
+        ]
+        trend = Chart(
+            "Capital ratio over the stored history",
+            charts.line_chart(
+                points,
+                axis_label="own funds / requirement",
+                references=(
+                    charts.Threshold(1.0, "100% minimum", "breach"),
+                    charts.Threshold(
+                        float(cap.early_warning_level),
+                        f"early warning {fmt.percent(cap.early_warning_level, 0)}",
+                        "warn",
+                    ),
+                ),
+                scale=100,
+                suffix="%",
+            ),
+            f"{len(points)} day(s), from {data.trend[0][0].isoformat()} to "
+            f"{data.trend[-1][0].isoformat()}; source: {data.trend_source}.",
+        )
+    return CapitalSection(
+        regime=cap.regime,
+        regime_label=REGIME_LABELS.get(cap.regime, cap.regime),
+        currency=cap.currency,
+        own_funds=fmt.usd(cap.own_funds),
+        requirement=fmt.usd(cap.requirement),
+        ratio=fmt.percent(cap.ratio),
+        ratio_plain=fmt.ratio(cap.ratio),
+        early_warning_level=fmt.percent(cap.early_warning_level),
+        early_warning_amount=fmt.usd(cap.early_warning_amount),
+        binding=cap.binding,
+        status=data.run.status_of("CAP-01"),
+        components=tuple((name, fmt.usd(value)) for name, value in cap.components.items()),
+        composition=composition,
+        liquidity=liquidity,
+        liquidity_met=cap.liquidity.met if cap.liquidity is not None else None,
+        lines=lines,
+        notes=tuple(cap.notes),
+        trend=trend,
+        trend_source=data.trend_source,
+    )
+
+
+def _thousands(text: str | None) -> str:
+    """Thousands separators for an already rounded decimal string."""
+    if text is None or text == "":
+        return fmt.MISSING
+    places = len(text.split(".")[1]) if "." in text else 0
+    return fmt.number(Decimal(text), places)
+
+
+def _shocks_text(shocks: dict[str, Decimal]) -> str:
+    if not shocks:
+        return "none"
+    return ", ".join(
+        f"{asset} {fmt.signed(fmt.number(move * 100, 0))}%"
+        for asset, move in sorted(shocks.items())
+    )
+
+
+def _stress(data: ReportData) -> StressSection:
+    cfg = data.config
+    rows, groups, rounds, notes = [], [], [], []
+    bars = []
+    for r in data.stress:  # one per configured scenario
+        rows.append(
+            StressRow(
+                scenario=r.scenario,
+                shocks=_shocks_text(r.shocks),
+                cover1_usd=fmt.usd(r.cover1_usd),
+                cover2_usd=fmt.usd(r.cover2_usd),
+                total_shortfall_usd=fmt.usd(r.total_shortfall_usd),
+                insurance_fund_usd=fmt.usd(r.insurance_fund_usd),
+                status=r.status,
+            )
+        )
+        for g in _rows(r.groups.head(GROUP_SHORTFALLS_SHOWN)):
+            if g["shortfall_usd"] and g["shortfall_usd"] > 0:
+                groups.append(
+                    GroupShortfall(
+                        r.scenario,
+                        g["group_id"],
+                        fmt.usd(g["isolated_shortfall_usd"]),
+                        fmt.usd(g["cross_shortfall_usd"]),
+                        fmt.usd(g["shortfall_usd"]),
+                    )
+                )
+        bars.append(
+            charts.Bar(
+                f"{r.scenario}: Cover-1", float(r.cover1_usd), fmt.usd(r.cover1_usd), r.status
+            )
+        )
+        bars.append(
+            charts.Bar(
+                f"{r.scenario}: Cover-2", float(r.cover2_usd), fmt.usd(r.cover2_usd), r.status
+            )
+        )
+        bars.append(
+            charts.Bar(
+                f"{r.scenario}: insurance fund",
+                float(r.insurance_fund_usd),
+                fmt.usd(r.insurance_fund_usd),
+                "exempt",
+            )
+        )
+        if r.cascade is not None:
+            c = r.cascade
+            for rd in c.rounds:
+                rounds.append(
+                    CascadeRoundRow(
+                        scenario=r.scenario,
+                        round=rd.round,
+                        price_moves=_shocks_text({a: m for a, m in rd.price_moves.items() if m}),
+                        liquidated_positions=rd.liquidated_positions,
+                        liquidated_notional_usd=fmt.usd(rd.liquidated_notional_usd),
+                        cumulative_notional_usd=fmt.usd(rd.cumulative_notional_usd),
+                    )
+                )
+            notes.append(
+                f"{r.scenario}: {c.total_positions} position(s) liquidated in {len(c.rounds)} "
+                f"round(s), final moves {c.final_moves_text()}"
+                + (" (cut short at the round limit)" if c.capped else "")
+            )
+    chart = (
+        Chart(
+            "Cover-1 / Cover-2 against the insurance fund per scenario (CAP-04)",
+            charts.bar_chart(bars, axis_label="USD at stressed prices"),
+            "Coloured bars: the scenario's CAP-04 status; grey: the insurance fund at the same "
+            "stressed prices.",
+        )
+        if bars
+        else None
+    )
+    v = data.var
+    var = VarSection(
+        evaluated=v.evaluated,
+        reason=v.reason or "",
+        n=v.n,
+        confidence=fmt.percent(v.confidence, 1),
+        k=v.k,
+        es_confidence=fmt.percent(v.es_confidence, 1),
+        w=v.w,
+        window=v.window,
+        window_start=v.window_start.isoformat() if v.window_start else fmt.MISSING,
+        window_end=v.window_end.isoformat() if v.window_end else fmt.MISSING,
+        var_usd=fmt.usd(v.var_usd),
+        es_usd=fmt.usd(v.es_usd),
+        own_funds=fmt.usd(v.own_funds),
+        threshold_usd=fmt.usd(v.threshold_usd),
+        share=fmt.percent(v.share, 0),
+        status=data.run.status_of("CAP-05"),
+        exposure=tuple((asset, fmt.usd(value)) for asset, value in sorted(v.exposure.items())),
+        method=v.method,
+    )
+    return StressSection(
+        cover=cfg.stress.cover,
+        cascade_impact=format(cfg.stress.cascade_impact.normalize(), "f"),
+        rows=tuple(rows),
+        groups=tuple(groups),
+        cascade=tuple(rounds),
+        cascade_notes=tuple(notes),
+        chart=chart,
+        var=var,
+    )
+
+
+def _exceptions(
+    data: ReportData,
+) -> tuple[tuple[ExceptionRow, ...], int, tuple[tuple[str, int], ...]]:
+    from reports.render.outputs import exceptions_frame
+
+    presented = exceptions_frame(data.run.exceptions)
+    rows = tuple(
+        ExceptionRow(
+            check_id=r["check_id"],
+            status=r["status"],
+            entity_type=r["entity_type"],
+            entity_id=r["entity_id"],
+            instrument_id=r["instrument_id"] or "",
+            asset=r["asset"] or "",
+            metric=r["metric"],
+            value=_thousands(r["value"]),
+            threshold=_thousands(r["threshold"]),
+            message=r["message"],
+        )
+        for r in _rows(presented.head(EXCEPTIONS_SHOWN))
+    )
+    by_check = tuple((o.check_id, o.exceptions) for o in data.run.outcomes if o.exceptions)
+    return rows, presented.height, by_check
+
+
+def _lineage(data: ReportData) -> tuple[LineageRow, ...]:
+    return tuple(
+        LineageRow(
+            file=r["file"],
+            format=r["format"],
+            rows=int(r["rows"]),
+            sha256=r["sha256"],
+            loaded_at=r["loaded_at"].strftime("%Y-%m-%d %H:%M:%S UTC") if r["loaded_at"] else "",
+            source=Path(r["source_path"]).name if r["source_path"] else "",
+        )
+        for r in _rows(data.lineage)  # one row per snapshot file
+    )
+
+
+def _conventions(config: Config) -> tuple[Convention, ...]:
+    stable = ", ".join(config.firm.stable_assets)
+    return (
+        Convention(
+            "Segregation",
+            "Per asset, client accounts only (17 CFR 1.20/1.32 adapted to isolated margin): account "
+            "equity = cross balance + cross uPnL + the positive part of each isolated position's "
+            "equity; requirement = sum of max(0, equity) over client accounts (deficits reported, "
+            "never netted); held = custody designated client; excess = held - requirement. Crypto "
+            "is segregated in kind: each asset is covered on its own.",
+        ),
+        Convention(
+            "Isolated margin",
+            "A client's loss on an isolated position stops at its isolated margin; the negative part "
+            "of isolated equity is the venue's bad debt. Liquidation when equity <= maintenance "
+            "margin (MM = notional x mmr of the tier - cum).",
+        ),
+        Convention(
+            "Valuation",
+            "Linear: notional = Q x mark, uPnL = s x Q x (mark - entry); inverse: notional = Q / "
+            "mark, uPnL = s x Q x (1/entry - 1/mark). USD values use the day's asset prices; "
+            f"stablecoins ({stable}) are NOT assumed to be worth 1 USD.",
+        ),
+        Convention(
+            "Rounding",
+            "Computed at full precision (DECIMAL(38,18)); presented half-even: asset amounts, prices "
+            "and ratios 8 decimals, reporting-currency amounts 2 decimals. Ratios are plain ratios "
+            "(1.05 = 105%); the PDF also shows percentages. Deficits and bad debt are positive "
+            "magnitudes.",
+        ),
+        Convention(
+            "Thresholds",
+            "Warn/breach at or beyond the threshold (>= upper limits, <= lower limits), except "
+            "SEG-01 (breach only when excess < 0) and CAP-01 (breach below 100%).",
+        ),
+        Convention(
+            "VaR / ES",
+            "Historical simulation over the last n daily returns (at most [var] window), losses "
+            "positive: VaR_q = the k-th worst loss, k = ceil(n x (1 - q)); ES_q = mean of the w worst "
+            "losses, w = max(1, floor(n x (1 - q))). Statistics in float64, reported to the cent.",
+        ),
+        Convention(
+            "Stress",
+            "Each scenario shocks asset prices and marks (stablecoins unshocked unless named); per "
+            "client group the shortfall beyond margin and own funds; Cover-1 = largest group "
+            "shortfall, Cover-2 = two largest (PFMI Principle 4), against the insurance fund at "
+            "stressed prices.",
+        ),
+        Convention(
+            "Capital",
+            "IFR: D = max(PMR, FOR, KFR), own funds CET1 + AT1 + T2 (Art. 9, 11, 13, 14, 15-39); "
+            "CFTC: adjusted net capital >= max(minimum, 8% of maintenance margin) (17 CFR 1.17); "
+            "MiCA: CET1 >= max(class minimum, FOR) (Art. 67).",
+        ),
+        Convention(
+            "Status roll-up",
+            "Overall status = the worst check outcome in the order pass < not_evaluated < warn < "
+            "breach < error (as `mir check`); a check that cannot run on the data is not_evaluated.",
+        ),
+    )
+
+
+def build_context(
+    data: ReportData,
+    *,
+    signer_subject: str,
+    development_key: bool,
+    signing_time: dt.datetime,
+    attachments: tuple[str, ...],
+) -> ReportContext:
+    """The template context of report.pdf."""
+    config = data.config
+    run = data.run
+    checks = tuple(
+        CheckRow(
+            check_id=o.check_id,
+            title=o.title,
+            status=o.status,
+            exceptions=o.exceptions,
+            message=o.message or "",
+            regulation=getattr(data.specs.get(o.check_id), "regulation", "") or "",
+            row_meaning=getattr(data.specs.get(o.check_id), "row_meaning", "") or "",
+        )
+        for o in run.outcomes
+    )
+    seg_totals, seg_assets = _segregation(data)
+    integrity, integrity_total, integrity_counts = _integrity(data)
+    exceptions, exceptions_total, by_check = _exceptions(data)
+    seg = config.segregation
+    return ReportContext(
+        firm_name=config.firm.name,
+        lei=config.firm.lei,
+        as_of=data.as_of.isoformat(),
+        run_id=run.run_id,
+        status=run.status,
+        signer_subject=signer_subject,
+        development_key=development_key,
+        signing_time=signing_time.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        tool_version=__version__,
+        config_source=config.source,
+        config_sha256=config.sha256(),
+        reporting_currency=config.firm.reporting_currency,
+        checks_reused=run.reused,
+        previous_as_of=data.previous.as_of.isoformat() if data.previous else "",
+        families=_families(run),
+        key_figures=_key_figures(data),
+        headline=_headline(run),
+        checks=checks,
+        segregation_totals=seg_totals,
+        segregation_assets=seg_assets,
+        target_configured=(
+            seg.target_residual_interest is not None or seg.target_residual_interest_pct is not None
+        ),
+        integrity=integrity,
+        integrity_total=integrity_total,
+        integrity_counts=integrity_counts,
+        concentration=_concentration(data),
+        capital=_capital(data),
+        stress=_stress(data),
+        exceptions=exceptions,
+        exceptions_total=exceptions_total,
+        exceptions_by_check=by_check,
+        lineage=_lineage(data),
+        conventions=_conventions(config),
+        attachments=attachments,
+        shown_limits={
+            "exceptions": EXCEPTIONS_SHOWN,
+            "integrity": INTEGRITY_SHOWN,
+            "large_exposures": LARGE_EXPOSURES_SHOWN,
+            "group_shortfalls": GROUP_SHORTFALLS_SHOWN,
+        },
+    )

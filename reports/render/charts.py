@@ -1,0 +1,251 @@
+"""Deterministic inline SVG charts for report.pdf (no matplotlib: small, exact, same bytes every run).
+
+Geometry uses floats (presentation only; every figure printed next to a bar is the exact,
+rounded value passed in as text). Coordinates are written with one decimal, so the same data
+gives the same SVG. Text uses DejaVu Sans, the font the PDF embeds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+FONT = "DejaVu Sans, sans-serif"
+STATUS_COLOURS = {
+    "pass": "#4a78a8",
+    "warn": "#d99a1e",
+    "breach": "#c0392b",
+    "exempt": "#a0a8b0",
+    "": "#4a78a8",
+}
+AXIS = "#333333"
+GRID = "#d8dde3"
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float  # geometry only
+    text: str  # the figure printed at the end of the bar
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class Threshold:
+    value: float
+    label: str
+    status: str = "warn"
+
+
+@dataclass(frozen=True)
+class Point:
+    label: str  # x label (a date)
+    value: float
+    text: str
+
+
+def _n(x: float) -> str:
+    """A coordinate: one decimal, no "-0.0"."""
+    text = f"{x:.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
+def nice_step(span: float, target_ticks: int = 5) -> float:
+    """A 1/2/5 x 10^k tick step giving about target_ticks ticks over span."""
+    if span <= 0:
+        return 1.0
+    raw = span / target_ticks
+    power = 10 ** math.floor(math.log10(raw))
+    for multiple in (1, 2, 5, 10):
+        if raw <= multiple * power:
+            return multiple * power
+    return 10 * power
+
+
+def _tick_text(value: float, step: float, suffix: str) -> str:
+    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    return f"{value:,.{decimals}f}{suffix}"
+
+
+def _text(
+    x: float,
+    y: float,
+    content: str,
+    *,
+    size: float = 9,
+    anchor: str = "start",
+    weight: str = "normal",
+    fill: str = AXIS,
+) -> str:
+    return (
+        f'<text x="{_n(x)}" y="{_n(y)}" font-family="{FONT}" font-size="{size}" '
+        f'text-anchor="{anchor}" font-weight="{weight}" fill="{fill}">{escape(content)}</text>'
+    )
+
+
+def bar_chart(
+    bars: Sequence[Bar],
+    *,
+    axis_label: str,
+    thresholds: Sequence[Threshold] = (),
+    scale: float = 1.0,
+    suffix: str = "",
+    width: int = 640,
+) -> str:
+    """Horizontal bars (one per item, in the order given) with labelled threshold lines.
+
+    `scale` multiplies values for the axis ticks (100 for ratios shown as percent), `suffix`
+    follows each tick ("%").
+    """
+    label_width, value_width, bar_height, gap = 170.0, 90.0, 16.0, 6.0
+    # threshold labels sit above the plot, one line each so that close thresholds stay legible
+    top = 10.0 + 11.0 * max(1, len(thresholds))
+    plot_width = width - label_width - value_width
+    rows = max(1, len(bars))
+    plot_height = rows * (bar_height + gap)
+    height = int(top + plot_height + 40)
+    maximum = max([b.value for b in bars] + [t.value for t in thresholds] + [0.0])
+    if maximum <= 0:
+        maximum = 1.0
+    step = nice_step(maximum * scale) / scale
+    axis_max = math.ceil(maximum / step) * step
+    x_of = lambda v: label_width + plot_width * (v / axis_max)  # noqa: E731
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img">'
+    ]
+    # grid and ticks
+    ticks = round(axis_max / step)
+    for i in range(ticks + 1):
+        v = i * step
+        x = x_of(v)
+        parts.append(
+            f'<line x1="{_n(x)}" y1="{_n(top)}" x2="{_n(x)}" y2="{_n(top + plot_height)}" '
+            f'stroke="{GRID}" stroke-width="0.6"/>'
+        )
+        parts.append(
+            _text(
+                x,
+                top + plot_height + 12,
+                _tick_text(v * scale, step * scale, suffix),
+                size=8,
+                anchor="middle",
+            )
+        )
+    parts.append(
+        _text(
+            label_width + plot_width / 2,
+            top + plot_height + 30,
+            axis_label,
+            size=9,
+            anchor="middle",
+        )
+    )
+    # bars
+    for i, bar in enumerate(bars):
+        y = top + i * (bar_height + gap)
+        colour = STATUS_COLOURS.get(bar.status, STATUS_COLOURS[""])
+        w = max(0.0, x_of(bar.value) - label_width)
+        parts.append(_text(label_width - 6, y + bar_height - 4, bar.label, size=8.5, anchor="end"))
+        parts.append(
+            f'<rect x="{_n(label_width)}" y="{_n(y)}" width="{_n(w)}" height="{_n(bar_height)}" '
+            f'fill="{colour}"/>'
+        )
+        parts.append(_text(label_width + w + 4, y + bar_height - 4, bar.text, size=8.5))
+    # axis line
+    parts.append(
+        f'<line x1="{_n(label_width)}" y1="{_n(top)}" x2="{_n(label_width)}" '
+        f'y2="{_n(top + plot_height)}" stroke="{AXIS}" stroke-width="0.8"/>'
+    )
+    # thresholds: the label of the i-th threshold on the i-th line above the plot
+    for i, t in enumerate(thresholds):
+        x = x_of(t.value)
+        label_y = 9.0 + 11.0 * i
+        colour = STATUS_COLOURS.get(t.status, STATUS_COLOURS["warn"])
+        parts.append(
+            f'<line x1="{_n(x)}" y1="{_n(label_y + 2)}" x2="{_n(x)}" y2="{_n(top + plot_height)}" '
+            f'stroke="{colour}" stroke-width="1.2" stroke-dasharray="4 3"/>'
+        )
+        parts.append(_text(x + 3, label_y, t.label, size=8, anchor="start", fill=colour))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def line_chart(
+    points: Sequence[Point],
+    *,
+    axis_label: str,
+    references: Sequence[Threshold] = (),
+    scale: float = 1.0,
+    suffix: str = "",
+    width: int = 640,
+    height: int = 220,
+) -> str:
+    """A line over dated points (evenly spaced) with labelled horizontal reference lines."""
+    left, right, top, bottom = 64.0, 20.0, 16.0, 46.0
+    plot_width, plot_height = width - left - right, height - top - bottom
+    values = [p.value for p in points] + [r.value for r in references]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    if high == low:
+        high, low = high + 0.5 / scale, low - 0.5 / scale
+    step = nice_step((high - low) * scale) / scale
+    axis_low = math.floor(low / step) * step
+    axis_high = math.ceil(high / step) * step
+    y_of = lambda v: top + plot_height * (1 - (v - axis_low) / (axis_high - axis_low))  # noqa: E731
+    count = len(points)
+    x_of = lambda i: left + (plot_width * (i + 0.5) / count if count else 0)  # noqa: E731
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img">'
+    ]
+    ticks = round((axis_high - axis_low) / step)
+    for i in range(ticks + 1):
+        v = axis_low + i * step
+        y = y_of(v)
+        parts.append(
+            f'<line x1="{_n(left)}" y1="{_n(y)}" x2="{_n(left + plot_width)}" y2="{_n(y)}" '
+            f'stroke="{GRID}" stroke-width="0.6"/>'
+        )
+        parts.append(
+            _text(
+                left - 5, y + 3, _tick_text(v * scale, step * scale, suffix), size=8, anchor="end"
+            )
+        )
+    parts.append(
+        f'<text x="12" y="{_n(top + plot_height / 2)}" font-family="{FONT}" font-size="9" '
+        f'text-anchor="middle" fill="{AXIS}" '
+        f'transform="rotate(-90 12 {_n(top + plot_height / 2)})">{escape(axis_label)}</text>'
+    )
+    for i, r in enumerate(sorted(references, key=lambda r: r.value)):
+        y = y_of(r.value)
+        colour = STATUS_COLOURS.get(r.status, STATUS_COLOURS["warn"])
+        parts.append(
+            f'<line x1="{_n(left)}" y1="{_n(y)}" x2="{_n(left + plot_width)}" y2="{_n(y)}" '
+            f'stroke="{colour}" stroke-width="1.1" stroke-dasharray="4 3"/>'
+        )
+        # the lowest reference is labelled below its line, the others above: close lines
+        # (100% and an early warning at 110%) keep readable labels
+        label_y = y + 10 if i == 0 and len(references) > 1 else y - 3
+        parts.append(_text(left + 4, label_y, r.label, size=8, anchor="start", fill=colour))
+    if points:
+        path = " ".join(f"{_n(x_of(i))},{_n(y_of(p.value))}" for i, p in enumerate(points))
+        parts.append(f'<polyline points="{path}" fill="none" stroke="#1f4e79" stroke-width="1.6"/>')
+        label_every = max(1, math.ceil(count / 8))
+        for i, p in enumerate(points):
+            x, y = x_of(i), y_of(p.value)
+            parts.append(f'<circle cx="{_n(x)}" cy="{_n(y)}" r="2.6" fill="#1f4e79"/>')
+            if i % label_every == 0 or i == count - 1:
+                parts.append(_text(x, top + plot_height + 13, p.label, size=7.5, anchor="middle"))
+                if count <= 12 or i == count - 1:
+                    parts.append(_text(x, y - 6, p.text, size=7.5, anchor="middle"))
+    parts.append(
+        f'<line x1="{_n(left)}" y1="{_n(top + plot_height)}" x2="{_n(left + plot_width)}" '
+        f'y2="{_n(top + plot_height)}" stroke="{AXIS}" stroke-width="0.8"/>'
+    )
+    parts.append(_text(left + plot_width / 2, height - 8, "as-of date", size=9, anchor="middle"))
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,104 @@
+"""Stage 2 of the PDF: HTML to PDF/A-3b with WeasyPrint, the CSVs and summary.json embedded as
+PDF/A-3 associated files (/AF, AFRelationship /Data).
+
+Any WeasyPrint warning or error during rendering (a CSS property it ignores, a missing font, an
+unloadable resource) fails the render with RenderError: the template is ours, so a warning is a
+bug to fix, not something to ship to a regulator. Fonts: DejaVu Sans/Mono from the system,
+embedded (subset) by WeasyPrint as PDF/A requires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import logging
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from reports.errors import RenderError
+
+PDF_VARIANT = "pdf/a-3b"
+ATTACHMENT_DESCRIPTIONS = {
+    "exceptions.csv": "Every exception of the check run (DESIGN.md section 6)",
+    "segregation.csv": "Client segregation statement per asset",
+    "concentration.csv": "Concentration figures (CON-01..CON-06)",
+    "capital.csv": "Capital statement lines",
+    "stress.csv": "Stress scenarios: Cover-1, Cover-2, insurance fund",
+    "summary.json": "Run summary: statuses, key figures, input hashes",
+}
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    data: bytes
+    pages: int
+    warnings: tuple[str, ...]
+
+
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.levelname}: {record.getMessage()}")
+
+
+@contextmanager
+def weasyprint_warnings() -> Iterator[list[str]]:
+    """Collect every WARNING-or-worse record of the `weasyprint` logger (and its children)."""
+    logger = logging.getLogger("weasyprint")
+    collector = _Collector()
+    logger.addHandler(collector)
+    try:
+        yield collector.messages
+    finally:
+        logger.removeHandler(collector)
+
+
+def render_pdf(
+    html: str,
+    attachments: Mapping[str, bytes],
+    *,
+    title: str,
+    created: dt.datetime,
+    strict: bool = True,
+) -> RenderedPdf:
+    """The PDF/A-3b bytes of `html` with `attachments` ({file name: bytes}) embedded.
+
+    `created` (timezone-aware) dates the attachments and the document, so the same inputs and
+    signing time give the same unsigned PDF. With `strict`, any WeasyPrint warning raises
+    RenderError (exit 4) naming it.
+    """
+    from weasyprint import HTML, Attachment
+
+    when = created.astimezone(dt.UTC).replace(tzinfo=None)  # WeasyPrint writes it as ...Z
+    files = [
+        Attachment(
+            string=data,
+            name=name,
+            description=ATTACHMENT_DESCRIPTIONS.get(name, name),
+            relationship="Data",
+            created=when,
+            modified=when,
+        )
+        for name, data in sorted(attachments.items())
+    ]
+    with weasyprint_warnings() as messages, warnings.catch_warnings():
+        # WeasyPrint 70 leaves its sRGB ICC profile open for PDF/A output (a ResourceWarning
+        # that is not ours to fix); collect it here rather than leak it to the caller
+        warnings.simplefilter("ignore", ResourceWarning)
+        document = HTML(string=html, base_url=None).render(pdf_variant=PDF_VARIANT)
+        data = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=files)
+        pages = len(document.pages)
+        del document
+        gc.collect()
+    found = tuple(messages)
+    if strict and found:
+        msg = f"WeasyPrint reported {len(found)} problem(s) rendering {title}: " + "; ".join(
+            found[:5]
+        )
+        raise RenderError(msg)
+    return RenderedPdf(data=data, pages=pages, warnings=found)

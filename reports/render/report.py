@@ -1,0 +1,215 @@
+"""`write_report`: one day's outputs in <out>/<as_of>/ (DESIGN.md section 6).
+
+Order of work (each step needs the previous one's files):
+
+1. open the signing key first ([signing] pkcs12 + passphrase): a missing key fails in a second,
+   before any work, with a SigningError telling the user to run `mir keys init`;
+2. the check run: reuse the recorded run with the same run id, or run the checks now
+   (reports.render.build.ensure_check_run);
+3. gather the figures; write exceptions.csv, segregation.csv, concentration.csv, capital.csv,
+   stress.csv and summary.json (byte-identical for the same inputs, configuration and version);
+4. render HTML (Jinja), then PDF/A-3b (WeasyPrint) with the CSVs and summary.json embedded;
+   sign it (PAdES, reports.sign.pades) as report.pdf;
+5. manifest.json (every file's hash, inputs, config hash, hash chain to the previous day's
+   manifest in the same output directory) and manifest.json.p7s (detached CMS).
+
+Everything is written into a temporary directory beside the day directory, which replaces the
+day directory only when every file is there: an interrupted run never leaves a half-written day
+(nor a manifest that lists stale files).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reports.errors import UsageError
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from reports.config import Config
+    from reports.render.build import CheckRun
+
+REPORT_PDF = "report.pdf"
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What `write_report` produced."""
+
+    day_dir: Path
+    as_of: dt.date
+    run_id: str
+    status: str  # overall status word (pass, warn, breach, not_evaluated, error)
+    checks_reused: bool
+    files: dict[str, Path]
+    pages: int
+    pdf_size: int
+    signer_subject: str
+    development_key: bool
+    seconds: float
+    check_statuses: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def breached(self) -> bool:
+        return any(s == "breach" for s in self.check_statuses.values())
+
+    @property
+    def errored(self) -> bool:
+        return any(s == "error" for s in self.check_statuses.values())
+
+
+def output_files(data: Any) -> dict[str, bytes]:
+    """The CSVs and summary.json of a ReportData, as bytes (no I/O)."""
+    from reports.render import outputs
+
+    run = data.run
+    capital = data.capital.summary()
+    summary = outputs.summary_document(
+        as_of=data.as_of.isoformat(),
+        run_id=run.run_id,
+        status=run.status,
+        checks=[(o.check_id, o.status, o.exceptions) for o in run.outcomes],
+        segregation=data.statement,
+        capital=capital,
+        stress=data.stress_table,
+        inputs=data.inputs,
+    )
+    return {
+        "exceptions.csv": outputs.csv_bytes(outputs.exceptions_frame(run.exceptions)),
+        "segregation.csv": outputs.csv_bytes(outputs.segregation_frame(data.statement)),
+        "concentration.csv": outputs.csv_bytes(outputs.concentration_frame(data.concentration)),
+        "capital.csv": outputs.csv_bytes(outputs.capital_frame(data.capital.lines)),
+        "stress.csv": outputs.csv_bytes(outputs.stress_frame(data.stress_table)),
+        outputs.SUMMARY_FILE: outputs.summary_bytes(summary),
+    }
+
+
+def _require_loaded(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+    from reports.checks.engine import latest_load
+
+    if not latest_load(con, as_of):
+        msg = (
+            f"no snapshot loaded for {as_of.isoformat()}; run `mir load DIR` for that day first, "
+            "then `mir report`"
+        )
+        raise UsageError(msg)
+
+
+def _replace_dir(staging: Path, target: Path) -> None:
+    """Put the finished staging directory at target (replacing an earlier report of the day)."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_report(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    out_dir: str | os.PathLike[str],
+    config: Config,
+    *,
+    timestamper: Any = None,
+    signing_time: dt.datetime | None = None,
+    run: CheckRun | None = None,
+) -> ReportResult:
+    """Write <out_dir>/<as_of>/ (CSVs, summary.json, signed report.pdf, signed manifest).
+
+    The checks of the day are reused when a run with the same run id is recorded, else run
+    now. `timestamper` (pyHanko TimeStamper; tests pass a DummyTimeStamper) makes the signatures
+    PAdES B-T / CAdES-T; by default [signing] tsa_url decides. `signing_time` (timezone-aware)
+    fixes the claimed signing time (default: now). Raises SigningError (exit 4) when the key is
+    missing or cannot be opened, UsageError when the date is not loaded.
+    """
+    from reports.render.build import build_context, ensure_check_run, gather
+    from reports.render.html import render_html
+    from reports.render.pdf import render_pdf
+    from reports.sign.cms import sign_manifest
+    from reports.sign.keys import load_signer_from_config
+    from reports.sign.manifest import write_manifest
+    from reports.sign.pades import sign_pdf
+
+    started = time.monotonic()
+    key = load_signer_from_config(config.signing)  # fail fast: no key, no report
+    if timestamper is None and config.signing.tsa_url:
+        from pyhanko.sign.timestamps import HTTPTimeStamper
+
+        timestamper = HTTPTimeStamper(config.signing.tsa_url)
+    when = (signing_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+
+    _require_loaded(con, as_of)
+    root = Path(out_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    check_run = run if run is not None else ensure_check_run(con, as_of, config)
+    data = gather(con, as_of, config, check_run, out_dir=root)
+    files = output_files(data)
+
+    day_dir = root / as_of.isoformat()
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{as_of.isoformat()}.tmp-"))
+    try:
+        written = {}
+        for name, payload in files.items():
+            path = staging / name
+            path.write_bytes(payload)
+            written[name] = day_dir / name
+
+        context = build_context(
+            data,
+            signer_subject=key.subject,
+            development_key=key.is_development,
+            signing_time=when,
+            attachments=tuple(sorted(files)),
+        )
+        html = render_html(context)
+        rendered = render_pdf(
+            html,
+            files,
+            title=f"{config.firm.name} {as_of.isoformat()}",
+            created=when,
+        )
+        signed = sign_pdf(
+            rendered.data, staging / REPORT_PDF, key, timestamper=timestamper, signing_time=when
+        )
+        os.chmod(signed.path, 0o644)  # written via mkstemp (0600); the report is not secret
+        written[REPORT_PDF] = day_dir / REPORT_PDF
+
+        manifest = write_manifest(
+            staging,
+            inputs={f: {"sha256": h, "rows": n} for f, h, n in data.inputs},
+            config_sha256=config.sha256(),
+            as_of=as_of,
+            run_id=check_run.run_id,
+        )
+        signature = sign_manifest(manifest, key, signing_time=when, timestamper=timestamper)
+        written[manifest.name] = day_dir / manifest.name
+        written[signature.name] = day_dir / signature.name
+        os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a day directory is a normal folder
+        _replace_dir(staging, day_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ReportResult(
+        day_dir=day_dir,
+        as_of=as_of,
+        run_id=check_run.run_id,
+        status=check_run.status,
+        checks_reused=check_run.reused,
+        files=dict(sorted(written.items())),
+        pages=rendered.pages,
+        pdf_size=signed.size,
+        signer_subject=key.subject,
+        development_key=key.is_development,
+        seconds=time.monotonic() - started,
+        check_statuses={o.check_id: o.status for o in check_run.outcomes},
+    )

@@ -1,0 +1,277 @@
+"""The machine-readable outputs of `mir report` (DESIGN.md section 6): exact headers and keys,
+half-even presentation rounding, byte-identical CSVs and summary.json across runs and across
+shuffled input rows. No PDF here (tests/test_report.py)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import random
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from reports.config import Config
+from reports.db import open_db
+from reports.render import outputs
+from reports.render.build import ensure_check_run, gather
+from reports.render.report import output_files
+
+AS_OF = dt.date(2026, 3, 2)
+DAYS = (AS_OF,)  # one day keeps the module fast; the roll-forward checks are then not_evaluated
+
+EXCEPTIONS_HEADER = (
+    "check_id,status,entity_type,entity_id,instrument_id,asset,metric,value,threshold,message"
+)
+SEGREGATION_HEADER = (
+    "asset,client_requirement,held,excess,coverage_ratio,price,requirement_usd,held_usd,"
+    "excess_usd,deficits,isolated_bad_debt"
+)
+CAPITAL_HEADER = "line,item,amount"
+STRESS_HEADER = "scenario,cover1_usd,cover2_usd,total_shortfall_usd,insurance_fund_usd,status"
+
+
+def generate_snapshots(out: Path, accounts: int = 40, seed: int = 11) -> Path:
+    from reports.generate import GenerateOptions, generate
+
+    generate(
+        GenerateOptions(
+            accounts=accounts, days=len(DAYS), seed=seed, out=out, start=DAYS[0], inject=("all",)
+        )
+    )
+    return out
+
+
+def load_days(db: Path, snapshots: Path) -> None:
+    from reports.load import load_snapshot
+
+    with open_db(db) as con:
+        for day in DAYS:
+            load_snapshot(con, snapshots / day.isoformat())
+
+
+def outputs_of(db: Path, config: Config, *, fresh_run: bool = False) -> dict[str, bytes]:
+    """The output bytes; fresh_run runs the checks again instead of reusing the recorded run."""
+    from reports.checks.engine import all_exceptions, run_checks
+    from reports.render.build import CheckOutcomeRow, CheckRun
+
+    with open_db(db) as con:
+        if fresh_run:
+            result = run_checks(con, AS_OF, config, record=False)
+            outcomes = [
+                CheckOutcomeRow(r.check_id, r.title, str(r.status), r.exceptions, r.message)
+                for r in result.results
+            ]
+            run = CheckRun(result.run_id, AS_OF, False, outcomes, all_exceptions(result))
+        else:
+            run = ensure_check_run(con, AS_OF, config)
+        return output_files(gather(con, AS_OF, config, run))
+
+
+def shuffle_rows(directory: Path, seed: int) -> None:
+    """Shuffle the data rows of every CSV of a snapshot directory (header kept)."""
+    rng = random.Random(seed)
+    for path in sorted(directory.glob("*.csv")):
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        body = lines[1:]
+        rng.shuffle(body)
+        path.write_text(lines[0] + "".join(body), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def snapshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_snapshots(tmp_path_factory.mktemp("snapshots"))
+
+
+@pytest.fixture(scope="module")
+def database(snapshots: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("db") / "mir.duckdb"
+    load_days(db, snapshots)
+    return db
+
+
+@pytest.fixture(scope="module")
+def files(database: Path) -> dict[str, bytes]:
+    return outputs_of(database, Config())
+
+
+# --- rounding ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "expected"),
+    [
+        ("0.125", 2, "0.12"),  # half-even: down to the even cent
+        ("0.135", 2, "0.14"),
+        ("-0.125", 2, "-0.12"),
+        ("2.5", 0, "2"),
+        ("0.000000005", 8, "0.00000000"),
+        ("0.000000015", 8, "0.00000002"),
+        ("-0.001", 2, "0.00"),  # no negative zero
+        ("1234567.891", 2, "1234567.89"),
+        ("100", 8, "100.00000000"),
+    ],
+)
+def test_decimal_text_rounds_half_even(value: str, places: int, expected: str) -> None:
+    assert outputs.decimal_text(Decimal(value), places) == expected
+
+
+def test_rounded_expr_matches_decimal_text() -> None:
+    values = ["0.125", "0.135", "-0.125", "-0.001", "0.005000000000000001", "7"]
+    frame = pl.DataFrame({"v": [Decimal(v) for v in values]}, schema={"v": pl.Decimal(38, 18)})
+    got = frame.select(outputs.rounded_expr("v", 2)).get_column("v").to_list()
+    assert got == [outputs.decimal_text(Decimal(v), 2) for v in values]
+    assert got == ["0.12", "0.14", "-0.12", "0.00", "0.01", "7.00"]
+
+
+def test_capital_line_units_keep_small_coefficients() -> None:
+    lines = pl.DataFrame(
+        {
+            "line": [1, 2, 3, 4, 5, 6],
+            "item": [
+                "K-ASA: coefficient",
+                "K-ASA: average = sum / days used",
+                "K-ASA: days used (2026-03-02 to 2026-03-03)",
+                "Own funds ratio = own funds / D",
+                "K-TCD: first-bank RF",
+                "Own funds: CET1",
+            ],
+            "amount": [
+                Decimal("0.0004"),
+                Decimal("0.125"),
+                Decimal("2"),
+                Decimal("1.5"),
+                Decimal("0.016"),
+                Decimal("10.005"),
+            ],
+        },
+        schema={"line": pl.Int64, "item": pl.String, "amount": pl.Decimal(38, 18)},
+    )
+    amounts = outputs.capital_frame(lines).get_column("amount").to_list()
+    assert amounts == ["0.00040000", "0.12", "2", "1.50000000", "0.01600000", "10.00"]
+
+
+# --- contract: headers and keys ---------------------------------------------------------------
+
+
+def _rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8"))))
+
+
+def test_csv_headers_are_the_contract(files: dict[str, bytes]) -> None:
+    assert files["exceptions.csv"].split(b"\n", 1)[0].decode() == EXCEPTIONS_HEADER
+    assert files["segregation.csv"].split(b"\n", 1)[0].decode() == SEGREGATION_HEADER
+    assert files["capital.csv"].split(b"\n", 1)[0].decode() == CAPITAL_HEADER
+    assert files["stress.csv"].split(b"\n", 1)[0].decode() == STRESS_HEADER
+    assert files["concentration.csv"].startswith(b"check_id,entity_type,entity_id,")
+    for name in outputs.CSV_FILES:
+        assert b"\r" not in files[name], name
+        assert files[name].endswith(b"\n"), name
+
+
+def test_summary_keys_are_the_contract(files: dict[str, bytes]) -> None:
+    summary = json.loads(files["summary.json"])
+    assert list(summary) == [
+        "as_of",
+        "run_id",
+        "status",
+        "checks",
+        "segregation",
+        "capital",
+        "stress",
+        "inputs",
+    ]
+    assert summary["as_of"] == AS_OF.isoformat()
+    assert summary["status"] == "breach"  # the generator planted breaches
+    for check in summary["checks"].values():
+        assert list(check) == ["status", "exceptions"]
+        assert check["status"] in ("pass", "warn", "breach", "not_evaluated", "error")
+        assert isinstance(check["exceptions"], int)
+    assert {"SEG-01", "CON-01", "CAP-01", "CAP-04"} <= set(summary["checks"])
+    for figures in summary["segregation"].values():
+        assert list(figures) == ["client_requirement", "held", "excess"]
+        assert all(isinstance(v, str) and len(v.split(".")[1]) == 8 for v in figures.values())
+    assert list(summary["capital"]) == ["regime", "own_funds", "requirement", "ratio"]
+    assert summary["capital"]["regime"] == "ifr"
+    assert len(summary["capital"]["own_funds"].split(".")[1]) == 2
+    assert len(summary["capital"]["ratio"].split(".")[1]) == 8
+    assert list(summary["stress"]) == ["down_30", "up_30"]
+    for figures in summary["stress"].values():
+        assert list(figures) == ["cover1_usd", "cover2_usd", "insurance_fund_usd", "status"]
+    assert set(summary["inputs"]) >= {"accounts", "positions", "custody", "capital", "prices"}
+    for entry in summary["inputs"].values():
+        assert list(entry) == ["sha256", "rows"]
+        assert len(entry["sha256"]) == 64 and isinstance(entry["rows"], int)
+
+
+def test_exceptions_csv_holds_every_exception_sorted(files: dict[str, bytes]) -> None:
+    summary = json.loads(files["summary.json"])
+    rows = _rows(files["exceptions.csv"])[1:]
+    assert len(rows) == sum(c["exceptions"] for c in summary["checks"].values())
+    keys = [(r[0], r[3], r[4], r[5]) for r in rows]
+    assert keys == sorted(keys, key=lambda k: (k[0], k[1], k[2] or "\uffff", k[3] or "\uffff"))
+    statuses = {r[0] for r in rows}
+    assert {"SEG-01", "SEG-07"} <= statuses
+    assert "SEG-04" not in statuses  # one stored day: the roll-forward is not evaluated
+    for r in rows:
+        for cell in (r[7], r[8]):  # value, threshold: 8 decimals or empty
+            assert cell == "" or len(cell.split(".")[1]) == 8
+
+
+def test_segregation_and_stress_rounding(files: dict[str, bytes]) -> None:
+    header, *rows = _rows(files["segregation.csv"])
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+    for r in rows:
+        for name, cell in zip(header, r, strict=True):
+            if name == "asset" or cell == "":
+                continue
+            places = 2 if name.endswith("_usd") else 8
+            assert len(cell.split(".")[1]) == places, (name, cell)
+        # excess = held - requirement, exactly, at 8 dp (half-even can differ by 1e-8)
+        held, requirement, excess = (
+            Decimal(r[header.index(c)]) for c in ("held", "client_requirement", "excess")
+        )
+        assert abs(held - requirement - excess) <= Decimal("0.00000001")
+    header, *rows = _rows(files["stress.csv"])
+    assert [r[0] for r in rows] == ["down_30", "up_30"]
+    for r in rows:
+        assert all(len(c.split(".")[1]) == 2 for c in r[1:5])
+        assert r[5] in ("pass", "warn", "breach")
+
+
+# --- determinism ------------------------------------------------------------------------------
+
+
+def test_outputs_are_byte_identical_across_runs(database: Path, files: dict[str, bytes]) -> None:
+    # a second, independent check run and computation over the same stored inputs
+    again = outputs_of(database, Config(), fresh_run=True)
+    assert set(again) == set(files)
+    for name in files:
+        assert again[name] == files[name], name
+
+
+def test_shuffled_input_rows_change_no_csv_byte(
+    snapshots: Path, files: dict[str, bytes], tmp_path: Path
+) -> None:
+    shuffled = tmp_path / "shuffled"
+    shutil.copytree(snapshots, shuffled)
+    for day in DAYS:
+        shuffle_rows(shuffled / day.isoformat(), seed=day.toordinal())
+    db = tmp_path / "shuffled.duckdb"
+    load_days(db, shuffled)
+    got = outputs_of(db, Config())
+    for name in outputs.CSV_FILES:
+        assert got[name] == files[name], name
+    # summary.json differs only where the input files' bytes do: their hashes and the run id
+    mine, theirs = json.loads(files["summary.json"]), json.loads(got["summary.json"])
+    assert mine["run_id"] != theirs["run_id"]
+    for key in ("as_of", "status", "checks", "segregation", "capital", "stress"):
+        assert mine[key] == theirs[key], key
+    assert {f: e["rows"] for f, e in mine["inputs"].items()} == {
+        f: e["rows"] for f, e in theirs["inputs"].items()
+    }

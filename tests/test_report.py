@@ -1,0 +1,296 @@
+"""`mir report` end to end: the day directory, the PDF's structure (text, PDF/A-3b identification,
+associated files, PAdES signature), no WeasyPrint warning, exit codes, and a PDF whose size does
+not grow with the number of accounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reports.config import load_config
+from reports.db import open_db
+from reports.errors import RenderError, SigningError
+from reports.render.pdf import render_pdf, weasyprint_warnings
+from reports.render.report import ReportResult, write_report
+
+SIGNING_PASSPHRASE = "test passphrase, not a secret"  # the same as tests/conftest.py
+
+FIRST, AS_OF = dt.date(2026, 3, 2), dt.date(2026, 3, 3)
+FIRM = "Example Venue Ltd"
+LEI = "5493001KJTIIGC8Y1R12"
+SIGNED_AT = dt.datetime(2026, 3, 3, 21, 0, tzinfo=dt.UTC)
+OUTPUT_FILES = {
+    "capital.csv",
+    "concentration.csv",
+    "exceptions.csv",
+    "manifest.json",
+    "manifest.json.p7s",
+    "report.pdf",
+    "segregation.csv",
+    "stress.csv",
+    "summary.json",
+}
+EMBEDDED = {
+    "capital.csv",
+    "concentration.csv",
+    "exceptions.csv",
+    "segregation.csv",
+    "stress.csv",
+    "summary.json",
+}
+HEADINGS = (
+    "Margin Isolation Report",
+    "1. Executive summary",
+    "2. Segregation of client assets",
+    "3. Isolated-margin integrity",
+    "4. Concentration",
+    "5. Capital adequacy",
+    "6. Stress cover (CAP-04) and VaR / ES (CAP-05)",
+    "7. Exceptions",
+    "8. Data lineage",
+    "9. Methodology and conventions",
+)
+
+
+@pytest.fixture(scope="module")
+def signing(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A module-wide development key (the dev_key fixture is per test; a report takes seconds)."""
+    from reports.sign.keys import init_keys
+
+    root = tmp_path_factory.mktemp("keys")
+    keys = init_keys(root / "signer.p12", passphrase=SIGNING_PASSPHRASE.encode(), algorithm="p256")
+    config = root / "mir.toml"
+    config.write_text(
+        f'[firm]\nname = "{FIRM}"\nlei = "{LEI}"\n[signing]\npkcs12 = "{keys.pkcs12_path.as_posix()}"\n',
+        encoding="utf-8",
+    )
+    return {"config": config, "crt": keys.certificate_path}
+
+
+def make_database(root: Path, accounts: int, days: int = 2, seed: int = 5) -> Path:
+    from reports.generate import GenerateOptions, generate
+    from reports.load import load_snapshot
+
+    snapshots = root / "snapshots"
+    generate(
+        GenerateOptions(
+            accounts=accounts, days=days, seed=seed, out=snapshots, start=FIRST, inject=("all",)
+        )
+    )
+    db = root / "mir.duckdb"
+    with open_db(db) as con:
+        for i in range(days):
+            load_snapshot(con, snapshots / (FIRST + dt.timedelta(days=i)).isoformat())
+    return db
+
+
+def make_report(db: Path, out: Path, config_path: Path) -> tuple[ReportResult, list[str]]:
+    config = load_config(config_path)
+    with pytest.MonkeyPatch.context() as mp, weasyprint_warnings() as messages:
+        mp.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+        with open_db(db) as con:
+            result = write_report(con, AS_OF, out, config, signing_time=SIGNED_AT)
+    return result, list(messages)
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_database(tmp_path_factory.mktemp("small"), accounts=40)
+
+
+@pytest.fixture(scope="module")
+def report(
+    database: Path, signing: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[ReportResult, list[str]]:
+    return make_report(database, tmp_path_factory.mktemp("out"), signing["config"])
+
+
+def pdf_text(path: Path) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed: make system-deps")
+    done = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    )
+    return done.stdout
+
+
+def pdf_reader(path: Path) -> Any:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    return PdfFileReader(io.BytesIO(path.read_bytes()))
+
+
+# --- the day directory ------------------------------------------------------------------------
+
+
+def test_report_writes_every_output_and_verifies(
+    report: tuple[ReportResult, list[str]], signing: dict[str, Any]
+) -> None:
+    from reports.sign.verify import verify_directory
+
+    result, _ = report
+    assert result.day_dir.name == AS_OF.isoformat()
+    assert {p.name for p in result.day_dir.iterdir()} == OUTPUT_FILES
+    assert set(result.files) == OUTPUT_FILES
+    assert result.status == "breach" and result.breached
+    assert result.development_key
+    summary = json.loads((result.day_dir / "summary.json").read_text())
+    assert summary["run_id"] == result.run_id
+    manifest = json.loads((result.day_dir / "manifest.json").read_text())
+    assert manifest["run_id"] == result.run_id
+    assert {f["name"] for f in manifest["files"]} == OUTPUT_FILES - {
+        "manifest.json",
+        "manifest.json.p7s",
+    }
+    assert {i["file"]: i["sha256"] for i in manifest["inputs"]} == {
+        f: e["sha256"] for f, e in summary["inputs"].items()
+    }
+    verified = verify_directory(result.day_dir, trust=signing["crt"])
+    assert verified.ok, verified.render()
+
+
+def test_no_weasyprint_warning(report: tuple[ReportResult, list[str]]) -> None:
+    _, messages = report
+    assert messages == []
+
+
+def test_render_pdf_fails_on_a_weasyprint_warning() -> None:
+    html = "<html><head><style>p { colour: red; }</style></head><body><p>x</p></body></html>"
+    with pytest.raises(RenderError, match="WeasyPrint reported"):
+        render_pdf(html, {}, title="broken", created=SIGNED_AT)
+    lenient = render_pdf(html, {}, title="broken", created=SIGNED_AT, strict=False)
+    assert lenient.pages == 1 and lenient.warnings
+
+
+# --- the PDF's structure ----------------------------------------------------------------------
+
+
+def test_pdf_text_has_headings_and_key_figures(report: tuple[ReportResult, list[str]]) -> None:
+    result, _ = report
+    text = pdf_text(result.day_dir / "report.pdf")
+    flat = " ".join(text.split())
+    for heading in HEADINGS:
+        assert heading in flat, heading
+    summary = json.loads((result.day_dir / "summary.json").read_text())
+    assert FIRM in flat and LEI in flat and AS_OF.isoformat() in flat
+    assert result.run_id in flat
+    assert "DEVELOPMENT KEY - NOT FOR SUBMISSION" in flat
+    assert "CN=mir development signer" in flat
+    own_funds = Decimal(summary["capital"]["own_funds"])
+    assert f"{own_funds:,.2f}" in flat
+    total = sum(c["exceptions"] for c in summary["checks"].values())
+    assert f"{total} exception(s) in this run" in flat
+    # the day-over-day column names the previous stored day
+    assert f"change against {FIRST.isoformat()}" in flat
+    # every check and its status word appear
+    for check_id, outcome in summary["checks"].items():
+        assert check_id in flat
+        assert outcome["status"].replace("_", " ").upper() in flat
+
+
+def test_pdf_is_pdfa3b_with_the_outputs_as_associated_files(
+    report: tuple[ReportResult, list[str]],
+) -> None:
+    result, _ = report
+    reader = pdf_reader(result.day_dir / "report.pdf")
+    root = reader.root
+    xmp = root["/Metadata"].get_object().data.decode()
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    names = root["/Names"]["/EmbeddedFiles"]["/Names"]
+    embedded = {str(names[i]): names[i + 1].get_object() for i in range(0, len(names), 2)}
+    assert set(embedded) == EMBEDDED
+    for name, filespec in embedded.items():
+        assert filespec["/EF"]["/F"].get_object().data == (result.day_dir / name).read_bytes(), name
+        assert filespec["/AFRelationship"] == "/Data"
+    associated = {str(ref.get_object()["/UF"]) for ref in root["/AF"]}
+    assert associated == EMBEDDED
+
+
+def test_pdf_signature_is_valid(report: tuple[ReportResult, list[str]]) -> None:
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    result, _ = report
+    reader = pdf_reader(result.day_dir / "report.pdf")
+    (signature,) = reader.embedded_signatures
+    status = validate_pdf_signature(signature)
+    assert status.intact and status.valid
+    assert signature.self_reported_timestamp == SIGNED_AT
+
+
+# --- CLI --------------------------------------------------------------------------------------
+
+
+def test_cli_report_prints_the_directory_and_exits_1_on_breach(
+    run_mir: Any,
+    database: Path,
+    signing: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+    out = tmp_path / "out"
+    result = run_mir(
+        "report",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--out",
+        out,
+        "--config",
+        signing["config"],
+        db=database,
+    )
+    assert result.exit_code == 1, result.output
+    assert str(out / AS_OF.isoformat()) in result.output
+    assert "status: breach" in result.output
+    assert "reused the recorded check run" in result.output
+    assert (out / AS_OF.isoformat() / "report.pdf").is_file()
+
+
+def test_cli_report_without_a_key_says_to_run_keys_init(
+    run_mir: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+    config = tmp_path / "mir.toml"
+    config.write_text(
+        f'[signing]\npkcs12 = "{(tmp_path / "none.p12").as_posix()}"\n', encoding="utf-8"
+    )
+    result = run_mir(
+        "report", "--as-of", AS_OF.isoformat(), "--out", tmp_path / "out", "--config", config
+    )
+    assert result.exit_code == 4
+    assert "mir keys init" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_write_report_needs_the_key_before_anything(dev_key: Any, tmp_path: Path) -> None:
+    config = load_config(dev_key.config)
+    broken = tmp_path / "broken.p12"
+    broken.write_bytes(b"not a key")
+    from dataclasses import replace
+
+    config = replace(config, signing=replace(config.signing, pkcs12=str(broken)))
+    with open_db(tmp_path / "empty.duckdb") as con, pytest.raises(SigningError, match="PKCS#12"):
+        write_report(con, AS_OF, tmp_path / "out", config)
+
+
+# --- size does not grow with accounts ---------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_twice_the_accounts_gives_the_same_pages(
+    report: tuple[ReportResult, list[str]], signing: dict[str, Any], tmp_path: Path
+) -> None:
+    small, _ = report
+    db = make_database(tmp_path / "large", accounts=80)
+    large, messages = make_report(db, tmp_path / "out", signing["config"])
+    assert messages == []
+    assert large.pages == small.pages
+    assert 0.75 < large.pdf_size / small.pdf_size < 1.33
