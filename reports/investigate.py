@@ -70,8 +70,8 @@ def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> Query
     con = connect_read_only(path)
     started = time.perf_counter()
     try:
-        cursor = con.execute(sql, params or {})
-        arrow = cursor.fetch_arrow_table() if cursor.description else None
+        relation = con.sql(sql, params=params or {})
+        frame = relation.pl() if relation is not None else pl.DataFrame()
     except (duckdb.PermissionException, duckdb.InvalidInputException) as exc:
         text = str(exc)
         if "read-only" in text or "disabled by configuration" in text or "locked" in text:
@@ -84,8 +84,6 @@ def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> Query
         raise UsageError(msg) from None
     finally:
         con.close()
-    frame = pl.from_arrow(arrow) if arrow is not None else pl.DataFrame()
-    assert isinstance(frame, pl.DataFrame)
     return QueryResult(frame, time.perf_counter() - started)
 
 

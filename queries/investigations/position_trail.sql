@@ -1,6 +1,11 @@
 -- description: One isolated position's trail: every movement on its bucket and each day's margin roll-forward (previous margin + movements = margin).
 -- param: position_id text (required): the position to trace
-WITH days AS (
+WITH stored AS (
+    -- every stored day, with the stored day before it (NULL on the first day of the history)
+    SELECT as_of_date, lag(as_of_date) OVER (ORDER BY as_of_date) AS previous_date
+    FROM (SELECT DISTINCT as_of_date FROM loads)
+),
+days AS (
     -- every day on which the position was open or its bucket moved
     SELECT as_of_date FROM positions WHERE position_id = $position_id
     UNION
@@ -8,14 +13,21 @@ WITH days AS (
 ),
 state AS (
     SELECT d.as_of_date, p.account_id, p.instrument_id, p.margin_mode, p.quantity,
-           coalesce(p.isolated_margin, 0) AS isolated_margin, p.position_id IS NOT NULL AS is_open
+           coalesce(p.isolated_margin, 0) AS isolated_margin, p.position_id IS NOT NULL AS is_open,
+           s.previous_date
     FROM days AS d
+    LEFT JOIN stored AS s USING (as_of_date)
     LEFT JOIN positions AS p ON p.as_of_date = d.as_of_date AND p.position_id = $position_id
 ),
 rolled AS (
     SELECT
         s.*,
-        coalesce(lag(s.isolated_margin) OVER (ORDER BY s.as_of_date), 0) AS previous_margin,
+        -- previous stored day's margin; 0 if the position was not open then (new), NULL if no
+        -- previous day is stored (the roll-forward cannot be checked)
+        CASE WHEN s.previous_date IS NULL THEN NULL
+             ELSE coalesce((SELECT coalesce(q.isolated_margin, 0) FROM positions AS q
+                            WHERE q.position_id = $position_id AND q.as_of_date = s.previous_date), 0)
+        END AS previous_margin,
         coalesce((SELECT sum(m.amount) FROM movements AS m
                   WHERE m.position_id = $position_id AND m.as_of_date = s.as_of_date), 0) AS movements_net
     FROM state AS s

@@ -1,0 +1,191 @@
+"""`mir daily`: the scheduled job. Load, check, report, package, under one lock.
+
+Each stage is a library call of its own module; this module only sequences them, times them,
+and writes a machine-readable run log (JSON lines, one event per stage) beside the outputs.
+Re-running a day is safe: the load replaces the date atomically, checks append a new run, the
+day directory is rewritten, and an existing package is moved aside to
+`<out>/superseded/` (never overwritten silently) before the new one is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reports import __version__
+from reports.config import Config
+from reports.errors import ExitCode, MirError
+from reports.lock import exclusive_lock
+
+RUN_LOG_NAME = "mir-daily.jsonl"
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class DailyResult:
+    as_of: dt.date
+    status: str  # overall status of the check run: pass | warn | breach | error ...
+    exit_code: int
+    day_dir: Path
+    report_pdf: Path
+    package: Path
+    superseded: Path | None
+    run_id: str
+    log_path: Path
+    seconds: float
+    stages: dict[str, float] = field(default_factory=dict)
+
+    def summary_line(self) -> str:
+        moved = f"; previous package moved to {self.superseded}" if self.superseded else ""
+        return (
+            f"mir daily {self.as_of}: {self.status.upper()} (exit {self.exit_code}) in {self.seconds:.1f} s; "
+            f"report {self.report_pdf}; package {self.package}{moved}"
+        )
+
+
+class RunLog:
+    """Appends one JSON object per line to <out>/mir-daily.jsonl (flushed at each event)."""
+
+    def __init__(self, path: Path, as_of: dt.date | None, snapshot_dir: Path) -> None:
+        self.path = path
+        self.base = {"as_of": as_of.isoformat() if as_of else None, "snapshot": str(snapshot_dir), "pid": os.getpid()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def event(self, event: str, **fields: Any) -> None:
+        record = {
+            "ts": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "event": event,
+            **self.base,
+            **fields,
+        }
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+
+    @contextmanager
+    def stage(self, name: str, timings: dict[str, float], say: Say) -> Iterator[dict[str, Any]]:
+        details: dict[str, Any] = {}
+        say(f"{name} ...")
+        self.event("stage_start", stage=name)
+        started = time.perf_counter()
+        try:
+            yield details
+        except BaseException as exc:
+            seconds = time.perf_counter() - started
+            code = exc.exit_code if isinstance(exc, MirError) else ExitCode.INTERNAL
+            self.event("stage_failed", stage=name, seconds=round(seconds, 3), error=str(exc),
+                       error_type=type(exc).__name__, exit_code=int(code))
+            raise
+        seconds = time.perf_counter() - started
+        timings[name] = seconds
+        self.event("stage_done", stage=name, seconds=round(seconds, 3), **details)
+
+
+def _move_aside(package: Path) -> Path | None:
+    """Move an existing package to <out>/superseded/<name>.<UTC stamp>.zip; return its new path."""
+    if not package.exists():
+        return None
+    folder = package.parent / "superseded"
+    folder.mkdir(exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = folder / f"{package.stem}.{stamp}{package.suffix}"
+    package.rename(target)
+    return target
+
+
+def run_daily(
+    snapshot_dir: Path,
+    out_dir: Path,
+    *,
+    db_path: Path,
+    config: Config,
+    as_of: dt.date | None = None,
+    say: Say | None = None,
+    timestamper: Any = None,
+) -> DailyResult:
+    """Load `snapshot_dir`, run every check, write and sign the report, build the package.
+
+    Raises the stage's MirError (InputError exit 3, SigningError exit 4, LockedError ...) after
+    logging it; the database is unchanged by a failed load. Returns the result with the exit
+    code of DESIGN.md section 7 (1 when a breach was found, else 0).
+    """
+    from reports.checks.engine import run_checks
+    from reports.db import connect, init_schema
+    from reports.load import load_snapshot, resolve_as_of
+    from reports.render.report import write_report
+    from reports.sign.package import build_package, package_path
+
+    say = say or (lambda _msg: None)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    log = RunLog(out_dir / RUN_LOG_NAME, None, snapshot_dir)
+    try:
+        as_of = resolve_as_of(snapshot_dir, as_of)
+    except MirError as exc:
+        log.event("failed", stage="resolve_as_of", error=str(exc), exit_code=int(exc.exit_code))
+        raise
+    log.base["as_of"] = as_of.isoformat()
+    log.event("start", db=str(db_path), out=str(out_dir), config=config.source,
+              config_sha256=config.sha256(), tool_version=__version__)
+    try:
+        with exclusive_lock(db_path, f"mir daily {as_of.isoformat()}"):
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            con = connect(db_path)
+            try:
+                con.execute("BEGIN TRANSACTION")
+                init_schema(con, force=False)
+                con.execute("COMMIT")
+                with log.stage("load", timings, say) as details:
+                    loaded = load_snapshot(con, snapshot_dir, as_of,
+                                           reporting_currency=config.firm.reporting_currency)
+                    details.update(rows=loaded.rows, files=len(loaded.files), replaced=loaded.replaced,
+                                   warnings=len(loaded.warnings))
+                    for warning in loaded.warnings:
+                        say(f"warning: {warning}")
+                with log.stage("check", timings, say) as details:
+                    run = run_checks(con, as_of, config)
+                    details.update(run_id=run.run_id, status=str(run.status),
+                                   checks={r.check_id: str(r.status) for r in run.results})
+                with log.stage("report", timings, say) as details:
+                    report = write_report(con, as_of, out_dir, config, timestamper=timestamper)
+                    details.update(day_dir=str(report.day_dir))
+            finally:
+                con.close()
+            with log.stage("package", timings, say) as details:
+                target = package_path(out_dir, as_of, config.firm.lei)
+                superseded = _move_aside(target)
+                if superseded is not None:
+                    say(f"an earlier package of {as_of} was moved to {superseded}")
+                    details.update(superseded=str(superseded))
+                package = build_package(out_dir, as_of, lei=config.firm.lei)
+                details.update(package=str(package.path), sha256=package.sha256, size=package.size)
+    except MirError as exc:
+        log.event("failed", error=str(exc), exit_code=int(exc.exit_code))
+        raise
+    status = str(run.status)
+    exit_code = int(ExitCode.BREACH if status == "breach" else ExitCode.OK)
+    if status == "error":  # a check crashed: the job did not do all it should have
+        exit_code = int(ExitCode.INTERNAL)
+    result = DailyResult(
+        as_of=as_of,
+        status=status,
+        exit_code=exit_code,
+        day_dir=report.day_dir,
+        report_pdf=report.day_dir / "report.pdf",
+        package=package.path,
+        superseded=superseded,
+        run_id=run.run_id,
+        log_path=log.path,
+        seconds=time.perf_counter() - started,
+        stages=timings,
+    )
+    log.event("done", status=status, exit_code=exit_code, run_id=run.run_id,
+              seconds=round(result.seconds, 3), package=str(package.path))
+    return result
