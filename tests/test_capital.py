@@ -585,3 +585,13 @@ def test_mica_statement(con: duckdb.DuckDBPyConnection) -> None:
     assert check_cap_01(ctx)["status"].to_list() == ["breach"]
     with pytest.raises(CheckNotEvaluated, match="mica"):
         check_cap_02(ctx)
+
+
+def test_cap02_does_not_repeat_a_cap01_shortfall(con: duckdb.DuckDBPyConnection) -> None:
+    """Regression: own funds below D (all CET1) broke CAP-02 too, through a third `total >= 100%`
+    layer. DESIGN.md's CAP-02 is the two Art. 9 composition layers; the 100% layer is CAP-01."""
+    # D = PMR 750k; own funds 675k = 90% of D, all CET1: CET1 >= 420k and CET1 + AT1 >= 562.5k hold.
+    stored_day(con, DAY, cet1="675000", liquid_assets="1000000")
+    ctx = ctx_for(con, DAY)
+    assert check_cap_01(ctx).select("status", "metric").rows() == [("breach", "own_funds_ratio")]
+    assert check_cap_02(ctx).height == 0

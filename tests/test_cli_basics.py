@@ -18,6 +18,27 @@ def test_every_command_has_help(name: str, run_mir) -> None:
     assert command.help and len(command.help.strip()) > 20, f"`mir {name}` needs help text"
 
 
+def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found: list[tuple[str, ...]] = []
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found += _leaf_commands(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("path", _leaf_commands(cli), ids=" ".join)
+def test_every_command_takes_db(path: tuple[str, ...]) -> None:
+    """DESIGN.md section 7: every command takes --db (or MIR_DB)."""
+    command: click.Command = cli
+    for name in path:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    options = {opt for param in command.params for opt in getattr(param, "opts", [])}
+    assert "--db" in options, f"`mir {' '.join(path)}` does not take --db"
+
+
 def test_init_is_idempotent(run_mir, db_path) -> None:
     for _ in range(2):
         result = run_mir("init")

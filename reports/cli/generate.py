@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reports.cli import cli
-from reports.cli.options import ISO_DATE, quiet_option
+from reports.cli.options import ISO_DATE, db_option, quiet_option
 
 INJECT_CHOICES = (
     "all",
@@ -69,6 +69,7 @@ INJECT_CHOICES = (
     help="Day to plant the findings on [default: the last day].",
 )
 @quiet_option
+@db_option
 def generate_command(
     accounts: int,
     days: int,
@@ -79,6 +80,7 @@ def generate_command(
     inject: tuple[str, ...],
     inject_on: dt.date | None,
     quiet: bool,
+    db: str | None,  # accepted like every command; the generator only writes files
 ) -> None:
     """Generate a synthetic venue history: one snapshot directory per day under --out.
 

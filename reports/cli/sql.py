@@ -89,7 +89,8 @@ def query_command(name: str, params: tuple[str, ...], fmt: str, output: str | No
 
 
 @cli.command("queries")
-def queries_command() -> None:
+@db_option
+def queries_command(db: str | None) -> None:  # --db accepted like every command; not needed here
     """List the named investigations with their descriptions and parameters."""
     from reports.investigate import investigations
 

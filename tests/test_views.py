@@ -1,0 +1,433 @@
+"""The calculation views (queries/views/): v_asset_prices, v_positions, v_account_equity.
+
+Tiny tables inserted straight into a fresh database; exact Decimal expectations. The defining
+identities of DESIGN.md section 4 are checked with an independent Decimal model
+(tests/views_builder.py): MM(LP) = isolated equity at LP, equity at BP = 0.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from views_builder import Model, Tier, Venue, fresh_db, position_row, rows
+
+BTCUSDT = [
+    ("0", "0.004"),
+    ("50000", "0.005"),
+    ("250000", "0.01"),
+    ("1000000", "0.025"),
+    ("10000000", "0.05"),
+    ("20000000", "0.10"),
+    ("50000000", "0.125"),
+    ("100000000", "0.15"),
+    ("200000000", "0.25"),
+    ("300000000", "0.50"),
+]
+# A COIN-M-like inverse table, floors in BTC.
+BTCUSD = [("0", "0.005"), ("5", "0.01"), ("10", "0.025"), ("20", "0.05"), ("50", "0.10")]
+
+IDENTITY = Decimal("1e-10")
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with fresh_db(tmp_path / "views.duckdb") as c:
+        yield c
+
+
+@pytest.fixture
+def venue(con: duckdb.DuckDBPyConnection) -> Venue:
+    v = Venue(con)
+    v.linear("BTCUSDT")
+    v.inverse("BTCUSD", contract_size="100")
+    v.asset("USDT", "0.9998")
+    v.asset("BTC", "50000")
+    return v
+
+
+# --- re-tiering: the LP lies in another tier than the current notional ---------------------
+
+# (id, instrument, quantity, entry = mark, isolated margin, tier now, tier at LP)
+RETIER_CASES = [
+    # linear long: 25 BTC at 40,000 = 1.0M notional (tier 4); at the LP (~28,230) 706k: tier 3
+    ("linear_long", "BTCUSDT", "25", "40000", "300000", 4, 3),
+    # linear short: 25 BTC at 36,000 = 900k (tier 3); at the LP (~47,465) 1.19M: tier 4
+    ("linear_short", "BTCUSDT", "-25", "36000", "300000", 3, 4),
+    # inverse long: 1M USD at 125,000 = 8 BTC (tier 2); at the LP (~96,019) 10.4 BTC: tier 3
+    ("inverse_long", "BTCUSD", "10000", "125000", "2.5", 2, 3),
+    # inverse short: 1M USD at 80,000 = 12.5 BTC (tier 3); at the LP (~104,486) 9.57 BTC: tier 2
+    ("inverse_short", "BTCUSD", "-10000", "80000", "3", 3, 2),
+]
+
+
+@pytest.mark.parametrize(
+    ("pid", "instrument", "qty", "entry", "margin", "tier_now", "tier_lp"),
+    RETIER_CASES,
+    ids=[c[0] for c in RETIER_CASES],
+)
+def test_liquidation_price_solves_in_the_tier_its_own_notional_selects(
+    con: duckdb.DuckDBPyConnection,
+    venue: Venue,
+    pid: str,
+    instrument: str,
+    qty: str,
+    entry: str,
+    margin: str,
+    tier_now: int,
+    tier_lp: int,
+) -> None:
+    tables = {"BTCUSDT": venue.tiers("BTCUSDT", BTCUSDT), "BTCUSD": venue.tiers("BTCUSD", BTCUSD)}
+    venue.mark(instrument, entry)
+    venue.position(pid, instrument, qty, entry, isolated_margin=margin)
+    row = position_row(con, pid)
+    tiers = tables[instrument]
+    model = Model(
+        row["is_inverse"], Decimal(qty), row["contract_size"], Decimal(entry), Decimal(margin)
+    )
+
+    assert row["tier"] == tier_now
+    lp = row["liquidation_price"]
+    assert lp is not None
+    lp_tier = Model.tier_of(tiers, model.notional(lp))
+    assert lp_tier is not None and lp_tier.tier == tier_lp
+    # the defining identity: maintenance margin = isolated equity at the liquidation price
+    assert abs(model.maintenance(tiers, lp) - model.equity(lp)) < IDENTITY
+    # and it is the solution of the LP's tier, not of the current one
+    naive = model.solve(tiers[tier_now - 1].mmr, tiers[tier_now - 1].cum)
+    assert naive is not None and abs(naive - lp) > 1
+    expected = model.liquidation_price(tiers)
+    assert expected is not None and abs(expected - lp) < IDENTITY
+    # equity is above MM at the mark (not yet liquidatable): the LP is against the position
+    assert (lp < Decimal(entry)) == (Decimal(qty) > 0)
+
+
+@pytest.mark.parametrize(
+    ("pid", "instrument", "qty", "entry", "margin"),
+    [c[:5] for c in RETIER_CASES],
+    ids=[c[0] for c in RETIER_CASES],
+)
+def test_equity_at_bankruptcy_price_is_zero(
+    con: duckdb.DuckDBPyConnection,
+    venue: Venue,
+    pid: str,
+    instrument: str,
+    qty: str,
+    entry: str,
+    margin: str,
+) -> None:
+    venue.tiers(instrument, BTCUSDT if instrument == "BTCUSDT" else BTCUSD)
+    venue.mark(instrument, entry)
+    venue.position(pid, instrument, qty, entry, isolated_margin=margin)
+    row = position_row(con, pid)
+    model = Model(
+        row["is_inverse"], Decimal(qty), row["contract_size"], Decimal(entry), Decimal(margin)
+    )
+    bp = row["bankruptcy_price"]
+    assert bp is not None
+    assert abs(model.equity(bp)) < IDENTITY
+    # bankruptcy lies beyond liquidation as the price moves against the position
+    assert (bp < row["liquidation_price"]) == (Decimal(qty) > 0)
+
+
+def test_liquidation_exactly_on_a_tier_boundary(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    # Long 1 at 110 with margin 11; tiers 0 / 1% and 100 / 2% (cum 1). Both tiers' equations give
+    # 100, whose notional 100 sits exactly on the floor: the boundary must not lose the solution.
+    venue.linear("EDGE")
+    venue.tiers("EDGE", [("0", "0.01"), ("100", "0.02")])
+    venue.mark("EDGE", "110")
+    venue.position("P", "EDGE", "1", "110", isolated_margin="11")
+    assert position_row(con, "P")["liquidation_price"] == Decimal(100)
+
+
+def test_over_margined_long_is_never_liquidated_and_cross_has_no_prices(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    venue.tiers("BTCUSDT", BTCUSDT)
+    venue.tiers("BTCUSD", BTCUSD)
+    venue.mark("BTCUSDT", "50000")
+    venue.mark("BTCUSD", "50000")
+    # a long whose margin exceeds its entry value cannot lose it: no LP, no BP
+    venue.position("SAFE", "BTCUSDT", "1", "50000", isolated_margin="60000")
+    # an inverse short holding more coin than Q / E is never bankrupt (price -> infinity)
+    venue.position("SAFE_INV", "BTCUSD", "-10", "50000", isolated_margin="1")
+    venue.position("CROSS", "BTCUSDT", "1", "50000")
+    safe, safe_inv, cross = (position_row(con, p) for p in ("SAFE", "SAFE_INV", "CROSS"))
+    assert safe["liquidation_price"] is None and safe["bankruptcy_price"] is None
+    assert safe_inv["bankruptcy_price"] is None and safe_inv["liquidation_price"] is None
+    assert safe["isolated_equity"] == Decimal(60000)
+    assert cross["liquidation_price"] is None and cross["bankruptcy_price"] is None
+    assert cross["isolated_equity"] is None
+    assert cross["maintenance_margin"] == Decimal(50000) * Decimal("0.005") - 50
+
+
+def test_notional_above_a_finite_last_cap_has_no_tier(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    venue.linear("CAPPED")
+    venue.tier_rows("CAPPED", [Tier(1, Decimal(0), Decimal(100), Decimal("0.01"), Decimal(0))])
+    venue.mark("CAPPED", "1")
+    venue.position("IN", "CAPPED", "99", "1")
+    venue.position("OUT", "CAPPED", "100", "1")
+    assert position_row(con, "IN")["tier"] == 1
+    out = position_row(con, "OUT")
+    assert out["tier"] is None and out["maintenance_margin"] is None
+
+
+def test_position_columns_linear(con: duckdb.DuckDBPyConnection, venue: Venue) -> None:
+    venue.linear("ETHUSDT", underlying="ETH", contract_size="0.01")
+    venue.tiers("ETHUSDT", [("0", "0.01")])
+    venue.mark("ETHUSDT", "2500")
+    venue.position("P", "ETHUSDT", "-300", "2600", isolated_margin="750")
+    row = position_row(con, "P")
+    assert row["side"] == -1 and row["base_quantity"] == Decimal(3)
+    assert row["notional"] == Decimal(7500)
+    assert row["unrealized_pnl"] == Decimal(300)  # short 3 ETH, 2,600 -> 2,500
+    assert row["settle_asset"] == "USDT" and row["settle_price"] == Decimal("0.9998")
+    assert row["notional_usd"] == Decimal("7498.5")
+    assert row["unrealized_pnl_usd"] == Decimal("299.94")
+    assert row["maintenance_margin"] == Decimal(75)
+    assert row["isolated_equity"] == Decimal(1050)
+    assert row["account_type"] == "client" and row["group_id"] == "A1"
+    assert row["mark_price"] == Decimal(2500) and row["is_inverse"] is False
+
+
+# --- v_asset_prices ----------------------------------------------------------------------------
+
+
+def test_asset_prices_add_usd_once_per_date(con: duckdb.DuckDBPyConnection) -> None:
+    v = Venue(con)
+    v.asset("BTC", "50000")
+    v.on("2026-03-04").asset("USD", "1")  # shipped: not duplicated
+    v.on("2026-03-04").asset("USDT", "1.0002")
+    got = con.execute(
+        "SELECT as_of_date::VARCHAR, asset, price FROM v_asset_prices ORDER BY 1, 2"
+    ).fetchall()
+    assert got == [
+        ("2026-03-03", "BTC", Decimal(50000)),
+        ("2026-03-03", "USD", Decimal(1)),
+        ("2026-03-04", "USD", Decimal(1)),
+        ("2026-03-04", "USDT", Decimal("1.0002")),
+    ]
+
+
+# --- v_account_equity --------------------------------------------------------------------------
+
+
+def test_account_equity_floors_isolated_losses_and_keeps_deficits(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    venue.tiers("BTCUSDT", BTCUSDT)
+    venue.tiers("BTCUSD", BTCUSD)
+    venue.mark("BTCUSDT", "40000")
+    venue.mark("BTCUSD", "40000")
+    venue.account("A1")
+    venue.balance("A1", "USDT", "-1000")  # a debit: kept, not floored
+    venue.balance("A1", "ETH", "2")  # held, no position, unpriced
+    # isolated long 1 BTC from 50,000 with 2,000 margin: equity -8,000 -> bad debt 8,000
+    venue.position("DEEP", "BTCUSDT", "1", "50000", isolated_margin="2000")
+    # isolated short 1 BTC from 50,000 with 1,000 margin: equity 11,000
+    venue.position("WIN", "BTCUSDT", "-1", "50000", isolated_margin="1000")
+    # cross long 0.5 BTC from 38,000: uPnL +1,000
+    venue.position("CROSS", "BTCUSDT", "0.5", "38000")
+    # cross inverse short 40,000 USD from 50,000 at 40,000: uPnL +0.2 BTC (no BTC balance row)
+    venue.position("INV", "BTCUSD", "-400", "50000")
+    got = {
+        r["asset"]: r for r in rows(con, "SELECT * FROM v_account_equity WHERE account_id = 'A1'")
+    }
+    assert set(got) == {"USDT", "ETH", "BTC"}
+    usdt = got["USDT"]
+    assert usdt["balance"] == Decimal(-1000)
+    assert usdt["cross_upnl"] == Decimal(1000)
+    assert usdt["isolated_equity"] == Decimal(11000)
+    assert usdt["isolated_bad_debt"] == Decimal(8000)
+    assert usdt["equity"] == Decimal(11000)
+    assert usdt["price"] == Decimal("0.9998") and usdt["equity_usd"] == Decimal("10997.8")
+    btc = got["BTC"]
+    assert btc["balance"] == 0 and btc["cross_upnl"] == Decimal("0.2")
+    assert btc["equity"] == Decimal("0.2") and btc["equity_usd"] == Decimal(10000)
+    assert btc["isolated_bad_debt"] == 0
+    eth = got["ETH"]
+    assert eth["equity"] == Decimal(2) and eth["price"] is None and eth["equity_usd"] is None
+    assert usdt["account_type"] == "client" and usdt["group_id"] == "A1"
+
+
+def test_history_dates_never_mix(con: duckdb.DuckDBPyConnection, venue: Venue) -> None:
+    day2 = venue.on("2026-03-04")
+    day2.linear("BTCUSDT")
+    day2.asset("USDT", "1")
+    for v, mark in ((venue, "40000"), (day2, "45000")):
+        v.tiers("BTCUSDT", BTCUSDT)
+        v.mark("BTCUSDT", mark)
+        v.account("A1", group_id="G")
+        v.balance("A1", "USDT", "100")
+        v.position("P", "BTCUSDT", "1", "42000")
+    got = con.execute(
+        "SELECT as_of_date::VARCHAR, unrealized_pnl, settle_price, group_id FROM v_positions ORDER BY 1"
+    ).fetchall()
+    assert got == [
+        ("2026-03-03", Decimal(-2000), Decimal("0.9998"), "G"),
+        ("2026-03-04", Decimal(3000), Decimal(1), "G"),
+    ]
+    equity = con.execute(
+        "SELECT as_of_date::VARCHAR, equity FROM v_account_equity ORDER BY 1"
+    ).fetchall()
+    assert equity == [("2026-03-03", Decimal(-1900)), ("2026-03-04", Decimal(3100))]
+
+
+# --- cross-check against the independent Decimal model -----------------------------------------
+
+
+def test_random_positions_match_the_decimal_model(con: duckdb.DuckDBPyConnection) -> None:
+    rng = random.Random(20260303)
+    v = Venue(con)
+    v.asset("USDT", "0.99971")
+    v.asset("BTC", "61234.5")
+    instruments = {
+        "L1": (False, Decimal("0.001"), "BTC", "USDT", BTCUSDT),
+        "L2": (
+            False,
+            Decimal(1),
+            "XRP",
+            "USDT",
+            [("0", "0.01"), ("10000", "0.02"), ("100000", "0.05")],
+        ),
+        "I1": (True, Decimal(100), "BTC", "USD", BTCUSD),
+        "I2": (True, Decimal(10), "BTC", "USD", [("0", "0.02"), ("1", "0.04")]),
+    }
+    tables: dict[str, list[Tier]] = {}
+    marks: dict[str, Decimal] = {}
+    for iid, (inverse, size, underlying, quote, table) in instruments.items():
+        settle = underlying if inverse else quote
+        v.instrument(
+            iid,
+            "inverse_perpetual" if inverse else "linear_perpetual",
+            underlying,
+            quote,
+            settle,
+            size,
+        )
+        tables[iid] = v.tiers(iid, table)
+        marks[iid] = (
+            Decimal(rng.randint(5_000, 90_000_000)) / 1000 if iid != "L2" else Decimal("0.5123")
+        )
+        v.mark(iid, marks[iid])
+    models = {}
+    for n in range(300):
+        iid = rng.choice(sorted(instruments))
+        inverse, size = instruments[iid][0], instruments[iid][1]
+        quantity = (
+            Decimal(rng.randint(1, 10**9)) / Decimal(10 ** rng.randint(0, 6)) * rng.choice((1, -1))
+        )
+        entry = (marks[iid] * Decimal(rng.randint(500_000, 1_500_000)) / 1_000_000).quantize(
+            Decimal("1e-8")
+        )
+        isolated = rng.random() < 0.6
+        notional_guess = abs(quantity) * size * (1 / entry if inverse else entry)
+        margin = (
+            (notional_guess * Decimal(rng.randint(-5, 150)) / 100).quantize(Decimal("1e-12"))
+            if isolated
+            else None
+        )
+        pid = f"P{n:03d}"
+        v.position(pid, iid, quantity, entry, isolated_margin=margin, account_id=f"A{n % 17}")
+        models[pid] = (iid, Model(inverse, quantity, size, entry, margin))
+
+    view = {r["position_id"]: r for r in rows(con, "SELECT * FROM v_positions")}
+    assert len(view) == 300
+    exact = Decimal("1e-15")
+    checked_lp = 0
+    for pid, (iid, model) in models.items():
+        row, mark, tiers = view[pid], marks[iid], tables[iid]
+        notional = model.notional(mark)
+        tier = Model.tier_of(tiers, notional)
+        assert tier is not None
+        assert abs(row["notional"] - notional) < exact, pid
+        assert abs(row["unrealized_pnl"] - model.upnl(mark)) < exact, pid
+        assert row["tier"] == tier.tier, pid
+        assert abs(row["maintenance_margin"] - (notional * tier.mmr - tier.cum)) < exact, pid
+        settle_price = Decimal("61234.5") if model.inverse else Decimal("0.99971")
+        assert abs(row["notional_usd"] - notional * settle_price) < Decimal("1e-12"), pid
+        if model.isolated_margin is None:
+            assert row["liquidation_price"] is None and row["isolated_equity"] is None
+            continue
+        assert abs(row["isolated_equity"] - model.equity(mark)) < exact, pid
+        expected_lp = model.liquidation_price(tiers)
+        if expected_lp is None:
+            assert row["liquidation_price"] is None, pid
+        else:
+            checked_lp += 1
+            assert abs(row["liquidation_price"] - expected_lp) <= expected_lp * Decimal("1e-15"), (
+                pid
+            )
+            assert abs(model.maintenance(tiers, expected_lp) - model.equity(expected_lp)) < IDENTITY
+        expected_bp = model.bankruptcy_price()
+        if expected_bp is None:
+            assert row["bankruptcy_price"] is None, pid
+        else:
+            assert abs(row["bankruptcy_price"] - expected_bp) <= expected_bp * Decimal("1e-15"), pid
+    assert checked_lp > 100  # the data exercises the liquidation search, not only NULLs
+
+
+def test_views_are_created_by_init_schema(con: duckdb.DuckDBPyConnection) -> None:
+    names = {
+        r[0]
+        for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+    }
+    assert {"v_asset_prices", "v_positions", "v_account_equity"} <= names
+    columns = [r[0] for r in con.execute("DESCRIBE v_positions").fetchall()]
+    assert columns == [
+        "as_of_date",
+        "position_id",
+        "account_id",
+        "account_type",
+        "group_id",
+        "instrument_id",
+        "kind",
+        "is_inverse",
+        "margin_mode",
+        "quantity",
+        "side",
+        "contract_size",
+        "base_quantity",
+        "entry_price",
+        "mark_price",
+        "underlying",
+        "quote_asset",
+        "settle_asset",
+        "notional",
+        "settle_price",
+        "notional_usd",
+        "unrealized_pnl",
+        "unrealized_pnl_usd",
+        "tier",
+        "maintenance_margin_rate",
+        "maintenance_amount",
+        "maintenance_margin",
+        "isolated_margin",
+        "isolated_equity",
+        "liquidation_price",
+        "bankruptcy_price",
+        "reported_unrealized_pnl",
+    ]
+    equity_columns = [r[0] for r in con.execute("DESCRIBE v_account_equity").fetchall()]
+    assert equity_columns == [
+        "as_of_date",
+        "account_id",
+        "account_type",
+        "group_id",
+        "asset",
+        "balance",
+        "cross_upnl",
+        "isolated_equity",
+        "isolated_bad_debt",
+        "equity",
+        "price",
+        "equity_usd",
+    ]
