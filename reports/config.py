@@ -58,7 +58,9 @@ class ConcentrationConfig:
 class CapitalConfig:
     regime: str = "ifr"
     early_warning: Decimal = Decimal("1.10")
-    permanent_minimum: Decimal | None = None  # None = the regime's default (ifr 750000, mica 150000)
+    permanent_minimum: Decimal | None = (
+        None  # None = the regime's default (ifr 750000, mica 150000)
+    )
     k_npr_weight: Decimal = Decimal("1.0")
     cftc_minimum: Decimal = Decimal("1000000")
     cftc_risk_margin_rate: Decimal = Decimal("0.08")
@@ -144,7 +146,9 @@ _SECTION_NAMES: dict[type, str] = {
 }
 
 
-def _decimal(where: str, value: Any, *, minimum: Decimal | None = None, maximum: Decimal | None = None) -> Decimal:
+def _decimal(
+    where: str, value: Any, *, minimum: Decimal | None = None, maximum: Decimal | None = None
+) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         msg = f"{where}: expected a number or a decimal string, got {value!r}"
         raise ConfigError(msg)
@@ -257,7 +261,9 @@ def _scenarios(where: str, value: Any) -> tuple[Scenario, ...]:
         name = _text(f"{at}.name", item["name"])
         shocks_raw = item["shocks"]
         if not isinstance(shocks_raw, dict) or not shocks_raw:
-            msg = f"{at}.shocks: expected a table of asset = relative move, e.g. {{ \"*\" = \"-0.30\" }}"
+            msg = (
+                f'{at}.shocks: expected a table of asset = relative move, e.g. {{ "*" = "-0.30" }}'
+            )
             raise ConfigError(msg)
         shocks = {
             str(asset): _decimal(f"{at}.shocks.{asset}", move, minimum=Decimal("-1"))

@@ -56,7 +56,11 @@ class RunLog:
 
     def __init__(self, path: Path, as_of: dt.date | None, snapshot_dir: Path) -> None:
         self.path = path
-        self.base = {"as_of": as_of.isoformat() if as_of else None, "snapshot": str(snapshot_dir), "pid": os.getpid()}
+        self.base = {
+            "as_of": as_of.isoformat() if as_of else None,
+            "snapshot": str(snapshot_dir),
+            "pid": os.getpid(),
+        }
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def event(self, event: str, **fields: Any) -> None:
@@ -80,8 +84,14 @@ class RunLog:
         except BaseException as exc:
             seconds = time.perf_counter() - started
             code = exc.exit_code if isinstance(exc, MirError) else ExitCode.INTERNAL
-            self.event("stage_failed", stage=name, seconds=round(seconds, 3), error=str(exc),
-                       error_type=type(exc).__name__, exit_code=int(code))
+            self.event(
+                "stage_failed",
+                stage=name,
+                seconds=round(seconds, 3),
+                error=str(exc),
+                error_type=type(exc).__name__,
+                exit_code=int(code),
+            )
             raise
         seconds = time.perf_counter() - started
         timings[name] = seconds
@@ -132,8 +142,14 @@ def run_daily(
         log.event("failed", stage="resolve_as_of", error=str(exc), exit_code=int(exc.exit_code))
         raise
     log.base["as_of"] = as_of.isoformat()
-    log.event("start", db=str(db_path), out=str(out_dir), config=config.source,
-              config_sha256=config.sha256(), tool_version=__version__)
+    log.event(
+        "start",
+        db=str(db_path),
+        out=str(out_dir),
+        config=config.source,
+        config_sha256=config.sha256(),
+        tool_version=__version__,
+    )
     try:
         with exclusive_lock(db_path, f"mir daily {as_of.isoformat()}"):
             db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,16 +159,24 @@ def run_daily(
                 init_schema(con, force=False)
                 con.execute("COMMIT")
                 with log.stage("load", timings, say) as details:
-                    loaded = load_snapshot(con, snapshot_dir, as_of,
-                                           reporting_currency=config.firm.reporting_currency)
-                    details.update(rows=loaded.rows, files=len(loaded.files), replaced=loaded.replaced,
-                                   warnings=len(loaded.warnings))
+                    loaded = load_snapshot(
+                        con, snapshot_dir, as_of, reporting_currency=config.firm.reporting_currency
+                    )
+                    details.update(
+                        rows=loaded.rows,
+                        files=len(loaded.files),
+                        replaced=loaded.replaced,
+                        warnings=len(loaded.warnings),
+                    )
                     for warning in loaded.warnings:
                         say(f"warning: {warning}")
                 with log.stage("check", timings, say) as details:
                     run = run_checks(con, as_of, config)
-                    details.update(run_id=run.run_id, status=str(run.status),
-                                   checks={r.check_id: str(r.status) for r in run.results})
+                    details.update(
+                        run_id=run.run_id,
+                        status=str(run.status),
+                        checks={r.check_id: str(r.status) for r in run.results},
+                    )
                 with log.stage("report", timings, say) as details:
                     report = write_report(con, as_of, out_dir, config, timestamper=timestamper)
                     details.update(day_dir=str(report.day_dir))
@@ -186,6 +210,12 @@ def run_daily(
         seconds=time.perf_counter() - started,
         stages=timings,
     )
-    log.event("done", status=status, exit_code=exit_code, run_id=run.run_id,
-              seconds=round(result.seconds, 3), package=str(package.path))
+    log.event(
+        "done",
+        status=status,
+        exit_code=exit_code,
+        run_id=run.run_id,
+        seconds=round(result.seconds, 3),
+        package=str(package.path),
+    )
     return result

@@ -72,7 +72,9 @@ def init_schema(con: duckdb.DuckDBPyConnection, *, force: bool = True) -> bool:
             return False
     for script in schema_scripts():
         con.execute(script.read_text(encoding="utf-8"))
-    con.execute("CREATE OR REPLACE TABLE mir_schema AS SELECT ?::VARCHAR AS fingerprint", [fingerprint])
+    con.execute(
+        "CREATE OR REPLACE TABLE mir_schema AS SELECT ?::VARCHAR AS fingerprint", [fingerprint]
+    )
     return True
 
 
@@ -90,7 +92,9 @@ def init_db(path: Path) -> Path:
 
 
 @contextmanager
-def open_db(db: str | os.PathLike[str] | None, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_db(
+    db: str | os.PathLike[str] | None, *, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the database (creating the schema when writable) and close it afterwards."""
     path = resolve_db_path(db)
     con = connect(path, read_only=read_only)
@@ -106,7 +110,5 @@ def open_db(db: str | os.PathLike[str] | None, *, read_only: bool = False) -> It
 
 def loaded_dates(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The as-of dates with data, oldest first (ISO strings)."""
-    rows = con.execute(
-        "SELECT DISTINCT as_of_date FROM loads ORDER BY as_of_date"
-    ).fetchall()
+    rows = con.execute("SELECT DISTINCT as_of_date FROM loads ORDER BY as_of_date").fetchall()
     return [r[0].isoformat() for r in rows]

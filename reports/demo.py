@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     key = Path(config.signing.pkcs12)
     if not key.exists():
         init_keys(key, passphrase=os.environ[config.signing.passphrase_env].encode())
-        print(f"made a development signing key: {key} (reports say DEVELOPMENT KEY - NOT FOR SUBMISSION)")
+        print(
+            f"made a development signing key: {key} (reports say DEVELOPMENT KEY - NOT FOR SUBMISSION)"
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     try:
         with open_db(args.db) as con:
@@ -56,8 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  CSVs + summary : {result.day_dir}/")
     print(f"  package        : {result.package}")
     print(f"  run log        : {result.log_path}")
-    print(f"  database       : {args.db}   (try: .venv/bin/mir sql --db {args.db} \"SELECT * FROM v_segregation\")")
-    print(f"  verify it      : .venv/bin/mir verify {result.package} --trust {key.with_suffix('.crt')}")
+    print(
+        f'  database       : {args.db}   (try: .venv/bin/mir sql --db {args.db} "SELECT * FROM v_segregation")'
+    )
+    print(
+        f"  verify it      : .venv/bin/mir verify {result.package} --trust {key.with_suffix('.crt')}"
+    )
     return 0
 
 

@@ -52,7 +52,9 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(path), read_only=True, config=dict(READ_ONLY_CONFIG))
     except duckdb.IOException as exc:
-        msg = f"cannot open {path} read-only: {exc} (is a load or daily run writing to it right now?)"
+        msg = (
+            f"cannot open {path} read-only: {exc} (is a load or daily run writing to it right now?)"
+        )
         raise UsageError(msg) from exc
 
 
@@ -74,7 +76,13 @@ def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> Query
         frame = relation.pl() if relation is not None else pl.DataFrame()
     except (duckdb.PermissionException, duckdb.InvalidInputException) as exc:
         text = str(exc)
-        if "read-only" in text or "disabled by configuration" in text or "locked" in text:
+        refused = (
+            "read-only",
+            "disabled by configuration",
+            "disabled through configuration",
+            "locked",
+        )
+        if isinstance(exc, duckdb.PermissionException) or any(word in text for word in refused):
             msg = f"mir sql is read-only: writes, COPY, ATTACH, file access and settings changes are refused ({text.splitlines()[0]})"
             raise UsageError(msg) from None
         msg = f"SQL error: {text}"
@@ -147,7 +155,11 @@ def parse_investigation(path: Path) -> Investigation:
             if match["type"] not in PARAM_TYPES:
                 msg = f"{path}: parameter {match['name']} has unknown type {match['type']}"
                 raise ValueError(msg)
-            params.append(Parameter(match["name"], match["type"], match["req"] == "required", match["help"].strip()))
+            params.append(
+                Parameter(
+                    match["name"], match["type"], match["req"] == "required", match["help"].strip()
+                )
+            )
     if not description:
         msg = f"{path}: missing '-- description:' header"
         raise ValueError(msg)

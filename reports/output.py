@@ -54,7 +54,8 @@ def render_text(frame: pl.DataFrame, fmt: str) -> str:
     columns = frame.columns
     if fmt == "json":
         records = [
-            {c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in frame.iter_rows()
+            {c: _json_value(v) for c, v in zip(columns, row, strict=True)}
+            for row in frame.iter_rows()
         ]
         return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
@@ -78,7 +79,8 @@ def render_text(frame: pl.DataFrame, fmt: str) -> str:
 
     def line(cells: list[str]) -> str:
         return "  ".join(
-            cell.rjust(w) if num else cell.ljust(w) for cell, w, num in zip(cells, widths, numeric, strict=True)
+            cell.rjust(w) if num else cell.ljust(w)
+            for cell, w, num in zip(cells, widths, numeric, strict=True)
         ).rstrip()
 
     out = [line(list(columns)), "  ".join("-" * w for w in widths)]

@@ -46,8 +46,17 @@ def test_init_is_idempotent(run_mir, db_path) -> None:
     import duckdb
 
     con = duckdb.connect(str(db_path), read_only=True)
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    assert {"accounts", "positions", "movements", "loads", "check_results", "check_exceptions"} <= tables
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    assert {
+        "accounts",
+        "positions",
+        "movements",
+        "loads",
+        "check_results",
+        "check_exceptions",
+    } <= tables
 
 
 def test_init_honours_mir_db_env(tmp_path, run_mir) -> None:

@@ -71,7 +71,9 @@ def report_error(exc: MirError) -> None:
             click.echo(f"  {violation}", err=True)
 
 
-@click.group(cls=MirGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=MirGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="mir")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.pass_context

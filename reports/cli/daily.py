@@ -13,8 +13,13 @@ from reports.cli.options import ISO_DATE, config_option, db_option, out_option, 
 @cli.command("daily")
 @click.argument("snapshot_dir", type=click.Path(exists=True, file_okay=False))
 @out_option
-@click.option("--as-of", "as_of", type=ISO_DATE, default=None,
-              help="As-of date [default: the snapshot directory's name, YYYY-MM-DD].")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=ISO_DATE,
+    default=None,
+    help="As-of date [default: the snapshot directory's name, YYYY-MM-DD].",
+)
 @db_option
 @config_option
 @quiet_option

@@ -16,7 +16,9 @@ class IsoDate(click.ParamType):
 
     name = "YYYY-MM-DD"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
         if isinstance(value, dt.date):
             return value
         try:
@@ -51,7 +53,9 @@ def config_option(f: F) -> F:
     )(f)
 
 
-def as_of_option(required: bool = True, help: str = "As-of date (end of day, UTC).") -> Callable[[F], F]:
+def as_of_option(
+    required: bool = True, help: str = "As-of date (end of day, UTC)."
+) -> Callable[[F], F]:
     def decorate(f: F) -> F:
         return click.option("--as-of", "as_of", type=ISO_DATE, required=required, help=help)(f)
 

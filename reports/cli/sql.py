@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,28 +13,47 @@ from reports.cli.options import db_option
 from reports.output import FORMATS
 
 _format = click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format.",
 )
 _output = click.option(
-    "--output", "-o", "output", type=click.Path(dir_okay=False), default=None,
+    "--output",
+    "-o",
+    "output",
+    type=click.Path(dir_okay=False),
+    default=None,
     help="Write the result to FILE instead of standard output (required for parquet).",
 )
 
 
-def _emit(result_frame, fmt: str, output: str | None, elapsed: float) -> None:  # type: ignore[no-untyped-def]
+def _emit(result_frame: Any, fmt: str, output: str | None, elapsed: float) -> None:
     from reports.output import write_frame
 
-    write_frame(result_frame, fmt, sys.stdout if output is None else None, Path(output) if output else None)
+    write_frame(
+        result_frame, fmt, sys.stdout if output is None else None, Path(output) if output else None
+    )
     click.echo(f"{result_frame.height} row(s) in {elapsed:.3f} s", err=True)
 
 
 @cli.command("sql")
 @click.argument("statement", required=False)
-@click.option("-f", "--file", "sql_file", type=click.Path(exists=True, dir_okay=False), help="Read the SQL from FILE.")
+@click.option(
+    "-f",
+    "--file",
+    "sql_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Read the SQL from FILE.",
+)
 @_format
 @_output
 @db_option
-def sql_command(statement: str | None, sql_file: str | None, fmt: str, output: str | None, db: str | None) -> None:
+def sql_command(
+    statement: str | None, sql_file: str | None, fmt: str, output: str | None, db: str | None
+) -> None:
     """Run ad-hoc SQL over the whole history, read-only.
 
     Tables: accounts, instruments, risk_tiers, prices, balances, positions, movements, custody,
@@ -70,11 +90,15 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @cli.command("query")
 @click.argument("name")
-@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A parameter (repeatable).")
+@click.option(
+    "-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A parameter (repeatable)."
+)
 @_format
 @_output
 @db_option
-def query_command(name: str, params: tuple[str, ...], fmt: str, output: str | None, db: str | None) -> None:
+def query_command(
+    name: str, params: tuple[str, ...], fmt: str, output: str | None, db: str | None
+) -> None:
     """Run a named, parameterised investigation (read-only); `mir queries` lists them.
 
     Parameters are bound, never pasted into the SQL.

@@ -1,0 +1,149 @@
+"""mir.toml: the contract's defaults, strict validation (exit 2), and where the file comes from."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from reports.config import Config, load_config, parse_config
+from reports.errors import ConfigError, ExitCode
+
+
+def test_defaults_are_the_contract() -> None:
+    """DESIGN.md section 5, 'Default configuration'."""
+    c = Config()
+    assert c.firm.reporting_currency == "USD"
+    assert c.firm.stable_assets == ("USD", "USDT", "USDC")
+    assert c.firm.lei == "UNKNOWNLEI"
+    assert (c.concentration.oi_share_warn, c.concentration.oi_share_breach) == (
+        Decimal("0.05"),
+        Decimal("0.10"),
+    )
+    assert c.concentration.oi_floor == Decimal("1000000")
+    assert c.concentration.hhi_warn == 1800
+    assert c.concentration.custodian_share_warn == Decimal("0.50")
+    assert c.concentration.hot_wallet_share_breach == Decimal("0.05")
+    assert c.concentration.collateral_share_warn == Decimal("0.40")
+    assert (c.concentration.large_exposure_warn, c.concentration.large_exposure_breach) == (
+        Decimal("0.10"),
+        Decimal("0.25"),
+    )
+    assert c.segregation.target_residual_interest is None  # SEG-02 off
+    assert c.segregation.target_residual_interest_pct is None
+    assert c.segregation.rollforward_tolerance == 0
+    assert c.segregation.reported_pnl_tolerance == Decimal("0.0001")
+    assert c.capital.regime == "ifr"
+    assert c.capital.early_warning == Decimal("1.10")
+    assert c.capital.effective_permanent_minimum == Decimal("750000")
+    assert c.capital.k_npr_weight == 1
+    assert [(s.name, s.shocks) for s in c.stress.scenarios] == [
+        ("down_30", {"*": Decimal("-0.30")}),
+        ("up_30", {"*": Decimal("0.30")}),
+    ]
+    assert c.stress.cover == 2
+    assert (c.var.confidence, c.var.es_confidence, c.var.window) == (
+        Decimal("0.99"),
+        Decimal("0.975"),
+        250,
+    )
+    assert c.var.own_funds_share_warn == Decimal("0.25")
+    assert c.signing.passphrase_env == "MIR_SIGNING_PASSPHRASE"
+
+
+def test_mica_class_minimum_default() -> None:
+    assert parse_config(
+        {"capital": {"regime": "mica"}}
+    ).capital.effective_permanent_minimum == Decimal("150000")
+    assert (
+        parse_config(
+            {"capital": {"regime": "mica", "permanent_minimum": 75000}}
+        ).capital.effective_permanent_minimum
+        == 75000
+    )
+
+
+def test_numbers_and_strings_mean_the_same() -> None:
+    as_string = parse_config({"concentration": {"oi_share_warn": "0.05"}})
+    as_float = parse_config({"concentration": {"oi_share_warn": 0.05}})
+    assert (
+        as_string.concentration.oi_share_warn
+        == as_float.concentration.oi_share_warn
+        == Decimal("0.05")
+    )
+    assert as_string.sha256() == as_float.sha256() == Config().sha256()
+
+
+def test_config_hash_changes_with_a_value() -> None:
+    assert parse_config({"var": {"window": 100}}).sha256() != Config().sha256()
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        ({"firmm": {}}, "unknown section [firmm]"),
+        ({"segregation": {"target": "1"}}, "unknown key 'target'"),
+        ({"capital": {"regime": "basel"}}, "capital.regime"),
+        ({"concentration": {"oi_share_warn": "lots"}}, "concentration.oi_share_warn"),
+        ({"concentration": {"oi_share_warn": "1.5"}}, "at most 1"),
+        ({"segregation": {"rollforward_tolerance": "-1"}}, "at least 0"),
+        ({"var": {"window": 0}}, "var.window"),
+        ({"var": {"confidence": "1"}}, "strictly between 0 and 1"),
+        ({"stress": {"cover": True}}, "stress.cover"),
+        ({"stress": {"scenarios": []}}, "non-empty"),
+        ({"stress": {"scenarios": [{"name": "x"}]}}, "needs both name and shocks"),
+        ({"stress": {"scenarios": [{"name": "x", "shocks": {"BTC": "-1.5"}}]}}, "at least -1"),
+        (
+            {
+                "stress": {
+                    "scenarios": [
+                        {"name": "x", "shocks": {"*": "-0.1"}},
+                        {"name": "x", "shocks": {"*": "0.1"}},
+                    ]
+                }
+            },
+            "unique",
+        ),
+        ({"firm": {"stable_assets": "USDT"}}, "list of asset codes"),
+        ({"concentration": {"oi_share_warn": "0.2", "oi_share_breach": "0.1"}}, "must not exceed"),
+        ({"segregation": {"reported_pnl_tolerance": "NaN"}}, "finite"),
+    ],
+)
+def test_bad_configuration_is_an_error_naming_the_key(data: dict, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, source="mir.toml")
+    assert fragment in str(info.value)
+    assert info.value.exit_code == ExitCode.USAGE
+
+
+def test_file_from_argument_env_or_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MIR_CONFIG", raising=False)
+    assert load_config().source == "embedded defaults"
+    Path("mir.toml").write_text('[firm]\nname = "Cwd Venue"\n', encoding="utf-8")
+    assert load_config().firm.name == "Cwd Venue"
+    other = tmp_path / "other.toml"
+    other.write_text('[firm]\nname = "Env Venue"\n', encoding="utf-8")
+    monkeypatch.setenv("MIR_CONFIG", str(other))
+    assert load_config().firm.name == "Env Venue"
+    explicit = tmp_path / "explicit.toml"
+    explicit.write_text('[firm]\nname = "Explicit Venue"\n', encoding="utf-8")
+    assert load_config(explicit).firm.name == "Explicit Venue"
+
+
+def test_missing_or_malformed_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[firm\nname = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken)
+
+
+def test_cli_exits_2_on_an_unknown_key(tmp_path: Path, run_mir) -> None:
+    config = tmp_path / "mir.toml"
+    config.write_text("[concentration]\nhhi_warning = 1800\n", encoding="utf-8")
+    result = run_mir("check", "--as-of", "2026-03-06", "--config", str(config))
+    assert result.exit_code == 2, result.output
+    assert "unknown key 'hhi_warning'" in result.output
