@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  verify it      : .venv/bin/mir verify {result.package} --trust {key.with_suffix('.crt')}"
     )
+    print(
+        f"  investigate    : .venv/bin/mir queries; .venv/bin/mir query breaches_by_day --db {args.db}"
+    )
     return 0
 
 

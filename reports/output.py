@@ -13,17 +13,29 @@ if TYPE_CHECKING:
 FORMATS = ("table", "csv", "json", "markdown", "parquet")
 
 
+def plain_decimal(value: Decimal) -> str:
+    """Exact fixed-point text without DECIMAL(38,18)'s trailing zeros: 1.500000 -> 1.5, 100 -> 100.
+
+    Not Decimal.normalize(): it rounds to the context's 28 significant digits, and a
+    DECIMAL(38,18) has up to 38.
+    """
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")  # exact, without DECIMAL(38,18)'s trailing zeros
+        return plain_decimal(value)
     return str(value)
 
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")  # decimals as strings: exact, as in summary.json
+        return plain_decimal(value)  # decimals as strings: exact, as in summary.json
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value

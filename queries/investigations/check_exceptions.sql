@@ -1,12 +1,38 @@
--- description: The exceptions of one check (latest run of the day) with the rows they point at (position, account or asset figures).
+-- description: The exceptions of one check on one day (its latest recorded run) with the rows they point at: position, account or asset (segregation) figures.
 -- param: check_id text (required): e.g. SEG-07
 -- param: as_of date (optional): the as-of date [default: the latest day with a run]
 WITH day AS (
-    SELECT coalesce($as_of::DATE, max(as_of_date)) AS as_of_date FROM check_results
+    SELECT coalesce($as_of::DATE, max(as_of_date)) AS as_of_date
+    FROM check_results WHERE check_id = $check_id
 ),
 run AS (
-    SELECT arg_max(r.run_id, r.checked_at) AS run_id, any_value(r.as_of_date) AS as_of_date
+    -- the latest recording of the check that day
+    SELECT r.run_id, r.as_of_date, r.checked_at
     FROM check_results AS r JOIN day USING (as_of_date)
+    WHERE r.check_id = $check_id
+    ORDER BY r.checked_at DESC, r.run_id DESC
+    LIMIT 1
+),
+recordings AS (
+    -- check_exceptions has no recording time: a run_id recorded k times holds its rows k times
+    SELECT count(DISTINCT r.checked_at) AS k
+    FROM check_results AS r JOIN run USING (run_id, as_of_date)
+    WHERE r.check_id = $check_id
+),
+grouped AS (
+    SELECT x.as_of_date, x.check_id, x.status, x.entity_type, x.entity_id, x.instrument_id, x.asset,
+           x.metric, x.value, x.threshold, x.message, count(*) AS copies
+    FROM check_exceptions AS x JOIN run USING (run_id, as_of_date)
+    WHERE x.check_id = $check_id
+    GROUP BY ALL
+),
+x AS (
+    -- each distinct row copies / k times: one recording's rows exactly
+    SELECT g.* EXCLUDE (copies, copy)
+    FROM (
+        SELECT g.*, unnest(range(CAST(g.copies // greatest(k.k, 1) AS BIGINT))) AS copy
+        FROM grouped AS g CROSS JOIN recordings AS k
+    ) AS g
 )
 SELECT
     x.as_of_date,
@@ -31,9 +57,12 @@ SELECT
     a.account_type AS account_type,
     a.group_id AS account_group_id,
     e.balance AS account_balance,
-    e.equity AS account_equity
-FROM check_exceptions AS x
-JOIN run ON x.run_id = run.run_id AND x.as_of_date = run.as_of_date
+    e.equity AS account_equity,
+    s.client_requirement AS asset_client_requirement,
+    s.held AS asset_held,
+    s.excess AS asset_excess,
+    s.coverage_ratio AS asset_coverage_ratio
+FROM x
 LEFT JOIN v_positions AS p
     ON x.entity_type = 'position' AND p.as_of_date = x.as_of_date AND p.position_id = x.entity_id
 LEFT JOIN accounts AS a
@@ -41,5 +70,6 @@ LEFT JOIN accounts AS a
 LEFT JOIN v_account_equity AS e
     ON x.entity_type = 'account' AND e.as_of_date = x.as_of_date AND e.account_id = x.entity_id
    AND e.asset = x.asset
-WHERE x.check_id = $check_id
-ORDER BY x.entity_id, x.instrument_id, x.asset;
+LEFT JOIN v_segregation AS s
+    ON x.entity_type = 'asset' AND s.as_of_date = x.as_of_date AND s.asset = x.entity_id
+ORDER BY x.entity_id, x.instrument_id NULLS LAST, x.asset NULLS LAST, x.metric, x.message;

@@ -1,5 +1,9 @@
 -- description: One isolated position's trail: every movement on its bucket and each day's margin roll-forward (previous margin + movements = margin).
 -- param: position_id text (required): the position to trace
+-- One `close` row per day the position was open or its bucket moved (amount = the day's net
+-- movements; rollforward_difference = isolated_margin - (previous_margin + amount), reported minus
+-- expected as SEG-05 reports it: 0 when the bucket rolls forward, NULL on the first stored day),
+-- after that day's `movement` rows in time order.
 WITH stored AS (
     -- every stored day, with the stored day before it (NULL on the first day of the history)
     SELECT as_of_date, lag(as_of_date) OVER (ORDER BY as_of_date) AS previous_date
@@ -45,7 +49,7 @@ SELECT
     movements_net AS amount,
     previous_margin,
     isolated_margin,
-    previous_margin + movements_net - isolated_margin AS rollforward_difference,
+    isolated_margin - (previous_margin + movements_net) AS rollforward_difference,
     NULL AS initiated_by,
     NULL AS transfer_id
 FROM rolled

@@ -151,3 +151,18 @@ CREATE TABLE IF NOT EXISTS check_exceptions (
     threshold DECIMAL(38,18),
     message VARCHAR NOT NULL
 );
+
+-- The capital statement's headline figures of every check run in which CAP-01 ran (written in
+-- the same transaction as that run's check_results rows); append-only. Read by the
+-- capital_ratio_trend investigation. A run_id recorded twice (same inputs) has two identical
+-- rows told apart by checked_at, as in check_results.
+CREATE TABLE IF NOT EXISTS capital_results (
+    run_id VARCHAR NOT NULL,
+    as_of_date DATE NOT NULL,
+    regime VARCHAR NOT NULL,                -- ifr | cftc | mica
+    own_funds DECIMAL(38,18) NOT NULL,      -- reporting currency
+    requirement DECIMAL(38,18) NOT NULL,    -- reporting currency (IFR: D)
+    ratio DECIMAL(38,18),                   -- own_funds / requirement; NULL when the requirement is 0
+    early_warning_level DECIMAL(38,18) NOT NULL,  -- as a ratio of the requirement
+    checked_at TIMESTAMP NOT NULL           -- UTC; the check_results rows of the run share it
+);

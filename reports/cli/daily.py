@@ -34,14 +34,28 @@ def daily_command(
     quiet: bool,
 ) -> None:
     """Run the daily job on one snapshot: load it, run every check, write the signed report and
-    the submission package, under a lock (a second run on the same database stops at once).
+    the submission package, all under a lock on the database.
 
-    Ends with one summary line; every stage is logged as JSON lines in OUT/mir-daily.jsonl.
-    Exit codes: 0 ran (warnings possible), 1 a breach was found, 2 usage/config, 3 bad input
-    (nothing loaded), 4 internal, signing or a check that crashed.
+    The as-of date is the directory's name (YYYY-MM-DD) unless --as-of is given; both must agree.
+    Re-running a day is safe: the load replaces the date, the CSVs and summary.json come out
+    byte-identical, and an existing package is first moved to OUT/superseded/ (never overwritten).
+    A second run on the same database stops at once, naming the lock's holder (lock file DB.lock).
 
-    Example (cron, 01:30 UTC):
-    30 1 * * * cd /srv/mir && mir daily /data/exports/$(date -u -d yesterday +\\%F) --out /srv/mir/out
+    Progress goes to stderr (--quiet drops it); the job ends with one summary line on stdout.
+    Every stage is logged as JSON lines in OUT/mir-daily.jsonl (events start, stage_start,
+    stage_done, stage_failed, failed, done).
+
+    \b
+    Exit codes:
+      0  ran, nothing breached (warnings possible)
+      1  ran, a breach was found
+      2  usage or configuration error (e.g. --as-of contradicts the directory name)
+      3  bad input: the snapshot breaks the contract; nothing was loaded
+      4  internal or signing error, a check that crashed, or the lock is held
+
+    \b
+    Example (cron, 01:30 UTC, yesterday's export):
+      30 1 * * * cd /srv/mir && mir daily /data/exports/$(date -u -d yesterday +\\%F) --out /srv/mir/out
     """
     from reports.config import load_config
     from reports.daily import run_daily

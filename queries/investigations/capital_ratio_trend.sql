@@ -1,0 +1,30 @@
+-- description: Own funds, capital requirement and their ratio per stored day (capital_results of the latest check run of each day in which CAP-01 ran), with the early-warning level and CAP-01's status.
+-- param: from date (optional): first as-of date [default: the first checked day]
+-- param: to date (optional): last as-of date [default: the last checked day]
+-- The figures are those of the capital statement CAP-01 computed (reporting currency); headroom =
+-- own_funds - requirement (negative = shortfall). A day checked before capital_results existed,
+-- or never checked, has no row: run `mir check --as-of D` to add it.
+WITH latest AS (
+    SELECT *
+    FROM capital_results
+    WHERE ($from::DATE IS NULL OR as_of_date >= $from::DATE)
+      AND ($to::DATE IS NULL OR as_of_date <= $to::DATE)
+    QUALIFY row_number() OVER (PARTITION BY as_of_date ORDER BY checked_at DESC, run_id DESC) = 1
+)
+SELECT
+    c.as_of_date,
+    c.regime,
+    c.own_funds,
+    c.requirement,
+    c.ratio,
+    c.early_warning_level,
+    dmul(c.early_warning_level, c.requirement) AS early_warning_amount,
+    c.own_funds - c.requirement AS headroom,
+    r.status AS cap01_status,
+    c.run_id,
+    c.checked_at
+FROM latest AS c
+LEFT JOIN check_results AS r
+    ON r.run_id = c.run_id AND r.as_of_date = c.as_of_date AND r.checked_at = c.checked_at
+   AND r.check_id = 'CAP-01'
+ORDER BY c.as_of_date;

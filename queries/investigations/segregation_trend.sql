@@ -1,0 +1,28 @@
+-- description: The segregation statement over time per asset (v_segregation): client requirement, funds held, excess, coverage ratio and the USD figures, with the day-on-day change of the excess.
+-- param: asset text (optional): one asset, e.g. ETH [default: every asset]
+-- param: from date (optional): first as-of date [default: the first stored day]
+-- param: to date (optional): last as-of date [default: the last stored day]
+-- excess_change / excess_usd_change compare with the previous stored day of the same asset (NULL on
+-- the asset's first day in the selection). coverage_ratio = held / client_requirement (NULL when
+-- the requirement is 0); a ratio below 1 is a SEG-01 shortfall.
+SELECT
+    s.as_of_date,
+    s.asset,
+    s.client_requirement,
+    s.held,
+    s.excess,
+    s.coverage_ratio,
+    s.deficits,
+    s.isolated_bad_debt,
+    s.price,
+    s.requirement_usd,
+    s.held_usd,
+    s.excess_usd,
+    s.excess - lag(s.excess) OVER w AS excess_change,
+    s.excess_usd - lag(s.excess_usd) OVER w AS excess_usd_change
+FROM v_segregation AS s
+WHERE ($asset::VARCHAR IS NULL OR s.asset = $asset::VARCHAR)
+  AND ($from::DATE IS NULL OR s.as_of_date >= $from::DATE)
+  AND ($to::DATE IS NULL OR s.as_of_date <= $to::DATE)
+WINDOW w AS (PARTITION BY s.asset ORDER BY s.as_of_date)
+ORDER BY s.asset, s.as_of_date;

@@ -1,0 +1,283 @@
+"""`mir daily` (issue 6): the scheduled job on samples/: exit code, summary line, outputs, a
+package that verifies, a safe re-run (identical CSVs and summary.json, the earlier package moved to
+superseded/), the JSON-lines run log, the lock, bad input and a contradicting --as-of."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+DAYS = sorted(p for p in SAMPLES.iterdir() if p.is_dir() and p.name[:4].isdigit())
+LATEST = DAYS[-1]
+AS_OF = dt.date.fromisoformat(LATEST.name)
+LEI = "UNKNOWNLEI"  # the embedded default: the dev_key config sets only [signing]
+PACKAGE_NAME = f"{LEI}_{AS_OF.isoformat()}.zip"
+DETERMINISTIC = (
+    "capital.csv",
+    "concentration.csv",
+    "exceptions.csv",
+    "segregation.csv",
+    "stress.csv",
+    "summary.json",
+)
+STAGES = ["load", "check", "report", "package"]
+SUMMARY = re.compile(
+    rf"^mir daily {AS_OF}: BREACH \(exit 1\) in \d+\.\d s; report (?P<pdf>\S+report\.pdf); "
+    rf"package (?P<zip>\S+\.zip)(?:; previous package moved to (?P<moved>\S+\.zip))?$"
+)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database holding every sample day but the latest (built once; tests copy the file)."""
+    from reports.db import open_db
+    from reports.load import load_snapshot
+
+    db = tmp_path_factory.mktemp("daily") / "history.duckdb"
+    with open_db(db) as con:
+        for day in DAYS[:-1]:
+            load_snapshot(con, day)
+    return db
+
+
+@pytest.fixture
+def db(history: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "mir.duckdb"
+    shutil.copyfile(history, copy)
+    return copy
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def stored(db: Path) -> dict[str, Any]:
+    """What a run could change in the database: the loads audit, row counts, check runs."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            "loads": con.execute("SELECT * FROM loads ORDER BY ALL").fetchall(),
+            "dates": [
+                r[0]
+                for r in con.execute(
+                    "SELECT DISTINCT as_of_date FROM positions ORDER BY 1"
+                ).fetchall()
+            ],
+            "positions": con.execute("SELECT count(*) FROM positions").fetchall()[0][0],
+            "check_results": con.execute("SELECT count(*) FROM check_results").fetchall()[0][0],
+        }
+    finally:
+        con.close()
+
+
+def log_events(out: Path) -> list[dict[str, Any]]:
+    lines = (out / "mir-daily.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]  # every line is one JSON object
+
+
+def runs(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The log split into runs, each beginning with its `start` event."""
+    out: list[list[dict[str, Any]]] = []
+    for event in events:
+        if event["event"] == "start":
+            out.append([])
+        out[-1].append(event)
+    return out
+
+
+def daily(run_mir: Callable[..., Result], db: Path, *args: str) -> Result:
+    return run_mir("daily", *args, "--quiet", db=db)
+
+
+@pytest.mark.slow
+def test_daily_on_samples_runs_twice_safely(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    first = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+
+    # exit 1: the samples' last day carries planted breaches; one summary line on stdout
+    assert first.exit_code == 1, first.output
+    assert first.stdout.count("\n") == 1
+    line = SUMMARY.match(first.stdout.strip())
+    assert line, first.stdout
+    assert line["moved"] is None
+    day_dir = out / AS_OF.isoformat()
+    package = out / PACKAGE_NAME
+    assert Path(line["pdf"]) == day_dir / "report.pdf"
+    assert Path(line["zip"]) == package
+    for name in (*DETERMINISTIC, "report.pdf", "manifest.json", "manifest.json.p7s"):
+        assert (day_dir / name).is_file(), name
+    assert package.is_file()
+    summary = json.loads((day_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["as_of"] == AS_OF.isoformat()
+    after_first = stored(db)
+    assert after_first["dates"][-1] == AS_OF
+
+    verified = run_mir("verify", str(package), "--trust", str(dev_key.crt))
+    assert verified.exit_code == 0, verified.output
+
+    first_bytes = {name: (day_dir / name).read_bytes() for name in DETERMINISTIC}
+    first_package = package.read_bytes()
+
+    # the same day again: safe, same outputs, the earlier package moved aside (never overwritten)
+    second = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert second.exit_code == 1, second.output
+    again = SUMMARY.match(second.stdout.strip())
+    assert again and again["moved"], second.stdout
+    moved = Path(again["moved"])
+    assert moved.parent == out / "superseded"
+    assert moved.name.startswith(f"{LEI}_{AS_OF.isoformat()}.") and moved.suffix == ".zip"
+    assert moved.read_bytes() == first_package
+    assert sorted(p.name for p in (out / "superseded").iterdir()) == [moved.name]
+    for name in DETERMINISTIC:
+        assert (day_dir / name).read_bytes() == first_bytes[name], f"{name} differs on a re-run"
+    assert package.is_file()
+    assert run_mir("verify", str(package), "--trust", str(dev_key.crt)).exit_code == 0
+    assert run_mir("verify", str(moved), "--trust", str(dev_key.crt)).exit_code == 0
+    after_second = stored(db)
+    assert after_second["dates"] == after_first["dates"]
+    assert after_second["positions"] == after_first["positions"]  # the date replaced, not doubled
+
+    # the run log: two runs, each start -> stage_start/stage_done per stage -> done
+    events = log_events(out)
+    assert [e["event"] for e in events].count("start") == 2
+    for run, summary_line in zip(runs(events), (first, second), strict=True):
+        kinds = [e["event"] for e in run]
+        assert kinds[0] == "start" and kinds[-1] == "done"
+        assert [e["stage"] for e in run if e["event"] == "stage_done"] == STAGES
+        assert [e["stage"] for e in run if e["event"] == "stage_start"] == STAGES
+        assert "failed" not in kinds and "stage_failed" not in kinds
+        assert {e["as_of"] for e in run} == {AS_OF.isoformat()}
+        assert len({e["pid"] for e in run}) == 1
+        start, done = run[0], run[-1]
+        assert start["db"] == str(db)
+        assert start["config"] == str(dev_key.config)
+        assert re.fullmatch(r"[0-9a-f]{64}", start["config_sha256"])
+        assert done["status"] == "breach" and done["exit_code"] == 1
+        assert done["package"] == str(package)
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", e["ts"]) for e in run)
+        stage = {e["stage"]: e for e in run if e["event"] == "stage_done"}
+        assert stage["load"]["files"] == len(list(LATEST.iterdir()))
+        assert stage["check"]["status"] == "breach"
+        assert stage["check"]["checks"]["SEG-05"] == "breach"
+        assert stage["check"]["checks"]["SEG-03"] == "pass"
+        assert stage["check"]["run_id"] == done["run_id"]
+        assert (
+            stage["package"]["sha256"]
+            == hashlib.sha256(
+                (moved if summary_line is first else package).read_bytes()
+            ).hexdigest()
+        )
+    first_run, second_run = runs(events)
+    stage_of = {e["stage"]: e for e in second_run if e["event"] == "stage_done"}
+    assert stage_of["load"]["replaced"] is True
+    assert stage_of["package"]["superseded"] == str(moved)
+    assert first_run[-1]["run_id"] == second_run[-1]["run_id"]  # same inputs, same run id
+
+
+def test_daily_stops_at_the_lock(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    from reports.lock import exclusive_lock, lock_path
+
+    out = tmp_path / "out"
+    before = stored(db)
+    with exclusive_lock(db, "a test holding the lock"):
+        result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code != 0
+    assert result.exit_code == 4
+    assert "is locked by" in result.stderr
+    assert "a test holding the lock" in result.stderr  # who holds it
+    assert str(lock_path(db)) in result.stderr  # and where the lock is
+    assert result.stdout == ""
+    assert stored(db) == before  # nothing loaded
+    assert not (out / AS_OF.isoformat()).exists()
+    assert not (out / PACKAGE_NAME).exists()
+    run = runs(log_events(out))[-1]
+    assert [e["event"] for e in run] == ["start", "failed"]
+    assert run[-1]["stage"] == "lock" and run[-1]["exit_code"] == 4
+    # the lock is released with its holder: the job could run now (not run here: seconds)
+    with exclusive_lock(db, "after"):
+        pass
+
+
+def test_daily_bad_input_changes_nothing(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad" / LATEST.name
+    shutil.copytree(LATEST, bad)
+    positions = bad / "positions.csv"
+    lines = positions.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    cells = lines[1].split(",")
+    cells[header.index("quantity")] = "sideways"
+    lines[1] = ",".join(cells)
+    positions.write_text("".join(lines), encoding="utf-8")
+
+    out = tmp_path / "out"
+    before, before_sha = stored(db), sha256(db)
+    result = daily(run_mir, db, str(bad), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 3, result.output
+    assert "nothing was loaded" in result.stderr
+    assert "positions.csv, row 1, column quantity: got 'sideways'" in result.stderr
+    assert stored(db) == before
+    assert sha256(db) == before_sha
+    assert sorted(p.name for p in out.iterdir()) == ["mir-daily.jsonl"]
+    run = runs(log_events(out))[-1]
+    assert [e["event"] for e in run] == ["start", "stage_start", "stage_failed", "failed"]
+    failed = run[-1]
+    assert failed["stage"] == "load"
+    assert failed["exit_code"] == 3
+    assert failed["error_type"] == "InputError"
+    assert "positions.csv" in failed["error"]
+
+
+def test_daily_as_of_must_match_the_directory(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    before = stored(db)
+    other = (AS_OF - dt.timedelta(days=1)).isoformat()
+    result = daily(
+        run_mir,
+        db,
+        str(LATEST),
+        "--out",
+        str(out),
+        "--as-of",
+        other,
+        "--config",
+        str(dev_key.config),
+    )
+    assert result.exit_code == 2, result.output
+    assert f"--as-of {other} contradicts the snapshot directory name {LATEST.name}" in result.stderr
+    assert stored(db) == before
+    events = log_events(out)
+    assert [e["event"] for e in events] == ["failed"]
+    assert events[0]["stage"] == "resolve_as_of" and events[0]["exit_code"] == 2
+
+
+def test_daily_help_documents_exit_codes_and_the_run_log(run_mir: Callable[..., Result]) -> None:
+    result = run_mir("daily", "--help")
+    assert result.exit_code == 0
+    for text in (
+        "OUT/mir-daily.jsonl",
+        "1  ran, a breach was found",
+        "3  bad input",
+        "OUT/superseded/",
+        "lock file DB.lock",
+    ):
+        assert text in result.stdout

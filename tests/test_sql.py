@@ -1,0 +1,602 @@
+"""`mir sql`, `mir query`, `mir queries` (issue 6): read-only enforcement, output formats, exact
+decimals, and every named investigation on samples/ (loaded and checked), with values checked
+against the planted findings of samples/truth.csv and the sample files themselves."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+import shutil
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from reports.investigate import investigations
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+DAYS = sorted(p for p in SAMPLES.iterdir() if p.is_dir() and p.name[:4].isdigit())
+LAST = dt.date.fromisoformat(DAYS[-1].name)
+PREVIOUS = dt.date.fromisoformat(DAYS[-2].name)
+INJECTION = "x'; DROP TABLE positions; --"
+ELAPSED = re.compile(r"^\d+ row\(s\) in \d+\.\d{3} s$", re.MULTILINE)
+
+
+def truth() -> list[dict[str, str]]:
+    with (SAMPLES / "truth.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every sample day loaded; the last day fully checked, the day before it by CAP-01 alone
+    (a partial run: it feeds capital_ratio_trend a second day without the cost of every check)."""
+    from reports.checks.engine import run_checks
+    from reports.config import Config
+    from reports.db import open_db
+    from reports.load import load_snapshot
+
+    db = tmp_path_factory.mktemp("sql") / "mir.duckdb"
+    with open_db(db) as con:
+        for day in DAYS:
+            load_snapshot(con, day)
+        run_checks(con, PREVIOUS, Config(), only=["CAP-01"])
+        run_checks(con, LAST, Config())
+    return db
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def mir(run_mir: Callable[..., Result], history: Path) -> Callable[..., Result]:
+    def run(*args: str) -> Result:
+        return run_mir(*args, db=history)
+
+    return run
+
+
+def query_rows(mir: Callable[..., Result], name: str, **params: str) -> list[dict[str, Any]]:
+    """Run `mir query NAME -p k=v ... --format json` and return its rows."""
+    args = ["query", name, "--format", "json"]
+    for key, value in params.items():
+        args += ["-p", f"{key}={value}"]
+    result = mir(*args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+# --------------------------------------------------------------------------------------------
+# mir sql: read-only
+
+
+REFUSED = [
+    "INSERT INTO capital VALUES (DATE '2026-03-06', 'cet1', 1)",
+    "UPDATE capital SET amount = 0",
+    "DELETE FROM positions",
+    "CREATE TABLE scratch (x INTEGER)",
+    "COPY capital TO '{tmp}/stolen.csv'",
+    "ATTACH '{tmp}/other.duckdb' AS other",
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM read_text('/etc/hostname')",
+    "SET enable_external_access = true",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "SELECT 1; DROP TABLE positions",
+    "EXPORT DATABASE '{tmp}/export'",
+]
+
+
+@pytest.mark.parametrize("statement", REFUSED)
+def test_sql_refuses_writes_and_file_access(
+    statement: str, mir: Callable[..., Result], history: Path, tmp_path: Path
+) -> None:
+    before = sha256(history)
+    result = mir("sql", statement.format(tmp=tmp_path))
+    assert result.exit_code == 2, result.output
+    assert "error: mir sql is read-only" in result.stderr
+    assert result.stdout == ""
+    assert sha256(history) == before  # the database file did not change by a byte
+    assert list(tmp_path.iterdir()) == []  # nothing written, nothing attached or created
+
+
+def test_sql_read_only_while_the_database_is_unchanged(
+    mir: Callable[..., Result], history: Path
+) -> None:
+    import duckdb
+
+    result = mir("sql", "DROP TABLE positions")
+    assert result.exit_code == 2
+    con = duckdb.connect(str(history), read_only=True)
+    try:
+        rows = con.execute("SELECT count(*) FROM positions").fetchall()[0][0]
+    finally:
+        con.close()
+    assert rows > 0
+
+
+def test_sql_syntax_error_is_a_usage_error(mir: Callable[..., Result]) -> None:
+    result = mir("sql", "SELEC 1")
+    assert result.exit_code == 2
+    assert "SQL error" in result.stderr
+
+
+def test_sql_needs_a_database(run_mir: Callable[..., Result], tmp_path: Path) -> None:
+    result = run_mir("sql", "SELECT 1", db=tmp_path / "absent.duckdb")
+    assert result.exit_code == 2
+    assert "no database at" in result.stderr
+    assert not (tmp_path / "absent.duckdb").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# mir sql: formats, --output, -f, elapsed time
+
+COUNTS = "SELECT as_of_date, count(*) AS positions FROM positions GROUP BY ALL ORDER BY as_of_date"
+
+
+def expected_counts() -> list[tuple[str, int]]:
+    out = []
+    for day in DAYS:
+        with (day / "positions.csv").open(newline="", encoding="utf-8") as handle:
+            out.append((day.name, sum(1 for _ in csv.DictReader(handle))))
+    return out
+
+
+def test_sql_format_table(mir: Callable[..., Result]) -> None:
+    result = mir("sql", COUNTS)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["as_of_date", "positions"]
+    assert set(lines[1]) <= {"-", " "}
+    assert [tuple(line.split()) for line in lines[2:-1]] == [
+        (d, str(n)) for d, n in expected_counts()
+    ]
+    assert lines[-1] == f"({len(DAYS)} rows)"
+    assert ELAPSED.search(result.stderr), result.stderr
+
+
+def test_sql_format_csv(mir: Callable[..., Result]) -> None:
+    result = mir("sql", COUNTS, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0] == ["as_of_date", "positions"]
+    assert [tuple(r) for r in rows[1:]] == [(d, str(n)) for d, n in expected_counts()]
+    assert ELAPSED.search(result.stderr)
+    assert "row(s)" not in result.stdout  # the timing goes to stderr only
+
+
+def test_sql_format_json(mir: Callable[..., Result]) -> None:
+    result = mir("sql", COUNTS, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [
+        {"as_of_date": d, "positions": n} for d, n in expected_counts()
+    ]
+
+
+def test_sql_format_markdown(mir: Callable[..., Result]) -> None:
+    result = mir("sql", COUNTS, "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "| as_of_date | positions |"
+    assert lines[1] == "|---|---|"
+    assert lines[2:] == [f"| {d} | {n} |" for d, n in expected_counts()]
+
+
+def test_sql_format_parquet_needs_output(mir: Callable[..., Result]) -> None:
+    result = mir("sql", COUNTS, "--format", "parquet")
+    assert result.exit_code == 2
+    assert "--output" in result.stderr
+
+
+def test_sql_format_parquet_round_trips(mir: Callable[..., Result], tmp_path: Path) -> None:
+    import polars as pl
+
+    target = tmp_path / "result.parquet"
+    statement = (
+        "SELECT as_of_date, sum(balance) AS total FROM balances GROUP BY ALL ORDER BY as_of_date"
+    )
+    result = mir("sql", statement, "--format", "parquet", "--output", str(target))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    frame = pl.read_parquet(target)
+    assert frame.schema["total"] == pl.Decimal(38, 18)
+    assert frame["as_of_date"].to_list() == [dt.date.fromisoformat(d.name) for d in DAYS]
+    assert frame["total"].to_list() == [balance_total(day) for day in DAYS]
+
+
+def balance_total(day: Path) -> Decimal:
+    with (day / "balances.csv").open(newline="", encoding="utf-8") as handle:
+        return sum((Decimal(r["balance"]) for r in csv.DictReader(handle)), Decimal(0))
+
+
+def test_sql_output_file_and_sql_file(mir: Callable[..., Result], tmp_path: Path) -> None:
+    script = tmp_path / "counts.sql"
+    script.write_text(f"-- positions per day\n{COUNTS};\n", encoding="utf-8")
+    target = tmp_path / "counts.csv"
+    result = mir("sql", "-f", str(script), "--format", "csv", "--output", str(target))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert ELAPSED.search(result.stderr)
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert [tuple(r) for r in rows[1:]] == [(d, str(n)) for d, n in expected_counts()]
+
+
+def test_sql_statement_xor_file(mir: Callable[..., Result], tmp_path: Path) -> None:
+    script = tmp_path / "one.sql"
+    script.write_text("SELECT 1", encoding="utf-8")
+    assert mir("sql").exit_code == 2
+    both = mir("sql", "SELECT 1", "-f", str(script))
+    assert both.exit_code == 2
+    assert "not both" in both.stderr
+
+
+EXACT = (
+    "SELECT 12345678901234567890.123456789012345678::DECIMAL(38,18) AS big, "
+    "0.000000000000000001::DECIMAL(38,18) AS tiny, -1.5::DECIMAL(38,18) AS negative, "
+    "100::DECIMAL(38,18) AS whole"
+)
+EXACT_VALUES = {
+    "big": "12345678901234567890.123456789012345678",
+    "tiny": "0.000000000000000001",
+    "negative": "-1.5",
+    "whole": "100",
+}
+
+
+def test_decimals_stay_exact_in_csv_json_and_parquet(
+    mir: Callable[..., Result], tmp_path: Path
+) -> None:
+    import polars as pl
+
+    as_csv = mir("sql", EXACT, "--format", "csv")
+    assert as_csv.exit_code == 0, as_csv.output
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert rows == [EXACT_VALUES]
+    as_json = mir("sql", EXACT, "--format", "json")
+    assert json.loads(as_json.stdout) == [EXACT_VALUES]  # strings, never floats
+    target = tmp_path / "exact.parquet"
+    assert mir("sql", EXACT, "--format", "parquet", "-o", str(target)).exit_code == 0
+    frame = pl.read_parquet(target)
+    assert {c: frame[c][0] for c in frame.columns} == {
+        k: Decimal(v) for k, v in EXACT_VALUES.items()
+    }
+
+
+def test_sum_of_balances_is_exact(mir: Callable[..., Result]) -> None:
+    result = mir(
+        "sql",
+        f"SELECT sum(balance) AS total FROM balances WHERE as_of_date = DATE '{LAST}'",
+        "--format",
+        "csv",
+    )
+    assert result.exit_code == 0, result.output
+    assert Decimal(result.stdout.splitlines()[1]) == balance_total(DAYS[-1])
+
+
+# --------------------------------------------------------------------------------------------
+# mir queries / mir query: the catalogue and parameter handling
+
+EXPECTED_INVESTIGATIONS = {
+    "account_history",
+    "bad_debt_by_instrument",
+    "breaches_by_day",
+    "capital_ratio_trend",
+    "check_exceptions",
+    "position_trail",
+    "segregation_trend",
+    "top_oi_groups",
+}
+
+
+def test_queries_lists_every_investigation(run_mir: Callable[..., Result]) -> None:
+    result = run_mir("queries")
+    assert result.exit_code == 0, result.output
+    known = investigations()
+    files = {
+        p.stem
+        for p in (Path(__file__).resolve().parent.parent / "queries" / "investigations").glob(
+            "*.sql"
+        )
+    }
+    assert set(known) == files
+    assert files >= EXPECTED_INVESTIGATIONS
+    for inv in known.values():
+        assert f"{inv.name}\n    {inv.description}\n" in result.stdout
+        assert len(inv.description) > 20
+        for p in inv.parameters:
+            need = "required" if p.required else "optional"
+            assert f"    -p {p.name}=<{p.type}>  ({need}) {p.help}" in result.stdout
+
+
+def test_query_unknown_name(mir: Callable[..., Result]) -> None:
+    result = mir("query", "no_such_thing")
+    assert result.exit_code == 2
+    assert "no investigation named 'no_such_thing'" in result.stderr
+    assert "mir queries" in result.stderr
+
+
+def test_query_unknown_parameter(mir: Callable[..., Result]) -> None:
+    result = mir("query", "position_trail", "-p", "position_id=P350", "-p", "colour=red")
+    assert result.exit_code == 2
+    assert "has no parameter 'colour'" in result.stderr
+    assert "position_id" in result.stderr
+
+
+def test_query_missing_required_parameter(mir: Callable[..., Result]) -> None:
+    result = mir("query", "account_history")
+    assert result.exit_code == 2
+    assert "needs -p account_id=" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["2026-13-01", "yesterday", "06/03/2026"])
+def test_query_bad_date(mir: Callable[..., Result], value: str) -> None:
+    result = mir("query", "breaches_by_day", "-p", f"from={value}")
+    assert result.exit_code == 2
+    assert f"{value!r} is not a valid date" in result.stderr
+
+
+def test_query_bad_integer_and_malformed_pair(mir: Callable[..., Result]) -> None:
+    bad = mir("query", "top_oi_groups", "-p", "top=ten")
+    assert bad.exit_code == 2
+    assert "not a valid integer" in bad.stderr
+    malformed = mir("query", "top_oi_groups", "-p", "top")
+    assert malformed.exit_code == 2
+    assert "key=value" in malformed.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "param"),
+    [
+        ("account_history", "account_id"),
+        ("position_trail", "position_id"),
+        ("check_exceptions", "check_id"),
+        ("segregation_trend", "asset"),
+        ("top_oi_groups", "instrument_id"),
+        ("breaches_by_day", "check_id"),
+    ],
+)
+def test_parameters_are_bound_not_interpolated(
+    mir: Callable[..., Result], history: Path, name: str, param: str
+) -> None:
+    import duckdb
+
+    before = sha256(history)
+    result = mir("query", name, "-p", f"{param}={INJECTION}", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []  # a value no row has, not SQL
+    assert sha256(history) == before
+    con = duckdb.connect(str(history), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM positions").fetchall()[0][0] > 0
+    finally:
+        con.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Every investigation on samples/
+
+
+def test_position_trail_shows_the_planted_rollforward_break(mir: Callable[..., Result]) -> None:
+    planted = next(r for r in truth() if r["check_id"] == "SEG-05")
+    rows = query_rows(mir, "position_trail", position_id=planted["entity_id"])
+    closes = [r for r in rows if r["record"] == "close"]
+    assert [r["as_of_date"] for r in closes] == [d.name for d in DAYS]
+    difference = {r["as_of_date"]: dec(r["rollforward_difference"]) for r in closes}
+    assert difference[DAYS[0].name] is None  # no stored day before the first: not checkable
+    for day in DAYS[1:-1]:
+        assert difference[day.name] == 0, day.name
+    # reported - (previous + movements), as SEG-05: the margin was raised without a movement
+    assert difference[LAST.isoformat()] == Decimal("6.56702398")
+    (seg05,) = query_rows(mir, "check_exceptions", check_id="SEG-05")
+    assert (seg05["entity_id"], Decimal(seg05["value"])) == (
+        planted["entity_id"],
+        Decimal("6.56702398"),
+    )
+    assert all(r["instrument_id"] == planted["instrument_id"] for r in closes)
+    # every close row's movement total is the sum of that day's movement rows
+    for close in closes:
+        moves = [
+            r for r in rows if r["record"] == "movement" and r["as_of_date"] == close["as_of_date"]
+        ]
+        assert moves, close["as_of_date"]
+        assert sum(Decimal(m["amount"]) for m in moves) == Decimal(close["amount"])
+    # the reported margins are those of positions.csv
+    for close in closes:
+        day = SAMPLES / close["as_of_date"]
+        with (day / "positions.csv").open(newline="", encoding="utf-8") as handle:
+            row = next(
+                r for r in csv.DictReader(handle) if r["position_id"] == planted["entity_id"]
+            )
+        assert Decimal(close["isolated_margin"]) == Decimal(row["isolated_margin"])
+
+
+def test_breaches_by_day_lists_exactly_the_breaching_checks(mir: Callable[..., Result]) -> None:
+    rows = query_rows(mir, "breaches_by_day")
+    planted: dict[str, int] = {}
+    for row in truth():
+        planted[row["check_id"]] = planted.get(row["check_id"], 0) + 1
+    assert {r["as_of_date"] for r in rows} == {LAST.isoformat()}  # the day before was clean
+    assert {r["check_id"]: r["exceptions"] for r in rows} == planted
+    assert {r["status"] for r in rows} == {"breach"}
+    everything = query_rows(mir, "breaches_by_day", all="true", **{"from": LAST.isoformat()})
+    statuses = {r["check_id"]: r["status"] for r in everything}
+    assert statuses["SEG-03"] == "pass"
+    assert statuses["SEG-02"] == "not_evaluated"
+    assert len(everything) == len(statuses)  # one row per check: no run counted twice
+    one = query_rows(mir, "breaches_by_day", check_id="SEG-06")
+    assert [(r["check_id"], r["exceptions"]) for r in one] == [("SEG-06", 3)]
+    before = query_rows(mir, "breaches_by_day", all="true", to=PREVIOUS.isoformat())
+    assert [(r["as_of_date"], r["check_id"], r["status"]) for r in before] == [
+        (PREVIOUS.isoformat(), "CAP-01", "pass")
+    ]
+
+
+def test_account_history_of_the_seg04_account(mir: Callable[..., Result]) -> None:
+    planted = next(r for r in truth() if r["check_id"] == "SEG-04")
+    rows = query_rows(mir, "account_history", account_id=planted["entity_id"])
+    usdc = [r for r in rows if r["asset"] == planted["asset"]]
+    assert [r["as_of_date"] for r in usdc] == [d.name for d in DAYS]
+    assert all(r["account_id"] == planted["entity_id"] for r in rows)
+    difference = {r["as_of_date"]: dec(r["cross_rollforward_difference"]) for r in usdc}
+    assert difference[DAYS[0].name] is None
+    assert [difference[d.name] for d in DAYS[1:-1]] == [0] * (len(DAYS) - 2)
+    assert difference[LAST.isoformat()] == Decimal("104.32377688")
+    # balances are those of balances.csv; equity = balance + cross uPnL + isolated equity
+    for row in usdc:
+        with (SAMPLES / row["as_of_date"] / "balances.csv").open(
+            newline="", encoding="utf-8"
+        ) as handle:
+            expected = sum(
+                (
+                    Decimal(b["balance"])
+                    for b in csv.DictReader(handle)
+                    if b["account_id"] == planted["entity_id"] and b["asset"] == planted["asset"]
+                ),
+                Decimal(0),
+            )
+        assert Decimal(row["balance"]) == expected
+        assert Decimal(row["equity"]) == (
+            Decimal(row["balance"]) + Decimal(row["cross_upnl"]) + Decimal(row["isolated_equity"])
+        )
+    limited = query_rows(
+        mir,
+        "account_history",
+        account_id=planted["entity_id"],
+        to=PREVIOUS.isoformat(),
+        **{"from": PREVIOUS.isoformat()},
+    )
+    assert {r["as_of_date"] for r in limited} == {PREVIOUS.isoformat()}
+
+
+def test_check_exceptions_of_seg06_join_the_positions(mir: Callable[..., Result]) -> None:
+    planted = {r["entity_id"]: r for r in truth() if r["check_id"] == "SEG-06"}
+    rows = query_rows(mir, "check_exceptions", check_id="SEG-06")
+    assert {r["entity_id"] for r in rows} == set(planted)
+    with (DAYS[-1] / "positions.csv").open(newline="", encoding="utf-8") as handle:
+        positions = {p["position_id"]: p for p in csv.DictReader(handle)}
+    for row in rows:
+        position = positions[row["entity_id"]]
+        assert row["as_of_date"] == LAST.isoformat()
+        assert row["instrument_id"] == planted[row["entity_id"]]["instrument_id"]
+        assert row["position_account_id"] == position["account_id"]
+        assert row["position_margin_mode"] == "isolated"
+        assert Decimal(row["position_isolated_margin"]) == Decimal(position["isolated_margin"])
+        assert Decimal(row["position_quantity"]) == Decimal(position["quantity"])
+        assert row["position_account_id"] in row["message"]
+
+
+def test_check_exceptions_of_seg01_and_seg04_join_asset_and_account(
+    mir: Callable[..., Result],
+) -> None:
+    (seg01,) = query_rows(mir, "check_exceptions", check_id="SEG-01", as_of=LAST.isoformat())
+    assert seg01["entity_id"] == "ETH"
+    assert dec(seg01["asset_excess"]) == dec(seg01["value"]) < 0
+    assert dec(seg01["asset_coverage_ratio"]) < 1
+    (seg04,) = query_rows(mir, "check_exceptions", check_id="SEG-04")
+    assert (seg04["entity_id"], seg04["asset"]) == ("C000062", "USDC")
+    assert seg04["account_type"] == "client"
+    assert dec(seg04["value"]) == Decimal("104.32377688")
+    assert dec(seg04["account_balance"]) is not None
+    assert query_rows(mir, "check_exceptions", check_id="SEG-04", as_of=PREVIOUS.isoformat()) == []
+
+
+def test_segregation_trend_shows_the_eth_shortfall(mir: Callable[..., Result]) -> None:
+    rows = query_rows(mir, "segregation_trend", asset="ETH")
+    assert [r["as_of_date"] for r in rows] == [d.name for d in DAYS]
+    assert {r["asset"] for r in rows} == {"ETH"}
+    for row in rows:
+        assert Decimal(row["excess"]) == Decimal(row["held"]) - Decimal(row["client_requirement"])
+    ratios = {r["as_of_date"]: Decimal(r["coverage_ratio"]) for r in rows}
+    assert all(ratios[d.name] > 1 for d in DAYS[:-1])
+    assert ratios[LAST.isoformat()] < 1
+    (seg01,) = query_rows(mir, "check_exceptions", check_id="SEG-01")
+    assert Decimal(rows[-1]["excess"]) == Decimal(seg01["value"])
+    assert rows[0]["excess_change"] is None
+    assert Decimal(rows[-1]["excess_change"]) == Decimal(rows[-1]["excess"]) - Decimal(
+        rows[-2]["excess"]
+    )
+    every = query_rows(mir, "segregation_trend", **{"from": LAST.isoformat()})
+    assert {r["as_of_date"] for r in every} == {LAST.isoformat()}
+    assert {"ETH", "BTC", "USDT", "USDC"} <= {r["asset"] for r in every}
+
+
+def test_capital_ratio_trend(mir: Callable[..., Result]) -> None:
+    rows = query_rows(mir, "capital_ratio_trend")
+    assert [r["as_of_date"] for r in rows] == [PREVIOUS.isoformat(), LAST.isoformat()]
+    previous, last = rows
+    assert last["cap01_status"] == "breach"
+    assert previous["cap01_status"] == "pass"
+    assert {r["regime"] for r in rows} == {"ifr"}
+    # samples/README.md: own funds at 2.5 x the requirement, squeezed to 90% on the last day
+    assert Decimal(previous["ratio"]) == Decimal("2.5")
+    assert Decimal(last["ratio"]) == Decimal("0.9")
+    assert (
+        Decimal(last["headroom"]) == Decimal(last["own_funds"]) - Decimal(last["requirement"]) < 0
+    )
+    assert Decimal(last["early_warning_level"]) == Decimal("1.1")
+    (cap01,) = query_rows(mir, "check_exceptions", check_id="CAP-01")
+    assert Decimal(cap01["value"]) == Decimal(last["ratio"])
+    assert query_rows(mir, "capital_ratio_trend", to=PREVIOUS.isoformat()) == [previous]
+
+
+def test_capital_results_are_written_only_when_cap01_ran(history: Path, tmp_path: Path) -> None:
+    from reports.checks.engine import run_checks
+    from reports.config import Config
+    from reports.db import open_db
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(history, db)
+    with open_db(db) as con:
+        before = con.execute("SELECT count(*) FROM capital_results").fetchall()[0][0]
+        run_checks(con, LAST, Config(), only=["SEG-04"])
+        assert con.execute("SELECT count(*) FROM capital_results").fetchall()[0][0] == before
+        run = run_checks(con, LAST, Config(), only=["CAP"])
+        rows = con.execute(
+            "SELECT run_id, own_funds, requirement, ratio FROM capital_results "
+            "WHERE as_of_date = $d ORDER BY checked_at DESC LIMIT 1",
+            {"d": LAST},
+        ).fetchall()
+        stored_at = con.execute(
+            "SELECT count(DISTINCT checked_at) FROM check_results WHERE run_id = $r",
+            {"r": run.run_id},
+        ).fetchall()[0][0]
+    assert rows[0][0] == run.run_id
+    assert rows[0][3] == Decimal("0.9")
+    assert stored_at == 1
+
+
+def test_top_oi_groups_finds_the_planted_concentration(mir: Callable[..., Result]) -> None:
+    planted = next(r for r in truth() if r["check_id"] == "CON-01")
+    rows = query_rows(mir, "top_oi_groups", instrument_id=planted["instrument_id"], top="2")
+    assert len(rows) == 2
+    assert rows[0]["group_or_account"] == planted["entity_id"]
+    assert Decimal(rows[0]["gross_quantity"]) >= Decimal(rows[1]["gross_quantity"])
+    assert round(Decimal(rows[0]["oi_share"]), 3) == Decimal("0.371")
+    (con01,) = query_rows(mir, "check_exceptions", check_id="CON-01")
+    assert Decimal(rows[0]["oi_share"]) == Decimal(con01["value"])
+    earlier = query_rows(mir, "top_oi_groups", as_of=DAYS[0].name, top="1")
+    assert {r["as_of_date"] for r in earlier} == {DAYS[0].name}
+    assert len(earlier) == len({r["instrument_id"] for r in earlier}) >= 10
+
+
+def test_bad_debt_by_instrument_finds_the_planted_bad_debt(mir: Callable[..., Result]) -> None:
+    planted = next(r for r in truth() if r["check_id"] == "SEG-07" and r["inject"] == "bad_debt")
+    rows = query_rows(mir, "bad_debt_by_instrument")
+    assert [
+        (r["as_of_date"], r["instrument_id"], r["settle_asset"], r["positions"]) for r in rows
+    ] == [(LAST.isoformat(), planted["instrument_id"], planted["asset"], 1)]
+    seg07 = {r["entity_id"]: r for r in query_rows(mir, "check_exceptions", check_id="SEG-07")}
+    assert Decimal(rows[0]["bad_debt"]) == Decimal(seg07[planted["entity_id"]]["value"]) > 0
+    assert query_rows(mir, "bad_debt_by_instrument", to=PREVIOUS.isoformat()) == []
