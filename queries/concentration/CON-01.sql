@@ -22,54 +22,19 @@
 -- concentration.csv keeps, per instrument, the top 5 client groups by share and every group
 -- with a warn or breach.
 WITH pos AS (
-    -- straight from the tables (the few columns needed; v_positions adds margin figures that
-    -- cost planning time and are not used here)
-    SELECT
-        p.instrument_id,
-        p.account_id,
-        a.account_type,
-        a.group_id,
-        p.quantity,
-        i.contract_size,
-        m.price AS mark_price,
-        i.kind IN ('inverse_perpetual', 'inverse_future') AS is_inverse,
-        i.quote_asset
-    FROM positions AS p
-    JOIN accounts AS a ON a.as_of_date = p.as_of_date AND a.account_id = p.account_id
-    JOIN instruments AS i ON i.as_of_date = p.as_of_date AND i.instrument_id = p.instrument_id
-    LEFT JOIN prices AS m
-        ON m.as_of_date = p.as_of_date AND m.kind = 'instrument' AND m.symbol = p.instrument_id
-    WHERE p.as_of_date = $as_of
-),
-open_interest AS (
-    SELECT
-        p.instrument_id,
-        coalesce(sum(p.quantity) FILTER (WHERE p.quantity > 0), 0)::DECIMAL(38,18) AS oi,
-        any_value(p.is_inverse) AS is_inverse,
-        any_value(p.contract_size) AS contract_size,
-        any_value(p.mark_price) AS mark_price,
-        any_value(p.quote_asset) AS quote_asset
-    FROM pos AS p
-    GROUP BY p.instrument_id
-),
--- one dmul per step: nested dmul() calls expand the macro's operands many times over
-open_interest_units AS (
-    SELECT o.*, dmul(o.oi, o.contract_size) AS oi_units FROM open_interest AS o
-),
-open_interest_quote AS (
-    -- linear: units of the underlying x mark (quote asset); inverse: contracts are quote units
-    SELECT o.*, CASE WHEN o.is_inverse THEN o.oi_units ELSE dmul(o.oi_units, o.mark_price) END
-        AS oi_quote
-    FROM open_interest_units AS o
-),
-open_interest_usd AS (
-    SELECT o.*, dmul(o.oi_quote, q.price) AS oi_usd
-    FROM open_interest_quote AS o
-    LEFT JOIN v_asset_prices AS q ON q.as_of_date = $as_of AND q.asset = o.quote_asset
+    SELECT h.instrument_id, h.account_id, h.account_type, h.group_id, h.holder, h.quantity
+    FROM v_position_holders AS h
+    WHERE h.as_of_date = $as_of
 ),
 instrument AS (
-    SELECT o.*, coalesce(o.oi_usd < $concentration_oi_floor, false) AS exempt
-    FROM open_interest_usd AS o
+    -- OI and its USD value from v_open_interest (queries/views/40_v_open_interest.sql)
+    SELECT
+        o.instrument_id,
+        o.open_interest AS oi,
+        o.open_interest_usd AS oi_usd,
+        coalesce(o.open_interest_usd < $concentration_oi_floor, false) AS exempt
+    FROM v_open_interest AS o
+    WHERE o.as_of_date = $as_of
 ),
 group_quantity AS (
     SELECT p.instrument_id, p.group_id, sum(abs(p.quantity)) AS gross_quantity,

@@ -5,28 +5,30 @@
 WITH day AS (
     SELECT coalesce($as_of::DATE, max(as_of_date)) AS as_of_date FROM positions
 ),
-pos AS (
-    SELECT p.*, CASE WHEN p.account_type = 'client' THEN p.group_id ELSE p.account_id END AS holder
-    FROM v_positions AS p JOIN day USING (as_of_date)
-    WHERE $instrument_id::VARCHAR IS NULL OR p.instrument_id = $instrument_id::VARCHAR
+holders AS (
+    -- holders and open interest as CON-01/CON-02 define them (queries/views/40_v_open_interest.sql)
+    SELECT h.instrument_id, h.holder,
+           any_value(CASE WHEN h.account_type = 'client' THEN h.group_id ELSE h.account_id END)
+               AS group_or_account,
+           any_value(h.account_type) AS account_type,
+           sum(abs(h.quantity)) AS gross_quantity, count(*) AS positions
+    FROM v_position_holders AS h JOIN day USING (as_of_date)
+    WHERE $instrument_id::VARCHAR IS NULL OR h.instrument_id = $instrument_id::VARCHAR
+    GROUP BY h.instrument_id, h.holder
 ),
 oi AS (
-    SELECT instrument_id, sum(quantity) FILTER (WHERE quantity > 0) AS open_interest
-    FROM pos GROUP BY instrument_id
-),
-holders AS (
-    SELECT instrument_id, holder, any_value(account_type) AS account_type,
-           sum(abs(quantity)) AS gross_quantity, count(*) AS positions
-    FROM pos GROUP BY instrument_id, holder
+    SELECT o.instrument_id, o.open_interest, o.open_interest_usd
+    FROM v_open_interest AS o JOIN day USING (as_of_date)
 )
 SELECT
     (SELECT as_of_date FROM day) AS as_of_date,
     h.instrument_id,
-    h.holder AS group_or_account,
+    h.group_or_account,
     h.account_type,
     h.positions,
     h.gross_quantity,
     o.open_interest,
+    o.open_interest_usd,
     ddiv(h.gross_quantity, o.open_interest) AS oi_share
 FROM holders AS h JOIN oi AS o USING (instrument_id)
 WHERE o.open_interest > 0
