@@ -30,26 +30,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reports.checks.model import EXCEPTION_COLUMNS
+from reports.checks.segregation import SEGREGATION_CSV_COLUMNS
 
 if TYPE_CHECKING:
     import polars as pl
 
+
 USD_PLACES = 2
 UNIT_PLACES = 8  # asset amounts, prices, ratios
 
-SEGREGATION_COLUMNS = (
-    "asset",
-    "client_requirement",
-    "held",
-    "excess",
-    "coverage_ratio",
-    "price",
-    "requirement_usd",
-    "held_usd",
-    "excess_usd",
-    "deficits",
-    "isolated_bad_debt",
-)
+# segregation.csv's columns are defined once, beside the statement they are taken from
+SEGREGATION_COLUMNS = SEGREGATION_CSV_COLUMNS
 CAPITAL_COLUMNS = ("line", "item", "amount")
 STRESS_COLUMNS = (
     "scenario",
