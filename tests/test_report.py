@@ -294,3 +294,31 @@ def test_twice_the_accounts_gives_the_same_pages(
     assert messages == []
     assert large.pages == small.pages
     assert 0.75 < large.pdf_size / small.pdf_size < 1.33
+
+
+def test_a_configured_cascade_shows_its_rounds_in_the_report(database: Path) -> None:
+    """Issue 4: with [stress] cascade_impact set, the report shows how far a shock propagates;
+    without it, the report says no cascade is configured. Checked at the HTML stage (no PDF)."""
+    from reports.config import parse_config
+    from reports.render.build import build_context, ensure_check_run, gather
+    from reports.render.html import render_html
+
+    def html_for(config: Any) -> str:
+        with open_db(database) as con:
+            run = ensure_check_run(con, AS_OF, config)
+            data = gather(con, AS_OF, config, run)
+        context = build_context(
+            data,
+            signer_subject="CN=test",
+            development_key=True,
+            signing_time=SIGNED_AT,
+            attachments=(),
+        )
+        return render_html(context)
+
+    plain = html_for(parse_config({}))
+    assert "No liquidation cascade configured" in plain
+    assert "Liquidation cascade (impact" not in plain
+    cascading = html_for(parse_config({"stress": {"cascade_impact": "0.00000001"}}))
+    assert "Liquidation cascade (impact 0.00000001 per USD liquidated)" in cascading
+    assert "No liquidation cascade configured" not in cascading
