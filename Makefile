@@ -44,8 +44,10 @@ format: setup ## Format the code with ruff
 demo: setup ## Load samples/ and run the daily job on the latest day; prints where the outputs are
 	$(PY) -m reports.demo --samples samples --out $(DEMO_OUT) --db $(DEMO_DB)
 
-bench: setup ## Run the benchmark harness (tests/benchmarks/)
-	$(PY) -m pytest -q tests/benchmarks -p no:cacheprovider
+BENCH_SIZES ?= S,M,L
+
+bench: setup ## Benchmark S, M, L (BENCH_SIZES=S,M,L,XL); results in tests/benchmarks/results/
+	$(PY) -m tests.benchmarks.run --sizes $(BENCH_SIZES)
 
 clean: ## Remove the venv, caches and demo outputs
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

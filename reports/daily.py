@@ -61,6 +61,7 @@ class RunLog:
             "snapshot": str(snapshot_dir),
             "pid": os.getpid(),
         }
+        self.failed_stage: str | None = None  # the stage that raised, for the `failed` event
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def event(self, event: str, **fields: Any) -> None:
@@ -84,6 +85,7 @@ class RunLog:
         except BaseException as exc:
             seconds = time.perf_counter() - started
             code = exc.exit_code if isinstance(exc, MirError) else ExitCode.INTERNAL
+            self.failed_stage = name
             self.event(
                 "stage_failed",
                 stage=name,
@@ -129,6 +131,7 @@ def run_daily(
     from reports.checks.engine import run_checks
     from reports.db import connect, init_schema
     from reports.load import load_snapshot, resolve_as_of
+    from reports.memo import day_memo
     from reports.render.report import write_report
     from reports.sign.package import build_package, package_path
 
@@ -139,7 +142,13 @@ def run_daily(
     try:
         as_of = resolve_as_of(snapshot_dir, as_of)
     except MirError as exc:
-        log.event("failed", stage="resolve_as_of", error=str(exc), exit_code=int(exc.exit_code))
+        log.event(
+            "failed",
+            stage="resolve_as_of",
+            error=str(exc),
+            error_type=type(exc).__name__,
+            exit_code=int(exc.exit_code),
+        )
         raise
     log.base["as_of"] = as_of.isoformat()
     log.event(
@@ -150,14 +159,17 @@ def run_daily(
         config_sha256=config.sha256(),
         tool_version=__version__,
     )
+    log.failed_stage = "lock"  # until the lock is held, a failure is the lock's
     try:
         with exclusive_lock(db_path, f"mir daily {as_of.isoformat()}"):
+            log.failed_stage = "open"  # opening the database (another writer may hold it)
             db_path.parent.mkdir(parents=True, exist_ok=True)
             con = connect(db_path)
             try:
                 con.execute("BEGIN TRANSACTION")
                 init_schema(con, force=False)
                 con.execute("COMMIT")
+                log.failed_stage = None
                 with log.stage("load", timings, say) as details:
                     loaded = load_snapshot(
                         con, snapshot_dir, as_of, reporting_currency=config.firm.reporting_currency
@@ -170,16 +182,17 @@ def run_daily(
                     )
                     for warning in loaded.warnings:
                         say(f"warning: {warning}")
-                with log.stage("check", timings, say) as details:
-                    run = run_checks(con, as_of, config)
-                    details.update(
-                        run_id=run.run_id,
-                        status=str(run.status),
-                        checks={r.check_id: str(r.status) for r in run.results},
-                    )
-                with log.stage("report", timings, say) as details:
-                    report = write_report(con, as_of, out_dir, config, timestamper=timestamper)
-                    details.update(day_dir=str(report.day_dir))
+                with day_memo():  # the checks and the report share figures (reports/memo.py)
+                    with log.stage("check", timings, say) as details:
+                        run = run_checks(con, as_of, config)
+                        details.update(
+                            run_id=run.run_id,
+                            status=str(run.status),
+                            checks={r.check_id: str(r.status) for r in run.results},
+                        )
+                    with log.stage("report", timings, say) as details:
+                        report = write_report(con, as_of, out_dir, config, timestamper=timestamper)
+                        details.update(day_dir=str(report.day_dir))
             finally:
                 con.close()
             with log.stage("package", timings, say) as details:
@@ -190,8 +203,16 @@ def run_daily(
                     details.update(superseded=str(superseded))
                 package = build_package(out_dir, as_of, lei=config.firm.lei)
                 details.update(package=str(package.path), sha256=package.sha256, size=package.size)
-    except MirError as exc:
-        log.event("failed", error=str(exc), exit_code=int(exc.exit_code))
+    except Exception as exc:  # every failure ends the log with one `failed` event, then propagates
+        code = exc.exit_code if isinstance(exc, MirError) else ExitCode.INTERNAL
+        log.event(
+            "failed",
+            stage=log.failed_stage,
+            error=str(exc),
+            error_type=type(exc).__name__,
+            exit_code=int(code),
+            seconds=round(time.perf_counter() - started, 3),
+        )
         raise
     status = str(run.status)
     exit_code = int(ExitCode.BREACH if status == "breach" else ExitCode.OK)

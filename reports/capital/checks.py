@@ -36,6 +36,13 @@ def statement_for(ctx: Any) -> CapitalStatement:
     return statement
 
 
+def run_statement(ctx: Any) -> CapitalStatement | None:
+    """The statement this check run already computed, or None when no CAP check asked for it."""
+    if _last is not None and _last[0]() is ctx:
+        return _last[1]
+    return None
+
+
 def _usd(amount: Decimal) -> str:
     """Reporting-currency amount for messages: 2 decimals, half-even, thousands separators."""
     return f"{rounded(amount).quantize(Decimal('0.01')):,}"

@@ -18,6 +18,7 @@ from typing import Any
 from reports.capital import cftc, ifr, inputs, mica
 from reports.capital.exact import ZERO, ratio, rounded
 from reports.errors import UsageError
+from reports.memo import memoized_per_day
 
 # capital.csv columns (DESIGN.md section 6).
 LINE_COLUMNS = ("line", "item", "amount")
@@ -163,6 +164,7 @@ def _as_date(as_of: dt.date | str) -> dt.date:
         raise UsageError(msg) from None
 
 
+@memoized_per_day  # computed once per run (reports/memo.py)
 def capital_statement(con: Any, as_of: dt.date | str, config: Any) -> CapitalStatement:
     """Own funds against the requirement of `config.capital.regime` on `as_of`.
 

@@ -420,15 +420,18 @@ def run_checks(
     Raises UsageError when the date is not loaded. `specs` replaces discovery (tests);
     `record=False` runs without writing to check_results / check_exceptions.
     """
+    from reports.memo import day_memo
+
     only_list = sorted(set(only)) if only is not None else None
     run_id = compute_run_id(con, as_of, config, only=only_list)
     chosen = select_checks(specs if specs is not None else discover_checks(), only_list)
     ctx = CheckContext(con=con, as_of=as_of, prev_as_of=previous_as_of(con, as_of), config=config)
     result = RunResult(run_id=run_id, as_of=as_of.isoformat())
-    result.results = [run_one(spec, ctx) for spec in chosen]
+    with day_memo():  # figures several checks share are computed once (reports/memo.py)
+        result.results = [run_one(spec, ctx) for spec in chosen]
     if record:
         now = (clock or _utc_now)()
-        record_run(con, result, as_of, now)
+        record_run(con, result, as_of, now, ctx=ctx)
     return result
 
 
@@ -447,9 +450,18 @@ def all_exceptions(result: RunResult) -> pl.DataFrame:
 
 
 def record_run(
-    con: duckdb.DuckDBPyConnection, result: RunResult, as_of: dt.date, checked_at: dt.datetime
+    con: duckdb.DuckDBPyConnection,
+    result: RunResult,
+    as_of: dt.date,
+    checked_at: dt.datetime,
+    *,
+    ctx: CheckContext | None = None,
 ) -> None:
-    """Append the run's outcomes and exception rows in one transaction (all or nothing)."""
+    """Append the run's outcomes and exception rows in one transaction (all or nothing).
+
+    With the run's `ctx`, the capital figures CAP-01 computed go to capital_results in the same
+    transaction (reports.capital.results).
+    """
     import polars as pl
 
     outcomes = pl.DataFrame(
@@ -501,6 +513,10 @@ def record_run(
             FROM mir_run_exceptions
             """
         )
+        if ctx is not None:
+            from reports.capital.results import record_capital_result
+
+            record_capital_result(con, result, as_of, checked_at, ctx)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -22,6 +22,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from reports.checks.model import CheckContext
+from reports.memo import memoized_per_day
 from reports.paths import read_query
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ def metric_rows(
     return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
 
 
+@memoized_per_day  # computed once per run (reports/memo.py)
 def large_exposures(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> pl.DataFrame:
     """CON-06 per counterparty with a positive exposure on as_of, sorted by kind, counterparty.
 

@@ -132,6 +132,7 @@ def write_report(
     fixes the claimed signing time (default: now). Raises SigningError (exit 4) when the key is
     missing or cannot be opened, UsageError when the date is not loaded.
     """
+    from reports.memo import day_memo
     from reports.render.build import build_context, ensure_check_run, gather
     from reports.render.html import render_html
     from reports.render.pdf import render_pdf
@@ -151,8 +152,9 @@ def write_report(
     _require_loaded(con, as_of)
     root = Path(out_dir)
     root.mkdir(parents=True, exist_ok=True)
-    check_run = run if run is not None else ensure_check_run(con, as_of, config)
-    data = gather(con, as_of, config, check_run, out_dir=root)
+    with day_memo():  # the checks and the report share their figures (reports/memo.py)
+        check_run = run if run is not None else ensure_check_run(con, as_of, config)
+        data = gather(con, as_of, config, check_run, out_dir=root)
     files = output_files(data)
 
     day_dir = root / as_of.isoformat()

@@ -50,6 +50,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from reports.errors import InputError, Violation
+from reports.memo import memoized_per_day
 from reports.paths import read_query
 
 if TYPE_CHECKING:
@@ -446,6 +447,7 @@ def scenario_shocks(inputs: StressInputs, scenario: Scenario, config: Config) ->
 # Public API
 
 
+@memoized_per_day  # computed once per run (reports/memo.py)
 def stress_results(con: Any, as_of: Any, config: Config) -> list[ScenarioResult]:
     """Every configured scenario, in configuration order (cascade applied when configured)."""
     from reports.stress.cascade import run_cascade

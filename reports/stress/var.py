@@ -36,6 +36,7 @@ from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any
 
+from reports.memo import memoized_per_day
 from reports.stress.scenarios import ZERO, dec, load_stress_inputs, run_query
 
 if TYPE_CHECKING:
@@ -227,6 +228,7 @@ class VarResult:
         return ("var", self.var_usd) if self.var_usd >= self.es_usd else ("es", self.es_usd)
 
 
+@memoized_per_day  # computed once per run (reports/memo.py)
 def var_es(con: Any, as_of: Any, config: Config) -> VarResult:
     """VaR and ES of the house + insurance-fund exposure on `as_of` (see the module docstring)."""
     inputs = load_stress_inputs(con, as_of)

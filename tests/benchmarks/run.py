@@ -1,0 +1,324 @@
+"""Benchmark harness (issue 7): time each stage and `mir daily` on data sets S, M, L (XL).
+
+    .venv/bin/python -m tests.benchmarks.run --sizes S,M,L      (what `make bench` runs)
+
+For each size: generate (once; cached in tests/benchmarks/.cache/<size>/, Parquet, two days,
+seed 7, planted findings of every kind) with `mir generate`'s library call; run the staged worker
+(tests/benchmarks/stages.py) in a subprocess; then run `mir daily` on day 2 against a database
+holding day 1, as a subprocess, measuring its wall time and peak RSS (os.wait4). Writes
+tests/benchmarks/results/<size>.json and the table tests/benchmarks/results/README.md (built
+from every <size>.json present). A development signing key is made once in the cache with
+reports.sign.keys.init_keys; the passphrase is passed through $MIR_SIGNING_PASSPHRASE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+CACHE = HERE / ".cache"
+RESULTS = HERE / "results"
+SIZES = {"S": 10_000, "M": 100_000, "L": 1_000_000, "XL": 10_000_000}
+SEED = 7
+PASSPHRASE = "mir-benchmark-development-key"
+PASSPHRASE_ENV = "MIR_SIGNING_PASSPHRASE"
+TARGETS_L = {
+    "daily_seconds": 30.0,
+    "daily_rss_mib": 4096.0,
+    "load_seconds": 12.0,
+    "checks_seconds": 10.0,
+}
+STAGE_ORDER = ("load_day1", "load_day2", "checks", "figures", "outputs", "pdf", "sign_package")
+
+
+def _python() -> str:
+    return sys.executable
+
+
+def ensure_data(size: str) -> Path:
+    """The cached data set of a size (generated on first use)."""
+    from reports.generate import GenerateOptions, generate
+
+    target = CACHE / size
+    marker = target / ".complete"
+    if marker.exists():
+        return target
+    if target.exists():
+        shutil.rmtree(target)
+    print(
+        f"[{size}] generating {SIZES[size]:,} accounts x 2 days (Parquet) -> {target}", flush=True
+    )
+    summary = generate(
+        GenerateOptions(
+            accounts=SIZES[size], days=2, seed=SEED, out=target, fmt="parquet", inject=("all",)
+        )
+    )
+    print(f"[{size}] {summary.line()}", flush=True)
+    marker.write_text(summary.line() + "\n", encoding="utf-8")
+    return target
+
+
+def ensure_key_and_config() -> Path:
+    """A development key and a mir.toml pointing at it (embedded defaults otherwise)."""
+    from reports.sign.keys import init_keys
+
+    key = CACHE / "keys" / "signer.p12"
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True)
+        init_keys(key, passphrase=PASSPHRASE.encode())
+    config = CACHE / "mir.toml"
+    config.write_text(
+        f'[firm]\nname = "Benchmark Venue"\nlei = "BENCHMARKLEI0000000X"\n\n'
+        f'[signing]\npkcs12 = "{key}"\npassphrase_env = "{PASSPHRASE_ENV}"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def run_measured(cmd: list[str], env: dict[str, str], log: Path) -> tuple[int, float, float, str]:
+    """Run cmd; return (exit code, wall seconds, peak RSS MiB of the child, stdout)."""
+    started = time.perf_counter()
+    with log.open("w", encoding="utf-8") as err:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err, text=True
+        )
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if not line.startswith("{"):
+                print("   " + line.rstrip(), flush=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    return proc.returncode, wall, usage.ru_maxrss / 1024, "".join(lines)
+
+
+def bench_size(
+    size: str, config: Path, env: dict[str, str], *, skip_stages: bool
+) -> dict[str, Any]:
+    data = ensure_data(size)
+    work = CACHE / f"work-{size}"
+    result: dict[str, Any] = {
+        "size": size,
+        "accounts": SIZES[size],
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+    }
+    if not skip_stages:
+        print(f"[{size}] stages", flush=True)
+        cmd = [
+            _python(),
+            "-m",
+            "tests.benchmarks.stages",
+            "--data",
+            str(data),
+            "--work",
+            str(work),
+            "--config",
+            str(config),
+        ]
+        code, wall, rss, out = run_measured(cmd, env, CACHE / f"stages-{size}.log")
+        if code != 0:
+            raise SystemExit(
+                f"[{size}] stage worker failed (exit {code}); see {CACHE / f'stages-{size}.log'}"
+            )
+        staged = json.loads(out.strip().splitlines()[-1])
+        result.update(staged)
+        result["stages_process"] = {"wall_seconds": round(wall, 3), "peak_rss_mib": round(rss, 1)}
+
+    days = sorted(p for p in data.iterdir() if p.is_dir() and p.name[:4].isdigit())
+    daily_db = work / "daily.duckdb"
+    daily_out = work / "daily-out"
+    shutil.copyfile(work / "day1.duckdb", daily_db)
+    if daily_out.exists():
+        shutil.rmtree(daily_out)
+    cmd = [
+        str(Path(_python()).with_name("mir")),
+        "daily",
+        str(days[-1]),
+        "--out",
+        str(daily_out),
+        "--db",
+        str(daily_db),
+        "--config",
+        str(config),
+    ]
+    print(f"[{size}] mir daily {days[-1].name} (subprocess)", flush=True)
+    code, wall, rss, _ = run_measured(cmd, env, CACHE / f"daily-{size}.log")
+    stages = {}
+    log = daily_out / "mir-daily.jsonl"
+    if log.exists():
+        for line in log.read_text(encoding="utf-8").splitlines():
+            event = json.loads(line)
+            if event.get("event") == "stage_done":
+                stages[event["stage"]] = event["seconds"]
+    result["daily"] = {
+        "exit_code": code,
+        "wall_seconds": round(wall, 3),
+        "peak_rss_mib": round(rss, 1),
+        "stages": stages,
+        "command": " ".join(cmd),
+    }
+    print(
+        f"[{size}] mir daily: exit {code}, {wall:.2f} s wall, peak RSS {rss:.0f} MiB, stages {stages}",
+        flush=True,
+    )
+    if code not in (0, 1):
+        raise SystemExit(
+            f"[{size}] mir daily failed (exit {code}); see {CACHE / f'daily-{size}.log'}"
+        )
+    return result
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def write_table() -> Path:
+    """results/README.md from every results/<size>.json present."""
+    found = [
+        json.loads((RESULTS / f"{s}.json").read_text())
+        for s in SIZES
+        if (RESULTS / f"{s}.json").exists()
+    ]
+    lines = [
+        "# Benchmark results",
+        "",
+        "Made by `make bench` (`.venv/bin/python -m tests.benchmarks.run --sizes S,M,L`; the harness",
+        "is tests/benchmarks/run.py). Data: `mir generate --format parquet --seed 7 --inject all`, two",
+        "consecutive days, about 2 open positions and 5 movements per account per day. Seconds are",
+        "wall-clock; RSS is the peak resident set of the process, in MiB. The machine has 2 cores and is",
+        "shared: with other jobs running, the same stage has varied by up to 2x between runs.",
+        "",
+        "## `mir daily` on day 2 (a database holding day 1; load + checks + report + package)",
+        "",
+        "| size | accounts | wall s | peak RSS MiB | load | check | report | package | exit |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in found:
+        d = r.get("daily", {})
+        s = d.get("stages", {})
+        lines.append(
+            f"| {r['size']} | {r['accounts']:,} | {_fmt(d.get('wall_seconds'))} | {_fmt(d.get('peak_rss_mib'), 0)} | "
+            f"{_fmt(s.get('load'))} | {_fmt(s.get('check'))} | {_fmt(s.get('report'))} | {_fmt(s.get('package'))} | {d.get('exit_code', '')} |"
+        )
+    lines += [
+        "",
+        "## Stages, one at a time (one worker process per size)",
+        "",
+        "| size | " + " | ".join(STAGE_ORDER) + " | peak RSS MiB |",
+        "|---|" + "---:|" * (len(STAGE_ORDER) + 1),
+    ]
+    for r in found:
+        st = r.get("stages", {})
+        lines.append(
+            f"| {r['size']} | "
+            + " | ".join(_fmt(st.get(k)) for k in STAGE_ORDER)
+            + f" | {_fmt(r.get('peak_rss_mib'), 0)} |"
+        )
+    lines += [
+        "",
+        "load_day1: first load into an empty database; load_day2: the second day; checks: every check,",
+        "recorded; figures: the report's figures (segregation, concentration, capital, stress, VaR, the",
+        "previous day's key figures); outputs: CSVs and summary.json; pdf: context, HTML and PDF/A-3b;",
+        "sign_package: PAdES signature, manifest, CMS signature and the zip.",
+        "",
+        "## Slowest checks (seconds)",
+        "",
+    ]
+    for r in found:
+        checks = sorted(r.get("checks", {}).items(), key=lambda kv: -kv[1])[:8]
+        lines.append(f"- {r['size']}: " + ", ".join(f"{c} {t:.2f}" for c, t in checks))
+    lines += ["", "## Targets (issue 7, size L)", ""]
+    large = next((r for r in found if r["size"] == "L"), None)
+    if large is None:
+        lines.append("L not measured yet.")
+    else:
+        d, st = large.get("daily", {}), large.get("stages", {})
+        checks = [
+            ("`mir daily` day 2 wall <= 30 s", d.get("wall_seconds"), TARGETS_L["daily_seconds"]),
+            ("`mir daily` peak RSS <= 4096 MiB", d.get("peak_rss_mib"), TARGETS_L["daily_rss_mib"]),
+            ("load (day 2, staged worker) <= 12 s", st.get("load_day2"), TARGETS_L["load_seconds"]),
+            (
+                "load (day 2, inside `mir daily`) <= 12 s",
+                d.get("stages", {}).get("load"),
+                TARGETS_L["load_seconds"],
+            ),
+            ("all checks <= 10 s", st.get("checks"), TARGETS_L["checks_seconds"]),
+        ]
+        lines += ["| target | measured | holds |", "|---|---:|---|"]
+        for label, value, limit in checks:
+            holds = "yes" if value is not None and value <= limit else "NO"
+            lines.append(f"| {label} | {_fmt(value)} | {holds} |")
+        pdf = {r["size"]: r.get("stages", {}).get("pdf") for r in found}
+        lines.append(
+            "| PDF stage independent of size | "
+            + ", ".join(f"{k} {_fmt(v)}" for k, v in pdf.items())
+            + " s | see figures |"
+        )
+    path = RESULTS / "README.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", default="S,M,L", help="comma-separated: S, M, L, XL [default: S,M,L]"
+    )
+    parser.add_argument(
+        "--daily-only",
+        action="store_true",
+        help="skip the staged worker (needs its earlier day-1 database)",
+    )
+    parser.add_argument(
+        "--table-only", action="store_true", help="rewrite results/README.md from the JSON files"
+    )
+    args = parser.parse_args(argv)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.table_only:
+        print(write_table())
+        return 0
+    sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown:
+        parser.error(f"unknown size(s) {unknown}; choose from {', '.join(SIZES)}")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    config = ensure_key_and_config()
+    env = {**os.environ, PASSPHRASE_ENV: PASSPHRASE, "PYTHONPATH": str(ROOT)}
+    env.pop("MIR_CONFIG", None)
+    env.pop("MIR_DB", None)
+    for size in sizes:
+        result = bench_size(size, config, env, skip_stages=args.daily_only)
+        if args.daily_only and (RESULTS / f"{size}.json").exists():
+            earlier = json.loads((RESULTS / f"{size}.json").read_text())
+            earlier["daily"] = result["daily"]
+            result = earlier
+        (RESULTS / f"{size}.json").write_text(
+            json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        print(f"[{size}] -> {RESULTS / f'{size}.json'}", flush=True)
+    print(write_table())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
