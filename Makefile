@@ -29,8 +29,8 @@ system-deps: ## Install the Debian packages mir and its tests need (poppler-util
 
 setup: $(VENV)/.installed system-deps ## Create .venv and install mir with its dev tools
 
-test: setup ## Run the test suite (what CI runs)
-	$(PY) -m pytest -q
+test: setup ## Run the test suite (what CI runs), on every core
+	$(PY) -m pytest -q -n auto
 
 lint: setup ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check reports tests
