@@ -157,6 +157,8 @@ CASES = [
     Case("prices.asset_of_movements", cell("movements", 1, "asset", "DOGE"), "movements.csv", 1, "asset", "symbol=DOGE"),
     # -- movements --
     Case("movements.account_exists", cell("movements", 4, "account_id", "C999"), "movements.csv", 4, "account_id", "listed in accounts"),
+    # Regression: a balance of an unlisted account loaded and then fell out of the client requirement.
+    Case("balances.account_exists", cell("balances", 2, "account_id", "C999"), "balances.csv", 2, "account_id", "listed in accounts"),
     # -- capital --
     Case("capital.required_item", drop("capital", lambda r: r["item"] == "liquid_assets"), "capital.csv", None, "item", "a row with item liquid_assets"),
     # -- files and columns --
