@@ -219,6 +219,23 @@ def _optional_amount(where: str, value: Any) -> Decimal | None:
     return number  # an explicit value, even "0", switches SEG-02 on
 
 
+SUPPORTED_REPORTING_CURRENCIES = ("USD",)
+
+
+def _reporting_currency(where: str, value: Any) -> str:
+    # The views value assets in USD and imply USD = 1 (queries/views/05_v_asset_prices.sql).
+    # Another currency would leave its own asset unpriced and blank every USD figure, so it is
+    # refused rather than accepted and silently ignored.
+    currency = _text(where, value)
+    if currency not in SUPPORTED_REPORTING_CURRENCIES:
+        msg = (
+            f"{where}: {currency!r} is not supported yet; this version reports in USD only "
+            "(asset prices must be given in USD)"
+        )
+        raise ConfigError(msg)
+    return currency
+
+
 def _assets(where: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         msg = f"{where}: expected a list of asset codes, got {value!r}"
@@ -283,7 +300,7 @@ _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
         {
             "name": _text,
             "lei": _text,
-            "reporting_currency": _text,
+            "reporting_currency": _reporting_currency,
             "stable_assets": _assets,
         },
     ),

@@ -108,6 +108,8 @@ def test_config_hash_changes_with_a_value() -> None:
         ({"firm": {"stable_assets": "USDT"}}, "list of asset codes"),
         ({"concentration": {"oi_share_warn": "0.2", "oi_share_breach": "0.1"}}, "must not exceed"),
         ({"segregation": {"reported_pnl_tolerance": "NaN"}}, "finite"),
+        # Regression: EUR was accepted, left EUR unpriced in the views and SEG-02 silently passed.
+        ({"firm": {"reporting_currency": "EUR"}}, "USD only"),
     ],
 )
 def test_bad_configuration_is_an_error_naming_the_key(data: dict, fragment: str) -> None:
