@@ -644,13 +644,15 @@ def test_con06_own_funds_follow_the_regime(con, day, regime, capital, expected) 
     )
 
 
-def test_con06_missing_own_funds_item_is_an_error_not_a_pass(con, day) -> None:
+def test_con06_missing_own_funds_item_is_not_evaluated_not_a_pass(con, day) -> None:
+    """Regression: this was `error` (and made `mir report` exit 4); the design says a check that
+    cannot run is `not_evaluated`. It must never read as a pass."""
     day.capital(cet1=str(1000 * M), at1="0", tier2="0")  # no adjusted_net_capital
     day.custody("BankA", "USDT", str(180 * M), "house", "cold", "credit_institution")
     config = parse_config({"capital": {"regime": "cftc"}})
     assert large_exposures(con, AS_OF, config)["status"].to_list() == ["not_evaluated"]
     outcome = outcome_of(con, "CON-06", config)
-    assert outcome.status == CheckOutcome.ERROR
+    assert outcome.status == CheckOutcome.NOT_EVALUATED
     assert "adjusted_net_capital" in outcome.message
 
 

@@ -275,6 +275,18 @@ def test_stablecoins_unshocked_by_wildcard_but_shocked_by_name(scenario_db: Any)
     assert depeg.status == "pass"
 
 
+def test_wildcard_never_shocks_the_reporting_currency(scenario_db: Any) -> None:
+    """Regression: with USD left out of stable_assets, "*" shocked USD itself by -30%."""
+    inputs = load_stress_inputs(scenario_db, AS_OF)
+    config = parse_config({"firm": {"stable_assets": ["USDT", "USDC"]}})
+    shocks = dict(scenario_shocks(inputs, Scenario("s", {"*": D("-0.3")}), config).iter_rows())
+    assert shocks["USD"] == 0 and shocks["USDT"] == 0 and shocks["BTC"] == D("-0.3")
+    with_usd = stress_results(scenario_db, AS_OF, Config())
+    without_usd = stress_results(scenario_db, AS_OF, config)
+    assert [r.cover2_usd for r in without_usd] == [r.cover2_usd for r in with_usd]
+    assert [r.insurance_fund_usd for r in without_usd] == [r.insurance_fund_usd for r in with_usd]
+
+
 def test_cap04_breach_cover2_cover1_and_pass(scenario_db: Any) -> None:
     config = parse_config(
         {

@@ -233,8 +233,7 @@ def exception_rows(ctx: CheckContext, check_id: str) -> pl.DataFrame:
     breach rows."""
     import polars as pl
 
-    from reports.checks.model import exception_schema
-    from reports.errors import CheckError
+    from reports.checks.model import CheckNotEvaluated, exception_schema
 
     rows = metric_rows(ctx.con, ctx.as_of, ctx.config, check_id).filter(
         pl.col("metric") == CHECK_METRICS[check_id]
@@ -246,7 +245,7 @@ def exception_rows(ctx: CheckContext, check_id: str) -> pl.DataFrame:
                 f"CON-06 cannot be evaluated: {missing['message'][0]}. Add the item to the "
                 "capital file, or set [capital] regime in mir.toml to the regime that applies"
             )
-            raise CheckError(msg)
+            raise CheckNotEvaluated(msg)  # DESIGN.md section 5: a check that cannot run
     schema = exception_schema()
     return rows.filter(pl.col("status").is_in(list(EXCEPTION_STATUSES))).select(
         [pl.col(name).cast(dtype) for name, dtype in schema.items()]

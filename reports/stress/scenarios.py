@@ -9,7 +9,7 @@ Conventions (all money exact: Polars Decimal(38,18), every product and quotient 
 decimals, no floats):
 
 * Shock of an asset: the scenario's value for the asset when named, else the "*" value for
-  every asset that is not in [firm] stable_assets, else 0. A named stablecoin IS shocked (a
+  every asset that is not in [firm] stable_assets nor the reporting currency, else 0. A named stablecoin IS shocked (a
   de-peg scenario names it); "*" never touches stablecoins. Stressed price P' = P x (1 + shock).
 * Marks: a mark is a price of the underlying in the quote asset, so it moves by the underlying's
   shock relative to the quote's: M' = M x (1 + s_u) / (1 + s_q). With the quote asset unshocked
@@ -440,7 +440,10 @@ def asset_universe(inputs: StressInputs) -> list[str]:
 
 
 def scenario_shocks(inputs: StressInputs, scenario: Scenario, config: Config) -> pl.DataFrame:
-    return shock_frame(asset_universe(inputs), scenario.shocks, config.firm.stable_assets)
+    # The reporting currency is the unit of account: "*" never shocks it, even when
+    # stable_assets leaves it out (as capital, VaR and CON-05 already treat it).
+    unshocked = (*config.firm.stable_assets, config.firm.reporting_currency)
+    return shock_frame(asset_universe(inputs), scenario.shocks, unshocked)
 
 
 # --------------------------------------------------------------------------------------------
