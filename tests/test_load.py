@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from reference_data import BTCUSDT_CUMS
 from snapshots import (
     AS_OF,
     SNAPSHOT_MIN,
@@ -163,21 +164,7 @@ def cums_of(con: duckdb.DuckDBPyConnection, instrument_id: str) -> list[Decimal]
 def test_maintenance_amount_reproduces_the_btcusdt_reference_cums(fixture_db) -> None:
     """/work/shared/reference: BTCUSDT-like table -> 0, 50, 1,300, ..., 100,016,300."""
     cums = cums_of(fixture_db, "BTCUSDT")
-    assert cums == [
-        Decimal(x)
-        for x in (
-            "0",
-            "50",
-            "1300",
-            "16300",
-            "266300",
-            "1266300",
-            "2516300",
-            "5016300",
-            "25016300",
-            "100016300",
-        )
-    ]
+    assert cums == [Decimal(x) for x in BTCUSDT_CUMS]
 
 
 def test_maintenance_amount_reproduces_the_binance_coin_m_example(fixture_db) -> None:

@@ -14,20 +14,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from reference_data import BTCUSDT_TIERS as BTCUSDT
 from views_builder import Model, Tier, Venue, fresh_db, position_row, rows
 
-BTCUSDT = [
-    ("0", "0.004"),
-    ("50000", "0.005"),
-    ("250000", "0.01"),
-    ("1000000", "0.025"),
-    ("10000000", "0.05"),
-    ("20000000", "0.10"),
-    ("50000000", "0.125"),
-    ("100000000", "0.15"),
-    ("200000000", "0.25"),
-    ("300000000", "0.50"),
-]
 # A COIN-M-like inverse table, floors in BTC.
 BTCUSD = [("0", "0.005"), ("5", "0.01"), ("10", "0.025"), ("20", "0.05"), ("50", "0.10")]
 

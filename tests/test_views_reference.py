@@ -12,33 +12,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from reference_data import BTCUSDT_CUMS
+from reference_data import BTCUSDT_TIERS as BTCUSDT
 from views_builder import Tier, Venue, fresh_db, position_row, tier_table
-
-# BTCUSDT-like linear table (floors in USDT, MMR) and its published cums.
-BTCUSDT = [
-    ("0", "0.004"),
-    ("50000", "0.005"),
-    ("250000", "0.01"),
-    ("1000000", "0.025"),
-    ("10000000", "0.05"),
-    ("20000000", "0.10"),
-    ("50000000", "0.125"),
-    ("100000000", "0.15"),
-    ("200000000", "0.25"),
-    ("300000000", "0.50"),
-]
-BTCUSDT_CUMS = [
-    "0",
-    "50",
-    "1300",
-    "16300",
-    "266300",
-    "1266300",
-    "2516300",
-    "5016300",
-    "25016300",
-    "100016300",
-]
 
 
 def q(value: Decimal, places: int) -> Decimal:
