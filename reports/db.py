@@ -72,6 +72,10 @@ def init_schema(con: duckdb.DuckDBPyConnection, *, force: bool = True) -> bool:
             return False
     for script in schema_scripts():
         con.execute(script.read_text(encoding="utf-8"))
+    # The views may have changed how a date is valued: value every stored date again.
+    from reports.derive import refresh
+
+    refresh(con)
     con.execute(
         "CREATE OR REPLACE TABLE mir_schema AS SELECT ?::VARCHAR AS fingerprint", [fingerprint]
     )

@@ -141,13 +141,12 @@ def convert_all(directory: Path, fmt: str) -> None:
 
 
 def memory_db() -> duckdb.DuckDBPyConnection:
-    """An in-memory database with the snapshot tables and macros (queries/schema only: the
-    views belong to other stages and are not needed to load)."""
-    from reports.paths import queries_dir
+    """An in-memory database with the whole schema (the loader also values each date it loads,
+    through the views)."""
+    from reports.db import init_schema
 
     con = duckdb.connect()
-    for script in sorted((queries_dir() / "schema").glob("*.sql")):
-        con.execute(script.read_text(encoding="utf-8"))
+    init_schema(con)
     return con
 
 

@@ -18,6 +18,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from reports import derive
 from reports.capital import cftc, ifr, inputs, mica
 from reports.capital.checks import check_cap_01, check_cap_02, check_cap_03, statement_for
 from reports.capital.statement import capital_statement
@@ -216,6 +217,7 @@ def stored_day(
         [(w, c, a, D(b), des, wt, ct) for w, c, a, b, des, wt, ct in custody or []],
     )
     _insert(con, "volumes", day, [(i, t, D(n)) for i, t, n in volumes or []])
+    derive.refresh_dates(con, [day])  # rows inserted directly, not through the loader
 
 
 def ctx_for(
@@ -442,6 +444,7 @@ def test_k_npr_and_k_tcd_from_positions_and_custody(con: duckdb.DuckDBPyConnecti
         DAY,
         [("P1", "H1", "BTCUSDT", "cross", D(-1), D(50_000), None, None, None)],
     )
+    derive.refresh(con)
     statement = capital_statement(con, DAY, Config())
     # BTC: custody +100k, short position -50k -> net 50k x 100%.
     assert statement.components["K-NPR"] == D(50_000)
@@ -546,6 +549,7 @@ def test_cftc_statement_and_not_applicable_checks(con: duckdb.DuckDBPyConnection
         DAY,
         [("P1", "C1", "BTCUSDT", "cross", D(400), D(50_000), None, None, None)],
     )
+    derive.refresh(con)
     config = replace(Config(), capital=CapitalConfig(regime="cftc"))
     ctx = ctx_for(con, DAY, config)
     statement = statement_for(ctx)

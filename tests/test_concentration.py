@@ -20,6 +20,7 @@ import polars as pl
 import pytest
 
 import reports.concentration.checks  # noqa: F401  (registers the CON checks)
+from reports import derive
 from reports.checks.engine import run_checks
 from reports.checks.model import PYTHON_CHECKS, CheckOutcome
 from reports.concentration import (
@@ -233,9 +234,20 @@ def day(con: duckdb.DuckDBPyConnection) -> Day:
 def run_con(
     con: duckdb.DuckDBPyConnection, config: Config | None = None, ids: tuple[str, ...] = CON_IDS
 ):
-    """Run CON checks through the engine (not recorded)."""
+    """Run CON checks through the engine (not recorded), the derived tables refreshed first."""
+    derive.refresh(con)
     specs = [PYTHON_CHECKS[check_id] for check_id in ids]
     return run_checks(con, AS_OF, config or Config(), record=False, specs=specs)
+
+
+def _large_exposures(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> Any:
+    derive.refresh(con)
+    return large_exposures(con, as_of, config)
+
+
+def _concentration_table(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> Any:
+    derive.refresh(con)
+    return concentration_table(con, as_of, config)
 
 
 def exceptions(
@@ -553,7 +565,7 @@ def test_con06_basel_lex20_reference(con, day) -> None:
     # an exposure of 180M is reported and within the limit.
     day.capital(cet1=str(1000 * M), at1="0", tier2="0")
     day.custody("BankA", "USDT", str(180 * M), "house", "cold", "credit_institution")
-    frame = large_exposures(con, AS_OF, Config())
+    frame = _large_exposures(con, AS_OF, Config())
     assert frame.select(
         "counterparty",
         "kind",
@@ -584,7 +596,7 @@ def test_con06_basel_lex20_reference(con, day) -> None:
 
 def test_con06_large_exposures_frame_for_k_con(con, day) -> None:
     _exposure_day(day)
-    frame = large_exposures(con, AS_OF, Config())
+    frame = _large_exposures(con, AS_OF, Config())
     assert frame.columns[:7] == [
         "counterparty",
         "kind",
@@ -611,7 +623,7 @@ def test_con06_isolated_bad_debt_is_not_an_exposure(con, day) -> None:
     day.account("c1", group_id="G1")
     day.position("c1", "BTC-PERP", "1", entry="50000", isolated_margin="10")
     day.balance("c1", "USDT", "-50")
-    assert large_exposures(con, AS_OF, Config()).select(
+    assert _large_exposures(con, AS_OF, Config()).select(
         "counterparty", "exposure_usd", "share", "status"
     ).rows() == [
         ("G1", D(50), D("0.5"), "breach"),
@@ -639,7 +651,7 @@ def test_con06_own_funds_follow_the_regime(con, day, regime, capital, expected) 
     day.custody("BrokerB", "USDT", str(250 * M), "house", "cold", "investment_firm")
     config = parse_config({"capital": {"regime": regime}})
     assert (
-        large_exposures(con, AS_OF, config).select("counterparty", "share", "status").rows()
+        _large_exposures(con, AS_OF, config).select("counterparty", "share", "status").rows()
         == expected
     )
 
@@ -650,7 +662,7 @@ def test_con06_missing_own_funds_item_is_not_evaluated_not_a_pass(con, day) -> N
     day.capital(cet1=str(1000 * M), at1="0", tier2="0")  # no adjusted_net_capital
     day.custody("BankA", "USDT", str(180 * M), "house", "cold", "credit_institution")
     config = parse_config({"capital": {"regime": "cftc"}})
-    assert large_exposures(con, AS_OF, config)["status"].to_list() == ["not_evaluated"]
+    assert _large_exposures(con, AS_OF, config)["status"].to_list() == ["not_evaluated"]
     outcome = outcome_of(con, "CON-06", config)
     assert outcome.status == CheckOutcome.NOT_EVALUATED
     assert "adjusted_net_capital" in outcome.message
@@ -660,7 +672,7 @@ def test_con06_no_exposure_passes(con, day) -> None:
     day.capital(cet1="1000", at1="0", tier2="0")
     day.custody("self", "USDT", "5000", "house")
     assert outcome_of(con, "CON-06").status == CheckOutcome.PASS
-    assert large_exposures(con, AS_OF, Config()).height == 0
+    assert _large_exposures(con, AS_OF, Config()).height == 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -690,7 +702,7 @@ def test_concentration_table_long_format(con, day) -> None:
     day.custody("BankA", "USDT", str(180 * M), "house", "cold", "credit_institution")
     day.instrument("ETH-PERP", "2000", underlying="ETH")  # under the OI floor
     day.position("c1", "ETH-PERP", "10").position("h1", "ETH-PERP", "-10")
-    table = concentration_table(con, AS_OF, Config())
+    table = _concentration_table(con, AS_OF, Config())
     assert tuple(table.columns) == TABLE_COLUMNS
     assert table["value"].dtype == pl.Decimal(38, 18)
     # a total order: the sort keys identify every row, so the CSV's bytes never depend on the plan
@@ -754,7 +766,7 @@ def test_present_concentration_rounds_half_even_by_unit() -> None:
 
 
 def test_empty_day_gives_an_empty_table_and_passes(con, day) -> None:
-    table = concentration_table(con, AS_OF, Config())
+    table = _concentration_table(con, AS_OF, Config())
     assert table.height == 0 and tuple(table.columns) == TABLE_COLUMNS
     result = run_con(con)
     # CON-06: no exposures at all is a pass even without a capital file

@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 import reports.stress.checks  # noqa: F401  (registers CAP-04 and CAP-05)
+from reports import derive
 from reports.checks.engine import run_one
 from reports.checks.model import PYTHON_CHECKS, CheckContext, CheckOutcome
 from reports.config import Config, Scenario, StressConfig, parse_config
@@ -176,6 +177,7 @@ def scenario_db(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Any
             ("w3", "self", "BTC", D(100), "client", "cold", "self"),
         ],
     )
+    derive.refresh(con)  # rows inserted directly, not through the loader
     yield con
     con.close()
 
@@ -350,6 +352,7 @@ def test_pfmi_reference_through_the_database(template: Path, tmp_path: Path) -> 
         "wallet_id, custodian, asset, balance, designation, wallet_type, custodian_type",
         [("f", "self", "USDT", D("180000000"), "insurance_fund", "cold", "self")],
     )
+    derive.refresh(con)
     results = stress_results(con, AS_OF, Config())
     for result in results:  # stablecoin debits: the same under both default scenarios
         assert result.cover1_usd == D("120000000")
@@ -362,6 +365,7 @@ def test_pfmi_reference_through_the_database(template: Path, tmp_path: Path) -> 
 def test_no_clients_no_shortfall_passes(template: Path, tmp_path: Path) -> None:
     con = make_db(template, tmp_path)
     insert(con, "prices", "kind, symbol, price", [("asset", "BTC", D(100))])
+    derive.refresh(con)
     table = stress_table(con, AS_OF, Config())
     assert table["cover1_usd"].to_list() == [0, 0]
     assert table["status"].to_list() == ["pass", "pass"]
@@ -387,6 +391,7 @@ def test_deterministic_and_row_order_independent(
         rows = scenario_db.execute(f"SELECT * FROM {table}").fetchall()
         cols = len(rows[0])
         other.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * cols)})", rows[::-1])
+    derive.refresh(other)
     assert stress_table(other, AS_OF, Config()).equals(first)
     other.close()
 
@@ -409,6 +414,7 @@ def cascade_db(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
         add_position(con, f"q{i}", f"c{i}", "BTCUSDT", "isolated", "1", "50000", margin)
     add_position(con, "x1p", "x1", "BTCUSDT", "cross", "1", "50000", None)
     insert(con, "balances", "account_id, asset, balance", [("x1", "USDT", D(7000))])
+    derive.refresh(con)
     yield con
     con.close()
 

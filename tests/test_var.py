@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reports.stress.checks  # noqa: F401  (registers CAP-04 and CAP-05)
+from reports import derive
 from reports.checks.engine import run_one
 from reports.checks.model import PYTHON_CHECKS, CheckContext, CheckOutcome
 from reports.config import Config, parse_config
@@ -191,6 +192,7 @@ def add_firm(con: Any, *, history: bool = True, capital: dict[str, str] | None =
             [(AS_OF - dt.timedelta(days=1), "BTC", D(1))],
             as_of=AS_OF + dt.timedelta(days=1),
         )
+    derive.refresh(con)  # rows inserted directly, not through the loader
 
 
 def expected_pnl(window: int) -> np.ndarray:

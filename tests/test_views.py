@@ -17,6 +17,8 @@ import pytest
 from reference_data import BTCUSDT_TIERS as BTCUSDT
 from views_builder import Model, Tier, Venue, fresh_db, position_row, rows
 
+from reports import derive
+
 # A COIN-M-like inverse table, floors in BTC.
 BTCUSD = [("0", "0.005"), ("5", "0.01"), ("10", "0.025"), ("20", "0.05"), ("50", "0.10")]
 
@@ -195,6 +197,7 @@ def test_asset_prices_add_usd_once_per_date(con: duckdb.DuckDBPyConnection) -> N
     v.asset("BTC", "50000")
     v.on("2026-03-04").asset("USD", "1")  # shipped: not duplicated
     v.on("2026-03-04").asset("USDT", "1.0002")
+    derive.refresh(con)
     got = con.execute(
         "SELECT as_of_date::VARCHAR, asset, price FROM v_asset_prices ORDER BY 1, 2"
     ).fetchall()
@@ -257,6 +260,7 @@ def test_history_dates_never_mix(con: duckdb.DuckDBPyConnection, venue: Venue) -
         v.account("A1", group_id="G")
         v.balance("A1", "USDT", "100")
         v.position("P", "BTCUSDT", "1", "42000")
+    derive.refresh(con)
     got = con.execute(
         "SELECT as_of_date::VARCHAR, unrealized_pnl, settle_price, group_id FROM v_positions ORDER BY 1"
     ).fetchall()
@@ -264,6 +268,7 @@ def test_history_dates_never_mix(con: duckdb.DuckDBPyConnection, venue: Venue) -
         ("2026-03-03", Decimal(-2000), Decimal("0.9998"), "G"),
         ("2026-03-04", Decimal(3000), Decimal(1), "G"),
     ]
+    derive.refresh(con)
     equity = con.execute(
         "SELECT as_of_date::VARCHAR, equity FROM v_account_equity ORDER BY 1"
     ).fetchall()

@@ -16,6 +16,8 @@ from reference_data import BTCUSDT_CUMS
 from reference_data import BTCUSDT_TIERS as BTCUSDT
 from views_builder import Tier, Venue, fresh_db, position_row, tier_table
 
+from reports import derive
+
 
 def q(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
@@ -115,6 +117,7 @@ def test_btcusdt_tier_choice_per_notional(
         else:
             quantity = floor * 2
         venue.position(f"T{n + 1}", "BTCUSDT", quantity, "1")
+    derive.refresh(con)
     got = {
         r[0]: r[1:]
         for r in con.execute(

@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from reports import derive
 from reports.db import connect, init_db
 
 AS_OF = "2026-03-03"
@@ -160,6 +161,9 @@ class Venue:
 def rows(
     con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
 ) -> list[dict[str, Any]]:
+    """The rows of a query, as dicts; the derived tables are brought up to date first (the rows
+    here are inserted straight into the snapshot tables, not through the loader)."""
+    derive.refresh(con)
     cur = con.execute(sql, params or [])
     names = [c[0] for c in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

@@ -1,4 +1,6 @@
 -- v_positions: every open position with its valuation and margin figures (DESIGN.md section 4).
+-- v_positions_computed computes them from the snapshot tables; v_positions reads position_values,
+-- where the loader stores that computation for each date (see the end of this file).
 --
 -- Per position, with Q = |quantity| x contract_size, s = sign(quantity), mark M, entry E:
 --   linear  (quote = settle asset): notional = Q x M;  uPnL = s x Q x (M - E)
@@ -53,7 +55,7 @@ CREATE OR REPLACE MACRO ddiv_or_null(a, b) AS
 CREATE OR REPLACE MACRO dmul_or_null(a, b) AS
     dmul(a, CASE WHEN abs(a::DOUBLE * b::DOUBLE) < 1e19 THEN b END);
 
-CREATE OR REPLACE VIEW v_positions AS
+CREATE OR REPLACE VIEW v_positions_computed AS
 WITH base AS (
     SELECT
         p.as_of_date,
@@ -315,3 +317,10 @@ SELECT
 FROM margined AS m
 LEFT JOIN liquidation AS l
     ON l.as_of_date = m.as_of_date AND l.position_id = m.position_id;
+
+-- The valuation is computed once per date, when the date is loaded (reports/derive.py, in the
+-- load's transaction), into position_values; v_positions reads that table. Every check, report
+-- figure and investigation thereby sees the same numbers without re-valuing 2M positions each.
+CREATE TABLE IF NOT EXISTS position_values AS SELECT * FROM v_positions_computed WITH NO DATA;
+
+CREATE OR REPLACE VIEW v_positions AS SELECT * FROM position_values;

@@ -9,9 +9,10 @@
 --   isolated_bad_debt  sum of max(0, -isolated equity): the venue's bad debt, a positive magnitude
 --   equity             balance + cross_upnl + isolated_equity (may be negative: a deficit)
 --   price, equity_usd  USD price of the asset (v_asset_prices; NULL when unpriced) and equity x price
--- All joins include as_of_date.
+-- All joins include as_of_date. v_account_equity_computed computes it; v_account_equity reads
+-- account_equity_values, where the loader stores it per date.
 
-CREATE OR REPLACE VIEW v_account_equity AS
+CREATE OR REPLACE VIEW v_account_equity_computed AS
 WITH position_sums AS (
     SELECT
         p.as_of_date,
@@ -63,3 +64,9 @@ LEFT JOIN accounts AS a
     ON a.as_of_date = c.as_of_date AND a.account_id = c.account_id
 LEFT JOIN v_asset_prices AS ap
     ON ap.as_of_date = c.as_of_date AND ap.asset = c.asset;
+
+-- Materialised per date at load, like position_values (reports/derive.py).
+CREATE TABLE IF NOT EXISTS account_equity_values AS
+SELECT * FROM v_account_equity_computed WITH NO DATA;
+
+CREATE OR REPLACE VIEW v_account_equity AS SELECT * FROM account_equity_values;

@@ -22,10 +22,11 @@
 --   coverage_ratio       held / client_requirement (NULL when the requirement is 0)
 --   price, *_usd         USD price of the asset (v_asset_prices; NULL when unpriced) and the USD values
 --
--- The target residual interest needs the configuration: the table macro segregation_statement
+-- v_segregation_computed computes it; v_segregation reads segregation_values, where the loader
+-- stores it per date. The target residual interest needs the configuration: the table macro segregation_statement
 -- below adds it (SEG-02 and reports.checks.segregation use it).
 
-CREATE OR REPLACE VIEW v_segregation AS
+CREATE OR REPLACE VIEW v_segregation_computed AS
 WITH client_equity AS (
     SELECT
         e.as_of_date,
@@ -146,6 +147,11 @@ SELECT
     dmul(s.deficits, s.price) AS deficits_usd,
     dmul(s.isolated_bad_debt, s.price) AS isolated_bad_debt_usd
 FROM statement AS s;
+
+-- Materialised per date at load, like position_values (reports/derive.py).
+CREATE TABLE IF NOT EXISTS segregation_values AS SELECT * FROM v_segregation_computed WITH NO DATA;
+
+CREATE OR REPLACE VIEW v_segregation AS SELECT * FROM segregation_values;
 
 -- segregation_statement(as_of, target_abs, target_pct): v_segregation of one day plus the target
 -- residual interest ([segregation] target_residual_interest, reporting currency, and

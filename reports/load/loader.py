@@ -1,7 +1,8 @@
 """`load_snapshot`: validate a snapshot directory completely, then replace its date atomically.
 
 Nothing is written before every rule has passed; the write (DELETE the date's rows from every
-snapshot table, INSERT the new ones, append the audit rows to `loads`) is one transaction, so a
+snapshot table, INSERT the new ones, append the audit rows to `loads`, store the date's
+valuation in the derived tables of reports.derive) is one transaction, so a
 failed load leaves the database exactly as it was and a reload replaces a date as a whole.
 """
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reports import __version__
+from reports import __version__, derive
 from reports.errors import InputError, UsageError, Violation
 from reports.load import reader, validate
 from reports.paths import read_query
@@ -52,10 +53,11 @@ class LoadSummary:
     files: tuple[FileLoad, ...]
     replaced: bool  # the date was loaded before and has been replaced
     warnings: tuple[str, ...] = ()
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole load, valuation included
     loaded_at: dt.datetime = field(
         default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None)
     )
+    valuation_seconds: float = 0.0  # of which: valuing the date (reports.derive)
 
     @property
     def rows(self) -> int:
@@ -238,7 +240,7 @@ def load_snapshot(
             say("writing")
             load_id = uuid.uuid4().hex
             loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            replaced = _write(con, as_of, load_id, loaded, loaded_at)
+            replaced, valuation_seconds = _write(con, as_of, load_id, loaded, loaded_at, say)
         except BaseException:
             # Do not wait for the hashes of a load that failed.
             pool.shutdown(wait=False, cancel_futures=True)
@@ -255,6 +257,7 @@ def load_snapshot(
         warnings=tuple(warnings),
         seconds=time.perf_counter() - started,
         loaded_at=loaded_at,
+        valuation_seconds=valuation_seconds,
     )
 
 
@@ -264,8 +267,12 @@ def _write(
     load_id: str,
     loaded: tuple[FileLoad, ...],
     loaded_at: dt.datetime,
-) -> bool:
-    """Replace the date in one transaction; True when the date had been loaded before."""
+    say: ProgressCallback,
+) -> tuple[bool, float]:
+    """Replace the date and its valuation in one transaction.
+
+    Returns whether the date had been loaded before, and the seconds spent valuing it.
+    """
     con.execute("BEGIN TRANSACTION")
     try:
         row = con.execute("SELECT count(*) > 0 FROM loads WHERE as_of_date = ?", [as_of]).fetchone()
@@ -299,8 +306,12 @@ def _write(
                 for f in loaded
             ],
         )
+        say("valuing positions and accounts")
+        valuing = time.perf_counter()
+        derive.refresh_dates(con, [as_of])
+        valuation_seconds = time.perf_counter() - valuing
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return replaced
+    return replaced, valuation_seconds

@@ -1,0 +1,135 @@
+"""The derived tables (reports.derive): each date's valuation stored by the loader.
+
+v_positions, v_account_equity and v_segregation read tables the loader fills in the load's
+transaction; these tests hold those tables to exactly what the computing views give, per date,
+through reloads, failed loads and schema changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from reports import derive
+from reports.db import connect, init_db, open_db
+from reports.errors import InputError
+from reports.load import load_snapshot
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+DAY1, DAY2 = dt.date(2026, 3, 2), dt.date(2026, 3, 3)
+
+
+def _differences(con: duckdb.DuckDBPyConnection, table: str, view: str) -> int:
+    """Rows in one but not the other (multiset difference, both ways)."""
+    row = con.execute(
+        f"SELECT (SELECT count(*) FROM (SELECT * FROM {table} EXCEPT ALL SELECT * FROM {view})) "
+        f"+ (SELECT count(*) FROM (SELECT * FROM {view} EXCEPT ALL SELECT * FROM {table}))"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _counts(con: duckdb.DuckDBPyConnection, table: str) -> dict[dt.date, int]:
+    return dict(
+        con.execute(f"SELECT as_of_date, count(*) FROM {table} GROUP BY 1 ORDER BY 1").fetchall()
+    )
+
+
+@pytest.fixture
+def snapshots(tmp_path: Path) -> Path:
+    """Two sample days copied (so a test may edit them)."""
+    root = tmp_path / "snapshots"
+    for day in (DAY1, DAY2):
+        shutil.copytree(SAMPLES / day.isoformat(), root / day.isoformat())
+    return root
+
+
+@pytest.fixture
+def con(tmp_path: Path, snapshots: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = init_db(tmp_path / "derive.duckdb")
+    connection = connect(path)
+    for day in (DAY1, DAY2):
+        load_snapshot(connection, snapshots / day.isoformat())
+    yield connection
+    connection.close()
+
+
+def test_stored_valuation_equals_the_computing_views(con: duckdb.DuckDBPyConnection) -> None:
+    for table, view, _ in derive.DERIVED:
+        counts = _counts(con, table)
+        assert set(counts) == {DAY1, DAY2} and min(counts.values()) > 0, table
+        assert _differences(con, table, view) == 0, table
+    public = con.execute("SELECT count(*) FROM v_positions").fetchone()
+    assert public == (sum(_counts(con, "position_values").values()),)
+
+
+def test_reload_replaces_only_its_date(con: duckdb.DuckDBPyConnection, snapshots: Path) -> None:
+    before_day1 = con.execute(
+        "SELECT * FROM position_values WHERE as_of_date = ? ORDER BY position_id", [DAY1]
+    ).fetchall()
+    prices = snapshots / DAY2.isoformat() / "prices.csv"
+    lines = prices.read_text(encoding="utf-8").splitlines()
+    # every instrument mark of day 2 x 10: its linear notionals must follow
+    edited = [lines[0]]
+    for line in lines[1:]:
+        kind, symbol, price = line.split(",")
+        edited.append(f"{kind},{symbol},{Decimal(price) * 10}" if kind == "instrument" else line)
+    prices.write_text("\n".join(edited) + "\n", encoding="utf-8")
+    old_notional = con.execute(
+        "SELECT sum(notional) FROM position_values WHERE as_of_date = ? AND NOT is_inverse", [DAY2]
+    ).fetchone()
+    load_snapshot(con, snapshots / DAY2.isoformat())
+
+    new_notional = con.execute(
+        "SELECT sum(notional) FROM position_values WHERE as_of_date = ? AND NOT is_inverse", [DAY2]
+    ).fetchone()
+    assert old_notional is not None and new_notional is not None
+    assert new_notional[0] == old_notional[0] * 10
+    for table, view, _ in derive.DERIVED:
+        assert _differences(con, table, view) == 0, table
+    after_day1 = con.execute(
+        "SELECT * FROM position_values WHERE as_of_date = ? ORDER BY position_id", [DAY1]
+    ).fetchall()
+    assert after_day1 == before_day1
+
+
+def test_failed_load_leaves_the_valuation_alone(
+    con: duckdb.DuckDBPyConnection, snapshots: Path
+) -> None:
+    before = {table: _counts(con, table) for table, _, _ in derive.DERIVED}
+    stored = con.execute("SELECT sum(notional), sum(maintenance_margin) FROM v_positions").fetchone()
+    positions = snapshots / DAY2.isoformat() / "positions.csv"
+    text = positions.read_text(encoding="utf-8").splitlines()
+    text[1] = text[1].replace(text[1].split(",")[2], "NO-SUCH-INSTRUMENT", 1)
+    positions.write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        load_snapshot(con, snapshots / DAY2.isoformat())
+    assert {table: _counts(con, table) for table, _, _ in derive.DERIVED} == before
+    assert (
+        con.execute("SELECT sum(notional), sum(maintenance_margin) FROM v_positions").fetchone()
+        == stored
+    )
+
+
+def test_a_schema_change_values_every_date_again(tmp_path: Path, snapshots: Path) -> None:
+    path = init_db(tmp_path / "upgrade.duckdb")
+    con = connect(path)
+    try:
+        for day in (DAY1, DAY2):
+            load_snapshot(con, snapshots / day.isoformat())
+        # a database written by an older version: stale derived rows, another fingerprint
+        con.execute("DELETE FROM position_values WHERE as_of_date = ?", [DAY1])
+        con.execute("UPDATE account_equity_values SET equity = equity + 1")
+        con.execute("UPDATE mir_schema SET fingerprint = 'an older schema'")
+    finally:
+        con.close()
+    with open_db(path) as upgraded:
+        for table, view, _ in derive.DERIVED:
+            assert set(_counts(upgraded, table)) == {DAY1, DAY2}, table
+            assert _differences(upgraded, table, view) == 0, table
