@@ -179,6 +179,7 @@ def run_daily(
                         files=len(loaded.files),
                         replaced=loaded.replaced,
                         warnings=len(loaded.warnings),
+                        valuation_seconds=round(loaded.valuation_seconds, 3),
                     )
                     for warning in loaded.warnings:
                         say(f"warning: {warning}")

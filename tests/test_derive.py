@@ -103,7 +103,9 @@ def test_failed_load_leaves_the_valuation_alone(
     con: duckdb.DuckDBPyConnection, snapshots: Path
 ) -> None:
     before = {table: _counts(con, table) for table, _, _ in derive.DERIVED}
-    stored = con.execute("SELECT sum(notional), sum(maintenance_margin) FROM v_positions").fetchone()
+    stored = con.execute(
+        "SELECT sum(notional), sum(maintenance_margin) FROM v_positions"
+    ).fetchone()
     positions = snapshots / DAY2.isoformat() / "positions.csv"
     text = positions.read_text(encoding="utf-8").splitlines()
     text[1] = text[1].replace(text[1].split(",")[2], "NO-SUCH-INSTRUMENT", 1)

@@ -600,3 +600,45 @@ def test_bad_debt_by_instrument_finds_the_planted_bad_debt(mir: Callable[..., Re
     seg07 = {r["entity_id"]: r for r in query_rows(mir, "check_exceptions", check_id="SEG-07")}
     assert Decimal(rows[0]["bad_debt"]) == Decimal(seg07[planted["entity_id"]]["value"]) > 0
     assert query_rows(mir, "bad_debt_by_instrument", to=PREVIOUS.isoformat()) == []
+
+
+def test_run_figures_are_recorded_and_feed_the_next_days_report(
+    history: Path, tmp_path: Path
+) -> None:
+    from reports.checks.engine import run_checks
+    from reports.config import Config
+    from reports.db import open_db
+    from reports.render.build import previous_day
+    from reports.stress import stress_results, var_es
+    from reports.stress.results import worst_cover
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(history, db)
+    config = Config()
+    with open_db(db) as con:
+        run_checks(con, PREVIOUS, config, only=["SEG-04"])  # neither CAP-04 nor CAP-05
+        assert con.execute(
+            "SELECT count(*) FROM run_figures WHERE as_of_date = ?", [PREVIOUS]
+        ).fetchall() == [(0,)]
+        run = run_checks(con, PREVIOUS, config, only=["CAP-04", "CAP-05"])
+        stored = dict(
+            con.execute(
+                "SELECT figure, value FROM run_figures WHERE run_id = ?", [run.run_id]
+            ).fetchall()
+        )
+        worst = worst_cover(stress_results(con, PREVIOUS, config))
+        var_usd = var_es(con, PREVIOUS, config).var_usd
+        assert stored == {
+            "worst_cover2_usd": worst.cover2_usd,
+            "worst_insurance_fund_usd": worst.insurance_fund_usd,
+            "var_usd": var_usd,
+        }
+        # the next day's report reads them (planted values prove nothing is computed again)
+        con.execute("UPDATE run_figures SET value = value + 1 WHERE run_id = ?", [run.run_id])
+        got = previous_day(con, PREVIOUS, config, None, None)
+    assert (got.cover2_usd, got.insurance_fund_usd, got.var_usd) == (
+        worst.cover2_usd + 1,
+        worst.insurance_fund_usd + 1,
+        var_usd + 1,
+    )
+    assert got.capital_ratio == Decimal("2.5")  # PREVIOUS's CAP-01 run (capital_results)

@@ -26,13 +26,9 @@ current_positions AS (
     WHERE p.as_of_date = $as_of
 ),
 bucket_movements AS (
-    SELECT
-        m.position_id,
-        m.asset,
-        sum(m.amount) AS amount,
-        count(*) AS movements,
-        string_agg(m.movement_id, ', ' ORDER BY m.movement_id) AS movement_ids,
-        string_agg(DISTINCT m.account_id, ', ' ORDER BY m.account_id) AS account_ids
+    -- sums only: the movement and account lists are built for the offending buckets alone
+    -- (below), not for the 1M+ buckets of a large venue
+    SELECT m.position_id, m.asset, sum(m.amount) AS amount, count(*) AS movements
     FROM movements AS m
     WHERE m.as_of_date = $as_of AND m.position_id IS NOT NULL
     GROUP BY m.position_id, m.asset
@@ -53,7 +49,7 @@ rolled AS (
     SELECT
         k.position_id,
         k.asset,
-        coalesce(c.account_id, p.account_id, m.account_ids) AS account_id,
+        coalesce(c.account_id, p.account_id) AS account_id,  -- NULL: open at neither close
         coalesce(c.instrument_id, p.instrument_id) AS instrument_id,
         CASE
             WHEN c.position_id IS NOT NULL AND p.position_id IS NOT NULL THEN 'open at both closes'
@@ -65,13 +61,29 @@ rolled AS (
              THEN coalesce(p.isolated_margin, 0) ELSE 0 END::DECIMAL(38,18) AS previous_margin,
         coalesce(m.amount, 0)::DECIMAL(38,18) AS movement_total,
         coalesce(m.movements, 0) AS movements,
-        coalesce(m.movement_ids, 'none') AS movement_ids,
         CASE WHEN c.margin_mode = 'isolated' AND c.settle_asset = k.asset
              THEN coalesce(c.isolated_margin, 0) ELSE 0 END::DECIMAL(38,18) AS reported_margin
     FROM bucket_keys AS k
     LEFT JOIN previous_positions AS p ON p.position_id = k.position_id
     LEFT JOIN current_positions AS c ON c.position_id = k.position_id
     LEFT JOIN bucket_movements AS m ON m.position_id = k.position_id AND m.asset = k.asset
+),
+offending AS (
+    SELECT r.*
+    FROM rolled AS r
+    WHERE abs(r.reported_margin - (r.previous_margin + r.movement_total))
+          > $segregation_rollforward_tolerance
+),
+offending_movements AS (
+    SELECT
+        o.position_id,
+        o.asset,
+        string_agg(m.movement_id, ', ' ORDER BY m.movement_id) AS movement_ids,
+        string_agg(DISTINCT m.account_id, ', ' ORDER BY m.account_id) AS account_ids
+    FROM offending AS o
+    JOIN movements AS m
+        ON m.as_of_date = $as_of AND m.position_id = o.position_id AND m.asset = o.asset
+    GROUP BY o.position_id, o.asset
 )
 SELECT
     'breach' AS status,
@@ -85,12 +97,13 @@ SELECT
     format(
         'isolated bucket of account {} ({}) in {}: previous margin ({}) {} + {} movement(s) [{}] {} '
         || '= expected {}, reported {}: difference {} {} (USD {}), tolerance {}',
-        r.account_id, r.lifecycle, r.asset, $prev_as_of::VARCHAR, fmt_amount(r.previous_margin),
-        r.movements, r.movement_ids, fmt_amount(r.movement_total),
+        coalesce(r.account_id, om.account_ids), r.lifecycle, r.asset, $prev_as_of::VARCHAR,
+        fmt_amount(r.previous_margin), r.movements, coalesce(om.movement_ids, 'none'),
+        fmt_amount(r.movement_total),
         fmt_amount(r.previous_margin + r.movement_total), fmt_amount(r.reported_margin),
         fmt_amount(r.reported_margin - (r.previous_margin + r.movement_total)), r.asset,
         fmt_usd(dmul(r.reported_margin - (r.previous_margin + r.movement_total), ap.price)),
         fmt_amount($segregation_rollforward_tolerance)) AS message
-FROM rolled AS r
+FROM offending AS r
+LEFT JOIN offending_movements AS om ON om.position_id = r.position_id AND om.asset = r.asset
 LEFT JOIN v_asset_prices AS ap ON ap.as_of_date = $as_of AND ap.asset = r.asset
-WHERE abs(r.reported_margin - (r.previous_margin + r.movement_total)) > $segregation_rollforward_tolerance

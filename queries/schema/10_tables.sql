@@ -166,3 +166,17 @@ CREATE TABLE IF NOT EXISTS capital_results (
     early_warning_level DECIMAL(38,18) NOT NULL,  -- as a ratio of the requirement
     checked_at TIMESTAMP NOT NULL           -- UTC; the check_results rows of the run share it
 );
+
+-- Key stress and VaR figures of every check run in which CAP-04 / CAP-05 ran (same transaction
+-- as its check_results rows); append-only. The next day's report reads its "previous day"
+-- column from here instead of computing the stress and VaR of that day again.
+--   worst_cover2_usd, worst_insurance_fund_usd  the scenario with the least insurance-fund
+--                                              headroom over Cover-2 (CAP-04)
+--   var_usd                                    VaR of the house + insurance-fund exposure (CAP-05)
+CREATE TABLE IF NOT EXISTS run_figures (
+    run_id VARCHAR NOT NULL,
+    as_of_date DATE NOT NULL,
+    figure VARCHAR NOT NULL,
+    value DECIMAL(38,18) NOT NULL,
+    checked_at TIMESTAMP NOT NULL           -- UTC; the check_results rows of the run share it
+);

@@ -429,9 +429,9 @@ def run_checks(
     result = RunResult(run_id=run_id, as_of=as_of.isoformat())
     with day_memo():  # figures several checks share are computed once (reports/memo.py)
         result.results = [run_one(spec, ctx) for spec in chosen]
-    if record:
-        now = (clock or _utc_now)()
-        record_run(con, result, as_of, now, ctx=ctx)
+        if record:  # inside the scope: the figures recorded are the ones the checks computed
+            now = (clock or _utc_now)()
+            record_run(con, result, as_of, now, ctx=ctx)
     return result
 
 
@@ -459,8 +459,9 @@ def record_run(
 ) -> None:
     """Append the run's outcomes and exception rows in one transaction (all or nothing).
 
-    With the run's `ctx`, the capital figures CAP-01 computed go to capital_results in the same
-    transaction (reports.capital.results).
+    With the run's `ctx`, the capital figures CAP-01 computed go to capital_results, and the
+    stress and VaR figures CAP-04 and CAP-05 computed to run_figures, in the same transaction
+    (reports.capital.results, reports.stress.results).
     """
     import polars as pl
 
@@ -517,6 +518,9 @@ def record_run(
             from reports.capital.results import record_capital_result
 
             record_capital_result(con, result, as_of, checked_at, ctx)
+            from reports.stress.results import record_stress_figures
+
+            record_stress_figures(con, result, as_of, checked_at, ctx)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

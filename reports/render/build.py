@@ -65,6 +65,7 @@ from reports.render.context import (
     StressSection,
     VarSection,
 )
+from reports.stress.results import worst_cover
 
 if TYPE_CHECKING:
     import duckdb
@@ -212,13 +213,6 @@ def _totals(
     return {row["as_of_date"]: row for row in frame.iter_rows(named=True)}  # <= 2 rows
 
 
-def _worst_cover(results: list[ScenarioResult]) -> ScenarioResult | None:
-    """The scenario with the least insurance-fund headroom over Cover-2."""
-    if not results:
-        return None
-    return min(results, key=lambda r: (r.insurance_fund_usd - r.cover2_usd, r.scenario))
-
-
 def previous_day(
     con: duckdb.DuckDBPyConnection,
     prev: dt.date,
@@ -226,24 +220,39 @@ def previous_day(
     totals: dict[str, Any] | None,
     reported_ratio: Decimal | None,
 ) -> PreviousDay:
-    """The previous stored day's key figures; a figure that cannot be computed stays None."""
+    """The previous stored day's key figures; a figure that cannot be computed stays None.
+
+    The capital ratio is the one that day's report stated (summary.json), else its latest check
+    run's (capital_results), else computed now; the stress and VaR figures are its latest check
+    run's (run_figures), else computed now.
+    """
     from reports.capital import capital_statement
     from reports.stress import stress_results, var_es
+    from reports.stress.results import VAR, WORST_COVER2, WORST_FUND, stored_figures
 
+    stored = stored_figures(con, prev)
     ratio = reported_ratio
+    if ratio is None:
+        ratio = _stored_ratio(con, prev)
     if ratio is None:
         try:
             ratio = capital_statement(con, prev, config).ratio
         except MirError:
             ratio = None
-    try:
-        worst = _worst_cover(stress_results(con, prev, config))
-    except MirError:
-        worst = None
-    try:
-        var_usd = var_es(con, prev, config).var_usd
-    except MirError:
-        var_usd = None
+    cover2, fund = stored.get(WORST_COVER2), stored.get(WORST_FUND)
+    if cover2 is None or fund is None:
+        try:
+            worst = worst_cover(stress_results(con, prev, config))
+        except MirError:
+            worst = None
+        cover2 = worst.cover2_usd if worst else None
+        fund = worst.insurance_fund_usd if worst else None
+    var_usd = stored.get(VAR)
+    if var_usd is None:
+        try:
+            var_usd = var_es(con, prev, config).var_usd
+        except MirError:
+            var_usd = None
     totals = totals or {}
     return PreviousDay(
         as_of=prev,
@@ -251,10 +260,18 @@ def previous_day(
         held_usd=totals.get("held_usd"),
         excess_usd=totals.get("excess_usd"),
         capital_ratio=ratio,
-        cover2_usd=worst.cover2_usd if worst else None,
-        insurance_fund_usd=worst.insurance_fund_usd if worst else None,
+        cover2_usd=cover2,
+        insurance_fund_usd=fund,
         var_usd=var_usd,
     )
+
+
+def _stored_ratio(con: duckdb.DuckDBPyConnection, day: dt.date) -> Decimal | None:
+    """The capital ratio of the latest check run of `day` that computed one (None if none)."""
+    row = con.execute(
+        "SELECT arg_max(ratio, checked_at) FROM capital_results WHERE as_of_date = ?", [day]
+    ).fetchone()
+    return row[0] if row else None
 
 
 def reported_ratios(out_dir: Path, before: dt.date) -> dict[dt.date, Decimal]:
@@ -420,7 +437,7 @@ def _headline(run: CheckRun) -> str:
 def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
     t, p, run = data.totals, data.previous, data.run
     cap = data.capital
-    worst = _worst_cover(data.stress)
+    worst = worst_cover(data.stress)
     deficiency = t.get("total_deficiency_usd")
     short_assets = int(t.get("assets_in_deficiency") or 0)
     figures = [

@@ -44,6 +44,7 @@ decimals, no floats):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -104,19 +105,19 @@ class StressInputs:
     firm_custody: pl.DataFrame  # designation, asset, balance (house and insurance_fund)
     tiers: pl.DataFrame  # risk tiers (cascade)
 
-    @property
+    @functools.cached_property  # filtered once, not per scenario
     def client_positions(self) -> pl.DataFrame:
         import polars as pl
 
         return self.positions.filter(pl.col("account_type") == CLIENT)
 
-    @property
+    @functools.cached_property  # filtered once, not per scenario
     def client_balances(self) -> pl.DataFrame:
         import polars as pl
 
         return self.balances.filter(pl.col("account_type") == CLIENT)
 
-    @property
+    @functools.cached_property  # filtered once, not per scenario
     def insurance_fund(self) -> pl.DataFrame:
         import polars as pl
 
@@ -397,14 +398,17 @@ def evaluate_scenario(
     prices = stressed_prices(inputs.prices, shocks)
     valued = stress_positions(inputs.client_positions, shocks)
     groups = group_shortfalls(valued, inputs.client_balances, prices)
-    shortfalls = groups.get_column("shortfall_usd").to_list()
+    # groups is sorted largest first: the cover figures need its head only (not a Python list
+    # of a million shortfalls); the total is summed exactly in Polars Decimal
+    largest = groups.get_column("shortfall_usd").head(max(2, cover)).to_list()
+    total = groups.get_column("shortfall_usd").sum()
     fund = (
         inputs.insurance_fund.join(prices.select("asset", "stressed_price"), on="asset", how="left")
         .select((pl.col("balance") * pl.col("stressed_price")).sum())
         .item()
     )
     fund = Decimal(fund) if fund is not None else ZERO
-    cover1, cover2, cover_n = (cover_figure(shortfalls, k) for k in (1, 2, cover))
+    cover1, cover2, cover_n = (cover_figure(largest, k) for k in (1, 2, cover))
     status, metric, threshold = cover_status(fund, cover1, cover2, cover_n, cover)
     moved = shocks.filter(pl.col("shock") != 0)
     return ScenarioResult(
@@ -421,7 +425,7 @@ def evaluate_scenario(
         cover1_usd=cover1,
         cover2_usd=cover2,
         cover_n_usd=cover_n,
-        total_shortfall_usd=sum(shortfalls, ZERO),
+        total_shortfall_usd=Decimal(total) if total is not None else ZERO,
         insurance_fund_usd=fund,
         status=status,
         metric=metric,
@@ -433,9 +437,9 @@ def asset_universe(inputs: StressInputs) -> list[str]:
     """Every asset a scenario may need to shock (priced, held, or named by an instrument)."""
     assets: set[str] = set(inputs.prices.get_column("asset").to_list())
     for column in ("underlying", "quote_asset", "settle_asset"):
-        assets |= set(inputs.positions.get_column(column).drop_nulls().to_list())
-    assets |= set(inputs.balances.get_column("asset").to_list())
-    assets |= set(inputs.firm_custody.get_column("asset").to_list())
+        assets |= set(inputs.positions.get_column(column).unique().drop_nulls().to_list())
+    assets |= set(inputs.balances.get_column("asset").unique().to_list())
+    assets |= set(inputs.firm_custody.get_column("asset").unique().to_list())
     return sorted(assets)
 
 

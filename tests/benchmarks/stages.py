@@ -9,7 +9,6 @@ peak RSS so far in MiB}, "checks": {check_id: seconds}, "figures": {part: second
 Stages: load_day1 (empty database), load_day2, checks (the engine, recorded), figures (the
 report's figures: segregation, concentration, capital, stress, VaR, previous day), outputs
 (CSVs + summary.json), pdf (context + HTML + PDF/A), sign_package (PAdES, manifest, CMS, zip).
-It also saves a copy of the database holding day 1 only, for the `mir daily` run.
 """
 
 from __future__ import annotations
@@ -81,9 +80,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         summary1 = timed("load_day1", lambda: load_snapshot(con, day1))
         con.execute("CHECKPOINT")
-        con.close()
-        shutil.copyfile(db_path, args.work / "day1.duckdb")  # the `mir daily` run starts here
-        con = connect(db_path)
         summary2 = timed("load_day2", lambda: load_snapshot(con, day2))
         extra["rows_day1"] = summary1.rows
         extra["rows_day2"] = summary2.rows
