@@ -43,16 +43,30 @@ def day_memo() -> Iterator[None]:
 
 
 def memoized_per_day(fn: F) -> F:
-    """Memoize fn(con, as_of) or fn(con, as_of, config) inside a `day_memo()` scope (see the
-    module doc); any other call shape is not cached."""
+    """Memoize fn(con, as_of), fn(con, as_of, config) or fn(con, as_of, config, name, ...)
+    (names: strings, part of the key) inside a `day_memo()` scope (see the module doc); any
+    other call shape is not cached."""
 
     @functools.wraps(fn)
     def wrapper(con: Any, as_of: Any, *args: Any, **kwargs: Any) -> Any:
         cache = _SCOPE.get()
-        digest = getattr(args[0], "sha256", None) if len(args) == 1 else None
-        if cache is None or kwargs or len(args) > 1 or (args and not callable(digest)):
+        digest = getattr(args[0], "sha256", None) if args else None
+        names = args[1:]
+        if (
+            cache is None
+            or kwargs
+            or (args and not callable(digest))
+            or not all(isinstance(n, str) for n in names)
+        ):
             return fn(con, as_of, *args, **kwargs)
-        key = (fn.__module__, fn.__qualname__, id(con), str(as_of), digest() if digest else "")
+        key = (
+            fn.__module__,
+            fn.__qualname__,
+            id(con),
+            str(as_of),
+            digest() if digest else "",
+            *names,
+        )
         if key not in cache:
             cache[key] = (con, fn(con, as_of, *args))  # keeps con alive: its id stays unique
         value = cache[key][1]

@@ -8,5 +8,5 @@ SELECT
 FROM balances AS b
 JOIN accounts AS a
     ON a.as_of_date = b.as_of_date AND a.account_id = b.account_id
-WHERE b.as_of_date = $as_of
+WHERE b.as_of_date = $as_of AND list_contains($account_types, a.account_type)
 ORDER BY b.account_id, b.asset;

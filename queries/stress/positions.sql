@@ -1,5 +1,6 @@
 -- Stress and VaR inputs: every open position of $as_of with today's valuation (v_positions).
--- All account types: the stress engine keeps client accounts, VaR keeps house and insurance fund.
+-- Of the account types in $account_types: the stress engine reads every type (and keeps client
+-- accounts), VaR reads house and insurance fund only.
 SELECT
     p.position_id,
     p.account_id,
@@ -20,5 +21,5 @@ SELECT
     p.notional_usd,
     p.unrealized_pnl_usd
 FROM v_positions AS p
-WHERE p.as_of_date = $as_of
+WHERE p.as_of_date = $as_of AND list_contains($account_types, p.account_type)
 ORDER BY p.position_id;

@@ -109,6 +109,7 @@ def _run_query(
     return con.sql(sql, params=params).pl()
 
 
+@memoized_per_day  # the check and concentration.csv share them (reports/memo.py)
 def metric_rows(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config, check_id: str
 ) -> pl.DataFrame:

@@ -90,17 +90,20 @@ def dec(value: Decimal | int | str) -> pl.Expr:
 # Data gathering (SQL in queries/stress/)
 
 
-def run_query(con: Any, name: str, as_of: Any) -> pl.DataFrame:
+ALL_ACCOUNT_TYPES = ("client", "house", "insurance_fund")
+
+
+def run_query(con: Any, name: str, as_of: Any, **params: Any) -> pl.DataFrame:
     """Run queries/stress/<name>.sql for one as-of date and return a Polars frame."""
-    return con.sql(read_query(f"stress/{name}.sql"), params={"as_of": as_of}).pl()
+    return con.sql(read_query(f"stress/{name}.sql"), params={"as_of": as_of, **params}).pl()
 
 
 @dataclass(frozen=True)
 class StressInputs:
     """Everything the stress engine and VaR read for one as-of date (today's figures)."""
 
-    positions: pl.DataFrame  # queries/stress/positions.sql, all account types
-    balances: pl.DataFrame  # queries/stress/balances.sql, all account types (cross wallets)
+    positions: pl.DataFrame  # queries/stress/positions.sql, of the account types asked for
+    balances: pl.DataFrame  # queries/stress/balances.sql, likewise (cross wallets)
     prices: pl.DataFrame  # asset, price (USD)
     firm_custody: pl.DataFrame  # designation, asset, balance (house and insurance_fund)
     tiers: pl.DataFrame  # risk tiers (cascade)
@@ -124,11 +127,15 @@ class StressInputs:
         return self.firm_custody.filter(pl.col("designation") == INSURANCE_FUND)
 
 
-def load_stress_inputs(con: Any, as_of: Any) -> StressInputs:
-    """Read the day's positions, wallets, prices, firm custody and tiers from the database."""
+def load_stress_inputs(
+    con: Any, as_of: Any, account_types: tuple[str, ...] = ALL_ACCOUNT_TYPES
+) -> StressInputs:
+    """Read the day's positions, wallets, prices, firm custody and tiers from the database;
+    positions and wallets of the given account types only (VaR reads the firm's alone)."""
+    types = list(account_types)
     inputs = StressInputs(
-        positions=run_query(con, "positions", as_of),
-        balances=run_query(con, "balances", as_of),
+        positions=run_query(con, "positions", as_of, account_types=types),
+        balances=run_query(con, "balances", as_of, account_types=types),
         prices=run_query(con, "asset_prices", as_of),
         firm_custody=run_query(con, "firm_custody", as_of),
         tiers=run_query(con, "risk_tiers", as_of),
@@ -396,8 +403,10 @@ def evaluate_scenario(
     import polars as pl
 
     prices = stressed_prices(inputs.prices, shocks)
-    valued = stress_positions(inputs.client_positions, shocks)
-    groups = group_shortfalls(valued, inputs.client_balances, prices)
+    # One lazy plan (the functions work on frames and lazy frames alike): Polars then computes
+    # only the columns the shortfalls need and runs the independent branches in parallel.
+    valued = stress_positions(inputs.client_positions.lazy(), shocks.lazy())
+    groups = group_shortfalls(valued, inputs.client_balances.lazy(), prices.lazy()).collect()
     # groups is sorted largest first: the cover figures need its head only (not a Python list
     # of a million shortfalls); the total is summed exactly in Polars Decimal
     largest = groups.get_column("shortfall_usd").head(max(2, cover)).to_list()

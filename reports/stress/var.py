@@ -231,7 +231,7 @@ class VarResult:
 @memoized_per_day  # computed once per run (reports/memo.py)
 def var_es(con: Any, as_of: Any, config: Config) -> VarResult:
     """VaR and ES of the house + insurance-fund exposure on `as_of` (see the module docstring)."""
-    inputs = load_stress_inputs(con, as_of)
+    inputs = load_stress_inputs(con, as_of, FIRM_ACCOUNT_TYPES)  # not the clients' millions
     exposure = firm_exposure(inputs, config.firm.stable_assets, config.firm.reporting_currency)
     assets = exposure.get_column("asset").to_list()
     history = run_query(con, "price_history", as_of)

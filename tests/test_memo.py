@@ -1,0 +1,57 @@
+"""reports.memo: figures computed once per run scope, keyed by connection, date, config and name."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+from reports.config import Config
+from reports.memo import day_memo, memoized_per_day
+
+DAY = dt.date(2026, 3, 3)
+calls: list[tuple[Any, ...]] = []
+
+
+@memoized_per_day
+def figure(con: Any, as_of: dt.date, config: Config, name: str = "all") -> list[str]:
+    calls.append((as_of, config.sha256(), name))
+    return [name, as_of.isoformat()]
+
+
+def test_outside_a_scope_nothing_is_cached() -> None:
+    calls.clear()
+    con = object()
+    figure(con, DAY, Config(), "a")
+    figure(con, DAY, Config(), "a")
+    assert len(calls) == 2
+
+
+def test_inside_a_scope_each_key_is_computed_once() -> None:
+    calls.clear()
+    con, other = object(), object()
+    config = Config()
+    changed = replace(config, firm=replace(config.firm, name="Another venue"))
+    with day_memo():
+        first = figure(con, DAY, config, "a")
+        first.append("mutated by a caller")  # lists are handed out as copies
+        assert figure(con, DAY, config, "a") == ["a", DAY.isoformat()]
+        figure(con, DAY, config, "b")  # another name
+        figure(con, DAY + dt.timedelta(days=1), config, "a")  # another date
+        figure(other, DAY, config, "a")  # another connection
+        figure(con, DAY, changed, "a")  # another configuration
+        with day_memo():  # a nested scope shares the outer one
+            figure(con, DAY, config, "b")
+    assert len(calls) == 5
+    with day_memo():  # a new scope starts empty
+        figure(con, DAY, config, "a")
+    assert len(calls) == 6
+
+
+def test_keyword_arguments_are_not_cached() -> None:
+    calls.clear()
+    con = object()
+    with day_memo():
+        figure(con, DAY, Config(), name="a")
+        figure(con, DAY, Config(), name="a")
+    assert len(calls) == 2
