@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 
 DEFAULT_DB = "mir.duckdb"
 DB_ENV = "MIR_DB"
+# DuckDB's own default is 80% of the machine's memory; mir bounds it so that the daily job at a
+# million accounts stays within a few GiB (DuckDB spills larger intermediates to
+# <database>.tmp/). A venue with 10M+ accounts raises it: MIR_MEMORY_LIMIT=12GB.
+MEMORY_LIMIT_ENV = "MIR_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2GiB"
 
 
 def resolve_db_path(db: str | os.PathLike[str] | None) -> Path:
@@ -35,10 +40,14 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     if read_only and not path.exists():
         msg = f"no database at {path}; run `mir init` and `mir load DIR` first (or pass --db)"
         raise UsageError(msg)
+    limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": limit})
     except duckdb.IOException as exc:
         msg = f"cannot open the database {path}: {exc}"
+        raise UsageError(msg) from exc
+    except (duckdb.InvalidInputException, duckdb.ParserException) as exc:
+        msg = f"${MEMORY_LIMIT_ENV}={limit!r} is not a memory size DuckDB accepts (e.g. 2GB): {exc}"
         raise UsageError(msg) from exc
 
 

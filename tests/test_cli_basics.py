@@ -85,3 +85,25 @@ def test_schema_matches_the_snapshot_contract(run_mir, db_path) -> None:
         assert list(cols) == list(spec.column_names), spec.name
         for col in spec.columns:
             assert cols[col.name] == col.sql_type, (spec.name, col.name)
+
+
+def test_memory_limit_defaults_and_honours_the_environment(
+    tmp_path, run_mir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reports.db import connect
+
+    def limit(path) -> str:
+        con = connect(path)
+        try:
+            return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        finally:
+            con.close()
+
+    monkeypatch.delenv("MIR_MEMORY_LIMIT", raising=False)
+    assert limit(tmp_path / "a.duckdb") == "2.0 GiB"
+    monkeypatch.setenv("MIR_MEMORY_LIMIT", "3GiB")
+    assert limit(tmp_path / "b.duckdb") == "3.0 GiB"
+    monkeypatch.setenv("MIR_MEMORY_LIMIT", "plenty")
+    result = run_mir("init", db=tmp_path / "c.duckdb")
+    assert result.exit_code == 2
+    assert "MIR_MEMORY_LIMIT" in result.output and "plenty" in result.output

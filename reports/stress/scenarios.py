@@ -48,7 +48,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reports.errors import InputError, Violation
 from reports.memo import memoized_per_day
@@ -58,6 +58,10 @@ if TYPE_CHECKING:
     import polars as pl
 
     from reports.config import Config, Scenario
+
+# The valuation functions take eager or lazy frames alike (all of the same kind) and return
+# the same kind: evaluate_scenario runs them as one lazy plan, the cascade eagerly.
+Frame = TypeVar("Frame", "pl.DataFrame", "pl.LazyFrame")
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -228,7 +232,7 @@ def stressed_prices(prices: pl.DataFrame, shocks: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def stress_positions(positions: pl.DataFrame, shocks: pl.DataFrame) -> pl.DataFrame:
+def stress_positions(positions: Frame, shocks: Frame) -> Frame:
     """Positions valued at the stressed prices (columns added, all USD unless named otherwise):
 
     growth_underlying = 1 + s_u, growth_quote = 1 + s_q, stressed_settle_price,
@@ -294,9 +298,7 @@ def stress_positions(positions: pl.DataFrame, shocks: pl.DataFrame) -> pl.DataFr
     )
 
 
-def cross_equity(
-    valued_positions: pl.DataFrame, balances: pl.DataFrame, prices: pl.DataFrame
-) -> pl.DataFrame:
+def cross_equity(valued_positions: Frame, balances: Frame, prices: Frame) -> Frame:
     """Per account: account_id, group_id, cross_equity_usd = wallets x P' + cross uPnL' (USD)."""
     import polars as pl
 
@@ -325,9 +327,7 @@ def cross_equity(
     )
 
 
-def group_shortfalls(
-    valued_positions: pl.DataFrame, balances: pl.DataFrame, prices: pl.DataFrame
-) -> pl.DataFrame:
+def group_shortfalls(valued_positions: Frame, balances: Frame, prices: Frame) -> Frame:
     """group_id, isolated_shortfall_usd, cross_shortfall_usd, shortfall_usd; largest first
     (ties by group_id, so the order is deterministic)."""
     import polars as pl
