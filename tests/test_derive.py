@@ -61,7 +61,7 @@ def con(tmp_path: Path, snapshots: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def test_stored_valuation_equals_the_computing_views(con: duckdb.DuckDBPyConnection) -> None:
-    for table, view, _ in derive.DERIVED:
+    for table, view in derive.DERIVED:
         counts = _counts(con, table)
         assert set(counts) == {DAY1, DAY2} and min(counts.values()) > 0, table
         assert _differences(con, table, view) == 0, table
@@ -91,7 +91,7 @@ def test_reload_replaces_only_its_date(con: duckdb.DuckDBPyConnection, snapshots
     ).fetchone()
     assert old_notional is not None and new_notional is not None
     assert new_notional[0] == old_notional[0] * 10
-    for table, view, _ in derive.DERIVED:
+    for table, view in derive.DERIVED:
         assert _differences(con, table, view) == 0, table
     after_day1 = con.execute(
         "SELECT * FROM position_values WHERE as_of_date = ? ORDER BY position_id", [DAY1]
@@ -102,7 +102,7 @@ def test_reload_replaces_only_its_date(con: duckdb.DuckDBPyConnection, snapshots
 def test_failed_load_leaves_the_valuation_alone(
     con: duckdb.DuckDBPyConnection, snapshots: Path
 ) -> None:
-    before = {table: _counts(con, table) for table, _, _ in derive.DERIVED}
+    before = {table: _counts(con, table) for table, _ in derive.DERIVED}
     stored = con.execute(
         "SELECT sum(notional), sum(maintenance_margin) FROM v_positions"
     ).fetchone()
@@ -112,7 +112,7 @@ def test_failed_load_leaves_the_valuation_alone(
     positions.write_text("\n".join(text) + "\n", encoding="utf-8")
     with pytest.raises(InputError):
         load_snapshot(con, snapshots / DAY2.isoformat())
-    assert {table: _counts(con, table) for table, _, _ in derive.DERIVED} == before
+    assert {table: _counts(con, table) for table, _ in derive.DERIVED} == before
     assert (
         con.execute("SELECT sum(notional), sum(maintenance_margin) FROM v_positions").fetchone()
         == stored
@@ -132,6 +132,6 @@ def test_a_schema_change_values_every_date_again(tmp_path: Path, snapshots: Path
     finally:
         con.close()
     with open_db(path) as upgraded:
-        for table, view, _ in derive.DERIVED:
+        for table, view in derive.DERIVED:
             assert set(_counts(upgraded, table)) == {DAY1, DAY2}, table
             assert _differences(upgraded, table, view) == 0, table

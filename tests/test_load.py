@@ -74,6 +74,7 @@ def test_fixture_loads_with_summary_line(run_mir, db_path) -> None:
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("loaded 2026-03-02: 11 files, 77 rows in ")
+    assert "(of which valuing the day " in lines[0]
     assert result.stderr == ""
     counts = {t: len(rows) for t, rows in all_tables(db_path).items()}
     assert counts == {

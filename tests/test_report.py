@@ -231,6 +231,7 @@ def test_pdf_signature_is_valid(report: tuple[ReportResult, list[str]]) -> None:
 def test_cli_report_prints_the_directory_and_exits_1_on_breach(
     run_mir: Any,
     database: Path,
+    report: tuple[ReportResult, list[str]],  # has recorded the check run this test reuses
     signing: dict[str, Any],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

@@ -21,5 +21,6 @@ SELECT
     p.notional_usd,
     p.unrealized_pnl_usd
 FROM v_positions AS p
-WHERE p.as_of_date = $as_of AND list_contains($account_types, p.account_type)
-ORDER BY p.position_id;
+WHERE p.as_of_date = $as_of AND list_contains($account_types, p.account_type);
+-- No ORDER BY: sorting 2M rows by a string key took 0.7 s at 1M accounts, and nothing depends
+-- on the order (exact Decimal sums; every result is sorted by its own keys).

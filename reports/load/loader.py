@@ -69,7 +69,8 @@ class LoadSummary:
         note = " (replaced previous load)" if self.replaced else ""
         return (
             f"loaded {self.as_of.isoformat()}: {files} file{'s' if files != 1 else ''}, "
-            f"{self.rows:,} rows{note} in {self.seconds:.1f} s"
+            f"{self.rows:,} rows{note} in {self.seconds:.1f} s "
+            f"(of which valuing the day {self.valuation_seconds:.1f} s)"
         )
 
 

@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from reports.db import DEFAULT_MEMORY_LIMIT
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 CACHE = HERE / ".cache"
@@ -115,6 +117,7 @@ def bench_size(
         "size": size,
         "accounts": SIZES[size],
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "memory_limit": env.get("MIR_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -229,8 +232,8 @@ def write_table() -> Path:
         "job. load includes valuing the day (stored per date, reports/derive.py); the valuation",
         "column is that part of it.",
         "",
-        "| size | day | accounts | wall s | peak RSS MiB | load | of which valuation | check | report | package | exit |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| size | day | accounts | wall s | peak RSS MiB | load | of which valuation | check | report | package | exit | MIR_MEMORY_LIMIT |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in found:
         for label, key in (("1", "daily_day1"), ("2", "daily")):
@@ -242,7 +245,8 @@ def write_table() -> Path:
                 f"| {r['size']} | {label} | {r['accounts']:,} | {_fmt(d.get('wall_seconds'))} | "
                 f"{_fmt(d.get('peak_rss_mib'), 0)} | {_fmt(s.get('load'))} | "
                 f"{_fmt(d.get('load_valuation_seconds'))} | {_fmt(s.get('check'))} | "
-                f"{_fmt(s.get('report'))} | {_fmt(s.get('package'))} | {d.get('exit_code', '')} |"
+                f"{_fmt(s.get('report'))} | {_fmt(s.get('package'))} | {d.get('exit_code', '')} | "
+                f"{r.get('memory_limit', '')} |"
             )
     lines += [
         "",
