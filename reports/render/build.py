@@ -343,7 +343,10 @@ def gather(
         "directory (capital.ratio of their summary.json)"
     )
     if previous is not None and prev not in reported and previous.capital_ratio is not None:
-        trend_source += f"; {previous.as_of.isoformat()} computed now (no report of that day found)"
+        trend_source += (
+            f"; {previous.as_of.isoformat()} from that day's recorded check run, or computed now "
+            "(no report of that day found)"
+        )
 
     integrity = (
         run.exceptions.filter(
