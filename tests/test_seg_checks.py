@@ -185,6 +185,22 @@ def test_seg02_uses_the_larger_of_absolute_and_pct_target() -> None:
         assert str(result.results[0].status) == status, segregation
 
 
+def test_seg04_wallet_without_any_movement_or_previous_close() -> None:
+    """A wallet that appears with no movement and no previous balance rolls forward from 0."""
+    con = duckdb.connect()
+    init_schema(con)
+    for day in scenario_days("seg04_rollforward"):
+        load_snapshot(con, day)
+    con.execute("INSERT INTO balances VALUES (DATE '2026-03-03', 'C1', 'BTC', 1.5)")
+    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-04"], record=False)
+    rows = {
+        (r["entity_id"], r["asset"]): r["value"]
+        for r in all_exceptions(result).iter_rows(named=True)
+    }
+    assert rows[("C1", "BTC")] == Decimal("1.5")
+    assert rows[("C2", "USDT")] == Decimal("-5")
+
+
 def test_tolerances_are_configurable() -> None:
     con = load_scenario("seg04_rollforward")
     tolerant = Config(segregation=SegregationConfig(rollforward_tolerance=Decimal("5")))

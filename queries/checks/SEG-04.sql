@@ -10,43 +10,31 @@
 -- tolerance is a breach; the default 0 demands exactness). Every account type: the ledger must
 -- roll forward for house and insurance-fund accounts too. metric rollforward_difference:
 -- value = reported - expected (signed, asset units), threshold = the tolerance.
-WITH previous_balances AS (
-    SELECT account_id, asset, sum(balance) AS balance
-    FROM balances
-    WHERE as_of_date = $prev_as_of
-    GROUP BY account_id, asset
-),
-current_balances AS (
-    SELECT account_id, asset, sum(balance) AS balance
-    FROM balances
-    WHERE as_of_date = $as_of
-    GROUP BY account_id, asset
-),
-cross_movements AS (
-    SELECT account_id, asset, sum(amount) AS amount, count(*) AS movements
-    FROM movements
-    WHERE as_of_date = $as_of AND position_id IS NULL
-    GROUP BY account_id, asset
-),
-wallets AS (
-    SELECT account_id, asset FROM previous_balances
-    UNION
-    SELECT account_id, asset FROM current_balances
-    UNION
-    SELECT account_id, asset FROM cross_movements
-),
-rolled AS (
+-- One aggregation over the three sources (previous close, today's cross movements, today's
+-- close), keyed by (account, asset): no union of keys and three joins over a million wallets.
+WITH rolled AS (
     SELECT
-        w.account_id,
-        w.asset,
-        coalesce(pb.balance, 0)::DECIMAL(38,18) AS previous_balance,
-        coalesce(m.amount, 0)::DECIMAL(38,18) AS movement_total,
-        coalesce(m.movements, 0) AS movements,
-        coalesce(cb.balance, 0)::DECIMAL(38,18) AS reported_balance
-    FROM wallets AS w
-    LEFT JOIN previous_balances AS pb ON pb.account_id = w.account_id AND pb.asset = w.asset
-    LEFT JOIN current_balances AS cb ON cb.account_id = w.account_id AND cb.asset = w.asset
-    LEFT JOIN cross_movements AS m ON m.account_id = w.account_id AND m.asset = w.asset
+        x.account_id,
+        x.asset,
+        sum(x.previous_balance)::DECIMAL(38,18) AS previous_balance,
+        coalesce(sum(x.movement), 0)::DECIMAL(38,18) AS movement_total,  -- no movement: 0
+        count(x.movement) AS movements,
+        sum(x.reported_balance)::DECIMAL(38,18) AS reported_balance
+    FROM (
+        SELECT account_id, asset, balance AS previous_balance, NULL::DECIMAL(38,18) AS movement,
+               0::DECIMAL(38,18) AS reported_balance
+        FROM balances
+        WHERE as_of_date = $prev_as_of
+        UNION ALL
+        SELECT account_id, asset, 0, amount, 0
+        FROM movements
+        WHERE as_of_date = $as_of AND position_id IS NULL
+        UNION ALL
+        SELECT account_id, asset, 0, NULL, balance
+        FROM balances
+        WHERE as_of_date = $as_of
+    ) AS x
+    GROUP BY x.account_id, x.asset
 )
 SELECT
     'breach' AS status,
