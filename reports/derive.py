@@ -43,7 +43,17 @@ def refresh_dates(con: duckdb.DuckDBPyConnection, dates: Iterable[dt.date]) -> N
             con.execute(f"INSERT INTO {table} SELECT * FROM {view} WHERE as_of_date = ?", [day])
 
 
+def stored_dates(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
+    """Every date with snapshot rows the valuation reads (or a recorded load)."""
+    rows = con.execute(
+        "SELECT as_of_date FROM loads UNION SELECT as_of_date FROM positions "
+        "UNION SELECT as_of_date FROM balances UNION SELECT as_of_date FROM custody "
+        "UNION SELECT as_of_date FROM prices ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild every derived table from scratch, every date (after a schema change)."""
-    for table, view in DERIVED:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {view}")
+    """Value every stored date again (after a schema change), one date at a time: memory stays
+    that of one day's valuation however long the history."""
+    refresh_dates(con, stored_dates(con))

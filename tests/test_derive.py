@@ -128,6 +128,8 @@ def test_a_schema_change_values_every_date_again(tmp_path: Path, snapshots: Path
         # a database written by an older version: stale derived rows, another fingerprint
         con.execute("DELETE FROM position_values WHERE as_of_date = ?", [DAY1])
         con.execute("UPDATE account_equity_values SET equity = equity + 1")
+        # ... whose valuation table lacked a column the new views read
+        con.execute("ALTER TABLE position_values DROP COLUMN unrealized_pnl")
         con.execute("UPDATE mir_schema SET fingerprint = 'an older schema'")
     finally:
         con.close()

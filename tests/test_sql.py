@@ -620,7 +620,8 @@ def test_run_figures_are_recorded_and_feed_the_next_days_report(
         assert con.execute(
             "SELECT count(*) FROM run_figures WHERE as_of_date = ?", [PREVIOUS]
         ).fetchall() == [(0,)]
-        run = run_checks(con, PREVIOUS, config, only=["CAP-04", "CAP-05"])
+        partial = run_checks(con, PREVIOUS, config, only=["CAP-04", "CAP-05"])
+        run = run_checks(con, PREVIOUS, config)  # the full run, as the daily job records it
         stored = dict(
             con.execute(
                 "SELECT figure, value FROM run_figures WHERE run_id = ?", [run.run_id]
@@ -633,12 +634,21 @@ def test_run_figures_are_recorded_and_feed_the_next_days_report(
             "worst_insurance_fund_usd": worst.insurance_fund_usd,
             "var_usd": var_usd,
         }
-        # the next day's report reads them (planted values prove nothing is computed again)
-        con.execute("UPDATE run_figures SET value = value + 1 WHERE run_id = ?", [run.run_id])
+        # the next day's report reads them (planted values prove nothing is computed again);
+        # figures of another run (other inputs, configuration or a partial run) are not used
+        con.execute(
+            "UPDATE run_figures SET value = value + 1 WHERE run_id = ?", [run.run_id]
+        ).fetchall()
+        con.execute(
+            "UPDATE run_figures SET value = value + 7 WHERE run_id = ?", [partial.run_id]
+        ).fetchall()
         got = previous_day(con, PREVIOUS, config, None, None)
+        con.execute("DELETE FROM run_figures WHERE run_id = ?", [run.run_id]).fetchall()
+        recomputed = previous_day(con, PREVIOUS, config, None, None)
     assert (got.cover2_usd, got.insurance_fund_usd, got.var_usd) == (
         worst.cover2_usd + 1,
         worst.insurance_fund_usd + 1,
         var_usd + 1,
     )
     assert got.capital_ratio == Decimal("2.5")  # PREVIOUS's CAP-01 run (capital_results)
+    assert (recomputed.cover2_usd, recomputed.var_usd) == (worst.cover2_usd, var_usd)

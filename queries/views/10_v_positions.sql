@@ -321,6 +321,8 @@ LEFT JOIN liquidation AS l
 -- The valuation is computed once per date, when the date is loaded (reports/derive.py, in the
 -- load's transaction), into position_values; v_positions reads that table. Every check, report
 -- figure and investigation thereby sees the same numbers without re-valuing 2M positions each.
-CREATE TABLE IF NOT EXISTS position_values AS SELECT * FROM v_positions_computed WITH NO DATA;
+-- Recreated empty whenever these scripts run (a schema change): the views below must bind to
+-- the new columns, and reports.db.init_schema then values every stored date again.
+CREATE OR REPLACE TABLE position_values AS SELECT * FROM v_positions_computed WITH NO DATA;
 
 CREATE OR REPLACE VIEW v_positions AS SELECT * FROM position_values;

@@ -222,18 +222,20 @@ def previous_day(
 ) -> PreviousDay:
     """The previous stored day's key figures; a figure that cannot be computed stays None.
 
-    The capital ratio is the one that day's report stated (summary.json), else its latest check
-    run's (capital_results), else computed now; the stress and VaR figures are its latest check
-    run's (run_figures), else computed now.
+    The capital ratio is the one that day's report stated (summary.json), else the one its
+    recorded check run for the same inputs, configuration and version stored (capital_results),
+    else computed now; the stress and VaR figures likewise from run_figures, else computed now.
     """
     from reports.capital import capital_statement
+    from reports.checks.engine import compute_run_id
     from reports.stress import stress_results, var_es
     from reports.stress.results import VAR, WORST_COVER2, WORST_FUND, stored_figures
 
-    stored = stored_figures(con, prev)
+    run_id = compute_run_id(con, prev, config)  # the full run these inputs and config give
+    stored = stored_figures(con, prev, run_id)
     ratio = reported_ratio
     if ratio is None:
-        ratio = _stored_ratio(con, prev)
+        ratio = _stored_ratio(con, prev, run_id)
     if ratio is None:
         try:
             ratio = capital_statement(con, prev, config).ratio
@@ -266,12 +268,14 @@ def previous_day(
     )
 
 
-def _stored_ratio(con: duckdb.DuckDBPyConnection, day: dt.date) -> Decimal | None:
-    """The capital ratio of the latest check run of `day` that computed one (None if none)."""
+def _stored_ratio(con: duckdb.DuckDBPyConnection, day: dt.date, run_id: str) -> Decimal | None:
+    """The capital ratio the run `run_id` of `day` stored (None if it stored none)."""
     row = con.execute(
-        "SELECT arg_max(ratio, checked_at) FROM capital_results WHERE as_of_date = ?", [day]
-    ).fetchone()
-    return row[0] if row else None
+        "SELECT arg_max(ratio, checked_at) FROM capital_results "
+        "WHERE as_of_date = ? AND run_id = ?",
+        [day, run_id],
+    ).fetchall()  # fetchall, not fetchone: DuckDB 2 refuses new work after an unread result
+    return row[0][0] if row else None
 
 
 def reported_ratios(out_dir: Path, before: dt.date) -> dict[dt.date, Decimal]:

@@ -54,11 +54,13 @@ def record_stress_figures(
     return len(figures)
 
 
-def stored_figures(con: Any, as_of: dt.date) -> dict[str, Decimal]:
-    """Each figure of `as_of` as its latest recorded run stored it ({} when none was)."""
+def stored_figures(con: Any, as_of: dt.date, run_id: str) -> dict[str, Decimal]:
+    """The figures the run `run_id` of `as_of` stored ({} when none): the caller passes the run id
+    of the current inputs, configuration and version, so a reloaded day or a changed
+    configuration never brings back figures of other data."""
     rows = con.execute(
-        "SELECT figure, arg_max(value, checked_at) FROM run_figures WHERE as_of_date = ? "
-        "GROUP BY figure",
-        [as_of],
+        "SELECT figure, arg_max(value, checked_at) FROM run_figures "
+        "WHERE as_of_date = ? AND run_id = ? GROUP BY figure",
+        [as_of, run_id],
     ).fetchall()
     return {name: value for name, value in rows}
