@@ -171,6 +171,29 @@ def test_notional_above_a_finite_last_cap_has_no_tier(
     assert out["tier"] is None and out["maintenance_margin"] is None
 
 
+def test_tier_of_a_notional_at_below_and_beyond_the_floors(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    # Tiers [0, 100), [100, 1000), [1000, unbounded): a notional exactly at a floor takes the
+    # upper tier, one just below it the lower; the unbounded last tier takes any size.
+    venue.linear("STEPS")
+    venue.tiers("STEPS", [("0", "0.01"), ("100", "0.02"), ("1000", "0.05")])
+    venue.mark("STEPS", "1")
+    cases = {
+        "T1": ("99.999999999999999999", 1),
+        "T2_AT_FLOOR": ("100", 2),
+        "T2": ("999.999999999999999999", 2),
+        "T3_AT_FLOOR": ("1000", 3),
+        "T3_HUGE": ("10000000000", 3),
+    }
+    for pid, (qty, _) in cases.items():
+        venue.position(pid, "STEPS", qty, "1")
+    for pid, (_, tier) in cases.items():
+        assert position_row(con, pid)["tier"] == tier, pid
+    # cum from the recursion: tier 2 = 100 x (0.02 - 0.01) = 1; MM at 100 = 100 x 0.02 - 1 = 1
+    assert position_row(con, "T2_AT_FLOOR")["maintenance_margin"] == Decimal(1)
+
+
 def test_position_columns_linear(con: duckdb.DuckDBPyConnection, venue: Venue) -> None:
     venue.linear("ETHUSDT", underlying="ETH", contract_size="0.01")
     venue.tiers("ETHUSDT", [("0", "0.01")])
