@@ -263,28 +263,30 @@ def stress_positions(positions: Frame, shocks: Frame) -> Frame:
     price = pl.col("settle_price")
     g_u, g_q = pl.col("growth_underlying"), pl.col("growth_quote")
     mark, entry = pl.col("mark_price"), pl.col("entry_price")
-    is_inverse = pl.col("is_inverse")
-    # Linear: settle = quote, so P'_settle = P_q x g_q; inverse: settle = underlying, P_u x g_u.
-    stressed_settle_price = pl.when(is_inverse).then(price * g_u).otherwise(price * g_q)
-    linear_upnl = signed_q * price * (mark * g_u - entry * g_q)
-    inverse_upnl = (signed_q * price * g_u) / entry - (signed_q * price * g_q) / mark
-    linear_notional = pl.col("base_quantity") * mark * g_u * price
-    inverse_notional = (pl.col("base_quantity") * price * g_q) / mark
-    # Notional in settle units selects the tier; a -100% shock of the divisor = unbounded (NULL).
-    linear_tier_notional = (
-        pl.when(g_q > 0).then((pl.col("base_quantity") * mark * g_u) / g_q).otherwise(None)
+    # Linear and inverse rows are valued apart: a when/then/otherwise would evaluate both
+    # formulas (and the inverse one's divisions) on every row. An unknown kind (NULL) is valued
+    # as linear, as before; the loader refuses positions of unknown instruments anyway.
+    is_inverse = pl.col("is_inverse").fill_null(False)
+    # Linear: settle = quote, so P'_settle = P_q x g_q. Notional in settle units selects the
+    # tier; a -100% shock of the divisor makes it unbounded (NULL).
+    linear = valued.filter(~is_inverse).with_columns(
+        stressed_settle_price=price * g_q,
+        stressed_upnl_usd=signed_q * price * (mark * g_u - entry * g_q),
+        stressed_notional_usd=pl.col("base_quantity") * mark * g_u * price,
+        tier_notional=pl.when(g_q > 0)
+        .then((pl.col("base_quantity") * mark * g_u) / g_q)
+        .otherwise(None),
     )
-    inverse_tier_notional = (
-        pl.when(g_u > 0).then((pl.col("base_quantity") * g_q) / (mark * g_u)).otherwise(None)
+    # Inverse: settle = underlying, P'_settle = P_u x g_u.
+    inverse = valued.filter(is_inverse).with_columns(
+        stressed_settle_price=price * g_u,
+        stressed_upnl_usd=(signed_q * price * g_u) / entry - (signed_q * price * g_q) / mark,
+        stressed_notional_usd=(pl.col("base_quantity") * price * g_q) / mark,
+        tier_notional=pl.when(g_u > 0)
+        .then((pl.col("base_quantity") * g_q) / (mark * g_u))
+        .otherwise(None),
     )
-    valued = valued.with_columns(
-        stressed_settle_price=stressed_settle_price,
-        stressed_upnl_usd=pl.when(is_inverse).then(inverse_upnl).otherwise(linear_upnl),
-        stressed_notional_usd=pl.when(is_inverse).then(inverse_notional).otherwise(linear_notional),
-        tier_notional=pl.when(is_inverse)
-        .then(inverse_tier_notional)
-        .otherwise(linear_tier_notional),
-    )
+    valued = pl.concat([linear, inverse], how="vertical")
     isolated = pl.col("margin_mode") == "isolated"
     return valued.with_columns(
         isolated_equity_usd=pl.when(isolated).then(
