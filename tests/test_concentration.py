@@ -245,6 +245,11 @@ def _large_exposures(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Con
     return large_exposures(con, as_of, config)
 
 
+def _metric_rows(con: duckdb.DuckDBPyConnection, config: Config, check_id: str) -> Any:
+    derive.refresh(con)
+    return metric_rows(con, AS_OF, config, check_id)
+
+
 def _concentration_table(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> Any:
     derive.refresh(con)
     return concentration_table(con, as_of, config)
@@ -414,7 +419,7 @@ def test_con02_ten_equal_holders_pass(con, day) -> None:
     for n in range(10):
         day.account(f"c{n}").position(f"c{n}", "BTC-PERP", "10" if n % 2 else "-10")
     assert exceptions(con, "CON-02") == []
-    hhi = metric_rows(con, AS_OF, Config(), "CON-02").filter(pl.col("metric") == "hhi")
+    hhi = _metric_rows(con, Config(), "CON-02").filter(pl.col("metric") == "hhi")
     assert hhi["value"].to_list() == [D("1000")]
     assert hhi["status"].to_list() == ["pass"]
 
@@ -745,7 +750,7 @@ def test_concentration_table_keeps_top_five_groups_and_every_flagged_one(con, da
     day.account("h1", "house").position("h1", "BTC-PERP", "-100")
     for n, qty in enumerate(["11", "10", "9", "8", "7", "6", "5", "4", "3", "2", "1", "34"]):
         day.account(f"c{n:02d}").position(f"c{n:02d}", "BTC-PERP", qty)
-    rows = metric_rows(con, AS_OF, Config(), "CON-01")
+    rows = _metric_rows(con, Config(), "CON-01")
     groups = sorted(rows.filter(pl.col("metric") == "oi_share")["entity_id"].to_list())
     # top five by share (34, 11, 10, 9, 8) plus the flagged 7, 6, 5 (>= 5%); 4..1 left out
     assert groups == ["c00", "c01", "c02", "c03", "c04", "c05", "c06", "c11"]

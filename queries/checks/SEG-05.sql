@@ -33,17 +33,27 @@ bucket_movements AS (
     WHERE m.as_of_date = $as_of AND m.position_id IS NOT NULL
     GROUP BY m.position_id, m.asset
 ),
+presence AS (
+    -- each position_id open at either close, and whether it was isolated at one of them (one
+    -- aggregation instead of four IN / NOT IN lookups per movement bucket)
+    SELECT o.position_id, bool_or(o.margin_mode = 'isolated') AS isolated_at_a_close
+    FROM (
+        SELECT position_id, margin_mode FROM previous_positions
+        UNION ALL
+        SELECT position_id, margin_mode FROM current_positions
+    ) AS o
+    GROUP BY o.position_id
+),
 bucket_keys AS (
     SELECT position_id, settle_asset AS asset FROM previous_positions WHERE margin_mode = 'isolated'
     UNION
     SELECT position_id, settle_asset AS asset FROM current_positions WHERE margin_mode = 'isolated'
     UNION
+    -- movements on a position isolated at either close, or on one open at neither close
     SELECT m.position_id, m.asset
     FROM bucket_movements AS m
-    WHERE m.position_id IN (SELECT position_id FROM previous_positions WHERE margin_mode = 'isolated')
-       OR m.position_id IN (SELECT position_id FROM current_positions WHERE margin_mode = 'isolated')
-       OR (m.position_id NOT IN (SELECT position_id FROM previous_positions)
-           AND m.position_id NOT IN (SELECT position_id FROM current_positions))
+    LEFT JOIN presence AS pr ON pr.position_id = m.position_id
+    WHERE pr.position_id IS NULL OR pr.isolated_at_a_close
 ),
 rolled AS (
     SELECT

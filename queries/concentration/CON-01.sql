@@ -21,12 +21,7 @@
 --   Instruments without long open interest (OI = 0) have no shares.
 -- concentration.csv keeps, per instrument, the top 5 client groups by share and every group
 -- with a warn or breach.
-WITH pos AS (
-    SELECT h.instrument_id, h.account_id, h.account_type, h.group_id, h.holder, h.quantity
-    FROM v_position_holders AS h
-    WHERE h.as_of_date = $as_of
-),
-instrument AS (
+WITH instrument AS (
     -- OI and its USD value from v_open_interest (queries/views/40_v_open_interest.sql)
     SELECT
         o.instrument_id,
@@ -36,26 +31,52 @@ instrument AS (
     FROM v_open_interest AS o
     WHERE o.as_of_date = $as_of
 ),
-group_quantity AS (
-    SELECT p.instrument_id, p.group_id, sum(abs(p.quantity)) AS gross_quantity,
-           count(DISTINCT p.account_id) AS accounts
-    FROM pos AS p
-    WHERE p.account_type = 'client'
-    GROUP BY p.instrument_id, p.group_id
+account_quantity AS (
+    -- v_positions carries each position's account type and group (no join with accounts)
+    SELECT p.instrument_id, p.group_id, p.account_id, sum(abs(p.quantity)) AS gross_quantity
+    FROM v_positions AS p
+    WHERE p.as_of_date = $as_of AND p.account_type = 'client'
+    GROUP BY p.instrument_id, p.group_id, p.account_id
 ),
-group_share AS (
+group_quantity AS (
+    SELECT a.instrument_id, a.group_id, sum(a.gross_quantity) AS gross_quantity,
+           count(*) AS accounts
+    FROM account_quantity AS a
+    GROUP BY a.instrument_id, a.group_id
+),
+sized AS (
     SELECT
-        g.instrument_id,
-        g.group_id,
-        g.gross_quantity,
-        g.accounts,
+        g.*,
         i.oi,
         i.oi_usd,
         i.exempt,
-        ddiv(g.gross_quantity, i.oi) AS share
+        -- a group below this quantity surely has a share under the warn threshold: the exact
+        -- share is computed only for the others and the top 5 (a relative slack of 1e-9, far
+        -- above the 18-decimal rounding of the share, so no group at the threshold is lost)
+        dmul(i.oi, $concentration_oi_share_warn) - dmul(i.oi, 0.000000001) AS warn_quantity
     FROM group_quantity AS g
     JOIN instrument AS i ON i.instrument_id = g.instrument_id
     WHERE i.oi > 0
+),
+top_groups AS (
+    -- the five largest shares of each instrument: by quantity (one OI divides them all, so the
+    -- order is that of the exact shares), ties by group_id; a top-n aggregate, not a sort of
+    -- every group
+    SELECT
+        s.instrument_id,
+        unnest(arg_min(s.group_id, {'quantity': -s.gross_quantity, 'group_id': s.group_id}, 5))
+            AS group_id,
+        TRUE AS in_top
+    FROM sized AS s
+    GROUP BY s.instrument_id
+),
+-- MATERIALIZED: the few rows that may be reported are computed first; otherwise DuckDB pushes
+-- the final WHERE down here and evaluates the exact share of every group inside it.
+group_share AS MATERIALIZED (
+    SELECT s.*, coalesce(t.in_top, FALSE) AS in_top, ddiv(s.gross_quantity, s.oi) AS share
+    FROM sized AS s
+    LEFT JOIN top_groups AS t ON t.instrument_id = s.instrument_id AND t.group_id = s.group_id
+    WHERE s.gross_quantity >= s.warn_quantity OR t.in_top
 ),
 graded AS (
     SELECT
@@ -65,9 +86,7 @@ graded AS (
              WHEN s.share >= $concentration_oi_share_warn THEN 'warn'
              ELSE 'pass' END AS status,
         CASE WHEN s.share >= $concentration_oi_share_breach THEN $concentration_oi_share_breach
-             ELSE $concentration_oi_share_warn END::DECIMAL(38,18) AS threshold,
-        row_number() OVER (PARTITION BY s.instrument_id ORDER BY s.share DESC, s.group_id)
-            AS rank_in_instrument
+             ELSE $concentration_oi_share_warn END::DECIMAL(38,18) AS threshold
     FROM group_share AS s
 )
 SELECT
@@ -113,4 +132,4 @@ SELECT
         || ' contracts, OI ' || fmt_usd(g.oi_usd) || ' USD); ' || g.status || ' at '
         || fmt_decimal(dmul(g.threshold, 100), 2) || '%'
 FROM graded AS g
-WHERE g.rank_in_instrument <= 5 OR g.status IN ('warn', 'breach')
+WHERE g.in_top OR g.status IN ('warn', 'breach')

@@ -15,12 +15,7 @@
 --   exemption  the OI floor of CON-01 (OI = long contracts of all accounts, in USD; unpriced
 --              OI is not exempt).
 --   status     warn at HHI >= $concentration_hhi_warn.
-WITH pos AS (
-    SELECT h.instrument_id, h.account_id, h.account_type, h.group_id, h.holder, h.quantity
-    FROM v_position_holders AS h
-    WHERE h.as_of_date = $as_of
-),
-instrument AS (
+WITH instrument AS (
     -- OI and its USD value from v_open_interest (queries/views/40_v_open_interest.sql)
     SELECT
         o.instrument_id,
@@ -31,16 +26,29 @@ instrument AS (
     WHERE o.as_of_date = $as_of
 ),
 holder AS (
-    SELECT p.instrument_id, p.holder, sum(abs(p.quantity)) AS gross_quantity
-    FROM pos AS p
+    -- a client group, or a house / insurance-fund account on its own (v_position_holders'
+    -- holder, without building its text for 2M positions: only the top holder's is shown)
+    SELECT
+        p.instrument_id,
+        p.account_type = 'client' AS is_group,
+        CASE WHEN p.account_type = 'client' THEN p.group_id ELSE p.account_id END AS holder_key,
+        any_value(p.account_type) AS account_type,
+        sum(abs(p.quantity)) AS gross_quantity
+    FROM v_positions AS p
+    WHERE p.as_of_date = $as_of
     GROUP BY ALL
+),
+instrument_gross AS (
+    SELECT h.instrument_id, sum(h.gross_quantity) AS total_gross FROM holder AS h GROUP BY ALL
 ),
 holder_share AS (
     SELECT
         h.instrument_id,
-        h.holder,
-        ddiv(h.gross_quantity, sum(h.gross_quantity) OVER (PARTITION BY h.instrument_id)) AS share
+        CASE WHEN h.is_group THEN 'group ' || h.holder_key
+             ELSE h.account_type || ' ' || h.holder_key END AS holder,
+        ddiv(h.gross_quantity, g.total_gross) AS share
     FROM holder AS h
+    JOIN instrument_gross AS g ON g.instrument_id = h.instrument_id
 ),
 hhi AS (
     SELECT
@@ -48,7 +56,8 @@ hhi AS (
         dmul(sum(dmul(s.share, s.share)), 10000) AS hhi,
         count(*) AS holders,
         max(s.share) AS top_share,
-        first(s.holder ORDER BY s.share DESC, s.holder) AS top_holder
+        -- largest share, ties by holder text (a top-1 aggregate, not an ordered one)
+        arg_min(s.holder, {'share': -s.share, 'holder': s.holder}) AS top_holder
     FROM holder_share AS s
     GROUP BY s.instrument_id
 ),
