@@ -31,4 +31,7 @@ FROM v_positions AS p
 WHERE p.as_of_date = $as_of
   AND p.reported_unrealized_pnl IS NOT NULL
   AND p.notional IS NOT NULL
+  -- implied by the test below (the tolerance is >= 0), but a plain comparison: the exact
+  -- product is computed only for the positions whose reported uPnL differs at all
+  AND p.reported_unrealized_pnl <> p.unrealized_pnl
   AND abs(p.reported_unrealized_pnl - p.unrealized_pnl) > dmul($segregation_reported_pnl_tolerance, p.notional)
