@@ -33,27 +33,15 @@ bucket_movements AS (
     WHERE m.as_of_date = $as_of AND m.position_id IS NOT NULL
     GROUP BY m.position_id, m.asset
 ),
-presence AS (
-    -- each position_id open at either close, and whether it was isolated at one of them (one
-    -- aggregation instead of four IN / NOT IN lookups per movement bucket)
-    SELECT o.position_id, bool_or(o.margin_mode = 'isolated') AS isolated_at_a_close
-    FROM (
-        SELECT position_id, margin_mode FROM previous_positions
-        UNION ALL
-        SELECT position_id, margin_mode FROM current_positions
-    ) AS o
-    GROUP BY o.position_id
-),
 bucket_keys AS (
+    -- candidates: the isolated positions of both closes and every (position, asset) moved today;
+    -- `rolled` keeps the moved ones that are a bucket (no IN / NOT IN lookups: its joins with
+    -- both closes are needed anyway)
     SELECT position_id, settle_asset AS asset FROM previous_positions WHERE margin_mode = 'isolated'
     UNION
     SELECT position_id, settle_asset AS asset FROM current_positions WHERE margin_mode = 'isolated'
     UNION
-    -- movements on a position isolated at either close, or on one open at neither close
-    SELECT m.position_id, m.asset
-    FROM bucket_movements AS m
-    LEFT JOIN presence AS pr ON pr.position_id = m.position_id
-    WHERE pr.position_id IS NULL OR pr.isolated_at_a_close
+    SELECT m.position_id, m.asset FROM bucket_movements AS m
 ),
 rolled AS (
     SELECT
@@ -77,6 +65,10 @@ rolled AS (
     LEFT JOIN previous_positions AS p ON p.position_id = k.position_id
     LEFT JOIN current_positions AS c ON c.position_id = k.position_id
     LEFT JOIN bucket_movements AS m ON m.position_id = k.position_id AND m.asset = k.asset
+    -- a bucket: a position isolated at either close, or one open at neither (opened and closed
+    -- today); movements naming a position that is cross at both closes are SEG-06's
+    WHERE p.margin_mode = 'isolated' OR c.margin_mode = 'isolated'
+       OR (p.position_id IS NULL AND c.position_id IS NULL)
 ),
 offending AS (
     SELECT r.*
