@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import gzip
+import random
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -18,12 +20,24 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SNAPSHOT_MIN = FIXTURES / "snapshot_min" / "2026-03-02"
 AS_OF = "2026-03-02"
 
-# Parquet column types for a "typed" Parquet export (what a venue's data lake would write).
+# Parquet column types for a "typed" Parquet export (what a venue's data lake would write);
+# decimal columns get a type chosen per column by typed_decimal_type.
 _PARQUET_TYPES = {
-    "decimal": "DECIMAL(38,18)",
     "integer": "INTEGER",
     "date": "DATE",
     "timestamp": "TIMESTAMPTZ",
+}
+# Integer types and their ranges, for decimal columns whose values are all integers (Parquet has
+# no 128-bit integer: DuckDB would write a HUGEINT as DOUBLE).
+_INTEGER_RANGES = {
+    "TINYINT": (-(2**7), 2**7 - 1),
+    "SMALLINT": (-(2**15), 2**15 - 1),
+    "INTEGER": (-(2**31), 2**31 - 1),
+    "BIGINT": (-(2**63), 2**63 - 1),
+    "UTINYINT": (0, 2**8 - 1),
+    "USMALLINT": (0, 2**16 - 1),
+    "UINTEGER": (0, 2**32 - 1),
+    "UBIGINT": (0, 2**64 - 1),
 }
 
 
@@ -87,23 +101,60 @@ def to_csv_gz(directory: Path, file: str) -> Path:
     return target
 
 
+def typed_decimal_type(values: list[str], rng: random.Random) -> str:
+    """A Parquet type that holds every value of a decimal column exactly, picked at random:
+    an integer type (when the values are integers), or DECIMAL(p,s) with any scale from the
+    one needed up to 20 and any precision that fits (so both p - s <= 20 and the DECIMAL(38,8)
+    a data lake typically writes, and sometimes a scale above 18)."""
+    numbers = [Decimal(v) for v in values if v != ""]
+    scale = max((max(0, -int(n.normalize().as_tuple().exponent)) for n in numbers), default=0)
+    digits = max((len(str(int(abs(n)))) for n in numbers), default=1)
+    if scale == 0 and rng.random() < 0.4:
+        low, high = (
+            min((int(n) for n in numbers), default=0),
+            max((int(n) for n in numbers), default=0),
+        )
+        fitting = [t for t, (lo, hi) in _INTEGER_RANGES.items() if lo <= low and high <= hi]
+        return rng.choice(fitting)
+    s = rng.randint(scale, max(scale, min(20, 38 - digits)))
+    p = rng.randint(min(38, max(1, s + digits)), 38)
+    return f"DECIMAL({p},{s})"
+
+
 def to_parquet(
-    directory: Path, file: str, *, typed: bool = False, con: duckdb.DuckDBPyConnection | None = None
+    directory: Path,
+    file: str,
+    *,
+    typed: bool = False,
+    con: duckdb.DuckDBPyConnection | None = None,
+    seed: int = 0,
+    types: Mapping[str, str] | None = None,
 ) -> Path:
     """Rewrite ``file.csv`` as ``file.parquet``: all text columns, or with the contract's types
-    (DECIMAL(38,18), INTEGER, DATE, TIMESTAMPTZ) when ``typed``."""
+    when ``typed`` (INTEGER, DATE, TIMESTAMPTZ; decimals as a Parquet DECIMAL or integer type
+    chosen per column by typed_decimal_type from ``seed``). ``types`` sets the DuckDB type of
+    given columns (e.g. {"price": "DECIMAL(10,2)"}) whatever ``typed`` says."""
     from reports.spec import FILES
 
     source = csv_path(directory, file)
     target = directory / f"{file}.parquet"
-    header, _ = read_rows(directory, file)
+    header, rows = read_rows(directory, file)
     spec = FILES[file]
     selects = []
-    for name in header:
+    numeric: list[str] = []  # columns written as numbers: checked to hold the text exactly
+    for i, name in enumerate(header):
         ident = '"' + name + '"'
         type_ = spec.column(name).type if typed and name in spec.column_names else "text"
-        if type_ == "timestamp":
+        if types and name in types:
+            expr = f"CAST({ident} AS {types[name]})"
+            if "DECIMAL" in types[name] or "INT" in types[name]:
+                numeric.append(name)
+        elif type_ == "timestamp":
             expr = f"CAST(replace(replace({ident}, 'Z', '+00:00'), 'T', ' ') AS TIMESTAMPTZ)"
+        elif type_ == "decimal":
+            rng = random.Random(f"{seed}:{file}:{name}")
+            expr = f"CAST({ident} AS {typed_decimal_type([r[i] for r in rows], rng)})"
+            numeric.append(name)
         elif type_ in _PARQUET_TYPES:
             expr = f"CAST({ident} AS {_PARQUET_TYPES[type_]})"
         else:
@@ -119,6 +170,14 @@ def to_parquet(
             f"auto_detect = false, columns = {{{columns}}}, delim = ',', quote = '\"', escape = '\"')) "
             f"TO '{target}' (FORMAT parquet)"
         )
+        # DuckDB rounds when a CAST drops decimals: make sure no test data was changed that way.
+        for name in numeric:
+            written = con.execute(f"SELECT CAST(\"{name}\" AS VARCHAR) FROM '{target}'").fetchall()
+            original = [r[header.index(name)] for r in rows]
+            for (got,), want in zip(written, original, strict=True):
+                assert (got is None and want == "") or Decimal(got) == Decimal(want), (
+                    f"{file}.{name}: {want!r} written as {got!r}"
+                )
     finally:
         if own:
             con.close()
@@ -126,8 +185,9 @@ def to_parquet(
     return target
 
 
-def convert_all(directory: Path, fmt: str) -> None:
-    """Every CSV of the snapshot to ``fmt``: csv | csv.gz | parquet | parquet-typed."""
+def convert_all(directory: Path, fmt: str, seed: int = 0) -> None:
+    """Every CSV of the snapshot to ``fmt``: csv | csv.gz | parquet | parquet-typed (``seed``
+    picks the Parquet types of the decimal columns, see typed_decimal_type)."""
     con = duckdb.connect()
     try:
         for path in sorted(directory.glob("*.csv")):
@@ -135,7 +195,7 @@ def convert_all(directory: Path, fmt: str) -> None:
             if fmt == "csv.gz":
                 to_csv_gz(directory, file)
             elif fmt in ("parquet", "parquet-typed"):
-                to_parquet(directory, file, typed=fmt == "parquet-typed", con=con)
+                to_parquet(directory, file, typed=fmt == "parquet-typed", con=con, seed=seed)
     finally:
         con.close()
 

@@ -33,7 +33,7 @@ from snapshots import (
 from reports import __version__
 from reports.db import open_db
 from reports.errors import InputError, UsageError
-from reports.load import LoadSummary, load_snapshot, resolve_as_of
+from reports.load import LoadSummary, load_snapshot, reader, resolve_as_of, validate
 from reports.spec import FILES
 
 
@@ -313,6 +313,129 @@ def test_formats_may_be_mixed_within_a_snapshot(tmp_path, reference_tables) -> N
     to_parquet(snap, "positions", typed=True)
     to_parquet(snap, "risk_tiers")
     assert load_tables(snap) == reference_tables
+
+
+# Parquet types a data lake might write for the decimal columns of positions.
+TYPED_POSITIONS = {
+    "quantity": "BIGINT",
+    "entry_price": "DECIMAL(10,2)",
+    "isolated_margin": "DECIMAL(38,8)",  # more than 20 integer digits possible: range checked
+    "leverage": "UTINYINT",
+    "reported_unrealized_pnl": "DECIMAL(20,5)",
+}
+
+
+def _stage(con: duckdb.DuckDBPyConnection, snap: Path, name: str) -> reader.StagedFile:
+    files, violations, _ = reader.discover(snap)
+    staged = reader.stage(con, files[name], violations, [])
+    assert staged is not None, violations
+    assert not violations
+    return staged
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    return dict(
+        con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?", [table]
+        ).fetchall()
+    )
+
+
+def test_typed_parquet_columns_skip_the_text_round_trip(tmp_path, reference_tables) -> None:
+    """Exact Parquet types stay typed from staging to the tables; the result is the CSV load."""
+    snap = copy_snapshot(tmp_path)
+    to_parquet(snap, "positions", types=TYPED_POSITIONS)  # ids and enums stay text
+    to_parquet(snap, "movements", typed=True, types={"amount": "DECIMAL(12,3)"})
+    to_parquet(snap, "prices", types={"price": "DECIMAL(38,18)"})
+    con = memory_db()
+    positions = _stage(con, snap, "positions")
+    assert positions.types == TYPED_POSITIONS
+    assert _column_types(con, "raw_positions") == {
+        "position_id": "VARCHAR",
+        "account_id": "VARCHAR",
+        "instrument_id": "VARCHAR",
+        "margin_mode": "VARCHAR",
+        **TYPED_POSITIONS,
+    }
+    movements = _stage(con, snap, "movements")
+    assert movements.types == {"ts": "TIMESTAMP", "amount": "DECIMAL(12,3)"}
+    assert _column_types(con, "raw_movements")["ts"] == "TIMESTAMP"
+    prices = _stage(con, snap, "prices")
+    assert prices.types == {"price": "DECIMAL(38,18)"}
+    # Their column rules use no regular expression, their typed views parse no text.
+    for spec, staged in ((FILES["movements"], movements), (FILES["prices"], prices)):
+        sql = validate.column_rules_sql(spec, staged.columns, types=staged.types)
+        assert sql is not None and "regexp" not in sql and "strptime" not in sql
+        validate.create_typed_view(con, spec, staged.columns, staged.types)
+    views = dict(
+        con.execute("SELECT view_name, sql FROM duckdb_views() WHERE temporary").fetchall()
+    )
+    assert "strptime" not in views["staged_movements"]
+    assert 'CAST("price"' not in views["staged_prices"]
+    con.close()
+    assert load_tables(snap) == reference_tables
+
+
+def test_typed_parquet_decimals_are_stored_exactly(tmp_path) -> None:
+    """DECIMAL(10,2) 10000.50 -> 10000.500000000000000000, as through text; integers too."""
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "balances", 4, "balance", "2.5")  # was 2.000000000000000001
+    as_csv = load_tables(snap)
+    to_parquet(snap, "balances", types={"balance": "DECIMAL(10,2)"})
+    to_parquet(snap, "risk_tiers", typed=True, types={"notional_floor": "UINTEGER"})
+    con = memory_db()
+    load_snapshot(con, snap)
+    assert con.execute(
+        "SELECT CAST(balance AS VARCHAR) FROM balances WHERE account_id = 'C001' AND asset = 'USDT'"
+    ).fetchall() == [("10000.500000000000000000",)]
+    assert table_contents(con) == as_csv
+
+
+def test_typed_decimal_range_is_checked_per_cell(tmp_path) -> None:
+    """DECIMAL(38,8) may hold 21 integer digits: exactly those cells are rejected; the largest
+    values DECIMAL(38,18) holds are accepted and widened exactly."""
+    largest = "99999999999999999999.99999999"
+    values = [largest, "-" + largest, "100000000000000000000", "-100000000000000000000", "0.5"]
+    path = tmp_path / "balances.parquet"
+    con = memory_db()
+    rows = ", ".join(
+        f"('C001', 'A{i}', CAST('{v}' AS DECIMAL(38,8)))" for i, v in enumerate(values)
+    )
+    con.execute(
+        f"COPY (SELECT * FROM (VALUES {rows}) t(account_id, asset, balance)) TO '{path}' (FORMAT parquet)"
+    )
+    staged = reader.stage(con, reader.SourceFile("balances", path, "parquet"), [], [])
+    assert staged is not None and staged.types == {"balance": "DECIMAL(38,8)"}
+    spec = FILES["balances"]
+    found, total = validate.column_violations(
+        con, spec, "balances.parquet", staged.columns, staged.types
+    )
+    assert total == 2
+    assert [(v.row, v.column, v.value) for v in found] == [
+        (3, "balance", "100000000000000000000.00000000"),
+        (4, "balance", "-100000000000000000000.00000000"),
+    ]
+    validate.create_typed_view(con, spec, staged.columns, staged.types)
+    stored = con.execute(
+        "SELECT CAST(balance AS VARCHAR) FROM staged_balances WHERE _row IN (1, 2, 5) ORDER BY _row"
+    ).fetchall()
+    assert stored == [
+        ("99999999999999999999.999999990000000000",),
+        ("-99999999999999999999.999999990000000000",),
+        ("0.500000000000000000",),
+    ]
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
+def test_typed_parquet_timestamps_do_not_depend_on_the_session_time_zone(
+    zone, tmp_path, reference_tables
+) -> None:
+    snap = copy_snapshot(tmp_path)
+    to_parquet(snap, "movements", typed=True)
+    con = memory_db()
+    con.execute(f"SET TimeZone = '{zone}'")
+    load_snapshot(con, snap)
+    assert table_contents(con) == reference_tables
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -62,6 +62,18 @@ def both(*mutations: Mutation) -> Mutation:
     return apply
 
 
+def typed(file: str, types: dict[str, str], *mutations: Mutation) -> Mutation:
+    """Apply ``mutations`` to the CSV, then write ``file`` as typed Parquet, the given columns
+    with the given Parquet types (the loader's typed fast path)."""
+
+    def apply(snap: Path) -> None:
+        for mutation in mutations:
+            mutation(snap)
+        to_parquet(snap, file, typed=True, types=types)
+
+    return apply
+
+
 DECIMAL = "a decimal number"
 # fmt: off
 CASES = [
@@ -117,6 +129,21 @@ CASES = [
     Case("volumes.traded_notional.non_negative", cell("volumes", 3, "traded_notional", "-1"), "volumes.csv", 3, "traded_notional", ">= 0"),
     Case("price_history.date.date", cell("price_history", 2, "date", "2026-02-31"), "price_history.csv", 2, "date", "YYYY-MM-DD"),
     Case("price_history.price.positive", cell("price_history", 3, "price", "0"), "price_history.csv", 3, "price", "> 0"),
+    # -- the same rules on typed Parquet columns (no text round trip; the value quoted as text) --
+    Case("typed.prices.price.negative", typed("prices", {"price": "DECIMAL(18,9)"}, cell("prices", 1, "price", "-0.5")), "prices.parquet", 1, "price", "got '-0.500000000'; expected a number > 0"),
+    Case("typed.prices.price.zero", typed("prices", {"price": "DECIMAL(38,9)"}, cell("prices", 5, "price", "0")), "prices.parquet", 5, "price", "got '0.000000000'; expected a number > 0"),
+    Case("typed.custody.balance.required", typed("custody", {"balance": "DECIMAL(9,2)"}, cell("custody", 6, "balance", "")), "custody.parquet", 6, "balance", "expected a value"),
+    Case("typed.prices.price.19_decimals", typed("prices", {"price": "DECIMAL(38,20)"}, cell("prices", 5, "price", "62010.1234567890123456789")), "prices.parquet", 5, "price", "got '62010.12345678901234567890'; expected a decimal number"),
+    Case("typed.volumes.traded_notional.non_negative", typed("volumes", {"traded_notional": "DECIMAL(38,8)"}, cell("volumes", 3, "traded_notional", "-1")), "volumes.parquet", 3, "traded_notional", "got '-1.00000000'; expected a number >= 0"),
+    Case("typed.risk_tiers.notional_floor.integer_non_negative", typed("risk_tiers", {"notional_floor": "INTEGER"}, cell("risk_tiers", 1, "notional_floor", "-1")), "risk_tiers.parquet", 1, "notional_floor", "got '-1'; expected a number >= 0"),
+    Case("typed.risk_tiers.max_leverage.integer_positive", typed("risk_tiers", {"max_leverage": "USMALLINT"}, cell("risk_tiers", 3, "max_leverage", "0")), "risk_tiers.parquet", 3, "max_leverage", "got '0'; expected a number > 0"),
+    Case("typed.positions.quantity.required", typed("positions", {"quantity": "DECIMAL(38,8)"}, cell("positions", 5, "quantity", "")), "positions.parquet", 5, "quantity", "expected a value (the column is required"),
+    Case("typed.positions.entry_price.required_integer", typed("positions", {"entry_price": "BIGINT"}, cell("positions", 2, "entry_price", "")), "positions.parquet", 2, "entry_price", "expected a value"),
+    Case("typed.capital.amount.21_integer_digits", typed("capital", {"amount": "DECIMAL(38,8)"}, cell("capital", 2, "amount", "100000000000000000000")), "capital.parquet", 2, "amount", "got '100000000000000000000.00000000'; expected a decimal number"),
+    Case("typed.capital.amount.21_integer_digits_negative", typed("capital", {"amount": "DECIMAL(38,0)"}, cell("capital", 4, "amount", "-123456789012345678901")), "capital.parquet", 4, "amount", "20 integer digits"),
+    Case("typed.movements.amount.required", typed("movements", {"amount": "DECIMAL(18,3)"}, cell("movements", 4, "amount", "")), "movements.parquet", 4, "amount", "expected a value"),
+    Case("typed.movements.ts.required", typed("movements", {}, cell("movements", 3, "ts", "")), "movements.parquet", 3, "ts", "expected a value"),
+    Case("typed.movements.ts.year_10000", typed("movements", {}, cell("movements", 2, "ts", "10000-01-01T00:00:00Z")), "movements.parquet", 2, "ts", "got '10000-01-01T00:00:00.000000Z'; expected a UTC timestamp"),
     # -- uniqueness --
     Case("accounts.unique", cell("accounts", 5, "account_id", "C001"), "accounts.csv", 5, "account_id", "on row 1"),
     Case("instruments.unique", cell("instruments", 4, "instrument_id", "BTCUSD"), "instruments.csv", 4, "instrument_id", "on row 3"),

@@ -208,7 +208,9 @@ def load_snapshot(
                 if result is None:
                     continue
                 staged[spec.name] = result
-                found, total = validate.column_violations(con, spec, source.display, result.columns)
+                found, total = validate.column_violations(
+                    con, spec, source.display, result.columns, result.types
+                )
                 violations.extend(found)
                 if total:
                     totals[source.display] = total
@@ -216,8 +218,11 @@ def load_snapshot(
 
             say("checking cross-file rules")
             for spec in FILES.values():
-                present = staged[spec.name].columns if spec.name in staged else spec.column_names
-                validate.create_typed_view(con, spec, present)
+                if spec.name in staged:
+                    file = staged[spec.name]
+                    validate.create_typed_view(con, spec, file.columns, file.types)
+                else:
+                    validate.create_typed_view(con, spec, spec.column_names)
             validate.set_rule_variables(con, reporting_currency)
             displays = {name: s.display for name, s in files.items()}
             cross, cross_totals = validate.cross_file_violations(con, displays)

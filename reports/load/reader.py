@@ -1,9 +1,19 @@
-"""Find the files of a snapshot directory and stage each one in DuckDB as all-VARCHAR text.
+"""Find the files of a snapshot directory and stage each one in DuckDB as ``raw_<name>``.
 
 Staging keeps every cell as the exact text the venue wrote (CSV) or its text rendering
-(Parquet), so validation sees what is in the file and nothing is rounded on the way in. Each
-staged table keeps the file's row order: its ``rowid`` + 1 is the 1-based data row the error
-messages quote (DuckDB preserves insertion order on CREATE TABLE AS).
+(Parquet), so validation sees what is in the file and nothing is rounded on the way in. The
+exception is the typed fast path for Parquet: a column whose physical type is already exact for
+its contract type keeps that type in ``raw_<name>`` (no text round trip), namely
+
+* a decimal column stored as Parquet DECIMAL(p,s) with s <= 18, or as an integer (up to 64
+  bits): kept as is; when the type can hold more than 20 integer digits (DECIMAL(38,8))
+  validation checks each cell's range, so a too large value is still reported by row;
+* a timestamp column stored as a UTC Parquet TIMESTAMP (DuckDB TIMESTAMP WITH TIME ZONE):
+  kept as the naive UTC TIMESTAMP (``AT TIME ZONE 'UTC'``, whatever the session time zone).
+
+Every other column is VARCHAR. Each staged table keeps the file's row order: its ``rowid`` + 1
+is the 1-based data row the error messages quote (DuckDB preserves insertion order on CREATE
+TABLE AS).
 """
 
 from __future__ import annotations
@@ -13,12 +23,18 @@ import gzip
 import hashlib
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reports.errors import Violation
-from reports.spec import FILE_SUFFIXES, FILES, FileSpec
+from reports.spec import (
+    DECIMAL_INTEGER_DIGITS,
+    DECIMAL_SCALE,
+    FILE_SUFFIXES,
+    FILES,
+    FileSpec,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -27,6 +43,16 @@ FORMATS = {".csv": "csv", ".csv.gz": "csv.gz", ".parquet": "parquet"}
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 # DuckDB parquet types that hold binary floating point: money must never pass through them.
 _FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
+# Integer types every value of which fits DECIMAL(38,18) (at most 20 integer digits). Parquet
+# has no 128-bit integer (DuckDB writes HUGEINT as DOUBLE), so these are all it can hold.
+_INTEGER_TYPES = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+)
+_DECIMAL_TYPE = re.compile(r"DECIMAL\(([0-9]+),\s*([0-9]+)\)")
+# The staged type of a typed UTC timestamp column, and the text a Parquet UTC timestamp is
+# rendered as (on the text path, and for a typed cell quoted in an error message).
+TYPED_TIMESTAMP = "TIMESTAMP"
+TIMESTAMP_TEXT = "'%Y-%m-%dT%H:%M:%S.%fZ'"
 
 
 @dataclass(frozen=True)
@@ -48,11 +74,35 @@ class SourceFile:
 
 @dataclass
 class StagedFile:
-    """A file staged as ``raw_<name>`` (all VARCHAR), with the contract columns it holds."""
+    """A file staged as ``raw_<name>``, with the contract columns it holds."""
 
     source: SourceFile
     columns: tuple[str, ...]  # contract columns present in the file, in contract order
     rows: int
+    # The columns staged with their Parquet type (the typed fast path) -> that DuckDB type;
+    # every other column is VARCHAR text.
+    types: dict[str, str] = field(default_factory=dict)
+
+
+def typed_decimal_fits(type_: str) -> bool | None:
+    """Whether a Parquet column of DuckDB type ``type_`` can stay typed for a decimal column.
+
+    True: every value of the type fits DECIMAL(38,18) exactly (DECIMAL(p,s) with s <= 18 and
+    p - s <= 20; integers up to 64 bits). False: a DECIMAL(p,s) with s <= 18 but p - s > 20
+    (DECIMAL(38,8), what data lakes and `mir generate` write): it can stay typed, but a value
+    may have more than 20 integer digits, so each cell needs a range check. None: the type is
+    not exact or may hold more than 18 decimals, so the column takes the text path.
+    """
+    type_ = type_.upper()
+    if type_ in _INTEGER_TYPES:
+        return True
+    match = _DECIMAL_TYPE.fullmatch(type_)
+    if match is None:
+        return None
+    precision, scale = int(match.group(1)), int(match.group(2))
+    if scale > DECIMAL_SCALE:
+        return None
+    return precision - scale <= DECIMAL_INTEGER_DIGITS
 
 
 def split_suffix(filename: str) -> tuple[str, str] | None:
@@ -190,6 +240,7 @@ def stage(
 
     table = f"raw_{source.name}"
     path = _quote_literal(str(source.path))
+    typed: dict[str, str] = {}
     if source.format == "parquet":
         try:
             described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()
@@ -212,6 +263,16 @@ def stage(
         for name in columns:
             spec_col = source.spec.column(name)
             type_ = types[name].upper()
+            ident = quote_ident(name)
+            # The typed fast path: the Parquet type is already exact for the contract type.
+            if spec_col.type == "decimal" and typed_decimal_fits(type_) is not None:
+                typed[name] = type_
+                selects.append(ident)
+                continue
+            if spec_col.type == "timestamp" and type_ == "TIMESTAMP WITH TIME ZONE":
+                typed[name] = TYPED_TIMESTAMP
+                selects.append(f"{ident} AT TIME ZONE 'UTC' AS {ident}")
+                continue
             if spec_col.type == "decimal" and type_ in _FLOAT_TYPES:
                 violations.append(
                     Violation(
@@ -224,9 +285,8 @@ def stage(
                     )
                 )
                 continue
-            ident = quote_ident(name)
             if type_.startswith("TIMESTAMP WITH TIME ZONE"):
-                expr = f"strftime({ident} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ')"
+                expr = f"strftime({ident} AT TIME ZONE 'UTC', {TIMESTAMP_TEXT})"
             elif spec_col.type == "timestamp" and type_.startswith("TIMESTAMP"):
                 violations.append(
                     Violation(
@@ -286,7 +346,8 @@ def stage(
             )
         )
         return None
-    return StagedFile(source, columns, int(created[0]) if created else 0)
+    rows = int(created[0]) if created else 0
+    return StagedFile(source, columns, rows, typed)
 
 
 def stage_empty(con: duckdb.DuckDBPyConnection, spec: FileSpec) -> None:

@@ -3,9 +3,11 @@
 Two phases, each reporting every violation it finds (up to ``MAX_SHOWN_PER_FILE`` per file, with
 the total count):
 
-1. Column rules on the all-VARCHAR staging tables ``raw_<file>``: required values, types,
-   enums, signs. One scan per file evaluates every column (a CASE per column yields the
-   expected text or NULL), so a 5M-row file is read once, not once per column.
+1. Column rules on the staging tables ``raw_<file>``: required values, types, enums, signs.
+   One scan per file evaluates every column (a CASE per column yields the expected text or
+   NULL), so a 5M-row file is read once, not once per column. Text columns are checked with
+   regular expressions; a column staged typed from Parquet (reader.StagedFile.types) is already
+   exact, so only its required, range and sign rules remain.
 2. Once every cell is well-typed: typed views ``staged_<file>`` (defaults applied) and the
    cross-row and cross-file rules: uniqueness (spec.FileSpec.unique), instruments, tier tables,
    referential integrity and prices (queries/load/rules_*.sql).
@@ -16,11 +18,11 @@ cross-file rules are plain SQL files, each returning rows of (file, row_no, colu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from reports.errors import Violation
-from reports.load.reader import quote_ident
+from reports.load.reader import TIMESTAMP_TEXT, quote_ident, typed_decimal_fits
 from reports.paths import queries_dir
 from reports.spec import (
     CAPITAL_ITEMS_REQUIRED,
@@ -53,6 +55,14 @@ TIMESTAMP_FORMATS = (
     "['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ', "
     "'%Y-%m-%dT%H:%M:%S+00:00', '%Y-%m-%dT%H:%M:%S.%f+00:00']"
 )
+# The timestamps the text path accepts (a four-digit year; finite): the same range for a
+# typed UTC timestamp, so both paths store the same values.
+TIMESTAMP_RANGE = (
+    "TIMESTAMP '0001-01-01 (BC) 00:00:00'",  # year 0000
+    "TIMESTAMP '10000-01-01 00:00:00'",
+)
+# 10^20: a typed decimal cell must lie strictly between -LIMIT and LIMIT (20 integer digits).
+DECIMAL_LIMIT = "1" + "0" * DECIMAL_INTEGER_DIGITS
 
 EXPECTED_DECIMAL = (
     "a decimal number like -1234.56 (plain notation: no exponent, no thousands separator; "
@@ -77,15 +87,31 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _column_check(col: ColumnSpec) -> str:
-    """A CASE yielding the expected text when the cell breaks a column rule, else NULL."""
+def _column_check(col: ColumnSpec, staged_type: str | None = None) -> str:
+    """A CASE yielding the expected text when the cell breaks a column rule, else NULL.
+
+    ``staged_type``: the column's type in ``raw_<file>`` when staged typed (reader.StagedFile.types),
+    None for text.
+    """
     c = quote_ident(col.name)
     whens: list[str] = []
     if col.nullable:
         whens.append(f"WHEN {c} IS NULL THEN NULL")
     else:
         whens.append(f"WHEN {c} IS NULL THEN 'a value (the column is required; the cell is empty)'")
-    if col.type == "enum":
+    if staged_type is not None and col.type == "decimal":
+        # Already an exact number with at most 18 decimals: only its magnitude may be too large.
+        if not typed_decimal_fits(staged_type):
+            limit = f"CAST('{DECIMAL_LIMIT}' AS {staged_type})"
+            whens.append(f"WHEN {c} <= -{limit} OR {c} >= {limit} THEN {_lit(EXPECTED_DECIMAL)}")
+        if col.positive:
+            whens.append(f"WHEN {c} <= 0 THEN 'a number > 0'")
+        elif col.non_negative:
+            whens.append(f"WHEN {c} < 0 THEN 'a number >= 0'")
+    elif staged_type is not None and col.type == "timestamp":
+        low, high = TIMESTAMP_RANGE
+        whens.append(f"WHEN NOT ({c} >= {low} AND {c} < {high}) THEN {_lit(EXPECTED_TIMESTAMP)}")
+    elif col.type == "enum":
         choices = ", ".join(_lit(x) for x in col.choices)
         whens.append(f"WHEN {c} NOT IN ({choices}) THEN {_lit('one of ' + ', '.join(col.choices))}")
     elif col.type == "decimal":
@@ -115,18 +141,37 @@ def _column_check(col: ColumnSpec) -> str:
     return "CASE " + " ".join(whens) + " END"
 
 
+def _value_text(col: ColumnSpec, staged_type: str | None) -> str:
+    """A cell as the text an error message quotes: as the text path would have staged it."""
+    c = quote_ident(col.name)
+    if staged_type is None:
+        return c
+    if col.type == "timestamp":
+        return f"strftime({c}, {TIMESTAMP_TEXT})"
+    return f"CAST({c} AS VARCHAR)"
+
+
 def column_rules_sql(
-    spec: FileSpec, present: Iterable[str], limit: int = MAX_SHOWN_PER_FILE
+    spec: FileSpec,
+    present: Iterable[str],
+    limit: int = MAX_SHOWN_PER_FILE,
+    types: Mapping[str, str] | None = None,
 ) -> str | None:
     """One query over ``raw_<file>`` returning (row, column, value, expected, total) for the
-    first ``limit`` broken cells; None when no column of the file has a cell-level rule."""
+    first ``limit`` broken cells; None when no column of the file has a cell-level rule.
+
+    ``types``: the columns staged typed and their staged type (reader.StagedFile.types)."""
+    types = types or {}
     checks = [
-        (col, expr) for col in spec.columns if col.name in present and (expr := _column_check(col))
+        (col, expr)
+        for col in spec.columns
+        if col.name in present and (expr := _column_check(col, types.get(col.name)))
     ]
     if not checks:
         return None
     items = ", ".join(
-        f"{{'pos': {i}, 'col': {_lit(col.name)}, 'value': {quote_ident(col.name)}, 'expected': e{i}}}"
+        f"{{'pos': {i}, 'col': {_lit(col.name)}, "
+        f"'value': {_value_text(col, types.get(col.name))}, 'expected': e{i}}}"
         for i, (col, _) in enumerate(checks)
     )
     aliased = ", ".join(f"{expr} AS e{i}" for i, (_, expr) in enumerate(checks))
@@ -146,10 +191,14 @@ def column_rules_sql(
 
 
 def column_violations(
-    con: duckdb.DuckDBPyConnection, spec: FileSpec, display: str, present: Iterable[str]
+    con: duckdb.DuckDBPyConnection,
+    spec: FileSpec,
+    display: str,
+    present: Iterable[str],
+    types: Mapping[str, str] | None = None,
 ) -> tuple[list[Violation], int]:
     """The cell-level violations of one staged file (first MAX_SHOWN_PER_FILE) and their total."""
-    sql = column_rules_sql(spec, present)
+    sql = column_rules_sql(spec, present, types=types)
     if sql is None:
         return [], 0
     rows = con.execute(sql).fetchall()
@@ -157,12 +206,19 @@ def column_violations(
     return [Violation(display, int(r[0]), r[1], r[2], r[3]) for r in rows], total
 
 
-def _typed_expr(col: ColumnSpec, present: set[str]) -> str:
+def _typed_expr(col: ColumnSpec, present: set[str], types: Mapping[str, str]) -> str:
     c = quote_ident(col.name)
     if col.name not in present:
         value = col.default if col.default is not None else "NULL"
         return f"CAST({value} AS {col.sql_type}) AS {c}"
-    if col.type == "timestamp":
+    staged_type = types.get(col.name)
+    if staged_type == col.sql_type:
+        expr = c
+    elif staged_type is not None:
+        # A typed decimal (its range checked when the type could exceed it): an exact widening
+        # to DECIMAL(38,18), no text.
+        expr = f"CAST({c} AS {col.sql_type})"
+    elif col.type == "timestamp":
         expr = f"strptime({c}, {TIMESTAMP_FORMATS})"
     elif col.sql_type == "VARCHAR":
         expr = c
@@ -174,11 +230,16 @@ def _typed_expr(col: ColumnSpec, present: set[str]) -> str:
 
 
 def create_typed_view(
-    con: duckdb.DuckDBPyConnection, spec: FileSpec, present: Iterable[str]
+    con: duckdb.DuckDBPyConnection,
+    spec: FileSpec,
+    present: Iterable[str],
+    types: Mapping[str, str] | None = None,
 ) -> None:
-    """``staged_<file>``: the file's rows typed as in the database, defaults applied, with _row."""
+    """``staged_<file>``: the file's rows typed as in the database, defaults applied, with _row.
+
+    ``types``: the columns staged typed (reader.StagedFile.types); the others are text."""
     have = set(present)
-    cols = ", ".join(_typed_expr(col, have) for col in spec.columns)
+    cols = ", ".join(_typed_expr(col, have, types or {}) for col in spec.columns)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW staged_{spec.name} AS "
         f"SELECT rowid + 1 AS _row, {cols} FROM raw_{spec.name}"
