@@ -13,13 +13,15 @@
 -- bucket). Per (position, asset): a movement in another asset than the settle asset gets a row of
 -- its own. Every account type. metric rollforward_difference: value = reported - expected
 -- (signed, asset units), threshold = the tolerance.
-WITH previous_positions AS (
+-- previous_positions / current_positions are NOT MATERIALIZED: each is read three times, and
+-- scanning positions again is cheaper than writing 2M rows aside (1.9 s -> 1.5 s at 1M accounts).
+WITH previous_positions AS NOT MATERIALIZED (
     SELECT p.position_id, p.account_id, p.instrument_id, p.margin_mode, p.isolated_margin, i.settle_asset
     FROM positions AS p
     LEFT JOIN instruments AS i ON i.as_of_date = p.as_of_date AND i.instrument_id = p.instrument_id
     WHERE p.as_of_date = $prev_as_of
 ),
-current_positions AS (
+current_positions AS NOT MATERIALIZED (
     SELECT p.position_id, p.account_id, p.instrument_id, p.margin_mode, p.isolated_margin, i.settle_asset
     FROM positions AS p
     LEFT JOIN instruments AS i ON i.as_of_date = p.as_of_date AND i.instrument_id = p.instrument_id
