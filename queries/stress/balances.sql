@@ -8,5 +8,6 @@ SELECT
 FROM balances AS b
 JOIN accounts AS a
     ON a.as_of_date = b.as_of_date AND a.account_id = b.account_id
-WHERE b.as_of_date = $as_of AND list_contains($account_types, a.account_type)
-ORDER BY b.account_id, b.asset;
+WHERE b.as_of_date = $as_of AND list_contains($account_types, a.account_type);
+-- No ORDER BY (as positions.sql): the sums are exact Decimal and every result is sorted by its
+-- own keys, so sorting 1.5M wallets by a string key bought nothing.
