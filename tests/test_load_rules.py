@@ -334,6 +334,48 @@ def test_parquet_float_column_for_money_is_rejected(tmp_path, shared_db) -> None
     assert "  balances.parquet, column balance: got 'DOUBLE'; expected an exact type" in output
 
 
+@pytest.mark.parametrize(
+    ("parquet_type", "unscaled", "shown"),
+    [
+        # more integer digits than DECIMAL(30,10) holds, and more than the contract's 20
+        # (Parquet stores DECIMAL(30,x) in 13 bytes and DECIMAL(18,x) in 8: the values are
+        # chosen to fit those widths)
+        ((30, 10), 10**30, "100000000000000000000.0000000000"),
+        # 21 integer digits in a DECIMAL(38,18) column (which declares at most 20)
+        ((38, 18), 15 * 10**37, "150000000000000000000.000000000000000000"),
+        # a DECIMAL(18,9) cell beyond its own precision, yet within 20 integer digits
+        ((18, 9), 10**18, "1000000000.000000000"),
+    ],
+    ids=["30_10", "38_18", "18_9"],
+)
+def test_parquet_decimal_cell_beyond_its_declared_type_is_bad_input(
+    parquet_type, unscaled, shown, tmp_path, shared_db
+) -> None:
+    # Parquet lets a writer store more digits than a column's DECIMAL(p,s) declares, and DuckDB
+    # reads them unchecked: the loader must name the cell (exit 3), not fail inside DuckDB or
+    # store an out-of-range amount.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    snap = copy_snapshot(tmp_path)
+    precision, scale = parquet_type
+    to_parquet(snap, "prices", typed=True, types={"price": f"DECIMAL({precision},{scale})"})
+    path = snap / "prices.parquet"
+    table = pq.read_table(path)
+    prices = table.column("price").combine_chunks()
+    data = bytearray(prices.buffers()[1].to_pybytes()[prices.offset * 16 :])
+    data[2 * 16 : 3 * 16] = unscaled.to_bytes(16, "little", signed=True)  # the third row
+    patched = pa.Array.from_buffers(prices.type, len(prices), [None, pa.py_buffer(bytes(data))])
+    pq.write_table(table.set_column(table.schema.get_field_index("price"), "price", patched), path)
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == ExitCode.BAD_INPUT, output
+    assert (
+        f"  prices.parquet, row 3, column price: got '{shown}'; expected a value that fits "
+        f"the column type DECIMAL({precision},{scale})"
+    ) in output
+    assert shared_db.execute("SELECT count(*) FROM loads").fetchone() == (0,)
+
+
 def test_parquet_naive_timestamp_is_rejected(tmp_path, shared_db) -> None:
     snap = copy_snapshot(tmp_path)
     to_parquet(snap, "movements")

@@ -93,16 +93,21 @@ def typed_decimal_fits(type_: str) -> bool | None:
     may have more than 20 integer digits, so each cell needs a range check. None: the type is
     not exact or may hold more than 18 decimals, so the column takes the text path.
     """
-    type_ = type_.upper()
-    if type_ in _INTEGER_TYPES:
+    if type_.upper() in _INTEGER_TYPES:
         return True
-    match = _DECIMAL_TYPE.fullmatch(type_)
-    if match is None:
+    declared = declared_decimal(type_)
+    if declared is None:
         return None
-    precision, scale = int(match.group(1)), int(match.group(2))
+    precision, scale = declared
     if scale > DECIMAL_SCALE:
         return None
     return precision - scale <= DECIMAL_INTEGER_DIGITS
+
+
+def declared_decimal(type_: str) -> tuple[int, int] | None:
+    """(precision, scale) of a DuckDB DECIMAL type name; None for any other type."""
+    match = _DECIMAL_TYPE.fullmatch(type_.upper())
+    return None if match is None else (int(match.group(1)), int(match.group(2)))
 
 
 def split_suffix(filename: str) -> tuple[str, str] | None:

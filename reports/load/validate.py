@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from reports.errors import Violation
-from reports.load.reader import TIMESTAMP_TEXT, quote_ident, typed_decimal_fits
+from reports.load.reader import TIMESTAMP_TEXT, declared_decimal, quote_ident, typed_decimal_fits
 from reports.paths import queries_dir
 from reports.spec import (
     CAPITAL_ITEMS_REQUIRED,
@@ -87,6 +87,12 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _largest_decimal(precision: int, scale: int) -> str:
+    """The largest value of DECIMAL(precision, scale), e.g. 999.99 for (5, 2)."""
+    whole = "9" * (precision - scale) or "0"
+    return whole + ("." + "9" * scale if scale else "")
+
+
 def _column_check(col: ColumnSpec, staged_type: str | None = None) -> str:
     """A CASE yielding the expected text when the cell breaks a column rule, else NULL.
 
@@ -101,6 +107,17 @@ def _column_check(col: ColumnSpec, staged_type: str | None = None) -> str:
         whens.append(f"WHEN {c} IS NULL THEN 'a value (the column is required; the cell is empty)'")
     if staged_type is not None and col.type == "decimal":
         # Already an exact number with at most 18 decimals: only its magnitude may be too large.
+        declared = declared_decimal(staged_type)
+        if declared is not None:
+            # Parquet does not stop a writer from storing more digits than the column's
+            # declared DECIMAL(p,s) holds, and DuckDB reads them unchecked (a cast would then
+            # fail inside DuckDB instead of naming the cell): bound each cell by its type.
+            # Compared without abs(), which could overflow on such a cell.
+            largest = f"CAST('{_largest_decimal(*declared)}' AS {staged_type})"
+            whens.append(
+                f"WHEN {c} > {largest} OR {c} < -{largest} "
+                f"THEN {_lit(f'a value that fits the column type {staged_type} (the file stores more digits than its own type holds)')}"
+            )
         if not typed_decimal_fits(staged_type):
             limit = f"CAST('{DECIMAL_LIMIT}' AS {staged_type})"
             whens.append(f"WHEN {c} <= -{limit} OR {c} >= {limit} THEN {_lit(EXPECTED_DECIMAL)}")
