@@ -422,6 +422,8 @@ def test_con02_ten_equal_holders_pass(con, day) -> None:
     hhi = _metric_rows(con, Config(), "CON-02").filter(pl.col("metric") == "hhi")
     assert hhi["value"].to_list() == [D("1000")]
     assert hhi["status"].to_list() == ["pass"]
+    # ten holders tie for the largest share: the first by holder text is named
+    assert "(largest: group c0, 10.00%)" in hhi["message"].item()
 
 
 def test_con02_message(con, day) -> None:
@@ -754,6 +756,19 @@ def test_concentration_table_keeps_top_five_groups_and_every_flagged_one(con, da
     groups = sorted(rows.filter(pl.col("metric") == "oi_share")["entity_id"].to_list())
     # top five by share (34, 11, 10, 9, 8) plus the flagged 7, 6, 5 (>= 5%); 4..1 left out
     assert groups == ["c00", "c01", "c02", "c03", "c04", "c05", "c06", "c11"]
+
+
+def test_concentration_table_breaks_ties_for_the_top_five_by_group(con, day) -> None:
+    # seven client groups of 10 contracts each under a house long of 1,000: every share is
+    # 10 / 1,070 (under the 5% warn), so only the top five are kept, ties by group id
+    day.instrument("BTC-PERP", "50000")
+    day.account("h1", "house").position("h1", "BTC-PERP", "1000")
+    day.account("h2", "house").position("h2", "BTC-PERP", "-1070")
+    for n in (6, 3, 0, 5, 1, 4, 2):
+        day.account(f"c{n}").position(f"c{n}", "BTC-PERP", "10")
+    rows = _metric_rows(con, Config(), "CON-01").filter(pl.col("metric") == "oi_share")
+    assert sorted(rows["entity_id"].to_list()) == ["c0", "c1", "c2", "c3", "c4"]
+    assert set(rows["status"].to_list()) == {"pass"}
 
 
 def test_present_concentration_rounds_half_even_by_unit() -> None:

@@ -298,6 +298,25 @@ def test_history_dates_never_mix(con: duckdb.DuckDBPyConnection, venue: Venue) -
     assert equity == [("2026-03-03", Decimal(-1900)), ("2026-03-04", Decimal(3100))]
 
 
+def test_each_date_uses_its_own_tier_table(con: duckdb.DuckDBPyConnection, venue: Venue) -> None:
+    # The same instrument and notional (40,000) on two dates whose tier tables differ: one tier
+    # at 1% on the first; 2% up to 10,000 and 5% beyond on the second (cum 10,000 x 3% = 300).
+    day2 = venue.on("2026-03-04")
+    day2.linear("BTCUSDT")
+    day2.asset("USDT", "1")
+    venue.tiers("BTCUSDT", [("0", "0.01")])
+    day2.tiers("BTCUSDT", [("0", "0.02"), ("10000", "0.05")])
+    for v in (venue, day2):
+        v.mark("BTCUSDT", "40000")
+        v.account("A1", group_id="G")
+        v.position("P", "BTCUSDT", "1", "40000")
+    derive.refresh(con)
+    got = con.execute(
+        "SELECT as_of_date::VARCHAR, tier, maintenance_margin FROM v_positions ORDER BY 1"
+    ).fetchall()
+    assert got == [("2026-03-03", 1, Decimal(400)), ("2026-03-04", 2, Decimal(1700))]
+
+
 # --- cross-check against the independent Decimal model -----------------------------------------
 
 
