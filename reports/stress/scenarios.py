@@ -301,30 +301,24 @@ def stress_positions(positions: Frame, shocks: Frame) -> Frame:
 
 
 def cross_equity(valued_positions: Frame, balances: Frame, prices: Frame) -> Frame:
-    """Per account: account_id, group_id, cross_equity_usd = wallets x P' + cross uPnL' (USD)."""
+    """Per account: account_id, group_id, cross_equity_usd = wallets x P' + cross uPnL' (USD).
+
+    One aggregation over the wallets and the cross positions stacked (exact Decimal sums, so
+    the order does not matter), rather than two aggregations and a full join; an account with
+    neither has no row. Sorted by account_id.
+    """
     import polars as pl
 
-    wallet = (
-        balances.join(prices.select("asset", "stressed_price"), on="asset", how="left")
-        .group_by("account_id", "group_id")
-        .agg(wallet_usd=(pl.col("balance") * pl.col("stressed_price")).sum())
-    )
-    cross_pnl = (
-        valued_positions.filter(pl.col("margin_mode") == "cross")
-        .group_by("account_id", "group_id")
-        .agg(
-            cross_upnl_usd=pl.col("stressed_upnl_usd").sum(),
-            cross_positions=pl.len(),
-        )
+    wallets = balances.join(
+        prices.select("asset", "stressed_price"), on="asset", how="left"
+    ).select("account_id", "group_id", value=pl.col("balance") * pl.col("stressed_price"))
+    cross_pnl = valued_positions.filter(pl.col("margin_mode") == "cross").select(
+        "account_id", "group_id", value=pl.col("stressed_upnl_usd")
     )
     return (
-        wallet.join(cross_pnl, on=["account_id", "group_id"], how="full", coalesce=True)
-        .with_columns(
-            pl.col("wallet_usd").fill_null(dec(ZERO)),
-            pl.col("cross_upnl_usd").fill_null(dec(ZERO)),
-            pl.col("cross_positions").fill_null(0),
-        )
-        .with_columns(cross_equity_usd=pl.col("wallet_usd") + pl.col("cross_upnl_usd"))
+        pl.concat([wallets, cross_pnl], how="vertical")
+        .group_by("account_id", "group_id")
+        .agg(cross_equity_usd=pl.col("value").sum())
         .sort("account_id")
     )
 
@@ -334,8 +328,12 @@ def group_shortfalls(valued_positions: Frame, balances: Frame, prices: Frame) ->
     (ties by group_id, so the order is deterministic)."""
     import polars as pl
 
-    isolated = valued_positions.group_by("group_id").agg(
-        isolated_shortfall_usd=pl.col("isolated_shortfall_usd").sum()
+    # only isolated positions have an isolated shortfall (0 on cross ones); a group without
+    # any still gets its row from the cross side (the full join below)
+    isolated = (
+        valued_positions.filter(pl.col("margin_mode") == "isolated")
+        .group_by("group_id")
+        .agg(isolated_shortfall_usd=pl.col("isolated_shortfall_usd").sum())
     )
     cross = (
         cross_equity(valued_positions, balances, prices)
