@@ -160,7 +160,8 @@ def _require_prices(inputs: StressInputs) -> None:
         ("instruments", "settle_asset"): inputs.positions.get_column("settle_asset"),
     }
     for (file, column), assets in needed.items():
-        missing = sorted(set(assets.drop_nulls().to_list()) - priced)
+        # unique() first: a set of the distinct assets, not a Python list of 2M cells
+        missing = sorted(set(assets.drop_nulls().unique().to_list()) - priced)
         if missing:
             msg = (
                 f"no asset price for {', '.join(missing)} on this date ({file}.{column}); "
@@ -175,7 +176,7 @@ def _require_prices(inputs: StressInputs) -> None:
             )
     unmarked = inputs.positions.filter(pl.col("mark_price").is_null())
     if unmarked.height:
-        instruments = sorted(set(unmarked.get_column("instrument_id").to_list()))
+        instruments = sorted(set(unmarked.get_column("instrument_id").unique().to_list()))
         msg = (
             f"no mark price for instrument(s) {', '.join(instruments)}; add prices rows "
             "(kind=instrument) and reload the snapshot"
