@@ -491,3 +491,31 @@ def test_cascade_unknown_scenario_is_usage_error(cascade_db: Any) -> None:
 
     with pytest.raises(UsageError, match="unknown stress scenario"):
         cascade(cascade_db, AS_OF, Config(), "nope")
+
+
+def test_stress_refuses_an_unpriced_asset_or_instrument() -> None:
+    # The loader refuses these; the stress engine checks again rather than drop money silently.
+    from reports.errors import InputError
+    from reports.stress.scenarios import StressInputs, _require_prices
+
+    money = pl.Decimal(38, 18)
+    positions = pl.DataFrame(
+        {
+            "settle_asset": ["USDT", "USDT", "BTC"],
+            "mark_price": [D("1"), D("1"), None],
+            "instrument_id": ["A", "A", "B"],
+        },
+        schema={"settle_asset": pl.String, "mark_price": money, "instrument_id": pl.String},
+    )
+    inputs = StressInputs(
+        positions=positions,
+        balances=pl.DataFrame({"asset": ["USDT", "XRP", "XRP"]}),
+        prices=pl.DataFrame({"asset": ["USDT", "BTC"]}),
+        firm_custody=pl.DataFrame({"asset": ["USDT"]}),
+        tiers=pl.DataFrame(),
+    )
+    with pytest.raises(InputError, match=r"no asset price for XRP on this date \(balances.asset\)"):
+        _require_prices(inputs)
+    priced = replace(inputs, balances=pl.DataFrame({"asset": ["USDT"]}))
+    with pytest.raises(InputError, match=r"no mark price for instrument\(s\) B;"):
+        _require_prices(priced)
