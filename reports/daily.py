@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -100,6 +101,46 @@ class RunLog:
         self.event("stage_done", stage=name, seconds=round(seconds, 3), **details)
 
 
+class BackgroundCheckpoint:
+    """CHECKPOINT the database on a second thread while the report renders its PDF.
+
+    Closing the database writes the day's data from the write-ahead log into the file (2-3 s at
+    1M accounts); the PDF stage (about 3 s, pure Python) leaves the second core idle meanwhile.
+    DuckDB releases the GIL while it works, and the checkpoint runs on its own cursor once the
+    report no longer reads the database. `join` waits for it and raises what it raised.
+    """
+
+    def __init__(self, con: Any) -> None:
+        self._con = con
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        cursor = self._con.cursor()
+
+        def work() -> None:
+            try:
+                cursor.execute("CHECKPOINT")
+            except BaseException as exc:  # surfaced by join() on the main thread
+                self._error = exc
+            finally:
+                cursor.close()
+
+        self._thread = threading.Thread(target=work, name="mir-checkpoint", daemon=True)
+        self._thread.start()
+
+    def join(self, *, raise_error: bool = True) -> None:
+        if self._thread is None:
+            return
+        self._thread.join()
+        self._thread = None
+        error, self._error = self._error, None
+        if error is not None and raise_error:
+            raise error
+
+
 def _move_aside(package: Path) -> Path | None:
     """Move an existing package to <out>/superseded/<name>.<UTC stamp>.zip; return its new path."""
     if not package.exists():
@@ -165,6 +206,7 @@ def run_daily(
             log.failed_stage = "open"  # opening the database (another writer may hold it)
             db_path.parent.mkdir(parents=True, exist_ok=True)
             con = connect(db_path)
+            checkpoint = BackgroundCheckpoint(con)
             try:
                 con.execute("BEGIN TRANSACTION")
                 init_schema(con, force=False)
@@ -192,8 +234,21 @@ def run_daily(
                             checks={r.check_id: str(r.status) for r in run.results},
                         )
                     with log.stage("report", timings, say) as details:
-                        report = write_report(con, as_of, out_dir, config, timestamper=timestamper)
+                        report = write_report(
+                            con,
+                            as_of,
+                            out_dir,
+                            config,
+                            timestamper=timestamper,
+                            after_reads=checkpoint.start,
+                        )
                         details.update(day_dir=str(report.day_dir))
+                        checkpoint.join()  # part of the report stage: it ran beside the PDF
+            except BaseException:
+                # never close the database under the checkpoint; the stage's error is the one
+                # to report (a failed checkpoint leaves the log for the next open to replay)
+                checkpoint.join(raise_error=False)
+                raise
             finally:
                 con.close()
             with log.stage("package", timings, say) as details:

@@ -214,6 +214,40 @@ def test_daily_stops_at_the_lock(
         pass
 
 
+def test_daily_reports_a_failed_checkpoint(
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The checkpoint runs on a second thread beside the PDF; its failure must not be lost.
+    import threading
+
+    from reports.daily import BackgroundCheckpoint
+
+    started: list[bool] = []
+
+    def failing_start(self: BackgroundCheckpoint) -> None:
+        started.append(True)
+
+        def work() -> None:
+            self._error = OSError("No space left on device")
+
+        self._thread = threading.Thread(target=work)
+        self._thread.start()
+
+    monkeypatch.setattr(BackgroundCheckpoint, "start", failing_start)
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert started == [True]
+    assert result.exit_code == 4, result.output
+    assert "No space left on device" in result.stderr
+    failed = runs(log_events(out))[-1][-1]
+    assert (failed["event"], failed["stage"], failed["exit_code"]) == ("failed", "report", 4)
+    assert not (out / PACKAGE_NAME).exists()  # no package from a run that failed
+
+
 def test_daily_bad_input_changes_nothing(
     run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
 ) -> None:

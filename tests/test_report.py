@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from reports.config import load_config
-from reports.db import open_db
+from reports.db import connect, open_db
 from reports.errors import RenderError, SigningError
 from reports.render.pdf import render_pdf, weasyprint_warnings
 from reports.render.report import ReportResult, write_report
@@ -269,6 +269,40 @@ def test_cli_report_without_a_key_says_to_run_keys_init(
     assert result.exit_code == 4
     assert "mir keys init" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_write_report_reads_nothing_after_after_reads(
+    database: Path, signing: dict[str, Any], tmp_path: Path
+) -> None:
+    # `mir daily` checkpoints on another thread from `after_reads` on: the report must not touch
+    # the database after it. Closing the connection there makes any later read fail loudly.
+    import shutil
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(database, db)
+    config = load_config(signing["config"])
+    calls: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+        con = connect(db)
+        try:
+
+            def after_reads() -> None:
+                calls.append("after_reads")
+                con.close()
+
+            result = write_report(
+                con,
+                AS_OF,
+                tmp_path / "out",
+                config,
+                signing_time=SIGNED_AT,
+                after_reads=after_reads,
+            )
+        finally:
+            con.close()
+    assert calls == ["after_reads"]
+    assert (result.day_dir / "report.pdf").is_file()
 
 
 def test_write_report_needs_the_key_before_anything(dev_key: Any, tmp_path: Path) -> None:

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 from reports.errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import duckdb
 
     from reports.config import Config
@@ -123,6 +125,7 @@ def write_report(
     timestamper: Any = None,
     signing_time: dt.datetime | None = None,
     run: CheckRun | None = None,
+    after_reads: Callable[[], None] | None = None,
 ) -> ReportResult:
     """Write <out_dir>/<as_of>/ (CSVs, summary.json, signed report.pdf, signed manifest).
 
@@ -130,7 +133,9 @@ def write_report(
     now. `timestamper` (pyHanko TimeStamper; tests pass a DummyTimeStamper) makes the signatures
     PAdES B-T / CAdES-T; by default [signing] tsa_url decides. `signing_time` (timezone-aware)
     fixes the claimed signing time (default: now). Raises SigningError (exit 4) when the key is
-    missing or cannot be opened, UsageError when the date is not loaded.
+    missing or cannot be opened, UsageError when the date is not loaded. `after_reads` is called
+    once the database is no longer read (before the PDF is rendered): `mir daily` checkpoints the
+    database on another thread meanwhile.
     """
     from reports.memo import day_memo
     from reports.render.build import build_context, ensure_check_run, gather
@@ -155,6 +160,8 @@ def write_report(
     with day_memo():  # the checks and the report share their figures (reports/memo.py)
         check_run = run if run is not None else ensure_check_run(con, as_of, config)
         data = gather(con, as_of, config, check_run, out_dir=root)
+    if after_reads is not None:
+        after_reads()  # nothing below reads the database
     files = output_files(data)
 
     day_dir = root / as_of.isoformat()
