@@ -6,8 +6,8 @@ exception is the typed fast path for Parquet: a column whose physical type is al
 its contract type keeps that type in ``raw_<name>`` (no text round trip), namely
 
 * a decimal column stored as Parquet DECIMAL(p,s) with s <= 18, or as an integer (up to 64
-  bits): kept as is; when the type can hold more than 20 integer digits (DECIMAL(38,8))
-  validation checks each cell's range, so a too large value is still reported by row;
+  bits): kept as is; validation checks each DECIMAL cell's range (20 integer digits, and the
+  column's own type), so a too large value is still reported by row;
 * a timestamp column stored as a UTC Parquet TIMESTAMP (DuckDB TIMESTAMP WITH TIME ZONE):
   kept as the naive UTC TIMESTAMP (``AT TIME ZONE 'UTC'``, whatever the session time zone).
 
@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING
 
 from reports.errors import Violation
 from reports.spec import (
-    DECIMAL_INTEGER_DIGITS,
     DECIMAL_SCALE,
     FILE_SUFFIXES,
     FILES,
@@ -84,24 +83,15 @@ class StagedFile:
     types: dict[str, str] = field(default_factory=dict)
 
 
-def typed_decimal_fits(type_: str) -> bool | None:
-    """Whether a Parquet column of DuckDB type ``type_`` can stay typed for a decimal column.
-
-    True: every value of the type fits DECIMAL(38,18) exactly (DECIMAL(p,s) with s <= 18 and
-    p - s <= 20; integers up to 64 bits). False: a DECIMAL(p,s) with s <= 18 but p - s > 20
-    (DECIMAL(38,8), what data lakes and `mir generate` write): it can stay typed, but a value
-    may have more than 20 integer digits, so each cell needs a range check. None: the type is
-    not exact or may hold more than 18 decimals, so the column takes the text path.
-    """
+def typed_decimal_fits(type_: str) -> bool:
+    """Whether a Parquet column of DuckDB type ``type_`` can stay typed for a decimal column:
+    an integer (up to 64 bits) or a DECIMAL(p,s) with s <= 18. Validation bounds each cell to 20
+    integer digits (and to its declared type). Any other type takes the text path (a DECIMAL
+    with more than 18 decimals, so the "18 decimals" error still quotes the cell)."""
     if type_.upper() in _INTEGER_TYPES:
         return True
     declared = declared_decimal(type_)
-    if declared is None:
-        return None
-    precision, scale = declared
-    if scale > DECIMAL_SCALE:
-        return None
-    return precision - scale <= DECIMAL_INTEGER_DIGITS
+    return declared is not None and declared[1] <= DECIMAL_SCALE
 
 
 def declared_decimal(type_: str) -> tuple[int, int] | None:
@@ -270,7 +260,7 @@ def stage(
             type_ = types[name].upper()
             ident = quote_ident(name)
             # The typed fast path: the Parquet type is already exact for the contract type.
-            if spec_col.type == "decimal" and typed_decimal_fits(type_) is not None:
+            if spec_col.type == "decimal" and typed_decimal_fits(type_):
                 typed[name] = type_
                 selects.append(ident)
                 continue

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from reports.errors import Violation
-from reports.load.reader import TIMESTAMP_TEXT, declared_decimal, quote_ident, typed_decimal_fits
+from reports.load.reader import TIMESTAMP_TEXT, declared_decimal, quote_ident
 from reports.paths import queries_dir
 from reports.spec import (
     CAPITAL_ITEMS_REQUIRED,
@@ -61,8 +61,6 @@ TIMESTAMP_RANGE = (
     "TIMESTAMP '0001-01-01 (BC) 00:00:00'",  # year 0000
     "TIMESTAMP '10000-01-01 00:00:00'",
 )
-# 10^20: a typed decimal cell must lie strictly between -LIMIT and LIMIT (20 integer digits).
-DECIMAL_LIMIT = "1" + "0" * DECIMAL_INTEGER_DIGITS
 
 EXPECTED_DECIMAL = (
     "a decimal number like -1234.56 (plain notation: no exponent, no thousands separator; "
@@ -87,10 +85,9 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _largest_decimal(precision: int, scale: int) -> str:
-    """The largest value of DECIMAL(precision, scale), e.g. 999.99 for (5, 2)."""
-    whole = "9" * (precision - scale) or "0"
-    return whole + ("." + "9" * scale if scale else "")
+def _largest_decimal(digits: int, scale: int) -> str:
+    """The largest decimal with these integer digits and decimals, e.g. 999.99 for (3, 2)."""
+    return ("9" * digits or "0") + ("." + "9" * scale if scale else "")
 
 
 def _column_check(col: ColumnSpec, staged_type: str | None = None) -> str:
@@ -109,18 +106,21 @@ def _column_check(col: ColumnSpec, staged_type: str | None = None) -> str:
         # Already an exact number with at most 18 decimals: only its magnitude may be too large.
         declared = declared_decimal(staged_type)
         if declared is not None:
-            # Parquet does not stop a writer from storing more digits than the column's
-            # declared DECIMAL(p,s) holds, and DuckDB reads them unchecked (a cast would then
-            # fail inside DuckDB instead of naming the cell): bound each cell by its type.
-            # Compared without abs(), which could overflow on such a cell.
-            largest = f"CAST('{_largest_decimal(*declared)}' AS {staged_type})"
-            whens.append(
-                f"WHEN {c} > {largest} OR {c} < -{largest} "
-                f"THEN {_lit(f'a value that fits the column type {staged_type} (the file stores more digits than its own type holds)')}"
+            # One bound per cell: the contract's 20 integer digits, or the column's own
+            # DECIMAL(p,s) when it holds fewer (Parquet does not stop a writer from storing
+            # more digits than the declared type, and DuckDB reads them unchecked: a cast would
+            # then fail inside DuckDB instead of naming the cell). No abs(): it could overflow
+            # on such a cell. Integer columns (at most 64 bits) always fit.
+            precision, scale = declared
+            digits = precision - scale
+            largest = f"CAST('{_largest_decimal(min(digits, DECIMAL_INTEGER_DIGITS), scale)}' AS {staged_type})"
+            expected = (
+                EXPECTED_DECIMAL
+                if digits > DECIMAL_INTEGER_DIGITS
+                else f"a value that fits the column type {staged_type} "
+                "(the file stores more digits than its own type holds)"
             )
-        if not typed_decimal_fits(staged_type):
-            limit = f"CAST('{DECIMAL_LIMIT}' AS {staged_type})"
-            whens.append(f"WHEN {c} <= -{limit} OR {c} >= {limit} THEN {_lit(EXPECTED_DECIMAL)}")
+            whens.append(f"WHEN {c} > {largest} OR {c} < -{largest} THEN {_lit(expected)}")
         if col.positive:
             whens.append(f"WHEN {c} <= 0 THEN 'a number > 0'")
         elif col.non_negative:
