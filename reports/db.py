@@ -51,12 +51,19 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         raise UsageError(msg) from exc
 
 
+def valuation_sources() -> list[Path]:
+    """What the stored valuation of a date depends on besides the view scripts: the Polars
+    position valuation. A change to it revalues every date."""
+    return [Path(__file__).with_name("valuation.py")]
+
+
 def schema_fingerprint() -> str:
-    """SHA-256 over the text of every schema and view script, in the order they are applied."""
+    """SHA-256 over the text of every schema and view script, in the order they are applied,
+    and of the valuation's sources."""
     import hashlib
 
     digest = hashlib.sha256()
-    for script in schema_scripts():
+    for script in [*schema_scripts(), *valuation_sources()]:
         digest.update(script.name.encode() + b"\0" + script.read_bytes() + b"\0")
     return digest.hexdigest()
 

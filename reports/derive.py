@@ -1,9 +1,9 @@
 """Derived tables: each date's valuations, computed once and stored.
 
 `v_positions`, `v_account_equity` and `v_segregation` read the tables `position_values`,
-`account_equity_values` and `segregation_values`. Those hold, per as_of_date, exactly what the
-views `v_positions_computed`, `v_account_equity_computed` and `v_segregation_computed` compute from
-the snapshot tables (queries/views/). The loader refreshes a date in the same transaction that
+`account_equity_values` and `segregation_values`. Those hold, per as_of_date, the valuation of
+reports.valuation (positions, in Polars) and exactly what the views `v_account_equity_computed`
+and `v_segregation_computed` compute from the snapshot tables (queries/views/). The loader refreshes a date in the same transaction that
 replaces its snapshot rows, so the stored valuation of a date always belongs to its data; a
 schema change (new fingerprint) rebuilds every date.
 
@@ -24,10 +24,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
-# (table, the view computing it), in dependency order: account equity reads v_positions,
-# segregation reads v_account_equity.
+# (table, the view computing it), in dependency order after position_values (reports.valuation):
+# account equity reads v_positions, segregation reads v_account_equity.
 DERIVED: tuple[tuple[str, str], ...] = (
-    ("position_values", "v_positions_computed"),
     ("account_equity_values", "v_account_equity_computed"),
     ("segregation_values", "v_segregation_computed"),
 )
@@ -35,7 +34,10 @@ DERIVED: tuple[tuple[str, str], ...] = (
 
 def refresh_dates(con: duckdb.DuckDBPyConnection, dates: Iterable[dt.date]) -> None:
     """Recompute the derived rows of these dates (inside the caller's transaction)."""
+    from reports.valuation import value_positions
+
     for day in sorted(set(dates)):
+        value_positions(con, day)
         for table, view in DERIVED:
             con.execute(f"DELETE FROM {table} WHERE as_of_date = ?", [day])
             # No ORDER BY: sorting 2M wide rows cost more time and memory than the valuation

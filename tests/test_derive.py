@@ -16,10 +16,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from reports import db as db_module
 from reports import derive
+from reports import valuation as valuation_module
 from reports.db import connect, init_db, open_db
 from reports.errors import InputError
 from reports.load import load_snapshot
+from reports.valuation import inputs as valuation_inputs
+from reports.valuation import value_frame
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 DAY1, DAY2 = dt.date(2026, 3, 2), dt.date(2026, 3, 3)
@@ -30,9 +34,8 @@ def _differences(con: duckdb.DuckDBPyConnection, table: str, view: str) -> int:
     row = con.execute(
         f"SELECT (SELECT count(*) FROM (SELECT * FROM {table} EXCEPT ALL SELECT * FROM {view})) "
         f"+ (SELECT count(*) FROM (SELECT * FROM {view} EXCEPT ALL SELECT * FROM {table}))"
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    ).fetchall()
+    return int(row[0][0])
 
 
 def _counts(con: duckdb.DuckDBPyConnection, table: str) -> dict[dt.date, int]:
@@ -60,7 +63,23 @@ def con(tmp_path: Path, snapshots: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     connection.close()
 
 
+def _positions_differences(con: duckdb.DuckDBPyConnection, day: dt.date) -> int:
+    """Stored position_values rows of `day` against a fresh Polars valuation of that day."""
+    con.execute("SELECT 1").fetchall()  # completes a result the test left unfinished (fetchone)
+    con.register("fresh_valuation", value_frame(*valuation_inputs(con, day)))
+    try:
+        return _differences(
+            con,
+            f"(SELECT * FROM position_values WHERE as_of_date = DATE '{day}')",
+            "fresh_valuation",
+        )
+    finally:
+        con.unregister("fresh_valuation")
+
+
 def test_stored_valuation_equals_the_computing_views(con: duckdb.DuckDBPyConnection) -> None:
+    for day in (DAY1, DAY2):
+        assert _positions_differences(con, day) == 0, day
     for table, view in derive.DERIVED:
         counts = _counts(con, table)
         assert set(counts) == {DAY1, DAY2} and min(counts.values()) > 0, table
@@ -91,6 +110,7 @@ def test_reload_replaces_only_its_date(con: duckdb.DuckDBPyConnection, snapshots
     ).fetchone()
     assert old_notional is not None and new_notional is not None
     assert new_notional[0] == old_notional[0] * 10
+    assert _positions_differences(con, DAY2) == 0
     for table, view in derive.DERIVED:
         assert _differences(con, table, view) == 0, table
     after_day1 = con.execute(
@@ -134,6 +154,35 @@ def test_a_schema_change_values_every_date_again(tmp_path: Path, snapshots: Path
     finally:
         con.close()
     with open_db(path) as upgraded:
+        assert set(_counts(upgraded, "position_values")) == {DAY1, DAY2}
+        for day in (DAY1, DAY2):
+            assert _positions_differences(upgraded, day) == 0, day
         for table, view in derive.DERIVED:
             assert set(_counts(upgraded, table)) == {DAY1, DAY2}, table
             assert _differences(upgraded, table, view) == 0, table
+
+
+def test_the_fingerprint_covers_the_polars_valuation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new version of reports/valuation.py values every stored date again, like a new view."""
+    assert Path(valuation_module.__file__).resolve() in [
+        p.resolve() for p in db_module.valuation_sources()
+    ]
+    source = tmp_path / "valuation.py"
+    source.write_text("# one version\n", encoding="utf-8")
+    monkeypatch.setattr(db_module, "valuation_sources", lambda: [source])
+    before = db_module.schema_fingerprint()
+    source.write_text("# another version\n", encoding="utf-8")
+    assert db_module.schema_fingerprint() != before
+
+
+def test_valuing_in_slices_stores_the_same_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """value_positions values a date in slices of chunk_rows positions (memory at 10M accounts):
+    slices of 3 store exactly the rows one slice does."""
+    for day in (DAY1, DAY2):
+        count = _counts(con, "position_values")[day]
+        assert count > 6  # several slices
+        valuation_module.value_positions(con, day, chunk_rows=3)
+        assert _counts(con, "position_values")[day] == count
+        assert _positions_differences(con, day) == 0, day

@@ -1,0 +1,367 @@
+"""Position valuation (DESIGN.md section 4): one date's positions valued in Polars and stored in
+`position_values`, which `v_positions` reads (reports.derive calls `value_positions` in the
+load's transaction).
+
+Per position, with Q = |quantity| x contract_size, s = sign(quantity), mark M, entry E:
+  linear  (quote = settle asset): notional = Q x M;  uPnL = s x Q x (M - E)
+  inverse (settle = underlying):  notional = Q / M;  uPnL = s x Q / E - s x Q / M
+                                  (two quotients, each rounded once; taking 1/E first would
+                                  scale its rounding up by Q)
+  tier: the tier with floor <= notional < cap (NULL cap = unbounded); the loader guarantees an
+        instrument's tiers contiguous from 0 without overlaps, so the tier with the largest
+        floor <= notional is the only candidate; NULL when the notional is at or above a finite
+        cap of the last tier. A notional exactly at a floor takes the upper tier.
+  maintenance_margin MM = notional x mmr - cum (cum = the tier's maintenance_amount).
+  isolated_equity = isolated_margin + uPnL (NULL for cross positions).
+  *_usd = amount x the USD price of the settle asset (v_asset_prices; NULL when unpriced).
+  A position of an unknown instrument (only possible when rows bypass the loader) is valued as
+  linear with NULL figures.
+
+Liquidation price (isolated only, WB = isolated_margin, cum = tier's maintenance_amount):
+  linear  LP = (WB + cum - s x Q x E) / (Q x mmr - s x Q)
+  inverse LP = Q x (mmr + s) / (WB + cum + s x Q / E)
+MM is continuous and piecewise linear in the price, so the equation is solved once per tier of
+the instrument and the solution kept whose own notional (Q x LP, or Q / LP) selects that tier,
+with LP > 0. For mmr < 1, equity - MM is strictly monotone in the price, so at most one tier's
+solution is genuine; several survive only at a tier boundary, where they coincide (MM is
+continuous there). The pick is deterministic: for a long the highest, for a short the lowest,
+i.e. the first price reached as the market moves against the position from the mark. No solution
+(e.g. a long so over-margined it can never be liquidated) -> NULL.
+The tier test allows a relative slack of 1e-9 on each bound so that a solution lying exactly on
+a boundary is not lost to the 18-decimal rounding of LP and of its notional (the two adjacent
+tiers' solutions then differ only by that rounding, and the pick rule chooses one).
+Before the exact test, the tiers are narrowed in Float64: the notional at a tier's solution has
+the closed form (WB + cum + t) / (mmr -/+ s), t = -s x Q x E (linear) or s x Q / E (inverse); a
+slack of 1e-7, far above Float64's error, means the narrowing only drops tiers the exact test
+would reject, and skips the exact test where a tier surely holds. No float becomes a value.
+Bankruptcy price: the same formulas with mmr = cum = 0 (one solution; NULL unless > 0).
+Both prices are NULL for cross positions.
+
+Arithmetic: Polars Decimal(38,18), exact; every product and quotient is rounded half-even to 18
+decimals (as in reports.stress). A product beyond DECIMAL(38,18)'s 20 integer digits in a
+figure every position has (notional, uPnL, MM, the USD values) fails the valuation with an
+error naming the position; in the liquidation and bankruptcy searches, a zero divisor or a
+quotient beyond that range gives NULL instead (a Float64 estimate decides, never a value).
+
+Why Polars and not the SQL view it replaces: DuckDB types a DECIMAL(38,18) product as
+DECIMAL(38,36), so exact products needed a four-term macro and quotients a Float64 guess with a
+correction; at 1M accounts (2M positions, 11M position x tier pairs) that took 11-15 s of the
+load. Polars multiplies and divides Decimal(38,18) exactly with 256-bit intermediates: about
+1-2 s for the same work (tests/benchmarks/).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+if TYPE_CHECKING:
+    import duckdb
+
+DECIMAL = pl.Decimal(38, 18)
+# Magnitude from which the guarded products and quotients give NULL: DECIMAL(38,18) holds < 1e20,
+# and the margin keeps an 18-decimal rounding from reaching it.
+LIMIT = 10**19
+BOUND_SLACK = Decimal("0.000000001")  # relative slack of the exact tier test
+NARROWING_SLACK = 1e-7  # relative slack of the Float64 narrowing
+# Positions valued at once (memory: about 1 GB of Polars frames per million positions).
+CHUNK_ROWS = 500_000
+# position_values' columns (queries/views/10_v_positions.sql), in its order.
+STORED_COLUMNS = (
+    "as_of_date", "position_id", "account_id", "account_type", "group_id", "instrument_id",
+    "kind", "is_inverse", "margin_mode", "quantity", "side", "contract_size", "base_quantity",
+    "entry_price", "mark_price", "underlying", "quote_asset", "settle_asset", "notional",
+    "settle_price", "notional_usd", "unrealized_pnl", "unrealized_pnl_usd", "tier",
+    "maintenance_margin_rate", "maintenance_amount", "maintenance_margin", "isolated_margin",
+    "isolated_equity", "liquidation_price", "bankruptcy_price", "reported_unrealized_pnl",
+)  # fmt: skip
+
+
+def _dec(value: Decimal | int) -> pl.Expr:
+    return pl.lit(Decimal(value), dtype=DECIMAL)
+
+
+def _f(expr: pl.Expr) -> pl.Expr:
+    return expr.cast(pl.Float64)
+
+
+def mul_or_null(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """a x b, NULL (never an error) where |a x b| >= 1e19 (DECIMAL(38,18) holds < 1e20).
+
+    Decided without floats or overflow: for |a| <= 1 the product |a| x |b| fits and is
+    compared; for |a| > 1, |b| is compared with 1e19 / |a| (a quotient that fits), which lets
+    through products up to 1e19 + 50 at most; the product itself is then compared.
+    """
+    abs_a, abs_b = a.abs(), b.abs()
+    fits = (pl.when(abs_a <= 1).then(abs_a) * abs_b < _dec(LIMIT)) | (
+        abs_b <= _dec(LIMIT) / pl.when(abs_a > 1).then(abs_a)
+    )
+    return _below_limit(a * pl.when(fits).then(b))
+
+
+def div_or_null(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """a / b, NULL (never an error) where b = 0 or |a / b| >= 1e19.
+
+    Decided without floats or overflow: for |b| >= 10 the quotient is at most 1e20 / 10 = 1e19;
+    otherwise |b| x 1e19 fits and |a| is compared with it; the quotient itself is then compared
+    (its rounding to 18 decimals can reach 1e19).
+    """
+    abs_b = b.abs()
+    fits = (abs_b >= 10) | (a.abs() < pl.when(abs_b < 10).then(abs_b) * _dec(LIMIT))
+    return _below_limit(a / pl.when((b != 0) & fits).then(b))
+
+
+def _below_limit(result: pl.Expr) -> pl.Expr:
+    return pl.when(result.abs() < _dec(LIMIT)).then(result)
+
+
+def _valued(positions: pl.LazyFrame) -> pl.LazyFrame:
+    """Side, Q, notional, uPnL and the liquidation equation's entry term t, per position."""
+    q = pl.col("quantity")
+    inverse = pl.col("is_inverse").fill_null(False)
+    linear = pl.col("is_inverse").not_().fill_null(True)  # and unknown instruments
+    isolated = pl.col("is_isolated").fill_null(False)
+    mark, entry = pl.col("mark_price"), pl.col("entry_price")
+    # NULL operands switch each formula off where it does not apply, so that no branch can
+    # overflow on rows it does not value (when/then evaluates both sides).
+    return (
+        positions.with_columns(
+            side=pl.when(q > 0).then(1).when(q < 0).then(-1).otherwise(0).cast(pl.Int32),
+            base_quantity=q.abs() * pl.col("contract_size"),
+        )
+        .with_columns(
+            signed_quantity=pl.when(pl.col("side") < 0)
+            .then(-pl.col("base_quantity"))
+            .otherwise(pl.col("base_quantity")),
+        )
+        .with_columns(
+            wallet_balance=pl.when(isolated).then(pl.col("isolated_margin")),
+            isolated_signed_quantity=pl.when(isolated).then(pl.col("signed_quantity")),
+            signed_quantity_over_entry=div_or_null(
+                pl.when(inverse).then(pl.col("signed_quantity")), entry
+            ),
+        )
+        .with_columns(
+            notional=pl.coalesce(
+                pl.when(linear).then(pl.col("base_quantity")) * mark,
+                div_or_null(pl.when(inverse).then(pl.col("base_quantity")), mark),
+            ),
+            unrealized_pnl=pl.coalesce(
+                pl.when(linear).then(pl.col("signed_quantity")) * (mark - entry),
+                pl.col("signed_quantity_over_entry")
+                - div_or_null(pl.when(inverse).then(pl.col("signed_quantity")), mark),
+            ),
+            liquidation_term=pl.coalesce(
+                -(pl.when(linear).then(pl.col("isolated_signed_quantity")) * entry),
+                pl.when(inverse & isolated).then(pl.col("signed_quantity_over_entry")),
+            ),
+        )
+    )
+
+
+def _tier_columns(valued: pl.DataFrame, tiers: pl.DataFrame) -> pl.DataFrame:
+    """The tier of each position's notional (floor <= notional < cap; at most one, the loader
+    keeps an instrument's tiers contiguous without overlaps): tier, maintenance_margin_rate and
+    maintenance_amount, in `valued`'s row order, NULL where no tier holds the notional."""
+    tiers = tiers.with_row_index("tier_row")
+    notional, cap = pl.col("notional"), pl.col("notional_cap")
+    # Streamed join of the positions with their instrument's tiers, filtered as it goes (20M
+    # pairs at 1M accounts never held at once; sorting 2M decimals for an as-of join took more
+    # memory than the whole valuation).
+    matches = (
+        valued.lazy()
+        .select("row", "instrument_id", "notional")
+        .join(
+            tiers.lazy().select("tier_row", "instrument_id", "notional_floor", "notional_cap"),
+            on="instrument_id",
+            how="inner",
+        )
+        .filter(notional >= pl.col("notional_floor"), cap.is_null() | (notional < cap))
+        .select("row", "tier_row")
+        .collect(engine="streaming")
+    )
+    tier_row = pl.repeat(None, valued.height, dtype=pl.UInt32, eager=True).scatter(
+        matches.get_column("row"), matches.get_column("tier_row")
+    )
+    found = tiers[tier_row]  # NULL row number -> NULL row
+    return found.select(
+        pl.col("tier").cast(pl.Int32), "maintenance_margin_rate", "maintenance_amount"
+    )
+
+
+def _liquidation(valued: pl.LazyFrame, tiers: pl.LazyFrame) -> pl.LazyFrame:
+    """Liquidation price per isolated position (module docstring): row, liquidation_price."""
+    inverse, side = pl.col("is_inverse"), pl.col("side")
+    wb, t = pl.col("wallet_balance"), pl.col("liquidation_term")
+    isolated = valued.filter(pl.col("is_isolated").fill_null(False))
+    tiers = tiers.with_row_index("tier_row")
+    # Step 1 (Float64, narrowing only), on narrow frames: 11M position x tier pairs at 1M accounts.
+    positions_d = isolated.select(
+        "row",
+        "instrument_id",
+        inverse,
+        side,
+        numerator_part_d=_f(wb) + _f(t),
+        magnitude_d=_f(wb).abs() + _f(t).abs(),
+    )
+    tiers_d = tiers.select(
+        "tier_row",
+        "instrument_id",
+        cum_d=_f(pl.col("maintenance_amount")),
+        mmr_d=_f(pl.col("maintenance_margin_rate")),
+        floor_d=_f(pl.col("notional_floor")),
+        cap_d=_f(pl.col("notional_cap")),
+    )
+    den_d = pl.when(inverse).then(pl.col("mmr_d") + side).otherwise(pl.col("mmr_d") - side)
+    notional_d, slack_d = pl.col("notional_d"), pl.col("slack_d")
+    floor_d, cap_d = pl.col("floor_d"), pl.col("cap_d")
+    candidate_tiers = (
+        positions_d.join(tiers_d, on="instrument_id", how="inner")
+        .with_columns(den_d=pl.when(den_d != 0).then(den_d))  # 0: no solution in this tier
+        .with_columns(
+            notional_d=(pl.col("numerator_part_d") + pl.col("cum_d")) / pl.col("den_d"),
+            slack_d=NARROWING_SLACK
+            * (
+                (pl.col("magnitude_d") + pl.col("cum_d")) / pl.col("den_d").abs()
+                + floor_d
+                + cap_d.fill_null(0.0)
+            ),
+        )
+        # a tier whose solution may select it
+        .filter(
+            notional_d + slack_d > 0,
+            notional_d + slack_d >= floor_d,
+            cap_d.is_null() | (notional_d - slack_d < cap_d),
+        )
+        .select(
+            "row",
+            "tier_row",
+            # it surely does: the exact test is skipped
+            clearly_in_tier=(notional_d - slack_d > 0)
+            & (notional_d - slack_d >= floor_d)
+            & (cap_d.is_null() | (notional_d + slack_d < cap_d)),
+        )
+    )
+    # Step 2 (exact): solve the remaining tiers and keep the solutions in their tier.
+    exact_positions = isolated.select(
+        "row", inverse, side, "base_quantity", "signed_quantity", "wallet_balance",
+        "liquidation_term",
+    )  # fmt: skip
+    exact_tiers = tiers.select(
+        "tier_row",
+        "maintenance_margin_rate",
+        "maintenance_amount",
+        floor_with_slack=pl.col("notional_floor") - pl.col("notional_floor") * _dec(BOUND_SLACK),
+        cap_with_slack=pl.col("notional_cap") + pl.col("notional_cap") * _dec(BOUND_SLACK),
+    )
+    mmr, cum = pl.col("maintenance_margin_rate"), pl.col("maintenance_amount")
+    q = pl.col("base_quantity")
+    candidate, clearly = pl.col("candidate_price"), pl.col("clearly_in_tier")
+    notional_at_candidate = pl.col("notional_at_candidate")
+    return (
+        candidate_tiers.join(exact_positions, on="row", how="inner")
+        .join(exact_tiers, on="tier_row", how="inner")
+        .with_columns(
+            candidate_price=pl.coalesce(
+                div_or_null(
+                    pl.when(~inverse).then(wb + cum + t),
+                    pl.when(~inverse).then(q) * mmr - pl.col("signed_quantity"),
+                ),
+                div_or_null(
+                    pl.when(inverse).then(q) * (mmr + side.cast(DECIMAL)),
+                    pl.when(inverse).then(wb + cum + t),
+                ),
+            )
+        )
+        .with_columns(
+            notional_at_candidate=pl.coalesce(
+                mul_or_null(q, pl.when(~inverse & (candidate > 0) & ~clearly).then(candidate)),
+                div_or_null(q, pl.when(inverse & (candidate > 0) & ~clearly).then(candidate)),
+            )
+        )
+        .filter(
+            candidate > 0,
+            clearly
+            | (
+                (notional_at_candidate >= pl.col("floor_with_slack")).fill_null(True)
+                & (notional_at_candidate < pl.col("cap_with_slack")).fill_null(
+                    pl.col("cap_with_slack").is_null()
+                )
+            ),
+        )
+        .group_by("row")
+        .agg(
+            pl.when(side.first() > 0)
+            .then(candidate.max())
+            .otherwise(candidate.min())
+            .alias("liquidation_price")
+        )
+    )
+
+
+def value_frame(positions: pl.DataFrame, tiers: pl.DataFrame) -> pl.DataFrame:
+    """The valuation of `positions` (v_position_inputs rows of one date) against that date's
+    `tiers`: position_values' columns, one row per position, in the input's order."""
+    valued = _valued(positions.with_row_index("row").lazy()).collect()
+    liquidation = (
+        valued.select("row")
+        .join(
+            # streaming: the 11M position x tier pairs are filtered as they are joined
+            _liquidation(valued.lazy(), tiers.lazy()).collect(engine="streaming"),
+            on="row",
+            how="left",
+            maintain_order="left",
+        )
+        .get_column("liquidation_price")
+    )
+    # Both in valued's row order: columns side by side, no join of the wide frame.
+    tiered = valued.hstack(_tier_columns(valued, tiers)).with_columns(liquidation)
+    isolated = pl.col("is_isolated").fill_null(False)
+    linear = pl.col("is_inverse").not_().fill_null(True)
+    wb, t = pl.col("wallet_balance"), pl.col("liquidation_term")
+    isq = pl.col("isolated_signed_quantity")
+    bankruptcy = div_or_null(
+        pl.when(linear).then(wb + t).otherwise(isq),
+        pl.when(linear).then(-isq).otherwise(wb + t),
+    )
+    notional, upnl, settle = pl.col("notional"), pl.col("unrealized_pnl"), pl.col("settle_price")
+    return tiered.with_columns(
+        notional_usd=notional * settle,
+        unrealized_pnl_usd=upnl * settle,
+        maintenance_margin=notional * pl.col("maintenance_margin_rate")
+        - pl.col("maintenance_amount"),
+        isolated_equity=pl.when(isolated).then(pl.col("isolated_margin") + upnl),
+        bankruptcy_price=pl.when(bankruptcy > 0).then(bankruptcy),
+    ).select(STORED_COLUMNS)
+
+
+def inputs(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What `value_frame` values for `day`: its positions (v_position_inputs) and tiers."""
+    positions = con.sql("SELECT * FROM v_position_inputs WHERE as_of_date = ?", params=[day]).pl()
+    tiers = con.sql(
+        "SELECT instrument_id, tier, notional_floor, notional_cap, maintenance_margin_rate, "
+        "maintenance_amount FROM risk_tiers WHERE as_of_date = ?",
+        params=[day],
+    ).pl()
+    return positions, tiers
+
+
+def value_positions(
+    con: duckdb.DuckDBPyConnection, day: dt.date, *, chunk_rows: int = CHUNK_ROWS
+) -> None:
+    """Replace `day`'s rows of position_values with the valuation of its positions.
+
+    The positions are valued and stored in slices of `chunk_rows` (positions do not depend on
+    each other): the intermediate frames of the valuation stay those of one slice at any size.
+    """
+    positions, tiers = inputs(con, day)
+    con.execute("DELETE FROM position_values WHERE as_of_date = ?", [day])
+    for chunk in positions.iter_slices(chunk_rows):
+        con.register("valuation_result", value_frame(chunk, tiers))
+        try:
+            con.execute("INSERT INTO position_values BY NAME SELECT * FROM valuation_result")
+        finally:
+            con.unregister("valuation_result")
