@@ -7,6 +7,7 @@ them to exit codes, so library code never calls ``sys.exit``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import IntEnum
 
 
@@ -25,6 +26,9 @@ class ExitCode(IntEnum):
     USAGE = 2
     BAD_INPUT = 3
     INTERNAL = 4
+
+
+_MAX_NAMED = 20  # position_ids named in a ValuationRangeError's message
 
 
 class MirError(Exception):
@@ -75,6 +79,31 @@ class InputError(MirError):
     def __init__(self, message: str, violations: list[Violation] | None = None) -> None:
         super().__init__(message)
         self.violations = violations or []
+
+
+class ValuationRangeError(InputError):
+    """Positions whose value would leave DECIMAL(38,18)'s 20 integer digits (bad input, exit 3).
+
+    `position_ids` names them; the loader turns them into file, row and column.
+    """
+
+    EXPECTED = (
+        "a position whose value fits the 20 integer digits of amounts (|quantity| x "
+        "contract_size x price x USD price, and isolated_margin, below 1e19)"
+    )
+
+    def __init__(self, day: date, position_ids: list[str]) -> None:
+        self.position_ids = position_ids
+        shown = ", ".join(position_ids[:_MAX_NAMED])
+        more = (
+            f" and {len(position_ids) - _MAX_NAMED:,} more"
+            if len(position_ids) > _MAX_NAMED
+            else ""
+        )
+        super().__init__(
+            f"positions of {day.isoformat()} too large to value exactly: {shown}{more}",
+            [Violation("positions", None, "quantity", pid, self.EXPECTED) for pid in position_ids],
+        )
 
 
 class CheckError(MirError):

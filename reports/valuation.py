@@ -58,6 +58,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from reports.errors import ValuationRangeError
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -349,6 +351,24 @@ def inputs(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[pl.DataFrame, 
     return positions, tiers
 
 
+def out_of_range(positions: pl.DataFrame) -> list[str]:
+    """position_ids whose value, estimated in Float64, reaches 1e19: |quantity| x contract size
+    x the larger of mark and entry (linear) or of their reciprocals (inverse) x the settle
+    asset's USD price, or the isolated margin. Only on the error path, never a value."""
+    f = _f
+    size = f(pl.col("quantity")).abs() * f(pl.col("contract_size"))
+    mark, entry = f(pl.col("mark_price")), f(pl.col("entry_price"))
+    price = (
+        pl.when(pl.col("is_inverse").fill_null(False))
+        .then(pl.max_horizontal(pl.lit(1.0), 1.0 / mark, 1.0 / entry))
+        .otherwise(pl.max_horizontal(pl.lit(1.0), mark, entry))
+    )
+    value = size * price * pl.max_horizontal(pl.lit(1.0), f(pl.col("settle_price")))
+    margin = f(pl.col("isolated_margin")).abs()
+    large = pl.max_horizontal(value.fill_null(0.0), margin.fill_null(0.0)) >= float(LIMIT)
+    return positions.filter(large).get_column("position_id").sort().to_list()
+
+
 def value_positions(
     con: duckdb.DuckDBPyConnection, day: dt.date, *, chunk_rows: int = CHUNK_ROWS
 ) -> None:
@@ -357,11 +377,20 @@ def value_positions(
     The positions are valued and stored in slices of `chunk_rows` (positions do not depend on
     each other): the intermediate frames of the valuation are those of one slice at any size;
     the inputs themselves are read at once (about 220 bytes per position in Arrow).
+    Raises ValuationRangeError when a product or sum would leave DECIMAL(38,18) (Polars
+    refuses to overflow; no real position comes within five orders of magnitude of it).
     """
     positions, tiers = inputs(con, day)
     con.execute("DELETE FROM position_values WHERE as_of_date = ?", [day])
     for chunk in positions.iter_slices(chunk_rows):
-        con.register("valuation_result", value_frame(chunk, tiers))
+        try:
+            valued = value_frame(chunk, tiers)
+        except pl.exceptions.ComputeError as exc:
+            offenders = out_of_range(chunk) if "overflow" in str(exc) else []
+            if not offenders:
+                raise
+            raise ValuationRangeError(day, offenders) from exc
+        con.register("valuation_result", valued)
         try:
             con.execute("INSERT INTO position_values BY NAME SELECT * FROM valuation_result")
         finally:

@@ -31,6 +31,7 @@ import pytest
 from views_builder import AS_OF, Model, Tier, Venue, fresh_db, position_row
 
 from reports import derive
+from reports.errors import ValuationRangeError
 from reports.valuation import DECIMAL, div_or_null, mul_or_null
 
 ORACLE = Path(__file__).resolve().parent / "oracles" / "v_positions_reference.sql"
@@ -222,3 +223,21 @@ def test_guarded_products_and_quotients_are_null_from_1e19(a: str, b: str) -> No
     with localcontext() as ctx:
         ctx.prec = 80
         assert got == (_expected(x * y), _expected(None if y == 0 else x / y))
+
+
+def test_a_position_too_large_to_value_is_named(tmp_path: Path) -> None:
+    """Polars refuses a product beyond DECIMAL(38,18) (no wrap-around); the valuation names the
+    position (the loader then names its file row: test_load_rules)."""
+    with fresh_db(tmp_path / "huge.duckdb") as con:
+        venue = Venue(con)
+        venue.asset("USDT", "1")
+        venue.linear("BTCUSDT", contract_size="0.001")
+        venue.tiers("BTCUSDT", [(0, "0.005")])
+        venue.mark("BTCUSDT", "60000")
+        venue.position("FINE", "BTCUSDT", "2", "59000", isolated_margin="100")
+        venue.position("HUGE", "BTCUSDT", "99999999999999999999", "59000")
+        with pytest.raises(ValuationRangeError) as caught:
+            derive.refresh(con)
+    assert caught.value.position_ids == ["HUGE"]
+    assert caught.value.exit_code == 3
+    assert "HUGE" in str(caught.value)

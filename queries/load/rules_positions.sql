@@ -27,26 +27,3 @@ SELECT 'positions', p._row, 'instrument_id', p.instrument_id,
 FROM staged_positions p
 SEMI JOIN staged_instruments i USING (instrument_id)
 ANTI JOIN (SELECT symbol AS instrument_id FROM staged_prices WHERE kind = 'instrument') m USING (instrument_id)
-UNION ALL
--- Every amount is DECIMAL(38,18) (20 integer digits): a position whose value, P&L or USD value
--- would leave that range cannot be valued exactly. Estimated in DOUBLE with a tenfold margin
--- (1e19): the size of the position (|quantity| x contract size) times the larger of its mark and
--- entry price (linear) or of their reciprocals (inverse), times the settle asset's USD price,
--- and its isolated margin. No real position comes near: 1e19 USD is 100,000 times world GDP.
-SELECT 'positions', p._row, 'quantity', mir_fmt(p.quantity),
-       'a position whose value fits the 20 integer digits of amounts (|quantity| x contract_size '
-       || 'x price x USD price, and isolated_margin, below 1e19)'
-FROM staged_positions p
-JOIN staged_instruments i USING (instrument_id)
-LEFT JOIN (SELECT symbol, price FROM staged_prices WHERE kind = 'instrument') m
-    ON m.symbol = p.instrument_id
-LEFT JOIN (SELECT symbol, price FROM staged_prices WHERE kind = 'asset') s
-    ON s.symbol = i.settle_asset
-WHERE greatest(
-        abs(p.quantity::DOUBLE) * i.contract_size::DOUBLE
-        * CASE WHEN i.kind IN ('inverse_perpetual', 'inverse_future')
-               THEN greatest(1, 1 / m.price::DOUBLE, 1 / p.entry_price::DOUBLE)
-               ELSE greatest(1, m.price::DOUBLE, p.entry_price::DOUBLE) END
-        * greatest(1, coalesce(s.price::DOUBLE, 1)),
-        abs(coalesce(p.isolated_margin, 0)::DOUBLE)
-      ) >= 1e19

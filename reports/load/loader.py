@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reports import __version__, derive
-from reports.errors import InputError, UsageError, Violation
+from reports.errors import InputError, UsageError, ValuationRangeError, Violation
 from reports.load import reader, validate
 from reports.paths import read_query
 from reports.spec import FILES
@@ -246,7 +246,13 @@ def load_snapshot(
             say("writing")
             load_id = uuid.uuid4().hex
             loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            replaced, valuation_seconds = _write(con, as_of, load_id, loaded, loaded_at, say)
+            try:
+                replaced, valuation_seconds = _write(con, as_of, load_id, loaded, loaded_at, say)
+            except ValuationRangeError as exc:  # rolled back; name the rows of the file
+                found = _range_violations(con, exc, displays)
+                totals = {v.file: len(exc.position_ids) for v in found}
+                _raise_if_any(as_of, directory, found, totals)
+                raise
         except BaseException:
             # Do not wait for the hashes of a load that failed.
             pool.shutdown(wait=False, cancel_futures=True)
@@ -265,6 +271,19 @@ def load_snapshot(
         loaded_at=loaded_at,
         valuation_seconds=valuation_seconds,
     )
+
+
+def _range_violations(
+    con: duckdb.DuckDBPyConnection, exc: ValuationRangeError, displays: dict[str, str]
+) -> list[Violation]:
+    """The rows of positions too large to value (reports.valuation), from the staged file."""
+    rows = con.execute(
+        "SELECT _row, mir_fmt(quantity) FROM staged_positions "
+        "WHERE list_contains(?, position_id) ORDER BY _row LIMIT ?",
+        [exc.position_ids, validate.MAX_SHOWN_PER_FILE],
+    ).fetchall()
+    file = displays.get("positions", "positions")
+    return [Violation(file, int(r[0]), "quantity", r[1], exc.EXPECTED) for r in rows]
 
 
 def _write(
