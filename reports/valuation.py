@@ -87,7 +87,9 @@ def _dec(value: Decimal | int) -> pl.Expr:
 
 
 def _f(expr: pl.Expr) -> pl.Expr:
-    return expr.cast(pl.Float64)
+    """A Decimal(38,18) column as Float64, for estimates only: its 128-bit integer / 1e18 (within
+    an ulp or two; ten times faster than Polars' decimal-to-float cast)."""
+    return expr.to_physical().cast(pl.Float64) / 1e18
 
 
 def mul_or_null(a: pl.Expr, b: pl.Expr) -> pl.Expr:
@@ -260,40 +262,39 @@ def _liquidation(valued: pl.LazyFrame, tiers: pl.LazyFrame) -> pl.LazyFrame:
         cap_with_slack=pl.col("notional_cap") + pl.col("notional_cap") * _dec(BOUND_SLACK),
     )
     mmr, cum = pl.col("maintenance_margin_rate"), pl.col("maintenance_amount")
-    q = pl.col("base_quantity")
-    candidate, clearly = pl.col("candidate_price"), pl.col("clearly_in_tier")
-    notional_at_candidate = pl.col("notional_at_candidate")
-    return (
-        candidate_tiers.join(exact_positions, on="row", how="inner")
-        .join(exact_tiers, on="tier_row", how="inner")
-        .with_columns(
-            candidate_price=pl.coalesce(
-                div_or_null(
-                    pl.when(~inverse).then(wb + cum + t),
-                    pl.when(~inverse).then(q) * mmr - pl.col("signed_quantity"),
-                ),
-                div_or_null(
-                    pl.when(inverse).then(q) * (mmr + side.cast(DECIMAL)),
-                    pl.when(inverse).then(wb + cum + t),
-                ),
-            )
-        )
-        .with_columns(
-            notional_at_candidate=pl.coalesce(
-                mul_or_null(q, pl.when(~inverse & (candidate > 0) & ~clearly).then(candidate)),
-                div_or_null(q, pl.when(inverse & (candidate > 0) & ~clearly).then(candidate)),
-            )
-        )
+    q, candidate = pl.col("base_quantity"), pl.col("candidate_price")
+    solved = candidate_tiers.join(exact_positions, on="row", how="inner").join(
+        exact_tiers, on="tier_row", how="inner"
+    )
+    # Linear and inverse apart: each row evaluates its own formula only.
+    linear = solved.filter(~inverse).with_columns(
+        candidate_price=div_or_null(wb + cum + t, q * mmr - pl.col("signed_quantity"))
+    )
+    inverse_ = solved.filter(inverse).with_columns(
+        candidate_price=div_or_null(q * (mmr + side.cast(DECIMAL)), wb + cum + t)
+    )
+    # The exact tier test, only where the narrowing was not sure: the notional at the
+    # candidate price (NULL beyond DECIMAL range: only an unbounded last tier can hold it).
+    unsure = pl.col("clearly_in_tier").not_() & (candidate > 0)
+    tested = [
+        frame.filter(unsure)
+        .with_columns(notional_at_candidate=notional)
         .filter(
-            candidate > 0,
-            clearly
-            | (
-                (notional_at_candidate >= pl.col("floor_with_slack")).fill_null(True)
-                & (notional_at_candidate < pl.col("cap_with_slack")).fill_null(
-                    pl.col("cap_with_slack").is_null()
-                )
+            (pl.col("notional_at_candidate") >= pl.col("floor_with_slack")).fill_null(True),
+            (pl.col("notional_at_candidate") < pl.col("cap_with_slack")).fill_null(
+                pl.col("cap_with_slack").is_null()
             ),
         )
+        for frame, notional in (
+            (linear, mul_or_null(q, candidate)),
+            (inverse_, div_or_null(q, candidate)),
+        )
+    ]
+    sure = [
+        frame.filter(pl.col("clearly_in_tier") & (candidate > 0)) for frame in (linear, inverse_)
+    ]
+    return (
+        pl.concat([f.select("row", "side", "candidate_price") for f in (*sure, *tested)])
         .group_by("row")
         .agg(
             pl.when(side.first() > 0)
@@ -308,16 +309,12 @@ def value_frame(positions: pl.DataFrame, tiers: pl.DataFrame) -> pl.DataFrame:
     """The valuation of `positions` (v_position_inputs rows of one date) against that date's
     `tiers`: position_values' columns, one row per position, in the input's order."""
     valued = _valued(positions.with_row_index("row").lazy()).collect()
+    # streaming: the 11M position x tier pairs are filtered as they are joined
+    solved = _liquidation(valued.lazy(), tiers.lazy()).collect(engine="streaming")
     liquidation = (
-        valued.select("row")
-        .join(
-            # streaming: the 11M position x tier pairs are filtered as they are joined
-            _liquidation(valued.lazy(), tiers.lazy()).collect(engine="streaming"),
-            on="row",
-            how="left",
-            maintain_order="left",
-        )
-        .get_column("liquidation_price")
+        pl.repeat(None, valued.height, dtype=DECIMAL, eager=True)
+        .scatter(solved.get_column("row"), solved.get_column("liquidation_price"))
+        .alias("liquidation_price")
     )
     # Both in valued's row order: columns side by side, no join of the wide frame.
     tiered = valued.hstack(_tier_columns(valued, tiers)).with_columns(liquidation)
@@ -330,14 +327,21 @@ def value_frame(positions: pl.DataFrame, tiers: pl.DataFrame) -> pl.DataFrame:
         pl.when(linear).then(-isq).otherwise(wb + t),
     )
     notional, upnl, settle = pl.col("notional"), pl.col("unrealized_pnl"), pl.col("settle_price")
-    return tiered.with_columns(
-        notional_usd=notional * settle,
-        unrealized_pnl_usd=upnl * settle,
-        maintenance_margin=notional * pl.col("maintenance_margin_rate")
-        - pl.col("maintenance_amount"),
-        isolated_equity=pl.when(isolated).then(pl.col("isolated_margin") + upnl),
-        bankruptcy_price=pl.when(bankruptcy > 0).then(bankruptcy),
-    ).select(STORED_COLUMNS)
+    # lazy: Polars then computes the bankruptcy quotient once (eager, it is evaluated for each
+    # use: 1.4 s instead of 0.4 s at 2M positions)
+    return (
+        tiered.lazy()
+        .with_columns(
+            notional_usd=notional * settle,
+            unrealized_pnl_usd=upnl * settle,
+            maintenance_margin=notional * pl.col("maintenance_margin_rate")
+            - pl.col("maintenance_amount"),
+            isolated_equity=pl.when(isolated).then(pl.col("isolated_margin") + upnl),
+            bankruptcy_price=pl.when(bankruptcy > 0).then(bankruptcy),
+        )
+        .select(STORED_COLUMNS)
+        .collect()
+    )
 
 
 def inputs(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
