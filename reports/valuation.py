@@ -53,6 +53,7 @@ load. Polars multiplies and divides Decimal(38,18) exactly with 256-bit intermed
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -69,8 +70,11 @@ DECIMAL = pl.Decimal(38, 18)
 LIMIT = 10**19
 BOUND_SLACK = Decimal("0.000000001")  # relative slack of the exact tier test
 NARROWING_SLACK = 1e-7  # relative slack of the Float64 narrowing
-# Positions valued at once (memory: about 1 GB of Polars frames per million positions).
+# Positions valued at once (memory: about 1 GB of Polars frames per million positions), and
+# read at once: up to 2.5M positions (1M accounts) in one query, beyond in slices (10M accounts
+# at once did not fit in 24 GiB; slicing costs a temporary table, about 1 s per 2M positions).
 CHUNK_ROWS = 500_000
+FETCH_ROWS = 2_500_000
 # position_values' columns (queries/views/10_v_positions.sql), in its order.
 STORED_COLUMNS = (
     "as_of_date", "position_id", "account_id", "account_type", "group_id", "instrument_id",
@@ -347,12 +351,35 @@ def value_frame(positions: pl.DataFrame, tiers: pl.DataFrame) -> pl.DataFrame:
 def inputs(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """What `value_frame` values for `day`: its positions (v_position_inputs) and tiers."""
     positions = con.sql("SELECT * FROM v_position_inputs WHERE as_of_date = ?", params=[day]).pl()
-    tiers = con.sql(
+    return positions, _tiers(con, day)
+
+
+def _tiers(con: duckdb.DuckDBPyConnection, day: dt.date) -> pl.DataFrame:
+    return con.sql(
         "SELECT instrument_id, tier, notional_floor, notional_cap, maintenance_margin_rate, "
         "maintenance_amount FROM risk_tiers WHERE as_of_date = ?",
         params=[day],
     ).pl()
-    return positions, tiers
+
+
+def _slices(con: duckdb.DuckDBPyConnection, day: dt.date, count: int) -> Iterator[pl.DataFrame]:
+    """The day's v_position_inputs rows in `count` slices (by a hash of position_id). The join
+    runs once, into a temporary table (DuckDB's memory: bounded, spillable); each slice is read
+    from it, so Polars never holds more than one slice of inputs."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE valuation_inputs AS SELECT hash(position_id) % ? AS "
+        "valuation_slice, * FROM v_position_inputs WHERE as_of_date = ?",
+        [count, day],
+    )
+    try:
+        for index in range(count):
+            yield con.sql(
+                "SELECT * EXCLUDE (valuation_slice) FROM valuation_inputs "
+                "WHERE valuation_slice = ?",
+                params=[index],
+            ).pl()
+    finally:
+        con.execute("DROP TABLE IF EXISTS valuation_inputs")
 
 
 def out_of_range(positions: pl.DataFrame) -> list[str]:
@@ -374,28 +401,45 @@ def out_of_range(positions: pl.DataFrame) -> list[str]:
 
 
 def value_positions(
-    con: duckdb.DuckDBPyConnection, day: dt.date, *, chunk_rows: int = CHUNK_ROWS
+    con: duckdb.DuckDBPyConnection,
+    day: dt.date,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    fetch_rows: int = FETCH_ROWS,
 ) -> None:
     """Replace `day`'s rows of position_values with the valuation of its positions.
 
-    The positions are valued and stored in slices of `chunk_rows` (positions do not depend on
-    each other): the intermediate frames of the valuation are those of one slice at any size;
-    the inputs themselves are read at once (about 220 bytes per position in Arrow).
-    Raises ValuationRangeError when a product or sum would leave DECIMAL(38,18) (Polars
-    refuses to overflow; no real position comes within five orders of magnitude of it).
+    Positions do not depend on each other, so memory is bounded by slicing: the inputs are read
+    at once up to `fetch_rows` positions (beyond, in slices of about that many, `_slices`), and
+    valued and stored `chunk_rows` at a time. Raises ValuationRangeError when a product or sum
+    would leave DECIMAL(38,18) (Polars refuses to overflow; no real position comes within five
+    orders of magnitude of it).
     """
-    positions, tiers = inputs(con, day)
+    tiers = _tiers(con, day)
+    count = con.execute("SELECT count(*) FROM positions WHERE as_of_date = ?", [day]).fetchall()
+    positions = int(count[0][0])
     con.execute("DELETE FROM position_values WHERE as_of_date = ?", [day])
-    for chunk in positions.iter_slices(chunk_rows):
-        try:
-            valued = value_frame(chunk, tiers)
-        except pl.exceptions.ComputeError as exc:
-            offenders = out_of_range(chunk) if "overflow" in str(exc) else []
-            if not offenders:
-                raise
-            raise ValuationRangeError(day, offenders) from exc
-        con.register("valuation_result", valued)
-        try:
-            con.execute("INSERT INTO position_values BY NAME SELECT * FROM valuation_result")
-        finally:
-            con.unregister("valuation_result")
+    if positions <= fetch_rows:
+        fetched: Iterable[pl.DataFrame] = [inputs(con, day)[0]]
+    else:
+        fetched = _slices(con, day, -(-positions // fetch_rows))
+    for inputs_slice in fetched:
+        for chunk in inputs_slice.iter_slices(chunk_rows):
+            _store(con, day, chunk, tiers)
+
+
+def _store(
+    con: duckdb.DuckDBPyConnection, day: dt.date, chunk: pl.DataFrame, tiers: pl.DataFrame
+) -> None:
+    try:
+        valued = value_frame(chunk, tiers)
+    except pl.exceptions.ComputeError as exc:
+        offenders = out_of_range(chunk) if "overflow" in str(exc) else []
+        if not offenders:
+            raise
+        raise ValuationRangeError(day, offenders) from exc
+    con.register("valuation_result", valued)
+    try:
+        con.execute("INSERT INTO position_values BY NAME SELECT * FROM valuation_result")
+    finally:
+        con.unregister("valuation_result")

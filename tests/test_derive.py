@@ -178,11 +178,17 @@ def test_the_fingerprint_covers_the_polars_valuation(
 
 
 def test_valuing_in_slices_stores_the_same_rows(con: duckdb.DuckDBPyConnection) -> None:
-    """value_positions values a date in slices of chunk_rows positions (memory at 10M accounts):
-    slices of 3 store exactly the rows one slice does."""
-    for day in (DAY1, DAY2):
-        count = _counts(con, "position_values")[day]
-        assert count > 6  # several slices
-        valuation_module.value_positions(con, day, chunk_rows=3)
-        assert _counts(con, "position_values")[day] == count
-        assert _positions_differences(con, day) == 0, day
+    """value_positions reads the inputs in slices beyond fetch_rows (through a temporary table)
+    and values chunk_rows at a time (memory at 10M accounts): small slices store exactly the
+    rows one pass does, and leave no temporary table behind."""
+    for fetch_rows, chunk_rows in ((10**9, 250), (300, 100), (200, 1000)):
+        for day in (DAY1, DAY2):
+            count = _counts(con, "position_values")[day]
+            assert count > 600  # several slices of each kind
+            valuation_module.value_positions(con, day, chunk_rows=chunk_rows, fetch_rows=fetch_rows)
+            assert _counts(con, "position_values")[day] == count
+            assert _positions_differences(con, day) == 0, (day, fetch_rows, chunk_rows)
+    tables = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'valuation_inputs'"
+    ).fetchall()
+    assert tables == [(0,)]
