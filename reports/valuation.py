@@ -55,11 +55,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import polars as pl
 
-from reports.errors import ValuationRangeError
+from reports.errors import InputError, ValuationRangeError, Violation
 
 if TYPE_CHECKING:
     import duckdb
@@ -263,7 +263,11 @@ def _liquidation(valued: pl.LazyFrame, tiers: pl.LazyFrame) -> pl.LazyFrame:
         "maintenance_margin_rate",
         "maintenance_amount",
         floor_with_slack=pl.col("notional_floor") - pl.col("notional_floor") * _dec(BOUND_SLACK),
-        cap_with_slack=pl.col("notional_cap") + pl.col("notional_cap") * _dec(BOUND_SLACK),
+        # (a cap from 1e19 keeps no slack: it could overflow, and a notional at a candidate
+        # price is NULL from 1e19 anyway)
+        cap_with_slack=pl.when(pl.col("notional_cap") < _dec(LIMIT))
+        .then(pl.col("notional_cap") + pl.col("notional_cap") * _dec(BOUND_SLACK))
+        .otherwise(pl.col("notional_cap")),
     )
     mmr, cum = pl.col("maintenance_margin_rate"), pl.col("maintenance_amount")
     q, candidate = pl.col("base_quantity"), pl.col("candidate_price")
@@ -425,21 +429,50 @@ def value_positions(
         fetched = _slices(con, day, -(-positions // fetch_rows))
     for inputs_slice in fetched:
         for chunk in inputs_slice.iter_slices(chunk_rows):
-            _store(con, day, chunk, tiers)
+            _store(con, day, chunk, inputs_slice, tiers)
 
 
 def _store(
-    con: duckdb.DuckDBPyConnection, day: dt.date, chunk: pl.DataFrame, tiers: pl.DataFrame
+    con: duckdb.DuckDBPyConnection,
+    day: dt.date,
+    chunk: pl.DataFrame,
+    inputs_slice: pl.DataFrame,
+    tiers: pl.DataFrame,
 ) -> None:
     try:
         valued = value_frame(chunk, tiers)
     except pl.exceptions.ComputeError as exc:
-        offenders = out_of_range(chunk) if "overflow" in str(exc) else []
-        if not offenders:
+        if "overflow" not in str(exc):
             raise
-        raise ValuationRangeError(day, offenders) from exc
+        _raise_out_of_range(day, chunk, inputs_slice, tiers, exc)
     con.register("valuation_result", valued)
     try:
         con.execute("INSERT INTO position_values BY NAME SELECT * FROM valuation_result")
     finally:
         con.unregister("valuation_result")
+
+
+def _raise_out_of_range(
+    day: dt.date,
+    chunk: pl.DataFrame,
+    inputs_slice: pl.DataFrame,
+    tiers: pl.DataFrame,
+    exc: Exception,
+) -> NoReturn:
+    """A figure of the valuation left DECIMAL(38,18) (Polars raised instead of wrapping): name
+    every position of the slice too large by itself, provided the chunk values without them;
+    otherwise the cause is the day's risk tiers (an amount near 1e20, a rate far above 1)."""
+    offenders = out_of_range(inputs_slice)
+    try:
+        value_frame(chunk.filter(~pl.col("position_id").is_in(offenders)), tiers)
+    except pl.exceptions.ComputeError:
+        offenders = []
+    if offenders:
+        raise ValuationRangeError(day, offenders) from exc
+    msg = (
+        f"the valuation of {day.isoformat()} leaves the 20 integer digits of DECIMAL(38,18) "
+        f"({exc}) and no position is that large by itself: check risk_tiers "
+        "(maintenance_amount, notional_cap, maintenance_margin_rate)"
+    )
+    expected = "tier amounts whose products with the positions' notionals stay below 1e20"
+    raise InputError(msg, [Violation("risk_tiers", None, None, None, expected)]) from exc

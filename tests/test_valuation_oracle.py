@@ -31,7 +31,7 @@ import pytest
 from views_builder import AS_OF, Model, Tier, Venue, fresh_db, position_row
 
 from reports import derive
-from reports.errors import ValuationRangeError
+from reports.errors import InputError, ValuationRangeError
 from reports.valuation import DECIMAL, div_or_null, mul_or_null
 
 ORACLE = Path(__file__).resolve().parent / "oracles" / "v_positions_reference.sql"
@@ -241,3 +241,45 @@ def test_a_position_too_large_to_value_is_named(tmp_path: Path) -> None:
     assert caught.value.position_ids == ["HUGE"]
     assert caught.value.exit_code == 3
     assert "HUGE" in str(caught.value)
+
+
+def _tier_venue(con: duckdb.DuckDBPyConnection, cap: str | None, cum: str) -> Venue:
+    venue = Venue(con)
+    venue.asset("USDT", "1")
+    venue.linear("BTCUSDT")
+    venue.tier_rows(
+        "BTCUSDT",
+        [_tier(1, "0", "1000", "0.01", "0"), _tier(2, "1000", cap, "0.02", cum)],
+    )
+    venue.mark("BTCUSDT", "100")
+    venue.position("SMALL", "BTCUSDT", "2", "90", isolated_margin="10")
+    return venue
+
+
+def test_a_cap_near_the_decimal_limit_is_valued(tmp_path: Path) -> None:
+    """A last-tier cap of 99999999999999999999 (valid input) must not overflow the tier test's
+    1e-9 slack (reviewed: it did, failing the whole load)."""
+    with fresh_db(tmp_path / "cap.duckdb") as con:
+        _tier_venue(con, "99999999999999999999", "10")
+        row = position_row(con, "SMALL")
+    assert row["tier"] == 1 and row["liquidation_price"] is not None
+
+
+def test_an_overflow_caused_by_the_tiers_names_the_tiers_not_a_position(tmp_path: Path) -> None:
+    """A maintenance rate of 1000 takes a 1e18 notional's margin beyond DECIMAL(38,18): the
+    error is bad input naming risk_tiers (exit 3); a position of another instrument that is
+    large (5e19) but values fine is not blamed for it."""
+    with fresh_db(tmp_path / "rate.duckdb") as con:
+        venue = Venue(con)
+        venue.asset("USDT", "1")
+        for instrument_id, rate in (("ABSURD", "1000"), ("NORMAL", "0.01")):
+            venue.linear(instrument_id)
+            venue.tier_rows(instrument_id, [_tier(1, "0", None, rate, "0")])
+            venue.mark(instrument_id, "100")
+        venue.position("MID", "ABSURD", "10000000000000000", "100")  # notional 1e18
+        venue.position("LARGE", "NORMAL", "500000000000000000", "100")  # notional 5e19
+        with pytest.raises(InputError) as caught:
+            derive.refresh(con)
+    assert not isinstance(caught.value, ValuationRangeError)
+    assert caught.value.exit_code == 3
+    assert "risk_tiers" in str(caught.value) and "LARGE" not in str(caught.value)
