@@ -38,16 +38,18 @@ Bankruptcy price: the same formulas with mmr = cum = 0 (one solution; NULL unles
 Both prices are NULL for cross positions.
 
 Arithmetic: Polars Decimal(38,18), exact; every product and quotient is rounded half-even to 18
-decimals (as in reports.stress). A product beyond DECIMAL(38,18)'s 20 integer digits in a
-figure every position has (notional, uPnL, MM, the USD values) fails the valuation with an
-error naming the position; in the liquidation and bankruptcy searches, a zero divisor or a
-quotient beyond that range gives NULL instead (a Float64 estimate decides, never a value).
+decimals (as in reports.stress). A figure every position has (notional, uPnL, MM, the USD
+values) beyond DECIMAL(38,18)'s 20 integer digits fails the valuation (Polars raises rather
+than wrapping) with a ValuationRangeError naming the positions too large by themselves, or an
+InputError naming risk_tiers when none is; in the liquidation and bankruptcy searches, a zero
+divisor or a result from 1e19 gives NULL instead (mul_or_null / div_or_null, decided exactly).
 
 Why Polars and not the SQL view it replaces: DuckDB types a DECIMAL(38,18) product as
 DECIMAL(38,36), so exact products needed a four-term macro and quotients a Float64 guess with a
 correction; at 1M accounts (2M positions, 11M position x tier pairs) that took 11-15 s of the
-load. Polars multiplies and divides Decimal(38,18) exactly with 256-bit intermediates: about
-1-2 s for the same work (tests/benchmarks/).
+load. Polars multiplies and divides Decimal(38,18) exactly with wide intermediates: about
+2.5 s of Polars work for the same day, plus reading the inputs and writing the rows
+(tests/benchmarks/).
 """
 
 from __future__ import annotations
@@ -70,9 +72,9 @@ DECIMAL = pl.Decimal(38, 18)
 LIMIT = 10**19
 BOUND_SLACK = Decimal("0.000000001")  # relative slack of the exact tier test
 NARROWING_SLACK = 1e-7  # relative slack of the Float64 narrowing
-# Positions valued at once (memory: about 1 GB of Polars frames per million positions), and
-# read at once: up to 2.5M positions (1M accounts) in one query, beyond in slices (10M accounts
-# at once did not fit in 24 GiB; slicing costs a temporary table, about 1 s per 2M positions).
+# Positions valued at once (the intermediate frames scale with it), and read at once: up to
+# 2.5M positions (1M accounts) in one query, beyond in slices (10M accounts at once did not fit
+# in 24 GiB; slicing costs a temporary table, about 1 s per 2M positions).
 CHUNK_ROWS = 500_000
 FETCH_ROWS = 2_500_000
 # position_values' columns (queries/views/10_v_positions.sql), in its order.
