@@ -88,6 +88,13 @@ STORED_COLUMNS = (
 )  # fmt: skip
 
 
+# The position's kind and margin mode as used by every step (an unknown instrument values as
+# linear, with NULL figures).
+IS_INVERSE = pl.col("is_inverse").fill_null(False)
+IS_LINEAR = pl.col("is_inverse").not_().fill_null(True)
+IS_ISOLATED = pl.col("is_isolated").fill_null(False)
+
+
 def _dec(value: Decimal | int) -> pl.Expr:
     return pl.lit(Decimal(value), dtype=DECIMAL)
 
@@ -131,9 +138,7 @@ def _below_limit(result: pl.Expr) -> pl.Expr:
 def _valued(positions: pl.LazyFrame) -> pl.LazyFrame:
     """Side, Q, notional, uPnL and the liquidation equation's entry term t, per position."""
     q = pl.col("quantity")
-    inverse = pl.col("is_inverse").fill_null(False)
-    linear = pl.col("is_inverse").not_().fill_null(True)  # and unknown instruments
-    isolated = pl.col("is_isolated").fill_null(False)
+    inverse, linear, isolated = IS_INVERSE, IS_LINEAR, IS_ISOLATED
     mark, entry = pl.col("mark_price"), pl.col("entry_price")
     # NULL operands switch each formula off where it does not apply, so that no branch can
     # overflow on rows it does not value (when/then evaluates both sides).
@@ -206,7 +211,7 @@ def _liquidation(valued: pl.LazyFrame, tiers: pl.LazyFrame) -> pl.LazyFrame:
     """Liquidation price per isolated position (module docstring): row, liquidation_price."""
     inverse, side = pl.col("is_inverse"), pl.col("side")
     wb, t = pl.col("wallet_balance"), pl.col("liquidation_term")
-    isolated = valued.filter(pl.col("is_isolated").fill_null(False))
+    isolated = valued.filter(IS_ISOLATED)
     tiers = tiers.with_row_index("tier_row")
     # Step 1 (Float64, narrowing only), on narrow frames: 11M position x tier pairs at 1M accounts.
     positions_d = isolated.select(
@@ -328,8 +333,7 @@ def value_frame(positions: pl.DataFrame, tiers: pl.DataFrame) -> pl.DataFrame:
     )
     # Both in valued's row order: columns side by side, no join of the wide frame.
     tiered = valued.hstack(_tier_columns(valued, tiers)).with_columns(liquidation)
-    isolated = pl.col("is_isolated").fill_null(False)
-    linear = pl.col("is_inverse").not_().fill_null(True)
+    isolated, linear = IS_ISOLATED, IS_LINEAR
     wb, t = pl.col("wallet_balance"), pl.col("liquidation_term")
     isq = pl.col("isolated_signed_quantity")
     bankruptcy = div_or_null(
@@ -356,8 +360,11 @@ def value_frame(positions: pl.DataFrame, tiers: pl.DataFrame) -> pl.DataFrame:
 
 def inputs(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """What `value_frame` values for `day`: its positions (v_position_inputs) and tiers."""
-    positions = con.sql("SELECT * FROM v_position_inputs WHERE as_of_date = ?", params=[day]).pl()
-    return positions, _tiers(con, day)
+    return _positions(con, day), _tiers(con, day)
+
+
+def _positions(con: duckdb.DuckDBPyConnection, day: dt.date) -> pl.DataFrame:
+    return con.sql("SELECT * FROM v_position_inputs WHERE as_of_date = ?", params=[day]).pl()
 
 
 def _tiers(con: duckdb.DuckDBPyConnection, day: dt.date) -> pl.DataFrame:
@@ -392,16 +399,15 @@ def out_of_range(positions: pl.DataFrame) -> list[str]:
     """position_ids whose value, estimated in Float64, reaches 1e19: |quantity| x contract size
     x the larger of mark and entry (linear) or of their reciprocals (inverse) x the settle
     asset's USD price, or the isolated margin. Only on the error path, never a value."""
-    f = _f
-    size = f(pl.col("quantity")).abs() * f(pl.col("contract_size"))
-    mark, entry = f(pl.col("mark_price")), f(pl.col("entry_price"))
+    size = _f(pl.col("quantity")).abs() * _f(pl.col("contract_size"))
+    mark, entry = _f(pl.col("mark_price")), _f(pl.col("entry_price"))
     price = (
-        pl.when(pl.col("is_inverse").fill_null(False))
+        pl.when(IS_INVERSE)
         .then(pl.max_horizontal(pl.lit(1.0), 1.0 / mark, 1.0 / entry))
         .otherwise(pl.max_horizontal(pl.lit(1.0), mark, entry))
     )
-    value = size * price * pl.max_horizontal(pl.lit(1.0), f(pl.col("settle_price")))
-    margin = f(pl.col("isolated_margin")).abs()
+    value = size * price * pl.max_horizontal(pl.lit(1.0), _f(pl.col("settle_price")))
+    margin = _f(pl.col("isolated_margin")).abs()
     large = pl.max_horizontal(value.fill_null(0.0), margin.fill_null(0.0)) >= float(LIMIT)
     return positions.filter(large).get_column("position_id").sort().to_list()
 
@@ -426,7 +432,7 @@ def value_positions(
     positions = int(count[0][0])
     con.execute("DELETE FROM position_values WHERE as_of_date = ?", [day])
     if positions <= fetch_rows:
-        fetched: Iterable[pl.DataFrame] = [inputs(con, day)[0]]
+        fetched: Iterable[pl.DataFrame] = [_positions(con, day)]
     else:
         fetched = _slices(con, day, -(-positions // fetch_rows))
     for inputs_slice in fetched:
