@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import polars as pl
 
+from reports.db import ROW_GROUP_ROWS
 from reports.errors import InputError, ValuationRangeError, Violation
 
 if TYPE_CHECKING:
@@ -74,8 +75,10 @@ BOUND_SLACK = Decimal("0.000000001")  # relative slack of the exact tier test
 NARROWING_SLACK = 1e-7  # relative slack of the Float64 narrowing
 # Positions valued at once (the intermediate frames scale with it), and read at once: up to
 # 2.5M positions (1M accounts) in one query, beyond in slices (10M accounts at once did not fit
-# in 24 GiB; slicing costs a temporary table, about 1 s per 2M positions).
-CHUNK_ROWS = 500_000
+# in 24 GiB; slicing costs a temporary table, about 1 s per 2M positions). A chunk is a whole
+# number of DuckDB row groups (reports.db.ROW_GROUP_ROWS): each insert then fills its row groups,
+# and the checkpoint has no part-filled ones to merge (rewrite).
+CHUNK_ROWS = 4 * ROW_GROUP_ROWS
 FETCH_ROWS = 2_500_000
 # position_values' columns (queries/views/10_v_positions.sql), in its order.
 STORED_COLUMNS = (

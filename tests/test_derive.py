@@ -192,3 +192,10 @@ def test_valuing_in_slices_stores_the_same_rows(con: duckdb.DuckDBPyConnection) 
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'valuation_inputs'"
     ).fetchall()
     assert tables == [(0,)]
+
+
+def test_valuation_chunks_fill_whole_row_groups() -> None:
+    """Each chunk of position_values is one insert: a whole number of DuckDB row groups leaves no
+    part-filled group for the checkpoint to merge and rewrite (reports.db.ROW_GROUP_ROWS)."""
+    assert valuation_module.CHUNK_ROWS % db_module.ROW_GROUP_ROWS == 0
+    assert valuation_module.FETCH_ROWS >= valuation_module.CHUNK_ROWS

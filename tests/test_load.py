@@ -31,7 +31,7 @@ from snapshots import (
 )
 
 from reports import __version__
-from reports.db import open_db
+from reports.db import ROW_GROUP_ROWS, open_db
 from reports.errors import InputError, UsageError
 from reports.load import LoadSummary, load_snapshot, reader, resolve_as_of, validate
 from reports.spec import FILES
@@ -612,3 +612,34 @@ def test_resolve_as_of(name, as_of, expected) -> None:
 def test_resolve_as_of_needs_the_option_when_the_name_is_not_a_date(name) -> None:
     with pytest.raises(InputError, match="pass --as-of"):
         resolve_as_of(Path("/snapshots") / name, None)
+
+
+def test_a_file_in_row_groups_larger_than_duckdbs_is_stored_in_full_ones(tmp_path) -> None:
+    """Parquet row groups of 125,000 rows (as Polars writes them) would each be stored as a full
+    and a nearly empty DuckDB row group, which the next CHECKPOINT merges and rewrites (3-5 s at
+    1M accounts); the loader inserts such a file in row order, so only the last group is part-filled
+    and the rows keep the file's order."""
+    import pyarrow.parquet as pq
+
+    snap = copy_snapshot(tmp_path)
+    extra = 300_000
+    con = duckdb.connect()
+    accounts = con.sql(
+        f"SELECT * FROM read_csv('{snap / 'accounts.csv'}', all_varchar = true) UNION ALL "
+        f"SELECT printf('X%07d', i), 'client', NULL, 'retail', 'DE', 'active' "
+        f"FROM range({extra}) t(i)"
+    ).to_arrow_table()
+    pq.write_table(accounts, snap / "accounts.parquet", row_group_size=125_000)
+    (snap / "accounts.csv").unlink()
+
+    with open_db(tmp_path / "mir.duckdb") as db:
+        load_snapshot(db, snap)
+        groups = db.execute(
+            "SELECT row_group_id, max(count) FROM pragma_storage_info('accounts') "
+            "WHERE column_id = 0 GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        stored = db.execute("SELECT account_id FROM accounts").fetchall()
+    rows = accounts.num_rows
+    assert len(groups) == -(-rows // ROW_GROUP_ROWS)
+    assert [count for _, count in groups[:-1]] == [ROW_GROUP_ROWS] * (len(groups) - 1)
+    assert [r[0] for r in stored] == accounts.column("account_id").to_pylist()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reports import __version__, derive
+from reports.db import ROW_GROUP_ROWS
 from reports.errors import InputError, UsageError, ValuationRangeError, Violation
 from reports.load import reader, validate
 from reports.paths import read_query
@@ -286,6 +287,24 @@ def _range_violations(
     return [Violation(file, int(r[0]), "quantity", r[1], exc.EXPECTED) for r in rows]
 
 
+def _part_filled(con: duckdb.DuckDBPyConnection, name: str, loaded: tuple[FileLoad, ...]) -> bool:
+    """Whether the staged file ``raw_<name>`` sits in part-filled row groups.
+
+    The parallel insert keeps the source's row groups: a file written in row groups a little
+    larger than DuckDB's (reports.db.ROW_GROUP_ROWS; Polars writes 125,000 rows) would be stored
+    as a full and a nearly empty row group each, which the next CHECKPOINT merges and rewrites
+    (3-5 s for a day of 1M accounts). Inserting such a file in row order (a sort: 0.3 s for 2M
+    positions) fills the row groups; a file already in full ones is inserted as it is.
+    """
+    rows = next((f.rows for f in loaded if f.name == name), 0)
+    if rows <= 2 * ROW_GROUP_ROWS:
+        return False
+    groups = con.execute(
+        f"SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('raw_{name}')"
+    ).fetchall()[0][0]
+    return groups > -(-rows // ROW_GROUP_ROWS) + 1
+
+
 def _write(
     con: duckdb.DuckDBPyConnection,
     as_of: dt.date,
@@ -308,8 +327,10 @@ def _write(
                 "staged_risk_tiers_filled" if spec.name == "risk_tiers" else f"staged_{spec.name}"
             )
             con.execute(f"DELETE FROM {spec.name} WHERE as_of_date = ?", [as_of])
+            order = " ORDER BY _row" if _part_filled(con, spec.name, loaded) else ""
             con.execute(
-                f"INSERT INTO {spec.name} (as_of_date, {columns}) SELECT CAST(? AS DATE), {columns} FROM {source}",
+                f"INSERT INTO {spec.name} (as_of_date, {columns}) "
+                f"SELECT CAST(? AS DATE), {columns} FROM {source}{order}",
                 [as_of],
             )
         con.executemany(
