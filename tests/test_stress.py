@@ -27,6 +27,8 @@ from reports.stress.cascade import run_cascade
 from reports.stress.scenarios import (
     cover_figure,
     cover_status,
+    evaluate_scenario,
+    evaluate_scenarios,
     load_stress_inputs,
     scenario_shocks,
     shock_frame,
@@ -244,6 +246,30 @@ def test_stress_table_columns_and_figures(scenario_db: Any) -> None:
     )
     assert up["insurance_fund_usd"] == D("37500")
     assert up["status"] == "pass"
+
+
+def test_scenarios_valued_together_equal_one_at_a_time(scenario_db: Any) -> None:
+    """evaluate_scenarios values every scenario in one plan (columns per scenario): each result
+    is the one evaluate_scenario gives alone, in the order asked, repeats included."""
+    inputs = load_stress_inputs(scenario_db, AS_OF)
+    config = Config()
+    named = [(s.name, scenario_shocks(inputs, s, config)) for s in config.stress.scenarios]
+    named = [named[1], named[0], named[1]]
+    together = evaluate_scenarios(inputs, named, cover=2)
+    assert [r.scenario for r in together] == ["up_30", "down_30", "up_30"]
+    assert together[0].cover1_usd != together[1].cover1_usd  # the scenarios differ
+    for (name, shocks), result in zip(named, together, strict=True):
+        alone = evaluate_scenario(inputs, name, shocks, cover=2)
+        assert result.groups.equals(alone.groups)
+        assert (result.cover1_usd, result.cover2_usd, result.total_shortfall_usd) == (
+            alone.cover1_usd,
+            alone.cover2_usd,
+            alone.total_shortfall_usd,
+        )
+        assert (result.insurance_fund_usd, result.status) == (
+            alone.insurance_fund_usd,
+            alone.status,
+        )
 
 
 def test_group_shortfalls_isolated_vs_cross_netting(scenario_db: Any) -> None:

@@ -53,7 +53,9 @@ holder_share AS (
 hhi AS (
     SELECT
         s.instrument_id,
-        dmul(sum(dmul(s.share, s.share)), 10000) AS hhi,
+        -- a share is within [0, 1] (a quotient within 1e-18): the narrow product is exact and
+        -- rounds to 18 decimals as dmul() does, at a quarter of its cost
+        dmul(sum((s.share::DECIMAL(19,18) * s.share::DECIMAL(19,18))::DECIMAL(38,18)), 10000) AS hhi,
         count(*) AS holders,
         max(s.share) AS top_share,
         -- largest share, ties by holder text (a top-1 aggregate, not an ordered one)

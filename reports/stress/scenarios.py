@@ -45,7 +45,7 @@ decimals, no floats):
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -123,6 +123,16 @@ class StressInputs:
         import polars as pl
 
         return self.balances.filter(pl.col("account_type") == CLIENT)
+
+    @functools.cached_property  # once, not per scenario (0.15 s over 2M positions)
+    def assets(self) -> list[str]:
+        """Every asset a scenario may need to shock (priced, held, or named by an instrument)."""
+        assets: set[str] = set(self.prices.get_column("asset").to_list())
+        for column in ("underlying", "quote_asset", "settle_asset"):
+            assets |= set(self.positions.get_column(column).unique().drop_nulls().to_list())
+        assets |= set(self.balances.get_column("asset").unique().to_list())
+        assets |= set(self.firm_custody.get_column("asset").unique().to_list())
+        return sorted(assets)
 
     @functools.cached_property  # filtered once, not per scenario
     def insurance_fund(self) -> pl.DataFrame:
@@ -241,64 +251,101 @@ def stress_positions(positions: Frame, shocks: Frame) -> Frame:
     NULL where a -100% shock makes it unbounded), isolated_equity_usd (NULL for cross),
     isolated_shortfall_usd (0 for cross).
     """
+    return _stress_positions(positions, [shocks], [""])
+
+
+def _growth_factors(shocks: list[Frame], suffixes: list[str]) -> Frame:
+    """asset, growth<suffix> = 1 + shock for each scenario (side by side, one row per asset)."""
     import polars as pl
 
-    factor = shocks.select("asset", growth=dec(ONE) + pl.col("shock"))
+    factors = [
+        frame.select("asset", (dec(ONE) + pl.col("shock")).alias(f"growth{suffix}"))
+        for frame, suffix in zip(shocks, suffixes, strict=True)
+    ]
+    wide = factors[0]
+    for factor in factors[1:]:
+        wide = wide.join(factor, on="asset", how="full", coalesce=True)
+    return wide
+
+
+def _stress_positions(positions: Frame, shocks: list[Frame], suffixes: list[str]) -> Frame:
+    """stress_positions for several scenarios at once: the columns of scenario k end in
+    suffixes[k]. The joins and the split by kind are made once for every scenario."""
+    import polars as pl
+
+    factors = _growth_factors(shocks, suffixes)
+
+    def factor_on(key: str, prefix: str) -> Frame:
+        names = {"asset": key} | {f"growth{x}": f"{prefix}{x}" for x in suffixes}
+        return factors.rename(names)
+
     valued = (
-        positions.join(
-            factor.rename({"asset": "underlying", "growth": "growth_underlying"}),
-            on="underlying",
-            how="left",
-        )
-        .join(
-            factor.rename({"asset": "quote_asset", "growth": "growth_quote"}),
-            on="quote_asset",
-            how="left",
-        )
+        positions.join(factor_on("underlying", "growth_underlying"), on="underlying", how="left")
+        .join(factor_on("quote_asset", "growth_quote"), on="quote_asset", how="left")
         .with_columns(
-            pl.col("growth_underlying").fill_null(dec(ONE)),
-            pl.col("growth_quote").fill_null(dec(ONE)),
+            pl.col(f"{prefix}{x}").fill_null(dec(ONE))
+            for x in suffixes
+            for prefix in ("growth_underlying", "growth_quote")
         )
     )
     signed_q = pl.col("base_quantity") * pl.col("side")
+    quantity = pl.col("base_quantity")
     price = pl.col("settle_price")
-    g_u, g_q = pl.col("growth_underlying"), pl.col("growth_quote")
     mark, entry = pl.col("mark_price"), pl.col("entry_price")
+
+    def linear(x: str) -> dict[str, pl.Expr]:
+        # settle = quote, so P'_settle = P_q x g_q. Notional in settle units selects the tier;
+        # a -100% shock of the divisor makes it unbounded (NULL).
+        g_u, g_q = pl.col(f"growth_underlying{x}"), pl.col(f"growth_quote{x}")
+        return {
+            f"stressed_settle_price{x}": price * g_q,
+            f"stressed_upnl_usd{x}": signed_q * price * (mark * g_u - entry * g_q),
+            f"stressed_notional_usd{x}": quantity * mark * g_u * price,
+            f"tier_notional{x}": pl.when(g_q > 0).then((quantity * mark * g_u) / g_q),
+        }
+
+    def inverse(x: str) -> dict[str, pl.Expr]:
+        # settle = underlying, P'_settle = P_u x g_u.
+        g_u, g_q = pl.col(f"growth_underlying{x}"), pl.col(f"growth_quote{x}")
+        return {
+            f"stressed_settle_price{x}": price * g_u,
+            f"stressed_upnl_usd{x}": (signed_q * price * g_u) / entry
+            - (signed_q * price * g_q) / mark,
+            f"stressed_notional_usd{x}": (quantity * price * g_q) / mark,
+            f"tier_notional{x}": pl.when(g_u > 0).then((quantity * g_q) / (mark * g_u)),
+        }
+
     # Linear and inverse rows are valued apart: a when/then/otherwise would evaluate both
     # formulas (and the inverse one's divisions) on every row. An unknown kind (NULL) is valued
     # as linear, as before; the loader refuses positions of unknown instruments anyway.
     is_inverse = pl.col("is_inverse").fill_null(False)
-    # Linear: settle = quote, so P'_settle = P_q x g_q. Notional in settle units selects the
-    # tier; a -100% shock of the divisor makes it unbounded (NULL).
-    linear = valued.filter(~is_inverse).with_columns(
-        stressed_settle_price=price * g_q,
-        stressed_upnl_usd=signed_q * price * (mark * g_u - entry * g_q),
-        stressed_notional_usd=pl.col("base_quantity") * mark * g_u * price,
-        tier_notional=pl.when(g_q > 0)
-        .then((pl.col("base_quantity") * mark * g_u) / g_q)
-        .otherwise(None),
+    valued = pl.concat(
+        [
+            valued.filter(~is_inverse).with_columns(**_merged(linear(x) for x in suffixes)),
+            valued.filter(is_inverse).with_columns(**_merged(inverse(x) for x in suffixes)),
+        ],
+        how="vertical",
     )
-    # Inverse: settle = underlying, P'_settle = P_u x g_u.
-    inverse = valued.filter(is_inverse).with_columns(
-        stressed_settle_price=price * g_u,
-        stressed_upnl_usd=(signed_q * price * g_u) / entry - (signed_q * price * g_q) / mark,
-        stressed_notional_usd=(pl.col("base_quantity") * price * g_q) / mark,
-        tier_notional=pl.when(g_u > 0)
-        .then((pl.col("base_quantity") * g_q) / (mark * g_u))
-        .otherwise(None),
-    )
-    valued = pl.concat([linear, inverse], how="vertical")
     isolated = pl.col("margin_mode") == "isolated"
     return valued.with_columns(
-        isolated_equity_usd=pl.when(isolated).then(
-            pl.col("isolated_margin").fill_null(dec(ZERO)) * pl.col("stressed_settle_price")
-            + pl.col("stressed_upnl_usd")
+        pl.when(isolated)
+        .then(
+            pl.col("isolated_margin").fill_null(dec(ZERO)) * pl.col(f"stressed_settle_price{x}")
+            + pl.col(f"stressed_upnl_usd{x}")
         )
+        .alias(f"isolated_equity_usd{x}")
+        for x in suffixes
     ).with_columns(
-        isolated_shortfall_usd=pl.when(isolated)
-        .then((-pl.col("isolated_equity_usd")).clip(lower_bound=dec(ZERO)))
+        pl.when(isolated)
+        .then((-pl.col(f"isolated_equity_usd{x}")).clip(lower_bound=dec(ZERO)))
         .otherwise(dec(ZERO))
+        .alias(f"isolated_shortfall_usd{x}")
+        for x in suffixes
     )
+
+
+def _merged(parts: Iterable[dict[str, pl.Expr]]) -> dict[str, pl.Expr]:
+    return {name: expr for part in parts for name, expr in part.items()}
 
 
 def cross_equity(valued_positions: Frame, balances: Frame, prices: Frame) -> Frame:
@@ -308,18 +355,31 @@ def cross_equity(valued_positions: Frame, balances: Frame, prices: Frame) -> Fra
     the order does not matter), rather than two aggregations and a full join; an account with
     neither has no row. Sorted by account_id.
     """
+    return _cross_equity(valued_positions, balances, prices, [""])
+
+
+def _cross_equity(
+    valued_positions: Frame, balances: Frame, prices: Frame, suffixes: list[str]
+) -> Frame:
+    """cross_equity for several scenarios at once (prices: stressed_price<suffix> per scenario,
+    valued_positions: _stress_positions'); one aggregation for all of them."""
     import polars as pl
 
-    wallets = balances.join(
-        prices.select("asset", "stressed_price"), on="asset", how="left"
-    ).select("account_id", "group_id", value=pl.col("balance") * pl.col("stressed_price"))
+    stressed = [f"stressed_price{x}" for x in suffixes]
+    wallets = balances.join(prices.select("asset", *stressed), on="asset", how="left").select(
+        "account_id",
+        "group_id",
+        *((pl.col("balance") * pl.col(f"stressed_price{x}")).alias(f"value{x}") for x in suffixes),
+    )
     cross_pnl = valued_positions.filter(pl.col("margin_mode") == "cross").select(
-        "account_id", "group_id", value=pl.col("stressed_upnl_usd")
+        "account_id",
+        "group_id",
+        *(pl.col(f"stressed_upnl_usd{x}").alias(f"value{x}") for x in suffixes),
     )
     return (
         pl.concat([wallets, cross_pnl], how="vertical")
         .group_by("account_id", "group_id")
-        .agg(cross_equity_usd=pl.col("value").sum())
+        .agg(pl.col(f"value{x}").sum().alias(f"cross_equity_usd{x}") for x in suffixes)
         .sort("account_id")
     )
 
@@ -327,6 +387,16 @@ def cross_equity(valued_positions: Frame, balances: Frame, prices: Frame) -> Fra
 def group_shortfalls(valued_positions: Frame, balances: Frame, prices: Frame) -> Frame:
     """group_id, isolated_shortfall_usd, cross_shortfall_usd, shortfall_usd; largest first
     (ties by group_id, so the order is deterministic)."""
+    return _group_shortfalls(valued_positions, balances, prices, [""]).sort(
+        ["shortfall_usd", "group_id"], descending=[True, False]
+    )
+
+
+def _group_shortfalls(
+    valued_positions: Frame, balances: Frame, prices: Frame, suffixes: list[str]
+) -> Frame:
+    """group_shortfalls for several scenarios at once (columns ending in the scenario's
+    suffix), not sorted."""
     import polars as pl
 
     # only isolated positions have an isolated shortfall (0 on cross ones); a group without
@@ -334,24 +404,35 @@ def group_shortfalls(valued_positions: Frame, balances: Frame, prices: Frame) ->
     isolated = (
         valued_positions.filter(pl.col("margin_mode") == "isolated")
         .group_by("group_id")
-        .agg(isolated_shortfall_usd=pl.col("isolated_shortfall_usd").sum())
+        .agg(pl.col(f"isolated_shortfall_usd{x}").sum() for x in suffixes)
     )
     cross = (
-        cross_equity(valued_positions, balances, prices)
-        .with_columns(cross_shortfall_usd=(-pl.col("cross_equity_usd")).clip(lower_bound=dec(ZERO)))
+        _cross_equity(valued_positions, balances, prices, suffixes)
+        .select(
+            "group_id",
+            *(
+                (-pl.col(f"cross_equity_usd{x}"))
+                .clip(lower_bound=dec(ZERO))
+                .alias(f"cross_shortfall_usd{x}")
+                for x in suffixes
+            ),
+        )
         .group_by("group_id")
-        .agg(pl.col("cross_shortfall_usd").sum())
+        .agg(pl.col(f"cross_shortfall_usd{x}").sum() for x in suffixes)
     )
     return (
         isolated.join(cross, on="group_id", how="full", coalesce=True)
         .with_columns(
-            pl.col("isolated_shortfall_usd").fill_null(dec(ZERO)),
-            pl.col("cross_shortfall_usd").fill_null(dec(ZERO)),
+            pl.col(f"{side}_shortfall_usd{x}").fill_null(dec(ZERO))
+            for x in suffixes
+            for side in ("isolated", "cross")
         )
         .with_columns(
-            shortfall_usd=pl.col("isolated_shortfall_usd") + pl.col("cross_shortfall_usd")
+            (pl.col(f"isolated_shortfall_usd{x}") + pl.col(f"cross_shortfall_usd{x}")).alias(
+                f"shortfall_usd{x}"
+            )
+            for x in suffixes
         )
-        .sort(["shortfall_usd", "group_id"], descending=[True, False])
     )
 
 
@@ -401,13 +482,59 @@ def evaluate_scenario(
     inputs: StressInputs, name: str, shocks: pl.DataFrame, cover: int
 ) -> ScenarioResult:
     """Shortfalls, Cover-1/Cover-2 and the CAP-04 status of one scenario at the given shocks."""
+    return evaluate_scenarios(inputs, [(name, shocks)], cover)[0]
+
+
+def evaluate_scenarios(
+    inputs: StressInputs, scenarios: list[tuple[str, pl.DataFrame]], cover: int
+) -> list[ScenarioResult]:
+    """evaluate_scenario for each (name, shocks), in order, valued together: the joins, the
+    split by kind and the aggregation by account and by group are made once for all of them
+    (at 1M accounts two scenarios cost 1.3 s instead of 2.2 s)."""
     import polars as pl
 
-    prices = stressed_prices(inputs.prices, shocks)
+    suffixes = [f"_{k}" for k in range(len(scenarios))]
+    prices = [stressed_prices(inputs.prices, shocks) for _, shocks in scenarios]
+    wide_prices = inputs.prices.select("asset")
+    for frame, suffix in zip(prices, suffixes, strict=True):
+        wide_prices = wide_prices.join(
+            frame.select("asset", pl.col("stressed_price").alias(f"stressed_price{suffix}")),
+            on="asset",
+            how="left",
+        )
     # One lazy plan (the functions work on frames and lazy frames alike): Polars then computes
     # only the columns the shortfalls need and runs the independent branches in parallel.
-    valued = stress_positions(inputs.client_positions.lazy(), shocks.lazy())
-    groups = group_shortfalls(valued, inputs.client_balances.lazy(), prices.lazy()).collect()
+    valued = _stress_positions(
+        inputs.client_positions.lazy(), [shocks.lazy() for _, shocks in scenarios], suffixes
+    )
+    wide = _group_shortfalls(
+        valued, inputs.client_balances.lazy(), wide_prices.lazy(), suffixes
+    ).collect()
+    results = []
+    for (name, shocks), scenario_prices, suffix in zip(scenarios, prices, suffixes, strict=True):
+        groups = wide.select(
+            "group_id",
+            *(
+                pl.col(f"{figure}{suffix}").alias(figure)
+                for figure in ("isolated_shortfall_usd", "cross_shortfall_usd", "shortfall_usd")
+            ),
+        ).sort(["shortfall_usd", "group_id"], descending=[True, False])
+        results.append(_scenario_result(inputs, name, shocks, scenario_prices, groups, cover))
+    return results
+
+
+def _scenario_result(
+    inputs: StressInputs,
+    name: str,
+    shocks: pl.DataFrame,
+    prices: pl.DataFrame,
+    groups: pl.DataFrame,
+    cover: int,
+) -> ScenarioResult:
+    """The cover figures and the CAP-04 status of one scenario from its group shortfalls
+    (largest first) and stressed prices."""
+    import polars as pl
+
     # groups is sorted largest first: the cover figures need its head only (not a Python list
     # of a million shortfalls); the total is summed exactly in Polars Decimal
     largest = groups.get_column("shortfall_usd").head(max(2, cover)).to_list()
@@ -443,21 +570,11 @@ def evaluate_scenario(
     )
 
 
-def asset_universe(inputs: StressInputs) -> list[str]:
-    """Every asset a scenario may need to shock (priced, held, or named by an instrument)."""
-    assets: set[str] = set(inputs.prices.get_column("asset").to_list())
-    for column in ("underlying", "quote_asset", "settle_asset"):
-        assets |= set(inputs.positions.get_column(column).unique().drop_nulls().to_list())
-    assets |= set(inputs.balances.get_column("asset").unique().to_list())
-    assets |= set(inputs.firm_custody.get_column("asset").unique().to_list())
-    return sorted(assets)
-
-
 def scenario_shocks(inputs: StressInputs, scenario: Scenario, config: Config) -> pl.DataFrame:
     # The reporting currency is the unit of account: "*" never shocks it, even when
     # stable_assets leaves it out (as capital, VaR and CON-05 already treat it).
     unshocked = (*config.firm.stable_assets, config.firm.reporting_currency)
-    return shock_frame(asset_universe(inputs), scenario.shocks, unshocked)
+    return shock_frame(inputs.assets, scenario.shocks, unshocked)
 
 
 # --------------------------------------------------------------------------------------------
@@ -467,29 +584,25 @@ def scenario_shocks(inputs: StressInputs, scenario: Scenario, config: Config) ->
 @memoized_per_day  # computed once per run (reports/memo.py)
 def stress_results(con: Any, as_of: Any, config: Config) -> list[ScenarioResult]:
     """Every configured scenario, in configuration order (cascade applied when configured)."""
+    from dataclasses import replace
+
     from reports.stress.cascade import run_cascade
 
     inputs = load_stress_inputs(con, as_of)
-    results = []
-    for scenario in config.stress.scenarios:
-        shocks = scenario_shocks(inputs, scenario, config)
-        cascade_result = None
-        if config.stress.cascade_impact > 0:
-            cascade_result = run_cascade(
-                inputs, scenario.name, shocks, config.stress.cascade_impact
-            )
-            shocks = cascade_result.final_shock_frame()
-        result = evaluate_scenario(inputs, scenario.name, shocks, config.stress.cover)
-        if cascade_result is not None:
-            result = _with_cascade(result, cascade_result)
-        results.append(result)
-    return results
-
-
-def _with_cascade(result: ScenarioResult, cascade_result: Any) -> ScenarioResult:
-    from dataclasses import replace
-
-    return replace(result, cascade=cascade_result)
+    shocks = [scenario_shocks(inputs, scenario, config) for scenario in config.stress.scenarios]
+    cascades: list[Any] = [None] * len(shocks)
+    if config.stress.cascade_impact > 0:
+        cascades = [
+            run_cascade(inputs, scenario.name, scenario_shock, config.stress.cascade_impact)
+            for scenario, scenario_shock in zip(config.stress.scenarios, shocks, strict=True)
+        ]
+        shocks = [cascade.final_shock_frame() for cascade in cascades]
+    names = [scenario.name for scenario in config.stress.scenarios]
+    results = evaluate_scenarios(inputs, list(zip(names, shocks, strict=True)), config.stress.cover)
+    return [
+        result if cascade is None else replace(result, cascade=cascade)
+        for result, cascade in zip(results, cascades, strict=True)
+    ]
 
 
 def results_table(results: list[ScenarioResult]) -> pl.DataFrame:
