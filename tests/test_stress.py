@@ -23,6 +23,7 @@ from reports.checks.model import PYTHON_CHECKS, CheckContext, CheckOutcome
 from reports.config import Config, Scenario, StressConfig, parse_config
 from reports.db import connect, init_db
 from reports.stress import STRESS_COLUMNS, cascade, stress_results, stress_table
+from reports.stress import scenarios as scenarios_module
 from reports.stress.cascade import run_cascade
 from reports.stress.scenarios import (
     cover_figure,
@@ -248,9 +249,15 @@ def test_stress_table_columns_and_figures(scenario_db: Any) -> None:
     assert up["status"] == "pass"
 
 
-def test_scenarios_valued_together_equal_one_at_a_time(scenario_db: Any) -> None:
-    """evaluate_scenarios values every scenario in one plan (columns per scenario): each result
-    is the one evaluate_scenario gives alone, in the order asked, repeats included."""
+@pytest.mark.parametrize("per_plan", [1, 2, 3])
+def test_scenarios_valued_together_equal_one_at_a_time(
+    scenario_db: Any, per_plan: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """evaluate_scenarios values up to SCENARIOS_PER_PLAN scenarios in one plan (columns per
+    scenario): each result is the one evaluate_scenario gives alone, in the order asked,
+    repeats included, however the scenarios are batched."""
+    monkeypatch.setattr(scenarios_module, "SCENARIOS_PER_PLAN", per_plan)
+    assert evaluate_scenarios(load_stress_inputs(scenario_db, AS_OF), [], cover=2) == []
     inputs = load_stress_inputs(scenario_db, AS_OF)
     config = Config()
     named = [(s.name, scenario_shocks(inputs, s, config)) for s in config.stress.scenarios]

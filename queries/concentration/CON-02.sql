@@ -53,8 +53,9 @@ holder_share AS (
 hhi AS (
     SELECT
         s.instrument_id,
-        -- a share is within [0, 1] (a quotient within 1e-18): the narrow product is exact and
-        -- rounds to 18 decimals as dmul() does, at a quarter of its cost
+        -- a share lies in [0, 1] up to ddiv's error (gross <= total): the narrow product is
+        -- exact below 10 and rounds to 18 decimals as dmul() does (a share of 10 or more would
+        -- raise, never give a wrong value)
         dmul(sum((s.share::DECIMAL(19,18) * s.share::DECIMAL(19,18))::DECIMAL(38,18)), 10000) AS hhi,
         count(*) AS holders,
         max(s.share) AS top_share,

@@ -7,7 +7,9 @@
 --     its integer and fractional parts; the three cross terms with an integer part are exact in
 --     DECIMAL(38,18) and only frac*frac (< 1) is rounded.
 --   ddiv(a, b): the quotient to 18 decimals: a DOUBLE first guess, then one correction with the
---     exact remainder, which brings it within 1e-18 of the true quotient. No float leaves it.
+--     remainder a - dmul(guess, b). No float leaves it, but it is not exact: the error is below
+--     1e-18 x (1 + 1/|b|) (dmul's rounding, divided by b) plus 1e-31 of the quotient (the
+--     correction's own float precision); see README "Numbers".
 -- Both return DECIMAL(38,18) and raise (never wrap) on overflow beyond 20 integer digits.
 
 CREATE OR REPLACE MACRO dmul(a, b) AS (
