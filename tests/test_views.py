@@ -467,3 +467,45 @@ def test_views_are_created_by_init_schema(con: duckdb.DuckDBPyConnection) -> Non
         "price",
         "equity_usd",
     ]
+
+
+def test_dmul_rounds_the_exact_product_and_ddiv_stays_within_its_documented_bound() -> None:
+    """The SQL macros (queries/schema/00_macros.sql) against Python Decimal on random operands
+    across 37 orders of magnitude: dmul is the exact product rounded half away from zero to 18
+    decimals; ddiv is within 1e-18 x (1 + 1/|b|) plus 1e-31 of the quotient (README "Numbers"),
+    not exact, which is what the README says of it."""
+    from decimal import ROUND_HALF_UP, localcontext
+
+    rng = random.Random(11)
+    pairs = []
+    with localcontext() as ctx:
+        ctx.prec = 90
+        while len(pairs) < 3000:
+            a = Decimal(rng.randint(1, 10**15)).scaleb(rng.randint(-18, 19) - 15)
+            b = Decimal(rng.randint(1, 10**15)).scaleb(rng.randint(-18, 19) - 15)
+            a = a.quantize(Decimal("1e-18")) * rng.choice((1, -1))
+            b = b.quantize(Decimal("1e-18"))
+            if a and b and abs(a) < Decimal("1e19") and b < Decimal("1e19"):
+                pairs.append((a, b))
+    con = duckdb.connect()
+    con.execute((Path(__file__).parents[1] / "queries" / "schema" / "00_macros.sql").read_text())
+    con.execute("CREATE TABLE t (a DECIMAL(38,18), b DECIMAL(38,18))")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(str(a), str(b)) for a, b in pairs])
+    rows = con.execute(
+        "SELECT a, b, CASE WHEN abs(a::DOUBLE * b::DOUBLE) < 1e18 THEN dmul(a, b) END, "
+        "CASE WHEN abs(a::DOUBLE / b::DOUBLE) < 1e18 THEN ddiv(a, b) END FROM t"
+    ).fetchall()
+    checked_mul = checked_div = 0
+    with localcontext() as ctx:
+        ctx.prec = 90
+        for a, b, product, quotient in rows:
+            if product is not None:
+                exact = (a * b).quantize(Decimal("1e-18"), rounding=ROUND_HALF_UP)
+                assert product == exact, (a, b)
+                checked_mul += 1
+            if quotient is not None:
+                true = a / b
+                bound = Decimal("1e-18") * (1 + 1 / abs(b)) + abs(true) * Decimal("1e-31")
+                assert abs(quotient - true) <= bound, (a, b, quotient)
+                checked_div += 1
+    assert checked_mul > 1000 and checked_div > 1000
