@@ -253,12 +253,15 @@ def test_stress_table_columns_and_figures(scenario_db: Any) -> None:
 def test_scenarios_valued_together_equal_one_at_a_time(
     scenario_db: Any, per_plan: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """evaluate_scenarios values up to SCENARIOS_PER_PLAN scenarios in one plan (columns per
-    scenario): each result is the one evaluate_scenario gives alone, in the order asked,
-    repeats included, however the scenarios are batched."""
-    monkeypatch.setattr(scenarios_module, "SCENARIOS_PER_PLAN", per_plan)
-    assert evaluate_scenarios(load_stress_inputs(scenario_db, AS_OF), [], cover=2) == []
+    """evaluate_scenarios values several scenarios in one plan (columns per scenario), up to
+    POSITION_SCENARIOS_PER_PLAN positions x scenarios: each result is the one evaluate_scenario
+    gives alone, in the order asked, repeats included, however the scenarios are batched."""
     inputs = load_stress_inputs(scenario_db, AS_OF)
+    positions = inputs.client_positions.height
+    monkeypatch.setattr(
+        scenarios_module, "POSITION_SCENARIOS_PER_PLAN", per_plan * positions + positions - 1
+    )
+    assert evaluate_scenarios(inputs, [], cover=2) == []
     config = Config()
     named = [(s.name, scenario_shocks(inputs, s, config)) for s in config.stress.scenarios]
     named = [named[1], named[0], named[1]]
