@@ -360,14 +360,15 @@ def cross_equity(valued_positions: Frame, balances: Frame, prices: Frame) -> Fra
     the order does not matter), rather than two aggregations and a full join; an account with
     neither has no row. Sorted by account_id.
     """
-    return _cross_equity(valued_positions, balances, prices, [""])
+    return _cross_equity(valued_positions, balances, prices, [""]).sort("account_id")
 
 
 def _cross_equity(
     valued_positions: Frame, balances: Frame, prices: Frame, suffixes: list[str]
 ) -> Frame:
     """cross_equity for several scenarios at once (prices: stressed_price<suffix> per scenario,
-    valued_positions: _stress_positions'); one aggregation for all of them."""
+    valued_positions: _stress_positions'); one aggregation for all of them, not sorted (the group
+    shortfalls aggregate it again)."""
     import polars as pl
 
     stressed = [f"stressed_price{x}" for x in suffixes]
@@ -385,7 +386,6 @@ def _cross_equity(
         pl.concat([wallets, cross_pnl], how="vertical")
         .group_by("account_id", "group_id")
         .agg(pl.col(f"value{x}").sum().alias(f"cross_equity_usd{x}") for x in suffixes)
-        .sort("account_id")
     )
 
 
