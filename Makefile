@@ -45,9 +45,10 @@ demo: setup ## Load samples/ and run the daily job on the latest day; prints whe
 	$(PY) -m reports.demo --samples samples --out $(DEMO_OUT) --db $(DEMO_DB)
 
 BENCH_SIZES ?= S,M,L
+BENCH_REPEAT ?= 3
 
-bench: setup ## Benchmark S, M, L (BENCH_SIZES=S,M,L,XL); results in tests/benchmarks/results/
-	$(PY) -m tests.benchmarks.run --sizes $(BENCH_SIZES)
+bench: setup ## Benchmark S, M, L (BENCH_SIZES=S,M,L,XL; BENCH_REPEAT=3 runs of day 2); results in tests/benchmarks/results/
+	$(PY) -m tests.benchmarks.run --sizes $(BENCH_SIZES) --repeat $(BENCH_REPEAT)
 
 clean: ## Remove the venv, caches and demo outputs
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -6,7 +6,9 @@ For each size: generate (once; cached in tests/benchmarks/.cache/<size>/, Parque
 seed 7, planted findings of every kind) with `mir generate`'s library call; run the staged worker
 (tests/benchmarks/stages.py) in a subprocess; then run `mir daily` on day 1 into an empty database
 and on day 2 after it (the scheduled job's steady state), each as a subprocess, measuring wall
-time and peak RSS (os.wait4). Writes
+time and peak RSS (os.wait4). With --repeat N, day 2 runs N times, each on a copy of the
+database as day 1 left it; the run with the median wall time is the one the targets are judged
+on, and every run is listed (this machine's run-to-run spread is wide). Writes
 tests/benchmarks/results/<size>.json and the table tests/benchmarks/results/README.md (built
 from every <size>.json present). A development signing key is made once in the cache with
 reports.sign.keys.init_keys; the passphrase is passed through $MIR_SIGNING_PASSPHRASE.
@@ -20,6 +22,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -90,8 +93,12 @@ def ensure_key_and_config() -> Path:
     return config
 
 
-def run_measured(cmd: list[str], env: dict[str, str], log: Path) -> tuple[int, float, float, str]:
-    """Run cmd; return (exit code, wall seconds, peak RSS MiB of the child, stdout)."""
+def run_measured(
+    cmd: list[str], env: dict[str, str], log: Path
+) -> tuple[int, float, float, str, dict[str, float]]:
+    """Run cmd; return (exit code, wall seconds, peak RSS MiB of the child, stdout, its CPU:
+    user and system seconds and minor page faults). System time is mostly the kernel handing
+    the process fresh memory: on this virtual machine that is a large and varying share."""
     started = time.perf_counter()
     with log.open("w", encoding="utf-8") as err:
         proc = subprocess.Popen(
@@ -106,11 +113,16 @@ def run_measured(cmd: list[str], env: dict[str, str], log: Path) -> tuple[int, f
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    return proc.returncode, wall, usage.ru_maxrss / 1024, "".join(lines)
+    cpu = {
+        "user_seconds": round(usage.ru_utime, 2),
+        "system_seconds": round(usage.ru_stime, 2),
+        "minor_page_faults": usage.ru_minflt,
+    }
+    return proc.returncode, wall, usage.ru_maxrss / 1024, "".join(lines), cpu
 
 
 def bench_size(
-    size: str, config: Path, env: dict[str, str], *, skip_stages: bool
+    size: str, config: Path, env: dict[str, str], *, skip_stages: bool, repeat: int = 1
 ) -> dict[str, Any]:
     data = ensure_data(size)
     work = CACHE / f"work-{size}"
@@ -138,7 +150,7 @@ def bench_size(
             "--config",
             str(config),
         ]
-        code, wall, rss, out = run_measured(cmd, env, CACHE / f"stages-{size}.log")
+        code, wall, rss, out, _ = run_measured(cmd, env, CACHE / f"stages-{size}.log")
         if code != 0:
             raise SystemExit(
                 f"[{size}] stage worker failed (exit {code}); see {CACHE / f'stages-{size}.log'}"
@@ -151,15 +163,53 @@ def bench_size(
     daily_db = work / "daily.duckdb"
     daily_out = work / "daily-out"
     work.mkdir(parents=True, exist_ok=True)
-    for stale in (daily_db, daily_db.with_name(daily_db.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    day1_db = work / "daily-after-day1.duckdb"
+    for stale in (daily_db, day1_db):
+        for path in (stale, stale.with_name(stale.name + ".wal")):
+            path.unlink(missing_ok=True)
     if daily_out.exists():
         shutil.rmtree(daily_out)
     # The steady state of the scheduled job: yesterday's `mir daily` ran on day 1 (empty
     # database), today's on day 2. Both are measured; the targets are about day 2.
     result["daily_day1"] = run_daily(size, days[-2], daily_db, daily_out, config, env)
-    result["daily"] = run_daily(size, days[-1], daily_db, daily_out, config, env)
+    _copy_db(daily_db, day1_db)
+    runs = []
+    for index in range(repeat):
+        if index:  # every run of day 2 starts from the database and outputs day 1 left
+            _copy_db(day1_db, daily_db)
+            _remove_outputs(daily_out, days[-1].name)
+        runs.append(run_daily(size, days[-1], daily_db, daily_out, config, env))
+    result["daily"] = median_run(runs)
+    result["daily_runs"] = runs
+    for path in (day1_db, day1_db.with_name(day1_db.name + ".wal")):
+        path.unlink(missing_ok=True)
     return result
+
+
+def _copy_db(source: Path, target: Path) -> None:
+    """The database file and its WAL (when one is left), replacing target's."""
+    for suffix in ("", ".wal"):
+        src, dst = Path(str(source) + suffix), Path(str(target) + suffix)
+        dst.unlink(missing_ok=True)
+        if src.exists():
+            shutil.copyfile(src, dst)
+
+
+def _remove_outputs(out: Path, as_of: str) -> None:
+    """A day's outputs: its directory, its package and packages superseded by reruns."""
+    for path in [*out.glob(f"*{as_of}*"), out / "superseded"]:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run whose wall time is the median (the lower of the two middle ones for an even
+    count): one real run, its stages consistent with each other, rather than a mix of
+    per-stage medians."""
+    wall = statistics.median_low(r["wall_seconds"] for r in runs)
+    return next(r for r in runs if r["wall_seconds"] == wall)
 
 
 def run_daily(
@@ -179,7 +229,7 @@ def run_daily(
     ]
     log_file = CACHE / f"daily-{size}-{day.name}.log"
     print(f"[{size}] mir daily {day.name} (subprocess)", flush=True)
-    code, wall, rss, _ = run_measured(cmd, env, log_file)
+    code, wall, rss, _, cpu = run_measured(cmd, env, log_file)
     stages: dict[str, float] = {}
     details: dict[str, Any] = {}
     log = out / "mir-daily.jsonl"
@@ -203,6 +253,7 @@ def run_daily(
         "peak_rss_mib": round(rss, 1),
         "stages": stages,
         **details,
+        **cpu,
         "command": " ".join(cmd),
     }
 
@@ -213,6 +264,10 @@ def _minus(a: float | None, b: float | None) -> float | None:
 
 def _fmt(value: Any, digits: int = 2) -> str:
     return "" if value is None else f"{value:.{digits}f}"
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
 
 
 def write_table() -> Path:
@@ -257,6 +312,28 @@ def write_table() -> Path:
                 f"{_fmt(s.get('report'))} | {_fmt(s.get('package'))} | {d.get('exit_code', '')} | "
                 f"{r.get('memory_limit', '')} |"
             )
+    repeated = [r for r in found if len(r.get("daily_runs", [])) > 1]
+    if repeated:
+        lines += [
+            "",
+            "## `mir daily` day 2, every run (`--repeat`)",
+            "",
+            "Each run starts from a copy of the database as day 1 left it. The day 2 row above, and the",
+            "targets below, are the run with the median wall time.",
+            "",
+            "| size | run | wall s | peak RSS MiB | load | of which valuation | check | report | user CPU s | system CPU s | page faults |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in repeated:
+            for number, d in enumerate(r["daily_runs"], start=1):
+                s = d.get("stages", {})
+                lines.append(
+                    f"| {r['size']} | {number} | {_fmt(d.get('wall_seconds'))} | "
+                    f"{_fmt(d.get('peak_rss_mib'), 0)} | {_fmt(s.get('load'))} | "
+                    f"{_fmt(d.get('load_valuation_seconds'))} | {_fmt(s.get('check'))} | "
+                    f"{_fmt(s.get('report'))} | {_fmt(d.get('user_seconds'))} | "
+                    f"{_fmt(d.get('system_seconds'))} | {_count(d.get('minor_page_faults'))} |"
+                )
     lines += [
         "",
         "## Stages, one at a time (one worker process per size)",
@@ -315,6 +392,26 @@ def write_table() -> Path:
                     TARGETS_L["xl_rss_mib"],
                 )
             )
+        runs = large.get("daily_runs", [])
+        if len(runs) > 1:
+            worst = max(runs, key=lambda r: r["wall_seconds"])
+            checks += [
+                (
+                    f"`mir daily` day 2 wall <= 30 s, slowest of {len(runs)} runs",
+                    worst["wall_seconds"],
+                    TARGETS_L["daily_seconds"],
+                ),
+                (
+                    f"load (day 2, inside `mir daily`) <= 12 s, slowest of {len(runs)} runs",
+                    max(r.get("stages", {}).get("load", 0.0) for r in runs),
+                    TARGETS_L["load_seconds"],
+                ),
+                (
+                    f"`mir daily` peak RSS <= 4096 MiB, largest of {len(runs)} runs",
+                    max(r["peak_rss_mib"] for r in runs),
+                    TARGETS_L["daily_rss_mib"],
+                ),
+            ]
         lines += ["| target | measured | holds |", "|---|---:|---|"]
         for label, value, limit in checks:
             holds = "yes" if value is not None and value <= limit else "NO"
@@ -343,6 +440,14 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the staged worker (keep its earlier figures)",
     )
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run `mir daily` on day 2 N times, each from day 1's database; the targets use the "
+        "run with the median wall time [default: 1]",
+    )
+    parser.add_argument(
         "--table-only", action="store_true", help="rewrite results/README.md from the JSON files"
     )
     args = parser.parse_args(argv)
@@ -350,6 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.table_only:
         print(write_table())
         return 0
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
@@ -360,11 +467,11 @@ def main(argv: list[str] | None = None) -> int:
     env.pop("MIR_CONFIG", None)
     env.pop("MIR_DB", None)
     for size in sizes:
-        result = bench_size(size, config, env, skip_stages=args.daily_only)
+        result = bench_size(size, config, env, skip_stages=args.daily_only, repeat=args.repeat)
         if args.daily_only and (RESULTS / f"{size}.json").exists():
             earlier = json.loads((RESULTS / f"{size}.json").read_text())
-            earlier["daily"] = result["daily"]
-            earlier["daily_day1"] = result["daily_day1"]
+            for key in ("daily", "daily_day1", "daily_runs"):
+                earlier[key] = result[key]
             result = earlier
         (RESULTS / f"{size}.json").write_text(
             json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8"

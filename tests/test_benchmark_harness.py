@@ -1,0 +1,74 @@
+"""The benchmark harness's bookkeeping (tests/benchmarks/run.py; the harness itself runs with
+`make bench`, not here): which of several day-2 runs the targets are judged on, and what the
+results table says about every run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.benchmarks import run
+
+
+def _daily(wall: float, load: float, rss: float = 3000.0) -> dict[str, object]:
+    return {
+        "exit_code": 1,
+        "wall_seconds": wall,
+        "peak_rss_mib": rss,
+        "stages": {"load": load, "check": 8.5, "report": 3.2, "package": 0.02},
+        "load_valuation_seconds": load / 2,
+        "user_seconds": 40.0,
+        "system_seconds": 7.5,
+        "minor_page_faults": 2_000_000,
+    }
+
+
+def test_the_median_run_is_one_real_run() -> None:
+    runs = [_daily(31.0, 18.0), _daily(27.0, 15.0), _daily(29.0, 14.0)]
+    assert run.median_run(runs) is runs[2]
+    # an even count takes the lower middle run, never an average of two
+    assert run.median_run([_daily(30.0, 16.0), _daily(28.0, 15.0)])["wall_seconds"] == 28.0
+    assert run.median_run([runs[0]]) is runs[0]
+
+
+def test_a_rerun_of_day_2_starts_from_day_1s_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    for path in ("2026-03-02/report.pdf", "2026-03-03/report.pdf", "superseded/x.zip"):
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        (out / path).write_text("x")
+    (out / "LEI_2026-03-02.zip").write_text("x")
+    (out / "LEI_2026-03-03.zip").write_text("x")
+    (out / "mir-daily.jsonl").write_text("{}\n")
+    run._remove_outputs(out, "2026-03-03")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "2026-03-02",
+        "LEI_2026-03-02.zip",
+        "mir-daily.jsonl",
+    ]
+
+
+def test_the_table_lists_every_run_and_judges_the_slowest_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    runs = [_daily(31.5, 18.5, rss=3700.0), _daily(27.0, 11.5), _daily(29.0, 11.9)]
+    result = {
+        "size": "L",
+        "accounts": 1_000_000,
+        "memory_limit": "2GiB",
+        "daily_day1": _daily(22.0, 14.0),
+        "daily": run.median_run(runs),
+        "daily_runs": runs,
+        "stages": {"load_day2": 11.0, "checks": 8.0, "pdf": 2.5},
+        "checks": {"CAP-04": 2.0},
+    }
+    (tmp_path / "L.json").write_text(json.dumps(result))
+    table = run.write_table().read_text()
+    assert "| L | 1 | 31.50 | 3700 | 18.50 | 9.25 | 8.50 | 3.20 | 40.00 | 7.50 | 2,000,000 |" in table
+    assert "| `mir daily` day 2 wall <= 30 s | 29.00 | yes |" in table
+    assert "| `mir daily` day 2 wall <= 30 s, slowest of 3 runs | 31.50 | NO |" in table
+    assert "| load (day 2, inside `mir daily`) <= 12 s | 11.90 | yes |" in table
+    assert "| load (day 2, inside `mir daily`) <= 12 s, slowest of 3 runs | 18.50 | NO |" in table
+    assert "| `mir daily` peak RSS <= 4096 MiB, largest of 3 runs | 3700.00 | yes |" in table
