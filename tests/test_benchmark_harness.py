@@ -66,7 +66,9 @@ def test_the_table_lists_every_run_and_judges_the_slowest_too(
     }
     (tmp_path / "L.json").write_text(json.dumps(result))
     table = run.write_table().read_text()
-    assert "| L | 1 | 31.50 | 3700 | 18.50 | 9.25 | 8.50 | 3.20 | 40.00 | 7.50 | 2,000,000 |" in table
+    assert (
+        "| L | 1 | 31.50 | 3700 | 18.50 | 9.25 | 8.50 | 3.20 | 40.00 | 7.50 | 2,000,000 |" in table
+    )
     assert "| `mir daily` day 2 wall <= 30 s | 29.00 | yes |" in table
     assert "| `mir daily` day 2 wall <= 30 s, slowest of 3 runs | 31.50 | NO |" in table
     assert "| load (day 2, inside `mir daily`) <= 12 s | 11.90 | yes |" in table

@@ -1,6 +1,6 @@
 """Benchmark harness (issue 7): time each stage and `mir daily` on data sets S, M, L (XL).
 
-    .venv/bin/python -m tests.benchmarks.run --sizes S,M,L      (what `make bench` runs)
+    .venv/bin/python -m tests.benchmarks.run --sizes S,M,L --repeat 3     (what `make bench` runs)
 
 For each size: generate (once; cached in tests/benchmarks/.cache/<size>/, Parquet, two days,
 seed 7, planted findings of every kind) with `mir generate`'s library call; run the staged worker
@@ -280,15 +280,16 @@ def write_table() -> Path:
     lines = [
         "# Benchmark results",
         "",
-        "Made by `make bench` (`.venv/bin/python -m tests.benchmarks.run --sizes S,M,L`; the harness",
-        "is tests/benchmarks/run.py). Data: `mir generate --format parquet --seed 7 --inject all`, two",
+        "Made by `make bench` (`.venv/bin/python -m tests.benchmarks.run --sizes S,M,L --repeat 3`; the",
+        "harness is tests/benchmarks/run.py). Data: `mir generate --format parquet --seed 7 --inject all`, two",
         "consecutive days, about 2 open positions and 5 movements per account per day. Seconds are",
         "wall-clock; RSS is the peak resident set of the process, in MiB. The machine has 2 cores and is",
         "shared: with other jobs running, the same stage has varied by up to 2x between runs. It is",
         "also a virtual machine whose balloon driver hands freed memory back to the host (free page",
         "reporting): memory a process touches for the first time costs about 0.5 s per GiB, so a",
-        "run's time depends on what ran before it (the valuation of a 1M-account day took 7.6 to 15 s",
-        "across runs on 2026-12-03).",
+        "run's time depends on what ran before it and on the host (the valuation of a 1M-account day",
+        "took 7.5 to 15 s across runs on 2026-12-03). Hence `--repeat` (three runs of day 2 in",
+        "`make bench`) and the user and system CPU time of every run.",
         "",
         "## `mir daily`, as scheduled: day 1 into an empty database, then day 2",
         "",
