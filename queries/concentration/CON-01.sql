@@ -27,7 +27,13 @@ WITH instrument AS (
         o.instrument_id,
         o.open_interest AS oi,
         o.open_interest_usd AS oi_usd,
-        coalesce(o.open_interest_usd < $concentration_oi_floor, false) AS exempt
+        coalesce(o.open_interest_usd < $concentration_oi_floor, false) AS exempt,
+        -- a group below this quantity surely has a share under the warn threshold: the exact
+        -- share is computed only for the others and the top 5 (a relative slack of 1e-9, far
+        -- above the 18-decimal rounding of the share, so no group at the threshold is lost);
+        -- once per instrument, not per group
+        dmul(o.open_interest, $concentration_oi_share_warn) - dmul(o.open_interest, 0.000000001)
+            AS warn_quantity
     FROM v_open_interest AS o
     WHERE o.as_of_date = $as_of
 ),
@@ -50,10 +56,7 @@ sized AS (
         i.oi,
         i.oi_usd,
         i.exempt,
-        -- a group below this quantity surely has a share under the warn threshold: the exact
-        -- share is computed only for the others and the top 5 (a relative slack of 1e-9, far
-        -- above the 18-decimal rounding of the share, so no group at the threshold is lost)
-        dmul(i.oi, $concentration_oi_share_warn) - dmul(i.oi, 0.000000001) AS warn_quantity
+        i.warn_quantity
     FROM group_quantity AS g
     JOIN instrument AS i ON i.instrument_id = g.instrument_id
     WHERE i.oi > 0
