@@ -164,15 +164,15 @@ def bench_size(
     daily_out = work / "daily-out"
     work.mkdir(parents=True, exist_ok=True)
     day1_db = work / "daily-after-day1.duckdb"
-    for stale in (daily_db, day1_db):
-        for path in (stale, stale.with_name(stale.name + ".wal")):
-            path.unlink(missing_ok=True)
+    _remove_db(daily_db)
+    _remove_db(day1_db)
     if daily_out.exists():
         shutil.rmtree(daily_out)
     # The steady state of the scheduled job: yesterday's `mir daily` ran on day 1 (empty
     # database), today's on day 2. Both are measured; the targets are about day 2.
     result["daily_day1"] = run_daily(size, days[-2], daily_db, daily_out, config, env)
-    _copy_db(daily_db, day1_db)
+    if repeat > 1:  # kept for the reruns (a copy of 15 GB at XL: not made for one run)
+        _copy_db(daily_db, day1_db)
     runs = []
     for index in range(repeat):
         if index:  # every run of day 2 starts from the database and outputs day 1 left
@@ -181,16 +181,24 @@ def bench_size(
         runs.append(run_daily(size, days[-1], daily_db, daily_out, config, env))
     result["daily"] = median_run(runs)
     result["daily_runs"] = runs
-    for path in (day1_db, day1_db.with_name(day1_db.name + ".wal")):
-        path.unlink(missing_ok=True)
+    _remove_db(day1_db)
     return result
+
+
+def _db_files(db: Path) -> tuple[Path, Path]:
+    """A DuckDB database file and its write-ahead log."""
+    return db, db.with_name(db.name + ".wal")
+
+
+def _remove_db(db: Path) -> None:
+    for path in _db_files(db):
+        path.unlink(missing_ok=True)
 
 
 def _copy_db(source: Path, target: Path) -> None:
     """The database file and its WAL (when one is left), replacing target's."""
-    for suffix in ("", ".wal"):
-        src, dst = Path(str(source) + suffix), Path(str(target) + suffix)
-        dst.unlink(missing_ok=True)
+    _remove_db(target)
+    for src, dst in zip(_db_files(source), _db_files(target), strict=True):
         if src.exists():
             shutil.copyfile(src, dst)
 
