@@ -74,3 +74,29 @@ def test_the_table_lists_every_run_and_judges_the_slowest_too(
     assert "| load (day 2, inside `mir daily`) <= 12 s | 11.90 | yes |" in table
     assert "| load (day 2, inside `mir daily`) <= 12 s, slowest of 3 runs | 18.50 | NO |" in table
     assert "| `mir daily` peak RSS <= 4096 MiB, largest of 3 runs | 3700.00 | yes |" in table
+
+
+def test_the_table_shows_capital_and_stress_as_a_stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    staged = {
+        "size": "M",
+        "accounts": 100_000,
+        "stages": {"checks": 1.3, "figures": 1.0, "pdf": 2.6},
+        "checks": {"CAP-01": 0.25, "CAP-04": 0.5, "SEG-06": 0.75, "CAP-05": 0.125},
+        "figures": {
+            "capital_statement (today + previous day)": 0.125,
+            "stress_results (today + previous day)": 0.375,
+            "var_es (today + previous day)": 0.0625,
+            "segregation_statement": 0.5,
+        },
+    }
+    daily_only = {"size": "XL", "accounts": 10_000_000, "daily": _daily(300.0, 180.0)}
+    (tmp_path / "M.json").write_text(json.dumps(staged))
+    (tmp_path / "XL.json").write_text(json.dumps(daily_only))
+    table = run.write_table().read_text()
+    # CAP-01..05 summed (SEG-06 is not capital), CAP-04 on its own, the figures' parts
+    assert "| M | 0.88 | 0.50 | 0.12 | 0.38 | 0.06 |" in table
+    # a size measured by `mir daily` alone has no stage figures: blank, never zero
+    assert "| XL |  |  |  |  |  |" in table

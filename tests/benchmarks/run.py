@@ -364,6 +364,20 @@ def write_table() -> Path:
         "previous day's key figures); outputs: CSVs and summary.json; pdf: context, HTML and PDF/A-3b;",
         "sign_package: PAdES signature, manifest, CMS signature and the zip.",
         "",
+        "## Capital and stress (seconds)",
+        "",
+        "Capital and stress are checks (CAP-01..CAP-05, within checks above; CAP-04 is the stress",
+        "test) and parts of the report's figures (within figures, today and the previous day).",
+        "The staged worker computes them twice; `mir daily` once for checks and report (one",
+        "memo scope, reports/memo.py).",
+        "",
+        "| size | CAP-01..05 | of which CAP-04 (stress) | figures: capital statement | figures: stress | figures: VaR/ES |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in found:
+        lines.append(_capital_and_stress_row(r))
+    lines += [
+        "",
         "## Slowest checks (seconds)",
         "",
     ]
@@ -434,6 +448,23 @@ def write_table() -> Path:
     path = RESULTS / "README.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def _capital_and_stress_row(result: dict[str, Any]) -> str:
+    """One row of the capital and stress table: the CAP checks' times and the figures' parts
+    (blank where the staged worker did not run)."""
+    checks = result.get("checks", {})
+    capital = [t for check_id, t in checks.items() if check_id.startswith("CAP-")]
+    figures = result.get("figures", {})
+
+    def part(prefix: str) -> str:
+        return _fmt(next((t for k, t in figures.items() if k.startswith(prefix)), None))
+
+    return (
+        f"| {result['size']} | {_fmt(sum(capital)) if capital else ''} | "
+        f"{_fmt(checks.get('CAP-04'))} | {part('capital_statement')} | "
+        f"{part('stress_results')} | {part('var_es')} |"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
