@@ -257,6 +257,33 @@ def test_cap05_warn_and_control(var_db: Any) -> None:
     assert "n=30" in row["message"]
 
 
+def test_cap05_compares_the_full_precision_figure_not_its_cents(
+    template: Path, tmp_path: Path
+) -> None:
+    """A threshold between the statistic and its cents decides by the statistic: exactly at it
+    -> warn; a millionth above it -> pass (DESIGN.md section 4: round only for presentation)."""
+    con = make_db(template, tmp_path)
+    add_firm(con, capital={"cet1": "1"})
+    spec = PYTHON_CHECKS["CAP-05"]
+    figure = var_es(con, AS_OF, Config())
+    assert figure.var is not None and figure.es is not None
+    full = D(repr(max(figure.var, figure.es)))
+    cents = max(figure.var_usd or 0, figure.es_usd or 0)
+    assert full != cents  # the statistic is not a whole number of cents
+    statuses = {}
+    for label, threshold in (("at", full), ("above", full + D("0.000001"))):
+        con.execute("DELETE FROM capital")
+        # CAP-05's default share is 25%: own funds of 4 x threshold put it exactly there
+        insert(con, "capital", "item, amount", [("cet1", 4 * threshold)])
+        result = run_one(spec, CheckContext(con, AS_OF, None, Config()))
+        statuses[label] = result.status
+        if result.status == CheckOutcome.WARN:
+            row = result.rows.row(0, named=True)
+            assert (row["value"], row["threshold"]) == (cents, threshold)
+    assert statuses == {"at": CheckOutcome.WARN, "above": CheckOutcome.PASS}
+    con.close()
+
+
 def test_cap05_regime_items(var_db: Any) -> None:
     mica = var_es(var_db, AS_OF, parse_config({"capital": {"regime": "mica"}}))
     assert mica.own_funds == D("1000000")

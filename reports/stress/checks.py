@@ -108,7 +108,7 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
     assert measure is not None
     metric, value = measure
     threshold = result.threshold_usd
-    if value < threshold:
+    if not result.reaches_threshold:  # at full precision, not the cents of `value`
         return exception_frame([])
     q = result.confidence if metric == "var" else result.es_confidence
     label = "VaR" if metric == "var" else "ES"

@@ -205,7 +205,7 @@ class VarResult:
     k: int
     es_confidence: Decimal
     w: int
-    var_usd: Decimal | None
+    var_usd: Decimal | None  # presented figures: the statistics rounded to cents
     es_usd: Decimal | None
     window: int  # configured maximum number of returns
     window_start: date | None  # first price date (base of the first return)
@@ -215,6 +215,11 @@ class VarResult:
     own_funds_items: str = ""
     share: Decimal = Decimal("0.25")
     method: str = METHOD
+    # The statistics at full precision (float64): CAP-05 compares these, not their cents, so
+    # that a figure half a cent below the threshold is not flagged (DESIGN.md section 4:
+    # compute at full precision, round only for presentation).
+    var: float | None = None
+    es: float | None = None
 
     @property
     def threshold_usd(self) -> Decimal | None:
@@ -222,10 +227,19 @@ class VarResult:
 
     @property
     def measure(self) -> tuple[str, Decimal] | None:
-        """CAP-05's figure: ('var' or 'es', value), the larger of the two (VaR on ties)."""
-        if self.var_usd is None or self.es_usd is None:
+        """CAP-05's figure: ('var' or 'es', its value in cents), the larger of the two at full
+        precision (VaR on ties)."""
+        if self.var is None or self.es is None or self.var_usd is None or self.es_usd is None:
             return None
-        return ("var", self.var_usd) if self.var_usd >= self.es_usd else ("es", self.es_usd)
+        return ("var", self.var_usd) if self.var >= self.es else ("es", self.es_usd)
+
+    @property
+    def reaches_threshold(self) -> bool:
+        """Whether the larger of VaR and ES, at full precision, is at or above the threshold
+        (False when either is unknown)."""
+        if self.var is None or self.es is None or self.threshold_usd is None:
+            return False
+        return Decimal(repr(max(self.var, self.es))) >= self.threshold_usd
 
 
 @memoized_per_day  # computed once per run (reports/memo.py)
@@ -277,4 +291,6 @@ def var_es(con: Any, as_of: Any, config: Config) -> VarResult:
         w=stats.w,
         var_usd=to_cents(stats.var),
         es_usd=to_cents(stats.es),
+        var=stats.var,
+        es=stats.es,
     )
