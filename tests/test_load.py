@@ -438,6 +438,45 @@ def test_typed_parquet_timestamps_do_not_depend_on_the_session_time_zone(
     assert table_contents(con) == reference_tables
 
 
+def _movements_in_nanoseconds(snap: Path, extra_ns: int = 0) -> None:
+    """Rewrite movements.parquet with ts as a UTC timestamp in nanoseconds (pandas' and
+    pyarrow's default), adding ``extra_ns`` to the second row's."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    to_parquet(snap, "movements", typed=True)
+    path = snap / "movements.parquet"
+    table = pq.read_table(path)
+    ns = pc.cast(table.column("ts"), pa.timestamp("ns", tz="UTC")).cast(pa.int64()).to_pylist()
+    ns[1] += extra_ns
+    column = pa.array(ns, pa.int64()).cast(pa.timestamp("ns", tz="UTC"))
+    pq.write_table(table.set_column(table.schema.get_field_index("ts"), "ts", column), path)
+
+
+def test_parquet_timestamps_in_nanoseconds_load_as_microseconds(tmp_path, reference_tables) -> None:
+    snap = copy_snapshot(tmp_path)
+    _movements_in_nanoseconds(snap)
+    con = memory_db()
+    assert _stage(con, snap, "movements").types["ts"] == "TIMESTAMP_NS"
+    con.close()
+    assert load_tables(snap) == reference_tables
+
+
+def test_a_sub_microsecond_parquet_timestamp_is_refused_by_row(tmp_path) -> None:
+    snap = copy_snapshot(tmp_path)
+    _movements_in_nanoseconds(snap, extra_ns=7)
+    con = memory_db()
+    with pytest.raises(InputError) as caught:
+        load_snapshot(con, snap)
+    [violation] = caught.value.violations
+    assert (violation.file, violation.row, violation.column) == ("movements.parquet", 2, "ts")
+    assert violation.value is not None and violation.value.endswith("000007Z")
+    assert "whole microseconds" in violation.expected
+    assert con.execute("SELECT count(*) FROM movements").fetchone() == (0,)
+    con.close()
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_shuffling_rows_changes_no_table_content(seed, tmp_path, reference_tables) -> None:
     snap = copy_snapshot(tmp_path)
@@ -498,6 +537,39 @@ def test_unknown_column_and_file_warn_and_are_ignored(tmp_path, run_mir, db_path
     assert "warning: positions.csv: unknown column 'venue_note' ignored" in result.stderr
     assert "warning: README.txt: not a snapshot file of the contract; ignored" in result.stderr
     assert query(db_path, "SELECT count(*) FROM positions") == [(6,)]
+
+
+def test_unnamed_and_repeated_unknown_columns_are_ignored(tmp_path, reference_tables) -> None:
+    """A trailing comma (an unnamed column) and a repeated unknown column warn once each and
+    change nothing; only a repeated contract column is ambiguous (test_load_rules)."""
+    snap = copy_snapshot(tmp_path)
+    add_column(snap, "balances", "")
+    add_column(snap, "positions", "note", "a")
+    add_column(snap, "positions", "note", "b")
+    warnings: list[str] = []
+    tables = load_tables(snap, on_warning=warnings.append)
+    assert tables == reference_tables
+    assert warnings == [
+        "balances.csv: unknown column '' ignored",
+        "positions.csv: unknown column 'note' ignored",
+    ]
+
+
+def test_a_repeated_parquet_column_is_refused_not_renamed(tmp_path) -> None:
+    """DuckDB reads a second `balance` column as `balance_1`; the file's own names count."""
+    import pyarrow.parquet as pq
+
+    snap = copy_snapshot(tmp_path)
+    path = to_parquet(snap, "balances")
+    table = pq.read_table(path)
+    pq.write_table(table.append_column("balance", table.column("balance")), path)
+    con = memory_db()
+    with pytest.raises(InputError) as caught:
+        load_snapshot(con, snap)
+    assert [(v.file, v.row, v.column, v.expected) for v in caught.value.violations] == [
+        ("balances.parquet", 0, "balance", "each column name once in the header")
+    ]
+    con.close()
 
 
 def test_quiet_prints_nothing_but_errors(tmp_path, run_mir) -> None:
@@ -612,6 +684,17 @@ def test_resolve_as_of(name, as_of, expected) -> None:
 def test_resolve_as_of_needs_the_option_when_the_name_is_not_a_date(name) -> None:
     with pytest.raises(InputError, match="pass --as-of"):
         resolve_as_of(Path("/snapshots") / name, None)
+
+
+def test_resolve_as_of_reads_the_name_of_the_current_directory(tmp_path, monkeypatch) -> None:
+    """`mir load .` inside the date's directory (Path('.').name is empty); a symlink keeps its
+    own name (the name is taken lexically, not from the link's target)."""
+    day = tmp_path / "2026-03-02"
+    day.mkdir()
+    monkeypatch.chdir(day)
+    assert resolve_as_of(Path("."), None) == dt.date(2026, 3, 2)
+    (tmp_path / "2026-03-05").symlink_to(day)
+    assert resolve_as_of(tmp_path / "2026-03-05", None) == dt.date(2026, 3, 5)
 
 
 def test_a_file_in_row_groups_larger_than_duckdbs_is_stored_in_full_ones(tmp_path) -> None:

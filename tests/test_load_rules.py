@@ -12,6 +12,7 @@ import contextlib
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -44,6 +45,16 @@ class Case:
     row: int | None  # 1-based data row; None for a file-level problem
     column: str | None
     also: str = ""  # another substring the message must contain
+
+
+def many_large_balances(snap: Path) -> None:
+    """Twelve client accounts with 9e18 USDT each: no balance too large by itself, but the
+    client total (about 1.1e20) is beyond DECIMAL(38,18)."""
+    header, rows = read_rows(snap, "accounts")
+    ids = [f"X{i:02d}" for i in range(12)]
+    write_rows(snap, "accounts", header, rows + [[i, "client", "", "", "", ""] for i in ids])
+    header, rows = read_rows(snap, "balances")
+    write_rows(snap, "balances", header, rows + [[i, "USDT", "9" + "0" * 18] for i in ids])
 
 
 def cell(file: str, row: int, column: str, value: str) -> Mutation:
@@ -200,6 +211,12 @@ CASES = [
     Case("csv.ragged_row", lambda snap: (snap / "accounts.csv").write_text(
         (snap / "accounts.csv").read_text() + "C005,client,,retail,DE,active,extra\n"), "accounts.csv", 7, None, "Expected Number of Columns"),
     Case("csv.empty_file", lambda snap: (snap / "volumes.csv").write_text(""), "volumes.csv", 0, None, "a header row"),
+    # Values the contract's 20 integer digits hold, but too large to value (exit 3, not 4).
+    Case("overflow.balance", cell("balances", 2, "balance", "12345678901234567890"), "balances.csv", 2, "balance", "an amount below 1e19"),
+    Case("overflow.custody", cell("custody", 1, "balance", "10000000000000000"), "custody.csv", 1, "balance", "an amount below 1e19"),
+    Case("overflow.asset_price", both(cell("prices", 5, "price", "99999999999999999999"), cell("balances", 2, "balance", "2")), "prices.csv", 5, "price", "a price below 1e19"),
+    Case("overflow.tier_rate", cell("risk_tiers", 2, "maintenance_margin_rate", "99999999999999999999"), "risk_tiers.csv", 2, "maintenance_margin_rate", "notional_floor is below 1e19"),
+    Case("overflow.sum", many_large_balances, "balances.csv", None, "balance", "sums fit DECIMAL(38,18)"),
     Case("csv.not_utf8", lambda snap: (snap / "accounts.csv").write_bytes(
         (snap / "accounts.csv").read_bytes().replace(b"ES,frozen", b"\xc9S,frozen")), "accounts.csv", 4, None, "UTF-8"),
 ]
@@ -335,6 +352,28 @@ def test_parquet_float_column_for_money_is_rejected(tmp_path, shared_db) -> None
     code, output = load_like_the_cli(shared_db, snap)
     assert code == 3
     assert "  balances.parquet, column balance: got 'DOUBLE'; expected an exact type" in output
+    assert "binary floating point cannot hold money exactly" in output
+
+
+def test_parquet_decimal_beyond_38_digits_is_named_as_written(tmp_path, shared_db) -> None:
+    """DuckDB reads a DECIMAL(50,18) as DOUBLE: the message names the file's own type."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    snap = copy_snapshot(tmp_path)
+    path = to_parquet(snap, "balances")
+    table = pq.read_table(path)
+    wide = pa.array(
+        [Decimal(v) for v in table.column("balance").to_pylist()], pa.decimal256(50, 18)
+    )
+    pq.write_table(table.set_column(table.schema.get_field_index("balance"), "balance", wide), path)
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == 3
+    assert (
+        "  balances.parquet, column balance: got 'DECIMAL(50,18)'; expected an exact type for a "
+        "decimal column (Parquet DECIMAL of at most 38 digits, an integer or a string); the "
+        "file's DECIMAL(50,18) has more than 38 digits"
+    ) in output
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import re
 import time
 import uuid
@@ -78,13 +79,16 @@ class LoadSummary:
 def resolve_as_of(directory: Path, as_of: dt.date | None) -> dt.date:
     """The as-of date: the directory name YYYY-MM-DD, else ``as_of``; both must agree."""
     from_name: dt.date | None = None
-    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", directory.name):
+    # `mir load .` inside the date's directory names it too (lexically: a symlink named after
+    # the date keeps its name)
+    name = Path(os.path.abspath(directory)).name
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", name):
         # fromisoformat alone would also take 20260302 or 2026-W10-1
         with contextlib.suppress(ValueError):
-            from_name = dt.date.fromisoformat(directory.name)
+            from_name = dt.date.fromisoformat(name)
     if from_name is not None and as_of is not None and from_name != as_of:
         msg = (
-            f"--as-of {as_of.isoformat()} contradicts the snapshot directory name {directory.name}; "
+            f"--as-of {as_of.isoformat()} contradicts the snapshot directory name {name}; "
             "drop --as-of or rename the directory"
         )
         raise UsageError(msg)
@@ -98,10 +102,10 @@ def resolve_as_of(directory: Path, as_of: dt.date | None) -> dt.date:
             msg,
             [
                 Violation(
-                    directory.name,
+                    name,
                     None,
                     None,
-                    directory.name,
+                    name,
                     "a directory named YYYY-MM-DD, or --as-of",
                 )
             ],
@@ -172,6 +176,8 @@ def load_snapshot(
     contradicts the directory name. ``progress`` receives one line per stage; ``on_warning``
     receives each warning as it is found (they are also in the summary).
     """
+    import duckdb
+
     started = time.perf_counter()
     directory = Path(directory)
     as_of = resolve_as_of(directory, as_of)
@@ -254,6 +260,12 @@ def load_snapshot(
                 totals = {v.file: len(exc.position_ids) for v in found}
                 _raise_if_any(as_of, directory, found, totals)
                 raise
+            except (duckdb.OutOfRangeException, duckdb.ConversionException):
+                # rolled back: an amount too large to value or sum in DECIMAL(38,18) (the
+                # valuation's SQL or a computed tier amount); name it, or re-raise (a defect)
+                found, totals = _overflow_violations(con, displays)
+                _raise_if_any(as_of, directory, found, totals)
+                raise
         except BaseException:
             # Do not wait for the hashes of a load that failed.
             pool.shutdown(wait=False, cancel_futures=True)
@@ -285,6 +297,55 @@ def _range_violations(
     ).fetchall()
     file = displays.get("positions", "positions")
     return [Violation(file, int(r[0]), "quantity", r[1], exc.EXPECTED) for r in rows]
+
+
+# Magnitude from which one amount is too large to value: DECIMAL(38,18) holds < 1e20, and two
+# amounts from 1e19 already sum beyond it (reports.valuation uses the same bound).
+OVERFLOW_ROW = 1e19
+OVERFLOW_SUM = 1e20
+# What a value too large to value should be, by column (queries/load/overflow_rows.sql).
+OVERFLOW_WHAT = {
+    "price": "a price below 1e19",
+    "maintenance_margin_rate": "a rate whose product with the tier's notional_floor is below 1e19",
+    "maintenance_amount": "an amount below 1e19",
+}
+OVERFLOW_AMOUNT = "an amount below 1e19, in its asset and at its asset's USD price"
+OVERFLOW_WHY = (
+    " (here about {magnitude:.3g}): the valuation multiplies and sums amounts in DECIMAL(38,18), "
+    "which holds 20 integer digits"
+)
+
+
+def _overflow_violations(
+    con: duckdb.DuckDBPyConnection, displays: dict[str, str]
+) -> tuple[list[Violation], dict[str, int]]:
+    """After the valuation overflowed: the staged rows too large to value by themselves (first
+    MAX_SHOWN_PER_FILE per file) and their count per file; when there is none, each file whose
+    amounts add up beyond DECIMAL(38,18) (a file-level violation). Empty: the cause is unknown."""
+    rows = con.execute(read_query("load/overflow_rows.sql"), {"limit": OVERFLOW_ROW}).fetchall()
+    found: list[Violation] = []
+    totals: dict[str, int] = {}
+    for file, row_no, column, value, magnitude, large_rows, _ in rows:
+        if magnitude < OVERFLOW_ROW:
+            continue
+        display = displays.get(file, file)
+        totals[display] = int(large_rows)
+        if sum(1 for v in found if v.file == display) < validate.MAX_SHOWN_PER_FILE:
+            what = OVERFLOW_WHAT.get(column, OVERFLOW_AMOUNT)
+            expected = what + OVERFLOW_WHY.format(magnitude=magnitude)
+            found.append(Violation(display, int(row_no), column, value, expected))
+    if found:
+        return found, totals
+    for file, _, column, _, _, _, file_magnitude in rows:
+        if file_magnitude >= OVERFLOW_SUM:
+            display = displays.get(file, file)
+            expected = (
+                f"amounts whose sums fit DECIMAL(38,18) (below 1e20): this file's {column} "
+                f"values add up to about {file_magnitude:.3g}, in their assets and in USD"
+            )
+            found.append(Violation(display, None, column, None, expected))
+            totals[display] = 1
+    return found, totals
 
 
 def _part_filled(con: duckdb.DuckDBPyConnection, name: str, loaded: tuple[FileLoad, ...]) -> bool:

@@ -9,7 +9,9 @@ its contract type keeps that type in ``raw_<name>`` (no text round trip), namely
   bits): kept as is; validation checks each DECIMAL cell's range (20 integer digits, and the
   column's own type), so a too large value is still reported by row;
 * a timestamp column stored as a UTC Parquet TIMESTAMP (DuckDB TIMESTAMP WITH TIME ZONE):
-  kept as the naive UTC TIMESTAMP (``AT TIME ZONE 'UTC'``, whatever the session time zone).
+  kept as the naive UTC TIMESTAMP (``AT TIME ZONE 'UTC'``, whatever the session time zone);
+  in nanoseconds (TIMESTAMPTZ_NS, what pandas and pyarrow write by default) as TIMESTAMP_NS,
+  and validation refuses a cell with a sub-microsecond part, as the text path does.
 
 Every other column is VARCHAR. Each staged table keeps the file's row order: its ``rowid`` + 1
 is the 1-based data row the error messages quote (DuckDB preserves insertion order on CREATE
@@ -51,7 +53,14 @@ _DECIMAL_TYPE = re.compile(r"DECIMAL\(([0-9]+),\s*([0-9]+)\)")
 # The staged type of a typed UTC timestamp column, and the text a Parquet UTC timestamp is
 # rendered as (on the text path, and for a typed cell quoted in an error message).
 TYPED_TIMESTAMP = "TIMESTAMP"
+TYPED_TIMESTAMP_NS = "TIMESTAMP_NS"
+# DuckDB's types of a Parquet timestamp adjusted to UTC -> the staged (naive UTC) type.
+_UTC_TIMESTAMPS = {
+    "TIMESTAMP WITH TIME ZONE": TYPED_TIMESTAMP,
+    "TIMESTAMPTZ_NS": TYPED_TIMESTAMP_NS,
+}
 TIMESTAMP_TEXT = "'%Y-%m-%dT%H:%M:%S.%fZ'"
+TIMESTAMP_TEXT_NS = "'%Y-%m-%dT%H:%M:%S.%nZ'"
 
 
 @dataclass(frozen=True)
@@ -192,14 +201,15 @@ def _columns_of(
     ok = True
     seen: set[str] = set()
     for column in header:
-        if column in seen:
+        known = column in spec.column_names
+        if column in seen and known:  # which of the two would be the contract's column?
             violations.append(
                 Violation(source.display, 0, column, column, "each column name once in the header")
             )
             ok = False
-        seen.add(column)
-        if column not in spec.column_names:
+        elif not known and column not in seen:  # unknown columns (even unnamed or repeated)
             warnings.append(f"{source.display}: unknown column {column!r} ignored")
+        seen.add(column)
     for col in spec.columns:
         if col.required and col.name not in seen:
             violations.append(
@@ -215,6 +225,38 @@ def _columns_of(
     if not ok:
         return None
     return tuple(c for c in spec.column_names if c in seen)
+
+
+def _parquet_columns(
+    con: duckdb.DuckDBPyConnection, path: str
+) -> list[tuple[str, tuple[int, int] | None]]:
+    """The top-level columns of a Parquet file as written (repeats included), in order: name
+    and, for a DECIMAL, its declared (precision, scale); [] when the schema cannot be read (the
+    caller then keeps DuckDB's names)."""
+    import duckdb
+
+    try:
+        rows = con.execute(
+            "SELECT name, num_children, converted_type, precision, scale "
+            f"FROM parquet_schema({path})"
+        ).fetchall()
+    except duckdb.Error:
+        return []
+
+    def subtree_end(index: int) -> int:  # the index after the element at `index` and its children
+        end = index + 1
+        for _ in range(rows[index][1] or 0):
+            end = subtree_end(end)
+        return end
+
+    columns: list[tuple[str, tuple[int, int] | None]] = []
+    index = 1  # rows[0] is the schema's root
+    while index < len(rows):
+        name, _, converted, precision, scale = rows[index]
+        decimal = (int(precision), int(scale)) if converted == "DECIMAL" else None
+        columns.append((str(name), decimal))
+        index = subtree_end(index)
+    return columns
 
 
 def _duckdb_reason(exc: Exception) -> str:
@@ -250,38 +292,58 @@ def stage(
                 )
             )
             return None
-        types = {name: str(type_) for name, type_, *_ in described}
-        columns = _columns_of(source, list(types), violations, warnings)
+        # The file's own column names: DuckDB renames a repeated one (balance -> balance_1),
+        # which would hide a second `balance` column behind an unknown name.
+        written = _parquet_columns(con, path)
+        if len(written) != len(described):
+            written = [(str(name), None) for name, *_ in described]
+        names = [name for name, _ in written]
+        declared = dict(reversed(written))  # name -> its DECIMAL(p,s) (first occurrence)
+        columns = _columns_of(source, names, violations, warnings)
         if columns is None:
             return None
+        # contract column -> (DuckDB's name for it, its type); each appears once (checked)
+        exposed = {
+            name: (str(d[0]), str(d[1]))
+            for name, d in zip(names, described, strict=True)
+            if name in columns
+        }
         selects = []
         for name in columns:
             spec_col = source.spec.column(name)
-            type_ = types[name].upper()
+            type_ = exposed[name][1].upper()
             ident = quote_ident(name)
+            source_ident = quote_ident(exposed[name][0])
             # The typed fast path: the Parquet type is already exact for the contract type.
             if spec_col.type == "decimal" and typed_decimal_fits(type_):
                 typed[name] = type_
-                selects.append(ident)
+                selects.append(f"{source_ident} AS {ident}")
                 continue
-            if spec_col.type == "timestamp" and type_ == "TIMESTAMP WITH TIME ZONE":
-                typed[name] = TYPED_TIMESTAMP
-                selects.append(f"{ident} AT TIME ZONE 'UTC' AS {ident}")
+            if spec_col.type == "timestamp" and type_ in _UTC_TIMESTAMPS:
+                typed[name] = _UTC_TIMESTAMPS[type_]
+                selects.append(f"{source_ident} AT TIME ZONE 'UTC' AS {ident}")
                 continue
             if spec_col.type == "decimal" and type_ in _FLOAT_TYPES:
+                wide = declared.get(name)
+                why = (
+                    "binary floating point cannot hold money exactly"
+                    if wide is None
+                    else f"the file's DECIMAL({wide[0]},{wide[1]}) has more than 38 digits, "
+                    "which DuckDB reads only as binary floating point"
+                )
                 violations.append(
                     Violation(
                         source.display,
                         None,
                         name,
-                        type_,
-                        "an exact type for a decimal column (Parquet DECIMAL, an integer or a string); "
-                        "binary floating point cannot hold money exactly",
+                        type_ if wide is None else f"DECIMAL({wide[0]},{wide[1]})",
+                        "an exact type for a decimal column (Parquet DECIMAL of at most 38 "
+                        f"digits, an integer or a string); {why}",
                     )
                 )
                 continue
-            if type_.startswith("TIMESTAMP WITH TIME ZONE"):
-                expr = f"strftime({ident} AT TIME ZONE 'UTC', {TIMESTAMP_TEXT})"
+            if type_ in _UTC_TIMESTAMPS:
+                expr = f"strftime({source_ident} AT TIME ZONE 'UTC', {TIMESTAMP_TEXT})"
             elif spec_col.type == "timestamp" and type_.startswith("TIMESTAMP"):
                 violations.append(
                     Violation(
@@ -295,7 +357,7 @@ def stage(
                 )
                 continue
             else:
-                expr = f"CAST({ident} AS VARCHAR)"
+                expr = f"CAST({source_ident} AS VARCHAR)"
             # An empty string in a Parquet text column means the same as an empty CSV field: null.
             selects.append(f"nullif({expr}, '') AS {ident}")
         if len(selects) < len(columns):
@@ -319,8 +381,10 @@ def stage(
             return None
         # auto_detect=false: the sniffer would otherwise guess a comment character ('#') or
         # a header, and silently drop or shift rows; the contract fixes the dialect instead.
-        spec_columns = ", ".join(f"{_quote_literal(c)}: 'VARCHAR'" for c in header)
-        select_list = ", ".join(quote_ident(c) for c in columns)
+        # Columns are read by position (c0, c1, ...): a header may hold unknown columns that
+        # are unnamed (a trailing comma) or repeated, which DuckDB cannot name.
+        spec_columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
+        select_list = ", ".join(f"c{header.index(c)} AS {quote_ident(c)}" for c in columns)
         sql = (
             f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select_list} FROM read_csv({path}, "
             f"header = true, auto_detect = false, columns = {{{spec_columns}}}, delim = ',', "

@@ -22,7 +22,13 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from reports.errors import Violation
-from reports.load.reader import TIMESTAMP_TEXT, declared_decimal, quote_ident
+from reports.load.reader import (
+    TIMESTAMP_TEXT,
+    TIMESTAMP_TEXT_NS,
+    TYPED_TIMESTAMP_NS,
+    declared_decimal,
+    quote_ident,
+)
 from reports.paths import queries_dir
 from reports.spec import (
     CAPITAL_ITEMS_REQUIRED,
@@ -69,6 +75,7 @@ EXPECTED_DECIMAL = (
 EXPECTED_INTEGER = "an integer"
 EXPECTED_DATE = "a date YYYY-MM-DD"
 EXPECTED_TIMESTAMP = "a UTC timestamp in ISO 8601 like 2026-03-03T14:05:00Z (or +00:00)"
+EXPECTED_TIMESTAMP_US = "a timestamp in whole microseconds (the database holds no finer time)"
 
 RULE_FILES = (
     "rules_instruments.sql",
@@ -126,8 +133,15 @@ def _column_check(col: ColumnSpec, staged_type: str | None = None) -> str:
         elif col.non_negative:
             whens.append(f"WHEN {c} < 0 THEN 'a number >= 0'")
     elif staged_type is not None and col.type == "timestamp":
-        low, high = TIMESTAMP_RANGE
-        whens.append(f"WHEN NOT ({c} >= {low} AND {c} < {high}) THEN {_lit(EXPECTED_TIMESTAMP)}")
+        if staged_type == TYPED_TIMESTAMP_NS:
+            # Always within the range (years 1677-2262), but TIMESTAMP holds microseconds: a
+            # finer cell would be rounded (the text path refuses more than six decimals).
+            whens.append(f"WHEN epoch_ns({c}) % 1000 <> 0 THEN {_lit(EXPECTED_TIMESTAMP_US)}")
+        else:
+            low, high = TIMESTAMP_RANGE
+            whens.append(
+                f"WHEN NOT ({c} >= {low} AND {c} < {high}) THEN {_lit(EXPECTED_TIMESTAMP)}"
+            )
     elif col.type == "enum":
         choices = ", ".join(_lit(x) for x in col.choices)
         whens.append(f"WHEN {c} NOT IN ({choices}) THEN {_lit('one of ' + ', '.join(col.choices))}")
@@ -164,7 +178,8 @@ def _value_text(col: ColumnSpec, staged_type: str | None) -> str:
     if staged_type is None:
         return c
     if col.type == "timestamp":
-        return f"strftime({c}, {TIMESTAMP_TEXT})"
+        text = TIMESTAMP_TEXT_NS if staged_type == TYPED_TIMESTAMP_NS else TIMESTAMP_TEXT
+        return f"strftime({c}, {text})"
     return f"CAST({c} AS VARCHAR)"
 
 
@@ -255,7 +270,7 @@ def _typed_expr(col: ColumnSpec, present: set[str], types: Mapping[str, str]) ->
         expr = c
     elif staged_type is not None:
         # A typed decimal (its range checked when the type could exceed it): an exact widening
-        # to DECIMAL(38,18), no text.
+        # to DECIMAL(38,18), no text; or a nanosecond timestamp checked to whole microseconds.
         expr = f"CAST({c} AS {col.sql_type})"
     elif col.type == "timestamp":
         expr = f"strptime({c}, {TIMESTAMP_FORMATS})"

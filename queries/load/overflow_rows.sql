@@ -1,0 +1,46 @@
+-- Error path of the load only (reports/load/loader.py): the day's valuation or a computed tier
+-- amount left DECIMAL(38,18)'s 20 integer digits (DuckDB raised instead of wrapping). Which rows
+-- are too large to value? Each amount's magnitude is estimated in DOUBLE (an estimate that names
+-- rows, never a stored value): |amount| x max(1, USD price of its asset) -- the amount itself and
+-- its USD value are both summed and multiplied by the views -- and, for a tier, |notional_floor| x
+-- max(1, |maintenance_margin_rate|), the term of the maintenance-amount recursion.
+-- Rows from $limit (1e19: two such rows already sum beyond 1e20) are returned with
+-- (file, row_no, column_name, value, magnitude); the loader names them, or, when no row is that
+-- large by itself, the files whose magnitudes add up to 1e20 or more.
+WITH asset_usd AS (
+    SELECT symbol AS asset, max(abs(price::DOUBLE)) AS usd
+    FROM staged_prices WHERE kind = 'asset' GROUP BY symbol
+),
+amounts AS (
+    SELECT 'balances' AS file, b._row AS row_no, 'balance' AS column_name,
+           mir_fmt(b.balance) AS value,
+           abs(b.balance::DOUBLE) * greatest(coalesce(u.usd, 1), 1) AS magnitude
+    FROM staged_balances AS b LEFT JOIN asset_usd AS u USING (asset)
+    UNION ALL
+    SELECT 'custody', c._row, 'balance', mir_fmt(c.balance),
+           abs(c.balance::DOUBLE) * greatest(coalesce(u.usd, 1), 1)
+    FROM staged_custody AS c LEFT JOIN asset_usd AS u USING (asset)
+    UNION ALL
+    SELECT 'positions', p._row, 'isolated_margin', mir_fmt(p.isolated_margin),
+           abs(p.isolated_margin::DOUBLE) * greatest(coalesce(u.usd, 1), 1)
+    FROM staged_positions AS p
+    LEFT JOIN staged_instruments AS i USING (instrument_id)
+    LEFT JOIN asset_usd AS u ON u.asset = i.settle_asset
+    WHERE p.isolated_margin IS NOT NULL
+    UNION ALL
+    SELECT 'prices', _row, 'price', mir_fmt(price), abs(price::DOUBLE) FROM staged_prices
+    UNION ALL
+    SELECT 'risk_tiers', _row, 'maintenance_margin_rate', mir_fmt(maintenance_margin_rate),
+           abs(notional_floor::DOUBLE) * greatest(abs(maintenance_margin_rate::DOUBLE), 1)
+    FROM staged_risk_tiers
+    UNION ALL
+    SELECT 'risk_tiers', _row, 'maintenance_amount', mir_fmt(maintenance_amount),
+           abs(maintenance_amount::DOUBLE)
+    FROM staged_risk_tiers WHERE maintenance_amount IS NOT NULL
+)
+SELECT file, row_no, column_name, value, magnitude,
+       count(*) FILTER (WHERE magnitude >= $limit) OVER (PARTITION BY file) AS large_rows,
+       sum(magnitude) OVER (PARTITION BY file) AS file_magnitude
+FROM amounts
+QUALIFY magnitude >= $limit OR row_number() OVER (PARTITION BY file ORDER BY magnitude DESC) = 1
+ORDER BY file, row_no
