@@ -174,6 +174,7 @@ def run_daily(
     from reports.load import load_snapshot, resolve_as_of
     from reports.memo import day_memo
     from reports.render.report import write_report
+    from reports.sign.manifest import broken_links_after
     from reports.sign.package import build_package, package_path
 
     say = say or (lambda _msg: None)
@@ -259,6 +260,13 @@ def run_daily(
                     details.update(superseded=str(superseded))
                 package = build_package(out_dir, as_of, lei=config.firm.lei)
                 details.update(package=str(package.path), sha256=package.sha256, size=package.size)
+                for later in broken_links_after(Path(out_dir), as_of):
+                    say(
+                        f"warning: the package of {later} links to the manifest this run "
+                        f"superseded; run `mir daily` for {later} (and the days after it) "
+                        "again to re-link the hash chain"
+                    )
+                    details.update(chain_broken_at=later.isoformat())
     except Exception as exc:  # every failure ends the log with one `failed` event, then propagates
         code = exc.exit_code if isinstance(exc, MirError) else ExitCode.INTERNAL
         log.event(

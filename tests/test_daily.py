@@ -131,6 +131,12 @@ def test_daily_on_samples_runs_twice_safely(
 
     first_bytes = {name: (day_dir / name).read_bytes() for name in DETERMINISTIC}
     first_package = package.read_bytes()
+    # a later day already made, linked to this run's manifest (the re-run below supersedes it)
+    later = out / (AS_OF + dt.timedelta(days=1)).isoformat()
+    later.mkdir()
+    manifest = json.loads((day_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest["previous_manifest_sha256"] = sha256(day_dir / "manifest.json")
+    (later / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
     # the same day again: safe, same outputs, the earlier package moved aside (never overwritten)
     second = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
@@ -185,6 +191,10 @@ def test_daily_on_samples_runs_twice_safely(
     stage_of = {e["stage"]: e for e in second_run if e["event"] == "stage_done"}
     assert stage_of["load"]["replaced"] is True
     assert stage_of["package"]["superseded"] == str(moved)
+    # the re-run gave this day a new manifest (a new PDF signing time): the later day's link
+    # now points at the superseded one, and the run says so
+    assert "chain_broken_at" not in {k for e in first_run if e["event"] == "stage_done" for k in e}
+    assert stage_of["package"]["chain_broken_at"] == later.name
     assert first_run[-1]["run_id"] == second_run[-1]["run_id"]  # same inputs, same run id
 
 

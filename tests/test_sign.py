@@ -30,7 +30,13 @@ from reports.sign.keys import (
     is_development_certificate,
     load_signer_key,
 )
-from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME, canonical_json, write_manifest
+from reports.sign.manifest import (
+    MANIFEST_NAME,
+    SIGNATURE_NAME,
+    broken_links_after,
+    canonical_json,
+    write_manifest,
+)
 from reports.sign.pades import sign_pdf
 
 UTC = dt.UTC
@@ -417,9 +423,10 @@ def test_manifest_is_canonical_and_deterministic(tmp_path) -> None:
     ]
 
 
-def test_manifest_chains_to_the_previous_day(tmp_path) -> None:
+def test_manifest_chains_to_the_previous_day(tmp_path, dev_key) -> None:
     out = tmp_path / "out"
     first = write_manifest(_day_dir(out, "2026-03-02"), inputs=INPUTS, config_sha256="c" * 64)
+    sign_manifest(first, dev_key.key)
     _day_dir(out, "2026-03-06")  # a later day must not count
     second = write_manifest(_day_dir(out, "2026-03-03"), inputs=INPUTS, config_sha256="c" * 64)
     chained = json.loads(second.read_bytes())
@@ -429,6 +436,37 @@ def test_manifest_chains_to_the_previous_day(tmp_path) -> None:
         out / "2026-03-03", inputs=INPUTS, config_sha256="c" * 64, previous_manifest_sha256=None
     )
     assert json.loads(explicit.read_bytes())["previous_manifest_sha256"] is None
+
+
+@pytest.mark.parametrize("damage", ["unsigned", "altered"])
+def test_manifest_refuses_to_chain_onto_a_predecessor_that_does_not_verify(
+    damage, tmp_path, dev_key
+) -> None:
+    """The link would vouch for the earlier manifest: it must carry a valid signature."""
+    out = tmp_path / "out"
+    first = write_manifest(_day_dir(out, "2026-03-02"), inputs=INPUTS, config_sha256="c" * 64)
+    if damage == "altered":
+        sign_manifest(first, dev_key.key)
+        first.write_bytes(first.read_bytes().replace(b'"tool": "mir"', b'"tool": "forged"'))
+    with pytest.raises(SigningError, match=r"previous day's manifest .* does not verify"):
+        write_manifest(_day_dir(out, "2026-03-03"), inputs=INPUTS, config_sha256="c" * 64)
+    assert not (out / "2026-03-03" / MANIFEST_NAME).exists()
+
+
+def test_broken_links_after_names_the_next_day_only(tmp_path, dev_key) -> None:
+    out = tmp_path / "out"
+    days = ["2026-03-02", "2026-03-03", "2026-03-04"]
+    for day in days:
+        sign_manifest(
+            write_manifest(_day_dir(out, day), inputs=INPUTS, config_sha256="c" * 64),
+            dev_key.key,
+        )
+    assert broken_links_after(out, dt.date(2026, 3, 2)) == []
+    # day 2 re-run with another configuration: a new manifest, day 3 links to the old one
+    write_manifest(out / "2026-03-02", inputs=INPUTS, config_sha256="d" * 64)
+    assert broken_links_after(out, dt.date(2026, 3, 2)) == [dt.date(2026, 3, 3)]
+    assert broken_links_after(out, dt.date(2026, 3, 3)) == []
+    assert broken_links_after(out, dt.date(2026, 3, 4)) == []
 
 
 def test_manifest_rejects_bad_hashes(tmp_path) -> None:

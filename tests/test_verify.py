@@ -425,3 +425,68 @@ def test_hash_chain_across_two_packaged_days(tmp_path, signer, signed_pdf) -> No
     built = build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI)
     assert built.report.ok
     assert f"previous manifest {expected[:16]}" in built.report.lines()[0]
+
+
+def _two_packaged_days(root: Path, signer: SignerKey, pdf: bytes) -> tuple[Path, Path]:
+    make_day(root, signer, pdf, as_of="2026-03-02")
+    first = build_package(root, dt.date(2026, 3, 2), lei=LEI).path
+    make_day(root, signer, pdf)
+    return first, build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI).path
+
+
+def _line(report_lines: list[str], name: str) -> str:
+    [line] = [ln for ln in report_lines if ln.startswith(f"{name}: ")]
+    return line
+
+
+def test_verify_checks_the_hash_chain_against_the_package_beside_it(
+    tmp_path, signer, signed_pdf, run_mir
+) -> None:
+    first, second = _two_packaged_days(tmp_path / "out", signer, signed_pdf)
+    report = verify_package(second)
+    assert report.ok, report.lines()
+    assert _line(report.lines(), "hash chain") == (
+        f"hash chain: ok (links to the manifest of {first.name})"
+    )
+    assert _line(verify_package(first).lines(), "hash chain").startswith(
+        "hash chain: ok (first of its chain"
+    )
+    # The earlier day re-run (another manifest) after the later one was made: the link breaks.
+    members = _members(first)
+    members[MANIFEST_NAME] = members[MANIFEST_NAME].replace(b'"r-1"', b'"r-2"')
+    _rezip(first, members)
+    result = run_mir("verify", second)
+    assert result.exit_code == 4, result.output
+    [failed] = _failed_lines(result.output)
+    assert failed.startswith("hash chain: FAILED: links to manifest ")
+    assert f"but {first.name} holds manifest" in failed
+
+
+def test_verify_without_the_earlier_package_warns_or_takes_previous(
+    tmp_path, signer, signed_pdf, run_mir
+) -> None:
+    first, second = _two_packaged_days(tmp_path / "out", signer, signed_pdf)
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    moved = second.rename(alone / second.name)
+    result = run_mir("verify", moved)
+    assert result.exit_code == 0, result.output
+    assert "warning: not checked: no earlier package beside this one (pass --previous)" in (
+        result.output
+    )
+    given = run_mir("verify", moved, "--previous", first)
+    assert given.exit_code == 0, given.output
+    assert f"hash chain: ok (links to the manifest of {first.name})" in given.output
+    # the day directory works as --previous too
+    by_dir = run_mir("verify", moved, "--previous", tmp_path / "out" / "2026-03-02")
+    assert "hash chain: ok (links to the manifest of 2026-03-02)" in by_dir.output
+
+
+def test_verify_fails_a_package_named_for_another_day(package, run_mir) -> None:
+    renamed = package.rename(package.with_name(f"{LEI}_2026-03-06.zip"))
+    result = run_mir("verify", renamed)
+    assert result.exit_code == 4, result.output
+    assert _failed_lines(result.output) == [
+        f"package name: FAILED: {renamed.name} is named for 2026-03-06, its manifest is as of "
+        f"{AS_OF}"
+    ]

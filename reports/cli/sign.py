@@ -161,18 +161,29 @@ def package_command(
     help="Certificate (PEM or DER) the signers must chain to; without it a self-signed signer is "
     "a warning and only the signature mathematics is checked.",
 )
+@click.option(
+    "--previous",
+    type=click.Path(exists=True),
+    default=None,
+    help="The package (zip) or day directory this one's hash chain links to; by default the "
+    "package beside it with the same name prefix and the latest earlier date.",
+)
 @db_option
 @quiet_option
-def verify_command(zip_path: str, trust: str | None, db: str | None, quiet: bool) -> None:
+def verify_command(
+    zip_path: str, trust: str | None, previous: str | None, db: str | None, quiet: bool
+) -> None:
     """Re-check a submission package: file hashes and sizes against manifest.json, no unlisted
-    files, the CMS signature of manifest.json, the PAdES signature of report.pdf, same signer.
+    files, the CMS signature of manifest.json, the PAdES signature of report.pdf, same signer,
+    the hash chain to the previous day's package, and that the zip's name carries its date.
 
-    Prints one line per check (ok / FAILED: reason). Exit 0 when all pass (warnings allowed),
-    4 when any fails. `--db` is accepted like on every command and not used.
+    Prints one line per check (ok / FAILED: reason). Exit 0 when all pass (warnings allowed,
+    e.g. a chain link with no earlier package to check it against), 4 when any fails. `--db` is
+    accepted like on every command and not used.
     """
     from reports.sign.verify import verify_package
 
-    report = verify_package(zip_path, trust=trust)
+    report = verify_package(zip_path, trust=trust, previous=previous)
     for line in report.checks:
         if not quiet or not line.ok:
             click.echo(line.render())

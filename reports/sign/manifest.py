@@ -3,7 +3,11 @@
 The manifest is canonical JSON (sorted keys, 2-space indent, ASCII, trailing newline), so the same
 day directory, inputs and configuration give the same bytes. ``previous_manifest_sha256`` is the
 SHA-256 of the manifest.json of the latest earlier day directory in the same output directory
-(null for the first day): altering or dropping an earlier day's files breaks the chain.
+(null for the first day): altering or dropping an earlier day's files breaks the chain. Before
+linking, that manifest's own signature must verify (a day is never chained onto a manifest that
+was altered or left unsigned), and `mir verify` checks the link against the earlier package when
+it can find it. Re-running an earlier day gives it a new manifest: the later days' links then
+point at the superseded one (`broken_links_after` names them, so the job can say so).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from reports import __version__
-from reports.errors import UsageError
+from reports.errors import SigningError, UsageError
 
 MANIFEST_NAME: Final = "manifest.json"
 SIGNATURE_NAME: Final = "manifest.json.p7s"
@@ -107,19 +111,65 @@ def _normalise_inputs(
     ]
 
 
-def find_previous_manifest(out_dir: Path, as_of: dt.date) -> Path | None:
-    """The manifest.json of the latest day directory before `as_of` in out_dir, if any."""
-    earlier: list[tuple[dt.date, Path]] = []
+def _day_manifests(out_dir: Path) -> list[tuple[dt.date, Path]]:
+    """(date, manifest.json) of every day directory <out_dir>/YYYY-MM-DD/ that has one."""
     if not out_dir.is_dir():
-        return None
+        return []
+    found: list[tuple[dt.date, Path]] = []
     for child in out_dir.iterdir():
         try:
             day = dt.date.fromisoformat(child.name)
         except ValueError:
             continue
-        if day < as_of and (child / MANIFEST_NAME).is_file():
-            earlier.append((day, child / MANIFEST_NAME))
+        if (child / MANIFEST_NAME).is_file():
+            found.append((day, child / MANIFEST_NAME))
+    return found
+
+
+def find_previous_manifest(out_dir: Path, as_of: dt.date) -> Path | None:
+    """The manifest.json of the latest day directory before `as_of` in out_dir, if any."""
+    earlier = [(day, path) for day, path in _day_manifests(out_dir) if day < as_of]
     return max(earlier)[1] if earlier else None
+
+
+def _require_signed(manifest: Path) -> None:
+    """Raise SigningError unless `manifest` carries an intact, valid detached signature (any
+    signer: keys may rotate between days; trust is `mir verify --trust`'s business)."""
+    from reports.sign.verify import check_manifest_signature
+
+    signature = manifest.with_name(SIGNATURE_NAME)
+    if signature.is_file():
+        line = check_manifest_signature(manifest.read_bytes(), signature.read_bytes())
+        if line.ok:
+            return
+        problem = line.detail
+    else:
+        problem = f"{SIGNATURE_NAME} is missing"
+    day = manifest.parent.name
+    msg = (
+        f"the previous day's manifest {manifest} does not verify ({problem}); the hash chain "
+        f"would vouch for it. Restore the package of {day} or run `mir daily` for {day} again, "
+        "then this day."
+    )
+    raise SigningError(msg)
+
+
+def broken_links_after(out_dir: Path, as_of: dt.date) -> list[dt.date]:
+    """The next later day in out_dir whose manifest does not link to `as_of`'s current manifest
+    (after `as_of` was re-run), as a one-element list; [] when the chain holds or nothing
+    follows. Only the next day can link to `as_of`; the days after it link to each other."""
+    current = out_dir / as_of.isoformat() / MANIFEST_NAME
+    if not current.is_file():
+        return []
+    later = [(day, path) for day, path in _day_manifests(out_dir) if day > as_of]
+    if not later:
+        return []
+    day, path = min(later)
+    try:
+        link = parse_manifest(path.read_bytes()).get("previous_manifest_sha256")
+    except ValueError:
+        return [day]
+    return [] if link == sha256_file(current) else [day]
 
 
 def _as_of_from(day_dir: Path, as_of: dt.date | str | None) -> dt.date:
@@ -162,6 +212,8 @@ def build_manifest(
     day = _as_of_from(folder, as_of)
     if previous_manifest_sha256 == AUTO:
         previous = find_previous_manifest(folder.parent, day)
+        if previous is not None:
+            _require_signed(previous)
         previous_manifest_sha256 = sha256_file(previous) if previous is not None else None
     elif previous_manifest_sha256 is not None and not _SHA256.match(previous_manifest_sha256):
         msg = (

@@ -5,7 +5,11 @@ Checks, each reported as one line (ok / FAILED: reason):
 - nothing the manifest does not list is present, and the contract's output files are all there;
 - manifest.json.p7s is a valid detached CMS signature over manifest.json;
 - report.pdf carries an intact, valid PAdES signature covering the whole file;
-- the PDF and the manifest were signed with the same certificate.
+- the PDF and the manifest were signed with the same certificate;
+- the hash chain: previous_manifest_sha256 is the SHA-256 of the manifest of the package (or day
+  directory) that precedes it, found beside it (same name prefix, the latest earlier date) or
+  given with --previous; not found, the link is reported unchecked (a warning);
+- a package named <prefix>_<YYYY-MM-DD>.zip is the package of that date.
 Trust: with --trust CERT the signer must chain to it; without, a self-signed signer is reported
 as a warning ("untrusted (self-signed)") and only the signature mathematics is checked.
 """
@@ -13,10 +17,13 @@ as a warning ("untrusted (self-signed)") and only the signature mathematics is c
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import hashlib
 import io
 import logging
 import os
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -30,7 +37,13 @@ from cryptography.hazmat.primitives import serialization
 
 from reports.errors import UsageError
 from reports.sign.keys import is_development_certificate, is_self_signed, load_certificates
-from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME, is_safe_name, parse_manifest
+from reports.sign.manifest import (
+    MANIFEST_NAME,
+    SIGNATURE_NAME,
+    find_previous_manifest,
+    is_safe_name,
+    parse_manifest,
+)
 from reports.sign.pades import PADES_SUBFILTER
 
 REPORT_PDF = "report.pdf"
@@ -46,6 +59,7 @@ REQUIRED_FILES = (
     "stress.csv",
     "summary.json",
 )
+_PACKAGE_NAME = re.compile(r"(?P<prefix>.+)_(?P<as_of>[0-9]{4}-[0-9]{2}-[0-9]{2})\.zip")
 MAX_ENTRY_BYTES = 1 << 30  # a day's package is megabytes; refuse to inflate a zip bomb
 DEV_KEY_WARNING = "DEVELOPMENT KEY - NOT FOR SUBMISSION"
 
@@ -95,6 +109,14 @@ class VerifyReport:
 
     def add(self, line: CheckLine) -> None:
         self.checks.append(line)
+
+
+@dataclass(frozen=True)
+class Predecessor:
+    """The package or day directory a manifest's hash chain should link to."""
+
+    source: str  # how it is named in the report
+    manifest: bytes | None  # its manifest.json; None when it has none
 
 
 @dataclass(frozen=True)
@@ -150,6 +172,12 @@ def _trust_outcome(
         return f"signer {subject} is not trusted by --trust ({status.trust_problem_indic})", []
     why = "self-signed" if is_self_signed(cert) else "no --trust given"
     return None, [f"untrusted ({why})"]
+
+
+def check_manifest_signature(manifest: bytes, signature: bytes) -> CheckLine:
+    """Whether `signature` is an intact, valid detached CMS signature over `manifest` (no trust
+    decision): the check `mir verify` makes, for the hash chain's predecessor."""
+    return _check_manifest_signature(manifest, signature, None)[0]
 
 
 def _check_manifest_signature(
@@ -281,14 +309,46 @@ def _check_files(
         report.add(CheckLine("required files", True))
 
 
+def _chain_line(manifest: dict[str, Any], previous: Predecessor | None) -> CheckLine:
+    """Does previous_manifest_sha256 name the manifest of the package that precedes this one?"""
+    name = "hash chain"
+    link = manifest.get("previous_manifest_sha256")
+    if previous is None:
+        if link is None:
+            return CheckLine(name, True, "first of its chain; no earlier package beside it")
+        return CheckLine(
+            name,
+            True,
+            f"links to manifest {link[:16]}...",
+            ("not checked: no earlier package beside this one (pass --previous)",),
+        )
+    if previous.manifest is None:
+        return CheckLine(name, False, f"{previous.source} holds no {MANIFEST_NAME}")
+    actual = hashlib.sha256(previous.manifest).hexdigest()
+    if link is None:
+        return CheckLine(
+            name, False, f"this manifest starts a chain, but {previous.source} precedes it"
+        )
+    if link != actual:
+        return CheckLine(
+            name,
+            False,
+            f"links to manifest {link[:16]}..., but {previous.source} holds manifest "
+            f"{actual[:16]}... (that day was re-run or altered after this one was made)",
+        )
+    return CheckLine(name, True, f"links to the manifest of {previous.source}")
+
+
 def verify_files(
     files: Mapping[str, bytes],
     *,
     trust: Sequence[x509.Certificate] | None = None,
     source: str = "<memory>",
     problems: Sequence[CheckLine] = (),
+    previous: Predecessor | None = None,
 ) -> VerifyReport:
-    """Verify a package given as {file name: bytes}; `problems` are container-level failures."""
+    """Verify a package given as {file name: bytes}; `problems` are container-level failures;
+    `previous` is the package its hash chain should link to (None: not found)."""
     report = VerifyReport(source=source, checks=list(problems))
     manifest_bytes = files.get(MANIFEST_NAME)
     if manifest_bytes is None:
@@ -312,6 +372,7 @@ def verify_files(
                 f"as of {manifest.get('as_of')}, {len(manifest['files'])} files, {chain_text}",
             )
         )
+        report.add(_chain_line(manifest, previous))
         _check_files(files, manifest, report)
 
     signature = files.get(SIGNATURE_NAME)
@@ -399,18 +460,87 @@ def trust_certificates(
     return list(trust)
 
 
+def _manifest_as_of(files: Mapping[str, bytes]) -> str | None:
+    try:
+        as_of = parse_manifest(files[MANIFEST_NAME]).get("as_of")
+    except (KeyError, ValueError):
+        return None
+    return as_of if isinstance(as_of, str) else None
+
+
+def predecessor_at(path: str | os.PathLike[str]) -> Predecessor:
+    """The package (zip) or day directory at `path`, as a hash chain's predecessor."""
+    where = Path(path)
+    if where.is_dir():
+        manifest = where / MANIFEST_NAME
+        return Predecessor(where.name, manifest.read_bytes() if manifest.is_file() else None)
+    if not where.is_file():
+        msg = f"no package or day directory at {where}"
+        raise UsageError(msg)
+    try:
+        with zipfile.ZipFile(where) as archive:
+            data = archive.read(MANIFEST_NAME) if MANIFEST_NAME in archive.namelist() else None
+    except (zipfile.BadZipFile, zlib.error, OSError):
+        data = None
+    return Predecessor(where.name, data)
+
+
+def _previous_package(path: Path, as_of: str | None) -> Predecessor | None:
+    """The package beside `path` with the same name prefix and the latest date before as_of."""
+    named = _PACKAGE_NAME.fullmatch(path.name)
+    if named is None or as_of is None:
+        return None
+    earlier = []
+    for sibling in path.parent.iterdir():
+        other = _PACKAGE_NAME.fullmatch(sibling.name)
+        if (
+            other is not None
+            and other["prefix"] == named["prefix"]
+            and other["as_of"] < as_of
+            and sibling.is_file()
+        ):
+            earlier.append((other["as_of"], sibling))
+    return predecessor_at(max(earlier)[1]) if earlier else None
+
+
+def _name_line(path: Path, as_of: str | None) -> CheckLine | None:
+    """A package named <prefix>_<date>.zip must be the package of that date."""
+    named = _PACKAGE_NAME.fullmatch(path.name)
+    if named is None or as_of is None:
+        return None
+    if named["as_of"] != as_of:
+        return CheckLine(
+            "package name",
+            False,
+            f"{path.name} is named for {named['as_of']}, its manifest is as of {as_of}",
+        )
+    return CheckLine("package name", True, path.name)
+
+
 def verify_package(
     zip_path: str | os.PathLike[str],
     trust: str | os.PathLike[str] | Sequence[x509.Certificate] | None = None,
+    previous: str | os.PathLike[str] | None = None,
 ) -> VerifyReport:
-    """Verify a `mir package` zip; `trust` is a certificate file (PEM/DER) or certificates."""
+    """Verify a `mir package` zip; `trust` is a certificate file (PEM/DER) or certificates;
+    `previous` the package (or day directory) its hash chain links to, by default the one beside
+    it with the same name prefix and the latest earlier date."""
     path = Path(zip_path)
     if not path.is_file():
         msg = f"no package at {path}"
         raise UsageError(msg)
     trusted = trust_certificates(trust)
     files, problems = read_zip(path)
-    return verify_files(files, trust=trusted, source=str(path), problems=problems)
+    as_of = _manifest_as_of(files)
+    predecessor = (
+        predecessor_at(previous) if previous is not None else _previous_package(path, as_of)
+    )
+    name_line = _name_line(path, as_of)
+    if name_line is not None:
+        problems = [*problems, name_line]
+    return verify_files(
+        files, trust=trusted, source=str(path), problems=problems, previous=predecessor
+    )
 
 
 def read_directory(day_dir: Path) -> dict[str, bytes]:
@@ -427,10 +557,24 @@ def read_directory(day_dir: Path) -> dict[str, bytes]:
 def verify_directory(
     day_dir: str | os.PathLike[str],
     trust: str | os.PathLike[str] | Sequence[x509.Certificate] | None = None,
+    previous: str | os.PathLike[str] | None = None,
 ) -> VerifyReport:
-    """Verify a day directory <out>/<as_of>/ as if it were packaged."""
+    """Verify a day directory <out>/<as_of>/ as if it were packaged; its hash chain against
+    `previous`, by default the latest earlier day directory beside it."""
     folder = Path(day_dir)
     if not folder.is_dir():
         msg = f"no day directory at {folder}"
         raise UsageError(msg)
-    return verify_files(read_directory(folder), trust=trust_certificates(trust), source=str(folder))
+    files = read_directory(folder)
+    as_of = _manifest_as_of(files)
+    predecessor = None
+    if previous is not None:
+        predecessor = predecessor_at(previous)
+    elif as_of is not None:
+        with contextlib.suppress(ValueError):
+            found = find_previous_manifest(folder.parent, dt.date.fromisoformat(as_of))
+            if found is not None:
+                predecessor = Predecessor(found.parent.name, found.read_bytes())
+    return verify_files(
+        files, trust=trust_certificates(trust), source=str(folder), previous=predecessor
+    )
