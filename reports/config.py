@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.errors import ConfigError
+from reports.spec import DECIMAL_SCALE
 
 CONFIG_ENV = "MIR_CONFIG"
 DEFAULT_CONFIG_FILE = "mir.toml"
@@ -160,6 +161,15 @@ def _decimal(
     if not number.is_finite():
         msg = f"{where}: {value!r} is not a finite number"
         raise ConfigError(msg)
+    if abs(number) >= CONFIG_DECIMAL_LIMIT:
+        msg = (
+            f"{where}: {value!r} is too large (at most {CONFIG_INTEGER_DIGITS} integer digits: "
+            "the checks compare and multiply it in DECIMAL(38,18))"
+        )
+        raise ConfigError(msg)
+    if number.normalize().as_tuple().exponent < -DECIMAL_SCALE:  # type: ignore[operator]
+        msg = f"{where}: {value!r} has more than {DECIMAL_SCALE} decimals (the database holds {DECIMAL_SCALE})"
+        raise ConfigError(msg)
     if minimum is not None and number < minimum:
         msg = f"{where}: {value!r} must be at least {minimum}"
         raise ConfigError(msg)
@@ -184,6 +194,11 @@ def _integer(where: str, value: Any, *, minimum: int) -> int:
 
 
 _ZERO, _ONE = Decimal("0"), Decimal("1")
+# Bounds of every decimal setting (tolerances, targets, shares, amounts): far beyond any real
+# venue's, and a product with a price or an amount stays within DECIMAL(38,18); a value past
+# them would crash the checks, so it is refused as a bad value (exit 2).
+CONFIG_INTEGER_DIGITS = 15
+CONFIG_DECIMAL_LIMIT = Decimal(10) ** CONFIG_INTEGER_DIGITS
 
 
 def _parse_section(name: str, raw: Any, cls: type, parsers: dict[str, Any]) -> Any:

@@ -79,6 +79,13 @@ def test_config_hash_changes_with_a_value() -> None:
     assert parse_config({"var": {"window": 100}}).sha256() != Config().sha256()
 
 
+def test_the_largest_and_finest_settings_are_accepted() -> None:
+    config = parse_config(
+        {"segregation": {"rollforward_tolerance": "999999999999999.000000000000000001"}}
+    )
+    assert config.segregation.rollforward_tolerance == Decimal("999999999999999.000000000000000001")
+
+
 @pytest.mark.parametrize(
     ("data", "fragment"),
     [
@@ -110,6 +117,11 @@ def test_config_hash_changes_with_a_value() -> None:
         ({"segregation": {"reported_pnl_tolerance": "NaN"}}, "finite"),
         # Regression: EUR was accepted, left EUR unpriced in the views and SEG-02 silently passed.
         ({"firm": {"reporting_currency": "EUR"}}, "USD only"),
+        # Regression: these crashed the checks (exit 4) instead of being refused.
+        ({"segregation": {"rollforward_tolerance": "1e25"}}, "too large"),
+        ({"segregation": {"target_residual_interest": "1e15"}}, "at most 15 integer digits"),
+        ({"segregation": {"target_residual_interest_pct": "1e19"}}, "too large"),
+        ({"segregation": {"reported_pnl_tolerance": "4.9999999999999999999"}}, "18 decimals"),
     ],
 )
 def test_bad_configuration_is_an_error_naming_the_key(data: dict, fragment: str) -> None:

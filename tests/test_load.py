@@ -261,7 +261,16 @@ def test_reloading_the_same_data_is_idempotent(run_mir, db_path) -> None:
 
 def test_reload_replaces_the_date_and_keeps_other_dates(tmp_path) -> None:
     con = memory_db()
-    load_snapshot(con, copy_snapshot(tmp_path / "a", "2026-03-01"))
+    earlier = copy_snapshot(tmp_path / "a", "2026-03-01")
+    header, rows = read_rows(earlier, "movements")  # timed within that day, before its close
+    ts = header.index("ts")
+    write_rows(
+        earlier,
+        "movements",
+        header,
+        [[*r[:ts], r[ts].replace("2026-03-02T", "2026-03-01T"), *r[ts + 1 :]] for r in rows],
+    )
+    load_snapshot(con, earlier)
     load_snapshot(con, SNAPSHOT_MIN)
     changed = copy_snapshot(tmp_path / "b")
     delete_rows(changed, "positions", lambda r: r["position_id"] == "P005")

@@ -126,6 +126,7 @@ CASES = [
     Case("movements.ts.other_offset", cell("movements", 2, "ts", "2026-03-02T09:15:30+01:00"), "movements.csv", 2, "ts", "UTC timestamp"),
     Case("movements.ts.space", cell("movements", 3, "ts", "2026-03-02 09:15:30Z"), "movements.csv", 3, "ts", "UTC timestamp"),
     Case("movements.ts.impossible", cell("movements", 4, "ts", "2026-02-30T10:00:00Z"), "movements.csv", 4, "ts", "UTC timestamp"),
+    Case("movements.ts.after_the_close", cell("movements", 2, "ts", "2026-03-03T00:00:00Z"), "movements.csv", 2, "ts", "before the close of the snapshot (2026-03-03T00:00:00Z"),
     Case("movements.amount.exponent", cell("movements", 1, "amount", "5E3"), "movements.csv", 1, "amount", DECIMAL),
     Case("movements.kind.enum", cell("movements", 6, "kind", "bonus"), "movements.csv", 6, "kind", "deposit, withdrawal"),
     Case("movements.initiated_by.enum", cell("movements", 5, "initiated_by", "admin"), "movements.csv", 5, "initiated_by", "user, system, operator"),

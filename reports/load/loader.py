@@ -230,7 +230,7 @@ def load_snapshot(
                     validate.create_typed_view(con, spec, file.columns, file.types)
                 else:
                     validate.create_typed_view(con, spec, spec.column_names)
-            validate.set_rule_variables(con, reporting_currency)
+            validate.set_rule_variables(con, reporting_currency, as_of)
             displays = {name: s.display for name, s in files.items()}
             cross, cross_totals = validate.cross_file_violations(con, displays)
             _raise_if_any(as_of, directory, cross, cross_totals)

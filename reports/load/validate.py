@@ -18,6 +18,7 @@ cross-file rules are plain SQL files, each returning rows of (file, row_no, colu
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -330,8 +331,11 @@ def rule_queries() -> list[str]:
     return queries
 
 
-def set_rule_variables(con: duckdb.DuckDBPyConnection, reporting_currency: str) -> None:
+def set_rule_variables(
+    con: duckdb.DuckDBPyConnection, reporting_currency: str, as_of: dt.date
+) -> None:
     con.execute(f"SET VARIABLE mir_reporting_currency = {_lit(reporting_currency)}")
+    con.execute(f"SET VARIABLE mir_as_of = DATE {_lit(as_of.isoformat())}")
     items = ", ".join(_lit(i) for i in CAPITAL_ITEMS_REQUIRED)
     con.execute(f"SET VARIABLE mir_capital_items_required = [{items}]::VARCHAR[]")
     con.execute((queries_dir() / "load" / "00_macros.sql").read_text(encoding="utf-8"))
