@@ -6,9 +6,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from reports.errors import UsageError
+from reports.errors import LockedError, UsageError
 from reports.paths import queries_dir
 
 if TYPE_CHECKING:
@@ -40,15 +40,36 @@ def schema_scripts() -> list[Path]:
 
 
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    import duckdb
-
     if read_only and not path.exists():
         msg = f"no database at {path}; run `mir init` and `mir load DIR` first (or pass --db)"
         raise UsageError(msg)
-    limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+    return connect_with(path, read_only=read_only)
+
+
+def memory_limit() -> str:
+    return os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+
+
+def connect_with(
+    path: Path, *, read_only: bool, config: dict[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect with mir's memory limit (and `config`), its errors as mir's: another
+    process holding the file is LockedError (exit 4, as the daily job's own lock), any other
+    failure to open it a UsageError (exit 2)."""
+    import duckdb
+
+    limit = memory_limit()
     try:
-        return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": limit})
+        return duckdb.connect(
+            str(path), read_only=read_only, config={"memory_limit": limit, **(config or {})}
+        )
     except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            msg = (
+                f"the database {path} is in use by another process ({exc}); retry when that "
+                "run has finished"
+            )
+            raise LockedError(msg) from exc
         msg = f"cannot open the database {path}: {exc}"
         raise UsageError(msg) from exc
     except (duckdb.InvalidInputException, duckdb.ParserException) as exc:
@@ -118,10 +139,15 @@ def init_db(path: Path) -> Path:
 
 @contextmanager
 def open_db(
-    db: str | os.PathLike[str] | None, *, read_only: bool = False
+    db: str | os.PathLike[str] | None, *, read_only: bool = False, must_exist: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the database (creating the schema when writable) and close it afterwards."""
+    """Open the database (creating the schema when writable) and close it afterwards.
+    `must_exist`: a missing file is a usage error instead of a new, empty database (commands
+    that only read what was loaded: check, report)."""
     path = resolve_db_path(db)
+    if must_exist and not path.exists():
+        msg = f"no database at {path}; run `mir load DIR` (or `mir daily`) first, or pass --db"
+        raise UsageError(msg)
     con = connect(path, read_only=read_only)
     try:
         if not read_only:

@@ -15,7 +15,6 @@ Parameters are bound as DuckDB named parameters ($position_id), never interpolat
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import time
 from dataclasses import dataclass
@@ -23,8 +22,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reports.db import connect_with
 from reports.errors import UsageError
 from reports.paths import queries_dir
+from reports.spec import parse_iso_date
 
 if TYPE_CHECKING:
     import duckdb
@@ -37,25 +38,19 @@ READ_ONLY_CONFIG = {
     "lock_configuration": True,
 }
 
-PARAM_TYPES = ("text", "date", "integer", "decimal")
+# count: a whole number >= 1 (how many rows); boolean: true or false (nothing else, so that a
+# typo is an error, not a silent false)
+PARAM_TYPES = ("text", "date", "integer", "count", "boolean", "decimal")
 _PARAM_LINE = re.compile(
     r"^--\s*param:\s*(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>\w+)\s*\((?P<req>required|optional)\)\s*:\s*(?P<help>.*)$"
 )
 
 
 def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
-    import duckdb
-
     if not path.exists():
         msg = f"no database at {path}; run `mir load DIR` first or pass --db"
         raise UsageError(msg)
-    try:
-        return duckdb.connect(str(path), read_only=True, config=dict(READ_ONLY_CONFIG))
-    except duckdb.IOException as exc:
-        msg = (
-            f"cannot open {path} read-only: {exc} (is a load or daily run writing to it right now?)"
-        )
-        raise UsageError(msg) from exc
+    return connect_with(path, read_only=True, config=dict(READ_ONLY_CONFIG))
 
 
 @dataclass(frozen=True)
@@ -73,7 +68,7 @@ def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> Query
     started = time.perf_counter()
     try:
         relation = con.sql(sql, params=params or {})
-        frame = relation.pl() if relation is not None else pl.DataFrame()
+        frame = _frame(relation) if relation is not None else pl.DataFrame()
     except (duckdb.PermissionException, duckdb.InvalidInputException) as exc:
         text = str(exc)
         refused = (
@@ -95,6 +90,25 @@ def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> Query
     return QueryResult(frame, time.perf_counter() - started)
 
 
+# DuckDB types Polars cannot hold: returned as their DuckDB text (e.g. '1 day').
+_AS_TEXT = ("INTERVAL",)
+
+
+def _frame(relation: Any) -> pl.DataFrame:
+    """The relation's rows as a Polars frame; columns of a type Polars cannot hold as text."""
+    columns = relation.columns
+    types = [str(t) for t in relation.types]
+    if any(t.startswith(_AS_TEXT) for t in types):
+        quoted = ['"' + c.replace('"', '""') + '"' for c in columns]
+        relation = relation.project(
+            ", ".join(
+                f"CAST({q} AS VARCHAR) AS {q}" if t.startswith(_AS_TEXT) else q
+                for q, t in zip(quoted, types, strict=True)
+            )
+        )
+    return relation.pl()
+
+
 @dataclass(frozen=True)
 class Parameter:
     name: str
@@ -105,13 +119,22 @@ class Parameter:
     def convert(self, raw: str) -> Any:
         try:
             if self.type == "date":
-                return dt.date.fromisoformat(raw)
+                return parse_iso_date(raw)
             if self.type == "integer":
                 return int(raw)
+            if self.type == "count":
+                if int(raw) < 1:
+                    raise ValueError(raw)
+                return int(raw)
+            if self.type == "boolean":
+                if raw not in ("true", "false"):
+                    raise ValueError(raw)
+                return raw == "true"
             if self.type == "decimal":
                 return Decimal(raw)
         except (ValueError, InvalidOperation):
-            msg = f"parameter {self.name}: {raw!r} is not a valid {self.type}"
+            kinds = {"count": "whole number of at least 1", "boolean": "true or false"}
+            msg = f"parameter {self.name}: {raw!r} is not a valid {kinds.get(self.type, self.type)}"
             raise UsageError(msg) from None
         return raw
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -30,14 +32,26 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, Decimal):
         return plain_decimal(value)
+    if isinstance(value, bytes):
+        return value.hex()
     return str(value)
 
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return plain_decimal(value)  # decimals as strings: exact, as in summary.json
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value).replace("inf", "Infinity").replace("nan", "NaN")  # JSON has no NaN
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
     return value
 
 
@@ -69,7 +83,7 @@ def render_text(frame: pl.DataFrame, fmt: str) -> str:
             {c: _json_value(v) for c, v in zip(columns, row, strict=True)}
             for row in frame.iter_rows()
         ]
-        return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     if fmt == "csv":
         import csv
         import io

@@ -12,6 +12,8 @@ what is stored is exactly what the venue exported.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -57,6 +59,19 @@ CAPITAL_ITEMS = (
     "adjusted_net_capital",
 )
 CAPITAL_ITEMS_REQUIRED = ("cet1", "at1", "tier2", "fixed_overheads_annual", "liquid_assets")
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_iso_date(text: str) -> dt.date:
+    """A date written YYYY-MM-DD, as every date of mir is (directory names, --as-of, query
+    parameters); ValueError otherwise. date.fromisoformat alone would also take 20260302 or
+    2026-W10-1."""
+    if not _ISO_DATE.fullmatch(text):
+        msg = f"{text!r} is not a date of the form YYYY-MM-DD"
+        raise ValueError(msg)
+    return dt.date.fromisoformat(text)
 
 
 @dataclass(frozen=True)

@@ -33,3 +33,23 @@ def _run(*statuses: CheckOutcome) -> RunResult:
 )
 def test_overall_status_is_the_worst_of_the_checks_that_ran(statuses, overall) -> None:
     assert _run(*statuses).status == overall
+
+
+@pytest.mark.parametrize(
+    ("statuses", "overall"),
+    [((P, NE, P), P), ((P, NE, W), W), ((NE, NE), NE), ((), NE)],
+)
+def test_the_report_rolls_up_the_status_as_mir_check_does(statuses, overall) -> None:
+    """Regression: summary.json, the PDF's cover, footer and family table said not_evaluated on
+    a clean day (SEG-02 off), while `mir check` and the run log said pass."""
+    import datetime as dt
+
+    from reports.render.build import CheckOutcomeRow, CheckRun, _families
+
+    outcomes = [
+        CheckOutcomeRow(f"SEG-0{i}", "t", str(s), 0, None) for i, s in enumerate(statuses, 1)
+    ]
+    run = CheckRun("r", dt.date(2026, 3, 6), False, outcomes, None)
+    assert run.status == str(overall) == str(_run(*statuses).status)
+    seg = next(f for f in _families(run) if f.family == "SEG")
+    assert seg.status == str(overall)

@@ -256,7 +256,7 @@ def test_cli_report_prints_the_directory_and_exits_1_on_breach(
 
 
 def test_cli_report_without_a_key_says_to_run_keys_init(
-    run_mir: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run_mir: Any, database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
     config = tmp_path / "mir.toml"
@@ -264,7 +264,14 @@ def test_cli_report_without_a_key_says_to_run_keys_init(
         f'[signing]\npkcs12 = "{(tmp_path / "none.p12").as_posix()}"\n', encoding="utf-8"
     )
     result = run_mir(
-        "report", "--as-of", AS_OF.isoformat(), "--out", tmp_path / "out", "--config", config
+        "report",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--out",
+        tmp_path / "out",
+        "--config",
+        config,
+        db=database,
     )
     assert result.exit_code == 4
     assert "mir keys init" in result.output
@@ -357,3 +364,29 @@ def test_a_configured_cascade_shows_its_rounds_in_the_report(database: Path) -> 
     cascading = html_for(parse_config({"stress": {"cascade_impact": "0.00000001"}}))
     assert "Liquidation cascade (impact 0.00000001 per USD liquidated)" in cascading
     assert "No liquidation cascade configured" not in cascading
+
+
+def test_each_holdings_breakdown_of_the_statement_adds_up_to_the_funds_held(
+    database: Path,
+) -> None:
+    """Regression: the wallet-type and the custodian breakdowns were printed as one list of
+    'Held in ...' lines, which added up to twice the funds held."""
+    from decimal import Decimal
+
+    from reports.config import parse_config
+    from reports.render.build import build_context, ensure_check_run, gather
+
+    config = parse_config({})
+    with open_db(database) as con:
+        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    context = build_context(
+        data, signer_subject="CN=test", development_key=True, signing_time=SIGNED_AT, attachments=()
+    )
+    assert context.segregation_assets
+    for asset in context.segregation_assets:
+        held = next(ln for ln in asset.lines if ln.label == "Funds held in segregation")
+        for prefix in ("By wallet type: ", "By custodian: "):
+            parts = [ln for ln in asset.lines if ln.label.startswith(prefix)]
+            assert parts, (asset.asset, prefix)
+            total = sum(Decimal(ln.units.replace(",", "")) for ln in parts)
+            assert total == Decimal(held.units.replace(",", "")), (asset.asset, prefix)

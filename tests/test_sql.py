@@ -340,7 +340,9 @@ def test_query_missing_required_parameter(mir: Callable[..., Result]) -> None:
     assert "needs -p account_id=" in result.stderr
 
 
-@pytest.mark.parametrize("value", ["2026-13-01", "yesterday", "06/03/2026"])
+@pytest.mark.parametrize(
+    "value", ["2026-13-01", "yesterday", "06/03/2026", "20260303", "2026-W10-1"]
+)
 def test_query_bad_date(mir: Callable[..., Result], value: str) -> None:
     result = mir("query", "breaches_by_day", "-p", f"from={value}")
     assert result.exit_code == 2
@@ -348,9 +350,14 @@ def test_query_bad_date(mir: Callable[..., Result], value: str) -> None:
 
 
 def test_query_bad_integer_and_malformed_pair(mir: Callable[..., Result]) -> None:
-    bad = mir("query", "top_oi_groups", "-p", "top=ten")
-    assert bad.exit_code == 2
-    assert "not a valid integer" in bad.stderr
+    for value in ("ten", "0", "-1"):
+        bad = mir("query", "top_oi_groups", "-p", f"top={value}")
+        assert bad.exit_code == 2
+        assert f"{value!r} is not a valid whole number of at least 1" in bad.stderr
+    for value in ("yes", "1", "TRUE"):
+        flag = mir("query", "breaches_by_day", "-p", f"all={value}")
+        assert flag.exit_code == 2
+        assert f"{value!r} is not a valid true or false" in flag.stderr
     malformed = mir("query", "top_oi_groups", "-p", "top")
     assert malformed.exit_code == 2
     assert "key=value" in malformed.stderr
@@ -652,3 +659,99 @@ def test_run_figures_are_recorded_and_feed_the_next_days_report(
     )
     assert got.capital_ratio == Decimal("2.5")  # PREVIOUS's CAP-01 run (capital_results)
     assert (recomputed.cover2_usd, recomputed.var_usd) == (worst.cover2_usd, var_usd)
+
+
+# --- review of 2026-12-04: usage errors that were internal errors or did damage ----------------
+
+
+def test_output_never_overwrites_the_database_and_needs_its_directory(
+    mir: Callable[..., Result], history: Path, tmp_path: Path
+) -> None:
+    before = sha256(history)
+    for args in (("sql", "SELECT 1 AS a", "--format", "csv"), ("query", "breaches_by_day")):
+        result = mir(*args, "-o", str(history))
+        assert result.exit_code == 2
+        assert "is the database itself" in result.stderr
+    assert sha256(history) == before
+    missing = mir("sql", "SELECT 1", "-o", str(tmp_path / "no" / "dir" / "x.csv"))
+    assert missing.exit_code == 2 and "no directory" in missing.stderr
+
+
+def test_a_sql_file_that_is_not_utf8_is_a_usage_error(mir, tmp_path: Path) -> None:
+    path = tmp_path / "bad.sql"
+    path.write_bytes(b"SELECT '\xff'")
+    result = mir("sql", "-f", str(path))
+    assert result.exit_code == 2 and "as UTF-8 text" in result.stderr
+
+
+def test_intervals_blobs_and_non_finite_floats_are_output(mir: Callable[..., Result]) -> None:
+    result = mir(
+        "sql",
+        "SELECT INTERVAL 1 DAY AS i, 'x'::BLOB AS b, 'nan'::DOUBLE AS n, '-inf'::DOUBLE AS m",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [{"i": "1 day", "b": "78", "n": "NaN", "m": "-Infinity"}]
+    table = mir("sql", "SELECT INTERVAL 2 HOURS AS i")
+    assert table.exit_code == 0 and "02:00:00" in table.stdout
+
+
+def test_breaches_by_day_all_includes_the_passes(mir: Callable[..., Result]) -> None:
+    failing = query_rows(mir, "breaches_by_day")
+    every = query_rows(mir, "breaches_by_day", all="true")
+    assert {r["status"] for r in failing} <= {"warn", "breach", "error"}
+    assert "pass" in {r["status"] for r in every} and len(every) > len(failing)
+    assert query_rows(mir, "breaches_by_day", all="false") == failing
+
+
+def test_read_only_commands_honour_the_memory_limit(
+    mir: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIR_MEMORY_LIMIT", "123MiB")
+    result = mir("sql", "SELECT current_setting('memory_limit') AS m", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == "123.0 MiB"
+
+
+def test_check_and_report_do_not_create_a_missing_database(run_mir, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.duckdb"
+    for args in (
+        ("check", "--as-of", "2026-03-02"),
+        ("report", "--as-of", "2026-03-02", "--out", str(tmp_path / "out")),
+    ):
+        result = run_mir(*args, db=missing)
+        assert result.exit_code == 2 and "no database at" in result.stderr
+        assert not missing.exists()
+
+
+@pytest.mark.parametrize("value", ["20260302", "2026-W10-1"])
+def test_as_of_takes_only_yyyy_mm_dd(mir: Callable[..., Result], value: str) -> None:
+    result = mir("check", "--as-of", value)
+    assert result.exit_code == 2
+    assert "is not a date of the form YYYY-MM-DD" in result.output
+
+
+def test_a_database_held_by_another_process_is_exit_4(history: Path, tmp_path: Path) -> None:
+    """Another process's write connection (a load, a report) holds DuckDB's file lock: the
+    same exit code as the daily job's own lock, 4 (README), not a usage error."""
+    import subprocess
+    import sys
+
+    from reports.errors import LockedError
+    from reports.investigate import run_sql
+
+    copy = tmp_path / "held.duckdb"
+    shutil.copyfile(history, copy)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,sys; c=duckdb.connect({str(copy)!r}); "
+         "print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockedError, match="in use by another process"):
+            run_sql(copy, "SELECT 1")
+        assert LockedError.exit_code == 4
+    finally:
+        holder.communicate("")

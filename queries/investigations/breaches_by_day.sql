@@ -2,7 +2,7 @@
 -- param: from date (optional): first as-of date
 -- param: to date (optional): last as-of date
 -- param: check_id text (optional): one check, e.g. SEG-06
--- param: all text (optional): "true" to include passes and not_evaluated
+-- param: all boolean (optional): true to include passes and not_evaluated
 -- The latest outcome per (day, check) by checked_at: a run_id recorded twice (the same inputs
 -- checked again) counts once, and a partial run (`mir check --only`) does not hide the others.
 SELECT r.as_of_date, r.check_id, r.title, r.status, r.exceptions, r.message, r.run_id, r.checked_at
@@ -11,5 +11,5 @@ WHERE ($from::DATE IS NULL OR r.as_of_date >= $from::DATE)
   AND ($to::DATE IS NULL OR r.as_of_date <= $to::DATE)
   AND ($check_id::VARCHAR IS NULL OR r.check_id = $check_id::VARCHAR)
 QUALIFY row_number() OVER (PARTITION BY r.as_of_date, r.check_id ORDER BY r.checked_at DESC, r.run_id DESC) = 1
-    AND (lower(coalesce($all::VARCHAR, 'false')) = 'true' OR r.status IN ('warn', 'breach', 'error'))
+    AND (coalesce($all::BOOLEAN, false) OR r.status IN ('warn', 'breach', 'error'))
 ORDER BY r.as_of_date, r.check_id;

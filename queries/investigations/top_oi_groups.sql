@@ -1,7 +1,7 @@
 -- description: The largest holders of open interest per instrument: each group's gross |quantity| as a share of OI (sum of long quantities, all accounts).
 -- param: as_of date (optional): the as-of date [default: the latest stored day]
 -- param: instrument_id text (optional): one instrument
--- param: top integer (optional): groups per instrument [default: 10]
+-- param: top count (optional): groups per instrument [default: 10]
 WITH day AS (
     SELECT coalesce($as_of::DATE, max(as_of_date)) AS as_of_date FROM positions
 ),

@@ -29,7 +29,7 @@ the engine adds), one row per exception.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -140,13 +140,19 @@ class RunResult:
 
     @property
     def status(self) -> CheckOutcome:
-        """The worst outcome of the checks that ran. A check that could not run (SEG-02 with no
-        target, roll-forwards on the first day) does not make a clean day `not_evaluated`; the
-        run is `not_evaluated` only when no check could run at all."""
-        ran = [r.status for r in self.results if r.status != CheckOutcome.NOT_EVALUATED]
-        if not ran:
-            return CheckOutcome.NOT_EVALUATED
-        return max(ran, key=STATUS_ORDER.__getitem__)
+        """The run's overall status (`overall_status`)."""
+        return overall_status(r.status for r in self.results)
+
+
+def overall_status(statuses: Iterable[CheckOutcome | str]) -> CheckOutcome:
+    """The worst outcome of the checks that ran. A check that could not run (SEG-02 with no
+    target, roll-forwards on the first day) does not make a clean day `not_evaluated`; a run is
+    `not_evaluated` only when no check could run at all. One rule for `mir check`, the run log,
+    summary.json and the report."""
+    ran = [CheckOutcome(s) for s in statuses if CheckOutcome(s) != CheckOutcome.NOT_EVALUATED]
+    if not ran:
+        return CheckOutcome.NOT_EVALUATED
+    return max(ran, key=STATUS_ORDER.__getitem__)
 
 
 PYTHON_CHECKS: dict[str, CheckSpec] = {}

@@ -58,7 +58,7 @@ def check_command(
     from reports.db import open_db
 
     config = load_config(config_path)
-    with open_db(db) as con:
+    with open_db(db, must_exist=True) as con:
         result = run_checks(con, as_of, config, only=list(only) if only else None)
 
     if fmt == "json":

@@ -21,8 +21,10 @@ class IsoDate(click.ParamType):
     ) -> dt.date:
         if isinstance(value, dt.date):
             return value
+        from reports.spec import parse_iso_date
+
         try:
-            return dt.date.fromisoformat(str(value))
+            return parse_iso_date(str(value))
         except ValueError:
             self.fail(f"{value!r} is not a date of the form YYYY-MM-DD", param, ctx)
 

@@ -38,7 +38,7 @@ def report_command(
     from reports.render.report import write_report
 
     config = load_config(config_path)
-    with open_db(db) as con:
+    with open_db(db, must_exist=True) as con:
         result = write_report(con, as_of, out_dir, config)
     if not quiet:
         size_kb = result.pdf_size / 1024

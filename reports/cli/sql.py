@@ -30,6 +30,23 @@ _output = click.option(
 )
 
 
+def _check_output(output: str | None, db: Path) -> None:
+    """--output must not be the database (or its WAL) and must be in an existing directory;
+    checked before the query runs."""
+    from reports.errors import UsageError
+
+    if output is None:
+        return
+    target = Path(output).resolve()
+    database = db.resolve()
+    if target in (database, database.with_name(database.name + ".wal")):
+        msg = f"--output {output} is the database itself; mir sql never writes to it"
+        raise UsageError(msg)
+    if not target.parent.is_dir():
+        msg = f"--output {output}: no directory {target.parent}"
+        raise UsageError(msg)
+
+
 def _emit(result_frame: Any, fmt: str, output: str | None, elapsed: float) -> None:
     from reports.output import write_frame
 
@@ -71,7 +88,15 @@ def sql_command(
     if (statement is None) == (sql_file is None):
         msg = "give either a SQL statement or -f FILE (not both)"
         raise UsageError(msg)
-    text = statement if statement is not None else Path(sql_file).read_text(encoding="utf-8")  # type: ignore[arg-type]
+    if statement is not None:
+        text = statement
+    else:
+        try:
+            text = Path(sql_file).read_text(encoding="utf-8")  # type: ignore[arg-type]
+        except (UnicodeDecodeError, OSError) as exc:
+            msg = f"cannot read the SQL in {sql_file} as UTF-8 text: {exc}"
+            raise UsageError(msg) from None
+    _check_output(output, resolve_db_path(db))
     result = run_sql(resolve_db_path(db), text)
     _emit(result.frame, fmt, output, result.elapsed_seconds)
 
@@ -109,6 +134,7 @@ def query_command(
     from reports.db import resolve_db_path
     from reports.investigate import run_investigation
 
+    _check_output(output, resolve_db_path(db))
     result = run_investigation(resolve_db_path(db), name, _parse_params(params))
     _emit(result.frame, fmt, output, result.elapsed_seconds)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from reports.db import ROW_GROUP_ROWS
 from reports.errors import InputError, UsageError, ValuationRangeError, Violation
 from reports.load import reader, validate
 from reports.paths import read_query
-from reports.spec import FILES
+from reports.spec import FILES, parse_iso_date
 
 if TYPE_CHECKING:
     import duckdb
@@ -82,10 +81,8 @@ def resolve_as_of(directory: Path, as_of: dt.date | None) -> dt.date:
     # `mir load .` inside the date's directory names it too (lexically: a symlink named after
     # the date keeps its name)
     name = Path(os.path.abspath(directory)).name
-    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", name):
-        # fromisoformat alone would also take 20260302 or 2026-W10-1
-        with contextlib.suppress(ValueError):
-            from_name = dt.date.fromisoformat(name)
+    with contextlib.suppress(ValueError):
+        from_name = parse_iso_date(name)
     if from_name is not None and as_of is not None and from_name != as_of:
         msg = (
             f"--as-of {as_of.isoformat()} contradicts the snapshot directory name {name}; "

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reports import __version__
-from reports.checks.model import EXCEPTION_COLUMNS, STATUS_ORDER, CheckOutcome
+from reports.checks.model import EXCEPTION_COLUMNS, overall_status
 from reports.errors import MirError
 from reports.paths import read_query
 from reports.render import charts
@@ -113,12 +113,9 @@ class CheckRun:
 
     @property
     def status(self) -> str:
-        """The worst outcome (STATUS_ORDER of reports.checks.model: pass < not_evaluated < warn
-        < breach < error), as `mir check` rolls it up."""
-        if not self.outcomes:
-            return str(CheckOutcome.NOT_EVALUATED)
-        worst = max((CheckOutcome(o.status) for o in self.outcomes), key=STATUS_ORDER.__getitem__)
-        return str(worst)
+        """The overall status, by the rule `mir check` uses (reports.checks.model.overall_status:
+        the worst outcome of the checks that ran)."""
+        return str(overall_status(o.status for o in self.outcomes))
 
     def outcome(self, check_id: str) -> CheckOutcomeRow | None:
         return next((o for o in self.outcomes if o.check_id == check_id), None)
@@ -398,10 +395,8 @@ def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 def _worst(statuses: list[str]) -> str:
-    known = [CheckOutcome(s) for s in statuses if s]
-    if not known:
-        return str(CheckOutcome.NOT_EVALUATED)
-    return str(max(known, key=STATUS_ORDER.__getitem__))
+    """A family's status, by the run's rule (a check that could not run does not count)."""
+    return str(overall_status(s for s in statuses if s))
 
 
 def _families(run: CheckRun) -> tuple[FamilyStatus, ...]:
@@ -565,19 +560,21 @@ def _segregation(
             line("Add: isolated bad debt (losses beyond isolated margin)", "isolated_bad_debt"),
             line("Amount required to be segregated", "client_requirement", "total"),
         ]
+        # Two breakdowns of the same funds (each adds up to the held total): by wallet type,
+        # then by custodian.
         for column, label in (
-            ("held_cold", "cold wallets"),
-            ("held_warm", "warm wallets"),
-            ("held_hot", "hot wallets"),
-            ("held_bank", "bank accounts"),
-            ("held_exchange", "exchange accounts"),
-            ("held_self", "at the venue's own custody"),
-            ("held_credit_institution", "at credit institutions"),
-            ("held_investment_firm", "at investment firms"),
-            ("held_other", "at other custodians"),
+            ("held_cold", "By wallet type: cold wallets"),
+            ("held_warm", "By wallet type: warm wallets"),
+            ("held_hot", "By wallet type: hot wallets"),
+            ("held_bank", "By wallet type: bank accounts"),
+            ("held_exchange", "By wallet type: exchange accounts"),
+            ("held_self", "By custodian: the venue's own custody"),
+            ("held_credit_institution", "By custodian: credit institutions"),
+            ("held_investment_firm", "By custodian: investment firms"),
+            ("held_other", "By custodian: other custodians"),
         ):
             if row[column]:
-                lines.append(line(f"Held in {label}", column, "sub"))
+                lines.append(line(label, column, "sub"))
         lines.append(line("Funds held in segregation", "held", "total"))
         lines.append(line("Excess (deficiency) of funds in segregation", "excess", "result"))
         if row.get("target_residual_interest") is not None:
@@ -1105,8 +1102,9 @@ def _conventions(config: Config) -> tuple[Convention, ...]:
         ),
         Convention(
             "Status roll-up",
-            "Overall status = the worst check outcome in the order pass < not_evaluated < warn < "
-            "breach < error (as `mir check`); a check that cannot run on the data is not_evaluated.",
+            "Overall status = the worst outcome of the checks that ran, in the order pass < warn "
+            "< breach < error (as `mir check`); a check that cannot run on the data is "
+            "not_evaluated and does not count (the status is not_evaluated only when no check ran).",
         ),
     )
 
