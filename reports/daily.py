@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from typing import Any
 
 from reports import __version__
 from reports.config import Config
-from reports.errors import ExitCode, MirError
+from reports.errors import ExitCode, MirError, Terminated, UsageError
 from reports.lock import exclusive_lock
 
 RUN_LOG_NAME = "mir-daily.jsonl"
@@ -153,6 +154,30 @@ def _move_aside(package: Path) -> Path | None:
     return target
 
 
+def _raise_on_sigterm() -> Callable[[], None]:
+    """Turn SIGTERM into a Terminated exception for this run (main thread only: elsewhere
+    Python cannot set handlers); returns the function that restores the previous handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_term(signum: int, frame: Any) -> None:
+        msg = "stopped by SIGTERM"
+        raise Terminated(msg)
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
+
+
+def _require_writable(out_dir: Path) -> None:
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        msg = f"cannot write to the output directory {out_dir}; nothing was done"
+        raise UsageError(msg)
+
+
 def run_daily(
     snapshot_dir: Path,
     out_dir: Path,
@@ -202,7 +227,11 @@ def run_daily(
         tool_version=__version__,
     )
     log.failed_stage = "lock"  # until the lock is held, a failure is the lock's
+    restore_sigterm = _raise_on_sigterm()
     try:
+        log.failed_stage = "out"
+        _require_writable(out_dir)  # before anything changes: not after the load and checks
+        log.failed_stage = "lock"
         with exclusive_lock(db_path, f"mir daily {as_of.isoformat()}"):
             log.failed_stage = "open"  # opening the database (another writer may hold it)
             db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -267,17 +296,20 @@ def run_daily(
                         "again to re-link the hash chain"
                     )
                     details.update(chain_broken_at=later.isoformat())
-    except Exception as exc:  # every failure ends the log with one `failed` event, then propagates
+    except BaseException as exc:  # every failure ends the log with one `failed` event (Ctrl-C
+        # and SIGTERM included), then propagates
         code = exc.exit_code if isinstance(exc, MirError) else ExitCode.INTERNAL
         log.event(
             "failed",
             stage=log.failed_stage,
-            error=str(exc),
+            error=str(exc) or "interrupted (Ctrl-C)",
             error_type=type(exc).__name__,
             exit_code=int(code),
             seconds=round(time.perf_counter() - started, 3),
         )
         raise
+    finally:
+        restore_sigterm()
     status = str(run.status)
     exit_code = int(ExitCode.BREACH if status == "breach" else ExitCode.OK)
     if status == "error":  # a check crashed: the job did not do all it should have

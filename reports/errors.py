@@ -124,3 +124,8 @@ class VerificationError(MirError):
 
 class LockedError(MirError):
     """Another `mir` run holds the database lock (exit 4)."""
+
+
+class Terminated(MirError):
+    """The job was stopped by SIGTERM (a service manager's stop or timeout): raised from the
+    signal handler so that cleanup runs and the run log says `failed` (exit 4)."""

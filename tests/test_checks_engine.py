@@ -183,6 +183,30 @@ def test_a_crashing_check_is_an_error_and_the_others_still_run(
     assert stored[0][3] == "ZeroDivisionError: boom"
 
 
+@pytest.mark.parametrize(
+    "interruption",
+    [duckdb.InterruptException("INTERRUPT Error: Interrupted!"), RuntimeError("Query interrupted")],
+)
+def test_an_interrupted_query_stops_the_run_and_records_nothing(
+    con: duckdb.DuckDBPyConnection, interruption: Exception
+) -> None:
+    """Regression: Ctrl-C reaching DuckDB mid-query surfaced as an ordinary error, which was
+    recorded as the check's `error` outcome under the run's normal id (and reused by later
+    reports) while the job went on to sign an ERROR report."""
+
+    def interrupted(ctx: object) -> None:
+        raise interruption
+
+    specs = [
+        sql_spec("TST-02", BALANCE_ROWS),
+        CheckSpec("TST-01", "interrupted", "breach", "", "", function=interrupted, source="test"),
+    ]
+    before = con.execute("SELECT count(*) FROM check_results").fetchall()
+    with pytest.raises(KeyboardInterrupt):
+        run_checks(con, DAY2, Config(), specs=specs)
+    assert con.execute("SELECT count(*) FROM check_results").fetchall() == before
+
+
 def test_status_is_pass_without_rows_else_the_worst_row(con: duckdb.DuckDBPyConnection) -> None:
     warn_only = BALANCE_ROWS.replace("balance > 15000", "balance > 10000000")
     specs = [

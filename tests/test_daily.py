@@ -325,3 +325,65 @@ def test_daily_help_documents_exit_codes_and_the_run_log(run_mir: Callable[..., 
         "lock file DB.lock",
     ):
         assert text in result.stdout
+
+
+def test_daily_stops_before_anything_when_out_is_not_writable(
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: an unwritable OUT was found only by the report, after the day had been
+    loaded and checked. (As root, chmod does not stop writes; os.access is what the job asks.)"""
+    import os
+
+    out = tmp_path / "out"
+    out.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda path, mode: (
+            False if Path(path) == out and mode & os.W_OK else real_access(path, mode)
+        ),
+    )
+    before, before_sha = stored(db), sha256(db)
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 2, result.output
+    assert "cannot write to the output directory" in result.stderr
+    assert (stored(db), sha256(db)) == (before, before_sha)
+    failed = runs(log_events(out))[-1][-1]
+    assert (failed["event"], failed["stage"], failed["exit_code"]) == ("failed", "out", 2)
+
+
+@pytest.mark.slow
+def test_sigterm_ends_the_run_log_with_failed_and_leaves_no_temporary_files(
+    dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """Regression: SIGTERM (a service manager's stop) killed the job without a `failed` line
+    and could leave OUT/.<date>.tmp-* behind; Ctrl-C ended the log at `stage_failed`."""
+    import os
+    import signal
+
+    from reports.config import load_config
+    from reports.daily import run_daily
+    from reports.errors import Terminated
+
+    out = tmp_path / "out"
+
+    def say(message: str) -> None:
+        if "report" in message:  # the report stage has begun: its temporary folder exists
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    previous = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Terminated):
+        run_daily(LATEST, out, db_path=db, config=load_config(dev_key.config), say=say)
+    assert signal.getsignal(signal.SIGTERM) == previous  # the job's handler is gone again
+    failed = runs(log_events(out))[-1][-1]
+    assert (failed["event"], failed["error_type"], failed["exit_code"]) == (
+        "failed",
+        "Terminated",
+        4,
+    )
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []

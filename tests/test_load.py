@@ -735,3 +735,24 @@ def test_a_file_in_row_groups_larger_than_duckdbs_is_stored_in_full_ones(tmp_pat
     assert len(groups) == -(-rows // ROW_GROUP_ROWS)
     assert [count for _, count in groups[:-1]] == [ROW_GROUP_ROWS] * (len(groups) - 1)
     assert [r[0] for r in stored] == accounts.column("account_id").to_pylist()
+
+
+def test_a_failed_commit_is_reported_not_the_rollback_after_it(tmp_path) -> None:
+    """Regression: a COMMIT that fails (disk full, permission denied) ends the transaction; the
+    ROLLBACK that followed raised 'no transaction is active' and hid the real error."""
+    con = memory_db()
+
+    class FailingCommit:
+        def __getattr__(self, name: str):
+            return getattr(con, name)
+
+        def execute(self, sql: str, *args):
+            if sql == "COMMIT":
+                con.execute("ROLLBACK")  # as DuckDB does when the commit cannot be written
+                raise duckdb.IOException('Could not write file "x.wal": No space left on device')
+            return con.execute(sql, *args)
+
+    with pytest.raises(duckdb.IOException, match="No space left on device"):
+        load_snapshot(FailingCommit(), copy_snapshot(tmp_path))  # type: ignore[arg-type]
+    assert con.execute("SELECT count(*) FROM loads").fetchall() == [(0,)]
+    con.close()

@@ -13,6 +13,7 @@ from the inputs, the configuration and the tool version.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import importlib
@@ -367,6 +368,15 @@ def empty_exceptions() -> pl.DataFrame:
     return pl.DataFrame(schema={"check_id": pl.String, **exception_schema()})
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Whether a check failed because the user interrupted the run: DuckDB turns the SIGINT it
+    sees mid-query into an ordinary error (InterruptException, or "Query interrupted" through
+    the Arrow stream Polars reads), which must not be recorded as the check's outcome."""
+    import duckdb
+
+    return isinstance(exc, duckdb.InterruptException) or "Query interrupted" in str(exc)
+
+
 def run_one(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
     """Run one check; every failure inside it becomes an `error` result, never an exception."""
     import polars as pl
@@ -389,6 +399,8 @@ def run_one(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
             spec.check_id, spec.title, CheckOutcome.NOT_EVALUATED, 0, str(exc), empty_exceptions()
         )
     except Exception as exc:  # one broken check must not stop the others: record it
+        if _interrupted(exc):  # Ctrl-C reached DuckDB mid-query: stop the run, record nothing
+            raise KeyboardInterrupt from exc
         message = f"{type(exc).__name__}: {exc}"
         return CheckResult(
             spec.check_id, spec.title, CheckOutcome.ERROR, 0, message, empty_exceptions()
@@ -492,6 +504,8 @@ def record_run(
     )
     # Our own transaction: run_checks must not be called inside the caller's (a failing check
     # query would abort it, and DuckDB has no nested transactions).
+    import duckdb
+
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("mir_run_outcomes", outcomes)
@@ -522,8 +536,9 @@ def record_run(
 
             record_stress_figures(con, result, as_of, checked_at, ctx)
         con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
+    except BaseException:  # Ctrl-C included; a failed COMMIT already ended the transaction
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
         raise
     finally:
         con.unregister("mir_run_outcomes")

@@ -375,6 +375,8 @@ def _write(
 
     Returns whether the date had been loaded before, and the seconds spent valuing it.
     """
+    import duckdb
+
     con.execute("BEGIN TRANSACTION")
     try:
         row = con.execute("SELECT count(*) > 0 FROM loads WHERE as_of_date = ?", [as_of]).fetchone()
@@ -416,6 +418,9 @@ def _write(
         valuation_seconds = time.perf_counter() - valuing
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        # A failed COMMIT (disk full, permission denied) already ended the transaction: the
+        # ROLLBACK then fails too, and must not hide the original error.
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
         raise
     return replaced, valuation_seconds
