@@ -39,26 +39,31 @@ def schema_scripts() -> list[Path]:
     return sorted((root / "schema").glob("*.sql")) + sorted((root / "views").glob("*.sql"))
 
 
-def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    if read_only and not path.exists():
-        msg = f"no database at {path}; run `mir init` and `mir load DIR` first (or pass --db)"
-        raise UsageError(msg)
-    return connect_with(path, read_only=read_only)
-
-
-def memory_limit() -> str:
-    return os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+def connect(
+    path: Path, *, read_only: bool = False, must_exist: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """A read-only connection always needs the file; a writable one creates it unless
+    `must_exist`."""
+    return connect_with(path, read_only=read_only, must_exist=must_exist or read_only)
 
 
 def connect_with(
-    path: Path, *, read_only: bool, config: dict[str, Any] | None = None
+    path: Path,
+    *,
+    read_only: bool,
+    config: dict[str, Any] | None = None,
+    must_exist: bool = False,
 ) -> duckdb.DuckDBPyConnection:
-    """duckdb.connect with mir's memory limit (and `config`), its errors as mir's: another
-    process holding the file is LockedError (exit 4, as the daily job's own lock), any other
-    failure to open it a UsageError (exit 2)."""
+    """duckdb.connect with mir's memory limit (and `config`), its errors as mir's: a missing
+    file when `must_exist` is a UsageError (exit 2, nothing created), another process holding
+    the file is LockedError (exit 4, as the daily job's own lock), any other failure to open it
+    a UsageError."""
     import duckdb
 
-    limit = memory_limit()
+    if must_exist and not path.exists():
+        msg = f"no database at {path}; run `mir load DIR` (or `mir daily`) first, or pass --db"
+        raise UsageError(msg)
+    limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
     try:
         return duckdb.connect(
             str(path), read_only=read_only, config={"memory_limit": limit, **(config or {})}
@@ -145,10 +150,7 @@ def open_db(
     `must_exist`: a missing file is a usage error instead of a new, empty database (commands
     that only read what was loaded: check, report)."""
     path = resolve_db_path(db)
-    if must_exist and not path.exists():
-        msg = f"no database at {path}; run `mir load DIR` (or `mir daily`) first, or pass --db"
-        raise UsageError(msg)
-    con = connect(path, read_only=read_only)
+    con = connect(path, read_only=read_only, must_exist=must_exist)
     try:
         if not read_only:
             con.execute("BEGIN TRANSACTION")

@@ -47,10 +47,7 @@ _PARAM_LINE = re.compile(
 
 
 def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
-    if not path.exists():
-        msg = f"no database at {path}; run `mir load DIR` first or pass --db"
-        raise UsageError(msg)
-    return connect_with(path, read_only=True, config=dict(READ_ONLY_CONFIG))
+    return connect_with(path, read_only=True, config=dict(READ_ONLY_CONFIG), must_exist=True)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 from decimal import Decimal
@@ -50,8 +49,6 @@ def _json_value(value: Any) -> Any:
         return [_json_value(v) for v in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return str(value)
     return value
 
 

@@ -477,3 +477,21 @@ def test_fixture_is_valid(shared_db) -> None:
     """The cases above corrupt a fixture that itself loads (else they would prove nothing)."""
     code, output = load_like_the_cli(memory_db(), SNAPSHOT_MIN)
     assert code == 0, output
+
+
+def test_overflowing_rows_are_shown_twenty_per_file_with_their_total(tmp_path, shared_db) -> None:
+    """25 balances too large to value: the first 20 by row are named, the total says 25."""
+    snap = copy_snapshot(tmp_path)
+    header, rows = read_rows(snap, "accounts")
+    ids = [f"Y{i:02d}" for i in range(25)]
+    write_rows(snap, "accounts", header, rows + [[i, "client", "", "", "", ""] for i in ids])
+    header, rows = read_rows(snap, "balances")
+    first = len(rows) + 1
+    write_rows(snap, "balances", header, rows + [[i, "USDT", "5" + "0" * 19] for i in ids])
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == 3, output
+    assert "balances.csv: 25 problems (first 20 shown)" in output
+    named = [ln for ln in output.splitlines() if ln.startswith("  balances.csv, row ")]
+    assert [int(ln.split("row ")[1].split(",")[0]) for ln in named] == list(
+        range(first, first + 20)
+    )

@@ -4,9 +4,10 @@
 -- rows, never a stored value): |amount| x max(1, USD price of its asset) -- the amount itself and
 -- its USD value are both summed and multiplied by the views -- and, for a tier, |notional_floor| x
 -- max(1, |maintenance_margin_rate|), the term of the maintenance-amount recursion.
--- Rows from $limit (1e19: two such rows already sum beyond 1e20) are returned with
--- (file, row_no, column_name, value, magnitude); the loader names them, or, when no row is that
--- large by itself, the files whose magnitudes add up to 1e20 or more.
+-- Rows from $limit (1e19: two such rows already sum beyond 1e20), the first $shown of each file
+-- by row, are returned with (file, row_no, column_name, value, magnitude) and the file's count of
+-- them; a file without such a row comes back as its largest row with the file's total
+-- magnitude, so that the loader can name the files whose amounts add up to 1e20 or more.
 WITH asset_usd AS (
     SELECT symbol AS asset, max(abs(price::DOUBLE)) AS usd
     FROM staged_prices WHERE kind = 'asset' GROUP BY symbol
@@ -42,5 +43,8 @@ SELECT file, row_no, column_name, value, magnitude,
        count(*) FILTER (WHERE magnitude >= $limit) OVER (PARTITION BY file) AS large_rows,
        sum(magnitude) OVER (PARTITION BY file) AS file_magnitude
 FROM amounts
-QUALIFY magnitude >= $limit OR row_number() OVER (PARTITION BY file ORDER BY magnitude DESC) = 1
+QUALIFY (magnitude >= $limit
+         AND row_number() OVER (PARTITION BY file, magnitude >= $limit ORDER BY row_no) <= $shown)
+     OR (max(magnitude) OVER (PARTITION BY file) < $limit
+         AND row_number() OVER (PARTITION BY file ORDER BY magnitude DESC) = 1)
 ORDER BY file, row_no

@@ -319,7 +319,10 @@ def _overflow_violations(
     """After the valuation overflowed: the staged rows too large to value by themselves (first
     MAX_SHOWN_PER_FILE per file) and their count per file; when there is none, each file whose
     amounts add up beyond DECIMAL(38,18) (a file-level violation). Empty: the cause is unknown."""
-    rows = con.execute(read_query("load/overflow_rows.sql"), {"limit": OVERFLOW_ROW}).fetchall()
+    rows = con.execute(
+        read_query("load/overflow_rows.sql"),
+        {"limit": OVERFLOW_ROW, "shown": validate.MAX_SHOWN_PER_FILE},
+    ).fetchall()  # at most MAX_SHOWN_PER_FILE + 1 rows per file
     found: list[Violation] = []
     totals: dict[str, int] = {}
     for file, row_no, column, value, magnitude, large_rows, _ in rows:
@@ -327,10 +330,10 @@ def _overflow_violations(
             continue
         display = displays.get(file, file)
         totals[display] = int(large_rows)
-        if sum(1 for v in found if v.file == display) < validate.MAX_SHOWN_PER_FILE:
-            what = OVERFLOW_WHAT.get(column, OVERFLOW_AMOUNT)
-            expected = what + OVERFLOW_WHY.format(magnitude=magnitude)
-            found.append(Violation(display, int(row_no), column, value, expected))
+        expected = OVERFLOW_WHAT.get(column, OVERFLOW_AMOUNT) + OVERFLOW_WHY.format(
+            magnitude=magnitude
+        )
+        found.append(Violation(display, int(row_no), column, value, expected))
     if found:
         return found, totals
     for file, _, column, _, _, _, file_magnitude in rows:
