@@ -3,8 +3,8 @@
 Each stage is a library call of its own module; this module only sequences them, times them,
 and writes a machine-readable run log (JSON lines, one event per stage) beside the outputs.
 Re-running a day is safe: the load replaces the date atomically, checks append a new run, the
-day directory is rewritten, and an existing package is moved aside to
-`<out>/superseded/` (never overwritten silently) before the new one is written.
+day directory is rewritten, and an existing package is kept in `<out>/superseded/` (never
+overwritten silently) as the new one, already complete, replaces it in one rename.
 """
 
 from __future__ import annotations
@@ -142,18 +142,6 @@ class BackgroundCheckpoint:
             raise error
 
 
-def _move_aside(package: Path) -> Path | None:
-    """Move an existing package to <out>/superseded/<name>.<UTC stamp>.zip; return its new path."""
-    if not package.exists():
-        return None
-    folder = package.parent / "superseded"
-    folder.mkdir(exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = folder / f"{package.stem}.{stamp}{package.suffix}"
-    package.rename(target)
-    return target
-
-
 def _raise_on_sigterm() -> Callable[[], None]:
     """Turn SIGTERM into a Terminated exception for this run (main thread only: elsewhere
     Python cannot set handlers); returns the function that restores the previous handler."""
@@ -200,7 +188,7 @@ def run_daily(
     from reports.memo import day_memo
     from reports.render.report import write_report
     from reports.sign.manifest import broken_links_after
-    from reports.sign.package import build_package, package_path
+    from reports.sign.package import build_package
 
     say = say or (lambda _msg: None)
     started = time.perf_counter()
@@ -282,12 +270,11 @@ def run_daily(
             finally:
                 con.close()
             with log.stage("package", timings, say) as details:
-                target = package_path(out_dir, as_of, config.firm.lei)
-                superseded = _move_aside(target)
+                package = build_package(out_dir, as_of, lei=config.firm.lei, supersede=True)
+                superseded = package.superseded
                 if superseded is not None:
                     say(f"an earlier package of {as_of} was moved to {superseded}")
                     details.update(superseded=str(superseded))
-                package = build_package(out_dir, as_of, lei=config.firm.lei)
                 details.update(package=str(package.path), sha256=package.sha256, size=package.size)
                 for later in broken_links_after(Path(out_dir), as_of):
                     say(

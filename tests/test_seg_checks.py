@@ -161,6 +161,27 @@ def test_roll_forward_checks_need_a_previous_day() -> None:
     }
 
 
+def test_roll_forward_checks_need_the_previous_close_not_an_older_day() -> None:
+    """A gap in the stored days: the day's movements start at the missing previous close, so a
+    roll-forward from the older day would report every gap movement as a false breach."""
+    con = duckdb.connect()
+    init_schema(con)
+    for day in ("2026-03-02", "2026-03-03", "2026-03-05"):
+        load_snapshot(con, SAMPLES / day)
+    roll_forwards = ["SEG-04", "SEG-05", "SEG-06"]
+    gap = run_checks(con, dt.date(2026, 3, 5), Config(), only=roll_forwards, record=False)
+    assert {r.check_id: str(r.status) for r in gap.results} == dict.fromkeys(
+        roll_forwards, "not_evaluated"
+    )
+    for r in gap.results:
+        assert r.message is not None
+        assert "previous close 2026-03-04 is not stored" in r.message, r.message
+        assert "latest stored day before 2026-03-05 is 2026-03-03" in r.message, r.message
+    load_snapshot(con, SAMPLES / "2026-03-04")
+    filled = run_checks(con, dt.date(2026, 3, 5), Config(), only=roll_forwards, record=False)
+    assert "not_evaluated" not in {str(r.status) for r in filled.results}
+
+
 def test_seg02_uses_the_larger_of_absolute_and_pct_target() -> None:
     con = load_scenario("clean")
     # 2026-03-03 USDT: requirement 43,335, excess 6,665. 20% x 43,335 = 8,667 > 1,000 -> warn.

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from reports.errors import VerificationError
 from reports.sign.cms import sign_manifest
 from reports.sign.keys import SignerKey, generate_development_key
 from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME, write_manifest
@@ -206,6 +207,42 @@ def test_package_refuses_to_overwrite(package, out, config, run_mir) -> None:
     assert "already exists; use --force to replace it" in result.output
     assert package.read_bytes() == b"an older package"
     assert before != b"an older package"
+
+
+def test_superseding_keeps_the_old_package_until_the_new_one_is_complete(
+    package, out, monkeypatch
+) -> None:
+    """The daily job's re-run (supersede=True): the package path never stands empty."""
+    old = b"yesterday's run of this day"
+    package.write_bytes(old)
+    as_of = dt.date.fromisoformat(AS_OF)
+    # a day directory that no longer verifies: refused, the old package untouched, none kept
+    day_csv = out / AS_OF / "segregation.csv"
+    good_csv = day_csv.read_bytes()
+    day_csv.write_bytes(good_csv + b"tampered\n")
+    with pytest.raises(VerificationError):
+        build_package(out, as_of, lei=LEI, supersede=True)
+    assert package.read_bytes() == old
+    assert not (out / "superseded").exists()
+    day_csv.write_bytes(good_csv)
+    # stopped at the last step (the rename): the old package is still in place, no temporary
+    # file is left, and at most an extra copy sits in superseded/
+
+    def interrupted(src: object, dst: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("reports.sign.package.os.replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_package(out, as_of, lei=LEI, supersede=True)
+    monkeypatch.undo()
+    assert package.read_bytes() == old
+    assert not list(out.glob(".*.tmp"))
+    # completed: the new package in place, the old one kept byte for byte
+    built = build_package(out, as_of, lei=LEI, supersede=True)
+    assert built.path == package and built.replaced
+    assert built.superseded is not None and built.superseded.parent == out / "superseded"
+    assert built.superseded.read_bytes() == old
+    assert package.read_bytes() != old and built.report.ok
 
 
 def test_package_default_lei(out, run_mir, tmp_path) -> None:

@@ -242,10 +242,21 @@ def evaluate_requires(spec: CheckSpec, ctx: CheckContext) -> Requirement:
     params = ctx.config.sql_params()
     for condition in spec.requires:
         if condition == "previous_day":
+            previous_close = ctx.as_of - dt.timedelta(days=1)
             if ctx.prev_as_of is None:
                 return Requirement(
                     False,
                     f"no stored day before {ctx.as_of.isoformat()}: load the previous day to evaluate it",
+                )
+            if ctx.prev_as_of != previous_close:
+                # Movements are the changes since the previous close: rolled forward from an
+                # older day they would miss the gap's movements and report false breaches.
+                return Requirement(
+                    False,
+                    f"the previous close {previous_close.isoformat()} is not stored (the latest "
+                    f"stored day before {ctx.as_of.isoformat()} is {ctx.prev_as_of.isoformat()}); "
+                    f"{ctx.as_of.isoformat()}'s movements start at the previous close: load "
+                    f"{previous_close.isoformat()} to evaluate it",
                 )
         elif condition.startswith("setting:"):
             names = condition.removeprefix("setting:").split("|")

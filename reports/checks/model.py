@@ -21,7 +21,9 @@ $segregation_rollforward_tolerance). It returns exactly EXCEPTION_COLUMNS (minus
 the engine adds), one row per exception.
 
 `requires` conditions, any unmet one makes the check `not_evaluated` (with a message):
-    previous_day           a stored day before $as_of exists
+    previous_day           the previous close is stored: $prev_as_of is the calendar day before
+                           $as_of (the day's movements start there; an older stored day would
+                           leave the gap's movements out of a roll-forward)
     setting:<param>        Config.sql_params()[<param>] is not None (SEG-02's target)
     setting:<a>|<b>        at least one of them is set
     table:<name>           the table has rows for $as_of (e.g. table:volumes)

@@ -38,7 +38,7 @@ def daily_command(
 
     The as-of date is the directory's name (YYYY-MM-DD) unless --as-of is given; both must agree.
     Re-running a day is safe: the load replaces the date, the CSVs and summary.json come out
-    byte-identical, and an existing package is first moved to OUT/superseded/ (never overwritten).
+    byte-identical, and an existing package is kept in OUT/superseded/ as the new one replaces it.
     A second run on the same database stops at once, naming the lock's holder (lock file DB.lock).
 
     Progress goes to stderr (--quiet drops it); the job ends with one summary line on stdout.

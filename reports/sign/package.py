@@ -13,6 +13,7 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -36,6 +37,7 @@ class PackageResult:
     sha256: str
     replaced: bool
     report: VerifyReport
+    superseded: Path | None = None  # where the package it replaced was kept (supersede=True)
 
 
 def package_path(out_dir: str | os.PathLike[str], as_of: dt.date, lei: str) -> Path:
@@ -67,11 +69,17 @@ def build_package(
     *,
     lei: str,
     force: bool = False,
+    supersede: bool = False,
     trust: str | os.PathLike[str] | Sequence[x509.Certificate] | None = None,
 ) -> PackageResult:
     """Verify <out>/<as_of>/ and zip it as <out>/<LEI>_<as_of>.zip.
 
-    Never replaces an existing package unless ``force``. Refuses (VerificationError, exit 4)
+    Never replaces an existing package unless ``force`` or ``supersede``; with ``supersede`` the
+    existing one is first kept as <out>/superseded/<name>.<UTC stamp>.zip (the daily job). The
+    new package is complete on disk before anything moves, and takes the package's path in one
+    rename: at every instant the path holds the old package or the new one, never nothing (a
+    run killed in between leaves the old one in place, and at most an extra copy in
+    superseded/). Refuses (VerificationError, exit 4)
     when a file does not match manifest.json, a file is missing or unlisted, or a signature
     does not verify; a missing day directory or manifest is a UsageError (run `mir report`).
     """
@@ -87,7 +95,7 @@ def build_package(
             raise UsageError(msg)
     target = package_path(root, as_of, lei)
     existed = target.exists()
-    if existed and not force:
+    if existed and not (force or supersede):
         msg = f"{target} already exists; use --force to replace it"
         raise UsageError(msg)
 
@@ -100,10 +108,13 @@ def build_package(
 
     data = deterministic_zip(files, as_of)
     fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{target.name}.", suffix=".tmp")
+    superseded = None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(tmp, 0o644)
+        if existed and supersede:
+            superseded = _keep_aside(target)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -115,4 +126,19 @@ def build_package(
         sha256=hashlib.sha256(data).hexdigest(),
         replaced=existed,
         report=report,
+        superseded=superseded,
     )
+
+
+def _keep_aside(package: Path) -> Path:
+    """Keep a copy of `package` as <its folder>/superseded/<name>.<UTC stamp>.zip (a hard link
+    where the file system allows it) and return that path; the package itself stays in place."""
+    folder = package.parent / "superseded"
+    folder.mkdir(exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    kept = folder / f"{package.stem}.{stamp}{package.suffix}"
+    try:
+        os.link(package, kept)
+    except OSError:  # no hard links here (another file system, FAT): a full copy
+        shutil.copy2(package, kept)
+    return kept
