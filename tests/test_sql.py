@@ -450,6 +450,31 @@ def test_breaches_by_day_lists_exactly_the_breaching_checks(mir: Callable[..., R
     ]
 
 
+def test_account_history_has_no_roll_forward_across_a_gap(tmp_path: Path) -> None:
+    """With 2026-03-04 missing, 03-05's movements start at a close that is not stored: no
+    previous balance and no roll-forward difference that day (SEG-04 is not_evaluated too)."""
+    from reports.db import open_db
+    from reports.investigate import run_investigation
+    from reports.load import load_snapshot
+
+    db = tmp_path / "gap.duckdb"
+    with open_db(db) as con:
+        for day in ("2026-03-02", "2026-03-03", "2026-03-05"):
+            load_snapshot(con, SAMPLES / day)
+    planted = next(r for r in truth() if r["check_id"] == "SEG-04")
+    frame = run_investigation(db, "account_history", {"account_id": planted["entity_id"]}).frame
+    rows = {
+        r["as_of_date"].isoformat(): r
+        for r in frame.iter_rows(named=True)
+        if r["asset"] == planted["asset"]
+    }
+    assert sorted(rows) == ["2026-03-02", "2026-03-03", "2026-03-05"]
+    assert rows["2026-03-03"]["previous_balance"] is not None
+    assert rows["2026-03-03"]["cross_rollforward_difference"] == 0
+    assert rows["2026-03-05"]["previous_balance"] is None
+    assert rows["2026-03-05"]["cross_rollforward_difference"] is None
+
+
 def test_account_history_of_the_seg04_account(mir: Callable[..., Result]) -> None:
     planted = next(r for r in truth() if r["check_id"] == "SEG-04")
     rows = query_rows(mir, "account_history", account_id=planted["entity_id"])

@@ -2,8 +2,9 @@
 -- param: account_id text (required): the account to follow
 -- param: from date (optional): first as-of date [default: the first stored day]
 -- param: to date (optional): last as-of date [default: the last stored day]
--- previous_balance is the cross balance at the previous stored day's close (0 when the account had
--- none; NULL on the first stored day, where the roll-forward cannot be checked);
+-- previous_balance is the cross balance at the previous close, the calendar day before (0 when the
+-- account had none; NULL on the first stored day and after a gap in the stored days, where the
+-- roll-forward cannot be checked: the day's movements start at the missing close, as for SEG-04);
 -- cross_rollforward_difference = balance - (previous_balance + cross_movements_net), the SEG-04
 -- figure (0 when the wallet rolls forward). Isolated movements (position_id set) are counted apart.
 WITH stored AS (
@@ -52,7 +53,7 @@ history AS (
         coalesce(m.cross_movements_net, 0)::DECIMAL(38,18) AS cross_movements_net,
         coalesce(m.isolated_movements, 0) AS isolated_movements,
         coalesce(m.isolated_movements_net, 0)::DECIMAL(38,18) AS isolated_movements_net,
-        CASE WHEN s.previous_date IS NOT NULL THEN coalesce(pb.balance, 0)::DECIMAL(38,18) END
+        CASE WHEN s.previous_date = e.as_of_date - 1 THEN coalesce(pb.balance, 0)::DECIMAL(38,18) END
             AS previous_balance
     FROM v_account_equity AS e
     LEFT JOIN stored AS s USING (as_of_date)
