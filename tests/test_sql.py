@@ -473,6 +473,31 @@ def test_account_history_has_no_roll_forward_across_a_gap(tmp_path: Path) -> Non
     assert rows["2026-03-03"]["cross_rollforward_difference"] == 0
     assert rows["2026-03-05"]["previous_balance"] is None
     assert rows["2026-03-05"]["cross_rollforward_difference"] is None
+    # the same for an isolated bucket's trail (SEG-05's figure)
+    both_days = _isolated_position_open_on(db, ("2026-03-03", "2026-03-05"))
+    trail = run_investigation(db, "position_trail", {"position_id": both_days}).frame
+    closes = {
+        r["as_of_date"].isoformat(): r
+        for r in trail.iter_rows(named=True)
+        if r["record"] == "close"
+    }
+    assert closes["2026-03-03"]["rollforward_difference"] is not None
+    assert closes["2026-03-05"]["previous_margin"] is None
+    assert closes["2026-03-05"]["rollforward_difference"] is None
+
+
+def _isolated_position_open_on(db: Path, days: tuple[str, ...]) -> str:
+    """An isolated position open at every one of these closes."""
+    from reports.investigate import run_sql
+
+    found = run_sql(
+        db,
+        "SELECT position_id FROM positions WHERE margin_mode = 'isolated' "
+        "AND as_of_date IN (SELECT unnest($days)::DATE) GROUP BY position_id "
+        "HAVING count(*) = len($days) ORDER BY position_id LIMIT 1",
+        {"days": list(days)},
+    ).frame
+    return str(found["position_id"][0])
 
 
 def test_account_history_of_the_seg04_account(mir: Callable[..., Result]) -> None:

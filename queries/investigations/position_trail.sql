@@ -2,8 +2,9 @@
 -- param: position_id text (required): the position to trace
 -- One `close` row per day the position was open or its bucket moved (amount = the day's net
 -- movements; rollforward_difference = isolated_margin - (previous_margin + amount), reported minus
--- expected as SEG-05 reports it: 0 when the bucket rolls forward, NULL on the first stored day),
--- after that day's `movement` rows in time order.
+-- expected as SEG-05 reports it: 0 when the bucket rolls forward, NULL on the first stored day
+-- and after a gap in the stored days, where the previous close is missing), after that day's
+-- `movement` rows in time order.
 WITH stored AS (
     -- every stored day, with the stored day before it (NULL on the first day of the history)
     SELECT as_of_date, lag(as_of_date) OVER (ORDER BY as_of_date) AS previous_date
@@ -26,9 +27,9 @@ state AS (
 rolled AS (
     SELECT
         s.*,
-        -- previous stored day's margin; 0 if the position was not open then (new), NULL if no
-        -- previous day is stored (the roll-forward cannot be checked)
-        CASE WHEN s.previous_date IS NULL THEN NULL
+        -- the previous close's margin (the calendar day before); 0 if the position was not open
+        -- then (new), NULL if that close is not stored (the roll-forward cannot be checked)
+        CASE WHEN s.previous_date IS DISTINCT FROM s.as_of_date - 1 THEN NULL
              ELSE coalesce((SELECT coalesce(q.isolated_margin, 0) FROM positions AS q
                             WHERE q.position_id = $position_id AND q.as_of_date = s.previous_date), 0)
         END AS previous_margin,
