@@ -15,13 +15,14 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reports import __version__
+from reports.checks.model import CheckOutcome, CheckResult
 from reports.config import Config
 from reports.errors import ExitCode, MirError, Terminated, UsageError
 from reports.lock import exclusive_lock
@@ -142,6 +143,16 @@ class BackgroundCheckpoint:
             raise error
 
 
+def _not_evaluated_lines(results: Iterable[CheckResult]) -> list[str]:
+    """One progress line per reason a check could not run, naming its checks (e.g. the three
+    roll-forwards when the previous close is not stored)."""
+    by_reason: dict[str, list[str]] = {}
+    for result in results:
+        if result.status == CheckOutcome.NOT_EVALUATED:
+            by_reason.setdefault(result.message or "no reason given", []).append(result.check_id)
+    return [f"not evaluated: {', '.join(ids)}: {reason}" for reason, ids in by_reason.items()]
+
+
 def _raise_on_sigterm() -> Callable[[], None]:
     """Turn SIGTERM into a Terminated exception for this run (main thread only: elsewhere
     Python cannot set handlers); returns the function that restores the previous handler."""
@@ -251,6 +262,8 @@ def run_daily(
                             status=str(run.status),
                             checks={r.check_id: str(r.status) for r in run.results},
                         )
+                        for line in _not_evaluated_lines(run.results):
+                            say(line)
                     with log.stage("report", timings, say) as details:
                         report = write_report(
                             con,

@@ -101,6 +101,30 @@ def daily(run_mir: Callable[..., Result], db: Path, *args: str) -> Result:
     return run_mir("daily", *args, "--quiet", db=db)
 
 
+def test_daily_names_the_missing_previous_close(
+    run_mir: Callable[..., Result], dev_key: Any, tmp_path: Path
+) -> None:
+    """A gap before the day (its previous close never loaded): the job runs, and says on stderr
+    which checks it could not evaluate and which day to load."""
+    from reports.db import open_db
+    from reports.load import load_snapshot
+
+    db = tmp_path / "gap.duckdb"
+    with open_db(db) as con:
+        for day in DAYS[:-2]:  # every day up to the one before LATEST's previous close
+            load_snapshot(con, day)
+    missing = (AS_OF - dt.timedelta(days=1)).isoformat()
+    result = run_mir(
+        "daily", str(LATEST), "--out", str(tmp_path / "out"), "--config", str(dev_key.config), db=db
+    )
+    assert result.exit_code in (0, 1), result.output
+    assert (
+        f"not evaluated: SEG-04, SEG-05, SEG-06: the previous close {missing} is not stored"
+        in result.stderr
+    ), result.stderr
+    assert f"load {missing} to evaluate it" in result.stderr
+
+
 @pytest.mark.slow
 def test_daily_on_samples_runs_twice_safely(
     run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
