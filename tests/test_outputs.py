@@ -223,6 +223,70 @@ def test_exceptions_csv_holds_every_exception_sorted(files: dict[str, bytes]) ->
             assert cell == "" or len(cell.split(".")[1]) == 8
 
 
+# Every metric the checks emit, by the places exceptions.csv shows: reporting-currency amounts
+# to 2 decimals, asset amounts, prices, ratios and indices to 8 (DESIGN.md section 4).
+USD_EXCEPTION_METRICS = ("cet1", "cet1_at1", "total", "liquid_assets", "var", "es", "cover1",
+                         "cover2", "cover3")  # fmt: skip
+UNIT_EXCEPTION_METRICS = (
+    "excess", "negative_isolated_margin", "no_isolated_margin", "cross_margin",
+    "rollforward_difference", "isolation_breach", "transfer_not_netting", "missed_liquidation",
+    "bad_debt", "negative_equity", "reported_upnl_difference", "oi_share", "hhi",
+    "custodian_share", "hot_wallet_share", "collateral_share", "large_exposure_share",
+    "own_funds_ratio",
+)  # fmt: skip
+
+
+def _exceptions_of(metrics: tuple[str, ...], value: str) -> pl.DataFrame:
+    from reports.checks.model import exception_schema
+
+    rows = {
+        "check_id": ["X-01"] * len(metrics),
+        "status": ["breach"] * len(metrics),
+        "entity_type": ["firm"] * len(metrics),
+        "entity_id": list(metrics),
+        "instrument_id": [None] * len(metrics),
+        "asset": [None] * len(metrics),
+        "metric": list(metrics),
+        "value": [Decimal(value)] * len(metrics),
+        "threshold": [Decimal(value) * 2] * len(metrics),
+        "message": ["m"] * len(metrics),
+    }
+    return pl.DataFrame(rows, schema={"check_id": pl.String, **exception_schema()})
+
+
+def test_exceptions_show_reporting_currency_metrics_in_cents() -> None:
+    presented = outputs.exceptions_frame(
+        _exceptions_of(USD_EXCEPTION_METRICS + UNIT_EXCEPTION_METRICS, "107595.439853035")
+    )
+    shown = {r["metric"]: (r["value"], r["threshold"]) for r in presented.iter_rows(named=True)}
+    for metric in USD_EXCEPTION_METRICS:
+        assert shown[metric] == ("107595.44", "215190.88"), metric
+    for metric in UNIT_EXCEPTION_METRICS:
+        assert shown[metric] == ("107595.43985304", "215190.87970607"), metric
+
+
+def test_every_emitted_metric_has_its_places(database: Path) -> None:
+    """Run every check with limits that trip the capital, stress and VaR checks: each metric in
+    the result is one of the two lists above (a new metric must be placed in one)."""
+    from reports.checks.engine import all_exceptions, run_checks
+    from reports.config import parse_config
+
+    config = parse_config(
+        {
+            "capital": {"early_warning": "100"},
+            "var": {"own_funds_share_warn": "0.0000001"},
+            "stress": {
+                "scenarios": [{"name": "squeeze", "shocks": {"*": "9", "USDT": "-1", "USDC": "-1"}}]
+            },
+        }
+    )
+    with open_db(database) as con:
+        result = run_checks(con, AS_OF, config, record=False)
+    emitted = set(all_exceptions(result)["metric"].to_list())
+    assert {"own_funds_ratio", "var"} <= emitted and emitted & {"cover1", "cover2"}
+    assert emitted <= set(USD_EXCEPTION_METRICS) | set(UNIT_EXCEPTION_METRICS), emitted
+
+
 def test_segregation_and_stress_rounding(files: dict[str, bytes]) -> None:
     header, *rows = _rows(files["segregation.csv"])
     assert [r[0] for r in rows] == sorted(r[0] for r in rows)

@@ -39,6 +39,14 @@ if TYPE_CHECKING:
 USD_PLACES = 2
 UNIT_PLACES = 8  # asset amounts, prices, ratios
 
+# Exception metrics whose value and threshold are amounts in the reporting currency, shown to
+# USD_PLACES (DESIGN.md section 4): CAP-02's own-funds layers, CAP-03's liquid assets, CAP-05's
+# VaR and ES, CAP-04's Cover-N (cover1, cover2, ...: `cover` and a number) and any `*_usd`. Every
+# other metric is an asset amount, a price, a ratio or an index (UNIT_PLACES);
+# tests/test_outputs.py holds every metric the checks emit to one of the two.
+USD_METRICS = frozenset({"cet1", "cet1_at1", "total", "liquid_assets", "var", "es"})
+USD_METRIC_PATTERN = r"^(cover[0-9]+|.+_usd)$"
+
 # segregation.csv's columns are defined once, beside the statement they are taken from
 SEGREGATION_COLUMNS = SEGREGATION_CSV_COLUMNS
 CAPITAL_COLUMNS = ("line", "item", "amount")
@@ -102,7 +110,10 @@ def rounded_expr(column: str, places: int) -> pl.Expr:
 def exceptions_frame(exceptions: pl.DataFrame) -> pl.DataFrame:
     """exceptions.csv: EXCEPTION_COLUMNS, sorted by check_id, entity_id, instrument_id, asset
     (then metric, message, status, value, threshold: a total order, so shuffled inputs give the
-    same bytes); value and threshold at 8 decimals."""
+    same bytes); value and threshold at 2 decimals for a reporting-currency metric
+    (USD_METRICS), 8 otherwise."""
+    import polars as pl
+
     keys = [
         "check_id",
         "entity_id",
@@ -115,8 +126,14 @@ def exceptions_frame(exceptions: pl.DataFrame) -> pl.DataFrame:
         "threshold",
     ]
     ordered = exceptions.select(EXCEPTION_COLUMNS).sort(keys, nulls_last=True)
+    metric = pl.col("metric")
+    usd = metric.is_in(sorted(USD_METRICS)) | metric.str.contains(USD_METRIC_PATTERN)
     return ordered.with_columns(
-        rounded_expr("value", UNIT_PLACES), rounded_expr("threshold", UNIT_PLACES)
+        pl.when(usd)
+        .then(rounded_expr(column, USD_PLACES))
+        .otherwise(rounded_expr(column, UNIT_PLACES))
+        .alias(column)
+        for column in ("value", "threshold")
     )
 
 
