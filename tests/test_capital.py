@@ -428,6 +428,8 @@ def test_k_npr_and_k_tcd_from_positions_and_custody(con: duckdb.DuckDBPyConnecti
             ("w2", "BankCo", "USDT", "1000000", "house", "bank", "credit_institution"),
             ("w3", "Broker", "USDT", "500000", "house", "exchange", "other"),
             ("w4", "Broker", "BTC", "1", "client", "exchange", "other"),  # client: not K-TCD
+            # an overdraft: the venue owes the bank; no exposure, and no relief either
+            ("w5", "OverdraftBank", "USDT", "-500000", "house", "bank", "credit_institution"),
         ],
     )
     _insert(
@@ -449,7 +451,8 @@ def test_k_npr_and_k_tcd_from_positions_and_custody(con: duckdb.DuckDBPyConnecti
     # BTC: custody +100k, short position -50k -> net 50k x 100%.
     assert statement.components["K-NPR"] == D(50_000)
     assert line(statement, "K-NPR: BTC net exposure") == D(50_000)
-    # 1.2 x 1M x 1.6% x 1.5 + 1.2 x 500k x 8% x 1.5 = 28,800 + 72,000.
+    # 1.2 x 1M x 1.6% x 1.5 + 1.2 x 500k x 8% x 1.5 = 28,800 + 72,000 (+ 0 for the overdraft,
+    # not -14,400).
     assert statement.components["K-TCD"] == D(100_800)
     assert line(statement, "K-TCD: BankCo RF") == D("0.016")
 

@@ -123,10 +123,12 @@ def tcd_risk_factor(custodian_type: str) -> Decimal:
 
 
 def k_tcd(exposure_value: Decimal, risk_factor: Decimal) -> Decimal:
-    """K-TCD of one counterparty (Art. 26): 1.2 x EV x RF x 1.5 (CVA multiplier 1.5)."""
+    """K-TCD of one counterparty (Art. 26): 1.2 x EV x RF x 1.5 (CVA multiplier 1.5). An
+    exposure value below zero (the venue owes the custodian: an overdraft) is no exposure, 0; it
+    must not lower the requirement."""
     with localcontext() as ctx:
         ctx.prec = 60
-        return _exact(K_TCD_ALPHA * exposure_value * risk_factor * K_TCD_CVA)
+        return _exact(K_TCD_ALPHA * max(exposure_value, ZERO) * risk_factor * K_TCD_CVA)
 
 
 @dataclass(frozen=True)
