@@ -390,3 +390,40 @@ def test_each_holdings_breakdown_of_the_statement_adds_up_to_the_funds_held(
             assert parts, (asset.asset, prefix)
             total = sum(Decimal(ln.units.replace(",", "")) for ln in parts)
             assert total == Decimal(held.units.replace(",", "")), (asset.asset, prefix)
+
+
+@pytest.mark.parametrize(
+    ("current", "previous", "expected"),
+    [
+        # as shown: 5,087,874.59 and 5,025,095.65 (the full-precision difference is 62,778.932)
+        ("5087874.586", "5025095.654", "+62,778.94"),
+        ("100.004", "100.005", "0.00"),
+        (None, "1", ""),
+    ],
+)
+def test_usd_change_is_the_difference_of_the_amounts_shown(
+    current: str | None, previous: str, expected: str
+) -> None:
+    from reports.render import formatting
+
+    value = None if current is None else Decimal(current)
+    assert formatting.usd_change(value, Decimal(previous)) == expected
+
+
+def test_percent_point_change_is_the_difference_of_the_percentages_shown() -> None:
+    from reports.render import formatting
+
+    # 90.015% shows as 90.02% (half-even) and 42.004% as 42.00%: the change reads +48.02 pp,
+    # not the full-precision +48.01
+    assert formatting.percent_point_change(Decimal("0.90015"), Decimal("0.42004")) == "+48.02 pp"
+
+
+@pytest.mark.parametrize(
+    ("move", "expected"),
+    [("-0.125", "-12.5"), ("-0.004", "-0.4"), ("0.3", "30"), ("-1", "-100"), ("0", "0"),
+     ("0.00000001", "0.000001"), ("-0.000000001", "0")],
+)  # fmt: skip
+def test_stress_shocks_show_every_digit_of_the_ratio(move: str, expected: str) -> None:
+    from reports.render import formatting
+
+    assert formatting.shock_percent(Decimal(move)) == expected

@@ -896,8 +896,7 @@ def _shocks_text(shocks: dict[str, Decimal]) -> str:
     if not shocks:
         return "none"
     return ", ".join(
-        f"{asset} {fmt.signed(fmt.number(move * 100, 0))}%"
-        for asset, move in sorted(shocks.items())
+        f"{asset} {fmt.signed(fmt.shock_percent(move))}%" for asset, move in sorted(shocks.items())
     )
 
 

@@ -53,16 +53,28 @@ def signed(text: str) -> str:
 
 
 def usd_change(current: Any, previous: Any) -> str:
+    """The change between two amounts as shown (each in cents): the column beside them adds up."""
     if current is None or previous is None:
         return ""
-    return signed(usd(_dec(current) - _dec(previous)))  # type: ignore[operator]
+    delta = quantize(_dec(current), USD_PLACES) - quantize(_dec(previous), USD_PLACES)  # type: ignore[operator]
+    return signed(usd(delta))
 
 
 def percent_point_change(current: Any, previous: Any) -> str:
+    """The change between two ratios as shown (each as a percentage to 2 places), in points."""
     if current is None or previous is None:
         return ""
-    delta = (_dec(current) - _dec(previous)) * 100  # type: ignore[operator]
-    return signed(number(delta, 2)) + " pp"
+    shown = [quantize(_dec(v) * 100, 2) for v in (current, previous)]  # type: ignore[operator]
+    return signed(number(shown[0] - shown[1], 2)) + " pp"  # type: ignore[operator]
+
+
+def shock_percent(move: Decimal) -> str:
+    """A stress shock (a ratio) as a percentage with the digits it has, up to a ratio's 8
+    decimals: -0.125 -> -12.5, -0.004 -> -0.4, 0.3 -> 30."""
+    shown = quantize(move * 100, UNIT_PLACES - 2)
+    assert shown is not None
+    text = format(shown.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
 
 
 def integer(value: Any) -> str:
