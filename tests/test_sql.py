@@ -699,9 +699,9 @@ def test_run_figures_are_recorded_and_feed_the_next_days_report(
         con.execute(
             "UPDATE run_figures SET value = value + 7 WHERE run_id = ?", [partial.run_id]
         ).fetchall()
-        got = previous_day(con, PREVIOUS, config, None, None)
+        got = previous_day(con, PREVIOUS, config, None)
         con.execute("DELETE FROM run_figures WHERE run_id = ?", [run.run_id]).fetchall()
-        recomputed = previous_day(con, PREVIOUS, config, None, None)
+        recomputed = previous_day(con, PREVIOUS, config, None)
     assert (got.cover2_usd, got.insurance_fund_usd, got.var_usd) == (
         worst.cover2_usd + 1,
         worst.insurance_fund_usd + 1,

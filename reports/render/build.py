@@ -12,16 +12,17 @@ with that id for the as-of date (e.g. `mir check` ran first, as `mir daily` does
 same id means same outcomes. Otherwise the checks are run now and recorded.
 
 Capital-ratio trend: computing the capital statement of every stored day would cost about a
-second per day, so the trend is read from the summary.json files of the earlier reports in the
-same output directory (the ratio as it was reported and signed), plus today's; when the
-previous stored day has no report there, its ratio is computed with capital_statement (one
-extra day) so that the day-over-day change is always shown.
+second per day, so the earlier days' ratios are those their latest check runs recorded
+(capital_results, under the regime in force; queries/report/capital_trend.sql), plus today's.
+The previous stored day's ratio is exact for today's inputs and configuration: its recorded run
+of the same run id, else computed with capital_statement (one extra day), so that the
+day-over-day change is always shown and right. Nothing is read from the output directory: a
+report depends on the database and the configuration only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -215,13 +216,12 @@ def previous_day(
     prev: dt.date,
     config: Config,
     totals: dict[str, Any] | None,
-    reported_ratio: Decimal | None,
 ) -> PreviousDay:
     """The previous stored day's key figures; a figure that cannot be computed stays None.
 
-    The capital ratio is the one that day's report stated (summary.json), else the one its
-    recorded check run for the same inputs, configuration and version stored (capital_results),
-    else computed now; the stress and VaR figures likewise from run_figures, else computed now.
+    The capital ratio is the one its recorded check run for the same inputs, configuration and
+    version stored (capital_results), else computed now; the stress and VaR figures likewise
+    from run_figures, else computed now.
     """
     from reports.capital import capital_statement
     from reports.checks.engine import compute_run_id
@@ -230,9 +230,7 @@ def previous_day(
 
     run_id = compute_run_id(con, prev, config)  # the full run these inputs and config give
     stored = stored_figures(con, prev, run_id)
-    ratio = reported_ratio
-    if ratio is None:
-        ratio = _stored_ratio(con, prev, run_id)
+    ratio = _stored_ratio(con, prev, run_id)
     if ratio is None:
         try:
             ratio = capital_statement(con, prev, config).ratio
@@ -275,26 +273,15 @@ def _stored_ratio(con: duckdb.DuckDBPyConnection, day: dt.date, run_id: str) -> 
     return row[0][0] if row else None
 
 
-def reported_ratios(out_dir: Path, before: dt.date) -> dict[dt.date, Decimal]:
-    """capital.ratio of each earlier report's summary.json in out_dir (<out>/<date>/summary.json)."""
-    ratios: dict[dt.date, Decimal] = {}
-    if not out_dir.is_dir():
-        return ratios
-    for child in out_dir.iterdir():  # one directory per reported day
-        try:
-            day = dt.date.fromisoformat(child.name)
-        except ValueError:
-            continue
-        summary = child / "summary.json"
-        if day >= before or not summary.is_file():
-            continue
-        try:
-            value = json.loads(summary.read_text(encoding="utf-8"))["capital"]["ratio"]
-        except (ValueError, KeyError, TypeError):
-            continue
-        if isinstance(value, str):
-            ratios[day] = Decimal(value)
-    return ratios
+def recorded_ratios(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, regime: str, points: int
+) -> dict[dt.date, Decimal]:
+    """The capital ratios of the `points` stored days before as_of, as recorded (capital_trend.sql)."""
+    rows = con.execute(
+        read_query("report/capital_trend.sql"),
+        {"as_of": as_of, "regime": regime, "points": points},
+    ).fetchall()
+    return {day: ratio for day, ratio in rows}
 
 
 def gather(
@@ -302,8 +289,6 @@ def gather(
     as_of: dt.date,
     config: Config,
     run: CheckRun,
-    *,
-    out_dir: Path | None = None,
 ) -> ReportData:
     """Compute every figure of the day's report."""
     import polars as pl
@@ -329,25 +314,21 @@ def gather(
     totals_by_day = _totals(con, as_of, prev)
     totals = totals_by_day.get(as_of, {})
 
-    reported = reported_ratios(out_dir, as_of) if out_dir is not None else {}
     previous = None
     if prev is not None:
-        previous = previous_day(con, prev, config, totals_by_day.get(prev), reported.get(prev))
-    trend = dict(reported)
+        previous = previous_day(con, prev, config, totals_by_day.get(prev))
+    trend = recorded_ratios(con, as_of, capital.regime, TREND_POINTS_SHOWN)
     if previous is not None and previous.capital_ratio is not None:
-        trend.setdefault(previous.as_of, previous.capital_ratio)
+        trend[previous.as_of] = previous.capital_ratio  # exact for today's inputs and config
     if capital.ratio is not None:
         trend[as_of] = capital.ratio
     trend_points = sorted(trend.items())[-TREND_POINTS_SHOWN:]
     trend_source = (
-        f"today's statement and the {len(reported)} earlier report(s) found in the output "
-        "directory (capital.ratio of their summary.json)"
+        "today's statement; the previous stored day for today's inputs and configuration (its "
+        "recorded check run, else computed now); earlier days as their latest check run "
+        f"recorded them under the {capital.regime.upper()} regime (capital_results, as `mir "
+        "query capital_ratio_trend` lists them)"
     )
-    if previous is not None and prev not in reported and previous.capital_ratio is not None:
-        trend_source += (
-            f"; {previous.as_of.isoformat()} from that day's recorded check run, or computed now "
-            "(no report of that day found)"
-        )
 
     integrity = (
         run.exceptions.filter(

@@ -159,7 +159,7 @@ def write_report(
     root.mkdir(parents=True, exist_ok=True)
     with day_memo():  # the checks and the report share their figures (reports/memo.py)
         check_run = run if run is not None else ensure_check_run(con, as_of, config)
-        data = gather(con, as_of, config, check_run, out_dir=root)
+        data = gather(con, as_of, config, check_run)
     if after_reads is not None:
         after_reads()  # nothing below reads the database
     files = output_files(data)

@@ -180,9 +180,7 @@ def _report_stages(
 
     try:
         with day_memo():  # as write_report does
-            data = timed(
-                "figures", lambda: build.gather(con, as_of, config, check_run, out_dir=out_dir)
-            )
+            data = timed("figures", lambda: build.gather(con, as_of, config, check_run))
     finally:
         for module, name, original in patched:
             setattr(module, name, original)
