@@ -427,3 +427,33 @@ def test_stress_shocks_show_every_digit_of_the_ratio(move: str, expected: str) -
     from reports.render import formatting
 
     assert formatting.shock_percent(Decimal(move)) == expected
+
+
+def test_capital_trend_reads_each_days_latest_run_of_the_regime_in_force() -> None:
+    """The chart's earlier days: the latest check run of each day (capital_results), only when
+    that run valued the regime in force; nothing from the output directory."""
+    import duckdb
+
+    from reports.db import init_schema
+    from reports.render.build import recorded_ratios
+
+    con = duckdb.connect()
+    init_schema(con)
+    rows = [  # day, run, regime, ratio, checked_at
+        ("2026-03-02", "a", "ifr", "2.5", "2026-03-02 20:00"),
+        ("2026-03-02", "b", "ifr", "2.4", "2026-03-02 21:00"),  # latest of the day
+        ("2026-03-03", "c", "ifr", "3.0", "2026-03-03 20:00"),
+        ("2026-03-03", "d", "cftc", "9.0", "2026-03-03 21:00"),  # latest: another regime
+        ("2026-03-04", "e", "ifr", "2.0", "2026-03-04 20:00"),
+        ("2026-03-05", "f", "ifr", "1.0", "2026-03-05 20:00"),  # the as-of day itself
+    ]
+    for day, run, regime, ratio, at in rows:
+        con.execute(
+            "INSERT INTO capital_results VALUES (?, ?, ?, 1, 1, ?, 1.1, ?)",
+            [run, day, regime, Decimal(ratio), at],
+        )
+    got = recorded_ratios(con, dt.date(2026, 3, 5), "ifr", 60)
+    assert got == {dt.date(2026, 3, 2): Decimal("2.4"), dt.date(2026, 3, 4): Decimal("2.0")}
+    assert recorded_ratios(con, dt.date(2026, 3, 5), "ifr", 1) == {
+        dt.date(2026, 3, 4): Decimal("2.0")
+    }
