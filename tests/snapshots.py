@@ -134,6 +134,7 @@ def to_parquet(
     when ``typed`` (INTEGER, DATE, TIMESTAMPTZ; decimals as a Parquet DECIMAL or integer type
     chosen per column by typed_decimal_type from ``seed``). ``types`` sets the DuckDB type of
     given columns (e.g. {"price": "DECIMAL(10,2)"}) whatever ``typed`` says."""
+    from reports.load.reader import duckdb_path
     from reports.spec import FILES
 
     source = csv_path(directory, file)
@@ -166,13 +167,17 @@ def to_parquet(
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(
-            f"COPY (SELECT {', '.join(selects)} FROM read_csv('{source}', header = true, "
-            f"auto_detect = false, columns = {{{columns}}}, delim = ',', quote = '\"', escape = '\"')) "
+            f"COPY (SELECT {', '.join(selects)} FROM read_csv({duckdb_path(source)}, "
+            f"header = true, auto_detect = false, columns = {{{columns}}}, delim = ',', "
+            "quote = '\"', escape = '\"', hive_partitioning = false)) "
             f"TO '{target}' (FORMAT parquet)"
         )
         # DuckDB rounds when a CAST drops decimals: make sure no test data was changed that way.
         for name in numeric:
-            written = con.execute(f"SELECT CAST(\"{name}\" AS VARCHAR) FROM '{target}'").fetchall()
+            written = con.execute(
+                f'SELECT CAST("{name}" AS VARCHAR) FROM '
+                f"read_parquet({duckdb_path(target)}, hive_partitioning = false)"
+            ).fetchall()
             original = [r[header.index(name)] for r in rows]
             for (got,), want in zip(written, original, strict=True):
                 assert (got is None and want == "") or Decimal(got) == Decimal(want), (

@@ -756,3 +756,38 @@ def test_a_failed_commit_is_reported_not_the_rollback_after_it(tmp_path) -> None
         load_snapshot(FailingCommit(), copy_snapshot(tmp_path))  # type: ignore[arg-type]
     assert con.execute("SELECT count(*) FROM loads").fetchall() == [(0,)]
     con.close()
+
+
+# -- the path names exactly the files loaded ----------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("parent", ["ex[1]", "ex*1", "ex?1"])
+def test_glob_characters_in_the_path_name_only_that_directory(
+    tmp_path: Path, parent: str, fmt: str
+) -> None:
+    """DuckDB reads a file name as a glob: `ex[1]/...` would load the sibling `ex1/...`, and the
+    audit row would record the other file's hash."""
+    named = copy_snapshot(tmp_path / parent)
+    sibling = copy_snapshot(tmp_path / "ex1")
+    set_cell(sibling, "balances", 1, "balance", "7777")
+    for directory in (named, sibling):
+        convert_all(directory, fmt)
+    expected = load_tables(copy_snapshot(tmp_path / "plain", source=named))
+    assert load_tables(sibling) != expected  # the sibling's data differ
+    assert load_tables(named) == expected
+
+
+def test_a_key_value_parent_directory_adds_no_parquet_column(tmp_path: Path) -> None:
+    """DuckDB's Hive partitioning would read `asset=USDT/` as a column asset = 'USDT' of every
+    Parquet row (overwriting the file's own asset column) and warn of an unknown column `env`."""
+    named = copy_snapshot(tmp_path / "env=prod" / "asset=USDT")
+    convert_all(named, "parquet")
+    expected = load_tables(copy_snapshot(tmp_path / "plain", source=named))
+    con = memory_db()
+    from reports.load import load_snapshot
+
+    summary = load_snapshot(con, named)
+    assert table_contents(con) == expected
+    assert not summary.warnings
+    assert {r[0] for r in con.execute("SELECT DISTINCT asset FROM balances").fetchall()} != {"USDT"}

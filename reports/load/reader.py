@@ -178,6 +178,17 @@ def _quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# DuckDB reads a file name as a glob pattern: `ex[1]/balances.csv` would read `ex1/balances.csv`
+# and `a*b/` every matching directory. Each pattern character is escaped as a one-character
+# class, so the pattern matches exactly the file named.
+_GLOB_ESCAPES = str.maketrans({"[": "[[]", "*": "[*]", "?": "[?]"})
+
+
+def duckdb_path(path: Path) -> str:
+    """A file path as a DuckDB reader's SQL string literal that names exactly that file."""
+    return _quote_literal(str(path).translate(_GLOB_ESCAPES))
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -276,11 +287,11 @@ def stage(
     import duckdb
 
     table = f"raw_{source.name}"
-    path = _quote_literal(str(source.path))
+    path = duckdb_path(source.path)
     typed: dict[str, str] = {}
     if source.format == "parquet":
         try:
-            described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()
+            described = con.execute(f"DESCRIBE SELECT * FROM {_read_parquet(path)}").fetchall()
         except duckdb.Error as exc:
             violations.append(
                 Violation(
@@ -362,7 +373,7 @@ def stage(
             selects.append(f"nullif({expr}, '') AS {ident}")
         if len(selects) < len(columns):
             return None
-        sql = f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {', '.join(selects) or '1 AS _none'} FROM read_parquet({path})"
+        sql = f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {', '.join(selects) or '1 AS _none'} FROM {_read_parquet(path)}"
     else:
         try:
             header = read_csv_header(source)
@@ -388,7 +399,7 @@ def stage(
         sql = (
             f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select_list} FROM read_csv({path}, "
             f"header = true, auto_detect = false, columns = {{{spec_columns}}}, delim = ',', "
-            "quote = '\"', escape = '\"', encoding = 'utf-8')"
+            "quote = '\"', escape = '\"', encoding = 'utf-8', hive_partitioning = false)"
         )
     try:
         created = con.execute(sql).fetchone()  # CREATE TABLE AS returns the row count
@@ -407,6 +418,12 @@ def stage(
         return None
     rows = int(created[0]) if created else 0
     return StagedFile(source, columns, rows, typed)
+
+
+def _read_parquet(path: str) -> str:
+    """read_parquet of one file, without Hive partitioning: a parent directory named
+    `asset=USDT` would otherwise add or overwrite a column `asset` in every row."""
+    return f"read_parquet({path}, hive_partitioning = false)"
 
 
 def stage_empty(con: duckdb.DuckDBPyConnection, spec: FileSpec) -> None:
