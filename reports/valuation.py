@@ -9,8 +9,11 @@ Per position, with Q = |quantity| x contract_size, s = sign(quantity), mark M, e
                                   scale its rounding up by Q)
   tier: the tier with floor <= notional < cap (NULL cap = unbounded); the loader guarantees an
         instrument's tiers contiguous from 0 without overlaps, so the tier with the largest
-        floor <= notional is the only candidate; NULL when the notional is at or above a finite
-        cap of the last tier. A notional exactly at a floor takes the upper tier.
+        floor <= notional is the only candidate. The last tier also takes a notional at or
+        above its finite cap: the tier lookup of the reference (freqtrade's, "the last tier
+        whose floor <= notional"; the venue's cap is a position limit, not a margin-free zone),
+        so every priced position has a maintenance margin. A notional exactly at a floor takes
+        the upper tier.
   maintenance_margin MM = notional x mmr - cum (cum = the tier's maintenance_amount).
   isolated_equity = isolated_margin + uPnL (NULL for cross positions).
   *_usd = amount x the USD price of the settle asset (v_asset_prices; NULL when unpriced).
@@ -323,9 +326,20 @@ def _liquidation(valued: pl.LazyFrame, tiers: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _last_tier_unbounded(tiers: pl.DataFrame) -> pl.DataFrame:
+    """The tiers with each instrument's last tier (the largest floor) open above: a notional
+    beyond its finite cap stays in it (module docstring, tier)."""
+    floor = pl.col("notional_floor")
+    last = floor == floor.max().over("instrument_id")
+    return tiers.with_columns(
+        notional_cap=pl.when(last).then(pl.lit(None, dtype=DECIMAL)).otherwise("notional_cap")
+    )
+
+
 def value_frame(positions: pl.DataFrame, tiers: pl.DataFrame) -> pl.DataFrame:
     """The valuation of `positions` (v_position_inputs rows of one date) against that date's
     `tiers`: position_values' columns, one row per position, in the input's order."""
+    tiers = _last_tier_unbounded(tiers)
     valued = _valued(positions.with_row_index("row").lazy()).collect()
     # streaming: the 11M position x tier pairs are filtered as they are joined
     solved = _liquidation(valued.lazy(), tiers.lazy()).collect(engine="streaming")

@@ -158,17 +158,32 @@ def test_over_margined_long_is_never_liquidated_and_cross_has_no_prices(
     assert cross["maintenance_margin"] == Decimal(50000) * Decimal("0.005") - 50
 
 
-def test_notional_above_a_finite_last_cap_has_no_tier(
+def test_notional_above_a_finite_last_cap_stays_in_the_last_tier(
     con: duckdb.DuckDBPyConnection, venue: Venue
 ) -> None:
+    """The reference's tier lookup (the last tier whose floor <= notional): a position beyond
+    the venue's last cap keeps the last tier's margin, it does not lose its margin."""
     venue.linear("CAPPED")
-    venue.tier_rows("CAPPED", [Tier(1, Decimal(0), Decimal(100), Decimal("0.01"), Decimal(0))])
+    venue.tier_rows(
+        "CAPPED",
+        [
+            Tier(1, Decimal(0), Decimal(100), Decimal("0.01"), Decimal(0)),
+            Tier(2, Decimal(100), Decimal(200), Decimal("0.02"), Decimal(1)),
+        ],
+    )
     venue.mark("CAPPED", "1")
-    venue.position("IN", "CAPPED", "99", "1")
-    venue.position("OUT", "CAPPED", "100", "1")
-    assert position_row(con, "IN")["tier"] == 1
+    venue.position("IN", "CAPPED", "199", "1")
+    venue.position("AT", "CAPPED", "200", "1")
+    venue.position("OUT", "CAPPED", "5000", "1.1", isolated_margin="50")
+    assert position_row(con, "IN")["tier"] == 2
+    for position_id, notional in (("AT", 200), ("OUT", 5000)):
+        row = position_row(con, position_id)
+        assert row["tier"] == 2, position_id
+        assert row["maintenance_margin"] == Decimal(notional) * Decimal("0.02") - 1
+    # its liquidation price is solved in the last tier too: LP = (WB + cum - Q x E) / (Q x mmr - Q)
     out = position_row(con, "OUT")
-    assert out["tier"] is None and out["maintenance_margin"] is None
+    expected = (Decimal(50) + 1 - 5000 * Decimal("1.1")) / (5000 * Decimal("0.02") - 5000)
+    assert abs(out["liquidation_price"] - expected) < Decimal("1e-17")
 
 
 def test_tier_of_a_notional_at_below_and_beyond_the_floors(

@@ -9,7 +9,7 @@
 --       equity, threshold = maintenance margin (settle asset)
 --   isolated_equity < 0                          -> metric bad_debt, value = the deficit
 --       (-isolated equity, positive, settle asset), threshold 0
--- A position beyond the last finite tier cap has no maintenance margin (NULL): only bad_debt applies.
+-- A position beyond the last tier's finite cap stays in the last tier (reports/valuation.py).
 SELECT
     'breach' AS status,
     'position' AS entity_type,

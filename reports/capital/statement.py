@@ -489,7 +489,7 @@ def _cftc_statement(
     if margin.unmargined_positions:
         notes.append(
             f"{margin.unmargined_positions} of {margin.positions} positions have no maintenance "
-            "margin (notional beyond the last tier, or unpriced) and are not counted"
+            "margin in USD (no tier or no settle-asset price) and are not counted"
         )
     risk_based = cftc.risk_based_amount(margin.maintenance_margin_usd, cap.cftc_risk_margin_rate)
     requirement = cftc.requirement(
