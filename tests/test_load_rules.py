@@ -85,6 +85,11 @@ def typed(file: str, types: dict[str, str], *mutations: Mutation) -> Mutation:
     return apply
 
 
+def _with_row(snap: Path, file: str, row: list[str]) -> tuple[list[str], list[list[str]]]:
+    header, rows = read_rows(snap, file)
+    return header, [*rows, row]
+
+
 DECIMAL = "a decimal number"
 # fmt: off
 CASES = [
@@ -114,6 +119,7 @@ CASES = [
     Case("prices.price.19_decimals", cell("prices", 5, "price", "62010.1234567890123456789"), "prices.csv", 5, "price", "18 decimals"),
     Case("prices.price.thousands_separator", cell("prices", 1, "price", "62,000.5"), "prices.csv", 1, "price", "no thousands separator"),
     Case("prices.symbol.required", cell("prices", 3, "symbol", ""), "prices.csv", 3, "symbol"),
+    Case("prices.reporting_currency.not_1", lambda snap: write_rows(snap, "prices", *_with_row(snap, "prices", ["asset", "USD", "2"])), "prices.csv", 9, "price", "1: the price of the reporting currency USD in itself"),
     Case("balances.balance.text", cell("balances", 2, "balance", "abc"), "balances.csv", 2, "balance", DECIMAL),
     Case("balances.balance.21_integer_digits", cell("balances", 7, "balance", "123456789012345678901"), "balances.csv", 7, "balance", "20 integer digits"),
     Case("balances.balance.spaces", cell("balances", 1, "balance", " 10000.50"), "balances.csv", 1, "balance", DECIMAL),
