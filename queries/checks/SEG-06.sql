@@ -13,6 +13,11 @@
 --   (c) a margin_release initiated by the system, out of the bucket (amount < 0), whose other legs
 --       are all the same account's cross wallet, when the position closed (absent at today's
 --       close) or its |quantity| fell since the previous close;
+--   and in (b) and (c), the margin taken out of the bucket over the day (releases and transfers
+--   out) may not exceed all the bucket held: its margin at the previous close plus the day's
+--   credits other than insurance-fund ones. A bucket only pays out what it has, so in whatever
+--   order the venue books the day this bound holds; beyond it, insurance-fund money (or money
+--   from nowhere) leaves through the bucket to the client.
 --   (d) an insurance_fund credit (amount > 0) covering the bucket's deficit, whose other legs (at
 --       least one) all debit insurance_fund accounts. The deficit is judged over the whole day, not
 --       at the credit's timestamp: deficit = -(previous isolated margin + every movement of the day
@@ -100,6 +105,20 @@ legs AS (
     WHERE m.position_id IS NOT NULL
     GROUP BY m.movement_id
 ),
+bucket_flows AS (
+    -- (b)/(c) bound: per bucket paying out today, what it paid out and all it received
+    SELECT
+        m.position_id,
+        m.asset,
+        -sum(m.amount) FILTER (WHERE m.amount < 0 AND m.kind IN ('margin_release', 'margin_transfer'))
+            AS paid_out,
+        coalesce(sum(m.amount) FILTER (WHERE m.amount > 0 AND m.kind <> 'insurance_fund'), 0)
+            AS received
+    FROM day_movements AS m
+    WHERE m.position_id IS NOT NULL
+    GROUP BY m.position_id, m.asset
+    HAVING paid_out > 0
+),
 credited_buckets AS (
     -- rule (d): per bucket with an insurance-fund credit, the day's movements without the credits
     SELECT
@@ -150,11 +169,18 @@ bucket_movements AS (
         -- up to this one
         CASE WHEN b.previous_settle_asset = m.asset THEN b.previous_margin ELSE 0 END
         + c.movements_without_credits AS balance_without_credits,
-        c.credits_to_date
+        c.credits_to_date,
+        -- on payouts (NULL elsewhere): the bucket's day payouts and all it held
+        f.paid_out,
+        CASE WHEN b.previous_settle_asset = m.asset THEN b.previous_margin ELSE 0 END
+        + f.received AS held
     FROM day_movements AS m
     JOIN buckets AS b ON b.position_id = m.position_id
     LEFT JOIN legs AS l ON l.movement_id = m.movement_id
     LEFT JOIN credits AS c ON c.movement_id = m.movement_id
+    LEFT JOIN bucket_flows AS f
+        ON m.amount < 0 AND m.kind IN ('margin_release', 'margin_transfer')
+       AND f.position_id = m.position_id AND f.asset = m.asset
 ),
 judged AS (
     SELECT
@@ -172,6 +198,9 @@ judged AS (
                     THEN 'a margin_transfer needs its other leg in the same account''s cross wallet; it has none'
                 WHEN bm.own_cross_legs < bm.other_legs
                     THEN 'the other leg of transfer ' || bm.transfer_id || ' is not the same account''s cross wallet'
+                WHEN bm.paid_out > bm.held
+                    THEN 'the bucket paid out ' || fmt_amount(bm.paid_out) || ' today, more than all it held ('
+                         || fmt_amount(bm.held) || ': the previous close plus the day''s credits other than insurance-fund ones)'
                 END
             WHEN bm.kind = 'margin_release' THEN CASE
                 WHEN bm.initiated_by <> 'system'
@@ -183,6 +212,9 @@ judged AS (
                     THEN 'the other leg of transfer ' || bm.transfer_id || ' is not the same account''s cross wallet'
                 WHEN NOT (bm.closed OR bm.reduced)
                     THEN 'released while the position neither closed nor reduced since the previous close'
+                WHEN bm.paid_out > bm.held
+                    THEN 'the bucket paid out ' || fmt_amount(bm.paid_out) || ' today, more than all it held ('
+                         || fmt_amount(bm.held) || ': the previous close plus the day''s credits other than insurance-fund ones)'
                 END
             WHEN bm.kind = 'insurance_fund' THEN CASE
                 WHEN bm.amount <= 0 THEN 'an insurance_fund movement on a bucket may only credit it'
