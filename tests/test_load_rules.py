@@ -501,3 +501,28 @@ def test_overflowing_rows_are_shown_twenty_per_file_with_their_total(tmp_path, s
     assert [int(ln.split("row ")[1].split(",")[0]) for ln in named] == list(
         range(first, first + 20)
     )
+
+
+@pytest.mark.parametrize("column", ["account_id", "instrument_id"])
+def test_a_position_id_stays_with_its_position_across_days(tmp_path, column: str) -> None:
+    """DESIGN.md section 3: position_id "stable across days while open". The same id under
+    another account or instrument at the next close is refused, naming the previous one."""
+    from reports.load import load_snapshot
+
+    con = memory_db()
+    load_snapshot(con, copy_snapshot(tmp_path / "a"))
+    following = copy_snapshot(tmp_path / "b", "2026-03-03")
+    header, rows = read_rows(following, "positions")
+    first = dict(zip(header, rows[0], strict=True))
+    replacement = next(
+        r[header.index(column)] for r in rows if r[header.index(column)] != first[column]
+    )
+    set_cell(following, "positions", 1, column, replacement)
+    code, output = load_like_the_cli(con, following)
+    assert code == ExitCode.BAD_INPUT, output
+    assert f"positions.csv, row 1, column {column}: got '{replacement}'" in output
+    assert f"{first[column]}, the {column.removesuffix('_id')} of {first['position_id']}" in output
+    assert "at the previous close 2026-03-02" in output
+    # the same file two days later (that previous close not stored) loads: the rule needs it
+    later = copy_snapshot(tmp_path / "c", "2026-03-05", source=following)
+    assert load_like_the_cli(con, later)[0] == ExitCode.OK
