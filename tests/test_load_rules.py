@@ -192,7 +192,7 @@ CASES = [
     Case("positions.instrument_exists", cell("positions", 3, "instrument_id", "SOLUSDT"), "positions.csv", 3, "instrument_id", "listed in instruments"),
     Case("positions.value_in_range.linear", cell("positions", 1, "quantity", "99999999999999999999"), "positions.csv", 1, "quantity", "below 1e19"),
     Case("positions.value_in_range.inverse", cell("positions", 2, "quantity", "-99999999999999999999"), "positions.csv", 2, "quantity", "below 1e19"),
-    Case("positions.value_in_range.isolated_margin", cell("positions", 3, "isolated_margin", "99999999999999999999"), "positions.csv", 3, "quantity", "isolated_margin"),
+    Case("positions.value_in_range.isolated_margin", cell("positions", 3, "isolated_margin", "99999999999999999999"), "positions.csv", 3, "isolated_margin", "got '99999999999999999999'"),
     Case("positions.quantity_non_zero", cell("positions", 4, "quantity", "0.000"), "positions.csv", 4, "quantity", "non-zero"),
     Case("positions.isolated_needs_margin", cell("positions", 3, "isolated_margin", ""), "positions.csv", 3, "isolated_margin", "an isolated_margin for an isolated position"),
     # -- prices for what is held --

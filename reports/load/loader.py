@@ -286,14 +286,24 @@ def load_snapshot(
 def _range_violations(
     con: duckdb.DuckDBPyConnection, exc: ValuationRangeError, displays: dict[str, str]
 ) -> list[Violation]:
-    """The rows of positions too large to value (reports.valuation), from the staged file."""
+    """The rows of positions too large to value (reports.valuation), from the staged file: the
+    cell named is isolated_margin when that amount is the one from 1e19, else quantity."""
     rows = con.execute(
-        "SELECT _row, mir_fmt(quantity) FROM staged_positions "
-        "WHERE list_contains(?, position_id) ORDER BY _row LIMIT ?",
-        [exc.position_ids, validate.MAX_SHOWN_PER_FILE],
+        "SELECT _row, abs(isolated_margin) >= ?, mir_fmt(isolated_margin), mir_fmt(quantity) "
+        "FROM staged_positions WHERE list_contains(?, position_id) ORDER BY _row LIMIT ?",
+        [OVERFLOW_ROW, exc.position_ids, validate.MAX_SHOWN_PER_FILE],
     ).fetchall()
     file = displays.get("positions", "positions")
-    return [Violation(file, int(r[0]), "quantity", r[1], exc.EXPECTED) for r in rows]
+    return [
+        Violation(
+            file,
+            int(row),
+            "isolated_margin" if margin_large else "quantity",
+            margin if margin_large else quantity,
+            exc.EXPECTED,
+        )
+        for row, margin_large, margin, quantity in rows
+    ]
 
 
 # Magnitude from which one amount is too large to value: DECIMAL(38,18) holds < 1e20, and two
