@@ -24,7 +24,7 @@ from typing import Any
 from reports import __version__
 from reports.checks.model import CheckOutcome, CheckResult
 from reports.config import Config
-from reports.errors import ExitCode, MirError, Terminated, UsageError
+from reports.errors import TERMINATION, ExitCode, MirError, Terminated, UsageError
 from reports.lock import exclusive_lock
 
 RUN_LOG_NAME = "mir-daily.jsonl"
@@ -160,13 +160,16 @@ def _raise_on_sigterm() -> Callable[[], None]:
         return lambda: None
 
     def on_term(signum: int, frame: Any) -> None:
+        TERMINATION.set()  # a DuckDB query this interrupts reads as the termination it is
         msg = "stopped by SIGTERM"
         raise Terminated(msg)
 
+    TERMINATION.clear()
     previous = signal.signal(signal.SIGTERM, on_term)
 
     def restore() -> None:
         signal.signal(signal.SIGTERM, previous)
+        TERMINATION.clear()
 
     return restore
 
@@ -286,7 +289,7 @@ def run_daily(
                 package = build_package(out_dir, as_of, lei=config.firm.lei, supersede=True)
                 superseded = package.superseded
                 if superseded is not None:
-                    say(f"an earlier package of {as_of} was moved to {superseded}")
+                    say(f"an earlier package of {as_of} was kept as {superseded}")
                     details.update(superseded=str(superseded))
                 details.update(package=str(package.path), sha256=package.sha256, size=package.size)
                 for later in broken_links_after(Path(out_dir), as_of):
@@ -298,15 +301,21 @@ def run_daily(
                     details.update(chain_broken_at=later.isoformat())
     except BaseException as exc:  # every failure ends the log with one `failed` event (Ctrl-C
         # and SIGTERM included), then propagates
-        code = exc.exit_code if isinstance(exc, MirError) else ExitCode.INTERNAL
+        failure = exc
+        if TERMINATION.is_set() and not isinstance(exc, Terminated):
+            # SIGTERM reached a DuckDB query, which reports it as its own interruption
+            failure = Terminated("stopped by SIGTERM")
+        code = failure.exit_code if isinstance(failure, MirError) else ExitCode.INTERNAL
         log.event(
             "failed",
             stage=log.failed_stage,
-            error=str(exc) or "interrupted (Ctrl-C)",
-            error_type=type(exc).__name__,
+            error=str(failure) or "interrupted (Ctrl-C)",
+            error_type=type(failure).__name__,
             exit_code=int(code),
             seconds=round(time.perf_counter() - started, 3),
         )
+        if failure is not exc:
+            raise failure from exc
         raise
     finally:
         restore_sigterm()

@@ -6,6 +6,7 @@ them to exit codes, so library code never calls ``sys.exit``.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
@@ -124,6 +125,11 @@ class VerificationError(MirError):
 
 class LockedError(MirError):
     """Another `mir` run holds the database lock (exit 4)."""
+
+
+# Set by the daily job's SIGTERM handler (reports.daily) for the rest of its run: a DuckDB query
+# the signal interrupted then reads as the termination it is, not as Ctrl-C or a failed check.
+TERMINATION = threading.Event()
 
 
 class Terminated(MirError):

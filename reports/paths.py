@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -31,3 +33,22 @@ def templates_dir() -> Path:
 def read_query(relative: str) -> str:
     """The text of one SQL file under queries/, e.g. ``read_query("views/v_positions.sql")``."""
     return (queries_dir() / relative).read_text(encoding="utf-8")
+
+
+def code_fingerprint() -> str:
+    """SHA-256 over mir's own code, the SQL of queries/ and the Python of the package: part of a
+    check run's id (reports.checks.engine.compute_run_id), so that a run recorded by other code
+    (an upgrade, a fix between releases of the same version) is never reused as if it were
+    this code's result. Computed once per process."""
+    return _code_fingerprint()
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    digest = hashlib.sha256()
+    root = queries_dir()
+    files = [(f"queries/{p.relative_to(root).as_posix()}", p) for p in root.rglob("*.sql")]
+    files += [(f"reports/{p.relative_to(_PACKAGE).as_posix()}", p) for p in _PACKAGE.rglob("*.py")]
+    for name, path in sorted(files):
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

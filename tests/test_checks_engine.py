@@ -385,3 +385,17 @@ def test_cli_fail_on_warn(run_mir, tmp_path: Path) -> None:
     assert "not_evaluated" in result.output  # SEG-04 on the first day, with its reason
     result = run_mir("check", "--as-of", "2026-03-02", "--only", "SEG-08", "--fail-on", "warn")
     assert result.exit_code == 1, result.output
+
+
+def test_the_run_id_changes_with_the_code(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run recorded by other code (an upgrade, a fix within the same version) must not be
+    reused by `mir report` as this code's result: the code's hash is part of the run id."""
+    from reports import paths
+    from reports.checks import engine
+
+    before = engine.compute_run_id(con, DAY2, Config())
+    assert len(paths.code_fingerprint()) == 64
+    monkeypatch.setattr(engine, "code_fingerprint", lambda: "0" * 64)
+    assert engine.compute_run_id(con, DAY2, Config()) != before

@@ -411,3 +411,48 @@ def test_sigterm_ends_the_run_log_with_failed_and_leaves_no_temporary_files(
         4,
     )
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["signal_in_python", "duckdb_interruption"])
+def test_sigterm_during_the_checks_stops_the_job_and_packages_nothing(
+    dev_key: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Regression: SIGTERM inside a check was recorded as that check's `error`, and the job went
+    on to sign and package the errored report. The signal arrives while a Python check runs, or
+    reaches DuckDB mid-query, which reports it as its own interruption."""
+    import os
+    import signal
+
+    import duckdb
+
+    from reports.checks import engine
+    from reports.config import load_config
+    from reports.daily import run_daily
+    from reports.errors import TERMINATION, Terminated
+
+    out = tmp_path / "out"
+    original = engine.run_python_check
+
+    def stopped(spec: Any, ctx: Any) -> Any:
+        if spec.check_id == "CAP-04":
+            if how == "signal_in_python":
+                os.kill(os.getpid(), signal.SIGTERM)  # the job's handler raises Terminated
+            TERMINATION.set()  # what the handler does before DuckDB swallows its exception
+            raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+        return original(spec, ctx)
+
+    monkeypatch.setattr(engine, "run_python_check", stopped)
+    before = stored(db)["check_results"]
+    with pytest.raises(Terminated):
+        run_daily(LATEST, out, db_path=db, config=load_config(dev_key.config), say=lambda _m: None)
+    failed = runs(log_events(out))[-1][-1]
+    assert (failed["event"], failed["stage"], failed["error_type"], failed["exit_code"]) == (
+        "failed",
+        "check",
+        "Terminated",
+        4,
+    )
+    assert not (out / PACKAGE_NAME).exists()
+    assert stored(db)["check_results"] == before  # no run recorded, no `error` outcome
+    assert not TERMINATION.is_set()  # cleared for the next job in this process

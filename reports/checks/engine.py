@@ -36,8 +36,8 @@ from reports.checks.model import (
     RunResult,
     exception_schema,
 )
-from reports.errors import CheckError, UsageError
-from reports.paths import queries_dir
+from reports.errors import TERMINATION, CheckError, Terminated, UsageError
+from reports.paths import code_fingerprint, queries_dir
 
 if TYPE_CHECKING:
     import duckdb
@@ -206,8 +206,9 @@ def compute_run_id(
 
     The inputs are the latest load's file hashes of the as-of date AND of the previous stored
     date (the roll-forward checks SEG-04/05/06 read it, so a reloaded previous day must change the
-    run id), the configuration hash, the tool version and, for a partial run, the selected checks.
-    Same inputs + config + version -> same run id.
+    run id), the configuration hash, the tool version, a hash of mir's code (reports.paths.
+    code_fingerprint: a run recorded by other code is never reused) and, for a partial run, the
+    selected checks. Same inputs + config + code -> same run id.
     """
     files = latest_load(con, as_of)
     if not files:
@@ -221,6 +222,7 @@ def compute_run_id(
         lines.append(f"prev_as_of\t{prev.isoformat()}")
         lines += [f"prev_input\t{f}\t{h}\t{n}" for f, h, n in latest_load(con, prev)]
     lines.append(f"config\t{config.sha256()}")
+    lines.append(f"code\t{code_fingerprint()}")
     if only is not None:
         lines.append("only\t" + ",".join(sorted(only)))
     digest.update("\n".join(lines).encode())
@@ -409,8 +411,13 @@ def run_one(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
         return CheckResult(
             spec.check_id, spec.title, CheckOutcome.NOT_EVALUATED, 0, str(exc), empty_exceptions()
         )
+    except Terminated:  # SIGTERM (reports.daily): stop the run, record nothing
+        raise
     except Exception as exc:  # one broken check must not stop the others: record it
-        if _interrupted(exc):  # Ctrl-C reached DuckDB mid-query: stop the run, record nothing
+        if _interrupted(exc):  # a signal reached DuckDB mid-query: stop the run, record nothing
+            if TERMINATION.is_set():
+                msg = "stopped by SIGTERM"
+                raise Terminated(msg) from exc
             raise KeyboardInterrupt from exc
         message = f"{type(exc).__name__}: {exc}"
         return CheckResult(

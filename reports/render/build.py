@@ -139,9 +139,11 @@ def ensure_check_run(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Con
         ]
         exceptions = con.sql(read_query("report/check_run_exceptions.sql"), params=params).pl()
         counts = dict(exceptions.group_by("check_id").len().iter_rows())
-        if all(counts.get(o.check_id, 0) == o.exceptions for o in outcomes):
+        complete = all(counts.get(o.check_id, 0) == o.exceptions for o in outcomes)
+        if complete and not any(o.status == "error" for o in outcomes):
             return CheckRun(run_id, as_of, True, outcomes, _exception_frame(exceptions))
-        # the recorded rows do not add up (an interrupted recording?): run again
+        # the recorded rows do not add up (an interrupted recording?) or a check crashed in
+        # that run (a memory limit, a stopped job): run again rather than sign its outcome
     result = run_checks(con, as_of, config)
     outcomes = [
         CheckOutcomeRow(r.check_id, r.title, str(r.status), r.exceptions, r.message)
