@@ -2,16 +2,20 @@
 -- Each row = one broken rule: (file, row_no, column_name, value, expected). Reads staged_positions.
 -- account and instrument exist; quantity non-zero; isolated positions carry isolated_margin;
 -- an instrument with a position has a tier table and a mark price.
--- position_id stable across days while open: a position also open at the previous close (the
--- calendar day before, when stored) keeps its account and instrument (another account or
--- instrument under the same id would be read as one position by the roll-forwards).
+-- position_id stable across days while open: a position also open at the previous close or at
+-- the next one (the calendar day before or after, when stored: a reload of an earlier day, or
+-- days loaded out of order) keeps its account and instrument (another account or instrument
+-- under the same id would be read as one position by the roll-forwards).
 -- Not load errors (venue findings for SEG-03): a negative isolated_margin, margin on a cross position.
 WITH reused AS (
-    SELECT p._row, p.position_id, p.account_id, p.instrument_id,
-           q.account_id AS previous_account_id, q.instrument_id AS previous_instrument_id
+    SELECT p._row, p.position_id, p.account_id, p.instrument_id, q.as_of_date AS other_date,
+           CASE WHEN q.as_of_date < getvariable('mir_as_of') THEN 'previous' ELSE 'next' END
+               AS which,
+           q.account_id AS other_account_id, q.instrument_id AS other_instrument_id
     FROM staged_positions p
     JOIN positions q
-        ON q.as_of_date = getvariable('mir_as_of') - 1 AND q.position_id = p.position_id
+        ON q.as_of_date IN (getvariable('mir_as_of') - 1, getvariable('mir_as_of') + 1)
+       AND q.position_id = p.position_id
     WHERE p.account_id <> q.account_id OR p.instrument_id <> q.instrument_id
 )
 SELECT 'positions' AS file, p._row AS row_no, 'account_id' AS column_name, p.account_id AS value,
@@ -40,13 +44,12 @@ SEMI JOIN staged_instruments i USING (instrument_id)
 ANTI JOIN (SELECT symbol AS instrument_id FROM staged_prices WHERE kind = 'instrument') m USING (instrument_id)
 UNION ALL
 SELECT 'positions', _row, 'account_id', account_id,
-       previous_account_id || ', the account of ' || position_id || ' at the previous close '
-       || strftime(getvariable('mir_as_of') - 1, '%Y-%m-%d')
-       || ' (a position_id stays with its position while open)'
-FROM reused WHERE account_id <> previous_account_id
+       other_account_id || ', the account of ' || position_id || ' at the ' || which || ' close '
+       || strftime(other_date, '%Y-%m-%d') || ' (a position_id stays with its position while open)'
+FROM reused WHERE account_id <> other_account_id
 UNION ALL
 SELECT 'positions', _row, 'instrument_id', instrument_id,
-       previous_instrument_id || ', the instrument of ' || position_id || ' at the previous close '
-       || strftime(getvariable('mir_as_of') - 1, '%Y-%m-%d')
+       other_instrument_id || ', the instrument of ' || position_id || ' at the ' || which
+       || ' close ' || strftime(other_date, '%Y-%m-%d')
        || ' (a position_id stays with its position while open)'
-FROM reused WHERE instrument_id <> previous_instrument_id
+FROM reused WHERE instrument_id <> other_instrument_id
