@@ -769,7 +769,8 @@ def test_glob_characters_in_the_path_name_only_that_directory(
     """DuckDB reads a file name as a glob: `ex[1]/...` would load the sibling `ex1/...`, and the
     audit row would record the other file's hash."""
     named = copy_snapshot(tmp_path / parent)
-    sibling = copy_snapshot(tmp_path / "ex1")
+    # a directory the pattern would match: ex[1] and ex*1 match ex1, ex?1 matches exa1
+    sibling = copy_snapshot(tmp_path / ("exa1" if "?" in parent else "ex1"))
     set_cell(sibling, "balances", 1, "balance", "7777")
     for directory in (named, sibling):
         convert_all(directory, fmt)
@@ -791,3 +792,13 @@ def test_a_key_value_parent_directory_adds_no_parquet_column(tmp_path: Path) -> 
     assert table_contents(con) == expected
     assert not summary.warnings
     assert {r[0] for r in con.execute("SELECT DISTINCT asset FROM balances").fetchall()} != {"USDT"}
+
+
+def test_a_backslash_with_a_pattern_character_is_refused_and_alone_is_read(
+    tmp_path: Path,
+) -> None:
+    plain = copy_snapshot(tmp_path / "p\\q")
+    assert load_tables(plain) == load_tables(copy_snapshot(tmp_path / "plain"))
+    both = copy_snapshot(tmp_path / "a\\[1]")
+    with pytest.raises(UsageError, match="both a backslash and one of"):
+        load_tables(both)

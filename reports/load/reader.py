@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reports.errors import Violation
+from reports.errors import UsageError, Violation
 from reports.spec import (
     DECIMAL_SCALE,
     FILE_SUFFIXES,
@@ -185,8 +185,18 @@ _GLOB_ESCAPES = str.maketrans({"[": "[[]", "*": "[*]", "?": "[?]"})
 
 
 def duckdb_path(path: Path) -> str:
-    """A file path as a DuckDB reader's SQL string literal that names exactly that file."""
-    return _quote_literal(str(path).translate(_GLOB_ESCAPES))
+    """A file path as a DuckDB reader's SQL string literal that names exactly that file.
+
+    A path holding a backslash as well as a pattern character cannot be named so (DuckDB then
+    matches nothing): a UsageError asks for another directory name."""
+    text = str(path)
+    if "\\" in text and any(c in text for c in "[*?"):
+        msg = (
+            f"{text}: a path holding both a backslash and one of [ * ? cannot be read exactly "
+            "(DuckDB reads file names as patterns); load it from a directory without them"
+        )
+        raise UsageError(msg)
+    return _quote_literal(text.translate(_GLOB_ESCAPES))
 
 
 def quote_ident(name: str) -> str:
