@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
@@ -186,6 +187,21 @@ def _text(where: str, value: Any) -> str:
     return value
 
 
+# An LEI names the package file (<LEI>_<as_of>.zip): letters and digits only (ISO 17442: 20).
+LEI_PATTERN = re.compile(r"[A-Za-z0-9]{1,40}")
+
+
+def _lei(where: str, value: Any) -> str:
+    text = _text(where, value)
+    if not LEI_PATTERN.fullmatch(text):
+        msg = (
+            f"{where}: {text!r} must be letters and digits only (an ISO 17442 LEI has 20), "
+            "as it names the package"
+        )
+        raise ConfigError(msg)
+    return text
+
+
 def _integer(where: str, value: Any, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         msg = f"{where}: expected a whole number of at least {minimum}, got {value!r}"
@@ -314,7 +330,7 @@ _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
         FirmConfig,
         {
             "name": _text,
-            "lei": _text,
+            "lei": _lei,
             "reporting_currency": _reporting_currency,
             "stable_assets": _assets,
         },

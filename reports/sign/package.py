@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import io
 import os
-import re
 import shutil
 import tempfile
 import zipfile
@@ -22,11 +21,10 @@ from pathlib import Path
 
 from cryptography import x509
 
+from reports.config import LEI_PATTERN
 from reports.errors import ConfigError, UsageError, VerificationError
 from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME
 from reports.sign.verify import VerifyReport, read_directory, trust_certificates, verify_files
-
-_LEI = re.compile(r"^[A-Za-z0-9]{1,40}$")
 
 
 @dataclass(frozen=True)
@@ -42,7 +40,7 @@ class PackageResult:
 
 def package_path(out_dir: str | os.PathLike[str], as_of: dt.date, lei: str) -> Path:
     """<out>/<LEI>_<as_of>.zip"""
-    if not _LEI.match(lei):
+    if not LEI_PATTERN.fullmatch(lei):
         msg = f"firm.lei {lei!r} must be letters and digits only (an ISO 17442 LEI has 20), as it names the package"
         raise ConfigError(msg)
     return Path(out_dir) / f"{lei}_{as_of.isoformat()}.zip"
