@@ -166,7 +166,7 @@ def test_cli_exits_2_on_an_unknown_key(tmp_path: Path, run_mir) -> None:
 def test_a_lei_that_cannot_name_the_package_is_refused_before_anything_runs() -> None:
     """It names <LEI>_<as_of>.zip: refused at the package stage, the daily job had loaded,
     checked and written the day directory first (exit 2 means nothing was done)."""
-    with pytest.raises(ConfigError, match="firm.lei: 'ABC-123' must be letters and digits only"):
+    with pytest.raises(ConfigError, match=r"firm\.lei: 'ABC-123' must be letters and digits only"):
         parse_config({"firm": {"lei": "ABC-123"}})
     assert (
         parse_config({"firm": {"lei": "5493001KJTIIGC8Y1R12"}}).firm.lei == "5493001KJTIIGC8Y1R12"
