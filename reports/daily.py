@@ -9,6 +9,7 @@ overwritten silently) as the new one, already complete, replaces it in one renam
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -66,6 +67,9 @@ class RunLog:
         }
         self.failed_stage: str | None = None  # the stage that raised, for the `failed` event
         path.parent.mkdir(parents=True, exist_ok=True)
+        # The job refuses an OUT it cannot write (exit 2, before anything changes); until then
+        # the log is written where the OS allows it, and skipped where not.
+        self.writable = os.access(path.parent, os.W_OK | os.X_OK)
 
     def event(self, event: str, **fields: Any) -> None:
         record = {
@@ -74,8 +78,12 @@ class RunLog:
             **self.base,
             **fields,
         }
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+        line = json.dumps(record, sort_keys=True, default=str) + "\n"
+        with (
+            contextlib.suppress(*(() if self.writable else (OSError,))),
+            self.path.open("a", encoding="utf-8") as handle,
+        ):
+            handle.write(line)
 
     @contextmanager
     def stage(self, name: str, timings: dict[str, float], say: Say) -> Iterator[dict[str, Any]]:
@@ -174,12 +182,6 @@ def _raise_on_sigterm() -> Callable[[], None]:
     return restore
 
 
-def _require_writable(out_dir: Path) -> None:
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        msg = f"cannot write to the output directory {out_dir}; nothing was done"
-        raise UsageError(msg)
-
-
 def run_daily(
     snapshot_dir: Path,
     out_dir: Path,
@@ -201,13 +203,18 @@ def run_daily(
     from reports.load import load_snapshot, resolve_as_of
     from reports.memo import day_memo
     from reports.render.report import write_report
+    from reports.sign.keys import load_signer_from_config
     from reports.sign.manifest import broken_links_after
     from reports.sign.package import build_package
 
     say = say or (lambda _msg: None)
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    log = RunLog(out_dir / RUN_LOG_NAME, None, snapshot_dir)
+    try:
+        log = RunLog(out_dir / RUN_LOG_NAME, None, snapshot_dir)
+    except OSError as exc:
+        msg = f"cannot create the output directory {out_dir} ({exc.strerror}); nothing was done"
+        raise UsageError(msg) from exc
     try:
         as_of = resolve_as_of(snapshot_dir, as_of)
     except MirError as exc:
@@ -232,7 +239,11 @@ def run_daily(
     restore_sigterm = _raise_on_sigterm()
     try:
         log.failed_stage = "out"
-        _require_writable(out_dir)  # before anything changes: not after the load and checks
+        if not log.writable:  # before anything changes: not after the load and checks
+            msg = f"cannot write to the output directory {out_dir}; nothing was done"
+            raise UsageError(msg)
+        log.failed_stage = "key"
+        load_signer_from_config(config.signing)  # no key or a wrong passphrase: before the load
         log.failed_stage = "lock"
         with exclusive_lock(db_path, f"mir daily {as_of.isoformat()}"):
             log.failed_stage = "open"  # opening the database (another writer may hold it)

@@ -456,3 +456,50 @@ def test_sigterm_during_the_checks_stops_the_job_and_packages_nothing(
     assert not (out / PACKAGE_NAME).exists()
     assert stored(db)["check_results"] == before  # no run recorded, no `error` outcome
     assert not TERMINATION.is_set()  # cleared for the next job in this process
+
+
+def test_the_run_log_of_an_unwritable_out_does_not_crash_the_refusal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the `start` event was written to OUT before OUT's check, so a really
+    unwritable OUT crashed with PermissionError (exit 4) instead of the refusal (exit 2)."""
+    import os
+
+    from reports.daily import RunLog
+
+    out = tmp_path / "out"
+    out.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda p, mode: False if Path(p) == out else real_access(p, mode)
+    )
+    log = RunLog(out / "mir-daily.jsonl", None, tmp_path)
+    assert not log.writable
+
+    def denied(*_args: Any, **_kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", denied)
+    log.event("start")  # skipped, not raised
+    writable = RunLog(tmp_path / "elsewhere" / "mir-daily.jsonl", None, tmp_path)
+    with pytest.raises(PermissionError):  # a writable OUT that fails later is a real failure
+        writable.event("start")
+
+
+def test_a_wrong_passphrase_stops_the_job_before_the_load(
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: a missing key or a wrong passphrase surfaced at the report stage, after every
+    attempt had reloaded the day and appended a check run."""
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "not the passphrase")
+    before, before_sha = stored(db), sha256(db)
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 4, result.output
+    assert (stored(db), sha256(db)) == (before, before_sha)
+    failed = runs(log_events(out))[-1][-1]
+    assert (failed["event"], failed["stage"], failed["exit_code"]) == ("failed", "key", 4)
