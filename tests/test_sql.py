@@ -805,3 +805,44 @@ def test_a_database_held_by_another_process_is_exit_4(history: Path, tmp_path: P
         assert LockedError.exit_code == 4
     finally:
         holder.communicate("")
+
+
+def test_check_exceptions_after_a_recording_in_which_the_check_crashed(
+    history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_mir: Callable[..., Result]
+) -> None:
+    """Regression: a run id recorded twice, SEG-06 crashing in the first recording (a memory
+    limit, which is not part of the run id), showed none of SEG-06's rows afterwards: the
+    copies were divided by every recording, not by those that wrote rows."""
+    import polars as pl
+
+    from reports.checks import engine
+    from reports.checks.engine import run_checks
+    from reports.config import Config
+    from reports.db import open_db
+    from reports.render.build import ensure_check_run
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(history, db)
+    original = engine.run_sql_check
+
+    def crashing(spec: Any, ctx: Any) -> Any:
+        if spec.check_id == "SEG-06":
+            raise MemoryError("Out of Memory Error: could not allocate block")
+        return original(spec, ctx)
+
+    with open_db(db) as con:
+        monkeypatch.setattr(engine, "run_sql_check", crashing)
+        crashed = run_checks(con, LAST, Config())  # the full run: the report's run id
+        monkeypatch.setattr(engine, "run_sql_check", original)
+        assert {r.check_id: str(r.status) for r in crashed.results}["SEG-06"] == "error"
+        # the report does not sign the crashed recording: it runs the checks again
+        run = ensure_check_run(con, LAST, Config())
+        assert not run.reused
+    rows = query_rows(lambda *a: run_mir(*a, db=db), "check_exceptions", check_id="SEG-06")
+    planted = {r["entity_id"] for r in truth() if r["check_id"] == "SEG-06"}
+    assert {r["entity_id"] for r in rows} == planted and len(rows) == len(planted)
+    with open_db(db) as con:
+        again = ensure_check_run(con, LAST, Config())  # now reused, rows counted once
+        assert again.reused
+        seg06 = again.exceptions.filter(pl.col("check_id") == "SEG-06")
+        assert set(seg06["entity_id"].to_list()) == planted and seg06.height == len(planted)

@@ -6,24 +6,25 @@ WITH day AS (
     FROM check_results WHERE check_id = $check_id
 ),
 run AS (
-    -- the latest recording of the check that day
-    SELECT r.run_id, r.as_of_date, r.checked_at
+    -- the latest recording of the check that day (none to show when it crashed in it)
+    SELECT r.run_id, r.as_of_date, r.checked_at, r.status
     FROM check_results AS r JOIN day USING (as_of_date)
     WHERE r.check_id = $check_id
     ORDER BY r.checked_at DESC, r.run_id DESC
     LIMIT 1
 ),
 recordings AS (
-    -- check_exceptions has no recording time: a run_id recorded k times holds its rows k times
+    -- check_exceptions has no recording time: the check's rows of a run_id are there once per
+    -- recording in which it wrote rows (not in one where it crashed)
     SELECT count(DISTINCT r.checked_at) AS k
     FROM check_results AS r JOIN run USING (run_id, as_of_date)
-    WHERE r.check_id = $check_id
+    WHERE r.check_id = $check_id AND r.exceptions > 0
 ),
 grouped AS (
     SELECT x.as_of_date, x.check_id, x.status, x.entity_type, x.entity_id, x.instrument_id, x.asset,
            x.metric, x.value, x.threshold, x.message, count(*) AS copies
     FROM check_exceptions AS x JOIN run USING (run_id, as_of_date)
-    WHERE x.check_id = $check_id
+    WHERE x.check_id = $check_id AND run.status <> 'error'
     GROUP BY ALL
 ),
 x AS (

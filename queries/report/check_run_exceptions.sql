@@ -1,11 +1,13 @@
 -- Every exception row of a recorded run (run_id, as-of date), once.
--- check_exceptions has no recording time, so a run_id recorded k times holds each of its rows k
--- times; `recordings` is k and each distinct row is repeated count / k times, which restores the
--- rows of one recording exactly (identical rows inside one run stay repeated).
+-- check_exceptions has no recording time, so a check whose rows a run_id recorded k times holds
+-- each of them k times; `recordings` is k per check, counting only the recordings in which the
+-- check wrote rows (a recording where it crashed, `error`, wrote none), and each distinct row is
+-- repeated count / k times, which restores the rows of one recording exactly.
 WITH recordings AS (
-    SELECT count(DISTINCT checked_at) AS k
+    SELECT check_id, count(DISTINCT checked_at) AS k
     FROM check_results
-    WHERE as_of_date = $as_of AND run_id = $run_id
+    WHERE as_of_date = $as_of AND run_id = $run_id AND exceptions > 0
+    GROUP BY check_id
 ),
 grouped AS (
     SELECT check_id, status, entity_type, entity_id, instrument_id, asset, metric, value,
@@ -18,7 +20,7 @@ SELECT check_id, status, entity_type, entity_id, instrument_id, asset, metric, v
        message
 FROM (
     SELECT g.*, unnest(range(CAST(g.copies // greatest(r.k, 1) AS BIGINT))) AS copy
-    FROM grouped AS g CROSS JOIN recordings AS r
+    FROM grouped AS g JOIN recordings AS r USING (check_id)
 )
 ORDER BY check_id, entity_id, instrument_id NULLS LAST, asset NULLS LAST, metric, message, status,
          value, threshold;
