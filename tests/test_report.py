@@ -457,3 +457,26 @@ def test_capital_trend_reads_each_days_latest_run_of_the_regime_in_force() -> No
     assert recorded_ratios(con, dt.date(2026, 3, 5), "ifr", 1) == {
         dt.date(2026, 3, 4): Decimal("2.0")
     }
+
+
+def test_a_killed_runs_staging_folder_is_removed_by_the_next_report(
+    database: Path, signing: dict[str, Any], tmp_path: Path
+) -> None:
+    """A run killed outright (SIGKILL) leaves OUT/.<date>.tmp-* behind; the next report of the
+    day removes such folders once they are an hour old, and leaves a live one alone."""
+    import os
+    import time
+
+    out = tmp_path / "out"
+    stale = out / f".{AS_OF.isoformat()}.tmp-killed"
+    live = out / f".{AS_OF.isoformat()}.tmp-running"
+    other_day = out / ".2026-01-01.tmp-killed"
+    for folder in (stale, live, other_day):
+        folder.mkdir(parents=True)
+        (folder / "exceptions.csv").write_text("partial\n")
+    two_hours_ago = time.time() - 7200
+    for folder in (stale, other_day):
+        os.utime(folder, (two_hours_ago, two_hours_ago))
+    make_report(database, out, signing["config"])
+    assert not stale.exists()
+    assert live.exists() and other_day.exists()

@@ -20,6 +20,7 @@ day directory only when every file is there: an interrupted run never leaves a h
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -116,6 +117,20 @@ def _replace_dir(staging: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+# A staging folder of the day this old is left over from a killed run (SIGKILL, power loss): a
+# live one is minutes old at most.
+STALE_STAGING_SECONDS = 3600
+
+
+def _remove_stale_staging(root: Path, as_of: dt.date) -> None:
+    """Remove the day's staging folders (.<date>.tmp-*) left by a run that was killed outright."""
+    cutoff = time.time() - STALE_STAGING_SECONDS
+    for folder in root.glob(f".{as_of.isoformat()}.tmp-*"):
+        with contextlib.suppress(OSError):
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
+
+
 def write_report(
     con: duckdb.DuckDBPyConnection,
     as_of: dt.date,
@@ -165,6 +180,7 @@ def write_report(
     files = output_files(data)
 
     day_dir = root / as_of.isoformat()
+    _remove_stale_staging(root, as_of)
     staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{as_of.isoformat()}.tmp-"))
     try:
         written = {}
