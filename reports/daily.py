@@ -182,6 +182,19 @@ def _raise_on_sigterm() -> Callable[[], None]:
     return restore
 
 
+def log_refusal(out_dir: Path, snapshot_dir: Path, stage: str, exc: MirError) -> None:
+    """A `failed` event in OUT's run log for a job refused before it could start (a bad
+    configuration), best effort: the refusal itself is what the caller reports."""
+    with contextlib.suppress(OSError):
+        RunLog(out_dir / RUN_LOG_NAME, None, snapshot_dir).event(
+            "failed",
+            stage=stage,
+            error=str(exc),
+            error_type=type(exc).__name__,
+            exit_code=int(exc.exit_code),
+        )
+
+
 def run_daily(
     snapshot_dir: Path,
     out_dir: Path,
@@ -216,6 +229,9 @@ def run_daily(
         msg = f"cannot create the output directory {out_dir} ({exc.strerror}); nothing was done"
         raise UsageError(msg) from exc
     try:
+        if not snapshot_dir.is_dir():  # the export did not arrive: say so in the run log too
+            msg = f"no snapshot directory {snapshot_dir}; nothing was done"
+            raise UsageError(msg)
         as_of = resolve_as_of(snapshot_dir, as_of)
     except MirError as exc:
         log.event(

@@ -503,3 +503,25 @@ def test_a_wrong_passphrase_stops_the_job_before_the_load(
     assert (stored(db), sha256(db)) == (before, before_sha)
     failed = runs(log_events(out))[-1][-1]
     assert (failed["event"], failed["stage"], failed["exit_code"]) == ("failed", "key", 4)
+
+
+def test_a_missing_export_or_a_bad_configuration_is_in_the_run_log(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """The scheduled job's log must show the days it refused before starting: the snapshot
+    directory did not arrive, or the configuration does not parse (both exit 2)."""
+    out = tmp_path / "out"
+    missing = tmp_path / "2026-03-07"
+    result = daily(run_mir, db, str(missing), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 2, result.output
+    assert f"no snapshot directory {missing}" in result.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[firm]\ncolour = 'red'\n", encoding="utf-8")
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(bad))
+    assert result.exit_code == 2, result.output
+    events = [json.loads(line) for line in (out / "mir-daily.jsonl").read_text().splitlines()]
+    assert [(e["event"], e["stage"], e["exit_code"]) for e in events] == [
+        ("failed", "resolve_as_of", 2),
+        ("failed", "config", 2),
+    ]
+    assert "no snapshot directory" in events[0]["error"] and "colour" in events[1]["error"]

@@ -11,7 +11,7 @@ from reports.cli.options import ISO_DATE, config_option, db_option, out_option, 
 
 
 @cli.command("daily")
-@click.argument("snapshot_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("snapshot_dir", type=click.Path(file_okay=False))
 @out_option
 @click.option(
     "--as-of",
@@ -58,10 +58,15 @@ def daily_command(
       30 1 * * * cd /srv/mir && mir daily /data/exports/$(date -u -d yesterday +\\%F) --out /srv/mir/out
     """
     from reports.config import load_config
-    from reports.daily import run_daily
+    from reports.daily import log_refusal, run_daily
     from reports.db import resolve_db_path
+    from reports.errors import ConfigError
 
-    config = load_config(config_path)
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:  # a scheduled job's log must show this day's refusal too
+        log_refusal(Path(out_dir), Path(snapshot_dir), "config", exc)
+        raise
     say = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
     result = run_daily(
         Path(snapshot_dir),
