@@ -33,6 +33,8 @@ def _cell(value: Any) -> str:
         return plain_decimal(value)
     if isinstance(value, bytes):
         return value.hex()
+    if isinstance(value, (list, dict)):  # LIST and STRUCT cells: as JSON, decimals exact
+        return json.dumps(_json_value(value), ensure_ascii=False)
     return str(value)
 
 
@@ -92,7 +94,7 @@ def render_text(frame: pl.DataFrame, fmt: str) -> str:
         return buffer.getvalue()
     rows = to_text_rows(frame)
     if fmt == "markdown":
-        escape = lambda s: s.replace("|", "\\|")  # noqa: E731
+        escape = lambda s: s.replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")  # noqa: E731
         lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
         lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in rows]
         return "\n".join(lines) + "\n"

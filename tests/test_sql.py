@@ -846,3 +846,27 @@ def test_check_exceptions_after_a_recording_in_which_the_check_crashed(
         assert again.reused
         seg06 = again.exceptions.filter(pl.col("check_id") == "SEG-06")
         assert set(seg06["entity_id"].to_list()) == planted and seg06.height == len(planted)
+
+
+def test_list_struct_and_multiline_cells_print_exactly_in_every_text_format() -> None:
+    """Regression: a LIST of decimals printed as [Decimal('298.000000000000000000')] in csv,
+    table and markdown, and a newline in a cell broke the markdown table."""
+    from decimal import Decimal
+
+    import polars as pl
+
+    from reports.output import render_text
+
+    frame = pl.DataFrame(
+        {
+            "amounts": [[Decimal("298"), Decimal("0.5")]],
+            "note": ["first line\nsecond | line"],
+        },
+        schema={"amounts": pl.List(pl.Decimal(38, 18)), "note": pl.String},
+    )
+    for fmt in ("csv", "table", "markdown"):
+        text = render_text(frame, fmt)
+        assert "Decimal(" not in text, fmt
+        assert '["298", "0.5"]' in text.replace('""', '"'), fmt
+    markdown = render_text(frame, "markdown").splitlines()
+    assert markdown[2] == '| ["298", "0.5"] | first line<br>second \\| line |'
