@@ -131,7 +131,11 @@ def init_schema(con: duckdb.DuckDBPyConnection, *, force: bool = True) -> bool:
 
 def init_db(path: Path) -> Path:
     """`mir init`: create the database file and its schema, or bring an existing one up to date."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. a file where the folder should be
+        msg = f"cannot create the folder of the database {path}: {exc.strerror or exc} ({exc.filename})"
+        raise UsageError(msg) from exc
     con = connect(path)
     try:
         con.execute("BEGIN TRANSACTION")

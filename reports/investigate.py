@@ -41,6 +41,8 @@ READ_ONLY_CONFIG = {
 # count: a whole number >= 1 (how many rows); boolean: true or false (nothing else, so that a
 # typo is an error, not a silent false)
 PARAM_TYPES = ("text", "date", "integer", "count", "boolean", "decimal")
+# integer and count parameters bind as SQL INTEGER (LIMIT, day counts): bounded to its range
+MAX_INTEGER = 2**31 - 1
 _PARAM_LINE = re.compile(
     r"^--\s*param:\s*(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>\w+)\s*\((?P<req>required|optional)\)\s*:\s*(?P<help>.*)$"
 )
@@ -118,9 +120,11 @@ class Parameter:
             if self.type == "date":
                 return parse_iso_date(raw)
             if self.type == "integer":
+                if not -MAX_INTEGER <= int(raw) <= MAX_INTEGER:
+                    raise ValueError(raw)
                 return int(raw)
             if self.type == "count":
-                if int(raw) < 1:
+                if not 1 <= int(raw) <= MAX_INTEGER:
                     raise ValueError(raw)
                 return int(raw)
             if self.type == "boolean":
@@ -130,7 +134,11 @@ class Parameter:
             if self.type == "decimal":
                 return Decimal(raw)
         except (ValueError, InvalidOperation):
-            kinds = {"count": "whole number of at least 1", "boolean": "true or false"}
+            kinds = {
+                "count": f"whole number from 1 to {MAX_INTEGER:,}",
+                "integer": f"whole number within +-{MAX_INTEGER:,}",
+                "boolean": "true or false",
+            }
             msg = f"parameter {self.name}: {raw!r} is not a valid {kinds.get(self.type, self.type)}"
             raise UsageError(msg) from None
         return raw

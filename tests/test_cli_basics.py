@@ -107,3 +107,20 @@ def test_memory_limit_defaults_and_honours_the_environment(
     result = run_mir("init", db=tmp_path / "c.duckdb")
     assert result.exit_code == 2
     assert "MIR_MEMORY_LIMIT" in result.output and "plenty" in result.output
+
+
+def test_a_path_that_cannot_be_created_is_a_usage_error_not_an_internal_one(
+    tmp_path, run_mir, monkeypatch
+) -> None:
+    """A file where the folder of --db or --out should be: exit 2 naming it (it was exit 4,
+    "internal error: FileExistsError")."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    result = run_mir("init", "--db", str(blocker / "x.duckdb"))
+    assert result.exit_code == 2, result.output
+    assert "cannot create the folder of the database" in result.output
+    assert f"({blocker})" in result.output
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "a passphrase for the test")
+    result = run_mir("keys", "init", "--out", str(blocker / "signer.p12"))
+    assert result.exit_code == 2, result.output
+    assert f"cannot write {blocker / 'signer.p12'}" in result.output

@@ -570,3 +570,12 @@ def test_samples_plant_every_kind_on_the_last_day() -> None:
     readme = (SAMPLES / "README.md").read_text(encoding="utf-8")
     for row in truth.iter_rows(named=True):  # the README's table names every planted entity
         assert f"| {row['check_id']} |" in readme and row["entity_id"] in readme
+
+
+def test_the_cli_refuses_too_few_accounts_as_the_library_does(run_mir) -> None:
+    """The --accounts range of `mir generate --help` is the generator's own minimum."""
+    from reports.generate import MIN_ACCOUNTS
+
+    assert f"x>={MIN_ACCOUNTS}" in run_mir("generate", "--help").output
+    result = run_mir("generate", "--accounts", str(MIN_ACCOUNTS - 1), "--out", "unused")
+    assert result.exit_code == 2

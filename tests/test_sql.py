@@ -870,3 +870,11 @@ def test_list_struct_and_multiline_cells_print_exactly_in_every_text_format() ->
         assert '["298", "0.5"]' in text.replace('""', '"'), fmt
     markdown = render_text(frame, "markdown").splitlines()
     assert markdown[2] == '| ["298", "0.5"] | first line<br>second \\| line |'
+
+
+def test_an_integer_parameter_beyond_sql_integer_is_a_usage_error(
+    mir: Callable[..., Result],
+) -> None:
+    result = mir("query", "top_oi_groups", "-p", "top=99999999999")
+    assert result.exit_code == 2, result.output
+    assert "top: '99999999999' is not a valid whole number from 1 to 2,147,483,647" in result.output

@@ -26,7 +26,9 @@ INJECT_CHOICES = (
 @cli.command("generate")
 @click.option(
     "--accounts",
-    type=click.IntRange(min=1),
+    # reports.generate.MIN_ACCOUNTS, not imported here: that module loads NumPy and Polars,
+    # which every `mir` command would then pay for (tests/test_generate.py holds them equal)
+    type=click.IntRange(min=40),
     required=True,
     help="Number of accounts (clients, house, insurance fund).",
 )

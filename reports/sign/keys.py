@@ -224,8 +224,12 @@ def pkcs12_bytes(key: SignerKey, passphrase: bytes) -> bytes:
 
 
 def _write_atomically(path: Path, data: bytes, mode: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:  # a folder that cannot be made or written: the user's path
+        msg = f"cannot write {path}: {exc.strerror or exc} ({exc.filename})"
+        raise UsageError(msg) from exc
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
