@@ -107,16 +107,8 @@ def init_schema(con: duckdb.DuckDBPyConnection, *, force: bool = True) -> bool:
     Returns whether the scripts ran.
     """
     fingerprint = schema_fingerprint()
-    if not force:
-        # Look the table up rather than catch the error: a failed statement aborts the caller's
-        # transaction in DuckDB. fetchall, not fetchone: DuckDB 2 refuses new work on a
-        # connection with an unfinished result.
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'mir_schema'"
-        ).fetchall()[0][0]
-        rows = con.execute("SELECT fingerprint FROM mir_schema").fetchall() if exists else []
-        if rows and rows[0][0] == fingerprint:
-            return False
+    if not force and stored_fingerprint(con) == fingerprint:
+        return False
     for script in schema_scripts():
         con.execute(script.read_text(encoding="utf-8"))
     # The views may have changed how a date is valued: value every stored date again.
@@ -127,6 +119,19 @@ def init_schema(con: duckdb.DuckDBPyConnection, *, force: bool = True) -> bool:
         "CREATE OR REPLACE TABLE mir_schema AS SELECT ?::VARCHAR AS fingerprint", [fingerprint]
     )
     return True
+
+
+def stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The schema fingerprint the database was last brought up to date with (None: none).
+
+    The table is looked up rather than the error caught: a failed statement aborts the caller's
+    transaction in DuckDB (fetchall, not fetchone: DuckDB 2 refuses new work on a connection
+    with an unfinished result)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'mir_schema'"
+    ).fetchall()[0][0]
+    rows = con.execute("SELECT fingerprint FROM mir_schema").fetchall() if exists else []
+    return str(rows[0][0]) if rows else None
 
 
 def init_db(path: Path) -> Path:

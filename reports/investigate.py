@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reports.db import connect_with
+from reports.db import connect_with, schema_fingerprint, stored_fingerprint
 from reports.errors import UsageError
 from reports.paths import queries_dir
 from reports.spec import parse_iso_date
@@ -56,6 +56,9 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
 class QueryResult:
     frame: pl.DataFrame
     elapsed_seconds: float
+    # the database's schema and views are not this mir's (an older or newer version made them;
+    # read-only commands do not update them): results may differ, errors may name missing tables
+    schema_outdated: bool = False
 
 
 def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> QueryResult:
@@ -65,6 +68,8 @@ def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> Query
 
     con = connect_read_only(path)
     started = time.perf_counter()
+    outdated = stored_fingerprint(con) != schema_fingerprint()
+    hint = f" (this database's schema is not this mir's: run `mir init --db {path}`)"
     try:
         relation = con.sql(sql, params=params or {})
         frame = _frame(relation) if relation is not None else pl.DataFrame()
@@ -79,14 +84,14 @@ def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> Query
         if isinstance(exc, duckdb.PermissionException) or any(word in text for word in refused):
             msg = f"mir sql is read-only: writes, COPY, ATTACH, file access and settings changes are refused ({text.splitlines()[0]})"
             raise UsageError(msg) from None
-        msg = f"SQL error: {text}"
+        msg = f"SQL error: {text}" + (hint if outdated else "")
         raise UsageError(msg) from None
     except duckdb.Error as exc:
-        msg = f"SQL error: {exc}"
+        msg = f"SQL error: {exc}" + (hint if outdated else "")
         raise UsageError(msg) from None
     finally:
         con.close()
-    return QueryResult(frame, time.perf_counter() - started)
+    return QueryResult(frame, time.perf_counter() - started, schema_outdated=outdated)
 
 
 # DuckDB types Polars cannot hold: returned as their DuckDB text (e.g. '1 day').

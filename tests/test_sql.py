@@ -878,3 +878,28 @@ def test_an_integer_parameter_beyond_sql_integer_is_a_usage_error(
     result = mir("query", "top_oi_groups", "-p", "top=99999999999")
     assert result.exit_code == 2, result.output
     assert "top: '99999999999' is not a valid whole number from 1 to 2,147,483,647" in result.output
+
+
+def test_a_database_of_another_mir_version_is_named_as_such(
+    history: Path, tmp_path: Path, run_mir: Callable[..., Result]
+) -> None:
+    """Read-only commands do not update a database's schema: on one made by another version
+    they say so, and an error on a missing table says to run `mir init`."""
+    import duckdb
+
+    db = tmp_path / "older.duckdb"
+    shutil.copyfile(history, db)
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE mir_schema SET fingerprint = 'an older mir'")
+    con.execute("DROP TABLE run_figures")
+    con.close()
+    ok = run_mir("sql", "SELECT count(*) AS n FROM loads", db=db)
+    assert (
+        ok.exit_code == 0
+        and "warning: this database's schema and views are not this mir's" in ok.stderr
+    )
+    failed = run_mir("sql", "SELECT * FROM run_figures", db=db)
+    assert failed.exit_code == 2
+    assert f"run `mir init --db {db}`" in failed.output
+    current = run_mir("sql", "SELECT count(*) AS n FROM loads", db=history)
+    assert "warning" not in current.stderr

@@ -47,13 +47,20 @@ def _check_output(output: str | None, db: Path) -> None:
         raise UsageError(msg)
 
 
-def _emit(result_frame: Any, fmt: str, output: str | None, elapsed: float) -> None:
+def _emit(result: Any, fmt: str, output: str | None, db: Path) -> None:
     from reports.output import write_frame
 
+    frame = result.frame
     write_frame(
-        result_frame, fmt, sys.stdout if output is None else None, Path(output) if output else None
+        frame, fmt, sys.stdout if output is None else None, Path(output) if output else None
     )
-    click.echo(f"{result_frame.height} row(s) in {elapsed:.3f} s", err=True)
+    click.echo(f"{frame.height} row(s) in {result.elapsed_seconds:.3f} s", err=True)
+    if result.schema_outdated:
+        click.echo(
+            f"warning: this database's schema and views are not this mir's (made by another "
+            f"version): run `mir init --db {db}` to bring them up to date",
+            err=True,
+        )
 
 
 @cli.command("sql")
@@ -98,7 +105,7 @@ def sql_command(
             raise UsageError(msg) from None
     _check_output(output, resolve_db_path(db))
     result = run_sql(resolve_db_path(db), text)
-    _emit(result.frame, fmt, output, result.elapsed_seconds)
+    _emit(result, fmt, output, resolve_db_path(db))
 
 
 def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -136,7 +143,7 @@ def query_command(
 
     _check_output(output, resolve_db_path(db))
     result = run_investigation(resolve_db_path(db), name, _parse_params(params))
-    _emit(result.frame, fmt, output, result.elapsed_seconds)
+    _emit(result, fmt, output, resolve_db_path(db))
 
 
 @cli.command("queries")
