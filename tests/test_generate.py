@@ -529,7 +529,7 @@ def test_cli_prints_one_line_and_rejects_bad_options(run_mir, tmp_path: Path) ->
     result = run_mir(
         "generate", "--accounts", "5", "--days", "2", "--seed", "3", "--out", tmp_path / "o"
     )
-    assert result.exit_code == 2 and "at least" in result.output
+    assert result.exit_code == 2 and "x>=40" in result.output
 
 
 def _samples_command() -> list[str]:

@@ -353,7 +353,7 @@ def test_query_bad_integer_and_malformed_pair(mir: Callable[..., Result]) -> Non
     for value in ("ten", "0", "-1"):
         bad = mir("query", "top_oi_groups", "-p", f"top={value}")
         assert bad.exit_code == 2
-        assert f"{value!r} is not a valid whole number of at least 1" in bad.stderr
+        assert f"{value!r} is not a valid whole number from 1 to 2,147,483,647" in bad.stderr
     for value in ("yes", "1", "TRUE"):
         flag = mir("query", "breaches_by_day", "-p", f"all={value}")
         assert flag.exit_code == 2
