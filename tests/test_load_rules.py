@@ -533,3 +533,19 @@ def test_a_position_id_stays_with_its_position_across_days(tmp_path, column: str
     assert f"positions.csv, row 1, column {column}: got '{first[column]}'" in output
     assert f"{replacement}, the {column.removesuffix('_id')} of {first['position_id']}" in output
     assert "at the next close 2026-03-05" in output
+
+
+@pytest.mark.parametrize(
+    "last", ["X99,client,,,", "X99,clientx,,,,"], ids=["short_row", "bad_enum"]
+)
+def test_row_numbers_agree_after_blank_lines(tmp_path, shared_db, last: str) -> None:
+    """Regression: after blank lines a malformed row was numbered by its physical line (row 25)
+    while a bad cell in the same place was numbered by data row (row 15)."""
+    snap = copy_snapshot(tmp_path)
+    path = snap / "accounts.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    with_blanks = [header] + [line for row in rows for line in (row, "")] + [last]
+    path.write_text("\n".join(with_blanks) + "\n", encoding="utf-8")
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == ExitCode.BAD_INPUT, output
+    assert f"accounts.csv, row {len(rows) + 1}" in output, output

@@ -415,7 +415,7 @@ def stage(
         created = con.execute(sql).fetchone()  # CREATE TABLE AS returns the row count
     except duckdb.Error as exc:
         match = _CSV_LINE.search(str(exc))
-        row = int(match.group(1)) - 1 if match else None
+        row = _data_row(source, int(match.group(1))) if match else None
         violations.append(
             Violation(
                 source.display,
@@ -434,6 +434,21 @@ def _read_parquet(path: str) -> str:
     """read_parquet of one file, without Hive partitioning: a parent directory named
     `asset=USDT` would otherwise add or overwrite a column `asset` in every row."""
     return f"read_parquet({path}, hive_partitioning = false)"
+
+
+def _data_row(source: SourceFile, line: int) -> int | None:
+    """The 1-based data row of the file's physical line `line` (DuckDB's CSV errors quote the
+    line; the other messages number data rows, which skip blank lines, as DuckDB does). On the
+    error path only; the split and counts run in C, no loop over the rows. A quoted field
+    spanning lines before it still counts each of its lines."""
+    opener = gzip.open if source.format == "csv.gz" else open
+    try:
+        with opener(source.path, "rb") as fh:
+            before = fh.read().split(b"\n", line - 1)[1 : line - 1]  # data lines 2 .. line-1
+    except (OSError, EOFError):
+        return line - 1
+    blank = before.count(b"") + before.count(b"\r")
+    return line - 1 - blank
 
 
 def stage_empty(con: duckdb.DuckDBPyConnection, spec: FileSpec) -> None:
