@@ -25,7 +25,14 @@ from typing import Any
 from reports import __version__
 from reports.checks.model import CheckOutcome, CheckResult
 from reports.config import Config
-from reports.errors import TERMINATION, ExitCode, MirError, Terminated, UsageError
+from reports.errors import (
+    INTERRUPTION,
+    TERMINATION,
+    ExitCode,
+    MirError,
+    Terminated,
+    UsageError,
+)
 from reports.lock import exclusive_lock
 
 RUN_LOG_NAME = "mir-daily.jsonl"
@@ -162,8 +169,10 @@ def _not_evaluated_lines(results: Iterable[CheckResult]) -> list[str]:
 
 
 def _raise_on_sigterm() -> Callable[[], None]:
-    """Turn SIGTERM into a Terminated exception for this run (main thread only: elsewhere
-    Python cannot set handlers); returns the function that restores the previous handler."""
+    """Turn SIGTERM into a Terminated exception for this run, and note SIGINT before raising
+    KeyboardInterrupt as usual, so that either one a library reports as its own error is still
+    logged as what it is (main thread only: elsewhere Python cannot set handlers); returns the
+    function that restores the previous handlers."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
 
@@ -172,12 +181,20 @@ def _raise_on_sigterm() -> Callable[[], None]:
         msg = "stopped by SIGTERM"
         raise Terminated(msg)
 
+    def on_int(signum: int, frame: Any) -> None:
+        INTERRUPTION.set()  # as above, for a Ctrl-C a library reports as its own error
+        raise KeyboardInterrupt
+
     TERMINATION.clear()
+    INTERRUPTION.clear()
     previous = signal.signal(signal.SIGTERM, on_term)
+    previous_int = signal.signal(signal.SIGINT, on_int)
 
     def restore() -> None:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         TERMINATION.clear()
+        INTERRUPTION.clear()
 
     return restore
 
@@ -328,10 +345,13 @@ def run_daily(
                     details.update(chain_broken_at=later.isoformat())
     except BaseException as exc:  # every failure ends the log with one `failed` event (Ctrl-C
         # and SIGTERM included), then propagates
-        failure = exc
+        failure: BaseException = exc
         if TERMINATION.is_set() and not isinstance(exc, Terminated):
             # SIGTERM reached a DuckDB query, which reports it as its own interruption
             failure = Terminated("stopped by SIGTERM")
+        elif INTERRUPTION.is_set() and not isinstance(exc, KeyboardInterrupt | Terminated):
+            # Ctrl-C that a library turned into its own error (WeasyPrint, DuckDB)
+            failure = KeyboardInterrupt()
         code = failure.exit_code if isinstance(failure, MirError) else ExitCode.INTERNAL
         log.event(
             "failed",

@@ -130,6 +130,9 @@ class LockedError(MirError):
 # Set by the daily job's SIGTERM handler (reports.daily) for the rest of its run: a DuckDB query
 # the signal interrupted then reads as the termination it is, not as Ctrl-C or a failed check.
 TERMINATION = threading.Event()
+# Set by its SIGINT handler likewise: a Ctrl-C that a library turned into its own error (a
+# WeasyPrint warning, a DuckDB interruption) still reads as the interruption.
+INTERRUPTION = threading.Event()
 
 
 class Terminated(MirError):

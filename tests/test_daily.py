@@ -525,3 +525,34 @@ def test_a_missing_export_or_a_bad_configuration_is_in_the_run_log(
         ("failed", "config", 2),
     ]
     assert "no snapshot directory" in events[0]["error"] and "colour" in events[1]["error"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_that_weasyprint_reports_as_its_own_error_is_logged_as_ctrl_c(
+    dev_key: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: Ctrl-C during the PDF ended the run log with `RenderError` (WeasyPrint turned
+    the interruption into a warning, which the strict render raises)."""
+    from reports.config import load_config
+    from reports.daily import run_daily
+    from reports.errors import INTERRUPTION, RenderError
+    from reports.render import pdf as pdf_module
+
+    def interrupted_render(*_args: Any, **_kwargs: Any) -> Any:
+        INTERRUPTION.set()  # what the job's SIGINT handler does before the library sees it
+        raise RenderError(
+            "WeasyPrint reported 1 problem(s): Failed to load font: KeyboardInterrupt"
+        )
+
+    monkeypatch.setattr(pdf_module, "render_pdf", interrupted_render)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_daily(LATEST, out, db_path=db, config=load_config(dev_key.config), say=lambda _m: None)
+    failed = runs(log_events(out))[-1][-1]
+    assert (failed["event"], failed["stage"], failed["error_type"], failed["error"]) == (
+        "failed",
+        "report",
+        "KeyboardInterrupt",
+        "interrupted (Ctrl-C)",
+    )
+    assert not INTERRUPTION.is_set()
