@@ -579,3 +579,16 @@ def test_the_cli_refuses_too_few_accounts_as_the_library_does(run_mir) -> None:
     assert f"x>={MIN_ACCOUNTS}" in run_mir("generate", "--help").output
     result = run_mir("generate", "--accounts", str(MIN_ACCOUNTS - 1), "--out", "unused")
     assert result.exit_code == 2
+
+
+def test_days_of_an_earlier_run_in_the_output_are_named(tmp_path) -> None:
+    """truth.csv describes only this run's days: older day directories beside them are named
+    in the summary line (they were left silently)."""
+    out = tmp_path / "venue"
+    generate(GenerateOptions(accounts=40, days=3, seed=1, out=out))
+    summary = generate(GenerateOptions(accounts=40, days=1, seed=1, out=out))
+    first = summary.first
+    later = [(first + dt.timedelta(days=i)).isoformat() for i in (1, 2)]
+    assert summary.other_days == tuple(later)
+    assert f"also holds 2 day(s) of an earlier run ({later[0]}, {later[1]})" in summary.line()
+    assert generate(GenerateOptions(accounts=40, days=3, seed=1, out=out)).other_days == ()

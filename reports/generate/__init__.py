@@ -66,12 +66,22 @@ class GenerateSummary:
     movements: int  # on the last day
     findings: int
     seconds: float
+    # snapshot directories in `out` from an earlier run, which truth.csv does not describe
+    other_days: tuple[str, ...] = ()
 
     def line(self) -> str:
+        other = (
+            f"; warning: {self.out} also holds {len(self.other_days)} day(s) of an earlier run "
+            f"({', '.join(self.other_days[:3])}{', ...' if len(self.other_days) > 3 else ''}), "
+            "not described by truth.csv"
+            if self.other_days
+            else ""
+        )
         return (
             f"generated {self.days} day(s) {self.first}..{self.last} for {self.accounts} accounts: "
             f"{self.positions} open positions and {self.movements} movements on the last day, "
             f"{self.findings} planted finding(s) in truth.csv -> {self.out} ({self.seconds:.1f} s)"
+            f"{other}"
         )
 
 
@@ -188,7 +198,22 @@ def generate(
         movements,
         len(plan.truth),
         time.perf_counter() - started,
+        _other_days(out, opts.start, opts.days),
     )
+
+
+def _other_days(out: Path, start: dt.date, days: int) -> tuple[str, ...]:
+    """Snapshot directories (named YYYY-MM-DD) in `out` that this run did not write."""
+    written = {(start + dt.timedelta(days=i)).isoformat() for i in range(days)}
+    found = []
+    for entry in out.iterdir():  # the folder's entries, not data rows
+        try:
+            dt.date.fromisoformat(entry.name)
+        except ValueError:
+            continue
+        if entry.is_dir() and entry.name not in written:
+            found.append(entry.name)
+    return tuple(sorted(found))
 
 
 def _slim(state: DayState) -> DayState:
