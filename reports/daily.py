@@ -75,8 +75,16 @@ class RunLog:
         self.failed_stage: str | None = None  # the stage that raised, for the `failed` event
         path.parent.mkdir(parents=True, exist_ok=True)
         # The job refuses an OUT it cannot write (exit 2, before anything changes); until then
-        # the log is written where the OS allows it, and skipped where not.
+        # the log is written where the OS allows it, and skipped where not. Opening the log is
+        # the test that counts (root passes os.access on /sys; a read-only log file in a
+        # writable folder fails only here).
         self.writable = os.access(path.parent, os.W_OK | os.X_OK)
+        if self.writable:
+            try:
+                with path.open("a", encoding="utf-8"):
+                    pass
+            except OSError:
+                self.writable = False
 
     def event(self, event: str, **fields: Any) -> None:
         record = {
@@ -187,12 +195,17 @@ def _raise_on_sigterm() -> Callable[[], None]:
 
     TERMINATION.clear()
     INTERRUPTION.clear()
-    previous = signal.signal(signal.SIGTERM, on_term)
-    previous_int = signal.signal(signal.SIGINT, on_int)
+    # A signal the caller ignores stays ignored (`mir daily ... &` from a script inherits an
+    # ignored SIGINT, and must survive a Ctrl-C in that terminal).
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    for signum, handler in ((signal.SIGTERM, on_term), (signal.SIGINT, on_int)):
+        if previous[signum] != signal.SIG_IGN:
+            signal.signal(signum, handler)
 
     def restore() -> None:
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, previous_int)
+        for signum, handler in previous.items():
+            if handler is not None:
+                signal.signal(signum, handler)
         TERMINATION.clear()
         INTERRUPTION.clear()
 

@@ -475,13 +475,14 @@ def test_the_run_log_of_an_unwritable_out_does_not_crash_the_refusal(
     )
     log = RunLog(out / "mir-daily.jsonl", None, tmp_path)
     assert not log.writable
+    writable = RunLog(tmp_path / "elsewhere" / "mir-daily.jsonl", None, tmp_path)
+    assert writable.writable
 
     def denied(*_args: Any, **_kwargs: Any) -> Any:
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(Path, "open", denied)
     log.event("start")  # skipped, not raised
-    writable = RunLog(tmp_path / "elsewhere" / "mir-daily.jsonl", None, tmp_path)
     with pytest.raises(PermissionError):  # a writable OUT that fails later is a real failure
         writable.event("start")
 
@@ -556,3 +557,45 @@ def test_ctrl_c_that_weasyprint_reports_as_its_own_error_is_logged_as_ctrl_c(
         "interrupted (Ctrl-C)",
     )
     assert not INTERRUPTION.is_set()
+
+
+def test_a_log_file_that_cannot_be_opened_makes_out_unwritable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """os.access says yes for root on /sys, and a read-only log in a writable folder passes
+    it too: the job opens the log to decide (it crashed with exit 4 writing the log)."""
+    from reports.daily import RunLog
+
+    out = tmp_path / "out"
+    out.mkdir()
+    log_path = out / "mir-daily.jsonl"
+    real_open = Path.open
+
+    def read_only(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == log_path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", read_only)
+    log = RunLog(log_path, None, tmp_path)
+    assert not log.writable
+    log.event("start")  # skipped, not raised: the job then refuses OUT with exit 2
+
+
+def test_an_ignored_sigint_stays_ignored_during_the_job() -> None:
+    """`mir daily ... &` from a script inherits an ignored SIGINT and must survive a Ctrl-C in
+    that terminal: the job's handler is not installed over SIG_IGN (SIGTERM likewise)."""
+    import signal
+
+    from reports.daily import _raise_on_sigterm
+
+    saved = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        restore = _raise_on_sigterm()
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, signal.SIG_DFL)
+        restore()
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, saved)

@@ -231,6 +231,16 @@ def load_snapshot(
             displays = {name: s.display for name, s in files.items()}
             cross, cross_totals = validate.cross_file_violations(con, displays)
             _raise_if_any(as_of, directory, cross, cross_totals)
+            conflicts, example, stored_as = con.execute(
+                read_query("load/next_close_conflicts.sql")
+            ).fetchall()[0]
+            if conflicts:
+                following = (as_of + dt.timedelta(days=1)).isoformat()
+                warn(
+                    f"positions: {conflicts:,} position id(s) are held under another account or "
+                    f"instrument at the next stored close {following} (e.g. {example}: "
+                    f"{stored_as} there); reload {following} so that the days agree"
+                )
 
             con.execute(
                 "CREATE OR REPLACE TEMP VIEW staged_risk_tiers_filled AS "
