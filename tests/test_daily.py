@@ -97,6 +97,25 @@ def runs(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return out
 
 
+def stopped_run(
+    expected: type[BaseException], out: Path, db: Path, dev_key: Any, say: Any = None
+) -> dict[str, Any]:
+    """Run the daily job on LATEST in-process, expect it to stop with `expected`, and return the
+    run log's last event (the `failed` one)."""
+    from reports.config import load_config
+    from reports.daily import run_daily
+
+    with pytest.raises(expected):
+        run_daily(
+            LATEST,
+            out,
+            db_path=db,
+            config=load_config(dev_key.config),
+            say=say or (lambda _m: None),
+        )
+    return runs(log_events(out))[-1][-1]
+
+
 def daily(run_mir: Callable[..., Result], db: Path, *args: str) -> Result:
     return run_mir("daily", *args, "--quiet", db=db)
 
@@ -390,8 +409,6 @@ def test_sigterm_ends_the_run_log_with_failed_and_leaves_no_temporary_files(
     import os
     import signal
 
-    from reports.config import load_config
-    from reports.daily import run_daily
     from reports.errors import Terminated
 
     out = tmp_path / "out"
@@ -401,10 +418,8 @@ def test_sigterm_ends_the_run_log_with_failed_and_leaves_no_temporary_files(
             os.kill(os.getpid(), signal.SIGTERM)
 
     previous = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(Terminated):
-        run_daily(LATEST, out, db_path=db, config=load_config(dev_key.config), say=say)
+    failed = stopped_run(Terminated, out, db, dev_key, say)
     assert signal.getsignal(signal.SIGTERM) == previous  # the job's handler is gone again
-    failed = runs(log_events(out))[-1][-1]
     assert (failed["event"], failed["error_type"], failed["exit_code"]) == (
         "failed",
         "Terminated",
@@ -427,8 +442,6 @@ def test_sigterm_during_the_checks_stops_the_job_and_packages_nothing(
     import duckdb
 
     from reports.checks import engine
-    from reports.config import load_config
-    from reports.daily import run_daily
     from reports.errors import TERMINATION, Terminated
 
     out = tmp_path / "out"
@@ -444,9 +457,7 @@ def test_sigterm_during_the_checks_stops_the_job_and_packages_nothing(
 
     monkeypatch.setattr(engine, "run_python_check", stopped)
     before = stored(db)["check_results"]
-    with pytest.raises(Terminated):
-        run_daily(LATEST, out, db_path=db, config=load_config(dev_key.config), say=lambda _m: None)
-    failed = runs(log_events(out))[-1][-1]
+    failed = stopped_run(Terminated, out, db, dev_key)
     assert (failed["event"], failed["stage"], failed["error_type"], failed["exit_code"]) == (
         "failed",
         "check",
@@ -534,8 +545,6 @@ def test_ctrl_c_that_weasyprint_reports_as_its_own_error_is_logged_as_ctrl_c(
 ) -> None:
     """Regression: Ctrl-C during the PDF ended the run log with `RenderError` (WeasyPrint turned
     the interruption into a warning, which the strict render raises)."""
-    from reports.config import load_config
-    from reports.daily import run_daily
     from reports.errors import INTERRUPTION, RenderError
     from reports.render import pdf as pdf_module
 
@@ -547,9 +556,7 @@ def test_ctrl_c_that_weasyprint_reports_as_its_own_error_is_logged_as_ctrl_c(
 
     monkeypatch.setattr(pdf_module, "render_pdf", interrupted_render)
     out = tmp_path / "out"
-    with pytest.raises(KeyboardInterrupt):
-        run_daily(LATEST, out, db_path=db, config=load_config(dev_key.config), say=lambda _m: None)
-    failed = runs(log_events(out))[-1][-1]
+    failed = stopped_run(KeyboardInterrupt, out, db, dev_key)
     assert (failed["event"], failed["stage"], failed["error_type"], failed["error"]) == (
         "failed",
         "report",
