@@ -167,13 +167,18 @@ class BackgroundCheckpoint:
 
 
 def _not_evaluated_lines(results: Iterable[CheckResult]) -> list[str]:
-    """One progress line per reason a check could not run, naming its checks (e.g. the three
-    roll-forwards when the previous close is not stored)."""
+    """One progress line per reason a check could not run, naming its checks (e.g. the
+    roll-forwards when the previous close is not stored), and one per check that ran only in part
+    and found something (SEG-06 without the previous close: its message says what it left out)."""
     by_reason: dict[str, list[str]] = {}
+    partial: list[str] = []
     for result in results:
         if result.status == CheckOutcome.NOT_EVALUATED:
             by_reason.setdefault(result.message or "no reason given", []).append(result.check_id)
-    return [f"not evaluated: {', '.join(ids)}: {reason}" for reason, ids in by_reason.items()]
+        elif result.partial:
+            partial.append(f"{result.check_id} {result.status}, {result.message}")
+    lines = [f"not evaluated: {', '.join(ids)}: {reason}" for reason, ids in by_reason.items()]
+    return lines + partial
 
 
 def _raise_on_sigterm() -> Callable[[], None]:

@@ -496,3 +496,66 @@ def test_seg06_a_bucket_paying_out_more_than_it_held_is_a_breach(tmp_path: Path)
     (message,) = rows["message"].to_list()
     assert "M24 margin_release" in message and "paid out 1,600.00000000" in message
     assert "all it held (1,100.00000000" in message
+
+
+def _seg06_rows(con: duckdb.DuckDBPyConnection, day: str) -> tuple[str, str | None, set[tuple]]:
+    result = run_checks(con, dt.date.fromisoformat(day), Config(), only=["SEG-06"], record=False)
+    (outcome,) = result.results
+    rows = all_exceptions(result)
+    found = set(rows.select("entity_id", "metric", "value", "message").iter_rows())
+    return str(outcome.status), outcome.message, found
+
+
+def test_seg06_runs_in_part_without_the_previous_close() -> None:
+    """The first day, or a day after a gap: SEG-06 still reports what needs no previous close
+    (an operator adjustment, a transfer to another client's wallet, unbalanced legs), and leaves
+    out, unreported, what does (P3's release while it neither closed nor shrank)."""
+    full_status, full_message, full = _seg06_rows(load_scenario("seg06_isolation"), "2026-03-03")
+    assert full_status == "breach" and full_message is None
+    alone = duckdb.connect()
+    init_schema(alone)
+    load_snapshot(alone, GOLDEN / "seg06_isolation" / "2026-03-03")  # no previous close stored
+    status, message, partial = _seg06_rows(alone, "2026-03-03")
+    assert status == "breach"
+    assert message is not None and message.startswith("evaluated in part (not evaluated: ")
+    assert "no stored day before 2026-03-03" in message
+    # the same rows, messages included, as the full check's for what they cover
+    assert partial == {row for row in full if row[0] in {"P1", "T4"}}
+    assert {row[0] for row in full} == {"P1", "P3", "T4"}  # P3 needs the previous close
+
+
+def test_seg06_in_part_finds_nothing_the_full_check_does_not() -> None:
+    """On every golden day with a previous close: the partial run (that day alone) reports a
+    subset of the full run's SEG-06 findings, and `not_evaluated` when it finds none."""
+    compared = 0
+    for scenario in SCENARIOS:
+        days = scenario_days(scenario)
+        full = load_scenario(scenario)
+        for day in days[1:]:
+            alone = duckdb.connect()
+            init_schema(alone)
+            load_snapshot(alone, day)
+            status, message, partial = _seg06_rows(alone, day.name)
+            _, _, complete = _seg06_rows(full, day.name)
+            assert {r[:3] for r in partial} <= {r[:3] for r in complete}, (scenario, day.name)
+            assert message is not None, (scenario, day.name)
+            if not partial:
+                assert status == "not_evaluated" and "in part, without it, nothing found" in message
+            compared += 1
+    assert compared >= 10  # every scenario with two days
+
+
+def test_seg06_first_day_unbalanced_transfer_is_a_breach(tmp_path: Path) -> None:
+    """Regression: on the first day ever loaded, SEG-06 was not_evaluated as a whole, so a
+    transfer whose legs do not net (money from nowhere) went unreported."""
+    root = tmp_path / "first"
+    shutil.copytree(GOLDEN / "clean" / "2026-03-02", root / "2026-03-02")
+    with (root / "2026-03-02" / "movements.csv").open("a", encoding="utf-8") as handle:
+        handle.write("M90,2026-03-02T10:00:00Z,C1,USDT,-10,internal_transfer,,T90,operator\n")
+        handle.write("M91,2026-03-02T10:00:00Z,C2,USDT,25,internal_transfer,,T90,operator\n")
+    con = duckdb.connect()
+    init_schema(con)
+    load_snapshot(con, root / "2026-03-02")
+    status, message, found = _seg06_rows(con, "2026-03-02")
+    assert status == "breach", message
+    assert {(r[0], r[1], r[2]) for r in found} == {("T90", "transfer_not_netting", Decimal(15))}

@@ -4,6 +4,7 @@
 -- regulation: isolated margin as a client's ring-fenced loss limit (17 CFR 1.20 adapted); transfer integrity
 -- row: one isolated bucket (position and asset) touched by movements the isolation rule does not permit, or one transfer whose legs do not net to zero in an asset
 -- requires: previous_day
+-- partial: whether a released position closed or shrank, the payout bound, the insurance-fund deficit, the owner of a position closed today, and movements on cross positions
 --
 -- A movement on an isolated bucket (position_id set) is legitimate only if it is booked to the
 -- position's own account and is
@@ -36,7 +37,12 @@
 -- movements, whatever they touch): entity transfer / transfer_id, metric transfer_not_netting,
 -- value = the net sum, threshold 0.
 -- Requires the previous day: whether a position closed or shrank, and the bucket's opening margin,
--- come from the previous close.
+-- come from the previous close. Without it ($prev_as_of NULL: the first day, or a day after a gap;
+-- reports/checks/model.py, `partial`) the check runs in part: the transfer netting and every rule
+-- on a movement's own kind, initiator, sign and other legs, and the owner test of positions open
+-- today (the owner is the account at today's close). What needs the previous close is skipped,
+-- never guessed: each rule skipped would only add reasons to a movement, so no finding is made
+-- that the full check would not make.
 WITH previous_positions AS (
     SELECT p.position_id, p.account_id, p.instrument_id, p.margin_mode, p.quantity, p.isolated_margin, i.settle_asset
     FROM positions AS p
@@ -68,9 +74,13 @@ intraday_owners AS (
 buckets AS (
     SELECT
         o.position_id,
-        coalesce(c.account_id, p.account_id, o.account_id) AS owner_account_id,
+        $prev_as_of IS NOT NULL AS previous_known,
+        -- unknown (NULL) without the previous close for a position not open today
+        CASE WHEN $prev_as_of IS NULL THEN c.account_id
+             ELSE coalesce(c.account_id, p.account_id, o.account_id) END AS owner_account_id,
         coalesce(c.instrument_id, p.instrument_id) AS instrument_id,
-        (c.position_id IS NOT NULL OR p.position_id IS NOT NULL)
+        $prev_as_of IS NOT NULL
+            AND (c.position_id IS NOT NULL OR p.position_id IS NOT NULL)
             AND coalesce(c.margin_mode, 'cross') <> 'isolated'
             AND coalesce(p.margin_mode, 'cross') <> 'isolated' AS is_cross,
         c.position_id IS NULL AS closed,
@@ -156,6 +166,7 @@ bucket_movements AS (
         m.position_id,
         m.transfer_id,
         m.initiated_by,
+        b.previous_known,
         b.owner_account_id,
         b.instrument_id,
         b.is_cross,
@@ -187,7 +198,8 @@ judged AS (
         bm.*,
         CASE
             WHEN bm.is_cross THEN 'position ' || bm.position_id || ' is a cross position: it has no isolated bucket'
-            WHEN bm.owner_account_id IS NULL THEN 'several accounts move this bucket, which is open at neither close'
+            WHEN bm.owner_account_id IS NULL AND bm.previous_known
+                THEN 'several accounts move this bucket, which is open at neither close'
             WHEN bm.account_id <> bm.owner_account_id
                 THEN 'booked to account ' || bm.account_id || ', not to the position''s account ' || bm.owner_account_id
             WHEN bm.kind IN ('realized_pnl', 'fee', 'funding', 'liquidation', 'adl') THEN NULL
@@ -198,7 +210,7 @@ judged AS (
                     THEN 'a margin_transfer needs its other leg in the same account''s cross wallet; it has none'
                 WHEN bm.own_cross_legs < bm.other_legs
                     THEN 'the other leg of transfer ' || bm.transfer_id || ' is not the same account''s cross wallet'
-                WHEN bm.paid_out > bm.held
+                WHEN bm.previous_known AND bm.paid_out > bm.held
                     THEN 'the bucket paid out ' || fmt_amount(bm.paid_out) || ' today, more than all it held ('
                          || fmt_amount(bm.held) || ': the previous close plus the day''s credits other than insurance-fund ones)'
                 END
@@ -210,9 +222,9 @@ judged AS (
                     THEN 'a margin_release needs its other leg in the same account''s cross wallet; it has none'
                 WHEN bm.own_cross_legs < bm.other_legs
                     THEN 'the other leg of transfer ' || bm.transfer_id || ' is not the same account''s cross wallet'
-                WHEN NOT (bm.closed OR bm.reduced)
+                WHEN bm.previous_known AND NOT (bm.closed OR bm.reduced)
                     THEN 'released while the position neither closed nor reduced since the previous close'
-                WHEN bm.paid_out > bm.held
+                WHEN bm.previous_known AND bm.paid_out > bm.held
                     THEN 'the bucket paid out ' || fmt_amount(bm.paid_out) || ' today, more than all it held ('
                          || fmt_amount(bm.held) || ': the previous close plus the day''s credits other than insurance-fund ones)'
                 END
@@ -222,6 +234,7 @@ judged AS (
                     THEN 'an insurance_fund credit needs its other leg debiting an insurance_fund account; it has none'
                 WHEN bm.insurance_debit_legs < bm.other_legs
                     THEN 'the other leg of transfer ' || bm.transfer_id || ' does not debit an insurance_fund account'
+                WHEN NOT bm.previous_known THEN NULL
                 WHEN bm.balance_without_credits >= 0
                     THEN 'the bucket had no deficit to cover (its day closes at '
                          || fmt_amount(bm.balance_without_credits) || ' without insurance-fund credits)'

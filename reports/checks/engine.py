@@ -14,6 +14,7 @@ from the inputs, the configuration and the tool version.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import importlib
@@ -53,7 +54,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "reports.concentration.checks",
 )
 
-HEADER_KEYS = ("id", "title", "severity", "regulation", "row", "requires")
+HEADER_KEYS = ("id", "title", "severity", "regulation", "row", "requires", "partial")
 REQUIRED_HEADER_KEYS = ("id", "title", "severity")
 SEVERITIES = ("warn", "breach")
 ROW_STATUSES = ("warn", "breach")
@@ -105,6 +106,9 @@ def parse_sql_check(path: Path) -> CheckSpec:
     if meta["severity"] not in SEVERITIES:
         msg = f"{path}: severity {meta['severity']!r} is not one of {', '.join(SEVERITIES)}"
         raise CheckError(msg)
+    if meta.get("partial") and "previous_day" not in requires:
+        msg = f"{path}: a partial check runs in part without the previous day; it must require it"
+        raise CheckError(msg)
     return CheckSpec(
         check_id=meta["id"],
         title=meta["title"],
@@ -113,6 +117,7 @@ def parse_sql_check(path: Path) -> CheckSpec:
         row_meaning=meta.get("row", ""),
         requires=tuple(requires),
         sql=text,
+        partial=meta.get("partial", ""),
         source=str(path),
     )
 
@@ -237,54 +242,65 @@ def compute_run_id(
 class Requirement:
     met: bool
     message: str | None = None
+    condition: str | None = None  # the unmet one
 
 
-def evaluate_requires(spec: CheckSpec, ctx: CheckContext) -> Requirement:
-    """First unmet `requires` condition -> not met, with the reason a user can act on."""
+def evaluate_requires(
+    spec: CheckSpec, ctx: CheckContext, *, ignore: tuple[str, ...] = ()
+) -> Requirement:
+    """First unmet `requires` condition (other than those in `ignore`) -> not met, with the
+    reason a user can act on."""
     params = ctx.config.sql_params()
     for condition in spec.requires:
-        if condition == "previous_day":
-            previous_close = ctx.as_of - dt.timedelta(days=1)
-            if ctx.prev_as_of is None:
-                return Requirement(
-                    False,
-                    f"no stored day before {ctx.as_of.isoformat()}: load the previous day to evaluate it",
-                )
-            if ctx.prev_as_of != previous_close:
-                # Movements are the changes since the previous close: rolled forward from an
-                # older day they would miss the gap's movements and report false breaches.
-                return Requirement(
-                    False,
-                    f"the previous close {previous_close.isoformat()} is not stored (the latest "
-                    f"stored day before {ctx.as_of.isoformat()} is {ctx.prev_as_of.isoformat()}); "
-                    f"{ctx.as_of.isoformat()}'s movements start at the previous close: load "
-                    f"{previous_close.isoformat()} to evaluate it",
-                )
-        elif condition.startswith("setting:"):
-            names = condition.removeprefix("setting:").split("|")
-            unknown = [n for n in names if n not in params]
-            if unknown:
-                msg = f"{spec.check_id}: requires unknown setting {unknown[0]!r}"
-                raise CheckError(msg)
-            if all(params[n] is None for n in names):
-                keys = " or ".join(_config_key(n) for n in names)
-                return Requirement(False, f"not configured: set {keys} in mir.toml")
-        elif condition.startswith("table:"):
-            table = condition.removeprefix("table:")
-            if not re.fullmatch(r"[a-z_]+", table):
-                msg = f"{spec.check_id}: bad table name in requires: {table!r}"
-                raise CheckError(msg)
-            rows = ctx.con.execute(
-                f"SELECT count(*) FROM {table} WHERE as_of_date = $as_of", {"as_of": ctx.as_of}
-            ).fetchall()
-            if not rows or rows[0][0] == 0:
-                return Requirement(
-                    False, f"no {table} rows for {ctx.as_of.isoformat()} (the file is optional)"
-                )
-        else:
-            msg = f"{spec.check_id}: unknown requires condition {condition!r}"
-            raise CheckError(msg)
+        if condition in ignore:
+            continue
+        unmet = _unmet(spec, ctx, condition, params)
+        if unmet is not None:
+            return Requirement(False, unmet, condition)
     return Requirement(True)
+
+
+def _unmet(
+    spec: CheckSpec, ctx: CheckContext, condition: str, params: dict[str, Any]
+) -> str | None:
+    """Why `condition` does not hold for this run (None: it holds)."""
+    if condition == "previous_day":
+        previous_close = ctx.as_of - dt.timedelta(days=1)
+        if ctx.prev_as_of is None:
+            return f"no stored day before {ctx.as_of.isoformat()}: load the previous day to evaluate it"
+        if ctx.prev_as_of != previous_close:
+            # Movements are the changes since the previous close: rolled forward from an
+            # older day they would miss the gap's movements and report false breaches.
+            return (
+                f"the previous close {previous_close.isoformat()} is not stored (the latest "
+                f"stored day before {ctx.as_of.isoformat()} is {ctx.prev_as_of.isoformat()}); "
+                f"{ctx.as_of.isoformat()}'s movements start at the previous close: load "
+                f"{previous_close.isoformat()} to evaluate it"
+            )
+        return None
+    if condition.startswith("setting:"):
+        names = condition.removeprefix("setting:").split("|")
+        unknown = [n for n in names if n not in params]
+        if unknown:
+            msg = f"{spec.check_id}: requires unknown setting {unknown[0]!r}"
+            raise CheckError(msg)
+        if all(params[n] is None for n in names):
+            keys = " or ".join(_config_key(n) for n in names)
+            return f"not configured: set {keys} in mir.toml"
+        return None
+    if condition.startswith("table:"):
+        table = condition.removeprefix("table:")
+        if not re.fullmatch(r"[a-z_]+", table):
+            msg = f"{spec.check_id}: bad table name in requires: {table!r}"
+            raise CheckError(msg)
+        rows = ctx.con.execute(
+            f"SELECT count(*) FROM {table} WHERE as_of_date = $as_of", {"as_of": ctx.as_of}
+        ).fetchall()
+        if not rows or rows[0][0] == 0:
+            return f"no {table} rows for {ctx.as_of.isoformat()} (the file is optional)"
+        return None
+    msg = f"{spec.check_id}: unknown requires condition {condition!r}"
+    raise CheckError(msg)
 
 
 def _config_key(param: str) -> str:
@@ -394,8 +410,13 @@ def run_one(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
     """Run one check; every failure inside it becomes an `error` result, never an exception."""
     import polars as pl
 
+    partial: str | None = None  # why the check runs only in part (model.py, `partial`)
     try:
         requirement = evaluate_requires(spec, ctx)
+        if not requirement.met and spec.partial and requirement.condition == "previous_day":
+            partial = requirement.message
+            requirement = evaluate_requires(spec, ctx, ignore=("previous_day",))
+            ctx = dataclasses.replace(ctx, prev_as_of=None)
         if not requirement.met:
             return CheckResult(
                 spec.check_id,
@@ -426,13 +447,23 @@ def run_one(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
     rows = sort_exceptions(
         rows.with_columns(pl.lit(spec.check_id).alias("check_id")).select(EXCEPTION_COLUMNS)
     )
+    if partial is not None and rows.height == 0:
+        nothing = f"{partial}; in part, without it, nothing found (not evaluated: {spec.partial})"
+        return CheckResult(
+            spec.check_id, spec.title, CheckOutcome.NOT_EVALUATED, 0, nothing, rows, partial=True
+        )
     if rows.height == 0:
         status = CheckOutcome.PASS
     else:
         status = max(
             (CheckOutcome(s) for s in rows["status"].unique()), key=STATUS_ORDER.__getitem__
         )
-    return CheckResult(spec.check_id, spec.title, status, rows.height, None, rows)
+    note = (
+        None if partial is None else f"evaluated in part (not evaluated: {spec.partial}): {partial}"
+    )
+    return CheckResult(
+        spec.check_id, spec.title, status, rows.height, note, rows, partial=partial is not None
+    )
 
 
 def run_checks(

@@ -14,6 +14,7 @@ Header of a SQL check (each line `-- key: value`; `requires` may repeat):
     -- regulation: 17 CFR 1.20, 1.32 (adapted to crypto, in kind)
     -- row: one asset whose client custody does not cover the client requirement
     -- requires: previous_day
+    -- partial: the tests against the previous close
 
 The query may use the named parameters $as_of (DATE), $prev_as_of (DATE, the latest stored
 date before $as_of, NULL if none) and any key of `Config.sql_params()` (e.g.
@@ -27,6 +28,14 @@ the engine adds), one row per exception.
     setting:<param>        Config.sql_params()[<param>] is not None (SEG-02's target)
     setting:<a>|<b>        at least one of them is set
     table:<name>           the table has rows for $as_of (e.g. table:volumes)
+
+`partial` (optional): the check also runs without its previous close, in part. When
+`previous_day` is the unmet condition (and every other is met), the check runs with $prev_as_of
+NULL and must then report only what needs no previous close (never a finding the full check would
+not make). Its rows are its exceptions, with a message saying the evaluation was partial and
+naming what was left out (the header's text); with no rows it is `not_evaluated`, saying that the
+rest found nothing. A day after a gap, or the first day, then still shows e.g. SEG-06's
+unbalanced transfers.
 """
 
 from __future__ import annotations
@@ -116,6 +125,8 @@ class CheckSpec:
     row_meaning: str
     requires: tuple[str, ...] = ()
     sql: str | None = None  # the query, for SQL checks
+    # what a partial evaluation without the previous close leaves out ("" = no partial run)
+    partial: str = ""
     function: Callable[..., Any] | None = None  # for Python checks
     source: str = ""  # file or module:function it came from
 
@@ -132,6 +143,7 @@ class CheckResult:
     exceptions: int
     message: str | None = None
     rows: Any = None  # polars.DataFrame of exception rows (EXCEPTION_COLUMNS)
+    partial: bool = False  # ran in part, without the previous close (message: what it left out)
 
 
 @dataclass
