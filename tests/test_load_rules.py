@@ -549,3 +549,24 @@ def test_row_numbers_agree_after_blank_lines(tmp_path, shared_db, last: str) -> 
     code, output = load_like_the_cli(shared_db, snap)
     assert code == ExitCode.BAD_INPUT, output
     assert f"accounts.csv, row {len(rows) + 1}" in output, output
+
+
+@pytest.mark.parametrize(
+    "last", ["X99,client,,,", "X99,clientx,,,,"], ids=["short_row", "bad_enum"]
+)
+def test_row_numbers_agree_after_quoted_fields_spanning_lines(
+    tmp_path, shared_db, last: str
+) -> None:
+    """Regression: a quoted field spanning three lines, before a malformed row, shifted that
+    row's number by two (DuckDB numbers records, not lines); a bad cell in the same place was
+    numbered right. Blank lines in between still count for neither."""
+    snap = copy_snapshot(tmp_path)
+    path = snap / "accounts.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    first = rows[0].split(",")
+    first[2] = '"G\nspanning\nlines"'  # group_id: free text, may hold newlines
+    lines = [header, ",".join(first), "", *rows[1:], "", last]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == ExitCode.BAD_INPUT, output
+    assert f"accounts.csv, row {len(rows) + 1}" in output, output

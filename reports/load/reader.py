@@ -24,6 +24,8 @@ import csv
 import gzip
 import hashlib
 import io
+import itertools
+import operator
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -437,17 +439,21 @@ def _read_parquet(path: str) -> str:
 
 
 def _data_row(source: SourceFile, line: int) -> int | None:
-    """The 1-based data row of the file's physical line `line` (DuckDB's CSV errors quote the
-    line; the other messages number data rows, which skip blank lines, as DuckDB does). On the
-    error path only; the split and counts run in C, no loop over the rows. A quoted field
-    spanning lines before it still counts each of its lines."""
+    """The 1-based data row of the record DuckDB's CSV error calls line `line`.
+
+    DuckDB numbers records, not physical lines: the header is line 1, a quoted field spanning
+    several lines is one, and each blank line counts as one; the other messages number data
+    rows, which skip blank lines (as DuckDB's reading does). So the data row is line - 1 minus
+    the blank records before it, counted with the csv module (same quoting; a blank line is an
+    empty record). On the error path only, and without a Python loop over the records: the
+    reader, islice, map and sum all iterate in C."""
     opener = gzip.open if source.format == "csv.gz" else open
     try:
-        with opener(source.path, "rb") as fh:
-            before = fh.read().split(b"\n", line - 1)[1 : line - 1]  # data lines 2 .. line-1
-    except (OSError, EOFError):
+        with opener(source.path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            records = itertools.islice(csv.reader(fh), 1, max(line - 1, 1))  # after the header
+            blank = sum(map(operator.not_, records))
+    except (OSError, EOFError, csv.Error):
         return line - 1
-    blank = before.count(b"") + before.count(b"\r")
     return line - 1 - blank
 
 
