@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from reports.errors import RenderError
 
@@ -58,6 +59,23 @@ def weasyprint_warnings() -> Iterator[list[str]]:
         logger.removeHandler(collector)
 
 
+def _associated_files_once(document: Any, pdf: Any) -> None:
+    """List each associated file once in the catalog's /AF (a WeasyPrint finisher).
+
+    WeasyPrint's PDF/A-3 step adds every file specification twice: once from the EmbeddedFiles
+    name tree, once from the Filespec objects themselves (WeasyPrint 6x-70). PDF/A-3 wants the
+    catalog's /AF to list the document's associated files; a reader or validator should not see
+    six CSVs as twelve. Order kept, first occurrence wins."""
+    listed = pdf.catalog.get("AF")
+    if listed is None:
+        return
+    unique: dict[str, Any] = {}
+    for reference in listed:  # a few file specifications, not data rows
+        unique.setdefault(str(reference), reference)
+    listed.clear()
+    listed.extend(unique.values())
+
+
 def render_pdf(
     html: str,
     attachments: Mapping[str, bytes],
@@ -91,7 +109,9 @@ def render_pdf(
         # that is not ours to fix); collect it here rather than leak it to the caller
         warnings.simplefilter("ignore", ResourceWarning)
         document = HTML(string=html, base_url=None).render(pdf_variant=PDF_VARIANT)
-        data = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=files)
+        data = document.write_pdf(
+            pdf_variant=PDF_VARIANT, attachments=files, finisher=_associated_files_once
+        )
         pages = len(document.pages)
         del document
         gc.collect()
