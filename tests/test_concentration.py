@@ -426,6 +426,20 @@ def test_con02_ten_equal_holders_pass(con, day) -> None:
     assert "(largest: group c0, 10.00%)" in hhi["message"].item()
 
 
+def test_con02_hhi_at_threshold_from_non_terminating_shares_warns(con, day) -> None:
+    """Regression (review of 2026-12-04): gross 8, 7, 4, 4, 3, 2, 2 of 30 is an HHI of exactly
+    10,000 x 162 / 900 = 1,800, but its shares (sevenths and fifteenths of 30) rounded to 18
+    decimals summed to 1799.99999999999999 and the check passed, with 1,800.00 shown beside it."""
+    day.instrument("BTC-PERP", "500000")  # OI 17 contracts, above the OI floor
+    for n, qty in enumerate(["8", "-7", "4", "-4", "3", "-2", "2"]):
+        day.account(f"c{n}", group_id=f"G{n}").position(f"c{n}", "BTC-PERP", qty)
+    (row,) = exceptions(con, "CON-02")
+    assert row[0] == "warn" and row[7] == D("1800")
+    assert abs(row[6] - D("1800")) < D("1e-12")
+    # a threshold a hair above the exact HHI still passes: the tolerance is that of the rounding
+    assert exceptions(con, "CON-02", with_concentration(hhi_warn=D("1800.000001"))) == []
+
+
 def test_con02_message(con, day) -> None:
     _hhi_day(day)
     (message,) = outcome_of(con, "CON-02").rows["message"].to_list()
@@ -450,6 +464,21 @@ def test_con03_share_at_threshold_warns(con, day) -> None:
         ("warn", "custodian", "CustodyBank", None, None, "custodian_share", D("0.5"), D("0.50")),
         ("warn", "custodian", "self", None, None, "custodian_share", D("0.5"), D("0.50")),
     ]
+
+
+def test_con03_an_overdraft_elsewhere_does_not_lift_a_share_above_100_percent(con, day) -> None:
+    """Regression (review of 2026-12-04): a client bank overdraft of -400 at B beside 500 at A
+    made A's share 500%; an overdraft holds nothing, so A holds 500 of 500 held (100%), B 0."""
+    day.custody("A", "USDT", "500").custody("B", "USDT", "-400", wallet_type="bank")
+    rows = _metric_rows(con, Config(), "CON-03")
+    shares = dict(
+        rows.filter(pl.col("metric") == "custodian_share").select("entity_id", "value").rows()
+    )
+    assert shares == {"A": D("1"), "B": D("0")}
+    totals = dict(
+        rows.filter(pl.col("metric") == "client_custody_usd").select("entity_id", "value").rows()
+    )
+    assert totals == {"firm": D("500"), "A": D("500"), "B": D("-400")}
 
 
 def test_con03_spread_custody_passes(con, day) -> None:

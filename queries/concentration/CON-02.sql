@@ -14,7 +14,13 @@
 --              CSVs must be byte-identical across runs.
 --   exemption  the OI floor of CON-01 (OI = long contracts of all accounts, in USD; unpriced
 --              OI is not exempt).
---   status     warn at HHI >= $concentration_hhi_warn.
+--   status     warn at HHI >= $concentration_hhi_warn, up to the rounding of the shares: a
+--              share rounded to 18 dp is off by e <= 1e-18 x (2 + 1/total) (ddiv), its square
+--              by 5e-19 + 2 x share x e + e^2, so the HHI of n holders by at most
+--              tolerance = 10,000 x (n x (5e-19 + e^2) + 2 e) + 1e-18. An HHI within it below the
+--              threshold counts as at it: an exact 1,800 (gross 8, 7, 4, 4, 3, 2, 2 of 30) sums
+--              to 1799.99999999999999 from its sevenths and fifteenths. The tolerance (a float
+--              estimate, rounded up) only decides the grade; the value shown is the HHI.
 WITH instrument AS (
     -- OI and its USD value from v_open_interest (queries/views/40_v_open_interest.sql)
     SELECT
@@ -46,7 +52,8 @@ holder_share AS (
         h.instrument_id,
         CASE WHEN h.is_group THEN 'group ' || h.holder_key
              ELSE h.account_type || ' ' || h.holder_key END AS holder,
-        ddiv(h.gross_quantity, g.total_gross) AS share
+        ddiv(h.gross_quantity, g.total_gross) AS share,
+        g.total_gross
     FROM holder AS h
     JOIN instrument_gross AS g ON g.instrument_id = h.instrument_id
 ),
@@ -58,6 +65,10 @@ hhi AS (
         -- raise, never give a wrong value)
         dmul(sum((s.share::DECIMAL(19,18) * s.share::DECIMAL(19,18))::DECIMAL(38,18)), 10000) AS hhi,
         count(*) AS holders,
+        -- grading tolerance (above): e from the instrument's total gross
+        ceil((10000 * (count(*) * (5e-19 + pow(1e-18 * (2 + 1 / any_value(s.total_gross)::DOUBLE), 2))
+                       + 2e-18 * (2 + 1 / any_value(s.total_gross)::DOUBLE)) + 1e-18) * 1e18)
+            / 1e18 AS tolerance,
         max(s.share) AS top_share,
         -- largest share, ties by holder text (a top-1 aggregate, not an ordered one)
         arg_min(s.holder, {'share': -s.share, 'holder': s.holder}) AS top_holder
@@ -69,7 +80,7 @@ graded AS (
         h.*,
         i.exempt,
         CASE WHEN i.exempt THEN 'exempt'
-             WHEN h.hhi >= $concentration_hhi_warn THEN 'warn'
+             WHEN h.hhi + h.tolerance::DECIMAL(38,18) >= $concentration_hhi_warn THEN 'warn'
              ELSE 'pass' END AS status
     FROM hhi AS h
     JOIN instrument AS i ON i.instrument_id = h.instrument_id

@@ -14,6 +14,12 @@
 --   USD              balance x the asset's USD price (v_asset_prices).
 --   status           warn at share >= $concentration_custodian_share_warn. DESIGN.md section 5
 --                    says "above"; section 4 says every threshold is "at or beyond", so >= .
+--   share            the custodian's client custody over all client custody held, both net
+--                    per custodian and counting a custodian whose net is negative (an overdraft
+--                    on a client bank account) as holding 0: an overdraft at one custodian does
+--                    not make the assets at another more than 100% of the total. The
+--                    custodian's own client_custody_usd row keeps its net (negative) value; the
+--                    firm row is the total held, the shares' denominator.
 --   No client custody (total <= 0): no shares.
 WITH client_custody AS (
     SELECT c.custodian, dmul(c.balance, p.price) AS balance_usd
@@ -27,14 +33,14 @@ per_custodian AS (
     GROUP BY custodian
 ),
 total AS (
-    SELECT sum(custody_usd) AS custody_usd FROM per_custodian
+    SELECT sum(greatest(custody_usd, 0)) AS custody_usd FROM per_custodian
 ),
 graded AS (
     SELECT
         c.custodian,
         c.custody_usd,
         t.custody_usd AS total_usd,
-        ddiv(c.custody_usd, t.custody_usd) AS share
+        ddiv(greatest(c.custody_usd, 0), t.custody_usd) AS share
     FROM per_custodian AS c
     CROSS JOIN total AS t
     WHERE t.custody_usd > 0
