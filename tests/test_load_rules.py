@@ -570,3 +570,59 @@ def test_row_numbers_agree_after_quoted_fields_spanning_lines(
     code, output = load_like_the_cli(shared_db, snap)
     assert code == ExitCode.BAD_INPUT, output
     assert f"accounts.csv, row {len(rows) + 1}" in output, output
+
+
+def test_amounts_the_checks_sum_are_bounded_like_the_valued_ones(tmp_path, shared_db) -> None:
+    """Regression: a movement or a traded notional near 1e20 loaded, and the checks summing it
+    (SEG-04, the IFR K-factors) then crashed with a DECIMAL overflow (exit 4). Such rows are now
+    refused at load like the balances the valuation bounds: each below 1e19 (at its asset's USD
+    price), each file's total below 1e20."""
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "movements", 1, "amount", "2" + "0" * 19)  # USDT
+    set_cell(snap, "volumes", 2, "traded_notional", "1" + "0" * 19)
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == ExitCode.BAD_INPUT, output
+    assert (
+        "movements.csv, row 1, column amount: got '20000000000000000000'; expected an amount "
+        "below 1e19 in its asset and at its asset's USD price (here about 2e+19)" in output
+    ), output
+    assert (
+        "volumes.csv, row 2, column traded_notional: got '10000000000000000000'; expected an "
+        "amount below 1e19 in the reporting currency" in output
+    ), output
+
+
+def test_a_file_whose_amounts_add_up_beyond_1e20_is_named_at_its_largest_row(
+    tmp_path, shared_db
+) -> None:
+    """Twelve deposits of 9e18 USDT (each below 1e19, 1.08e20 in all): the file is refused once,
+    at its largest row; eleven of them (9.9e19) load."""
+    snap = copy_snapshot(tmp_path)
+    header, rows = read_rows(snap, "movements")
+    first = len(rows) + 1
+    big = [
+        [
+            f"MB{n:02d}",
+            "2026-03-02T10:00:00Z",
+            "C001",
+            "USDT",
+            "9" + "0" * 18,
+            "deposit",
+            "",
+            "",
+            "user",
+        ]
+        for n in range(12)
+    ]
+    big[5][4] = "95" + "0" * 17  # the largest: row first + 5
+    write_rows(snap, "movements", header, rows + big[:11])
+    assert load_like_the_cli(memory_db(), snap)[0] == ExitCode.OK
+    write_rows(snap, "movements", header, rows + big)
+    code, output = load_like_the_cli(memory_db(), snap)
+    assert code == ExitCode.BAD_INPUT, output
+    assert "movements.csv: 1 problem." in output, output
+    assert (
+        f"movements.csv, row {first + 5}, column amount: got '9500000000000000000'; expected "
+        "amounts whose sums fit DECIMAL(38,18) (below 1e20): this file's amount values add up "
+        "to about 1.08e+20 in their assets and at their USD prices; this is its largest"
+    ) in output, output

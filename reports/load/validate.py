@@ -86,6 +86,7 @@ RULE_FILES = (
     "rules_movements.sql",
     "rules_prices.sql",
     "rules_capital.sql",
+    "rules_magnitudes.sql",
 )
 
 
