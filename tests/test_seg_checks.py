@@ -498,12 +498,26 @@ def test_seg06_a_bucket_paying_out_more_than_it_held_is_a_breach(tmp_path: Path)
     assert "all it held (1,100.00000000" in message
 
 
-def _seg06_rows(con: duckdb.DuckDBPyConnection, day: str) -> tuple[str, str | None, set[tuple]]:
+def _seg06_rows(con: duckdb.DuckDBPyConnection, day: str) -> tuple[str, str | None, dict]:
+    """SEG-06's status, message and rows {(entity_id, metric): (value, message)} on `day`."""
     result = run_checks(con, dt.date.fromisoformat(day), Config(), only=["SEG-06"], record=False)
     (outcome,) = result.results
-    rows = all_exceptions(result)
-    found = set(rows.select("entity_id", "metric", "value", "message").iter_rows())
-    return str(outcome.status), outcome.message, found
+    rows = all_exceptions(result).select("entity_id", "metric", "value", "message").rows()
+    return str(outcome.status), outcome.message, {(e, m): (v, msg) for e, m, v, msg in rows}
+
+
+PARTIAL_PREFIX = (
+    "evaluated without the previous close (more of this bucket's movements may fail once it "
+    "is loaded): "
+)
+
+
+def _alone(day: Path) -> duckdb.DuckDBPyConnection:
+    """A database holding only `day` (its previous close not stored)."""
+    con = duckdb.connect()
+    init_schema(con)
+    load_snapshot(con, day)
+    return con
 
 
 def test_seg06_runs_in_part_without_the_previous_close() -> None:
@@ -512,32 +526,75 @@ def test_seg06_runs_in_part_without_the_previous_close() -> None:
     out, unreported, what does (P3's release while it neither closed nor shrank)."""
     full_status, full_message, full = _seg06_rows(load_scenario("seg06_isolation"), "2026-03-03")
     assert full_status == "breach" and full_message is None
-    alone = duckdb.connect()
-    init_schema(alone)
-    load_snapshot(alone, GOLDEN / "seg06_isolation" / "2026-03-03")  # no previous close stored
-    status, message, partial = _seg06_rows(alone, "2026-03-03")
+    assert {e for e, _ in full} == {"P1", "P3", "T4"}  # P3 needs the previous close
+    status, message, partial = _seg06_rows(
+        _alone(GOLDEN / "seg06_isolation" / "2026-03-03"), "2026-03-03"
+    )
     assert status == "breach"
     assert message is not None and message.startswith("evaluated in part (not evaluated: ")
     assert "no stored day before 2026-03-03" in message
-    # the same rows, messages included, as the full check's for what they cover
-    assert partial == {row for row in full if row[0] in {"P1", "T4"}}
-    assert {row[0] for row in full} == {"P1", "P3", "T4"}  # P3 needs the previous close
+    assert set(partial) == {("P1", "isolation_breach"), ("T4", "transfer_not_netting")}
+    # P1's movements all fail without the previous close: the full row, said to be partial
+    value, text = partial["P1", "isolation_breach"]
+    assert (value, text) == (
+        full["P1", "isolation_breach"][0],
+        PARTIAL_PREFIX + full["P1", "isolation_breach"][1],
+    )
+    assert partial["T4", "transfer_not_netting"] == full["T4", "transfer_not_netting"]
+
+
+def test_seg06_in_part_a_bucket_row_is_a_lower_bound_and_names_no_guessed_owner(
+    tmp_path: Path,
+) -> None:
+    """Review of 2026-12-04: in part, P3 flags only its operator adjustment (the full check also
+    flags the release that needs the previous close), P2 (cross at both closes) only its
+    adjustment, and P9 (closed today, C1's at the previous close) was said to have "no single
+    owner"; its owner is unknown without the previous close."""
+    root = tmp_path / "s06"
+    for day in ("2026-03-02", "2026-03-03"):
+        shutil.copytree(GOLDEN / "seg06_isolation" / day, root / day)
+    with (root / "2026-03-03" / "movements.csv").open("a", encoding="utf-8") as handle:
+        handle.write("M30,2026-03-03T19:00:00Z,C3,BTC,-0.001,adjustment,P3,,operator\n")
+        handle.write("M31,2026-03-03T19:00:00Z,C1,USDT,-1,adjustment,P9,,operator\n")
+        handle.write("M32,2026-03-03T19:00:00Z,C2,USDT,5,realized_pnl,P2,,system\n")
+        handle.write("M33,2026-03-03T19:00:00Z,C2,USDT,-2,adjustment,P2,,operator\n")
+    full_db = duckdb.connect()
+    init_schema(full_db)
+    for day in ("2026-03-02", "2026-03-03"):
+        load_snapshot(full_db, root / day)
+    _, _, full = _seg06_rows(full_db, "2026-03-03")
+    _, _, partial = _seg06_rows(_alone(root / "2026-03-03"), "2026-03-03")
+    assert set(partial) <= set(full)
+    for key, (value, text) in partial.items():
+        assert abs(value) <= abs(full[key][0]), key
+        if key[1] == "isolation_breach":
+            assert text.startswith(PARTIAL_PREFIX), text
+    assert partial["P3", "isolation_breach"][0] == Decimal("0.001")
+    assert full["P3", "isolation_breach"][0] == Decimal("0.006")
+    assert partial["P2", "isolation_breach"][0] == Decimal(2)
+    assert full["P2", "isolation_breach"][0] == Decimal(7)
+    p9 = partial["P9", "isolation_breach"][1]
+    assert "no single owner" not in p9 and "account unknown (not open today" in p9, p9
+    assert "isolated bucket of account C1:" in full["P9", "isolation_breach"][1]
 
 
 def test_seg06_in_part_finds_nothing_the_full_check_does_not() -> None:
     """On every golden day with a previous close: the partial run (that day alone) reports a
-    subset of the full run's SEG-06 findings, and `not_evaluated` when it finds none."""
+    subset of the full run's SEG-06 rows, each bucket's gross no larger, each transfer's net the
+    same, and is `not_evaluated` when it finds none."""
     compared = 0
     for scenario in SCENARIOS:
         days = scenario_days(scenario)
         full = load_scenario(scenario)
         for day in days[1:]:
-            alone = duckdb.connect()
-            init_schema(alone)
-            load_snapshot(alone, day)
-            status, message, partial = _seg06_rows(alone, day.name)
+            status, message, partial = _seg06_rows(_alone(day), day.name)
             _, _, complete = _seg06_rows(full, day.name)
-            assert {r[:3] for r in partial} <= {r[:3] for r in complete}, (scenario, day.name)
+            assert set(partial) <= set(complete), (scenario, day.name)
+            for key, (value, _) in partial.items():
+                if key[1] == "transfer_not_netting":
+                    assert value == complete[key][0], (scenario, day.name, key)
+                else:
+                    assert abs(value) <= abs(complete[key][0]), (scenario, day.name, key)
             assert message is not None, (scenario, day.name)
             if not partial:
                 assert status == "not_evaluated" and "in part, without it, nothing found" in message
@@ -558,4 +615,6 @@ def test_seg06_first_day_unbalanced_transfer_is_a_breach(tmp_path: Path) -> None
     load_snapshot(con, root / "2026-03-02")
     status, message, found = _seg06_rows(con, "2026-03-02")
     assert status == "breach", message
-    assert {(r[0], r[1], r[2]) for r in found} == {("T90", "transfer_not_netting", Decimal(15))}
+    assert {key: value for key, (value, _) in found.items()} == {
+        ("T90", "transfer_not_netting"): Decimal(15)
+    }
