@@ -128,13 +128,25 @@ class Config:
         return params
 
     def canonical_json(self) -> str:
-        """A canonical text of the effective configuration (for the config hash and run_id)."""
+        """A canonical text of the effective configuration (for the config hash and run_id): a
+        mir.toml restating a default hashes as no file does (decimals by value, 0.30 = 0.3;
+        the regime's permanent minimum resolved)."""
         data = asdict(self)
         data.pop("source")
-        return json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+        data["capital"]["permanent_minimum"] = self.capital.effective_permanent_minimum
+        return json.dumps(data, sort_keys=True, default=_canonical_value, separators=(",", ":"))
 
     def sha256(self) -> str:
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+
+def _canonical_value(value: Any) -> str:
+    """A value JSON cannot hold, as text: a Decimal by its value (no trailing zeros, no
+    exponent), anything else as str()."""
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return "0" if text in ("-0", "0") else text
+    return str(value)
 
 
 _SECTION_NAMES: dict[type, str] = {

@@ -227,6 +227,7 @@ def log_refusal(out_dir: Path, snapshot_dir: Path, stage: str, exc: MirError) ->
             error=str(exc),
             error_type=type(exc).__name__,
             exit_code=int(exc.exit_code),
+            seconds=0.0,  # refused before it started
         )
 
 
@@ -239,12 +240,15 @@ def run_daily(
     as_of: dt.date | None = None,
     say: Say | None = None,
     timestamper: Any = None,
+    warn: Say | None = None,
 ) -> DailyResult:
     """Load `snapshot_dir`, run every check, write and sign the report, build the package.
 
     Raises the stage's MirError (InputError exit 3, SigningError exit 4, LockedError ...) after
     logging it; the database is unchanged by a failed load. Returns the result with the exit
-    code of DESIGN.md section 7 (1 when a breach was found, else 0).
+    code of DESIGN.md section 7 (1 when a breach was found, else 0). `say` receives progress,
+    `warn` (default: `say`) what an officer must see even when progress is off: load warnings,
+    the checks that could not run or ran in part, a hash chain to re-link.
     """
     from reports.checks.engine import run_checks
     from reports.db import connect, init_schema
@@ -256,6 +260,7 @@ def run_daily(
     from reports.sign.package import build_package
 
     say = say or (lambda _msg: None)
+    warn = warn or say
     started = time.perf_counter()
     timings: dict[str, float] = {}
     try:
@@ -275,6 +280,7 @@ def run_daily(
             error=str(exc),
             error_type=type(exc).__name__,
             exit_code=int(exc.exit_code),
+            seconds=round(time.perf_counter() - started, 3),
         )
         raise
     log.base["as_of"] = as_of.isoformat()
@@ -318,7 +324,7 @@ def run_daily(
                         valuation_seconds=round(loaded.valuation_seconds, 3),
                     )
                     for warning in loaded.warnings:
-                        say(f"warning: {warning}")
+                        warn(f"warning: {warning}")
                 with day_memo():  # the checks and the report share figures (reports/memo.py)
                     with log.stage("check", timings, say) as details:
                         run = run_checks(con, as_of, config)
@@ -328,7 +334,7 @@ def run_daily(
                             checks={r.check_id: str(r.status) for r in run.results},
                         )
                         for line in _not_evaluated_lines(run.results):
-                            say(line)
+                            warn(line)
                     with log.stage("report", timings, say) as details:
                         report = write_report(
                             con,
@@ -355,7 +361,7 @@ def run_daily(
                     details.update(superseded=str(superseded))
                 details.update(package=str(package.path), sha256=package.sha256, size=package.size)
                 for later in broken_links_after(Path(out_dir), as_of):
-                    say(
+                    warn(
                         f"warning: the package of {later} links to the manifest this run "
                         f"superseded; run `mir daily` for {later} (and the days after it) "
                         "again to re-link the hash chain"

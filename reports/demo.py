@@ -1,19 +1,40 @@
 """`make demo`: load and check the sample history, run the daily job on its latest day, say where
 things are.
 
-Uses the embedded default configuration and a development signing key (made on first use in
-keys/, passphrase from $MIR_SIGNING_PASSPHRASE or the demo's own). Exits 0 whenever the job ran,
-whatever it found; non-zero only when the job itself could not run.
+Uses the embedded default configuration, except for the signing key: a development key of the
+demo's own, made on first use in OUT/keys/ with the passphrase DEMO_PASSPHRASE (read from
+$MIR_DEMO_SIGNING_PASSPHRASE, which the demo sets when unset). So `make demo` neither needs nor
+touches keys/signer.p12, the firm's key or the one `mir keys init` makes there. Exits 0 whenever
+the job ran, whatever it found; non-zero only when the job itself could not run.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reports.config import Config
 
 DEMO_PASSPHRASE = "mir-demo-development-key"
+DEMO_PASSPHRASE_ENV = "MIR_DEMO_SIGNING_PASSPHRASE"
+
+
+def demo_config(out: Path) -> Config:
+    """The embedded defaults, signing with the demo's own key under `out`/keys/."""
+    from reports.config import Config
+
+    config = Config()  # embedded defaults, whatever mir.toml may lie around
+    signing = dataclasses.replace(
+        config.signing,
+        pkcs12=str(out / "keys" / "signer.p12"),
+        passphrase_env=DEMO_PASSPHRASE_ENV,
+    )
+    return dataclasses.replace(config, signing=signing, source="embedded defaults (demo key)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,14 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from reports.checks.engine import run_checks
-    from reports.config import Config
     from reports.daily import run_daily
     from reports.db import open_db
     from reports.errors import MirError
     from reports.load import load_snapshot
     from reports.sign.keys import init_keys
 
-    config = Config()  # embedded defaults, whatever mir.toml may lie around
+    config = demo_config(args.out)
     days = sorted(p for p in args.samples.iterdir() if p.is_dir() and p.name[:4].isdigit())
     if not days:
         print(f"no snapshot directories in {args.samples}", file=sys.stderr)

@@ -75,6 +75,34 @@ def test_numbers_and_strings_mean_the_same() -> None:
     assert as_string.sha256() == as_float.sha256() == Config().sha256()
 
 
+def test_a_file_restating_the_defaults_hashes_as_no_file() -> None:
+    """Review of 2026-12-04: DESIGN.md's default configuration written out in mir.toml (with
+    "1.10", "0.30" and the ifr permanent minimum spelled out) got another config hash and run id
+    than no file, so `mir report` did not reuse the run and the ids suggested another setup."""
+    restated = parse_config(
+        {
+            "capital": {"regime": "ifr", "early_warning": "1.10", "permanent_minimum": "750000"},
+            "stress": {
+                "cover": 2,
+                "cascade_impact": "0",
+                "scenarios": [
+                    {"name": "down_30", "shocks": {"*": "-0.30"}},
+                    {"name": "up_30", "shocks": {"*": "0.30"}},
+                ],
+            },
+            "var": {"confidence": "0.99", "window": 250, "own_funds_share_warn": "0.25"},
+        }
+    )
+    assert restated.sha256() == Config().sha256()
+    # the mica class minimum resolves the same way
+    mica = parse_config({"capital": {"regime": "mica"}})
+    assert (
+        parse_config({"capital": {"regime": "mica", "permanent_minimum": "150000"}}).sha256()
+        == mica.sha256()
+    )
+    assert mica.sha256() != Config().sha256()
+
+
 def test_config_hash_changes_with_a_value() -> None:
     assert parse_config({"var": {"window": 100}}).sha256() != Config().sha256()
 
@@ -171,3 +199,18 @@ def test_a_lei_that_cannot_name_the_package_is_refused_before_anything_runs() ->
     assert (
         parse_config({"firm": {"lei": "5493001KJTIIGC8Y1R12"}}).firm.lei == "5493001KJTIIGC8Y1R12"
     )
+
+
+def test_the_demo_signs_with_its_own_key_and_the_embedded_defaults(tmp_path: Path) -> None:
+    """Review of 2026-12-04: `make demo` made keys/signer.p12 with a passphrase the README never
+    named, so a later `mir keys init` refused to overwrite it and `mir daily` could not open it
+    (exit 4), and a user's own key made `make demo` fail. The demo's key now lives in its OUT."""
+    import dataclasses
+
+    from reports.demo import DEMO_PASSPHRASE_ENV, demo_config
+
+    config = demo_config(tmp_path / "out")
+    assert config.signing.pkcs12 == str(tmp_path / "out" / "keys" / "signer.p12")
+    assert config.signing.passphrase_env == DEMO_PASSPHRASE_ENV != Config().signing.passphrase_env
+    defaults = dataclasses.replace(config, signing=Config().signing, source=Config().source)
+    assert defaults == Config()

@@ -148,6 +148,21 @@ def test_daily_names_the_missing_previous_close(
         in result.stderr
     ), result.stderr
     assert f"the previous close {missing} is not stored" in result.stderr.split("SEG-06 breach")[1]
+    # --quiet drops the progress, not these (review of 2026-12-04: they vanished under -q)
+    quiet = run_mir(
+        "daily",
+        str(LATEST),
+        "--out",
+        str(tmp_path / "out"),
+        "--config",
+        str(dev_key.config),
+        "--quiet",
+        db=db,
+    )
+    assert quiet.exit_code == result.exit_code, quiet.output
+    assert "load ..." not in quiet.stderr
+    assert f"not evaluated: SEG-04, SEG-05: the previous close {missing}" in quiet.stderr
+    assert "SEG-06 breach, evaluated in part" in quiet.stderr
 
 
 @pytest.mark.slow

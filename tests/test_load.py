@@ -581,12 +581,17 @@ def test_a_repeated_parquet_column_is_refused_not_renamed(tmp_path) -> None:
     con.close()
 
 
-def test_quiet_prints_nothing_but_errors(tmp_path, run_mir) -> None:
+def test_quiet_prints_nothing_but_errors_and_warnings(tmp_path, run_mir) -> None:
     snap = copy_snapshot(tmp_path)
-    add_column(snap, "positions", "venue_note", "x")
     result = run_mir("load", snap, "--quiet")
     assert result.exit_code == 0
     assert result.output == ""
+    # a warning is not progress: an ignored column is still said under --quiet
+    add_column(snap, "positions", "venue_note", "x")
+    result = run_mir("load", snap, "--quiet")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "warning: positions.csv" in result.stderr and "venue_note" in result.stderr
     set_cell(snap, "positions", 1, "quantity", "abc")
     result = run_mir("load", snap, "--quiet")
     assert result.exit_code == 3

@@ -499,6 +499,28 @@ def test_verify_checks_the_hash_chain_against_the_package_beside_it(
     assert f"but {first.name} holds manifest" in failed
 
 
+def test_package_checks_the_hash_chain_against_the_package_beside_it(
+    tmp_path, signer, signed_pdf
+) -> None:
+    """Review of 2026-12-04: `mir package` warned "not checked: no earlier package beside this
+    one (pass --previous)" with the previous day's package right beside it, and it has no
+    --previous. It now checks the link as `mir verify` does, and refuses a broken one."""
+    root = tmp_path / "out"
+    first, second = _two_packaged_days(root, signer, signed_pdf)
+    rebuilt = build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI, force=True)
+    assert _line(rebuilt.report.lines(), "hash chain") == (
+        f"hash chain: ok (links to the manifest of {first.name})"
+    )
+    assert not [w for w in rebuilt.report.warnings if "not checked" in w]
+    # the earlier package replaced by another run: the later day's manifest no longer links
+    members = _members(first)
+    members[MANIFEST_NAME] = members[MANIFEST_NAME].replace(b'"r-1"', b'"r-2"')
+    _rezip(first, members)
+    with pytest.raises(VerificationError, match="hash chain: FAILED: links to manifest "):
+        build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI, force=True)
+    assert second.exists()  # the package already there is left as it was
+
+
 def test_verify_without_the_earlier_package_warns_or_takes_previous(
     tmp_path, signer, signed_pdf, run_mir
 ) -> None:

@@ -41,7 +41,9 @@ def daily_command(
     byte-identical, and an existing package is kept in OUT/superseded/ as the new one replaces it.
     A second run on the same database stops at once, naming the lock's holder (lock file DB.lock).
 
-    Progress goes to stderr (--quiet drops it); the job ends with one summary line on stdout.
+    Progress goes to stderr (--quiet drops it; warnings, checks not evaluated or evaluated in
+    part, and a hash chain to re-link are printed all the same); a job that ran ends with one
+    summary line on stdout, a job that failed with its error on stderr.
     Every stage is logged as JSON lines in OUT/mir-daily.jsonl (events start, stage_start,
     stage_done, stage_failed, failed, done).
 
@@ -54,8 +56,9 @@ def daily_command(
       4  internal or signing error, a check that crashed, or the lock is held
 
     \b
-    Example (cron, 01:30 UTC, yesterday's export):
-      30 1 * * * cd /srv/mir && mir daily /data/exports/$(date -u -d yesterday +\\%F) --out /srv/mir/out
+    Example (/etc/cron.d/mir, 01:30, yesterday's export; the passphrase in /etc/mir/env, see
+    the README's "Running it every day"):
+      30 1 * * * mir cd /srv/mir && set -a && . /etc/mir/env && set +a && exec .venv/bin/mir daily /data/exports/$(date -u -d yesterday +\\%F) --out /srv/mir/out
     """
     from reports.config import load_config
     from reports.daily import log_refusal, run_daily
@@ -67,7 +70,11 @@ def daily_command(
     except ConfigError as exc:  # a scheduled job's log must show this day's refusal too
         log_refusal(Path(out_dir), Path(snapshot_dir), "config", exc)
         raise
-    say = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
+
+    def warn(message: str) -> None:
+        click.echo(message, err=True)
+
+    say = (lambda _m: None) if quiet else warn
     result = run_daily(
         Path(snapshot_dir),
         Path(out_dir),
@@ -75,6 +82,7 @@ def daily_command(
         config=config,
         as_of=as_of,  # type: ignore[arg-type]
         say=say,
+        warn=warn,
     )
     click.echo(result.summary_line())
     ctx.exit(result.exit_code)

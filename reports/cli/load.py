@@ -44,9 +44,8 @@ def load_command(
     def progress(message: str) -> None:
         click.echo(f"  {message}...", err=True)
 
-    def warning(message: str) -> None:
-        if not quiet:
-            click.echo(f"warning: {message}", err=True)
+    def warning(message: str) -> None:  # printed under --quiet too: it is not progress
+        click.echo(f"warning: {message}", err=True)
 
     with open_db(db) as con:
         summary = load_snapshot(

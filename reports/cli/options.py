@@ -75,7 +75,12 @@ def out_option(f: F) -> F:
 
 
 def quiet_option(f: F) -> F:
-    return click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")(f)
+    return click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        help="No progress or summary: print only errors and warnings.",
+    )(f)
 
 
 def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:

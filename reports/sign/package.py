@@ -24,7 +24,13 @@ from cryptography import x509
 from reports.config import LEI_PATTERN
 from reports.errors import ConfigError, UsageError, VerificationError
 from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME
-from reports.sign.verify import VerifyReport, read_directory, trust_certificates, verify_files
+from reports.sign.verify import (
+    VerifyReport,
+    previous_package,
+    read_directory,
+    trust_certificates,
+    verify_files,
+)
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,14 @@ def build_package(
         raise UsageError(msg)
 
     files = read_directory(day_dir)
-    report = verify_files(files, trust=trust_certificates(trust), source=str(day_dir))
+    # the hash chain too, against the latest earlier package beside the target (as `mir verify`
+    # does): a manifest linking to a package since replaced is refused, not zipped
+    report = verify_files(
+        files,
+        trust=trust_certificates(trust),
+        source=str(day_dir),
+        previous=previous_package(target, as_of.isoformat()),
+    )
     if not report.ok:
         reasons = "; ".join(line.render() for line in report.failures)
         msg = f"refusing to package {day_dir}: {reasons}"
