@@ -136,7 +136,7 @@ def query_command(
 
     Parameters are bound, never pasted into the SQL.
 
-    Example: mir query position_trail -p position_id=P000123
+    Example: mir query position_trail -p position_id=P350
     """
     from reports.db import resolve_db_path
     from reports.investigate import run_investigation
