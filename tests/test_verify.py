@@ -504,18 +504,22 @@ def test_package_checks_the_hash_chain_against_the_package_beside_it(
 ) -> None:
     """Review of 2026-12-04: `mir package` warned "not checked: no earlier package beside this
     one (pass --previous)" with the previous day's package right beside it, and it has no
-    --previous. It now checks the link as `mir verify` does, and refuses a broken one."""
+    --previous. It now checks the link against the day directory the manifest links to, and
+    refuses a broken one."""
     root = tmp_path / "out"
     first, second = _two_packaged_days(root, signer, signed_pdf)
     rebuilt = build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI, force=True)
     assert _line(rebuilt.report.lines(), "hash chain") == (
-        f"hash chain: ok (links to the manifest of {first.name})"
+        "hash chain: ok (links to the manifest of 2026-03-02)"
     )
     assert not [w for w in rebuilt.report.warnings if "not checked" in w]
-    # the earlier package replaced by another run: the later day's manifest no longer links
-    members = _members(first)
-    members[MANIFEST_NAME] = members[MANIFEST_NAME].replace(b'"r-1"', b'"r-2"')
-    _rezip(first, members)
+    # the earlier package removed (a day reported, its package lost or never made): the link
+    # is to that day's directory, which still holds the manifest, so packaging goes on
+    first.unlink()
+    assert build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI, force=True).report.ok
+    # the earlier day re-run after this one was reported: the link no longer holds, refused
+    earlier = root / "2026-03-02" / MANIFEST_NAME
+    earlier.write_bytes(earlier.read_bytes().replace(b'"r-1"', b'"r-2"'))
     with pytest.raises(VerificationError, match="hash chain: FAILED: links to manifest "):
         build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI, force=True)
     assert second.exists()  # the package already there is left as it was

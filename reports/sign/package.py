@@ -23,10 +23,10 @@ from cryptography import x509
 
 from reports.config import LEI_PATTERN
 from reports.errors import ConfigError, UsageError, VerificationError
-from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME
+from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME, find_previous_manifest
 from reports.sign.verify import (
     VerifyReport,
-    previous_package,
+    predecessor_at,
     read_directory,
     trust_certificates,
     verify_files,
@@ -104,13 +104,16 @@ def build_package(
         raise UsageError(msg)
 
     files = read_directory(day_dir)
-    # the hash chain too, against the latest earlier package beside the target (as `mir verify`
-    # does): a manifest linking to a package since replaced is refused, not zipped
+    # the hash chain too, against the day directory the manifest was linked to (the latest
+    # earlier one in OUT, reports.sign.manifest): a manifest whose predecessor was re-run since
+    # is refused, not zipped. (Not the earlier zip beside it: a day reported but never
+    # packaged would then break the chain of every later day.)
+    previous = find_previous_manifest(root, as_of)
     report = verify_files(
         files,
         trust=trust_certificates(trust),
         source=str(day_dir),
-        previous=previous_package(target, as_of.isoformat()),
+        previous=predecessor_at(previous.parent) if previous is not None else None,
     )
     if not report.ok:
         reasons = "; ".join(line.render() for line in report.failures)

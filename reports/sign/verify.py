@@ -485,7 +485,7 @@ def predecessor_at(path: str | os.PathLike[str]) -> Predecessor:
     return Predecessor(where.name, data)
 
 
-def previous_package(path: Path, as_of: str | None) -> Predecessor | None:
+def _previous_package(path: Path, as_of: str | None) -> Predecessor | None:
     """The package beside `path` with the same name prefix and the latest date before as_of."""
     named = _PACKAGE_NAME.fullmatch(path.name)
     if named is None or as_of is None:
@@ -533,7 +533,7 @@ def verify_package(
     files, problems = read_zip(path)
     as_of = _manifest_as_of(files)
     predecessor = (
-        predecessor_at(previous) if previous is not None else previous_package(path, as_of)
+        predecessor_at(previous) if previous is not None else _previous_package(path, as_of)
     )
     name_line = _name_line(path, as_of)
     if name_line is not None:
