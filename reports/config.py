@@ -14,7 +14,7 @@ import os
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -140,11 +140,19 @@ class Config:
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
 
+def _exact_normalize(value: Decimal) -> Decimal:
+    """`value` without trailing zeros, never rounded (Decimal.normalize() rounds to the
+    context's 28 digits; a setting may have 38)."""
+    with localcontext() as context:
+        context.prec = 100
+        return value.normalize()
+
+
 def _canonical_value(value: Any) -> str:
-    """A value JSON cannot hold, as text: a Decimal by its value (no trailing zeros, no
+    """A value JSON cannot hold, as text: a Decimal by its exact value (no trailing zeros, no
     exponent), anything else as str()."""
     if isinstance(value, Decimal):
-        text = format(value.normalize(), "f")
+        text = format(_exact_normalize(value), "f")
         return "0" if text in ("-0", "0") else text
     return str(value)
 
@@ -180,7 +188,7 @@ def _decimal(
             "the checks compare and multiply it in DECIMAL(38,18))"
         )
         raise ConfigError(msg)
-    if number.normalize().as_tuple().exponent < -DECIMAL_SCALE:  # type: ignore[operator]
+    if _exact_normalize(number).as_tuple().exponent < -DECIMAL_SCALE:  # type: ignore[operator]
         msg = f"{where}: {value!r} has more than {DECIMAL_SCALE} decimals (the database holds {DECIMAL_SCALE})"
         raise ConfigError(msg)
     if minimum is not None and number < minimum:

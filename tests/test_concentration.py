@@ -481,6 +481,20 @@ def test_con03_an_overdraft_elsewhere_does_not_lift_a_share_above_100_percent(co
     assert totals == {"firm": D("500"), "A": D("500"), "B": D("-400")}
 
 
+def test_con03_custodians_keep_their_rows_when_nothing_is_held(con, day) -> None:
+    """Review of 2026-12-04: with every custodian's client custody negative, their own rows
+    vanished (only the firm's 0 was left)."""
+    day.custody("A", "USDT", "-100", wallet_type="bank").custody(
+        "B", "USDT", "-400", wallet_type="bank"
+    )
+    rows = _metric_rows(con, Config(), "CON-03")
+    assert rows.filter(pl.col("metric") == "custodian_share").height == 0
+    totals = dict(
+        rows.filter(pl.col("metric") == "client_custody_usd").select("entity_id", "value").rows()
+    )
+    assert totals == {"firm": D("0"), "A": D("-100"), "B": D("-400")}
+
+
 def test_con03_spread_custody_passes(con, day) -> None:
     day.custody("A", "USDT", "400").custody("B", "USDT", "300").custody("C", "BTC", "0.006")
     assert exceptions(con, "CON-03") == []
@@ -841,3 +855,18 @@ def test_engine_discovers_the_con_checks() -> None:
         "CON-05": "warn",
         "CON-06": "breach",
     }
+
+
+def test_con02_tiny_fractional_totals_are_graded_like_whole_ones(con, day) -> None:
+    """Review of 2026-12-04: ten equal holders of 1e-18 contracts (HHI 1,000) warned at 1,800:
+    the shares' error bound, and so the grading tolerance, grew as 1 / total. A total below 1 is
+    now scaled by a power of ten first, exactly."""
+    day.instrument("BTC-PERP", "50000")
+    tiny = "0.000000000000000001"
+    for n in range(10):
+        day.account(f"c{n}").position(f"c{n}", "BTC-PERP", tiny if n % 2 else "-" + tiny)
+    no_floor = with_concentration(oi_floor=D("0"))
+    assert exceptions(con, "CON-02", no_floor) == []
+    hhi = _metric_rows(con, no_floor, "CON-02").filter(pl.col("metric") == "hhi")
+    assert hhi["value"].to_list() == [D("1000")]
+    assert hhi["status"].to_list() == ["pass"]

@@ -214,3 +214,20 @@ def test_the_demo_signs_with_its_own_key_and_the_embedded_defaults(tmp_path: Pat
     assert config.signing.passphrase_env == DEMO_PASSPHRASE_ENV != Config().signing.passphrase_env
     defaults = dataclasses.replace(config, signing=Config().signing, source=Config().source)
     assert defaults == Config()
+
+
+def test_the_config_hash_tells_apart_settings_beyond_28_digits() -> None:
+    """Review of 2026-12-04: Decimal.normalize() rounds to 28 significant digits, so two targets
+    differing in their 31st digit hashed alike (one run id for two configurations), and a value
+    with 19 decimals among 31 digits passed the 18-decimal rule."""
+    one = parse_config(
+        {"segregation": {"target_residual_interest": "1234567890123.123456789012345671"}}
+    )
+    two = parse_config(
+        {"segregation": {"target_residual_interest": "1234567890123.123456789012345679"}}
+    )
+    assert one.sha256() != two.sha256()
+    with pytest.raises(ConfigError, match="more than 18 decimals"):
+        parse_config(
+            {"segregation": {"target_residual_interest": "1234567890123.1234567890123456789"}}
+        )

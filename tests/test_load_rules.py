@@ -575,11 +575,11 @@ def test_row_numbers_agree_after_quoted_fields_spanning_lines(
 def test_amounts_the_checks_sum_are_bounded_like_the_valued_ones(tmp_path, shared_db) -> None:
     """Regression: a movement or a traded notional near 1e20 loaded, and the checks summing it
     (SEG-04, the IFR K-factors) then crashed with a DECIMAL overflow (exit 4). Such rows are now
-    refused at load like the balances the valuation bounds: each below 1e19 (at its asset's USD
-    price), each file's total below 1e20."""
+    refused at load: a movement from 1e19 (at its asset's USD price), a traded notional from 1e16
+    (the K-factors average up to years of them)."""
     snap = copy_snapshot(tmp_path)
     set_cell(snap, "movements", 1, "amount", "2" + "0" * 19)  # USDT
-    set_cell(snap, "volumes", 2, "traded_notional", "1" + "0" * 19)
+    set_cell(snap, "volumes", 2, "traded_notional", "1" + "0" * 16)
     code, output = load_like_the_cli(shared_db, snap)
     assert code == ExitCode.BAD_INPUT, output
     assert (
@@ -587,16 +587,18 @@ def test_amounts_the_checks_sum_are_bounded_like_the_valued_ones(tmp_path, share
         "below 1e19 in its asset and at its asset's USD price (here about 2e+19)" in output
     ), output
     assert (
-        "volumes.csv, row 2, column traded_notional: got '10000000000000000000'; expected an "
-        "amount below 1e19 in the reporting currency" in output
+        "volumes.csv, row 2, column traded_notional: got '10000000000000000'; expected an "
+        "amount below 1e16 in the reporting currency" in output
     ), output
 
 
 def test_a_file_whose_amounts_add_up_beyond_1e20_is_named_at_its_largest_row(
     tmp_path, shared_db
 ) -> None:
-    """Twelve deposits of 9e18 USDT (each below 1e19, 1.08e20 in all): the file is refused once,
-    at its largest row; eleven of them (9.9e19) load."""
+    """Deposits of 9e18 USDT (each below 1e19): six (5.4e19) are refused once, at the largest
+    row, as the roll-forward adds a balance on each side of them; five (4.5e19) load. Review of
+    2026-12-04: with the earlier 1e20 bound, eleven of them (9.9e19) loaded, and a balance of
+    5e18 beside them overflowed SEG-04."""
     snap = copy_snapshot(tmp_path)
     header, rows = read_rows(snap, "movements")
     first = len(rows) + 1
@@ -612,17 +614,39 @@ def test_a_file_whose_amounts_add_up_beyond_1e20_is_named_at_its_largest_row(
             "",
             "user",
         ]
-        for n in range(12)
+        for n in range(6)
     ]
-    big[5][4] = "95" + "0" * 17  # the largest: row first + 5
-    write_rows(snap, "movements", header, rows + big[:11])
+    big[2][4] = "95" + "0" * 17  # the largest: row first + 2
+    write_rows(snap, "movements", header, rows + big[:5])
     assert load_like_the_cli(memory_db(), snap)[0] == ExitCode.OK
     write_rows(snap, "movements", header, rows + big)
     code, output = load_like_the_cli(memory_db(), snap)
     assert code == ExitCode.BAD_INPUT, output
     assert "movements.csv: 1 problem." in output, output
     assert (
-        f"movements.csv, row {first + 5}, column amount: got '9500000000000000000'; expected "
-        "amounts whose sums fit DECIMAL(38,18) (below 1e20): this file's amount values add up "
-        "to about 1.08e+20 in their assets and at their USD prices; this is its largest"
+        f"movements.csv, row {first + 2}, column amount: got '9500000000000000000'; expected "
+        "amounts whose sums fit DECIMAL(38,18) (this file's amount values below 5e19 in all): "
+        "they add up to about 5.45e+19 in their assets and at their USD prices; this is its "
+        "largest"
     ) in output, output
+
+
+@pytest.mark.parametrize(
+    ("file", "column", "row"), [("balances", "balance", 1), ("positions", "isolated_margin", 1)]
+)
+def test_a_balance_or_margin_a_roll_forward_cannot_sum_is_refused(
+    tmp_path, shared_db, file: str, column: str, row: int
+) -> None:
+    """Review of 2026-12-04: a balance or isolated margin of 5e19 loaded (the valuation's sums
+    still fit) and then overflowed the roll-forward that adds the day's movements to it."""
+    snap = copy_snapshot(tmp_path)
+    header, rows = read_rows(snap, file)
+    if file == "positions":  # an isolated position
+        row = next(n for n, r in enumerate(rows, 1) if r[header.index("margin_mode")] == "isolated")
+    set_cell(snap, file, row, column, "5" + "0" * 19)
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == ExitCode.BAD_INPUT, output
+    assert (
+        f"{file}.csv, row {row}, column {column}: got '50000000000000000000'; expected an amount below 1e19"
+        in output
+    ), output

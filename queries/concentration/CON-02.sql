@@ -15,7 +15,8 @@
 --   exemption  the OI floor of CON-01 (OI = long contracts of all accounts, in USD; unpriced
 --              OI is not exempt).
 --   status     warn at HHI >= $concentration_hhi_warn, up to the rounding of the shares: a
---              share rounded to 18 dp is off by e <= 1e-18 x (2 + 1/total) (ddiv), its square
+--              share rounded to 18 dp is off by e <= 1e-18 x (2 + 1/total) (ddiv; a total
+--              below 1 is first scaled by a power of ten into [1, 10)), its square
 --              by 5e-19 + 2 x share x e + e^2, so the HHI of n holders by at most
 --              tolerance = 10,000 x (n x (5e-19 + e^2) + 2 e) + 1e-18. An HHI within it below the
 --              threshold counts as at it: an exact 1,800 (gross 8, 7, 4, 4, 3, 2, 2 of 30) sums
@@ -45,15 +46,24 @@ holder AS (
     GROUP BY ALL
 ),
 instrument_gross AS (
-    SELECT h.instrument_id, sum(h.gross_quantity) AS total_gross FROM holder AS h GROUP BY ALL
+    -- scale: a power of ten taking a total below 1 to [1, 10), exactly (a decimal shift), so
+    -- that the shares' quotients keep ddiv's error near 1e-18 (below 1 it grows as 1/total)
+    SELECT
+        g.instrument_id,
+        g.total_gross,
+        CASE WHEN g.total_gross > 0 AND g.total_gross < 1
+             THEN pow(10, ceil(-log10(g.total_gross::DOUBLE)))::DECIMAL(38,0)
+             ELSE 1::DECIMAL(38,0) END AS scale
+    FROM (SELECT h.instrument_id, sum(h.gross_quantity) AS total_gross
+          FROM holder AS h GROUP BY ALL) AS g
 ),
 holder_share AS (
     SELECT
         h.instrument_id,
         CASE WHEN h.is_group THEN 'group ' || h.holder_key
              ELSE h.account_type || ' ' || h.holder_key END AS holder,
-        ddiv(h.gross_quantity, g.total_gross) AS share,
-        g.total_gross
+        ddiv(dmul(h.gross_quantity, g.scale), dmul(g.total_gross, g.scale)) AS share,
+        dmul(g.total_gross, g.scale) AS total_gross
     FROM holder AS h
     JOIN instrument_gross AS g ON g.instrument_id = h.instrument_id
 ),

@@ -60,9 +60,9 @@ FROM total AS t
 WHERE t.custody_usd IS NOT NULL
 UNION ALL
 SELECT
-    'custodian', g.custodian, NULL, NULL, 'client_custody_usd', 'usd', g.custody_usd,
+    'custodian', c.custodian, NULL, NULL, 'client_custody_usd', 'usd', c.custody_usd,
     NULL, NULL, NULL
-FROM graded AS g
+FROM per_custodian AS c  -- every custodian, also when no client custody is held at all
 UNION ALL
 SELECT
     'custodian',

@@ -1,21 +1,31 @@
 -- Load rules: amounts the checks can sum (DESIGN.md section 4: DECIMAL(38,18) holds 20 integer
 -- digits). The valuation bounds the balances, custody, positions and tiers it values (on its
 -- error path, queries/load/overflow_rows.sql); the amounts it does not value are bounded here,
--- the same way, so that the checks summing them (SEG-04/05/06 the movements, the IFR K-factors
--- the volumes, CAP-01..03 the capital items) cannot overflow on a day that loaded:
---   each row's magnitude below 1e19: |amount| x max(1, USD price of its asset) for movements,
---     |traded_notional| and |amount| for volumes and capital (already in the reporting currency);
---   each file's total magnitude below 1e20 (two rows from 1e19 already sum beyond it); a file
---     over it with no row over 1e19 is named once, at its largest row.
+-- before anything is written, by what the checks add them to:
+--   movements (SEG-04/05/06 roll a previous balance or margin forward by the day's movements
+--     and compare with today's, each balance below 1e19): each row below 1e19 at its asset's
+--     USD price, the file below 5e19, so previous + movements - today stays below 1e20;
+--   volumes (the IFR K-factors average the daily traded notional over up to six months, or
+--     over every stored day when none falls in the window): each row and the file below 1e16,
+--     so that ten years of days still sum below 1e20;
+--   capital (summed within the day): each row below 1e19, the file below 1e20;
+--   balances and isolated margins (the other side of those roll-forwards): each row below 1e19
+--     at its asset's USD price, at all times (the valuation bounds them only when it
+--     overflows; their totals are its business).
+-- A file over its total with no row over its row bound is named once, at its largest row.
 -- Magnitudes are DOUBLE estimates that only decide a refusal, never a stored value. The movements
--- are aggregated per asset first: the row scan runs only for an asset over the bound.
+-- are bounded per asset first (exact min/max and a row count: a tenth of the time of a DOUBLE
+-- per row); their rows are read one by one only when that bound is reached.
 WITH usd AS (
-    SELECT symbol AS asset, greatest(max(abs(price::DOUBLE)), 1) AS usd
+    -- each asset's USD price as a scale (at least 1); a price from 1e19 is itself named (below)
+    -- and scales nothing, so that the price, not every amount in its asset, is the finding
+    SELECT symbol AS asset,
+           CASE WHEN max(abs(price::DOUBLE)) >= 1e19 THEN 1
+                ELSE greatest(max(abs(price::DOUBLE)), 1) END AS usd
     FROM staged_prices WHERE kind = 'asset' GROUP BY symbol
 ),
 movement_assets AS (
-    -- the largest |amount| per asset (exact min/max: a tenth of the time of a DOUBLE per row),
-    -- and rows x largest, a bound on the asset's total
+    -- the largest |amount| per asset at its USD price, and rows x largest, a bound on its total
     SELECT a.asset, a.largest * coalesce(u.usd, 1) AS largest,
            a.rows * a.largest * coalesce(u.usd, 1) AS total_bound
     FROM (SELECT asset, greatest(max(amount), -min(amount))::DOUBLE AS largest, count(*) AS rows
@@ -24,40 +34,76 @@ movement_assets AS (
 ),
 flagged_assets AS (
     -- the assets whose rows are read one by one: all of them when the bound on the file's
-    -- total reaches 1e20 (the exact total is then summed below), else none (a normal day)
+    -- total reaches its limit (the exact total is then summed below), else none (a normal day)
     SELECT a.asset, coalesce(u.usd, 1) AS usd
     FROM movement_assets AS a LEFT JOIN usd AS u USING (asset)
     WHERE a.largest >= 1e19
-       OR (SELECT sum(total_bound) FROM movement_assets) >= 1e20
+       OR (SELECT sum(total_bound) FROM movement_assets) >= 5e19
+),
+largest_usd AS (SELECT coalesce(max(usd), 1) AS usd FROM usd),
+rolled_bounds AS (
+    -- a bound on every balance and isolated margin at the dearest USD price: when it stays
+    -- below 1e19 (a normal day) their rows are not read one by one
+    SELECT
+        (SELECT greatest(max(balance), -min(balance))::DOUBLE FROM staged_balances) * l.usd
+            AS balances,
+        (SELECT greatest(max(isolated_margin), -min(isolated_margin))::DOUBLE FROM staged_positions)
+            * l.usd AS margins
+    FROM largest_usd AS l
 ),
 magnitudes AS (
     SELECT 'movements' AS file, m._row AS row_no, 'amount' AS column_name,
            mir_fmt(m.amount) AS value, abs(m.amount::DOUBLE) * f.usd AS magnitude,
-           ' in its asset and at its asset''s USD price' AS unit
+           1e19 AS row_limit, 5e19 AS file_limit, '1e19' AS row_text, '5e19' AS file_text,
+           ' in its asset and at its asset''s USD price' AS unit,
+           ' in their assets and at their USD prices' AS units
     FROM staged_movements AS m JOIN flagged_assets AS f USING (asset)
     UNION ALL
     SELECT 'volumes', _row, 'traded_notional', mir_fmt(traded_notional),
-           abs(traded_notional::DOUBLE), ' in the reporting currency'
+           abs(traded_notional::DOUBLE), 1e16, 1e16, '1e16', '1e16',
+           ' in the reporting currency', ' in the reporting currency'
     FROM staged_volumes
     UNION ALL
-    SELECT 'capital', _row, 'amount', mir_fmt(amount), abs(amount::DOUBLE), ' in the reporting currency'
+    SELECT 'balances', b._row, 'balance', mir_fmt(b.balance),
+           abs(b.balance::DOUBLE) * coalesce(u.usd, 1), 1e19, 'Infinity'::DOUBLE, '1e19', '',
+           ' in its asset and at its asset''s USD price', ''
+    FROM staged_balances AS b LEFT JOIN usd AS u USING (asset)
+    WHERE (SELECT balances FROM rolled_bounds) >= 1e19
+    UNION ALL
+    SELECT 'positions', p._row, 'isolated_margin', mir_fmt(p.isolated_margin),
+           abs(p.isolated_margin::DOUBLE) * coalesce(u.usd, 1), 1e19, 'Infinity'::DOUBLE, '1e19',
+           '', ' in its settle asset and at that asset''s USD price', ''
+    FROM staged_positions AS p
+    LEFT JOIN staged_instruments AS i USING (instrument_id)
+    LEFT JOIN usd AS u ON u.asset = i.settle_asset
+    WHERE p.isolated_margin IS NOT NULL AND (SELECT margins FROM rolled_bounds) >= 1e19
+    UNION ALL
+    SELECT 'prices', _row, 'price', mir_fmt(price), abs(price::DOUBLE), 1e19, 'Infinity'::DOUBLE,
+           '1e19', '', '', ''
+    FROM staged_prices
+    UNION ALL
+    SELECT 'capital', _row, 'amount', mir_fmt(amount), abs(amount::DOUBLE), 1e19, 1e20, '1e19', '1e20',
+           ' in the reporting currency', ' in the reporting currency'
     FROM staged_capital
 ),
 files AS (
-    SELECT file, sum(magnitude) AS total, max(magnitude) AS largest FROM magnitudes GROUP BY file
+    SELECT file, sum(magnitude) AS total, max(magnitude) AS largest,
+           any_value(row_limit) AS row_limit, any_value(file_limit) AS file_limit,
+           any_value(file_text) AS file_text
+    FROM magnitudes GROUP BY file
 )
 SELECT m.file, m.row_no, m.column_name, m.value,
-       'an amount below 1e19' || m.unit || ' (here about ' || format('{:.3g}', m.magnitude)
-       || '): the checks sum amounts in DECIMAL(38,18), which holds 20 integer digits' AS expected
+       CASE WHEN m.file = 'prices' THEN 'a price' ELSE 'an amount' END
+       || ' below ' || m.row_text || m.unit || ' (here about '
+       || format('{:.3g}', m.magnitude) || '): the checks sum amounts in DECIMAL(38,18), which '
+       || 'holds 20 integer digits' AS expected
 FROM magnitudes AS m
-WHERE m.magnitude >= 1e19
+WHERE m.magnitude >= m.row_limit
 UNION ALL
 SELECT m.file, m.row_no, m.column_name, m.value,
-       'amounts whose sums fit DECIMAL(38,18) (below 1e20): this file''s ' || m.column_name
-       || ' values add up to about ' || format('{:.3g}', f.total)
-       || CASE WHEN m.file = 'movements' THEN ' in their assets and at their USD prices'
-               ELSE m.unit END
-       || '; this is its largest' AS expected
+       'amounts whose sums fit DECIMAL(38,18) (this file''s ' || m.column_name || ' values below '
+       || f.file_text || ' in all): they add up to about '
+       || format('{:.3g}', f.total) || m.units || '; this is its largest' AS expected
 FROM magnitudes AS m JOIN files AS f USING (file)
-WHERE f.total >= 1e20 AND f.largest < 1e19 AND m.magnitude = f.largest
+WHERE f.total >= f.file_limit AND f.largest < f.row_limit AND m.magnitude = f.largest
 QUALIFY row_number() OVER (PARTITION BY m.file ORDER BY m.row_no) = 1
