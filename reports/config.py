@@ -14,7 +14,7 @@ import os
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -141,11 +141,26 @@ class Config:
 
 
 def _exact_normalize(value: Decimal) -> Decimal:
-    """`value` without trailing zeros, never rounded (Decimal.normalize() rounds to the
-    context's 28 digits; a setting may have 38)."""
-    with localcontext() as context:
-        context.prec = 100
-        return value.normalize()
+    """`value` without trailing zeros, never rounded and never underflowing (Decimal.normalize()
+    rounds to the context's precision and flushes tiny exponents): the digit tuple itself."""
+    sign, digits, exponent = value.as_tuple()
+    if not value or not isinstance(exponent, int):
+        return Decimal(0) if value == 0 else value
+    kept = len(digits)
+    while digits[kept - 1] == 0:  # a setting's digits, not data rows
+        kept -= 1
+    return Decimal((sign, digits[:kept], exponent + len(digits) - kept))
+
+
+def _setting(value: Decimal) -> Decimal:
+    """The value a setting is stored and bound with: exact, without trailing zeros, at scale 0
+    to 18 (DuckDB binds a Decimal at its own scale: "1000000.000...0" with 31 zeros became a
+    DECIMAL(38,31) parameter that overflowed next to amounts)."""
+    normal = _exact_normalize(value)
+    exponent = normal.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        return normal.quantize(Decimal(1), context=Context(prec=60))
+    return normal
 
 
 def _canonical_value(value: Any) -> str:
@@ -197,7 +212,7 @@ def _decimal(
     if maximum is not None and number > maximum:
         msg = f"{where}: {value!r} must be at most {maximum}"
         raise ConfigError(msg)
-    return number
+    return _setting(number)
 
 
 def _text(where: str, value: Any) -> str:

@@ -360,6 +360,10 @@ def run_daily(
                     say(f"an earlier package of {as_of} was kept as {superseded}")
                     details.update(superseded=str(superseded))
                 details.update(package=str(package.path), sha256=package.sha256, size=package.size)
+                for check in package.report.checks:
+                    if check.name == "linked package":
+                        for message in check.warnings:
+                            warn(f"warning: {message}")
                 for later in broken_links_after(Path(out_dir), as_of):
                     warn(
                         f"warning: the package of {later} links to the manifest this run "

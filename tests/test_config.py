@@ -231,3 +231,19 @@ def test_the_config_hash_tells_apart_settings_beyond_28_digits() -> None:
         parse_config(
             {"segregation": {"target_residual_interest": "1234567890123.1234567890123456789"}}
         )
+
+
+def test_settings_are_stored_exact_at_scale_0_to_18() -> None:
+    """Review of 2026-12-04: "1000000.000...0" (31 zeros) passed and was bound to SQL as a
+    DECIMAL(38,31) parameter, which overflowed beside amounts (CON-01/02 exit 4); "1E-99999999"
+    and a 19th significant decimal after 100 zeros passed the 18-decimal rule (normalising
+    rounded or underflowed)."""
+    floor = parse_config({"concentration": {"oi_floor": "1000000." + "0" * 31}})
+    assert floor.concentration.oi_floor == Decimal(1000000)
+    assert floor.concentration.oi_floor.as_tuple().exponent == 0
+    assert floor.sha256() == Config().sha256()
+    hundred = parse_config({"concentration": {"oi_floor": "1E+2"}}).concentration.oi_floor
+    assert str(hundred) == "100"
+    for tiny in ("1E-99999999", "0.05" + "0" * 100 + "1"):
+        with pytest.raises(ConfigError, match="more than 18 decimals"):
+            parse_config({"concentration": {"oi_share_warn": tiny}})

@@ -618,3 +618,32 @@ def test_seg06_first_day_unbalanced_transfer_is_a_breach(tmp_path: Path) -> None
     assert {key: value for key, (value, _) in found.items()} == {
         ("T90", "transfer_not_netting"): Decimal(15)
     }
+
+
+def test_seg04_a_difference_too_large_in_usd_at_todays_price_is_still_a_breach(
+    tmp_path: Path,
+) -> None:
+    """Review of 2026-12-04: a FOO balance of 9e18 at 0.5 USD (within the load's bounds) gone
+    the next day, when FOO costs 100 USD: the difference's USD figure (-9e20) left
+    DECIMAL(38,18) and SEG-04 crashed (exit 4). The exact difference is reported, the USD figure
+    is said to be beyond 9e19."""
+    root = tmp_path / "jump"
+    for day in ("2026-03-02", "2026-03-03"):
+        shutil.copytree(SAMPLES / day, root / day)
+    with (root / "2026-03-02" / "prices.csv").open("a", encoding="utf-8") as handle:
+        handle.write("asset,FOO,0.5\n")
+    with (root / "2026-03-02" / "balances.csv").open("a", encoding="utf-8") as handle:
+        handle.write("C000001,FOO,9000000000000000000\n")
+    with (root / "2026-03-03" / "prices.csv").open("a", encoding="utf-8") as handle:
+        handle.write("asset,FOO,100\n")
+    con = duckdb.connect()
+    init_schema(con)
+    for day in ("2026-03-02", "2026-03-03"):
+        load_snapshot(con, root / day)
+    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-04"], record=False)
+    (outcome,) = result.results
+    assert str(outcome.status) == "breach", outcome.message
+    rows = all_exceptions(result).filter(pl.col("asset") == "FOO")
+    (message,) = rows["message"].to_list()
+    assert "(USD beyond 9e19)" in message, message
+    assert rows["value"].to_list() == [Decimal("-9000000000000000000")]

@@ -514,9 +514,14 @@ def test_package_checks_the_hash_chain_against_the_package_beside_it(
     )
     assert not [w for w in rebuilt.report.warnings if "not checked" in w]
     # the earlier package removed (a day reported, its package lost or never made): the link
-    # is to that day's directory, which still holds the manifest, so packaging goes on
+    # is to that day's directory, which still holds the manifest, so packaging goes on, saying
+    # that `mir verify` (which reads the zips) will fail the chain until that package is back
     first.unlink()
-    assert build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI, force=True).report.ok
+    without = build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI, force=True)
+    assert without.report.ok
+    (warning,) = [w for w in without.report.warnings if "has no package" in w]
+    assert warning.startswith("the day this package links to, 2026-03-02, has no package")
+    assert "mir package --as-of 2026-03-02" in warning
     # the earlier day re-run after this one was reported: the link no longer holds, refused
     earlier = root / "2026-03-02" / MANIFEST_NAME
     earlier.write_bytes(earlier.read_bytes().replace(b'"r-1"', b'"r-2"'))

@@ -52,7 +52,10 @@ SELECT
         $prev_as_of::VARCHAR, fmt_amount(r.previous_balance), r.movements, fmt_amount(r.movement_total),
         fmt_amount(r.previous_balance + r.movement_total), fmt_amount(r.reported_balance),
         fmt_amount(r.reported_balance - (r.previous_balance + r.movement_total)), r.asset,
-        fmt_usd(dmul(r.reported_balance - (r.previous_balance + r.movement_total), ap.price)),
+        -- the USD figure only where it fits DECIMAL(38,18): a balance bounded at the previous
+        -- day's price can leave it at today's (the difference itself is exact)
+        CASE WHEN coalesce(abs((r.reported_balance - (r.previous_balance + r.movement_total))::DOUBLE * ap.price::DOUBLE) < 9e19, true)
+             THEN fmt_usd(dmul(r.reported_balance - (r.previous_balance + r.movement_total), ap.price)) ELSE 'beyond 9e19' END,
         fmt_amount($segregation_rollforward_tolerance)) AS message
 FROM rolled AS r
 LEFT JOIN accounts AS a ON a.as_of_date = $as_of AND a.account_id = r.account_id

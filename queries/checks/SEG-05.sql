@@ -106,7 +106,10 @@ SELECT
         fmt_amount(r.movement_total),
         fmt_amount(r.previous_margin + r.movement_total), fmt_amount(r.reported_margin),
         fmt_amount(r.reported_margin - (r.previous_margin + r.movement_total)), r.asset,
-        fmt_usd(dmul(r.reported_margin - (r.previous_margin + r.movement_total), ap.price)),
+        -- the USD figure only where it fits DECIMAL(38,18): a balance bounded at the previous
+        -- day's price can leave it at today's (the difference itself is exact)
+        CASE WHEN coalesce(abs((r.reported_margin - (r.previous_margin + r.movement_total))::DOUBLE * ap.price::DOUBLE) < 9e19, true)
+             THEN fmt_usd(dmul(r.reported_margin - (r.previous_margin + r.movement_total), ap.price)) ELSE 'beyond 9e19' END,
         fmt_amount($segregation_rollforward_tolerance)) AS message
 FROM offending AS r
 LEFT JOIN offending_movements AS om ON om.position_id = r.position_id AND om.asset = r.asset

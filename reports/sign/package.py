@@ -25,6 +25,7 @@ from reports.config import LEI_PATTERN
 from reports.errors import ConfigError, UsageError, VerificationError
 from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME, find_previous_manifest
 from reports.sign.verify import (
+    CheckLine,
     VerifyReport,
     predecessor_at,
     read_directory,
@@ -119,6 +120,23 @@ def build_package(
         reasons = "; ".join(line.render() for line in report.failures)
         msg = f"refusing to package {day_dir}: {reasons}"
         raise VerificationError(msg)
+    if previous is not None:
+        linked = dt.date.fromisoformat(previous.parent.name)
+        if not package_path(root, linked, lei).is_file():
+            # `mir verify` (the regulator's) checks the link against the zips beside this one
+            report.add(
+                CheckLine(
+                    "linked package",
+                    True,
+                    f"this manifest links to {linked.isoformat()}",
+                    (
+                        f"the day this package links to, {linked.isoformat()}, has no package "
+                        f"in {root}: `mir verify` fails this package's hash chain until "
+                        f"{package_path(root, linked, lei).name} is beside it; run `mir package "
+                        f"--as-of {linked.isoformat()} --out {root}`",
+                    ),
+                )
+            )
 
     data = deterministic_zip(files, as_of)
     fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{target.name}.", suffix=".tmp")

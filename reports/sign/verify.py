@@ -334,7 +334,7 @@ def _chain_line(manifest: dict[str, Any], previous: Predecessor | None) -> Check
             name,
             False,
             f"links to manifest {link[:16]}..., but {previous.source} holds manifest "
-            f"{actual[:16]}... (that day was re-run or altered after this one was made)",
+            f"{actual[:16]}... (that day was re-run or altered after this one was made, or this one links to a later day whose package is missing here)",
         )
     return CheckLine(name, True, f"links to the manifest of {previous.source}")
 
