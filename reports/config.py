@@ -167,8 +167,7 @@ def _canonical_value(value: Any) -> str:
     """A value JSON cannot hold, as text: a Decimal by its exact value (no trailing zeros, no
     exponent), anything else as str()."""
     if isinstance(value, Decimal):
-        text = format(_exact_normalize(value), "f")
-        return "0" if text in ("-0", "0") else text
+        return format(_exact_normalize(value), "f")  # any zero normalises to Decimal(0)
     return str(value)
 
 

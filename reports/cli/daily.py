@@ -57,7 +57,7 @@ def daily_command(
 
     \b
     Example (/etc/cron.d/mir, 01:30, yesterday's export; the passphrase in /etc/mir/env, see
-    the README's "Running it every day"):
+    the README's "Scheduling"):
       30 1 * * * mir cd /srv/mir && set -a && . /etc/mir/env && set +a && exec .venv/bin/mir daily /data/exports/$(date -u -d yesterday +\\%F) --out /srv/mir/out >> /var/log/mir/daily.log 2>&1
     """
     from reports.config import load_config
