@@ -578,6 +578,47 @@ def test_cftc_statement_and_not_applicable_checks(con: duckdb.DuckDBPyConnection
     assert outcome.message is not None and "cftc" in outcome.message
 
 
+def test_cftc_without_adjusted_net_capital_is_not_evaluated(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Review of 2026-12-04: with the optional adjusted_net_capital absent, CAP-01 breached
+    with own funds "0.00" and summary.json stated 0. They are unknown: not evaluated, null."""
+    from reports.checks.engine import run_one
+
+    stored_day(con, DAY)
+    derive.refresh(con)
+    config = replace(Config(), capital=CapitalConfig(regime="cftc"))
+    ctx = ctx_for(con, DAY, config)
+    statement = statement_for(ctx)
+    assert statement.own_funds_unknown is not None
+    assert statement.summary()["own_funds"] is None and statement.summary()["ratio"] is None
+    assert statement.summary()["requirement"] == M
+    assert not [r for r in statement.lines.rows() if "Adjusted net capital" in r[1]]
+    outcome = run_one(PYTHON_CHECKS["CAP-01"], ctx)
+    assert outcome.status == CheckOutcome.NOT_EVALUATED
+    assert "adjusted_net_capital absent" in (outcome.message or "")
+
+
+def test_cap01_compares_amounts_not_a_rounded_or_missing_ratio(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Review of 2026-12-04: a requirement of 0 (permanent_minimum 0, no overheads, no
+    K-factors) passed negative own funds (no ratio), and own funds 1e-18 below D gave a ratio
+    rounded to 1 (warn instead of breach)."""
+    stored_day(con, DAY, cet1="-500000", fixed_overheads="0")
+    zero = replace(Config(), capital=CapitalConfig(permanent_minimum=D(0)))
+    ctx = ctx_for(con, DAY, zero)
+    assert statement_for(ctx).requirement == 0 and statement_for(ctx).ratio is None
+    assert check_cap_01(ctx).select("status", "metric", "value", "threshold").rows() == [
+        ("breach", "own_funds", D(-500_000), D(0))
+    ]
+    con.execute("DELETE FROM capital")
+    stored_day(con, DAY + dt.timedelta(days=1), cet1="749999.999999999999999999")
+    ctx = ctx_for(con, DAY + dt.timedelta(days=1))
+    assert statement_for(ctx).requirement == D(750_000)
+    assert check_cap_01(ctx)["status"].to_list() == ["breach"]
+
+
 def test_mica_statement(con: duckdb.DuckDBPyConnection) -> None:
     stored_day(con, DAY, cet1="180000", at1="500000", fixed_overheads="800000")
     config = replace(Config(), capital=CapitalConfig(regime="mica"))

@@ -209,6 +209,9 @@ CASES = [
     Case("balances.account_exists", cell("balances", 2, "account_id", "C999"), "balances.csv", 2, "account_id", "listed in accounts"),
     # -- capital --
     Case("capital.required_item", drop("capital", lambda r: r["item"] == "liquid_assets"), "capital.csv", None, "item", "a row with item liquid_assets"),
+    # Review of 2026-12-04: -50M of guarantees made the CAP-03 requirement negative (a pass with no liquid assets).
+    Case("capital.magnitude_not_negative", cell("capital", 6, "amount", "-50000000"), "capital.csv", 6, "amount", "an amount >= 0 for client_guarantees"),
+    Case("capital.overheads_not_negative", cell("capital", 4, "amount", "-1"), "capital.csv", 4, "amount", "an amount >= 0 for fixed_overheads_annual"),
     # -- files and columns --
     Case("file.required", lambda snap: (snap / "positions.csv").unlink(), "positions", None, None, "a file positions.csv, positions.csv.gz or positions.parquet"),
     Case("file.two_formats", lambda snap: (snap / "capital.csv.gz").write_bytes(b""), "capital", None, None, "exactly one of"),

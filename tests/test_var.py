@@ -20,7 +20,13 @@ from reports.checks.model import PYTHON_CHECKS, CheckContext, CheckOutcome
 from reports.config import Config, parse_config
 from reports.db import connect, init_db
 from reports.stress import var_es
-from reports.stress.var import historical_var_es, tail_count, tail_rank, to_cents
+from reports.stress.var import (
+    historical_var_es,
+    returns_matrix,
+    tail_count,
+    tail_rank,
+    to_cents,
+)
 
 AS_OF = dt.date(2026, 3, 2)
 D = Decimal
@@ -237,6 +243,57 @@ def test_window_limits_the_returns(var_db: Any) -> None:
     assert result.es_usd == to_cents(float((losses[0] + losses[1]) / 2))
 
 
+def test_a_move_across_a_missing_date_is_not_a_daily_return() -> None:
+    """Review of 2026-12-04: with 02-28 missing, 02-27 -> 03-01 (-10% over two days) was
+    scored as one day's return and became the worst daily loss."""
+    import polars as pl
+
+    def day(d: int) -> dt.date:
+        return dt.date(2026, 2, 26) + dt.timedelta(days=d)
+
+    prices = {0: 100.0, 1: 110.0, 3: 99.0, 4: 100.0}  # day 2 (02-28) missing
+    history = pl.DataFrame(
+        {"date": [day(d) for d in prices], "asset": "BTC", "price": list(prices.values())}
+    )
+    dates, returns = returns_matrix(history, ["BTC"], 250)
+    assert dates == [day(0), day(1), day(3), day(4)]
+    assert returns[:, 0].tolist() == pytest.approx([0.1, 100 / 99 - 1])
+    # the window counts daily returns: the last one only
+    dates, returns = returns_matrix(history, ["BTC"], 1)
+    assert (dates, returns[:, 0].tolist()) == ([day(3), day(4)], pytest.approx([100 / 99 - 1]))
+    # another asset missing a date removes that date for all: BTC's returns around it go too
+    other = pl.DataFrame(
+        {"date": [day(d) for d in (0, 1, 3, 4)], "asset": "ETH", "price": [1.0, 1.0, 1.0, 1.0]}
+    )
+    full = pl.DataFrame(
+        {"date": [day(d) for d in range(5)], "asset": "BTC", "price": [100.0, 110, 104, 99, 100]}
+    )
+    _, returns = returns_matrix(pl.concat([full, other]), ["BTC", "ETH"], 250)
+    assert returns[:, 0].tolist() == pytest.approx([0.1, 100 / 99 - 1])
+    # no two consecutive days: no return at all
+    alone = history.filter(pl.col("date") != day(1)).filter(pl.col("date") != day(4))
+    assert returns_matrix(alone, ["BTC"], 250)[1].shape == (0, 1)
+
+
+def test_var_es_leaves_out_the_returns_across_a_gap(template: Path, tmp_path: Path) -> None:
+    con = make_db(template, tmp_path)
+    add_firm(con, capital={"cet1": "1000000"})
+    gap = AS_OF - dt.timedelta(days=10)
+    con.execute("DELETE FROM price_history WHERE date = ? AND asset = 'ETH'", [gap])
+    result = var_es(con, AS_OF, Config())
+    # 30 daily returns less the two that touch the missing date
+    assert result.n == HISTORY_DAYS - 2
+    assert result.window_start == AS_OF - dt.timedelta(days=HISTORY_DAYS)
+    prices = history_prices()
+    btc = np.array([*prices["BTC"], 50000.0])
+    eth = np.array([*prices["ETH"], 2000.0])
+    returns = np.column_stack([btc[1:] / btc[:-1] - 1, eth[1:] / eth[:-1] - 1])
+    kept = [i for i in range(HISTORY_DAYS) if i not in (HISTORY_DAYS - 11, HISTORY_DAYS - 10)]
+    pnl = returns[kept] @ np.array([137500.0, 20000.0])
+    assert result.var_usd == to_cents(float(np.sort(-pnl)[::-1][0]))
+    con.close()
+
+
 def test_cap05_warn_and_control(var_db: Any) -> None:
     spec = PYTHON_CHECKS["CAP-05"]
     result = var_es(var_db, AS_OF, Config())
@@ -299,7 +356,7 @@ def test_cap05_not_evaluated_without_history(template: Path, tmp_path: Path) -> 
     assert not var_es(con, AS_OF, Config()).evaluated
     result = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(con, AS_OF, None, Config()))
     assert result.status == CheckOutcome.NOT_EVALUATED
-    assert "fewer than 2 price dates" in (result.message or "")
+    assert "no two consecutive days with a price" in (result.message or "")
     con.close()
 
 

@@ -87,27 +87,34 @@ def _row(
 )
 def check_cap_01(ctx: Any) -> Any:
     s = statement_for(ctx)
+    if s.own_funds_unknown is not None:
+        raise CheckNotEvaluated(s.own_funds_unknown)
     currency = s.currency
     figures = (
         f"own funds {_usd(s.own_funds)} {currency} against a requirement of "
         f"{_usd(s.requirement)} {currency} ({s.regime})"
     )
-    if s.ratio is None:
-        return _frame([])  # a zero requirement is met by any own funds
-    if s.ratio < 1:
+    # the amounts are compared, at full precision (the ratio is rounded to 18 decimals, and
+    # undefined when the requirement is 0)
+    if s.own_funds < s.requirement:
         shortfall = s.requirement - s.own_funds
+        if s.ratio is None:  # a zero requirement, negative own funds
+            metric, value, threshold, ratio_text = "own_funds", s.own_funds, s.requirement, ""
+        else:
+            metric, value, threshold = "own_funds_ratio", s.ratio, Decimal(1)
+            ratio_text = f": ratio {_pct(s.ratio)} is below 100%"
         return _frame(
             [
                 _row(
                     "breach",
-                    "own_funds_ratio",
-                    s.ratio,
-                    Decimal(1),
-                    f"{figures}: ratio {_pct(s.ratio)} is below 100%; shortfall {_usd(shortfall)} {currency}",
+                    metric,
+                    value,
+                    threshold,
+                    f"{figures}{ratio_text}; shortfall {_usd(shortfall)} {currency}",
                 )
             ]
         )
-    if s.ratio < s.early_warning_level:
+    if s.ratio is not None and s.own_funds < s.early_warning_amount:
         return _frame(
             [
                 _row(

@@ -100,7 +100,7 @@ class CapitalStatement:
     currency: str
     own_funds: Decimal
     requirement: Decimal
-    ratio: Decimal | None  # own_funds / requirement; None when the requirement is 0
+    ratio: Decimal | None  # own_funds / requirement; None when the requirement is 0 or own funds unknown
     early_warning_level: Decimal  # as a ratio of the requirement (IFR/MiCA: the configured 1.10)
     early_warning_amount: Decimal  # the same in reporting currency
     lines: Any  # polars.DataFrame: line (Int64), item (String), amount (Decimal(38,18))
@@ -115,11 +115,18 @@ class CapitalStatement:
     liquidity: LiquidityTest | None = None  # None: CAP-03 does not apply
     not_applicable: dict[str, str] = field(default_factory=dict)  # check id -> why not evaluated
 
+    @property
+    def own_funds_unknown(self) -> str | None:
+        """Why the own funds are unknown (the regime's item is absent), or None."""
+        return self.not_applicable.get("CAP-01")
+
     def summary(self) -> dict[str, Any]:
-        """The "capital" object of summary.json (decimals; the writer turns them into strings)."""
+        """The "capital" object of summary.json (decimals; the writer turns them into strings):
+        own funds and ratio null when unknown, never a stated 0."""
+        unknown = self.own_funds_unknown is not None
         return {
             "regime": self.regime,
-            "own_funds": self.own_funds,
+            "own_funds": None if unknown else self.own_funds,
             "requirement": self.requirement,
             "ratio": self.ratio,
         }
@@ -484,7 +491,16 @@ def _cftc_statement(
     cap = config.capital
     notes: list[str] = []
     lines = _Lines()
-    own_funds = _item(items, "adjusted_net_capital", notes)
+    own_funds = _item(items, "adjusted_net_capital", notes, optional=True)
+    unknown: dict[str, str] = {}
+    if "adjusted_net_capital" not in items:
+        # an optional item of the capital file (DESIGN.md section 3), and the only own funds of
+        # this regime: unknown, not 0 (CAP-01 not evaluated, summary.json null)
+        unknown["CAP-01"] = (
+            "capital item adjusted_net_capital absent from the capital file: the own funds of "
+            "the cftc regime are unknown"
+        )
+        notes.append(unknown["CAP-01"] + "; CAP-01 not evaluated")
     margin = inputs.cftc_margin(con, day)
     if margin.unmargined_positions:
         notes.append(
@@ -496,10 +512,11 @@ def _cftc_statement(
         cap.cftc_minimum, margin.maintenance_margin_usd, cap.cftc_risk_margin_rate
     )
     early_amount = cftc.early_warning_amount(cap.cftc_minimum, requirement, cap.early_warning)
-    capital_ratio = ratio(own_funds, requirement)
+    capital_ratio = None if unknown else ratio(own_funds, requirement)
     early_level = ratio(early_amount, requirement) or cap.early_warning
 
-    lines.add("Adjusted net capital (own funds, 17 CFR 1.17(c)(5))", own_funds)
+    if not unknown:
+        lines.add("Adjusted net capital (own funds, 17 CFR 1.17(c)(5))", own_funds)
     lines.add("Positions counted", margin.positions - margin.unmargined_positions)
     lines.add("Total maintenance margin of all positions (USD)", margin.maintenance_margin_usd)
     lines.add("Risk margin rate", cap.cftc_risk_margin_rate)
@@ -542,7 +559,7 @@ def _cftc_statement(
             "requirement": requirement,
         },
         binding="minimum" if cap.cftc_minimum >= risk_based else "risk_based",
-        not_applicable={"CAP-02": why, "CAP-03": why},
+        not_applicable={"CAP-02": why, "CAP-03": why, **unknown},
     )
 
 

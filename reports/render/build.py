@@ -457,7 +457,8 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
             fmt.percent(p.capital_ratio) if p and p.capital_ratio is not None else "",
             fmt.percent_point_change(cap.ratio, p.capital_ratio if p else None),
             run.status_of("CAP-01"),
-            f"own funds {fmt.usd(cap.own_funds)} vs requirement {fmt.usd(cap.requirement)} USD",
+            f"own funds {fmt.usd(None if cap.own_funds_unknown else cap.own_funds)} vs "
+            f"requirement {fmt.usd(cap.requirement)} USD",
         ),
     ]
     if worst is not None:
@@ -848,7 +849,7 @@ def _capital(data: ReportData) -> CapitalSection:
         regime=cap.regime,
         regime_label=REGIME_LABELS.get(cap.regime, cap.regime),
         currency=cap.currency,
-        own_funds=fmt.usd(cap.own_funds),
+        own_funds=fmt.usd(None if cap.own_funds_unknown else cap.own_funds),
         requirement=fmt.usd(cap.requirement),
         ratio=fmt.percent(cap.ratio),
         ratio_plain=fmt.ratio(cap.ratio),

@@ -4,9 +4,11 @@ Method: historical simulation, losses positive.
 * Prices: the USD price of each asset per date up to the as-of date, from the stored snapshots'
   asset prices and the back-filled price_history rows (queries/stress/price_history.sql: one
   price per date and asset, the snapshot's wins; only rows loaded on or before the as-of date).
-* Calendar: the dates on which every exposure asset has a price; returns are simple returns
-  between consecutive calendar dates, r_t = P_t / P_(t-1) - 1; the last `[var] window` of them
-  are used, so n = min(window, calendar dates - 1).
+* Calendar: the dates on which every exposure asset has a price; a return is the simple return
+  over one day, r_t = P_t / P_(t-1) - 1, where the calendar holds both day t and the day before
+  (crypto prices every day: a move across a missing date is several days' move, not a daily
+  return, and is left out); the last `[var] window` of them are used, so n = min(window, daily
+  returns available). The report states n and the first and last price dates.
 * Exposure (USD, exact, today's figures) of the house and insurance-fund accounts, per asset,
   stable assets ([firm] stable_assets) and the reporting currency excluded (cash-like for VaR;
   a de-peg belongs to a stress scenario naming the stablecoin):
@@ -54,7 +56,8 @@ OWN_FUNDS_ITEMS = {
 }
 METHOD = (
     "Historical simulation over the last n daily returns of asset prices (stored snapshots and "
-    "price_history, snapshot price wins), losses positive. Exposure: house and insurance-fund "
+    "price_history, snapshot price wins; a move across a missing date is not a daily return "
+    "and is left out), losses positive. Exposure: house and insurance-fund "
     "positions (linear s x Q x M x quote price; inverse s x Q x P / entry) plus house and "
     "insurance-fund custody, per non-stable asset, in USD at today's prices. "
     "P&L_t = sum of exposure x return_t. VaR_q = k-th worst loss, k = ceil(n x (1 - q)); "
@@ -124,8 +127,10 @@ def to_cents(value: float) -> Decimal:
 def returns_matrix(
     history: pl.DataFrame, assets: list[str], window: int
 ) -> tuple[list[date], np.ndarray]:
-    """(price dates used, returns[n, len(assets)]) of the last `window` returns on the calendar
-    of dates where every asset has a price. With no assets: the dates that have any price."""
+    """(price dates used, returns[n, len(assets)]) of the last `window` daily returns on the
+    calendar of dates where every asset has a price: only pairs of consecutive days (a return
+    across a missing date spans several days and is left out). The dates run from the base of
+    the first return to the last. With no assets: the calendar of dates that have any price."""
     import numpy as np
     import polars as pl
 
@@ -143,12 +148,21 @@ def returns_matrix(
         wide = wide.select("date", *assets)
     else:
         wide = history.select("date").unique().sort("date")
-    wide = wide.tail(window + 1)
-    dates = wide.get_column("date").to_list()
-    if len(dates) < 2:
-        return dates, np.zeros((0, len(assets)))
-    prices = wide.select(assets).to_numpy() if assets else np.ones((len(dates), 0))
-    returns = prices[1:] / prices[:-1] - 1.0
+    # row i + 1 over row i, kept where the two dates are one day apart
+    daily = (
+        wide.with_row_index("row")
+        .filter((pl.col("date") - pl.col("date").shift(1)) == pl.duration(days=1))
+        .tail(window)
+        .get_column("row")
+        .to_numpy()
+    )
+    if daily.size == 0:
+        return wide.get_column("date").to_list()[-1:], np.zeros((0, len(assets)))
+    dates = wide.get_column("date").to_list()[int(daily[0]) - 1 : int(daily[-1]) + 1]
+    if not assets:
+        return dates, np.zeros((daily.size, 0))
+    prices = wide.select(assets).to_numpy()
+    returns = prices[daily] / prices[daily - 1] - 1.0
     return dates, returns
 
 
@@ -274,7 +288,7 @@ def var_es(con: Any, as_of: Any, config: Config) -> VarResult:
     )
     if returns.shape[0] == 0:
         reason = (
-            f"fewer than 2 price dates with a price for every exposure asset "
+            f"no two consecutive days with a price for every exposure asset "
             f"({', '.join(assets) or 'none'}) up to {as_of}; load price_history to back-fill"
         )
         return replace(result, reason=reason)
