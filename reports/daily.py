@@ -364,7 +364,7 @@ def run_daily(
                     if check.name == "linked package":
                         for message in check.warnings:
                             warn(f"warning: {message}")
-                for later in broken_links_after(Path(out_dir), as_of):
+                for later in broken_links_after(Path(out_dir), as_of, config.firm.lei):
                     warn(
                         f"warning: the package of {later} links to the manifest this run "
                         f"superseded; run `mir daily` for {later} (and the days after it) "

@@ -469,6 +469,27 @@ def test_broken_links_after_names_the_next_day_only(tmp_path, dev_key) -> None:
     assert broken_links_after(out, dt.date(2026, 3, 4)) == []
 
 
+def test_broken_links_after_reads_a_later_day_kept_only_as_its_package(tmp_path, dev_key) -> None:
+    """The next day's day directory deleted, its zip kept: re-running the earlier day still
+    names it (before 2026-12-04 only day directories were read, and nothing was named)."""
+    import zipfile
+
+    out = tmp_path / "out"
+    for day in ("2026-03-02", "2026-03-03"):
+        sign_manifest(
+            write_manifest(_day_dir(out, day), inputs=INPUTS, config_sha256="c" * 64),
+            dev_key.key,
+        )
+    with zipfile.ZipFile(out / "LEI1_2026-03-03.zip", "w") as archive:
+        for name in (MANIFEST_NAME, SIGNATURE_NAME):
+            archive.write(out / "2026-03-03" / name, name)
+    shutil.rmtree(out / "2026-03-03")
+    assert broken_links_after(out, dt.date(2026, 3, 2), "LEI1") == []
+    write_manifest(out / "2026-03-02", inputs=INPUTS, config_sha256="d" * 64)
+    assert broken_links_after(out, dt.date(2026, 3, 2), "LEI1") == [dt.date(2026, 3, 3)]
+    assert broken_links_after(out, dt.date(2026, 3, 2), "OTHER") == []  # not this firm's
+
+
 def test_manifest_rejects_bad_hashes(tmp_path) -> None:
     day = _day_dir(tmp_path, "2026-03-03")
     with pytest.raises(UsageError, match="SHA-256"):

@@ -7,14 +7,17 @@ import gc
 import hashlib
 import io
 import json
+import shutil
+import tempfile
 import warnings
 import zipfile
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from reports.errors import VerificationError
+from reports.errors import SigningError, VerificationError
 from reports.sign.cms import sign_manifest
 from reports.sign.keys import SignerKey, generate_development_key
 from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME, write_manifest
@@ -34,7 +37,14 @@ CSVS = {
 INPUTS = {"accounts": {"sha256": "a" * 64, "rows": 3}}
 
 
-def _pdfa3b() -> bytes:
+def summary_json(as_of: str) -> bytes:
+    return (
+        json.dumps({"as_of": as_of, "run_id": "r-1", "status": "breach"}, indent=2) + "\n"
+    ).encode()
+
+
+def _pdfa3b(as_of: str = AS_OF) -> bytes:
+    """A PDF/A-3b embedding the CSVs and the summary.json of `as_of`, as `mir report` does."""
     from weasyprint import HTML, Attachment
 
     when = dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
@@ -42,7 +52,7 @@ def _pdfa3b() -> bytes:
         Attachment(
             string=data.decode(), name=name, relationship="Data", created=when, modified=when
         )
-        for name, data in CSVS.items()
+        for name, data in {**CSVS, "summary.json": summary_json(as_of)}.items()
     ]
     with (
         warnings.catch_warnings()
@@ -72,6 +82,20 @@ def signed_pdf(unsigned_pdf, signer, tmp_path_factory) -> bytes:
     return out.read_bytes()
 
 
+_DAY_PDFS: dict[tuple[str, int], bytes] = {}
+
+
+def day_pdf(signer: SignerKey, as_of: str) -> bytes:
+    """The signed PDF of another day than AS_OF (its own summary.json embedded), made once."""
+    key = (as_of, id(signer))
+    if key not in _DAY_PDFS:
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "report.pdf"
+            sign_pdf(_pdfa3b(as_of), out, signer)
+            _DAY_PDFS[key] = out.read_bytes()
+    return _DAY_PDFS[key]
+
+
 def make_day(
     out: Path,
     signer: SignerKey,
@@ -79,6 +103,7 @@ def make_day(
     *,
     manifest_signer: SignerKey | None = None,
     as_of: str = AS_OF,
+    lei: str | None = None,
 ) -> Path:
     """A fake `mir report` output: signed PDF, CSVs, summary.json, manifest.json(.p7s)."""
     day = out / as_of
@@ -86,10 +111,8 @@ def make_day(
     (day / "report.pdf").write_bytes(pdf)
     for name, data in CSVS.items():
         (day / name).write_bytes(data)
-    (day / "summary.json").write_text(
-        json.dumps({"as_of": as_of, "run_id": "r-1", "status": "breach"}, indent=2) + "\n"
-    )
-    manifest = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64)
+    (day / "summary.json").write_bytes(summary_json(as_of))
+    manifest = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64, lei=lei)
     sign_manifest(manifest, manifest_signer or signer)
     return day
 
@@ -454,7 +477,7 @@ def test_verify_refuses_path_traversal_entries(package, run_mir) -> None:
 
 def test_hash_chain_across_two_packaged_days(tmp_path, signer, signed_pdf) -> None:
     root = tmp_path / "out"
-    previous = make_day(root, signer, signed_pdf, as_of="2026-03-02")
+    previous = make_day(root, signer, day_pdf(signer, "2026-03-02"), as_of="2026-03-02")
     make_day(root, signer, signed_pdf)
     manifest = json.loads((root / AS_OF / MANIFEST_NAME).read_bytes())
     expected = hashlib.sha256((previous / MANIFEST_NAME).read_bytes()).hexdigest()
@@ -465,7 +488,7 @@ def test_hash_chain_across_two_packaged_days(tmp_path, signer, signed_pdf) -> No
 
 
 def _two_packaged_days(root: Path, signer: SignerKey, pdf: bytes) -> tuple[Path, Path]:
-    make_day(root, signer, pdf, as_of="2026-03-02")
+    make_day(root, signer, day_pdf(signer, "2026-03-02"), as_of="2026-03-02")
     first = build_package(root, dt.date(2026, 3, 2), lei=LEI).path
     make_day(root, signer, pdf)
     return first, build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI).path
@@ -530,6 +553,57 @@ def test_package_checks_the_hash_chain_against_the_package_beside_it(
     assert second.exists()  # the package already there is left as it was
 
 
+def test_the_chain_links_to_the_package_once_its_day_directory_is_gone(
+    tmp_path, signer, signed_pdf, run_mir
+) -> None:
+    """A retention policy that keeps only the submitted zips: the next day links to the latest
+    earlier package, and `mir verify` passes its chain. Before (2026-12-04), the manifest linked
+    to day directories only: it started a new chain and `mir verify` failed it."""
+    root = tmp_path / "out"
+    _, second = _two_packaged_days(root, signer, signed_pdf)
+    shutil.rmtree(root / "2026-03-02")
+    shutil.rmtree(root / AS_OF)
+    # another firm's package of a later day in the same folder is not this chain's
+    (root / "OTHERLEI_2026-03-04.zip").write_bytes(b"not this firm's")
+    make_day(root, signer, day_pdf(signer, "2026-03-05"), as_of="2026-03-05", lei=LEI)
+    third = build_package(root, dt.date(2026, 3, 5), lei=LEI)
+    assert third.report.ok, third.report.lines()
+    assert not [w for w in third.report.warnings if "package" in w]
+    linked = json.loads(_members(third.path)[MANIFEST_NAME])["previous_manifest_sha256"]
+    assert linked == hashlib.sha256(_members(second)[MANIFEST_NAME]).hexdigest()
+    result = run_mir("verify", third.path)
+    assert result.exit_code == 0, result.output
+    assert f"hash chain: ok (links to the manifest of {second.name})" in result.output
+    # the earlier package altered: the next day is not chained onto it
+    shutil.rmtree(root / "2026-03-05")
+    members = _members(third.path)
+    members[MANIFEST_NAME] = members[MANIFEST_NAME].replace(b'"r-1"', b'"r-2"')
+    _rezip(third.path, members)
+    with pytest.raises(SigningError, match=rf"previous day's package .*{third.path.name} does"):
+        make_day(root, signer, day_pdf(signer, "2026-03-06"), as_of="2026-03-06", lei=LEI)
+
+
+def test_package_warns_when_the_linked_days_package_holds_another_manifest(
+    tmp_path, signer, signed_pdf, run_mir
+) -> None:
+    """The earlier day reported again (`mir report`) but not packaged: the next day links to its
+    new manifest while its zip holds the old one, so `mir verify` will fail the chain."""
+    root = tmp_path / "out"
+    make_day(root, signer, day_pdf(signer, "2026-03-02"), as_of="2026-03-02", lei=LEI)
+    build_package(root, dt.date(2026, 3, 2), lei=LEI)
+    again = root / "2026-03-02" / MANIFEST_NAME
+    again.write_bytes(again.read_bytes().replace(b'"c' + b"c" * 63, b'"d' + b"d" * 63))
+    sign_manifest(again, signer)
+    make_day(root, signer, signed_pdf, lei=LEI)
+    second = build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI)
+    assert second.report.ok
+    (warning,) = [w for w in second.report.warnings if "holds another manifest" in w]
+    assert warning.startswith("the package of 2026-03-02, the day this package links to, holds")
+    assert "mir package --as-of 2026-03-02 --out " in warning and warning.endswith("--force`")
+    result = run_mir("verify", second.path)  # what the warning announced
+    assert result.exit_code == 4, result.output
+
+
 def test_verify_without_the_earlier_package_warns_or_takes_previous(
     tmp_path, signer, signed_pdf, run_mir
 ) -> None:
@@ -558,3 +632,252 @@ def test_verify_fails_a_package_named_for_another_day(package, run_mir) -> None:
         f"package name: FAILED: {renamed.name} is named for 2026-03-06, its manifest is as of "
         f"{AS_OF}"
     ]
+
+
+# --- review of 2026-12-04 (fourth session): hostile zips, consistency, key usage ---------------
+
+
+def _zip_with(members: dict[str, bytes], tweak: dict[str, dict[str, int]]) -> bytes:
+    """A zip of `members` whose entries named in `tweak` get other header fields
+    (flag_bits, compress_type, external_attr), as a hostile or foreign tool would write them."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=(2026, 3, 3, 0, 0, 0))
+            info.external_attr = 0o100644 << 16
+            archive.writestr(info, data)
+    raw = bytearray(buffer.getvalue())
+    for name, fields in tweak.items():
+        encoded = name.encode()
+        for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            at = 0
+            while (at := raw.find(signature, at)) >= 0:
+                name_at = at + (30 if signature == b"PK\x03\x04" else 46)
+                if raw[name_at : name_at + len(encoded)] == encoded:
+                    if "flag_bits" in fields:
+                        raw[at + offset : at + offset + 2] = fields["flag_bits"].to_bytes(
+                            2, "little"
+                        )
+                    if "compress_type" in fields:
+                        raw[at + offset + 2 : at + offset + 4] = fields["compress_type"].to_bytes(
+                            2, "little"
+                        )
+                    if "external_attr" in fields and signature == b"PK\x01\x02":
+                        raw[at + 38 : at + 42] = fields["external_attr"].to_bytes(4, "little")
+                at += 4
+    return bytes(raw)
+
+
+@pytest.mark.parametrize(
+    "tweak",
+    [{"flag_bits": 0x1}, {"compress_type": 99}, {"flag_bits": 0x20}],
+    ids=["encrypted", "unknown-method", "patched-data"],
+)
+def test_verify_fails_an_unreadable_entry_without_crashing(package, run_mir, tweak) -> None:
+    """Found in review: an entry flagged encrypted, or of a compression method Python does not
+    know, ended `mir verify` with "internal error" and no check lines."""
+    package.write_bytes(_zip_with(_members(package), {"exceptions.csv": tweak}))
+    result = run_mir("verify", package)
+    assert result.exit_code == 4, result.output
+    assert "internal error" not in result.output
+    assert "file exceptions.csv: FAILED: cannot be read from the zip" in result.output
+
+
+def test_a_good_package_verifies_beside_an_unreadable_earlier_one(
+    tmp_path, signer, signed_pdf, run_mir
+) -> None:
+    first, second = _two_packaged_days(tmp_path / "out", signer, signed_pdf)
+    first.write_bytes(_zip_with(_members(first), {MANIFEST_NAME: {"flag_bits": 0x1}}))
+    result = run_mir("verify", second)
+    assert result.exit_code == 4, result.output
+    assert _failed_lines(result.output) == [
+        f"hash chain: FAILED: {first.name} holds no manifest.json"
+    ]
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        b'{"manifest_version": 1, "files": [], "as_of": "2026-03-03", "previous_manifest_sha256": 12345}',
+        b"[" * 100000 + b"]" * 100000,
+        b'{"manifest_version": 1, "files": [], "as_of": 20260303}',
+    ],
+    ids=["link-not-text", "deep-nesting", "as_of-not-text"],
+)
+def test_verify_fails_a_malformed_manifest_without_crashing(package, run_mir, manifest) -> None:
+    members = _members(package)
+    members[MANIFEST_NAME] = manifest
+    package.write_bytes(deterministic_zip(members, dt.date.fromisoformat(AS_OF)))
+    result = run_mir("verify", package)
+    assert result.exit_code == 4, result.output
+    assert "internal error" not in result.output
+    assert any(line.startswith("manifest.json: FAILED: ") for line in _failed_lines(result.output))
+
+
+def test_verify_refuses_a_zip_bomb_before_inflating_it(package, monkeypatch) -> None:
+    """Found in review: four unlisted entries of 900 MiB of zeros (3.6 MB of zip) were each
+    inflated before being rejected. Entries and their total size are bounded first."""
+    import reports.sign.verify as verify
+
+    monkeypatch.setattr(verify, "MAX_PACKAGE_BYTES", 200_000)
+    members = _members(package)
+    bomb = dict(members, **{f"zeros{i}.bin": bytes(100_000) for i in range(3)})
+    package.write_bytes(_zip_with(bomb, {}))
+    inflated: list[str] = []
+    real_read = zipfile.ZipFile.read
+    monkeypatch.setattr(
+        zipfile.ZipFile,
+        "read",
+        lambda self, name, pwd=None: inflated.append(str(name)) or real_read(self, name, pwd),
+    )
+    report = verify_package(package)
+    assert not report.ok and inflated == []
+    (line,) = [c for c in report.checks if c.name == "zip archive"]
+    assert "not a package" in line.detail and "nothing was inflated" in line.detail
+    monkeypatch.setattr(verify, "MAX_PACKAGE_BYTES", 1 << 30)
+    many = dict(members, **{f"x{i}.csv": b"" for i in range(verify.MAX_ENTRIES)})
+    package.write_bytes(_zip_with(many, {}))
+    assert (
+        "entries"
+        in next(c for c in verify_package(package).checks if c.name == "zip archive").detail
+    )
+
+
+def test_verify_fails_a_symbolic_link_entry(package, crt, run_mir) -> None:
+    """Found in review: exceptions.csv stored as a symlink (mode 0120777) with the genuine
+    bytes passed `mir verify`, while unzip made it a link and `sha256sum -c` failed."""
+    package.write_bytes(
+        _zip_with(_members(package), {"exceptions.csv": {"external_attr": 0o120777 << 16}})
+    )
+    result = run_mir("verify", package, "--trust", crt)
+    assert result.exit_code == 4, result.output
+    assert "file exceptions.csv: FAILED: not a regular file in the zip" in result.output
+
+
+def test_verify_fails_a_pdf_or_summary_of_another_day(tmp_path, signer, crt, run_mir) -> None:
+    """Found in review: a package whose report.pdf (or summary.json) came from another day,
+    genuinely signed, passed `mir verify --trust`."""
+    root = tmp_path / "out"
+    make_day(root, signer, day_pdf(signer, "2026-03-02"))  # the PDF of the day before
+    zip_path = _rezip(
+        tmp_path / f"{LEI}_{AS_OF}.zip", {p.name: p.read_bytes() for p in (root / AS_OF).iterdir()}
+    )
+    result = run_mir("verify", zip_path, "--trust", crt)
+    assert result.exit_code == 4, result.output
+    assert _failed_lines(result.output) == [
+        "report.pdf attachments: FAILED: the embedded summary.json differ from the package's files"
+    ]
+    other = tmp_path / "other"
+    day = make_day(other, signer, day_pdf(signer, AS_OF))
+    (day / "summary.json").write_bytes(summary_json("2026-03-02"))
+    sign_manifest(write_manifest(day, inputs=INPUTS, config_sha256="c" * 64), signer)
+    zip_path = _rezip(tmp_path / "other.zip", {p.name: p.read_bytes() for p in day.iterdir()})
+    failed = _failed_lines(run_mir("verify", zip_path).output)
+    assert (
+        "summary matches manifest: FAILED: summary.json has as_of '2026-03-02', manifest.json '2026-03-03'"
+        in failed
+    )
+
+
+def test_package_refuses_a_day_directory_of_another_date(tmp_path, signer, signed_pdf) -> None:
+    """Found in review: a copy of one day's directory under another date was zipped, and
+    `mir verify` then failed the zip's name."""
+    make_day(tmp_path / "out", signer, signed_pdf)
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(tmp_path / "out" / AS_OF, elsewhere / "2026-03-05")
+    with pytest.raises(VerificationError, match="its manifest is as of 2026-03-03, not 2026-03-05"):
+        build_package(elsewhere, dt.date(2026, 3, 5), lei=LEI)
+    assert not list(elsewhere.glob("*.zip"))
+
+
+def _ca_issued(usage: x509.KeyUsage | None) -> tuple[SignerKey, x509.Certificate]:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Regulator-known CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Venue signer")]))
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+    )
+    if usage is not None:
+        builder = builder.add_extension(usage, critical=True)
+    leaf = builder.sign(ca_key, hashes.SHA256())
+    return SignerKey(private_key=leaf_key, certificate=leaf, chain=(ca,)), ca
+
+
+def _usage(digital_signature: bool, non_repudiation: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=non_repudiation,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=not (digital_signature or non_repudiation),
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("usage", "ok"),
+    [
+        (_usage(digital_signature=True, non_repudiation=False), True),
+        (None, True),
+        (_usage(digital_signature=False, non_repudiation=True), True),
+        (_usage(digital_signature=False, non_repudiation=False), False),
+    ],
+    ids=["digitalSignature-only", "no-key-usage", "nonRepudiation-only", "keyAgreement-only"],
+)
+def test_a_ca_issued_signer_is_judged_by_its_key_usage_as_rfc5280_says(
+    tmp_path, unsigned_pdf, usage, ok
+) -> None:
+    """Found in review: pyHanko's default demanded nonRepudiation, so a CA-issued certificate
+    with digitalSignature only (or no KeyUsage at all) failed `--trust` while `openssl cms
+    -verify` accepted it."""
+    key, ca = _ca_issued(usage)
+    root = tmp_path / "out"
+    pdf = tmp_path / "signed.pdf"
+    sign_pdf(unsigned_pdf, pdf, key)
+    make_day(root, key, pdf.read_bytes())
+    report = (
+        verify_package(
+            build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI, trust=[ca]).path, trust=[ca]
+        )
+        if ok
+        else None
+    )
+    if ok:
+        assert report is not None and report.ok, report.lines()
+    else:
+        with pytest.raises(
+            VerificationError, match="allows neither digitalSignature nor nonRepudiation"
+        ):
+            build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI, trust=[ca])
+
+
+def test_verify_checks_the_name_of_an_upper_case_zip(package, run_mir) -> None:
+    renamed = package.rename(package.with_name(f"{LEI}_2026-03-06.ZIP"))
+    result = run_mir("verify", renamed)
+    assert result.exit_code == 4, result.output
+    assert "package name: FAILED" in result.output

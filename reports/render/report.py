@@ -215,6 +215,7 @@ def write_report(
             config_sha256=config.sha256(),
             as_of=as_of,
             run_id=check_run.run_id,
+            lei=config.firm.lei,
         )
         signature = sign_manifest(manifest, key, signing_time=when, timestamper=timestamper)
         written[manifest.name] = day_dir / manifest.name

@@ -2,12 +2,14 @@
 
 The manifest is canonical JSON (sorted keys, 2-space indent, ASCII, trailing newline), so the same
 day directory, inputs and configuration give the same bytes. ``previous_manifest_sha256`` is the
-SHA-256 of the manifest.json of the latest earlier day directory in the same output directory
-(null for the first day): altering or dropping an earlier day's files breaks the chain. Before
-linking, that manifest's own signature must verify (a day is never chained onto a manifest that
-was altered or left unsigned), and `mir verify` checks the link against the earlier package when
-it can find it. Re-running an earlier day gives it a new manifest: the later days' links then
-point at the superseded one (`broken_links_after` names them, so the job can say so).
+SHA-256 of the manifest.json of the latest earlier day in the same output directory (null for the
+first day): its day directory, or, where that was deleted (a retention policy that keeps only
+the submitted zips), its package <LEI>_<date>.zip there. Altering or dropping an earlier day's
+files breaks the chain. Before linking, that manifest's own signature must verify (a day is never
+chained onto a manifest that was altered or left unsigned), and `mir verify` checks the link
+against the earlier package when it can find it. Re-running an earlier day gives it a new
+manifest: the later days' links then point at the superseded one (`broken_links_after` names
+them, so the job can say so).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import hashlib
 import json
 import os
 import re
+import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +28,7 @@ from typing import Any, Final
 
 from reports import __version__
 from reports.errors import SigningError, UsageError
+from reports.spec import parse_iso_date
 
 MANIFEST_NAME: Final = "manifest.json"
 SIGNATURE_NAME: Final = "manifest.json.p7s"
@@ -111,65 +116,148 @@ def _normalise_inputs(
     ]
 
 
-def _day_manifests(out_dir: Path) -> list[tuple[dt.date, Path]]:
-    """(date, manifest.json) of every day directory <out_dir>/YYYY-MM-DD/ that has one."""
+# <prefix>_<YYYY-MM-DD>.zip, a package's name (reports.sign.package.package_path)
+PACKAGE_NAME: Final = re.compile(
+    r"(?P<prefix>.+)_(?P<as_of>[0-9]{4}-[0-9]{2}-[0-9]{2})\.zip", re.IGNORECASE
+)
+_MANIFEST_ENTRY_BYTES = 1 << 24  # a manifest is kilobytes; never inflate more than this
+# What reading a hostile or damaged zip can raise (encrypted entries: RuntimeError; unknown
+# compression methods: NotImplementedError; truncated data: EOFError)
+ZIP_READ_ERRORS: Final = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+)
+
+
+@dataclass(frozen=True)
+class StoredManifest:
+    """A day's manifest as kept in an output directory: in its day directory or its package."""
+
+    day: dt.date
+    path: Path  # the day directory, or the package (zip) when the day directory is gone
+    manifest: bytes | None  # None: the package holds none, or cannot be read
+    signature: bytes | None
+
+    @property
+    def sha256(self) -> str | None:
+        return hashlib.sha256(self.manifest).hexdigest() if self.manifest is not None else None
+
+
+def _stored_days(out_dir: Path, lei: str | None) -> dict[dt.date, Path]:
+    """Each day of out_dir with a manifest, and where it is kept: its day directory
+    <out_dir>/YYYY-MM-DD/ when that has a manifest.json, else its package <lei>_<date>.zip
+    (any prefix when lei is None; the first name in sort order when several)."""
     if not out_dir.is_dir():
-        return []
-    found: list[tuple[dt.date, Path]] = []
-    for child in out_dir.iterdir():
+        return {}
+    directories: dict[dt.date, Path] = {}
+    packages: dict[dt.date, Path] = {}
+    for child in sorted(out_dir.iterdir(), key=lambda p: p.name):
+        named = PACKAGE_NAME.fullmatch(child.name)
+        if named is not None:
+            if lei is not None and named["prefix"] != lei:
+                continue
+            try:
+                day = dt.date.fromisoformat(named["as_of"])
+            except ValueError:
+                continue
+            if child.is_file():
+                packages.setdefault(day, child)
+            continue
         try:
             day = dt.date.fromisoformat(child.name)
         except ValueError:
             continue
         if (child / MANIFEST_NAME).is_file():
-            found.append((day, child / MANIFEST_NAME))
-    return found
+            directories[day] = child
+    return packages | directories
 
 
-def find_previous_manifest(out_dir: Path, as_of: dt.date) -> Path | None:
-    """The manifest.json of the latest day directory before `as_of` in out_dir, if any."""
-    earlier = [(day, path) for day, path in _day_manifests(out_dir) if day < as_of]
-    return max(earlier)[1] if earlier else None
+def _read_stored(day: dt.date, path: Path) -> StoredManifest:
+    if path.is_dir():
+        signature = path / SIGNATURE_NAME
+        return StoredManifest(
+            day,
+            path,
+            (path / MANIFEST_NAME).read_bytes(),
+            signature.read_bytes() if signature.is_file() else None,
+        )
+    entries: dict[str, bytes | None] = {MANIFEST_NAME: None, SIGNATURE_NAME: None}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.filename in entries and info.file_size <= _MANIFEST_ENTRY_BYTES:
+                    entries[info.filename] = archive.read(info)
+    except ZIP_READ_ERRORS:
+        pass  # unreadable: no manifest (the caller says so)
+    return StoredManifest(day, path, entries[MANIFEST_NAME], entries[SIGNATURE_NAME])
 
 
-def _require_signed(manifest: Path) -> None:
-    """Raise SigningError unless `manifest` carries an intact, valid detached signature (any
+def find_previous_manifest(
+    out_dir: Path, as_of: dt.date, lei: str | None = None
+) -> StoredManifest | None:
+    """The manifest of the latest day before `as_of` in out_dir, if any: from its day directory,
+    or from its package <lei>_<date>.zip when the day directory is gone."""
+    stored = _stored_days(out_dir, lei)
+    earlier = [day for day in stored if day < as_of]
+    if not earlier:
+        return None
+    return _read_stored(max(earlier), stored[max(earlier)])
+
+
+def _require_signed(previous: StoredManifest) -> None:
+    """Raise SigningError unless `previous` carries an intact, valid detached signature (any
     signer: keys may rotate between days; trust is `mir verify --trust`'s business)."""
     from reports.sign.verify import check_manifest_signature
 
-    signature = manifest.with_name(SIGNATURE_NAME)
-    if signature.is_file():
-        line = check_manifest_signature(manifest.read_bytes(), signature.read_bytes())
+    if previous.manifest is None:
+        problem = f"it holds no readable {MANIFEST_NAME}"
+    elif previous.signature is None:
+        problem = f"{SIGNATURE_NAME} is missing"
+    else:
+        line = check_manifest_signature(previous.manifest, previous.signature)
         if line.ok:
             return
         problem = line.detail
-    else:
-        problem = f"{SIGNATURE_NAME} is missing"
-    day = manifest.parent.name
+    day = previous.day.isoformat()
+    where = (
+        f"manifest {previous.path / MANIFEST_NAME}"
+        if previous.path.is_dir()
+        else f"package {previous.path}"
+    )
     msg = (
-        f"the previous day's manifest {manifest} does not verify ({problem}); the hash chain "
+        f"the previous day's {where} does not verify ({problem}); the hash chain "
         f"would vouch for it. Restore the package of {day} or run `mir daily` for {day} again, "
         "then this day."
     )
     raise SigningError(msg)
 
 
-def broken_links_after(out_dir: Path, as_of: dt.date) -> list[dt.date]:
-    """The next later day in out_dir whose manifest does not link to `as_of`'s current manifest
-    (after `as_of` was re-run), as a one-element list; [] when the chain holds or nothing
-    follows. Only the next day can link to `as_of`; the days after it link to each other."""
+def broken_links_after(out_dir: Path, as_of: dt.date, lei: str | None = None) -> list[dt.date]:
+    """The next later day in out_dir (its day directory, or its package when that is gone) whose
+    manifest does not link to `as_of`'s current manifest (after `as_of` was re-run), as a
+    one-element list; [] when the chain holds or nothing follows. Only the next day can link to
+    `as_of`; the days after it link to each other."""
     current = out_dir / as_of.isoformat() / MANIFEST_NAME
     if not current.is_file():
         return []
-    later = [(day, path) for day, path in _day_manifests(out_dir) if day > as_of]
+    stored = _stored_days(out_dir, lei)
+    later = [day for day in stored if day > as_of]
     if not later:
         return []
-    day, path = min(later)
+    following = _read_stored(min(later), stored[min(later)])
+    if following.manifest is None:
+        return [following.day]
     try:
-        link = parse_manifest(path.read_bytes()).get("previous_manifest_sha256")
+        link = parse_manifest(following.manifest).get("previous_manifest_sha256")
     except ValueError:
-        return [day]
-    return [] if link == sha256_file(current) else [day]
+        return [following.day]
+    return [] if link == sha256_file(current) else [following.day]
 
 
 def _as_of_from(day_dir: Path, as_of: dt.date | str | None) -> dt.date:
@@ -203,6 +291,7 @@ def build_manifest(
     previous_manifest_sha256: str | None = AUTO,
     as_of: dt.date | str | None = None,
     run_id: str | None = None,
+    lei: str | None = None,
 ) -> dict[str, Any]:
     """The manifest as data (see `write_manifest`)."""
     folder = Path(day_dir)
@@ -211,10 +300,10 @@ def build_manifest(
         raise UsageError(msg)
     day = _as_of_from(folder, as_of)
     if previous_manifest_sha256 == AUTO:
-        previous = find_previous_manifest(folder.parent, day)
+        previous = find_previous_manifest(folder.parent, day, lei)
         if previous is not None:
             _require_signed(previous)
-        previous_manifest_sha256 = sha256_file(previous) if previous is not None else None
+        previous_manifest_sha256 = previous.sha256 if previous is not None else None
     elif previous_manifest_sha256 is not None and not _SHA256.match(previous_manifest_sha256):
         msg = (
             f"previous_manifest_sha256 {previous_manifest_sha256!r} is not a lower-case hex SHA-256"
@@ -247,6 +336,7 @@ def write_manifest(
     previous_manifest_sha256: str | None = AUTO,
     as_of: dt.date | str | None = None,
     run_id: str | None = None,
+    lei: str | None = None,
 ) -> Path:
     """Write <day_dir>/manifest.json and return its path.
 
@@ -254,7 +344,9 @@ def write_manifest(
     it after report.pdf is signed, and sign it last). ``inputs`` maps snapshot file -> {"sha256",
     "rows"} (the summary.json form, from the `loads` table) or is a list of InputFile.
     ``previous_manifest_sha256`` defaults to the hash of the latest earlier day's manifest.json
-    in the same output directory (None when there is none); pass a hash or None to override.
+    in the same output directory, from its day directory or, when that is gone, its package
+    ``<lei>_<date>.zip`` (any prefix when ``lei`` is None); None when there is none. Pass a hash
+    or None to override.
     ``as_of`` defaults to the directory's name, ``run_id`` to summary.json's run_id.
     """
     folder = Path(day_dir)
@@ -266,6 +358,7 @@ def write_manifest(
         previous_manifest_sha256=previous_manifest_sha256,
         as_of=as_of,
         run_id=run_id,
+        lei=lei,
     )
     path = folder / MANIFEST_NAME
     tmp = folder / f".{MANIFEST_NAME}.tmp"
@@ -280,8 +373,8 @@ def parse_manifest(data: bytes) -> dict[str, Any]:
     """Parse and shape-check manifest.json bytes; ValueError says what is wrong."""
     try:
         manifest = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        msg = f"not valid JSON: {exc}"
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        msg = f"not valid JSON: {type(exc).__name__}: {exc}"
         raise ValueError(msg) from None
     if not isinstance(manifest, dict):
         msg = "not a JSON object"
@@ -308,4 +401,14 @@ def parse_manifest(data: bytes) -> dict[str, Any]:
             msg = f"bad or repeated file name {name!r}"
             raise ValueError(msg)
         names.add(name)
+    link = manifest.get("previous_manifest_sha256")
+    if link is not None and not (isinstance(link, str) and _SHA256.match(link)):
+        msg = f"previous_manifest_sha256 {link!r} is neither null nor a lower-case hex SHA-256"
+        raise ValueError(msg)
+    as_of = manifest.get("as_of")
+    try:
+        parse_iso_date(as_of if isinstance(as_of, str) else "")
+    except ValueError:
+        msg = f"as_of {as_of!r} is not a date YYYY-MM-DD"
+        raise ValueError(msg) from None
     return manifest

@@ -26,6 +26,7 @@ from reports.errors import ConfigError, UsageError, VerificationError
 from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME, find_previous_manifest
 from reports.sign.verify import (
     CheckLine,
+    Predecessor,
     VerifyReport,
     predecessor_at,
     read_directory,
@@ -105,35 +106,52 @@ def build_package(
         raise UsageError(msg)
 
     files = read_directory(day_dir)
-    # the hash chain too, against the day directory the manifest was linked to (the latest
-    # earlier one in OUT, reports.sign.manifest): a manifest whose predecessor was re-run since
-    # is refused, not zipped. (Not the earlier zip beside it: a day reported but never
-    # packaged would then break the chain of every later day.)
-    previous = find_previous_manifest(root, as_of)
+    # the hash chain too, against the day the manifest was linked to: the latest earlier day in
+    # OUT, its day directory or, when that is gone, its package (reports.sign.manifest). A
+    # manifest whose predecessor was re-run since is refused, not zipped. (Not simply the earlier
+    # zip beside it: a day reported but never packaged would then break every later day's chain.)
+    previous = find_previous_manifest(root, as_of, lei)
     report = verify_files(
         files,
         trust=trust_certificates(trust),
         source=str(day_dir),
-        previous=predecessor_at(previous.parent) if previous is not None else None,
+        previous=Predecessor(previous.path.name, previous.manifest) if previous else None,
     )
     if not report.ok:
         reasons = "; ".join(line.render() for line in report.failures)
         msg = f"refusing to package {day_dir}: {reasons}"
         raise VerificationError(msg)
-    if previous is not None:
-        linked = dt.date.fromisoformat(previous.parent.name)
-        if not package_path(root, linked, lei).is_file():
-            # `mir verify` (the regulator's) checks the link against the zips beside this one
+    if report.manifest is not None and report.manifest.get("as_of") != as_of.isoformat():
+        # `mir verify` would fail the zip's name against its manifest
+        msg = (
+            f"refusing to package {day_dir}: its manifest is as of "
+            f"{report.manifest.get('as_of')}, not {as_of.isoformat()}"
+        )
+        raise VerificationError(msg)
+    if previous is not None and previous.path.is_dir():
+        linked = previous.day.isoformat()
+        linked_package = package_path(root, previous.day, lei)
+        # `mir verify` (the regulator's) checks the link against the zips beside this one
+        problem: str | None = None
+        replace = ""
+        if not linked_package.is_file():
+            problem = f"the day this package links to, {linked}, has no package in {root}"
+        elif predecessor_at(linked_package).manifest != previous.manifest:
+            problem = (
+                f"the package of {linked}, the day this package links to, holds another "
+                f"manifest than {previous.path} (reported again, not packaged)"
+            )
+            replace = " --force"
+        if problem is not None:
             report.add(
                 CheckLine(
                     "linked package",
                     True,
-                    f"this manifest links to {linked.isoformat()}",
+                    f"this manifest links to {linked}",
                     (
-                        f"the day this package links to, {linked.isoformat()}, has no package "
-                        f"in {root}: `mir verify` fails this package's hash chain until "
-                        f"{package_path(root, linked, lei).name} is beside it; run `mir package "
-                        f"--as-of {linked.isoformat()} --out {root}`",
+                        f"{problem}: `mir verify` fails this package's hash chain until "
+                        f"{linked_package.name} is the package of that day directory; run "
+                        f"`mir package --as-of {linked} --out {root}{replace}`",
                     ),
                 )
             )

@@ -9,7 +9,13 @@ Checks, each reported as one line (ok / FAILED: reason):
 - the hash chain: previous_manifest_sha256 is the SHA-256 of the manifest of the package (or day
   directory) that precedes it, found beside it (same name prefix, the latest earlier date) or
   given with --previous; not found, the link is reported unchecked (a warning);
-- a package named <prefix>_<YYYY-MM-DD>.zip is the package of that date.
+- summary.json is of the manifest's day and run (as_of, run_id), and report.pdf embeds exactly
+  the package's CSVs and summary.json, byte for byte;
+- a package named <prefix>_<YYYY-MM-DD>.zip is the package of that date;
+- the zip itself: plain, regular, unique top-level entries; nothing inflated beyond 64 entries
+  or 1 GiB in all (a zip bomb), encrypted or unreadable entries fail, never crash.
+A signer certificate whose KeyUsage allows neither digitalSignature nor nonRepudiation fails;
+one without the extension is not restricted (RFC 5280).
 Trust: with --trust CERT the signer must chain to it; without, a self-signed signer is reported
 as a warning ("untrusted (self-signed)") and only the signature mathematics is checked.
 """
@@ -21,11 +27,11 @@ import contextlib
 import datetime as dt
 import hashlib
 import io
+import json
 import logging
 import os
-import re
+import stat
 import zipfile
-import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,7 +45,9 @@ from reports.errors import UsageError
 from reports.sign.keys import is_development_certificate, is_self_signed, load_certificates
 from reports.sign.manifest import (
     MANIFEST_NAME,
+    PACKAGE_NAME,
     SIGNATURE_NAME,
+    ZIP_READ_ERRORS,
     find_previous_manifest,
     is_safe_name,
     parse_manifest,
@@ -59,8 +67,11 @@ REQUIRED_FILES = (
     "stress.csv",
     "summary.json",
 )
-_PACKAGE_NAME = re.compile(r"(?P<prefix>.+)_(?P<as_of>[0-9]{4}-[0-9]{2}-[0-9]{2})\.zip")
-MAX_ENTRY_BYTES = 1 << 30  # a day's package is megabytes; refuse to inflate a zip bomb
+# A day's package is megabytes: refuse to inflate a zip bomb (per entry, in all, in number)
+MAX_ENTRY_BYTES = 1 << 30
+MAX_PACKAGE_BYTES = 1 << 30
+MAX_ENTRIES = 64
+SUMMARY_JSON = "summary.json"
 DEV_KEY_WARNING = "DEVELOPMENT KEY - NOT FOR SUBMISSION"
 
 
@@ -161,6 +172,29 @@ def _signer(cert: Any) -> tuple[x509.Certificate, _Signer]:
     )
 
 
+def _key_usage_settings() -> Any:
+    """No key-usage demand in pyHanko's validation (its default requires nonRepudiation, which
+    rejects a CA-issued signing certificate carrying digitalSignature only): `_key_usage_problem`
+    decides instead, as RFC 5280 and `openssl cms -verify` do."""
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
+
+    return KeyUsageConstraints(key_usage=set())
+
+
+def _key_usage_problem(cert: x509.Certificate) -> str | None:
+    """A signer certificate whose KeyUsage extension allows neither digitalSignature nor
+    nonRepudiation (contentCommitment) may not sign; without the extension it may (RFC 5280
+    4.2.1.3: no restriction)."""
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+    if usage.digital_signature or usage.content_commitment:
+        return None
+    subject = cert.subject.rfc4514_string()
+    return f"signer {subject}: its key usage allows neither digitalSignature nor nonRepudiation"
+
+
 def _trust_outcome(
     status: Any, cert: x509.Certificate, trust: Sequence[x509.Certificate] | None
 ) -> tuple[str | None, list[str]]:
@@ -197,13 +231,17 @@ def _check_manifest_signature(
         with _quiet_pyhanko():
             status = asyncio.run(
                 async_validate_detached_cms(
-                    manifest, signed_data, signer_validation_context=_validation_context(trust)
+                    manifest,
+                    signed_data,
+                    signer_validation_context=_validation_context(trust),
+                    key_usage_settings=_key_usage_settings(),
                 )
             )
     except Exception as exc:  # any parse or validation crash on hostile input fails the check
         return CheckLine(name, False, f"invalid CMS signature: {type(exc).__name__}: {exc}"), None
     cert, signer = _signer(status.signing_cert)
     problem, warnings = _trust_outcome(status, cert, trust)
+    problem = _key_usage_problem(cert) or problem
     if not status.intact:
         problem = "manifest.json does not match the signed digest (modified after signing)"
     elif not status.valid:
@@ -251,14 +289,17 @@ def _check_pdf_signature(
         context = _validation_context(trust)
         with _quiet_pyhanko():
             statuses = [
-                validate_pdf_signature(s, signer_validation_context=context) for s in signatures
+                validate_pdf_signature(
+                    s, signer_validation_context=context, key_usage_settings=_key_usage_settings()
+                )
+                for s in signatures
             ]
     except Exception as exc:  # a mangled PDF must fail the check, not crash verify
         return CheckLine(name, False, f"invalid PDF signature: {type(exc).__name__}: {exc}"), None
     last = statuses[-1]
     cert, signer = _signer(last.signing_cert)
     problem, warnings = _trust_outcome(last, cert, trust)
-    problem = _pdf_problem(signatures, statuses) or problem
+    problem = _pdf_problem(signatures, statuses) or _key_usage_problem(cert) or problem
     if problem:
         return CheckLine(name, False, problem), signer
     level = "PAdES B-T" if last.timestamp_validity is not None else "PAdES B-B"
@@ -307,6 +348,74 @@ def _check_files(
         )
     else:
         report.add(CheckLine("required files", True))
+
+
+def _summary_line(files: Mapping[str, bytes], manifest: dict[str, Any]) -> CheckLine:
+    """summary.json is the summary of the manifest's day and run (not another day's)."""
+    name = "summary matches manifest"
+    data = files.get(SUMMARY_JSON)
+    if data is None:
+        return CheckLine(name, False, f"{SUMMARY_JSON} is missing")
+    try:
+        summary = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return CheckLine(name, False, f"{SUMMARY_JSON} is not valid JSON: {exc}")
+    if not isinstance(summary, dict):
+        return CheckLine(name, False, f"{SUMMARY_JSON} is not a JSON object")
+    for key in ("as_of", "run_id"):
+        expected = manifest.get(key)
+        if expected is not None and summary.get(key) != expected:
+            return CheckLine(
+                name,
+                False,
+                f"{SUMMARY_JSON} has {key} {summary.get(key)!r}, manifest.json {expected!r}",
+            )
+    return CheckLine(name, True, f"as of {manifest.get('as_of')}, run {manifest.get('run_id')}")
+
+
+def pdf_attachments(pdf: bytes) -> dict[str, bytes]:
+    """The files embedded in a PDF (its EmbeddedFiles name tree, one level of kids), by name."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    root = PdfFileReader(io.BytesIO(pdf)).root
+    found: dict[str, bytes] = {}
+    if "/Names" not in root or "/EmbeddedFiles" not in root["/Names"]:
+        return found
+    tree = root["/Names"]["/EmbeddedFiles"]
+    nodes = [tree, *(kid.get_object() for kid in tree.get("/Kids", ()))]
+    for node in nodes:
+        names = node.get("/Names", ())
+        for i in range(0, len(names) - 1, 2):
+            spec = names[i + 1].get_object()
+            found[str(names[i])] = spec["/EF"]["/F"].get_object().data
+    return found
+
+
+def _attachments_line(files: Mapping[str, bytes]) -> CheckLine:
+    """report.pdf embeds exactly the package's CSVs and summary.json, byte for byte (a PDF of
+    another day or run would carry other figures than the files beside it)."""
+    name = "report.pdf attachments"
+    pdf = files.get(REPORT_PDF)
+    if pdf is None:
+        return CheckLine(name, False, f"{REPORT_PDF} is missing")
+    try:
+        embedded = pdf_attachments(pdf)
+    except Exception as exc:  # a mangled PDF fails the check, not verify
+        return CheckLine(name, False, f"cannot read the embedded files: {type(exc).__name__}")
+    expected = sorted(n for n in files if n.endswith(".csv") or n == SUMMARY_JSON)
+    if sorted(embedded) != expected:
+        return CheckLine(
+            name,
+            False,
+            f"embeds {', '.join(sorted(embedded)) or 'nothing'}; the package holds "
+            f"{', '.join(expected)}",
+        )
+    differ = [n for n in expected if embedded[n] != files[n]]
+    if differ:
+        return CheckLine(
+            name, False, f"the embedded {', '.join(differ)} differ from the package's files"
+        )
+    return CheckLine(name, True, f"{len(expected)} files, identical to the package's")
 
 
 def _chain_line(manifest: dict[str, Any], previous: Predecessor | None) -> CheckLine:
@@ -374,6 +483,8 @@ def verify_files(
         )
         report.add(_chain_line(manifest, previous))
         _check_files(files, manifest, report)
+        report.add(_summary_line(files, manifest))
+        report.add(_attachments_line(files))
 
     signature = files.get(SIGNATURE_NAME)
     cms_signer: _Signer | None = None
@@ -415,13 +526,24 @@ def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine]]:
     problems: list[CheckLine] = []
     try:
         archive = zipfile.ZipFile(zip_path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except ZIP_READ_ERRORS as exc:
         return files, [
             CheckLine("zip archive", False, f"{zip_path.name} is not a readable zip file: {exc}")
         ]
     with archive:
+        entries = archive.infolist()
+        total = sum(info.file_size for info in entries)
+        if len(entries) > MAX_ENTRIES or total > MAX_PACKAGE_BYTES:
+            return files, [
+                CheckLine(
+                    "zip archive",
+                    False,
+                    f"{len(entries)} entries of {total:,} bytes in all: not a package (at most "
+                    f"{MAX_ENTRIES} entries and {MAX_PACKAGE_BYTES:,} bytes); nothing was inflated",
+                )
+            ]
         seen: set[str] = set()
-        for info in archive.infolist():
+        for info in entries:
             name = info.filename
             if info.is_dir() or not is_safe_name(name):
                 problems.append(
@@ -432,6 +554,17 @@ def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine]]:
                 problems.append(CheckLine(f"file {name}", False, "appears twice in the zip"))
                 continue
             seen.add(name)
+            kind = stat.S_IFMT(info.external_attr >> 16)
+            if kind not in (0, stat.S_IFREG):  # 0: no Unix mode recorded (a plain file)
+                problems.append(
+                    CheckLine(
+                        f"file {name}",
+                        False,
+                        "not a regular file in the zip (a symbolic link or a special file: "
+                        "unzip would not extract its bytes as a file)",
+                    )
+                )
+                continue
             if info.file_size > MAX_ENTRY_BYTES:
                 problems.append(
                     CheckLine(
@@ -443,7 +576,7 @@ def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine]]:
                 continue
             try:
                 files[name] = archive.read(info)
-            except (zipfile.BadZipFile, zlib.error, OSError) as exc:  # CRC mismatch, corrupt data
+            except ZIP_READ_ERRORS as exc:  # CRC mismatch, corrupt, encrypted, unknown method
                 problems.append(
                     CheckLine(f"file {name}", False, f"cannot be read from the zip: {exc}")
                 )
@@ -479,20 +612,25 @@ def predecessor_at(path: str | os.PathLike[str]) -> Predecessor:
         raise UsageError(msg)
     try:
         with zipfile.ZipFile(where) as archive:
-            data = archive.read(MANIFEST_NAME) if MANIFEST_NAME in archive.namelist() else None
-    except (zipfile.BadZipFile, zlib.error, OSError):
+            info = next((i for i in archive.infolist() if i.filename == MANIFEST_NAME), None)
+            data = (
+                archive.read(info)
+                if info is not None and info.file_size <= MAX_ENTRY_BYTES
+                else None
+            )
+    except ZIP_READ_ERRORS:
         data = None
     return Predecessor(where.name, data)
 
 
 def _previous_package(path: Path, as_of: str | None) -> Predecessor | None:
     """The package beside `path` with the same name prefix and the latest date before as_of."""
-    named = _PACKAGE_NAME.fullmatch(path.name)
+    named = PACKAGE_NAME.fullmatch(path.name)
     if named is None or as_of is None:
         return None
     earlier = []
     for sibling in path.parent.iterdir():
-        other = _PACKAGE_NAME.fullmatch(sibling.name)
+        other = PACKAGE_NAME.fullmatch(sibling.name)
         if (
             other is not None
             and other["prefix"] == named["prefix"]
@@ -505,7 +643,7 @@ def _previous_package(path: Path, as_of: str | None) -> Predecessor | None:
 
 def _name_line(path: Path, as_of: str | None) -> CheckLine | None:
     """A package named <prefix>_<date>.zip must be the package of that date."""
-    named = _PACKAGE_NAME.fullmatch(path.name)
+    named = PACKAGE_NAME.fullmatch(path.name)
     if named is None or as_of is None:
         return None
     if named["as_of"] != as_of:
@@ -574,7 +712,7 @@ def verify_directory(
         with contextlib.suppress(ValueError):
             found = find_previous_manifest(folder.parent, dt.date.fromisoformat(as_of))
             if found is not None:
-                predecessor = Predecessor(found.parent.name, found.read_bytes())
+                predecessor = Predecessor(found.path.name, found.manifest)
     return verify_files(
         files, trust=trust_certificates(trust), source=str(folder), previous=predecessor
     )
