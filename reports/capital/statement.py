@@ -100,7 +100,8 @@ class CapitalStatement:
     currency: str
     own_funds: Decimal
     requirement: Decimal
-    ratio: Decimal | None  # own_funds / requirement; None when the requirement is 0 or own funds unknown
+    # own_funds / requirement; None when the requirement is 0 or the own funds are unknown
+    ratio: Decimal | None
     early_warning_level: Decimal  # as a ratio of the requirement (IFR/MiCA: the configured 1.10)
     early_warning_amount: Decimal  # the same in reporting currency
     lines: Any  # polars.DataFrame: line (Int64), item (String), amount (Decimal(38,18))
