@@ -610,6 +610,21 @@ def test_con06_thresholds_warn_at_10_breach_strictly_above_25(con, day) -> None:
     ]
 
 
+def test_con06_messages_never_print_a_breach_at_its_limit(con, day) -> None:
+    """Review of 2026-12-04: a breach at 25.000000001% printed "25.00% of own funds ... above
+    the limit of 25.00%"; G3 just under 10% printed "10.00% ... below the reporting threshold
+    of 10.00%". A share whose two decimals would read as its threshold gets the digits it needs."""
+    _exposure_day(day)
+    messages = dict(
+        _large_exposures(con, AS_OF, Config()).select("counterparty", "message").iter_rows()
+    )
+    assert " = 25.000000001% of own funds (" in messages["OtherC"]
+    assert "above the limit of 25.00%" in messages["OtherC"]
+    assert " = 9.999999999% of own funds (" in messages["G3"]
+    assert " = 25.00% of own funds (" in messages["BrokerB"]  # exactly at it: two decimals
+    assert " = 18.00% of own funds (" in messages["BankA"]
+
+
 def test_con06_basel_lex20_reference(con, day) -> None:
     # Basel LEX20: Tier 1 of 1,000M, limit 25% = 250M, reporting at 10% = 100M:
     # an exposure of 180M is reported and within the limit.

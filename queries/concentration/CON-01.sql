@@ -130,7 +130,7 @@ SELECT
     g.status,
     'client group ' || g.group_id || ' (' || g.accounts || ' account'
         || CASE WHEN g.accounts = 1 THEN '' ELSE 's' END || ') holds '
-        || fmt_decimal(dmul(g.share, 100), 2) || '% of the open interest in ' || g.instrument_id
+        || fmt_pct_against(g.share, g.threshold) || '% of the open interest in ' || g.instrument_id
         || ' (' || fmt_amount(g.gross_quantity) || ' of ' || fmt_amount(g.oi)
         || ' contracts, OI ' || fmt_usd(g.oi_usd) || ' USD); ' || g.status || ' at '
         || fmt_decimal(dmul(g.threshold, 100), 2) || '%'

@@ -74,7 +74,7 @@ SELECT
     g.share,
     $concentration_custodian_share_warn::DECIMAL(38,18),
     CASE WHEN g.share >= $concentration_custodian_share_warn THEN 'warn' ELSE 'pass' END,
-    'custodian ' || g.custodian || ' holds ' || fmt_decimal(dmul(g.share, 100), 2)
+    'custodian ' || g.custodian || ' holds ' || fmt_pct_against(g.share, $concentration_custodian_share_warn)
         || '% of client custody (' || fmt_usd(g.custody_usd) || ' of '
         || fmt_usd(g.total_usd) || ' USD); warn at '
         || fmt_decimal(dmul($concentration_custodian_share_warn, 100), 2) || '%'

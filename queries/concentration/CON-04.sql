@@ -62,7 +62,7 @@ SELECT
     g.share,
     $concentration_hot_wallet_share_breach::DECIMAL(38,18),
     CASE WHEN g.share >= $concentration_hot_wallet_share_breach THEN 'breach' ELSE 'pass' END,
-    fmt_decimal(dmul(g.share, 100), 2) || '% of client custody outside bank accounts is in hot wallets ('
+    fmt_pct_against(g.share, $concentration_hot_wallet_share_breach) || '% of client custody outside bank accounts is in hot wallets ('
         || fmt_usd(g.hot_usd) || ' of ' || fmt_usd(g.non_bank_usd) || ' USD); breach at '
         || fmt_decimal(dmul($concentration_hot_wallet_share_breach, 100), 2) || '%'
 FROM graded AS g

@@ -71,7 +71,7 @@ SELECT
     CASE WHEN NOT g.subject THEN NULL
          WHEN g.share >= $concentration_collateral_share_warn THEN 'warn'
          ELSE 'pass' END,
-    fmt_decimal(dmul(g.share, 100), 2) || '% of client equity is held in ' || g.asset
+    fmt_pct_against(g.share, $concentration_collateral_share_warn) || '% of client equity is held in ' || g.asset
         || ' (' || fmt_usd(g.equity_usd) || ' of ' || fmt_usd(g.total_usd) || ' USD, '
         || g.accounts || ' account' || CASE WHEN g.accounts = 1 THEN '' ELSE 's' END
         || '); warn at '

@@ -112,7 +112,7 @@ SELECT
             WHEN g.own_funds <= 0
             THEN '; own funds are ' || fmt_usd(g.own_funds) || ' USD (' || $capital_regime
                  || '), so any exposure exceeds the limit'
-            ELSE ' = ' || fmt_decimal(dmul(g.share, 100), 2) || '% of own funds ('
+            ELSE ' = ' || fmt_pct_against(g.share, g.threshold) || '% of own funds ('
                  || fmt_usd(g.own_funds) || ' USD, ' || $capital_regime || '); '
                  || CASE g.status
                         WHEN 'breach' THEN 'breach: above the limit of '

@@ -38,5 +38,14 @@ CREATE OR REPLACE MACRO fmt_decimal(x, places) AS (
                 ELSE '' END
     END
 );
+-- A share as a percentage next to its threshold: 2 decimals, or as many as it takes (up to
+-- 16, the share's 18) where 2 would print the threshold itself for a share that is not exactly
+-- it: 25.000000001% is above a limit of 25%, and must not read "25.00% ... above 25.00%".
+CREATE OR REPLACE MACRO fmt_pct_against(x, t) AS (
+    CASE WHEN x IS NOT NULL AND t IS NOT NULL AND x <> t
+              AND round_even(dmul(x, 100), 2) = round_even(dmul(t, 100), 2)
+         THEN rtrim(fmt_decimal(dmul(x, 100), 16), '0')
+         ELSE fmt_decimal(dmul(x, 100), 2) END
+);
 CREATE OR REPLACE MACRO fmt_amount(x) AS fmt_decimal(x, 8);
 CREATE OR REPLACE MACRO fmt_usd(x) AS fmt_decimal(x, 2);
