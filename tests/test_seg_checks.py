@@ -223,6 +223,23 @@ def test_seg04_wallet_without_any_movement_or_previous_close() -> None:
     assert rows[("C2", "USDT")] == Decimal("-5")
 
 
+def test_a_difference_below_the_eighth_decimal_is_printed_as_it_is() -> None:
+    """Review of 2026-12-04: a roll-forward difference of 1e-9 against a tolerance of 0 is a
+    breach, and its message read "difference 0.00000000"; it prints the digits it needs now."""
+    con = duckdb.connect()
+    init_schema(con)
+    for day in scenario_days("seg04_rollforward"):
+        load_snapshot(con, day)
+    con.execute("INSERT INTO balances VALUES (DATE '2026-03-03', 'C1', 'BTC', 0.000000001)")
+    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-04"], record=False)
+    messages = {
+        (r["entity_id"], r["asset"]): r["message"]
+        for r in all_exceptions(result).iter_rows(named=True)
+    }
+    assert "difference 0.000000001 BTC" in messages[("C1", "BTC")]
+    assert "difference -5.00000000 USDT" in messages[("C2", "USDT")]  # clear of 0: 8 decimals
+
+
 def test_tolerances_are_configurable() -> None:
     con = load_scenario("seg04_rollforward")
     tolerant = Config(segregation=SegregationConfig(rollforward_tolerance=Decimal("5")))

@@ -51,7 +51,8 @@ SELECT
         r.account_id, coalesce(a.account_type, 'unknown account'), r.asset,
         $prev_as_of::VARCHAR, fmt_amount(r.previous_balance), r.movements, fmt_amount(r.movement_total),
         fmt_amount(r.previous_balance + r.movement_total), fmt_amount(r.reported_balance),
-        fmt_amount(r.reported_balance - (r.previous_balance + r.movement_total)), r.asset,
+        fmt_against(r.reported_balance - (r.previous_balance + r.movement_total),
+                    $segregation_rollforward_tolerance, 8), r.asset,
         -- the USD figure only where it fits DECIMAL(38,18): a balance bounded at the previous
         -- day's price can leave it at today's (the difference itself is exact)
         CASE WHEN coalesce(abs((r.reported_balance - (r.previous_balance + r.movement_total))::DOUBLE * ap.price::DOUBLE) < 9e19, true)

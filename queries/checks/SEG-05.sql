@@ -105,7 +105,8 @@ SELECT
         fmt_amount(r.previous_margin), r.movements, coalesce(om.movement_ids, 'none'),
         fmt_amount(r.movement_total),
         fmt_amount(r.previous_margin + r.movement_total), fmt_amount(r.reported_margin),
-        fmt_amount(r.reported_margin - (r.previous_margin + r.movement_total)), r.asset,
+        fmt_against(r.reported_margin - (r.previous_margin + r.movement_total),
+                    $segregation_rollforward_tolerance, 8), r.asset,
         -- the USD figure only where it fits DECIMAL(38,18): a balance bounded at the previous
         -- day's price can leave it at today's (the difference itself is exact)
         CASE WHEN coalesce(abs((r.reported_margin - (r.previous_margin + r.movement_total))::DOUBLE * ap.price::DOUBLE) < 9e19, true)

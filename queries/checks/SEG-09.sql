@@ -23,7 +23,8 @@ SELECT
         p.account_id, p.account_type, p.margin_mode,
         fmt_amount(p.reported_unrealized_pnl), p.settle_asset, fmt_amount(p.unrealized_pnl), p.settle_asset,
         fmt_amount(p.mark_price), fmt_amount(p.entry_price), fmt_amount(p.quantity),
-        fmt_amount(p.reported_unrealized_pnl - p.unrealized_pnl), p.settle_asset,
+        fmt_against(p.reported_unrealized_pnl - p.unrealized_pnl,
+                    dmul($segregation_reported_pnl_tolerance, p.notional), 8), p.settle_asset,
         fmt_usd(dmul(p.reported_unrealized_pnl - p.unrealized_pnl, p.settle_price)),
         fmt_amount(dmul($segregation_reported_pnl_tolerance, p.notional)), p.settle_asset,
         fmt_amount($segregation_reported_pnl_tolerance), fmt_amount(p.notional)) AS message

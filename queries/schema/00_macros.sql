@@ -38,14 +38,20 @@ CREATE OR REPLACE MACRO fmt_decimal(x, places) AS (
                 ELSE '' END
     END
 );
--- A share as a percentage next to its threshold: 2 decimals, or as many as it takes (up to
--- 16, the share's 18) where 2 would print the threshold itself for a share that is not exactly
--- it: 25.000000001% is above a limit of 25%, and must not read "25.00% ... above 25.00%".
-CREATE OR REPLACE MACRO fmt_pct_against(x, t) AS (
-    CASE WHEN x IS NOT NULL AND t IS NOT NULL AND x <> t
-              AND round_even(dmul(x, 100), 2) = round_even(dmul(t, 100), 2)
-         THEN rtrim(fmt_decimal(dmul(x, 100), 16), '0')
-         ELSE fmt_decimal(dmul(x, 100), 2) END
+-- A figure next to the threshold it is graded against: `places` decimals, or as many as it
+-- takes (up to 18) where `places` would print the threshold itself for a figure that is not
+-- exactly it: a CON-06 share of 25.000000001% is above a limit of 25%, and must not read
+-- "25.00% ... above 25.00%"; a roll-forward difference of 1e-9 against a tolerance of 0 must
+-- not read 0.00000000. Compared in magnitude (a difference's sign is beside the point).
+CREATE OR REPLACE MACRO fmt_against(x, t, places) AS (
+    CASE WHEN x IS NOT NULL AND t IS NOT NULL AND abs(x) <> abs(t)
+              AND round_even(abs(x)::DECIMAL(38,18), places)
+                  = round_even(abs(t)::DECIMAL(38,18), places)
+              AND length(split_part(rtrim(fmt_decimal(x, 18), '0'), '.', 2)) > places
+         THEN rtrim(fmt_decimal(x, 18), '0')
+         ELSE fmt_decimal(x, places) END
 );
+-- A share as a percentage next to its threshold (a share), 2 decimals as above.
+CREATE OR REPLACE MACRO fmt_pct_against(x, t) AS fmt_against(dmul(x, 100), dmul(t, 100), 2);
 CREATE OR REPLACE MACRO fmt_amount(x) AS fmt_decimal(x, 8);
 CREATE OR REPLACE MACRO fmt_usd(x) AS fmt_decimal(x, 2);
