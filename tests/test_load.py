@@ -447,9 +447,9 @@ def test_typed_parquet_timestamps_do_not_depend_on_the_session_time_zone(
     assert table_contents(con) == reference_tables
 
 
-def _movements_in_nanoseconds(snap: Path, extra_ns: int = 0) -> None:
+def _movements_in_nanoseconds(snap: Path, extra_ns: int = 0, second: int | None = None) -> None:
     """Rewrite movements.parquet with ts as a UTC timestamp in nanoseconds (pandas' and
-    pyarrow's default), adding ``extra_ns`` to the second row's."""
+    pyarrow's default), adding ``extra_ns`` to the second row's (or setting it to ``second``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -458,7 +458,7 @@ def _movements_in_nanoseconds(snap: Path, extra_ns: int = 0) -> None:
     path = snap / "movements.parquet"
     table = pq.read_table(path)
     ns = pc.cast(table.column("ts"), pa.timestamp("ns", tz="UTC")).cast(pa.int64()).to_pylist()
-    ns[1] += extra_ns
+    ns[1] = second if second is not None else ns[1] + extra_ns
     column = pa.array(ns, pa.int64()).cast(pa.timestamp("ns", tz="UTC"))
     pq.write_table(table.set_column(table.schema.get_field_index("ts"), "ts", column), path)
 
@@ -484,6 +484,70 @@ def test_a_sub_microsecond_parquet_timestamp_is_refused_by_row(tmp_path) -> None
     assert "whole microseconds" in violation.expected
     assert con.execute("SELECT count(*) FROM movements").fetchone() == (0,)
     con.close()
+
+
+@pytest.mark.parametrize("extreme", [-(2**63 - 1), 2**63 - 1])
+def test_an_infinite_nanosecond_parquet_timestamp_is_refused(tmp_path, extreme) -> None:
+    """Review of 2026-12-04: -(2^63-1) ns, which DuckDB reads as -infinity, loaded; every read
+    of movements.ts then failed (`mir sql` panicked)."""
+    snap = copy_snapshot(tmp_path)
+    _movements_in_nanoseconds(snap, second=extreme)
+    con = memory_db()
+    with pytest.raises(InputError) as caught:
+        load_snapshot(con, snap)
+    [violation] = caught.value.violations
+    assert (violation.file, violation.row, violation.column) == ("movements.parquet", 2, "ts")
+    assert "a UTC timestamp in ISO 8601" in violation.expected
+    assert con.execute("SELECT count(*) FROM movements").fetchone() == (0,)
+    con.close()
+
+
+def test_zeros_beyond_the_sixth_decimal_of_a_csv_timestamp_are_the_same_instant(
+    tmp_path, reference_tables
+) -> None:
+    """Review of 2026-12-04: 2026-03-02T00:45:07.123456000Z (how Polars writes nanoseconds)
+    was refused in CSV while the same instant loads from Parquet; a non-zero seventh decimal is
+    refused as finer than the database holds, not as a malformed timestamp."""
+    header, rows = read_rows(SNAPSHOT_MIN, "movements")
+    column = header.index("ts")
+    base = rows[0][column].removesuffix("Z")
+    snap = copy_snapshot(tmp_path / "a")
+    set_cell(snap, "movements", 1, "ts", base + ".123456000Z")
+    padded = load_tables(snap)
+    snap = copy_snapshot(tmp_path / "b")
+    set_cell(snap, "movements", 1, "ts", base + ".123456Z")
+    assert padded == load_tables(snap)
+    snap = copy_snapshot(tmp_path / "c")
+    set_cell(snap, "movements", 1, "ts", base + ".1234567Z")
+    with pytest.raises(InputError) as caught:
+        load_snapshot(memory_db(), snap)
+    [violation] = caught.value.violations
+    assert (violation.row, violation.column) == (1, "ts")
+    assert "whole microseconds" in violation.expected
+
+
+def test_a_parquet_file_with_corrupt_data_pages_is_named_as_parquet(tmp_path) -> None:
+    """Review of 2026-12-04: a Parquet file whose footer reads but whose pages do not was
+    reported as "a well-formed UTF-8 CSV row"."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    snap = copy_snapshot(tmp_path)
+    to_parquet(snap, "movements", typed=True)
+    path = snap / "movements.parquet"
+    table = pa.concat_tables([pq.read_table(path)] * 500)
+    # pages of distinct ids, large enough that the corruption below misses the footer at the end
+    ids = pa.array([f"m{i:040x}" for i in range(len(table))])
+    table = table.set_column(table.schema.get_field_index("movement_id"), "movement_id", ids)
+    pq.write_table(table, path, compression="snappy", use_dictionary=False)
+    data = bytearray(path.read_bytes())
+    data[200 : len(data) // 2] = b"\xff" * (len(data) // 2 - 200)
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError) as caught:
+        load_snapshot(memory_db(), snap)
+    [violation] = caught.value.violations
+    assert violation.file == "movements.parquet"
+    assert violation.expected.startswith("a readable Parquet file")
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -106,6 +106,7 @@ CASES = [
     Case("instruments.expiry.date", cell("instruments", 2, "expiry", "27/03/2026"), "instruments.csv", 2, "expiry", "YYYY-MM-DD"),
     Case("instruments.expiry.real_date", cell("instruments", 4, "expiry", "2026-02-30"), "instruments.csv", 4, "expiry", "YYYY-MM-DD"),
     Case("risk_tiers.tier.integer", cell("risk_tiers", 5, "tier", "5.5"), "risk_tiers.csv", 5, "tier", "an integer"),
+    Case("risk_tiers.tier.ten_digits", cell("risk_tiers", 5, "tier", "1000000000"), "risk_tiers.csv", 5, "tier", "an integer of at most 9 digits"),
     Case("risk_tiers.notional_floor.non_negative", cell("risk_tiers", 1, "notional_floor", "-1"), "risk_tiers.csv", 1, "notional_floor", ">= 0"),
     Case("risk_tiers.notional_cap.positive", cell("risk_tiers", 11, "notional_cap", "-100000"), "risk_tiers.csv", 11, "notional_cap", "> 0"),
     Case("risk_tiers.mmr.comma_decimal", cell("risk_tiers", 2, "maintenance_margin_rate", "0,005"), "risk_tiers.csv", 2, "maintenance_margin_rate", DECIMAL),

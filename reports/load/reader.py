@@ -416,6 +416,17 @@ def stage(
     try:
         created = con.execute(sql).fetchone()  # CREATE TABLE AS returns the row count
     except duckdb.Error as exc:
+        if source.format == "parquet":  # footer readable, data pages not (corrupt, truncated)
+            violations.append(
+                Violation(
+                    source.display,
+                    None,
+                    None,
+                    None,
+                    f"a readable Parquet file ({_duckdb_reason(exc)})",
+                )
+            )
+            return None
         match = _CSV_LINE.search(str(exc))
         row = _data_row(source, int(match.group(1))) if match else None
         violations.append(

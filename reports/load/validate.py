@@ -57,7 +57,19 @@ DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # ISO 8601 in UTC: 'Z' or '+00:00'; up to microseconds (what TIMESTAMP holds). A naive time
 # or another offset is rejected: the contract says UTC, and guessing a zone would move money
 # movements across days.
-TIMESTAMP_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|\+00:00)"
+# Trailing zeros beyond the sixth decimal are the same instant (Polars writes nanoseconds so).
+TIMESTAMP_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6}0*)?(Z|\+00:00)"
+# A fraction finer than microseconds (not zeros): named as such, not as a malformed timestamp.
+TIMESTAMP_FINER_RE = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}0*[1-9][0-9]*(Z|\+00:00)"
+)
+
+
+def _timestamp_text(c: str) -> str:
+    """The cell without zeros beyond the sixth decimal (strptime's %f takes six digits)."""
+    return f"regexp_replace({c}, '(\\.[0-9]{{6}})0+(Z|\\+00:00)$', '\\1\\2')"
+
+
 TIMESTAMP_FORMATS = (
     "['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ', "
     "'%Y-%m-%dT%H:%M:%S+00:00', '%Y-%m-%dT%H:%M:%S.%f+00:00']"
@@ -73,7 +85,7 @@ EXPECTED_DECIMAL = (
     "a decimal number like -1234.56 (plain notation: no exponent, no thousands separator; "
     f"at most {DECIMAL_INTEGER_DIGITS} integer digits and {DECIMAL_SCALE} decimals)"
 )
-EXPECTED_INTEGER = "an integer"
+EXPECTED_INTEGER = "an integer of at most 9 digits"
 EXPECTED_DATE = "a date YYYY-MM-DD"
 EXPECTED_TIMESTAMP = "a UTC timestamp in ISO 8601 like 2026-03-03T14:05:00Z (or +00:00)"
 EXPECTED_TIMESTAMP_US = "a timestamp in whole microseconds (the database holds no finer time)"
@@ -136,8 +148,10 @@ def _column_check(col: ColumnSpec, staged_type: str | None = None) -> str:
             whens.append(f"WHEN {c} < 0 THEN 'a number >= 0'")
     elif staged_type is not None and col.type == "timestamp":
         if staged_type == TYPED_TIMESTAMP_NS:
-            # Always within the range (years 1677-2262), but TIMESTAMP holds microseconds: a
-            # finer cell would be rounded (the text path refuses more than six decimals).
+            # Within years 1677-2262, or +-infinity (the 64-bit extremes, read as such: found
+            # in review, -infinity loaded and broke every later read); TIMESTAMP holds
+            # microseconds: a finer cell would be rounded (the text path refuses it too).
+            whens.append(f"WHEN NOT isfinite({c}) THEN {_lit(EXPECTED_TIMESTAMP)}")
             whens.append(f"WHEN epoch_ns({c}) % 1000 <> 0 THEN {_lit(EXPECTED_TIMESTAMP_US)}")
         else:
             low, high = TIMESTAMP_RANGE
@@ -166,8 +180,13 @@ def _column_check(col: ColumnSpec, staged_type: str | None = None) -> str:
         )
     elif col.type == "timestamp":
         whens.append(
+            f"WHEN regexp_full_match({c}, {_lit(TIMESTAMP_FINER_RE)}) "
+            f"THEN {_lit(EXPECTED_TIMESTAMP_US)}"
+        )
+        whens.append(
             f"WHEN NOT regexp_full_match({c}, {_lit(TIMESTAMP_RE)}) "
-            f"OR try_strptime({c}, {TIMESTAMP_FORMATS}) IS NULL THEN {_lit(EXPECTED_TIMESTAMP)}"
+            f"OR try_strptime({_timestamp_text(c)}, {TIMESTAMP_FORMATS}) IS NULL "
+            f"THEN {_lit(EXPECTED_TIMESTAMP)}"
         )
     if len(whens) == 1 and col.nullable:
         return ""
@@ -275,7 +294,7 @@ def _typed_expr(col: ColumnSpec, present: set[str], types: Mapping[str, str]) ->
         # to DECIMAL(38,18), no text; or a nanosecond timestamp checked to whole microseconds.
         expr = f"CAST({c} AS {col.sql_type})"
     elif col.type == "timestamp":
-        expr = f"strptime({c}, {TIMESTAMP_FORMATS})"
+        expr = f"strptime({_timestamp_text(c)}, {TIMESTAMP_FORMATS})"
     elif col.sql_type == "VARCHAR":
         expr = c
     else:
