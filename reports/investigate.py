@@ -43,6 +43,8 @@ READ_ONLY_CONFIG = {
 PARAM_TYPES = ("text", "date", "integer", "count", "boolean", "decimal")
 # integer and count parameters bind as SQL INTEGER (LIMIT, day counts): bounded to its range
 MAX_INTEGER = 2**31 - 1
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]{1,20}(\.[0-9]{0,18})?|\.[0-9]{1,18})", re.ASCII)
 _PARAM_LINE = re.compile(
     r"^--\s*param:\s*(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>\w+)\s*\((?P<req>required|optional)\)\s*:\s*(?P<help>.*)$"
 )
@@ -94,20 +96,50 @@ def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> Query
     return QueryResult(frame, time.perf_counter() - started, schema_outdated=outdated)
 
 
-# DuckDB types Polars cannot hold: returned as their DuckDB text (e.g. '1 day').
+# DuckDB types Polars cannot hold: returned as their DuckDB text (e.g. '1 day'), also inside a
+# list, struct or map (found in review: an interval in a struct made Polars panic).
 _AS_TEXT = ("INTERVAL",)
+# 128-bit integers (sum() of integers): as DECIMAL(38,0), exact, as DuckDB hands them to Arrow
+# anyway, but cast in SQL so that a value from 1e38 fails, naming its column, instead of wrapping.
+_AS_DECIMAL = ("HUGEINT", "UHUGEINT")
+# Dates and timestamps: Polars has no infinity (it panicked); such a cell fails, naming its column.
+_FINITE = ("DATE", "TIMESTAMP")
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _frame(relation: Any) -> pl.DataFrame:
-    """The relation's rows as a Polars frame; columns of a type Polars cannot hold as text."""
+    """The relation's rows as a Polars frame: columns of a type Polars cannot hold as text; a
+    value it cannot hold (a 39-digit integer, an infinite date) an error naming its column."""
     columns = relation.columns
     types = [str(t) for t in relation.types]
-    if any(t.startswith(_AS_TEXT) for t in types):
-        quoted = ['"' + c.replace('"', '""') + '"' for c in columns]
+
+    def select(name: str, kind: str) -> str | None:
+        q = '"' + name.replace('"', '""') + '"'
+        if any(t in kind for t in _AS_TEXT):
+            return f"CAST({q} AS VARCHAR) AS {q}"
+        if kind in _AS_DECIMAL:
+            why = _sql_text(
+                f"column {name} holds an integer of more than 38 digits, beyond what mir "
+                "outputs exactly: cast it to VARCHAR in the query"
+            )
+            return f"coalesce(TRY_CAST({q} AS DECIMAL(38,0)), CASE WHEN {q} IS NOT NULL THEN error({why}) END) AS {q}"
+        if kind.startswith(_FINITE):
+            why = _sql_text(
+                f"column {name} holds an infinite date or timestamp, which mir cannot output: "
+                "cast it to VARCHAR in the query"
+            )
+            return f"CASE WHEN {q} IS NULL OR isfinite({q}) THEN {q} ELSE error({why}) END AS {q}"
+        return None
+
+    projected = [select(c, t) for c, t in zip(columns, types, strict=True)]
+    if any(projected):
         relation = relation.project(
             ", ".join(
-                f"CAST({q} AS VARCHAR) AS {q}" if t.startswith(_AS_TEXT) else q
-                for q, t in zip(quoted, types, strict=True)
+                p or '"' + c.replace('"', '""') + '"'
+                for p, c in zip(projected, columns, strict=True)
             )
         )
     return relation.pl()
@@ -124,12 +156,12 @@ class Parameter:
         try:
             if self.type == "date":
                 return parse_iso_date(raw)
-            if self.type == "integer":
-                if not -MAX_INTEGER <= int(raw) <= MAX_INTEGER:
+            if self.type in ("integer", "count"):
+                # ASCII digits only (int() also takes '3_0' and other scripts' digits)
+                if not _INTEGER_TEXT.fullmatch(raw):
                     raise ValueError(raw)
-                return int(raw)
-            if self.type == "count":
-                if not 1 <= int(raw) <= MAX_INTEGER:
+                low = 1 if self.type == "count" else -MAX_INTEGER
+                if not low <= int(raw) <= MAX_INTEGER:
                     raise ValueError(raw)
                 return int(raw)
             if self.type == "boolean":
@@ -137,12 +169,17 @@ class Parameter:
                     raise ValueError(raw)
                 return raw == "true"
             if self.type == "decimal":
+                # plain, finite, within DECIMAL(38,18) (Decimal() also takes NaN, Infinity and
+                # 1e400, which DuckDB would bind as floats)
+                if not _DECIMAL_TEXT.fullmatch(raw):
+                    raise ValueError(raw)
                 return Decimal(raw)
         except (ValueError, InvalidOperation):
             kinds = {
                 "count": f"whole number from 1 to {MAX_INTEGER:,}",
                 "integer": f"whole number within +-{MAX_INTEGER:,}",
                 "boolean": "true or false",
+                "decimal": "plain decimal (at most 20 integer digits and 18 decimals)",
             }
             msg = f"parameter {self.name}: {raw!r} is not a valid {kinds.get(self.type, self.type)}"
             raise UsageError(msg) from None

@@ -903,3 +903,103 @@ def test_a_database_of_another_mir_version_is_named_as_such(
     assert f"run `mir init --db {db}`" in failed.output
     current = run_mir("sql", "SELECT count(*) AS n FROM loads", db=history)
     assert "warning" not in current.stderr
+
+
+# --- review of 2026-12-04 (fourth session) --------------------------------------------------
+
+
+def test_values_polars_cannot_hold_are_named_not_a_crash(mir: Callable[..., Result]) -> None:
+    """Found in review: an interval inside a struct and an infinite date made Polars panic
+    (a traceback, exit 1 = "breach found"); a 39-digit HUGEINT came out as another number."""
+    nested = mir(
+        "sql",
+        "SELECT {'waited': TIMESTAMP '2026-03-04 10:00' - TIMESTAMP '2026-03-04 08:00'} AS s",
+        "--format",
+        "json",
+    )
+    assert nested.exit_code == 0, nested.output
+    assert json.loads(nested.stdout) == [{"s": "{'waited': '02:00:00'}"}]
+    for sql, what in (
+        ("SELECT 'infinity'::DATE AS d", "column d holds an infinite date or timestamp"),
+        ("SELECT '-infinity'::TIMESTAMP AS t", "column t holds an infinite date or timestamp"),
+        (
+            "SELECT 170141183460469231731687303715884105727::HUGEINT AS h",
+            "column h holds an integer of more than 38 digits",
+        ),
+    ):
+        for fmt in ("json", "csv", "table"):
+            result = mir("sql", sql, "--format", fmt)
+            assert result.exit_code == 2, result.output
+            assert what in result.stderr and "cast it to VARCHAR" in result.stderr
+    exact = mir(
+        "sql", "SELECT 99999999999999999999999999999999999999::HUGEINT AS h", "--format", "csv"
+    )
+    assert exact.exit_code == 0 and exact.stdout.splitlines()[1] == "9" * 38
+
+
+def test_a_polars_panic_is_exit_2_in_sql_and_exit_4_elsewhere(
+    mir: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyo3's PanicException is a BaseException: it escaped the error handler (exit 1)."""
+    import reports.investigate
+
+    PanicException = type("PanicException", (BaseException,), {})
+
+    def panic(*_args: Any, **_kwargs: Any) -> Any:
+        raise PanicException("out-of-range date")
+
+    monkeypatch.setattr(reports.investigate, "run_sql", panic)
+    result = mir("sql", "SELECT 1")
+    assert result.exit_code == 2, result.output
+    assert "cannot represent" in result.stderr
+    monkeypatch.setattr(reports.investigate, "investigations", panic)
+    listed = mir("queries")
+    assert listed.exit_code == 4, listed.output
+    assert "internal error: PanicException: out-of-range date" in listed.stderr
+
+
+def test_output_through_a_hard_link_to_the_database_is_refused(
+    mir: Callable[..., Result], history: Path, tmp_path: Path
+) -> None:
+    """Found in review: -o naming a hard link of the database truncated the database."""
+    before = sha256(history)
+    link = tmp_path / "innocent.csv"
+    link.hardlink_to(history)
+    result = mir("sql", "SELECT 1 AS a", "--format", "csv", "-o", str(link))
+    assert result.exit_code == 2 and "is the database itself" in result.stderr
+    assert sha256(history) == before
+
+
+def test_empty_sql_and_a_repeated_parameter_are_usage_errors(mir: Callable[..., Result]) -> None:
+    empty = mir("sql", "  ")
+    assert empty.exit_code == 2 and "the SQL is empty" in empty.stderr
+    twice = mir("query", "account_history", "-p", "account_id=A", "-p", "account_id=B")
+    assert twice.exit_code == 2 and "-p account_id is given twice" in twice.stderr
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [
+        ("decimal", "NaN"),
+        ("decimal", "Infinity"),
+        ("decimal", "1e400"),
+        ("decimal", "sNaN"),
+        ("decimal", "0.0000000000000000001"),
+        ("decimal", "123456789012345678901"),
+        ("integer", "3_0"),
+        ("integer", "\u0663"),
+        ("count", " 3"),
+    ],
+)
+def test_parameter_values_outside_their_type_are_usage_errors(kind: str, raw: str) -> None:
+    """Found in review: a decimal parameter took NaN, Infinity and 1e400 (bound as floats) and
+    19 decimals; an integer took '3_0' and Arabic-Indic digits (Python's int() does)."""
+    from reports.errors import UsageError
+    from reports.investigate import Parameter
+
+    with pytest.raises(UsageError, match=f"parameter p: {re.escape(repr(raw))} is not a valid"):
+        Parameter("p", kind, True, "").convert(raw)
+    assert Parameter("p", "decimal", True, "").convert("-12.500000000000000001") == Decimal(
+        "-12.500000000000000001"
+    )
+    assert Parameter("p", "integer", True, "").convert("-30") == -30

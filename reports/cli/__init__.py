@@ -53,11 +53,16 @@ class MirGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(int(ExitCode.INTERNAL))
-        except Exception as exc:
+        except BaseException as exc:
+            # Exception, and Polars' PanicException (a BaseException from its Rust core,
+            # which would otherwise end the run with exit 1, "breach found")
+            if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+                raise  # SystemExit, GeneratorExit
             if ctx.obj and ctx.obj.get("debug"):
                 raise
+            first = str(exc).splitlines()[0] if str(exc) else ""
             click.echo(
-                f"error: internal error: {type(exc).__name__}: {exc} "
+                f"error: internal error: {type(exc).__name__}: {first} "
                 "(rerun with --debug for the traceback)",
                 err=True,
             )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +42,12 @@ def _check_output(output: str | None, db: Path) -> None:
         return
     target = Path(output).resolve()
     database = db.resolve()
-    if target in (database, database.with_name(database.name + ".wal")):
+    protected = (database, database.with_name(database.name + ".wal"))
+    # the same file by another name too (a hard link; found in review: one truncated the
+    # database through -o)
+    if target in protected or any(
+        target.exists() and path.exists() and os.path.samefile(target, path) for path in protected
+    ):
         msg = f"--output {output} is the database itself; mir sql never writes to it"
         raise UsageError(msg)
     if not target.parent.is_dir():
@@ -48,12 +56,19 @@ def _check_output(output: str | None, db: Path) -> None:
 
 
 def _emit(result: Any, fmt: str, output: str | None, db: Path) -> None:
+    from reports.errors import UsageError
     from reports.output import write_frame
 
     frame = result.frame
-    write_frame(
-        frame, fmt, sys.stdout if output is None else None, Path(output) if output else None
-    )
+    try:
+        write_frame(
+            frame, fmt, sys.stdout if output is None else None, Path(output) if output else None
+        )
+    except OSError as exc:
+        if output is None:
+            raise
+        msg = f"cannot write --output {output}: {exc.strerror or exc}"
+        raise UsageError(msg) from None
     click.echo(f"{frame.height} row(s) in {result.elapsed_seconds:.3f} s", err=True)
     if result.schema_outdated:
         click.echo(
@@ -61,6 +76,26 @@ def _emit(result: Any, fmt: str, output: str | None, db: Path) -> None:
             f"version): run `mir init --db {db}` to bring them up to date",
             err=True,
         )
+
+
+@contextmanager
+def _representable() -> Iterator[None]:
+    """A result Polars cannot hold (an infinite date or timestamp, a value beyond its types)
+    makes Polars panic, a BaseException that would end the run with a traceback and exit 1
+    ("breach found"): a usage error (exit 2) naming the way out instead."""
+    from reports.errors import UsageError
+
+    try:
+        yield
+    except BaseException as exc:
+        if type(exc).__name__ != "PanicException":
+            raise
+        msg = (
+            "the result holds a value mir cannot represent (e.g. an infinite date or timestamp, "
+            f"or a number beyond 38 digits: {str(exc).splitlines()[0] if str(exc) else exc!r}); "
+            "cast that column to VARCHAR in the query"
+        )
+        raise UsageError(msg) from None
 
 
 @cli.command("sql")
@@ -103,9 +138,13 @@ def sql_command(
         except (UnicodeDecodeError, OSError) as exc:
             msg = f"cannot read the SQL in {sql_file} as UTF-8 text: {exc}"
             raise UsageError(msg) from None
+    if not text.strip():
+        msg = "the SQL is empty: give a statement (mir sql --help has an example)"
+        raise UsageError(msg)
     _check_output(output, resolve_db_path(db))
-    result = run_sql(resolve_db_path(db), text)
-    _emit(result, fmt, output, resolve_db_path(db))
+    with _representable():
+        result = run_sql(resolve_db_path(db), text)
+        _emit(result, fmt, output, resolve_db_path(db))
 
 
 def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -116,6 +155,9 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             msg = f"-p takes key=value, got {pair!r}"
+            raise UsageError(msg)
+        if key.strip() in params:
+            msg = f"-p {key.strip()} is given twice; give each parameter once"
             raise UsageError(msg)
         params[key.strip()] = value
     return params
@@ -142,8 +184,9 @@ def query_command(
     from reports.investigate import run_investigation
 
     _check_output(output, resolve_db_path(db))
-    result = run_investigation(resolve_db_path(db), name, _parse_params(params))
-    _emit(result, fmt, output, resolve_db_path(db))
+    with _representable():
+        result = run_investigation(resolve_db_path(db), name, _parse_params(params))
+        _emit(result, fmt, output, resolve_db_path(db))
 
 
 @cli.command("queries")
