@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import shutil
 import subprocess
 from decimal import Decimal
@@ -171,6 +172,30 @@ def test_render_pdf_fails_on_a_weasyprint_warning() -> None:
 
 
 # --- the PDF's structure ----------------------------------------------------------------------
+
+
+def test_the_segregation_headline_is_the_shortfall_not_the_net_excess(
+    report: tuple[ReportResult, list[str]],
+) -> None:
+    """Review of 2026-12-04: the headline was the net excess over all assets (a surplus next to
+    BREACH), netting one asset's deficiency against others' surpluses (DESIGN.md section 4:
+    segregated in kind, never netted). It is the sum of the assets' deficiencies now."""
+    import csv
+
+    result, _ = report
+    with (result.day_dir / "segregation.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    short = [Decimal(r["excess_usd"]) for r in rows if Decimal(r["excess_usd"]) < 0]
+    assert short, "the fixture day has an asset in deficiency"
+    flat = " ".join(pdf_text(result.day_dir / "report.pdf").split())
+    # (the label may wrap around the figures in the text layout)
+    match = re.search(
+        r"Segregation shortfall \(USD, sum of the assets in deficiency,(?: not)? ([0-9,.]+)", flat
+    )
+    assert match is not None, flat[:2000]
+    printed = Decimal(match.group(1).replace(",", ""))
+    assert abs(printed - (-sum(short))) <= Decimal("0.01") * len(short)
+    assert "Net excess over all assets (USD; information only" in flat
 
 
 def test_pdf_text_has_headings_and_key_figures(report: tuple[ReportResult, list[str]]) -> None:

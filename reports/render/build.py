@@ -174,6 +174,7 @@ class PreviousDay:
     requirement_usd: Decimal | None = None
     held_usd: Decimal | None = None
     excess_usd: Decimal | None = None
+    deficiency_usd: Decimal | None = None  # the per-asset deficiencies, summed, never netted
     capital_ratio: Decimal | None = None
     cover2_usd: Decimal | None = None
     insurance_fund_usd: Decimal | None = None
@@ -258,6 +259,7 @@ def previous_day(
         requirement_usd=totals.get("requirement_usd"),
         held_usd=totals.get("held_usd"),
         excess_usd=totals.get("excess_usd"),
+        deficiency_usd=totals.get("total_deficiency_usd"),
         capital_ratio=ratio,
         cover2_usd=cover2,
         insurance_fund_usd=fund,
@@ -439,17 +441,26 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
             fmt.usd_change(t.get("held_usd"), p.held_usd if p else None),
         ),
         KeyFigure(
-            "Excess of segregated funds (USD, net of all assets)",
-            fmt.usd(t.get("excess_usd")),
-            fmt.usd(p.excess_usd) if p else "",
-            fmt.usd_change(t.get("excess_usd"), p.excess_usd if p else None),
+            # DESIGN.md section 4: crypto is segregated in kind and deficits are never netted:
+            # the headline is the sum of the assets' deficiencies (review of 2026-12-04: the
+            # net excess, 186,695.42 next to BREACH, hid ETH's 28,319.24 shortfall)
+            "Segregation shortfall (USD, sum of the assets in deficiency, not netted)",
+            fmt.usd(deficiency if deficiency is not None else 0),
+            fmt.usd(p.deficiency_usd) if p and p.deficiency_usd is not None else "",
+            fmt.usd_change(deficiency, p.deficiency_usd if p else None),
             run.status_of("SEG-01"),
             (
-                f"{short_assets} asset(s) in deficiency, {fmt.usd(deficiency)} USD in total: each "
-                "asset must be covered in kind"
+                f"{short_assets} asset(s) short: each asset must be covered in kind"
                 if short_assets
                 else "every asset covered in kind"
             ),
+        ),
+        KeyFigure(
+            "Net excess over all assets (USD; information only: a surplus in one asset does not "
+            "cover another)",
+            fmt.usd(t.get("excess_usd")),
+            fmt.usd(p.excess_usd) if p else "",
+            fmt.usd_change(t.get("excess_usd"), p.excess_usd if p else None),
         ),
         KeyFigure(
             f"Capital ratio (own funds / requirement, {cap.regime.upper()})",
@@ -694,8 +705,10 @@ def _concentration(data: ReportData) -> ConcentrationSection:
                 scale=100,
                 suffix="%",
             ),
-            f"Top {len(bars)} group/instrument pairs by share; grey bars: instrument under the OI "
-            f"floor of {fmt.usd(cfg.oi_floor)} USD (exempt). All groups: concentration.csv.",
+            f"{len(bars)} group/instrument pairs: the largest shares in instruments graded by "
+            f"CON-01 (open interest at or above the floor of {fmt.usd(cfg.oi_floor)} USD) first, "
+            "then, in grey, those of exempt instruments under the floor, if room is left. All "
+            "groups: concentration.csv.",
         )
         if bars
         else None
@@ -1056,8 +1069,10 @@ def _conventions(config: Config) -> tuple[Convention, ...]:
             "Rounding",
             "Computed at full precision (DECIMAL(38,18)); presented half-even: asset amounts, prices "
             "and ratios 8 decimals, reporting-currency amounts 2 decimals. Ratios are plain ratios "
-            "(1.05 = 105%); the PDF also shows percentages. Deficits and bad debt are positive "
-            "magnitudes.",
+            "(1.05 = 105%); the PDF also shows percentages (the CSVs carry the ratios to 8 "
+            "decimals). Deficits and bad debt are positive magnitudes; an excess is signed. Each "
+            "figure is rounded on its own, from its full-precision value: a printed total may "
+            "differ by a cent from the sum of its printed lines.",
         ),
         Convention(
             "Thresholds",
@@ -1067,15 +1082,18 @@ def _conventions(config: Config) -> tuple[Convention, ...]:
         Convention(
             "VaR / ES",
             "Historical simulation over the last n daily returns (at most [var] window), losses "
-            "positive: VaR_q = the k-th worst loss, k = ceil(n x (1 - q)); ES_q = mean of the w worst "
-            "losses, w = max(1, floor(n x (1 - q))). Statistics in float64, reported to the cent.",
+            "positive: VaR_q = the k-th worst loss, k = ceil(n x (1 - q)); ES_q' = mean of the w "
+            "worst losses, w = max(1, floor(n x (1 - q'))), q' the ES confidence. Only returns "
+            "between consecutive days. Statistics in float64, reported to the cent.",
         ),
         Convention(
             "Stress",
-            "Each scenario shocks asset prices and marks (stablecoins unshocked unless named); per "
-            "client group the shortfall beyond margin and own funds; Cover-1 = largest group "
-            "shortfall, Cover-2 = two largest (PFMI Principle 4), against the insurance fund at "
-            "stressed prices.",
+            "Each scenario shocks asset prices and marks (stablecoins unshocked unless named); "
+            "client accounts only: an isolated position's shortfall is what its stressed loss "
+            "takes beyond its isolated margin, a cross account's what its stressed cross equity, "
+            "netted across assets in USD, falls below zero; summed per client group. Cover-1 = "
+            "largest group shortfall, Cover-2 = two largest (PFMI Principle 4), against the "
+            "insurance fund at stressed prices.",
         ),
         Convention(
             "Capital",

@@ -61,7 +61,8 @@ METHOD = (
     "positions (linear s x Q x M x quote price; inverse s x Q x P / entry) plus house and "
     "insurance-fund custody, per non-stable asset, in USD at today's prices. "
     "P&L_t = sum of exposure x return_t. VaR_q = k-th worst loss, k = ceil(n x (1 - q)); "
-    "ES_q = mean of the w worst losses, w = max(1, floor(n x (1 - q))). Statistics in float64."
+    "ES_q' = mean of the w worst losses, w = max(1, floor(n x (1 - q'))), q' the ES confidence. "
+    "Statistics in float64."
 )
 
 
