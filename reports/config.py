@@ -127,17 +127,28 @@ class Config:
         params["capital_permanent_minimum"] = self.capital.effective_permanent_minimum
         return params
 
-    def canonical_json(self) -> str:
+    def canonical_json(self, *, results_only: bool = False) -> str:
         """A canonical text of the effective configuration (for the config hash and run_id): a
         mir.toml restating a default hashes as no file does (decimals by value, 0.30 = 0.3;
-        the regime's permanent minimum resolved)."""
+        the regime's permanent minimum resolved; the stable assets a set). `results_only`
+        leaves out what cannot change a figure: the [signing] section."""
         data = asdict(self)
         data.pop("source")
         data["capital"]["permanent_minimum"] = self.capital.effective_permanent_minimum
+        data["firm"]["stable_assets"] = sorted(set(self.firm.stable_assets))
+        if results_only:
+            data.pop("signing")
         return json.dumps(data, sort_keys=True, default=_canonical_value, separators=(",", ":"))
 
     def sha256(self) -> str:
+        """The effective configuration's hash (the manifest's config_sha256)."""
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+    def results_sha256(self) -> str:
+        """The hash of what the figures depend on (the run id's): the configuration without
+        [signing] (found in review, 2026-12-04: another key path, even the same file spelled
+        differently, changed the run id of identical results)."""
+        return hashlib.sha256(self.canonical_json(results_only=True).encode()).hexdigest()
 
 
 def _exact_normalize(value: Decimal) -> Decimal:

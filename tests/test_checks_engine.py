@@ -317,6 +317,30 @@ def test_run_id_follows_the_inputs(tmp_path: Path, con: duckdb.DuckDBPyConnectio
     assert compute_run_id(con, DAY2, Config(), only=["SEG"]) != compute_run_id(con, DAY2, Config())
 
 
+def test_run_id_covers_every_stored_day_up_to_the_as_of_date(tmp_path: Path) -> None:
+    """Review of 2026-12-04: only the as-of and the previous stored date were hashed, so a
+    changed volumes file three days back (in the IFR K-factor windows) gave the same run id
+    and another capital.csv. Every stored day up to the as-of date counts; later days do not."""
+    con = duckdb.connect()
+    init_schema(con)
+    days = []
+    for name in ("2026-02-28", "2026-03-01", "2026-03-02", "2026-03-03"):
+        source = GOLDEN / "clean" / ("2026-03-02" if name < "2026-03-03" else "2026-03-03")
+        days.append(tmp_path / name)
+        shutil.copytree(source, days[-1])
+    for day in days[:3]:
+        load_snapshot(con, day)
+    as_of = dt.date(2026, 3, 2)
+    before = compute_run_id(con, as_of, Config())
+    with (days[0] / "capital.csv").open("a") as f:  # two stored days back
+        f.write("client_guarantees,1\n")
+    load_snapshot(con, days[0])
+    changed = compute_run_id(con, as_of, Config())
+    assert changed != before
+    load_snapshot(con, days[3])  # a later day: nothing of 2026-03-02 reads it
+    assert compute_run_id(con, as_of, Config()) == changed
+
+
 def test_dates(con: duckdb.DuckDBPyConnection) -> None:
     assert previous_as_of(con, DAY2) == DAY1
     assert previous_as_of(con, DAY1) is None

@@ -107,6 +107,19 @@ def test_config_hash_changes_with_a_value() -> None:
     assert parse_config({"var": {"window": 100}}).sha256() != Config().sha256()
 
 
+def test_the_results_hash_leaves_out_signing_and_the_stable_assets_order() -> None:
+    """Review of 2026-12-04: another [signing] key path (even the same file spelled
+    ./keys/signer.p12) and the default stable assets in another order changed the run id of
+    identical figures. The manifest's config hash still records the signing settings."""
+    other_key = parse_config({"signing": {"pkcs12": "./keys/signer.p12"}})
+    assert other_key.results_sha256() == Config().results_sha256()
+    assert other_key.sha256() != Config().sha256()
+    reordered = parse_config({"firm": {"stable_assets": ["USDT", "USDC", "USD"]}})
+    assert reordered.sha256() == Config().sha256()
+    assert reordered.results_sha256() == Config().results_sha256()
+    assert parse_config({"var": {"window": 100}}).results_sha256() != Config().results_sha256()
+
+
 def test_the_largest_and_finest_settings_are_accepted() -> None:
     config = parse_config(
         {"segregation": {"rollforward_tolerance": "999999999999999.000000000000000001"}}

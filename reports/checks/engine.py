@@ -200,6 +200,26 @@ def previous_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dt.date | 
     return rows[0][0] if rows else None
 
 
+def stored_inputs(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date
+) -> list[tuple[dt.date, str, str, int]]:
+    """(date, file, sha256, rows) of the latest load of every stored date up to and including
+    as_of, by date and file."""
+    rows = con.execute(
+        """
+        WITH latest AS (
+            SELECT as_of_date, arg_max(load_id, (loaded_at, load_id)) AS load_id
+            FROM loads WHERE as_of_date <= $as_of GROUP BY as_of_date
+        )
+        SELECT l.as_of_date, l.file, l.sha256, l.rows
+        FROM loads AS l JOIN latest USING (as_of_date, load_id)
+        ORDER BY l.as_of_date, l.file, l.sha256
+        """,
+        {"as_of": as_of},
+    ).fetchall()
+    return [(d, str(f), str(h), int(n)) for d, f, h, n in rows]
+
+
 def compute_run_id(
     con: duckdb.DuckDBPyConnection,
     as_of: dt.date,
@@ -209,24 +229,31 @@ def compute_run_id(
 ) -> str:
     """A short sha256 over what a run's results depend on.
 
-    The inputs are the latest load's file hashes of the as-of date AND of the previous stored
-    date (the roll-forward checks SEG-04/05/06 read it, so a reloaded previous day must change the
-    run id), the configuration hash, the tool version, a hash of mir's code (reports.paths.
+    The inputs are the latest load's file hashes of the as-of date and of EVERY stored date
+    before it: the roll-forward checks read the previous close, the IFR K-factors average
+    stored days over windows reaching nine months back (or all stored days up to the as-of date
+    when none falls in a window), K-CON counts consecutive stored days, VaR reads the
+    price_history of earlier loads. (Found in review, 2026-12-04: with only the as-of and the
+    previous date hashed, a changed volumes file three days back gave the same run id and
+    another capital.csv, and a recorded run of other figures would have been reused.) Then
+    the configuration hash, the tool version, a hash of mir's code (reports.paths.
     code_fingerprint: a run recorded by other code is never reused) and, for a partial run, the
-    selected checks. Same inputs + config + code -> same run id.
+    selected checks. Dates after the as-of date do not count: nothing of the as-of date reads
+    them. Same inputs + config + code -> same run id.
     """
     files = latest_load(con, as_of)
     if not files:
         msg = f"no snapshot loaded for {as_of.isoformat()}; run `mir load DIR` first"
         raise UsageError(msg)
-    prev = previous_as_of(con, as_of)
     digest = hashlib.sha256()
     lines = [f"mir-run\t{__version__}", f"as_of\t{as_of.isoformat()}"]
     lines += [f"input\t{f}\t{h}\t{n}" for f, h, n in files]
-    if prev is not None:
-        lines.append(f"prev_as_of\t{prev.isoformat()}")
-        lines += [f"prev_input\t{f}\t{h}\t{n}" for f, h, n in latest_load(con, prev)]
-    lines.append(f"config\t{config.sha256()}")
+    lines += [
+        f"stored_input\t{d.isoformat()}\t{f}\t{h}\t{n}"
+        for d, f, h, n in stored_inputs(con, as_of)
+        if d < as_of
+    ]
+    lines.append(f"config\t{config.results_sha256()}")
     lines.append(f"code\t{code_fingerprint()}")
     if only is not None:
         lines.append("only\t" + ",".join(sorted(only)))
