@@ -265,6 +265,16 @@ def test_exceptions_show_reporting_currency_metrics_in_cents() -> None:
         assert shown[metric] == ("107595.43985304", "215190.87970607"), metric
 
 
+@pytest.mark.parametrize("order", [[0, 1], [1, 0]])
+def test_exceptions_differing_only_by_entity_type_have_one_order(order: list[int]) -> None:
+    """Review of 2026-12-04: entity_type was not a sort key, so two rows alike in every other
+    column (a position and a transfer of the same id) could come out in either order."""
+    two = _exceptions_of(("m1",), "1")
+    two = pl.concat([two, two.with_columns(pl.lit("transfer").alias("entity_type"))])
+    presented = outputs.exceptions_frame(two[order])
+    assert presented["entity_type"].to_list() == ["firm", "transfer"]
+
+
 def test_every_emitted_metric_has_its_places(database: Path) -> None:
     """Run every check with limits that trip the capital, stress and VaR checks: each metric in
     the result is one of the two lists above (a new metric must be placed in one)."""

@@ -109,9 +109,9 @@ def rounded_expr(column: str, places: int) -> pl.Expr:
 
 def exceptions_frame(exceptions: pl.DataFrame) -> pl.DataFrame:
     """exceptions.csv: EXCEPTION_COLUMNS, sorted by check_id, entity_id, instrument_id, asset
-    (then metric, message, status, value, threshold: a total order, so shuffled inputs give the
-    same bytes); value and threshold at 2 decimals for a reporting-currency metric
-    (USD_METRICS), 8 otherwise."""
+    (then metric, message, status, value, threshold, entity_type: a total order, so shuffled
+    inputs give the same bytes); value and threshold at 2 decimals for a reporting-currency
+    metric (USD_METRICS), 8 otherwise."""
     import polars as pl
 
     keys = [
@@ -124,6 +124,7 @@ def exceptions_frame(exceptions: pl.DataFrame) -> pl.DataFrame:
         "status",
         "value",
         "threshold",
+        "entity_type",
     ]
     ordered = exceptions.select(EXCEPTION_COLUMNS).sort(keys, nulls_last=True)
     metric = pl.col("metric")
