@@ -481,7 +481,7 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
         )
         figures.append(
             KeyFigure(
-                f"Insurance fund over Cover-2 (USD, worst scenario {worst.scenario})",
+                f"Insurance fund over Cover-2 (USD, each day's worst scenario; today {worst.scenario})",
                 fmt.usd(headroom),
                 fmt.usd(prev_headroom) if prev_headroom is not None else "",
                 fmt.usd_change(headroom, prev_headroom),
