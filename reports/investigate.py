@@ -102,8 +102,9 @@ _AS_TEXT = ("INTERVAL",)
 # 128-bit integers (sum() of integers): as DECIMAL(38,0), exact, as DuckDB hands them to Arrow
 # anyway, but cast in SQL so that a value from 1e38 fails, naming its column, instead of wrapping.
 _AS_DECIMAL = ("HUGEINT", "UHUGEINT")
-# Dates and timestamps: Polars has no infinity (it panicked); such a cell fails, naming its column.
-_FINITE = ("DATE", "TIMESTAMP")
+# Dates and timestamps (scalar columns; not lists of them, where isfinite() does not apply):
+# Polars has no infinity (it panicked); such a cell fails, naming its column.
+_FINITE = re.compile(r"DATE|TIMESTAMP(_S|_MS|_NS)?|TIMESTAMP WITH TIME ZONE")
 
 
 def _sql_text(text: str) -> str:
@@ -126,7 +127,7 @@ def _frame(relation: Any) -> pl.DataFrame:
                 "outputs exactly: cast it to VARCHAR in the query"
             )
             return f"coalesce(TRY_CAST({q} AS DECIMAL(38,0)), CASE WHEN {q} IS NOT NULL THEN error({why}) END) AS {q}"
-        if kind.startswith(_FINITE):
+        if _FINITE.fullmatch(kind):
             why = _sql_text(
                 f"column {name} holds an infinite date or timestamp, which mir cannot output: "
                 "cast it to VARCHAR in the query"

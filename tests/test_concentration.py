@@ -623,6 +623,11 @@ def test_con06_messages_never_print_a_breach_at_its_limit(con, day) -> None:
     assert " = 9.999999999% of own funds (" in messages["G3"]
     assert " = 25.00% of own funds (" in messages["BrokerB"]  # exactly at it: two decimals
     assert " = 18.00% of own funds (" in messages["BankA"]
+    # and a threshold that would print as the figure gets its digits too
+    finer = parse_config({"concentration": {"large_exposure_warn": "0.1800001"}})
+    shown = dict(_large_exposures(con, AS_OF, finer).select("counterparty", "message").iter_rows())
+    assert " = 18.00% of own funds (" in shown["BankA"]
+    assert "below the reporting threshold of 18.00001%" in shown["BankA"]
 
 
 def test_con06_basel_lex20_reference(con, day) -> None:

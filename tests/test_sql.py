@@ -1003,3 +1003,16 @@ def test_parameter_values_outside_their_type_are_usage_errors(kind: str, raw: st
         "-12.500000000000000001"
     )
     assert Parameter("p", "integer", True, "").convert("-30") == -30
+
+
+def test_lists_of_dates_are_output_as_before(mir: Callable[..., Result]) -> None:
+    """Review of the session's diff: the infinite-date guard applied isfinite() to DATE[]
+    columns too, and list(as_of_date) failed with a binder error."""
+    result = mir(
+        "sql",
+        "SELECT [DATE '2026-01-01', DATE '2026-01-02'] AS days, list(1) AS one",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [{"days": ["2026-01-01", "2026-01-02"], "one": [1]}]

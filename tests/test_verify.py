@@ -881,3 +881,32 @@ def test_verify_checks_the_name_of_an_upper_case_zip(package, run_mir) -> None:
     result = run_mir("verify", renamed)
     assert result.exit_code == 4, result.output
     assert "package name: FAILED" in result.output
+
+
+def test_verifying_a_day_directory_ignores_another_firms_package_of_the_previous_day(
+    tmp_path, signer
+) -> None:
+    """Review of 2026-12-04 (the session's diff): with the earlier day directory deleted, the
+    chain of a day directory was checked against whichever zip of that date sorted first,
+    another firm's included. The firm's prefix comes from this day's own package beside it;
+    without one, a date packaged under several prefixes is not guessed."""
+    from reports.sign.verify import verify_directory
+
+    root = tmp_path / "out"
+    make_day(root, signer, day_pdf(signer, "2026-03-02"), as_of="2026-03-02", lei=LEI)
+    first = build_package(root, dt.date(2026, 3, 2), lei=LEI).path
+    make_day(root, signer, day_pdf(signer, AS_OF), lei=LEI)
+    shutil.rmtree(root / "2026-03-02")
+    shutil.copy(first, root / "0THERFIRM_2026-03-02.zip")  # sorts first
+    members = _members(root / "0THERFIRM_2026-03-02.zip")
+    members[MANIFEST_NAME] = members[MANIFEST_NAME].replace(b'"r-1"', b'"r-9"')
+    _rezip(root / "0THERFIRM_2026-03-02.zip", members)
+    unsure = verify_directory(root / AS_OF)
+    assert unsure.ok, unsure.lines()
+    assert _line(unsure.lines(), "hash chain").startswith("hash chain: ok (links to manifest ")
+    build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI)  # this day's own package
+    sure = verify_directory(root / AS_OF)
+    assert (
+        _line(sure.lines(), "hash chain")
+        == f"hash chain: ok (links to the manifest of {first.name})"
+    )

@@ -57,7 +57,8 @@ SELECT
         -- day's price can leave it at today's (the difference itself is exact)
         CASE WHEN coalesce(abs((r.reported_balance - (r.previous_balance + r.movement_total))::DOUBLE * ap.price::DOUBLE) < 9e19, true)
              THEN fmt_usd(dmul(r.reported_balance - (r.previous_balance + r.movement_total), ap.price)) ELSE 'beyond 9e19' END,
-        fmt_amount($segregation_rollforward_tolerance)) AS message
+        fmt_against($segregation_rollforward_tolerance,
+                    r.reported_balance - (r.previous_balance + r.movement_total), 8)) AS message
 FROM rolled AS r
 LEFT JOIN accounts AS a ON a.as_of_date = $as_of AND a.account_id = r.account_id
 LEFT JOIN v_asset_prices AS ap ON ap.as_of_date = $as_of AND ap.asset = r.asset

@@ -26,7 +26,8 @@ SELECT
         fmt_against(p.reported_unrealized_pnl - p.unrealized_pnl,
                     dmul($segregation_reported_pnl_tolerance, p.notional), 8), p.settle_asset,
         fmt_usd(dmul(p.reported_unrealized_pnl - p.unrealized_pnl, p.settle_price)),
-        fmt_amount(dmul($segregation_reported_pnl_tolerance, p.notional)), p.settle_asset,
+        fmt_against(dmul($segregation_reported_pnl_tolerance, p.notional),
+                    p.reported_unrealized_pnl - p.unrealized_pnl, 8), p.settle_asset,
         fmt_amount($segregation_reported_pnl_tolerance), fmt_amount(p.notional)) AS message
 FROM v_positions AS p
 WHERE p.as_of_date = $as_of

@@ -133,6 +133,6 @@ SELECT
         || fmt_pct_against(g.share, g.threshold) || '% of the open interest in ' || g.instrument_id
         || ' (' || fmt_amount(g.gross_quantity) || ' of ' || fmt_amount(g.oi)
         || ' contracts, OI ' || fmt_usd(g.oi_usd) || ' USD); ' || g.status || ' at '
-        || fmt_decimal(dmul(g.threshold, 100), 2) || '%'
+        || fmt_pct_against(g.threshold, g.share) || '%'
 FROM graded AS g
 WHERE g.in_top OR g.status IN ('warn', 'breach')

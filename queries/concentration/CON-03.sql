@@ -77,5 +77,5 @@ SELECT
     'custodian ' || g.custodian || ' holds ' || fmt_pct_against(g.share, $concentration_custodian_share_warn)
         || '% of client custody (' || fmt_usd(g.custody_usd) || ' of '
         || fmt_usd(g.total_usd) || ' USD); warn at '
-        || fmt_decimal(dmul($concentration_custodian_share_warn, 100), 2) || '%'
+        || fmt_pct_against($concentration_custodian_share_warn, g.share) || '%'
 FROM graded AS g

@@ -64,5 +64,5 @@ SELECT
     CASE WHEN g.share >= $concentration_hot_wallet_share_breach THEN 'breach' ELSE 'pass' END,
     fmt_pct_against(g.share, $concentration_hot_wallet_share_breach) || '% of client custody outside bank accounts is in hot wallets ('
         || fmt_usd(g.hot_usd) || ' of ' || fmt_usd(g.non_bank_usd) || ' USD); breach at '
-        || fmt_decimal(dmul($concentration_hot_wallet_share_breach, 100), 2) || '%'
+        || fmt_pct_against($concentration_hot_wallet_share_breach, g.share) || '%'
 FROM graded AS g

@@ -75,5 +75,5 @@ SELECT
         || ' (' || fmt_usd(g.equity_usd) || ' of ' || fmt_usd(g.total_usd) || ' USD, '
         || g.accounts || ' account' || CASE WHEN g.accounts = 1 THEN '' ELSE 's' END
         || '); warn at '
-        || fmt_decimal(dmul($concentration_collateral_share_warn, 100), 2) || '%'
+        || fmt_pct_against($concentration_collateral_share_warn, g.share) || '%'
 FROM graded AS g

@@ -118,7 +118,7 @@ SELECT
                         WHEN 'breach' THEN 'breach: above the limit of '
                         WHEN 'warn' THEN 'large exposure (reported) at or above '
                         ELSE 'below the reporting threshold of ' END
-                 || fmt_decimal(dmul(g.threshold, 100), 2) || '%'
+                 || fmt_pct_against(g.threshold, g.share) || '%'
                  || CASE g.status
                         WHEN 'warn' THEN ', within the limit of '
                             || fmt_decimal(dmul($concentration_large_exposure_breach, 100), 2)

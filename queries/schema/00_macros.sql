@@ -42,7 +42,9 @@ CREATE OR REPLACE MACRO fmt_decimal(x, places) AS (
 -- takes (up to 18) where `places` would print the threshold itself for a figure that is not
 -- exactly it: a CON-06 share of 25.000000001% is above a limit of 25%, and must not read
 -- "25.00% ... above 25.00%"; a roll-forward difference of 1e-9 against a tolerance of 0 must
--- not read 0.00000000. Compared in magnitude (a difference's sign is beside the point).
+-- not read 0.00000000. Compared in magnitude (a difference's sign is beside the point). The
+-- messages print the threshold the same way against the figure (a limit of 25.001% next to a
+-- share of 25.00%).
 CREATE OR REPLACE MACRO fmt_against(x, t, places) AS (
     CASE WHEN x IS NOT NULL AND t IS NOT NULL AND abs(x) <> abs(t)
               AND round_even(abs(x)::DECIMAL(38,18), places)

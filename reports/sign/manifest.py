@@ -152,11 +152,11 @@ class StoredManifest:
 def _stored_days(out_dir: Path, lei: str | None) -> dict[dt.date, Path]:
     """Each day of out_dir with a manifest, and where it is kept: its day directory
     <out_dir>/YYYY-MM-DD/ when that has a manifest.json, else its package <lei>_<date>.zip
-    (any prefix when lei is None; the first name in sort order when several)."""
+    (any prefix when lei is None, provided that date has one package only)."""
     if not out_dir.is_dir():
         return {}
     directories: dict[dt.date, Path] = {}
-    packages: dict[dt.date, Path] = {}
+    packages: dict[dt.date, list[Path]] = {}
     for child in sorted(out_dir.iterdir(), key=lambda p: p.name):
         named = PACKAGE_NAME.fullmatch(child.name)
         if named is not None:
@@ -167,7 +167,7 @@ def _stored_days(out_dir: Path, lei: str | None) -> dict[dt.date, Path]:
             except ValueError:
                 continue
             if child.is_file():
-                packages.setdefault(day, child)
+                packages.setdefault(day, []).append(child)
             continue
         try:
             day = dt.date.fromisoformat(child.name)
@@ -175,7 +175,10 @@ def _stored_days(out_dir: Path, lei: str | None) -> dict[dt.date, Path]:
             continue
         if (child / MANIFEST_NAME).is_file():
             directories[day] = child
-    return packages | directories
+    # without a prefix, a date packaged under several (another firm's zips in the same folder)
+    # is not this chain's to guess (review of 2026-12-04)
+    unique = {day: found[0] for day, found in packages.items() if len(found) == 1}
+    return unique | directories
 
 
 def _read_stored(day: dt.date, path: Path) -> StoredManifest:

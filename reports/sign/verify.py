@@ -710,7 +710,14 @@ def verify_directory(
         predecessor = predecessor_at(previous)
     elif as_of is not None:
         with contextlib.suppress(ValueError):
-            found = find_previous_manifest(folder.parent, dt.date.fromisoformat(as_of))
+            # the firm's prefix, from this day's own package beside the directory, if any
+            prefixes = {
+                m["prefix"]
+                for sibling in folder.parent.glob(f"*_{as_of}.*")
+                if (m := PACKAGE_NAME.fullmatch(sibling.name)) is not None
+            }
+            lei = prefixes.pop() if len(prefixes) == 1 else None
+            found = find_previous_manifest(folder.parent, dt.date.fromisoformat(as_of), lei)
             if found is not None:
                 predecessor = Predecessor(found.path.name, found.manifest)
     return verify_files(
