@@ -1016,3 +1016,34 @@ def test_lists_of_dates_are_output_as_before(mir: Callable[..., Result]) -> None
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == [{"days": ["2026-01-01", "2026-01-02"], "one": [1]}]
+
+
+def test_runs_that_predate_a_reload_are_marked_stale(
+    run_mir: Callable[..., Result], history: Path, tmp_path: Path
+) -> None:
+    """Review of 2026-12-04: after the previous day was reloaded with other data, the
+    investigations kept showing the last day's recorded run (SEG-04 passed) while
+    account_history showed the new roll-forward break, with nothing saying the run was stale."""
+    db = tmp_path / "mir.duckdb"
+    shutil.copy(history, db)
+
+    def rows(name: str, **params: str) -> list[dict[str, Any]]:
+        args = ["query", name, "--format", "json"]
+        for key, value in params.items():
+            args += ["-p", f"{key}={value}"]
+        result = run_mir(*args, db=db)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    fresh = rows("breaches_by_day", **{"from": LAST.isoformat()})
+    assert fresh and not any(r["stale"] for r in fresh)
+    assert not any(r["stale"] for r in rows("capital_ratio_trend"))
+    reloaded = run_mir("load", str(DAYS[-2]), db=db)
+    assert reloaded.exit_code == 0, reloaded.output
+    assert f"the check runs recorded for {LAST.isoformat()} (1 later day(s)) predate" in (
+        reloaded.stderr
+    )
+    assert all(r["stale"] for r in rows("breaches_by_day", **{"from": LAST.isoformat()}))
+    assert all(r["stale"] for r in rows("check_exceptions", check_id="SEG-04"))
+    trend = {r["as_of_date"]: r["stale"] for r in rows("capital_ratio_trend")}
+    assert trend == {PREVIOUS.isoformat(): True, LAST.isoformat(): True}

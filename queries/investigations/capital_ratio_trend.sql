@@ -4,6 +4,8 @@
 -- The figures are those of the capital statement CAP-01 computed (reporting currency); headroom =
 -- own_funds - requirement (negative = shortfall). A day checked before capital_results existed,
 -- or never checked, has no row: run `mir check --as-of D` to add it.
+-- stale: true when a load of that day or of an earlier day came after the run (a reload, or a
+-- gap filled): its figures may not match the stored data; run `mir check --as-of D` again.
 WITH latest AS (
     SELECT *
     FROM capital_results
@@ -22,7 +24,9 @@ SELECT
     c.own_funds - c.requirement AS headroom,
     r.status AS cap01_status,
     c.run_id,
-    c.checked_at
+    c.checked_at,
+    EXISTS (SELECT 1 FROM loads AS l
+            WHERE l.as_of_date <= c.as_of_date AND l.loaded_at > c.checked_at) AS stale
 FROM latest AS c
 LEFT JOIN check_results AS r
     ON r.run_id = c.run_id AND r.as_of_date = c.as_of_date AND r.checked_at = c.checked_at

@@ -1,6 +1,9 @@
 -- description: The exceptions of one check on one day (its latest recorded run) with the rows they point at: position, account or asset (segregation) figures.
 -- param: check_id text (required): e.g. SEG-07
 -- param: as_of date (optional): the as-of date [default: the latest day with a run]
+-- stale: true when a load of that day or of an earlier day came after the run shown (a reload,
+-- or a gap filled): its exceptions may not match the stored data; run `mir check --as-of D`
+-- again. The position, account and asset columns are the stored data of that day as it is now.
 WITH day AS (
     SELECT coalesce($as_of::DATE, max(as_of_date)) AS as_of_date
     FROM check_results WHERE check_id = $check_id
@@ -47,6 +50,8 @@ SELECT
     x.value,
     x.threshold,
     x.message,
+    EXISTS (SELECT 1 FROM run, loads AS l
+            WHERE l.as_of_date <= run.as_of_date AND l.loaded_at > run.checked_at) AS stale,
     p.account_id AS position_account_id,
     p.margin_mode AS position_margin_mode,
     p.quantity AS position_quantity,

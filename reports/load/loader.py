@@ -280,6 +280,23 @@ def load_snapshot(
         finally:
             _drop_temporaries(con)
 
+    later = con.execute(
+        "SELECT min(as_of_date), max(as_of_date), count(DISTINCT as_of_date) FROM check_results "
+        "WHERE as_of_date > ?",
+        [as_of],
+    ).fetchone()
+    if later and later[2]:
+        # their run ids hash this day's inputs (reports.checks.engine.compute_run_id): the
+        # recorded results of later days no longer belong to the stored data
+        first, last, days = later
+        span = first.isoformat() if days == 1 else f"{first.isoformat()} to {last.isoformat()}"
+        warn(
+            f"the check runs recorded for {span} ({days} later day(s)) predate this load of "
+            f"{as_of.isoformat()}, which their figures read (previous close, IFR windows, VaR "
+            "history): run `mir check --as-of D` again for those days; the investigations mark "
+            "them stale"
+        )
+
     return LoadSummary(
         as_of=as_of,
         load_id=load_id,
