@@ -232,16 +232,26 @@ def _text(where: str, value: Any) -> str:
     return value
 
 
-# An LEI names the package file (<LEI>_<as_of>.zip): letters and digits only (ISO 17442: 20).
+# An LEI names the package file (<LEI>_<as_of>.zip): letters and digits only (what package_path
+# accepts); the configuration takes an ISO 17442 LEI or the default placeholder.
 LEI_PATTERN = re.compile(r"[A-Za-z0-9]{1,40}")
+UNKNOWN_LEI = "UNKNOWNLEI"
+_ISO_LEI = re.compile(r"[A-Z0-9]{18}[0-9]{2}")
+
+
+def is_iso_lei(text: str) -> bool:
+    """An ISO 17442 LEI: 20 upper-case letters and digits whose ISO 7064 MOD 97-10 check
+    (letters as 10..35) leaves 1."""
+    return bool(_ISO_LEI.fullmatch(text)) and int("".join(str(int(c, 36)) for c in text)) % 97 == 1
 
 
 def _lei(where: str, value: Any) -> str:
     text = _text(where, value)
-    if not LEI_PATTERN.fullmatch(text):
+    if text != UNKNOWN_LEI and not is_iso_lei(text):
         msg = (
-            f"{where}: {text!r} must be letters and digits only (an ISO 17442 LEI has 20), "
-            "as it names the package"
+            f"{where}: {text!r} is not an ISO 17442 LEI (20 upper-case letters and digits, the "
+            f"last two check digits, MOD 97-10) nor the placeholder {UNKNOWN_LEI!r}; it names "
+            "the package the regulator receives"
         )
         raise ConfigError(msg)
     return text
@@ -282,6 +292,24 @@ def _positive_ratio(where: str, value: Any) -> Decimal:
     number = _decimal(where, value, minimum=_ZERO)
     if number == 0:
         msg = f"{where}: must be greater than 0"
+        raise ConfigError(msg)
+    return number
+
+
+def _early_warning(where: str, value: Any) -> Decimal:
+    """At least 1: a level below the 100% of CAP-01's breach could never warn."""
+    number = _decimal(where, value, minimum=_ZERO)
+    if number < 1:
+        msg = f"{where}: must be at least 1 (100% of the requirement), got {value!r}"
+        raise ConfigError(msg)
+    return number
+
+
+def _cover(where: str, value: Any) -> int:
+    """CAP-04's standard: Cover-1 or Cover-2 (stress.csv carries those two figures)."""
+    number = _integer(where, value, minimum=1)
+    if number > 2:
+        msg = f"{where}: 1 (Cover-1) or 2 (Cover-2), got {value!r}"
         raise ConfigError(msg)
     return number
 
@@ -352,6 +380,12 @@ def _scenarios(where: str, value: Any) -> tuple[Scenario, ...]:
             msg = f"{at}: needs both name and shocks"
             raise ConfigError(msg)
         name = _text(f"{at}.name", item["name"])
+        if not name or name != name.strip() or not name.isprintable():
+            msg = (
+                f"{at}.name: {name!r} must be a non-empty name without surrounding spaces or "
+                "control characters (it names the scenario in stress.csv and summary.json)"
+            )
+            raise ConfigError(msg)
         shocks_raw = item["shocks"]
         if not isinstance(shocks_raw, dict) or not shocks_raw:
             msg = (
@@ -368,6 +402,35 @@ def _scenarios(where: str, value: Any) -> tuple[Scenario, ...]:
         msg = f"{where}: scenario names must be unique, got {names}"
         raise ConfigError(msg)
     return tuple(scenarios)
+
+
+def _key_path(where: str, value: Any) -> str:
+    text = _text(where, value)
+    if not text.strip():
+        msg = f"{where}: the path of the PKCS#12 signing key must not be empty"
+        raise ConfigError(msg)
+    return text
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_name(where: str, value: Any) -> str:
+    text = _text(where, value)
+    if not _ENV_NAME.fullmatch(text):
+        msg = f"{where}: {text!r} is not an environment variable name (letters, digits, _)"
+        raise ConfigError(msg)
+    return text
+
+
+def _tsa_url(where: str, value: Any) -> str:
+    from urllib.parse import urlsplit
+
+    text = _text(where, value)
+    if text and not (urlsplit(text).scheme in ("http", "https") and urlsplit(text).netloc):
+        msg = f"{where}: {text!r} is not an http(s) URL of a timestamp authority (or empty: none)"
+        raise ConfigError(msg)
+    return text
 
 
 _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
@@ -407,7 +470,7 @@ _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
         CapitalConfig,
         {
             "regime": _regime,
-            "early_warning": _positive_ratio,
+            "early_warning": _early_warning,
             "permanent_minimum": _amount,
             "k_npr_weight": _amount,
             "cftc_minimum": _amount,
@@ -417,7 +480,7 @@ _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
     "stress": (
         StressConfig,
         {
-            "cover": lambda w, v: _integer(w, v, minimum=1),
+            "cover": lambda w, v: _cover(w, v),
             "cascade_impact": _amount,
             "scenarios": _scenarios,
         },
@@ -433,7 +496,7 @@ _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
     ),
     "signing": (
         SigningConfig,
-        {"pkcs12": _text, "passphrase_env": _text, "tsa_url": _text},
+        {"pkcs12": _key_path, "passphrase_env": _env_name, "tsa_url": _tsa_url},
     ),
 }
 
@@ -464,7 +527,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> Config:
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """--config wins, then $MIR_CONFIG, then ./mir.toml if present, else the embedded defaults."""
-    chosen = path or os.environ.get(CONFIG_ENV)
+    chosen = path or os.environ.get(CONFIG_ENV) or None  # an empty MIR_CONFIG is unset
     if chosen is None:
         if not Path(DEFAULT_CONFIG_FILE).is_file():
             return Config()

@@ -124,3 +124,64 @@ def test_a_path_that_cannot_be_created_is_a_usage_error_not_an_internal_one(
     result = run_mir("keys", "init", "--out", str(blocker / "signer.p12"))
     assert result.exit_code == 2, result.output
     assert f"cannot write {blocker / 'signer.p12'}" in result.output
+
+
+def test_generate_report_and_keys_refuse_bad_arguments_with_exit_2(tmp_path, run_mir) -> None:
+    """Review of 2026-12-04: a negative seed, a start date near the year 9999, an --out that
+    cannot be created, a key validity of 100 million days ended in "internal error" (exit 4)."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    for args, fragment in (
+        (
+            (
+                "generate",
+                "--accounts",
+                "40",
+                "--days",
+                "1",
+                "--seed",
+                "-5",
+                "--out",
+                tmp_path / "g",
+            ),
+            "--seed",
+        ),
+        (
+            (
+                "generate",
+                "--accounts",
+                "40",
+                "--days",
+                "1",
+                "--seed",
+                "1",
+                "--start",
+                "9999-12-31",
+                "--out",
+                tmp_path / "g",
+            ),
+            "runs past the year 9999",
+        ),
+        (
+            ("generate", "--accounts", "40", "--days", "1", "--seed", "1", "--out", blocker / "g"),
+            "cannot create the output directory",
+        ),
+        (
+            (
+                "generate",
+                "--accounts",
+                "100000000000",
+                "--days",
+                "1",
+                "--seed",
+                "1",
+                "--out",
+                tmp_path / "g",
+            ),
+            "--accounts",
+        ),
+        (("keys", "init", "--out", tmp_path / "k" / "s.p12", "--days", "100000000"), "--days"),
+    ):
+        result = run_mir(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert fragment in result.output, (args, result.output)

@@ -207,11 +207,12 @@ def test_cli_exits_2_on_an_unknown_key(tmp_path: Path, run_mir) -> None:
 def test_a_lei_that_cannot_name_the_package_is_refused_before_anything_runs() -> None:
     """It names <LEI>_<as_of>.zip: refused at the package stage, the daily job had loaded,
     checked and written the day directory first (exit 2 means nothing was done)."""
-    with pytest.raises(ConfigError, match=r"firm\.lei: 'ABC-123' must be letters and digits only"):
-        parse_config({"firm": {"lei": "ABC-123"}})
-    assert (
-        parse_config({"firm": {"lei": "5493001KJTIIGC8Y1R12"}}).firm.lei == "5493001KJTIIGC8Y1R12"
-    )
+    for bad in ("ABC-123", "5493001kjtiigc8y1r12", "5493001KJTIIGC8Y1R12X", "5493001KJTIIGC8Y1R13"):
+        # found in review (2026-12-04): lower case and 21 characters named the package
+        with pytest.raises(ConfigError, match=rf"firm\.lei: '{bad}' is not an ISO 17442 LEI"):
+            parse_config({"firm": {"lei": bad}})
+    for good in ("5493001KJTIIGC8Y1R12", "UNKNOWNLEI"):
+        assert parse_config({"firm": {"lei": good}}).firm.lei == good
 
 
 def test_the_demo_signs_with_its_own_key_and_the_embedded_defaults(tmp_path: Path) -> None:
@@ -260,3 +261,40 @@ def test_settings_are_stored_exact_at_scale_0_to_18() -> None:
     for tiny in ("1E-99999999", "0.05" + "0" * 100 + "1"):
         with pytest.raises(ConfigError, match="more than 18 decimals"):
             parse_config({"concentration": {"oi_share_warn": tiny}})
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        (
+            {"stress": {"scenarios": [{"name": "", "shocks": {"*": "-0.1"}}]}},
+            "must be a non-empty name",
+        ),
+        (
+            {"stress": {"scenarios": [{"name": " x", "shocks": {"*": "-0.1"}}]}},
+            "must be a non-empty name",
+        ),
+        ({"signing": {"pkcs12": ""}}, "must not be empty"),
+        ({"signing": {"passphrase_env": ""}}, "is not an environment variable name"),
+        ({"signing": {"passphrase_env": "MY PASS"}}, "is not an environment variable name"),
+        ({"signing": {"tsa_url": "not a url"}}, "is not an http(s) URL"),
+        ({"stress": {"cover": 3}}, "1 (Cover-1) or 2 (Cover-2)"),
+        ({"capital": {"early_warning": "0.5"}}, "must be at least 1"),
+    ],
+)
+def test_values_the_review_found_accepted_are_refused(data: dict, fragment: str) -> None:
+    """Review of 2026-12-04: these loaded (exit 0) and failed later (exit 4, signing) or did
+    nothing (an empty scenario name, a cover figure stress.csv does not carry, a warn level
+    below the breach level)."""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data)
+    assert fragment in str(caught.value)
+    assert parse_config({"signing": {"tsa_url": "https://tsa.example/tsr"}}).signing.tsa_url
+
+
+def test_an_empty_mir_config_is_unset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from reports.config import load_config
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MIR_CONFIG", "")
+    assert load_config().sha256() == Config().sha256()

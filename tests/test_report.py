@@ -506,3 +506,16 @@ def test_a_killed_runs_staging_folder_is_removed_by_the_next_report(
     make_report(database, out, signing["config"])
     assert not stale.exists()
     assert live.exists() and other_day.exists()
+
+
+def test_an_out_that_cannot_be_created_is_a_usage_error(
+    database: Path, signing: dict[str, Any], tmp_path: Path
+) -> None:
+    """Review of 2026-12-04: `mir report --out` under a plain file was "internal error"
+    (exit 4, NotADirectoryError); it is a usage error, raised before the checks run."""
+    from reports.errors import UsageError
+
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    with pytest.raises(UsageError, match="cannot create the output directory"):
+        make_report(database, blocker / "out", signing["config"])

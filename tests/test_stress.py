@@ -555,3 +555,19 @@ def test_stress_refuses_an_unpriced_asset_or_instrument() -> None:
     priced = replace(inputs, balances=pl.DataFrame({"asset": ["USDT"]}))
     with pytest.raises(InputError, match=r"no mark price for instrument\(s\) B;"):
         _require_prices(priced)
+
+
+def test_cap04_warns_of_a_named_asset_the_day_does_not_price(scenario_db: Any) -> None:
+    """Review of 2026-12-04: a scenario naming "btc" (prices say BTC) shocked nothing and
+    passed, silently. CAP-04 now warns, naming the asset; a priced one raises no warning."""
+    config = replace(
+        Config(),
+        stress=StressConfig(
+            scenarios=(Scenario("typo", {"btc": D("-0.9")}), Scenario("fine", {"BTC": D("-0.1")}))
+        ),
+    )
+    result = run_one(PYTHON_CHECKS["CAP-04"], CheckContext(scenario_db, AS_OF, None, config))
+    rows = result.rows.filter(pl.col("metric") == "unpriced_shock_asset")
+    assert rows.select("status", "entity_id").rows() == [("warn", "typo")]
+    assert "names btc, which has no asset price on" in rows["message"][0]
+    assert result.status in (CheckOutcome.WARN, CheckOutcome.BREACH)

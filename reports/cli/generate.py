@@ -28,15 +28,21 @@ INJECT_CHOICES = (
     "--accounts",
     # reports.generate.MIN_ACCOUNTS, not imported here: that module loads NumPy and Polars,
     # which every `mir` command would then pay for (tests/test_generate.py holds them equal)
-    type=click.IntRange(min=40),
+    type=click.IntRange(min=40, max=50_000_000),
     required=True,
     help="Number of accounts (clients, house, insurance fund).",
 )
 @click.option(
-    "--days", type=click.IntRange(min=1), required=True, help="Number of consecutive days."
+    "--days",
+    type=click.IntRange(min=1, max=3660),
+    required=True,
+    help="Number of consecutive days (at most ten years).",
 )
 @click.option(
-    "--seed", type=int, required=True, help="Random seed: the same seed gives the same bytes."
+    "--seed",
+    type=click.IntRange(min=0),
+    required=True,
+    help="Random seed (0 or more): the same seed gives the same bytes.",
 )
 @click.option(
     "--out",
@@ -91,8 +97,17 @@ def generate_command(
     movements; custody covers the client requirement; capital is comfortable. --inject plants
     findings (on the last day unless --inject-on) and lists them in OUT/truth.csv.
     """
+    from reports.errors import UsageError
     from reports.generate import GenerateOptions, generate
 
+    if (dt.date.max - start).days <= days + 1:
+        msg = f"--start {start.isoformat()} with --days {days} runs past the year 9999"
+        raise UsageError(msg)
+    try:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"cannot create the output directory {out_dir}: {exc.strerror or exc}"
+        raise UsageError(msg) from None
     options = GenerateOptions(
         accounts=accounts,
         days=days,

@@ -39,7 +39,11 @@ def keys_group() -> None:
     "[default: CN=mir development signer,O=mir development key].",
 )
 @click.option(
-    "--days", type=click.IntRange(min=1), default=365, show_default=True, help="Validity in days."
+    "--days",
+    type=click.IntRange(min=1, max=36_500),
+    default=365,
+    show_default=True,
+    help="Validity in days (at most 100 years).",
 )
 @click.option(
     "--algorithm",

@@ -284,8 +284,8 @@ def load_snapshot(
         "SELECT min(as_of_date), max(as_of_date), count(DISTINCT as_of_date) FROM check_results "
         "WHERE as_of_date > ?",
         [as_of],
-    ).fetchone()
-    if later and later[2]:
+    ).fetchall()[0]  # fetchall: an unfinished result would block the connection (DuckDB 2)
+    if later[2]:
         # their run ids hash this day's inputs (reports.checks.engine.compute_run_id): the
         # recorded results of later days no longer belong to the stored data
         first, last, days = later

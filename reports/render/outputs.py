@@ -44,7 +44,7 @@ UNIT_PLACES = 8  # asset amounts, prices, ratios
 # VaR and ES, CAP-04's Cover-N (cover1, cover2, ...: `cover` and a number) and any `*_usd`. Every
 # other metric is an asset amount, a price, a ratio or an index (UNIT_PLACES);
 # tests/test_outputs.py holds every metric the checks emit to one of the two.
-USD_METRICS = frozenset({"cet1", "cet1_at1", "total", "liquid_assets", "var", "es"})
+USD_METRICS = frozenset({"cet1", "cet1_at1", "total", "liquid_assets", "var", "es", "own_funds"})
 USD_METRIC_PATTERN = r"^(cover[0-9]+|.+_usd)$"
 
 # segregation.csv's columns are defined once, beside the statement they are taken from

@@ -171,7 +171,11 @@ def write_report(
 
     _require_loaded(con, as_of)
     root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"cannot create the output directory {root}: {exc.strerror or exc}"
+        raise UsageError(msg) from None
     with day_memo():  # the checks and the report share their figures (reports/memo.py)
         check_run = run if run is not None else ensure_check_run(con, as_of, config)
         data = gather(con, as_of, config, check_run)

@@ -47,8 +47,39 @@ def exception_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
 def cap04_stress_cover(ctx: CheckContext) -> pl.DataFrame:
     from reports.stress.scenarios import stress_results
 
-    rows = []
+    rows: list[dict[str, Any]] = []
+    configured = {s.name: s.shocks for s in ctx.config.stress.scenarios}
+    priced = {
+        row[0]
+        for row in ctx.con.execute(
+            "SELECT DISTINCT asset FROM v_asset_prices WHERE as_of_date = ?", [ctx.as_of]
+        ).fetchall()
+    }
     for result in stress_results(ctx.con, ctx.as_of, ctx.config):
+        # a named asset the day does not price shocks nothing (found in review: "btc" for BTC
+        # silently turned a scenario off): said, as a warning of the scenario
+        unpriced = sorted(
+            asset
+            for asset, move in configured.get(result.scenario, {}).items()
+            if asset != "*" and move != 0 and asset not in priced
+        )
+        if unpriced:
+            rows.append(
+                {
+                    "status": "warn",
+                    "entity_type": "scenario",
+                    "entity_id": result.scenario,
+                    "metric": "unpriced_shock_asset",
+                    "value": None,
+                    "threshold": None,
+                    "message": (
+                        f"scenario {result.scenario} names {', '.join(unpriced)}, which "
+                        f"{'has' if len(unpriced) == 1 else 'have'} no asset price on "
+                        f"{ctx.as_of.isoformat()}: not shocked (asset symbols are "
+                        "case-sensitive, as in prices.csv)"
+                    ),
+                }
+            )
         if result.status == "pass":
             continue
         largest = result.groups.head(2 if result.metric == "cover2" else max(1, result.cover))

@@ -86,7 +86,7 @@ def ensure_key_and_config() -> Path:
         init_keys(key, passphrase=PASSPHRASE.encode())
     config = CACHE / "mir.toml"
     config.write_text(
-        f'[firm]\nname = "Benchmark Venue"\nlei = "BENCHMARKLEI0000000X"\n\n'
+        f'[firm]\nname = "Benchmark Venue"\nlei = "BENCHMARKLEI00000009"\n\n'
         f'[signing]\npkcs12 = "{key}"\npassphrase_env = "{PASSPHRASE_ENV}"\n',
         encoding="utf-8",
     )
