@@ -150,8 +150,8 @@ def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     present = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'loads' AND table_type = 'BASE TABLE'"
-    ).fetchone()
-    if not present or not present[0]:
+    ).fetchall()
+    if not present or not present[0][0]:
         from reports.db import init_schema
 
         init_schema(con)
@@ -419,8 +419,10 @@ def _write(
 
     con.execute("BEGIN TRANSACTION")
     try:
-        row = con.execute("SELECT count(*) > 0 FROM loads WHERE as_of_date = ?", [as_of]).fetchone()
-        replaced = bool(row and row[0])
+        rows = con.execute(
+            "SELECT count(*) > 0 FROM loads WHERE as_of_date = ?", [as_of]
+        ).fetchall()
+        replaced = bool(rows and rows[0][0])
         for spec in FILES.values():
             columns = ", ".join(reader.quote_ident(c) for c in spec.column_names)
             source = (

@@ -414,7 +414,7 @@ def stage(
             "quote = '\"', escape = '\"', encoding = 'utf-8', hive_partitioning = false)"
         )
     try:
-        created = con.execute(sql).fetchone()  # CREATE TABLE AS returns the row count
+        created = con.execute(sql).fetchall()  # CREATE TABLE AS returns the row count
     except duckdb.Error as exc:
         if source.format == "parquet":  # footer readable, data pages not (corrupt, truncated)
             violations.append(
@@ -439,7 +439,7 @@ def stage(
             )
         )
         return None
-    rows = int(created[0]) if created else 0
+    rows = int(created[0][0]) if created else 0
     return StagedFile(source, columns, rows, typed)
 
 
