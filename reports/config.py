@@ -241,8 +241,12 @@ _ISO_LEI = re.compile(r"[A-Z0-9]{18}[0-9]{2}")
 
 def is_iso_lei(text: str) -> bool:
     """An ISO 17442 LEI: 20 upper-case letters and digits whose ISO 7064 MOD 97-10 check
-    (letters as 10..35) leaves 1."""
-    return bool(_ISO_LEI.fullmatch(text)) and int("".join(str(int(c, 36)) for c in text)) % 97 == 1
+    (letters as 10..35) leaves 1, with check digits from 02 to 98."""
+    return (
+        bool(_ISO_LEI.fullmatch(text))
+        and 2 <= int(text[18:]) <= 98  # 00 and 01 leave the remainders of 97 and 98
+        and int("".join(str(int(c, 36)) for c in text)) % 97 == 1
+    )
 
 
 def _lei(where: str, value: Any) -> str:

@@ -156,7 +156,7 @@ def test_generate_report_and_keys_refuse_bad_arguments_with_exit_2(tmp_path, run
                 "--seed",
                 "1",
                 "--start",
-                "9999-12-31",
+                "9999-08-31",
                 "--out",
                 tmp_path / "g",
             ),

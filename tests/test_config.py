@@ -207,7 +207,14 @@ def test_cli_exits_2_on_an_unknown_key(tmp_path: Path, run_mir) -> None:
 def test_a_lei_that_cannot_name_the_package_is_refused_before_anything_runs() -> None:
     """It names <LEI>_<as_of>.zip: refused at the package stage, the daily job had loaded,
     checked and written the day directory first (exit 2 means nothing was done)."""
-    for bad in ("ABC-123", "5493001kjtiigc8y1r12", "5493001KJTIIGC8Y1R12X", "5493001KJTIIGC8Y1R13"):
+    for bad in (
+        "ABC-123",
+        "5493001kjtiigc8y1r12",
+        "5493001KJTIIGC8Y1R12X",
+        "5493001KJTIIGC8Y1R13",
+        "5493001KJTII00002501",  # passes the remainder test, but check digits run 02-98
+        "5493001KJTII00009000",
+    ):
         # found in review (2026-12-04): lower case and 21 characters named the package
         with pytest.raises(ConfigError, match=rf"firm\.lei: '{bad}' is not an ISO 17442 LEI"):
             parse_config({"firm": {"lei": bad}})

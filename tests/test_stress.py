@@ -569,5 +569,37 @@ def test_cap04_warns_of_a_named_asset_the_day_does_not_price(scenario_db: Any) -
     result = run_one(PYTHON_CHECKS["CAP-04"], CheckContext(scenario_db, AS_OF, None, config))
     rows = result.rows.filter(pl.col("metric") == "unpriced_shock_asset")
     assert rows.select("status", "entity_id").rows() == [("warn", "typo")]
-    assert "names btc, which has no asset price on" in rows["message"][0]
+    assert "names btc, which the venue neither prices nor holds on" in rows["message"][0]
     assert result.status in (CheckOutcome.WARN, CheckOutcome.BREACH)
+
+
+def test_cap04_does_not_warn_of_an_underlying_shocked_through_the_marks(
+    template: Path, tmp_path: Path
+) -> None:
+    """Review of the fix above: PEPE, the underlying of an open PEPEUSDT position, has no asset
+    price (nobody holds PEPE) but a shock on it moves the position's mark: no warning."""
+    con = make_db(template, tmp_path)
+    add_market(con)
+    insert(con, "prices", "kind, symbol, price", [("instrument", "PEPEUSDT", D("0.001"))])
+    insert(
+        con,
+        "instruments",
+        "instrument_id, kind, underlying, quote_asset, settle_asset, contract_size",
+        [("PEPEUSDT", "linear_perpetual", "PEPE", "USDT", "USDT", D(1000))],
+    )
+    insert(
+        con,
+        "risk_tiers",
+        "instrument_id, tier, notional_floor, notional_cap, maintenance_margin_rate, maintenance_amount",
+        [("PEPEUSDT", 1, D(0), None, D("0.01"), D(0))],
+    )
+    add_accounts(con, [("c1", "client", "G1"), ("if1", "insurance_fund", "if1")])
+    add_position(con, "p1", "c1", "PEPEUSDT", "isolated", "1000", "0.001", "100")
+    derive.refresh(con)
+    config = replace(
+        Config(), stress=StressConfig(scenarios=(Scenario("pepe", {"PEPE": D("-0.9")}),))
+    )
+    result = run_one(PYTHON_CHECKS["CAP-04"], CheckContext(con, AS_OF, None, config))
+    assert result.rows.filter(pl.col("metric") == "unpriced_shock_asset").height == 0
+    assert stress_results(con, AS_OF, config)[0].total_shortfall_usd > 0  # it did move
+    con.close()

@@ -893,6 +893,8 @@ def test_verifying_a_day_directory_ignores_another_firms_package_of_the_previous
     from reports.sign.verify import verify_directory
 
     root = tmp_path / "out"
+    # an earlier day kept as a directory: an ambiguous 2026-03-02 must not skip back to it
+    make_day(root, signer, day_pdf(signer, "2026-03-01"), as_of="2026-03-01", lei=LEI)
     make_day(root, signer, day_pdf(signer, "2026-03-02"), as_of="2026-03-02", lei=LEI)
     first = build_package(root, dt.date(2026, 3, 2), lei=LEI).path
     make_day(root, signer, day_pdf(signer, AS_OF), lei=LEI)

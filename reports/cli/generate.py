@@ -100,7 +100,8 @@ def generate_command(
     from reports.errors import UsageError
     from reports.generate import GenerateOptions, generate
 
-    if (dt.date.max - start).days <= days + 1:
+    # the generator lists futures expiring at the quarter ends after start + days + 30
+    if (dt.date.max - start).days <= days + 30 + 93:
         msg = f"--start {start.isoformat()} with --days {days} runs past the year 9999"
         raise UsageError(msg)
     try:

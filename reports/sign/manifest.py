@@ -149,10 +149,10 @@ class StoredManifest:
         return hashlib.sha256(self.manifest).hexdigest() if self.manifest is not None else None
 
 
-def _stored_days(out_dir: Path, lei: str | None) -> dict[dt.date, Path]:
+def _stored_days(out_dir: Path, lei: str | None) -> dict[dt.date, Path | None]:
     """Each day of out_dir with a manifest, and where it is kept: its day directory
     <out_dir>/YYYY-MM-DD/ when that has a manifest.json, else its package <lei>_<date>.zip
-    (any prefix when lei is None, provided that date has one package only)."""
+    (any prefix when lei is None; None for a date with packages under several prefixes)."""
     if not out_dir.is_dir():
         return {}
     directories: dict[dt.date, Path] = {}
@@ -176,8 +176,9 @@ def _stored_days(out_dir: Path, lei: str | None) -> dict[dt.date, Path]:
         if (child / MANIFEST_NAME).is_file():
             directories[day] = child
     # without a prefix, a date packaged under several (another firm's zips in the same folder)
-    # is not this chain's to guess (review of 2026-12-04)
-    unique = {day: found[0] for day, found in packages.items() if len(found) == 1}
+    # is not this chain's to guess (review of 2026-12-04): None, and the lookups stop there
+    # rather than skip to an earlier day
+    unique = {day: found[0] if len(found) == 1 else None for day, found in packages.items()}
     return unique | directories
 
 
@@ -210,7 +211,8 @@ def find_previous_manifest(
     earlier = [day for day in stored if day < as_of]
     if not earlier:
         return None
-    return _read_stored(max(earlier), stored[max(earlier)])
+    where = stored[max(earlier)]
+    return _read_stored(max(earlier), where) if where is not None else None
 
 
 def _require_signed(previous: StoredManifest) -> None:
@@ -253,7 +255,10 @@ def broken_links_after(out_dir: Path, as_of: dt.date, lei: str | None = None) ->
     later = [day for day in stored if day > as_of]
     if not later:
         return []
-    following = _read_stored(min(later), stored[min(later)])
+    where = stored[min(later)]
+    if where is None:  # packaged under several prefixes: not ours to judge
+        return []
+    following = _read_stored(min(later), where)
     if following.manifest is None:
         return [following.day]
     try:

@@ -49,10 +49,21 @@ def cap04_stress_cover(ctx: CheckContext) -> pl.DataFrame:
 
     rows: list[dict[str, Any]] = []
     configured = {s.name: s.shocks for s in ctx.config.stress.scenarios}
-    priced = {
+    # the assets a scenario can move: priced, held, or named by an open position's instrument
+    # (the stress engine's own universe, StressInputs.assets; an underlying nobody holds is
+    # shocked through the marks without an asset price)
+    known = {
         row[0]
         for row in ctx.con.execute(
-            "SELECT DISTINCT asset FROM v_asset_prices WHERE as_of_date = ?", [ctx.as_of]
+            """
+            SELECT asset FROM v_asset_prices WHERE as_of_date = $d
+            UNION SELECT unnest([underlying, quote_asset, settle_asset])
+                  FROM (SELECT DISTINCT underlying, quote_asset, settle_asset
+                        FROM position_values WHERE as_of_date = $d)
+            UNION SELECT DISTINCT asset FROM balances WHERE as_of_date = $d
+            UNION SELECT DISTINCT asset FROM custody WHERE as_of_date = $d
+            """,
+            {"d": ctx.as_of},
         ).fetchall()
     }
     for result in stress_results(ctx.con, ctx.as_of, ctx.config):
@@ -61,7 +72,7 @@ def cap04_stress_cover(ctx: CheckContext) -> pl.DataFrame:
         unpriced = sorted(
             asset
             for asset, move in configured.get(result.scenario, {}).items()
-            if asset != "*" and move != 0 and asset not in priced
+            if asset != "*" and move != 0 and asset not in known
         )
         if unpriced:
             rows.append(
@@ -73,10 +84,10 @@ def cap04_stress_cover(ctx: CheckContext) -> pl.DataFrame:
                     "value": None,
                     "threshold": None,
                     "message": (
-                        f"scenario {result.scenario} names {', '.join(unpriced)}, which "
-                        f"{'has' if len(unpriced) == 1 else 'have'} no asset price on "
-                        f"{ctx.as_of.isoformat()}: not shocked (asset symbols are "
-                        "case-sensitive, as in prices.csv)"
+                        f"scenario {result.scenario} names {', '.join(unpriced)}, which the "
+                        f"venue neither prices nor holds on {ctx.as_of.isoformat()}, nor does "
+                        "an open position's instrument name it: the shock moves nothing "
+                        "(asset symbols are case-sensitive, as in prices.csv)"
                     ),
                 }
             )
