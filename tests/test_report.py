@@ -519,3 +519,24 @@ def test_an_out_that_cannot_be_created_is_a_usage_error(
     blocker.write_text("not a folder")
     with pytest.raises(UsageError, match="cannot create the output directory"):
         make_report(database, blocker / "out", signing["config"])
+
+
+def test_concentration_shares_show_their_ratio_to_8_decimals(
+    report: tuple[ReportResult, list[str]],
+) -> None:
+    """PDF review of 2026-12-04: the concentration tables showed 2-decimal percentages only
+    (DESIGN.md section 4: ratios to 8 decimals); each share now carries its ratio, as in
+    concentration.csv."""
+    import csv
+
+    result, _ = report
+    with (result.day_dir / "concentration.csv").open(newline="") as handle:
+        shares = [
+            r["value"]
+            for r in csv.DictReader(handle)
+            if r["metric"] in ("custodian_share", "collateral_share", "hot_wallet_share")
+        ]
+    assert shares
+    flat = " ".join(pdf_text(result.day_dir / "report.pdf").split())
+    for value in shares:
+        assert value in flat, value

@@ -673,6 +673,9 @@ def _concentration(data: ReportData) -> ConcentrationSection:
                 top_group_share=fmt.percent(t.get("value")),
                 top_group_status=t.get("status") or "",
                 exempt=(h.get("status") == "exempt"),
+                top_group_share_ratio=fmt.ratio(t.get("value"))
+                if t.get("value") is not None
+                else "",
             )
         )
     bars = [
@@ -727,6 +730,7 @@ def _concentration(data: ReportData) -> ConcentrationSection:
             fmt.percent(r["value"]),
             fmt.percent(r["threshold"]),
             r["status"] or "",
+            fmt.ratio(r["value"]),
         )
         for r in _rows(custodian_rows)  # one row per custodian
     )
@@ -769,6 +773,7 @@ def _concentration(data: ReportData) -> ConcentrationSection:
             fmt.percent(r["value"]),
             fmt.percent(r["threshold"]),
             r["status"] or "",
+            fmt.ratio(r["value"]),
         )
     equity_usd = {r["entity_id"]: r["value"] for r in _rows(metric("CON-05", "equity_usd"))}
     collateral = tuple(
@@ -778,6 +783,7 @@ def _concentration(data: ReportData) -> ConcentrationSection:
             fmt.percent(r["value"]),
             fmt.percent(r["threshold"]) if r["threshold"] is not None else "stable",
             r["status"] or "",
+            fmt.ratio(r["value"]),
         )
         for r in _rows(metric("CON-05", "collateral_share").sort("entity_id"))  # one per asset
     )
@@ -793,6 +799,7 @@ def _concentration(data: ReportData) -> ConcentrationSection:
             limit_usd=fmt.usd(r["limit_usd"]),
             excess_usd=fmt.usd(r["excess_usd"]),
             status=r["status"] or "",
+            share_ratio=fmt.ratio(r["share"]),
         )
         for r in _rows(exposures.head(LARGE_EXPOSURES_SHOWN))
     )
@@ -1069,8 +1076,8 @@ def _conventions(config: Config) -> tuple[Convention, ...]:
             "Rounding",
             "Computed at full precision (DECIMAL(38,18)); presented half-even: asset amounts, prices "
             "and ratios 8 decimals, reporting-currency amounts 2 decimals. Ratios are plain ratios "
-            "(1.05 = 105%); the PDF also shows percentages (the CSVs carry the ratios to 8 "
-            "decimals). Deficits and bad debt are positive magnitudes; an excess is signed. Each "
+            "(1.05 = 105%); the PDF also shows percentages, with the ratio to 8 decimals beneath "
+            "a share. Deficits and bad debt are positive magnitudes; an excess is signed. Each "
             "figure is rounded on its own, from its full-precision value: a printed total may "
             "differ by a cent from the sum of its printed lines.",
         ),

@@ -127,6 +127,7 @@ class InstrumentConcentration:
     top_group_share: str
     top_group_status: str
     exempt: bool
+    top_group_share_ratio: str = ""  # the plain ratio, 8 decimals (DESIGN.md section 4)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ class ShareRow:
     share: str
     threshold: str
     status: str
+    share_ratio: str = ""  # the plain ratio, 8 decimals (DESIGN.md section 4)
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class LargeExposureRow:
     limit_usd: str
     excess_usd: str
     status: str
+    share_ratio: str = ""  # the plain ratio, 8 decimals (DESIGN.md section 4)
 
 
 @dataclass(frozen=True)
