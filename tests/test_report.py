@@ -540,3 +540,29 @@ def test_concentration_shares_show_their_ratio_to_8_decimals(
     flat = " ".join(pdf_text(result.day_dir / "report.pdf").split())
     for value in shares:
         assert value in flat, value
+
+
+def test_the_cover_text_layer_starts_with_the_title_not_hidden_header_strings(
+    report: tuple[ReportResult, list[str]],
+) -> None:
+    """PDF review of 2026-12-04: the running header and footer strings were set from hidden
+    1-pt text on the cover, which pdftotext (search, extraction) read first as garbled words.
+    They come from attributes now; the headers still appear on the later pages."""
+    result, _ = report
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed: make system-deps")
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(result.day_dir / "report.pdf"), "-"],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    assert first.lstrip().startswith("Margin Isolation Report"), first[:200]
+    later = subprocess.run(
+        ["pdftotext", "-f", "3", "-l", "3", str(result.day_dir / "report.pdf"), "-"],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    assert f"(LEI {LEI}) - as of {AS_OF.isoformat()}" in later
+    assert f"run {result.run_id} - mir" in later
