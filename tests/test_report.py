@@ -551,18 +551,14 @@ def test_the_cover_text_layer_starts_with_the_title_not_hidden_header_strings(
     result, _ = report
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed: make system-deps")
-    first = subprocess.run(
-        ["pdftotext", "-f", "1", "-l", "1", str(result.day_dir / "report.pdf"), "-"],
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout
+
+    def page(number: int) -> str:
+        pdf = str(result.day_dir / "report.pdf")
+        args = ["pdftotext", "-f", str(number), "-l", str(number), pdf, "-"]
+        return subprocess.run(args, capture_output=True, check=True, text=True).stdout
+
+    first = page(1)
     assert first.lstrip().startswith("Margin Isolation Report"), first[:200]
-    later = subprocess.run(
-        ["pdftotext", "-f", "3", "-l", "3", str(result.day_dir / "report.pdf"), "-"],
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout
+    later = page(3)
     assert f"(LEI {LEI}) - as of {AS_OF.isoformat()}" in later
     assert f"run {result.run_id} - mir" in later
