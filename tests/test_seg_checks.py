@@ -207,18 +207,21 @@ def test_seg02_uses_the_larger_of_absolute_and_pct_target() -> None:
         assert str(result.results[0].status) == status, segregation
 
 
-def test_seg04_wallet_without_any_movement_or_previous_close() -> None:
-    """A wallet that appears with no movement and no previous balance rolls forward from 0."""
+def _seg04_with_a_new_c1_btc_balance(balance: str) -> dict[tuple[str, str], dict]:
+    """SEG-04's exceptions on the seg04_rollforward scenario's second day, with a BTC wallet of
+    C1 that has no movement and no previous balance, by (account, asset)."""
     con = duckdb.connect()
     init_schema(con)
     for day in scenario_days("seg04_rollforward"):
         load_snapshot(con, day)
-    con.execute("INSERT INTO balances VALUES (DATE '2026-03-03', 'C1', 'BTC', 1.5)")
+    con.execute(f"INSERT INTO balances VALUES (DATE '2026-03-03', 'C1', 'BTC', {balance})")
     result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-04"], record=False)
-    rows = {
-        (r["entity_id"], r["asset"]): r["value"]
-        for r in all_exceptions(result).iter_rows(named=True)
-    }
+    return {(r["entity_id"], r["asset"]): r for r in all_exceptions(result).iter_rows(named=True)}
+
+
+def test_seg04_wallet_without_any_movement_or_previous_close() -> None:
+    """A wallet that appears with no movement and no previous balance rolls forward from 0."""
+    rows = {key: r["value"] for key, r in _seg04_with_a_new_c1_btc_balance("1.5").items()}
     assert rows[("C1", "BTC")] == Decimal("1.5")
     assert rows[("C2", "USDT")] == Decimal("-5")
 
@@ -226,15 +229,8 @@ def test_seg04_wallet_without_any_movement_or_previous_close() -> None:
 def test_a_difference_below_the_eighth_decimal_is_printed_as_it_is() -> None:
     """Review of 2026-12-04: a roll-forward difference of 1e-9 against a tolerance of 0 is a
     breach, and its message read "difference 0.00000000"; it prints the digits it needs now."""
-    con = duckdb.connect()
-    init_schema(con)
-    for day in scenario_days("seg04_rollforward"):
-        load_snapshot(con, day)
-    con.execute("INSERT INTO balances VALUES (DATE '2026-03-03', 'C1', 'BTC', 0.000000001)")
-    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-04"], record=False)
     messages = {
-        (r["entity_id"], r["asset"]): r["message"]
-        for r in all_exceptions(result).iter_rows(named=True)
+        key: r["message"] for key, r in _seg04_with_a_new_c1_btc_balance("0.000000001").items()
     }
     assert "difference 0.000000001 BTC" in messages[("C1", "BTC")]
     assert "difference -5.00000000 USDT" in messages[("C2", "USDT")]  # clear of 0: 8 decimals

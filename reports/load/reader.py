@@ -289,6 +289,13 @@ def _duckdb_reason(exc: Exception) -> str:
     return " ".join(keep).removeprefix("Invalid Input Error: ")[:300]
 
 
+def _unreadable_parquet(source: SourceFile, exc: Exception) -> Violation:
+    """A Parquet file DuckDB cannot read: its schema, or (footer readable) its pages."""
+    return Violation(
+        source.display, None, None, None, f"a readable Parquet file ({_duckdb_reason(exc)})"
+    )
+
+
 def stage(
     con: duckdb.DuckDBPyConnection,
     source: SourceFile,
@@ -305,15 +312,7 @@ def stage(
         try:
             described = con.execute(f"DESCRIBE SELECT * FROM {_read_parquet(path)}").fetchall()
         except duckdb.Error as exc:
-            violations.append(
-                Violation(
-                    source.display,
-                    None,
-                    None,
-                    None,
-                    f"a readable Parquet file ({_duckdb_reason(exc)})",
-                )
-            )
+            violations.append(_unreadable_parquet(source, exc))
             return None
         # The file's own column names: DuckDB renames a repeated one (balance -> balance_1),
         # which would hide a second `balance` column behind an unknown name.
@@ -417,15 +416,7 @@ def stage(
         created = con.execute(sql).fetchall()  # CREATE TABLE AS returns the row count
     except duckdb.Error as exc:
         if source.format == "parquet":  # footer readable, data pages not (corrupt, truncated)
-            violations.append(
-                Violation(
-                    source.display,
-                    None,
-                    None,
-                    None,
-                    f"a readable Parquet file ({_duckdb_reason(exc)})",
-                )
-            )
+            violations.append(_unreadable_parquet(source, exc))
             return None
         match = _CSV_LINE.search(str(exc))
         row = _data_row(source, int(match.group(1))) if match else None
