@@ -182,13 +182,13 @@ def _stored_days(out_dir: Path, lei: str | None) -> dict[dt.date, Path | None]:
     return unique | directories
 
 
-def _read_stored(day: dt.date, path: Path) -> StoredManifest:
+def read_manifest_at(path: Path) -> tuple[bytes | None, bytes | None]:
+    """(manifest.json, manifest.json.p7s) of a day directory or a package (zip); None for what
+    it lacks or cannot be read (a damaged or hostile zip never raises)."""
     if path.is_dir():
-        signature = path / SIGNATURE_NAME
-        return StoredManifest(
-            day,
-            path,
-            (path / MANIFEST_NAME).read_bytes(),
+        manifest, signature = path / MANIFEST_NAME, path / SIGNATURE_NAME
+        return (
+            manifest.read_bytes() if manifest.is_file() else None,
             signature.read_bytes() if signature.is_file() else None,
         )
     entries: dict[str, bytes | None] = {MANIFEST_NAME: None, SIGNATURE_NAME: None}
@@ -199,7 +199,11 @@ def _read_stored(day: dt.date, path: Path) -> StoredManifest:
                     entries[info.filename] = archive.read(info)
     except ZIP_READ_ERRORS:
         pass  # unreadable: no manifest (the caller says so)
-    return StoredManifest(day, path, entries[MANIFEST_NAME], entries[SIGNATURE_NAME])
+    return entries[MANIFEST_NAME], entries[SIGNATURE_NAME]
+
+
+def _read_stored(day: dt.date, path: Path) -> StoredManifest:
+    return StoredManifest(day, path, *read_manifest_at(path))
 
 
 def find_previous_manifest(

@@ -51,6 +51,7 @@ from reports.sign.manifest import (
     find_previous_manifest,
     is_safe_name,
     parse_manifest,
+    read_manifest_at,
 )
 from reports.sign.pades import PADES_SUBFILTER
 
@@ -604,23 +605,10 @@ def _manifest_as_of(files: Mapping[str, bytes]) -> str | None:
 def predecessor_at(path: str | os.PathLike[str]) -> Predecessor:
     """The package (zip) or day directory at `path`, as a hash chain's predecessor."""
     where = Path(path)
-    if where.is_dir():
-        manifest = where / MANIFEST_NAME
-        return Predecessor(where.name, manifest.read_bytes() if manifest.is_file() else None)
-    if not where.is_file():
+    if not where.is_dir() and not where.is_file():
         msg = f"no package or day directory at {where}"
         raise UsageError(msg)
-    try:
-        with zipfile.ZipFile(where) as archive:
-            info = next((i for i in archive.infolist() if i.filename == MANIFEST_NAME), None)
-            data = (
-                archive.read(info)
-                if info is not None and info.file_size <= MAX_ENTRY_BYTES
-                else None
-            )
-    except ZIP_READ_ERRORS:
-        data = None
-    return Predecessor(where.name, data)
+    return Predecessor(where.name, read_manifest_at(where)[0])
 
 
 def _previous_package(path: Path, as_of: str | None) -> Predecessor | None:

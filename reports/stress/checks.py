@@ -49,30 +49,13 @@ def cap04_stress_cover(ctx: CheckContext) -> pl.DataFrame:
 
     rows: list[dict[str, Any]] = []
     configured = {s.name: s.shocks for s in ctx.config.stress.scenarios}
-    # the assets a scenario can move: priced, held, or named by an open position's instrument
-    # (the stress engine's own universe, StressInputs.assets; an underlying nobody holds is
-    # shocked through the marks without an asset price)
-    known = {
-        row[0]
-        for row in ctx.con.execute(
-            """
-            SELECT asset FROM v_asset_prices WHERE as_of_date = $d
-            UNION SELECT unnest([underlying, quote_asset, settle_asset])
-                  FROM (SELECT DISTINCT underlying, quote_asset, settle_asset
-                        FROM position_values WHERE as_of_date = $d)
-            UNION SELECT DISTINCT asset FROM balances WHERE as_of_date = $d
-            UNION SELECT DISTINCT asset FROM custody WHERE as_of_date = $d
-            """,
-            {"d": ctx.as_of},
-        ).fetchall()
-    }
     for result in stress_results(ctx.con, ctx.as_of, ctx.config):
         # a named asset the day does not price shocks nothing (found in review: "btc" for BTC
         # silently turned a scenario off): said, as a warning of the scenario
         unpriced = sorted(
             asset
             for asset, move in configured.get(result.scenario, {}).items()
-            if asset != "*" and move != 0 and asset not in known
+            if asset != "*" and move != 0 and asset not in result.universe
         )
         if unpriced:
             rows.append(

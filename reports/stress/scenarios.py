@@ -474,6 +474,9 @@ class ScenarioResult:
     metric: str | None
     threshold_usd: Decimal | None
     cascade: Any = field(default=None)  # CascadeResult when [stress] cascade_impact > 0
+    # every asset a scenario could move that day (StressInputs.assets): a named asset outside it
+    # moves nothing (CAP-04 says so)
+    universe: tuple[str, ...] = ()
 
     @property
     def missing_usd(self) -> Decimal:
@@ -564,6 +567,7 @@ def _scenario_result(
     status, metric, threshold = cover_status(fund, cover1, cover2, cover_n, cover)
     moved = shocks.filter(pl.col("shock") != 0)
     return ScenarioResult(
+        universe=tuple(inputs.assets),
         scenario=name,
         shocks=dict(
             zip(
