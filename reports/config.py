@@ -431,7 +431,8 @@ def _tsa_url(where: str, value: Any) -> str:
     from urllib.parse import urlsplit
 
     text = _text(where, value)
-    if text and not (urlsplit(text).scheme in ("http", "https") and urlsplit(text).netloc):
+    parts = urlsplit(text)
+    if text and not (parts.scheme in ("http", "https") and parts.netloc):
         msg = f"{where}: {text!r} is not an http(s) URL of a timestamp authority (or empty: none)"
         raise ConfigError(msg)
     return text
@@ -484,7 +485,7 @@ _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
     "stress": (
         StressConfig,
         {
-            "cover": lambda w, v: _cover(w, v),
+            "cover": _cover,
             "cascade_impact": _amount,
             "scenarios": _scenarios,
         },

@@ -8,8 +8,7 @@
 -- stale: true when a load of that day or of an earlier day came after the run (a reload, or a
 -- gap filled): its figures may not match the stored data; run `mir check --as-of D` again.
 SELECT r.as_of_date, r.check_id, r.title, r.status, r.exceptions, r.message, r.run_id, r.checked_at,
-       EXISTS (SELECT 1 FROM loads AS l
-               WHERE l.as_of_date <= r.as_of_date AND l.loaded_at > r.checked_at) AS stale
+       run_is_stale(r.as_of_date, r.checked_at) AS stale
 FROM check_results AS r
 WHERE ($from::DATE IS NULL OR r.as_of_date >= $from::DATE)
   AND ($to::DATE IS NULL OR r.as_of_date <= $to::DATE)

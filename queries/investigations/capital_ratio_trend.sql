@@ -25,8 +25,7 @@ SELECT
     r.status AS cap01_status,
     c.run_id,
     c.checked_at,
-    EXISTS (SELECT 1 FROM loads AS l
-            WHERE l.as_of_date <= c.as_of_date AND l.loaded_at > c.checked_at) AS stale
+    run_is_stale(c.as_of_date, c.checked_at) AS stale
 FROM latest AS c
 LEFT JOIN check_results AS r
     ON r.run_id = c.run_id AND r.as_of_date = c.as_of_date AND r.checked_at = c.checked_at

@@ -50,8 +50,7 @@ SELECT
     x.value,
     x.threshold,
     x.message,
-    EXISTS (SELECT 1 FROM run, loads AS l
-            WHERE l.as_of_date <= run.as_of_date AND l.loaded_at > run.checked_at) AS stale,
+    (SELECT run_is_stale(run.as_of_date, run.checked_at) FROM run) AS stale,
     p.account_id AS position_account_id,
     p.margin_mode AS position_margin_mode,
     p.quantity AS position_quantity,

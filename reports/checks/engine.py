@@ -241,18 +241,15 @@ def compute_run_id(
     selected checks. Dates after the as-of date do not count: nothing of the as-of date reads
     them. Same inputs + config + code -> same run id.
     """
-    files = latest_load(con, as_of)
+    stored = stored_inputs(con, as_of)  # one query: the day's files and every earlier day's
+    files = [(f, h, n) for d, f, h, n in stored if d == as_of]
     if not files:
         msg = f"no snapshot loaded for {as_of.isoformat()}; run `mir load DIR` first"
         raise UsageError(msg)
     digest = hashlib.sha256()
     lines = [f"mir-run\t{__version__}", f"as_of\t{as_of.isoformat()}"]
     lines += [f"input\t{f}\t{h}\t{n}" for f, h, n in files]
-    lines += [
-        f"stored_input\t{d.isoformat()}\t{f}\t{h}\t{n}"
-        for d, f, h, n in stored_inputs(con, as_of)
-        if d < as_of
-    ]
+    lines += [f"stored_input\t{d.isoformat()}\t{f}\t{h}\t{n}" for d, f, h, n in stored if d < as_of]
     lines.append(f"config\t{config.results_sha256()}")
     lines.append(f"code\t{code_fingerprint()}")
     if only is not None:
