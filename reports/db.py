@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reports.errors import LockedError, UsageError
-from reports.paths import queries_dir
+from reports.paths import engine_versions, queries_dir
 
 if TYPE_CHECKING:
     import duckdb
@@ -83,20 +86,103 @@ def connect_with(
 
 
 def valuation_sources() -> list[Path]:
-    """What the stored valuation of a date depends on besides the view scripts: the Polars
-    position valuation. A change to it revalues every date."""
-    return [Path(__file__).with_name("valuation.py")]
+    """What the stored derived rows depend on besides the SQL scripts: the Polars position
+    valuation and the code that stores the derived rows (reports.derive)."""
+    here = Path(__file__)
+    return [here.with_name("valuation.py"), here.with_name("derive.py")]
 
 
 def schema_fingerprint() -> str:
-    """SHA-256 over the text of every schema and view script, in the order they are applied,
-    and of the valuation's sources."""
+    """SHA-256 over the text of every schema and view script, in the order they are applied, of
+    the valuation's sources and of the engines' versions: when it changes, the scripts run again
+    (init_schema)."""
     import hashlib
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(engine_versions())
     for script in [*schema_scripts(), *valuation_sources()]:
         digest.update(script.name.encode() + b"\0" + script.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """What the stored derived rows are computed by (reports.derive): `fingerprint`, the
+    derived tables' definitions (name -> CREATE TABLE statement, as DuckDB writes it) and the
+    views and macros the fingerprint covers."""
+
+    fingerprint: str
+    tables: dict[str, str]
+    objects: tuple[str, ...]
+
+
+def derivation() -> Derivation:
+    """The derivation of this version of mir (computed once per schema fingerprint)."""
+    return _derivation(schema_fingerprint())
+
+
+# An identifier in SQL or Python text (what a view or macro is named by).
+_WORD = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@lru_cache(maxsize=4)
+def _derivation(_schema_fingerprint: str) -> Derivation:
+    """SHA-256 over what computes the derived rows, and nothing else:
+
+    - the definitions, as DuckDB holds them after the scripts ran on an empty in-memory
+      database (so comments and layout do not count), of the derived tables, of the views
+      computing them, and of every view and macro those, or the valuation's sources, name,
+      transitively;
+    - the valuation's sources (valuation_sources) and the engines' versions.
+
+    A script change elsewhere (a presentation macro, an investigation view, a comment) leaves
+    the stored rows of every date valid; only a change here values every date again.
+    """
+    import hashlib
+
+    import duckdb
+
+    from reports.derive import DERIVED, DERIVED_TABLES
+
+    scratch = duckdb.connect(":memory:")
+    try:
+        for script in schema_scripts():
+            scratch.execute(script.read_text(encoding="utf-8"))
+        named = scratch.execute(
+            "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND NOT temporary "
+            "UNION ALL SELECT function_name, function_type || '(' || "
+            "array_to_string(parameters, ', ') || ') ' || macro_definition "
+            "FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro') "
+            "AND NOT internal ORDER BY ALL"
+        ).fetchall()
+        tables = dict(
+            scratch.execute(
+                "SELECT table_name, sql FROM duckdb_tables() WHERE table_name IN ? "
+                "AND NOT temporary",
+                [list(DERIVED_TABLES)],
+            ).fetchall()
+        )
+    finally:
+        scratch.close()
+    definitions: dict[str, list[str]] = {}
+    for name, text in named:  # a macro may have overloads
+        definitions.setdefault(name.lower(), []).append(text)
+    sources = [path.read_bytes() for path in valuation_sources()]
+    pending = [*tables.values(), *(view for _, view in DERIVED)]
+    pending += [source.decode("utf-8") for source in sources]
+    reached: set[str] = set()
+    while pending:
+        for word in set(_WORD.findall(pending.pop().lower())):
+            if word in definitions and word not in reached:
+                reached.add(word)
+                pending.extend(definitions[word])
+    digest = hashlib.sha256(engine_versions())
+    for name in sorted(reached):
+        digest.update(name.encode() + b"\0" + "\0".join(definitions[name]).encode() + b"\0")
+    for name in sorted(tables):
+        digest.update(name.encode() + b"\0" + tables[name].encode() + b"\0")
+    for source in sources:
+        digest.update(source + b"\0")
+    return Derivation(digest.hexdigest(), tables, tuple(sorted(reached)))
 
 
 def init_schema(con: duckdb.DuckDBPyConnection, *, force: bool = True) -> bool:
@@ -104,34 +190,64 @@ def init_schema(con: duckdb.DuckDBPyConnection, *, force: bool = True) -> bool:
 
     With force=False the scripts run only when their fingerprint differs from the one stored in
     `mir_schema` (rebinding the views costs a second or more, on every command otherwise).
-    Returns whether the scripts ran.
+    The derived tables are kept, rows and all, unless what computes them changed (derivation;
+    or a database from before it was recorded, or a derived table missing or defined otherwise):
+    then they are created anew and every stored date is valued again. Returns whether the
+    scripts ran.
     """
     fingerprint = schema_fingerprint()
     if not force and stored_fingerprint(con) == fingerprint:
         return False
+    wanted = derivation()
+    present = dict(
+        con.execute(
+            "SELECT table_name, sql FROM duckdb_tables() WHERE table_name IN ? "
+            "AND schema_name = 'main' AND NOT temporary",
+            [list(wanted.tables)],
+        ).fetchall()
+    )
+    revalue = _stored_schema(con)[1] != wanted.fingerprint or present != wanted.tables
+    if revalue:
+        for table in present:  # created anew (empty) by the scripts
+            con.execute(f"DROP TABLE {table}")
     for script in schema_scripts():
         con.execute(script.read_text(encoding="utf-8"))
-    # The views may have changed how a date is valued: value every stored date again.
-    from reports.derive import refresh
+    if revalue:
+        from reports.derive import refresh
 
-    refresh(con)
+        refresh(con)
     con.execute(
-        "CREATE OR REPLACE TABLE mir_schema AS SELECT ?::VARCHAR AS fingerprint", [fingerprint]
+        "CREATE OR REPLACE TABLE mir_schema AS "
+        "SELECT ?::VARCHAR AS fingerprint, ?::VARCHAR AS derivation",
+        [fingerprint, wanted.fingerprint],
     )
     return True
 
 
 def stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The schema fingerprint the database was last brought up to date with (None: none).
+    """The schema fingerprint the database was last brought up to date with (None: none)."""
+    return _stored_schema(con)[0]
+
+
+def _stored_schema(con: duckdb.DuckDBPyConnection) -> tuple[str | None, str | None]:
+    """The schema fingerprint and the derivation fingerprint stored in `mir_schema` (None where
+    absent: a new database, or one written before the derivation was recorded).
 
     The table is looked up rather than the error caught: a failed statement aborts the caller's
     transaction in DuckDB (fetchall, not fetchone: DuckDB 2 refuses new work on a connection
     with an unfinished result)."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'mir_schema'"
-    ).fetchall()[0][0]
-    rows = con.execute("SELECT fingerprint FROM mir_schema").fetchall() if exists else []
-    return str(rows[0][0]) if rows else None
+    columns = [
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'mir_schema' "
+            "AND table_schema = 'main'"
+        ).fetchall()
+    ]
+    if "fingerprint" not in columns:
+        return None, None
+    derivation = "derivation" if "derivation" in columns else "NULL"
+    rows = con.execute(f"SELECT fingerprint, {derivation} FROM mir_schema").fetchall()
+    return (str(rows[0][0]), rows[0][1]) if rows else (None, None)
 
 
 def init_db(path: Path) -> Path:

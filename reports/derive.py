@@ -5,7 +5,8 @@
 reports.valuation (positions, in Polars) and exactly what the views `v_account_equity_computed`
 and `v_segregation_computed` compute from the snapshot tables (queries/views/). The loader refreshes a date in the same transaction that
 replaces its snapshot rows, so the stored valuation of a date always belongs to its data; a
-schema change (new fingerprint) rebuilds every date.
+change to what computes them (reports.db.derivation: these views, the macros and views they
+use, reports.valuation, this module, the DuckDB or Polars version) values every date again.
 
 Why: a day's valuation (2M positions at 1M accounts) costs seconds, and every check, report
 figure and investigation reads it; computing it once per load instead of once per query is what
@@ -30,6 +31,9 @@ DERIVED: tuple[tuple[str, str], ...] = (
     ("account_equity_values", "v_account_equity_computed"),
     ("segregation_values", "v_segregation_computed"),
 )
+# Every derived table: reports.db.init_schema keeps them across script changes that do not touch
+# how they are computed (reports.db.derivation).
+DERIVED_TABLES: tuple[str, ...] = ("position_values", *(table for table, _ in DERIVED))
 
 
 def refresh_dates(con: duckdb.DuckDBPyConnection, dates: Iterable[dt.date]) -> None:

@@ -35,17 +35,27 @@ def read_query(relative: str) -> str:
     return (queries_dir() / relative).read_text(encoding="utf-8")
 
 
+@functools.cache
+def engine_versions() -> bytes:
+    """DuckDB's and Polars' versions: the engines that compute every figure (part of the code
+    fingerprint and of the schema's, reports.db)."""
+    from importlib.metadata import version
+
+    return f"duckdb {version('duckdb')}\0polars {version('polars')}".encode()
+
+
 def code_fingerprint() -> str:
-    """SHA-256 over mir's own code, the SQL of queries/ and the Python of the package: part of a
-    check run's id (reports.checks.engine.compute_run_id), so that a run recorded by other code
-    (an upgrade, a fix between releases of the same version) is never reused as if it were
-    this code's result. Computed once per process."""
+    """SHA-256 over mir's own code, the SQL of queries/ and the Python of the package, and the
+    engines' versions: part of a check run's id (reports.checks.engine.compute_run_id), so that
+    a run recorded by other code (an upgrade, a fix between releases of the same version, another
+    DuckDB or Polars) is never reused as if it were this code's result. Computed once per
+    process."""
     return _code_fingerprint()
 
 
 @functools.cache
 def _code_fingerprint() -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(engine_versions())
     root = queries_dir()
     files = [(f"queries/{p.relative_to(root).as_posix()}", p) for p in root.rglob("*.sql")]
     files += [(f"reports/{p.relative_to(_PACKAGE).as_posix()}", p) for p in _PACKAGE.rglob("*.py")]

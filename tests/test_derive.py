@@ -139,18 +139,19 @@ def test_failed_load_leaves_the_valuation_alone(
     )
 
 
-def test_a_schema_change_values_every_date_again(tmp_path: Path, snapshots: Path) -> None:
+def test_a_database_from_before_the_derivation_was_recorded_is_valued_again(
+    tmp_path: Path, snapshots: Path
+) -> None:
     path = init_db(tmp_path / "upgrade.duckdb")
     con = connect(path)
     try:
         for day in (DAY1, DAY2):
             load_snapshot(con, snapshots / day.isoformat())
-        # a database written by an older version: stale derived rows, another fingerprint
+        # a database written by an older version: stale derived rows, another fingerprint and
+        # no record of how its derived rows were computed
         con.execute("DELETE FROM position_values WHERE as_of_date = ?", [DAY1])
         con.execute("UPDATE account_equity_values SET equity = equity + 1")
-        # ... whose valuation table lacked a column the new views read
-        con.execute("ALTER TABLE position_values DROP COLUMN unrealized_pnl")
-        con.execute("UPDATE mir_schema SET fingerprint = 'an older schema'")
+        con.execute("CREATE OR REPLACE TABLE mir_schema AS SELECT 'an older schema' AS fingerprint")
     finally:
         con.close()
     with open_db(path) as upgraded:
@@ -160,6 +161,153 @@ def test_a_schema_change_values_every_date_again(tmp_path: Path, snapshots: Path
         for table, view in derive.DERIVED:
             assert set(_counts(upgraded, table)) == {DAY1, DAY2}, table
             assert _differences(upgraded, table, view) == 0, table
+
+
+def _edited_scripts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edits: dict[str, tuple[str, str]]
+) -> None:
+    """This version's schema and view scripts with `edits` (file name -> (old, new) text, or
+    ("", text) to append), as the scripts reports.db runs from now on (a later version of mir)."""
+    folder = tmp_path / "edited-scripts"
+    folder.mkdir()
+    scripts = []
+    for script in db_module.schema_scripts():
+        text = script.read_text(encoding="utf-8")
+        old, new = edits.get(script.name, ("", ""))
+        if old:
+            assert old in text, (script.name, old)
+            text = text.replace(old, new)
+        else:
+            text += new
+        copy = folder / f"{script.parent.name}-{script.name}"
+        copy.write_text(text, encoding="utf-8")
+        scripts.append(copy)
+    monkeypatch.setattr(db_module, "schema_scripts", lambda: scripts)
+
+
+def _upgrade_after_tampering(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Marks the stored rows (what a revaluation would put right), then opens the database as a
+    writable command does (which brings its schema up to date)."""
+    con = connect(path)
+    try:
+        con.execute("UPDATE account_equity_values SET equity = equity + 1")
+        con.execute("UPDATE position_values SET notional = notional + 1")
+    finally:
+        con.close()
+    with open_db(path) as upgraded:
+        yield upgraded
+
+
+@pytest.fixture
+def two_days(tmp_path: Path, snapshots: Path) -> Path:
+    path = init_db(tmp_path / "upgrade.duckdb")
+    con = connect(path)
+    try:
+        for day in (DAY1, DAY2):
+            load_snapshot(con, snapshots / day.isoformat())
+    finally:
+        con.close()
+    return path
+
+
+def test_a_script_change_outside_the_derivation_keeps_the_stored_rows(
+    tmp_path: Path, two_days: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new presentation macro body, a new view and a comment in a computing view run the
+    scripts again but do not value every date again (hours for years of history at 1M accounts):
+    the stored rows, marked beforehand, are still there."""
+    derivation = db_module.derivation()
+    _edited_scripts(
+        tmp_path,
+        monkeypatch,
+        {
+            "00_macros.sql": ("ELSE '' END", "ELSE '' END || ''"),
+            "50_stale_runs.sql": (
+                "",
+                "\nCREATE OR REPLACE VIEW v_new_in_this_version AS SELECT 1 AS x;\n",
+            ),
+            "20_v_account_equity.sql": ("", "\n-- a comment\n"),
+        },
+    )
+    assert db_module.derivation() == derivation
+    for upgraded in _upgrade_after_tampering(two_days):
+        assert upgraded.execute("SELECT x FROM v_new_in_this_version").fetchall() == [(1,)]
+        assert db_module.stored_fingerprint(upgraded) == db_module.schema_fingerprint()
+        for table, view in derive.DERIVED:
+            assert _differences(upgraded, table, view) > 0, table  # kept as they were
+        assert _positions_differences(upgraded, DAY2) > 0
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        pytest.param(  # a macro the computing views use (the same products, written otherwise)
+            {
+                "00_macros.sql": (
+                    "trunc(a::DECIMAL(38,18))::DECIMAL(38,0) * trunc(b::DECIMAL(38,18))::DECIMAL(38,0)",
+                    "trunc(b::DECIMAL(38,18))::DECIMAL(38,0) * trunc(a::DECIMAL(38,18))::DECIMAL(38,0)",
+                )
+            },
+            id="dmul",
+        ),
+        pytest.param(  # a view the valuation's input view reads
+            {"05_v_asset_prices.sql": ("WHERE p.kind = 'asset'", "WHERE 'asset' = p.kind")},
+            id="v_asset_prices",
+        ),
+        pytest.param(  # a derived table's definition
+            {
+                "10_v_positions.sql": (
+                    "    tier INTEGER,\n",
+                    "    tier BIGINT,\n",
+                )
+            },
+            id="position_values",
+        ),
+    ],
+)
+def test_a_change_to_the_derivation_values_every_date_again(
+    tmp_path: Path,
+    two_days: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    edits: dict[str, tuple[str, str]],
+) -> None:
+    derivation = db_module.derivation()
+    _edited_scripts(tmp_path, monkeypatch, edits)
+    assert db_module.derivation().fingerprint != derivation.fingerprint
+    for upgraded in _upgrade_after_tampering(two_days):
+        for day in (DAY1, DAY2):
+            assert _positions_differences(upgraded, day) == 0, day
+        for table, view in derive.DERIVED:
+            assert set(_counts(upgraded, table)) == {DAY1, DAY2}, table
+            assert _differences(upgraded, table, view) == 0, table
+
+
+def test_a_derived_table_defined_otherwise_is_made_anew(two_days: Path) -> None:
+    """The recorded derivation matches, but a derived table is not what the scripts define (or is
+    missing): it is created anew and every date valued again."""
+    con = connect(two_days)
+    try:
+        con.execute("ALTER TABLE position_values DROP COLUMN unrealized_pnl")
+        con.execute("DROP TABLE segregation_values")
+        con.execute("UPDATE account_equity_values SET equity = equity + 1")
+        con.execute("UPDATE mir_schema SET fingerprint = 'an older schema'")
+    finally:
+        con.close()
+    with open_db(two_days) as upgraded:
+        for day in (DAY1, DAY2):
+            assert _positions_differences(upgraded, day) == 0, day
+        for table, view in derive.DERIVED:
+            assert set(_counts(upgraded, table)) == {DAY1, DAY2}, table
+            assert _differences(upgraded, table, view) == 0, table
+
+
+def test_the_derivation_covers_what_computes_the_rows() -> None:
+    """Reached by name from the computing views and the valuation: the macros and views they
+    use; not the presentation macros or the investigations' views."""
+    objects = set(db_module.derivation().objects)
+    assert {"dmul", "v_asset_prices", "v_position_inputs", "v_account_equity_computed",
+            "v_segregation_computed"} <= objects  # fmt: skip
+    assert not {"fmt_usd", "run_is_stale", "v_open_interest", "segregation_statement"} & objects
 
 
 def test_the_fingerprint_covers_the_polars_valuation(
@@ -199,3 +347,22 @@ def test_valuation_chunks_fill_whole_row_groups() -> None:
     part-filled group for the checkpoint to merge and rewrite (reports.db.ROW_GROUP_ROWS)."""
     assert valuation_module.CHUNK_ROWS % db_module.ROW_GROUP_ROWS == 0
     assert valuation_module.FETCH_ROWS >= valuation_module.CHUNK_ROWS
+
+
+def test_the_engines_versions_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another DuckDB or Polars may compute other figures: it values every date again and gives
+    other run ids (reports.paths.code_fingerprint)."""
+    from reports import paths
+
+    def fingerprints() -> tuple[str, str, str]:
+        return (
+            db_module.schema_fingerprint(),
+            db_module.derivation().fingerprint,
+            paths._code_fingerprint.__wrapped__(),  # uncached
+        )
+
+    before = fingerprints()
+    other = b"duckdb 9.9.9\0polars 9.9.9"
+    monkeypatch.setattr(db_module, "engine_versions", lambda: other)
+    monkeypatch.setattr(paths, "engine_versions", lambda: other)
+    assert all(new != old for new, old in zip(fingerprints(), before, strict=True))

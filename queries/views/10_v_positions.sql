@@ -40,9 +40,9 @@ LEFT JOIN prices AS m
 LEFT JOIN v_asset_prices AS sp
     ON sp.as_of_date = p.as_of_date AND sp.asset = i.settle_asset;
 
--- Recreated empty whenever these scripts run (a schema change): reports.db.init_schema then
--- values every stored date again.
-CREATE OR REPLACE TABLE position_values (
+-- Kept across runs of these scripts; reports.db.init_schema drops it first, and values every
+-- stored date again, when what computes it changed (reports.db.derivation).
+CREATE TABLE IF NOT EXISTS position_values (
     as_of_date DATE NOT NULL,
     position_id VARCHAR NOT NULL,
     account_id VARCHAR,

@@ -65,8 +65,8 @@ LEFT JOIN accounts AS a
 LEFT JOIN v_asset_prices AS ap
     ON ap.as_of_date = c.as_of_date AND ap.asset = c.asset;
 
--- Materialised per date at load, like position_values (reports/derive.py).
-CREATE OR REPLACE TABLE account_equity_values AS
+-- Materialised per date at load, like position_values (reports/derive.py), and kept like it.
+CREATE TABLE IF NOT EXISTS account_equity_values AS
 SELECT * FROM v_account_equity_computed WITH NO DATA;
 
 CREATE OR REPLACE VIEW v_account_equity AS SELECT * FROM account_equity_values;

@@ -149,7 +149,7 @@ SELECT
 FROM statement AS s;
 
 -- Materialised per date at load, like position_values (reports/derive.py).
-CREATE OR REPLACE TABLE segregation_values AS SELECT * FROM v_segregation_computed WITH NO DATA;
+CREATE TABLE IF NOT EXISTS segregation_values AS SELECT * FROM v_segregation_computed WITH NO DATA;
 
 CREATE OR REPLACE VIEW v_segregation AS SELECT * FROM segregation_values;
 
