@@ -215,6 +215,11 @@ def test_pdf_text_has_headings_and_key_figures(report: tuple[ReportResult, list[
     assert f"{total} exception(s) in this run" in flat
     # the day-over-day column names the previous stored day
     assert f"change against {FIRST.isoformat()}" in flat
+    # the lineage says what the run id covers: every earlier stored day (here one)
+    assert (
+        f"and those of the latest load of each earlier stored day (1 day, {FIRST.isoformat()}:"
+    ) in flat
+    assert "(and those of the previous stored day)" not in flat
     # every check and its status word appear
     for check_id, outcome in summary["checks"].items():
         assert check_id in flat
@@ -562,3 +567,11 @@ def test_the_cover_text_layer_starts_with_the_title_not_hidden_header_strings(
     later = page(3)
     assert f"(LEI {LEI}) - as of {AS_OF.isoformat()}" in later
     assert f"run {result.run_id} - mir" in later
+
+
+def test_the_span_of_earlier_days() -> None:
+    from reports.render.build import _span
+
+    assert _span(None, None) == ""
+    assert _span(FIRST, FIRST) == "2026-03-02"
+    assert _span(FIRST, AS_OF) == "2026-03-02 to 2026-03-03"

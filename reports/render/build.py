@@ -203,6 +203,8 @@ class ReportData:
     trend: list[tuple[dt.date, Decimal]] = field(default_factory=list)
     trend_source: str = ""
     positions: Any = None  # details of the positions the integrity section shows
+    # earlier stored days the run id covers: (count, first, last)
+    earlier: tuple[int, dt.date | None, dt.date | None] = (0, None, None)
 
 
 def _totals(
@@ -312,6 +314,9 @@ def gather(
     var = var_es(con, as_of, config)
     inputs = latest_load(con, as_of)
     lineage = con.sql(read_query("report/lineage.sql"), params={"as_of": as_of}).pl()
+    days, first, last = con.execute(
+        read_query("report/earlier_loads.sql"), {"as_of": as_of}
+    ).fetchall()[0]
     specs = {s.check_id: s for s in discover_checks()}
 
     prev = previous_as_of(con, as_of)
@@ -368,6 +373,7 @@ def gather(
         trend=trend_points,
         trend_source=trend_source,
         positions=positions,
+        earlier=(int(days), first, last),
     )
 
 
@@ -1049,6 +1055,13 @@ def _lineage(data: ReportData) -> tuple[LineageRow, ...]:
     )
 
 
+def _span(first: dt.date | None, last: dt.date | None) -> str:
+    """"2026-03-01 to 2026-03-05", one date alone, or "" for none."""
+    if first is None or last is None:
+        return ""
+    return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+
+
 def _conventions(config: Config) -> tuple[Convention, ...]:
     stable = ", ".join(config.firm.stable_assets)
     return (
@@ -1178,6 +1191,8 @@ def build_context(
         exceptions_total=exceptions_total,
         exceptions_by_check=by_check,
         lineage=_lineage(data),
+        earlier_days=data.earlier[0],
+        earlier_span=_span(data.earlier[1], data.earlier[2]),
         conventions=_conventions(config),
         attachments=attachments,
         shown_limits={

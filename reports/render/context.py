@@ -338,6 +338,8 @@ class ReportContext:
     exceptions_total: int
     exceptions_by_check: tuple[tuple[str, int], ...]
     lineage: tuple[LineageRow, ...]
+    earlier_days: int  # earlier stored days the run id covers
+    earlier_span: str  # their first and last date ("" for none)
     conventions: tuple[Convention, ...]
     attachments: tuple[str, ...] = field(default_factory=tuple)
     shown_limits: dict[str, int] = field(default_factory=dict)
