@@ -1056,7 +1056,7 @@ def _lineage(data: ReportData) -> tuple[LineageRow, ...]:
 
 
 def _span(first: dt.date | None, last: dt.date | None) -> str:
-    """"2026-03-01 to 2026-03-05", one date alone, or "" for none."""
+    """ "2026-03-01 to 2026-03-05", one date alone, or "" for none."""
     if first is None or last is None:
         return ""
     return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
