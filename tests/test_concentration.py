@@ -327,6 +327,41 @@ def test_con01_message_names_group_share_and_oi(con, day) -> None:
     assert "OI 5,000,000.00 USD" in message and "breach at 10.00%" in message
 
 
+def test_con01_grades_the_exact_share_when_the_open_interest_is_below_one(con, day) -> None:
+    """Review of 2026-12-04 (second): with OI under one contract, the 18-decimal quotient of a
+    share exactly at a threshold came out under it (0.099999999999999999: warn, not breach;
+    0.049999999999999992: pass, not warn). The grade compares gross with OI x threshold."""
+    day.instrument("BTC1-PERP", "62500").instrument("BTC2-PERP", "62500")
+    for account, kind in [("c1", "client"), ("c2", "client"), ("h1", "house")]:
+        day.account(account, kind)
+    day.position("c1", "BTC1-PERP", "0.09681")  # exactly 10% of OI 0.9681
+    day.position("h1", "BTC1-PERP", "0.87129")
+    day.position("h1", "BTC1-PERP", "-0.9681")
+    day.position("c2", "BTC2-PERP", "0.00011")  # exactly 5% of OI 0.0022
+    day.position("h1", "BTC2-PERP", "0.00209")
+    day.position("h1", "BTC2-PERP", "-0.0022")
+    graded = [
+        (status, entity_id, instrument_id, threshold)
+        for status, _, entity_id, instrument_id, *_, threshold in exceptions(
+            con, "CON-01", with_concentration(oi_floor=D("100"))
+        )
+    ]
+    assert graded == [
+        ("breach", "c1", "BTC1-PERP", D("0.10")),
+        ("warn", "c2", "BTC2-PERP", D("0.05")),
+    ]
+
+
+def test_con01_a_warn_just_under_the_breach_threshold_does_not_print_as_it(con, day) -> None:
+    """Review of 2026-12-04 (second): 9.99999667% read "holds 10.00% ...; warn at 5.00%"."""
+    day.instrument("BTC-PERP", "1").account("c1").account("h1", "house")
+    day.position("c1", "BTC-PERP", "300000")
+    day.position("h1", "BTC-PERP", "2700001")
+    (message,) = outcome_of(con, "CON-01", with_concentration(oi_floor=D("0"))).rows["message"]
+    assert "holds 9.99999666" in message and "10.00%" not in message, message
+    assert message.endswith("warn at 5.00%")
+
+
 def test_con01_oi_floor_exempts_small_instruments(con, day) -> None:
     # ETH-PERP: OI 499.99 x 2,000 = 999,980 USD < 1,000,000: exempt although one group holds 100%.
     day.instrument("ETH-PERP", "2000", underlying="ETH")
@@ -488,11 +523,42 @@ def test_con03_custodians_keep_their_rows_when_nothing_is_held(con, day) -> None
         "B", "USDT", "-400", wallet_type="bank"
     )
     rows = _metric_rows(con, Config(), "CON-03")
-    assert rows.filter(pl.col("metric") == "custodian_share").height == 0
+    # no custodian share, but the check says it has nothing to grade (review of 2026-12-04,
+    # second: it passed)
+    shares = rows.filter(pl.col("metric") == "custodian_share")
+    assert shares.select("entity_type", "value", "status").rows() == [
+        ("firm", None, "not_evaluated")
+    ]
+    assert "client custody totals -500.00 USD" in shares["message"][0]
     totals = dict(
         rows.filter(pl.col("metric") == "client_custody_usd").select("entity_id", "value").rows()
     )
     assert totals == {"firm": D("0"), "A": D("-100"), "B": D("-400")}
+
+
+def test_con04_hot_custody_with_nothing_outside_banks_to_measure_it_against(con, day) -> None:
+    """Review of 2026-12-04 (second): hot wallets holding 10,000 USD, a cold wallet at -10,000
+    (non-bank custody netting to 0): CON-04 passed. More than all of it is hot: a breach."""
+    day.custody("self", "USDT", "10000", wallet_type="hot")
+    day.custody("self", "USDT", "-10000", wallet_type="cold")
+    day.custody("Bank", "USDT", "50000", wallet_type="bank", custodian_type="credit_institution")
+    outcome = outcome_of(con, "CON-04")
+    assert outcome.status == CheckOutcome.BREACH
+    (message,) = outcome.rows["message"]
+    assert message.startswith("10,000.00 USD of client custody is in hot wallets, while client")
+    assert "totals 0.00 USD: more than all of it is hot; breach at 5.00%" in message
+    assert outcome.rows["value"].to_list() == [None]
+
+
+def test_con03_con04_without_client_custody_are_not_evaluated(con, day) -> None:
+    day.custody("self", "USDT", "1000", designation="house", wallet_type="hot")
+    for check_id, says in [
+        ("CON-03", "no custodian holds client custody"),
+        ("CON-04", "no client custody is held outside bank accounts"),
+    ]:
+        outcome = outcome_of(con, check_id)
+        assert outcome.status == CheckOutcome.NOT_EVALUATED, check_id
+        assert says in outcome.message, outcome.message
 
 
 def test_con03_spread_custody_passes(con, day) -> None:
@@ -848,14 +914,21 @@ def test_present_concentration_rounds_half_even_by_unit() -> None:
     assert shown["threshold"].to_list() == [None, "1000000.00", "0.05000000", None, "1800.00000000"]
 
 
-def test_empty_day_gives_an_empty_table_and_passes(con, day) -> None:
+def test_empty_day_passes_but_has_no_custody_to_grade(con, day) -> None:
     table = _concentration_table(con, AS_OF, Config())
-    assert table.height == 0 and tuple(table.columns) == TABLE_COLUMNS
+    assert tuple(table.columns) == TABLE_COLUMNS
+    assert table.select("check_id", "metric", "value", "status").rows() == [
+        ("CON-03", "custodian_share", None, "not_evaluated"),
+        ("CON-04", "hot_wallet_share", None, "not_evaluated"),
+    ]
     result = run_con(con)
-    # CON-06: no exposures at all is a pass even without a capital file
-    assert {r.check_id: r.status for r in result.results} == dict.fromkeys(
-        CON_IDS, CheckOutcome.PASS
-    )
+    # CON-06: no exposures at all is a pass even without a capital file; CON-03 and CON-04 have
+    # no client custody to take a share of
+    assert {r.check_id: r.status for r in result.results} == {
+        **dict.fromkeys(CON_IDS, CheckOutcome.PASS),
+        "CON-03": CheckOutcome.NOT_EVALUATED,
+        "CON-04": CheckOutcome.NOT_EVALUATED,
+    }
 
 
 def test_engine_discovers_the_con_checks() -> None:

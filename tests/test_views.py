@@ -524,3 +524,45 @@ def test_dmul_rounds_the_exact_product_and_ddiv_stays_within_its_documented_boun
                 assert abs(quotient - true) <= bound, (a, b, quotient)
                 checked_div += 1
     assert checked_mul > 1000 and checked_div > 1000
+
+
+def test_mul_cmp_gives_the_exact_sign_of_x_minus_a_times_b() -> None:
+    """mul_cmp (queries/schema/00_macros.sql), which grades shares against thresholds without a
+    quotient, against Python Decimal: random operands of either sign and x at, just under and
+    just over the exact product (ties included), or anywhere."""
+    from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, localcontext
+
+    rng = random.Random(17)
+    step = Decimal("1e-18")
+    cases = []
+    with localcontext() as ctx:
+        ctx.prec = 90
+        while len(cases) < 3000:
+            a, b = (
+                (
+                    Decimal(rng.randint(0, 10**15)).scaleb(rng.randint(-18, 4))
+                    * rng.choice((1, -1))
+                ).quantize(step)
+                for _ in range(2)
+            )
+            product = a * b
+            if abs(product) >= Decimal("1e19"):
+                continue
+            rounding = rng.choice((ROUND_FLOOR, ROUND_CEILING, ROUND_HALF_EVEN, None))
+            x = (
+                product.quantize(step, rounding=rounding)
+                if rounding
+                else Decimal(rng.randint(-(10**20), 10**20)).scaleb(-rng.randint(0, 18))
+            )
+            cases.append((x.quantize(step), a, b, (x > product) - (x < product)))
+    con = duckdb.connect()
+    con.execute((Path(__file__).parents[1] / "queries" / "schema" / "00_macros.sql").read_text())
+    con.execute("CREATE TABLE t (i INTEGER, x DECIMAL(38,18), a DECIMAL(38,18), b DECIMAL(38,18))")
+    con.executemany(
+        "INSERT INTO t VALUES (?, ?, ?, ?)",
+        [(i, str(x), str(a), str(b)) for i, (x, a, b, _) in enumerate(cases)],
+    )
+    got = [row[0] for row in con.execute("SELECT mul_cmp(x, a, b) FROM t ORDER BY i").fetchall()]
+    expected = [sign for *_, sign in cases]
+    assert got == expected
+    assert expected.count(0) > 200  # exact ties, where dmul's rounding decides

@@ -17,7 +17,8 @@
 --   share(group)     = sum of |quantity| over the group's CLIENT accounts / OI. House and
 --                      insurance-fund accounts count in OI but are never flagged.
 --   status           breach at share >= $concentration_oi_share_breach, warn at
---                    >= $concentration_oi_share_warn (DESIGN.md section 4: "at or beyond").
+--                    >= $concentration_oi_share_warn (DESIGN.md section 4: "at or beyond"),
+--                    decided exactly (mul_cmp: gross >= OI x threshold), not on the quotient.
 --   Instruments without long open interest (OI = 0) have no shares.
 -- concentration.csv keeps, per instrument, the top 5 client groups by share and every group
 -- with a warn or breach.
@@ -84,12 +85,20 @@ group_share AS MATERIALIZED (
 graded AS (
     SELECT
         s.*,
+        -- graded on the exact share (gross >= OI x threshold), not on the 18-decimal quotient
         CASE WHEN s.exempt THEN 'exempt'
-             WHEN s.share >= $concentration_oi_share_breach THEN 'breach'
-             WHEN s.share >= $concentration_oi_share_warn THEN 'warn'
+             WHEN mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_breach) >= 0 THEN 'breach'
+             WHEN mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_warn) >= 0 THEN 'warn'
              ELSE 'pass' END AS status,
-        CASE WHEN s.share >= $concentration_oi_share_breach THEN $concentration_oi_share_breach
-             ELSE $concentration_oi_share_warn END::DECIMAL(38,18) AS threshold
+        CASE WHEN mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_breach) >= 0
+             THEN $concentration_oi_share_breach
+             ELSE $concentration_oi_share_warn END::DECIMAL(38,18) AS threshold,
+        -- the threshold the message sets the share against: the nearer one, so that a warn just
+        -- under the breach threshold does not print as that threshold
+        CASE WHEN abs(s.share - $concentration_oi_share_breach)
+                  < abs(s.share - $concentration_oi_share_warn)
+             THEN $concentration_oi_share_breach
+             ELSE $concentration_oi_share_warn END::DECIMAL(38,18) AS nearest
     FROM group_share AS s
 )
 SELECT
@@ -130,7 +139,7 @@ SELECT
     g.status,
     'client group ' || g.group_id || ' (' || g.accounts || ' account'
         || CASE WHEN g.accounts = 1 THEN '' ELSE 's' END || ') holds '
-        || fmt_pct_against(g.share, g.threshold) || '% of the open interest in ' || g.instrument_id
+        || fmt_pct_against(g.share, g.nearest) || '% of the open interest in ' || g.instrument_id
         || ' (' || fmt_amount(g.gross_quantity) || ' of ' || fmt_amount(g.oi)
         || ' contracts, OI ' || fmt_usd(g.oi_usd) || ' USD); ' || g.status || ' at '
         || fmt_pct_against(g.threshold, g.share) || '%'

@@ -20,7 +20,10 @@
 --                    not make the assets at another more than 100% of the total. The
 --                    custodian's own client_custody_usd row keeps its net (negative) value; the
 --                    firm row is the total held, the shares' denominator.
---   No client custody (total <= 0): no shares.
+--   status           decided exactly (mul_cmp: custody >= total x threshold).
+--   No client custody (total <= 0): no custodian shares, and one firm row of metric
+--   custodian_share, not_evaluated (DESIGN.md section 5: nothing to grade; found in review:
+--   the check passed).
 WITH client_custody AS (
     SELECT c.custodian, dmul(c.balance, p.price) AS balance_usd
     FROM custody AS c
@@ -73,9 +76,19 @@ SELECT
     'ratio',
     g.share,
     $concentration_custodian_share_warn::DECIMAL(38,18),
-    CASE WHEN g.share >= $concentration_custodian_share_warn THEN 'warn' ELSE 'pass' END,
+    CASE WHEN mul_cmp(greatest(g.custody_usd, 0), g.total_usd,
+                      $concentration_custodian_share_warn) >= 0
+         THEN 'warn' ELSE 'pass' END,
     'custodian ' || g.custodian || ' holds ' || fmt_pct_against(g.share, $concentration_custodian_share_warn)
         || '% of client custody (' || fmt_usd(g.custody_usd) || ' of '
         || fmt_usd(g.total_usd) || ' USD); warn at '
         || fmt_pct_against($concentration_custodian_share_warn, g.share) || '%'
 FROM graded AS g
+UNION ALL
+SELECT 'firm', 'firm', NULL, NULL, 'custodian_share', 'ratio', NULL,
+    $concentration_custodian_share_warn::DECIMAL(38,18), 'not_evaluated',
+    'no custodian holds client custody (client custody totals '
+        || fmt_usd(coalesce((SELECT sum(custody_usd) FROM per_custodian), 0))
+        || ' USD): there is no custodian share to grade'
+FROM total AS t
+WHERE coalesce(t.custody_usd, 0) <= 0

@@ -11,8 +11,11 @@
 --   share    USD of client custody (designation 'client') in wallet_type 'hot' over USD of all
 --            client custody except wallet_type 'bank' (fiat at banks is not a crypto wallet).
 --   status   breach at share >= $concentration_hot_wallet_share_breach (DESIGN.md section 4:
---            "at or beyond").
---   No non-bank client custody (denominator <= 0): no share row.
+--            "at or beyond"), decided exactly (mul_cmp: hot >= non-bank x threshold).
+--   Non-bank client custody of 0 or less (none, or overdrafts netting it away): no share. Then
+--   client custody in hot wallets (> 0) is a breach (more than all of it is hot), and none is
+--   not_evaluated (DESIGN.md section 5: there is nothing to grade). Found in review: both
+--   passed.
 WITH client_custody AS (
     SELECT c.wallet_type, dmul(c.balance, p.price) AS balance_usd
     FROM custody AS c
@@ -29,9 +32,14 @@ firm AS (
 graded AS (
     SELECT
         f.*,
-        ddiv(f.hot_usd, f.non_bank_usd) AS share
-    FROM firm AS f
-    WHERE f.non_bank_usd > 0
+        CASE WHEN f.non_bank_usd > 0 THEN ddiv(f.hot_usd, f.non_bank_usd) END AS share,
+        CASE WHEN f.non_bank_usd > 0 THEN
+                  CASE WHEN mul_cmp(f.hot_usd, f.non_bank_usd,
+                                    $concentration_hot_wallet_share_breach) >= 0
+                       THEN 'breach' ELSE 'pass' END
+             WHEN f.hot_usd > 0 THEN 'breach'
+             ELSE 'not_evaluated' END AS status
+    FROM firm AS f  -- one row, also without any client custody
 )
 SELECT
     'firm' AS entity_type,
@@ -61,8 +69,19 @@ SELECT
     'ratio',
     g.share,
     $concentration_hot_wallet_share_breach::DECIMAL(38,18),
-    CASE WHEN g.share >= $concentration_hot_wallet_share_breach THEN 'breach' ELSE 'pass' END,
-    fmt_pct_against(g.share, $concentration_hot_wallet_share_breach) || '% of client custody outside bank accounts is in hot wallets ('
-        || fmt_usd(g.hot_usd) || ' of ' || fmt_usd(g.non_bank_usd) || ' USD); breach at '
-        || fmt_pct_against($concentration_hot_wallet_share_breach, g.share) || '%'
+    g.status,
+    CASE WHEN g.share IS NOT NULL THEN
+             fmt_pct_against(g.share, $concentration_hot_wallet_share_breach)
+             || '% of client custody outside bank accounts is in hot wallets ('
+             || fmt_usd(g.hot_usd) || ' of ' || fmt_usd(g.non_bank_usd) || ' USD); breach at '
+             || fmt_pct_against($concentration_hot_wallet_share_breach, g.share) || '%'
+         WHEN g.status = 'breach' THEN
+             fmt_usd(g.hot_usd) || ' USD of client custody is in hot wallets, while client '
+             || 'custody outside bank accounts totals ' || fmt_usd(coalesce(g.non_bank_usd, 0))
+             || ' USD: more than all of it is hot; breach at '
+             || fmt_pct_against($concentration_hot_wallet_share_breach, NULL) || '%'
+         ELSE 'no client custody is held outside bank accounts (it totals '
+             || fmt_usd(coalesce(g.non_bank_usd, 0)) || ' USD): there is no hot-wallet share '
+             || 'to grade'
+    END
 FROM graded AS g

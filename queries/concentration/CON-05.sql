@@ -69,7 +69,8 @@ SELECT
     g.share,
     CASE WHEN g.subject THEN $concentration_collateral_share_warn END::DECIMAL(38,18),
     CASE WHEN NOT g.subject THEN NULL
-         WHEN g.share >= $concentration_collateral_share_warn THEN 'warn'
+         WHEN mul_cmp(g.equity_usd, g.total_usd, $concentration_collateral_share_warn) >= 0
+         THEN 'warn'
          ELSE 'pass' END,
     fmt_pct_against(g.share, $concentration_collateral_share_warn) || '% of client equity is held in ' || g.asset
         || ' (' || fmt_usd(g.equity_usd) || ' of ' || fmt_usd(g.total_usd) || ' USD, '

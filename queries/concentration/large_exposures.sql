@@ -76,11 +76,16 @@ measured AS (
 graded AS (
     SELECT
         m.*,
+        -- graded exactly (mul_cmp: exposure against own funds x threshold), not on the share
         CASE WHEN m.own_funds IS NULL THEN 'not_evaluated'
-             WHEN m.own_funds <= 0 OR m.share > $concentration_large_exposure_breach THEN 'breach'
-             WHEN m.share >= $concentration_large_exposure_warn THEN 'warn'
+             WHEN m.own_funds <= 0
+                  OR mul_cmp(m.exposure_usd, m.own_funds, $concentration_large_exposure_breach) > 0
+             THEN 'breach'
+             WHEN mul_cmp(m.exposure_usd, m.own_funds, $concentration_large_exposure_warn) >= 0
+             THEN 'warn'
              ELSE 'pass' END AS status,
-        CASE WHEN m.own_funds <= 0 OR m.share > $concentration_large_exposure_breach
+        CASE WHEN m.own_funds <= 0
+                  OR mul_cmp(m.exposure_usd, m.own_funds, $concentration_large_exposure_breach) > 0
              THEN $concentration_large_exposure_breach
              ELSE $concentration_large_exposure_warn END::DECIMAL(38,18) AS threshold,
         greatest(m.exposure_usd - m.limit_usd, 0::DECIMAL(38,18)) AS excess_usd

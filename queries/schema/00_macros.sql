@@ -11,6 +11,11 @@
 --     1e-18 x (1 + 1/|b|) (dmul's rounding, divided by b) plus 1e-31 of the quotient (the
 --     correction's own float precision); see README "Numbers".
 -- Both return DECIMAL(38,18) and raise (never wrap) on overflow beyond 20 integer digits.
+--   mul_cmp(x, a, b): the sign of x - a x b (-1, 0 or 1), exactly. dmul(a, b) rounds only
+--     frac*frac, by at most 5e-19, so x - dmul(a, b), a multiple of 1e-18, has the exact sign
+--     unless it is 0; then the sign of that rounding decides. Thresholds on shares are graded
+--     with it, without a quotient: x / a >= t  <=>  mul_cmp(x, a, t) >= 0 for a > 0 (ddiv's
+--     error grows as 1/a: a share exactly at its threshold came out under it, found in review).
 
 CREATE OR REPLACE MACRO dmul(a, b) AS (
     trunc(a::DECIMAL(38,18))::DECIMAL(38,0) * trunc(b::DECIMAL(38,18))::DECIMAL(38,0)
@@ -19,6 +24,18 @@ CREATE OR REPLACE MACRO dmul(a, b) AS (
     + ((a::DECIMAL(38,18) - trunc(a::DECIMAL(38,18)))::DECIMAL(18,18)
        * (b::DECIMAL(38,18) - trunc(b::DECIMAL(38,18)))::DECIMAL(18,18))::DECIMAL(38,18)
 )::DECIMAL(38,18);
+
+CREATE OR REPLACE MACRO mul_cmp(x, a, b) AS (
+    CASE WHEN x::DECIMAL(38,18) > dmul(a, b) THEN 1
+         WHEN x::DECIMAL(38,18) < dmul(a, b) THEN -1
+         ELSE sign(
+             ((a::DECIMAL(38,18) - trunc(a::DECIMAL(38,18)))::DECIMAL(18,18)
+              * (b::DECIMAL(38,18) - trunc(b::DECIMAL(38,18)))::DECIMAL(18,18))
+                 ::DECIMAL(38,18)::DECIMAL(38,36)
+             - ((a::DECIMAL(38,18) - trunc(a::DECIMAL(38,18)))::DECIMAL(18,18)
+                * (b::DECIMAL(38,18) - trunc(b::DECIMAL(38,18)))::DECIMAL(18,18))::DECIMAL(38,36))
+    END
+);
 
 CREATE OR REPLACE MACRO ddiv(a, b) AS (
     (a::DOUBLE / b::DOUBLE)::DECIMAL(38,18)

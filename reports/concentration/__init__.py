@@ -56,7 +56,9 @@ CHECK_METRICS: dict[str, str] = {
 #           0-10,000), count.
 #   status: pass | warn | breach for graded rows; exempt for CON-01/CON-02 rows of an
 #           instrument under the OI floor (and its open_interest_usd row); not_evaluated for a
-#           CON-06 row when the regime's own-funds item is missing; empty for informational rows.
+#           CON-06 row when the regime's own-funds item is missing, for CON-03's firm row when no
+#           custodian holds client custody and for CON-04's share when nothing outside bank
+#           accounts is held (value empty); empty for informational rows.
 #   threshold: the threshold crossed, or for a pass row the first one that would be crossed.
 TABLE_COLUMNS = (
     "check_id",
@@ -239,14 +241,15 @@ def exception_rows(ctx: CheckContext, check_id: str) -> pl.DataFrame:
     rows = metric_rows(ctx.con, ctx.as_of, ctx.config, check_id).filter(
         pl.col("metric") == CHECK_METRICS[check_id]
     )
-    if check_id == "CON-06":
-        missing = rows.filter(pl.col("status") == "not_evaluated")
-        if missing.height:
-            msg = (
-                f"CON-06 cannot be evaluated: {missing['message'][0]}. Add the item to the "
-                "capital file, or set [capital] regime in mir.toml to the regime that applies"
+    missing = rows.filter(pl.col("status") == "not_evaluated")
+    if missing.height:  # DESIGN.md section 5: a check that cannot run
+        msg = f"{check_id} cannot be evaluated: {missing['message'][0]}"
+        if check_id == "CON-06":
+            msg += (
+                ". Add the item to the capital file, or set [capital] regime in mir.toml to the "
+                "regime that applies"
             )
-            raise CheckNotEvaluated(msg)  # DESIGN.md section 5: a check that cannot run
+        raise CheckNotEvaluated(msg)
     schema = exception_schema()
     return rows.filter(pl.col("status").is_in(list(EXCEPTION_STATUSES))).select(
         [pl.col(name).cast(dtype) for name, dtype in schema.items()]

@@ -726,15 +726,19 @@ def _concentration(data: ReportData) -> ConcentrationSection:
     custody_usd = {
         r["entity_id"]: r["value"] for r in _rows(metric("CON-03", "client_custody_usd"))
     }
-    custodian_rows = metric("CON-03", "custodian_share").sort(
-        ["value", "entity_id"], descending=[True, False]
+    # (a firm row instead, not_evaluated, when no custodian holds client custody: its message
+    # is in the check table)
+    custodian_rows = (
+        metric("CON-03", "custodian_share")
+        .filter(pl.col("entity_type") == "custodian")
+        .sort(["value", "entity_id"], descending=[True, False])
     )
     custodians = tuple(
         ShareRow(
             r["entity_id"],
             fmt.usd(custody_usd.get(r["entity_id"])),
             fmt.percent(r["value"]),
-            fmt.percent(r["threshold"]),
+            "warn at " + fmt.percent(r["threshold"]),
             r["status"] or "",
             fmt.ratio(r["value"]),
         )
@@ -777,9 +781,9 @@ def _concentration(data: ReportData) -> ConcentrationSection:
             "hot wallets",
             fmt.usd(hot_usd.row(0, named=True)["value"]) if hot_usd.height else fmt.MISSING,
             fmt.percent(r["value"]),
-            fmt.percent(r["threshold"]),
+            "breach at " + fmt.percent(r["threshold"]),
             r["status"] or "",
-            fmt.ratio(r["value"]),
+            fmt.ratio(r["value"]) if r["value"] is not None else "",
         )
     equity_usd = {r["entity_id"]: r["value"] for r in _rows(metric("CON-05", "equity_usd"))}
     collateral = tuple(
