@@ -33,9 +33,11 @@ from reports.errors import (
     Terminated,
     UsageError,
 )
-from reports.lock import exclusive_lock
+from reports.lock import directory_lock, exclusive_lock
 
 RUN_LOG_NAME = "mir-daily.jsonl"
+# The daily job warns when its signing certificate expires within this time.
+CERTIFICATE_WARNING = dt.timedelta(days=30)
 
 Say = Callable[[str], None]
 
@@ -299,10 +301,29 @@ def run_daily(
         if not log.writable:  # before anything changes: not after the load and checks
             msg = f"cannot write to the output directory {out_dir}; nothing was done"
             raise UsageError(msg)
+        day_dir = (out_dir / as_of.isoformat()).resolve()
+        if day_dir == snapshot_dir.resolve() or day_dir in snapshot_dir.resolve().parents:
+            # the report replaces OUT/<as_of> whole: with --out the exports folder, that is the
+            # venue's export itself (found in review: the inputs were deleted)
+            msg = (
+                f"--out {out_dir}: the report would replace {day_dir}, which holds the snapshot "
+                f"{snapshot_dir}; write the outputs to another folder. Nothing was done"
+            )
+            raise UsageError(msg)
         log.failed_stage = "key"
-        load_signer_from_config(config.signing)  # no key or a wrong passphrase: before the load
+        # no key, a wrong passphrase, an expired certificate: before the load
+        signer = load_signer_from_config(config.signing)
+        expires = signer.certificate.not_valid_after_utc
+        if expires - dt.datetime.now(dt.UTC) < CERTIFICATE_WARNING:
+            warn(
+                f"warning: the signing certificate {signer.subject} expires on "
+                f"{expires:%Y-%m-%d %H:%M} UTC; renew it before then, or the job will stop"
+            )
         log.failed_stage = "lock"
-        with exclusive_lock(db_path, f"mir daily {as_of.isoformat()}"):
+        with (
+            exclusive_lock(db_path, f"mir daily {as_of.isoformat()}"),
+            directory_lock(out_dir, f"mir daily {as_of.isoformat()}"),
+        ):
             log.failed_stage = "open"  # opening the database (another writer may hold it)
             db_path.parent.mkdir(parents=True, exist_ok=True)
             con = connect(db_path)
@@ -394,7 +415,17 @@ def run_daily(
         raise
     finally:
         restore_sigterm()
-    status = str(run.status)
+    # What was signed decides: the report reruns the checks when the check stage recorded an
+    # error (found in review: a check that crashed once gave exit 4 with a complete package)
+    status = str(report.status)
+    if status != str(run.status):
+        warn(
+            f"warning: the check stage ended {str(run.status).upper()} (run {run.run_id}); the "
+            f"report ran the checks again and the package carries that run ({report.run_id}, "
+            f"{status.upper()})"
+        )
+    if signer.is_development:  # as `mir report` and `mir package` say (found in review)
+        warn("warning: signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION")
     exit_code = int(ExitCode.BREACH if status == "breach" else ExitCode.OK)
     if status == "error":  # a check crashed: the job did not do all it should have
         exit_code = int(ExitCode.INTERNAL)
@@ -406,7 +437,7 @@ def run_daily(
         report_pdf=report.day_dir / "report.pdf",
         package=package.path,
         superseded=superseded,
-        run_id=run.run_id,
+        run_id=report.run_id,
         log_path=log.path,
         seconds=time.perf_counter() - started,
         stages=timings,
@@ -415,7 +446,7 @@ def run_daily(
         "done",
         status=status,
         exit_code=exit_code,
-        run_id=run.run_id,
+        run_id=report.run_id,
         seconds=round(result.seconds, 3),
         package=str(package.path),
     )

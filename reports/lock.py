@@ -1,8 +1,15 @@
-"""One writer at a time: an advisory lock file beside the database.
+"""One writer at a time: an advisory lock file beside the database, and one on the output
+directory.
 
 DuckDB itself refuses a second writing process, but only once it opens the file, with a terse
 message, and after a scheduled job may already have written outputs. The daily job takes this
-lock first and holds it for the whole run, so a second run stops before doing anything.
+lock first and holds it for the whole run, so a second run stops before doing anything. The lock
+file is named after the database's real path (symbolic links resolved): another spelling of the
+same file takes the same lock.
+
+The output directory is locked too (`directory_lock`: the daily job, `mir report`, `mir
+package`): two runs writing one OUT, from one database or two, could otherwise package each
+other's day directory (found in review: a run that said PASS shipped another run's breach).
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +26,8 @@ from reports.errors import LockedError
 
 
 def lock_path(db_path: Path) -> Path:
-    return db_path.with_name(db_path.name + ".lock")
+    real = db_path.resolve()  # a symbolic link to the database locks the database itself
+    return real.with_name(real.name + ".lock")
 
 
 @contextmanager
@@ -45,3 +54,38 @@ def exclusive_lock(db_path: Path, purpose: str) -> Iterator[Path]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+# Directories this process holds locked: real path -> [holders, descriptor] (a run that locks
+# OUT calls code that locks it again).
+_HELD: dict[Path, list[int]] = {}
+_HELD_GUARD = threading.Lock()
+
+
+@contextmanager
+def directory_lock(directory: Path, purpose: str) -> Iterator[None]:
+    """Hold an exclusive advisory lock (flock) on ``directory`` itself: no file is left in it.
+    Re-entrant within the process; another process gets LockedError (exit 4) at once."""
+    real = directory.resolve()
+    with _HELD_GUARD:
+        if real in _HELD:
+            _HELD[real][0] += 1
+        else:
+            fd = os.open(real, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                msg = (
+                    f"the output directory {directory} is in use by another mir run; {purpose} "
+                    "did nothing: retry when that run has finished"
+                )
+                raise LockedError(msg) from None
+            _HELD[real] = [1, fd]
+    try:
+        yield
+    finally:
+        with _HELD_GUARD:
+            _HELD[real][0] -= 1
+            if not _HELD[real][0]:
+                os.close(_HELD.pop(real)[1])  # releases the flock

@@ -529,6 +529,14 @@ def test_a_wrong_passphrase_stops_the_job_before_the_load(
     """Regression: a missing key or a wrong passphrase surfaced at the report stage, after every
     attempt had reloaded the day and appended a check run."""
     monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "not the passphrase")
+    stopped_at_the_key(run_mir, dev_key, db, tmp_path)
+
+
+def stopped_at_the_key(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> Result:
+    """Run the job on LATEST and check that it stopped at its key, before the load: exit 4,
+    the database unchanged, the run log's last event the key stage's failure."""
     before, before_sha = stored(db), sha256(db)
     out = tmp_path / "out"
     result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
@@ -536,6 +544,16 @@ def test_a_wrong_passphrase_stops_the_job_before_the_load(
     assert (stored(db), sha256(db)) == (before, before_sha)
     failed = runs(log_events(out))[-1][-1]
     assert (failed["event"], failed["stage"], failed["exit_code"]) == ("failed", "key", 4)
+    return result
+
+
+def use_key(dev_key: Any, key: Any) -> None:
+    """Put `key` (a reports.sign.keys.SignerKey) in the dev_key fixture's PKCS#12 file."""
+    from conftest import SIGNING_PASSPHRASE
+
+    from reports.sign.keys import pkcs12_bytes
+
+    dev_key.p12.write_bytes(pkcs12_bytes(key, SIGNING_PASSPHRASE.encode()))
 
 
 def test_a_missing_export_or_a_bad_configuration_is_in_the_run_log(
@@ -627,3 +645,212 @@ def test_an_ignored_sigint_stays_ignored_during_the_job() -> None:
         assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, saved)
+
+
+def _mir_into_closed_pipes(*args: str | Path) -> int:
+    """Run the `mir` executable with stdout and stderr on a pipe nobody reads (`mir ... | true`
+    once `true` has exited): every write fails with EPIPE. Returns the exit code."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("mir")), *map(str, args)],
+            stdout=write_end,
+            stderr=write_end,
+            stdin=subprocess.DEVNULL,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    return done.returncode
+
+
+def test_a_reader_that_went_away_does_not_change_the_exit_code(
+    dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """Review of 2026-12-04 (second): `mir daily <breach day> | true` exited 0 (any broken pipe
+    did), and with stderr closed too the job stopped before the load; bad input exited 1
+    ("breach"), a failing `mir verify` 0. The exit code is the outcome's, and the job runs to
+    the end (its run log has what it could not print)."""
+    import zipfile
+
+    out = tmp_path / "out"
+    assert (
+        _mir_into_closed_pipes(
+            "daily", LATEST, "--out", out, "--db", db, "--config", dev_key.config
+        )
+        == 1
+    )
+    package = out / PACKAGE_NAME
+    assert package.is_file()
+    assert runs(log_events(out))[-1][-1]["exit_code"] == 1
+    assert _mir_into_closed_pipes("check", "--as-of", AS_OF, "--db", db) == 1
+    assert _mir_into_closed_pipes("check", "--as-of", AS_OF, "--db", db, "--format", "json") == 1
+
+    bad = tmp_path / "bad" / LATEST.name
+    shutil.copytree(LATEST, bad)
+    accounts = bad / "accounts.csv"
+    lines = accounts.read_text(encoding="utf-8").splitlines()
+    accounts.write_text("\n".join([*lines, lines[-1]]) + "\n", encoding="utf-8")  # duplicate id
+    assert _mir_into_closed_pipes("load", bad, "--db", db) == 3
+
+    tampered = tmp_path / PACKAGE_NAME
+    with zipfile.ZipFile(package) as source, zipfile.ZipFile(tampered, "w") as target:
+        for entry in source.infolist():
+            data = source.read(entry)
+            target.writestr(entry, data + b"\n" if entry.filename.endswith("stress.csv") else data)
+    assert _mir_into_closed_pipes("verify", tampered) == 4
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "says"),
+    [
+        (dt.datetime.now(dt.UTC) - dt.timedelta(days=400), 365, "expired on"),
+        (dt.datetime.now(dt.UTC) + dt.timedelta(days=2), 365, "is not valid before"),
+    ],
+    ids=["expired", "not_yet_valid"],
+)
+def test_a_certificate_outside_its_validity_stops_the_job_before_the_load(
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    start: dt.datetime,
+    days: int,
+    says: str,
+) -> None:
+    """Review of 2026-12-04 (second): with an expired certificate the job exited 0 and `mir
+    verify --trust` passed, but `openssl cms -verify` and `pdfsig` rejected the package."""
+    from reports.sign.keys import generate_development_key
+
+    use_key(dev_key, generate_development_key(days=days, algorithm="p256", now=start))
+    assert says in stopped_at_the_key(run_mir, dev_key, db, tmp_path).output
+
+
+def test_a_certificate_expiring_within_30_days_is_a_warning(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    from reports.sign.keys import generate_development_key
+
+    use_key(dev_key, generate_development_key(days=10, algorithm="p256"))
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 1, result.output  # the sample day breaches
+    assert "warning: the signing certificate" in result.output
+    assert "renew it before then" in result.output
+
+
+def test_an_out_whose_day_folder_is_the_export_is_refused(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """Review of 2026-12-04 (second): `mir daily exports/D --out exports` replaced the export
+    with the report (the inputs deleted), exit 0."""
+    exports = tmp_path / "exports"
+    snapshot = exports / LATEST.name
+    shutil.copytree(LATEST, snapshot)
+    files = {p.name: sha256(p) for p in snapshot.iterdir()}
+    before = stored(db)
+    for out in (exports, exports / LATEST.name / ".."):
+        result = daily(
+            run_mir, db, str(snapshot), "--out", str(out), "--config", str(dev_key.config)
+        )
+        assert result.exit_code == 2, result.output
+        assert "holds the snapshot" in result.output
+    assert {p.name: sha256(p) for p in snapshot.iterdir() if p.is_file()} == files
+    assert stored(db) == before
+
+
+def test_another_spelling_of_the_database_takes_the_same_lock(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """Review of 2026-12-04 (second): a symbolic link to the database had a lock of its own, so
+    two jobs ran on one database at once."""
+    from reports.lock import exclusive_lock
+
+    alias = tmp_path / "alias.duckdb"
+    alias.symlink_to(db)
+    before = stored(db)
+    with exclusive_lock(db, "a test holding the lock"):
+        result = daily(
+            run_mir,
+            alias,
+            str(LATEST),
+            "--out",
+            str(tmp_path / "out"),
+            "--config",
+            str(dev_key.config),
+        )
+    assert result.exit_code == 4, result.output
+    assert "is locked by" in result.stderr
+    assert stored(db) == before
+
+
+def test_one_run_writes_an_output_directory_at_a_time(
+    dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """Review of 2026-12-04 (second): two jobs with one --out (from two databases, or one
+    database under two names) packaged each other's day directory: a run that said PASS
+    shipped the other's breach. While one holds OUT, daily, report and package stop at once."""
+    import subprocess
+    import sys
+
+    from reports.lock import directory_lock
+
+    out = tmp_path / "out"
+    out.mkdir()
+    mir = str(Path(sys.executable).with_name("mir"))
+    config = ["--config", str(dev_key.config)]
+    commands = [
+        ["daily", str(LATEST), "--out", str(out), "--db", str(db), *config],
+        ["report", "--as-of", DAYS[-2].name, "--out", str(out), "--db", str(db), *config],
+        ["package", "--as-of", DAYS[-2].name, "--out", str(out), "--db", str(db), *config],
+    ]
+    before = stored(db)
+    with directory_lock(out, "a test holding OUT"):
+        for command in commands:
+            done = subprocess.run(
+                [mir, *command], capture_output=True, text=True, timeout=300, check=False
+            )
+            assert done.returncode == 4, (command[0], done.stderr)
+            assert "is in use by another mir run" in done.stderr, done.stderr
+    assert stored(db) == before
+    assert sorted(p.name for p in out.iterdir()) == ["mir-daily.jsonl"]
+
+
+def test_the_exit_code_follows_the_run_that_was_signed(
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review of 2026-12-04 (second): SEG-01 crashing once (memory pressure) made the check stage
+    ERROR and the job exit 4, while the report ran the checks again and signed a complete
+    BREACH package. The job now says what it signed, and warns of the first run."""
+    import reports.checks.engine as engine
+
+    original, calls = engine.run_sql_check, {"SEG-01": 0}
+
+    def flaky(spec: Any, ctx: Any) -> Any:
+        if spec.check_id in calls:
+            calls[spec.check_id] += 1
+            if calls[spec.check_id] == 1:
+                raise MemoryError("injected transient failure")
+        return original(spec, ctx)
+
+    monkeypatch.setattr(engine, "run_sql_check", flaky)
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert calls["SEG-01"] == 2
+    assert result.exit_code == 1, result.output
+    assert "warning: the check stage ended ERROR" in result.output
+    assert "warning: signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION" in result.output
+    summary = json.loads((out / AS_OF.isoformat() / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "breach"
+    done = runs(log_events(out))[-1][-1]
+    assert (done["event"], done["status"], done["run_id"]) == ("done", "breach", summary["run_id"])

@@ -871,3 +871,38 @@ def test_a_backslash_with_a_pattern_character_is_refused_and_alone_is_read(
     both = copy_snapshot(tmp_path / "a\\[1]")
     with pytest.raises(UsageError, match="both a backslash and one of"):
         load_tables(both)
+
+
+@pytest.mark.parametrize("how", ["replaced", "rewritten"])
+def test_a_file_that_changes_during_the_load_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Review of 2026-12-04 (second): an export swapped in while the load ran recorded one
+    version's SHA-256 with the other version's rows (11 of 15 runs). The file changes here while
+    it is being hashed, after DuckDB read it: exit 3, nothing loaded."""
+    import os
+
+    snapshot = copy_snapshot(tmp_path)
+    target = snapshot / "balances.csv"
+    original_hash = reader.sha256_of
+
+    def hash_while_changing(path: Path) -> str:
+        if path.name == target.name:
+            text = path.read_text(encoding="utf-8")
+            if how == "replaced":  # an atomic re-delivery: same content, a new file
+                fresh = path.with_name(".balances.csv.new")
+                fresh.write_text(text, encoding="utf-8")
+                os.replace(fresh, path)
+            else:  # written again in place (the same rows: the reads before and after agree)
+                path.write_text(text, encoding="utf-8")
+        return original_hash(path)
+
+    monkeypatch.setattr(reader, "sha256_of", hash_while_changing)
+    con = memory_db()
+    with pytest.raises(InputError) as caught:
+        load_snapshot(con, snapshot)
+    (violation,) = caught.value.violations
+    assert violation.file == "balances.csv" and violation.row is None
+    assert "replaced or written to during the load" in str(violation)
+    assert con.execute("SELECT count(*) FROM loads").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM balances").fetchall() == [(0,)]

@@ -2,7 +2,9 @@
 
 Each command parses options, calls one library function and renders its result. Errors are
 mapped to exit codes in one place (`MirGroup.invoke`); `--debug` re-raises them with a
-traceback. A command that ran but must exit non-zero (a breach found) calls `ctx.exit(code)`.
+traceback. A command that ran but must exit non-zero (a breach found) calls `decide_exit(code)`
+before it prints its result, then `ctx.exit(code)`: a reader that goes away (`mir daily | logger`
+and the logger restarts; `mir verify ZIP | grep -q FAILED`) must not change the exit code.
 Heavy imports (duckdb, polars, weasyprint) stay inside the commands so `mir --help` is instant.
 """
 
@@ -29,6 +31,49 @@ _COMMAND_MODULES = (
 )
 
 
+EXIT_CODE_KEY = "mir.exit_code"
+
+
+def decide_exit(code: int) -> None:
+    """Record the exit code the command's outcome calls for, before printing that outcome: if
+    the output then fails (a closed pipe), the command still exits with it."""
+    click.get_current_context().meta[EXIT_CODE_KEY] = int(code)
+
+
+def echo(message: str, *, err: bool = False) -> None:
+    """click.echo that survives its reader going away: the output is dropped, the command goes on
+    (the daily job's progress on a closed stderr must not stop the job; its run log has it all)."""
+    try:
+        click.echo(message, err=err)
+    except OSError:  # EPIPE (BrokenPipeError), or the stream's device gone
+        _silence(err=err)
+
+
+def _silence(*, err: bool) -> None:
+    """Point a failed stream at /dev/null, so that nothing written later (nor the interpreter's
+    final flush, which would turn the exit code into 120) fails again."""
+    import os
+    import sys
+
+    stream = sys.stderr if err else sys.stdout
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, stream.fileno())
+    finally:
+        os.close(devnull)
+
+
+def _silence_failed_streams() -> None:
+    """After a BrokenPipeError: flush what still flushes, silence the stream(s) that fail."""
+    import sys
+
+    for stream, err in ((sys.stdout, False), (sys.stderr, True)):
+        try:
+            stream.flush()
+        except OSError:
+            _silence(err=err)
+
+
 class MirGroup(click.Group):
     """The one error handler: MirError -> message on stderr + its exit code."""
 
@@ -38,20 +83,20 @@ class MirGroup(click.Group):
         except MirError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            report_error(exc)
+            try:
+                report_error(exc)
+            except OSError:  # stderr gone: the exit code still says what happened
+                _silence(err=True)
             ctx.exit(int(exc.exit_code))
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except BrokenPipeError:
-            # `mir queries | head`: the reader went away; not an error of ours
-            import os
-            import sys
-
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            ctx.exit(int(ExitCode.OK))
+            # `mir sql ... | head`: the reader went away, which is not an error of ours; the
+            # exit code is the one the command decided before printing (0 if none)
+            _silence_failed_streams()
+            ctx.exit(ctx.meta.get(EXIT_CODE_KEY, int(ExitCode.OK)))
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            echo("Interrupted.", err=True)
             ctx.exit(int(ExitCode.INTERNAL))
         except BaseException as exc:
             # Exception, and Polars' PanicException (a BaseException from its Rust core,
@@ -61,7 +106,7 @@ class MirGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             first = str(exc).splitlines()[0] if str(exc) else ""
-            click.echo(
+            echo(
                 f"error: internal error: {type(exc).__name__}: {first} "
                 "(rerun with --debug for the traceback)",
                 err=True,

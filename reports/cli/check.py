@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from reports.cli import cli
+from reports.cli import cli, decide_exit
 from reports.cli.options import as_of_option, config_option, db_option, format_option
 from reports.errors import ExitCode
 
@@ -61,6 +61,15 @@ def check_command(
     with open_db(db, must_exist=True) as con:
         result = run_checks(con, as_of, config, only=list(only) if only else None)
 
+    statuses = {r.status for r in result.results}
+    failing = {CheckOutcome.BREACH} | ({CheckOutcome.WARN} if fail_on == "warn" else set())
+    if CheckOutcome.ERROR in statuses:
+        code = ExitCode.INTERNAL
+    elif statuses & failing:
+        code = ExitCode.BREACH
+    else:
+        code = ExitCode.OK
+    decide_exit(code)  # before the output: a closed pipe must not change it
     if fmt == "json":
         summary = run_summary(result)
         if show_exceptions:
@@ -76,13 +85,10 @@ def check_command(
                     f"{' ' + where if where else ''}: {row['message']}"
                 )
 
-    statuses = {r.status for r in result.results}
-    if CheckOutcome.ERROR in statuses:
+    if code == ExitCode.INTERNAL:
         click.echo("error: a check could not run; see its message above", err=True)
-        click.get_current_context().exit(int(ExitCode.INTERNAL))
-    failing = {CheckOutcome.BREACH} | ({CheckOutcome.WARN} if fail_on == "warn" else set())
-    if statuses & failing:
-        click.get_current_context().exit(int(ExitCode.BREACH))
+    if code != ExitCode.OK:
+        click.get_current_context().exit(int(code))
 
 
 def run_summary(result: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reports.cli import cli
+from reports.cli import cli, decide_exit, echo
 from reports.cli.options import ISO_DATE, config_option, db_option, out_option, quiet_option
 
 
@@ -72,7 +72,7 @@ def daily_command(
         raise
 
     def warn(message: str) -> None:
-        click.echo(message, err=True)
+        echo(message, err=True)  # a closed stderr loses the line, not the job (run log has it)
 
     say = (lambda _m: None) if quiet else warn
     result = run_daily(
@@ -84,5 +84,6 @@ def daily_command(
         say=say,
         warn=warn,
     )
+    decide_exit(result.exit_code)  # before the output: a closed pipe must not change it
     click.echo(result.summary_line())
     ctx.exit(result.exit_code)

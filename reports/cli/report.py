@@ -6,7 +6,7 @@ import datetime as dt
 
 import click
 
-from reports.cli import cli
+from reports.cli import cli, decide_exit
 from reports.cli.options import as_of_option, config_option, db_option, out_option, quiet_option
 from reports.errors import ExitCode
 
@@ -40,6 +40,10 @@ def report_command(
     config = load_config(config_path)
     with open_db(db, must_exist=True) as con:
         result = write_report(con, as_of, out_dir, config)
+    code = (
+        ExitCode.INTERNAL if result.errored else ExitCode.BREACH if result.breached else ExitCode.OK
+    )
+    decide_exit(code)  # before the output: a closed pipe must not change it
     if not quiet:
         size_kb = result.pdf_size / 1024
         reused = "reused the recorded check run" if result.checks_reused else "ran the checks"
@@ -52,6 +56,5 @@ def report_command(
         click.echo(f"status: {result.status}")
     if result.errored:
         click.echo("error: a check could not run; see exceptions and the report", err=True)
-        click.get_current_context().exit(int(ExitCode.INTERNAL))
-    if result.breached:
-        click.get_current_context().exit(int(ExitCode.BREACH))
+    if code != ExitCode.OK:
+        click.get_current_context().exit(int(code))

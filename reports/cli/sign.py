@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from reports.cli import cli
+from reports.cli import cli, decide_exit
 from reports.cli.options import as_of_option, config_option, db_option, out_option, quiet_option
-from reports.errors import VerificationError
+from reports.errors import ExitCode, VerificationError
 
 
 @cli.group("keys")
@@ -188,6 +188,7 @@ def verify_command(
     from reports.sign.verify import verify_package
 
     report = verify_package(zip_path, trust=trust, previous=previous)
+    decide_exit(ExitCode.OK if report.ok else VerificationError.exit_code)
     for line in report.checks:
         if not quiet or not line.ok:
             click.echo(line.render())

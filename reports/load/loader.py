@@ -191,6 +191,10 @@ def load_snapshot(
     for message in found_warnings:
         warn(message)
     totals: dict[str, int] = {}
+    # Each file as found before anything reads it: the hashes recorded must be of the bytes
+    # loaded (found in review: an export swapped in while the job ran gave one version's hash
+    # with the other's rows).
+    identities = {name: _identity(source.path) for name, source in files.items()}
 
     # Hash the files on a worker thread while DuckDB reads them (hashlib releases the GIL).
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -257,6 +261,21 @@ def load_snapshot(
                 for name in FILES
                 if name in staged
             )
+            # every read and hash is done: a file replaced or written to meanwhile is refused
+            changed = [
+                Violation(
+                    source.display,
+                    None,
+                    None,
+                    None,
+                    "a file that does not change while it is loaded: it was replaced or written "
+                    "to during the load (an export still being delivered?); load it again once "
+                    "it is complete",
+                )
+                for name, source in files.items()
+                if _identity(source.path) != identities[name]
+            ]
+            _raise_if_any(as_of, directory, changed, {})
             say("writing")
             load_id = uuid.uuid4().hex
             loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -308,6 +327,15 @@ def load_snapshot(
         loaded_at=loaded_at,
         valuation_seconds=valuation_seconds,
     )
+
+
+def _identity(path: Path) -> tuple[int, ...] | None:
+    """What changes when a file is replaced (device, inode) or written to (size, times)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _range_violations(

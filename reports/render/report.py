@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reports.errors import UsageError
+from reports.lock import directory_lock
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -176,70 +177,72 @@ def write_report(
     except OSError as exc:
         msg = f"cannot create the output directory {root}: {exc.strerror or exc}"
         raise UsageError(msg) from None
-    with day_memo():  # the checks and the report share their figures (reports/memo.py)
-        check_run = run if run is not None else ensure_check_run(con, as_of, config)
-        data = gather(con, as_of, config, check_run)
-    if after_reads is not None:
-        after_reads()  # nothing below reads the database
-    files = output_files(data)
+    # one run writes OUT at a time (reports.lock; the daily job already holds it)
+    with directory_lock(root, f"mir report {as_of.isoformat()}"):
+        with day_memo():  # the checks and the report share their figures (reports/memo.py)
+            check_run = run if run is not None else ensure_check_run(con, as_of, config)
+            data = gather(con, as_of, config, check_run)
+        if after_reads is not None:
+            after_reads()  # nothing below reads the database
+        files = output_files(data)
 
-    day_dir = root / as_of.isoformat()
-    _remove_stale_staging(root, as_of)
-    staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{as_of.isoformat()}.tmp-"))
-    try:
-        written = {}
-        for name, payload in files.items():
-            path = staging / name
-            path.write_bytes(payload)
-            written[name] = day_dir / name
+        day_dir = root / as_of.isoformat()
+        _remove_stale_staging(root, as_of)
+        staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{as_of.isoformat()}.tmp-"))
+        try:
+            written = {}
+            for name, payload in files.items():
+                path = staging / name
+                path.write_bytes(payload)
+                written[name] = day_dir / name
 
-        context = build_context(
-            data,
-            signer_subject=key.subject,
-            development_key=key.is_development,
-            signing_time=when,
-            attachments=tuple(sorted(files)),
-        )
-        html = render_html(context)
-        rendered = render_pdf(
-            html,
-            files,
-            title=f"{config.firm.name} {as_of.isoformat()}",
-            created=when,
-        )
-        signed = sign_pdf(
-            rendered.data, staging / REPORT_PDF, key, timestamper=timestamper, signing_time=when
-        )
-        os.chmod(signed.path, 0o644)  # written via mkstemp (0600); the report is not secret
-        written[REPORT_PDF] = day_dir / REPORT_PDF
+            context = build_context(
+                data,
+                signer_subject=key.subject,
+                development_key=key.is_development,
+                signing_time=when,
+                attachments=tuple(sorted(files)),
+            )
+            html = render_html(context)
+            rendered = render_pdf(
+                html,
+                files,
+                title=f"{config.firm.name} {as_of.isoformat()}",
+                created=when,
+            )
+            signed = sign_pdf(
+                rendered.data, staging / REPORT_PDF, key, timestamper=timestamper, signing_time=when
+            )
+            os.chmod(signed.path, 0o644)  # written via mkstemp (0600); the report is not secret
+            written[REPORT_PDF] = day_dir / REPORT_PDF
 
-        manifest = write_manifest(
-            staging,
-            inputs={f: {"sha256": h, "rows": n} for f, h, n in data.inputs},
-            config_sha256=config.sha256(),
+            manifest = write_manifest(
+                staging,
+                inputs={f: {"sha256": h, "rows": n} for f, h, n in data.inputs},
+                config_sha256=config.sha256(),
+                as_of=as_of,
+                run_id=check_run.run_id,
+                lei=config.firm.lei,
+            )
+            signature = sign_manifest(manifest, key, signing_time=when, timestamper=timestamper)
+            written[manifest.name] = day_dir / manifest.name
+            written[signature.name] = day_dir / signature.name
+            os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a day directory is a normal folder
+            _replace_dir(staging, day_dir)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return ReportResult(
+            day_dir=day_dir,
             as_of=as_of,
             run_id=check_run.run_id,
-            lei=config.firm.lei,
+            status=check_run.status,
+            checks_reused=check_run.reused,
+            files=dict(sorted(written.items())),
+            pages=rendered.pages,
+            pdf_size=signed.size,
+            signer_subject=key.subject,
+            development_key=key.is_development,
+            seconds=time.monotonic() - started,
+            check_statuses={o.check_id: o.status for o in check_run.outcomes},
         )
-        signature = sign_manifest(manifest, key, signing_time=when, timestamper=timestamper)
-        written[manifest.name] = day_dir / manifest.name
-        written[signature.name] = day_dir / signature.name
-        os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a day directory is a normal folder
-        _replace_dir(staging, day_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return ReportResult(
-        day_dir=day_dir,
-        as_of=as_of,
-        run_id=check_run.run_id,
-        status=check_run.status,
-        checks_reused=check_run.reused,
-        files=dict(sorted(written.items())),
-        pages=rendered.pages,
-        pdf_size=signed.size,
-        signer_subject=key.subject,
-        development_key=key.is_development,
-        seconds=time.monotonic() - started,
-        check_statuses={o.check_id: o.status for o in check_run.outcomes},
-    )

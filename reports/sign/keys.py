@@ -328,9 +328,34 @@ def load_signer_key(path: str | os.PathLike[str], passphrase: bytes) -> SignerKe
     if not isinstance(private_key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         msg = f"{p12_path}: unsupported key type {type(private_key).__name__}; use RSA or EC keys"
         raise SigningError(msg)
+    _check_validity(p12_path, (certificate, *extra), dt.datetime.now(dt.UTC))
     return SignerKey(
         private_key=private_key, certificate=certificate, chain=tuple(extra), source=str(p12_path)
     )
+
+
+def _check_validity(
+    p12_path: Path, certificates: tuple[x509.Certificate, ...], now: dt.datetime
+) -> None:
+    """A certificate of the key (its own or its chain's) outside its validity period now is a
+    SigningError: the package would carry a signature that `openssl cms -verify` and `pdfsig`
+    reject ("certificate has expired"), while the job said it was fine (found in review)."""
+    for certificate in certificates:
+        subject = certificate.subject.rfc4514_string()
+        if now > certificate.not_valid_after_utc:
+            msg = (
+                f"{p12_path}: the certificate {subject} expired on "
+                f"{certificate.not_valid_after_utc:%Y-%m-%d %H:%M} UTC; a signature made with it "
+                "fails verification. Renew it (`mir keys init --force` for a development key)"
+            )
+            raise SigningError(msg)
+        if now < certificate.not_valid_before_utc:
+            msg = (
+                f"{p12_path}: the certificate {subject} is not valid before "
+                f"{certificate.not_valid_before_utc:%Y-%m-%d %H:%M} UTC (is this machine's "
+                "clock right?)"
+            )
+            raise SigningError(msg)
 
 
 def load_signer_from_config(

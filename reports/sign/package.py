@@ -23,6 +23,7 @@ from cryptography import x509
 
 from reports.config import LEI_PATTERN
 from reports.errors import ConfigError, UsageError, VerificationError
+from reports.lock import directory_lock
 from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME, find_previous_manifest
 from reports.sign.verify import (
     CheckLine,
@@ -92,92 +93,97 @@ def build_package(
     root = Path(out_dir)
     day_dir = root / as_of.isoformat()
     run_report = f"run `mir report --as-of {as_of.isoformat()} --out {root}` first"
-    if not day_dir.is_dir():
+    if not root.is_dir():
         msg = f"no day directory {day_dir}; {run_report}"
         raise UsageError(msg)
-    for name in (MANIFEST_NAME, SIGNATURE_NAME):
-        if not (day_dir / name).is_file():
-            msg = f"{day_dir / name} is missing; {run_report}"
+    # one run writes OUT at a time (reports.lock; the daily job already holds it)
+    with directory_lock(root, f"mir package {as_of.isoformat()}"):
+        if not day_dir.is_dir():
+            msg = f"no day directory {day_dir}; {run_report}"
             raise UsageError(msg)
-    target = package_path(root, as_of, lei)
-    existed = target.exists()
-    if existed and not (force or supersede):
-        msg = f"{target} already exists; use --force to replace it"
-        raise UsageError(msg)
+        for name in (MANIFEST_NAME, SIGNATURE_NAME):
+            if not (day_dir / name).is_file():
+                msg = f"{day_dir / name} is missing; {run_report}"
+                raise UsageError(msg)
+        target = package_path(root, as_of, lei)
+        existed = target.exists()
+        if existed and not (force or supersede):
+            msg = f"{target} already exists; use --force to replace it"
+            raise UsageError(msg)
 
-    files = read_directory(day_dir)
-    # the hash chain too, against the day the manifest was linked to: the latest earlier day in
-    # OUT, its day directory or, when that is gone, its package (reports.sign.manifest). A
-    # manifest whose predecessor was re-run since is refused, not zipped. (Not simply the earlier
-    # zip beside it: a day reported but never packaged would then break every later day's chain.)
-    previous = find_previous_manifest(root, as_of, lei)
-    report = verify_files(
-        files,
-        trust=trust_certificates(trust),
-        source=str(day_dir),
-        previous=Predecessor(previous.path.name, previous.manifest) if previous else None,
-    )
-    if not report.ok:
-        reasons = "; ".join(line.render() for line in report.failures)
-        msg = f"refusing to package {day_dir}: {reasons}"
-        raise VerificationError(msg)
-    if report.manifest is not None and report.manifest.get("as_of") != as_of.isoformat():
-        # `mir verify` would fail the zip's name against its manifest
-        msg = (
-            f"refusing to package {day_dir}: its manifest is as of "
-            f"{report.manifest.get('as_of')}, not {as_of.isoformat()}"
+        files = read_directory(day_dir)
+        # the hash chain too, against the day the manifest was linked to: the latest earlier day in
+        # OUT, its day directory or, when that is gone, its package (reports.sign.manifest). A
+        # manifest whose predecessor was re-run since is refused, not zipped. (Not simply the earlier
+        # zip beside it: a day reported but never packaged would then break every later day's chain.)
+        previous = find_previous_manifest(root, as_of, lei)
+        report = verify_files(
+            files,
+            trust=trust_certificates(trust),
+            source=str(day_dir),
+            previous=Predecessor(previous.path.name, previous.manifest) if previous else None,
         )
-        raise VerificationError(msg)
-    if previous is not None and previous.path.is_dir():
-        linked = previous.day.isoformat()
-        linked_package = package_path(root, previous.day, lei)
-        # `mir verify` (the regulator's) checks the link against the zips beside this one
-        problem: str | None = None
-        replace = ""
-        if not linked_package.is_file():
-            problem = f"the day this package links to, {linked}, has no package in {root}"
-        elif predecessor_at(linked_package).manifest != previous.manifest:
-            problem = (
-                f"the package of {linked}, the day this package links to, holds another "
-                f"manifest than {previous.path} (reported again, not packaged)"
+        if not report.ok:
+            reasons = "; ".join(line.render() for line in report.failures)
+            msg = f"refusing to package {day_dir}: {reasons}"
+            raise VerificationError(msg)
+        if report.manifest is not None and report.manifest.get("as_of") != as_of.isoformat():
+            # `mir verify` would fail the zip's name against its manifest
+            msg = (
+                f"refusing to package {day_dir}: its manifest is as of "
+                f"{report.manifest.get('as_of')}, not {as_of.isoformat()}"
             )
-            replace = " --force"
-        if problem is not None:
-            report.add(
-                CheckLine(
-                    "linked package",
-                    True,
-                    f"this manifest links to {linked}",
-                    (
-                        f"{problem}: `mir verify` fails this package's hash chain until "
-                        f"{linked_package.name} is the package of that day directory; run "
-                        f"`mir package --as-of {linked} --out {root}{replace}`",
-                    ),
+            raise VerificationError(msg)
+        if previous is not None and previous.path.is_dir():
+            linked = previous.day.isoformat()
+            linked_package = package_path(root, previous.day, lei)
+            # `mir verify` (the regulator's) checks the link against the zips beside this one
+            problem: str | None = None
+            replace = ""
+            if not linked_package.is_file():
+                problem = f"the day this package links to, {linked}, has no package in {root}"
+            elif predecessor_at(linked_package).manifest != previous.manifest:
+                problem = (
+                    f"the package of {linked}, the day this package links to, holds another "
+                    f"manifest than {previous.path} (reported again, not packaged)"
                 )
-            )
+                replace = " --force"
+            if problem is not None:
+                report.add(
+                    CheckLine(
+                        "linked package",
+                        True,
+                        f"this manifest links to {linked}",
+                        (
+                            f"{problem}: `mir verify` fails this package's hash chain until "
+                            f"{linked_package.name} is the package of that day directory; run "
+                            f"`mir package --as-of {linked} --out {root}{replace}`",
+                        ),
+                    )
+                )
 
-    data = deterministic_zip(files, as_of)
-    fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{target.name}.", suffix=".tmp")
-    superseded = None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        if existed and supersede:
-            superseded = _keep_aside(target)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return PackageResult(
-        path=target,
-        files=sorted(files),
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        replaced=existed,
-        report=report,
-        superseded=superseded,
-    )
+        data = deterministic_zip(files, as_of)
+        fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{target.name}.", suffix=".tmp")
+        superseded = None
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, 0o644)
+            if existed and supersede:
+                superseded = _keep_aside(target)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return PackageResult(
+            path=target,
+            files=sorted(files),
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            replaced=existed,
+            report=report,
+            superseded=superseded,
+        )
 
 
 def _keep_aside(package: Path) -> Path:
