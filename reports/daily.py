@@ -385,11 +385,23 @@ def run_daily(
                     if check.name == "linked package":
                         for message in check.warnings:
                             warn(f"warning: {message}")
+                others = sorted(
+                    p.name
+                    for p in Path(out_dir).glob(f"*_{as_of.isoformat()}.zip")
+                    if p.name != package.path.name
+                )
+                if others:  # e.g. firm.lei changed: a regulator must not get both
+                    warn(
+                        f"warning: {', '.join(others)} in {out_dir} is another package of "
+                        f"{as_of} (another LEI prefix), not this run's {package.path.name}"
+                    )
+                    details.update(other_packages=others)
                 for later in broken_links_after(Path(out_dir), as_of, config.firm.lei):
                     warn(
-                        f"warning: the package of {later} links to the manifest this run "
-                        f"superseded; run `mir daily` for {later} (and the days after it) "
-                        "again to re-link the hash chain"
+                        f"warning: the package of {later} does not link to this run's "
+                        f"manifest of {as_of} (its hash chain names an earlier one, or none); "
+                        f"run `mir daily` for {later} (and the days after it) again to re-link "
+                        "the hash chain"
                     )
                     details.update(chain_broken_at=later.isoformat())
     except BaseException as exc:  # every failure ends the log with one `failed` event (Ctrl-C

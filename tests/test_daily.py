@@ -854,3 +854,26 @@ def test_the_exit_code_follows_the_run_that_was_signed(
     assert summary["status"] == "breach"
     done = runs(log_events(out))[-1][-1]
     assert (done["event"], done["status"], done["run_id"]) == ("done", "breach", summary["run_id"])
+
+
+def test_a_package_of_the_day_under_another_lei_is_named(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """Review of 2026-12-04 (second): after firm.lei changed, the old prefix's package of the
+    day stayed beside the new one, both verifying, and nothing said so."""
+    out = tmp_path / "out"
+    first = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert first.exit_code == 1, first.output
+    lei = "5493001KJTIIGC8Y1R12"
+    config = tmp_path / "with-lei.toml"
+    config.write_text(
+        f'[firm]\nlei = "{lei}"\n' + dev_key.config.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    second = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(config))
+    assert second.exit_code == 1, second.output
+    assert (
+        f"warning: {PACKAGE_NAME} in {out} is another package of {AS_OF} (another LEI prefix), "
+        f"not this run's {lei}_{AS_OF}.zip"
+    ) in second.output
+    done = [e for e in runs(log_events(out))[-1] if e.get("stage") == "package"][-1]
+    assert done["other_packages"] == [PACKAGE_NAME]

@@ -134,7 +134,7 @@ def _raise_if_any(
     msg = (
         f"snapshot {as_of.isoformat()} in {directory} breaks the data contract; nothing was loaded. "
         + "; ".join(parts)
-        + ". Fix the files and run `mir load` again."
+        + ". Fix the files and load them again (`mir load`, or `mir daily` for the scheduled job)."
     )
     raise InputError(msg, violations)
 
