@@ -364,9 +364,12 @@ def run_daily(
                             config,
                             timestamper=timestamper,
                             after_reads=checkpoint.start,
+                            # part of the report stage (it ran beside the PDF), and before the
+                            # day directory is replaced: a failed checkpoint leaves OUT as it
+                            # was (found in review: a new report beside the old package)
+                            before_publish=checkpoint.join,
                         )
                         details.update(day_dir=str(report.day_dir))
-                        checkpoint.join()  # part of the report stage: it ran beside the PDF
             except BaseException:
                 # never close the database under the checkpoint; the stage's error is the one
                 # to report (a failed checkpoint leaves the log for the next open to replay)

@@ -320,6 +320,9 @@ def test_daily_reports_a_failed_checkpoint(
     failed = runs(log_events(out))[-1][-1]
     assert (failed["event"], failed["stage"], failed["exit_code"]) == ("failed", "report", 4)
     assert not (out / PACKAGE_NAME).exists()  # no package from a run that failed
+    # nor a day directory: a re-run's would have stood beside the earlier package (review of
+    # 2026-12-04, second)
+    assert sorted(p.name for p in out.iterdir()) == ["mir-daily.jsonl"]
 
 
 def test_daily_bad_input_changes_nothing(

@@ -490,27 +490,25 @@ def test_capital_trend_reads_each_days_latest_run_of_the_regime_in_force() -> No
     }
 
 
-def test_a_killed_runs_staging_folder_is_removed_by_the_next_report(
+def test_what_killed_runs_left_is_cleared_by_the_next_report(
     database: Path, signing: dict[str, Any], tmp_path: Path
 ) -> None:
-    """A run killed outright (SIGKILL) leaves OUT/.<date>.tmp-* behind; the next report of the
-    day removes such folders once they are an hour old, and leaves a live one alone."""
-    import os
-    import time
-
+    """A run killed outright (SIGKILL) leaves OUT/.<date>.tmp-* behind, or, killed between its
+    two renames, the day directory it was replacing as .<date>.old-<pid> with no day directory.
+    The next report holds OUT locked, so every such folder is a leftover: staging folders go (of
+    any day, at once: review of 2026-12-04, second), a day directory moved aside comes back."""
     out = tmp_path / "out"
-    stale = out / f".{AS_OF.isoformat()}.tmp-killed"
-    live = out / f".{AS_OF.isoformat()}.tmp-running"
-    other_day = out / ".2026-01-01.tmp-killed"
-    for folder in (stale, live, other_day):
+    staging = [out / f".{AS_OF.isoformat()}.tmp-killed", out / ".2026-01-01.tmp-killed"]
+    aside = out / ".2026-01-02.old-4242"  # its day directory 2026-01-02 is gone
+    replaced = out / ".2026-01-03.old-4243"  # 2026-01-03 is there: a newer report took its place
+    for folder in (*staging, aside, replaced, out / "2026-01-03"):
         folder.mkdir(parents=True)
-        (folder / "exceptions.csv").write_text("partial\n")
-    two_hours_ago = time.time() - 7200
-    for folder in (stale, other_day):
-        os.utime(folder, (two_hours_ago, two_hours_ago))
+        (folder / "exceptions.csv").write_text(folder.name + "\n")
     make_report(database, out, signing["config"])
-    assert not stale.exists()
-    assert live.exists() and other_day.exists()
+    assert not any(folder.exists() for folder in (*staging, aside, replaced))
+    assert (out / "2026-01-02" / "exceptions.csv").read_text() == aside.name + "\n"
+    assert (out / "2026-01-03" / "exceptions.csv").read_text() == "2026-01-03\n"
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
 
 
 def test_an_out_that_cannot_be_created_is_a_usage_error(

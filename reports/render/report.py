@@ -118,18 +118,20 @@ def _replace_dir(staging: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-# A staging folder of the day this old is left over from a killed run (SIGKILL, power loss): a
-# live one is minutes old at most.
-STALE_STAGING_SECONDS = 3600
-
-
-def _remove_stale_staging(root: Path, as_of: dt.date) -> None:
-    """Remove the day's staging folders (.<date>.tmp-*) left by a run that was killed outright."""
-    cutoff = time.time() - STALE_STAGING_SECONDS
-    for folder in root.glob(f".{as_of.isoformat()}.tmp-*"):
+def _remove_leftovers(root: Path) -> None:
+    """Clear what killed runs (SIGKILL, power loss) left in OUT: staging folders
+    (.<date>.tmp-*) are removed; a day directory moved aside for its replacement
+    (.<date>.old-<pid>) goes back in place when the run died before the new one took it, else is
+    removed. Called with OUT locked (reports.lock), so no live run is writing any of them (they
+    used to wait an hour, for the day's next report only, and .old-* forever)."""
+    for folder in sorted(root.glob(".????-??-??.tmp-*")):
+        shutil.rmtree(folder, ignore_errors=True)
+    for folder in sorted(root.glob(".????-??-??.old-*")):
+        target = root / folder.name[1:11]
         with contextlib.suppress(OSError):
-            if folder.is_dir() and folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder)
+            if not target.exists():
+                os.replace(folder, target)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_report(
@@ -142,6 +144,7 @@ def write_report(
     signing_time: dt.datetime | None = None,
     run: CheckRun | None = None,
     after_reads: Callable[[], None] | None = None,
+    before_publish: Callable[[], None] | None = None,
 ) -> ReportResult:
     """Write <out_dir>/<as_of>/ (CSVs, summary.json, signed report.pdf, signed manifest).
 
@@ -151,7 +154,9 @@ def write_report(
     fixes the claimed signing time (default: now). Raises SigningError (exit 4) when the key is
     missing or cannot be opened, UsageError when the date is not loaded. `after_reads` is called
     once the database is no longer read (before the PDF is rendered): `mir daily` checkpoints the
-    database on another thread meanwhile.
+    database on another thread meanwhile. `before_publish` is called once every file is written,
+    before the day directory takes its place: if it raises, OUT is left as it was (`mir daily`
+    waits for that checkpoint there).
     """
     from reports.memo import day_memo
     from reports.render.build import build_context, ensure_check_run, gather
@@ -187,7 +192,7 @@ def write_report(
         files = output_files(data)
 
         day_dir = root / as_of.isoformat()
-        _remove_stale_staging(root, as_of)
+        _remove_leftovers(root)
         staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{as_of.isoformat()}.tmp-"))
         try:
             written = {}
@@ -228,6 +233,8 @@ def write_report(
             written[manifest.name] = day_dir / manifest.name
             written[signature.name] = day_dir / signature.name
             os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a day directory is a normal folder
+            if before_publish is not None:
+                before_publish()
             _replace_dir(staging, day_dir)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
