@@ -1038,7 +1038,21 @@ def test_runs_that_predate_a_reload_are_marked_stale(
     fresh = rows("breaches_by_day", **{"from": LAST.isoformat()})
     assert fresh and not any(r["stale"] for r in fresh)
     assert not any(r["stale"] for r in rows("capital_ratio_trend"))
-    reloaded = run_mir("load", str(DAYS[-2]), db=db)
+    # the same files again (a re-delivery): every run id, so every recorded run, still holds
+    # (review of 2026-12-04, second session: this counted as stale)
+    same = run_mir("load", str(DAYS[-2]), db=db)
+    assert same.exit_code == 0, same.output
+    assert "predate" not in same.stderr
+    assert not any(r["stale"] for r in rows("breaches_by_day", **{"from": PREVIOUS.isoformat()}))
+    # other data for the previous day
+    changed = tmp_path / "changed" / DAYS[-2].name
+    shutil.copytree(DAYS[-2], changed)
+    balances = changed / "balances.csv"
+    lines = balances.read_text(encoding="utf-8").splitlines()
+    account, asset, amount = lines[1].split(",")
+    lines[1] = f"{account},{asset},{Decimal(amount) + 1}"
+    balances.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    reloaded = run_mir("load", str(changed), db=db)
     assert reloaded.exit_code == 0, reloaded.output
     assert f"the check runs recorded for {LAST.isoformat()} (1 later day(s)) predate" in (
         reloaded.stderr

@@ -304,7 +304,7 @@ def load_snapshot(
         "WHERE as_of_date > ?",
         [as_of],
     ).fetchall()[0]  # fetchall: an unfinished result would block the connection (DuckDB 2)
-    if later[2]:
+    if later[2] and _changed_inputs(con, as_of, load_id):
         # their run ids hash this day's inputs (reports.checks.engine.compute_run_id): the
         # recorded results of later days no longer belong to the stored data
         first, last, days = later
@@ -327,6 +327,27 @@ def load_snapshot(
         loaded_at=loaded_at,
         valuation_seconds=valuation_seconds,
     )
+
+
+def _changed_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, load_id: str) -> bool:
+    """Whether the load `load_id` gave `as_of` other files (names and SHA-256) than the load it
+    replaced, or was its first: a reload of identical files leaves every run id, and so every
+    recorded run, as it was (queries/views/50_stale_runs.sql)."""
+    rows = con.execute(
+        """
+        WITH load_files AS (
+            SELECT load_id, max(loaded_at) AS loaded_at,
+                   string_agg(file || ' ' || sha256, ',' ORDER BY file, sha256) AS files
+            FROM loads WHERE as_of_date = $as_of GROUP BY load_id
+        )
+        SELECT
+            (SELECT files FROM load_files WHERE load_id = $load_id),
+            (SELECT arg_max(files, (loaded_at, load_id)) FROM load_files
+             WHERE load_id <> $load_id)
+        """,
+        {"as_of": as_of, "load_id": load_id},
+    ).fetchall()[0]
+    return bool(rows[0] != rows[1])
 
 
 def _identity(path: Path) -> tuple[int, ...] | None:
