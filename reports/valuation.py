@@ -161,19 +161,20 @@ def _valued(positions: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(
             wallet_balance=pl.when(isolated).then(pl.col("isolated_margin")),
             isolated_signed_quantity=pl.when(isolated).then(pl.col("signed_quantity")),
-            signed_quantity_over_entry=div_or_null(
-                pl.when(inverse).then(pl.col("signed_quantity")), entry
-            ),
+            # plain quotients, as the linear products: a figure every position has raises from
+            # 1e20 (ValuationRangeError) rather than going NULL from 1e19, which SEG-07/09 and
+            # the segregation statement would then have counted as nothing (found in review)
+            signed_quantity_over_entry=pl.when(inverse).then(pl.col("signed_quantity")) / entry,
         )
         .with_columns(
             notional=pl.coalesce(
                 pl.when(linear).then(pl.col("base_quantity")) * mark,
-                div_or_null(pl.when(inverse).then(pl.col("base_quantity")), mark),
+                pl.when(inverse).then(pl.col("base_quantity")) / mark,
             ),
             unrealized_pnl=pl.coalesce(
                 pl.when(linear).then(pl.col("signed_quantity")) * (mark - entry),
                 pl.col("signed_quantity_over_entry")
-                - div_or_null(pl.when(inverse).then(pl.col("signed_quantity")), mark),
+                - pl.when(inverse).then(pl.col("signed_quantity")) / mark,
             ),
             liquidation_term=pl.coalesce(
                 -(pl.when(linear).then(pl.col("isolated_signed_quantity")) * entry),

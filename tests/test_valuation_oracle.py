@@ -243,6 +243,29 @@ def test_a_position_too_large_to_value_is_named(tmp_path: Path) -> None:
     assert "HUGE" in str(caught.value)
 
 
+def test_an_inverse_position_from_1e19_is_valued_and_beyond_1e20_named(tmp_path: Path) -> None:
+    """Review of 2026-12-04 (second): an inverse notional or uPnL from 1e19 came out NULL (the
+    guarded quotient), and SEG-07, SEG-09 and the segregation statement counted the position as
+    nothing; a linear one is valued up to 1e20 and named beyond. Both kinds now agree: 1e10
+    contracts at a mark of 1e-9 have a notional of 1e19 and a loss of 5e18 (entry 2e-9)."""
+    with fresh_db(tmp_path / "inverse.duckdb") as con:
+        venue = Venue(con)
+        venue.asset("MEME", "0.000000001")
+        venue.inverse("MEMEUSD", underlying="MEME")
+        venue.tiers("MEMEUSD", [(0, "0.01")])
+        venue.mark("MEMEUSD", "0.000000001")
+        venue.position("BIG", "MEMEUSD", "10000000000", "0.000000002", isolated_margin="1000000000")
+        row = position_row(con, "BIG")
+        assert row["notional"] == Decimal("1e19")
+        assert row["unrealized_pnl"] == Decimal("-5e18")
+        assert row["isolated_equity"] == Decimal("-4999999999000000000")
+        assert row["maintenance_margin"] == Decimal("1e17")
+        venue.position("HUGE", "MEMEUSD", "-100000000000", "0.000000001")  # notional 1e20
+        with pytest.raises(ValuationRangeError) as caught:
+            derive.refresh(con)
+    assert caught.value.position_ids == ["HUGE"]
+
+
 def _tier_venue(con: duckdb.DuckDBPyConnection, cap: str | None, cum: str) -> Venue:
     venue = Venue(con)
     venue.asset("USDT", "1")
