@@ -168,6 +168,16 @@ class BackgroundCheckpoint:
             raise error
 
 
+def _logged_warnings(log: RunLog, show: Say) -> Say:
+    """`show`, which also writes each warning to the run log (a `warning` event)."""
+
+    def warn(message: str) -> None:
+        log.event("warning", message=message)
+        show(message)
+
+    return warn
+
+
 def _not_evaluated_lines(results: Iterable[CheckResult]) -> list[str]:
     """One progress line per reason a check could not run, naming its checks (e.g. the
     roll-forwards when the previous close is not stored), and one per check that ran only in part
@@ -262,7 +272,7 @@ def run_daily(
     from reports.sign.package import build_package
 
     say = say or (lambda _msg: None)
-    warn = warn or say
+    show_warning = warn or say
     started = time.perf_counter()
     timings: dict[str, float] = {}
     try:
@@ -270,6 +280,7 @@ def run_daily(
     except OSError as exc:
         msg = f"cannot create the output directory {out_dir} ({exc.strerror}); nothing was done"
         raise UsageError(msg) from exc
+    warn = _logged_warnings(log, show_warning)  # in the run log too (a closed stderr)
     try:
         if not snapshot_dir.is_dir():  # the export did not arrive: say so in the run log too
             msg = f"no snapshot directory {snapshot_dir}; nothing was done"
@@ -313,10 +324,12 @@ def run_daily(
         log.failed_stage = "key"
         # no key, a wrong passphrase, an expired certificate: before the load
         signer = load_signer_from_config(config.signing)
-        expires = signer.certificate.not_valid_after_utc
+        first = min(signer.path, key=lambda c: c.not_valid_after_utc)  # the key or an issuer
+        expires = first.not_valid_after_utc
         if expires - dt.datetime.now(dt.UTC) < CERTIFICATE_WARNING:
+            which = "signing certificate" if first is signer.certificate else "certificate"
             warn(
-                f"warning: the signing certificate {signer.subject} expires on "
+                f"warning: the {which} {first.subject.rfc4514_string()} expires on "
                 f"{expires:%Y-%m-%d %H:%M} UTC; renew it before then, or the job will stop"
             )
         log.failed_stage = "lock"

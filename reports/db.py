@@ -120,8 +120,34 @@ def derivation() -> Derivation:
     return _derivation(schema_fingerprint())
 
 
-# An identifier in SQL or Python text (what a view or macro is named by).
-_WORD = re.compile(r"[a-z_][a-z0-9_]*")
+# The name a CREATE MACRO statement defines (comments already removed).
+_MACRO_NAME = re.compile(
+    r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?MACRO\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    r"(?:main\.)?(\"[^\"]+\"|[^\s(]+)",
+    re.IGNORECASE,
+)
+
+
+def _macro_statements(scripts: list[Path]) -> list[tuple[str, str]]:
+    """(lower-case name, statement) of every CREATE MACRO in the scripts, the statement without
+    its comments and with each token separated by one space (DuckDB's tokenizer decides)."""
+    import duckdb
+
+    found = []
+    for script in scripts:
+        for statement in duckdb.extract_statements(script.read_text(encoding="utf-8")):
+            query = statement.query
+            tokens = duckdb.tokenize(query)
+            ends = [start for start, _ in tokens[1:]] + [len(query)]
+            text = " ".join(
+                query[start:end].strip()
+                for (start, kind), end in zip(tokens, ends, strict=True)
+                if kind != duckdb.token_type.comment
+            )
+            match = _MACRO_NAME.match(text)
+            if match:
+                found.append((match.group(1).strip('"').lower(), text))
+    return found
 
 
 @lru_cache(maxsize=4)
@@ -148,7 +174,7 @@ def _derivation(_schema_fingerprint: str) -> Derivation:
         for script in schema_scripts():
             scratch.execute(script.read_text(encoding="utf-8"))
         named = scratch.execute(
-            "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND NOT temporary "
+            "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal "
             "UNION ALL SELECT function_name, function_type || '(' || "
             "array_to_string(parameters, ', ') || ') ' || macro_definition "
             "FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro') "
@@ -166,15 +192,22 @@ def _derivation(_schema_fingerprint: str) -> Derivation:
     definitions: dict[str, list[str]] = {}
     for name, text in named:  # a macro may have overloads
         definitions.setdefault(name.lower(), []).append(text)
+    # DuckDB does not list a macro's parameter defaults: its statement counts too (comments and
+    # layout removed), so that `t := 0.05` against `t := 0.10` is a change (found in review)
+    for name, statement in _macro_statements(schema_scripts()):
+        definitions.setdefault(name, []).append(statement)
     sources = [path.read_bytes() for path in valuation_sources()]
     pending = [*tables.values(), *(view for _, view in DERIVED)]
     pending += [source.decode("utf-8") for source in sources]
     reached: set[str] = set()
     while pending:
-        for word in set(_WORD.findall(pending.pop().lower())):
-            if word in definitions and word not in reached:
-                reached.add(word)
-                pending.extend(definitions[word])
+        # a name anywhere in the text, as a substring (quoted names, any characters): a false
+        # match only values the dates again, a missed one would keep stale figures
+        text = pending.pop().lower()
+        for name in definitions.keys() - reached:
+            if name in text:
+                reached.add(name)
+                pending.extend(definitions[name])
     digest = hashlib.sha256(engine_versions())
     for name in sorted(reached):
         digest.update(name.encode() + b"\0" + "\0".join(definitions[name]).encode() + b"\0")

@@ -14,6 +14,7 @@ other's day directory (found in review: a run that said PASS shipped another run
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -56,6 +57,9 @@ def exclusive_lock(db_path: Path, purpose: str) -> Iterator[Path]:
         os.close(fd)
 
 
+# flock's errors on a file system that has no such locks.
+_NO_LOCKS_HERE = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL})
+
 # Directories this process holds locked: real path -> [holders, descriptor] (a run that locks
 # OUT calls code that locks it again).
 _HELD: dict[Path, list[int]] = {}
@@ -81,6 +85,12 @@ def directory_lock(directory: Path, purpose: str) -> Iterator[None]:
                     "did nothing: retry when that run has finished"
                 )
                 raise LockedError(msg) from None
+            except OSError as exc:
+                if exc.errno not in _NO_LOCKS_HERE:
+                    os.close(fd)
+                    raise
+                # a file system without flock (some NFS, SMB or FUSE mounts): unlocked, as
+                # before this lock existed; the database lock still keeps one job per database
             _HELD[real] = [1, fd]
     try:
         yield

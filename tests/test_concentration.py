@@ -341,14 +341,16 @@ def test_con01_grades_the_exact_share_when_the_open_interest_is_below_one(con, d
     day.position("h1", "BTC2-PERP", "0.00209")
     day.position("h1", "BTC2-PERP", "-0.0022")
     graded = [
-        (status, entity_id, instrument_id, threshold)
-        for status, _, entity_id, instrument_id, *_, threshold in exceptions(
+        (status, entity_id, instrument_id, value, threshold)
+        for status, _, entity_id, instrument_id, _, _, value, threshold in exceptions(
             con, "CON-01", with_concentration(oi_floor=D("100"))
         )
     ]
+    # the value shown is on its grade's side of the threshold (the quotient was
+    # 0.099999999999999999 next to a breach at 0.10: review of the session's diff)
     assert graded == [
-        ("breach", "c1", "BTC1-PERP", D("0.10")),
-        ("warn", "c2", "BTC2-PERP", D("0.05")),
+        ("breach", "c1", "BTC1-PERP", D("0.1"), D("0.10")),
+        ("warn", "c2", "BTC2-PERP", D("0.05"), D("0.05")),
     ]
 
 
@@ -559,6 +561,17 @@ def test_con03_con04_without_client_custody_are_not_evaluated(con, day) -> None:
         outcome = outcome_of(con, check_id)
         assert outcome.status == CheckOutcome.NOT_EVALUATED, check_id
         assert says in outcome.message, outcome.message
+
+
+def test_con05_grades_the_exact_share_of_a_small_total(con, day) -> None:
+    """mul_cmp in CON-05 (review of the session's diff: only CON-01's tie was tested): client
+    equity of 0.9681 USD in all, 0.09681 of it in XYZ, exactly a 10% threshold: a warn (the
+    quotient is 0.099999999999999999)."""
+    day.prices(asset={"XYZ": "1"})
+    day.account("c1").account("c2")
+    day.balance("c1", "XYZ", "0.09681").balance("c2", "USDT", "0.87129")
+    rows = exceptions(con, "CON-05", with_concentration(collateral_share_warn=D("0.10")))
+    assert [(r[0], r[2], r[7]) for r in rows] == [("warn", "XYZ", D("0.10"))]
 
 
 def test_con03_spread_custody_passes(con, day) -> None:

@@ -746,6 +746,10 @@ def test_a_certificate_expiring_within_30_days_is_a_warning(
     assert result.exit_code == 1, result.output  # the sample day breaches
     assert "warning: the signing certificate" in result.output
     assert "renew it before then" in result.output
+    # in the run log too: a closed stderr loses the line (review of 2026-12-04, second)
+    logged = [e["message"] for e in runs(log_events(out))[-1] if e["event"] == "warning"]
+    assert any(m.startswith("warning: the signing certificate") for m in logged), logged
+    assert "warning: signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION" in logged
 
 
 def test_an_out_whose_day_folder_is_the_export_is_refused(
@@ -880,3 +884,130 @@ def test_a_package_of_the_day_under_another_lei_is_named(
     ) in second.output
     done = [e for e in runs(log_events(out))[-1] if e.get("stage") == "package"][-1]
     assert done["other_packages"] == [PACKAGE_NAME]
+
+
+def _certificate(
+    subject: str, key: Any, issuer: tuple[str, Any] | None, not_after: dt.datetime, ca: bool
+) -> Any:
+    """An X.509 certificate for `key`, signed by issuer (name, key) or self-signed."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    issuer_name, issuer_key = issuer or (subject, key)
+    usage = dict.fromkeys(
+        (
+            "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+            "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only",
+        ),
+        False,
+    )  # fmt: skip
+    usage.update(key_cert_sign=ca, crl_sign=ca, digital_signature=not ca)
+    usage["content_commitment"] = not ca
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_after - dt.timedelta(days=800))
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(**usage), critical=True)
+        .sign(issuer_key, hashes.SHA256())
+    )
+
+
+@pytest.mark.parametrize("case", ["old_root_beside", "issuer_expiring"])
+def test_only_the_certification_path_counts_for_validity(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path, case: str
+) -> None:
+    """Review of 2026-12-04 (second): an expired certificate kept in the PKCS#12 bundle but off
+    the signing path stopped the job, although signatures made with the key verify; an issuing
+    CA expiring in 10 days gave no warning (only the key's own certificate was looked at)."""
+    from conftest import SIGNING_PASSPHRASE
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key, leaf_key, old_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    ca_expires = now + dt.timedelta(days=10 if case == "issuer_expiring" else 700)
+    ca = _certificate("Test Issuing CA", ca_key, None, ca_expires, ca=True)
+    leaf = _certificate(
+        "Test Signer", leaf_key, ("Test Issuing CA", ca_key), now + dt.timedelta(days=365), False
+    )
+    old_root = _certificate("Old Legacy Root", old_key, None, now - dt.timedelta(days=30), True)
+    dev_key.p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"signer",
+            leaf_key,
+            leaf,
+            [ca, old_root],
+            serialization.BestAvailableEncryption(SIGNING_PASSPHRASE.encode()),
+        )
+    )
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 1, result.output  # ran: the sample day breaches
+    assert "Old Legacy Root" not in result.output
+    warned = "warning: the certificate CN=Test Issuing CA expires on" in result.output
+    assert warned == (case == "issuer_expiring")
+
+
+def test_a_load_with_warnings_and_no_reader_still_loads(db: Path, tmp_path: Path) -> None:
+    """Review of 2026-12-04 (second): `mir load` printing a warning to a closed stderr stopped
+    inside its transaction and exited 0 with nothing loaded."""
+    snapshot = tmp_path / LATEST.name
+    shutil.copytree(LATEST, snapshot)
+    capital = snapshot / "capital.csv"
+    lines = capital.read_text(encoding="utf-8").splitlines()
+    capital.write_text(
+        "\n".join([lines[0] + ",note", *(line + ",x" for line in lines[1:])]) + "\n",
+        encoding="utf-8",
+    )  # an extra column: loaded without it, with a warning
+    assert _mir_into_closed_pipes("load", snapshot, "--db", db) == 0
+    assert AS_OF in stored(db)["dates"]
+
+
+def test_mir_report_refuses_to_replace_the_export_too(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """Review of 2026-12-04 (second): the refusal was only in `mir daily`; `mir report --out
+    exports` still deleted the export's files."""
+    exports = tmp_path / "exports"
+    snapshot = exports / LATEST.name
+    shutil.copytree(LATEST, snapshot)
+    files = {p.name: sha256(p) for p in snapshot.iterdir()}
+    assert run_mir("load", str(snapshot), db=db).exit_code == 0
+    result = run_mir(
+        "report", "--as-of", AS_OF.isoformat(), "--out", str(exports), "--config",
+        str(dev_key.config), db=db,
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "holds the snapshot file" in result.output
+    assert {p.name: sha256(p) for p in snapshot.iterdir()} == files
+
+
+def test_an_output_directory_that_cannot_be_locked_is_used_unlocked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file system without flock (some NFS, SMB or FUSE mounts) must not turn every run into
+    an internal error (review of the session's diff); another flock error still surfaces."""
+    import errno
+    import fcntl
+    import os
+
+    from reports import lock
+
+    def no_locks(fd: int, operation: int, code: int = errno.ENOLCK) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with lock.directory_lock(tmp_path, "a test"):
+        pass
+    monkeypatch.setattr(fcntl, "flock", lambda fd, op: no_locks(fd, op, errno.EBADF))
+    with pytest.raises(OSError), lock.directory_lock(tmp_path, "a test"):
+        pass
+    assert lock._HELD == {}

@@ -98,7 +98,18 @@ graded AS (
         CASE WHEN abs(s.share - $concentration_oi_share_breach)
                   < abs(s.share - $concentration_oi_share_warn)
              THEN $concentration_oi_share_breach
-             ELSE $concentration_oi_share_warn END::DECIMAL(38,18) AS nearest
+             ELSE $concentration_oi_share_warn END::DECIMAL(38,18) AS nearest,
+        -- the share as shown: the 18-decimal quotient, kept on its grade's side of each
+        -- threshold (a quotient can land 1e-18 across one; found in review: a breach showed
+        -- 0.099999999999999999 against a threshold of 0.10)
+        CASE WHEN s.exempt THEN s.share
+             WHEN mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_breach) >= 0
+             THEN greatest(s.share, $concentration_oi_share_breach)
+             WHEN mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_warn) >= 0
+             THEN least(greatest(s.share, $concentration_oi_share_warn),
+                        $concentration_oi_share_breach - 0.000000000000000001)
+             ELSE least(s.share, $concentration_oi_share_warn - 0.000000000000000001)
+        END::DECIMAL(38,18) AS shown
     FROM group_share AS s
 )
 SELECT
@@ -134,14 +145,14 @@ SELECT
     NULL,
     'oi_share',
     'ratio',
-    g.share,
+    g.shown,
     g.threshold,
     g.status,
     'client group ' || g.group_id || ' (' || g.accounts || ' account'
         || CASE WHEN g.accounts = 1 THEN '' ELSE 's' END || ') holds '
-        || fmt_pct_against(g.share, g.nearest) || '% of the open interest in ' || g.instrument_id
+        || fmt_pct_against(g.shown, g.nearest) || '% of the open interest in ' || g.instrument_id
         || ' (' || fmt_amount(g.gross_quantity) || ' of ' || fmt_amount(g.oi)
         || ' contracts, OI ' || fmt_usd(g.oi_usd) || ' USD); ' || g.status || ' at '
-        || fmt_pct_against(g.threshold, g.share) || '%'
+        || fmt_pct_against(g.threshold, g.shown) || '%'
 FROM graded AS g
 WHERE g.in_top OR g.status IN ('warn', 'breach')

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from reports.cli import cli
+from reports.cli import cli, echo
 from reports.cli.options import as_of_option, config_option, db_option, quiet_option
 
 
@@ -41,11 +41,13 @@ def load_command(
 
     show_progress = not quiet and sys.stderr.isatty()
 
+    # `echo`: a closed stderr drops the line, not the load (found in review: it stopped the
+    # load mid-transaction, exit 0 with nothing loaded)
     def progress(message: str) -> None:
-        click.echo(f"  {message}...", err=True)
+        echo(f"  {message}...", err=True)
 
     def warning(message: str) -> None:  # printed under --quiet too: it is not progress
-        click.echo(f"warning: {message}", err=True)
+        echo(f"warning: {message}", err=True)
 
     with open_db(db) as con:
         summary = load_snapshot(

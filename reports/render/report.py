@@ -107,6 +107,27 @@ def _require_loaded(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
         raise UsageError(msg)
 
 
+def _refuse_replacing_the_snapshot(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, day_dir: Path
+) -> None:
+    """A day directory that is (or holds) the folder the day was loaded from would replace the
+    venue's export with the report (`--out exports`, found in review): a usage error."""
+    rows = con.execute(
+        "SELECT DISTINCT source_path FROM loads WHERE as_of_date = ? AND load_id = "
+        "(SELECT arg_max(load_id, (loaded_at, load_id)) FROM loads WHERE as_of_date = ?)",
+        [as_of, as_of],
+    ).fetchall()
+    target = day_dir.resolve()
+    for (source,) in rows:
+        if source and target in Path(source).resolve().parents:
+            msg = (
+                f"--out {day_dir.parent}: the report would replace {day_dir}, which holds the "
+                f"snapshot file {source} of {as_of.isoformat()}; write the outputs to another "
+                "folder"
+            )
+            raise UsageError(msg)
+
+
 def _replace_dir(staging: Path, target: Path) -> None:
     """Put the finished staging directory at target (replacing an earlier report of the day)."""
     old = None
@@ -182,6 +203,7 @@ def write_report(
     except OSError as exc:
         msg = f"cannot create the output directory {root}: {exc.strerror or exc}"
         raise UsageError(msg) from None
+    _refuse_replacing_the_snapshot(con, as_of, root / as_of.isoformat())
     # one run writes OUT at a time (reports.lock; the daily job already holds it)
     with directory_lock(root, f"mir report {as_of.isoformat()}"):
         with day_memo():  # the checks and the report share their figures (reports/memo.py)

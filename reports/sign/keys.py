@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -62,6 +62,11 @@ class SignerKey:
     @property
     def is_development(self) -> bool:
         return is_development_certificate(self.certificate)
+
+    @property
+    def path(self) -> tuple[x509.Certificate, ...]:
+        """The certificate and its issuers in the chain (certification_path)."""
+        return certification_path(self.certificate, self.chain)
 
     def pyhanko_signer(self) -> SimpleSigner:
         """The same key as a pyHanko signer (PAdES and CMS both sign through it)."""
@@ -328,16 +333,30 @@ def load_signer_key(path: str | os.PathLike[str], passphrase: bytes) -> SignerKe
     if not isinstance(private_key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         msg = f"{p12_path}: unsupported key type {type(private_key).__name__}; use RSA or EC keys"
         raise SigningError(msg)
-    _check_validity(p12_path, (certificate, *extra), dt.datetime.now(dt.UTC))
+    _check_validity(p12_path, certification_path(certificate, extra), dt.datetime.now(dt.UTC))
     return SignerKey(
         private_key=private_key, certificate=certificate, chain=tuple(extra), source=str(p12_path)
     )
 
 
+def certification_path(
+    certificate: x509.Certificate, others: Iterable[x509.Certificate]
+) -> tuple[x509.Certificate, ...]:
+    """The certificate and, from `others` (a PKCS#12 file's extra certificates), its issuer, that
+    one's issuer and so on, as far as they are there: what a verifier checks. Certificates in the
+    file off that path (an old root kept in the bundle) do not count (found in review)."""
+    by_subject = {c.subject: c for c in others}
+    path = [certificate]
+    while path[-1].issuer != path[-1].subject and path[-1].issuer in by_subject:
+        issuer = by_subject.pop(path[-1].issuer)
+        path.append(issuer)
+    return tuple(path)
+
+
 def _check_validity(
     p12_path: Path, certificates: tuple[x509.Certificate, ...], now: dt.datetime
 ) -> None:
-    """A certificate of the key (its own or its chain's) outside its validity period now is a
+    """A certificate of the key's path (its own or an issuer's) outside its validity period is a
     SigningError: the package would carry a signature that `openssl cms -verify` and `pdfsig`
     reject ("certificate has expired"), while the job said it was fine (found in review)."""
     for certificate in certificates:
