@@ -220,6 +220,8 @@ def test_pdf_text_has_headings_and_key_figures(report: tuple[ReportResult, list[
         f"and those of the latest load of each earlier stored day (1 day, {FIRST.isoformat()}:"
     ) in flat
     assert "(and those of the previous stored day)" not in flat
+    # K-NPR's and VaR's exposures of an inverse contract, reconciled (PDF review of 2026-12-04)
+    assert "the two differ by that PnL" in flat
     # every check and its status word appear
     for check_id, outcome in summary["checks"].items():
         assert check_id in flat

@@ -1111,6 +1111,15 @@ def _conventions(config: Config) -> tuple[Convention, ...]:
             "between consecutive days. Statistics in float64, reported to the cent.",
         ),
         Convention(
+            "Exposure (K-NPR, VaR)",
+            "Both take the house and insurance-fund positions plus their non-stable custody, per "
+            "underlying, in USD. For a linear contract both count s x Q x mark x quote price. "
+            "For an inverse contract K-NPR counts its signed USD notional (Q / mark x coin price, "
+            "about Q USD), VaR its full USD delta, which includes the unrealised PnL it holds in "
+            "the coin (s x Q x coin price / entry): the two differ by that PnL, "
+            "s x Q x (coin price / entry - coin price / mark).",
+        ),
+        Convention(
             "Stress",
             "Each scenario shocks asset prices and marks (stablecoins unshocked unless named); "
             "client accounts only: an isolated position's shortfall is what its stressed loss "
