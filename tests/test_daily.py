@@ -919,7 +919,9 @@ def _certificate(
     )
 
 
-@pytest.mark.parametrize("case", ["old_root_beside", "issuer_expiring"])
+@pytest.mark.parametrize(
+    "case", ["old_root_beside", "issuer_expiring", "renewed_issuer_first", "renewed_issuer_last"]
+)
 def test_only_the_certification_path_counts_for_validity(
     run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path, case: str
 ) -> None:
@@ -939,12 +941,19 @@ def test_only_the_certification_path_counts_for_validity(
         "Test Signer", leaf_key, ("Test Issuing CA", ca_key), now + dt.timedelta(days=365), False
     )
     old_root = _certificate("Old Legacy Root", old_key, None, now - dt.timedelta(days=30), True)
+    # the CA's expired predecessor (same name, same key) kept beside it, either order (review of
+    # the fixes: the first of the name was taken, and the key refused as expired)
+    old_ca = _certificate("Test Issuing CA", ca_key, None, now - dt.timedelta(days=1), ca=True)
+    bundle = {
+        "renewed_issuer_first": [ca, old_ca, old_root],
+        "renewed_issuer_last": [old_ca, ca, old_root],
+    }.get(case, [ca, old_root])
     dev_key.p12.write_bytes(
         pkcs12.serialize_key_and_certificates(
             b"signer",
             leaf_key,
             leaf,
-            [ca, old_root],
+            bundle,
             serialization.BestAvailableEncryption(SIGNING_PASSPHRASE.encode()),
         )
     )
@@ -1011,3 +1020,20 @@ def test_an_output_directory_that_cannot_be_locked_is_used_unlocked(
     with pytest.raises(OSError), lock.directory_lock(tmp_path, "a test"):
         pass
     assert lock._HELD == {}
+
+
+def test_a_load_with_stderr_closed_at_start_loads(db: Path, tmp_path: Path) -> None:
+    """Review of the fixes: `mir load DIR 2>&-` crashed on sys.stderr (None) and loaded nothing."""
+    import subprocess
+    import sys
+
+    mir = Path(sys.executable).with_name("mir")
+    done = subprocess.run(
+        ["sh", "-c", f'exec "{mir}" load "{LATEST}" --db "{db}" 2>&-'],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+    assert AS_OF in stored(db)["dates"]

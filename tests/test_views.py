@@ -566,3 +566,25 @@ def test_mul_cmp_gives_the_exact_sign_of_x_minus_a_times_b() -> None:
     expected = [sign for *_, sign in cases]
     assert got == expected
     assert expected.count(0) > 200  # exact ties, where dmul's rounding decides
+
+
+@pytest.mark.parametrize(
+    ("q", "c", "t", "shown"),
+    [
+        ("0.099999999999999999", 0, "0.1", "0.1"),  # a tie: the threshold itself
+        ("0.099999999999999999", 1, "0.1", "0.100000000000000001"),  # above: never under it
+        ("0.100000000000000000", -1, "0.1", "0.099999999999999999"),  # below: never at it
+        ("0.25", 1, "0.1", "0.25"),
+        ("0.05", -1, "0.1", "0.05"),
+        ("0.05", None, None, "0.05"),  # ungraded
+    ],
+)
+def test_on_side_keeps_a_share_on_its_grades_side(
+    q: str, c: int | None, t: str | None, shown: str
+) -> None:
+    con = duckdb.connect()
+    con.execute((Path(__file__).parents[1] / "queries" / "schema" / "00_macros.sql").read_text())
+    got = con.execute(
+        "SELECT on_side(?::DECIMAL(38,18), ?::INTEGER, ?::DECIMAL(38,18))", [q, c, t]
+    ).fetchall()[0][0]
+    assert got == Decimal(shown)

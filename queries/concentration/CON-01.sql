@@ -99,17 +99,17 @@ graded AS (
                   < abs(s.share - $concentration_oi_share_warn)
              THEN $concentration_oi_share_breach
              ELSE $concentration_oi_share_warn END::DECIMAL(38,18) AS nearest,
-        -- the share as shown: the 18-decimal quotient, kept on its grade's side of each
-        -- threshold (a quotient can land 1e-18 across one; found in review: a breach showed
-        -- 0.099999999999999999 against a threshold of 0.10)
+        -- the share as shown: the quotient, kept on its grade's side of each threshold
+        -- (on_side)
         CASE WHEN s.exempt THEN s.share
-             WHEN mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_breach) >= 0
-             THEN greatest(s.share, $concentration_oi_share_breach)
-             WHEN mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_warn) >= 0
-             THEN least(greatest(s.share, $concentration_oi_share_warn),
-                        $concentration_oi_share_breach - 0.000000000000000001)
-             ELSE least(s.share, $concentration_oi_share_warn - 0.000000000000000001)
-        END::DECIMAL(38,18) AS shown
+             ELSE on_side(
+                 on_side(
+                     s.share,
+                     mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_warn),
+                     $concentration_oi_share_warn),
+                 mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_breach),
+                 $concentration_oi_share_breach)
+        END AS shown
     FROM group_share AS s
 )
 SELECT

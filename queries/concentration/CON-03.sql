@@ -43,7 +43,13 @@ graded AS (
         c.custodian,
         c.custody_usd,
         t.custody_usd AS total_usd,
-        ddiv(greatest(c.custody_usd, 0), t.custody_usd) AS share
+        -- the quotient, kept on its grade's side of the threshold (on_side)
+        on_side(
+            ddiv(greatest(c.custody_usd, 0), t.custody_usd),
+            mul_cmp(greatest(c.custody_usd, 0), t.custody_usd,
+                    $concentration_custodian_share_warn),
+            $concentration_custodian_share_warn
+        ) AS share
     FROM per_custodian AS c
     CROSS JOIN total AS t
     WHERE t.custody_usd > 0

@@ -32,7 +32,13 @@ firm AS (
 graded AS (
     SELECT
         f.*,
-        CASE WHEN f.non_bank_usd > 0 THEN ddiv(f.hot_usd, f.non_bank_usd) END AS share,
+        CASE WHEN f.non_bank_usd > 0 THEN  -- kept on its grade's side (on_side)
+            on_side(
+                ddiv(f.hot_usd, f.non_bank_usd),
+                mul_cmp(f.hot_usd, f.non_bank_usd, $concentration_hot_wallet_share_breach),
+                $concentration_hot_wallet_share_breach
+            )
+        END AS share,
         CASE WHEN f.non_bank_usd > 0 THEN
                   CASE WHEN mul_cmp(f.hot_usd, f.non_bank_usd,
                                     $concentration_hot_wallet_share_breach) >= 0

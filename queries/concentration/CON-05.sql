@@ -35,7 +35,13 @@ graded AS (
         a.equity_usd,
         a.accounts,
         t.equity_usd AS total_usd,
-        ddiv(a.equity_usd, t.equity_usd) AS share,
+        CASE WHEN NOT list_contains($firm_stable_assets, a.asset)
+                  AND a.asset <> $firm_reporting_currency
+             THEN on_side(  -- graded: kept on its grade's side of the threshold
+                 ddiv(a.equity_usd, t.equity_usd),
+                 mul_cmp(a.equity_usd, t.equity_usd, $concentration_collateral_share_warn),
+                 $concentration_collateral_share_warn)
+             ELSE ddiv(a.equity_usd, t.equity_usd) END AS share,
         NOT list_contains($firm_stable_assets, a.asset)
             AND a.asset <> $firm_reporting_currency AS subject
     FROM per_asset AS a

@@ -68,7 +68,14 @@ measured AS (
     SELECT
         x.*,
         f.own_funds,
-        CASE WHEN f.own_funds > 0 THEN ddiv(x.exposure_usd, f.own_funds) END AS share,
+        -- the quotient, kept on its grade's side of both thresholds (on_side)
+        CASE WHEN f.own_funds > 0 THEN on_side(
+            on_side(
+                ddiv(x.exposure_usd, f.own_funds),
+                mul_cmp(x.exposure_usd, f.own_funds, $concentration_large_exposure_warn),
+                $concentration_large_exposure_warn),
+            mul_cmp(x.exposure_usd, f.own_funds, $concentration_large_exposure_breach),
+            $concentration_large_exposure_breach) END AS share,
         dmul(f.own_funds, $concentration_large_exposure_breach) AS limit_usd
     FROM exposure AS x
     CROSS JOIN own_funds AS f

@@ -5,8 +5,9 @@
 -- param: all boolean (optional): true to include passes and not_evaluated
 -- The latest outcome per (day, check) by checked_at: a run_id recorded twice (the same inputs
 -- checked again) counts once, and a partial run (`mir check --only`) does not hide the others.
--- stale: true when a load of that day or of an earlier day came after the run (a reload, or a
--- gap filled): its figures may not match the stored data; run `mir check --as-of D` again.
+-- stale: true when a load after the run changed the files of that day or an earlier one (a
+-- reload with other data, or a gap filled; run_is_stale): its figures may not match the stored
+-- data; run `mir check --as-of D` again.
 SELECT r.as_of_date, r.check_id, r.title, r.status, r.exceptions, r.message, r.run_id, r.checked_at,
        run_is_stale(r.as_of_date, r.checked_at) AS stale
 FROM check_results AS r

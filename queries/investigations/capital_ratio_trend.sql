@@ -4,8 +4,9 @@
 -- The figures are those of the capital statement CAP-01 computed (reporting currency); headroom =
 -- own_funds - requirement (negative = shortfall). A day checked before capital_results existed,
 -- or never checked, has no row: run `mir check --as-of D` to add it.
--- stale: true when a load of that day or of an earlier day came after the run (a reload, or a
--- gap filled): its figures may not match the stored data; run `mir check --as-of D` again.
+-- stale: true when a load after the run changed the files of that day or an earlier one (a
+-- reload with other data, or a gap filled; run_is_stale): its figures may not match the stored
+-- data; run `mir check --as-of D` again.
 WITH latest AS (
     SELECT *
     FROM capital_results

@@ -1,9 +1,9 @@
 -- description: The exceptions of one check on one day (its latest recorded run) with the rows they point at: position, account or asset (segregation) figures.
 -- param: check_id text (required): e.g. SEG-07
 -- param: as_of date (optional): the as-of date [default: the latest day with a run]
--- stale: true when a load of that day or of an earlier day came after the run shown (a reload,
--- or a gap filled): its exceptions may not match the stored data; run `mir check --as-of D`
--- again. The position, account and asset columns are the stored data of that day as it is now.
+-- stale: true when a load after the run shown changed the files of that day or an earlier one
+-- (a reload with other data, or a gap filled; run_is_stale): its exceptions may not match the
+-- stored data; run `mir check --as-of D` again. The position, account and asset columns are the stored data of that day as it is now.
 WITH day AS (
     SELECT coalesce($as_of::DATE, max(as_of_date)) AS as_of_date
     FROM check_results WHERE check_id = $check_id

@@ -37,6 +37,18 @@ CREATE OR REPLACE MACRO mul_cmp(x, a, b) AS (
     END
 );
 
+-- on_side(q, c, t): a share q (a quotient, within about 1e-18 of the exact share) shown on the
+-- side of threshold t that its exact comparison c = mul_cmp(x, a, t) says: t itself at a tie,
+-- at least t + 1e-18 above it, at most t - 1e-18 below it. The quotient can land across t (found
+-- in review: a breach showed 0.099999999999999999 against 0.10); a shown share never
+-- contradicts its grade.
+CREATE OR REPLACE MACRO on_side(q, c, t) AS (
+    CASE WHEN c > 0 THEN greatest(q::DECIMAL(38,18), t::DECIMAL(38,18) + 0.000000000000000001)
+         WHEN c = 0 THEN t::DECIMAL(38,18)
+         WHEN c < 0 THEN least(q::DECIMAL(38,18), t::DECIMAL(38,18) - 0.000000000000000001)
+         ELSE q::DECIMAL(38,18) END
+);
+
 CREATE OR REPLACE MACRO ddiv(a, b) AS (
     (a::DOUBLE / b::DOUBLE)::DECIMAL(38,18)
     + ((a::DECIMAL(38,18) - dmul((a::DOUBLE / b::DOUBLE)::DECIMAL(38,18), b))::DOUBLE

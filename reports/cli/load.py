@@ -39,7 +39,7 @@ def load_command(
     # Only the reporting currency matters here: it is the asset that needs no price (1 when absent).
     reporting_currency = load_config(config_path).firm.reporting_currency
 
-    show_progress = not quiet and sys.stderr.isatty()
+    show_progress = not quiet and sys.stderr is not None and sys.stderr.isatty()  # 2>&-: None
 
     # `echo`: a closed stderr drops the line, not the load (found in review: it stopped the
     # load mid-transaction, exit 0 with nothing loaded)

@@ -76,7 +76,7 @@ def keys_init_command(
 
     config = load_config(config_path)
     prompt = None
-    if sys.stdin.isatty():
+    if sys.stdin is not None and sys.stdin.isatty():  # <&-: None
 
         def prompt() -> str:
             return str(

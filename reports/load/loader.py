@@ -299,12 +299,15 @@ def load_snapshot(
         finally:
             _drop_temporaries(con)
 
+    # the latest recorded run of each later day that this load made stale (a reload with other
+    # files, or a day filled in: their run ids hash this day's files too)
     later = con.execute(
-        "SELECT min(as_of_date), max(as_of_date), count(DISTINCT as_of_date) FROM check_results "
-        "WHERE as_of_date > ?",
+        "SELECT min(as_of_date), max(as_of_date), count(*) FROM ("
+        "SELECT as_of_date, max(checked_at) AS checked_at FROM check_results "
+        "WHERE as_of_date > ? GROUP BY as_of_date) WHERE run_is_stale(as_of_date, checked_at)",
         [as_of],
     ).fetchall()[0]  # fetchall: an unfinished result would block the connection (DuckDB 2)
-    if later[2] and _changed_inputs(con, as_of, load_id):
+    if later[2]:
         # their run ids hash this day's inputs (reports.checks.engine.compute_run_id): the
         # recorded results of later days no longer belong to the stored data
         first, last, days = later
@@ -327,27 +330,6 @@ def load_snapshot(
         loaded_at=loaded_at,
         valuation_seconds=valuation_seconds,
     )
-
-
-def _changed_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, load_id: str) -> bool:
-    """Whether the load `load_id` gave `as_of` other files (names and SHA-256) than the load it
-    replaced, or was its first: a reload of identical files leaves every run id, and so every
-    recorded run, as it was (queries/views/50_stale_runs.sql)."""
-    rows = con.execute(
-        """
-        WITH load_files AS (
-            SELECT load_id, max(loaded_at) AS loaded_at,
-                   string_agg(file || ' ' || sha256, ',' ORDER BY file, sha256) AS files
-            FROM loads WHERE as_of_date = $as_of GROUP BY load_id
-        )
-        SELECT
-            (SELECT files FROM load_files WHERE load_id = $load_id),
-            (SELECT arg_max(files, (loaded_at, load_id)) FROM load_files
-             WHERE load_id <> $load_id)
-        """,
-        {"as_of": as_of, "load_id": load_id},
-    ).fetchall()[0]
-    return bool(rows[0] != rows[1])
 
 
 def _identity(path: Path) -> tuple[int, ...] | None:

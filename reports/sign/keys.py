@@ -340,17 +340,40 @@ def load_signer_key(path: str | os.PathLike[str], passphrase: bytes) -> SignerKe
 
 
 def certification_path(
-    certificate: x509.Certificate, others: Iterable[x509.Certificate]
+    certificate: x509.Certificate,
+    others: Iterable[x509.Certificate],
+    now: dt.datetime | None = None,
 ) -> tuple[x509.Certificate, ...]:
     """The certificate and, from `others` (a PKCS#12 file's extra certificates), its issuer, that
     one's issuer and so on, as far as they are there: what a verifier checks. Certificates in the
-    file off that path (an old root kept in the bundle) do not count (found in review)."""
-    by_subject = {c.subject: c for c in others}
+    file off that path (an old root kept in the bundle) do not count (found in review). An issuer
+    is a certificate of the issuer's name whose key verifies the child's signature; of several
+    (a renewed CA beside its expired predecessor), the one valid now, else the latest."""
+    now = now or dt.datetime.now(dt.UTC)
+    pool = list(others)
     path = [certificate]
-    while path[-1].issuer != path[-1].subject and path[-1].issuer in by_subject:
-        issuer = by_subject.pop(path[-1].issuer)
+    while path[-1].issuer != path[-1].subject:
+        child = path[-1]
+        candidates = [c for c in pool if c.subject == child.issuer and _issued(child, c)]
+        if not candidates:
+            break
+        issuer = max(
+            candidates,
+            key=lambda c: (c.not_valid_before_utc <= now <= c.not_valid_after_utc,
+                           c.not_valid_after_utc),
+        )  # fmt: skip
+        pool.remove(issuer)
         path.append(issuer)
     return tuple(path)
+
+
+def _issued(child: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether `issuer`'s key signed `child` (and names it as issuer)."""
+    try:
+        child.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def _check_validity(
