@@ -654,3 +654,24 @@ def test_a_balance_or_margin_a_roll_forward_cannot_sum_is_refused(
         f"{file}.csv, row {row}, column {column}: got '50000000000000000000'; expected an amount below 1e19"
         in output
     ), output
+
+
+def test_positions_whose_figures_sum_beyond_the_decimal_limit_are_bad_input(
+    tmp_path, shared_db
+) -> None:
+    """Review of 2026-12-04 (second): three cross positions of one account, each with an
+    unrealised PnL of about 4.3e19 USDT (each fits), summed beyond DECIMAL(38,18) in the
+    account's equity: exit 4, "internal error". It is bad input naming the positions file."""
+    snap = copy_snapshot(tmp_path)
+    header, rows = read_rows(snap, "positions")
+    big = [
+        [f"PX{i}", "C001", "BTCUSDT", "cross", "690000000000000000", "0.000001"] for i in range(3)
+    ]
+    write_rows(snap, "positions", header, rows + [r + [""] * (len(header) - 6) for r in big])
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == 3, output
+    assert "positions.csv: 1 problem" in output
+    assert "positions.csv; expected positions whose valued figures" in output
+    assert shared_db.execute(
+        "SELECT count(*) FROM positions WHERE position_id LIKE 'PX%'"
+    ).fetchall() == [(0,)]

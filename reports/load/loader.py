@@ -286,10 +286,10 @@ def load_snapshot(
                 totals = {v.file: len(exc.position_ids) for v in found}
                 _raise_if_any(as_of, directory, found, totals)
                 raise
-            except (duckdb.OutOfRangeException, duckdb.ConversionException):
+            except (duckdb.OutOfRangeException, duckdb.ConversionException) as exc:
                 # rolled back: an amount too large to value or sum in DECIMAL(38,18) (the
                 # valuation's SQL or a computed tier amount); name it, or re-raise (a defect)
-                found, totals = _overflow_violations(con, displays)
+                found, totals = _overflow_violations(con, displays, str(exc))
                 _raise_if_any(as_of, directory, found, totals)
                 raise
         except BaseException:
@@ -382,11 +382,14 @@ OVERFLOW_WHY = (
 
 
 def _overflow_violations(
-    con: duckdb.DuckDBPyConnection, displays: dict[str, str]
+    con: duckdb.DuckDBPyConnection, displays: dict[str, str], error: str = ""
 ) -> tuple[list[Violation], dict[str, int]]:
     """After the valuation overflowed: the staged rows too large to value by themselves (first
     MAX_SHOWN_PER_FILE per file) and their count per file; when there is none, each file whose
-    amounts add up beyond DECIMAL(38,18) (a file-level violation). Empty: the cause is unknown."""
+    amounts add up beyond DECIMAL(38,18) (a file-level violation); when none does and a SUM
+    overflowed, the positions file, whose valued figures (each below 1e20) were summed per
+    account and asset (found in review: exit 4, "internal error"). Empty: the cause is
+    unknown."""
     rows = con.execute(
         read_query("load/overflow_rows.sql"),
         {"limit": OVERFLOW_ROW, "shown": validate.MAX_SHOWN_PER_FILE},
@@ -413,6 +416,15 @@ def _overflow_violations(
             )
             found.append(Violation(display, None, column, None, expected))
             totals[display] = 1
+    if not found and "Overflow in SUM" in error and "positions" in displays:
+        display = displays["positions"]
+        expected = (
+            "positions whose valued figures (unrealised PnL, isolated equity, in their settle "
+            "asset and in USD) add up, per account and asset and over client accounts, below "
+            "1e20: no row is that large by itself, but their sum leaves DECIMAL(38,18)"
+        )
+        found.append(Violation(display, None, None, None, expected))
+        totals[display] = 1
     return found, totals
 
 
