@@ -348,7 +348,12 @@ def run_daily(
                 log.failed_stage = None
                 with log.stage("load", timings, say) as details:
                     loaded = load_snapshot(
-                        con, snapshot_dir, as_of, reporting_currency=config.firm.reporting_currency
+                        con,
+                        snapshot_dir,
+                        as_of,
+                        reporting_currency=config.firm.reporting_currency,
+                        # as found: a load that then fails keeps its warnings in the run log
+                        on_warning=lambda message: warn(f"warning: {message}"),
                     )
                     details.update(
                         rows=loaded.rows,
@@ -357,8 +362,6 @@ def run_daily(
                         warnings=len(loaded.warnings),
                         valuation_seconds=round(loaded.valuation_seconds, 3),
                     )
-                    for warning in loaded.warnings:
-                        warn(f"warning: {warning}")
                 with day_memo():  # the checks and the report share figures (reports/memo.py)
                     with log.stage("check", timings, say) as details:
                         run = run_checks(con, as_of, config)

@@ -337,6 +337,12 @@ def test_daily_bad_input_changes_nothing(
     cells[header.index("quantity")] = "sideways"
     lines[1] = ",".join(cells)
     positions.write_text("".join(lines), encoding="utf-8")
+    # and a warning found before the load fails: in the run log too (review of the fixes)
+    capital = bad / "capital.csv"
+    rows = capital.read_text(encoding="utf-8").splitlines()
+    capital.write_text(
+        "\n".join([rows[0] + ",note", *(r + ",x" for r in rows[1:])]) + "\n", encoding="utf-8"
+    )
 
     out = tmp_path / "out"
     before, before_sha = stored(db), sha256(db)
@@ -348,7 +354,10 @@ def test_daily_bad_input_changes_nothing(
     assert sha256(db) == before_sha
     assert sorted(p.name for p in out.iterdir()) == ["mir-daily.jsonl"]
     run = runs(log_events(out))[-1]
-    assert [e["event"] for e in run] == ["start", "stage_start", "stage_failed", "failed"]
+    assert [e["event"] for e in run] == [
+        "start", "stage_start", "warning", "stage_failed", "failed",
+    ]  # fmt: skip
+    assert "capital" in run[2]["message"] and "note" in run[2]["message"]
     failed = run[-1]
     assert failed["stage"] == "load"
     assert failed["exit_code"] == 3
