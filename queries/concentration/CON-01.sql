@@ -77,7 +77,11 @@ top_groups AS (
 -- MATERIALIZED: the few rows that may be reported are computed first; otherwise DuckDB pushes
 -- the final WHERE down here and evaluates the exact share of every group inside it.
 group_share AS MATERIALIZED (
-    SELECT s.*, coalesce(t.in_top, FALSE) AS in_top, ddiv(s.gross_quantity, s.oi) AS share
+    SELECT s.*, coalesce(t.in_top, FALSE) AS in_top, ddiv(s.gross_quantity, s.oi) AS share,
+           -- the exact comparisons with the thresholds (mul_cmp), each computed once: a macro
+           -- repeats its arguments, and nested they made the plan several times larger
+           mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_breach) AS cmp_breach,
+           mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_warn) AS cmp_warn
     FROM sized AS s
     LEFT JOIN top_groups AS t ON t.instrument_id = s.instrument_id AND t.group_id = s.group_id
     WHERE s.gross_quantity >= s.warn_quantity OR t.in_top
@@ -87,10 +91,10 @@ graded AS (
         s.*,
         -- graded on the exact share (gross >= OI x threshold), not on the 18-decimal quotient
         CASE WHEN s.exempt THEN 'exempt'
-             WHEN mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_breach) >= 0 THEN 'breach'
-             WHEN mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_warn) >= 0 THEN 'warn'
+             WHEN s.cmp_breach >= 0 THEN 'breach'
+             WHEN s.cmp_warn >= 0 THEN 'warn'
              ELSE 'pass' END AS status,
-        CASE WHEN mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_breach) >= 0
+        CASE WHEN s.cmp_breach >= 0
              THEN $concentration_oi_share_breach
              ELSE $concentration_oi_share_warn END::DECIMAL(38,18) AS threshold,
         -- the threshold the message sets the share against: the nearer one, so that a warn just
@@ -103,12 +107,8 @@ graded AS (
         -- (on_side)
         CASE WHEN s.exempt THEN s.share
              ELSE on_side(
-                 on_side(
-                     s.share,
-                     mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_warn),
-                     $concentration_oi_share_warn),
-                 mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_breach),
-                 $concentration_oi_share_breach)
+                 on_side(s.share, s.cmp_warn, $concentration_oi_share_warn),
+                 s.cmp_breach, $concentration_oi_share_breach)
         END AS shown
     FROM group_share AS s
 )

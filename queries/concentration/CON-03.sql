@@ -38,21 +38,24 @@ per_custodian AS (
 total AS (
     SELECT sum(greatest(custody_usd, 0)) AS custody_usd FROM per_custodian
 ),
-graded AS (
+compared AS (
+    -- the quotient and the exact comparison with the threshold (mul_cmp), each computed once
+    -- (a macro repeats its arguments)
     SELECT
         c.custodian,
         c.custody_usd,
         t.custody_usd AS total_usd,
-        -- the quotient, kept on its grade's side of the threshold (on_side)
-        on_side(
-            ddiv(greatest(c.custody_usd, 0), t.custody_usd),
-            mul_cmp(greatest(c.custody_usd, 0), t.custody_usd,
-                    $concentration_custodian_share_warn),
-            $concentration_custodian_share_warn
-        ) AS share
+        ddiv(greatest(c.custody_usd, 0), t.custody_usd) AS quotient,
+        mul_cmp(greatest(c.custody_usd, 0), t.custody_usd, $concentration_custodian_share_warn)
+            AS cmp_warn
     FROM per_custodian AS c
     CROSS JOIN total AS t
     WHERE t.custody_usd > 0
+),
+graded AS (
+    -- the quotient, kept on its grade's side of the threshold (on_side)
+    SELECT c.*, on_side(c.quotient, c.cmp_warn, $concentration_custodian_share_warn) AS share
+    FROM compared AS c
 )
 SELECT
     'firm' AS entity_type,
@@ -82,9 +85,7 @@ SELECT
     'ratio',
     g.share,
     $concentration_custodian_share_warn::DECIMAL(38,18),
-    CASE WHEN mul_cmp(greatest(g.custody_usd, 0), g.total_usd,
-                      $concentration_custodian_share_warn) >= 0
-         THEN 'warn' ELSE 'pass' END,
+    CASE WHEN g.cmp_warn >= 0 THEN 'warn' ELSE 'pass' END,
     'custodian ' || g.custodian || ' holds ' || fmt_pct_against(g.share, $concentration_custodian_share_warn)
         || '% of client custody (' || fmt_usd(g.custody_usd) || ' of '
         || fmt_usd(g.total_usd) || ' USD); warn at '

@@ -29,23 +29,26 @@ firm AS (
         sum(balance_usd) AS non_bank_usd
     FROM client_custody
 ),
-graded AS (
+compared AS (
+    -- the quotient and the exact comparison with the threshold (mul_cmp), each computed once
+    -- (a macro repeats its arguments)
     SELECT
         f.*,
-        CASE WHEN f.non_bank_usd > 0 THEN  -- kept on its grade's side (on_side)
-            on_side(
-                ddiv(f.hot_usd, f.non_bank_usd),
-                mul_cmp(f.hot_usd, f.non_bank_usd, $concentration_hot_wallet_share_breach),
-                $concentration_hot_wallet_share_breach
-            )
-        END AS share,
-        CASE WHEN f.non_bank_usd > 0 THEN
-                  CASE WHEN mul_cmp(f.hot_usd, f.non_bank_usd,
-                                    $concentration_hot_wallet_share_breach) >= 0
-                       THEN 'breach' ELSE 'pass' END
-             WHEN f.hot_usd > 0 THEN 'breach'
-             ELSE 'not_evaluated' END AS status
+        CASE WHEN f.non_bank_usd > 0 THEN ddiv(f.hot_usd, f.non_bank_usd) END AS quotient,
+        CASE WHEN f.non_bank_usd > 0
+             THEN mul_cmp(f.hot_usd, f.non_bank_usd, $concentration_hot_wallet_share_breach)
+        END AS cmp_breach
     FROM firm AS f  -- one row, also without any client custody
+),
+graded AS (
+    SELECT
+        c.*,
+        -- kept on its grade's side of the threshold (on_side)
+        on_side(c.quotient, c.cmp_breach, $concentration_hot_wallet_share_breach) AS share,
+        CASE WHEN c.non_bank_usd > 0 THEN CASE WHEN c.cmp_breach >= 0 THEN 'breach' ELSE 'pass' END
+             WHEN c.hot_usd > 0 THEN 'breach'
+             ELSE 'not_evaluated' END AS status
+    FROM compared AS c
 )
 SELECT
     'firm' AS entity_type,

@@ -29,24 +29,30 @@ per_asset AS (
 total AS (
     SELECT sum(equity_usd) AS equity_usd FROM per_asset
 ),
-graded AS (
+compared AS (
+    -- the quotient and the exact comparison with the threshold (mul_cmp), each computed once
+    -- (a macro repeats its arguments)
     SELECT
         a.asset,
         a.equity_usd,
         a.accounts,
         t.equity_usd AS total_usd,
-        CASE WHEN NOT list_contains($firm_stable_assets, a.asset)
-                  AND a.asset <> $firm_reporting_currency
-             THEN on_side(  -- graded: kept on its grade's side of the threshold
-                 ddiv(a.equity_usd, t.equity_usd),
-                 mul_cmp(a.equity_usd, t.equity_usd, $concentration_collateral_share_warn),
-                 $concentration_collateral_share_warn)
-             ELSE ddiv(a.equity_usd, t.equity_usd) END AS share,
+        ddiv(a.equity_usd, t.equity_usd) AS quotient,
+        mul_cmp(a.equity_usd, t.equity_usd, $concentration_collateral_share_warn) AS cmp_warn,
         NOT list_contains($firm_stable_assets, a.asset)
             AND a.asset <> $firm_reporting_currency AS subject
     FROM per_asset AS a
     CROSS JOIN total AS t
     WHERE t.equity_usd > 0
+),
+graded AS (
+    SELECT
+        c.*,
+        -- a graded share is kept on its grade's side of the threshold (on_side)
+        CASE WHEN c.subject
+             THEN on_side(c.quotient, c.cmp_warn, $concentration_collateral_share_warn)
+             ELSE c.quotient END AS share
+    FROM compared AS c
 )
 SELECT
     'firm' AS entity_type,
@@ -75,8 +81,7 @@ SELECT
     g.share,
     CASE WHEN g.subject THEN $concentration_collateral_share_warn END::DECIMAL(38,18),
     CASE WHEN NOT g.subject THEN NULL
-         WHEN mul_cmp(g.equity_usd, g.total_usd, $concentration_collateral_share_warn) >= 0
-         THEN 'warn'
+         WHEN g.cmp_warn >= 0 THEN 'warn'
          ELSE 'pass' END,
     fmt_pct_against(g.share, $concentration_collateral_share_warn) || '% of client equity is held in ' || g.asset
         || ' (' || fmt_usd(g.equity_usd) || ' of ' || fmt_usd(g.total_usd) || ' USD, '

@@ -65,17 +65,14 @@ exposure AS (
     SELECT * FROM group_exposure WHERE exposure_usd > 0
 ),
 measured AS (
+    -- the quotient and the exact comparisons with both thresholds (mul_cmp), each computed once
+    -- (a macro repeats its arguments: nested, they made the plan several times larger)
     SELECT
         x.*,
         f.own_funds,
-        -- the quotient, kept on its grade's side of both thresholds (on_side)
-        CASE WHEN f.own_funds > 0 THEN on_side(
-            on_side(
-                ddiv(x.exposure_usd, f.own_funds),
-                mul_cmp(x.exposure_usd, f.own_funds, $concentration_large_exposure_warn),
-                $concentration_large_exposure_warn),
-            mul_cmp(x.exposure_usd, f.own_funds, $concentration_large_exposure_breach),
-            $concentration_large_exposure_breach) END AS share,
+        CASE WHEN f.own_funds > 0 THEN ddiv(x.exposure_usd, f.own_funds) END AS quotient,
+        mul_cmp(x.exposure_usd, f.own_funds, $concentration_large_exposure_warn) AS cmp_warn,
+        mul_cmp(x.exposure_usd, f.own_funds, $concentration_large_exposure_breach) AS cmp_breach,
         dmul(f.own_funds, $concentration_large_exposure_breach) AS limit_usd
     FROM exposure AS x
     CROSS JOIN own_funds AS f
@@ -83,16 +80,16 @@ measured AS (
 graded AS (
     SELECT
         m.*,
-        -- graded exactly (mul_cmp: exposure against own funds x threshold), not on the share
+        -- the quotient, kept on its grade's side of both thresholds (on_side)
+        CASE WHEN m.own_funds > 0 THEN on_side(
+            on_side(m.quotient, m.cmp_warn, $concentration_large_exposure_warn),
+            m.cmp_breach, $concentration_large_exposure_breach) END AS share,
+        -- graded exactly (exposure against own funds x threshold), not on the share
         CASE WHEN m.own_funds IS NULL THEN 'not_evaluated'
-             WHEN m.own_funds <= 0
-                  OR mul_cmp(m.exposure_usd, m.own_funds, $concentration_large_exposure_breach) > 0
-             THEN 'breach'
-             WHEN mul_cmp(m.exposure_usd, m.own_funds, $concentration_large_exposure_warn) >= 0
-             THEN 'warn'
+             WHEN m.own_funds <= 0 OR m.cmp_breach > 0 THEN 'breach'
+             WHEN m.cmp_warn >= 0 THEN 'warn'
              ELSE 'pass' END AS status,
-        CASE WHEN m.own_funds <= 0
-                  OR mul_cmp(m.exposure_usd, m.own_funds, $concentration_large_exposure_breach) > 0
+        CASE WHEN m.own_funds <= 0 OR m.cmp_breach > 0
              THEN $concentration_large_exposure_breach
              ELSE $concentration_large_exposure_warn END::DECIMAL(38,18) AS threshold,
         greatest(m.exposure_usd - m.limit_usd, 0::DECIMAL(38,18)) AS excess_usd

@@ -83,6 +83,6 @@ CREATE OR REPLACE MACRO fmt_against(x, t, places) AS (
          ELSE fmt_decimal(x, places) END
 );
 -- A share as a percentage next to its threshold (a share), 2 decimals as above.
-CREATE OR REPLACE MACRO fmt_pct_against(x, t) AS fmt_against(dmul(x, 100), dmul(t, 100), 2);
+CREATE OR REPLACE MACRO fmt_pct_against(x, t) AS fmt_against(x::DECIMAL(38,18) * 100, t::DECIMAL(38,18) * 100, 2);
 CREATE OR REPLACE MACRO fmt_amount(x) AS fmt_decimal(x, 8);
 CREATE OR REPLACE MACRO fmt_usd(x) AS fmt_decimal(x, 2);
