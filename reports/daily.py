@@ -29,6 +29,7 @@ from reports.errors import (
     INTERRUPTION,
     TERMINATION,
     ExitCode,
+    InputError,
     MirError,
     Terminated,
     UsageError,
@@ -433,6 +434,12 @@ def run_daily(
             # Ctrl-C that a library turned into its own error (WeasyPrint, DuckDB)
             failure = KeyboardInterrupt()
         code = failure.exit_code if isinstance(failure, MirError) else ExitCode.INTERNAL
+        # bad input: the file, row and column lines too (up to 20 per file), not only on stderr
+        violations = (
+            {"violations": [str(v) for v in failure.violations]}
+            if isinstance(failure, InputError)
+            else {}
+        )
         log.event(
             "failed",
             stage=log.failed_stage,
@@ -440,6 +447,7 @@ def run_daily(
             error_type=type(failure).__name__,
             exit_code=int(code),
             seconds=round(time.perf_counter() - started, 3),
+            **violations,
         )
         if failure is not exc:
             raise failure from exc

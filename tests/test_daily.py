@@ -363,6 +363,8 @@ def test_daily_bad_input_changes_nothing(
     assert failed["exit_code"] == 3
     assert failed["error_type"] == "InputError"
     assert "positions.csv" in failed["error"]
+    # the violations themselves too (README walkthrough: only stderr had them)
+    assert "positions.csv, row 1, column quantity: got 'sideways'" in failed["violations"][0]
 
 
 def test_daily_as_of_must_match_the_directory(

@@ -45,7 +45,7 @@ def daily_command(
     part, and a hash chain to re-link are printed all the same); a job that ran ends with one
     summary line on stdout, a job that failed with its error on stderr.
     Every stage is logged as JSON lines in OUT/mir-daily.jsonl (events start, stage_start,
-    stage_done, stage_failed, failed, done).
+    stage_done, warning, stage_failed, failed, done).
 
     \b
     Exit codes:
@@ -53,7 +53,7 @@ def daily_command(
       1  ran, a breach was found
       2  usage or configuration error (e.g. --as-of contradicts the directory name)
       3  bad input: the snapshot breaks the contract; nothing was loaded
-      4  internal or signing error, a check that crashed, or the lock is held
+      4  internal or signing error, a check that crashed, or a lock (database or OUT) is held
 
     \b
     Example (/etc/cron.d/mir, 01:30, yesterday's export; the passphrase in /etc/mir/env, see

@@ -17,7 +17,7 @@ from reports.cli.options import as_of_option, config_option, db_option, quiet_op
 @as_of_option(
     required=False,
     help="As-of date of the snapshot; needed only when DIRECTORY is not named YYYY-MM-DD "
-    "(and then must agree with the name).",
+    "(when it is, --as-of must agree with the name, else exit 2).",
 )
 @db_option
 @config_option
