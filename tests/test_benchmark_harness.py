@@ -100,3 +100,50 @@ def test_the_table_shows_capital_and_stress_as_a_stage(
     assert "| M | 0.88 | 0.50 | 0.12 | 0.38 | 0.06 |" in table
     # a size measured by `mir daily` alone has no stage figures: blank, never zero
     assert "| XL |  |  |  |  |  |" in table
+
+
+def test_the_table_says_which_code_each_figure_measured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Benchmark audit of 2026-12-04: a `--daily-only` re-run kept the staged run's date, and no
+    commit was recorded, so figures of different code sat side by side unmarked. The checks are
+    judged inside `mir daily` too."""
+    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    runs = [_daily(29.0, 11.0)]
+    result = {
+        "size": "L",
+        "accounts": 1_000_000,
+        "date": "2026-12-03T10:00:00Z",
+        "commit": "aaaa111",
+        "memory_limit": "2GiB",
+        "daily_date": "2026-12-04T10:00:00Z",
+        "daily_commit": "bbbb222",
+        "daily_memory_limit": "2GiB",
+        "daily_day1": _daily(22.0, 14.0),
+        "daily": runs[0],
+        "daily_runs": runs,
+        "stages": {"load_day2": 11.0, "checks": 8.0, "pdf": 2.5},
+        "checks": {"CAP-04": 2.0},
+    }
+    (tmp_path / "L.json").write_text(json.dumps(result))
+    table = run.write_table().read_text()
+    assert (
+        "- L: stages at aaaa111 (2026-12-03T10:00:00Z); `mir daily` at bbbb222 "
+        "(2026-12-04T10:00:00Z, MIR_MEMORY_LIMIT 2GiB)"
+    ) in table
+    assert "| all checks (day 2, inside `mir daily`) <= 10 s | 8.50 | yes |" in table
+    assert "load without the valuation" not in table  # not a target of the issue
+
+
+def test_cached_data_is_made_again_when_the_generator_changes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root = tmp_path / "root"
+    generator = root / "reports" / "generate"
+    generator.mkdir(parents=True)
+    (generator / "venue.py").write_text("# one version\n")
+    monkeypatch.setattr(run, "ROOT", root)
+    before = run._data_key("S")
+    (generator / "venue.py").write_text("# another version\n")
+    assert run._data_key("S") != before
+    assert run._data_key("S").startswith("accounts=10000 days=2 seed=7 parquet")

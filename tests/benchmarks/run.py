@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -53,13 +54,38 @@ def _python() -> str:
     return sys.executable
 
 
+def _data_key(size: str) -> str:
+    """What a cached data set was made from: its size, seed and format, and a hash of the
+    generator's code (a changed generator makes the data again instead of reusing old data)."""
+    digest = hashlib.sha256()
+    for source in sorted((ROOT / "reports" / "generate").rglob("*.py")):
+        digest.update(source.read_bytes())
+    return f"accounts={SIZES[size]} days=2 seed={SEED} parquet inject=all generator={digest.hexdigest()[:16]}"
+
+
+def _commit() -> str:
+    """The checked-out commit (short), "+changes" when reports/, queries/ or templates/ differ
+    from it: which code a result measured."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--", "reports", "queries", "templates")
+    return commit + ("+changes" if changed else "")
+
+
 def ensure_data(size: str) -> Path:
     """The cached data set of a size (generated on first use)."""
     from reports.generate import GenerateOptions, generate
 
     target = CACHE / size
     marker = target / ".complete"
-    if marker.exists():
+    key = _data_key(size)
+    if marker.exists() and marker.read_text(encoding="utf-8").splitlines()[:1] == [key]:
         return target
     if target.exists():
         shutil.rmtree(target)
@@ -72,7 +98,7 @@ def ensure_data(size: str) -> Path:
         )
     )
     print(f"[{size}] {summary.line()}", flush=True)
-    marker.write_text(summary.line() + "\n", encoding="utf-8")
+    marker.write_text(key + "\n" + summary.line() + "\n", encoding="utf-8")
     return target
 
 
@@ -130,6 +156,7 @@ def bench_size(
         "size": size,
         "accounts": SIZES[size],
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": _commit(),
         "memory_limit": env.get("MIR_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
         "machine": {
             "cpus": os.cpu_count(),
@@ -266,10 +293,6 @@ def run_daily(
     }
 
 
-def _minus(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None else a - b
-
-
 def _fmt(value: Any, digits: int = 2) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
@@ -298,6 +321,16 @@ def write_table() -> Path:
         "run's time depends on what ran before it and on the host (the valuation of a 1M-account day",
         "took 7.5 to 15 s across runs on 2026-12-03). Hence `--repeat` (three runs of day 2 in",
         "`make bench`) and the user and system CPU time of every run.",
+        "",
+        "Which code and when (a `--daily-only` run replaces only the `mir daily` figures):",
+        "",
+        *(
+            f"- {r['size']}: stages at {r.get('commit', 'unknown')} ({r.get('date', '?')}); "
+            f"`mir daily` at {r.get('daily_commit', r.get('commit', 'unknown'))} "
+            f"({r.get('daily_date', r.get('date', '?'))}, MIR_MEMORY_LIMIT "
+            f"{r.get('daily_memory_limit', r.get('memory_limit', '?'))})"
+            for r in found
+        ),
         "",
         "## `mir daily`, as scheduled: day 1 into an empty database, then day 2",
         "",
@@ -399,12 +432,12 @@ def write_table() -> Path:
                 d.get("stages", {}).get("load"),
                 TARGETS_L["load_seconds"],
             ),
+            ("all checks (staged worker) <= 10 s", st.get("checks"), TARGETS_L["checks_seconds"]),
             (
-                "load without the valuation (day 2, inside `mir daily`) <= 12 s",
-                _minus(d.get("stages", {}).get("load"), d.get("load_valuation_seconds")),
-                TARGETS_L["load_seconds"],
+                "all checks (day 2, inside `mir daily`) <= 10 s",
+                d.get("stages", {}).get("check"),
+                TARGETS_L["checks_seconds"],
             ),
-            ("all checks <= 10 s", st.get("checks"), TARGETS_L["checks_seconds"]),
         ]
         xl = next((r for r in found if r["size"] == "XL"), None)
         if xl is not None:
@@ -428,6 +461,11 @@ def write_table() -> Path:
                     f"load (day 2, inside `mir daily`) <= 12 s, slowest of {len(runs)} runs",
                     max(r.get("stages", {}).get("load", 0.0) for r in runs),
                     TARGETS_L["load_seconds"],
+                ),
+                (
+                    f"all checks (inside `mir daily`) <= 10 s, slowest of {len(runs)} runs",
+                    max(r.get("stages", {}).get("check", 0.0) for r in runs),
+                    TARGETS_L["checks_seconds"],
                 ),
                 (
                     f"`mir daily` peak RSS <= 4096 MiB, largest of {len(runs)} runs",
@@ -512,6 +550,10 @@ def main(argv: list[str] | None = None) -> int:
             earlier = json.loads((RESULTS / f"{size}.json").read_text())
             for key in ("daily", "daily_day1", "daily_runs"):
                 earlier[key] = result[key]
+            # the `mir daily` figures' own provenance (the rest keeps the staged run's)
+            earlier["daily_date"] = result["date"]
+            earlier["daily_commit"] = result["commit"]
+            earlier["daily_memory_limit"] = result["memory_limit"]
             result = earlier
         (RESULTS / f"{size}.json").write_text(
             json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8"
