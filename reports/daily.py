@@ -437,7 +437,7 @@ def run_daily(
         # bad input: the file, row and column lines too (up to 20 per file), not only on stderr
         violations = (
             {"violations": [str(v) for v in failure.violations]}
-            if isinstance(failure, InputError)
+            if isinstance(failure, InputError) and failure.violations
             else {}
         )
         log.event(

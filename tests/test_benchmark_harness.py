@@ -118,7 +118,7 @@ def test_the_table_says_which_code_each_figure_measured(
         "memory_limit": "2GiB",
         "daily_date": "2026-12-04T10:00:00Z",
         "daily_commit": "bbbb222",
-        "daily_memory_limit": "2GiB",
+        "daily_memory_limit": "6GiB",
         "daily_day1": _daily(22.0, 14.0),
         "daily": runs[0],
         "daily_runs": runs,
@@ -129,8 +129,10 @@ def test_the_table_says_which_code_each_figure_measured(
     table = run.write_table().read_text()
     assert (
         "- L: stages at aaaa111 (2026-12-03T10:00:00Z); `mir daily` at bbbb222 "
-        "(2026-12-04T10:00:00Z, MIR_MEMORY_LIMIT 2GiB)"
+        "(2026-12-04T10:00:00Z, MIR_MEMORY_LIMIT 6GiB)"
     ) in table
+    # the `mir daily` rows carry the daily run's own memory limit (review of the final commits)
+    assert "| L | 2 | 1,000,000 | 29.00 | 3000 |" in table and "| 1 | 6GiB |" in table
     assert "| all checks (day 2, inside `mir daily`) <= 10 s | 8.50 | yes |" in table
     assert "load without the valuation" not in table  # not a target of the issue
 

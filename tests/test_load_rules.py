@@ -671,7 +671,7 @@ def test_positions_whose_figures_sum_beyond_the_decimal_limit_are_bad_input(
     code, output = load_like_the_cli(shared_db, snap)
     assert code == 3, output
     assert "positions.csv: 1 problem" in output
-    assert "positions.csv; expected positions whose valued figures" in output
+    assert "positions.csv; expected balances and positions whose valued figures" in output
     assert shared_db.execute(
         "SELECT count(*) FROM positions WHERE position_id LIKE 'PX%'"
     ).fetchall() == [(0,)]

@@ -386,10 +386,11 @@ def _overflow_violations(
 ) -> tuple[list[Violation], dict[str, int]]:
     """After the valuation overflowed: the staged rows too large to value by themselves (first
     MAX_SHOWN_PER_FILE per file) and their count per file; when there is none, each file whose
-    amounts add up beyond DECIMAL(38,18) (a file-level violation); when none does and a SUM
-    overflowed, the positions file, whose valued figures (each below 1e20) were summed per
-    account and asset (found in review: exit 4, "internal error"). Empty: the cause is
-    unknown."""
+    amounts add up beyond DECIMAL(38,18) (a file-level violation); when none does and a sum
+    or an addition overflowed, the balances and positions files together, whose valued figures
+    (each below 1e20) were added up per account and asset (found in review: exit 4, "internal
+    error"). Empty: the cause is unknown (an overflow in USD or in computed tier amounts is
+    still exit 4; README)."""
     rows = con.execute(
         read_query("load/overflow_rows.sql"),
         {"limit": OVERFLOW_ROW, "shown": validate.MAX_SHOWN_PER_FILE},
@@ -416,15 +417,19 @@ def _overflow_violations(
             )
             found.append(Violation(display, None, column, None, expected))
             totals[display] = 1
-    if not found and "Overflow in SUM" in error and "positions" in displays:
-        display = displays["positions"]
+    if not found and any(text in error for text in ("Overflow in SUM", "Overflow in addition")):
+        # no row and no file is that large by itself, yet a sum of valued figures (a balance plus
+        # its account's unrealised PnL and isolated equity, per account and asset, or over the
+        # client accounts) left DECIMAL(38,18): both files take part, neither can be named alone
         expected = (
-            "positions whose valued figures (unrealised PnL, isolated equity, in their settle "
-            "asset and in USD) add up, per account and asset and over client accounts, below "
-            "1e20: no row is that large by itself, but their sum leaves DECIMAL(38,18)"
+            "balances and positions whose valued figures (balances, unrealised PnL, isolated "
+            "equity) add up, per account and asset and over client accounts, below 1e20: no row "
+            "is that large by itself, but together they leave DECIMAL(38,18)"
         )
-        found.append(Violation(display, None, None, None, expected))
-        totals[display] = 1
+        for name in ("balances", "positions"):
+            if name in displays:
+                found.append(Violation(displays[name], None, None, None, expected))
+                totals[displays[name]] = 1
     return found, totals
 
 

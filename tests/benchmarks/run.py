@@ -325,8 +325,13 @@ def write_table() -> Path:
         "Which code and when (a `--daily-only` run replaces only the `mir daily` figures):",
         "",
         *(
-            f"- {r['size']}: stages at {r.get('commit', 'unknown')} ({r.get('date', '?')}); "
-            f"`mir daily` at {r.get('daily_commit', r.get('commit', 'unknown'))} "
+            f"- {r['size']}: "
+            + (
+                f"stages at {r.get('commit', 'unknown')} ({r.get('date', '?')}); "
+                if r.get("stages")
+                else "no staged run; "
+            )
+            + f"`mir daily` at {r.get('daily_commit', r.get('commit', 'unknown'))} "
             f"({r.get('daily_date', r.get('date', '?'))}, MIR_MEMORY_LIMIT "
             f"{r.get('daily_memory_limit', r.get('memory_limit', '?'))})"
             for r in found
@@ -352,7 +357,7 @@ def write_table() -> Path:
                 f"{_fmt(d.get('peak_rss_mib'), 0)} | {_fmt(s.get('load'))} | "
                 f"{_fmt(d.get('load_valuation_seconds'))} | {_fmt(s.get('check'))} | "
                 f"{_fmt(s.get('report'))} | {_fmt(s.get('package'))} | {d.get('exit_code', '')} | "
-                f"{r.get('memory_limit', '')} |"
+                f"{r.get('daily_memory_limit', r.get('memory_limit', ''))} |"
             )
     repeated = [r for r in found if len(r.get("daily_runs", [])) > 1]
     if repeated:
