@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from reports.config import Config
-    from reports.render.build import CheckRun
+    from reports.render.build import CheckRun, ReportData
 
 REPORT_PDF = "report.pdf"
 
@@ -105,6 +105,21 @@ def _require_loaded(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
             "then `mir report`"
         )
         raise UsageError(msg)
+
+
+def write_day_manifest(staging: Path, data: ReportData, config: Config, run_id: str) -> Path:
+    """manifest.json of a day directory being written (reports.sign.manifest): its inputs, the
+    configuration hash, the run id and the firm's LEI (the benchmark's stages use it too)."""
+    from reports.sign.manifest import write_manifest
+
+    return write_manifest(
+        staging,
+        inputs={f: {"sha256": h, "rows": n} for f, h, n in data.inputs},
+        config_sha256=config.sha256(),
+        as_of=data.as_of,
+        run_id=run_id,
+        lei=config.firm.lei,
+    )
 
 
 def _refuse_replacing_the_snapshot(
@@ -185,7 +200,6 @@ def write_report(
     from reports.render.pdf import render_pdf
     from reports.sign.cms import sign_manifest
     from reports.sign.keys import load_signer_from_config
-    from reports.sign.manifest import write_manifest
     from reports.sign.pades import sign_pdf
 
     started = time.monotonic()
@@ -243,14 +257,7 @@ def write_report(
             os.chmod(signed.path, 0o644)  # written via mkstemp (0600); the report is not secret
             written[REPORT_PDF] = day_dir / REPORT_PDF
 
-            manifest = write_manifest(
-                staging,
-                inputs={f: {"sha256": h, "rows": n} for f, h, n in data.inputs},
-                config_sha256=config.sha256(),
-                as_of=as_of,
-                run_id=check_run.run_id,
-                lei=config.firm.lei,
-            )
+            manifest = write_day_manifest(staging, data, config, check_run.run_id)
             signature = sign_manifest(manifest, key, signing_time=when, timestamper=timestamper)
             written[manifest.name] = day_dir / manifest.name
             written[signature.name] = day_dir / signature.name

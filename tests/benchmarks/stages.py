@@ -134,10 +134,9 @@ def _report_stages(
     from reports.render import build
     from reports.render.html import render_html
     from reports.render.pdf import render_pdf
-    from reports.render.report import REPORT_PDF, output_files
+    from reports.render.report import REPORT_PDF, output_files, write_day_manifest
     from reports.sign.cms import sign_manifest
     from reports.sign.keys import load_signer_from_config
-    from reports.sign.manifest import write_manifest
     from reports.sign.package import build_package
     from reports.sign.pades import sign_pdf
 
@@ -209,13 +208,7 @@ def _report_stages(
 
     def sign_and_package() -> Any:
         sign_pdf(rendered.data, staging / REPORT_PDF, key, signing_time=when)
-        manifest = write_manifest(
-            staging,
-            inputs={f: {"sha256": h, "rows": n} for f, h, n in data.inputs},
-            config_sha256=config.sha256(),
-            as_of=as_of,
-            run_id=check_run.run_id,
-        )
+        manifest = write_day_manifest(staging, data, config, check_run.run_id)
         sign_manifest(manifest, key, signing_time=when)
         os.replace(staging, day_dir)
         return build_package(out_dir, as_of, lei=config.firm.lei)
