@@ -129,12 +129,34 @@ def test_the_table_says_which_code_each_figure_measured(
     table = run.write_table().read_text()
     assert (
         "- L: stages at aaaa111 (2026-12-03T10:00:00Z); `mir daily` at bbbb222 "
-        "(2026-12-04T10:00:00Z, MIR_MEMORY_LIMIT 6GiB)"
+        "(2026-12-04T10:00:00Z, MIR_MEMORY_LIMIT 6GiB); engines: not recorded"
     ) in table
     # the `mir daily` rows carry the daily run's own memory limit (review of the final commits)
     assert "| L | 2 | 1,000,000 | 29.00 | 3000 |" in table and "| 1 | 6GiB |" in table
     assert "| all checks (day 2, inside `mir daily`) <= 10 s | 8.50 | yes |" in table
     assert "load without the valuation" not in table  # not a target of the issue
+
+
+def test_the_table_names_the_engines_of_each_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Audit of 2026-12-04: the results recorded no DuckDB or Polars version, though an engine
+    upgrade changes every figure."""
+    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    assert set(run._engines()) == set(run.ENGINES)
+    assert run._engines()["duckdb"] == __import__("duckdb").__version__
+    runs = [_daily(29.0, 11.0)]
+    base = {"size": "L", "accounts": 1_000_000, "commit": "aaaa111", "daily": runs[0]}
+    base |= {"daily_runs": runs, "stages": {"load_day2": 11.0}}
+    same = base | {"engines": {"duckdb": "2.0.1", "polars": "2.1.0"}}
+    (tmp_path / "L.json").write_text(json.dumps(same))
+    assert "; engines: duckdb 2.0.1, polars 2.1.0\n" in run.write_table().read_text()
+    # a `--daily-only` re-run on other engines: both are named
+    other = same | {"daily_engines": {"duckdb": "2.1.0", "polars": "2.1.0"}}
+    (tmp_path / "L.json").write_text(json.dumps(other))
+    assert (
+        "; engines: stages duckdb 2.0.1, polars 2.1.0; `mir daily` duckdb 2.1.0, polars 2.1.0\n"
+    ) in run.write_table().read_text()
 
 
 def test_cached_data_is_made_again_when_the_generator_changes(
@@ -144,8 +166,44 @@ def test_cached_data_is_made_again_when_the_generator_changes(
     generator = root / "reports" / "generate"
     generator.mkdir(parents=True)
     (generator / "venue.py").write_text("# one version\n")
+    (root / "reports" / "spec.py").write_text("COLUMNS = ('a',)\n")
     monkeypatch.setattr(run, "ROOT", root)
     before = run._data_key("S")
     (generator / "venue.py").write_text("# another version\n")
     assert run._data_key("S") != before
     assert run._data_key("S").startswith("accounts=10000 days=2 seed=7 parquet")
+    # the contract the generator writes to (audit of 2026-12-04: not part of the key)
+    before = run._data_key("S")
+    (root / "reports" / "spec.py").write_text("COLUMNS = ('a', 'b')\n")
+    assert run._data_key("S") != before
+
+
+def test_the_commit_is_marked_changed_by_any_code_that_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Audit of 2026-12-04: only reports/, queries/ and templates/ counted, so a result of an
+    edited harness or pyproject.toml was attributed to the clean commit."""
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    for path in ("reports/a.py", "pyproject.toml", "tests/benchmarks/stages.py",
+                 "tests/benchmarks/results/L.json", "notes.txt"):  # fmt: skip
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("one\n")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x")
+    monkeypatch.setattr(run, "ROOT", tmp_path)
+    assert not run._commit().endswith("+changes")
+    for path, counts in (
+        ("notes.txt", False),
+        ("tests/benchmarks/results/L.json", False),  # the results the run writes
+        ("pyproject.toml", True),
+        ("tests/benchmarks/stages.py", True),
+        ("reports/a.py", True),
+    ):
+        (tmp_path / path).write_text("two\n")
+        assert run._commit().endswith("+changes") is counts, path
+        git("checkout", "--", path)

@@ -47,6 +47,7 @@ TARGETS_L = {
     "checks_seconds": 10.0,
     "xl_rss_mib": 20480.0,
 }
+ENGINES = ("duckdb", "polars", "pyarrow", "weasyprint", "pyhanko")
 STAGE_ORDER = ("load_day1", "load_day2", "checks", "figures", "outputs", "pdf", "sign_package")
 
 
@@ -56,16 +57,20 @@ def _python() -> str:
 
 def _data_key(size: str) -> str:
     """What a cached data set was made from: its size, seed and format, and a hash of the
-    generator's code (a changed generator makes the data again instead of reusing old data)."""
+    generator's code and of reports/spec.py, whose columns it writes (a changed generator or
+    contract makes the data again instead of reusing old data)."""
     digest = hashlib.sha256()
-    for source in sorted((ROOT / "reports" / "generate").rglob("*.py")):
+    # the generator, and the snapshot contract it writes to (file names, columns, kinds)
+    sources = [*sorted((ROOT / "reports" / "generate").rglob("*.py")), ROOT / "reports" / "spec.py"]
+    for source in sources:
         digest.update(source.read_bytes())
     return f"accounts={SIZES[size]} days=2 seed={SEED} parquet inject=all generator={digest.hexdigest()[:16]}"
 
 
 def _commit() -> str:
-    """The checked-out commit (short), "+changes" when reports/, queries/ or templates/ differ
-    from it: which code a result measured."""
+    """The checked-out commit (short), "+changes" when what runs differs from it (reports/,
+    queries/, templates/, pyproject.toml or the harness itself; not its results): which code a
+    result measured."""
 
     def git(*args: str) -> str:
         done = subprocess.run(
@@ -74,8 +79,31 @@ def _commit() -> str:
         return done.stdout.strip() if done.returncode == 0 else ""
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    changed = git("status", "--porcelain", "--", "reports", "queries", "templates")
+    changed = git(
+        "status",
+        "--porcelain",
+        "--",
+        "reports",
+        "queries",
+        "templates",
+        "pyproject.toml",
+        "tests/benchmarks",
+        ":(exclude)tests/benchmarks/results",
+    )
     return commit + ("+changes" if changed else "")
+
+
+def _engines() -> dict[str, str]:
+    """The versions of the engines the figures depend on (installed, as the workers run them)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ENGINES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
 
 
 def ensure_data(size: str) -> Path:
@@ -163,6 +191,7 @@ def bench_size(
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
+        "engines": _engines(),
     }
     if not skip_stages:
         print(f"[{size}] stages", flush=True)
@@ -301,6 +330,22 @@ def _count(value: int | None) -> str:
     return "" if value is None else f"{value:,}"
 
 
+def _engines_text(result: dict[str, Any]) -> str:
+    """The engine versions of a result's runs: one list when the staged and `mir daily` runs
+    used the same, else each; "not recorded" for results from before they were."""
+
+    def listed(engines: dict[str, str] | None) -> str:
+        if not engines:
+            return "not recorded"
+        return ", ".join(f"{name} {engines[name]}" for name in sorted(engines))
+
+    staged = result.get("engines") if result.get("stages") else None
+    daily = result.get("daily_engines", result.get("engines"))
+    if staged is None or staged == daily:
+        return f"engines: {listed(daily)}"
+    return f"engines: stages {listed(staged)}; `mir daily` {listed(daily)}"
+
+
 def write_table() -> Path:
     """results/README.md from every results/<size>.json present."""
     found = [
@@ -333,7 +378,7 @@ def write_table() -> Path:
             )
             + f"`mir daily` at {r.get('daily_commit', r.get('commit', 'unknown'))} "
             f"({r.get('daily_date', r.get('date', '?'))}, MIR_MEMORY_LIMIT "
-            f"{r.get('daily_memory_limit', r.get('memory_limit', '?'))})"
+            f"{r.get('daily_memory_limit', r.get('memory_limit', '?'))}); " + _engines_text(r)
             for r in found
         ),
         "",
@@ -559,6 +604,7 @@ def main(argv: list[str] | None = None) -> int:
             earlier["daily_date"] = result["date"]
             earlier["daily_commit"] = result["commit"]
             earlier["daily_memory_limit"] = result["memory_limit"]
+            earlier["daily_engines"] = result["engines"]
             result = earlier
         (RESULTS / f"{size}.json").write_text(
             json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8"
