@@ -23,7 +23,7 @@ from reports.capital import cftc, ifr, inputs, mica
 from reports.capital.checks import check_cap_01, check_cap_02, check_cap_03, statement_for
 from reports.capital.statement import capital_statement
 from reports.checks.model import PYTHON_CHECKS, CheckContext, CheckNotEvaluated, CheckOutcome
-from reports.config import CapitalConfig, Config
+from reports.config import CapitalConfig, Config, parse_config
 from reports.db import init_schema
 from reports.errors import UsageError
 
@@ -457,6 +457,27 @@ def test_k_npr_and_k_tcd_from_positions_and_custody(con: duckdb.DuckDBPyConnecti
     assert line(statement, "K-TCD: BankCo RF") == D("0.016")
 
 
+def test_k_npr_counts_the_quote_coin_leg_of_a_linear_contract(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Review of 2026-12-05: a house long of 10 ETHBTC at mark 0.05 (ETH 2,500, BTC 50,000
+    USD) counted +25,000 USD of ETH and nothing in BTC; the contract is also short 0.5 BTC."""
+    stored_day(con, DAY, prices={"BTC": "50000", "ETH": "2500"}, accounts=[("H1", "house", "H1")])
+    _insert(
+        con, "instruments", DAY, [("ETHBTC", "linear_perpetual", "ETH", "BTC", "BTC", D(1), None)]
+    )
+    _insert(con, "risk_tiers", DAY, [("ETHBTC", 1, D(0), None, D("0.005"), D(0), None)])
+    _insert(con, "prices", DAY, [("instrument", "ETHBTC", D("0.05"))])
+    _insert(
+        con, "positions", DAY, [("P1", "H1", "ETHBTC", "cross", D(10), D("0.04"), None, None, None)]
+    )
+    derive.refresh(con)
+    statement = capital_statement(con, DAY, Config())
+    assert line(statement, "K-NPR: ETH net exposure") == D(25_000)
+    assert line(statement, "K-NPR: BTC net exposure") == D(-25_000)
+    assert statement.components["K-NPR"] == D(50_000)  # 100% of |net| per coin
+
+
 def _large_exposure_history(
     con: duckdb.DuckDBPyConnection, over: list[bool], first: dt.date
 ) -> dt.date:
@@ -521,6 +542,29 @@ def test_k_con_lookback_widens_for_long_runs(
     assert inputs.exposure_runs(con, as_of, D("0.25"), {("custodian", "Broker")}) == {
         ("custodian", "Broker"): 12
     }
+
+
+def test_k_con_takes_the_ifr_limit_not_con06s_thresholds(con: duckdb.DuckDBPyConnection) -> None:
+    """Capital review of 2026-12-05: K-CON's limit followed `large_exposure_breach`, CON-06's
+    configurable alert, so loosening the alert lowered the requirement D. IFR Art. 37(1) fixes
+    the limit at 25% of own funds. 14 stored days, 11 over 250k: 160k as in the duration test."""
+    as_of = _large_exposure_history(con, [True, True, False] + [True] * 11, dt.date(2026, 1, 1))
+    for breach in ("0.25", "0.5", "0.2", "0.95"):
+        config = parse_config({"concentration": {"large_exposure_breach": breach}})
+        statement = capital_statement(con, as_of, config)
+        assert statement.components["K-CON"] == D(160_000), breach
+        assert line(statement, "K-CON: custodian Broker: limit = 25% of own funds") == D(250_000)
+
+
+def test_k_con_excess_is_never_more_than_the_exposure() -> None:
+    """Capital review of 2026-12-05: with own funds below 0 the limit (25% of them) was
+    negative and the excess larger than the exposure, so K-CON reached 15x the exposure. The
+    limit is 0 then: the whole exposure is the excess and takes 900% (72% of EV at most)."""
+    detail = ifr.k_con_detail(D(10_000), D(-4_000_000), days_over=11)
+    assert (detail.limit, detail.excess, detail.ofre) == (0, D(10_000), D(800))
+    assert detail.k_con == D(7_200)  # 900% x 8% x 10,000
+    assert ifr.k_con(D(10_000), D(-4_000_000), days_over=3) == D(1_600)  # 200% in 10 days
+    assert ifr.k_con(D(10_000), D(0), days_over=3) == D(1_600)
 
 
 def test_k_con_client_group_deficit(con: duckdb.DuckDBPyConnection) -> None:

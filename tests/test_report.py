@@ -399,6 +399,44 @@ def test_a_configured_cascade_shows_its_rounds_in_the_report(database: Path) -> 
     assert "No liquidation cascade configured" not in cascading
 
 
+def test_configured_ratios_are_stated_with_every_digit(database: Path) -> None:
+    """Stress review of 2026-12-05: a VaR confidence of 0.9995 was printed "VaR 100.0%", a
+    12.5% CAP-05 share "12%", and the concentration thresholds likewise to whole percents.
+    Checked at the HTML stage (no PDF)."""
+    from reports.config import parse_config
+    from reports.render import formatting
+    from reports.render.build import build_context, ensure_check_run, gather
+    from reports.render.html import render_html
+
+    assert formatting.setting_percent(Decimal("0.9995")) == "99.95%"
+    assert formatting.setting_percent(Decimal("0.25")) == "25%"
+    assert formatting.setting_percent(None) == formatting.MISSING
+    config = parse_config(
+        {
+            "var": {
+                "confidence": "0.9995",
+                "es_confidence": "0.9875",
+                "own_funds_share_warn": "0.125",
+            },
+            "concentration": {"oi_share_warn": "0.0725", "custodian_share_warn": "0.333"},
+            "capital": {"cftc_risk_margin_rate": "0.10"},
+        }
+    )
+    with open_db(database) as con:
+        run = ensure_check_run(con, AS_OF, config)
+        data = gather(con, AS_OF, config, run)
+    context = build_context(
+        data, signer_subject="CN=test", development_key=True, signing_time=SIGNED_AT, attachments=()
+    )
+    html = " ".join(render_html(context).split())
+    # capital review of 2026-12-05: the methodology printed a fixed "8%" for the CFTC rate
+    assert "max(minimum, 10% of maintenance margin)" in html
+    for shown in ("VaR 99.95%", "ES 98.75%", "12.5%", "warn 7.25%", "warn 33.3%"):
+        assert shown in html, shown
+    for rounded in ("VaR 100.0%", "ES 98.8%", "warn 7%", "warn 33%"):
+        assert rounded not in html, rounded
+
+
 def test_each_holdings_breakdown_of_the_statement_adds_up_to_the_funds_held(
     database: Path,
 ) -> None:

@@ -19,6 +19,7 @@ from reports.checks.engine import run_one
 from reports.checks.model import PYTHON_CHECKS, CheckContext, CheckOutcome
 from reports.config import Config, parse_config
 from reports.db import connect, init_db
+from reports.stress import var as var_mod
 from reports.stress import var_es
 from reports.stress.var import (
     historical_var_es,
@@ -357,6 +358,106 @@ def test_cap05_not_evaluated_without_history(template: Path, tmp_path: Path) -> 
     result = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(con, AS_OF, None, Config()))
     assert result.status == CheckOutcome.NOT_EVALUATED
     assert "no two consecutive days with a price" in (result.message or "")
+    con.close()
+
+
+def test_a_linear_contract_quoted_in_a_coin_is_exposed_to_that_coin(
+    template: Path, tmp_path: Path
+) -> None:
+    """Stress review of 2026-12-05: a house long of 10 ETHBTC @ 0.05 (ETH 2,500 USD, BTC
+    50,000) had no BTC exposure, so BTC +20% with ETH flat gave VaR 0 although the position's
+    USD P&L, 10 x (P_ETH - 0.05 x P_BTC), loses 5,000. Its BTC delta is -s x Q x E x P_BTC."""
+    con = make_db(template, tmp_path)
+    insert(con, "prices", "kind, symbol, price",
+           [("asset", "BTC", D(50000)), ("asset", "ETH", D(2500)), ("asset", "USDT", D(1)),
+            ("instrument", "ETHBTC", D("0.05"))])  # fmt: skip
+    insert(con, "instruments",
+           "instrument_id, kind, underlying, quote_asset, settle_asset, contract_size",
+           [("ETHBTC", "linear_perpetual", "ETH", "BTC", "BTC", D(1))])  # fmt: skip
+    insert(con, "accounts", "account_id, account_type, group_id, client_category, status",
+           [("h1", "house", "h1", "retail", "active")])  # fmt: skip
+    insert(con, "positions",
+           "position_id, account_id, instrument_id, margin_mode, quantity, entry_price",
+           [("p1", "h1", "ETHBTC", "cross", D(10), D("0.05"))])  # fmt: skip
+    before = [AS_OF - dt.timedelta(days=2), AS_OF - dt.timedelta(days=1)]
+    insert(con, "price_history", "date, asset, price",
+           [(before[0], "BTC", D(50000)), (before[1], "BTC", D(60000)),
+            (before[0], "ETH", D(2500)), (before[1], "ETH", D(2500))])  # fmt: skip
+    insert(con, "capital", "item, amount", [("cet1", D(1000000))])
+    derive.refresh(con)
+    result = var_es(con, AS_OF, Config())
+    assert result.exposure == {"BTC": D("-25000"), "ETH": D("25000")}
+    # returns: BTC +20% then -16.67%, ETH flat: P&L -5,000 and +4,166.67
+    assert result.n == 2 and result.var_usd == D("5000.00")
+    con.close()
+
+
+def test_an_asset_with_a_short_history_is_left_out_not_everyone_cut_short() -> None:
+    import polars as pl
+
+    days = [AS_OF - dt.timedelta(days=i) for i in range(10)]
+    history = pl.DataFrame(
+        {"date": days + days[:2] + days[:8], "asset": ["BTC"] * 10 + ["NEW"] * 2 + ["ETH"] * 8,
+         "price": [1.0] * 20},
+    )  # fmt: skip
+    own = var_mod.own_daily_returns(history, ["BTC", "ETH", "NEW", "NONE"])
+    assert own == {"BTC": 9, "ETH": 7, "NEW": 1, "NONE": 0}
+    # half of min(window, 9): ETH (7) stays, NEW (1) and NONE (0) are left out
+    assert var_mod.short_histories(own, 250) == ["NEW", "NONE"]
+    assert var_mod.short_histories(own, 2) == ["NONE"]  # a window of 2: one return is half
+    assert var_mod.short_histories({"BTC": 0}, 250) == []  # nothing to compare with
+
+
+def _with_new_coin(con: Any, units: str) -> None:
+    """A house holding of `units` NEW at 1 USD, priced today and yesterday only (1 return)."""
+    insert(con, "prices", "kind, symbol, price", [("asset", "NEW", D(1))])
+    insert(con, "custody",
+           "wallet_id, custodian, asset, balance, designation, wallet_type, custodian_type",
+           [("w9", "self", "NEW", D(units), "house", "cold", "self")])  # fmt: skip
+    insert(con, "price_history", "date, asset, price",
+           [(AS_OF - dt.timedelta(days=1), "NEW", D(1))])  # fmt: skip
+
+
+def test_a_coin_listed_yesterday_does_not_switch_cap05_off(template: Path, tmp_path: Path) -> None:
+    """Stress review of 2026-12-05: VaR took only the dates on which every exposure asset was
+    priced, so 1 USD of a coin listed yesterday cut n from 30 to 1 (or to nothing: CAP-05
+    not_evaluated, which the overall status ignores) and hid the BTC risk."""
+    con = make_db(template, tmp_path)
+    add_firm(con, capital={"cet1": "1000000", "at1": "100000", "tier2": "50000"})
+    plain = var_es(con, AS_OF, Config())
+    _with_new_coin(con, "1")
+    result = var_es(con, AS_OF, Config())
+    assert result.left_out == {"NEW": 1} and result.exposure["NEW"] == D(1)
+    assert (result.n, result.var_usd, result.es_usd) == (plain.n, plain.var_usd, plain.es_usd)
+    spec = PYTHON_CHECKS["CAP-05"]
+    # below the threshold even with the whole 1 USD lost: pass
+    assert run_one(spec, CheckContext(con, AS_OF, None, Config())).status == CheckOutcome.PASS
+    # a threshold the BTC/ETH figure reaches: warn, and the message names what was left out
+    share = (max(plain.var_usd, plain.es_usd) / D("1150000")).quantize(D("0.000001"))
+    share -= D("0.000001")
+    loud = parse_config({"var": {"own_funds_share_warn": str(share)}})
+    warned = run_one(spec, CheckContext(con, AS_OF, None, loud))
+    assert warned.status == CheckOutcome.WARN
+    assert (
+        "left out for too short a price history: NEW (1.00 USD, 1 daily returns)"
+        in (warned.rows.row(0, named=True)["message"])
+    )
+    con.close()
+
+
+def test_cap05_cannot_pass_over_a_large_exposure_it_left_out(
+    template: Path, tmp_path: Path
+) -> None:
+    """The left-out coin's whole exposure (a one-day loss bound) could take the figure to the
+    threshold (287,500): CAP-05 says it cannot be evaluated, naming the coin, instead of
+    passing."""
+    con = make_db(template, tmp_path)
+    add_firm(con, capital={"cet1": "1000000", "at1": "100000", "tier2": "50000"})
+    _with_new_coin(con, "1000000")
+    result = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(con, AS_OF, None, Config()))
+    assert result.status == CheckOutcome.NOT_EVALUATED
+    assert "NEW (1,000,000.00 USD, 1 daily returns)" in (result.message or "")
+    assert "back-fill" in (result.message or "")
     con.close()
 
 

@@ -7,7 +7,8 @@
 --   custodian:    house-designated custody at a non-'self' custodian (USD);
 --   client_group: the sum over the group's client accounts and assets of max(0, -equity) in USD
 --                 (v_account_equity; isolated bad debt is the venue's loss, not a claim).
--- own_funds is the day's CET1 + AT1 + Tier 2 (IFR); the limit is $limit_share of it and a
+-- own_funds is the day's CET1 + AT1 + Tier 2 (IFR); the limit is $limit_share of it (IFR's 25%,
+-- reports.capital.ifr.LARGE_EXPOSURE_LIMIT; 0 when own funds are 0 or below) and a
 -- counterparty is over the limit when its exposure is strictly above.
 -- days_over: the number of consecutive stored days, ending on $as_of, on which the counterparty
 -- was over the limit; a stored day without an exposure to it breaks the run (a stored day = a
@@ -68,7 +69,7 @@ group_exposure AS (
     HAVING sum(greatest(-e.equity_usd, 0::DECIMAL(38,18))) > 0
 ),
 exposures AS (
-    SELECT x.*, o.own_funds, dmul(o.own_funds, $limit_share) AS limit_usd
+    SELECT x.*, o.own_funds, greatest(dmul(o.own_funds, $limit_share), 0::DECIMAL(38,18)) AS limit_usd
     FROM (SELECT * FROM custodian_exposure UNION ALL SELECT * FROM group_exposure) AS x
     JOIN own_funds AS o ON o.day = x.day
 ),

@@ -38,6 +38,10 @@ RF_OTHER = Decimal("0.08")
 FINANCIAL_CUSTODIAN_TYPES = ("credit_institution", "investment_firm")
 
 # K-CON (Art. 39).
+# The large exposure limit, 25% of own funds (IFR Art. 37(1); CRR Art. 395): fixed by the
+# regulation, not CON-06's alert thresholds, which are configuration (review of 2026-12-05: a
+# looser CON-06 breach threshold lowered K-CON and the requirement D).
+LARGE_EXPOSURE_LIMIT = Decimal("0.25")
 K_CON_OFR_RATE = Decimal("0.08")  # OFR = 8% of the exposure value
 K_CON_SHORT_FACTOR = Decimal("2")  # 200% while the excess has lasted at most 10 days
 K_CON_SHORT_DAYS = 10
@@ -162,7 +166,7 @@ def k_con_detail(
     exposure: Decimal,
     own_funds: Decimal,
     days_over: int,
-    limit_share: Decimal = Decimal("0.25"),
+    limit_share: Decimal = LARGE_EXPOSURE_LIMIT,
 ) -> KCon:
     """K-CON of one counterparty (IFR Art. 39).
 
@@ -170,11 +174,13 @@ def k_con_detail(
     While the excess has lasted at most 10 days: K-CON = 200% x OFRE. After that, the excess is cut
     into tranches by the share of own funds it reaches (0-40% 200%, 40-60% 300%, 60-80% 400%,
     80-100% 500%, 100-250% 600%, above 900%) and each tranche takes its factor on its pro-rated
-    part of OFRE. With own funds <= 0 the shares are undefined: the whole excess takes 900%.
+    part of OFRE. With own funds <= 0 the shares are undefined: the whole excess takes 900%,
+    and the whole exposure is the excess (the limit is taken as 0, never negative: a negative
+    limit made the excess larger than the exposure and OFRE larger than OFR, found in review).
     """
     with localcontext() as ctx:
         ctx.prec = 60
-        limit = limit_share * own_funds
+        limit = max(limit_share * own_funds, ZERO)
         excess = exposure - limit
         if exposure <= 0 or excess <= 0:
             return KCon(
@@ -238,7 +244,10 @@ def k_con_detail(
 
 
 def k_con(
-    exposure: Decimal, own_funds: Decimal, days_over: int, limit_share: Decimal = Decimal("0.25")
+    exposure: Decimal,
+    own_funds: Decimal,
+    days_over: int,
+    limit_share: Decimal = LARGE_EXPOSURE_LIMIT,
 ) -> Decimal:
     """K-CON of one counterparty (see k_con_detail)."""
     return k_con_detail(exposure, own_funds, days_over, limit_share).k_con

@@ -360,7 +360,7 @@ def _ifr_statement(
     lines.add("K-TCD = sum over custodians", k_tcd)
 
     # K-CON (as of the day, duration from the stored history).
-    limit_share = config.concentration.large_exposure_breach
+    limit_share = ifr.LARGE_EXPOSURE_LIMIT
     large = inputs.large_exposures(con, day, config)
     charges: list[ConcentrationCharge] = []
     for x in large:

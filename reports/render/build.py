@@ -499,13 +499,13 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
     var = data.var
     figures.append(
         KeyFigure(
-            f"VaR {fmt.percent(var.confidence, 1)} 1-day, house + insurance fund (USD)",
+            f"VaR {fmt.setting_percent(var.confidence)} 1-day, house + insurance fund (USD)",
             fmt.usd(var.var_usd) if var.evaluated else "not evaluated",
             fmt.usd(p.var_usd) if p and p.var_usd is not None else "",
             fmt.usd_change(var.var_usd, p.var_usd if p else None),
             run.status_of("CAP-05"),
             (
-                f"ES {fmt.percent(var.es_confidence, 1)} {fmt.usd(var.es_usd)} USD; n = {var.n}"
+                f"ES {fmt.setting_percent(var.es_confidence)} {fmt.usd(var.es_usd)} USD; n = {var.n}"
                 if var.evaluated
                 else (var.reason or "")
             ),
@@ -702,12 +702,12 @@ def _concentration(data: ReportData) -> ConcentrationSection:
                 thresholds=(
                     charts.Threshold(
                         float(cfg.oi_share_warn),
-                        f"warn {fmt.percent(cfg.oi_share_warn, 0)}",
+                        f"warn {fmt.setting_percent(cfg.oi_share_warn)}",
                         "warn",
                     ),
                     charts.Threshold(
                         float(cfg.oi_share_breach),
-                        f"breach {fmt.percent(cfg.oi_share_breach, 0)}",
+                        f"breach {fmt.setting_percent(cfg.oi_share_breach)}",
                         "breach",
                     ),
                 ),
@@ -738,7 +738,7 @@ def _concentration(data: ReportData) -> ConcentrationSection:
             r["entity_id"],
             fmt.usd(custody_usd.get(r["entity_id"])),
             fmt.percent(r["value"]),
-            "warn at " + fmt.percent(r["threshold"]),
+            "warn at " + fmt.setting_percent(r["threshold"]),
             r["status"] or "",
             fmt.ratio(r["value"]),
         )
@@ -761,7 +761,7 @@ def _concentration(data: ReportData) -> ConcentrationSection:
                 thresholds=(
                     charts.Threshold(
                         float(cfg.custodian_share_warn),
-                        f"warn {fmt.percent(cfg.custodian_share_warn, 0)}",
+                        f"warn {fmt.setting_percent(cfg.custodian_share_warn)}",
                         "warn",
                     ),
                 ),
@@ -781,7 +781,7 @@ def _concentration(data: ReportData) -> ConcentrationSection:
             "hot wallets",
             fmt.usd(hot_usd.row(0, named=True)["value"]) if hot_usd.height else fmt.MISSING,
             fmt.percent(r["value"]),
-            "breach at " + fmt.percent(r["threshold"]),
+            "breach at " + fmt.setting_percent(r["threshold"]),
             r["status"] or "",
             fmt.ratio(r["value"]) if r["value"] is not None else "",
         )
@@ -791,7 +791,7 @@ def _concentration(data: ReportData) -> ConcentrationSection:
             r["entity_id"],
             fmt.usd(equity_usd.get(r["entity_id"])),
             fmt.percent(r["value"]),
-            fmt.percent(r["threshold"]) if r["threshold"] is not None else "stable",
+            fmt.setting_percent(r["threshold"]) if r["threshold"] is not None else "stable",
             r["status"] or "",
             fmt.ratio(r["value"]),
         )
@@ -837,7 +837,7 @@ def _capital(data: ReportData) -> CapitalSection:
     )
     composition = tuple(
         CompositionRow(
-            c.label, fmt.usd(c.amount), fmt.percent(c.share, 0), fmt.usd(c.minimum), c.met
+            c.label, fmt.usd(c.amount), fmt.setting_percent(c.share), fmt.usd(c.minimum), c.met
         )
         for c in (cap.composition or ())
     )
@@ -865,7 +865,7 @@ def _capital(data: ReportData) -> CapitalSection:
                     charts.Threshold(1.0, "100% minimum", "breach"),
                     charts.Threshold(
                         float(cap.early_warning_level),
-                        f"early warning {fmt.percent(cap.early_warning_level, 0)}",
+                        f"early warning {fmt.setting_percent(cap.early_warning_level)}",
                         "warn",
                     ),
                 ),
@@ -883,7 +883,7 @@ def _capital(data: ReportData) -> CapitalSection:
         requirement=fmt.usd(cap.requirement),
         ratio=fmt.percent(cap.ratio),
         ratio_plain=fmt.ratio(cap.ratio),
-        early_warning_level=fmt.percent(cap.early_warning_level),
+        early_warning_level=fmt.setting_percent(cap.early_warning_level),
         early_warning_amount=fmt.usd(cap.early_warning_amount),
         binding=cap.binding,
         status=data.run.status_of("CAP-01"),
@@ -992,9 +992,9 @@ def _stress(data: ReportData) -> StressSection:
         evaluated=v.evaluated,
         reason=v.reason or "",
         n=v.n,
-        confidence=fmt.percent(v.confidence, 1),
+        confidence=fmt.setting_percent(v.confidence),
         k=v.k,
-        es_confidence=fmt.percent(v.es_confidence, 1),
+        es_confidence=fmt.setting_percent(v.es_confidence),
         w=v.w,
         window=v.window,
         window_start=v.window_start.isoformat() if v.window_start else fmt.MISSING,
@@ -1003,9 +1003,10 @@ def _stress(data: ReportData) -> StressSection:
         es_usd=fmt.usd(v.es_usd),
         own_funds=fmt.usd(v.own_funds),
         threshold_usd=fmt.usd(v.threshold_usd),
-        share=fmt.percent(v.share, 0),
+        share=fmt.setting_percent(v.share),
         status=data.run.status_of("CAP-05"),
         exposure=tuple((asset, fmt.usd(value)) for asset, value in sorted(v.exposure.items())),
+        left_out=tuple(sorted(v.left_out.items())),
         method=v.method,
     )
     return StressSection(
@@ -1101,7 +1102,8 @@ def _conventions(config: Config) -> tuple[Convention, ...]:
         Convention(
             "Thresholds",
             "Warn/breach at or beyond the threshold (>= upper limits, <= lower limits), except "
-            "SEG-01 (breach only when excess < 0) and CAP-01 (breach below 100%).",
+            "SEG-01 (breach only when excess < 0) and CAP-01 (breach below 100%, warn strictly "
+            "below the early-warning level: exactly at it passes).",
         ),
         Convention(
             "VaR / ES",
@@ -1113,7 +1115,10 @@ def _conventions(config: Config) -> tuple[Convention, ...]:
         Convention(
             "Exposure (K-NPR, VaR)",
             "Both take the house and insurance-fund positions plus their non-stable custody, per "
-            "underlying, in USD. For a linear contract both count s x Q x mark x quote price. "
+            "underlying, in USD. For a linear contract both count s x Q x mark x quote price "
+            "on the underlying and the opposite position in a non-stable quote coin (ETHBTC: "
+            "short BTC), K-NPR at its notional (-s x Q x mark x quote price), VaR at its delta "
+            "(-s x Q x entry x quote price), again apart by the unrealised PnL held in the coin. "
             "For an inverse contract K-NPR counts its signed USD notional (Q / mark x coin price, "
             "about Q USD), VaR its full USD delta, which includes the unrealised PnL it holds in "
             "the coin (s x Q x coin price / entry): the two differ by that PnL, "
@@ -1131,7 +1136,9 @@ def _conventions(config: Config) -> tuple[Convention, ...]:
         Convention(
             "Capital",
             "IFR: D = max(PMR, FOR, KFR), own funds CET1 + AT1 + T2 (Art. 9, 11, 13, 14, 15-39); "
-            "CFTC: adjusted net capital >= max(minimum, 8% of maintenance margin) (17 CFR 1.17); "
+            "CFTC: adjusted net capital >= max(minimum, "
+            f"{fmt.setting_percent(config.capital.cftc_risk_margin_rate)} of maintenance margin) "
+            "(17 CFR 1.17); "
             "MiCA: CET1 >= max(class minimum, FOR) (Art. 67).",
         ),
         Convention(

@@ -243,6 +243,7 @@ class VarSection:
     status: str
     exposure: tuple[tuple[str, str], ...]  # (asset, USD)
     method: str
+    left_out: tuple[tuple[str, int], ...] = ()  # (asset, its own daily returns): not simulated
 
 
 @dataclass(frozen=True)

@@ -77,5 +77,13 @@ def shock_percent(move: Decimal) -> str:
     return "0" if text in ("-0", "0") else text
 
 
+def setting_percent(ratio: Any) -> str:
+    """A configured ratio (a confidence, a threshold) as a percentage with every digit it has:
+    0.9995 -> '99.95%', 0.125 -> '12.5%', 0.25 -> '25%'. A setting is stated, not rounded (review
+    of 2026-12-05: VaR 0.9995 was printed as "100.0%", a 12.5% threshold as "12%")."""
+    d = _dec(ratio)
+    return MISSING if d is None else shock_percent(d) + "%"
+
+
 def integer(value: Any) -> str:
     return MISSING if value is None else f"{int(value):,}"

@@ -133,15 +133,31 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
     assert measure is not None
     metric, value = measure
     threshold = result.threshold_usd
-    if not result.reaches_threshold:  # at full precision, not the cents of `value`
-        return exception_frame([])
     q = result.confidence if metric == "var" else result.es_confidence
     label = "VaR" if metric == "var" else "ES"
+    left_out = ", ".join(
+        f"{asset} ({usd(result.exposure[asset])}, {returns} daily returns)"
+        for asset, returns in sorted(result.left_out.items())
+    )
+    if not result.reaches_threshold:  # at full precision, not the cents of `value`
+        assert result.var is not None and result.es is not None
+        bound = Decimal(repr(max(result.var, result.es))) + result.left_out_usd
+        if result.left_out and bound >= threshold:
+            msg = (
+                f"{label} {percent(q)} {usd(value)} over n={result.n} daily returns is below "
+                f"{percent(result.share)} of own funds {usd(result.own_funds)} = "
+                f"{usd(threshold)}, but it leaves out, for too short a price history, "
+                f"{left_out}: a one-day loss of their whole exposure would reach the threshold. "
+                "Load price_history to back-fill their prices"
+            )
+            raise CheckNotEvaluated(msg)
+        return exception_frame([])
     message = (
         f"{label} {percent(q)} {usd(value)} (VaR {usd(result.var_usd or 0)} k={result.k}, "
         f"ES {usd(result.es_usd or 0)} w={result.w}, n={result.n} daily returns on "
         f"prices {result.window_start}..{result.window_end}) is at or above "
         f"{percent(result.share)} of own funds {usd(result.own_funds)} = {usd(threshold)}"
+        + (f"; left out for too short a price history: {left_out}" if left_out else "")
     )
     return exception_frame(
         [

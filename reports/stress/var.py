@@ -4,7 +4,11 @@ Method: historical simulation, losses positive.
 * Prices: the USD price of each asset per date up to the as-of date, from the stored snapshots'
   asset prices and the back-filled price_history rows (queries/stress/price_history.sql: one
   price per date and asset, the snapshot's wins; only rows loaded on or before the as-of date).
-* Calendar: the dates on which every exposure asset has a price; a return is the simple return
+* Assets: an exposure asset whose own price history holds fewer than half the daily returns
+  that the sample could have, min(window, the most any exposure asset has), is left out of the
+  simulation (a coin listed this week would otherwise cut everyone's sample to a few days);
+  its exposure is listed, and CAP-05 bounds its one-day loss by its whole exposure (below).
+* Calendar: the dates on which every simulated asset has a price; a return is the simple return
   over one day, r_t = P_t / P_(t-1) - 1, where the calendar holds both day t and the day before
   (crypto prices every day: a move across a missing date is several days' move, not a daily
   return, and is left out); the last `[var] window` of them are used, so n = min(window, daily
@@ -12,7 +16,10 @@ Method: historical simulation, losses positive.
 * Exposure (USD, exact, today's figures) of the house and insurance-fund accounts, per asset,
   stable assets ([firm] stable_assets) and the reporting currency excluded (cash-like for VaR;
   a de-peg belongs to a stress scenario naming the stablecoin):
-    - linear positions: on the underlying, s x Q x M x P_quote (the brief's contract value);
+    - linear positions: on the underlying, s x Q x M x P_quote (the brief's contract value),
+      and on the quote (= settle) coin -s x Q x E x P_quote: the USD P&L s x Q x (M - E) x
+      P_quote = s x Q x (P_u - E x P_quote) moves with both prices (only a non-stable quote
+      counts, e.g. ETHBTC's BTC; USDT and USD are left out as below);
     - inverse positions: on the underlying (= settle coin), the coin value of the contracts plus
       their unrealised PnL, which is also held in that coin:
       s x Q / M x P_u + s x Q x (1/E - 1/M) x P_u = s x Q x P_u / E;
@@ -26,7 +33,10 @@ Method: historical simulation, losses positive.
 * Statistics (returns, P&L, VaR, ES) are float64; VaR and ES are reported as Decimal rounded
   half-even to cents.
 CAP-05 compares max(VaR_q, ES_q_es) (the more severe of the two figures the report shows) with
-[var] own_funds_share_warn x own funds: warn at or above. Own funds by regime: ifr CET1 + AT1 +
+[var] own_funds_share_warn x own funds: warn at or above. With assets left out, a figure below
+the threshold passes only when it stays below it with the whole exposure of the left-out
+assets added (a one-day loss bound: a long holding loses at most its value); otherwise CAP-05
+is not_evaluated, naming them. Own funds by regime: ifr CET1 + AT1 +
 T2, cftc adjusted_net_capital, mica CET1.
 """
 
@@ -58,11 +68,14 @@ METHOD = (
     "Historical simulation over the last n daily returns of asset prices (stored snapshots and "
     "price_history, snapshot price wins; a move across a missing date is not a daily return "
     "and is left out), losses positive. Exposure: house and insurance-fund "
-    "positions (linear s x Q x M x quote price; inverse s x Q x P / entry) plus house and "
+    "positions (linear s x Q x M x quote price on the underlying and -s x Q x entry x quote "
+    "price on a non-stable quote coin; inverse s x Q x P / entry) plus house and "
     "insurance-fund custody, per non-stable asset, in USD at today's prices. "
     "P&L_t = sum of exposure x return_t. VaR_q = k-th worst loss, k = ceil(n x (1 - q)); "
     "ES_q' = mean of the w worst losses, w = max(1, floor(n x (1 - q'))), q' the ES confidence. "
-    "Statistics in float64."
+    "An asset with fewer than half the daily returns of the sample is left out of it and "
+    "listed; CAP-05 then passes only if the figure plus its whole exposure stays below the "
+    "threshold. Statistics in float64."
 )
 
 
@@ -167,6 +180,31 @@ def returns_matrix(
     return dates, returns
 
 
+def own_daily_returns(history: pl.DataFrame, assets: list[str]) -> dict[str, int]:
+    """asset -> the number of daily returns in its own price history (dates whose previous
+    calendar day is priced too), 0 for an asset without any."""
+    import polars as pl
+
+    counted = (
+        history.filter(pl.col("asset").is_in(assets))
+        .sort("asset", "date")
+        .group_by("asset")
+        .agg((pl.col("date").diff() == pl.duration(days=1)).sum().alias("returns"))
+    )
+    found = dict(counted.iter_rows())
+    return {asset: int(found.get(asset) or 0) for asset in assets}
+
+
+def short_histories(own: dict[str, int], window: int) -> list[str]:
+    """The assets whose own history holds fewer than half the daily returns of the sample the
+    others allow, min(window, the most any asset has): left out of the simulation, so that a
+    coin listed yesterday does not shrink everyone's sample to one day (stress review of
+    2026-12-05: n fell from 250 to 2 and CAP-05 passed). A gap of a few days, or a history a
+    little shorter than the window, keeps its asset in (the sample is then the common one)."""
+    target = min(window, max(own.values(), default=0))
+    return sorted(asset for asset, count in own.items() if 2 * count < target)
+
+
 def firm_exposure(
     inputs: Any, stable_assets: tuple[str, ...], reporting_currency: str
 ) -> pl.DataFrame:
@@ -181,12 +219,19 @@ def firm_exposure(
         .then((signed_q * pl.col("settle_price")) / pl.col("entry_price"))
         .otherwise(signed_q * pl.col("mark_price") * pl.col("settle_price")),
     )
+    # a linear contract's USD P&L s x Q x (P_u - E x P_q) also moves with its quote (= settle)
+    # coin: -s x Q x E x P_q on it; nothing for USDT or USD quotes, which are left out below
+    # (stress review of 2026-12-05: an ETHBTC position's BTC risk was missing)
+    quote_delta = firm.filter(~pl.col("is_inverse").fill_null(False)).select(
+        asset=pl.col("settle_asset"),
+        exposure_usd=-(signed_q * pl.col("entry_price") * pl.col("settle_price")),
+    )
     holdings = inputs.firm_custody.join(inputs.prices, on="asset", how="left").select(
         "asset", exposure_usd=pl.col("balance") * pl.col("price")
     )
     excluded = [*stable_assets, reporting_currency]
     return (
-        pl.concat([position_delta, holdings])
+        pl.concat([position_delta, quote_delta, holdings])
         .filter(~pl.col("asset").is_in(excluded))
         .group_by("asset")
         .agg(pl.col("exposure_usd").sum())
@@ -226,6 +271,9 @@ class VarResult:
     window_start: date | None  # first price date (base of the first return)
     window_end: date | None  # last price date
     exposure: dict[str, Decimal] = field(default_factory=dict)  # asset -> USD
+    # assets left out of the simulation for too short a price history (short_histories):
+    # asset -> its own daily returns; their exposure is in `exposure`
+    left_out: dict[str, int] = field(default_factory=dict)
     own_funds: Decimal | None = None
     own_funds_items: str = ""
     share: Decimal = Decimal("0.25")
@@ -249,6 +297,12 @@ class VarResult:
         return ("var", self.var_usd) if self.var >= self.es else ("es", self.es_usd)
 
     @property
+    def left_out_usd(self) -> Decimal:
+        """The sum of |exposure| of the assets left out: a bound on their one-day loss (a long
+        holding loses at most its value; a short would need its price to double in a day)."""
+        return sum((abs(self.exposure[a]) for a in self.left_out), Decimal(0))
+
+    @property
     def reaches_threshold(self) -> bool:
         """Whether the larger of VaR and ES, at full precision, is at or above the threshold
         (False when either is unknown)."""
@@ -265,7 +319,10 @@ def var_es(con: Any, as_of: Any, config: Config) -> VarResult:
     assets = exposure.get_column("asset").to_list()
     history = run_query(con, "price_history", as_of)
     funds, items = own_funds(run_query(con, "capital", as_of), config.capital.regime)
-    dates, returns = returns_matrix(history, assets, config.var.window)
+    own = own_daily_returns(history, assets)
+    short = short_histories(own, config.var.window)
+    simulated = [a for a in assets if a not in short]
+    dates, returns = returns_matrix(history, simulated, config.var.window)
     exposure_usd: dict[str, Decimal] = dict(
         zip(assets, exposure.get_column("exposure_usd").to_list(), strict=True)
     )
@@ -283,6 +340,7 @@ def var_es(con: Any, as_of: Any, config: Config) -> VarResult:
         window_start=dates[0] if dates else None,
         window_end=dates[-1] if dates else None,
         exposure=exposure_usd,
+        left_out={asset: own[asset] for asset in short},
         own_funds=funds,
         own_funds_items=items,
         share=config.var.own_funds_share_warn,
@@ -290,12 +348,12 @@ def var_es(con: Any, as_of: Any, config: Config) -> VarResult:
     if returns.shape[0] == 0:
         reason = (
             f"no two consecutive days with a price for every exposure asset "
-            f"({', '.join(assets) or 'none'}) up to {as_of}; load price_history to back-fill"
+            f"({', '.join(simulated) or 'none'}) up to {as_of}; load price_history to back-fill"
         )
         return replace(result, reason=reason)
     import numpy as np
 
-    weights = np.array([float(v) for v in exposure_usd.values()], dtype=np.float64)
+    weights = np.array([float(exposure_usd[a]) for a in simulated], dtype=np.float64)
     pnl = returns @ weights if weights.size else np.zeros(returns.shape[0])
     stats = historical_var_es(pnl, config.var.confidence, config.var.es_confidence)
     return replace(
