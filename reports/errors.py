@@ -138,3 +138,12 @@ INTERRUPTION = threading.Event()
 class Terminated(MirError):
     """The job was stopped by SIGTERM (a service manager's stop or timeout): raised from the
     signal handler so that cleanup runs and the run log says `failed` (exit 4)."""
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether DuckDB stopped a query because the user interrupted it: it turns the SIGINT it
+    sees mid-query into an ordinary error (InterruptException, or "Query interrupted" through
+    the Arrow stream Polars reads), which is the user's Ctrl-C, not a failure of the query."""
+    import duckdb
+
+    return isinstance(exc, duckdb.InterruptException) or "Query interrupted" in str(exc)

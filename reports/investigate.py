@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reports.db import connect_with, schema_fingerprint, stored_fingerprint
-from reports.errors import UsageError
+from reports.errors import UsageError, is_interrupt
 from reports.paths import queries_dir
 from reports.spec import parse_iso_date
 
@@ -73,8 +73,15 @@ def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> Query
     outdated = stored_fingerprint(con) != schema_fingerprint()
     hint = f" (this database's schema is not this mir's: run `mir init --db {path}`)"
     try:
-        relation = con.sql(sql, params=params or {})
-        frame = _frame(relation) if relation is not None else pl.DataFrame()
+        try:
+            relation = con.sql(sql, params=params or {})
+            frame = _frame(relation) if relation is not None else pl.DataFrame()
+        except Exception as exc:
+            # the user's Ctrl-C, as DuckDB reports it: not an SQL error nor an internal one
+            # (investigations review of 2026-12-05: exit 4 "internal error")
+            if is_interrupt(exc):
+                raise KeyboardInterrupt from None
+            raise
     except (duckdb.PermissionException, duckdb.InvalidInputException) as exc:
         text = str(exc)
         refused = (
@@ -96,9 +103,11 @@ def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> Query
     return QueryResult(frame, time.perf_counter() - started, schema_outdated=outdated)
 
 
-# DuckDB types Polars cannot hold: returned as their DuckDB text (e.g. '1 day'), also inside a
-# list, struct or map (found in review: an interval in a struct made Polars panic).
-_AS_TEXT = ("INTERVAL",)
+# DuckDB types Polars cannot hold, or that the output formats would alter: returned as their
+# DuckDB text (e.g. '1 day'), also inside a list, struct or map (found in review: an interval in
+# a struct made Polars panic; review of 2026-12-05: TIMESTAMP_NS lost its nanoseconds, TIMETZ its
+# offset, BIT and BIGNUM printed their internal bytes, a UNION was an internal error).
+_AS_TEXT = ("INTERVAL", "TIMESTAMP_NS", "TIME WITH TIME ZONE", "BIT", "BIGNUM", "VARINT", "UNION")
 # 128-bit integers (sum() of integers): as DECIMAL(38,0), exact, as DuckDB hands them to Arrow
 # anyway, but cast in SQL so that a value from 1e38 fails, naming its column, instead of wrapping.
 _AS_DECIMAL = ("HUGEINT", "UHUGEINT")

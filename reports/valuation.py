@@ -91,6 +91,7 @@ STORED_COLUMNS = (
     "settle_price", "notional_usd", "unrealized_pnl", "unrealized_pnl_usd", "tier",
     "maintenance_margin_rate", "maintenance_amount", "maintenance_margin", "isolated_margin",
     "isolated_equity", "liquidation_price", "bankruptcy_price", "reported_unrealized_pnl",
+    "leverage",
 )  # fmt: skip
 
 

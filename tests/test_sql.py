@@ -486,6 +486,118 @@ def test_account_history_has_no_roll_forward_across_a_gap(tmp_path: Path) -> Non
     assert closes["2026-03-05"]["rollforward_difference"] is None
 
 
+def _edited_days(tmp_path: Path, edits: dict[str, list[str]]) -> Path:
+    """samples/ 2026-03-02 and 2026-03-03 with rows of 03-03's files edited, loaded: `edits`
+    maps a file to (pattern, replacement) lines, applied with re.sub per line (an empty
+    replacement drops the line)."""
+    import re
+
+    from reports.db import open_db
+    from reports.load import load_snapshot
+
+    for day in ("2026-03-02", "2026-03-03"):
+        shutil.copytree(SAMPLES / day, tmp_path / day)
+    for name, rules in edits.items():
+        path = tmp_path / "2026-03-03" / name
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        for pattern, replacement in zip(rules[::2], rules[1::2], strict=True):
+            lines = [re.sub(pattern, replacement, line) for line in lines]
+        path.write_text("".join(lines), encoding="utf-8")
+    db = tmp_path / "edited.duckdb"
+    with open_db(db) as con:
+        for day in ("2026-03-02", "2026-03-03"):
+            load_snapshot(con, tmp_path / day)
+    return db
+
+
+def _seg_figures(db: Path, check_id: str) -> dict[tuple[str, str], Decimal]:
+    """(entity_id, asset) -> value of the check's exceptions on 2026-03-03."""
+    from reports.checks.engine import run_checks
+    from reports.config import Config
+    from reports.db import open_db
+
+    with open_db(db) as con:
+        run = run_checks(con, dt.date(2026, 3, 3), Config(), only=[check_id], record=False)
+    rows = run.results[0].rows
+    return {(r["entity_id"], r["asset"]): Decimal(r["value"]) for r in rows.iter_rows(named=True)}
+
+
+def test_position_trail_has_seg05s_rows_per_day_and_asset(tmp_path: Path) -> None:
+    """Investigations review of 2026-12-05: the trail had no row for the day an isolated
+    position vanished without a movement (its margin lost: SEG-05's breach), netted movements
+    in different assets, and counted a cross position's margin; SEG-05 does none of this."""
+    from reports.investigate import run_investigation
+
+    def closes(db: Path, position: str) -> dict[tuple[str, str], Any]:
+        frame = run_investigation(db, "position_trail", {"position_id": position}).frame
+        return {
+            (r["as_of_date"].isoformat(), r["asset"]): r["rollforward_difference"]
+            for r in frame.iter_rows(named=True)
+            if r["record"] == "close"
+        }
+
+    gone = _edited_days(
+        tmp_path / "gone",
+        {"positions.csv": [r"^P350,.*\n", ""], "movements.csv": [r"^.*,P350,.*\n", ""]},
+    )
+    seg05 = _seg_figures(gone, "SEG-05")
+    assert seg05[("P350", "USDT")] == Decimal("-651.84449929")
+    assert closes(gone, "P350")[("2026-03-03", "USDT")] == seg05[("P350", "USDT")]
+
+    adjusted = _edited_days(
+        tmp_path / "assets",
+        {
+            "movements.csv": [
+                r"^(M2015,.*)$",
+                r"\1\nMX1,2026-03-03T12:00:00Z,C000174,USDT,10,adjustment,P350,,operator\n"
+                r"MX2,2026-03-03T12:00:01Z,C000174,USDC,-10,adjustment,P350,,operator",
+            ]
+        },
+    )
+    seg05 = _seg_figures(adjusted, "SEG-05")
+    trail = closes(adjusted, "P350")
+    assert seg05 == {("P350", "USDT"): Decimal(-10), ("P350", "USDC"): Decimal(10)}
+    assert {k: v for k, v in trail.items() if k[0] == "2026-03-03"} == {
+        ("2026-03-03", "USDT"): Decimal(-10),
+        ("2026-03-03", "USDC"): Decimal(10),
+    }
+
+    crossed = _edited_days(
+        tmp_path / "cross", {"positions.csv": [r"^(P350,[^,]*,[^,]*),isolated,", r"\1,cross,"]}
+    )
+    seg05 = _seg_figures(crossed, "SEG-05")
+    assert closes(crossed, "P350")[("2026-03-03", "USDT")] == seg05[("P350", "USDT")]
+    assert seg05[("P350", "USDT")] == Decimal("-653.05069477")
+
+
+def test_account_history_has_seg04s_rows_for_vanished_wallets(tmp_path: Path) -> None:
+    """Investigations review of 2026-12-05: a wallet gone without a movement, and a deposit
+    that reached no wallet, were SEG-04 breaches with no row in account_history."""
+    from reports.investigate import run_investigation
+
+    db = _edited_days(
+        tmp_path,
+        {
+            "balances.csv": [r"^C000017,SOL,.*\n", ""],
+            "movements.csv": [
+                r"^(M2015,.*)$",
+                r"\1\nMX1,2026-03-03T12:00:00Z,C000017,DOGE,100,deposit,,,user",
+            ],
+        },
+    )
+    seg04 = _seg_figures(db, "SEG-04")
+    assert seg04 == {
+        ("C000017", "SOL"): Decimal("-3.63234507"),
+        ("C000017", "DOGE"): Decimal(-100),
+    }
+    frame = run_investigation(db, "account_history", {"account_id": "C000017"}).frame
+    rows = {(r["as_of_date"].isoformat(), r["asset"]): r for r in frame.iter_rows(named=True)}
+    for (_, asset), value in seg04.items():
+        row = rows[("2026-03-03", asset)]
+        assert row["cross_rollforward_difference"] == value, asset
+        assert (row["balance"], row["account_type"]) == (0, "client")
+
+
 def _isolated_position_open_on(db: Path, days: tuple[str, ...]) -> str:
     """An isolated position open at every one of these closes."""
     from reports.investigate import run_sql
@@ -745,6 +857,46 @@ def test_intervals_blobs_and_non_finite_floats_are_output(mir: Callable[..., Res
     assert json.loads(result.stdout) == [{"i": "1 day", "b": "78", "n": "NaN", "m": "-Infinity"}]
     table = mir("sql", "SELECT INTERVAL 2 HOURS AS i")
     assert table.exit_code == 0 and "02:00:00" in table.stdout
+
+
+def test_types_the_formats_would_alter_are_output_as_their_text(
+    mir: Callable[..., Result],
+) -> None:
+    """Investigations review of 2026-12-05: nanoseconds were cut to microseconds, a TIMETZ lost
+    its offset (another instant), BIT and BIGNUM printed internal bytes, a UNION was exit 4."""
+    query = (
+        "SELECT '2026-01-01 10:00:00.123456789'::TIMESTAMP_NS AS ns, '10:00:00+02'::TIMETZ AS tz, "
+        "'101'::BIT AS bits, 123::BIGNUM AS big, union_value(k := 1) AS u"
+    )
+    expected = {
+        "ns": "2026-01-01 10:00:00.123456789",
+        "tz": "10:00:00+02",
+        "bits": "101",
+        "big": "123",
+        "u": "1",
+    }
+    result = mir("sql", query, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [expected]
+    as_csv = mir("sql", query, "--format", "csv")
+    assert as_csv.stdout.splitlines()[1] == ",".join(expected.values())
+
+
+def test_ctrl_c_in_a_query_is_an_interrupt_not_an_internal_error(
+    mir: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Investigations review of 2026-12-05: DuckDB reports a Ctrl-C mid-query as an ordinary
+    error ("Query interrupted" through the Arrow stream Polars reads), which `mir sql` printed
+    as "internal error ... rerun with --debug"; it is the user's interrupt."""
+    import reports.investigate
+
+    def interrupted(_relation: Any) -> Any:
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(reports.investigate, "_frame", interrupted)
+    result = mir("sql", "SELECT 1 AS x")
+    assert result.exit_code == 4
+    assert result.stderr.strip() == "Interrupted."
 
 
 def test_breaches_by_day_all_includes_the_passes(mir: Callable[..., Result]) -> None:

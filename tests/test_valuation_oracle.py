@@ -50,7 +50,7 @@ PASSED_THROUGH = {
     "as_of_date", "position_id", "account_id", "account_type", "group_id", "instrument_id",
     "kind", "is_inverse", "margin_mode", "quantity", "contract_size", "entry_price",
     "mark_price", "underlying", "quote_asset", "settle_asset", "settle_price",
-    "isolated_margin", "reported_unrealized_pnl",
+    "isolated_margin", "reported_unrealized_pnl", "leverage",
 }  # fmt: skip
 
 

@@ -466,7 +466,12 @@ def test_views_are_created_by_init_schema(con: duckdb.DuckDBPyConnection) -> Non
         "liquidation_price",
         "bankruptcy_price",
         "reported_unrealized_pnl",
+        "leverage",
     ]
+    # DESIGN.md section 6 (Contract): v_positions adds its figures to the positions' columns
+    # (investigations review of 2026-12-05: `leverage` was missing)
+    position_columns = {r[0] for r in con.execute("DESCRIBE positions").fetchall()}
+    assert position_columns <= set(columns)
     equity_columns = [r[0] for r in con.execute("DESCRIBE v_account_equity").fetchall()]
     assert equity_columns == [
         "as_of_date",

@@ -29,7 +29,8 @@ SELECT
     i.settle_asset,
     sp.price AS settle_price,
     p.isolated_margin,
-    p.reported_unrealized_pnl
+    p.reported_unrealized_pnl,
+    p.leverage
 FROM positions AS p
 LEFT JOIN instruments AS i
     ON i.as_of_date = p.as_of_date AND i.instrument_id = p.instrument_id
@@ -74,7 +75,8 @@ CREATE TABLE IF NOT EXISTS position_values (
     isolated_equity DECIMAL(38,18),
     liquidation_price DECIMAL(38,18),
     bankruptcy_price DECIMAL(38,18),
-    reported_unrealized_pnl DECIMAL(38,18)
+    reported_unrealized_pnl DECIMAL(38,18),
+    leverage DECIMAL(38,18)  -- positions' own column (DESIGN.md section 6: v_positions adds to them)
 );
 
 CREATE OR REPLACE VIEW v_positions AS SELECT * FROM position_values;

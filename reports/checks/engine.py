@@ -37,7 +37,7 @@ from reports.checks.model import (
     RunResult,
     exception_schema,
 )
-from reports.errors import TERMINATION, CheckError, Terminated, UsageError
+from reports.errors import TERMINATION, CheckError, Terminated, UsageError, is_interrupt
 from reports.paths import code_fingerprint, queries_dir
 
 if TYPE_CHECKING:
@@ -421,15 +421,6 @@ def empty_exceptions() -> pl.DataFrame:
     return pl.DataFrame(schema={"check_id": pl.String, **exception_schema()})
 
 
-def _interrupted(exc: BaseException) -> bool:
-    """Whether a check failed because the user interrupted the run: DuckDB turns the SIGINT it
-    sees mid-query into an ordinary error (InterruptException, or "Query interrupted" through
-    the Arrow stream Polars reads), which must not be recorded as the check's outcome."""
-    import duckdb
-
-    return isinstance(exc, duckdb.InterruptException) or "Query interrupted" in str(exc)
-
-
 def run_one(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
     """Run one check; every failure inside it becomes an `error` result, never an exception."""
     import polars as pl
@@ -459,7 +450,7 @@ def run_one(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
     except Terminated:  # SIGTERM (reports.daily): stop the run, record nothing
         raise
     except Exception as exc:  # one broken check must not stop the others: record it
-        if _interrupted(exc):  # a signal reached DuckDB mid-query: stop the run, record nothing
+        if is_interrupt(exc):  # a signal reached DuckDB mid-query: stop the run, record nothing
             if TERMINATION.is_set():
                 msg = "stopped by SIGTERM"
                 raise Terminated(msg) from exc

@@ -79,7 +79,7 @@ WITH base AS NOT MATERIALIZED (
         p.contract_size,
         dmul(abs(p.quantity), p.contract_size) AS base_quantity,
         p.entry_price, p.mark_price, p.underlying, p.quote_asset, p.settle_asset, p.settle_price,
-        p.isolated_margin, p.reported_unrealized_pnl
+        p.isolated_margin, p.reported_unrealized_pnl, p.leverage
     FROM v_position_inputs AS p
 ),
 signed AS (
@@ -305,7 +305,8 @@ SELECT
         AS isolated_equity,
     l.liquidation_price,
     CASE WHEN m.bankruptcy_solution > 0 THEN m.bankruptcy_solution END AS bankruptcy_price,
-    m.reported_unrealized_pnl
+    m.reported_unrealized_pnl,
+    m.leverage
 FROM margined AS m
 LEFT JOIN liquidation AS l
     ON l.as_of_date = m.as_of_date AND l.position_id = m.position_id;
