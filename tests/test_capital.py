@@ -288,6 +288,32 @@ def test_cap_checks_trigger(con: duckdb.DuckDBPyConnection) -> None:
     assert "49,333.33" in cap03["message"][0]
 
 
+def test_cap_messages_never_print_a_figure_as_its_threshold(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Capital review of 2026-12-05: "ratio 100.00% is below 100%", "CET1 420,000.00 is below
+    ... minimum 420,000.00, short by 0.00 USD". Figures next to their threshold get the
+    decimals that tell them apart, as the SQL checks' fmt_against does."""
+    stored_day(
+        con,
+        DAY,
+        cet1="419999.996",
+        at1="142500",
+        tier2="187499.994",
+        liquid_assets="49333.3333",
+        client_guarantees="1000000",
+    )
+    ctx = ctx_for(con, DAY)
+    cap01 = check_cap_01(ctx)["message"][0]
+    assert "ratio 99.9999986666666667% is below 100%; shortfall 0.01 USD" in cap01
+    (cap02,) = [m for m in check_cap_02(ctx)["message"] if m.startswith("CET1 419")]
+    assert "CET1 419,999.996 USD is below" in cap02 and "short by 0.004 USD" in cap02
+    cap03 = check_cap_03(ctx)["message"][0]
+    assert "liquid assets 49,333.3333 USD are below" in cap03
+    assert "requirement 49,333.333333333333333333 USD" in cap03  # not 49,333.33, below it
+    assert "short by 0.000033333333333333 USD" in cap03
+
+
 def test_cap01_warn_with_cap02_cap03_controls(con: duckdb.DuckDBPyConnection) -> None:
     # Own funds 800k = 106.67% of 750k: below the 110% early-warning level, above 100%.
     # CAP-02 and CAP-03 controls: CET1 alone covers D; liquid assets 49,334 > 49,333.33.

@@ -54,6 +54,27 @@ def _pct(share: Decimal | None) -> str:
     return f"{(rounded(share) * 100).quantize(Decimal('0.01'))}%"
 
 
+def _against(figure: Decimal, threshold: Decimal, places: int) -> str:
+    """`figure` to `places` decimals, or with every decimal it has (up to 18) where those would
+    print its threshold although it is not exactly that (the SQL checks' fmt_against; capital
+    review of 2026-12-05: "ratio 100.00% is below 100%", "short by 0.00 USD")."""
+    x, t = rounded(figure), rounded(threshold)
+    quantum = Decimal(1).scaleb(-places)
+    if abs(x) != abs(t) and abs(x).quantize(quantum) == abs(t).quantize(quantum):
+        text = f"{x:,f}".rstrip("0")
+        if len(text.partition(".")[2]) > places:
+            return text
+    return f"{x.quantize(quantum):,}"
+
+
+def _usd_against(amount: Decimal, threshold: Decimal) -> str:
+    return _against(amount, threshold, 2)
+
+
+def _pct_against(share: Decimal, threshold: Decimal) -> str:
+    return _against(rounded(share) * 100, rounded(threshold) * 100, 2) + "%"
+
+
 def _frame(rows: list[dict[str, Any]]) -> Any:
     import polars as pl
 
@@ -102,7 +123,7 @@ def check_cap_01(ctx: Any) -> Any:
             metric, value, threshold, ratio_text = "own_funds", s.own_funds, s.requirement, ""
         else:
             metric, value, threshold = "own_funds_ratio", s.ratio, Decimal(1)
-            ratio_text = f": ratio {_pct(s.ratio)} is below 100%"
+            ratio_text = f": ratio {_pct_against(s.ratio, Decimal(1))} is below 100%"
         return _frame(
             [
                 _row(
@@ -110,7 +131,8 @@ def check_cap_01(ctx: Any) -> Any:
                     metric,
                     value,
                     threshold,
-                    f"{figures}{ratio_text}; shortfall {_usd(shortfall)} {currency}",
+                    f"{figures}{ratio_text}; shortfall {_usd_against(shortfall, Decimal(0))} "
+                    f"{currency}",
                 )
             ]
         )
@@ -122,7 +144,8 @@ def check_cap_01(ctx: Any) -> Any:
                     "own_funds_ratio",
                     s.ratio,
                     s.early_warning_level,
-                    f"{figures}: ratio {_pct(s.ratio)} is below the early-warning level "
+                    f"{figures}: ratio {_pct_against(s.ratio, s.early_warning_level)} is below "
+                    "the early-warning level "
                     f"{_pct(s.early_warning_level)} ({_usd(s.early_warning_amount)} {currency})",
                 )
             ]
@@ -149,9 +172,10 @@ def check_cap_02(ctx: Any) -> Any:
             test.metric,
             test.amount,
             test.minimum,
-            f"{test.label} {_usd(test.amount)} {s.currency} is below {_pct(test.share)} of D "
-            f"({_usd(s.requirement)} {s.currency}): minimum {_usd(test.minimum)} {s.currency}, "
-            f"short by {_usd(test.minimum - test.amount)} {s.currency}",
+            f"{test.label} {_usd_against(test.amount, test.minimum)} {s.currency} is below "
+            f"{_pct(test.share)} of D ({_usd(s.requirement)} {s.currency}): minimum "
+            f"{_usd_against(test.minimum, test.amount)} {s.currency}, short by "
+            f"{_usd_against(test.minimum - test.amount, Decimal(0))} {s.currency}",
         )
         for test in s.composition
         if not test.met
@@ -182,10 +206,13 @@ def check_cap_03(ctx: Any) -> Any:
                 "liquid_assets",
                 test.liquid_assets,
                 test.requirement,
-                f"liquid assets {_usd(test.liquid_assets)} {s.currency} are below the liquidity "
-                f"requirement {_usd(test.requirement)} {s.currency} (1/3 x FOR "
+                f"liquid assets {_usd_against(test.liquid_assets, test.requirement)} {s.currency} "
+                "are below the liquidity "
+                f"requirement {_usd_against(test.requirement, test.liquid_assets)} {s.currency} "
+                "(1/3 x FOR "
                 f"{_usd(test.fixed_overheads_part)} + 1.6% x client guarantees "
-                f"{_usd(test.guarantees_part)}); short by {_usd(test.requirement - test.liquid_assets)} {s.currency}",
+                f"{_usd(test.guarantees_part)}); short by "
+                f"{_usd_against(test.requirement - test.liquid_assets, Decimal(0))} {s.currency}",
             )
         ]
     )
