@@ -40,7 +40,7 @@ READ_ONLY_CONFIG = {
 
 # count: a whole number >= 1 (how many rows); boolean: true or false (nothing else, so that a
 # typo is an error, not a silent false)
-PARAM_TYPES = ("text", "date", "integer", "count", "boolean", "decimal")
+PARAM_TYPES = ("text", "date", "integer", "count", "boolean", "decimal", "check_id")
 # integer and count parameters bind as SQL INTEGER (LIMIT, day counts): bounded to its range
 MAX_INTEGER = 2**31 - 1
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
@@ -184,6 +184,15 @@ class Parameter:
                 if not _DECIMAL_TEXT.fullmatch(raw):
                     raise ValueError(raw)
                 return Decimal(raw)
+            if self.type == "check_id":
+                # as `mir check --only` (investigations review of 2026-12-05: an unknown or
+                # mis-cased id such as seg-06 returned no rows, exit 0)
+                from reports.checks.engine import discover_checks
+
+                known = sorted(spec.check_id for spec in discover_checks())
+                if raw not in known:
+                    msg = f"parameter {self.name}: unknown check {raw!r}; known checks: {', '.join(known)}"
+                    raise UsageError(msg)
         except (ValueError, InvalidOperation):
             kinds = {
                 "count": f"whole number from 1 to {MAX_INTEGER:,}",

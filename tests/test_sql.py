@@ -334,6 +334,17 @@ def test_query_unknown_parameter(mir: Callable[..., Result]) -> None:
     assert "position_id" in result.stderr
 
 
+@pytest.mark.parametrize("query", ["check_exceptions", "breaches_by_day"])
+def test_query_unknown_check_id_is_refused(mir: Callable[..., Result], query: str) -> None:
+    """Investigations review of 2026-12-05: seg-06 or SEG-6 returned no rows, exit 0, where
+    `mir check --only` refuses them."""
+    for wrong in ("seg-06", "SEG-6", ""):
+        result = mir("query", query, "-p", f"check_id={wrong}")
+        assert result.exit_code == 2, (wrong, result.output)
+        assert f"unknown check {wrong!r}; known checks: CAP-01" in result.stderr
+    assert mir("query", query, "-p", "check_id=SEG-06").exit_code == 0
+
+
 def test_query_missing_required_parameter(mir: Callable[..., Result]) -> None:
     result = mir("query", "account_history")
     assert result.exit_code == 2

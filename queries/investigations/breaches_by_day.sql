@@ -1,7 +1,7 @@
 -- description: Check outcomes by day (latest recorded outcome of each check on each day): status and exception count; only warn/breach/error rows unless all=true.
 -- param: from date (optional): first as-of date
 -- param: to date (optional): last as-of date
--- param: check_id text (optional): one check, e.g. SEG-06
+-- param: check_id check_id (optional): one check, e.g. SEG-06
 -- param: all boolean (optional): true to include passes and not_evaluated
 -- The latest outcome per (day, check) by checked_at: a run_id recorded twice (the same inputs
 -- checked again) counts once, and a partial run (`mir check --only`) does not hide the others.

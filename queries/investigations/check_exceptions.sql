@@ -1,5 +1,5 @@
 -- description: The exceptions of one check on one day (its latest recorded run) with the rows they point at: position, account or asset (segregation) figures.
--- param: check_id text (required): e.g. SEG-07
+-- param: check_id check_id (required): e.g. SEG-07
 -- param: as_of date (optional): the as-of date [default: the latest day with a run]
 -- stale: true when a load after the run shown changed the files of that day or an earlier one
 -- (a reload with other data, or a gap filled; run_is_stale): its exceptions may not match the
