@@ -379,12 +379,10 @@ def test_query_bad_integer_and_malformed_pair(mir: Callable[..., Result]) -> Non
     [
         ("account_history", "account_id"),
         ("position_trail", "position_id"),
-        ("check_exceptions", "check_id"),
         ("segregation_trend", "asset"),
         ("top_oi_groups", "instrument_id"),
-        ("breaches_by_day", "check_id"),
     ],
-)
+)  # check_id parameters take only a known check id (test_query_unknown_check_id_is_refused)
 def test_parameters_are_bound_not_interpolated(
     mir: Callable[..., Result], history: Path, name: str, param: str
 ) -> None:
