@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterator
@@ -317,6 +318,28 @@ def open_db(
         yield con
     finally:
         con.close()
+
+
+def utc_now() -> dt.datetime:
+    """The clock (UTC, naive, as the database stores times); tests replace it."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def event_time(con: duckdb.DuckDBPyConnection, now: dt.datetime | None = None) -> dt.datetime:
+    """When a load or a check run is recorded: the clock (`now`, else utc_now()), or 1 us after
+    the latest load or run already recorded when the clock reads no later (it was stepped back:
+    NTP, a restored VM). The database's events then stay in the order they happened, which the
+    investigations' `stale` and the run id's choice of each day's latest load rely on (they
+    compare loaded_at with checked_at; a clock stepping back used to make a stale run look
+    current)."""
+    when = utc_now() if now is None else now
+    latest = con.execute(
+        "SELECT greatest((SELECT max(loaded_at) FROM loads), "
+        "(SELECT max(checked_at) FROM check_results))"
+    ).fetchall()[0][0]
+    if latest is not None and when <= latest:
+        return latest + dt.timedelta(microseconds=1)
+    return when
 
 
 def loaded_dates(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -1179,6 +1179,50 @@ def test_lists_of_dates_are_output_as_before(mir: Callable[..., Result]) -> None
     assert json.loads(result.stdout) == [{"days": ["2026-01-01", "2026-01-02"], "one": [1]}]
 
 
+def test_a_reload_after_the_clock_stepped_back_still_marks_runs_stale(
+    run_mir: Callable[..., Result],
+    history: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A known gap until 2026-12-05: `stale` compares loaded_at with checked_at, so a reload
+    made while the clock read earlier than the last run (NTP stepping back, a restored VM)
+    left that run looking current. Loads and runs are now recorded after every earlier one."""
+    import duckdb
+
+    import reports.db
+
+    db = tmp_path / "mir.duckdb"
+    shutil.copy(history, db)
+    con = duckdb.connect(str(db), read_only=True)
+    (checked_at,) = con.execute("SELECT max(checked_at) FROM check_results").fetchall()[0]
+    con.close()
+    monkeypatch.setattr(reports.db, "utc_now", lambda: checked_at - dt.timedelta(hours=1))
+    changed = tmp_path / "changed" / DAYS[-2].name
+    shutil.copytree(DAYS[-2], changed)
+    balances = changed / "balances.csv"
+    lines = balances.read_text(encoding="utf-8").splitlines()
+    account, asset, amount = lines[1].split(",")
+    lines[1] = f"{account},{asset},{Decimal(amount) + 1}"
+    balances.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    reloaded = run_mir("load", str(changed), db=db)
+    assert reloaded.exit_code == 0, reloaded.output
+    assert "predate this load" in reloaded.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    loaded_at = con.execute("SELECT max(loaded_at) FROM loads").fetchall()[0][0]
+    assert loaded_at == checked_at + dt.timedelta(microseconds=1)
+    assert con.execute("SELECT run_is_stale(?, ?)", [LAST, checked_at]).fetchall()[0][0]
+    con.close()
+    # a check run recorded now comes after that load, as it happened
+    result = run_mir("check", "--as-of", LAST.isoformat(), "--only", "CAP-01", db=db)
+    assert result.exit_code in (0, 1), result.output
+    con = duckdb.connect(str(db), read_only=True)
+    latest = con.execute("SELECT max(checked_at) FROM check_results").fetchall()[0][0]
+    assert latest == loaded_at + dt.timedelta(microseconds=1)
+    assert not con.execute("SELECT run_is_stale(?, ?)", [LAST, latest]).fetchall()[0][0]
+    con.close()
+
+
 def test_runs_that_predate_a_reload_are_marked_stale(
     run_mir: Callable[..., Result], history: Path, tmp_path: Path
 ) -> None:

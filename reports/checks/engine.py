@@ -37,6 +37,7 @@ from reports.checks.model import (
     RunResult,
     exception_schema,
 )
+from reports.db import event_time
 from reports.errors import TERMINATION, CheckError, Terminated, UsageError, is_interrupt
 from reports.paths import code_fingerprint, queries_dir
 
@@ -506,13 +507,10 @@ def run_checks(
     with day_memo():  # figures several checks share are computed once (reports/memo.py)
         result.results = [run_one(spec, ctx) for spec in chosen]
         if record:  # inside the scope: the figures recorded are the ones the checks computed
-            now = (clock or _utc_now)()
+            # after every recorded load and run, even if the clock was stepped back
+            now = event_time(con, clock() if clock else None)
             record_run(con, result, as_of, now, ctx=ctx)
     return result
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def all_exceptions(result: RunResult) -> pl.DataFrame:

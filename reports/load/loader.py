@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reports import __version__, derive
-from reports.db import ROW_GROUP_ROWS
+from reports.db import ROW_GROUP_ROWS, event_time
 from reports.errors import InputError, UsageError, ValuationRangeError, Violation
 from reports.load import reader, validate
 from reports.paths import read_query
@@ -278,7 +278,7 @@ def load_snapshot(
             _raise_if_any(as_of, directory, changed, {})
             say("writing")
             load_id = uuid.uuid4().hex
-            loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            loaded_at = event_time(con)  # after every recorded load and run (a clock stepped back)
             try:
                 replaced, valuation_seconds = _write(con, as_of, load_id, loaded, loaded_at, say)
             except ValuationRangeError as exc:  # rolled back; name the rows of the file
