@@ -1179,6 +1179,18 @@ def test_lists_of_dates_are_output_as_before(mir: Callable[..., Result]) -> None
     assert json.loads(result.stdout) == [{"days": ["2026-01-01", "2026-01-02"], "one": [1]}]
 
 
+def _with_one_balance_changed(day: Path, folder: Path) -> Path:
+    """A copy of the snapshot `day` in `folder` whose first balance is 1 more: other data."""
+    changed = folder / day.name
+    shutil.copytree(day, changed)
+    balances = changed / "balances.csv"
+    lines = balances.read_text(encoding="utf-8").splitlines()
+    account, asset, amount = lines[1].split(",")
+    lines[1] = f"{account},{asset},{Decimal(amount) + 1}"
+    balances.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return changed
+
+
 def test_a_reload_after_the_clock_stepped_back_still_marks_runs_stale(
     run_mir: Callable[..., Result],
     history: Path,
@@ -1198,13 +1210,7 @@ def test_a_reload_after_the_clock_stepped_back_still_marks_runs_stale(
     (checked_at,) = con.execute("SELECT max(checked_at) FROM check_results").fetchall()[0]
     con.close()
     monkeypatch.setattr(reports.db, "utc_now", lambda: checked_at - dt.timedelta(hours=1))
-    changed = tmp_path / "changed" / DAYS[-2].name
-    shutil.copytree(DAYS[-2], changed)
-    balances = changed / "balances.csv"
-    lines = balances.read_text(encoding="utf-8").splitlines()
-    account, asset, amount = lines[1].split(",")
-    lines[1] = f"{account},{asset},{Decimal(amount) + 1}"
-    balances.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    changed = _with_one_balance_changed(DAYS[-2], tmp_path / "changed")
     reloaded = run_mir("load", str(changed), db=db)
     assert reloaded.exit_code == 0, reloaded.output
     assert "predate this load" in reloaded.stderr
@@ -1250,13 +1256,7 @@ def test_runs_that_predate_a_reload_are_marked_stale(
     assert "predate" not in same.stderr
     assert not any(r["stale"] for r in rows("breaches_by_day", **{"from": PREVIOUS.isoformat()}))
     # other data for the previous day
-    changed = tmp_path / "changed" / DAYS[-2].name
-    shutil.copytree(DAYS[-2], changed)
-    balances = changed / "balances.csv"
-    lines = balances.read_text(encoding="utf-8").splitlines()
-    account, asset, amount = lines[1].split(",")
-    lines[1] = f"{account},{asset},{Decimal(amount) + 1}"
-    balances.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    changed = _with_one_balance_changed(DAYS[-2], tmp_path / "changed")
     reloaded = run_mir("load", str(changed), db=db)
     assert reloaded.exit_code == 0, reloaded.output
     assert f"the check runs recorded for {LAST.isoformat()} (1 later day(s)) predate" in (
