@@ -190,6 +190,41 @@ def test_package_then_verify_passes(package, crt, run_mir) -> None:
     assert "trusted" in trusted.output
 
 
+def test_verify_refuses_a_signer_outside_its_validity(
+    package, crt, signer, run_mir, monkeypatch
+) -> None:
+    """Security review of 2026-12-05: `mir verify --trust signer.crt` accepted a package whose
+    signing certificate had expired (or was not yet valid), which `openssl cms -verify` and
+    `pdfsig` refuse: pyHanko does not check a trust anchor's dates."""
+    import reports.sign.verify as verify_module
+
+    certificate = signer.certificate
+    for when, says in (
+        (certificate.not_valid_after_utc + dt.timedelta(days=1), "expired on"),
+        (certificate.not_valid_before_utc - dt.timedelta(days=1), "is not valid before"),
+    ):
+        monkeypatch.setattr(verify_module, "_now", lambda when=when: when)
+        for args in ((), ("--trust", crt)):
+            result = run_mir("verify", package, *args)
+            assert result.exit_code == 4, result.output
+            failed = _failed_lines(result.output)
+            assert any(line.startswith("manifest signature") and says in line for line in failed)
+            assert any(line.startswith("PDF signature") and says in line for line in failed)
+
+
+def test_a_signing_time_outside_the_signers_validity_fails(signer) -> None:
+    from reports.sign.verify import _validity_problem
+
+    certificate = signer.certificate
+    no_chain = {"certificates": None}
+    assert _validity_problem(certificate, no_chain, None, None) is None
+    inside = certificate.not_valid_before_utc + dt.timedelta(seconds=1)
+    assert _validity_problem(certificate, no_chain, None, inside) is None
+    before = certificate.not_valid_before_utc - dt.timedelta(days=2)
+    problem = _validity_problem(certificate, no_chain, None, before)
+    assert problem is not None and "outside the validity of the signer's certificate" in problem
+
+
 def test_verify_package_library_function(package, crt) -> None:
     report = verify_package(package, trust=crt)
     assert report.ok

@@ -42,7 +42,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from reports.errors import UsageError
-from reports.sign.keys import is_development_certificate, is_self_signed, load_certificates
+from reports.sign.keys import (
+    certification_path,
+    is_development_certificate,
+    is_self_signed,
+    load_certificates,
+)
 from reports.sign.manifest import (
     MANIFEST_NAME,
     PACKAGE_NAME,
@@ -173,6 +178,57 @@ def _signer(cert: Any) -> tuple[x509.Certificate, _Signer]:
     )
 
 
+def _now() -> dt.datetime:
+    """The validation time: now, as `openssl cms -verify` and `pdfsig` judge (tests move it)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def _embedded_certificates(signed_data: Any) -> list[x509.Certificate]:
+    """The certificates a CMS SignedData carries (the signer's and the chain it brings)."""
+    found = []
+    for choice in signed_data["certificates"] or ():
+        if choice.name == "certificate":
+            found.append(_as_cryptography(choice.chosen))
+    return found
+
+
+def _validity_problem(
+    cert: x509.Certificate,
+    signed_data: Any,
+    trust: Sequence[x509.Certificate] | None,
+    signed_at: dt.datetime | None,
+) -> str | None:
+    """A certificate of the signer's path (the signer, the issuers the signature or --trust
+    brings, the anchor included) outside its validity now, or a signing time outside the
+    signer's validity (security review of 2026-12-05: `mir verify --trust` accepted a package
+    signed with an expired or not-yet-valid certificate, which openssl cms -verify and pdfsig
+    refuse: pyHanko does not check a trust anchor's dates)."""
+    now = _now()
+    others = [*_embedded_certificates(signed_data), *(trust or ())]
+    for certificate in certification_path(cert, others, now):
+        subject = certificate.subject.rfc4514_string()
+        if now > certificate.not_valid_after_utc:
+            return (
+                f"certificate {subject} expired on "
+                f"{certificate.not_valid_after_utc:%Y-%m-%d %H:%M} UTC (openssl cms -verify and "
+                "pdfsig refuse it too)"
+            )
+        if now < certificate.not_valid_before_utc:
+            return (
+                f"certificate {subject} is not valid before "
+                f"{certificate.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
+            )
+    if signed_at is not None and not (
+        cert.not_valid_before_utc <= signed_at <= cert.not_valid_after_utc
+    ):
+        return (
+            f"signed at {signed_at:%Y-%m-%d %H:%M} UTC, outside the validity of the signer's "
+            f"certificate ({cert.not_valid_before_utc:%Y-%m-%d} to "
+            f"{cert.not_valid_after_utc:%Y-%m-%d})"
+        )
+    return None
+
+
 def _key_usage_settings() -> Any:
     """No key-usage demand in pyHanko's validation (its default requires nonRepudiation, which
     rejects a CA-issued signing certificate carrying digitalSignature only): `_key_usage_problem`
@@ -242,7 +298,11 @@ def _check_manifest_signature(
         return CheckLine(name, False, f"invalid CMS signature: {type(exc).__name__}: {exc}"), None
     cert, signer = _signer(status.signing_cert)
     problem, warnings = _trust_outcome(status, cert, trust)
-    problem = _key_usage_problem(cert) or problem
+    problem = (
+        _validity_problem(cert, signed_data, trust, status.signer_reported_dt)
+        or _key_usage_problem(cert)
+        or problem
+    )
     if not status.intact:
         problem = "manifest.json does not match the signed digest (modified after signing)"
     elif not status.valid:
@@ -300,7 +360,12 @@ def _check_pdf_signature(
     last = statuses[-1]
     cert, signer = _signer(last.signing_cert)
     problem, warnings = _trust_outcome(last, cert, trust)
-    problem = _pdf_problem(signatures, statuses) or _key_usage_problem(cert) or problem
+    problem = (
+        _pdf_problem(signatures, statuses)
+        or _validity_problem(cert, signatures[-1].signed_data, trust, last.signer_reported_dt)
+        or _key_usage_problem(cert)
+        or problem
+    )
     if problem:
         return CheckLine(name, False, problem), signer
     level = "PAdES B-T" if last.timestamp_validity is not None else "PAdES B-B"
