@@ -18,6 +18,7 @@ from snapshots import (
     add_column,
     convert_all,
     copy_snapshot,
+    csv_path,
     delete_rows,
     drop_column,
     load_tables,
@@ -314,6 +315,55 @@ def test_every_format_loads_identical_tables(fmt, tmp_path, reference_tables) ->
     summary = load_snapshot(con, snap)
     assert table_contents(con) == reference_tables
     assert {f.format for f in summary.files} == {fmt.removesuffix("-typed")}
+
+
+def test_a_damaged_gzip_file_is_bad_input_and_loads_nothing(tmp_path) -> None:
+    """Load review of 2026-12-05: DuckDB does not check a gzip file's CRC, so a byte changed
+    in transit loaded a wrong amount (exit 0); a stream broken near its start was exit 4."""
+    import zlib
+
+    snap = copy_snapshot(tmp_path)
+    path = to_csv_gz(snap, "balances")
+    data = bytearray(path.read_bytes())
+    data[-8:-4] = (zlib.crc32(b"not these bytes") & 0xFFFFFFFF).to_bytes(4, "little")  # CRC
+    path.write_bytes(bytes(data))
+    con = memory_db()
+    with pytest.raises(InputError) as caught:
+        load_snapshot(con, snap)
+    assert "balances.csv.gz" in str(caught.value.violations[0].file)
+    assert "CRC-32" in caught.value.violations[0].expected
+    assert "CRC check failed" in caught.value.violations[0].expected
+    assert con.execute("SELECT count(*) FROM loads").fetchall() == [(0,)]
+    # the deflate stream itself broken near the start: the header cannot be read
+    broken = bytearray(path.read_bytes())
+    broken[10:40] = b"\xff" * 30
+    path.write_bytes(bytes(broken))
+    with pytest.raises(InputError) as caught:
+        load_snapshot(con, snap)
+    assert caught.value.violations[0].expected.startswith("a UTF-8 CSV header row (")
+
+
+def test_a_path_is_read_as_named_not_with_a_tilde_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Load review of 2026-12-05: DuckDB expands a leading ~ to $HOME where Python reads the
+    folder named ~, so the recorded hash was of one file and the rows of another."""
+    home = tmp_path / "home"
+    decoy = copy_snapshot(home)
+    set_cell(decoy, "balances", 1, "balance", "999999.5")
+    monkeypatch.setenv("HOME", str(home))
+    work = tmp_path / "work"
+    named = copy_snapshot(work / "~")
+    monkeypatch.chdir(work)
+    relative = Path("~") / named.name
+    con = memory_db()
+    load_snapshot(con, relative)
+    assert reader.duckdb_path(relative / "x.csv") == f"'{work}/~/{named.name}/x.csv'"
+    expected = csv_path(named, "balances").read_text(encoding="utf-8").splitlines()[1].split(",")
+    stored = con.execute(
+        "SELECT balance FROM balances WHERE account_id = ? AND asset = ?", expected[:2]
+    ).fetchall()
+    assert stored == [(Decimal(expected[2]),)]
 
 
 def test_formats_may_be_mixed_within_a_snapshot(tmp_path, reference_tables) -> None:

@@ -656,6 +656,23 @@ def test_a_balance_or_margin_a_roll_forward_cannot_sum_is_refused(
     ), output
 
 
+def test_a_reported_upnl_seg09_cannot_value_is_refused(tmp_path, shared_db) -> None:
+    """Load review of 2026-12-05: a reported uPnL written in wei (1.23e18 ETH, 20 integer
+    digits fit; here 1.2e19, refused at any USD price) loaded and SEG-09, which values its difference from the valuation's in USD,
+    crashed with a DECIMAL overflow (exit 4)."""
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "positions", 1, "reported_unrealized_pnl", "12345678900000000000")
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == ExitCode.BAD_INPUT, output
+    assert (
+        "positions.csv, row 1, column reported_unrealized_pnl: got '12345678900000000000'; "
+        "expected an amount below 1e19 in its settle asset and at that asset's USD price"
+    ) in output, output
+    # an ordinary figure loads (the bound is not read row by row on a normal day)
+    set_cell(snap, "positions", 1, "reported_unrealized_pnl", "12345.678")
+    assert load_like_the_cli(memory_db(), snap)[0] == ExitCode.OK
+
+
 def test_positions_whose_figures_sum_beyond_the_decimal_limit_are_bad_input(
     tmp_path, shared_db
 ) -> None:

@@ -67,7 +67,14 @@ def signing(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from reports.sign.keys import init_keys
 
     root = tmp_path_factory.mktemp("keys")
-    keys = init_keys(root / "signer.p12", passphrase=SIGNING_PASSPHRASE.encode(), algorithm="p256")
+    # valid from before SIGNED_AT: a signature dated before its certificate fails verification
+    keys = init_keys(
+        root / "signer.p12",
+        passphrase=SIGNING_PASSPHRASE.encode(),
+        algorithm="p256",
+        now=SIGNED_AT - dt.timedelta(days=1),
+        days=3650,
+    )
     config = root / "mir.toml"
     config.write_text(
         f'[firm]\nname = "{FIRM}"\nlei = "{LEI}"\n[signing]\npkcs12 = "{keys.pkcs12_path.as_posix()}"\n',
@@ -155,7 +162,7 @@ def test_report_writes_every_output_and_verifies(
         f: e["sha256"] for f, e in summary["inputs"].items()
     }
     verified = verify_directory(result.day_dir, trust=signing["crt"])
-    assert verified.ok, verified.render()
+    assert verified.ok, [str(c) for c in verified.failures]
 
 
 def test_no_weasyprint_warning(report: tuple[ReportResult, list[str]]) -> None:

@@ -11,7 +11,9 @@
 --   capital (summed within the day): each row below 1e19, the file below 1e20;
 --   balances and isolated margins (the other side of those roll-forwards): each row below 1e19
 --     at its asset's USD price, at all times (the valuation bounds them only when it
---     overflows; their totals are its business).
+--     overflows; their totals are its business);
+--   reported unrealised PnL (SEG-09 compares it with the valuation's, in USD): each row below
+--     1e19 at its settle asset's USD price.
 -- A file over its total with no row over its row bound is named once, at its largest row.
 -- Magnitudes are DOUBLE estimates that only decide a refusal, never a stored value. The movements
 -- are bounded per asset first (exact min/max and a row count: a tenth of the time of a DOUBLE
@@ -48,7 +50,9 @@ rolled_bounds AS (
         (SELECT greatest(max(balance), -min(balance))::DOUBLE FROM staged_balances) * l.usd
             AS balances,
         (SELECT greatest(max(isolated_margin), -min(isolated_margin))::DOUBLE FROM staged_positions)
-            * l.usd AS margins
+            * l.usd AS margins,
+        (SELECT greatest(max(reported_unrealized_pnl), -min(reported_unrealized_pnl))::DOUBLE
+         FROM staged_positions) * l.usd AS reported_upnl
     FROM largest_usd AS l
 ),
 magnitudes AS (
@@ -77,6 +81,17 @@ magnitudes AS (
     LEFT JOIN staged_instruments AS i USING (instrument_id)
     LEFT JOIN usd AS u ON u.asset = i.settle_asset
     WHERE p.isolated_margin IS NOT NULL AND (SELECT margins FROM rolled_bounds) >= 1e19
+    UNION ALL
+    -- SEG-09 subtracts the valuation's uPnL from it and values the difference in USD (load
+    -- review of 2026-12-05: a uPnL written in wei loaded and crashed SEG-09, exit 4)
+    SELECT 'positions', p._row, 'reported_unrealized_pnl', mir_fmt(p.reported_unrealized_pnl),
+           abs(p.reported_unrealized_pnl::DOUBLE) * coalesce(u.usd, 1), 1e19, 'Infinity'::DOUBLE,
+           '1e19', '', ' in its settle asset and at that asset''s USD price', ''
+    FROM staged_positions AS p
+    LEFT JOIN staged_instruments AS i USING (instrument_id)
+    LEFT JOIN usd AS u ON u.asset = i.settle_asset
+    WHERE p.reported_unrealized_pnl IS NOT NULL
+      AND (SELECT reported_upnl FROM rolled_bounds) >= 1e19
     UNION ALL
     SELECT 'prices', _row, 'price', mir_fmt(price), abs(price::DOUBLE), 1e19, 'Infinity'::DOUBLE,
            '1e19', '', '', ''

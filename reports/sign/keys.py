@@ -258,8 +258,10 @@ def init_keys(
     days: int = DEFAULT_DAYS,
     algorithm: KeyAlgorithm = "rsa3072",
     force: bool = False,
+    now: dt.datetime | None = None,
 ) -> KeyInitResult:
-    """`mir keys init`: write a development key as PKCS#12 and its certificate as PEM beside it."""
+    """`mir keys init`: write a development key as PKCS#12 and its certificate as PEM beside it.
+    `now`: the start of its validity (tests that sign at a fixed earlier time)."""
     p12_path = Path(out)
     crt_path = certificate_path_for(p12_path)
     if p12_path.suffix.lower() not in (".p12", ".pfx"):
@@ -272,7 +274,7 @@ def init_keys(
     if not passphrase:
         msg = "the passphrase is empty; set a non-empty passphrase"
         raise SigningError(msg)
-    key = generate_development_key(subject=subject, days=days, algorithm=algorithm)
+    key = generate_development_key(subject=subject, days=days, algorithm=algorithm, now=now)
     # the key file is private to its owner; the certificate is public
     _write_atomically(p12_path, pkcs12_bytes(key, passphrase), 0o600)
     _write_atomically(crt_path, key.certificate.public_bytes(serialization.Encoding.PEM), 0o644)
