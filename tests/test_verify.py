@@ -12,6 +12,7 @@ import tempfile
 import warnings
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -223,6 +224,84 @@ def test_a_signing_time_outside_the_signers_validity_fails(signer) -> None:
     before = certificate.not_valid_before_utc - dt.timedelta(days=2)
     problem = _validity_problem(certificate, no_chain, None, before)
     assert problem is not None and "outside the validity of the signer's certificate" in problem
+
+
+def _timestamped_day(root: Path, signer: SignerKey, unsigned: bytes, when: dt.datetime) -> Any:
+    """A day directory whose PDF and manifest signatures carry timestamps of a test TSA at
+    `when`; returns the TSA's certificate."""
+    from test_sign import _timestamper
+
+    stamper = _timestamper(when)
+    pdf = root / "signed.pdf"
+    sign_pdf(unsigned, pdf, signer, timestamper=stamper)
+    day = root / AS_OF
+    day.mkdir(parents=True)
+    (day / "report.pdf").write_bytes(pdf.read_bytes())
+    for name, data in CSVS.items():
+        (day / name).write_bytes(data)
+    (day / "summary.json").write_bytes(summary_json(AS_OF))
+    manifest = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64)
+    sign_manifest(manifest, signer, timestamper=stamper)
+    return x509.load_der_x509_certificate(stamper.tsa_cert.dump())
+
+
+def test_timestamps_are_checked_and_an_untrusted_tsa_is_only_a_claim(
+    tmp_path, signer, unsigned_pdf, crt
+) -> None:
+    """Security review of 2026-12-05: a rogue TSA's timestamp was shown as the package's time,
+    and the manifest signature's token was never looked at."""
+    from reports.sign.verify import verify_directory
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    tsa = _timestamped_day(tmp_path / "ok", signer, unsigned_pdf, now)
+    day = tmp_path / "ok" / AS_OF
+    report = verify_directory(day, trust=crt)
+    assert report.ok, [str(c) for c in report.failures]
+    lines = {c.name.split(" ")[0]: c for c in report.checks}
+    for name in ("manifest", "PDF"):
+        line = lines[name]
+        assert f"timestamp {now.isoformat()} (untrusted TSA)" in line.detail, line
+        assert any("TSA that --trust does not cover" in w for w in line.warnings), line
+    assert lines["manifest"].detail.startswith("CAdES B-T")
+    # the TSA among the trusted certificates: its time is established
+    both = verify_directory(day, trust=[signer.certificate, tsa])
+    assert both.ok, [str(c) for c in both.failures]
+    detail = {c.name.split(" ")[0]: c.detail for c in both.checks}
+    assert f"timestamp {now.isoformat()} (TSA trusted)" in detail["PDF"]
+    assert f"timestamp {now.isoformat()} (TSA trusted)" in detail["manifest"]
+    # a timestamp from before the signer's certificate existed fails both signatures
+    early = signer.certificate.not_valid_before_utc - dt.timedelta(days=3)
+    _timestamped_day(tmp_path / "early", signer, unsigned_pdf, early)
+    failed = verify_directory(tmp_path / "early" / AS_OF, trust=crt).failures
+    assert {c.name.split(" ")[0] for c in failed} == {"manifest", "PDF"}
+    assert all("outside the validity of the signer's certificate" in c.detail for c in failed)
+
+
+def test_the_signed_lei_binds_the_package_name(tmp_path, signer, signed_pdf, run_mir) -> None:
+    """Security review of 2026-12-05: nothing signed named the firm, so a package renamed
+    OTHERFIRM..._<date>.zip verified (and escaped its own hash chain)."""
+    out = tmp_path / "out"
+    make_day(out, signer, signed_pdf, lei=LEI)
+    config = tmp_path / "mir.toml"
+    config.write_text(f'[firm]\nlei = "{LEI}"\n')
+    assert run_mir("package", "--as-of", AS_OF, "--out", out, "--config", config).exit_code == 0
+    package = out / f"{LEI}_{AS_OF}.zip"
+    assert json.loads(_members(package)["manifest.json"])["lei"] == LEI
+    assert run_mir("verify", package).exit_code == 0
+    renamed = tmp_path / f"OTHERFIRM00000000000X_{AS_OF}.zip"
+    shutil.copy(package, renamed)
+    result = run_mir("verify", renamed)
+    assert result.exit_code == 4, result.output
+    assert any(
+        f"is named for OTHERFIRM00000000000X, its manifest is of LEI {LEI}" in line
+        for line in _failed_lines(result.output)
+    )
+    # `mir package` under another LEI refuses the day rather than make such a zip
+    other = tmp_path / "other.toml"
+    other.write_text('[firm]\nlei = "UNKNOWNLEI"\n')
+    refused = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", other, "--force")
+    assert refused.exit_code == 4, refused.output
+    assert f"its manifest is of LEI {LEI}" in refused.output
 
 
 def test_verify_package_library_function(package, crt) -> None:

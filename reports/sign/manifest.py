@@ -324,10 +324,15 @@ def build_manifest(
     if not _SHA256.match(config_sha256):
         msg = f"config_sha256 {config_sha256!r} is not a lower-case hex SHA-256"
         raise UsageError(msg)
+    # the firm's LEI, when known, is signed with the rest: it names the package
+    # (<lei>_<as_of>.zip), and `mir verify` holds the name to it (security review of
+    # 2026-12-05: a package renamed for another firm verified)
+    firm = {"lei": lei} if lei is not None else {}
     return {
         "manifest_version": MANIFEST_VERSION,
         "tool": "mir",
         "tool_version": tool_version,
+        **firm,
         "as_of": day.isoformat(),
         "run_id": run_id if run_id is not None else _run_id_from_summary(folder),
         "config_sha256": config_sha256,

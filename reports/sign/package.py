@@ -134,6 +134,15 @@ def build_package(
                 f"{report.manifest.get('as_of')}, not {as_of.isoformat()}"
             )
             raise VerificationError(msg)
+        signed_lei = report.manifest.get("lei") if report.manifest is not None else None
+        if signed_lei is not None and signed_lei != lei:
+            # `mir verify` would fail the zip's name against the LEI its manifest signs
+            msg = (
+                f"refusing to package {day_dir} as {target.name}: its manifest is of LEI "
+                f'{signed_lei}; package it with [firm] lei = "{signed_lei}" (or report it '
+                "again under this one)"
+            )
+            raise VerificationError(msg)
         if previous is not None and previous.path.is_dir():
             linked = previous.day.isoformat()
             linked_package = package_path(root, previous.day, lei)

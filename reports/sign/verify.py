@@ -229,6 +229,36 @@ def _validity_problem(
     return None
 
 
+def _timestamp_outcome(
+    timestamp: Any, cert: x509.Certificate, trust: Sequence[x509.Certificate] | None
+) -> tuple[str | None, list[str], str]:
+    """(problem, warnings, detail) of a signature's timestamp token (None: no token, B-B).
+    A broken token fails; a time outside the signer certificate's validity fails; a token by
+    a TSA that --trust does not cover is a warning, and its time is shown as the TSA's claim
+    (security review of 2026-12-05: a rogue TSA's 2020 timestamp was shown as the package's
+    time, and the manifest's token was never checked)."""
+    if timestamp is None:
+        return None, [], ""
+    if not (timestamp.intact and timestamp.valid):
+        return "its timestamp token is broken (modified, or not signed by its TSA)", [], ""
+    when = timestamp.timestamp
+    if not (cert.not_valid_before_utc <= when <= cert.not_valid_after_utc):
+        return (
+            f"its timestamp {when.isoformat()} is outside the validity of the signer's "
+            f"certificate ({cert.not_valid_before_utc:%Y-%m-%d} to "
+            f"{cert.not_valid_after_utc:%Y-%m-%d})",
+            [],
+            "",
+        )
+    if trust is not None and timestamp.trusted:
+        return None, [], f", timestamp {when.isoformat()} (TSA trusted)"
+    return (
+        None,
+        ["timestamp by a TSA that --trust does not cover: its time is the TSA's claim"],
+        f", timestamp {when.isoformat()} (untrusted TSA)",
+    )
+
+
 def _key_usage_settings() -> Any:
     """No key-usage demand in pyHanko's validation (its default requires nonRepudiation, which
     rejects a CA-issued signing certificate carrying digitalSignature only): `_key_usage_problem`
@@ -307,12 +337,17 @@ def _check_manifest_signature(
         problem = "manifest.json does not match the signed digest (modified after signing)"
     elif not status.valid:
         problem = "the signature value does not verify with the signer's key"
+    stamp_problem, stamp_warnings, stamp_detail = _timestamp_outcome(
+        status.timestamp_validity, cert, trust
+    )
+    problem = problem or stamp_problem
     if problem:
         return CheckLine(name, False, problem), signer
     if is_development_certificate(cert):
         warnings.append(DEV_KEY_WARNING)
-    detail = f"signer {signer.subject}" + (", trusted" if trust is not None else "")
-    return CheckLine(name, True, detail, tuple(warnings)), signer
+    level = "CAdES B-T" if status.timestamp_validity is not None else "CAdES B-B"
+    detail = f"{level}, signer {signer.subject}" + (", trusted" if trust is not None else "")
+    return CheckLine(name, True, detail + stamp_detail, (*warnings, *stamp_warnings)), signer
 
 
 def _pdf_problem(signatures: list[Any], statuses: list[Any]) -> str | None:
@@ -321,15 +356,12 @@ def _pdf_problem(signatures: list[Any], statuses: list[Any]) -> str | None:
     for signature, status in zip(signatures, statuses, strict=True):
         field_name = signature.field_name
         subfilter = signature.sig_object.get("/SubFilter")
-        timestamp = status.timestamp_validity
         if subfilter != PADES_SUBFILTER:
             return f"signature {field_name} is {subfilter}, not PAdES ({PADES_SUBFILTER[1:]})"
         if not status.intact:
             return f"signature {field_name}: the signed bytes were modified (digest mismatch)"
         if not status.valid:
             return f"signature {field_name}: the signature value does not verify"
-        if timestamp is not None and not (timestamp.intact and timestamp.valid):
-            return f"signature {field_name}: its timestamp token is broken"
     coverage = statuses[-1].coverage
     if coverage != SignatureCoverageLevel.ENTIRE_FILE:
         return f"the signature does not cover the whole file ({coverage}): bytes were added after signing"
@@ -360,8 +392,17 @@ def _check_pdf_signature(
     last = statuses[-1]
     cert, signer = _signer(last.signing_cert)
     problem, warnings = _trust_outcome(last, cert, trust)
+    stamp_problems = []
+    for signature, status in zip(signatures, statuses, strict=True):
+        stamp = _timestamp_outcome(
+            status.timestamp_validity, _as_cryptography(status.signing_cert), trust
+        )
+        if stamp[0] is not None:
+            stamp_problems.append(f"signature {signature.field_name}: {stamp[0]}")
+    _, stamp_warnings, stamp_detail = _timestamp_outcome(last.timestamp_validity, cert, trust)
     problem = (
         _pdf_problem(signatures, statuses)
+        or next(iter(stamp_problems), None)
         or _validity_problem(cert, signatures[-1].signed_data, trust, last.signer_reported_dt)
         or _key_usage_problem(cert)
         or problem
@@ -372,9 +413,7 @@ def _check_pdf_signature(
     detail = f"{level}, covers the whole file, signer {signer.subject}"
     if trust is not None:
         detail += ", trusted"
-    if last.timestamp_validity is not None:
-        detail += f", timestamp {last.timestamp_validity.timestamp.isoformat()}"
-    return CheckLine(name, True, detail, tuple(warnings)), signer
+    return CheckLine(name, True, detail + stamp_detail, (*warnings, *stamp_warnings)), signer
 
 
 def _check_files(
@@ -659,12 +698,16 @@ def trust_certificates(
     return list(trust)
 
 
-def _manifest_as_of(files: Mapping[str, bytes]) -> str | None:
+def _manifest_field(files: Mapping[str, bytes], key: str) -> str | None:
     try:
-        as_of = parse_manifest(files[MANIFEST_NAME]).get("as_of")
+        value = parse_manifest(files[MANIFEST_NAME]).get(key)
     except (KeyError, ValueError):
         return None
-    return as_of if isinstance(as_of, str) else None
+    return value if isinstance(value, str) else None
+
+
+def _manifest_as_of(files: Mapping[str, bytes]) -> str | None:
+    return _manifest_field(files, "as_of")
 
 
 def predecessor_at(path: str | os.PathLike[str]) -> Predecessor:
@@ -694,8 +737,9 @@ def _previous_package(path: Path, as_of: str | None) -> Predecessor | None:
     return predecessor_at(max(earlier)[1]) if earlier else None
 
 
-def _name_line(path: Path, as_of: str | None) -> CheckLine | None:
-    """A package named <prefix>_<date>.zip must be the package of that date."""
+def _name_line(path: Path, as_of: str | None, lei: str | None = None) -> CheckLine | None:
+    """A package named <prefix>_<date>.zip must be the package of that date, and of that
+    firm when its manifest names the LEI (manifests from before 2026-12-05 do not)."""
     named = PACKAGE_NAME.fullmatch(path.name)
     if named is None or as_of is None:
         return None
@@ -704,6 +748,12 @@ def _name_line(path: Path, as_of: str | None) -> CheckLine | None:
             "package name",
             False,
             f"{path.name} is named for {named['as_of']}, its manifest is as of {as_of}",
+        )
+    if lei is not None and named["prefix"] != lei:
+        return CheckLine(
+            "package name",
+            False,
+            f"{path.name} is named for {named['prefix']}, its manifest is of LEI {lei}",
         )
     return CheckLine("package name", True, path.name)
 
@@ -726,7 +776,7 @@ def verify_package(
     predecessor = (
         predecessor_at(previous) if previous is not None else _previous_package(path, as_of)
     )
-    name_line = _name_line(path, as_of)
+    name_line = _name_line(path, as_of, _manifest_field(files, "lei"))
     if name_line is not None:
         problems = [*problems, name_line]
     return verify_files(
