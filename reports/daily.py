@@ -269,7 +269,7 @@ def run_daily(
     from reports.memo import day_memo
     from reports.render.report import write_report
     from reports.sign.keys import load_signer_from_config
-    from reports.sign.manifest import broken_links_after
+    from reports.sign.manifest import broken_link_message, broken_links_after
     from reports.sign.package import build_package
 
     say = say or (lambda _msg: None)
@@ -417,12 +417,7 @@ def run_daily(
                     )
                     details.update(other_packages=others)
                 for later in broken_links_after(Path(out_dir), as_of, config.firm.lei):
-                    warn(
-                        f"warning: the package of {later} does not link to this run's "
-                        f"manifest of {as_of} (its hash chain names an earlier one, or none); "
-                        f"run `mir daily` for {later} (and the days after it) again to re-link "
-                        "the hash chain"
-                    )
+                    warn(broken_link_message(later, as_of, "mir daily"))
                     details.update(chain_broken_at=later.isoformat())
     except BaseException as exc:  # every failure ends the log with one `failed` event (Ctrl-C
         # and SIGTERM included), then propagates

@@ -636,6 +636,33 @@ def test_verify_checks_the_hash_chain_against_the_package_beside_it(
     assert f"but {first.name} holds manifest" in failed
 
 
+def test_repackaging_an_earlier_day_says_which_later_packages_it_unlinked(
+    tmp_path, signer, signed_pdf, run_mir
+) -> None:
+    """Security review of 2026-12-05: `mir report` / `mir package --force` of an earlier day
+    broke the later day's chain without a word (only `mir daily` warned); the break showed at
+    the regulator's `mir verify`."""
+    out = tmp_path / "out"
+    _two_packaged_days(out, signer, signed_pdf)
+    earlier = out / "2026-03-02"
+    shutil.rmtree(earlier)
+    make_day(out, signer, day_pdf(signer, "2026-03-02"), as_of="2026-03-02")
+    # another manifest for the earlier day (a re-run under another configuration): the later
+    # package links to the old one
+    manifest = write_manifest(earlier, inputs=INPUTS, config_sha256="d" * 64)
+    sign_manifest(manifest, signer)
+    config = tmp_path / "mir.toml"
+    config.write_text(f'[firm]\nlei = "{LEI}"\n')
+    result = run_mir(
+        "package", "--as-of", "2026-03-02", "--out", out, "--config", config, "--force"
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: the package of {AS_OF} does not link to this run's manifest of 2026-03-02"
+    ) in result.stderr
+    assert "run `mir report` and `mir package --force` for " + AS_OF in result.stderr
+
+
 def test_package_checks_the_hash_chain_against_the_package_beside_it(
     tmp_path, signer, signed_pdf
 ) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import click
 
-from reports.cli import cli, decide_exit
+from reports.cli import cli, decide_exit, echo
 from reports.cli.options import as_of_option, config_option, db_option, out_option, quiet_option
 from reports.errors import ExitCode
 
@@ -36,6 +37,7 @@ def report_command(
     from reports.config import load_config
     from reports.db import open_db
     from reports.render.report import write_report
+    from reports.sign.manifest import broken_link_message, broken_links_after
 
     config = load_config(config_path)
     with open_db(db, must_exist=True) as con:
@@ -54,6 +56,10 @@ def report_command(
         if result.development_key:
             click.echo("signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION")
         click.echo(f"status: {result.status}")
+    for later in broken_links_after(Path(out_dir), as_of, config.firm.lei):
+        # the later days' packages link to the manifest this run replaced (security review of
+        # 2026-12-05: only `mir daily` said so; the break showed at the regulator's verify)
+        echo(broken_link_message(later, as_of, "mir report` and `mir package --force"), err=True)
     if result.errored:
         click.echo("error: a check could not run; see exceptions and the report", err=True)
     if code != ExitCode.OK:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 
 import click
 
-from reports.cli import cli, decide_exit
+from reports.cli import cli, decide_exit, echo
 from reports.cli.options import as_of_option, config_option, db_option, out_option, quiet_option
 from reports.errors import ExitCode, VerificationError
 
@@ -142,6 +143,7 @@ def package_command(
     every command and not used.
     """
     from reports.config import load_config
+    from reports.sign.manifest import broken_link_message, broken_links_after
     from reports.sign.package import build_package
 
     config = load_config(config_path)
@@ -154,6 +156,8 @@ def package_command(
         click.echo(f"sha256: {result.sha256}")
         for warning in dict.fromkeys(result.report.warnings):
             click.echo(f"warning: {warning}")
+    for later in broken_links_after(Path(out_dir), as_of, config.firm.lei):
+        echo(broken_link_message(later, as_of, "mir report` and `mir package --force"), err=True)
 
 
 @cli.command("verify")

@@ -247,6 +247,16 @@ def _require_signed(previous: StoredManifest) -> None:
     raise SigningError(msg)
 
 
+def broken_link_message(later: dt.date, as_of: dt.date, command: str) -> str:
+    """What an officer is told when re-running `as_of` broke the chain of a later day's package
+    (`command`: what re-runs a day, e.g. `mir daily`)."""
+    return (
+        f"warning: the package of {later} does not link to this run's manifest of {as_of} (its "
+        f"hash chain names an earlier one, or none); run `{command}` for {later} (and the days "
+        "after it) again to re-link the hash chain"
+    )
+
+
 def broken_links_after(out_dir: Path, as_of: dt.date, lei: str | None = None) -> list[dt.date]:
     """The next later day in out_dir (its day directory, or its package when that is gone) whose
     manifest does not link to `as_of`'s current manifest (after `as_of` was re-run), as a
