@@ -314,6 +314,23 @@ def test_cap_messages_never_print_a_figure_as_its_threshold(
     assert "short by 0.000033333333333333 USD" in cap03
 
 
+def test_k_con_limit_is_exact_and_a_sub_unit_shortfall_reads_right(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Final review of 2026-12-05: the K-CON limit was 25% of own funds in Python's default 28
+    digits (an exposure exactly at it counted as over), and a shortfall below 1e-18 of D
+    printed "ratio 100.00% is below 100%"."""
+    from reports.capital.inputs import _limit
+
+    own = D("123456789012.123456789012345656")
+    assert _limit(own) == D("30864197253.030864197253086414")  # exact: 25% x own funds
+    assert _limit(D(-5)) == 0
+    stored_day(con, DAY, cet1="749999.999999999999999999", liquid_assets="49334")
+    message = check_cap_01(ctx_for(con, DAY))["message"][0]
+    assert "ratio below 100% by less than 1e-18" in message
+    assert "100.00% is below" not in message
+
+
 def test_cap01_warn_with_cap02_cap03_controls(con: duckdb.DuckDBPyConnection) -> None:
     # Own funds 800k = 106.67% of 750k: below the 110% early-warning level, above 100%.
     # CAP-02 and CAP-03 controls: CET1 alone covers D; liquid assets 49,334 > 49,333.33.

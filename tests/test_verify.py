@@ -213,6 +213,35 @@ def test_verify_refuses_a_signer_outside_its_validity(
             assert any(line.startswith("PDF signature") and says in line for line in failed)
 
 
+def test_the_chain_link_check_accepts_a_predecessor_whose_key_expired_since(
+    tmp_path, signer, signed_pdf, monkeypatch
+) -> None:
+    """Final review of 2026-12-05: the integrity check of the previous day's manifest (the
+    hash chain's link) judged its certificate's dates, so a key that expired after signing
+    yesterday's package blocked today's report. Keys rotate: the link checks integrity only."""
+    import reports.sign.verify as verify_module
+    from reports.sign.manifest import find_previous_manifest
+    from reports.sign.verify import check_manifest_signature
+
+    day = make_day(tmp_path / "out", signer, signed_pdf)
+    later = signer.certificate.not_valid_after_utc + dt.timedelta(days=1)
+    monkeypatch.setattr(verify_module, "_now", lambda: later)
+    line = check_manifest_signature(
+        (day / MANIFEST_NAME).read_bytes(), (day / SIGNATURE_NAME).read_bytes()
+    )
+    assert line.ok, line
+    # the next day's manifest links to it (manifest._require_signed vouches for it)
+    next_day = tmp_path / "out" / "2026-03-04"
+    next_day.mkdir()
+    (next_day / "summary.json").write_bytes(summary_json("2026-03-04"))
+    previous = find_previous_manifest(tmp_path / "out", dt.date(2026, 3, 4), None)
+    assert previous is not None
+    manifest = write_manifest(next_day, inputs=INPUTS, config_sha256="c" * 64, run_id="r-1")
+    assert json.loads(manifest.read_bytes())["previous_manifest_sha256"] == previous.sha256
+    # while the package itself, checked now, says its certificate expired
+    assert not verify_module.verify_directory(day).ok
+
+
 def test_a_signing_time_outside_the_signers_validity_fails(signer) -> None:
     from reports.sign.verify import _validity_problem
 

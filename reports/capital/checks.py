@@ -123,7 +123,12 @@ def check_cap_01(ctx: Any) -> Any:
             metric, value, threshold, ratio_text = "own_funds", s.own_funds, s.requirement, ""
         else:
             metric, value, threshold = "own_funds_ratio", s.ratio, Decimal(1)
-            ratio_text = f": ratio {_pct_against(s.ratio, Decimal(1))} is below 100%"
+            ratio_text = (
+                f": ratio {_pct_against(s.ratio, Decimal(1))} is below 100%"
+                if rounded(s.ratio) != 1
+                # below 1 by less than the ratio's 18 decimals (final review of 2026-12-05)
+                else ": ratio below 100% by less than 1e-18"
+            )
         return _frame(
             [
                 _row(

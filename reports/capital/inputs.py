@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from reports.capital.ifr import LARGE_EXPOSURE_LIMIT
@@ -189,7 +189,7 @@ def large_exposures(con: Any, as_of: dt.date, config: Any) -> list[LargeExposure
             name,
             exposure,
             own_funds,
-            None if own_funds is None else max(LARGE_EXPOSURE_LIMIT * own_funds, Decimal(0)),
+            None if own_funds is None else _limit(own_funds),
         )
         for kind, name, exposure, own_funds in frame.select(
             "kind", "counterparty", "exposure_usd", "own_funds"
@@ -219,6 +219,14 @@ def large_exposures(con: Any, as_of: dt.date, config: Any) -> list[LargeExposure
             )
         )
     return result
+
+
+def _limit(own_funds: Decimal) -> Decimal:
+    """IFR's large exposure limit, exact (final review of 2026-12-05: Python's default 28
+    digits made an exposure of exactly 25% of own funds "over" it), floored at 0."""
+    with localcontext() as ctx:
+        ctx.prec = 80
+        return max(LARGE_EXPOSURE_LIMIT * own_funds, Decimal(0))
 
 
 def exposure_runs(

@@ -252,9 +252,10 @@ def _timestamp_outcome(
         )
     if trust is not None and timestamp.trusted:
         return None, [], f", timestamp {when.isoformat()} (TSA trusted)"
+    why = "that --trust does not cover" if trust is not None else "not checked (no --trust given)"
     return (
         None,
-        ["timestamp by a TSA that --trust does not cover: its time is the TSA's claim"],
+        [f"timestamp by a TSA {why}: its time is the TSA's claim"],
         f", timestamp {when.isoformat()} (untrusted TSA)",
     )
 
@@ -298,12 +299,20 @@ def _trust_outcome(
 def check_manifest_signature(manifest: bytes, signature: bytes) -> CheckLine:
     """Whether `signature` is an intact, valid detached CMS signature over `manifest` (no trust
     decision): the check `mir verify` makes, for the hash chain's predecessor."""
-    return _check_manifest_signature(manifest, signature, None)[0]
+    return _check_manifest_signature(manifest, signature, None, check_validity=False)[0]
 
 
 def _check_manifest_signature(
-    manifest: bytes, signature: bytes, trust: Sequence[x509.Certificate] | None
+    manifest: bytes,
+    signature: bytes,
+    trust: Sequence[x509.Certificate] | None,
+    *,
+    check_validity: bool = True,
 ) -> tuple[CheckLine, _Signer | None]:
+    """`check_validity=False`: the integrity of an earlier day's manifest, which the hash chain
+    links to, whatever its certificate's dates: keys rotate, and the key of an earlier day may
+    have expired since (final review of 2026-12-05: an expired predecessor's key blocked the
+    next day's report)."""
     from asn1crypto import cms
     from pyhanko.sign.validation import async_validate_detached_cms
 
@@ -328,11 +337,12 @@ def _check_manifest_signature(
         return CheckLine(name, False, f"invalid CMS signature: {type(exc).__name__}: {exc}"), None
     cert, signer = _signer(status.signing_cert)
     problem, warnings = _trust_outcome(status, cert, trust)
-    problem = (
+    validity = (
         _validity_problem(cert, signed_data, trust, status.signer_reported_dt)
-        or _key_usage_problem(cert)
-        or problem
+        if check_validity
+        else None
     )
+    problem = validity or _key_usage_problem(cert) or problem
     if not status.intact:
         problem = "manifest.json does not match the signed digest (modified after signing)"
     elif not status.valid:
