@@ -154,6 +154,7 @@ def test_report_writes_every_output_and_verifies(
     assert summary["run_id"] == result.run_id
     manifest = json.loads((result.day_dir / "manifest.json").read_text())
     assert manifest["run_id"] == result.run_id
+    assert manifest["timestamped"] is False  # no TSA configured
     assert {f["name"] for f in manifest["files"]} == OUTPUT_FILES - {
         "manifest.json",
         "manifest.json.p7s",
@@ -163,6 +164,30 @@ def test_report_writes_every_output_and_verifies(
     }
     verified = verify_directory(result.day_dir, trust=signing["crt"])
     assert verified.ok, [str(c) for c in verified.failures]
+
+
+def test_a_timestamped_report_says_so_in_its_signed_manifest(
+    database: Path, signing: dict[str, Any], tmp_path: Path
+) -> None:
+    """The manifest signs whether the signatures carry timestamps, so that `mir verify` finds a
+    token stripped from manifest.json.p7s (review of 2026-12-05)."""
+    from test_sign import _timestamper
+
+    from reports.sign.verify import verify_directory
+
+    config = load_config(signing["config"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+        with open_db(database) as con:
+            result = write_report(
+                con, AS_OF, tmp_path, config, signing_time=SIGNED_AT,
+                timestamper=_timestamper(SIGNED_AT),
+            )  # fmt: skip
+    manifest = json.loads((result.day_dir / "manifest.json").read_text())
+    assert manifest["timestamped"] is True
+    verified = verify_directory(result.day_dir, trust=signing["crt"])
+    assert verified.ok, [str(c) for c in verified.failures]
+    assert all("B-T" in c.detail for c in verified.checks if "signature (" in c.name)
 
 
 def test_no_weasyprint_warning(report: tuple[ReportResult, list[str]]) -> None:

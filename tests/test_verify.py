@@ -255,23 +255,110 @@ def test_a_signing_time_outside_the_signers_validity_fails(signer) -> None:
     assert problem is not None and "outside the validity of the signer's certificate" in problem
 
 
-def _timestamped_day(root: Path, signer: SignerKey, unsigned: bytes, when: dt.datetime) -> Any:
+def _timestamped_day(
+    root: Path,
+    signer: SignerKey,
+    unsigned: bytes,
+    when: dt.datetime,
+    *,
+    timestamped: bool | None = None,
+    signing_time: dt.datetime | None = None,
+) -> Any:
     """A day directory whose PDF and manifest signatures carry timestamps of a test TSA at
-    `when`; returns the TSA's certificate."""
+    `when` (signed at `signing_time`, default now); `timestamped` is what the manifest records.
+    Returns the TSA's certificate."""
     from test_sign import _timestamper
 
     stamper = _timestamper(when)
     pdf = root / "signed.pdf"
-    sign_pdf(unsigned, pdf, signer, timestamper=stamper)
+    sign_pdf(unsigned, pdf, signer, timestamper=stamper, signing_time=signing_time)
     day = root / AS_OF
     day.mkdir(parents=True)
     (day / "report.pdf").write_bytes(pdf.read_bytes())
     for name, data in CSVS.items():
         (day / name).write_bytes(data)
     (day / "summary.json").write_bytes(summary_json(AS_OF))
-    manifest = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64)
-    sign_manifest(manifest, signer, timestamper=stamper)
+    manifest = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64, timestamped=timestamped)
+    sign_manifest(manifest, signer, timestamper=stamper, signing_time=signing_time)
     return x509.load_der_x509_certificate(stamper.tsa_cert.dump())
+
+
+def test_a_trusted_timestamp_keeps_an_archived_package_verifying_after_its_key_expired(
+    tmp_path, unsigned_pdf
+) -> None:
+    """Review of 2026-12-05: a regulator re-checking an archived package got "expired" once the
+    signing certificate had expired, timestamped or not. A timestamp from a TSA that --trust
+    covers proves when the signature was made: the certificates are judged at that time
+    (ETSI EN 319 102-1's best signature time); without it, now."""
+    from reports.sign.keys import generate_development_key
+    from reports.sign.verify import verify_directory
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    signed = now - dt.timedelta(days=15)
+    # valid from 20 days ago for 10 days: expired 10 days ago, valid when it signed
+    old = generate_development_key(algorithm="p256", now=now - dt.timedelta(days=20), days=10)
+    tsa = _timestamped_day(tmp_path / "t", old, unsigned_pdf, signed, signing_time=signed)
+    day = tmp_path / "t" / AS_OF
+
+    archived = verify_directory(day, trust=[old.certificate, tsa])
+    assert archived.ok, [str(c) for c in archived.failures]
+    for line in archived.checks:
+        if "signature (" in line.name:
+            assert "certificates judged at the timestamp's time" in line.detail, line
+    # the TSA not trusted: its time is only a claim, and the certificate is judged now
+    for trust in ([old.certificate], None):
+        failed = verify_directory(day, trust=trust).failures
+        assert {c.name.split(" ")[0] for c in failed} == {"manifest", "PDF"}, failed
+        assert all("expired on" in c.detail for c in failed), failed
+    # no timestamp at all (B-B): expired
+    plain = make_day(tmp_path / "plain", old, _signed_at(unsigned_pdf, old, signed, tmp_path))
+    failed = verify_directory(plain, trust=[old.certificate, tsa]).failures
+    assert {c.name.split(" ")[0] for c in failed} >= {"manifest", "PDF"}, failed
+    assert any("no timestamp from a TSA that --trust covers" in c.detail for c in failed)
+
+
+def _signed_at(unsigned: bytes, signer: SignerKey, when: dt.datetime, tmp_path: Path) -> bytes:
+    out = tmp_path / "signed-at.pdf"
+    sign_pdf(unsigned, out, signer, signing_time=when)
+    return out.read_bytes()
+
+
+def _without_timestamp(signature: bytes) -> bytes:
+    """The CMS signature with its unsigned attributes (the timestamp token) removed: the signed
+    digest and the signature value stay valid."""
+    from asn1crypto import cms
+
+    info = cms.ContentInfo.load(signature)
+    signer_info = info["content"]["signer_infos"][0]
+    assert signer_info["unsigned_attrs"].native is not None
+    signer_info["unsigned_attrs"] = None
+    return info.dump(force=True)
+
+
+def test_a_timestamp_stripped_from_the_manifest_signature_is_found(
+    tmp_path, signer, unsigned_pdf, crt
+) -> None:
+    """Review of 2026-12-05: removing the timestamp token from manifest.json.p7s (B-T to B-B)
+    went unnoticed, since no hash covers the .p7s. The manifest now signs whether its
+    signatures were timestamped."""
+    from reports.sign.verify import verify_directory
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    _timestamped_day(tmp_path / "t", signer, unsigned_pdf, now, timestamped=True)
+    day = tmp_path / "t" / AS_OF
+    assert json.loads((day / MANIFEST_NAME).read_bytes())["timestamped"] is True
+    assert verify_directory(day, trust=crt).ok
+    signature = day / SIGNATURE_NAME
+    signature.write_bytes(_without_timestamp(signature.read_bytes()))
+    failed = verify_directory(day, trust=crt).failures
+    assert [c.name.split(" ")[0] for c in failed] == ["manifest"], failed
+    assert "carries no timestamp token" in failed[0].detail
+    # a manifest that does not say so (older packages, B-B by design) is judged as before
+    _timestamped_day(tmp_path / "u", signer, unsigned_pdf, now)
+    other = tmp_path / "u" / AS_OF
+    assert "timestamped" not in json.loads((other / MANIFEST_NAME).read_bytes())
+    (other / SIGNATURE_NAME).write_bytes(_without_timestamp((other / SIGNATURE_NAME).read_bytes()))
+    assert verify_directory(other, trust=crt).ok
 
 
 def test_timestamps_are_checked_and_an_untrusted_tsa_is_only_a_claim(

@@ -107,9 +107,12 @@ def _require_loaded(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
         raise UsageError(msg)
 
 
-def write_day_manifest(staging: Path, data: ReportData, config: Config, run_id: str) -> Path:
+def write_day_manifest(
+    staging: Path, data: ReportData, config: Config, run_id: str, *, timestamped: bool
+) -> Path:
     """manifest.json of a day directory being written (reports.sign.manifest): its inputs, the
-    configuration hash, the run id and the firm's LEI (the benchmark's stages use it too)."""
+    configuration hash, the run id, the firm's LEI and whether the signatures are timestamped
+    (the benchmark's stages use it too)."""
     from reports.sign.manifest import write_manifest
 
     return write_manifest(
@@ -119,6 +122,7 @@ def write_day_manifest(staging: Path, data: ReportData, config: Config, run_id: 
         as_of=data.as_of,
         run_id=run_id,
         lei=config.firm.lei,
+        timestamped=timestamped,
     )
 
 
@@ -257,7 +261,9 @@ def write_report(
             os.chmod(signed.path, 0o644)  # written via mkstemp (0600); the report is not secret
             written[REPORT_PDF] = day_dir / REPORT_PDF
 
-            manifest = write_day_manifest(staging, data, config, check_run.run_id)
+            manifest = write_day_manifest(
+                staging, data, config, check_run.run_id, timestamped=timestamper is not None
+            )
             signature = sign_manifest(manifest, key, signing_time=when, timestamper=timestamper)
             written[manifest.name] = day_dir / manifest.name
             written[signature.name] = day_dir / signature.name

@@ -314,6 +314,7 @@ def build_manifest(
     as_of: dt.date | str | None = None,
     run_id: str | None = None,
     lei: str | None = None,
+    timestamped: bool | None = None,
 ) -> dict[str, Any]:
     """The manifest as data (see `write_manifest`)."""
     folder = Path(day_dir)
@@ -338,6 +339,9 @@ def build_manifest(
     # (<lei>_<as_of>.zip), and `mir verify` holds the name to it (security review of
     # 2026-12-05: a package renamed for another firm verified)
     firm = {"lei": lei} if lei is not None else {}
+    # whether the report's and the manifest's signatures carry timestamps: signed, so that a
+    # token stripped from manifest.json.p7s afterwards is found (review of 2026-12-05)
+    stamps = {"timestamped": timestamped} if timestamped is not None else {}
     return {
         "manifest_version": MANIFEST_VERSION,
         "tool": "mir",
@@ -347,6 +351,7 @@ def build_manifest(
         "run_id": run_id if run_id is not None else _run_id_from_summary(folder),
         "config_sha256": config_sha256,
         "previous_manifest_sha256": previous_manifest_sha256,
+        **stamps,
         "inputs": _normalise_inputs(inputs),
         "files": [
             {"name": e.name, "sha256": e.sha256, "size": e.size} for e in listed_files(folder)
@@ -364,6 +369,7 @@ def write_manifest(
     as_of: dt.date | str | None = None,
     run_id: str | None = None,
     lei: str | None = None,
+    timestamped: bool | None = None,
 ) -> Path:
     """Write <day_dir>/manifest.json and return its path.
 
@@ -375,6 +381,7 @@ def write_manifest(
     ``<lei>_<date>.zip`` (any prefix when ``lei`` is None); None when there is none. Pass a hash
     or None to override.
     ``as_of`` defaults to the directory's name, ``run_id`` to summary.json's run_id.
+    ``timestamped`` (when given) records whether the signatures carry timestamp tokens.
     """
     folder = Path(day_dir)
     manifest = build_manifest(
@@ -386,6 +393,7 @@ def write_manifest(
         as_of=as_of,
         run_id=run_id,
         lei=lei,
+        timestamped=timestamped,
     )
     path = folder / MANIFEST_NAME
     tmp = folder / f".{MANIFEST_NAME}.tmp"
@@ -431,6 +439,9 @@ def parse_manifest(data: bytes) -> dict[str, Any]:
     link = manifest.get("previous_manifest_sha256")
     if link is not None and not (isinstance(link, str) and _SHA256.match(link)):
         msg = f"previous_manifest_sha256 {link!r} is neither null nor a lower-case hex SHA-256"
+        raise ValueError(msg)
+    if not isinstance(manifest.get("timestamped", False), bool):
+        msg = f"timestamped {manifest.get('timestamped')!r} is not true or false"
         raise ValueError(msg)
     as_of = manifest.get("as_of")
     try:

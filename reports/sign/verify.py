@@ -156,7 +156,10 @@ def _quiet_pyhanko() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def _validation_context(trust: Sequence[x509.Certificate] | None) -> Any:
+def _validation_context(
+    trust: Sequence[x509.Certificate] | None, at: dt.datetime | None = None
+) -> Any:
+    """pyHanko's validation context: certificates judged at `at` (default: now)."""
     from asn1crypto import x509 as asn1_x509
     from pyhanko_certvalidator import ValidationContext
 
@@ -164,7 +167,24 @@ def _validation_context(trust: Sequence[x509.Certificate] | None) -> Any:
         asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in trust or ()
     ]
     # only the given roots, never the machine's trust store; no network (no OCSP/CRL fetching)
-    return ValidationContext(trust_roots=roots, allow_fetching=False)
+    return ValidationContext(trust_roots=roots, allow_fetching=False, moment=at or _now())
+
+
+_JUDGED_AT = "; certificates judged at the timestamp's time"
+
+
+def _judged_at(timestamp: Any, trust: Sequence[x509.Certificate] | None) -> dt.datetime | None:
+    """The time a signature's certificates are judged at when it is not now: that of an intact
+    timestamp token from a TSA that --trust covers, which proves the signature existed then
+    (ETSI EN 319 102-1's best signature time; `openssl cms -verify -attime` does the same by
+    hand). An archived package thereby keeps verifying after its signing certificate expires
+    (review of 2026-12-05: a regulator re-checking last year's package got "expired"). The TSA's
+    own certificate is judged now."""
+    if trust is None or timestamp is None:
+        return None
+    if timestamp.intact and timestamp.valid and timestamp.trusted:
+        return timestamp.timestamp
+    return None
 
 
 def _as_cryptography(cert: Any) -> x509.Certificate:
@@ -197,21 +217,28 @@ def _validity_problem(
     signed_data: Any,
     trust: Sequence[x509.Certificate] | None,
     signed_at: dt.datetime | None,
+    at: dt.datetime | None = None,
 ) -> str | None:
     """A certificate of the signer's path (the signer, the issuers the signature or --trust
     brings, the anchor included) outside its validity now, or a signing time outside the
     signer's validity (security review of 2026-12-05: `mir verify --trust` accepted a package
     signed with an expired or not-yet-valid certificate, which openssl cms -verify and pdfsig
-    refuse: pyHanko does not check a trust anchor's dates)."""
-    now = _now()
+    refuse: pyHanko does not check a trust anchor's dates). `at`: the trusted timestamp's
+    time (`_judged_at`), instead of now."""
+    now = at or _now()
     others = [*_embedded_certificates(signed_data), *(trust or ())]
     for certificate in certification_path(cert, others, now):
         subject = certificate.subject.rfc4514_string()
         if now > certificate.not_valid_after_utc:
+            why = (
+                "before the trusted timestamp's time"
+                if at is not None
+                else "and no timestamp from a TSA that --trust covers proves an earlier signing; "
+                "openssl cms -verify and pdfsig refuse it too"
+            )
             return (
                 f"certificate {subject} expired on "
-                f"{certificate.not_valid_after_utc:%Y-%m-%d %H:%M} UTC (openssl cms -verify and "
-                "pdfsig refuse it too)"
+                f"{certificate.not_valid_after_utc:%Y-%m-%d %H:%M} UTC ({why})"
             )
         if now < certificate.not_valid_before_utc:
             return (
@@ -308,8 +335,10 @@ def _check_manifest_signature(
     trust: Sequence[x509.Certificate] | None,
     *,
     check_validity: bool = True,
+    stamped: bool = False,
 ) -> tuple[CheckLine, _Signer | None]:
-    """`check_validity=False`: the integrity of an earlier day's manifest, which the hash chain
+    """`stamped`: the manifest says its signatures carry timestamps (`_missing_timestamp`).
+    `check_validity=False`: the integrity of an earlier day's manifest, which the hash chain
     links to, whatever its certificate's dates: keys rotate, and the key of an earlier day may
     have expired since (final review of 2026-12-05: an expired predecessor's key blocked the
     next day's report)."""
@@ -324,21 +353,29 @@ def _check_manifest_signature(
         signed_data = content_info["content"]
         if signed_data["encap_content_info"]["content"].native is not None:
             return CheckLine(name, False, "embeds its content; expected a detached signature"), None
-        with _quiet_pyhanko():
-            status = asyncio.run(
-                async_validate_detached_cms(
-                    manifest,
-                    signed_data,
-                    signer_validation_context=_validation_context(trust),
-                    key_usage_settings=_key_usage_settings(),
+
+        def validate(at: dt.datetime | None) -> Any:
+            with _quiet_pyhanko():
+                return asyncio.run(
+                    async_validate_detached_cms(
+                        manifest,
+                        signed_data,
+                        signer_validation_context=_validation_context(trust, at),
+                        ts_validation_context=_validation_context(trust),
+                        key_usage_settings=_key_usage_settings(),
+                    )
                 )
-            )
+
+        status = validate(None)
+        at = _judged_at(status.timestamp_validity, trust)
+        if at is not None:
+            status = validate(at)
     except Exception as exc:  # any parse or validation crash on hostile input fails the check
         return CheckLine(name, False, f"invalid CMS signature: {type(exc).__name__}: {exc}"), None
     cert, signer = _signer(status.signing_cert)
     problem, warnings = _trust_outcome(status, cert, trust)
     validity = (
-        _validity_problem(cert, signed_data, trust, status.signer_reported_dt)
+        _validity_problem(cert, signed_data, trust, status.signer_reported_dt, at)
         if check_validity
         else None
     )
@@ -350,14 +387,15 @@ def _check_manifest_signature(
     stamp_problem, stamp_warnings, stamp_detail = _timestamp_outcome(
         status.timestamp_validity, cert, trust
     )
-    problem = problem or stamp_problem
+    problem = problem or stamp_problem or _missing_timestamp(status, stamped)
     if problem:
         return CheckLine(name, False, problem), signer
     if is_development_certificate(cert):
         warnings.append(DEV_KEY_WARNING)
     level = "CAdES B-T" if status.timestamp_validity is not None else "CAdES B-B"
     detail = f"{level}, signer {signer.subject}" + (", trusted" if trust is not None else "")
-    return CheckLine(name, True, detail + stamp_detail, (*warnings, *stamp_warnings)), signer
+    detail += stamp_detail + (_JUDGED_AT if at is not None else "")
+    return CheckLine(name, True, detail, (*warnings, *stamp_warnings)), signer
 
 
 def _pdf_problem(signatures: list[Any], statuses: list[Any]) -> str | None:
@@ -378,8 +416,17 @@ def _pdf_problem(signatures: list[Any], statuses: list[Any]) -> str | None:
     return None
 
 
+def _missing_timestamp(status: Any, stamped: bool) -> str | None:
+    if stamped and status.timestamp_validity is None:
+        return (
+            "carries no timestamp token, though the signed manifest says its signatures were "
+            "timestamped (removed after signing?)"
+        )
+    return None
+
+
 def _check_pdf_signature(
-    pdf: bytes, trust: Sequence[x509.Certificate] | None
+    pdf: bytes, trust: Sequence[x509.Certificate] | None, *, stamped: bool = False
 ) -> tuple[CheckLine, _Signer | None]:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
@@ -389,14 +436,20 @@ def _check_pdf_signature(
         signatures = list(PdfFileReader(io.BytesIO(pdf)).embedded_signatures)
         if not signatures:
             return CheckLine(name, False, "report.pdf carries no signature"), None
-        context = _validation_context(trust)
-        with _quiet_pyhanko():
-            statuses = [
-                validate_pdf_signature(
-                    s, signer_validation_context=context, key_usage_settings=_key_usage_settings()
+
+        def validate(signature: Any, at: dt.datetime | None) -> Any:
+            with _quiet_pyhanko():
+                return validate_pdf_signature(
+                    signature,
+                    signer_validation_context=_validation_context(trust, at),
+                    ts_validation_context=_validation_context(trust),
+                    key_usage_settings=_key_usage_settings(),
                 )
-                for s in signatures
-            ]
+
+        statuses = [validate(s, None) for s in signatures]
+        at = _judged_at(statuses[-1].timestamp_validity, trust)
+        if at is not None:
+            statuses[-1] = validate(signatures[-1], at)
     except Exception as exc:  # a mangled PDF must fail the check, not crash verify
         return CheckLine(name, False, f"invalid PDF signature: {type(exc).__name__}: {exc}"), None
     last = statuses[-1]
@@ -413,8 +466,9 @@ def _check_pdf_signature(
     problem = (
         _pdf_problem(signatures, statuses)
         or next(iter(stamp_problems), None)
-        or _validity_problem(cert, signatures[-1].signed_data, trust, last.signer_reported_dt)
+        or _validity_problem(cert, signatures[-1].signed_data, trust, last.signer_reported_dt, at)
         or _key_usage_problem(cert)
+        or _missing_timestamp(last, stamped)
         or problem
     )
     if problem:
@@ -423,7 +477,8 @@ def _check_pdf_signature(
     detail = f"{level}, covers the whole file, signer {signer.subject}"
     if trust is not None:
         detail += ", trusted"
-    return CheckLine(name, True, detail + stamp_detail, (*warnings, *stamp_warnings)), signer
+    detail += stamp_detail + (_JUDGED_AT if at is not None else "")
+    return CheckLine(name, True, detail, (*warnings, *stamp_warnings)), signer
 
 
 def _check_files(
@@ -601,12 +656,17 @@ def verify_files(
         report.add(_summary_line(files, manifest))
         report.add(_attachments_line(files))
 
+    # the manifest signs whether its signatures were timestamped: a token stripped from the
+    # .p7s (which no hash covers) is then found
+    stamped = manifest is not None and manifest.get("timestamped") is True
     signature = files.get(SIGNATURE_NAME)
     cms_signer: _Signer | None = None
     if signature is None:
         report.add(CheckLine(f"manifest signature ({SIGNATURE_NAME})", False, "missing"))
     else:
-        line, cms_signer = _check_manifest_signature(manifest_bytes, signature, trust)
+        line, cms_signer = _check_manifest_signature(
+            manifest_bytes, signature, trust, stamped=stamped
+        )
         report.add(line)
 
     pdf = files.get(REPORT_PDF)
@@ -614,7 +674,7 @@ def verify_files(
     if pdf is None:
         report.add(CheckLine(f"PDF signature ({REPORT_PDF})", False, "report.pdf is missing"))
     else:
-        line, pdf_signer = _check_pdf_signature(pdf, trust)
+        line, pdf_signer = _check_pdf_signature(pdf, trust, stamped=stamped)
         report.add(line)
 
     if cms_signer is None or pdf_signer is None:

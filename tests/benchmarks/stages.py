@@ -208,7 +208,7 @@ def _report_stages(
 
     def sign_and_package() -> Any:
         sign_pdf(rendered.data, staging / REPORT_PDF, key, signing_time=when)
-        manifest = write_day_manifest(staging, data, config, check_run.run_id)
+        manifest = write_day_manifest(staging, data, config, check_run.run_id, timestamped=False)
         sign_manifest(manifest, key, signing_time=when)
         os.replace(staging, day_dir)
         return build_package(out_dir, as_of, lei=config.firm.lei)
