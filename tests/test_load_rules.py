@@ -141,6 +141,9 @@ CASES = [
     Case("custody.designation.enum", cell("custody", 2, "designation", "clients"), "custody.csv", 2, "designation", "client, house, insurance_fund"),
     Case("custody.wallet_type.enum", cell("custody", 1, "wallet_type", "paper"), "custody.csv", 1, "wallet_type", "cold, warm, hot, bank, exchange"),
     Case("custody.custodian_type.enum", cell("custody", 3, "custodian_type", "bank"), "custody.csv", 3, "custodian_type", "credit_institution"),
+    # review of 2026-12-05: a house wallet at Bank A with an empty custodian_type (self) fell out
+    # of CON-06's exposure to Bank A, turning a breach into a warning
+    Case("custody.custodian_type.one_per_custodian", lambda snap: write_rows(snap, "custody", *_with_row(snap, "custody", ["W-BANK2", "Bank A", "USD", "50", "house", "bank", ""])), "custody.csv", 7, "custodian_type", "the custodian_type of custodian Bank A on its first row (row 3: credit_institution)"),
     Case("custody.balance.decimal", cell("custody", 4, "balance", "2 ETH"), "custody.csv", 4, "balance", DECIMAL),
     Case("capital.item.enum", cell("capital", 6, "item", "cet2"), "capital.csv", 6, "item", "cet1"),
     Case("capital.amount.decimal", cell("capital", 1, "amount", "n/a"), "capital.csv", 1, "amount", DECIMAL),

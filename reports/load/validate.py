@@ -98,6 +98,7 @@ RULE_FILES = (
     "rules_risk_tiers.sql",
     "rules_positions.sql",
     "rules_balances.sql",
+    "rules_custody.sql",
     "rules_movements.sql",
     "rules_prices.sql",
     "rules_capital.sql",
