@@ -977,3 +977,29 @@ def test_con02_tiny_fractional_totals_are_graded_like_whole_ones(con, day) -> No
     hhi = _metric_rows(con, no_floor, "CON-02").filter(pl.col("metric") == "hhi")
     assert hhi["value"].to_list() == [D("1000")]
     assert hhi["status"].to_list() == ["pass"]
+
+
+def test_concentration_order_is_total_when_a_custodian_and_a_group_share_a_name() -> None:
+    """Concentration review of 2026-12-05: custodian X and client group X are both CON-06
+    counterparty X with metric large_exposure_share; the sort keys tied, and Polars' sort left
+    their order to chance. The order is total now, whatever order the rows come in."""
+    import polars as pl
+
+    from reports.concentration import TABLE_COLUMNS, sort_concentration
+
+    def row(value: str, status: str) -> dict[str, object]:
+        return {
+            "check_id": "CON-06", "entity_type": "counterparty", "entity_id": "X",
+            "instrument_id": None, "asset": None, "metric": "large_exposure_share",
+            "unit": "ratio", "value": D(value), "threshold": D("0.10"), "status": status,
+        }  # fmt: skip
+
+    rows = [row("0.30", "breach"), row("0.12", "warn")]
+    schema = {c: pl.String for c in TABLE_COLUMNS} | {
+        "value": pl.Decimal(38, 18), "threshold": pl.Decimal(38, 18)
+    }  # fmt: skip
+    orders = {
+        tuple(sort_concentration(pl.DataFrame(r, schema=schema)).get_column("status"))
+        for r in (rows, rows[::-1])
+    }
+    assert orders == {("warn", "breach")}

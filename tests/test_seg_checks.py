@@ -511,6 +511,65 @@ def test_seg06_a_bucket_paying_out_more_than_it_held_is_a_breach(tmp_path: Path)
     assert "all it held (1,100.00000000" in message
 
 
+@pytest.mark.parametrize("release_first", [False, True], ids=["after_the_loss", "before_the_loss"])
+def test_seg06_a_payout_after_a_loss_the_fund_covered_is_a_breach(
+    tmp_path: Path, release_first: bool
+) -> None:
+    """Segregation review of 2026-12-05: P9 (margin 1,000 at the previous close) is liquidated
+    for -1,200, the insurance fund credits 1,200 and the system releases 1,000 to C1: the
+    books roll forward and every check passed, the fund paying 1,200 for a deficit of 200 and
+    the client keeping the margin. Released before the loss instead (300 out at 13:00, then
+    -1,200 and a fund credit of 500), the fund covers exactly the deficit: no breach."""
+    root = tmp_path / "ifpayout"
+    shutil.copytree(GOLDEN / "clean", root)
+    day = root / "2026-03-03"
+    release, credit, cross = (
+        (300, 500, 11600 - 1100 + 300) if release_first else (1000, 1200, 11600 - 1100 + 1000)
+    )
+    released_at = "13:00:00" if release_first else "15:00:00"
+    movements = day / "movements.csv"
+    text = movements.read_text(encoding="utf-8")
+    for old, new in (
+        ("M23,2026-03-03T15:00:00Z,C1,USDT,100,realized_pnl,P9,,system",
+         "M23,2026-03-03T14:00:00Z,C1,USDT,-1200,liquidation,P9,,system"),
+        ("M24,2026-03-03T15:00:00Z,C1,USDT,-1100,margin_release,P9,T6,system",
+         f"M24,2026-03-03T{released_at}Z,C1,USDT,-{release},margin_release,P9,T6,system"),
+        ("M25,2026-03-03T15:00:00Z,C1,USDT,1100,margin_release,,T6,system",
+         f"M25,2026-03-03T{released_at}Z,C1,USDT,{release},margin_release,,T6,system"),
+    ):  # fmt: skip
+        assert old in text
+        text = text.replace(old, new)
+    text += (
+        f"M40,2026-03-03T14:30:00Z,C1,USDT,{credit},insurance_fund,P9,T9,system\n"
+        f"M41,2026-03-03T14:30:00Z,IF1,USDT,-{credit},insurance_fund,,T9,system\n"
+    )
+    movements.write_text(text, encoding="utf-8")
+    for file, old, new in (
+        ("balances.csv", "C1,USDT,11600", f"C1,USDT,{cross}"),
+        ("balances.csv", "IF1,USDT,49950", f"IF1,USDT,{49950 - credit}"),
+        ("custody.csv", "W-IF-USDT,SelfCustody,USDT,49950", f"W-IF-USDT,SelfCustody,USDT,{49950 - credit}"),
+    ):  # fmt: skip
+        path = day / file
+        assert old in path.read_text(encoding="utf-8")
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    con = duckdb.connect()
+    init_schema(con)
+    for snapshot in sorted(p for p in root.iterdir() if p.is_dir()):
+        load_snapshot(con, snapshot)
+    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG"], record=False)
+    statuses = {r.check_id: str(r.status) for r in result.results}
+    assert statuses["SEG-04"] == statuses["SEG-05"] == "pass"  # the books roll forward
+    rows = all_exceptions(result).filter(pl.col("check_id") == "SEG-06")
+    if release_first:
+        assert rows.is_empty(), rows["message"].to_list()
+        return
+    assert rows["entity_id"].to_list() == ["P9"]
+    (message,) = rows["message"].to_list()
+    assert "M24 margin_release" in message
+    assert "paid out while the bucket stood at -1,200.00000000 without the day's" in message
+    assert "M40" not in message  # the credit covers the day's deficit as the venue booked it
+
+
 def _seg06_rows(con: duckdb.DuckDBPyConnection, day: str) -> tuple[str, str | None, dict]:
     """SEG-06's status, message and rows {(entity_id, metric): (value, message)} on `day`."""
     result = run_checks(con, dt.date.fromisoformat(day), Config(), only=["SEG-06"], record=False)

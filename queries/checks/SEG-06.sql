@@ -18,7 +18,13 @@
 --   out) may not exceed all the bucket held: its margin at the previous close plus the day's
 --   credits other than insurance-fund ones. A bucket only pays out what it has, so in whatever
 --   order the venue books the day this bound holds; beyond it, insurance-fund money (or money
---   from nowhere) leaves through the bucket to the client.
+--   from nowhere) leaves through the bucket to the client. On a bucket the insurance fund
+--   credited today, each payout must also leave the bucket's balance without those credits (the
+--   previous margin plus every movement up to the payout's timestamp, movements of the same
+--   timestamp counted together) at or above 0: a payout after a loss the fund covered pays the
+--   fund's money to the client (segregation review of 2026-12-05: margin 500, a liquidation of
+--   -600, a fund credit of 600 and a release of 500 passed every check, the fund paying 600 for a
+--   deficit of 100). A payout before the loss (a reduce, then a liquidation of the rest) passes.
 --   (d) an insurance_fund credit (amount > 0) covering the bucket's deficit, whose other legs (at
 --       least one) all debit insurance_fund accounts. The deficit is judged over the whole day, not
 --       at the credit's timestamp: deficit = -(previous isolated margin + every movement of the day
@@ -146,6 +152,23 @@ credited_buckets AS (
     )
     GROUP BY m.position_id, m.asset
 ),
+payout_balances AS (
+    -- (b)/(c) on a bucket with an insurance-fund credit: each payout with the bucket's day
+    -- movements without those credits up to its timestamp (the same timestamp counted together)
+    SELECT movement_id, running_without_credits
+    FROM (
+        SELECT
+            m.movement_id,
+            m.amount,
+            m.kind,
+            sum(CASE WHEN m.kind = 'insurance_fund' AND m.amount > 0 THEN 0 ELSE m.amount END)
+                OVER (PARTITION BY m.position_id, m.asset ORDER BY m.ts
+                      RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_without_credits
+        FROM day_movements AS m
+        JOIN credited_buckets AS cb ON cb.position_id = m.position_id AND cb.asset = m.asset
+    )
+    WHERE amount < 0 AND kind IN ('margin_release', 'margin_transfer')
+),
 credits AS (
     -- each credit with the credits of its bucket up to it, in (ts, movement_id) order
     SELECT
@@ -186,7 +209,11 @@ bucket_movements AS (
         -- on payouts (NULL elsewhere): the bucket's day payouts and all it held
         f.paid_out,
         CASE WHEN b.previous_settle_asset = m.asset THEN b.previous_margin ELSE 0 END
-        + f.received AS held
+        + f.received AS held,
+        -- on payouts from a bucket the insurance fund credited today (NULL elsewhere): its
+        -- balance without those credits once the payout's timestamp is booked
+        CASE WHEN b.previous_settle_asset = m.asset THEN b.previous_margin ELSE 0 END
+        + pb.running_without_credits AS balance_at_payout
     FROM day_movements AS m
     JOIN buckets AS b ON b.position_id = m.position_id
     LEFT JOIN legs AS l ON l.movement_id = m.movement_id
@@ -194,6 +221,7 @@ bucket_movements AS (
     LEFT JOIN bucket_flows AS f
         ON m.amount < 0 AND m.kind IN ('margin_release', 'margin_transfer')
        AND f.position_id = m.position_id AND f.asset = m.asset
+    LEFT JOIN payout_balances AS pb ON pb.movement_id = m.movement_id
 ),
 judged AS (
     SELECT
@@ -215,6 +243,9 @@ judged AS (
                 WHEN bm.previous_known AND bm.paid_out > bm.held
                     THEN 'the bucket paid out ' || fmt_amount(bm.paid_out) || ' today, more than all it held ('
                          || fmt_amount(bm.held) || ': the previous close plus the day''s credits other than insurance-fund ones)'
+                WHEN bm.previous_known AND bm.balance_at_payout < 0
+                    THEN 'paid out while the bucket stood at ' || fmt_amount(bm.balance_at_payout)
+                         || ' without the day''s insurance-fund credits: the fund''s money reached the client (the fund covers a deficit, never a payout)'
                 END
             WHEN bm.kind = 'margin_release' THEN CASE
                 WHEN bm.initiated_by <> 'system'
@@ -229,6 +260,9 @@ judged AS (
                 WHEN bm.previous_known AND bm.paid_out > bm.held
                     THEN 'the bucket paid out ' || fmt_amount(bm.paid_out) || ' today, more than all it held ('
                          || fmt_amount(bm.held) || ': the previous close plus the day''s credits other than insurance-fund ones)'
+                WHEN bm.previous_known AND bm.balance_at_payout < 0
+                    THEN 'paid out while the bucket stood at ' || fmt_amount(bm.balance_at_payout)
+                         || ' without the day''s insurance-fund credits: the fund''s money reached the client (the fund covers a deficit, never a payout)'
                 END
             WHEN bm.kind = 'insurance_fund' THEN CASE
                 WHEN bm.amount <= 0 THEN 'an insurance_fund movement on a bucket may only credit it'

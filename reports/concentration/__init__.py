@@ -226,8 +226,16 @@ def concentration_table(
     import polars as pl
 
     frames = [metric_rows(con, as_of, config, check_id) for check_id in CHECK_METRICS]
-    table = pl.concat(frames, how="vertical").select(TABLE_COLUMNS)
+    return sort_concentration(pl.concat(frames, how="vertical").select(TABLE_COLUMNS))
+
+
+def sort_concentration(table: pl.DataFrame) -> pl.DataFrame:
+    """concentration.csv's order: check_id, instrument_id, entity_type, entity_id, asset,
+    metric (NULLs first), then the remaining columns, so that the order is total: a custodian
+    and a client group of the same name are both CON-06 counterparties with the same metric
+    (concentration review of 2026-12-05), and only their figures tell them apart."""
     keys = ["check_id", "instrument_id", "entity_type", "entity_id", "asset", "metric"]
+    keys += [c for c in TABLE_COLUMNS if c not in keys]
     return table.sort(keys, nulls_last=False, maintain_order=True)
 
 

@@ -155,10 +155,9 @@ def segregation_frame(statement: pl.DataFrame) -> pl.DataFrame:
 def concentration_frame(table: pl.DataFrame) -> pl.DataFrame:
     """concentration.csv: the concentration engineer's long table, rounded by its unit column
     (usd 2 dp; ratio, contracts and the HHI index 8 dp; count 0 dp)."""
-    from reports.concentration import TABLE_COLUMNS, present_concentration
+    from reports.concentration import TABLE_COLUMNS, present_concentration, sort_concentration
 
-    keys = ["check_id", "instrument_id", "entity_type", "entity_id", "asset", "metric"]
-    return present_concentration(table.select(TABLE_COLUMNS).sort(keys, nulls_last=False))
+    return present_concentration(sort_concentration(table.select(TABLE_COLUMNS)))
 
 
 def capital_line_units(items: pl.Series) -> pl.Series:
