@@ -190,6 +190,48 @@ def test_a_timestamped_report_says_so_in_its_signed_manifest(
     assert all("B-T" in c.detail for c in verified.checks if "signature (" in c.name)
 
 
+def test_long_identifiers_stay_on_the_page(signing: dict[str, Any], tmp_path: Path) -> None:
+    """Outputs review of 2026-12-05: with UUID account, group and position ids (36 characters,
+    common at venues) the integrity and concentration tables grew wider than the page, and
+    their last columns (CON-01's status, the maintenance margin) were cut off."""
+    import csv
+    import uuid
+
+    from reports.generate import GenerateOptions, generate
+    from reports.load import load_snapshot
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed: make system-deps")
+    snapshots = tmp_path / "snapshots"
+    generate(
+        GenerateOptions(accounts=40, days=2, seed=5, out=snapshots, start=FIRST, inject=("all",))
+    )
+    for path in snapshots.glob("*/*.csv"):
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        ids = [i for i, h in enumerate(rows[0]) if h in ("account_id", "group_id", "position_id")]
+        for row in rows[1:]:
+            for i in ids:
+                row[i] = str(uuid.uuid5(uuid.NAMESPACE_OID, row[i])) if row[i] else ""
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(rows)
+    db = tmp_path / "mir.duckdb"
+    with open_db(db) as con:
+        for day in sorted(p for p in snapshots.iterdir() if p.is_dir()):
+            load_snapshot(con, day)
+    result, _ = make_report(db, tmp_path / "out", signing["config"])
+    pdf = result.day_dir / "report.pdf"
+    done = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, check=True, text=True
+    )
+    widths = [float(w) for w in re.findall(r'<page width="([0-9.]+)"', done.stdout)]
+    right = [float(x) for x in re.findall(r'xMax="([0-9.]+)"', done.stdout)]
+    assert widths and right
+    margin = 14 / 25.4 * 72  # the right page margin, 14 mm (templates/report.css @page)
+    assert max(right) <= min(widths) - margin + 1, "text runs into the margin or off the page"
+    assert "BREACH" in pdf_text(pdf)
+
+
 def test_no_weasyprint_warning(report: tuple[ReportResult, list[str]]) -> None:
     _, messages = report
     assert messages == []
