@@ -28,6 +28,7 @@ from reports.config import Config
 from reports.errors import (
     INTERRUPTION,
     TERMINATION,
+    CommittedThenInterrupted,
     ExitCode,
     InputError,
     MirError,
@@ -422,7 +423,9 @@ def run_daily(
     except BaseException as exc:  # every failure ends the log with one `failed` event (Ctrl-C
         # and SIGTERM included), then propagates
         failure: BaseException = exc
-        if TERMINATION.is_set() and not isinstance(exc, Terminated):
+        if isinstance(exc, CommittedThenInterrupted):
+            pass  # it names the signal, and that the load did happen
+        elif TERMINATION.is_set() and not isinstance(exc, Terminated):
             # SIGTERM reached a DuckDB query, which reports it as its own interruption
             failure = Terminated("stopped by SIGTERM")
         elif INTERRUPTION.is_set() and not isinstance(exc, KeyboardInterrupt | Terminated):

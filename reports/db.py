@@ -67,6 +67,7 @@ def connect_with(
     if must_exist and not path.exists():
         msg = f"no database at {path}; run `mir load DIR` (or `mir daily`) first, or pass --db"
         raise UsageError(msg)
+    _refuse_other_files(path)
     limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
     try:
         return duckdb.connect(
@@ -84,6 +85,30 @@ def connect_with(
     except (duckdb.InvalidInputException, duckdb.ParserException) as exc:
         msg = f"${MEMORY_LIMIT_ENV}={limit!r} is not a memory size DuckDB accepts (e.g. 2GB): {exc}"
         raise UsageError(msg) from exc
+
+
+# A DuckDB database file: an 8-byte checksum, then this magic (DuckDB's storage format).
+DUCKDB_MAGIC = b"DUCK"
+
+
+def _refuse_other_files(path: Path) -> None:
+    """A file that is not a DuckDB database (a CSV or Parquet file named by mistake) is a usage
+    error: DuckDB opens such a file as an in-memory database with a view over it, so a load
+    "succeeded" into nothing and every later day lacked its previous close (CLI review of
+    2026-12-05)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return  # created, or refused with DuckDB's own message
+    except OSError:
+        return
+    if head and head[8:12] != DUCKDB_MAGIC:
+        msg = (
+            f"{path} is not a DuckDB database (a snapshot or result file?); pass the database "
+            "file with --db or $MIR_DB"
+        )
+        raise UsageError(msg)
 
 
 def valuation_sources() -> list[Path]:

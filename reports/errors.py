@@ -140,6 +140,19 @@ class Terminated(MirError):
     signal handler so that cleanup runs and the run log says `failed` (exit 4)."""
 
 
+class CommittedThenInterrupted(MirError):
+    """A signal reached the load's COMMIT after DuckDB had saved the transaction: the date IS
+    replaced, and nothing after the load ran (exit 4). Said so, since "failed" would make the
+    officer take the database for unchanged."""
+
+    def __init__(self, as_of: date, load_id: str) -> None:
+        how = "stopped by SIGTERM" if TERMINATION.is_set() else "interrupted"
+        super().__init__(
+            f"{how} after the load of {as_of.isoformat()} was committed: the database holds "
+            f"the new snapshot of that date (load {load_id}); nothing after the load ran"
+        )
+
+
 def is_interrupt(exc: BaseException) -> bool:
     """Whether DuckDB stopped a query because the user interrupted it: it turns the SIGINT it
     sees mid-query into an ordinary error (InterruptException, or "Query interrupted" through

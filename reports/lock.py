@@ -20,10 +20,13 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from reports.errors import LockedError
+from reports.errors import LockedError, UsageError
+
+# flock's errors on a file system that has no such locks.
+_NO_LOCKS_HERE = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL})
 
 
 def lock_path(db_path: Path) -> Path:
@@ -34,8 +37,15 @@ def lock_path(db_path: Path) -> Path:
 @contextmanager
 def exclusive_lock(db_path: Path, purpose: str) -> Iterator[Path]:
     path = lock_path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        # a file where the database's folder should be, a read-only or missing mount: the
+        # same usage error `mir load` gives for that --db (CLI review of 2026-12-05: exit 4,
+        # "internal error: FileExistsError")
+        msg = f"cannot create the lock file {path} of the database {db_path}: {exc.strerror or exc}"
+        raise UsageError(msg) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -46,19 +56,22 @@ def exclusive_lock(db_path: Path, purpose: str) -> Iterator[Path]:
                 f"(the lock is released when it exits; lock file {path})"
             )
             raise LockedError(msg) from None
+        except OSError as exc:
+            if exc.errno not in _NO_LOCKS_HERE:
+                raise
+            # a file system without flock (some NFS, SMB or FUSE mounts): DuckDB's own lock
+            # on the database file still refuses a second writer
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps({"pid": os.getpid(), "purpose": purpose}).encode(), 0)
         try:
             yield path
         finally:
             os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            with suppress(OSError):  # nothing to release without flock
+                fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
 
-
-# flock's errors on a file system that has no such locks.
-_NO_LOCKS_HERE = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL})
 
 # Directories this process holds locked: real path -> [holders, descriptor] (a run that locks
 # OUT calls code that locks it again).

@@ -185,3 +185,51 @@ def test_generate_report_and_keys_refuse_bad_arguments_with_exit_2(tmp_path, run
         result = run_mir(*args)
         assert result.exit_code == 2, (args, result.output)
         assert fragment in result.output, (args, result.output)
+
+
+def test_debug_keeps_the_exit_codes(tmp_path, run_mir) -> None:
+    """CLI review of 2026-12-05: --debug re-raised every error, so Python exited 1 ("breach
+    found") for a usage error, bad input or an internal error alike."""
+    db = tmp_path / "x.duckdb"
+    assert run_mir("init", db=db).exit_code == 0
+    for args in (("check", "--as-of", "2026-03-09"), ("sql", "SELECT * FROM nope")):
+        plain = run_mir(*args, db=db)
+        debug = run_mir("--debug", *args, db=db)
+        assert plain.exit_code == debug.exit_code == 2, (args, debug.output)
+        assert "Traceback (most recent call last)" in debug.stderr
+        assert "Traceback" not in plain.stderr
+
+
+def test_an_interrupted_load_says_interrupted_not_internal_error(
+    tmp_path, run_mir, monkeypatch
+) -> None:
+    """CLI review of 2026-12-05: outside `mir daily`, DuckDB's report of a Ctrl-C printed
+    "internal error: RuntimeError: Query interrupted (rerun with --debug ...)"."""
+    import reports.load
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(reports.load, "load_snapshot", interrupted)
+    snap = tmp_path / "2026-03-02"
+    snap.mkdir()
+    result = run_mir("load", str(snap), db=tmp_path / "x.duckdb")
+    assert result.exit_code == 4, result.output
+    assert result.stderr.strip() == "Interrupted."
+
+
+def test_a_database_path_naming_another_kind_of_file_is_a_usage_error(tmp_path, run_mir) -> None:
+    """CLI review of 2026-12-05: DuckDB opens an existing CSV or Parquet file given as --db as
+    an in-memory database with a view over it: `mir load` "loaded" into nothing (exit 0) and
+    `mir daily` passed every day without a previous close. Now exit 2, and the file untouched."""
+    for name, data in (("res.parquet", b"PAR1" + b"\0" * 64), ("accounts.csv", b"a,b\n1,2\n")):
+        other = tmp_path / name
+        other.write_bytes(data)
+        for args in (("init",), ("sql", "SELECT 1")):
+            result = run_mir(*args, db=other)
+            assert result.exit_code == 2, (args, result.output)
+            assert f"{other} is not a DuckDB database" in result.stderr
+        assert other.read_bytes() == data
+    real = tmp_path / "real.duckdb"
+    assert run_mir("init", db=real).exit_code == 0
+    assert run_mir("sql", "SELECT 1 AS x", db=real).exit_code == 0

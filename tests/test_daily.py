@@ -1048,3 +1048,42 @@ def test_a_load_with_stderr_closed_at_start_loads(db: Path, tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stdout
     assert AS_OF in stored(db)["dates"]
+
+
+def test_a_load_committed_before_the_interrupt_is_logged_as_committed(
+    dev_key: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CLI review of 2026-12-05: a Ctrl-C that reached the load's COMMIT after DuckDB saved it
+    was logged `failed load interrupted (Ctrl-C)`, though the date was replaced."""
+    import reports.load
+    from reports.errors import INTERRUPTION, CommittedThenInterrupted
+
+    def committed(*_args: Any, **_kwargs: Any) -> Any:
+        INTERRUPTION.set()  # what the job's SIGINT handler does
+        raise CommittedThenInterrupted(dt.date.fromisoformat(LATEST.name), "abc123")
+
+    monkeypatch.setattr(reports.load, "load_snapshot", committed)
+    failed = stopped_run(CommittedThenInterrupted, tmp_path / "out", db, dev_key)
+    assert (failed["stage"], failed["error_type"], failed["exit_code"]) == (
+        "load",
+        "CommittedThenInterrupted",
+        4,
+    )
+    assert f"after the load of {LATEST.name} was committed" in failed["error"]
+    assert not INTERRUPTION.is_set()
+
+
+def test_a_database_folder_that_cannot_be_created_is_a_usage_error(
+    run_mir: Callable[..., Result], dev_key: Any, tmp_path: Path
+) -> None:
+    """CLI review of 2026-12-05: `mir daily --db afile/x.duckdb` (a file where the folder
+    should be) crashed taking the lock (exit 4, "internal error: FileExistsError"), where
+    `mir load` gives exit 2 for the same path."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    out = tmp_path / "out"
+    result = run_mir(
+        "daily", LATEST, "--out", out, "--config", dev_key.config, db=blocker / "x.duckdb"
+    )
+    assert result.exit_code == 2, result.output
+    assert "cannot create the lock file" in result.stderr

@@ -9,6 +9,7 @@ import random
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -997,3 +998,44 @@ def test_a_file_that_changes_during_the_load_is_refused(
     assert "replaced or written to during the load" in str(violation)
     assert con.execute("SELECT count(*) FROM loads").fetchall() == [(0,)]
     assert con.execute("SELECT count(*) FROM balances").fetchall() == [(0,)]
+
+
+class _CommitInterrupted:
+    """A connection whose COMMIT is interrupted: after DuckDB saved the transaction (`saved`),
+    as a Ctrl-C reaching COMMIT late does, or before it ran."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, saved: bool) -> None:
+        self._con, self._saved = con, saved
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "COMMIT":
+            if self._saved:
+                self._con.execute(sql)
+            raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+        return self._con.execute(sql, *args)
+
+
+@pytest.mark.parametrize("saved", [True, False])
+def test_an_interruption_at_commit_says_whether_the_date_was_replaced(tmp_path, saved) -> None:
+    """CLI review of 2026-12-05: a Ctrl-C reaching DuckDB's COMMIT after the transaction was
+    saved was reported as a failed load, though the date was replaced; the officer took the
+    database for unchanged."""
+    from reports.errors import CommittedThenInterrupted
+
+    snap = copy_snapshot(tmp_path)
+    con = memory_db()
+    expected = CommittedThenInterrupted if saved else duckdb.InterruptException
+    with pytest.raises(expected) as caught:
+        load_snapshot(_CommitInterrupted(con, saved=saved), snap)
+    loads = con.execute("SELECT count(DISTINCT load_id), count(*) FROM loads").fetchall()
+    positions = con.execute("SELECT count(*) FROM positions").fetchall()[0][0]
+    if saved:
+        assert loads[0][0] == 1 and positions > 0
+        message = str(caught.value)
+        assert message.startswith(f"interrupted after the load of {AS_OF} was committed")
+        assert "the database holds the new snapshot" in message
+    else:
+        assert loads == [(0, 0)] and positions == 0

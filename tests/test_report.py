@@ -687,3 +687,14 @@ def test_the_span_of_earlier_days() -> None:
     assert _span(None, None) == ""
     assert _span(FIRST, FIRST) == "2026-03-02"
     assert _span(FIRST, AS_OF) == "2026-03-02 to 2026-03-03"
+
+
+def test_a_date_not_loaded_is_named_before_the_key_is_needed(
+    database: Path, tmp_path: Path, run_mir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CLI review of 2026-12-05: `mir report --as-of <a day not loaded>` without the signing
+    passphrase reported the signing error (exit 4) instead of the missing day (exit 2)."""
+    monkeypatch.delenv("MIR_SIGNING_PASSPHRASE", raising=False)
+    result = run_mir("report", "--as-of", "2020-01-01", "--out", tmp_path / "out", db=database)
+    assert result.exit_code == 2, result.output
+    assert "no snapshot loaded for 2020-01-01" in result.stderr

@@ -1272,3 +1272,15 @@ def test_runs_that_predate_a_reload_are_marked_stale(
     assert back.exit_code == 0, back.output
     assert "predate" not in back.stderr
     assert not any(r["stale"] for r in rows("breaches_by_day", **{"from": PREVIOUS.isoformat()}))
+
+
+def test_spaces_around_a_parameters_equals_sign_are_layout() -> None:
+    """CLI review of 2026-12-05: `-p "account_id = A1"` looked for the value " A1" and silently
+    matched nothing."""
+    from reports.cli.sql import _parse_params
+
+    assert _parse_params(("account_id = A1", "as_of=2026-03-03")) == {
+        "account_id": "A1",
+        "as_of": "2026-03-03",
+    }
+    assert _parse_params(("account_id= A1",)) == {"account_id": " A1"}  # an id may start so

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from reports import __version__
-from reports.errors import ExitCode, InputError, MirError
+from reports.errors import ExitCode, InputError, MirError, is_interrupt
 
 # Command modules, each registering its commands on `cli` when imported.
 _COMMAND_MODULES = (
@@ -82,7 +82,7 @@ class MirGroup(click.Group):
             return super().invoke(ctx)
         except MirError as exc:
             if ctx.obj and ctx.obj.get("debug"):
-                raise
+                _print_traceback()
             try:
                 report_error(exc)
             except OSError:  # stderr gone: the exit code still says what happened
@@ -103,15 +103,27 @@ class MirGroup(click.Group):
             # which would otherwise end the run with exit 1, "breach found")
             if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
                 raise  # SystemExit, GeneratorExit
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
+            if is_interrupt(exc):  # DuckDB's own report of a Ctrl-C (CLI review of 2026-12-05)
+                echo("Interrupted.", err=True)
+                ctx.exit(int(ExitCode.INTERNAL))
+            debug = bool(ctx.obj and ctx.obj.get("debug"))
+            if debug:
+                _print_traceback()
             first = str(exc).splitlines()[0] if str(exc) else ""
-            echo(
-                f"error: internal error: {type(exc).__name__}: {first} "
-                "(rerun with --debug for the traceback)",
-                err=True,
-            )
+            hint = "" if debug else " (rerun with --debug for the traceback)"
+            echo(f"error: internal error: {type(exc).__name__}: {first}{hint}", err=True)
             ctx.exit(int(ExitCode.INTERNAL))
+
+
+def _print_traceback() -> None:
+    """--debug: the traceback on stderr; the exit code stays the contract's (CLI review of
+    2026-12-05: re-raising made Python exit 1, "breach found", for every error)."""
+    import traceback
+
+    try:
+        traceback.print_exc()
+    except OSError:
+        _silence(err=True)
 
 
 def report_error(exc: MirError) -> None:

@@ -159,6 +159,11 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
         if key.strip() in params:
             msg = f"-p {key.strip()} is given twice; give each parameter once"
             raise UsageError(msg)
+        if key != key.rstrip():
+            # "account_id = A1": the spaces around '=' are layout, not part of the value (CLI
+            # review of 2026-12-05: the value " A1" matched nothing); "account_id= A1" keeps
+            # its leading space, as an id may have one
+            value = value.lstrip()
         params[key.strip()] = value
     return params
 

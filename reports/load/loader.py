@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING
 
 from reports import __version__, derive
 from reports.db import ROW_GROUP_ROWS, event_time
-from reports.errors import InputError, UsageError, ValuationRangeError, Violation
+from reports.errors import (
+    CommittedThenInterrupted,
+    InputError,
+    UsageError,
+    ValuationRangeError,
+    Violation,
+)
 from reports.load import reader, validate
 from reports.paths import read_query
 from reports.spec import FILES, parse_iso_date
@@ -547,10 +553,26 @@ def _write(
         derive.refresh_dates(con, [as_of])
         valuation_seconds = time.perf_counter() - valuing
         con.execute("COMMIT")
-    except BaseException:
+    except BaseException as exc:
         # A failed COMMIT (disk full, permission denied) already ended the transaction: the
         # ROLLBACK then fails too, and must not hide the original error.
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
+        if _recorded(con, load_id):
+            # A Ctrl-C or SIGTERM can reach DuckDB's COMMIT after the transaction is saved: it
+            # reports the interruption, yet the date is replaced (CLI review of 2026-12-05: the
+            # job said "failed load", and the officer took the database for unchanged).
+            raise CommittedThenInterrupted(as_of, load_id) from exc
         raise
     return replaced, valuation_seconds
+
+
+def _recorded(con: duckdb.DuckDBPyConnection, load_id: str) -> bool:
+    """Whether the load `load_id` is in the database (its transaction committed)."""
+    import duckdb
+
+    try:
+        rows = con.execute("SELECT count(*) FROM loads WHERE load_id = ?", [load_id]).fetchall()
+    except (duckdb.Error, KeyboardInterrupt):
+        return False
+    return bool(rows and rows[0][0])

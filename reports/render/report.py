@@ -207,6 +207,7 @@ def write_report(
     from reports.sign.pades import sign_pdf
 
     started = time.monotonic()
+    _require_loaded(con, as_of)  # a date not loaded is a usage error, whatever the key
     key = load_signer_from_config(config.signing)  # fail fast: no key, no report
     if timestamper is None and config.signing.tsa_url:
         from pyhanko.sign.timestamps import HTTPTimeStamper
@@ -214,7 +215,6 @@ def write_report(
         timestamper = HTTPTimeStamper(config.signing.tsa_url)
     when = (signing_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
 
-    _require_loaded(con, as_of)
     root = Path(out_dir)
     try:
         root.mkdir(parents=True, exist_ok=True)
