@@ -419,15 +419,19 @@ def test_write_report_reads_nothing_after_after_reads(
     assert (result.day_dir / "report.pdf").is_file()
 
 
-def test_write_report_needs_the_key_before_anything(dev_key: Any, tmp_path: Path) -> None:
+def test_write_report_needs_the_key_before_anything(
+    dev_key: Any, database: Path, tmp_path: Path
+) -> None:
+    """Before anything is written or checked (only that the day is loaded comes first)."""
     config = load_config(dev_key.config)
     broken = tmp_path / "broken.p12"
     broken.write_bytes(b"not a key")
     from dataclasses import replace
 
     config = replace(config, signing=replace(config.signing, pkcs12=str(broken)))
-    with open_db(tmp_path / "empty.duckdb") as con, pytest.raises(SigningError, match="PKCS#12"):
+    with open_db(database) as con, pytest.raises(SigningError, match="PKCS#12"):
         write_report(con, AS_OF, tmp_path / "out", config)
+    assert not (tmp_path / "out").exists()
 
 
 # --- size does not grow with accounts ---------------------------------------------------------
@@ -698,3 +702,29 @@ def test_a_date_not_loaded_is_named_before_the_key_is_needed(
     result = run_mir("report", "--as-of", "2020-01-01", "--out", tmp_path / "out", db=database)
     assert result.exit_code == 2, result.output
     assert "no snapshot loaded for 2020-01-01" in result.stderr
+
+
+def test_the_pdf_lists_take_every_check_in_turn() -> None:
+    """Outputs review of 2026-12-05: the PDF's lists took the first N rows in CSV order, so 80
+    SEG-04 differences pushed every SEG-05 to SEG-07 row out of the signed report."""
+    import polars as pl
+
+    from reports.render.build import shown_in_turn
+
+    rows = pl.DataFrame(
+        {
+            "check_id": ["SEG-04"] * 80 + ["SEG-05"] * 3 + ["SEG-07"],
+            "entity_id": [f"A{i:02d}" for i in range(80)] + ["P1", "P2", "P3", "P9"],
+        }
+    )
+    shown = shown_in_turn(rows, 10)
+    assert shown.height == 10
+    assert shown["check_id"].value_counts().sort("check_id").rows() == [
+        ("SEG-04", 6),
+        ("SEG-05", 3),
+        ("SEG-07", 1),
+    ]
+    assert shown["entity_id"].to_list() == [f"A{i:02d}" for i in range(6)] + [
+        "P1", "P2", "P3", "P9"
+    ]  # fmt: skip
+    assert shown_in_turn(rows.head(5), 10).equals(rows.head(5))

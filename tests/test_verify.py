@@ -40,7 +40,10 @@ INPUTS = {"accounts": {"sha256": "a" * 64, "rows": 3}}
 
 def summary_json(as_of: str) -> bytes:
     return (
-        json.dumps({"as_of": as_of, "run_id": "r-1", "status": "breach"}, indent=2) + "\n"
+        json.dumps(
+            {"as_of": as_of, "run_id": "r-1", "status": "breach", "inputs": INPUTS}, indent=2
+        )
+        + "\n"
     ).encode()
 
 
@@ -1169,3 +1172,25 @@ def test_verifying_a_day_directory_ignores_another_firms_package_of_the_previous
         _line(sure.lines(), "hash chain")
         == f"hash chain: ok (links to the manifest of {first.name})"
     )
+
+
+def test_the_summary_line_compares_the_inputs_too() -> None:
+    """Outputs review of 2026-12-05: `summary matches manifest: ok` was printed when the inputs'
+    hashes of summary.json and manifest.json disagreed (only as_of and run_id were compared)."""
+    from reports.sign.verify import _summary_line
+
+    manifest = {
+        "as_of": AS_OF,
+        "run_id": "r-1",
+        "inputs": [{"file": "accounts", "rows": 3, "sha256": "a" * 64}],
+    }
+    files = {"summary.json": summary_json(AS_OF)}
+    assert _summary_line(files, manifest).ok
+    for changed in ({"sha256": "b" * 64, "rows": 3}, {"sha256": "a" * 64, "rows": 4}):
+        other = json.loads(summary_json(AS_OF))
+        other["inputs"] = {"accounts": changed}
+        line = _summary_line({"summary.json": json.dumps(other).encode()}, manifest)
+        assert not line.ok and line.detail.startswith("input accounts:"), line
+    extra = json.loads(summary_json(AS_OF))
+    extra["inputs"]["positions"] = {"sha256": "c" * 64, "rows": 1}
+    assert not _summary_line({"summary.json": json.dumps(extra).encode()}, manifest).ok

@@ -340,10 +340,10 @@ def gather(
     )
 
     integrity = (
-        run.exceptions.filter(
-            pl.col("check_id").is_in(list(INTEGRITY_CHECKS)) & (pl.col("entity_type") == "position")
+        shown_in_turn(
+            run.exceptions.filter(pl.col("check_id").is_in(list(INTEGRITY_CHECKS))), INTEGRITY_SHOWN
         )
-        .head(INTEGRITY_SHOWN)
+        .filter(pl.col("entity_type") == "position")
         .get_column("entity_id")
         .unique()
         .sort()
@@ -379,6 +379,23 @@ def gather(
 
 # --------------------------------------------------------------------------------------------
 # Context
+
+
+def shown_in_turn(exceptions: pl.DataFrame, count: int) -> pl.DataFrame:
+    """At most `count` exception rows for a PDF list, taken from each check in turn (the first
+    row of every check, then the second, ...), in their given order: the first `count` rows in
+    CSV order could all be one check's, and 80 SEG-04 differences hid every SEG-06 and SEG-07
+    breach (outputs review of 2026-12-05)."""
+    import polars as pl
+
+    position = pl.int_range(pl.len())
+    return (
+        exceptions.with_columns(_position=position, _turn=position.over("check_id"))
+        .sort("_turn", "_position")
+        .head(count)
+        .sort("_position")
+        .drop("_position", "_turn")
+    )
 
 
 def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -602,7 +619,7 @@ def _integrity(
     import polars as pl
 
     exceptions = data.run.exceptions.filter(pl.col("check_id").is_in(list(INTEGRITY_CHECKS)))
-    shown = exceptions.head(INTEGRITY_SHOWN)
+    shown = shown_in_turn(exceptions, INTEGRITY_SHOWN)
     details = (
         {r["position_id"]: r for r in _rows(data.positions)} if data.positions is not None else {}
     )
@@ -1040,7 +1057,7 @@ def _exceptions(
             threshold=_thousands(r["threshold"]),
             message=r["message"],
         )
-        for r in _rows(presented.head(EXCEPTIONS_SHOWN))
+        for r in _rows(shown_in_turn(presented, EXCEPTIONS_SHOWN))
     )
     by_check = tuple((o.check_id, o.exceptions) for o in data.run.outcomes if o.exceptions)
     return rows, presented.height, by_check

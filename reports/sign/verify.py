@@ -540,7 +540,35 @@ def _summary_line(files: Mapping[str, bytes], manifest: dict[str, Any]) -> Check
                 False,
                 f"{SUMMARY_JSON} has {key} {summary.get(key)!r}, manifest.json {expected!r}",
             )
-    return CheckLine(name, True, f"as of {manifest.get('as_of')}, run {manifest.get('run_id')}")
+    # the inputs too (outputs review of 2026-12-05: the line said ok when they differed)
+    listed = manifest.get("inputs")
+    if isinstance(listed, list):
+        signed = {
+            i.get("file"): {"sha256": i.get("sha256"), "rows": i.get("rows")}
+            for i in listed
+            if isinstance(i, dict)
+        }
+        summarised = summary.get("inputs")
+        if not isinstance(summarised, dict):
+            return CheckLine(name, False, f"{SUMMARY_JSON} has no inputs object")
+        for file in sorted(set(signed) | set(summarised), key=str):
+            theirs, ours = summarised.get(file), signed.get(file)
+            if (
+                not isinstance(theirs, dict)
+                or ours is None
+                or any(theirs.get(k) != ours[k] for k in ("sha256", "rows"))
+            ):
+                return CheckLine(
+                    name,
+                    False,
+                    f"input {file}: {SUMMARY_JSON} has {theirs!r}, manifest.json {ours!r}",
+                )
+    return CheckLine(
+        name,
+        True,
+        f"as of {manifest.get('as_of')}, run {manifest.get('run_id')}, "
+        f"{len(listed) if isinstance(listed, list) else 0} inputs",
+    )
 
 
 def pdf_attachments(pdf: bytes) -> dict[str, bytes]:
