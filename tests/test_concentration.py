@@ -1003,3 +1003,49 @@ def test_concentration_order_is_total_when_a_custodian_and_a_group_share_a_name(
         for r in (rows, rows[::-1])
     }
     assert orders == {("warn", "breach")}
+
+
+def test_con06_own_funds_of_a_few_wei_are_a_breach_not_a_crash(con, day) -> None:
+    """Concentration review of 2026-12-05: own funds of 1e-18 USD made the share of a 200 USD
+    exposure leave DECIMAL(38,18): CON-06 and, through K-CON, CAP-01 to CAP-03 ended `error`
+    (exit 4). The share is left empty beyond 1e19 times own funds; the grade stays exact."""
+
+    _exposure_day(
+        day, cet1="0.000000000000000001", at1="0", tier2="0",
+        fixed_overheads_annual="0", liquid_assets="0",
+    )  # fmt: skip
+    rows = exceptions(con, "CON-06")
+    assert {r[2]: (r[0], r[6]) for r in rows if r[5] == "large_exposure_share"} == {
+        "BankA": ("breach", None),
+        "BrokerB": ("breach", None),
+        "OtherC": ("breach", None),
+        "G1": ("breach", None),
+        "G3": ("breach", None),
+    }
+    messages = dict(
+        _large_exposures(con, AS_OF, Config()).select("counterparty", "message").iter_rows()
+    )
+    assert "more than 10^19 times own funds (0.00 USD, ifr); breach" in messages["BankA"]
+    import reports.capital.checks  # noqa: F401  (registers the CAP checks)
+
+    specs = [PYTHON_CHECKS[c] for c in ("CAP-01", "CAP-02", "CAP-03")]
+    result = run_checks(con, AS_OF, Config(), record=False, specs=specs)
+    assert {r.check_id: str(r.status) for r in result.results} == {
+        "CAP-01": "breach",
+        "CAP-02": "breach",
+        "CAP-03": "pass",  # liquid assets 0 >= 1/3 of fixed overheads 0
+    }, [r.message for r in result.results]
+
+
+def test_con01_a_near_zero_open_interest_is_not_a_crash(con, day) -> None:
+    """Concentration review of 2026-12-05: an unbalanced snapshot (longs of 1e-18 contracts,
+    shorts of 100) made a group's share 1e20, beyond DECIMAL(38,18): CON-01 ended `error`. The
+    share is left empty beyond 1e19; the instrument is exempt under the OI floor anyway."""
+    day.instrument("BTC-PERP", "50000")
+    day.account("h1", "house", None)
+    day.account("c1", "client", "G1")
+    day.position("h1", "BTC-PERP", "0.000000000000000001")
+    day.position("c1", "BTC-PERP", "-100")
+    assert exceptions(con, "CON-01") == []
+    rows = _metric_rows(con, Config(), "CON-01").filter(pl.col("entity_id") == "G1")
+    assert rows.select("status", "value").rows() == [("exempt", None)]

@@ -77,7 +77,11 @@ top_groups AS (
 -- MATERIALIZED: the few rows that may be reported are computed first; otherwise DuckDB pushes
 -- the final WHERE down here and evaluates the exact share of every group inside it.
 group_share AS MATERIALIZED (
-    SELECT s.*, coalesce(t.in_top, FALSE) AS in_top, ddiv(s.gross_quantity, s.oi) AS share,
+    -- the share NULL beyond 1e19 (a near-zero OI of an unbalanced snapshot), where ddiv's
+    -- DECIMAL(38,18) would fail the check (concentration review of 2026-12-05)
+    SELECT s.*, coalesce(t.in_top, FALSE) AS in_top,
+           CASE WHEN abs(s.gross_quantity::DOUBLE) < 1e19 * abs(s.oi::DOUBLE)
+                THEN ddiv(s.gross_quantity, s.oi) END AS share,
            -- the exact comparisons with the thresholds (mul_cmp), each computed once: a macro
            -- repeats its arguments, and nested they made the plan several times larger
            mul_cmp(s.gross_quantity, s.oi, $concentration_oi_share_breach) AS cmp_breach,

@@ -70,7 +70,10 @@ measured AS (
     SELECT
         x.*,
         f.own_funds,
-        CASE WHEN f.own_funds > 0 THEN ddiv(x.exposure_usd, f.own_funds) END AS quotient,
+        -- NULL beyond 1e19 times own funds (own funds of a few wei), where ddiv's DECIMAL(38,18)
+        -- failed CON-06 and, through K-CON, CAP-01 to CAP-03 (concentration review of 2026-12-05)
+        CASE WHEN f.own_funds > 0 AND x.exposure_usd::DOUBLE < 1e19 * f.own_funds::DOUBLE
+             THEN ddiv(x.exposure_usd, f.own_funds) END AS quotient,
         mul_cmp(x.exposure_usd, f.own_funds, $concentration_large_exposure_warn) AS cmp_warn,
         mul_cmp(x.exposure_usd, f.own_funds, $concentration_large_exposure_breach) AS cmp_breach,
         dmul(f.own_funds, $concentration_large_exposure_breach) AS limit_usd
@@ -121,6 +124,10 @@ SELECT
             WHEN g.own_funds <= 0
             THEN '; own funds are ' || fmt_usd(g.own_funds) || ' USD (' || $capital_regime
                  || '), so any exposure exceeds the limit'
+            WHEN g.share IS NULL
+            THEN ', more than 10^19 times own funds (' || fmt_usd(g.own_funds) || ' USD, '
+                 || $capital_regime || '); breach: above the limit of '
+                 || fmt_pct_against(g.threshold, g.threshold) || '%'
             ELSE ' = ' || fmt_pct_against(g.share, g.threshold) || '% of own funds ('
                  || fmt_usd(g.own_funds) || ' USD, ' || $capital_regime || '); '
                  || CASE g.status

@@ -41,9 +41,11 @@ CREATE OR REPLACE MACRO mul_cmp(x, a, b) AS (
 -- side of threshold t that its exact comparison c = mul_cmp(x, a, t) says: t itself at a tie,
 -- at least t + 1e-18 above it, at most t - 1e-18 below it. The quotient can land across t (found
 -- in review: a breach showed 0.099999999999999999 against 0.10); a shown share never
--- contradicts its grade.
+-- contradicts its grade. A NULL share (too large to hold) stays NULL: greatest() would make it
+-- t + 1e-18 (concentration review of 2026-12-05).
 CREATE OR REPLACE MACRO on_side(q, c, t) AS (
-    CASE WHEN c > 0 THEN greatest(q::DECIMAL(38,18), t::DECIMAL(38,18) + 0.000000000000000001)
+    CASE WHEN q IS NULL THEN NULL::DECIMAL(38,18)
+         WHEN c > 0 THEN greatest(q::DECIMAL(38,18), t::DECIMAL(38,18) + 0.000000000000000001)
          WHEN c = 0 THEN t::DECIMAL(38,18)
          WHEN c < 0 THEN least(q::DECIMAL(38,18), t::DECIMAL(38,18) - 0.000000000000000001)
          ELSE q::DECIMAL(38,18) END
