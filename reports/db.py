@@ -255,8 +255,11 @@ def init_schema(con: duckdb.DuckDBPyConnection, *, force: bool = True) -> bool:
     scripts ran.
     """
     fingerprint = schema_fingerprint()
-    if not force and stored_fingerprint(con) == fingerprint:
+    stored = stored_fingerprint(con)
+    if not force and stored == fingerprint:
         return False
+    if stored is None:
+        _refuse_foreign(con)
     wanted = derivation()
     present = dict(
         con.execute(
@@ -281,6 +284,33 @@ def init_schema(con: duckdb.DuckDBPyConnection, *, force: bool = True) -> bool:
         [fingerprint, wanted.fingerprint],
     )
     return True
+
+
+def _refuse_foreign(con: duckdb.DuckDBPyConnection) -> None:
+    """A database with tables or views but no `mir_schema` was not made by mir (every mir
+    database records its schema from the first command on): mir changes nothing in it. Its
+    table named like one of mir's crashed `mir init` with an internal BinderException (CLI
+    review of 2026-12-05), and a table named like a derived one would have been dropped."""
+    found = [
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary "
+            "UNION SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' "
+            "AND NOT internal AND NOT temporary ORDER BY 1"
+        ).fetchall()
+    ]
+    if not found:
+        return
+    rows = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    where = rows[0][0] if rows and rows[0][0] else "this database"
+    shown = ", ".join(found[:8]) + (f" and {len(found) - 8} more" if len(found) > 8 else "")
+    msg = (
+        f"{where} is a DuckDB database mir did not make (it holds {shown}, and no mir_schema); "
+        "mir leaves it unchanged: pass another --db"
+    )
+    raise UsageError(msg)
 
 
 def stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:

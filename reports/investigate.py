@@ -61,6 +61,8 @@ class QueryResult:
     # the database's schema and views are not this mir's (an older or newer version made them;
     # read-only commands do not update them): results may differ, errors may name missing tables
     schema_outdated: bool = False
+    # no mir_schema at all: a DuckDB database mir did not make (mir init refuses it)
+    not_mir: bool = False
 
 
 def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> QueryResult:
@@ -70,8 +72,13 @@ def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> Query
 
     con = connect_read_only(path)
     started = time.perf_counter()
-    outdated = stored_fingerprint(con) != schema_fingerprint()
-    hint = f" (this database's schema is not this mir's: run `mir init --db {path}`)"
+    stored = stored_fingerprint(con)
+    outdated = stored != schema_fingerprint()
+    hint = (
+        f" (this database's schema is not this mir's: run `mir init --db {path}`)"
+        if stored is not None
+        else " (this database was not made by mir: its tables and views are not mir's)"
+    )
     try:
         try:
             relation = con.sql(sql, params=params or {})
@@ -100,7 +107,9 @@ def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> Query
         raise UsageError(msg) from None
     finally:
         con.close()
-    return QueryResult(frame, time.perf_counter() - started, schema_outdated=outdated)
+    return QueryResult(
+        frame, time.perf_counter() - started, schema_outdated=outdated, not_mir=stored is None
+    )
 
 
 # DuckDB types Polars cannot hold, or that the output formats would alter: returned as their

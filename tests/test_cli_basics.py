@@ -233,3 +233,28 @@ def test_a_database_path_naming_another_kind_of_file_is_a_usage_error(tmp_path, 
     real = tmp_path / "real.duckdb"
     assert run_mir("init", db=real).exit_code == 0
     assert run_mir("sql", "SELECT 1 AS x", db=real).exit_code == 0
+
+
+def test_a_database_mir_did_not_make_is_left_unchanged(tmp_path, run_mir) -> None:
+    """CLI review of 2026-12-05: `mir init` on a DuckDB file with its own `positions` table
+    crashed (exit 4, internal BinderException), while `mir sql` told the user to run `mir init`;
+    a table named like a derived one would have been dropped. mir now refuses such a database."""
+    import duckdb
+
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE positions (x INTEGER); CREATE TABLE position_values (y INTEGER)")
+    con.execute("INSERT INTO position_values VALUES (7)")
+    con.close()
+    for args in (("init",), ("check", "--as-of", "2026-03-02")):
+        result = run_mir(*args, db=other)
+        assert result.exit_code == 2, (args, result.output)
+        assert "is a DuckDB database mir did not make (it holds position_values, positions" in (
+            result.stderr
+        )
+    result = run_mir("sql", "SELECT y FROM position_values", db=other)
+    assert result.exit_code == 0 and "not made by mir" in result.stderr
+    con = duckdb.connect(str(other), read_only=True)
+    assert con.execute("SELECT * FROM position_values").fetchall() == [(7,)]
+    assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchall() == [(2,)]
+    con.close()

@@ -70,7 +70,13 @@ def _emit(result: Any, fmt: str, output: str | None, db: Path) -> None:
         msg = f"cannot write --output {output}: {exc.strerror or exc}"
         raise UsageError(msg) from None
     click.echo(f"{frame.height} row(s) in {result.elapsed_seconds:.3f} s", err=True)
-    if result.schema_outdated:
+    if result.not_mir:
+        click.echo(
+            "warning: this database was not made by mir (it has no mir_schema): mir's tables, "
+            "views and investigations are not in it",
+            err=True,
+        )
+    elif result.schema_outdated:
         click.echo(
             f"warning: this database's schema and views are not this mir's (made by another "
             f"version): run `mir init --db {db}` to bring them up to date",
