@@ -50,7 +50,7 @@ BENCH_REPEAT ?= 3
 bench: setup ## Benchmark S, M, L (BENCH_SIZES=S,M,L,XL; BENCH_REPEAT=3 runs of day 2); results in tests/benchmarks/results/
 	$(PY) -m tests.benchmarks.run --sizes $(BENCH_SIZES) --repeat $(BENCH_REPEAT)
 
-clean: ## Remove the venv, caches and demo outputs
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+clean: ## Remove the venv, caches and demo outputs (out/demo)
+	rm -rf $(VENV) out/demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 .PHONY: help setup system-deps test lint format demo bench clean

@@ -29,6 +29,15 @@ from reports.errors import LockedError, UsageError
 _NO_LOCKS_HERE = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL})
 
 
+def _holder(recorded: str) -> str:
+    """Who holds the lock, from what it wrote: "pid 27479 (mir daily 2026-03-06)"."""
+    try:
+        data = json.loads(recorded)
+        return f"pid {int(data['pid'])} ({data['purpose']})"
+    except (ValueError, TypeError, KeyError):
+        return recorded.strip() or "another process"
+
+
 def lock_path(db_path: Path) -> Path:
     real = db_path.resolve()  # a symbolic link to the database locks the database itself
     return real.with_name(real.name + ".lock")
@@ -50,7 +59,7 @@ def exclusive_lock(db_path: Path, purpose: str) -> Iterator[Path]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "another process"
+            holder = _holder(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
             msg = (
                 f"the database {db_path} is locked by {holder}; wait for that run to finish "
                 f"(the lock is released when it exits; lock file {path})"

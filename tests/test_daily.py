@@ -265,6 +265,8 @@ def test_daily_on_samples_runs_twice_safely(
 def test_daily_stops_at_the_lock(
     run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
 ) -> None:
+    import os
+
     from reports.lock import exclusive_lock, lock_path
 
     out = tmp_path / "out"
@@ -274,7 +276,8 @@ def test_daily_stops_at_the_lock(
     assert result.exit_code != 0
     assert result.exit_code == 4
     assert "is locked by" in result.stderr
-    assert "a test holding the lock" in result.stderr  # who holds it
+    # who holds it, readably (docs review of 2026-12-05: the raw JSON the lock file holds)
+    assert f"locked by pid {os.getpid()} (a test holding the lock)" in result.stderr
     assert str(lock_path(db)) in result.stderr  # and where the lock is
     assert result.stdout == ""
     assert stored(db) == before  # nothing loaded

@@ -332,9 +332,24 @@ def test_sign_pdf_without_passphrase_is_a_signing_error(
     pdfa3b, dev_key, tmp_path, monkeypatch
 ) -> None:
     monkeypatch.delenv("MIR_SIGNING_PASSPHRASE")
-    with pytest.raises(SigningError, match="MIR_SIGNING_PASSPHRASE"):
+    with pytest.raises(SigningError, match="MIR_SIGNING_PASSPHRASE") as caught:
         sign_pdf(pdfa3b, tmp_path / "report.pdf", SigningConfig(pkcs12=str(dev_key.p12)))
     assert not (tmp_path / "report.pdf").exists()
+    # no prompt is offered here: the message does not promise one (docs review of 2026-12-05)
+    assert "prompt" not in str(caught.value)
+
+
+def test_a_missing_relative_key_is_named_with_its_absolute_path(tmp_path, monkeypatch) -> None:
+    """Docs review of 2026-12-05: a relative [signing] pkcs12 is taken from the current
+    directory, and the message named only the relative path."""
+    from reports.sign.keys import load_signer_key
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SigningError) as caught:
+        load_signer_key("mykeys/firm.p12", b"x")
+    assert f"no signing key at mykeys/firm.p12 ({tmp_path / 'mykeys' / 'firm.p12'})" in str(
+        caught.value
+    )
 
 
 def test_sign_pdf_rejects_a_naive_signing_time(pdfa3b, dev_key, tmp_path) -> None:

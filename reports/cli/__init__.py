@@ -1,8 +1,8 @@
 """The `mir` command line: a thin layer over the library.
 
 Each command parses options, calls one library function and renders its result. Errors are
-mapped to exit codes in one place (`MirGroup.invoke`); `--debug` re-raises them with a
-traceback. A command that ran but must exit non-zero (a breach found) calls `decide_exit(code)`
+mapped to exit codes in one place (`MirGroup.invoke`); `--debug` prints their traceback too,
+with the same exit code. A command that ran but must exit non-zero (a breach found) calls `decide_exit(code)`
 before it prints its result, then `ctx.exit(code)`: a reader that goes away (`mir daily | logger`
 and the logger restarts; `mir verify ZIP | grep -q FAILED`) must not change the exit code.
 Heavy imports (duckdb, polars, weasyprint) stay inside the commands so `mir --help` is instant.
@@ -137,7 +137,9 @@ def report_error(exc: MirError) -> None:
     cls=MirGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
 )
 @click.version_option(__version__, prog_name="mir")
-@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option(
+    "--debug", is_flag=True, help="Print the traceback of an error too (same exit codes)."
+)
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Margin Isolation Reports: load a venue's daily snapshots, check segregation,

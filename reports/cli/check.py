@@ -12,7 +12,7 @@ from reports.cli.options import as_of_option, config_option, db_option, format_o
 from reports.errors import ExitCode
 
 
-@cli.command("check")
+@cli.command("check", short_help="Run every check for one day and record the run.")
 @db_option
 @config_option
 @as_of_option()

@@ -10,7 +10,7 @@ from reports.cli import cli, decide_exit, echo
 from reports.cli.options import ISO_DATE, config_option, db_option, out_option, quiet_option
 
 
-@cli.command("daily")
+@cli.command("daily", short_help="The scheduled job: load, check, report, package.")
 @click.argument("snapshot_dir", type=click.Path(file_okay=False))
 @out_option
 @click.option(

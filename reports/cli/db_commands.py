@@ -8,7 +8,7 @@ from reports.cli import cli
 from reports.cli.options import db_option, quiet_option
 
 
-@cli.command("init")
+@cli.command("init", short_help="Create or update the database's schema.")
 @db_option
 @quiet_option
 def init_command(db: str | None, quiet: bool) -> None:

@@ -23,7 +23,7 @@ INJECT_CHOICES = (
 )
 
 
-@cli.command("generate")
+@cli.command("generate", short_help="Generate a synthetic venue history.")
 @click.option(
     "--accounts",
     # reports.generate.MIN_ACCOUNTS, not imported here: that module loads NumPy and Polars,

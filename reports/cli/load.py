@@ -12,7 +12,7 @@ from reports.cli import cli, echo
 from reports.cli.options import as_of_option, config_option, db_option, quiet_option
 
 
-@cli.command("load")
+@cli.command("load", short_help="Validate a snapshot directory and load it.")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @as_of_option(
     required=False,

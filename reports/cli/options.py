@@ -79,7 +79,7 @@ def quiet_option(f: F) -> F:
         "--quiet",
         "-q",
         is_flag=True,
-        help="No progress or summary, only errors and warnings (mir daily keeps its result line).",
+        help="No progress or summary line, only errors and warnings.",
     )(f)
 
 

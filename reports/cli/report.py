@@ -12,7 +12,7 @@ from reports.cli.options import as_of_option, config_option, db_option, out_opti
 from reports.errors import ExitCode
 
 
-@cli.command("report")
+@cli.command("report", short_help="Write the day's CSVs, summary and signed PDF.")
 @db_option
 @config_option
 @as_of_option()

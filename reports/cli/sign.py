@@ -13,7 +13,7 @@ from reports.cli.options import as_of_option, config_option, db_option, out_opti
 from reports.errors import ExitCode, VerificationError
 
 
-@cli.group("keys")
+@cli.group("keys", short_help="Manage the signing key.")
 def keys_group() -> None:
     """Manage the signing key: `mir keys init` makes a self-signed development key.
 
@@ -22,7 +22,7 @@ def keys_group() -> None:
     """
 
 
-@keys_group.command("init")
+@keys_group.command("init", short_help="Create a self-signed DEVELOPMENT key.")
 @db_option
 @config_option
 @click.option(
@@ -113,7 +113,7 @@ def keys_init_command(
         )
 
 
-@cli.command("package")
+@cli.command("package", short_help="Zip a day's outputs for the regulator.")
 @db_option
 @config_option
 @as_of_option()
@@ -160,7 +160,7 @@ def package_command(
         echo(broken_link_message(later, as_of, "mir report` and `mir package --force"), err=True)
 
 
-@cli.command("verify")
+@cli.command("verify", short_help="Re-check a submission package.")
 @click.argument("zip_path", metavar="ZIP", type=click.Path(dir_okay=False))
 @click.option(
     "--trust",

@@ -104,7 +104,7 @@ def _representable() -> Iterator[None]:
         raise UsageError(msg) from None
 
 
-@cli.command("sql")
+@cli.command("sql", short_help="Run read-only SQL over the whole history.")
 @click.argument("statement", required=False)
 @click.option(
     "-f",
@@ -174,7 +174,7 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
     return params
 
 
-@cli.command("query")
+@cli.command("query", short_help="Run a named investigation.")
 @click.argument("name")
 @click.option(
     "-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A parameter (repeatable)."
@@ -200,7 +200,7 @@ def query_command(
         _emit(result, fmt, output, resolve_db_path(db))
 
 
-@cli.command("queries")
+@cli.command("queries", short_help="List the named investigations.")
 @db_option
 def queries_command(db: str | None) -> None:  # --db accepted like every command; not needed here
     """List the named investigations with their descriptions and parameters."""

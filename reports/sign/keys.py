@@ -301,9 +301,11 @@ def read_passphrase(signing: SigningConfig, *, prompt: Callable[[], str] | None 
     if passphrase is None and prompt is not None:
         passphrase = prompt().encode("utf-8")
     if passphrase is None:
+        # only `mir keys init` asks on a terminal; the other commands read the variable (docs
+        # review of 2026-12-05: the message promised a prompt that `mir daily` never shows)
         msg = (
             f"no signing passphrase: set the environment variable {signing.passphrase_env} "
-            "(named by [signing] passphrase_env) or run interactively to be prompted"
+            "(named by [signing] passphrase_env)"
         )
         raise SigningError(msg)
     if not passphrase:
@@ -316,8 +318,11 @@ def load_signer_key(path: str | os.PathLike[str], passphrase: bytes) -> SignerKe
     """Open a PKCS#12 file; a wrong passphrase or a broken file is a SigningError (exit 4)."""
     p12_path = Path(path)
     if not p12_path.is_file():
+        # a relative [signing] pkcs12 is taken from the current directory, not the config
+        # file's: the absolute path says where it was looked for (docs review of 2026-12-05)
+        where = f"{p12_path}" if p12_path.is_absolute() else f"{p12_path} ({p12_path.absolute()})"
         msg = (
-            f"no signing key at {p12_path}; run `mir keys init --out {p12_path}` for a development "
+            f"no signing key at {where}; run `mir keys init --out {p12_path}` for a development "
             "key, or set [signing] pkcs12 to the firm's PKCS#12 file"
         )
         raise SigningError(msg)
