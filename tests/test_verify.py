@@ -320,6 +320,73 @@ def test_a_trusted_timestamp_keeps_an_archived_package_verifying_after_its_key_e
     assert any("no timestamp from a TSA that --trust covers" in c.detail for c in failed)
 
 
+def _stamper_under(signer: SignerKey, when: dt.datetime) -> Any:
+    """A DummyTimeStamper at `when` whose TSA certificate the signer's own key issued (what the
+    holder of an expired signing key can make), valid around now."""
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from pyhanko.sign.timestamps import DummyTimeStamper
+
+    now = dt.datetime.now(dt.UTC)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "minted TSA")]))
+        .issuer_name(signer.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=300))
+        .not_valid_after(now + dt.timedelta(days=300))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(signer.private_key, hashes.SHA256())
+    )
+    der = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
+        tsa_key=asn1_keys.PrivateKeyInfo.load(der),
+        fixed_dt=when,
+    )
+
+
+def test_a_timestamp_cannot_revive_an_expired_key_through_its_own_or_an_expired_tsa(
+    tmp_path, unsigned_pdf
+) -> None:
+    """Diff review of 2026-12-05: the holder of an expired signing key minted a TSA certificate
+    under that key, backdated a token into its validity and signed a package today: with
+    --trust signer.crt (the TSA's anchor too) it verified, certificates judged at the forged
+    time. An expired TSA counted as trusted too. Neither establishes the signing time now."""
+    from reports.sign.keys import generate_development_key
+    from reports.sign.verify import verify_directory
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    old = generate_development_key(algorithm="p256", now=now - dt.timedelta(days=100), days=80)
+    backdated = now - dt.timedelta(days=60)  # inside the key's validity
+    day = tmp_path / "minted" / AS_OF
+    day.mkdir(parents=True)
+    stamper = _stamper_under(old, backdated)
+    sign_pdf(unsigned_pdf, day / "report.pdf", old, timestamper=stamper, signing_time=backdated)
+    for name, data in CSVS.items():
+        (day / name).write_bytes(data)
+    (day / "summary.json").write_bytes(summary_json(AS_OF))
+    manifest = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64)
+    sign_manifest(manifest, old, timestamper=stamper, signing_time=backdated)
+    failed = verify_directory(day, trust=[old.certificate]).failures
+    assert {c.name.split(" ")[0] for c in failed} == {"manifest", "PDF"}, failed
+    assert all("expired on" in c.detail for c in failed), failed
+    # an honest TSA whose certificate has expired since (valid from 61 to 30 days ago)
+    tsa = _timestamped_day(tmp_path / "e", old, unsigned_pdf, backdated, signing_time=backdated)
+    assert tsa.not_valid_after_utc < now
+    expired = tmp_path / "e" / AS_OF
+    failed = verify_directory(expired, trust=[old.certificate, tsa]).failures
+    assert {c.name.split(" ")[0] for c in failed} == {"manifest", "PDF"}, failed
+    assert all("expired on" in c.detail for c in failed), failed
+
+
 def _signed_at(unsigned: bytes, signer: SignerKey, when: dt.datetime, tmp_path: Path) -> bytes:
     out = tmp_path / "signed-at.pdf"
     sign_pdf(unsigned, out, signer, signing_time=when)

@@ -173,18 +173,85 @@ def _validation_context(
 _JUDGED_AT = "; certificates judged at the timestamp's time"
 
 
-def _judged_at(timestamp: Any, trust: Sequence[x509.Certificate] | None) -> dt.datetime | None:
-    """The time a signature's certificates are judged at when it is not now: that of an intact
-    timestamp token from a TSA that --trust covers, which proves the signature existed then
-    (ETSI EN 319 102-1's best signature time; `openssl cms -verify -attime` does the same by
-    hand). An archived package thereby keeps verifying after its signing certificate expires
-    (review of 2026-12-05: a regulator re-checking last year's package got "expired"). The TSA's
-    own certificate is judged now."""
-    if trust is None or timestamp is None:
-        return None
-    if timestamp.intact and timestamp.valid and timestamp.trusted:
-        return timestamp.timestamp
+def _token_certificates(signed_data: Any) -> list[x509.Certificate]:
+    """The certificates the signature's timestamp tokens carry (the TSA's and its chain)."""
+    found = []
+    for signer_info in signed_data["signer_infos"]:
+        for attribute in signer_info["unsigned_attrs"] or ():
+            if attribute["type"].native == "signature_time_stamp_token":
+                for token in attribute["values"]:
+                    found += _embedded_certificates(token["content"])
+    return found
+
+
+def _same_key(a: x509.Certificate, b: x509.Certificate) -> bool:
+    der = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    return a.public_key().public_bytes(*der) == b.public_key().public_bytes(*der)
+
+
+def _tsa_problem(
+    timestamp: Any,
+    signer: x509.Certificate,
+    signed_data: Any,
+    trust: Sequence[x509.Certificate] | None,
+) -> str | None:
+    """Why a timestamp token's TSA does not establish the signing time, beyond pyHanko's chain
+    test (which ignores an anchor's dates and constraints): without --trust, or not chained to
+    it; a certificate of the TSA's path outside its validity now; an issuer on it that is not a
+    CA; or the signer's own key anywhere on it. (Diff review of 2026-12-05: the holder of an
+    expired signing key minted a TSA certificate under that key, --trust signer.crt being the
+    anchor, backdated a token into the key's validity, and the package verified; an expired
+    self-signed TSA counted as trusted.)"""
+    if trust is None:
+        return "no --trust given"
+    if not timestamp.trusted:
+        return "a TSA that --trust does not cover"
+    now = _now()
+    tsa = _as_cryptography(timestamp.signing_cert)
+    path = certification_path(tsa, [*_token_certificates(signed_data), *trust], now)
+    anchors = {c.public_bytes(serialization.Encoding.DER) for c in trust}
+    if path[-1].public_bytes(serialization.Encoding.DER) not in anchors:
+        return "a TSA whose chain does not end at a --trust certificate"
+    for index, certificate in enumerate(path):
+        subject = certificate.subject.rfc4514_string()
+        if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+            return f"a TSA whose certificate {subject} is not valid now"
+        if _same_key(certificate, signer):
+            return "a TSA certified with the signer's own key (it cannot vouch for that key)"
+        if index and not _is_ca(certificate):
+            return f"a TSA certified by {subject}, which is not a CA"
     return None
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return False
+    try:
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return constraints.ca
+    return constraints.ca and usage.key_cert_sign
+
+
+def _judged_at(
+    timestamp: Any,
+    signer: x509.Certificate,
+    signed_data: Any,
+    trust: Sequence[x509.Certificate] | None,
+) -> dt.datetime | None:
+    """The time a signature's certificates are judged at when it is not now: that of an intact
+    timestamp token from a TSA that --trust establishes (`_tsa_problem`), which proves the
+    signature existed then (ETSI EN 319 102-1's best signature time; `openssl cms -verify
+    -attime` does the same by hand). An archived package thereby keeps verifying after its
+    signing certificate expires (review of 2026-12-05: a regulator re-checking last year's
+    package got "expired"). The TSA's own certificates are judged now."""
+    if timestamp is None or not (timestamp.intact and timestamp.valid):
+        return None
+    if _tsa_problem(timestamp, signer, signed_data, trust) is not None:
+        return None
+    return timestamp.timestamp
 
 
 def _as_cryptography(cert: Any) -> x509.Certificate:
@@ -257,7 +324,10 @@ def _validity_problem(
 
 
 def _timestamp_outcome(
-    timestamp: Any, cert: x509.Certificate, trust: Sequence[x509.Certificate] | None
+    timestamp: Any,
+    cert: x509.Certificate,
+    trust: Sequence[x509.Certificate] | None,
+    signed_data: Any,
 ) -> tuple[str | None, list[str], str]:
     """(problem, warnings, detail) of a signature's timestamp token (None: no token, B-B).
     A broken token fails; a time outside the signer certificate's validity fails; a token by
@@ -277,12 +347,14 @@ def _timestamp_outcome(
             [],
             "",
         )
-    if trust is not None and timestamp.trusted:
+    why = _tsa_problem(timestamp, cert, signed_data, trust)
+    if why is None:
         return None, [], f", timestamp {when.isoformat()} (TSA trusted)"
-    why = "that --trust does not cover" if trust is not None else "not checked (no --trust given)"
+    if trust is None:
+        why = "not checked (no --trust given)"
     return (
         None,
-        [f"timestamp by a TSA {why}: its time is the TSA's claim"],
+        [f"timestamp by {why}: its time is the TSA's claim"],
         f", timestamp {when.isoformat()} (untrusted TSA)",
     )
 
@@ -367,7 +439,9 @@ def _check_manifest_signature(
                 )
 
         status = validate(None)
-        at = _judged_at(status.timestamp_validity, trust)
+        at = _judged_at(
+            status.timestamp_validity, _as_cryptography(status.signing_cert), signed_data, trust
+        )
         if at is not None:
             status = validate(at)
     except Exception as exc:  # any parse or validation crash on hostile input fails the check
@@ -385,7 +459,7 @@ def _check_manifest_signature(
     elif not status.valid:
         problem = "the signature value does not verify with the signer's key"
     stamp_problem, stamp_warnings, stamp_detail = _timestamp_outcome(
-        status.timestamp_validity, cert, trust
+        status.timestamp_validity, cert, trust, signed_data
     )
     problem = problem or stamp_problem or _missing_timestamp(status, stamped)
     if problem:
@@ -447,7 +521,12 @@ def _check_pdf_signature(
                 )
 
         statuses = [validate(s, None) for s in signatures]
-        at = _judged_at(statuses[-1].timestamp_validity, trust)
+        at = _judged_at(
+            statuses[-1].timestamp_validity,
+            _as_cryptography(statuses[-1].signing_cert),
+            signatures[-1].signed_data,
+            trust,
+        )
         if at is not None:
             statuses[-1] = validate(signatures[-1], at)
     except Exception as exc:  # a mangled PDF must fail the check, not crash verify
@@ -458,11 +537,16 @@ def _check_pdf_signature(
     stamp_problems = []
     for signature, status in zip(signatures, statuses, strict=True):
         stamp = _timestamp_outcome(
-            status.timestamp_validity, _as_cryptography(status.signing_cert), trust
+            status.timestamp_validity,
+            _as_cryptography(status.signing_cert),
+            trust,
+            signature.signed_data,
         )
         if stamp[0] is not None:
             stamp_problems.append(f"signature {signature.field_name}: {stamp[0]}")
-    _, stamp_warnings, stamp_detail = _timestamp_outcome(last.timestamp_validity, cert, trust)
+    _, stamp_warnings, stamp_detail = _timestamp_outcome(
+        last.timestamp_validity, cert, trust, signatures[-1].signed_data
+    )
     problem = (
         _pdf_problem(signatures, statuses)
         or next(iter(stamp_problems), None)
