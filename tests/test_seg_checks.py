@@ -511,43 +511,65 @@ def test_seg06_a_bucket_paying_out_more_than_it_held_is_a_breach(tmp_path: Path)
     assert "all it held (1,100.00000000" in message
 
 
-@pytest.mark.parametrize("release_first", [False, True], ids=["after_the_loss", "before_the_loss"])
-def test_seg06_a_payout_after_a_loss_the_fund_covered_is_a_breach(
-    tmp_path: Path, release_first: bool
+# P9 (margin 1,000 at the previous close) closes on 2026-03-03 with these bucket movements
+# (time, amount, kind; a margin_release has its cross-wallet leg, an insurance_fund credit its
+# IF1 leg), and SEG-06's verdict on it: the failing payout's balance, or None (no breach).
+PAYOUT_SCENARIOS = {
+    # segregation review of 2026-12-05: the fund pays 1,200 for a deficit of 200, and the client
+    # gets the margin back; every check passed
+    "released_after_the_covered_loss": (
+        [("14:00:00", -1200, "liquidation"), ("14:30:00", 1200, "insurance_fund"),
+         ("15:00:00", -1000, "margin_release")], "-1,200.00000000"),
+    # a reduce releases margin before the rest is liquidated: the fund covers the deficit only
+    "released_before_the_loss": (
+        [("13:00:00", -300, "margin_release"), ("14:00:00", -1200, "liquidation"),
+         ("14:30:00", 500, "insurance_fund")], None),
+    # diff review of 2026-12-05: the same second (one-second timestamps, a fast market)
+    "released_in_the_same_second": (
+        [("14:00:00", -300, "margin_release"), ("14:00:00", -900, "liquidation"),
+         ("14:00:00", 200, "insurance_fund")], None),
+    # the realised PnL booked 5 s after the release it pays for: the day's credits count whole
+    "pnl_booked_after_the_release": (
+        [("13:00:00", -1050, "margin_release"), ("13:00:05", 100, "realized_pnl"),
+         ("14:00:00", -200, "liquidation"), ("14:30:00", 150, "insurance_fund")], None),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("scenario", list(PAYOUT_SCENARIOS))
+def test_seg06_the_insurance_fund_never_pays_out_through_a_bucket(
+    tmp_path: Path, scenario: str
 ) -> None:
-    """Segregation review of 2026-12-05: P9 (margin 1,000 at the previous close) is liquidated
-    for -1,200, the insurance fund credits 1,200 and the system releases 1,000 to C1: the
-    books roll forward and every check passed, the fund paying 1,200 for a deficit of 200 and
-    the client keeping the margin. Released before the loss instead (300 out at 13:00, then
-    -1,200 and a fund credit of 500), the fund covers exactly the deficit: no breach."""
+    """A payout from a bucket the fund credited must not leave it below 0 without the fund's
+    credits, counting the day's other credits whole, the losses before the payout's second and
+    the payouts of that second (PAYOUT_SCENARIOS)."""
+    moves, failing = PAYOUT_SCENARIOS[scenario]
     root = tmp_path / "ifpayout"
     shutil.copytree(GOLDEN / "clean", root)
     day = root / "2026-03-03"
-    release, credit, cross = (
-        (300, 500, 11600 - 1100 + 300) if release_first else (1000, 1200, 11600 - 1100 + 1000)
-    )
-    released_at = "13:00:00" if release_first else "15:00:00"
     movements = day / "movements.csv"
-    text = movements.read_text(encoding="utf-8")
-    for old, new in (
-        ("M23,2026-03-03T15:00:00Z,C1,USDT,100,realized_pnl,P9,,system",
-         "M23,2026-03-03T14:00:00Z,C1,USDT,-1200,liquidation,P9,,system"),
-        ("M24,2026-03-03T15:00:00Z,C1,USDT,-1100,margin_release,P9,T6,system",
-         f"M24,2026-03-03T{released_at}Z,C1,USDT,-{release},margin_release,P9,T6,system"),
-        ("M25,2026-03-03T15:00:00Z,C1,USDT,1100,margin_release,,T6,system",
-         f"M25,2026-03-03T{released_at}Z,C1,USDT,{release},margin_release,,T6,system"),
-    ):  # fmt: skip
-        assert old in text
-        text = text.replace(old, new)
-    text += (
-        f"M40,2026-03-03T14:30:00Z,C1,USDT,{credit},insurance_fund,P9,T9,system\n"
-        f"M41,2026-03-03T14:30:00Z,IF1,USDT,-{credit},insurance_fund,,T9,system\n"
+    text = "".join(
+        line + "\n"
+        for line in movements.read_text(encoding="utf-8").splitlines()
+        if not line.startswith(("M23,", "M24,", "M25,"))
     )
+    released = credited = 0
+    for i, (at, amount, kind) in enumerate(moves):
+        ts = f"2026-03-03T{at}Z"
+        if kind == "margin_release":
+            released -= amount
+            text += f"M5{i},{ts},C1,USDT,{amount},margin_release,P9,T5{i},system\n"
+            text += f"M6{i},{ts},C1,USDT,{-amount},margin_release,,T5{i},system\n"
+        elif kind == "insurance_fund":
+            credited += amount
+            text += f"M5{i},{ts},C1,USDT,{amount},insurance_fund,P9,T5{i},system\n"
+            text += f"M6{i},{ts},IF1,USDT,{-amount},insurance_fund,,T5{i},system\n"
+        else:
+            text += f"M5{i},{ts},C1,USDT,{amount},{kind},P9,,system\n"
     movements.write_text(text, encoding="utf-8")
     for file, old, new in (
-        ("balances.csv", "C1,USDT,11600", f"C1,USDT,{cross}"),
-        ("balances.csv", "IF1,USDT,49950", f"IF1,USDT,{49950 - credit}"),
-        ("custody.csv", "W-IF-USDT,SelfCustody,USDT,49950", f"W-IF-USDT,SelfCustody,USDT,{49950 - credit}"),
+        ("balances.csv", "C1,USDT,11600", f"C1,USDT,{11600 - 1100 + released}"),
+        ("balances.csv", "IF1,USDT,49950", f"IF1,USDT,{49950 - credited}"),
+        ("custody.csv", "W-IF-USDT,SelfCustody,USDT,49950", f"W-IF-USDT,SelfCustody,USDT,{49950 - credited}"),
     ):  # fmt: skip
         path = day / file
         assert old in path.read_text(encoding="utf-8")
@@ -560,14 +582,14 @@ def test_seg06_a_payout_after_a_loss_the_fund_covered_is_a_breach(
     statuses = {r.check_id: str(r.status) for r in result.results}
     assert statuses["SEG-04"] == statuses["SEG-05"] == "pass"  # the books roll forward
     rows = all_exceptions(result).filter(pl.col("check_id") == "SEG-06")
-    if release_first:
+    if failing is None:
         assert rows.is_empty(), rows["message"].to_list()
         return
     assert rows["entity_id"].to_list() == ["P9"]
     (message,) = rows["message"].to_list()
-    assert "M24 margin_release" in message
-    assert "paid out while the bucket stood at -1,200.00000000 without the day's" in message
-    assert "M40" not in message  # the credit covers the day's deficit as the venue booked it
+    assert "margin_release" in message
+    assert f"paid out while the bucket stood at {failing} without the day's" in message
+    assert "insurance_fund" not in message  # the credit covers the day's deficit as booked
 
 
 def _seg06_rows(con: duckdb.DuckDBPyConnection, day: str) -> tuple[str, str | None, dict]:

@@ -19,12 +19,15 @@
 --   credits other than insurance-fund ones. A bucket only pays out what it has, so in whatever
 --   order the venue books the day this bound holds; beyond it, insurance-fund money (or money
 --   from nowhere) leaves through the bucket to the client. On a bucket the insurance fund
---   credited today, each payout must also leave the bucket's balance without those credits (the
---   previous margin plus every movement up to the payout's timestamp, movements of the same
---   timestamp counted together) at or above 0: a payout after a loss the fund covered pays the
---   fund's money to the client (segregation review of 2026-12-05: margin 500, a liquidation of
---   -600, a fund credit of 600 and a release of 500 passed every check, the fund paying 600 for a
---   deficit of 100). A payout before the loss (a reduce, then a liquidation of the rest) passes.
+--   credited today, each payout must also leave what the bucket held without those credits at
+--   or above 0: its previous margin, the day's other credits (whenever booked), the debits of
+--   earlier timestamps and the payouts of its own timestamp (a loss of the same second counts
+--   as after it). A payout after a loss the fund covered pays the fund's money to the client
+--   (segregation review of 2026-12-05: margin 500, a liquidation of -600, a fund credit of 600
+--   and a release of 500 passed every check, the fund paying 600 for a deficit of 100). A
+--   payout before the loss (a reduce, then a liquidation of the rest) passes, and so does one
+--   in the loss's second (diff review of 2026-12-05: one-second timestamps; the order within a
+--   second is not known).
 --   (d) an insurance_fund credit (amount > 0) covering the bucket's deficit, whose other legs (at
 --       least one) all debit insurance_fund accounts. The deficit is judged over the whole day, not
 --       at the credit's timestamp: deficit = -(previous isolated margin + every movement of the day
@@ -153,17 +156,28 @@ credited_buckets AS (
     GROUP BY m.position_id, m.asset
 ),
 payout_balances AS (
-    -- (b)/(c) on a bucket with an insurance-fund credit: each payout with the bucket's day
-    -- movements without those credits up to its timestamp (the same timestamp counted together)
-    SELECT movement_id, running_without_credits
+    -- (b)/(c) on a bucket with an insurance-fund credit: each payout with what the bucket held
+    -- without those credits when it paid: the day's other credits whole (a PnL booked seconds
+    -- after the release it pays for), the debits of earlier seconds, and the payouts of its own
+    -- second (a loss in the same second counts as after it: timestamps have one-second grain)
+    SELECT movement_id,
+           credits_of_the_day + debits_to_now - debits_this_second + payouts_this_second
+               AS running_without_credits
     FROM (
         SELECT
             m.movement_id,
             m.amount,
             m.kind,
-            sum(CASE WHEN m.kind = 'insurance_fund' AND m.amount > 0 THEN 0 ELSE m.amount END)
+            sum(CASE WHEN m.amount > 0 AND m.kind <> 'insurance_fund' THEN m.amount ELSE 0 END)
+                OVER (PARTITION BY m.position_id, m.asset) AS credits_of_the_day,
+            sum(least(m.amount, 0))
                 OVER (PARTITION BY m.position_id, m.asset ORDER BY m.ts
-                      RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_without_credits
+                      RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS debits_to_now,
+            sum(least(m.amount, 0))
+                OVER (PARTITION BY m.position_id, m.asset, m.ts) AS debits_this_second,
+            sum(CASE WHEN m.amount < 0 AND m.kind IN ('margin_release', 'margin_transfer')
+                     THEN m.amount ELSE 0 END)
+                OVER (PARTITION BY m.position_id, m.asset, m.ts) AS payouts_this_second
         FROM day_movements AS m
         JOIN credited_buckets AS cb ON cb.position_id = m.position_id AND cb.asset = m.asset
     )
