@@ -69,10 +69,11 @@ def connect_with(
         raise UsageError(msg)
     _refuse_other_files(path)
     limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+    settings = {"memory_limit": limit, **(config or {})}
+    # locked only once the progress bar is off (below): no SET works after it
+    locked = bool(settings.pop("lock_configuration", False))
     try:
-        return duckdb.connect(
-            str(path), read_only=read_only, config={"memory_limit": limit, **(config or {})}
-        )
+        con = duckdb.connect(str(path), read_only=read_only, config=settings)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             msg = (
@@ -85,6 +86,12 @@ def connect_with(
     except (duckdb.InvalidInputException, duckdb.ParserException) as exc:
         msg = f"${MEMORY_LIMIT_ENV}={limit!r} is not a memory size DuckDB accepts (e.g. 2GB): {exc}"
         raise UsageError(msg) from exc
+    # no progress bar: DuckDB draws it on stdout past 2 s, even into a file or a pipe, where
+    # `mir daily` promises one summary line (diff review of 2026-12-05)
+    con.execute("SET enable_progress_bar = false")
+    if locked:
+        con.execute("SET lock_configuration = true")
+    return con
 
 
 # A DuckDB database file: an 8-byte checksum, then this magic (DuckDB's storage format).

@@ -258,3 +258,21 @@ def test_a_database_mir_did_not_make_is_left_unchanged(tmp_path, run_mir) -> Non
     assert con.execute("SELECT * FROM position_values").fetchall() == [(7,)]
     assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchall() == [(2,)]
     con.close()
+
+
+def test_duckdb_draws_no_progress_bar_on_stdout(tmp_path) -> None:
+    """Diff review of 2026-12-05: a query past 2 s drew DuckDB's progress bar on stdout, even
+    into a file, where `mir daily` promises one summary line. Checked in a process of its own
+    with stdout a file, as a scheduled job has it (pytest's capture hides DuckDB's default)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "stdout.txt"
+    program = (
+        "from pathlib import Path; from reports.db import connect; "
+        f"con = connect(Path({str(tmp_path / 'x.duckdb')!r})); "
+        "print(con.execute(\"SELECT current_setting('enable_progress_bar')\").fetchall())"
+    )
+    with out.open("w") as handle:
+        subprocess.run([sys.executable, "-c", program], stdout=handle, check=True)
+    assert out.read_text().strip() == "[(False,)]"

@@ -1049,3 +1049,8 @@ def test_con01_a_near_zero_open_interest_is_not_a_crash(con, day) -> None:
     assert exceptions(con, "CON-01") == []
     rows = _metric_rows(con, Config(), "CON-01").filter(pl.col("entity_id") == "G1")
     assert rows.select("status", "value").rows() == [("exempt", None)]
+    # graded (no OI floor): a breach whose message says how far beyond the share is
+    graded = outcome_of(con, "CON-01", with_concentration(oi_floor=Decimal("0"))).rows
+    (message,) = graded.filter(pl.col("entity_id") == "G1")["message"].to_list()
+    assert "holds more than 10^19 times the open interest in BTC-PERP" in message
+    assert "n/a" not in message

@@ -1039,3 +1039,27 @@ def test_an_interruption_at_commit_says_whether_the_date_was_replaced(tmp_path, 
         assert "the database holds the new snapshot" in message
     else:
         assert loads == [(0, 0)] and positions == 0
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 8, 1 << 24])
+def test_the_mixed_line_ending_scan_skips_quoted_fields_across_chunks(
+    tmp_path, monkeypatch, chunk
+) -> None:
+    """Diff review of 2026-12-05: the scan read the whole file into memory (a multi-GB export on
+    the error path) and took a CRLF inside a quoted field for the culprit. It now reads in
+    chunks and counts quotes; every chunk size names the same record."""
+    from reports.load import reader
+
+    monkeypatch.setattr(reader, "_SCAN_BYTES", chunk)
+    cases = {
+        # LF file: a legitimate CRLF inside quotes on record 3, the stray CRLF ends record 5
+        b'a,b\n1,x\n2,"Bank\r\nA"\n3,"q""uote"\n4,y\r\n5,z\n': (5, "CRLF", "LF"),
+        # CRLF file: a bare LF inside quotes on record 2, a stray LF ends record 4
+        b'a,b\r\n1,"x\ny"\r\n2,y\r\n3,z\n4,w\r\n': (4, "LF", "CRLF"),
+        b"a,b\n1,x\n2,y\n": None,
+    }
+    for i, (data, expected) in enumerate(cases.items()):
+        path = tmp_path / f"f{i}.csv"
+        path.write_bytes(data)
+        source = reader.SourceFile("accounts", path, "csv")
+        assert reader._mixed_line_ending(source) == expected, data

@@ -154,7 +154,9 @@ SELECT
     g.status,
     'client group ' || g.group_id || ' (' || g.accounts || ' account'
         || CASE WHEN g.accounts = 1 THEN '' ELSE 's' END || ') holds '
-        || fmt_pct_against(g.shown, g.nearest) || '% of the open interest in ' || g.instrument_id
+        || CASE WHEN g.shown IS NULL THEN 'more than 10^19 times'
+                ELSE fmt_pct_against(g.shown, g.nearest) || '% of' END
+        || ' the open interest in ' || g.instrument_id
         || ' (' || fmt_amount(g.gross_quantity) || ' of ' || fmt_amount(g.oi)
         || ' contracts, OI ' || fmt_usd(g.oi_usd) || ' USD); ' || g.status || ' at '
         || fmt_pct_against(g.threshold, g.shown) || '%'
