@@ -556,9 +556,16 @@ def _write(
     except BaseException as exc:
         # A failed COMMIT (disk full, permission denied) already ended the transaction: the
         # ROLLBACK then fails too, and must not hide the original error.
-        with contextlib.suppress(duckdb.Error):
+        ended = False
+        try:
             con.execute("ROLLBACK")
-        if _recorded(con, load_id):
+        except duckdb.Error as rollback:
+            ended = "no transaction" in str(rollback).lower()
+        except KeyboardInterrupt:
+            pass  # a second Ctrl-C: whether the transaction ended is unknown
+        # only a transaction that had ended before the ROLLBACK can have been committed (an
+        # open one would show its own rows to the question below)
+        if ended and _recorded(con, load_id):
             # A Ctrl-C or SIGTERM can reach DuckDB's COMMIT after the transaction is saved: it
             # reports the interruption, yet the date is replaced (CLI review of 2026-12-05: the
             # job said "failed load", and the officer took the database for unchanged).
