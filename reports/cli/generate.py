@@ -77,7 +77,7 @@ INJECT_CHOICES = (
     help="Day to plant the findings on [default: the last day].",
 )
 @quiet_option
-@db_option
+@db_option(used=False)
 def generate_command(
     accounts: int,
     days: int,

@@ -32,15 +32,23 @@ class IsoDate(click.ParamType):
 ISO_DATE = IsoDate()
 
 
-def db_option(f: F) -> F:
-    return click.option(
-        "--db",
-        envvar="MIR_DB",
-        type=click.Path(dir_okay=False),
-        default=None,
-        show_envvar=True,
-        help="DuckDB database file [default: ./mir.duckdb].",
-    )(f)
+def db_option(f: F | None = None, *, used: bool = True) -> Any:
+    """--db (every command takes it; `used=False`: accepted for uniformity, not read)."""
+    text = "DuckDB database file [default: ./mir.duckdb]."
+    if not used:
+        text = "Accepted like on every command; this one reads no database."
+
+    def decorate(g: F) -> F:
+        return click.option(
+            "--db",
+            envvar="MIR_DB",
+            type=click.Path(dir_okay=False),
+            default=None,
+            show_envvar=True,
+            help=text,
+        )(g)
+
+    return decorate(f) if f is not None else decorate
 
 
 def config_option(f: F) -> F:

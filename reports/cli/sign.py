@@ -23,7 +23,7 @@ def keys_group() -> None:
 
 
 @keys_group.command("init", short_help="Create a self-signed DEVELOPMENT key.")
-@db_option
+@db_option(used=False)
 @config_option
 @click.option(
     "--out",
@@ -114,7 +114,7 @@ def keys_init_command(
 
 
 @cli.command("package", short_help="Zip a day's outputs for the regulator.")
-@db_option
+@db_option(used=False)
 @config_option
 @as_of_option()
 @out_option
@@ -176,7 +176,7 @@ def package_command(
     help="The package (zip) or day directory this one's hash chain links to; by default the "
     "package beside it with the same name prefix and the latest earlier date.",
 )
-@db_option
+@db_option(used=False)
 @quiet_option
 def verify_command(
     zip_path: str, trust: str | None, previous: str | None, db: str | None, quiet: bool

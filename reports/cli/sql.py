@@ -201,7 +201,7 @@ def query_command(
 
 
 @cli.command("queries", short_help="List the named investigations.")
-@db_option
+@db_option(used=False)
 def queries_command(db: str | None) -> None:  # --db accepted like every command; not needed here
     """List the named investigations with their descriptions and parameters."""
     from reports.investigate import investigations
