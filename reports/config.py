@@ -527,6 +527,17 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> Config:
     if config.concentration.large_exposure_warn > config.concentration.large_exposure_breach:
         msg = f"{source}: concentration.large_exposure_warn must not exceed large_exposure_breach"
         raise ConfigError(msg)
+    currency = config.firm.reporting_currency
+    for scenario in config.stress.scenarios:
+        # the unit of account is priced 1 by definition: "shocking" it rescaled every figure
+        # and left CAP-04 meaningless (capital review of 2026-12-05)
+        if currency in scenario.shocks:
+            msg = (
+                f"{source}: stress.scenarios {scenario.name}: {currency} is the reporting "
+                "currency (price 1 by definition) and cannot be shocked; shock the stablecoins "
+                "or the other assets instead"
+            )
+            raise ConfigError(msg)
     return config
 
 

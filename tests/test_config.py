@@ -142,6 +142,11 @@ def test_the_largest_and_finest_settings_are_accepted() -> None:
         ({"stress": {"scenarios": []}}, "non-empty"),
         ({"stress": {"scenarios": [{"name": "x"}]}}, "needs both name and shocks"),
         ({"stress": {"scenarios": [{"name": "x", "shocks": {"BTC": "-1.5"}}]}}, "at least -1"),
+        # capital review of 2026-12-05: a shock on the unit of account rescaled every figure
+        (
+            {"stress": {"scenarios": [{"name": "usd_down", "shocks": {"USD": "-0.5"}}]}},
+            "USD is the reporting currency (price 1 by definition) and cannot be shocked",
+        ),
         (
             {
                 "stress": {

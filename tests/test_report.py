@@ -475,6 +475,10 @@ def test_a_configured_cascade_shows_its_rounds_in_the_report(database: Path) -> 
     cascading = html_for(parse_config({"stress": {"cascade_impact": "0.00000001"}}))
     assert "Liquidation cascade (impact 0.00000001 per USD liquidated)" in cascading
     assert "No liquidation cascade configured" not in cascading
+    # the scenario as configured, then where the cascade took it (capital review of
+    # 2026-12-05: only the post-cascade moves were shown, as if configured)
+    assert "XRP -30% (after the cascade: BTC -30." in cascading
+    assert "(after the cascade" not in plain
 
 
 def test_configured_ratios_are_stated_with_every_digit(database: Path) -> None:

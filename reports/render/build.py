@@ -939,7 +939,12 @@ def _stress(data: ReportData) -> StressSection:
         rows.append(
             StressRow(
                 scenario=r.scenario,
-                shocks=_shocks_text(r.shocks),
+                # with a cascade, the scenario as configured and where the cascade took it
+                # (capital review of 2026-12-05: the final moves were shown as the scenario's)
+                shocks=_shocks_text(r.shocks)
+                if r.configured_shocks is None
+                else f"{_shocks_text(r.configured_shocks)} (after the cascade: "
+                f"{_shocks_text(r.shocks)})",
                 cover1_usd=fmt.usd(r.cover1_usd),
                 cover2_usd=fmt.usd(r.cover2_usd),
                 total_shortfall_usd=fmt.usd(r.total_shortfall_usd),

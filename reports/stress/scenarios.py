@@ -474,6 +474,8 @@ class ScenarioResult:
     metric: str | None
     threshold_usd: Decimal | None
     cascade: Any = field(default=None)  # CascadeResult when [stress] cascade_impact > 0
+    # with a cascade: the moves as configured (`shocks` then holds the final, post-cascade ones)
+    configured_shocks: dict[str, Decimal] | None = None
     # every asset a scenario could move that day (StressInputs.assets): a named asset outside it
     # moves nothing (CAP-04 says so)
     universe: tuple[str, ...] = ()
@@ -565,17 +567,10 @@ def _scenario_result(
     fund = Decimal(fund) if fund is not None else ZERO
     cover1, cover2, cover_n = (cover_figure(largest, k) for k in (1, 2, cover))
     status, metric, threshold = cover_status(fund, cover1, cover2, cover_n, cover)
-    moved = shocks.filter(pl.col("shock") != 0)
     return ScenarioResult(
         universe=tuple(inputs.assets),
         scenario=name,
-        shocks=dict(
-            zip(
-                moved.get_column("asset").to_list(),
-                moved.get_column("shock").to_list(),
-                strict=True,
-            )
-        ),
+        shocks=_moves(shocks),
         groups=groups,
         cover=cover,
         cover1_usd=cover1,
@@ -610,6 +605,7 @@ def stress_results(con: Any, as_of: Any, config: Config) -> list[ScenarioResult]
     inputs = load_stress_inputs(con, as_of)
     shocks = [scenario_shocks(inputs, scenario, config) for scenario in config.stress.scenarios]
     cascades: list[Any] = [None] * len(shocks)
+    configured = [_moves(frame) for frame in shocks]
     if config.stress.cascade_impact > 0:
         cascades = [
             run_cascade(inputs, scenario.name, scenario_shock, config.stress.cascade_impact)
@@ -619,9 +615,19 @@ def stress_results(con: Any, as_of: Any, config: Config) -> list[ScenarioResult]
     names = [scenario.name for scenario in config.stress.scenarios]
     results = evaluate_scenarios(inputs, list(zip(names, shocks, strict=True)), config.stress.cover)
     return [
-        result if cascade is None else replace(result, cascade=cascade)
-        for result, cascade in zip(results, cascades, strict=True)
+        result if cascade is None else replace(result, cascade=cascade, configured_shocks=moves)
+        for result, cascade, moves in zip(results, cascades, configured, strict=True)
     ]
+
+
+def _moves(shocks: pl.DataFrame) -> dict[str, Decimal]:
+    """The non-zero moves of a shock frame, by asset."""
+    import polars as pl
+
+    moved = shocks.filter(pl.col("shock") != 0)
+    return dict(
+        zip(moved.get_column("asset").to_list(), moved.get_column("shock").to_list(), strict=True)
+    )
 
 
 def results_table(results: list[ScenarioResult]) -> pl.DataFrame:
