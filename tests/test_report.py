@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from reports.config import load_config
+from reports.config import Config, load_config
 from reports.db import connect, open_db
 from reports.errors import RenderError, SigningError
 from reports.render.pdf import render_pdf, weasyprint_warnings
@@ -582,9 +582,12 @@ def test_stress_shocks_show_every_digit_of_the_ratio(move: str, expected: str) -
     assert formatting.shock_percent(Decimal(move)) == expected
 
 
-def test_capital_trend_reads_each_days_latest_run_of_the_regime_in_force() -> None:
-    """The chart's earlier days: the latest check run of each day (capital_results), only when
-    that run valued the regime in force; nothing from the output directory."""
+def test_capital_trend_reads_each_days_latest_current_run_of_this_configuration() -> None:
+    """The chart's earlier days: each day's latest check run (capital_results) of the regime in
+    force and of the report's configuration that no reload has made stale; nothing from the
+    output directory. (Long-history review of 2026-12-05: a day reloaded with corrected data
+    kept its old ratio in every later report, and a what-if run under another configuration
+    was plotted; the days left out are counted.)"""
     import duckdb
 
     from reports.db import init_schema
@@ -592,24 +595,46 @@ def test_capital_trend_reads_each_days_latest_run_of_the_regime_in_force() -> No
 
     con = duckdb.connect()
     init_schema(con)
-    rows = [  # day, run, regime, ratio, checked_at
-        ("2026-03-02", "a", "ifr", "2.5", "2026-03-02 20:00"),
-        ("2026-03-02", "b", "ifr", "2.4", "2026-03-02 21:00"),  # latest of the day
-        ("2026-03-03", "c", "ifr", "3.0", "2026-03-03 20:00"),
-        ("2026-03-03", "d", "cftc", "9.0", "2026-03-03 21:00"),  # latest: another regime
-        ("2026-03-04", "e", "ifr", "2.0", "2026-03-04 20:00"),
-        ("2026-03-05", "f", "ifr", "1.0", "2026-03-05 20:00"),  # the as-of day itself
+    config = Config()
+    ours, other = config.results_sha256(), "f" * 64
+    rows = [  # day, run, regime, ratio, checked_at, configuration
+        ("2026-03-02", "a", "ifr", "2.5", "2026-03-02 20:00", ours),
+        ("2026-03-02", "b", "ifr", "2.4", "2026-03-02 21:00", ours),  # latest of the day
+        ("2026-03-03", "c", "ifr", "3.0", "2026-03-03 20:00", None),  # recorded before the column
+        ("2026-03-03", "d", "cftc", "9.0", "2026-03-03 21:00", ours),  # another regime
+        ("2026-03-04", "e", "ifr", "2.0", "2026-03-04 20:00", ours),
+        ("2026-03-04", "g", "ifr", "0.4", "2026-03-04 21:00", other),  # a what-if run
+        ("2026-03-05", "f", "ifr", "1.0", "2026-03-05 20:00", ours),  # the as-of day itself
     ]
-    for day, run, regime, ratio, at in rows:
+    for day, run, regime, ratio, at, sha in rows:
         con.execute(
-            "INSERT INTO capital_results VALUES (?, ?, ?, 1, 1, ?, 1.1, ?)",
-            [run, day, regime, Decimal(ratio), at],
+            "INSERT INTO capital_results VALUES (?, ?, ?, 1, 1, ?, 1.1, ?, ?)",
+            [run, day, regime, Decimal(ratio), at, sha],
         )
-    got = recorded_ratios(con, dt.date(2026, 3, 5), "ifr", 60)
-    assert got == {dt.date(2026, 3, 2): Decimal("2.4"), dt.date(2026, 3, 4): Decimal("2.0")}
-    assert recorded_ratios(con, dt.date(2026, 3, 5), "ifr", 1) == {
-        dt.date(2026, 3, 4): Decimal("2.0")
+    as_of = dt.date(2026, 3, 5)
+    got, left_out = recorded_ratios(con, as_of, config, "ifr", 60)
+    assert got == {
+        dt.date(2026, 3, 2): Decimal("2.4"),
+        dt.date(2026, 3, 3): Decimal("3.0"),
+        dt.date(2026, 3, 4): Decimal("2.0"),
     }
+    assert left_out == 0
+    assert recorded_ratios(con, as_of, config, "ifr", 1) == (
+        {dt.date(2026, 3, 4): Decimal("2.0")},
+        0,
+    )
+    # 2026-03-02 loaded at 19:00, checked at 20:00 and 21:00, then reloaded with other files
+    for load_id, sha, at in (
+        ("L1", "1" * 64, "2026-03-02 19:00"),
+        ("L2", "2" * 64, "2026-03-02 22:00"),
+    ):
+        con.execute(
+            "INSERT INTO loads VALUES (?, '2026-03-02', 'positions', 'p.csv', 'csv', ?, 1, ?, "
+            "'0', FALSE)",
+            [load_id, sha, at],
+        )
+    got, left_out = recorded_ratios(con, as_of, config, "ifr", 60)
+    assert dt.date(2026, 3, 2) not in got and left_out == 1
 
 
 def test_what_killed_runs_left_is_cleared_by_the_next_report(

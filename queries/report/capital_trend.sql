@@ -1,15 +1,30 @@
--- The capital ratio of the stored days before $as_of, as each day's latest check run recorded it
--- (capital_results; the rule of the capital_ratio_trend investigation), when that run valued the
--- regime in force ($regime): the latest $points days. The report overrides the previous stored
--- day with its exact figure for today's inputs and configuration (reports.render.build).
-WITH latest AS (
-    SELECT as_of_date, regime, ratio
+-- The capital ratio of the stored days before $as_of, as each day's latest usable check run
+-- recorded it (capital_results): a run of the regime in force ($regime) and of the report's
+-- configuration ($config; a row recorded before the configuration was, NULL, counts) that no
+-- reload has made stale since (run_is_stale: the stored data it read are still those), over
+-- the latest $points days with a recorded run; a day of that span with none usable has ratio NULL
+-- (long-history review of 2026-12-05: a corrected day kept its old ratio in every later
+-- report, and a what-if run under another configuration was plotted). The report overrides the
+-- previous stored day with its exact figure for today's inputs and configuration
+-- (reports.render.build).
+WITH runs AS (
+    SELECT as_of_date, ratio, checked_at, run_id,
+           (config_sha256 IS NULL OR config_sha256 = $config)
+               AND NOT run_is_stale(as_of_date, checked_at) AS usable
     FROM capital_results
-    WHERE as_of_date < $as_of
-    QUALIFY row_number() OVER (PARTITION BY as_of_date ORDER BY checked_at DESC, run_id DESC) = 1
+    WHERE as_of_date < $as_of AND regime = $regime
+),
+span AS (
+    -- the latest $points days with a recorded run of the regime
+    SELECT DISTINCT as_of_date FROM runs ORDER BY as_of_date DESC LIMIT $points
+),
+latest AS (
+    SELECT r.as_of_date, r.ratio
+    FROM runs AS r SEMI JOIN span AS s ON s.as_of_date = r.as_of_date
+    WHERE r.usable AND r.ratio IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY r.as_of_date ORDER BY r.checked_at DESC, r.run_id DESC) = 1
 )
-SELECT as_of_date, ratio
-FROM latest
-WHERE regime = $regime AND ratio IS NOT NULL
-ORDER BY as_of_date DESC
-LIMIT $points;
+-- one row per day of the span: its ratio, NULL for a day left out
+SELECT s.as_of_date, l.ratio
+FROM span AS s LEFT JOIN latest AS l ON l.as_of_date = s.as_of_date
+ORDER BY s.as_of_date DESC;

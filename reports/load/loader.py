@@ -318,24 +318,32 @@ def load_snapshot(
         finally:
             _drop_temporaries(con)
 
-    # the latest recorded run of each later day that this load made stale (a reload with other
-    # files, or a day filled in: their run ids hash this day's files too)
-    later = con.execute(
-        "SELECT min(as_of_date), max(as_of_date), count(*) FROM ("
+    # the latest recorded run of this day and of each later day that this load made stale (a
+    # reload with other files, or a day filled in: their run ids hash this day's files too);
+    # this day's own run first (long-history review of 2026-12-05: a reload warned of the later
+    # days only, and of nothing when it was the latest day, the one whose figures changed)
+    stale = con.execute(
+        "SELECT bool_or(as_of_date = ?), min(as_of_date) FILTER (WHERE as_of_date > ?), "
+        "max(as_of_date), count(*) FILTER (WHERE as_of_date > ?) FROM ("
         "SELECT as_of_date, max(checked_at) AS checked_at FROM check_results "
-        "WHERE as_of_date > ? GROUP BY as_of_date) WHERE run_is_stale(as_of_date, checked_at)",
-        [as_of],
+        "WHERE as_of_date >= ? GROUP BY as_of_date) WHERE run_is_stale(as_of_date, checked_at)",
+        [as_of, as_of, as_of, as_of],
     ).fetchall()[0]  # fetchall: an unfinished result would block the connection (DuckDB 2)
-    if later[2]:
+    itself, first, last, days = stale
+    if itself or days:
         # their run ids hash this day's inputs (reports.checks.engine.compute_run_id): the
-        # recorded results of later days no longer belong to the stored data
-        first, last, days = later
-        span = first.isoformat() if days == 1 else f"{first.isoformat()} to {last.isoformat()}"
+        # recorded results no longer belong to the stored data
+        which = [f"{as_of.isoformat()} (this day)"] if itself else []
+        if days:
+            span = first.isoformat() if days == 1 else f"{first.isoformat()} to {last.isoformat()}"
+            which.append(
+                f"{span} ({days} later day(s), whose figures read this day: previous "
+                "close, IFR windows, VaR history)"
+            )
         warn(
-            f"the check runs recorded for {span} ({days} later day(s)) predate this load of "
-            f"{as_of.isoformat()}, which their figures read (previous close, IFR windows, VaR "
-            "history): run `mir check --as-of D` again for those days; the investigations mark "
-            "them stale"
+            f"the check runs recorded for {' and '.join(which)} predate this load of "
+            f"{as_of.isoformat()}: run `mir check --as-of D` again for those days; the "
+            "investigations mark them stale"
         )
 
     return LoadSummary(

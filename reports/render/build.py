@@ -280,14 +280,16 @@ def _stored_ratio(con: duckdb.DuckDBPyConnection, day: dt.date, run_id: str) -> 
 
 
 def recorded_ratios(
-    con: duckdb.DuckDBPyConnection, as_of: dt.date, regime: str, points: int
-) -> dict[dt.date, Decimal]:
-    """The capital ratios of the `points` stored days before as_of, as recorded (capital_trend.sql)."""
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config, regime: str, points: int
+) -> tuple[dict[dt.date, Decimal], int]:
+    """The capital ratios of the `points` stored days before as_of, as their usable runs
+    recorded them, and how many days of that span were left out (capital_trend.sql)."""
     rows = con.execute(
         read_query("report/capital_trend.sql"),
-        {"as_of": as_of, "regime": regime, "points": points},
+        {"as_of": as_of, "regime": regime, "points": points, "config": config.results_sha256()},
     ).fetchall()
-    return {day: ratio for day, ratio in rows}
+    ratios = {day: ratio for day, ratio in rows if ratio is not None}
+    return ratios, len(rows) - len(ratios)
 
 
 def gather(
@@ -326,7 +328,7 @@ def gather(
     previous = None
     if prev is not None:
         previous = previous_day(con, prev, config, totals_by_day.get(prev))
-    trend = recorded_ratios(con, as_of, capital.regime, TREND_POINTS_SHOWN)
+    trend, left_out = recorded_ratios(con, as_of, config, capital.regime, TREND_POINTS_SHOWN)
     if previous is not None and previous.capital_ratio is not None:
         trend[previous.as_of] = previous.capital_ratio  # exact for today's inputs and config
     if capital.ratio is not None:
@@ -335,9 +337,15 @@ def gather(
     trend_source = (
         "today's statement; the previous stored day for today's inputs and configuration (its "
         "recorded check run, else computed now); earlier days as their latest check run "
-        f"recorded them under the {capital.regime.upper()} regime (capital_results, as `mir "
-        "query capital_ratio_trend` lists them)"
+        f"under the {capital.regime.upper()} regime and this configuration recorded them, "
+        "unless a reload has made that run stale (capital_results, as `mir query "
+        "capital_ratio_trend` lists them)"
     )
+    if left_out:
+        trend_source += (
+            f"; {left_out} earlier day(s) in that span left out: no current run of this "
+            "configuration (run `mir check --as-of D` for them)"
+        )
 
     integrity = (
         shown_in_turn(
