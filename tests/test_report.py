@@ -757,3 +757,18 @@ def test_the_pdf_lists_take_every_check_in_turn() -> None:
         "P1", "P2", "P3", "P9"
     ]  # fmt: skip
     assert shown_in_turn(rows.head(5), 10).equals(rows.head(5))
+
+
+def test_the_trend_chart_shows_years_and_says_when_days_are_missing() -> None:
+    """Long-history review of 2026-12-05: the chart labelled points "%m-%d", evenly spaced, so
+    the turn of a year ("11-17 ... 01-15") and gaps between stored days were hidden."""
+    from reports.render.build import trend_chart
+
+    same_year = [(dt.date(2026, 3, d), Decimal("2.5")) for d in (2, 3, 4)]
+    chart = trend_chart(same_year, Decimal("1.1"), "test")
+    assert chart is not None and ">03-02<" in chart.svg and "evenly spaced" not in chart.caption
+    across = [(dt.date(2026, 12, 30), Decimal("2")), (dt.date(2027, 1, 15), Decimal("2"))]
+    chart = trend_chart(across, Decimal("1.1"), "test")
+    assert chart is not None and ">2027-01-15<" in chart.svg
+    assert "2 day(s), from 2026-12-30 to 2027-01-15 (of 17 calendar days" in chart.caption
+    assert trend_chart([], Decimal("1.1"), "test") is None

@@ -851,6 +851,48 @@ def _concentration(data: ReportData) -> ConcentrationSection:
     )
 
 
+def trend_chart(
+    points_by_day: list[tuple[dt.date, Decimal]], early_warning: Decimal, source: str
+) -> Chart | None:
+    """The capital-ratio trend chart of the PDF (None without points)."""
+    if not points_by_day:
+        return None
+    # the year in every label when the points span more than one (long-history review of
+    # 2026-12-05: "11-17 ... 01-15" hid the turn of the year)
+    one_year = points_by_day[0][0].year == points_by_day[-1][0].year
+    label = "%m-%d" if one_year else "%Y-%m-%d"
+    points = [
+        charts.Point(day.strftime(label), float(value), fmt.percent(value, 1))  # geometry
+        for day, value in points_by_day
+    ]
+    span = (points_by_day[-1][0] - points_by_day[0][0]).days + 1
+    return Chart(
+        "Capital ratio over the stored history",
+        charts.line_chart(
+            points,
+            axis_label="own funds / requirement",
+            references=(
+                charts.Threshold(1.0, "100% minimum", "breach"),
+                charts.Threshold(
+                    float(early_warning),
+                    f"early warning {fmt.setting_percent(early_warning)}",
+                    "warn",
+                ),
+            ),
+            scale=100,
+            suffix="%",
+        ),
+        f"{len(points)} day(s), from {points_by_day[0][0].isoformat()} to "
+        f"{points_by_day[-1][0].isoformat()}"
+        + (
+            f" (of {span} calendar days: the points are evenly spaced, not by date)"
+            if span != len(points)
+            else ""
+        )
+        + f"; source: {source}.",
+    )
+
+
 def _capital(data: ReportData) -> CapitalSection:
     from reports.render.outputs import capital_frame
 
@@ -875,31 +917,7 @@ def _capital(data: ReportData) -> CapitalSection:
             ("1.6% of client guarantees", fmt.usd(liq.guarantees_part)),
             ("Liquidity requirement (IFR Art. 43)", fmt.usd(liq.requirement)),
         )
-    trend = None
-    if data.trend:
-        points = [
-            charts.Point(day.strftime("%m-%d"), float(value), fmt.percent(value, 1))  # geometry
-            for day, value in data.trend
-        ]
-        trend = Chart(
-            "Capital ratio over the stored history",
-            charts.line_chart(
-                points,
-                axis_label="own funds / requirement",
-                references=(
-                    charts.Threshold(1.0, "100% minimum", "breach"),
-                    charts.Threshold(
-                        float(cap.early_warning_level),
-                        f"early warning {fmt.setting_percent(cap.early_warning_level)}",
-                        "warn",
-                    ),
-                ),
-                scale=100,
-                suffix="%",
-            ),
-            f"{len(points)} day(s), from {data.trend[0][0].isoformat()} to "
-            f"{data.trend[-1][0].isoformat()}; source: {data.trend_source}.",
-        )
+    trend = trend_chart(data.trend, cap.early_warning_level, data.trend_source)
     return CapitalSection(
         regime=cap.regime,
         regime_label=REGIME_LABELS.get(cap.regime, cap.regime),
