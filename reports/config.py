@@ -144,6 +144,21 @@ class Config:
         """The effective configuration's hash (the manifest's config_sha256)."""
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
+    def capital_sha256(self) -> str:
+        """The hash of what the capital statement reads: [capital], the reporting currency and
+        the stable assets (K-CMH and K-ASA split client money by them; K-CON's limit is IFR's
+        fixed 25%). The trend chart compares recorded runs with it: another tolerance or warning
+        level elsewhere leaves the capital ratio as it was (diff review of 2026-12-05: every
+        earlier day left the chart after any configuration change)."""
+        data = json.loads(self.canonical_json(results_only=True))
+        capital = {
+            "capital": data["capital"],
+            "reporting_currency": data["firm"]["reporting_currency"],
+            "stable_assets": data["firm"]["stable_assets"],
+        }
+        text = json.dumps(capital, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def results_sha256(self) -> str:
         """The hash of what the figures depend on (the run id's): the configuration without
         [signing] (found in review, 2026-12-04: another key path, even the same file spelled

@@ -356,6 +356,7 @@ def run_daily(
                         reporting_currency=config.firm.reporting_currency,
                         # as found: a load that then fails keeps its warnings in the run log
                         on_warning=lambda message: warn(f"warning: {message}"),
+                        checks_follow=True,  # the check stage runs the day's checks again
                     )
                     details.update(
                         rows=loaded.rows,

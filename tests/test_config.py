@@ -310,3 +310,22 @@ def test_an_empty_mir_config_is_unset(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MIR_CONFIG", "")
     assert load_config().sha256() == Config().sha256()
+
+
+def test_the_capital_hash_covers_only_what_the_capital_statement_reads() -> None:
+    """Diff review of 2026-12-05: the trend chart compared recorded runs with the whole
+    configuration's hash, so another roll-forward tolerance dropped every earlier day."""
+    base = parse_config({})
+    elsewhere = parse_config(
+        {"segregation": {"rollforward_tolerance": "0.01"}, "firm": {"name": "Other"}}
+    )
+    assert elsewhere.results_sha256() != base.results_sha256()
+    assert elsewhere.capital_sha256() == base.capital_sha256()
+    for changed in (
+        {"capital": {"permanent_minimum": "1"}},
+        {"firm": {"stable_assets": ["USD"]}},
+    ):
+        assert parse_config(changed).capital_sha256() != base.capital_sha256(), changed
+    assert parse_config({"firm": {"stable_assets": ["USDC", "USD", "USDT"]}}).capital_sha256() == (
+        base.capital_sha256()
+    )  # a set

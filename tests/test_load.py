@@ -1063,3 +1063,24 @@ def test_the_mixed_line_ending_scan_skips_quoted_fields_across_chunks(
         path.write_bytes(data)
         source = reader.SourceFile("accounts", path, "csv")
         assert reader._mixed_line_ending(source) == expected, data
+
+
+@pytest.mark.parametrize("checks_follow", [False, True])
+def test_a_reload_names_the_days_own_stale_run_unless_its_checks_follow(
+    tmp_path, checks_follow
+) -> None:
+    """Long-history review of 2026-12-05: a reload with other data warned of the later days'
+    stale runs only, never of the reloaded day's own. The daily job, which checks the day
+    next, does not need telling (second diff review)."""
+    from reports.checks.engine import run_checks
+    from reports.config import Config
+
+    snap = copy_snapshot(tmp_path)
+    con = memory_db()
+    load_snapshot(con, snap)
+    run_checks(con, dt.date.fromisoformat(AS_OF), Config(), only=["SEG-01"], record=True)
+    set_cell(snap, "balances", 1, "balance", "12345")
+    warnings: list[str] = []
+    load_snapshot(con, snap, on_warning=warnings.append, checks_follow=checks_follow)
+    named = [w for w in warnings if f"{AS_OF} (this day)" in w]
+    assert len(named) == (0 if checks_follow else 1), warnings

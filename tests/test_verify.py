@@ -317,7 +317,7 @@ def test_a_trusted_timestamp_keeps_an_archived_package_verifying_after_its_key_e
     plain = make_day(tmp_path / "plain", old, _signed_at(unsigned_pdf, old, signed, tmp_path))
     failed = verify_directory(plain, trust=[old.certificate, tsa]).failures
     assert {c.name.split(" ")[0] for c in failed} >= {"manifest", "PDF"}, failed
-    assert any("no timestamp from a TSA that --trust covers" in c.detail for c in failed)
+    assert any("no timestamp that --trust establishes" in c.detail for c in failed)
 
 
 def _stamper_under(signer: SignerKey, when: dt.datetime) -> Any:
@@ -449,6 +449,12 @@ def test_timestamps_are_checked_and_an_untrusted_tsa_is_only_a_claim(
         assert f"timestamp {now.isoformat()} (untrusted TSA)" in line.detail, line
         assert any("TSA that --trust does not cover" in w for w in line.warnings), line
     assert lines["manifest"].detail.startswith("CAdES B-T")
+    # without --trust (second diff review of 2026-12-05: "timestamp by not checked ...")
+    bare = {c.name.split(" ")[0]: c for c in verify_directory(day).checks}
+    assert any(
+        w.startswith("timestamp by a TSA not checked (no --trust given)")
+        for w in bare["manifest"].warnings
+    ), bare["manifest"]
     # the TSA among the trusted certificates: its time is established
     both = verify_directory(day, trust=[signer.certificate, tsa])
     assert both.ok, [str(c) for c in both.failures]
@@ -1261,3 +1267,107 @@ def test_the_summary_line_compares_the_inputs_too() -> None:
     extra = json.loads(summary_json(AS_OF))
     extra["inputs"]["positions"] = {"sha256": "c" * 64, "rows": 1}
     assert not _summary_line({"summary.json": json.dumps(extra).encode()}, manifest).ok
+
+
+def _stamped_day(
+    root: Path, signer: SignerKey, unsigned: bytes, stamper: Any, at: dt.datetime
+) -> Path:
+    """A day directory signed by `signer` at `at`, both signatures timestamped by `stamper`."""
+    day = root / AS_OF
+    day.mkdir(parents=True)
+    sign_pdf(unsigned, day / "report.pdf", signer, timestamper=stamper, signing_time=at)
+    for name, data in CSVS.items():
+        (day / name).write_bytes(data)
+    (day / "summary.json").write_bytes(summary_json(AS_OF))
+    manifest = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64)
+    sign_manifest(manifest, signer, timestamper=stamper, signing_time=at)
+    return day
+
+
+def _stamper(cert: x509.Certificate, key: Any, at: dt.datetime, chain: tuple = ()) -> Any:
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.sign.timestamps import DummyTimeStamper
+
+    def load(c: x509.Certificate) -> Any:
+        return asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
+
+    der = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return DummyTimeStamper(
+        tsa_cert=load(cert),
+        tsa_key=asn1_keys.PrivateKeyInfo.load(der),
+        certs_to_embed=[load(c) for c in chain] or None,
+        fixed_dt=at,
+    )
+
+
+def test_a_tsa_needs_the_timestamping_usage_and_may_be_anchored_at_an_issuing_ca(
+    tmp_path, unsigned_pdf
+) -> None:
+    """Second diff review of 2026-12-05: (1) after a key rotation, --trust holding the old
+    (expired) and the new signing certificate, the new key, posing as a TSA, backdated a token
+    for the old key and the package verified: pyHanko does not check the usage of a trusted
+    certificate. (2) An honest TSA under an issuing CA given in --trust was refused when its
+    token carried the chain up to the root."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    from reports.sign.keys import generate_development_key
+    from reports.sign.verify import verify_directory
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    old = generate_development_key(algorithm="p256", now=now - dt.timedelta(days=100), days=80)
+    signed = now - dt.timedelta(days=60)
+    new = generate_development_key(now=now - dt.timedelta(days=10), days=365)  # RSA, no EKU
+    rotated = _stamped_day(
+        tmp_path / "rotated",
+        old,
+        unsigned_pdf,
+        _stamper(new.certificate, new.private_key, signed),
+        signed,
+    )
+    failed = verify_directory(rotated, trust=[old.certificate, new.certificate]).failures
+    assert {c.name.split(" ")[0] for c in failed} == {"manifest", "PDF"}, failed
+    assert all("expired on" in c.detail for c in failed), failed
+
+    def issue(
+        subject: str, issuer: str, key: Any, issuer_key: Any, *, ca: bool
+    ) -> x509.Certificate:
+        name = lambda cn: x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])  # noqa: E731
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name(subject))
+            .issuer_name(name(issuer))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=400))
+            .not_valid_after(now + dt.timedelta(days=400))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if ca:
+            usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+            builder = builder.add_extension(usage, critical=True)
+        else:
+            eku = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING])
+            builder = builder.add_extension(eku, critical=True)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    root_key, ca_key, tsa_key = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(3)
+    )
+    root = issue("Root", "Root", root_key, root_key, ca=True)
+    issuing = issue("Issuing CA", "Root", ca_key, root_key, ca=True)
+    tsa = issue("TSA", "Issuing CA", tsa_key, ca_key, ca=False)
+    honest = _stamped_day(
+        tmp_path / "honest",
+        old,
+        unsigned_pdf,
+        _stamper(tsa, tsa_key, signed, (issuing, root)),
+        signed,
+    )
+    for anchor in (root, issuing):
+        report = verify_directory(honest, trust=[old.certificate, anchor])
+        assert report.ok, (anchor.subject, [str(c) for c in report.failures])

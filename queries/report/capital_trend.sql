@@ -1,6 +1,7 @@
 -- The capital ratio of the stored days before $as_of, as each day's latest usable check run
 -- recorded it (capital_results): a run of the regime in force ($regime) and of the report's
--- configuration ($config; a row recorded before the configuration was, NULL, counts) that no
+-- capital configuration ($config, Config.capital_sha256; a row recorded before it was, NULL,
+-- counts) that no
 -- reload has made stale since (run_is_stale: the stored data it read are still those), over
 -- the latest $points days with a recorded run; a day of that span with none usable has ratio NULL
 -- (long-history review of 2026-12-05: a corrected day kept its old ratio in every later
@@ -9,7 +10,7 @@
 -- (reports.render.build).
 WITH runs AS (
     SELECT as_of_date, ratio, checked_at, run_id,
-           (config_sha256 IS NULL OR config_sha256 = $config)
+           (capital_config_sha256 IS NULL OR capital_config_sha256 = $config)
                AND NOT run_is_stale(as_of_date, checked_at) AS usable
     FROM capital_results
     WHERE as_of_date < $as_of AND regime = $regime

@@ -35,10 +35,10 @@ def record_capital_result(
         """
         INSERT INTO capital_results
             (run_id, as_of_date, regime, own_funds, requirement, ratio, early_warning_level,
-             checked_at, config_sha256)
+             checked_at, capital_config_sha256)
         VALUES ($run_id, $as_of, $regime, $own_funds::DECIMAL(38,18),
                 $requirement::DECIMAL(38,18), $ratio::DECIMAL(38,18),
-                $early_warning_level::DECIMAL(38,18), $checked_at, $config_sha256)
+                $early_warning_level::DECIMAL(38,18), $checked_at, $capital_config_sha256)
         """,
         {
             "run_id": result.run_id,
@@ -51,7 +51,7 @@ def record_capital_result(
             "checked_at": checked_at,
             # which configuration gave these figures: the report's trend chart takes only runs
             # of its own (long-history review of 2026-12-05: a what-if run was plotted)
-            "config_sha256": ctx.config.results_sha256(),
+            "capital_config_sha256": ctx.config.capital_sha256(),
         },
     )
     return True

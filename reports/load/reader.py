@@ -539,9 +539,12 @@ def _first_other_ending(fh: io.BufferedIOBase) -> tuple[int, bool] | None:
                 header_crlf = data[first - 1 : first] == b"\r"
         if header_crlf is not None:  # else the header goes on in the next chunk
             pattern, search_from = (_BARE_LF, start) if header_crlf else (_CRLF, 0)
+            seen, counted = quotes, start  # quotes before `counted` (a running count: linear)
             for match in pattern.finditer(data, search_from):
                 newline = match.end() - 1
-                if (quotes + data.count(b'"', start, newline)) % 2 == 0:
+                seen += data.count(b'"', counted, newline)
+                counted = newline
+                if seen % 2 == 0:
                     return consumed - start + newline + 1, header_crlf
         quotes += chunk.count(b'"')
         consumed += len(chunk)

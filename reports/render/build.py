@@ -281,15 +281,15 @@ def _stored_ratio(con: duckdb.DuckDBPyConnection, day: dt.date, run_id: str) -> 
 
 def recorded_ratios(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config, regime: str, points: int
-) -> tuple[dict[dt.date, Decimal], int]:
+) -> tuple[dict[dt.date, Decimal], set[dt.date]]:
     """The capital ratios of the `points` stored days before as_of, as their usable runs
-    recorded them, and how many days of that span were left out (capital_trend.sql)."""
+    recorded them, and the days of that span left out (capital_trend.sql)."""
     rows = con.execute(
         read_query("report/capital_trend.sql"),
-        {"as_of": as_of, "regime": regime, "points": points, "config": config.results_sha256()},
+        {"as_of": as_of, "regime": regime, "points": points, "config": config.capital_sha256()},
     ).fetchall()
     ratios = {day: ratio for day, ratio in rows if ratio is not None}
-    return ratios, len(rows) - len(ratios)
+    return ratios, {day for day, ratio in rows if ratio is None}
 
 
 def gather(
@@ -337,14 +337,19 @@ def gather(
     trend_source = (
         "today's statement; the previous stored day for today's inputs and configuration (its "
         "recorded check run, else computed now); earlier days as their latest check run "
-        f"under the {capital.regime.upper()} regime and this configuration recorded them, "
+        f"under the {capital.regime.upper()} regime and this capital configuration recorded them, "
         "unless a reload has made that run stale (capital_results, as `mir query "
         "capital_ratio_trend` lists them)"
     )
-    if left_out:
+    # the previous day is plotted from its exact figure even when its recorded run is not
+    # usable (diff review of 2026-12-05: it was counted as left out and plotted)
+    missing = sorted(left_out - trend.keys())
+    if missing:
+        named = ", ".join(d.isoformat() for d in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         trend_source += (
-            f"; {left_out} earlier day(s) in that span left out: no current run of this "
-            "configuration (run `mir check --as-of D` for them)"
+            f"; {len(missing)} earlier day(s) in that span left out, no current run of this "
+            f"capital configuration: {named}{more} (run `mir check --as-of` for them)"
         )
 
     integrity = (

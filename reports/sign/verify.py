@@ -203,15 +203,25 @@ def _tsa_problem(
     anchor, backdated a token into the key's validity, and the package verified; an expired
     self-signed TSA counted as trusted.)"""
     if trust is None:
-        return "no --trust given"
+        return "a TSA not checked (no --trust given)"
     if not timestamp.trusted:
         return "a TSA that --trust does not cover"
     now = _now()
     tsa = _as_cryptography(timestamp.signing_cert)
+    if not _timestamping_only(tsa):
+        # RFC 3161 2.3: the TSA's certificate carries the timeStamping extended key usage,
+        # critical and alone; pyHanko skips the check for a certificate in --trust (second diff
+        # review of 2026-12-05: a rotated signer's new certificate, trusted beside the old,
+        # backdated a token for the old, expired key)
+        return "a TSA certificate without the critical timeStamping extended key usage alone"
     path = certification_path(tsa, [*_token_certificates(signed_data), *trust], now)
     anchors = {c.public_bytes(serialization.Encoding.DER) for c in trust}
-    if path[-1].public_bytes(serialization.Encoding.DER) not in anchors:
-        return "a TSA whose chain does not end at a --trust certificate"
+    # up to the first --trust certificate: an issuing CA trusted under its root (EU trusted
+    # lists publish those) anchors the chain, whatever the token carries above it
+    ends = [i for i, c in enumerate(path) if c.public_bytes(serialization.Encoding.DER) in anchors]
+    if not ends:
+        return "a TSA whose chain does not reach a --trust certificate"
+    path = path[: ends[0] + 1]
     for index, certificate in enumerate(path):
         subject = certificate.subject.rfc4514_string()
         if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
@@ -221,6 +231,16 @@ def _tsa_problem(
         if index and not _is_ca(certificate):
             return f"a TSA certified by {subject}, which is not a CA"
     return None
+
+
+def _timestamping_only(certificate: x509.Certificate) -> bool:
+    try:
+        extension = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    except x509.ExtensionNotFound:
+        return False
+    return extension.critical and list(extension.value) == [
+        x509.oid.ExtendedKeyUsageOID.TIME_STAMPING
+    ]
 
 
 def _is_ca(certificate: x509.Certificate) -> bool:
@@ -300,8 +320,8 @@ def _validity_problem(
             why = (
                 "before the trusted timestamp's time"
                 if at is not None
-                else "and no timestamp from a TSA that --trust covers proves an earlier signing; "
-                "openssl cms -verify and pdfsig refuse it too"
+                else "and no timestamp that --trust establishes proves an earlier signing, see "
+                "the timestamp's warning; openssl cms -verify and pdfsig refuse it too"
             )
             return (
                 f"certificate {subject} expired on "
@@ -350,8 +370,6 @@ def _timestamp_outcome(
     why = _tsa_problem(timestamp, cert, signed_data, trust)
     if why is None:
         return None, [], f", timestamp {when.isoformat()} (TSA trusted)"
-    if trust is None:
-        why = "not checked (no --trust given)"
     return (
         None,
         [f"timestamp by {why}: its time is the TSA's claim"],
