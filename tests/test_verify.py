@@ -258,6 +258,28 @@ def test_a_signing_time_outside_the_signers_validity_fails(signer) -> None:
     assert problem is not None and "outside the validity of the signer's certificate" in problem
 
 
+def _stamped_day(
+    root: Path,
+    signer: SignerKey,
+    unsigned: bytes,
+    stamper: Any,
+    at: dt.datetime | None,
+    *,
+    timestamped: bool | None = None,
+) -> Path:
+    """A day directory signed by `signer` at `at` (None: now), both signatures timestamped by
+    `stamper`; `timestamped` is what the manifest records."""
+    day = root / AS_OF
+    day.mkdir(parents=True)
+    sign_pdf(unsigned, day / "report.pdf", signer, timestamper=stamper, signing_time=at)
+    for name, data in CSVS.items():
+        (day / name).write_bytes(data)
+    (day / "summary.json").write_bytes(summary_json(AS_OF))
+    manifest = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64, timestamped=timestamped)
+    sign_manifest(manifest, signer, timestamper=stamper, signing_time=at)
+    return day
+
+
 def _timestamped_day(
     root: Path,
     signer: SignerKey,
@@ -273,16 +295,7 @@ def _timestamped_day(
     from test_sign import _timestamper
 
     stamper = _timestamper(when)
-    pdf = root / "signed.pdf"
-    sign_pdf(unsigned, pdf, signer, timestamper=stamper, signing_time=signing_time)
-    day = root / AS_OF
-    day.mkdir(parents=True)
-    (day / "report.pdf").write_bytes(pdf.read_bytes())
-    for name, data in CSVS.items():
-        (day / name).write_bytes(data)
-    (day / "summary.json").write_bytes(summary_json(AS_OF))
-    manifest = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64, timestamped=timestamped)
-    sign_manifest(manifest, signer, timestamper=stamper, signing_time=signing_time)
+    _stamped_day(root, signer, unsigned, stamper, signing_time, timestamped=timestamped)
     return x509.load_der_x509_certificate(stamper.tsa_cert.dump())
 
 
@@ -366,15 +379,8 @@ def test_a_timestamp_cannot_revive_an_expired_key_through_its_own_or_an_expired_
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     old = generate_development_key(algorithm="p256", now=now - dt.timedelta(days=100), days=80)
     backdated = now - dt.timedelta(days=60)  # inside the key's validity
-    day = tmp_path / "minted" / AS_OF
-    day.mkdir(parents=True)
     stamper = _stamper_under(old, backdated)
-    sign_pdf(unsigned_pdf, day / "report.pdf", old, timestamper=stamper, signing_time=backdated)
-    for name, data in CSVS.items():
-        (day / name).write_bytes(data)
-    (day / "summary.json").write_bytes(summary_json(AS_OF))
-    manifest = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64)
-    sign_manifest(manifest, old, timestamper=stamper, signing_time=backdated)
+    day = _stamped_day(tmp_path / "minted", old, unsigned_pdf, stamper, backdated)
     failed = verify_directory(day, trust=[old.certificate]).failures
     assert {c.name.split(" ")[0] for c in failed} == {"manifest", "PDF"}, failed
     assert all("expired on" in c.detail for c in failed), failed
@@ -1267,21 +1273,6 @@ def test_the_summary_line_compares_the_inputs_too() -> None:
     extra = json.loads(summary_json(AS_OF))
     extra["inputs"]["positions"] = {"sha256": "c" * 64, "rows": 1}
     assert not _summary_line({"summary.json": json.dumps(extra).encode()}, manifest).ok
-
-
-def _stamped_day(
-    root: Path, signer: SignerKey, unsigned: bytes, stamper: Any, at: dt.datetime
-) -> Path:
-    """A day directory signed by `signer` at `at`, both signatures timestamped by `stamper`."""
-    day = root / AS_OF
-    day.mkdir(parents=True)
-    sign_pdf(unsigned, day / "report.pdf", signer, timestamper=stamper, signing_time=at)
-    for name, data in CSVS.items():
-        (day / name).write_bytes(data)
-    (day / "summary.json").write_bytes(summary_json(AS_OF))
-    manifest = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64)
-    sign_manifest(manifest, signer, timestamper=stamper, signing_time=at)
-    return day
 
 
 def _stamper(cert: x509.Certificate, key: Any, at: dt.datetime, chain: tuple = ()) -> Any:
