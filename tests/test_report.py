@@ -772,3 +772,18 @@ def test_the_trend_chart_shows_years_and_says_when_days_are_missing() -> None:
     assert chart is not None and ">2027-01-15<" in chart.svg
     assert "2 day(s), from 2026-12-30 to 2027-01-15 (of 17 calendar days" in chart.caption
     assert trend_chart([], Decimal("1.1"), "test") is None
+
+
+def test_the_trend_caption_names_only_the_days_it_could_have_plotted() -> None:
+    """Diff reviews of 2026-12-05: the previous day, plotted from its exact figure, was counted
+    as left out; a left-out day before the chart's first point was named."""
+    from reports.render.build import left_out_note
+
+    d = [dt.date(2026, 3, n) for n in range(1, 8)]
+    plotted = [d[2], d[4], d[5], d[6]]
+    note = left_out_note({d[1], d[3], d[5]}, plotted)  # before the span, in it, plotted
+    assert note.startswith("; 1 earlier day(s) in that span left out")
+    assert "2026-03-04" in note and "2026-03-02" not in note and "2026-03-06" not in note
+    assert left_out_note({d[1]}, plotted) == "" and left_out_note(set(), []) == ""
+    many = left_out_note(set(d[1:]), [d[0]])
+    assert "6 earlier day(s)" in many and "and 1 more" in many

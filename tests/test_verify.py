@@ -322,15 +322,22 @@ def test_a_trusted_timestamp_keeps_an_archived_package_verifying_after_its_key_e
         if "signature (" in line.name:
             assert "certificates judged at the timestamp's time" in line.detail, line
     # the TSA not trusted: its time is only a claim, and the certificate is judged now
-    for trust in ([old.certificate], None):
+    # (the failure names why: third diff review of 2026-12-05)
+    for trust, why in (
+        ([old.certificate], "its timestamp is by a TSA that --trust does not cover"),
+        (None, "its timestamp is by a TSA not checked (no --trust given)"),
+    ):
         failed = verify_directory(day, trust=trust).failures
         assert {c.name.split(" ")[0] for c in failed} == {"manifest", "PDF"}, failed
-        assert all("expired on" in c.detail for c in failed), failed
+        assert all("expired on" in c.detail and why in c.detail for c in failed), failed
     # no timestamp at all (B-B): expired
     plain = make_day(tmp_path / "plain", old, _signed_at(unsigned_pdf, old, signed, tmp_path))
     failed = verify_directory(plain, trust=[old.certificate, tsa]).failures
     assert {c.name.split(" ")[0] for c in failed} >= {"manifest", "PDF"}, failed
-    assert any("no timestamp that --trust establishes" in c.detail for c in failed)
+    assert any(
+        "no timestamp proves an earlier signing: the signature carries no timestamp" in c.detail
+        for c in failed
+    )
 
 
 def _stamper_under(signer: SignerKey, when: dt.datetime) -> Any:
@@ -383,14 +390,15 @@ def test_a_timestamp_cannot_revive_an_expired_key_through_its_own_or_an_expired_
     day = _stamped_day(tmp_path / "minted", old, unsigned_pdf, stamper, backdated)
     failed = verify_directory(day, trust=[old.certificate]).failures
     assert {c.name.split(" ")[0] for c in failed} == {"manifest", "PDF"}, failed
-    assert all("expired on" in c.detail for c in failed), failed
+    # refused through the expired signer certificate it chains to (or the signer's own key)
+    assert all("its timestamp is by a TSA" in c.detail for c in failed), failed
     # an honest TSA whose certificate has expired since (valid from 61 to 30 days ago)
     tsa = _timestamped_day(tmp_path / "e", old, unsigned_pdf, backdated, signing_time=backdated)
     assert tsa.not_valid_after_utc < now
     expired = tmp_path / "e" / AS_OF
     failed = verify_directory(expired, trust=[old.certificate, tsa]).failures
     assert {c.name.split(" ")[0] for c in failed} == {"manifest", "PDF"}, failed
-    assert all("expired on" in c.detail for c in failed), failed
+    assert all("expired on" in c.detail and "is not valid now" in c.detail for c in failed), failed
 
 
 def _signed_at(unsigned: bytes, signer: SignerKey, when: dt.datetime, tmp_path: Path) -> bytes:
@@ -1322,10 +1330,10 @@ def test_a_tsa_needs_the_timestamping_usage_and_may_be_anchored_at_an_issuing_ca
     )
     failed = verify_directory(rotated, trust=[old.certificate, new.certificate]).failures
     assert {c.name.split(" ")[0] for c in failed} == {"manifest", "PDF"}, failed
-    assert all("expired on" in c.detail for c in failed), failed
+    assert all("without the critical timeStamping" in c.detail for c in failed), failed
 
     def issue(
-        subject: str, issuer: str, key: Any, issuer_key: Any, *, ca: bool
+        subject: str, issuer: str, key: Any, issuer_key: Any, *, ca: bool, days: int = 400
     ) -> x509.Certificate:
         name = lambda cn: x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])  # noqa: E731
         builder = (
@@ -1335,7 +1343,7 @@ def test_a_tsa_needs_the_timestamping_usage_and_may_be_anchored_at_an_issuing_ca
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(days=400))
-            .not_valid_after(now + dt.timedelta(days=400))
+            .not_valid_after(now + dt.timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         )
         if ca:
@@ -1352,13 +1360,13 @@ def test_a_tsa_needs_the_timestamping_usage_and_may_be_anchored_at_an_issuing_ca
     root = issue("Root", "Root", root_key, root_key, ca=True)
     issuing = issue("Issuing CA", "Root", ca_key, root_key, ca=True)
     tsa = issue("TSA", "Issuing CA", tsa_key, ca_key, ca=False)
-    honest = _stamped_day(
-        tmp_path / "honest",
-        old,
-        unsigned_pdf,
-        _stamper(tsa, tsa_key, signed, (issuing, root)),
-        signed,
-    )
-    for anchor in (root, issuing):
-        report = verify_directory(honest, trust=[old.certificate, anchor])
-        assert report.ok, (anchor.subject, [str(c) for c in report.failures])
+    # the token carries the issuing CA and the root; then (third diff review) a renewed copy
+    # of the issuing CA (same key, later expiry) and the root: the issuing CA given in --trust,
+    # or the root, anchors the chain either way
+    renewed = issue("Issuing CA", "Root", ca_key, root_key, ca=True, days=900)
+    for name, carried in (("honest", issuing), ("renewed", renewed)):
+        stamper = _stamper(tsa, tsa_key, signed, (carried, root))
+        day = _stamped_day(tmp_path / name, old, unsigned_pdf, stamper, signed)
+        for anchor in (root, issuing):
+            report = verify_directory(day, trust=[old.certificate, anchor])
+            assert report.ok, (name, anchor.subject, [str(c) for c in report.failures])

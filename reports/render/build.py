@@ -279,6 +279,23 @@ def _stored_ratio(con: duckdb.DuckDBPyConnection, day: dt.date, run_id: str) -> 
     return row[0][0] if row else None
 
 
+def left_out_note(left_out: set[dt.date], plotted: list[dt.date]) -> str:
+    """The trend caption's note on the days left out (`recorded_ratios`) that the chart's span
+    would show: not a day plotted anyway (the previous day, from its exact figure: diff review
+    of 2026-12-05 counted it as left out), nor one before the first point (third diff review:
+    beyond the chart's points, checking it again would change nothing)."""
+    start = plotted[0] if plotted else dt.date.min
+    missing = sorted(d for d in left_out - set(plotted) if d > start)
+    if not missing:
+        return ""
+    named = ", ".join(d.isoformat() for d in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    return (
+        f"; {len(missing)} earlier day(s) in that span left out, no current run of this "
+        f"capital configuration: {named}{more} (run `mir check --as-of` for them)"
+    )
+
+
 def recorded_ratios(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config, regime: str, points: int
 ) -> tuple[dict[dt.date, Decimal], set[dt.date]]:
@@ -341,16 +358,7 @@ def gather(
         "unless a reload has made that run stale (capital_results, as `mir query "
         "capital_ratio_trend` lists them)"
     )
-    # the previous day is plotted from its exact figure even when its recorded run is not
-    # usable (diff review of 2026-12-05: it was counted as left out and plotted)
-    missing = sorted(left_out - trend.keys())
-    if missing:
-        named = ", ".join(d.isoformat() for d in missing[:5])
-        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        trend_source += (
-            f"; {len(missing)} earlier day(s) in that span left out, no current run of this "
-            f"capital configuration: {named}{more} (run `mir check --as-of` for them)"
-        )
+    trend_source += left_out_note(left_out, [day for day, _ in trend_points])
 
     integrity = (
         shown_in_turn(

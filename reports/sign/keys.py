@@ -361,7 +361,7 @@ def certification_path(
     path = [certificate]
     while path[-1].issuer != path[-1].subject:
         child = path[-1]
-        candidates = [c for c in pool if c.subject == child.issuer and _issued(child, c)]
+        candidates = [c for c in pool if c.subject == child.issuer and issued_by(child, c)]
         if not candidates:
             break
         issuer = max(
@@ -374,7 +374,7 @@ def certification_path(
     return tuple(path)
 
 
-def _issued(child: x509.Certificate, issuer: x509.Certificate) -> bool:
+def issued_by(child: x509.Certificate, issuer: x509.Certificate) -> bool:
     """Whether `issuer`'s key signed `child` (and names it as issuer)."""
     try:
         child.verify_directly_issued_by(issuer)

@@ -46,6 +46,7 @@ from reports.sign.keys import (
     certification_path,
     is_development_certificate,
     is_self_signed,
+    issued_by,
     load_certificates,
 )
 from reports.sign.manifest import (
@@ -214,14 +215,9 @@ def _tsa_problem(
         # review of 2026-12-05: a rotated signer's new certificate, trusted beside the old,
         # backdated a token for the old, expired key)
         return "a TSA certificate without the critical timeStamping extended key usage alone"
-    path = certification_path(tsa, [*_token_certificates(signed_data), *trust], now)
-    anchors = {c.public_bytes(serialization.Encoding.DER) for c in trust}
-    # up to the first --trust certificate: an issuing CA trusted under its root (EU trusted
-    # lists publish those) anchors the chain, whatever the token carries above it
-    ends = [i for i, c in enumerate(path) if c.public_bytes(serialization.Encoding.DER) in anchors]
-    if not ends:
+    path = _anchored_path(tsa, [*_token_certificates(signed_data), *trust], trust, now)
+    if path is None:
         return "a TSA whose chain does not reach a --trust certificate"
-    path = path[: ends[0] + 1]
     for index, certificate in enumerate(path):
         subject = certificate.subject.rfc4514_string()
         if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
@@ -230,6 +226,51 @@ def _tsa_problem(
             return "a TSA certified with the signer's own key (it cannot vouch for that key)"
         if index and not _is_ca(certificate):
             return f"a TSA certified by {subject}, which is not a CA"
+    return None
+
+
+def _der(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
+def _anchored_path(
+    certificate: x509.Certificate,
+    pool: Sequence[x509.Certificate],
+    trust: Sequence[x509.Certificate],
+    now: dt.datetime,
+    depth: int = 0,
+) -> list[x509.Certificate] | None:
+    """`certificate` and its issuers up to the first --trust certificate, or None when no chain
+    of `pool` reaches one. Every issuer whose key signed the child is tried (a --trust one
+    first, then one valid now, then the latest): an issuing CA in --trust anchors the chain
+    whatever the token carries above it, and a renewed or cross-signed copy of a CA in the
+    token does not hide the trusted one (third diff review of 2026-12-05; EU trusted lists
+    publish issuing CAs)."""
+    anchors = {_der(c) for c in trust}
+    if _der(certificate) in anchors:
+        return [certificate]
+    if depth >= 8 or certificate.issuer == certificate.subject:
+        return None
+    candidates = {
+        _der(c): c
+        for c in pool
+        if c.subject == certificate.issuer
+        and _der(c) != _der(certificate)
+        and issued_by(certificate, c)
+    }
+    ranked = sorted(
+        candidates.values(),
+        key=lambda c: (
+            _der(c) in anchors,
+            c.not_valid_before_utc <= now <= c.not_valid_after_utc,
+            c.not_valid_after_utc,
+        ),
+        reverse=True,
+    )
+    for issuer in ranked:
+        rest = _anchored_path(issuer, pool, trust, now, depth + 1)
+        if rest is not None:
+            return [certificate, *rest]
     return None
 
 
@@ -253,6 +294,21 @@ def _is_ca(certificate: x509.Certificate) -> bool:
     except x509.ExtensionNotFound:
         return constraints.ca
     return constraints.ca and usage.key_cert_sign
+
+
+def _unproven(
+    timestamp: Any,
+    signer: x509.Certificate,
+    signed_data: Any,
+    trust: Sequence[x509.Certificate] | None,
+) -> str:
+    """Why a signature's timestamp does not set the time its certificates are judged at."""
+    if timestamp is None:
+        return "the signature carries no timestamp"
+    if not (timestamp.intact and timestamp.valid):
+        return "its timestamp token is broken"
+    why = _tsa_problem(timestamp, signer, signed_data, trust)
+    return f"its timestamp is by {why}" if why else "its timestamp is outside the validity"
 
 
 def _judged_at(
@@ -305,13 +361,15 @@ def _validity_problem(
     trust: Sequence[x509.Certificate] | None,
     signed_at: dt.datetime | None,
     at: dt.datetime | None = None,
+    unproven: str = "the signature carries no timestamp",
 ) -> str | None:
     """A certificate of the signer's path (the signer, the issuers the signature or --trust
     brings, the anchor included) outside its validity now, or a signing time outside the
     signer's validity (security review of 2026-12-05: `mir verify --trust` accepted a package
     signed with an expired or not-yet-valid certificate, which openssl cms -verify and pdfsig
     refuse: pyHanko does not check a trust anchor's dates). `at`: the trusted timestamp's
-    time (`_judged_at`), instead of now."""
+    time (`_judged_at`), instead of now; `unproven`: why no timestamp set that time, named in
+    the message (third diff review of 2026-12-05: it pointed to a warning not shown)."""
     now = at or _now()
     others = [*_embedded_certificates(signed_data), *(trust or ())]
     for certificate in certification_path(cert, others, now):
@@ -320,8 +378,8 @@ def _validity_problem(
             why = (
                 "before the trusted timestamp's time"
                 if at is not None
-                else "and no timestamp that --trust establishes proves an earlier signing, see "
-                "the timestamp's warning; openssl cms -verify and pdfsig refuse it too"
+                else f"and no timestamp proves an earlier signing: {unproven}; openssl cms "
+                "-verify and pdfsig refuse it too"
             )
             return (
                 f"certificate {subject} expired on "
@@ -467,7 +525,14 @@ def _check_manifest_signature(
     cert, signer = _signer(status.signing_cert)
     problem, warnings = _trust_outcome(status, cert, trust)
     validity = (
-        _validity_problem(cert, signed_data, trust, status.signer_reported_dt, at)
+        _validity_problem(
+            cert,
+            signed_data,
+            trust,
+            status.signer_reported_dt,
+            at,
+            _unproven(status.timestamp_validity, cert, signed_data, trust),
+        )
         if check_validity
         else None
     )
@@ -568,7 +633,14 @@ def _check_pdf_signature(
     problem = (
         _pdf_problem(signatures, statuses)
         or next(iter(stamp_problems), None)
-        or _validity_problem(cert, signatures[-1].signed_data, trust, last.signer_reported_dt, at)
+        or _validity_problem(
+            cert,
+            signatures[-1].signed_data,
+            trust,
+            last.signer_reported_dt,
+            at,
+            _unproven(last.timestamp_validity, cert, signatures[-1].signed_data, trust),
+        )
         or _key_usage_problem(cert)
         or _missing_timestamp(last, stamped)
         or problem
