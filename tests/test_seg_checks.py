@@ -471,32 +471,19 @@ def test_samples_seg_findings_match_truth() -> None:
     assert missing == set(), "planted but not found"
 
 
-def test_seg06_a_bucket_paying_out_more_than_it_held_is_a_breach(tmp_path: Path) -> None:
-    """Insurance-fund money leaving through a bucket to the client: P9 (margin 1,000 at the
-    previous close, +100 realized PnL) releases 1,600 to C1's cross wallet, 500 of it funded by
-    an insurance-fund "cover" of a deficit the bucket only has because of that release."""
-    root = tmp_path / "ifleak"
-    shutil.copytree(GOLDEN / "clean", root)
-    day = root / "2026-03-03"
+def _edit(day: Path, file: str, *replacements: tuple[str, str]) -> None:
+    """Replace text in one snapshot file of `day`, each replacement present."""
+    path = day / file
+    text = path.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, (file, old)
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
 
-    def edit(file: str, *replacements: tuple[str, str]) -> None:
-        path = day / file
-        text = path.read_text(encoding="utf-8")
-        for old, new in replacements:
-            assert old in text, (file, old)
-            text = text.replace(old, new)
-        path.write_text(text, encoding="utf-8")
 
-    edit("balances.csv", ("C1,USDT,11600", "C1,USDT,12100"), ("IF1,USDT,49950", "IF1,USDT,49450"))
-    edit("custody.csv", ("W-IF-USDT,SelfCustody,USDT,49950", "W-IF-USDT,SelfCustody,USDT,49450"))
-    edit(
-        "movements.csv",
-        ("C1,USDT,-1100,margin_release,P9,T6", "C1,USDT,-1600,margin_release,P9,T6"),
-        ("C1,USDT,1100,margin_release,,T6", "C1,USDT,1600,margin_release,,T6"),
-    )
-    with (day / "movements.csv").open("a", encoding="utf-8") as handle:
-        handle.write("M40,2026-03-03T14:30:00Z,C1,USDT,500,insurance_fund,P9,T9,system\n")
-        handle.write("M41,2026-03-03T14:30:00Z,IF1,USDT,-500,insurance_fund,,T9,system\n")
+def _seg06_of_the_last_day(root: Path) -> pl.DataFrame:
+    """Load every snapshot under `root`, run the SEG checks on 2026-03-03 (the books must roll
+    forward: SEG-04 and SEG-05 pass) and return SEG-06's exception rows."""
     con = duckdb.connect()
     init_schema(con)
     for snapshot in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -504,7 +491,35 @@ def test_seg06_a_bucket_paying_out_more_than_it_held_is_a_breach(tmp_path: Path)
     result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG"], record=False)
     statuses = {r.check_id: str(r.status) for r in result.results}
     assert statuses["SEG-04"] == statuses["SEG-05"] == "pass"  # the books roll forward
-    rows = all_exceptions(result).filter(pl.col("check_id") == "SEG-06")
+    return all_exceptions(result).filter(pl.col("check_id") == "SEG-06")
+
+
+def test_seg06_a_bucket_paying_out_more_than_it_held_is_a_breach(tmp_path: Path) -> None:
+    """Insurance-fund money leaving through a bucket to the client: P9 (margin 1,000 at the
+    previous close, +100 realized PnL) releases 1,600 to C1's cross wallet, 500 of it funded by
+    an insurance-fund "cover" of a deficit the bucket only has because of that release."""
+    root = tmp_path / "ifleak"
+    shutil.copytree(GOLDEN / "clean", root)
+    day = root / "2026-03-03"
+    _edit(
+        day,
+        "balances.csv",
+        ("C1,USDT,11600", "C1,USDT,12100"),
+        ("IF1,USDT,49950", "IF1,USDT,49450"),
+    )
+    _edit(
+        day, "custody.csv", ("W-IF-USDT,SelfCustody,USDT,49950", "W-IF-USDT,SelfCustody,USDT,49450")
+    )
+    _edit(
+        day,
+        "movements.csv",
+        ("C1,USDT,-1100,margin_release,P9,T6", "C1,USDT,-1600,margin_release,P9,T6"),
+        ("C1,USDT,1100,margin_release,,T6", "C1,USDT,1600,margin_release,,T6"),
+    )
+    with (day / "movements.csv").open("a", encoding="utf-8") as handle:
+        handle.write("M40,2026-03-03T14:30:00Z,C1,USDT,500,insurance_fund,P9,T9,system\n")
+        handle.write("M41,2026-03-03T14:30:00Z,IF1,USDT,-500,insurance_fund,,T9,system\n")
+    rows = _seg06_of_the_last_day(root)
     assert rows["entity_id"].to_list() == ["P9"]
     (message,) = rows["message"].to_list()
     assert "M24 margin_release" in message and "paid out 1,600.00000000" in message
@@ -566,22 +581,18 @@ def test_seg06_the_insurance_fund_never_pays_out_through_a_bucket(
         else:
             text += f"M5{i},{ts},C1,USDT,{amount},{kind},P9,,system\n"
     movements.write_text(text, encoding="utf-8")
-    for file, old, new in (
-        ("balances.csv", "C1,USDT,11600", f"C1,USDT,{11600 - 1100 + released}"),
-        ("balances.csv", "IF1,USDT,49950", f"IF1,USDT,{49950 - credited}"),
-        ("custody.csv", "W-IF-USDT,SelfCustody,USDT,49950", f"W-IF-USDT,SelfCustody,USDT,{49950 - credited}"),
-    ):  # fmt: skip
-        path = day / file
-        assert old in path.read_text(encoding="utf-8")
-        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
-    con = duckdb.connect()
-    init_schema(con)
-    for snapshot in sorted(p for p in root.iterdir() if p.is_dir()):
-        load_snapshot(con, snapshot)
-    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG"], record=False)
-    statuses = {r.check_id: str(r.status) for r in result.results}
-    assert statuses["SEG-04"] == statuses["SEG-05"] == "pass"  # the books roll forward
-    rows = all_exceptions(result).filter(pl.col("check_id") == "SEG-06")
+    _edit(
+        day,
+        "balances.csv",
+        ("C1,USDT,11600", f"C1,USDT,{11600 - 1100 + released}"),
+        ("IF1,USDT,49950", f"IF1,USDT,{49950 - credited}"),
+    )
+    _edit(
+        day,
+        "custody.csv",
+        ("W-IF-USDT,SelfCustody,USDT,49950", f"W-IF-USDT,SelfCustody,USDT,{49950 - credited}"),
+    )
+    rows = _seg06_of_the_last_day(root)
     if failing is None:
         assert rows.is_empty(), rows["message"].to_list()
         return

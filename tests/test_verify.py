@@ -343,12 +343,9 @@ def test_a_trusted_timestamp_keeps_an_archived_package_verifying_after_its_key_e
 def _stamper_under(signer: SignerKey, when: dt.datetime) -> Any:
     """A DummyTimeStamper at `when` whose TSA certificate the signer's own key issued (what the
     holder of an expired signing key can make), valid around now."""
-    from asn1crypto import keys as asn1_keys
-    from asn1crypto import x509 as asn1_x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-    from pyhanko.sign.timestamps import DummyTimeStamper
 
     now = dt.datetime.now(dt.UTC)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -363,14 +360,7 @@ def _stamper_under(signer: SignerKey, when: dt.datetime) -> Any:
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
         .sign(signer.private_key, hashes.SHA256())
     )
-    der = key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return DummyTimeStamper(
-        tsa_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
-        tsa_key=asn1_keys.PrivateKeyInfo.load(der),
-        fixed_dt=when,
-    )
+    return _stamper(cert, key, when)
 
 
 def test_a_timestamp_cannot_revive_an_expired_key_through_its_own_or_an_expired_tsa(
