@@ -26,6 +26,7 @@ from reports.checks.model import PYTHON_CHECKS, CheckContext, CheckNotEvaluated,
 from reports.config import CapitalConfig, Config, parse_config
 from reports.db import init_schema
 from reports.errors import UsageError
+from reports.render.outputs import capital_frame
 
 D = Decimal
 M = D(1_000_000)
@@ -368,7 +369,7 @@ def test_cap_checks_pass_exactly_at_their_minima(con: duckdb.DuckDBPyConnection)
 
     # capital.csv: every figure is on a line, and the lines recompute D.
     frame = statement.lines
-    assert frame.columns == ["line", "item", "amount"]
+    assert frame.columns == ["line", "item", "amount", "unit"]
     assert frame.schema["amount"] == pl.Decimal(38, 18)
     assert frame["line"].to_list() == list(range(1, frame.height + 1))
     assert frame["item"].n_unique() == frame.height
@@ -498,6 +499,34 @@ def test_k_npr_and_k_tcd_from_positions_and_custody(con: duckdb.DuckDBPyConnecti
     # not -14,400).
     assert statement.components["K-TCD"] == D(100_800)
     assert line(statement, "K-TCD: BankCo RF") == D("0.016")
+
+
+def test_capital_csv_rounds_by_the_line_unit_not_a_custodian_name(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # Venue-supplied names are part of the items; they must not change how a figure is rounded
+    # (capital.csv used to read each line's unit off its wording: "share of D" meant a ratio).
+    stored_day(
+        con,
+        DAY,
+        custody=[
+            ("w1", "Trust share of D", "USDT", "1000.005", "house", "bank", "credit_institution"),
+            ("w2", "days used RF", "USDT", "10.125", "house", "exchange", "other"),
+        ],
+    )
+    statement = capital_statement(con, DAY, Config())
+    presented = dict(capital_frame(statement.lines).select("item", "amount").iter_rows())
+    ev = "K-TCD: {} ({}) EV: house custody (USD)"
+    assert presented[ev.format("Trust share of D", "credit_institution")] == "1000.00"
+    assert presented[ev.format("days used RF", "other")] == "10.12"
+    assert presented["K-TCD: Trust share of D RF"] == "0.01600000"
+    assert presented["K-TCD: days used RF RF"] == "0.08000000"
+    units = dict(statement.lines.select("item", "unit").iter_rows())
+    assert units["K-NPR: weight"] == units["Own funds ratio = own funds / D"] == "ratio"
+    assert units["K-CMH: coefficient"] == units["Early-warning level (share of D)"] == "ratio"
+    averaged = [i for i in units if i.startswith(("K-CMH: ", "K-ASA: ", "K-COH: ", "K-DTF: "))]
+    assert {units[i] for i in averaged if ": days used" in i or ": stored days" in i} == {"count"}
+    assert units["D = own funds requirement = max(PMR, FOR, KFR) (IFR Art. 11)"] == "usd"
 
 
 def test_k_npr_counts_the_quote_coin_leg_of_a_linear_contract(

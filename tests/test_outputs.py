@@ -129,31 +129,23 @@ def test_rounded_expr_matches_decimal_text() -> None:
     assert got == ["0.12", "0.14", "-0.12", "0.00", "0.01", "7.00"]
 
 
-def test_capital_line_units_keep_small_coefficients() -> None:
+def test_capital_frame_rounds_each_line_by_its_unit() -> None:
     lines = pl.DataFrame(
         {
-            "line": [1, 2, 3, 4, 5, 6],
-            "item": [
-                "K-ASA: coefficient",
-                "K-ASA: average = sum / days used",
-                "K-ASA: days used (2026-03-02 to 2026-03-03)",
-                "Own funds ratio = own funds / D",
-                "K-TCD: first-bank RF",
-                "Own funds: CET1",
-            ],
-            "amount": [
-                Decimal("0.0004"),
-                Decimal("0.125"),
-                Decimal("2"),
-                Decimal("1.5"),
-                Decimal("0.016"),
-                Decimal("10.005"),
-            ],
+            "line": [1, 2, 3, 4],
+            "item": ["K-ASA: coefficient", "K-ASA: average", "K-ASA: days used", "Own funds"],
+            "amount": [Decimal("0.0004"), Decimal("0.125"), Decimal("2.5"), Decimal("10.005")],
+            "unit": ["ratio", "usd", "count", "usd"],
         },
-        schema={"line": pl.Int64, "item": pl.String, "amount": pl.Decimal(38, 18)},
+        schema={
+            "line": pl.Int64,
+            "item": pl.String,
+            "amount": pl.Decimal(38, 18),
+            "unit": pl.String,
+        },
     )
     amounts = outputs.capital_frame(lines).get_column("amount").to_list()
-    assert amounts == ["0.00040000", "0.12", "2", "1.50000000", "0.01600000", "10.00"]
+    assert amounts == ["0.00040000", "0.12", "2", "10.00"]
 
 
 # --- contract: headers and keys ---------------------------------------------------------------

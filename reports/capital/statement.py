@@ -22,6 +22,9 @@ from reports.memo import memoized_per_day
 
 # capital.csv columns (DESIGN.md section 6).
 LINE_COLUMNS = ("line", "item", "amount")
+# How each line is presented (reports.render.outputs.capital_frame): USD at 2 decimals, a ratio
+# at 8, a count whole.
+LINE_UNITS = ("usd", "ratio", "count")
 
 # What each averaged K-factor averages, for the statement's wording.
 _WINDOW_SUBJECT = {
@@ -134,13 +137,19 @@ class CapitalStatement:
 
 
 class _Lines:
-    """capital.csv rows in order."""
+    """capital.csv rows in order, each with the unit that decides its presentation
+    (reports.render.outputs.capital_frame): "usd" (the default), "ratio" (coefficients, risk
+    factors, weights, rates, ratios and shares) or "count" (days, positions). Stated where the
+    line is made, never read off its wording: an item names venue-supplied custodians and
+    counterparties, whose names must not change how a figure is rounded."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[int, str, Decimal]] = []
+        self.rows: list[tuple[int, str, Decimal, str]] = []
 
-    def add(self, item: str, amount: Decimal | int) -> None:
-        self.rows.append((len(self.rows) + 1, item, rounded(Decimal(amount))))
+    def add(self, item: str, amount: Decimal | int, unit: str = "usd") -> None:
+        if unit not in LINE_UNITS:
+            raise ValueError(f"unknown capital line unit {unit!r}")
+        self.rows.append((len(self.rows) + 1, item, rounded(Decimal(amount)), unit))
 
     def frame(self) -> Any:
         import polars as pl
@@ -150,8 +159,14 @@ class _Lines:
                 "line": [r[0] for r in self.rows],
                 "item": [r[1] for r in self.rows],
                 "amount": [r[2] for r in self.rows],
+                "unit": [r[3] for r in self.rows],
             },
-            schema={"line": pl.Int64, "item": pl.String, "amount": pl.Decimal(38, 18)},
+            schema={
+                "line": pl.Int64,
+                "item": pl.String,
+                "amount": pl.Decimal(38, 18),
+                "unit": pl.String,
+            },
         )
 
 
@@ -305,7 +320,7 @@ def _ifr_statement(
     averages = _averaged_k_factors(con, day, config, notes)
     for a in averages:
         span = f"after {a.window_after.isoformat()} through {a.window_through.isoformat()}"
-        lines.add(f"{a.factor}: stored days in the window ({span})", a.days_in_window)
+        lines.add(f"{a.factor}: stored days in the window ({span})", a.days_in_window, "count")
         dates = (
             f"{a.first_day.isoformat()} to {a.last_day.isoformat()}"
             if a.first_day and a.last_day
@@ -315,12 +330,12 @@ def _ifr_statement(
             used = f"{a.factor}: days used (fallback: all stored days up to {day.isoformat()}: {dates})"
         else:
             used = f"{a.factor}: days used ({dates})"
-        lines.add(used, a.days_used)
+        lines.add(used, a.days_used, "count")
         if a.factor in ("K-COH", "K-DTF"):
-            lines.add(f"{a.factor}: days used with volumes", a.volume_days)
+            lines.add(f"{a.factor}: days used with volumes", a.volume_days, "count")
         lines.add(f"{a.factor}: sum of daily {_WINDOW_SUBJECT[a.factor]}", a.total)
         lines.add(f"{a.factor}: average = sum / days used", a.average)
-        lines.add(f"{a.factor}: coefficient", a.coefficient)
+        lines.add(f"{a.factor}: coefficient", a.coefficient, "ratio")
         lines.add(f"{a.factor} = average x coefficient", a.requirement)
     factor_values = {a.factor: a.requirement for a in averages}
 
@@ -341,7 +356,7 @@ def _ifr_statement(
             ifr.k_npr_underlying(net.net_usd, weight),
         )
     k_npr = ifr.k_npr([net.net_usd for net in exposures], weight)
-    lines.add("K-NPR: weight", weight)
+    lines.add("K-NPR: weight", weight, "ratio")
     lines.add("K-NPR = sum over underlyings", k_npr)
 
     # K-TCD (as of the day).
@@ -354,7 +369,7 @@ def _ifr_statement(
             f"K-TCD: {held.custodian} ({held.custodian_type}) EV: house custody (USD)",
             held.exposure_usd,
         )
-        lines.add(f"K-TCD: {held.custodian} RF", rf)
+        lines.add(f"K-TCD: {held.custodian} RF", rf, "ratio")
         lines.add(f"K-TCD: {held.custodian} = 1.2 x EV x RF x 1.5", k)
     k_tcd = rounded(tcd_total)
     lines.add("K-TCD = sum over custodians", k_tcd)
@@ -381,11 +396,13 @@ def _ifr_statement(
         lines.add(f"{who}: exposure EV (USD)", detail.exposure)
         lines.add(f"{who}: limit = {_percent(limit_share)} of own funds", detail.limit)
         lines.add(f"{who}: excess EVE = EV - limit", detail.excess)
-        lines.add(f"{who}: consecutive stored days over the limit", detail.days_over)
+        lines.add(f"{who}: consecutive stored days over the limit", detail.days_over, "count")
         lines.add(f"{who}: OFR = 8% x EV", detail.ofr)
         lines.add(f"{who}: OFRE = OFR x EVE / EV", detail.ofre)
         if detail.factor_rule == "short":
-            lines.add(f"{who}: factor (excess lasted at most 10 days)", ifr.K_CON_SHORT_FACTOR)
+            lines.add(
+                f"{who}: factor (excess lasted at most 10 days)", ifr.K_CON_SHORT_FACTOR, "ratio"
+            )
         for t in detail.tranches:
             upper = "and above" if t.upper_share is None else f"to {_percent(t.upper_share)}"
             tranche = f"{who}: tranche {_percent(t.lower_share)} {upper} of own funds"
@@ -413,10 +430,10 @@ def _ifr_statement(
 
     capital_ratio = ratio(own_funds, requirement)
     if capital_ratio is not None:
-        lines.add("Own funds ratio = own funds / D", capital_ratio)
+        lines.add("Own funds ratio = own funds / D", capital_ratio, "ratio")
     early_warning = cap.early_warning
     early_amount = rounded(early_warning * requirement)
-    lines.add("Early-warning level (share of D)", early_warning)
+    lines.add("Early-warning level (share of D)", early_warning, "ratio")
     lines.add("Early-warning level (amount)", early_amount)
 
     minima = ifr.composition_minima(requirement)
@@ -518,14 +535,14 @@ def _cftc_statement(
 
     if not unknown:
         lines.add("Adjusted net capital (own funds, 17 CFR 1.17(c)(5))", own_funds)
-    lines.add("Positions counted", margin.positions - margin.unmargined_positions)
+    lines.add("Positions counted", margin.positions - margin.unmargined_positions, "count")
     lines.add("Total maintenance margin of all positions (USD)", margin.maintenance_margin_usd)
-    lines.add("Risk margin rate", cap.cftc_risk_margin_rate)
+    lines.add("Risk margin rate", cap.cftc_risk_margin_rate, "ratio")
     lines.add("Risk-based amount = rate x maintenance margin", risk_based)
     lines.add("Minimum dollar amount", cap.cftc_minimum)
     lines.add("Requirement = max(minimum, risk-based amount) (17 CFR 1.17(a)(1)(i))", requirement)
     if capital_ratio is not None:
-        lines.add("Own funds ratio = adjusted net capital / requirement", capital_ratio)
+        lines.add("Own funds ratio = adjusted net capital / requirement", capital_ratio, "ratio")
     lines.add(
         "Early warning: 150% x minimum dollar amount",
         rounded(cftc.MINIMUM_WARNING_SHARE * cap.cftc_minimum),
@@ -535,7 +552,7 @@ def _cftc_statement(
         rounded(cap.early_warning * requirement),
     )
     lines.add("Early-warning level (amount) = max of the two (17 CFR 1.12(b))", early_amount)
-    lines.add("Early-warning level (share of the requirement)", early_level)
+    lines.add("Early-warning level (share of the requirement)", early_level, "ratio")
     notes.append(
         "CFTC early warning follows 17 CFR 1.12(b): the greater of 150% of the minimum dollar "
         "amount and the configured early-warning share (default 110%) of the requirement"
@@ -587,8 +604,8 @@ def _mica_statement(day: dt.date, config: Any, items: dict[str, Decimal]) -> Cap
     lines.add("FOR = fixed overheads / 4 (MiCA Art. 67(1)(b))", for_)
     lines.add("Requirement = max(class minimum, FOR)", requirement)
     if capital_ratio is not None:
-        lines.add("Own funds ratio = CET1 / requirement", capital_ratio)
-    lines.add("Early-warning level (share of the requirement)", cap.early_warning)
+        lines.add("Own funds ratio = CET1 / requirement", capital_ratio, "ratio")
+    lines.add("Early-warning level (share of the requirement)", cap.early_warning, "ratio")
     lines.add("Early-warning level (amount)", early_amount)
     if items.get("at1") or items.get("tier2"):
         notes.append("AT1 and Tier 2 are not own funds under MiCA Art. 67(4): only CET1 counts")

@@ -11,9 +11,9 @@ form. exceptions.csv `value` and `threshold` hold different units per check (rat
 amounts, USD, an HHI), so they are written at 8 decimals: that never hides a cent and keeps an
 asset amount to the satoshi. concentration.csv uses its own `unit` column (reports.concentration
 .present_concentration). capital.csv carries no unit column (contract: line, item, amount), so
-each line's unit is taken from the capital statement's `unit` column when it has one, else read
-off the item's wording (`capital_line_units`): coefficients, risk factors, weights, ratios and
-shares 8 decimals, day counts whole, everything else USD at 2 decimals.
+each line is rounded by the unit the capital statement gives it where it makes the line
+(reports.capital.statement._Lines): coefficients, risk factors, weights, rates, ratios and
+shares 8 decimals, day and position counts whole, USD amounts 2 decimals.
 
 Determinism: every frame is sorted on a total key before it is written, files are UTF-8 with
 "\\n" line ends and no timestamps, so the same inputs, configuration and tool version give the
@@ -23,7 +23,6 @@ same bytes (tests/test_outputs.py).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
@@ -62,16 +61,6 @@ SUMMARY_KEYS = ("as_of", "run_id", "status", "checks", "segregation", "capital",
 
 CSV_FILES = ("exceptions.csv", "segregation.csv", "concentration.csv", "capital.csv", "stress.csv")
 SUMMARY_FILE = "summary.json"
-
-# capital.csv units read off the item wording (see the module docstring).
-_CAPITAL_COUNT = re.compile(
-    r"^(K-[A-Z]+: (stored days in the window|days used)|.*: consecutive stored days|Positions counted)"
-)
-_CAPITAL_RATIO = re.compile(
-    r"(: coefficient$| RF$|: weight$|ratio = |share of D|share of the requirement\)?$"
-    r"|^Risk margin rate$|: factor \()"
-)
-
 
 # --------------------------------------------------------------------------------------------
 # Rounding
@@ -160,30 +149,10 @@ def concentration_frame(table: pl.DataFrame) -> pl.DataFrame:
     return present_concentration(sort_concentration(table.select(TABLE_COLUMNS)))
 
 
-def capital_line_units(items: pl.Series) -> pl.Series:
-    """usd | ratio | count for each capital.csv item (see the module docstring)."""
-    import polars as pl
-
-    return (
-        pl.DataFrame({"item": items})
-        .select(
-            pl.when(pl.col("item").str.contains(_CAPITAL_COUNT.pattern))
-            .then(pl.lit("count"))
-            .when(pl.col("item").str.contains(_CAPITAL_RATIO.pattern))
-            .then(pl.lit("ratio"))
-            .otherwise(pl.lit("usd"))
-            .alias("unit")
-        )
-        .get_column("unit")
-    )
-
-
 def capital_frame(lines: pl.DataFrame) -> pl.DataFrame:
     """capital.csv (line, item, amount) from CapitalStatement.lines, in line order."""
     import polars as pl
 
-    if "unit" not in lines.columns:
-        lines = lines.with_columns(capital_line_units(lines.get_column("item")).alias("unit"))
     by_unit = {
         "usd": rounded_expr("amount", USD_PLACES),
         "count": rounded_expr("amount", 0),
