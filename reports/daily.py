@@ -299,17 +299,23 @@ def run_daily(
         )
         raise
     log.base["as_of"] = as_of.isoformat()
-    log.event(
-        "start",
-        db=str(db_path),
-        out=str(out_dir),
-        config=config.source,
-        config_sha256=config.sha256(),
-        tool_version=__version__,
-    )
-    log.failed_stage = "lock"  # until the lock is held, a failure is the lock's
     restore_sigterm = _raise_on_sigterm()
+    held = contextlib.ExitStack()
     try:
+        # The locks first, then `start`: a run refused because another holds them adds only its
+        # `failed` line to that run's log, not a `start` in the middle of it.
+        log.failed_stage = "lock"
+        purpose = f"mir daily {as_of.isoformat()}"
+        held.enter_context(exclusive_lock(db_path, purpose))
+        held.enter_context(directory_lock(out_dir, purpose))
+        log.event(
+            "start",
+            db=str(db_path),
+            out=str(out_dir),
+            config=config.source,
+            config_sha256=config.sha256(),
+            tool_version=__version__,
+        )
         log.failed_stage = "out"
         if not log.writable:  # before anything changes: not after the load and checks
             msg = f"cannot write to the output directory {out_dir}; nothing was done"
@@ -334,93 +340,88 @@ def run_daily(
                 f"warning: the {which} {first.subject.rfc4514_string()} expires on "
                 f"{expires:%Y-%m-%d %H:%M} UTC; renew it before then, or the job will stop"
             )
-        log.failed_stage = "lock"
-        with (
-            exclusive_lock(db_path, f"mir daily {as_of.isoformat()}"),
-            directory_lock(out_dir, f"mir daily {as_of.isoformat()}"),
-        ):
-            log.failed_stage = "open"  # opening the database (another writer may hold it)
-            db_path.parent.mkdir(parents=True, exist_ok=True)
-            con = connect(db_path)
-            checkpoint = BackgroundCheckpoint(con)
-            try:
-                con.execute("BEGIN TRANSACTION")
-                init_schema(con, force=False)
-                con.execute("COMMIT")
-                log.failed_stage = None
-                with log.stage("load", timings, say) as details:
-                    loaded = load_snapshot(
-                        con,
-                        snapshot_dir,
-                        as_of,
-                        reporting_currency=config.firm.reporting_currency,
-                        # as found: a load that then fails keeps its warnings in the run log
-                        on_warning=lambda message: warn(f"warning: {message}"),
-                        checks_follow=True,  # the check stage runs the day's checks again
-                    )
-                    details.update(
-                        rows=loaded.rows,
-                        files=len(loaded.files),
-                        replaced=loaded.replaced,
-                        warnings=len(loaded.warnings),
-                        valuation_seconds=round(loaded.valuation_seconds, 3),
-                    )
-                with day_memo():  # the checks and the report share figures (reports/memo.py)
-                    with log.stage("check", timings, say) as details:
-                        run = run_checks(con, as_of, config)
-                        details.update(
-                            run_id=run.run_id,
-                            status=str(run.status),
-                            checks={r.check_id: str(r.status) for r in run.results},
-                        )
-                        for line in _not_evaluated_lines(run.results):
-                            warn(line)
-                    with log.stage("report", timings, say) as details:
-                        report = write_report(
-                            con,
-                            as_of,
-                            out_dir,
-                            config,
-                            timestamper=timestamper,
-                            after_reads=checkpoint.start,
-                            # part of the report stage (it ran beside the PDF), and before the
-                            # day directory is replaced: a failed checkpoint leaves OUT as it
-                            # was (found in review: a new report beside the old package)
-                            before_publish=checkpoint.join,
-                        )
-                        details.update(day_dir=str(report.day_dir))
-            except BaseException:
-                # never close the database under the checkpoint; the stage's error is the one
-                # to report (a failed checkpoint leaves the log for the next open to replay)
-                checkpoint.join(raise_error=False)
-                raise
-            finally:
-                con.close()
-            with log.stage("package", timings, say) as details:
-                package = build_package(out_dir, as_of, lei=config.firm.lei, supersede=True)
-                superseded = package.superseded
-                if superseded is not None:
-                    say(f"an earlier package of {as_of} was kept as {superseded}")
-                    details.update(superseded=str(superseded))
-                details.update(package=str(package.path), sha256=package.sha256, size=package.size)
-                for check in package.report.checks:
-                    if check.name == "linked package":
-                        for message in check.warnings:
-                            warn(f"warning: {message}")
-                others = sorted(
-                    p.name
-                    for p in Path(out_dir).glob(f"*_{as_of.isoformat()}.zip")
-                    if p.name != package.path.name
+        log.failed_stage = "open"  # opening the database (another writer may hold it)
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        con = connect(db_path)
+        checkpoint = BackgroundCheckpoint(con)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            init_schema(con, force=False)
+            con.execute("COMMIT")
+            log.failed_stage = None
+            with log.stage("load", timings, say) as details:
+                loaded = load_snapshot(
+                    con,
+                    snapshot_dir,
+                    as_of,
+                    reporting_currency=config.firm.reporting_currency,
+                    # as found: a load that then fails keeps its warnings in the run log
+                    on_warning=lambda message: warn(f"warning: {message}"),
+                    checks_follow=True,  # the check stage runs the day's checks again
                 )
-                if others:  # e.g. firm.lei changed: a regulator must not get both
-                    warn(
-                        f"warning: {', '.join(others)} in {out_dir} is another package of "
-                        f"{as_of} (another LEI prefix), not this run's {package.path.name}"
+                details.update(
+                    rows=loaded.rows,
+                    files=len(loaded.files),
+                    replaced=loaded.replaced,
+                    warnings=len(loaded.warnings),
+                    valuation_seconds=round(loaded.valuation_seconds, 3),
+                )
+            with day_memo():  # the checks and the report share figures (reports/memo.py)
+                with log.stage("check", timings, say) as details:
+                    run = run_checks(con, as_of, config)
+                    details.update(
+                        run_id=run.run_id,
+                        status=str(run.status),
+                        checks={r.check_id: str(r.status) for r in run.results},
                     )
-                    details.update(other_packages=others)
-                for later in broken_links_after(Path(out_dir), as_of, config.firm.lei):
-                    warn(broken_link_message(later, as_of, "mir daily"))
-                    details.update(chain_broken_at=later.isoformat())
+                    for line in _not_evaluated_lines(run.results):
+                        warn(line)
+                with log.stage("report", timings, say) as details:
+                    report = write_report(
+                        con,
+                        as_of,
+                        out_dir,
+                        config,
+                        timestamper=timestamper,
+                        after_reads=checkpoint.start,
+                        # part of the report stage (it ran beside the PDF), and before the
+                        # day directory is replaced: a failed checkpoint leaves OUT as it
+                        # was (found in review: a new report beside the old package)
+                        before_publish=checkpoint.join,
+                    )
+                    details.update(day_dir=str(report.day_dir))
+        except BaseException:
+            # never close the database under the checkpoint; the stage's error is the one
+            # to report (a failed checkpoint leaves the log for the next open to replay)
+            checkpoint.join(raise_error=False)
+            raise
+        finally:
+            con.close()
+        with log.stage("package", timings, say) as details:
+            package = build_package(out_dir, as_of, lei=config.firm.lei, supersede=True)
+            superseded = package.superseded
+            if superseded is not None:
+                say(f"an earlier package of {as_of} was kept as {superseded}")
+                details.update(superseded=str(superseded))
+            details.update(package=str(package.path), sha256=package.sha256, size=package.size)
+            for check in package.report.checks:
+                if check.name == "linked package":
+                    for message in check.warnings:
+                        warn(f"warning: {message}")
+            others = sorted(
+                p.name
+                for p in Path(out_dir).glob(f"*_{as_of.isoformat()}.zip")
+                if p.name != package.path.name
+            )
+            if others:  # e.g. firm.lei changed: a regulator must not get both
+                warn(
+                    f"warning: {', '.join(others)} in {out_dir} is another package of "
+                    f"{as_of} (another LEI prefix), not this run's {package.path.name}"
+                )
+                details.update(other_packages=others)
+            for later in broken_links_after(Path(out_dir), as_of, config.firm.lei):
+                warn(broken_link_message(later, as_of, "mir daily"))
+                details.update(chain_broken_at=later.isoformat())
     except BaseException as exc:  # every failure ends the log with one `failed` event (Ctrl-C
         # and SIGTERM included), then propagates
         failure: BaseException = exc
@@ -452,6 +453,7 @@ def run_daily(
             raise failure from exc
         raise
     finally:
+        held.close()
         restore_sigterm()
     # What was signed decides: the report reruns the checks when the check stage recorded an
     # error (found in review: a check that crashed once gave exit 4 with a complete package)
