@@ -1276,6 +1276,38 @@ def test_runs_that_predate_a_reload_are_marked_stale(
     assert not any(r["stale"] for r in rows("breaches_by_day", **{"from": PREVIOUS.isoformat()}))
 
 
+def test_runs_checked_day_by_day_stay_current_after_an_identical_reload(
+    run_mir: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Analyst review of 2026-12-05: with the days loaded and checked one after the other (the
+    daily job's order), `run_is_stale(as_of_date, checked_at)` in a WHERE clause bound its
+    `day` to loads.as_of_date inside the macro and called every run stale once a later day was
+    loaded; `mir load` of identical files then told the officer to re-check every later day."""
+    from reports.checks.engine import run_checks
+    from reports.config import Config
+    from reports.db import open_db
+    from reports.load import load_snapshot
+
+    db = tmp_path / "mir.duckdb"
+    with open_db(db) as con:
+        for day in DAYS[:3]:
+            load_snapshot(con, day)
+            run_checks(con, dt.date.fromisoformat(day.name), Config(), only=["CAP-01"])
+        where = "SELECT count(*) FROM check_results WHERE run_is_stale(as_of_date, checked_at)"
+        assert con.execute(where).fetchall() == [(0,)]
+    same = run_mir("load", str(DAYS[0]), db=db)
+    assert same.exit_code == 0, same.output
+    assert "predate" not in same.stderr
+    changed = run_mir("load", str(_with_one_balance_changed(DAYS[1], tmp_path / "c")), db=db)
+    assert changed.exit_code == 0, changed.output
+    assert f"{DAYS[2].name} (1 later day(s)" in " ".join(changed.stderr.split())
+    with open_db(db) as con:
+        stale = f"SELECT as_of_date FROM ({where.replace('count(*)', '*')}) ORDER BY 1"
+        assert [r[0].isoformat() for r in con.execute(stale).fetchall()] == [
+            d.name for d in DAYS[1:3]
+        ]
+
+
 def test_spaces_around_a_parameters_equals_sign_are_layout() -> None:
     """CLI review of 2026-12-05: `-p "account_id = A1"` looked for the value " A1" and silently
     matched nothing."""

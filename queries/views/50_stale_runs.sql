@@ -16,12 +16,18 @@ GROUP BY as_of_date, load_id;
 -- of identical files, or A -> B -> A, leaves the run current. The investigations' `stale`
 -- column, and what `mir load` warns of. Only dates loaded again after the run are compared (a
 -- range join first): a run with no load after it costs no file list.
+-- The arguments are bound once, in `p`, before any table of the macro is in scope: a macro
+-- substitutes its argument expressions where its parameters appear, so an unqualified column
+-- passed in (`run_is_stale(as_of_date, checked_at)`) would otherwise bind to `loads.as_of_date`
+-- inside the subquery (analyst review of 2026-12-05: 780 of 820 current runs read as stale,
+-- and `mir load` warned of them after reloading identical files).
 CREATE OR REPLACE MACRO run_is_stale(day, checked_at) AS EXISTS (
     SELECT 1
-    FROM (
+    FROM (SELECT day AS run_day, checked_at AS run_checked_at) AS p,
+    LATERAL (
         SELECT DISTINCT l.as_of_date
         FROM loads AS l
-        WHERE l.as_of_date <= day AND l.loaded_at > checked_at
+        WHERE l.as_of_date <= p.run_day AND l.loaded_at > p.run_checked_at
     ) AS d
     WHERE (
         SELECT arg_max(f.files, (f.loaded_at, f.load_id))
@@ -30,6 +36,6 @@ CREATE OR REPLACE MACRO run_is_stale(day, checked_at) AS EXISTS (
     ) IS DISTINCT FROM (
         SELECT arg_max(f.files, (f.loaded_at, f.load_id))
         FROM load_file_sets AS f
-        WHERE f.as_of_date = d.as_of_date AND f.loaded_at <= checked_at
+        WHERE f.as_of_date = d.as_of_date AND f.loaded_at <= p.run_checked_at
     )
 );
