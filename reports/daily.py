@@ -464,6 +464,8 @@ def run_daily(
             f"report ran the checks again and the package carries that run ({report.run_id}, "
             f"{status.upper()})"
         )
+    if report.substitution_warning:
+        warn(report.substitution_warning)
     if signer.is_development:  # as `mir report` and `mir package` say (found in review)
         warn("warning: signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION")
     exit_code = int(ExitCode.BREACH if status == "breach" else ExitCode.OK)

@@ -1092,3 +1092,39 @@ def test_a_database_folder_that_cannot_be_created_is_a_usage_error(
     )
     assert result.exit_code == 2, result.output
     assert "cannot create the lock file" in result.stderr
+
+
+def test_daily_reports_names_no_font_can_draw(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """Loader review of 2026-12-05: a custodian named in Japanese (or with an emoji or a control
+    character) loaded, then failed the report on WeasyPrint's missing-glyph warning: exit 4, the
+    day committed and no report. The PDF now shows such characters as code points, the CSVs
+    keep them, and the officer is told."""
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed: make system-deps")
+    name = "三菱UFJ信託銀行\x0b🏦"
+    snapshot = tmp_path / LATEST.name
+    shutil.copytree(LATEST, snapshot)
+    custody = snapshot / "custody.csv"
+    custody.write_text(
+        custody.read_text(encoding="utf-8").replace("first-bank", name), encoding="utf-8"
+    )
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(snapshot), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 1, result.output  # the samples' breaches, not exit 4
+    assert "U+4E09" in result.stderr and "U+000B" in result.stderr and "U+1F3E6" in result.stderr
+    assert "report.pdf shows them as [U+XXXX]" in result.stderr
+    text = subprocess.run(
+        ["pdftotext", str(out / AS_OF.isoformat() / "report.pdf"), "-"],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    assert "[U+4E09][U+83F1]UFJ" in "".join(text.split())
+    assert "[U+000B][U+1F3E6]" in "".join(text.split())
+    assert name in (out / AS_OF.isoformat() / "concentration.csv").read_text(encoding="utf-8")
+    warnings = [e["message"] for e in log_events(out) if e["event"] == "warning"]
+    assert any("U+4E09" in w for w in warnings)

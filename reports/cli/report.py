@@ -56,6 +56,8 @@ def report_command(
         if result.development_key:
             click.echo("signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION")
         click.echo(f"status: {result.status}")
+    if result.substitution_warning:
+        echo(result.substitution_warning, err=True)
     for later in broken_links_after(Path(out_dir), as_of, config.firm.lei):
         # the later days' packages link to the manifest this run replaced (security review of
         # 2026-12-05: only `mir daily` said so; the break showed at the regulator's verify)

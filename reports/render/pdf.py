@@ -5,6 +5,13 @@ Any WeasyPrint warning or error during rendering (a CSS property it ignores, a m
 unloadable resource) fails the render with RenderError: the template is ours, so a warning is a
 bug to fix, not something to ship to a regulator. Fonts: DejaVu Sans/Mono from the system,
 embedded (subset) by WeasyPrint as PDF/A requires.
+
+One warning is about the data, not the template: a character no installed font has a glyph
+for (a custodian named in Japanese, an emoji, a control character in an id), which WeasyPrint
+would draw as a blank box. The venue's data is loaded as given, so the report must still be
+made: the PDF is rendered again with each such character shown as its code point, "[U+4E09]",
+and the caller told which (`RenderedPdf.substituted`); the CSVs embedded in it, and written
+beside it, keep the characters as they are.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
+import re
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -36,6 +44,12 @@ class RenderedPdf:
     data: bytes
     pages: int
     warnings: tuple[str, ...]
+    substituted: tuple[str, ...] = ()  # characters shown as [U+XXXX] (no font has them)
+
+
+# WeasyPrint's warning for a character without a glyph (weasyprint/draw/text.py), one per
+# occurrence.
+_MISSING_GLYPH = re.compile(r"^WARNING: \.notdef glyph rendered for .*\(U\+([0-9A-F]{4,6})\)$")
 
 
 class _Collector(logging.Handler):
@@ -88,8 +102,34 @@ def render_pdf(
 
     `created` (timezone-aware) dates the attachments and the document, so the same inputs and
     signing time give the same unsigned PDF. With `strict`, any WeasyPrint warning raises
-    RenderError (exit 4) naming it.
+    RenderError (exit 4) naming it, but for characters no font can draw, which are shown as
+    their code points instead (module docstring).
     """
+    data, pages, found = _render(html, attachments, created)
+    missing = [_MISSING_GLYPH.match(message) for message in found]
+    substituted: tuple[str, ...] = ()
+    if found and all(missing):
+        substituted = tuple(sorted({chr(int(m.group(1), 16)) for m in missing if m}))
+        data, pages, found = _render(shown_as_code_points(html, substituted), attachments, created)
+    if strict and found:
+        msg = f"WeasyPrint reported {len(found)} problem(s) rendering {title}: " + "; ".join(
+            found[:5]
+        )
+        raise RenderError(msg)
+    return RenderedPdf(data=data, pages=pages, warnings=found, substituted=substituted)
+
+
+def shown_as_code_points(html: str, characters: tuple[str, ...]) -> str:
+    """`html` with each of `characters` written as its code point, "[U+4E09]" (none of them is
+    markup: they are the characters no font could draw)."""
+    table = {ord(c): f"[U+{ord(c):04X}]" for c in characters}
+    return html.translate(table)
+
+
+def _render(
+    html: str, attachments: Mapping[str, bytes], created: dt.datetime
+) -> tuple[bytes, int, tuple[str, ...]]:
+    """WeasyPrint's PDF of `html`, its page count and the warnings it logged."""
     from weasyprint import HTML, Attachment
 
     when = created.astimezone(dt.UTC).replace(tzinfo=None)  # WeasyPrint writes it as ...Z
@@ -115,10 +155,4 @@ def render_pdf(
         pages = len(document.pages)
         del document
         gc.collect()
-    found = tuple(messages)
-    if strict and found:
-        msg = f"WeasyPrint reported {len(found)} problem(s) rendering {title}: " + "; ".join(
-            found[:5]
-        )
-        raise RenderError(msg)
-    return RenderedPdf(data=data, pages=pages, warnings=found)
+    return data, pages, tuple(messages)

@@ -60,6 +60,20 @@ class ReportResult:
     development_key: bool
     seconds: float
     check_statuses: dict[str, str] = field(default_factory=dict)
+    substituted: tuple[str, ...] = ()  # characters the PDF shows as [U+XXXX] (reports.render.pdf)
+
+    @property
+    def substitution_warning(self) -> str | None:
+        """What the officer is told when the PDF shows characters as code points."""
+        if not self.substituted:
+            return None
+        shown = ", ".join(f"U+{ord(c):04X}" for c in self.substituted[:10])
+        more = f" and {len(self.substituted) - 10} more" if len(self.substituted) > 10 else ""
+        return (
+            f"warning: no installed font can draw {len(self.substituted)} character(s) of the "
+            f"data ({shown}{more}); report.pdf shows them as [U+XXXX], the CSVs hold them as "
+            "given (install a font that has them, e.g. Noto Sans CJK, to see them drawn)"
+        )
 
     @property
     def breached(self) -> bool:
@@ -287,4 +301,5 @@ def write_report(
             development_key=key.is_development,
             seconds=time.monotonic() - started,
             check_statuses={o.check_id: o.status for o in check_run.outcomes},
+            substituted=rendered.substituted,
         )
