@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -34,6 +33,7 @@ from reports.errors import (
     MirError,
     Terminated,
     UsageError,
+    raise_on_termination,
 )
 from reports.lock import directory_lock, exclusive_lock
 
@@ -195,42 +195,6 @@ def _not_evaluated_lines(results: Iterable[CheckResult]) -> list[str]:
     return lines + partial
 
 
-def _raise_on_sigterm() -> Callable[[], None]:
-    """Turn SIGTERM into a Terminated exception for this run, and note SIGINT before raising
-    KeyboardInterrupt as usual, so that either one a library reports as its own error is still
-    logged as what it is (main thread only: elsewhere Python cannot set handlers); returns the
-    function that restores the previous handlers."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-
-    def on_term(signum: int, frame: Any) -> None:
-        TERMINATION.set()  # a DuckDB query this interrupts reads as the termination it is
-        msg = "stopped by SIGTERM"
-        raise Terminated(msg)
-
-    def on_int(signum: int, frame: Any) -> None:
-        INTERRUPTION.set()  # as above, for a Ctrl-C a library reports as its own error
-        raise KeyboardInterrupt
-
-    TERMINATION.clear()
-    INTERRUPTION.clear()
-    # A signal the caller ignores stays ignored (`mir daily ... &` from a script inherits an
-    # ignored SIGINT, and must survive a Ctrl-C in that terminal).
-    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
-    for signum, handler in ((signal.SIGTERM, on_term), (signal.SIGINT, on_int)):
-        if previous[signum] != signal.SIG_IGN:
-            signal.signal(signum, handler)
-
-    def restore() -> None:
-        for signum, handler in previous.items():
-            if handler is not None:
-                signal.signal(signum, handler)
-        TERMINATION.clear()
-        INTERRUPTION.clear()
-
-    return restore
-
-
 def log_refusal(out_dir: Path, snapshot_dir: Path, stage: str, exc: MirError) -> None:
     """A `failed` event in OUT's run log for a job refused before it could start (a bad
     configuration), best effort: the refusal itself is what the caller reports."""
@@ -299,7 +263,7 @@ def run_daily(
         )
         raise
     log.base["as_of"] = as_of.isoformat()
-    restore_sigterm = _raise_on_sigterm()
+    restore_sigterm = raise_on_termination()
     held = contextlib.ExitStack()
     try:
         # The locks first, then `start`: a run refused because another holds them adds only its

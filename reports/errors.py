@@ -6,10 +6,13 @@ them to exit codes, so library code never calls ``sys.exit``.
 
 from __future__ import annotations
 
+import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -127,7 +130,7 @@ class LockedError(MirError):
     """Another `mir` run holds the database lock (exit 4)."""
 
 
-# Set by the daily job's SIGTERM handler (reports.daily) for the rest of its run: a DuckDB query
+# Set by the SIGTERM handler of `raise_on_termination` for the rest of the run: a DuckDB query
 # the signal interrupted then reads as the termination it is, not as Ctrl-C or a failed check.
 TERMINATION = threading.Event()
 # Set by its SIGINT handler likewise: a Ctrl-C that a library turned into its own error (a
@@ -138,6 +141,42 @@ INTERRUPTION = threading.Event()
 class Terminated(MirError):
     """The job was stopped by SIGTERM (a service manager's stop or timeout): raised from the
     signal handler so that cleanup runs and the run log says `failed` (exit 4)."""
+
+
+def raise_on_termination() -> Callable[[], None]:
+    """Turn SIGTERM into a Terminated exception for this run (`mir daily`, `mir load`), and note
+    SIGINT before raising KeyboardInterrupt as usual, so that either one a library reports as its own error is still
+    logged as what it is (main thread only: elsewhere Python cannot set handlers); returns the
+    function that restores the previous handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_term(signum: int, frame: Any) -> None:
+        TERMINATION.set()  # a DuckDB query this interrupts reads as the termination it is
+        msg = "stopped by SIGTERM"
+        raise Terminated(msg)
+
+    def on_int(signum: int, frame: Any) -> None:
+        INTERRUPTION.set()  # as above, for a Ctrl-C a library reports as its own error
+        raise KeyboardInterrupt
+
+    TERMINATION.clear()
+    INTERRUPTION.clear()
+    # A signal the caller ignores stays ignored (`mir daily ... &` from a script inherits an
+    # ignored SIGINT, and must survive a Ctrl-C in that terminal).
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    for signum, handler in ((signal.SIGTERM, on_term), (signal.SIGINT, on_int)):
+        if previous[signum] != signal.SIG_IGN:
+            signal.signal(signum, handler)
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            if handler is not None:
+                signal.signal(signum, handler)
+        TERMINATION.clear()
+        INTERRUPTION.clear()
+
+    return restore
 
 
 class CommittedThenInterrupted(MirError):

@@ -70,6 +70,35 @@ def query(db_path: Path, sql: str) -> list[tuple]:
 # -- the fixture loads, exactly ---------------------------------------------------------------
 
 
+def test_sigterm_rolls_the_load_back_and_says_so(
+    run_mir, db_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loader review of 2026-12-05: SIGTERM (a service manager's stop) killed `mir load`
+    outright, exit 143 and no word, though the README promised what Ctrl-C gives."""
+    import os
+    import signal
+
+    from reports import derive
+
+    value = derive.refresh_dates
+
+    def value_then_stop(con: Any, dates: Any) -> None:
+        value(con, dates)
+        os.kill(os.getpid(), signal.SIGTERM)  # mid-transaction: after writing, before COMMIT
+
+    assert run_mir("init").exit_code == 0
+    monkeypatch.setattr(derive, "refresh_dates", value_then_stop)
+    previous = signal.getsignal(signal.SIGTERM)
+    result = run_mir("load", SNAPSHOT_MIN)
+    assert result.exit_code == 4, result.output
+    assert "stopped by SIGTERM" in result.stderr
+    assert signal.getsignal(signal.SIGTERM) == previous  # the handler is gone again
+    assert query(db_path, "SELECT count(*) FROM loads") == [(0,)]
+    assert query(db_path, "SELECT count(*) FROM positions") == [(0,)]
+
+
+
+
 def test_fixture_loads_with_summary_line(run_mir, db_path) -> None:
     result = run_mir("load", SNAPSHOT_MIN)
     assert result.exit_code == 0, result.output

@@ -34,6 +34,12 @@ def load_command(
     """
     from reports.config import load_config
     from reports.db import open_db
+    from reports.errors import (
+        TERMINATION,
+        CommittedThenInterrupted,
+        Terminated,
+        raise_on_termination,
+    )
     from reports.load import load_snapshot
 
     # Only the reporting currency matters here: it is the asset that needs no price (1 when absent).
@@ -49,14 +55,26 @@ def load_command(
     def warning(message: str) -> None:  # printed under --quiet too: it is not progress
         echo(f"warning: {message}", err=True)
 
-    with open_db(db) as con:
-        summary = load_snapshot(
-            con,
-            directory,
-            as_of,
-            progress=progress if show_progress else None,
-            on_warning=warning,
-            reporting_currency=reporting_currency,
-        )
+    # SIGTERM (a service manager's stop) ends the load as Ctrl-C does: rolled back, or said to
+    # be committed when it reached the COMMIT too late; not Python's silent exit 143 (loader
+    # review of 2026-12-05)
+    restore_signals = raise_on_termination()
+    try:
+        with open_db(db) as con:
+            summary = load_snapshot(
+                con,
+                directory,
+                as_of,
+                progress=progress if show_progress else None,
+                on_warning=warning,
+                reporting_currency=reporting_currency,
+            )
+    except BaseException as exc:
+        if TERMINATION.is_set() and not isinstance(exc, Terminated | CommittedThenInterrupted):
+            # a DuckDB query the signal interrupted reports it as its own interruption
+            raise Terminated("stopped by SIGTERM") from exc
+        raise
+    finally:
+        restore_signals()
     if not quiet:
         click.echo(summary.describe())

@@ -124,22 +124,33 @@ def split_suffix(filename: str) -> tuple[str, str] | None:
 def discover(directory: Path) -> tuple[dict[str, SourceFile], list[Violation], list[str]]:
     """The snapshot files in ``directory``: found files, file-level violations, warnings.
 
-    Violations: a required file missing, or one file present in two formats. Warnings: files
-    that are not part of the contract (hidden files are skipped silently).
+    Violations: a required file missing, one file present in two formats, or a contract file's
+    name on something that is not a regular file. Warnings: files that are not part of the
+    contract (hidden files are skipped silently).
     """
     found: dict[str, list[SourceFile]] = {}
     warnings: list[str] = []
+    violations: list[Violation] = []
     for entry in sorted(directory.iterdir()):
         if entry.name.startswith("."):
             continue
-        parsed = split_suffix(entry.name) if entry.is_file() else None
+        parsed = split_suffix(entry.name)
         if parsed is None or parsed[0] not in FILES:
             warnings.append(f"{entry.name}: not a snapshot file of the contract; ignored")
+            continue
+        if not entry.is_file():
+            # a contract file's name on a folder (or a link to one, or a broken link): ignored,
+            # an optional file's stored rows were replaced by none (loader review of
+            # 2026-12-05: volumes.csv a link to /tmp emptied the day's volumes, K-COH and
+            # K-DTF 0)
+            kind = "a folder" if entry.is_dir() else "not a regular file"
+            violations.append(
+                Violation(entry.name, None, None, kind, "a regular file (the snapshot contract)")
+            )
             continue
         name, fmt = parsed
         found.setdefault(name, []).append(SourceFile(name, entry, fmt))
 
-    violations: list[Violation] = []
     files: dict[str, SourceFile] = {}
     for name, spec in FILES.items():
         candidates = found.get(name, [])

@@ -77,20 +77,25 @@ TIMESTAMP_FORMATS = (
     "['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ', "
     "'%Y-%m-%dT%H:%M:%S+00:00', '%Y-%m-%dT%H:%M:%S.%f+00:00']"
 )
-# The timestamps the text path accepts (a four-digit year; finite): the same range for a
-# typed UTC timestamp, so both paths store the same values.
+# The timestamps the text path accepts (a four-digit year from 0001; finite): the same range for
+# a typed UTC timestamp, so both paths store the same values. Year 0000 is refused: DuckDB
+# stores it, but Python's datetime starts at year 1, and `mir sql` failed on every stored row of
+# that year (loader review of 2026-12-05).
 TIMESTAMP_RANGE = (
-    "TIMESTAMP '0001-01-01 (BC) 00:00:00'",  # year 0000
+    "TIMESTAMP '0001-01-01 00:00:00'",
     "TIMESTAMP '10000-01-01 00:00:00'",
 )
+YEAR_ZERO = "'0000'"  # the text paths' four-digit year that no datetime holds
 
 EXPECTED_DECIMAL = (
     "a decimal number like -1234.56 (plain notation: no exponent, no thousands separator; "
     f"at most {DECIMAL_INTEGER_DIGITS} integer digits and {DECIMAL_SCALE} decimals)"
 )
 EXPECTED_INTEGER = "an integer of at most 9 digits"
-EXPECTED_DATE = "a date YYYY-MM-DD"
-EXPECTED_TIMESTAMP = "a UTC timestamp in ISO 8601 like 2026-03-03T14:05:00Z (or +00:00)"
+EXPECTED_DATE = "a date YYYY-MM-DD (year 0001 or later)"
+EXPECTED_TIMESTAMP = (
+    "a UTC timestamp in ISO 8601 like 2026-03-03T14:05:00Z (or +00:00), year 0001 or later"
+)
 EXPECTED_TIMESTAMP_US = "a timestamp in whole microseconds (the database holds no finer time)"
 
 RULE_FILES = (
@@ -180,7 +185,7 @@ def _column_check(col: ColumnSpec, staged_type: str | None = None) -> str:
     elif col.type == "date":
         whens.append(
             f"WHEN NOT regexp_full_match({c}, {_lit(DATE_RE)}) OR try_cast({c} AS DATE) IS NULL "
-            f"THEN {_lit(EXPECTED_DATE)}"
+            f"OR starts_with({c}, {YEAR_ZERO}) THEN {_lit(EXPECTED_DATE)}"
         )
     elif col.type == "timestamp":
         whens.append(
@@ -190,7 +195,7 @@ def _column_check(col: ColumnSpec, staged_type: str | None = None) -> str:
         whens.append(
             f"WHEN NOT regexp_full_match({c}, {_lit(TIMESTAMP_RE)}) "
             f"OR try_strptime({_timestamp_text(c)}, {TIMESTAMP_FORMATS}) IS NULL "
-            f"THEN {_lit(EXPECTED_TIMESTAMP)}"
+            f"OR starts_with({c}, {YEAR_ZERO}) THEN {_lit(EXPECTED_TIMESTAMP)}"
         )
     if len(whens) == 1 and col.nullable:
         return ""
