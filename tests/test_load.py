@@ -97,8 +97,6 @@ def test_sigterm_rolls_the_load_back_and_says_so(
     assert query(db_path, "SELECT count(*) FROM positions") == [(0,)]
 
 
-
-
 def test_fixture_loads_with_summary_line(run_mir, db_path) -> None:
     result = run_mir("load", SNAPSHOT_MIN)
     assert result.exit_code == 0, result.output
