@@ -297,11 +297,35 @@ def test_results_are_append_only_and_the_run_id_is_deterministic(
     assert con.execute(
         "SELECT count(*), count(DISTINCT run_id) FROM check_exceptions"
     ).fetchall() == [(6, 1)]
+    # each recording's rows carry its checked_at, that of its check_results rows (analyst
+    # review of 2026-12-05: the two copies could not be told apart)
+    assert con.execute(
+        "SELECT x.checked_at, count(*) FROM check_exceptions AS x JOIN check_results AS r "
+        "USING (run_id, check_id, checked_at) GROUP BY ALL ORDER BY 1"
+    ).fetchall() == [
+        (r[0], 3)
+        for r in con.execute("SELECT DISTINCT checked_at FROM check_results ORDER BY 1").fetchall()
+    ]
     other_config = Config(segregation=SegregationConfig(rollforward_tolerance=Decimal("1")))
     third = run_checks(con, DAY2, other_config, specs=specs)
     assert third.run_id != first.run_id
     assert con.execute("SELECT count(*) FROM check_results").fetchall() == [(6,)]
     assert run_checks(con, DAY1, Config(), specs=specs).run_id != first.run_id
+
+
+def test_an_older_database_gets_the_recording_time_of_its_exceptions(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A database made before check_exceptions.checked_at existed gets the column (its old
+    rows NULL) the next time the schema scripts run, and new runs fill it."""
+    specs = [sql_spec("TST-01", BALANCE_ROWS)]
+    run_checks(con, DAY2, Config(), specs=specs)
+    con.execute("ALTER TABLE check_exceptions DROP COLUMN checked_at")  # as made before
+    init_schema(con)
+    run_checks(con, DAY2, Config(), specs=specs)
+    assert con.execute(
+        "SELECT checked_at IS NULL, count(*) FROM check_exceptions GROUP BY ALL ORDER BY ALL"
+    ).fetchall() == [(False, 3), (True, 3)]
 
 
 def test_run_id_follows_the_inputs(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:

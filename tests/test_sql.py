@@ -708,6 +708,10 @@ def test_segregation_trend_shows_the_eth_shortfall(mir: Callable[..., Result]) -
     every = query_rows(mir, "segregation_trend", **{"from": LAST.isoformat()})
     assert {r["as_of_date"] for r in every} == {LAST.isoformat()}
     assert {"ETH", "BTC", "USDT", "USDC"} <= {r["asset"] for r in every}
+    # the first day of a `from` window compares with the stored day before it (analyst review
+    # of 2026-12-05: it was NULL)
+    (eth,) = [r for r in every if r["asset"] == "ETH"]
+    assert eth["excess_change"] == rows[-1]["excess_change"]
 
 
 def test_capital_ratio_trend(mir: Callable[..., Result]) -> None:

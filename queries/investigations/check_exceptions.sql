@@ -17,8 +17,9 @@ run AS (
     LIMIT 1
 ),
 recordings AS (
-    -- check_exceptions has no recording time: the check's rows of a run_id are there once per
-    -- recording in which it wrote rows (not in one where it crashed)
+    -- the check's rows of a run_id are there once per recording in which it wrote rows (not in
+    -- one where it crashed); rows recorded before 2026-12-05 have no checked_at to tell them
+    -- apart, so the copies are counted (a run_id's rows are the same in every recording)
     SELECT count(DISTINCT r.checked_at) AS k
     FROM check_results AS r JOIN run USING (run_id, as_of_date)
     WHERE r.check_id = $check_id AND r.exceptions > 0

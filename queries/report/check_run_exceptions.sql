@@ -1,8 +1,9 @@
 -- Every exception row of a recorded run (run_id, as-of date), once.
--- check_exceptions has no recording time, so a check whose rows a run_id recorded k times holds
--- each of them k times; `recordings` is k per check, counting only the recordings in which the
--- check wrote rows (a recording where it crashed, `error`, wrote none), and each distinct row is
--- repeated count / k times, which restores the rows of one recording exactly.
+-- Rows recorded before 2026-12-05 have no checked_at, and a check whose rows a run_id recorded k
+-- times holds each of them k times (the same rows: same inputs and configuration); `recordings`
+-- is k per check, counting only the recordings in which the check wrote rows (a recording where
+-- it crashed, `error`, wrote none), and each distinct row is repeated count / k times, which
+-- restores the rows of one recording exactly.
 WITH recordings AS (
     SELECT check_id, count(DISTINCT checked_at) AS k
     FROM check_results

@@ -136,7 +136,9 @@ CREATE TABLE IF NOT EXISTS check_results (
     checked_at TIMESTAMP NOT NULL           -- UTC
 );
 
--- Every exception row of every run (all of them, not a sample); append-only.
+-- Every exception row of every run (all of them, not a sample); append-only. A run_id recorded
+-- twice (same inputs) has its rows twice, told apart by checked_at (the check_results rows of
+-- the same recording have the same checked_at).
 CREATE TABLE IF NOT EXISTS check_exceptions (
     run_id VARCHAR NOT NULL,
     as_of_date DATE NOT NULL,
@@ -149,8 +151,12 @@ CREATE TABLE IF NOT EXISTS check_exceptions (
     metric VARCHAR NOT NULL,
     value DECIMAL(38,18),
     threshold DECIMAL(38,18),
-    message VARCHAR NOT NULL
+    message VARCHAR NOT NULL,
+    checked_at TIMESTAMP                    -- UTC (NULL: recorded before 2026-12-05)
 );
+-- Databases made before checked_at existed (analyst review of 2026-12-05: the copies of a run
+-- recorded twice could not be told apart).
+ALTER TABLE check_exceptions ADD COLUMN IF NOT EXISTS checked_at TIMESTAMP;
 
 -- The capital statement's headline figures of every check run in which CAP-01 ran (written in
 -- the same transaction as that run's check_results rows); append-only. Read by the

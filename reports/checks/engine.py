@@ -562,7 +562,9 @@ def record_run(
         },
     )
     exceptions = all_exceptions(result).with_columns(
-        pl.lit(result.run_id).alias("run_id"), pl.lit(as_of).alias("as_of_date")
+        pl.lit(result.run_id).alias("run_id"),
+        pl.lit(as_of).alias("as_of_date"),
+        pl.lit(checked_at, dtype=pl.Datetime("us")).alias("checked_at"),
     )
     # Our own transaction: run_checks must not be called inside the caller's (a failing check
     # query would abort it, and DuckDB has no nested transactions).
@@ -584,9 +586,9 @@ def record_run(
             """
             INSERT INTO check_exceptions
                 (run_id, as_of_date, check_id, status, entity_type, entity_id, instrument_id,
-                 asset, metric, value, threshold, message)
+                 asset, metric, value, threshold, message, checked_at)
             SELECT run_id, as_of_date, check_id, status, entity_type, entity_id, instrument_id,
-                   asset, metric, value, threshold, message
+                   asset, metric, value, threshold, message, checked_at
             FROM mir_run_exceptions
             """
         )
