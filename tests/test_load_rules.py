@@ -225,6 +225,8 @@ CASES = [
     Case("file.two_formats", lambda snap: (snap / "capital.csv.gz").write_bytes(b""), "capital", None, None, "exactly one of"),
     # a contract file's name on a folder: refused, not ignored (an optional file's stored rows
     # were replaced by none)
+    # a contract file's name in other case: a misnamed delivery, not an extra file to ignore
+    Case("file.case", lambda snap: (snap / "volumes.csv").rename(snap / "Volumes.csv"), "Volumes.csv", None, None, "the name volumes.csv (file names are case-sensitive)"),
     Case("file.folder", lambda snap: _replace_by_folder(snap / "volumes.csv"), "volumes.csv", None, None, "got 'a folder'; expected a regular file"),
     Case("column.required", lambda snap: drop_column(snap, "positions", "quantity"), "positions.csv", None, "quantity", "required by the snapshot contract"),
     Case("column.required_in_header_only_file", lambda snap: write_rows(snap, "movements", ["movement_id", "ts"], []), "movements.csv", None, "account_id"),

@@ -124,8 +124,8 @@ def split_suffix(filename: str) -> tuple[str, str] | None:
 def discover(directory: Path) -> tuple[dict[str, SourceFile], list[Violation], list[str]]:
     """The snapshot files in ``directory``: found files, file-level violations, warnings.
 
-    Violations: a required file missing, one file present in two formats, or a contract file's
-    name on something that is not a regular file. Warnings: files that are not part of the
+    Violations: a required file missing, one file present in two formats, a contract file's
+    name in other letter case, or on something that is not a regular file. Warnings: files that are not part of the
     contract (hidden files are skipped silently).
     """
     found: dict[str, list[SourceFile]] = {}
@@ -136,6 +136,14 @@ def discover(directory: Path) -> tuple[dict[str, SourceFile], list[Violation], l
             continue
         parsed = split_suffix(entry.name)
         if parsed is None or parsed[0] not in FILES:
+            folded = split_suffix(entry.name.lower())
+            if folded is not None and folded[0] in FILES:
+                # `Volumes.csv`: a contract file misnamed, not an extra one; ignored, an optional
+                # file's stored rows were replaced by none (determinism review of 2026-12-05:
+                # K-COH and K-DTF 0, KFR understated)
+                expected = f"the name {folded[0]}.{folded[1]} (file names are case-sensitive)"
+                violations.append(Violation(entry.name, None, None, entry.name, expected))
+                continue
             warnings.append(f"{entry.name}: not a snapshot file of the contract; ignored")
             continue
         if not entry.is_file():
