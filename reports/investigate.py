@@ -15,8 +15,11 @@ Parameters are bound as DuckDB named parameters ($position_id), never interpolat
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -65,24 +68,96 @@ class QueryResult:
     not_mir: bool = False
 
 
+@dataclass(frozen=True)
+class QueryStream:
+    """A result read in batches (`mir sql`, `mir query`): memory stays that of one batch, not
+    of the result, however many rows it has (analyst review of 2026-12-05: a day of
+    v_positions as JSON needed 20 GB at a million accounts)."""
+
+    schema: pl.Schema  # the result's columns and their Polars types
+    batches: Iterator[pl.DataFrame]
+    started: float  # time.perf_counter() when the statement was sent
+    schema_outdated: bool = False
+    not_mir: bool = False
+
+
+# Rows per batch of a streamed result: a few MB of Arrow for typical rows.
+BATCH_ROWS = 100_000
+
+
 def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> QueryResult:
-    """Run one read-only statement (or several; the last one's result is returned)."""
-    import duckdb
+    """Run one read-only statement (or several; the last one's result is returned), whole."""
     import polars as pl
 
-    con = connect_read_only(path)
-    started = time.perf_counter()
-    stored = stored_fingerprint(con)
-    outdated = stored != schema_fingerprint()
-    hint = (
-        f" (this database's schema is not this mir's: run `mir init --db {path}`)"
-        if stored is not None
-        else " (this database was not made by mir: its tables and views are not mir's)"
+    with stream_sql(path, sql, params) as result:
+        frames = list(result.batches)
+        frame = pl.concat(frames) if frames else pl.DataFrame(schema=result.schema)
+    return QueryResult(
+        frame,
+        time.perf_counter() - result.started,
+        schema_outdated=result.schema_outdated,
+        not_mir=result.not_mir,
     )
+
+
+@contextmanager
+def stream_sql(
+    path: Path, sql: str, params: dict[str, Any] | None = None, *, batch_rows: int = BATCH_ROWS
+) -> Iterator[QueryStream]:
+    """Run one read-only statement (or several; the last one's result is streamed): its rows
+    in batches of `batch_rows` while the connection is open. An error while fetching (e.g. a
+    value mir cannot output, found only when reached) is the same UsageError as one in the
+    statement."""
+    import polars as pl
+    import pyarrow as pa
+
+    con = connect_read_only(path)
+    try:
+        started = time.perf_counter()
+        stored = stored_fingerprint(con)
+        outdated = stored != schema_fingerprint()
+        hint = (
+            f" (this database's schema is not this mir's: run `mir init --db {path}`)"
+            if stored is not None
+            else " (this database was not made by mir: its tables and views are not mir's)"
+        )
+        with _sql_errors(hint if outdated else ""):
+            relation = con.sql(sql, params=params or {})
+            if relation is None:  # a statement without a result
+                reader = None
+                schema = pl.Schema()
+            else:
+                relation = _projected(relation)
+                to_reader = getattr(relation, "to_arrow_reader", None)
+                if to_reader is None:  # DuckDB before 1.4
+                    to_reader = relation.fetch_record_batch
+                reader = to_reader(batch_rows)
+                empty = pa.Table.from_batches([], schema=reader.schema)
+                schema = pl.DataFrame(pl.from_arrow(empty)).schema
+
+        def batches() -> Iterator[pl.DataFrame]:
+            if reader is None:
+                return
+            with _sql_errors(hint if outdated else ""):
+                for batch in reader:
+                    yield pl.DataFrame(pl.from_arrow(batch))
+
+        yield QueryStream(
+            schema, batches(), started, schema_outdated=outdated, not_mir=stored is None
+        )
+    finally:
+        con.close()
+
+
+@contextmanager
+def _sql_errors(hint: str) -> Iterator[None]:
+    """DuckDB's errors as mir's: a refused write or file access, an SQL error (exit 2), the
+    user's Ctrl-C as DuckDB reports it."""
+    import duckdb
+
     try:
         try:
-            relation = con.sql(sql, params=params or {})
-            frame = _frame(relation) if relation is not None else pl.DataFrame()
+            yield
         except Exception as exc:
             # the user's Ctrl-C, as DuckDB reports it: not an SQL error nor an internal one
             # (investigations review of 2026-12-05: exit 4 "internal error")
@@ -100,16 +175,11 @@ def run_sql(path: Path, sql: str, params: dict[str, Any] | None = None) -> Query
         if isinstance(exc, duckdb.PermissionException) or any(word in text for word in refused):
             msg = f"mir sql is read-only: writes, COPY, ATTACH, file access and settings changes are refused ({text.splitlines()[0]})"
             raise UsageError(msg) from None
-        msg = f"SQL error: {text}" + (hint if outdated else "")
+        msg = f"SQL error: {text}{hint}"
         raise UsageError(msg) from None
     except duckdb.Error as exc:
-        msg = f"SQL error: {exc}" + (hint if outdated else "")
+        msg = f"SQL error: {exc}{hint}"
         raise UsageError(msg) from None
-    finally:
-        con.close()
-    return QueryResult(
-        frame, time.perf_counter() - started, schema_outdated=outdated, not_mir=stored is None
-    )
 
 
 # DuckDB types Polars cannot hold, or that the output formats would alter: returned as their
@@ -129,9 +199,9 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _frame(relation: Any) -> pl.DataFrame:
-    """The relation's rows as a Polars frame: columns of a type Polars cannot hold as text; a
-    value it cannot hold (a 39-digit integer, an infinite date) an error naming its column."""
+def _projected(relation: Any) -> Any:
+    """The relation with columns of a type Polars cannot hold as text; a value it cannot hold
+    (a 39-digit integer, an infinite date) an error naming its column, when it is fetched."""
     columns = relation.columns
     types = [str(t) for t in relation.types]
 
@@ -161,7 +231,7 @@ def _frame(relation: Any) -> pl.DataFrame:
                 for p, c in zip(projected, columns, strict=True)
             )
         )
-    return relation.pl()
+    return relation
 
 
 @dataclass(frozen=True)
@@ -280,3 +350,11 @@ def get_investigation(name: str) -> Investigation:
 def run_investigation(path: Path, name: str, raw_params: dict[str, str]) -> QueryResult:
     investigation = get_investigation(name)
     return run_sql(path, investigation.sql, investigation.bind(raw_params))
+
+
+def stream_investigation(
+    path: Path, name: str, raw_params: dict[str, str]
+) -> contextlib.AbstractContextManager[QueryStream]:
+    """The investigation's result in batches (`stream_sql`); parameters checked first."""
+    investigation = get_investigation(name)
+    return stream_sql(path, investigation.sql, investigation.bind(raw_params))

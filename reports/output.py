@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -60,44 +62,124 @@ def to_text_rows(frame: pl.DataFrame) -> list[list[str]]:
 
 def write_frame(frame: pl.DataFrame, fmt: str, stream: IO[str] | None, path: Path | None) -> None:
     """Write `frame` in `fmt` to `path` (any format) or `stream` (all but parquet)."""
-    if fmt == "parquet":
-        if path is None:
-            msg = "--format parquet needs --output FILE"
-            from reports.errors import UsageError
+    write_batches(frame.schema, iter([frame]), fmt, stream, path)
 
-            raise UsageError(msg)
-        frame.write_parquet(path)
-        return
-    text = render_text(frame, fmt)
-    if path is not None:
-        path.write_text(text, encoding="utf-8")
-    elif stream is not None:
-        stream.write(text)
+
+def write_batches(
+    schema: pl.Schema,
+    batches: Iterator[pl.DataFrame],
+    fmt: str,
+    stream: IO[str] | None,
+    path: Path | None,
+) -> int:
+    """Write a result given in batches (`schema`: its columns) in `fmt` to `path` (any format)
+    or `stream` (all but parquet); returns the number of rows. csv, json, markdown and parquet
+    are written batch by batch, so memory stays that of one batch; `table` aligns its columns
+    over every row, so it holds them all. A file is written under a temporary name and renamed
+    when complete: an error or interruption midway leaves no half-written file (standard output
+    has what was written before it)."""
+    if fmt == "parquet" and path is None:
+        from reports.errors import UsageError
+
+        msg = "--format parquet needs --output FILE"
+        raise UsageError(msg)
+    if path is None:
+        assert stream is not None
+        return _write_text(schema, batches, fmt, stream)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        if fmt == "parquet":
+            rows = _write_parquet(schema, batches, partial)
+        else:
+            with partial.open("w", encoding="utf-8", newline="") as handle:
+                rows = _write_text(schema, batches, fmt, handle)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return rows
+
+
+def _write_parquet(schema: pl.Schema, batches: Iterator[pl.DataFrame], path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    rows = 0
+    writer = None
+    try:
+        for batch in batches:
+            table = batch.to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+            writer.write_table(table)
+            rows += batch.height
+        if writer is None:  # no rows: the columns alone
+            import polars as pl
+
+            pl.DataFrame(schema=schema).write_parquet(path)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows
+
+
+def _write_text(
+    schema: pl.Schema, batches: Iterator[pl.DataFrame], fmt: str, stream: IO[str]
+) -> int:
+    columns = list(schema.names())
+    rows = 0
+    if fmt == "table":
+        import polars as pl
+
+        frames = list(batches)
+        frame = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+        stream.write(_render_table(frame))
+        return frame.height
+    if fmt == "csv":
+        import csv
+
+        writer_csv = csv.writer(stream, lineterminator="\n")
+        writer_csv.writerow(columns)
+        for batch in batches:
+            writer_csv.writerows(to_text_rows(batch))
+            rows += batch.height
+        return rows
+    if fmt == "markdown":
+        stream.write("| " + " | ".join(columns) + " |\n")
+        stream.write("|" + "|".join("---" for _ in columns) + "|\n")
+        for batch in batches:
+            for cells in to_text_rows(batch):
+                stream.write("| " + " | ".join(_markdown_cell(c) for c in cells) + " |\n")
+            rows += batch.height
+        return rows
+    # json: the same bytes as json.dumps(records, indent=2) of the whole list, one record at a
+    # time (each record's lines indented by the list's two spaces)
+    for batch in batches:
+        for values in batch.iter_rows():
+            record = {c: _json_value(v) for c, v in zip(columns, values, strict=True)}
+            text = json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False)
+            stream.write("[\n" if rows == 0 else ",\n")
+            # split on "\n" only: JSON escapes it inside strings, not U+2028 and the like
+            stream.write("\n".join("  " + line for line in text.split("\n")))
+            rows += 1
+    stream.write("[]\n" if rows == 0 else "\n]\n")
+    return rows
+
+
+def _markdown_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
 
 
 def render_text(frame: pl.DataFrame, fmt: str) -> str:
-    columns = frame.columns
-    if fmt == "json":
-        records = [
-            {c: _json_value(v) for c, v in zip(columns, row, strict=True)}
-            for row in frame.iter_rows()
-        ]
-        return json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    if fmt == "csv":
-        import csv
-        import io
+    """`frame` in a text format, whole."""
+    import io
 
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(to_text_rows(frame))
-        return buffer.getvalue()
+    buffer = io.StringIO()
+    _write_text(frame.schema, iter([frame]), fmt, buffer)
+    return buffer.getvalue()
+
+
+def _render_table(frame: pl.DataFrame) -> str:
+    columns = frame.columns
     rows = to_text_rows(frame)
-    if fmt == "markdown":
-        escape = lambda s: s.replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")  # noqa: E731
-        lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-        lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in rows]
-        return "\n".join(lines) + "\n"
     # table: aligned columns, numbers right-aligned
     numeric = [dtype.is_numeric() for dtype in frame.dtypes]
     widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]

@@ -56,20 +56,29 @@ def _check_output(output: str | None, db: Path) -> None:
 
 
 def _emit(result: Any, fmt: str, output: str | None, db: Path) -> None:
-    from reports.errors import UsageError
-    from reports.output import write_frame
+    """Write a streamed result (reports.investigate.QueryStream), then its row count and time
+    on standard error."""
+    import time
 
-    frame = result.frame
+    from reports.errors import UsageError
+    from reports.output import write_batches
+
     try:
-        write_frame(
-            frame, fmt, sys.stdout if output is None else None, Path(output) if output else None
+        rows = write_batches(
+            result.schema,
+            result.batches,
+            fmt,
+            sys.stdout if output is None else None,
+            Path(output) if output else None,
         )
     except OSError as exc:
         if output is None:
             raise
         msg = f"cannot write --output {output}: {exc.strerror or exc}"
         raise UsageError(msg) from None
-    click.echo(f"{frame.height} row(s) in {result.elapsed_seconds:.3f} s", err=True)
+    # the time includes writing the rows: they are fetched as they are written
+    elapsed = time.perf_counter() - result.started
+    click.echo(f"{rows} row(s) in {elapsed:.3f} s", err=True)
     if result.not_mir:
         click.echo(
             "warning: this database was not made by mir (it has no mir_schema): mir's tables, "
@@ -131,7 +140,7 @@ def sql_command(
     """
     from reports.db import resolve_db_path
     from reports.errors import UsageError
-    from reports.investigate import run_sql
+    from reports.investigate import stream_sql
 
     if (statement is None) == (sql_file is None):
         msg = "give either a SQL statement or -f FILE (not both)"
@@ -148,8 +157,7 @@ def sql_command(
         msg = "the SQL is empty: give a statement (mir sql --help has an example)"
         raise UsageError(msg)
     _check_output(output, resolve_db_path(db))
-    with _representable():
-        result = run_sql(resolve_db_path(db), text)
+    with _representable(), stream_sql(resolve_db_path(db), text) as result:
         _emit(result, fmt, output, resolve_db_path(db))
 
 
@@ -192,11 +200,13 @@ def query_command(
     Example: mir query position_trail -p position_id=P350
     """
     from reports.db import resolve_db_path
-    from reports.investigate import run_investigation
+    from reports.investigate import stream_investigation
 
     _check_output(output, resolve_db_path(db))
-    with _representable():
-        result = run_investigation(resolve_db_path(db), name, _parse_params(params))
+    with (
+        _representable(),
+        stream_investigation(resolve_db_path(db), name, _parse_params(params)) as result,
+    ):
         _emit(result, fmt, output, resolve_db_path(db))
 
 
