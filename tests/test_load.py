@@ -877,9 +877,16 @@ def test_resolve_as_of(name, as_of, expected) -> None:
     assert resolve_as_of(Path("/snapshots") / name, as_of) == expected
 
 
-@pytest.mark.parametrize("name", ["20260302", "2026-02-30", "latest"])
-def test_resolve_as_of_needs_the_option_when_the_name_is_not_a_date(name) -> None:
-    with pytest.raises(InputError, match="pass --as-of"):
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("20260302", "is not YYYY-MM-DD"),
+        ("2026-02-30", "is not a real date"),  # the form, not a date (loader review 2026-12-05)
+        ("latest", "is not YYYY-MM-DD"),
+    ],
+)
+def test_resolve_as_of_needs_the_option_when_the_name_is_not_a_date(name, why) -> None:
+    with pytest.raises(InputError, match=f"its name {why}; rename it or pass --as-of"):
         resolve_as_of(Path("/snapshots") / name, None)
 
 

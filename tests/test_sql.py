@@ -239,7 +239,10 @@ def test_sql_output_file_and_sql_file(mir: Callable[..., Result], tmp_path: Path
 def test_sql_statement_xor_file(mir: Callable[..., Result], tmp_path: Path) -> None:
     script = tmp_path / "one.sql"
     script.write_text("SELECT 1", encoding="utf-8")
-    assert mir("sql").exit_code == 2
+    neither = mir("sql")
+    assert neither.exit_code == 2
+    # (analyst review of 2026-12-05: it said "(not both)" when none was given)
+    assert "give a SQL statement or -f FILE" in neither.stderr and "both" not in neither.stderr
     both = mir("sql", "SELECT 1", "-f", str(script))
     assert both.exit_code == 2
     assert "not both" in both.stderr

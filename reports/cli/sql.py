@@ -142,8 +142,11 @@ def sql_command(
     from reports.errors import UsageError
     from reports.investigate import stream_sql
 
-    if (statement is None) == (sql_file is None):
-        msg = "give either a SQL statement or -f FILE (not both)"
+    if statement is not None and sql_file is not None:
+        msg = "give either a SQL statement or -f FILE, not both"
+        raise UsageError(msg)
+    if statement is None and sql_file is None:
+        msg = 'give a SQL statement or -f FILE (e.g. mir sql "SELECT count(*) FROM positions")'
         raise UsageError(msg)
     if statement is not None:
         text = statement

@@ -81,6 +81,11 @@ class LoadSummary:
         )
 
 
+def _looks_like_a_date(name: str) -> bool:
+    digits = name[:4] + name[5:7] + name[8:]
+    return len(name) == 10 and name[4] == name[7] == "-" and digits.isascii() and digits.isdigit()
+
+
 def resolve_as_of(directory: Path, as_of: dt.date | None) -> dt.date:
     """The as-of date: the directory name YYYY-MM-DD, else ``as_of``; both must agree."""
     from_name: dt.date | None = None
@@ -97,8 +102,11 @@ def resolve_as_of(directory: Path, as_of: dt.date | None) -> dt.date:
         raise UsageError(msg)
     resolved = from_name or as_of
     if resolved is None:
+        # `2026-02-30` has the form but is no date (loader review of 2026-12-05: it was told
+        # its name "is not YYYY-MM-DD")
+        what = "is not a real date" if _looks_like_a_date(name) else "is not YYYY-MM-DD"
         msg = (
-            f"cannot tell the as-of date of {directory}: its name is not YYYY-MM-DD; "
+            f"cannot tell the as-of date of {directory}: its name {what}; "
             "rename it or pass --as-of YYYY-MM-DD"
         )
         raise InputError(
