@@ -226,6 +226,8 @@ CASES = [
     # a contract file's name on a folder: refused, not ignored (an optional file's stored rows
     # were replaced by none)
     # a contract file's name in other case: a misnamed delivery, not an extra file to ignore
+    # a Parquet string that is not UTF-8: named by row and column (DuckDB names neither)
+    Case("parquet.invalid_utf8", lambda snap: _parquet_with_bad_bytes(snap, "accounts", 3, "group_id"), "accounts.parquet", 3, "group_id", "xff1'; expected UTF-8 text"),
     Case("file.case", lambda snap: (snap / "volumes.csv").rename(snap / "Volumes.csv"), "Volumes.csv", None, None, "the name volumes.csv (file names are case-sensitive)"),
     Case("file.folder", lambda snap: _replace_by_folder(snap / "volumes.csv"), "volumes.csv", None, None, "got 'a folder'; expected a regular file"),
     Case("column.required", lambda snap: drop_column(snap, "positions", "quantity"), "positions.csv", None, "quantity", "required by the snapshot contract"),
@@ -263,6 +265,25 @@ def load_like_the_cli(con: duckdb.DuckDBPyConnection, snapshot: Path) -> tuple[i
             report_error(exc)
         return int(exc.exit_code), stderr.getvalue()
     return int(ExitCode.OK), ""
+
+
+def _parquet_with_bad_bytes(snap: Path, name: str, row: int, column: str) -> None:
+    """`name`.csv as `name`.parquet whose `column` holds the bytes G, 0xFF, 1 on data `row`, in a
+    column annotated as UTF-8 text (pyarrow writes the bytes as given)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    csv_path = snap / f"{name}.csv"
+    options = pacsv.ConvertOptions(column_types={c: pa.string() for c in [column]})
+    table = pacsv.read_csv(csv_path, convert_options=options)
+    values = [v.encode() if v is not None else None for v in table.column(column).to_pylist()]
+    values[row - 1] = b"G\xff1"
+    binary = pa.array(values, type=pa.binary())
+    text = pa.Array.from_buffers(pa.string(), len(binary), binary.buffers(), binary.null_count)
+    table = table.set_column(table.schema.get_field_index(column), column, text)
+    pq.write_table(table, snap / f"{name}.parquet")
+    csv_path.unlink()
 
 
 def _replace_by_folder(path: Path) -> None:
@@ -709,3 +730,18 @@ def test_positions_whose_figures_sum_beyond_the_decimal_limit_are_bad_input(
     assert shared_db.execute(
         "SELECT count(*) FROM positions WHERE position_id LIKE 'PX%'"
     ).fetchall() == [(0,)]
+
+
+def test_invalid_utf8_is_found_past_the_first_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The row number counts the batches before the bad one (batches of 2 rows here)."""
+    from reports.load import reader
+
+    snap = copy_snapshot(tmp_path)
+    _parquet_with_bad_bytes(snap, "accounts", 5, "account_type")
+    monkeypatch.setattr(reader, "_UTF8_BATCH_ROWS", 2)
+    source = reader.SourceFile("accounts", snap / "accounts.parquet", "parquet")
+    found = reader._invalid_utf8(source, ["account_id", "account_type", "group_id"])
+    assert found is not None
+    assert (found.row, found.column, found.expected) == (5, "account_type", "UTF-8 text")

@@ -29,6 +29,7 @@ import itertools
 import operator
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -333,6 +334,69 @@ def _unreadable_parquet(source: SourceFile, exc: Exception) -> Violation:
     )
 
 
+# DuckDB's refusal of a Parquet string that is not UTF-8 ("Invalid string encoding found in
+# Parquet file: value ... is not valid UTF8!"): it names no row or column.
+_UTF8_ERROR = "is not valid UTF8"
+_UTF8_BATCH_ROWS = 65_536
+
+
+def _invalid_utf8(source: SourceFile, columns: Sequence[str]) -> Violation | None:
+    """The first cell of the contract's `columns` whose bytes are not UTF-8 (row, column and
+    value; the loader review of 2026-12-05 found the file named alone), read with pyarrow,
+    which does not check the encoding: each batch's string columns are validated whole, and a
+    failing one is searched by halves for its first bad cell. Error path only."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(source.path)
+        names = [
+            f.name
+            for f in parquet.schema_arrow
+            if f.name in columns
+            and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+        ]
+        offset = 0
+        for batch in parquet.iter_batches(batch_size=_UTF8_BATCH_ROWS, columns=names):
+            found = [
+                (index, name)
+                for name in names
+                if (index := _first_invalid(batch.column(name))) is not None
+            ]
+            if found:
+                index, name = min(found, key=lambda hit: hit[0])  # ties: the file's column order
+                raw = batch.column(name).cast(pa.binary())[index].as_py()
+                value = raw.decode("utf-8", errors="backslashreplace")
+                return Violation(source.display, offset + index + 1, name, value, "UTF-8 text")
+            offset += batch.num_rows
+    except (OSError, pa.ArrowException):
+        return None
+    return None
+
+
+def _first_invalid(array: Any) -> int | None:
+    """The index of the first value of a string `array` that is not UTF-8, or None."""
+    import pyarrow as pa
+
+    def valid(length: int) -> bool:
+        try:
+            array.slice(0, length).validate(full=True)
+        except pa.ArrowInvalid:
+            return False
+        return True
+
+    if valid(len(array)):
+        return None
+    low, high = 0, len(array)  # the first `low` values are valid, the first `high` are not
+    while high - low > 1:
+        middle = (low + high) // 2
+        if valid(middle):
+            low = middle
+        else:
+            high = middle
+    return low
+
+
 def stage(
     con: duckdb.DuckDBPyConnection,
     source: SourceFile,
@@ -455,7 +519,8 @@ def stage(
         created = con.execute(sql).fetchall()  # CREATE TABLE AS returns the row count
     except duckdb.Error as exc:
         if source.format == "parquet":  # footer readable, data pages not (corrupt, truncated)
-            violations.append(_unreadable_parquet(source, exc))
+            bad = _invalid_utf8(source, columns) if _UTF8_ERROR in str(exc) else None
+            violations.append(bad or _unreadable_parquet(source, exc))
             return None
         match = _CSV_LINE.search(str(exc))
         mixed = None if match else _mixed_line_ending(source)
