@@ -1316,6 +1316,14 @@ def test_runs_checked_day_by_day_stay_current_after_an_identical_reload(
         assert [r[0].isoformat() for r in con.execute(stale).fetchall()] == [
             d.name for d in DAYS[1:3]
         ]
+        # the README's re-check recipe: the days whose latest run is stale
+        recipe = (
+            "SELECT as_of_date FROM (SELECT as_of_date, max(checked_at) AS last FROM "
+            "check_results GROUP BY ALL) WHERE run_is_stale(as_of_date, last) ORDER BY 1"
+        )
+        assert [r[0].isoformat() for r in con.execute(recipe).fetchall()] == [
+            d.name for d in DAYS[1:3]
+        ]
 
 
 def test_spaces_around_a_parameters_equals_sign_are_layout() -> None:
