@@ -652,12 +652,12 @@ def test_an_ignored_sigint_stays_ignored_during_the_job() -> None:
     that terminal: the job's handler is not installed over SIG_IGN (SIGTERM likewise)."""
     import signal
 
-    from reports.daily import _raise_on_sigterm
+    from reports.errors import raise_on_termination
 
     saved = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        restore = _raise_on_sigterm()
+        restore = raise_on_termination()
         assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
         assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, signal.SIG_DFL)
         restore()
