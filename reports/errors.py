@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
@@ -177,6 +178,17 @@ def raise_on_termination() -> Callable[[], None]:
         INTERRUPTION.clear()
 
     return restore
+
+
+@contextmanager
+def termination_as_error() -> Iterator[None]:
+    """`raise_on_termination` for the block: a SIGTERM in it raises Terminated (exit 4), so
+    its cleanup runs (a rolled-back load, an output file's temporary name removed)."""
+    restore = raise_on_termination()
+    try:
+        yield
+    finally:
+        restore()
 
 
 class CommittedThenInterrupted(MirError):

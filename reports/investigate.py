@@ -105,48 +105,92 @@ def stream_sql(
     path: Path, sql: str, params: dict[str, Any] | None = None, *, batch_rows: int = BATCH_ROWS
 ) -> Iterator[QueryStream]:
     """Run one read-only statement (or several; the last one's result is streamed): its rows
-    in batches of `batch_rows` while the connection is open. An error while fetching (e.g. a
-    value mir cannot output, found only when reached) is the same UsageError as one in the
-    statement."""
+    in batches of `batch_rows`. The result is first spooled, batch by batch, to a temporary
+    Arrow file and the database closed: a reader that takes its time (`mir sql ... | less`)
+    must not hold the database's lock against the daily job (diff review of 2026-12-05: it
+    made `mir daily` fail). An error while fetching (a value mir cannot output, found only
+    when reached) is the same UsageError as one in the statement, raised before any row is
+    written."""
+    import tempfile
+
     import polars as pl
     import pyarrow as pa
+    import pyarrow.ipc
 
-    con = connect_read_only(path)
-    try:
-        started = time.perf_counter()
-        stored = stored_fingerprint(con)
-        outdated = stored != schema_fingerprint()
-        hint = (
-            f" (this database's schema is not this mir's: run `mir init --db {path}`)"
-            if stored is not None
-            else " (this database was not made by mir: its tables and views are not mir's)"
-        )
-        with _sql_errors(hint if outdated else ""):
-            relation = con.sql(sql, params=params or {})
-            if relation is None:  # a statement without a result
-                reader = None
-                schema = pl.Schema()
-            else:
-                relation = _projected(relation)
-                to_reader = getattr(relation, "to_arrow_reader", None)
-                if to_reader is None:  # DuckDB before 1.4
-                    to_reader = relation.fetch_record_batch
-                reader = to_reader(batch_rows)
-                empty = pa.Table.from_batches([], schema=reader.schema)
-                schema = pl.DataFrame(pl.from_arrow(empty)).schema
-
-        def batches() -> Iterator[pl.DataFrame]:
-            if reader is None:
-                return
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="mir-sql-") as spool_dir:
+        spool = Path(spool_dir) / "result.arrow"
+        con = connect_read_only(path)
+        try:
+            stored = stored_fingerprint(con)
+            outdated = stored != schema_fingerprint()
+            hint = (
+                f" (this database's schema is not this mir's: run `mir init --db {path}`)"
+                if stored is not None
+                else " (this database was not made by mir: its tables and views are not mir's)"
+            )
             with _sql_errors(hint if outdated else ""):
-                for batch in reader:
-                    yield pl.DataFrame(pl.from_arrow(batch))
+                relation = con.sql(sql, params=params or {})
+                if relation is not None:  # None: a statement without a result
+                    _spool(_projected(relation), spool, batch_rows)
+        finally:
+            con.close()
+        if not spool.exists():
+            yield QueryStream(
+                pl.Schema(), iter([]), started, schema_outdated=outdated, not_mir=stored is None
+            )
+            return
+        # read, not memory-mapped: the frames own their memory once the spool is gone
+        with pa.OSFile(str(spool), "rb") as source:
+            reader = pyarrow.ipc.open_file(source)
+            schema = pl.DataFrame(pl.from_arrow(reader.schema.empty_table())).schema
+            batches = (
+                pl.DataFrame(pl.from_arrow(reader.get_batch(i)))
+                for i in range(reader.num_record_batches)
+            )
+            yield QueryStream(
+                schema, batches, started, schema_outdated=outdated, not_mir=stored is None
+            )
 
-        yield QueryStream(
-            schema, batches(), started, schema_outdated=outdated, not_mir=stored is None
-        )
-    finally:
-        con.close()
+
+def _spool(relation: Any, spool: Path, batch_rows: int) -> None:
+    """The relation's rows into the Arrow file `spool`, one batch at a time. Repeated column
+    names get suffixes, as Polars gave them before results were streamed (`a`, `a_1`: a
+    `SELECT *` over a join). Fetching errors come out of the Arrow stream as OSError (or an
+    ArrowException): they are DuckDB's, re-raised as duckdb.Error for `_sql_errors`."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.ipc
+
+    to_reader = getattr(relation, "to_arrow_reader", None)
+    if to_reader is None:  # DuckDB before 1.4
+        to_reader = relation.fetch_record_batch
+    reader = to_reader(batch_rows)
+    names = _unique_names(reader.schema.names)
+    schema = pa.schema([f.with_name(n) for f, n in zip(reader.schema, names, strict=True)])
+    with pyarrow.ipc.new_file(str(spool), schema) as writer:
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except (OSError, pa.ArrowException) as exc:
+                raise duckdb.Error(str(exc)) from exc
+            writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """`names` with each repeat suffixed _1, _2, ... (past any name already used)."""
+    seen: set[str] = set()
+    unique = []
+    for name in names:
+        new, suffix = name, 0
+        while new in seen:
+            suffix += 1
+            new = f"{name}_{suffix}"
+        seen.add(new)
+        unique.append(new)
+    return unique
 
 
 @contextmanager

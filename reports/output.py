@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -75,9 +76,9 @@ def write_batches(
     """Write a result given in batches (`schema`: its columns) in `fmt` to `path` (any format)
     or `stream` (all but parquet); returns the number of rows. csv, json, markdown and parquet
     are written batch by batch, so memory stays that of one batch; `table` aligns its columns
-    over every row, so it holds them all. A file is written under a temporary name and renamed
-    when complete: an error or interruption midway leaves no half-written file (standard output
-    has what was written before it)."""
+    over every row, so it holds them all. A regular file is written under a temporary name and
+    renamed when complete (keeping an existing file's permissions): an error or interruption
+    midway leaves no half-written file; a link, device or pipe is written through."""
     if fmt == "parquet" and path is None:
         from reports.errors import UsageError
 
@@ -86,17 +87,27 @@ def write_batches(
     if path is None:
         assert stream is not None
         return _write_text(schema, batches, fmt, stream)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        # a link, a device or a pipe (-o /dev/stdout, the way to pipe parquet): written
+        # through, as named; a rename would replace the link or the device itself (diff review
+        # of 2026-12-05)
+        return _write_file(schema, batches, fmt, path)
+    partial = path.with_name(f".mir-{os.getpid()}.partial")  # short: any name length fits
     try:
-        if fmt == "parquet":
-            rows = _write_parquet(schema, batches, partial)
-        else:
-            with partial.open("w", encoding="utf-8", newline="") as handle:
-                rows = _write_text(schema, batches, fmt, handle)
+        rows = _write_file(schema, batches, fmt, partial)
+        if path.exists():  # the file keeps its permissions (a 0600 client extract stays so)
+            shutil.copymode(path, partial)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return rows
+
+
+def _write_file(schema: pl.Schema, batches: Iterator[pl.DataFrame], fmt: str, path: Path) -> int:
+    if fmt == "parquet":
+        return _write_parquet(schema, batches, path)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        return _write_text(schema, batches, fmt, handle)
 
 
 def _write_parquet(schema: pl.Schema, batches: Iterator[pl.DataFrame], path: Path) -> int:

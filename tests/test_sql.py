@@ -1392,7 +1392,7 @@ def test_rows_are_written_before_the_result_is_fetched_in_full(
     stream_sql = reports.investigate.stream_sql
     seen: list[int] = []
     target = tmp_path / "rows.csv"
-    partial = tmp_path / f".rows.csv.{os.getpid()}.partial"
+    partial = tmp_path / f".mir-{os.getpid()}.partial"
 
     @contextlib.contextmanager
     def watched(*args: Any, **kwargs: Any) -> Any:
@@ -1424,5 +1424,88 @@ def test_an_error_midway_leaves_no_output_file(mir: Callable[..., Result], tmp_p
     )
     result = mir("sql", sql, "--format", "json", "-o", str(target))
     assert result.exit_code == 2, result.output
-    assert "bad row" in result.stderr
+    assert "SQL error" in result.stderr and "bad row" in result.stderr
+    assert "cannot write" not in result.stderr  # not blamed on the file (diff review)
+    assert list(tmp_path.iterdir()) == []
+    # on standard output too: DuckDB's error, exit 2, before any row is written (diff review of
+    # 2026-12-05: past the first batch it came out of the Arrow stream as an OSError, exit 4)
+    for fmt in ("json", "table"):
+        printed = mir("sql", sql, "--format", fmt)
+        assert printed.exit_code == 2, printed.output
+        assert "SQL error" in printed.stderr and "bad row" in printed.stderr
+        assert printed.stdout == ""
+
+
+def test_the_database_is_closed_before_the_rows_are_written(history: Path) -> None:
+    """A slow reader (`mir sql ... | less`) must not hold the database against the daily job
+    (diff review of 2026-12-05: streaming from the open connection made `mir daily` fail)."""
+    import duckdb
+
+    from reports.investigate import stream_sql
+
+    with stream_sql(history, "SELECT * FROM v_positions", batch_rows=10) as result:
+        writer = duckdb.connect(str(history))  # read-write: refused while mir sql holds it
+        writer.close()
+        assert sum(batch.height for batch in result.batches) > 10
+
+
+def test_repeated_column_names_get_suffixes(mir: Callable[..., Result]) -> None:
+    """As Polars named them before results were streamed (diff review of 2026-12-05: an
+    internal error); a SELECT * over a join repeats names."""
+    result = mir("sql", "SELECT 1 AS a, 2 AS a, 3 AS a_1", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["a,a_1,a_1_1", "1,2,3"]
+
+
+def test_output_through_a_link_is_written_through_and_a_file_keeps_its_mode(
+    mir: Callable[..., Result], tmp_path: Path
+) -> None:
+    """-o renames a complete temporary file over a regular file, keeping its permissions; a
+    link (or a device, as -o /dev/stdout) is written through, not replaced (diff review of
+    2026-12-05)."""
+    real = tmp_path / "real.csv"
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    assert mir("sql", "SELECT 1 AS x", "--format", "csv", "-o", str(link)).exit_code == 0
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "x\n1\n"
+    private = tmp_path / "private.csv"
+    private.write_text("", encoding="utf-8")
+    private.chmod(0o600)
+    assert mir("sql", "SELECT 1 AS x", "--format", "csv", "-o", str(private)).exit_code == 0
+    assert private.read_text(encoding="utf-8") == "x\n1\n"
+    assert private.stat().st_mode & 0o777 == 0o600
+    long_name = tmp_path / ("n" * 250 + ".csv")
+    assert mir("sql", "SELECT 1 AS x", "--format", "csv", "-o", str(long_name)).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_sigterm_during_an_export_leaves_no_temporary_file(
+    mir: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Diff review of 2026-12-05: `timeout` or cron stopping `mir sql -o FILE` left the hidden
+    temporary file behind (SIGTERM killed Python without its cleanup)."""
+    import signal
+
+    import reports.investigate
+
+    stream_sql = reports.investigate.stream_sql
+
+    @contextlib.contextmanager
+    def stopped(*args: Any, **kwargs: Any) -> Any:
+        with stream_sql(*args, batch_rows=1000) as result:
+
+            def batches() -> Any:
+                for number, batch in enumerate(result.batches):
+                    if number == 2:
+                        os.kill(os.getpid(), signal.SIGTERM)
+                    yield batch
+
+            yield dataclasses.replace(result, batches=batches())
+
+    monkeypatch.setattr(reports.investigate, "stream_sql", stopped)
+    target = tmp_path / "rows.csv"
+    result = mir("sql", "SELECT range AS i FROM range(5000)", "--format", "csv", "-o", str(target))
+    assert result.exit_code == 4, result.output
+    assert "stopped by SIGTERM" in result.stderr
     assert list(tmp_path.iterdir()) == []

@@ -38,7 +38,7 @@ def load_command(
         TERMINATION,
         CommittedThenInterrupted,
         Terminated,
-        raise_on_termination,
+        termination_as_error,
     )
     from reports.load import load_snapshot
 
@@ -58,23 +58,22 @@ def load_command(
     # SIGTERM (a service manager's stop) ends the load as Ctrl-C does: rolled back, or said to
     # be committed when it reached the COMMIT too late; not Python's silent exit 143 (loader
     # review of 2026-12-05)
-    restore_signals = raise_on_termination()
-    try:
-        with open_db(db) as con:
-            summary = load_snapshot(
-                con,
-                directory,
-                as_of,
-                progress=progress if show_progress else None,
-                on_warning=warning,
-                reporting_currency=reporting_currency,
-            )
-    except BaseException as exc:
-        if TERMINATION.is_set() and not isinstance(exc, Terminated | CommittedThenInterrupted):
-            # a DuckDB query the signal interrupted reports it as its own interruption
-            raise Terminated("stopped by SIGTERM") from exc
-        raise
-    finally:
-        restore_signals()
+    with termination_as_error():
+        try:
+            with open_db(db) as con:
+                summary = load_snapshot(
+                    con,
+                    directory,
+                    as_of,
+                    progress=progress if show_progress else None,
+                    on_warning=warning,
+                    reporting_currency=reporting_currency,
+                )
+        except BaseException as exc:
+            # (inside the handler's block: leaving it clears TERMINATION)
+            if TERMINATION.is_set() and not isinstance(exc, Terminated | CommittedThenInterrupted):
+                # a DuckDB query the signal interrupted reports it as its own interruption
+                raise Terminated("stopped by SIGTERM") from exc
+            raise
     if not quiet:
         click.echo(summary.describe())

@@ -139,7 +139,7 @@ def sql_command(
     Example: mir sql "SELECT as_of_date, count(*) FROM positions GROUP BY ALL ORDER BY 1"
     """
     from reports.db import resolve_db_path
-    from reports.errors import UsageError
+    from reports.errors import UsageError, termination_as_error
     from reports.investigate import stream_sql
 
     if statement is not None and sql_file is not None:
@@ -160,7 +160,11 @@ def sql_command(
         msg = "the SQL is empty: give a statement (mir sql --help has an example)"
         raise UsageError(msg)
     _check_output(output, resolve_db_path(db))
-    with _representable(), stream_sql(resolve_db_path(db), text) as result:
+    with (
+        termination_as_error(),  # a stopped export leaves no temporary file
+        _representable(),
+        stream_sql(resolve_db_path(db), text) as result,
+    ):
         _emit(result, fmt, output, resolve_db_path(db))
 
 
@@ -203,10 +207,12 @@ def query_command(
     Example: mir query position_trail -p position_id=P350
     """
     from reports.db import resolve_db_path
+    from reports.errors import termination_as_error
     from reports.investigate import stream_investigation
 
     _check_output(output, resolve_db_path(db))
     with (
+        termination_as_error(),
         _representable(),
         stream_investigation(resolve_db_path(db), name, _parse_params(params)) as result,
     ):
