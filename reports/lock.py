@@ -97,7 +97,13 @@ def directory_lock(directory: Path, purpose: str) -> Iterator[None]:
         if real in _HELD:
             _HELD[real][0] += 1
         else:
-            fd = os.open(real, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                fd = os.open(real, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError as exc:
+                # a folder the user may not read (the job now locks OUT before checking it:
+                # the same usage error as an unwritable OUT, not an internal error)
+                msg = f"cannot open the output directory {directory}: {exc.strerror or exc}"
+                raise UsageError(msg) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

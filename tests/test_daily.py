@@ -1038,6 +1038,34 @@ def test_an_output_directory_that_cannot_be_locked_is_used_unlocked(
     assert lock._HELD == {}
 
 
+def test_an_output_directory_that_cannot_be_opened_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job locks OUT before it checks it (so that a refused run logs no `start`): a folder
+    the user may not read is exit 2 naming it, not an internal PermissionError (diff review of
+    2026-12-05; root reads every folder, so the refusal is simulated)."""
+    import errno
+    import os
+
+    from reports import lock
+    from reports.errors import UsageError
+
+    real_open = os.open
+
+    def refused(path: Any, flags: int, *args: Any) -> int:
+        if flags & os.O_DIRECTORY:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", refused)
+    with (
+        pytest.raises(UsageError, match="cannot open the output directory"),
+        lock.directory_lock(tmp_path, "a test"),
+    ):
+        pass
+    assert lock._HELD == {}
+
+
 def test_a_load_with_stderr_closed_at_start_loads(db: Path, tmp_path: Path) -> None:
     """Review of the fixes: `mir load DIR 2>&-` crashed on sys.stderr (None) and loaded nothing."""
     import subprocess
