@@ -708,6 +708,13 @@ def test_con06_messages_never_print_a_breach_at_its_limit(con, day) -> None:
     shown = dict(_large_exposures(con, AS_OF, finer).select("counterparty", "message").iter_rows())
     assert " = 18.00% of own funds (" in shown["BankA"]
     assert "below the reporting threshold of 18.00001%" in shown["BankA"]
+    # a threshold is printed with every digit it has, far from the figure too (PDF review of
+    # 2026-12-05: a warn share of 0.00001 read "at or above 0.00%")
+    tiny = parse_config(
+        {"concentration": {"large_exposure_warn": "0.00001", "large_exposure_breach": "0.2512345"}}
+    )
+    shown = dict(_large_exposures(con, AS_OF, tiny).select("counterparty", "message").iter_rows())
+    assert "at or above 0.001%, within the limit of 25.12345%" in shown["BankA"]
 
 
 def test_con06_basel_lex20_reference(con, day) -> None:

@@ -757,6 +757,16 @@ def test_the_pdf_lists_take_every_check_in_turn() -> None:
         "P1", "P2", "P3", "P9"
     ]  # fmt: skip
     assert shown_in_turn(rows.head(5), 10).equals(rows.head(5))
+    # a check's breaches come before its warnings (PDF review of 2026-12-05: 74 CON-01
+    # warnings sorted before its one breach, which the list then left out)
+    graded = pl.DataFrame(
+        {
+            "check_id": ["CON-01"] * 6 + ["CON-06"],
+            "status": ["warn"] * 5 + ["breach", "warn"],
+            "entity_id": ["C1", "C2", "C3", "C4", "C5", "G6", "X"],
+        }
+    )
+    assert shown_in_turn(graded, 3)["entity_id"].to_list() == ["C1", "G6", "X"]
 
 
 def test_the_trend_chart_shows_years_and_says_when_days_are_missing() -> None:
@@ -781,9 +791,36 @@ def test_the_trend_caption_names_only_the_days_it_could_have_plotted() -> None:
 
     d = [dt.date(2026, 3, n) for n in range(1, 8)]
     plotted = [d[2], d[4], d[5], d[6]]
-    note = left_out_note({d[1], d[3], d[5]}, plotted)  # before the span, in it, plotted
+    # a chart of 4 points: 03-02 is beyond them, 03-04 in them, 03-06 plotted anyway
+    note = left_out_note({d[1], d[3], d[5]}, plotted, 4)
     assert note.startswith("; 1 earlier day(s) in that span left out")
     assert "2026-03-04" in note and "2026-03-02" not in note and "2026-03-06" not in note
-    assert left_out_note({d[1]}, plotted) == "" and left_out_note(set(), []) == ""
-    many = left_out_note(set(d[1:]), [d[0]])
+    assert left_out_note({d[1]}, plotted, 4) == "" and left_out_note(set(), [], 4) == ""
+    # room for 6: a day before the first point is named too (PDF review of 2026-12-05: the
+    # days checked under another regime were dropped without a word)
+    assert "2 earlier day(s)" in left_out_note({d[1], d[3], d[5]}, plotted, 6)
+    many = left_out_note(set(d[1:]), [d[0]], 7)
     assert "6 earlier day(s)" in many and "and 1 more" in many
+
+
+def test_the_trend_span_counts_days_checked_under_another_regime(tmp_path: Path) -> None:
+    """PDF review of 2026-12-05: under CFTC, the days checked only under IFR were not in the
+    trend's span at all, so the caption did not count them."""
+    import duckdb
+
+    from reports.config import CapitalConfig, Config
+    from reports.db import init_schema
+    from reports.render.build import recorded_ratios
+
+    con = duckdb.connect()
+    init_schema(con)
+    config = Config(capital=CapitalConfig(regime="cftc"))
+    days = [dt.date(2026, 3, n) for n in (2, 3, 4)]
+    for day, regime in ((days[0], "ifr"), (days[1], "cftc")):
+        con.execute(
+            "INSERT INTO capital_results VALUES (?, ?, ?, 1, 1, 1.5, 1.1, ?, ?)",
+            ["r", day, regime, dt.datetime(2026, 3, 5), config.capital_sha256()],
+        )
+    ratios, left_out = recorded_ratios(con, days[2], config, "cftc", 10)
+    assert ratios == {days[1]: Decimal("1.5")}
+    assert left_out == {days[0]}

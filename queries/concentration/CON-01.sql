@@ -159,6 +159,6 @@ SELECT
         || ' the open interest in ' || g.instrument_id
         || ' (' || fmt_amount(g.gross_quantity) || ' of ' || fmt_amount(g.oi)
         || ' contracts, OI ' || fmt_usd(g.oi_usd) || ' USD); ' || g.status || ' at '
-        || fmt_pct_against(g.threshold, g.shown) || '%'
+        || fmt_pct_setting(g.threshold) || '%'
 FROM graded AS g
 WHERE g.in_top OR g.status IN ('warn', 'breach')

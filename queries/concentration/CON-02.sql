@@ -108,7 +108,7 @@ SELECT
     'HHI of open positions in ' || g.instrument_id || ' is ' || fmt_decimal(g.hhi, 2)
         || ' over ' || g.holders || ' holder' || CASE WHEN g.holders = 1 THEN '' ELSE 's' END
         || ' (largest: ' || g.top_holder || ', ' || fmt_decimal(dmul(g.top_share, 100), 2)
-        || '%); ' || g.status || ' at ' || fmt_decimal($concentration_hhi_warn, 2) AS message
+        || '%); ' || g.status || ' at ' || fmt_setting($concentration_hhi_warn, 2) AS message
 FROM graded AS g
 UNION ALL
 SELECT

@@ -89,7 +89,7 @@ SELECT
     'custodian ' || g.custodian || ' holds ' || fmt_pct_against(g.share, $concentration_custodian_share_warn)
         || '% of client custody (' || fmt_usd(g.custody_usd) || ' of '
         || fmt_usd(g.total_usd) || ' USD); warn at '
-        || fmt_pct_against($concentration_custodian_share_warn, g.share) || '%'
+        || fmt_pct_setting($concentration_custodian_share_warn) || '%'
 FROM graded AS g
 UNION ALL
 SELECT 'firm', 'firm', NULL, NULL, 'custodian_share', 'ratio', NULL,

@@ -83,12 +83,12 @@ SELECT
              fmt_pct_against(g.share, $concentration_hot_wallet_share_breach)
              || '% of client custody outside bank accounts is in hot wallets ('
              || fmt_usd(g.hot_usd) || ' of ' || fmt_usd(g.non_bank_usd) || ' USD); breach at '
-             || fmt_pct_against($concentration_hot_wallet_share_breach, g.share) || '%'
+             || fmt_pct_setting($concentration_hot_wallet_share_breach) || '%'
          WHEN g.status = 'breach' THEN
              fmt_usd(g.hot_usd) || ' USD of client custody is in hot wallets, while client '
              || 'custody outside bank accounts totals ' || fmt_usd(coalesce(g.non_bank_usd, 0))
              || ' USD: more than all of it is hot; breach at '
-             || fmt_pct_against($concentration_hot_wallet_share_breach, NULL) || '%'
+             || fmt_pct_setting($concentration_hot_wallet_share_breach) || '%'
          ELSE 'no client custody is held outside bank accounts (it totals '
              || fmt_usd(coalesce(g.non_bank_usd, 0)) || ' USD): there is no hot-wallet share '
              || 'to grade'

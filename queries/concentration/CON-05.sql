@@ -87,5 +87,5 @@ SELECT
         || ' (' || fmt_usd(g.equity_usd) || ' of ' || fmt_usd(g.total_usd) || ' USD, '
         || g.accounts || ' account' || CASE WHEN g.accounts = 1 THEN '' ELSE 's' END
         || '); warn at '
-        || fmt_pct_against($concentration_collateral_share_warn, g.share) || '%'
+        || fmt_pct_setting($concentration_collateral_share_warn) || '%'
 FROM graded AS g

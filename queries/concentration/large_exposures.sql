@@ -127,17 +127,17 @@ SELECT
             WHEN g.share IS NULL
             THEN ', more than 10^19 times own funds (' || fmt_usd(g.own_funds) || ' USD, '
                  || $capital_regime || '); breach: above the limit of '
-                 || fmt_pct_against(g.threshold, g.threshold) || '%'
+                 || fmt_pct_setting(g.threshold) || '%'
             ELSE ' = ' || fmt_pct_against(g.share, g.threshold) || '% of own funds ('
                  || fmt_usd(g.own_funds) || ' USD, ' || $capital_regime || '); '
                  || CASE g.status
                         WHEN 'breach' THEN 'breach: above the limit of '
                         WHEN 'warn' THEN 'large exposure (reported) at or above '
                         ELSE 'below the reporting threshold of ' END
-                 || fmt_pct_against(g.threshold, g.share) || '%'
+                 || fmt_pct_setting(g.threshold) || '%'
                  || CASE g.status
                         WHEN 'warn' THEN ', within the limit of '
-                            || fmt_decimal(dmul($concentration_large_exposure_breach, 100), 2)
+                            || fmt_pct_setting($concentration_large_exposure_breach)
                             || '% (' || fmt_usd(g.limit_usd) || ' USD)'
                         WHEN 'breach' THEN ' (' || fmt_usd(g.limit_usd) || ' USD) by '
                             || fmt_usd(g.excess_usd) || ' USD'

@@ -10,13 +10,16 @@
 -- (reports.render.build).
 WITH runs AS (
     SELECT as_of_date, ratio, checked_at, run_id,
-           (capital_config_sha256 IS NULL OR capital_config_sha256 = $config)
+           regime = $regime
+               AND (capital_config_sha256 IS NULL OR capital_config_sha256 = $config)
                AND NOT run_is_stale(as_of_date, checked_at) AS usable
     FROM capital_results
-    WHERE as_of_date < $as_of AND regime = $regime
+    WHERE as_of_date < $as_of
 ),
 span AS (
-    -- the latest $points days with a recorded run of the regime
+    -- the latest $points days with a recorded run of any regime: a day checked only under
+    -- another one is left out and counted (PDF review of 2026-12-05: under CFTC, the days
+    -- checked under IFR vanished from the span without a word)
     SELECT DISTINCT as_of_date FROM runs ORDER BY as_of_date DESC LIMIT $points
 ),
 latest AS (

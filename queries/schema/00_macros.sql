@@ -86,5 +86,14 @@ CREATE OR REPLACE MACRO fmt_against(x, t, places) AS (
 );
 -- A share as a percentage next to its threshold (a share), 2 decimals as above.
 CREATE OR REPLACE MACRO fmt_pct_against(x, t) AS fmt_against(x::DECIMAL(38,18) * 100, t::DECIMAL(38,18) * 100, 2);
+-- A configured threshold: `places` decimals, or every digit it has when it has more (a setting
+-- is stated, not rounded: a CON-06 warn share of 0.00001 printed "0.00%", PDF review of
+-- 2026-12-05). fmt_pct_setting: a share as a percentage so.
+CREATE OR REPLACE MACRO fmt_setting(t, places) AS (
+    CASE WHEN t IS NOT NULL AND round_even(t::DECIMAL(38,18), places) <> t::DECIMAL(38,18)
+         THEN rtrim(fmt_decimal(t, 18), '0')
+         ELSE fmt_decimal(t, places) END
+);
+CREATE OR REPLACE MACRO fmt_pct_setting(t) AS fmt_setting(t::DECIMAL(38,18) * 100, 2);
 CREATE OR REPLACE MACRO fmt_amount(x) AS fmt_decimal(x, 8);
 CREATE OR REPLACE MACRO fmt_usd(x) AS fmt_decimal(x, 2);

@@ -279,13 +279,15 @@ def _stored_ratio(con: duckdb.DuckDBPyConnection, day: dt.date, run_id: str) -> 
     return row[0][0] if row else None
 
 
-def left_out_note(left_out: set[dt.date], plotted: list[dt.date]) -> str:
-    """The trend caption's note on the days left out (`recorded_ratios`) that the chart's span
-    would show: not a day plotted anyway (the previous day, from its exact figure: diff review
-    of 2026-12-05 counted it as left out), nor one before the first point (third diff review:
-    beyond the chart's points, checking it again would change nothing)."""
-    start = plotted[0] if plotted else dt.date.min
-    missing = sorted(d for d in left_out - set(plotted) if d > start)
+def left_out_note(left_out: set[dt.date], plotted: list[dt.date], points: int) -> str:
+    """The trend caption's note on the days left out (`recorded_ratios`) that the chart would
+    show had they a usable run: among the latest `points` of the plotted and left-out days
+    together (so not a day only beyond the chart's points, which checking again would not
+    bring in: third diff review), and not a day plotted anyway (the previous day, from its
+    exact figure: diff review of 2026-12-05). A left-out day before the first plotted point
+    counts (PDF review of 2026-12-05: the days checked under another regime were dropped)."""
+    window = sorted(left_out | set(plotted))[-points:]
+    missing = sorted(d for d in window if d in left_out and d not in plotted)
     if not missing:
         return ""
     named = ", ".join(d.isoformat() for d in missing[:5])
@@ -358,7 +360,9 @@ def gather(
         "unless a reload has made that run stale (capital_results, as `mir query "
         "capital_ratio_trend` lists them)"
     )
-    trend_source += left_out_note(left_out, [day for day, _ in trend_points])
+    trend_source += left_out_note(
+        left_out, [day for day, _ in sorted(trend.items())], TREND_POINTS_SHOWN
+    )
 
     integrity = (
         shown_in_turn(
@@ -404,18 +408,23 @@ def gather(
 
 def shown_in_turn(exceptions: pl.DataFrame, count: int) -> pl.DataFrame:
     """At most `count` exception rows for a PDF list, taken from each check in turn (the first
-    row of every check, then the second, ...), in their given order: the first `count` rows in
-    CSV order could all be one check's, and 80 SEG-04 differences hid every SEG-06 and SEG-07
-    breach (outputs review of 2026-12-05)."""
+    row of every check, then the second, ...), a check's breaches before its warnings, shown in
+    their given order: the first `count` rows in CSV order could all be one check's, and 80
+    SEG-04 differences hid every SEG-06 and SEG-07 breach (outputs review of 2026-12-05); 74
+    CON-01 warnings hid its one breach (PDF review of 2026-12-05)."""
     import polars as pl
 
     position = pl.int_range(pl.len())
+    # rows without a status (the integrity list) keep their order
+    severity = (pl.col("status") != "breach") if "status" in exceptions.columns else pl.lit(False)
+    order = pl.col("_severity").cast(pl.Int64) * pl.len() + pl.col("_position")
     return (
-        exceptions.with_columns(_position=position, _turn=position.over("check_id"))
+        exceptions.with_columns(_position=position, _severity=severity)
+        .with_columns(_turn=order.rank("ordinal").over("check_id"))
         .sort("_turn", "_position")
         .head(count)
         .sort("_position")
-        .drop("_position", "_turn")
+        .drop("_position", "_severity", "_turn")
     )
 
 
@@ -1163,8 +1172,11 @@ def _conventions(config: Config) -> tuple[Convention, ...]:
         Convention(
             "Thresholds",
             "Warn/breach at or beyond the threshold (>= upper limits, <= lower limits), except "
-            "SEG-01 (breach only when excess < 0) and CAP-01 (breach below 100%, warn strictly "
-            "below the early-warning level: exactly at it passes).",
+            "SEG-01 (breach only when excess < 0), CAP-01 (breach below 100%, warn strictly "
+            "below the early-warning level: exactly at it passes), CON-06 (breach strictly "
+            "above the breach share), CAP-04 (a scenario fails only when the fund is strictly "
+            "below its cover) and the tolerances of SEG-04/05/09 (a difference strictly above "
+            "the tolerance: the default 0 means exact).",
         ),
         Convention(
             "VaR / ES",
