@@ -307,19 +307,59 @@ def _ratio(where: str, value: Any) -> Decimal:
     return _decimal(where, value, minimum=_ZERO, maximum=_ONE)
 
 
-def _positive_ratio(where: str, value: Any) -> Decimal:
-    number = _decimal(where, value, minimum=_ZERO)
+def _threshold_ratio(where: str, value: Any) -> Decimal:
+    """A share above 0 and at most 1 (100%): 40 for 40% is refused, as is 0, at which every
+    entity would fire."""
+    number = _ratio(where, value)
     if number == 0:
-        msg = f"{where}: must be greater than 0"
+        msg = f"{where}: must be greater than 0 (a share: 0.4 for 40%)"
+        raise ConfigError(msg)
+    return number
+
+
+def _optional_ratio(where: str, value: Any) -> Decimal | None:
+    return None if value is None else _ratio(where, value)
+
+
+def _hhi(where: str, value: Any) -> Decimal:
+    number = _decimal(where, value, minimum=_ZERO, maximum=Decimal("10000"))
+    if number == 0:
+        msg = f"{where}: must be greater than 0 (an HHI on the 0-10,000 scale)"
+        raise ConfigError(msg)
+    return number
+
+
+def _positive_amount(where: str, value: Any) -> Decimal:
+    number = _amount(where, value)
+    if number == 0:
+        msg = f"{where}: must be greater than 0 (a requirement of 0 can never be breached)"
+        raise ConfigError(msg)
+    return number
+
+
+# Above this, one round's liquidations move a price by more than itself per 10,000 USD: no
+# market's depth, and the cascade's upward moves then compound past DECIMAL(38,18) (a value of
+# 0.05 crashed CAP-04: configuration review of 2026-12-05). The typical value is 1e-9.
+MAX_CASCADE_IMPACT = Decimal("0.000001")
+
+
+def _cascade_impact(where: str, value: Any) -> Decimal:
+    number = _amount(where, value)
+    if number > MAX_CASCADE_IMPACT:
+        msg = (
+            f"{where}: at most {MAX_CASCADE_IMPACT} per USD (1% per 10,000 USD liquidated), got "
+            f"{value!r}; 1e-9 moves a price 1% per 10,000,000 USD"
+        )
         raise ConfigError(msg)
     return number
 
 
 def _early_warning(where: str, value: Any) -> Decimal:
-    """At least 1: a level below the 100% of CAP-01's breach could never warn."""
+    """At least 1: a level below the 100% of CAP-01's breach could never warn; at most 10:
+    110 for 110% is refused (it warned every day: configuration review of 2026-12-05)."""
     number = _decimal(where, value, minimum=_ZERO)
-    if number < 1:
-        msg = f"{where}: must be at least 1 (100% of the requirement), got {value!r}"
+    if number < 1 or number > 10:
+        msg = f"{where}: a multiple of the requirement from 1 to 10 (1.1 for 110%), got {value!r}"
         raise ConfigError(msg)
     return number
 
@@ -467,7 +507,7 @@ _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
         SegregationConfig,
         {
             "target_residual_interest": _optional_amount,
-            "target_residual_interest_pct": _optional_amount,
+            "target_residual_interest_pct": _optional_ratio,
             "rollforward_tolerance": _amount,
             "reported_pnl_tolerance": _amount,
         },
@@ -475,15 +515,16 @@ _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
     "concentration": (
         ConcentrationConfig,
         {
-            "oi_share_warn": _ratio,
-            "oi_share_breach": _ratio,
+            # thresholds above 0: at 0 every entity fires (configuration review of 2026-12-05)
+            "oi_share_warn": _threshold_ratio,
+            "oi_share_breach": _threshold_ratio,
             "oi_floor": _amount,
-            "hhi_warn": lambda w, v: _decimal(w, v, minimum=_ZERO, maximum=Decimal("10000")),
-            "custodian_share_warn": _ratio,
-            "hot_wallet_share_breach": _ratio,
-            "collateral_share_warn": _ratio,
-            "large_exposure_warn": _ratio,
-            "large_exposure_breach": _ratio,
+            "hhi_warn": _hhi,
+            "custodian_share_warn": _threshold_ratio,
+            "hot_wallet_share_breach": _threshold_ratio,
+            "collateral_share_warn": _threshold_ratio,
+            "large_exposure_warn": _threshold_ratio,
+            "large_exposure_breach": _threshold_ratio,
         },
     ),
     "capital": (
@@ -491,9 +532,9 @@ _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
         {
             "regime": _regime,
             "early_warning": _early_warning,
-            "permanent_minimum": _amount,
-            "k_npr_weight": _amount,
-            "cftc_minimum": _amount,
+            "permanent_minimum": _positive_amount,
+            "k_npr_weight": _ratio,  # 100% is 1 (a weight of 100 made D 356M on the samples)
+            "cftc_minimum": _positive_amount,
             "cftc_risk_margin_rate": _ratio,
         },
     ),
@@ -501,7 +542,7 @@ _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
         StressConfig,
         {
             "cover": _cover,
-            "cascade_impact": _amount,
+            "cascade_impact": _cascade_impact,
             "scenarios": _scenarios,
         },
     ),
@@ -511,7 +552,7 @@ _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
             "confidence": _confidence,
             "es_confidence": _confidence,
             "window": lambda w, v: _integer(w, v, minimum=1),
-            "own_funds_share_warn": _amount,
+            "own_funds_share_warn": _threshold_ratio,
         },
     ),
     "signing": (
@@ -558,18 +599,32 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> Config:
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """--config wins, then $MIR_CONFIG, then ./mir.toml if present, else the embedded defaults."""
+    if path is not None and not str(path):
+        # `--config "$UNSET"`: not "no configuration" (configuration review of 2026-12-05)
+        msg = "--config is empty: give the configuration file, or leave the option out"
+        raise ConfigError(msg)
     chosen = path or os.environ.get(CONFIG_ENV) or None  # an empty MIR_CONFIG is unset
     if chosen is None:
-        if not Path(DEFAULT_CONFIG_FILE).is_file():
+        # anything named ./mir.toml counts, a broken link or a folder too: they are refused
+        # below, not skipped for the defaults (configuration review of 2026-12-05: a dangling
+        # link to the firm's file ran the job as "Unnamed venue", LEI UNKNOWNLEI)
+        if not os.path.lexists(DEFAULT_CONFIG_FILE):
             return Config()
         chosen = DEFAULT_CONFIG_FILE
     file = Path(chosen)
     if not file.is_file():
-        msg = f"configuration file {file} does not exist"
+        what = "does not exist" if not os.path.lexists(file) else "is not a readable file"
+        if file.is_symlink() and not file.exists():
+            what = f"is a link to {os.readlink(file)}, which does not exist"
+        msg = f"configuration file {file} {what}"
         raise ConfigError(msg)
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        # utf-8-sig: a BOM from a Windows editor is not TOML's problem
+        data = tomllib.loads(file.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"{file}: not valid TOML: {exc}"
+        raise ConfigError(msg) from None
+    except OSError as exc:
+        msg = f"cannot read the configuration file {file}: {exc.strerror or exc}"
         raise ConfigError(msg) from None
     return parse_config(data, source=str(file))

@@ -291,7 +291,18 @@ def test_settings_are_stored_exact_at_scale_0_to_18() -> None:
         ({"signing": {"passphrase_env": "MY PASS"}}, "is not an environment variable name"),
         ({"signing": {"tsa_url": "not a url"}}, "is not an http(s) URL"),
         ({"stress": {"cover": 3}}, "1 (Cover-1) or 2 (Cover-2)"),
-        ({"capital": {"early_warning": "0.5"}}, "must be at least 1"),
+        ({"capital": {"early_warning": "0.5"}}, "from 1 to 10"),
+        # configuration review of 2026-12-05: percentages as whole numbers, zero thresholds
+        # and an absurd cascade impact loaded, then warned every day, switched a check off or
+        # crashed CAP-04
+        ({"capital": {"early_warning": "110"}}, "(1.1 for 110%)"),
+        ({"capital": {"k_npr_weight": "100"}}, "capital.k_npr_weight"),
+        ({"var": {"own_funds_share_warn": "25"}}, "var.own_funds_share_warn"),
+        ({"segregation": {"target_residual_interest_pct": "10"}}, "target_residual_interest_pct"),
+        ({"concentration": {"oi_share_warn": "0"}}, "must be greater than 0"),
+        ({"concentration": {"hhi_warn": "0"}}, "must be greater than 0"),
+        ({"capital": {"cftc_minimum": "0"}}, "must be greater than 0"),
+        ({"stress": {"cascade_impact": "0.05"}}, "at most 0.000001 per USD"),
     ],
 )
 def test_values_the_review_found_accepted_are_refused(data: dict, fragment: str) -> None:
@@ -329,3 +340,26 @@ def test_the_capital_hash_covers_only_what_the_capital_statement_reads() -> None
     assert parse_config({"firm": {"stable_assets": ["USDC", "USD", "USDT"]}}).capital_sha256() == (
         base.capital_sha256()
     )  # a set
+
+
+def test_a_broken_default_file_is_refused_not_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Configuration review of 2026-12-05: a ./mir.toml that is a dangling link or a folder was
+    skipped for the embedded defaults (the job ran as "Unnamed venue", LEI UNKNOWNLEI); an
+    empty --config fell back the same way; a BOM was "not valid TOML"."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MIR_CONFIG", raising=False)
+    assert load_config() == Config()  # no ./mir.toml at all: the defaults
+    (tmp_path / "mir.toml").symlink_to(tmp_path / "gone.toml")
+    with pytest.raises(ConfigError, match=r"is a link to .*gone\.toml, which does not exist"):
+        load_config()
+    (tmp_path / "mir.toml").unlink()
+    (tmp_path / "mir.toml").mkdir()
+    with pytest.raises(ConfigError, match="is not a readable file"):
+        load_config()
+    with pytest.raises(ConfigError, match="--config is empty"):
+        load_config("")
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes('\ufeff[firm]\nname = "Venue"\n'.encode())
+    assert load_config(bom).firm.name == "Venue"
