@@ -496,7 +496,7 @@ def test_the_signed_lei_binds_the_package_name(tmp_path, signer, signed_pdf, run
     other = tmp_path / "other.toml"
     other.write_text('[firm]\nlei = "UNKNOWNLEI"\n')
     refused = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", other, "--force")
-    assert refused.exit_code == 4, refused.output
+    assert refused.exit_code == 2, refused.output  # the configuration's LEI: a usage error
     assert f"its manifest is of LEI {LEI}" in refused.output
 
 

@@ -142,7 +142,9 @@ def build_package(
                 f'{signed_lei}; package it with [firm] lei = "{signed_lei}" (or report it '
                 "again under this one)"
             )
-            raise VerificationError(msg)
+            # the configuration disagrees with the day's signed report: a usage error, exit 2
+            # (configuration review of 2026-12-05: exit 4 read as a failed verification)
+            raise UsageError(msg)
         if previous is not None and previous.path.is_dir():
             linked = previous.day.isoformat()
             linked_package = package_path(root, previous.day, lei)
