@@ -403,6 +403,12 @@ def _assets(where: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         msg = f"{where}: expected a list of asset codes, got {value!r}"
         raise ConfigError(msg)
+    for code in value:
+        if code != code.strip() or not code.isprintable():
+            # "USDT " would quietly make USDT non-stable: shocked, counted in K-ASA
+            # (configuration review of 2026-12-05)
+            msg = f"{where}: asset code {code!r} has spaces or control characters in it"
+            raise ConfigError(msg)
     return tuple(value)
 
 

@@ -303,6 +303,7 @@ def test_settings_are_stored_exact_at_scale_0_to_18() -> None:
         ({"concentration": {"hhi_warn": "0"}}, "must be greater than 0"),
         ({"capital": {"cftc_minimum": "0"}}, "must be greater than 0"),
         ({"stress": {"cascade_impact": "0.05"}}, "at most 0.000001 per USD"),
+        ({"firm": {"stable_assets": ["USD", "USDT "]}}, "has spaces or control characters"),
     ],
 )
 def test_values_the_review_found_accepted_are_refused(data: dict, fragment: str) -> None:
