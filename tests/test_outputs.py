@@ -275,7 +275,7 @@ def test_every_emitted_metric_has_its_places(database: Path) -> None:
 
     config = parse_config(
         {
-            "capital": {"early_warning": "100"},
+            "capital": {"early_warning": "10"},
             "var": {"own_funds_share_warn": "0.0000001"},
             "stress": {
                 "scenarios": [{"name": "squeeze", "shocks": {"*": "9", "USDT": "-1", "USDC": "-1"}}]
