@@ -515,7 +515,7 @@ _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
             "target_residual_interest": _optional_amount,
             "target_residual_interest_pct": _optional_ratio,
             "rollforward_tolerance": _amount,
-            "reported_pnl_tolerance": _amount,
+            "reported_pnl_tolerance": _ratio,  # a share of notional (5 switched SEG-09 off)
         },
     ),
     "concentration": (
@@ -614,8 +614,15 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         # anything named ./mir.toml counts, a broken link or a folder too: they are refused
         # below, not skipped for the defaults (configuration review of 2026-12-05: a dangling
         # link to the firm's file ran the job as "Unnamed venue", LEI UNKNOWNLEI)
-        if not os.path.lexists(DEFAULT_CONFIG_FILE):
+        try:
+            os.lstat(DEFAULT_CONFIG_FILE)
+        except (FileNotFoundError, NotADirectoryError):
             return Config()
+        except OSError as exc:
+            # a working directory mir may not search: not "no file" (os.path.lexists says False
+            # there: second diff review of 2026-12-05)
+            msg = f"cannot tell whether ./{DEFAULT_CONFIG_FILE} exists: {exc.strerror or exc}"
+            raise ConfigError(msg) from None
         chosen = DEFAULT_CONFIG_FILE
     file = Path(chosen)
     if not file.is_file():

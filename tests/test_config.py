@@ -304,6 +304,7 @@ def test_settings_are_stored_exact_at_scale_0_to_18() -> None:
         ({"capital": {"cftc_minimum": "0"}}, "must be greater than 0"),
         ({"stress": {"cascade_impact": "0.05"}}, "at most 0.000001 per USD"),
         ({"firm": {"stable_assets": ["USD", "USDT "]}}, "has spaces or control characters"),
+        ({"segregation": {"reported_pnl_tolerance": "5"}}, "segregation.reported_pnl_tolerance"),
     ],
 )
 def test_values_the_review_found_accepted_are_refused(data: dict, fragment: str) -> None:
@@ -361,6 +362,18 @@ def test_a_broken_default_file_is_refused_not_skipped(
         load_config()
     with pytest.raises(ConfigError, match="--config is empty"):
         load_config("")
+    (tmp_path / "mir.toml").rmdir()
+    # a working directory mir may not search (root searches every one: simulated)
+    import errno
+    import os
+
+    def refused(path: object) -> object:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "lstat", refused)
+        with pytest.raises(ConfigError, match=r"cannot tell whether \./mir\.toml exists"):
+            load_config()
     bom = tmp_path / "bom.toml"
     bom.write_bytes('\ufeff[firm]\nname = "Venue"\n'.encode())
     assert load_config(bom).firm.name == "Venue"

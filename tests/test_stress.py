@@ -505,6 +505,27 @@ def test_cascade_cap_of_rounds(cascade_db: Any) -> None:
     assert len(result.rounds) == 2 and result.capped
 
 
+def test_cascade_upward_moves_stop_at_ten_times_the_price(template: Path, tmp_path: Path) -> None:
+    """Diff review of 2026-12-05: upward moves feed on themselves (a higher price liquidates
+    more short notional); at 1M accounts and the largest impact allowed, CAP-04 overflowed
+    DECIMAL(38,18). They stop at +900% (or the scenario's own shock, if larger)."""
+    con = make_db(template, tmp_path)
+    add_market(con)
+    add_accounts(con, [(f"s{i}", "client", f"G{i}") for i in range(1, 6)])
+    for i in range(1, 6):
+        add_position(con, f"sh{i}", f"s{i}", "BTCUSDT", "isolated", "-1", "50000", str(1000 * i))
+    derive.refresh(con)
+    inputs = load_stress_inputs(con, AS_OF)
+    shocks = scenario_shocks(inputs, Scenario("up_30", {"*": D("0.30")}), Config())
+    result = run_cascade(inputs, "up_30", shocks, D("0.001"))  # beyond the configurable 1e-6
+    assert result.at_ceiling
+    assert result.final_shocks["BTC"] == D(9)
+    assert all(move <= D(9) for r in result.rounds for move in r.price_moves.values())
+    larger = scenario_shocks(inputs, Scenario("up_1500", {"*": D("15")}), Config())
+    assert run_cascade(inputs, "up_1500", larger, D("0.001")).final_shocks["BTC"] == D(15)
+    con.close()
+
+
 def test_cascade_impact_feeds_cap04(cascade_db: Any) -> None:
     base = parse_config({"stress": {"scenarios": [{"name": "down_10", "shocks": {"*": "-0.10"}}]}})
     with_cascade = parse_config(

@@ -66,6 +66,7 @@ from reports.render.context import (
     StressSection,
     VarSection,
 )
+from reports.stress.cascade import MAX_UP_MOVE
 from reports.stress.results import worst_cover
 
 if TYPE_CHECKING:
@@ -1046,6 +1047,11 @@ def _stress(data: ReportData) -> StressSection:
                 f"{r.scenario}: {c.total_positions} position(s) liquidated in {len(c.rounds)} "
                 f"round(s), final moves {c.final_moves_text()}"
                 + (" (cut short at the round limit)" if c.capped else "")
+                + (
+                    f" (upward moves stopped at +{int(MAX_UP_MOVE * 100)}%, ten times the price)"
+                    if c.at_ceiling
+                    else ""
+                )
             )
     chart = (
         Chart(
@@ -1173,7 +1179,8 @@ def _conventions(config: Config) -> tuple[Convention, ...]:
             "Thresholds",
             "Warn/breach at or beyond the threshold (>= upper limits, <= lower limits), except "
             "SEG-01 (breach only when excess < 0), CAP-01 (breach below 100%, warn strictly "
-            "below the early-warning level: exactly at it passes), CON-06 (breach strictly "
+            "below the early-warning level: exactly at it passes), CAP-02 and CAP-03 (breach "
+            "strictly below the minimum), CON-06 (breach strictly "
             "above the breach share), CAP-04 (a scenario fails only when the fund is strictly "
             "below its cover) and the tolerances of SEG-04/05/09 (a difference strictly above "
             "the tolerance: the default 0 means exact).",

@@ -50,6 +50,12 @@ if TYPE_CHECKING:
     from reports.config import Config, Scenario
 
 MAX_ROUNDS = 20
+# The cascade moves a price up by at most this much beyond today's (+900%: ten times the
+# price), or beyond the scenario's own shock when that is larger. Upward moves feed on
+# themselves (a higher price liquidates more notional, which moves the price further): without
+# a ceiling a large venue left DECIMAL(38,18) within 20 rounds (BTC x3,150,000 at 1M accounts
+# and impact 1e-7; CAP-04 an error at 1e-6: review of 2026-12-05). `at_ceiling` says so.
+MAX_UP_MOVE = Decimal(9)
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class CascadeResult:
     final_shocks: dict[str, Decimal]  # every asset's relative move at the end (zeros included)
     capped: bool  # stopped by MAX_ROUNDS while prices were still moving
     liquidated: pl.DataFrame  # position_id, account_id, group_id, underlying, round, notional_usd
+    at_ceiling: bool = False  # an upward move stopped at MAX_UP_MOVE
 
     @property
     def total_positions(self) -> int:
@@ -229,6 +236,7 @@ def run_cascade(
     )
     rounds: list[CascadeRound] = []
     capped = False
+    at_ceiling = False
     for number in range(1, max_rounds + 1):
         open_positions = positions.join(done, on="position_id", how="anti")
         new = liquidatable(open_positions, balances, inputs.prices, inputs.tiers, current)
@@ -263,16 +271,23 @@ def run_cascade(
             current.join(pressure.rename({"underlying": "asset"}), on="asset", how="left")
             .join(direction, on="asset", how="left")
             .with_columns(
-                shock=pl.max_horizontal(
+                moved=pl.max_horizontal(
                     dec(-1),
                     pl.col("shock")
                     + pl.col("direction").fill_null(dec(ZERO))
                     * dec(impact)
                     * pl.col("notional_usd").fill_null(dec(ZERO)),
-                )
+                ),
+                ceiling=pl.max_horizontal(dec(MAX_UP_MOVE), pl.col("shock")),
             )
-            .select("asset", "shock")
+            .with_columns(
+                # the ceiling keeps every later product (a quantity x price x growth) in range
+                shock=pl.min_horizontal(pl.col("ceiling"), pl.col("moved")),
+                stopped=pl.col("moved") > pl.col("ceiling"),
+            )
         )
+        at_ceiling = at_ceiling or bool(updated.get_column("stopped").any())
+        updated = updated.select("asset", "shock")
         if updated.equals(current):
             break
         current = updated
@@ -286,6 +301,7 @@ def run_cascade(
         final_shocks=dict(zip(current["asset"].to_list(), current["shock"].to_list(), strict=True)),
         capped=capped,
         liquidated=done.sort(["round", "position_id"]),
+        at_ceiling=at_ceiling,
     )
 
 
