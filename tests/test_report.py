@@ -824,3 +824,23 @@ def test_the_trend_span_counts_days_checked_under_another_regime(tmp_path: Path)
     ratios, left_out = recorded_ratios(con, days[2], config, "cftc", 10)
     assert ratios == {days[1]: Decimal("1.5")}
     assert left_out == {days[0]}
+
+
+def test_con06_methodology_row_states_the_configured_shares() -> None:
+    """PDF review of 2026-12-05: the methodology said 10% / 25% whatever the configuration."""
+    from types import SimpleNamespace
+
+    from reports.checks.engine import discover_checks
+    from reports.config import parse_config
+    from reports.render.build import _row_meaning
+
+    specs = {s.check_id: s for s in discover_checks()}
+    config = parse_config(
+        {"concentration": {"large_exposure_warn": "0.05", "large_exposure_breach": "0.125"}}
+    )
+    data: Any = SimpleNamespace(specs=specs, config=config)
+    assert _row_meaning(data, "CON-06").endswith(
+        "at or above 5% of own funds (warn) or above 12.5% (breach)"
+    )
+    assert "{" not in _row_meaning(SimpleNamespace(specs=specs, config=Config()), "CON-06")
+    assert _row_meaning(data, "SEG-01") == specs["SEG-01"].row_meaning

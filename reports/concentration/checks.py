@@ -76,9 +76,9 @@ def con_05_collateral_share(ctx: CheckContext) -> pl.DataFrame:
     "Large exposures of the firm to a single counterparty",
     "breach",
     "IFR (EU) 2019/2033 Art. 35-37; Basel Framework LEX20",
-    "one counterparty (custodian of house assets or client group in deficit) at or above the "
-    "warn share of own funds or above the breach share ([concentration] large_exposure_warn "
-    "and large_exposure_breach, 10% and 25% by default; each row's threshold is the one in force)",
+    # the configured shares, filled in by the report (reports.render.build._row_meaning)
+    "one counterparty (custodian of house assets or client group in deficit) at or above "
+    "{large_exposure_warn} of own funds (warn) or above {large_exposure_breach} (breach)",
 )
 def con_06_large_exposures(ctx: CheckContext) -> pl.DataFrame:
     return exception_rows(ctx, "CON-06")

@@ -407,6 +407,16 @@ def gather(
 # Context
 
 
+def _row_meaning(data: ReportData, check_id: str) -> str:
+    """What one exception row of the check means, with the configured thresholds it names
+    (CON-06's shares: PDF review of 2026-12-05, "10% / 25%" whatever the configuration)."""
+    text = getattr(data.specs.get(check_id), "row_meaning", "") or ""
+    concentration = data.config.concentration
+    for name in ("large_exposure_warn", "large_exposure_breach"):
+        text = text.replace(f"{{{name}}}", fmt.setting_percent(getattr(concentration, name)))
+    return text
+
+
 def shown_in_turn(exceptions: pl.DataFrame, count: int) -> pl.DataFrame:
     """At most `count` exception rows for a PDF list, taken from each check in turn (the first
     row of every check, then the second, ...), a check's breaches before its warnings, shown in
@@ -1249,7 +1259,7 @@ def build_context(
             exceptions=o.exceptions,
             message=o.message or "",
             regulation=getattr(data.specs.get(o.check_id), "regulation", "") or "",
-            row_meaning=getattr(data.specs.get(o.check_id), "row_meaning", "") or "",
+            row_meaning=_row_meaning(data, o.check_id),
         )
         for o in run.outcomes
     )
