@@ -105,7 +105,18 @@ def write_batches(
 
 def _write_file(schema: pl.Schema, batches: Iterator[pl.DataFrame], fmt: str, path: Path) -> int:
     if fmt == "parquet":
-        return _write_parquet(schema, batches, path)
+        if path.resolve().is_file() or not path.exists():
+            return _write_parquet(schema, batches, path)
+        # a pipe or device (-o /dev/stdout | ...): Parquet's writer seeks, so the file is made
+        # aside and its bytes copied through (docs review of 2026-12-05: "lseek failed")
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="mir-parquet-") as folder:
+            made = Path(folder) / "result.parquet"
+            rows = _write_parquet(schema, batches, made)
+            with made.open("rb") as source, path.open("wb") as target:
+                shutil.copyfileobj(source, target)
+        return rows
     with path.open("w", encoding="utf-8", newline="") as handle:
         return _write_text(schema, batches, fmt, handle)
 

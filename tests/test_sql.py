@@ -1512,3 +1512,28 @@ def test_sigterm_during_an_export_leaves_no_temporary_file(
     assert result.exit_code == 4, result.output
     assert "stopped by SIGTERM" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_parquet_can_be_piped_through_dev_stdout(history: Path, tmp_path: Path) -> None:
+    """Docs review of 2026-12-05: with results streamed, `--format parquet -o /dev/stdout | ...`
+    failed ("lseek failed": Parquet's writer seeks); it is made aside and copied through."""
+    import subprocess
+    import sys
+
+    import polars as pl
+
+    mir = Path(sys.executable).with_name("mir")
+    target = tmp_path / "piped.parquet"
+    done = subprocess.run(
+        [
+            "sh",
+            "-c",
+            f'"{mir}" sql --db "{history}" "SELECT 3 AS b" --format parquet -o /dev/stdout '
+            f'| cat > "{target}"',
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert pl.read_parquet(target)["b"].to_list() == [3]

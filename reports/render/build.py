@@ -1058,7 +1058,8 @@ def _stress(data: ReportData) -> StressSection:
                 f"round(s), final moves {c.final_moves_text()}"
                 + (" (cut short at the round limit)" if c.capped else "")
                 + (
-                    f" (upward moves stopped at +{int(MAX_UP_MOVE * 100)}%, ten times the price)"
+                    f" (upward moves stopped at their ceiling: +{int(MAX_UP_MOVE * 100)}%, ten "
+                    "times the price, or the scenario's own shock if larger)"
                     if c.at_ceiling
                     else ""
                 )
