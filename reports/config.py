@@ -307,14 +307,18 @@ def _ratio(where: str, value: Any) -> Decimal:
     return _decimal(where, value, minimum=_ZERO, maximum=_ONE)
 
 
-def _threshold_ratio(where: str, value: Any) -> Decimal:
-    """A share above 0 and at most 1 (100%): 40 for 40% is refused, as is 0, at which every
-    entity would fire."""
-    number = _ratio(where, value)
+def _above_zero(where: str, number: Decimal, what: str) -> Decimal:
+    """`number` (already at least 0), refused at 0: a threshold every entity would reach, or a
+    requirement nothing could breach."""
     if number == 0:
-        msg = f"{where}: must be greater than 0 (a share: 0.4 for 40%)"
+        msg = f"{where}: must be greater than 0 ({what})"
         raise ConfigError(msg)
     return number
+
+
+def _threshold_ratio(where: str, value: Any) -> Decimal:
+    """A share above 0 and at most 1 (100%): 40 for 40% is refused, as is 0."""
+    return _above_zero(where, _ratio(where, value), "a share: 0.4 for 40%")
 
 
 def _optional_ratio(where: str, value: Any) -> Decimal | None:
@@ -323,18 +327,12 @@ def _optional_ratio(where: str, value: Any) -> Decimal | None:
 
 def _hhi(where: str, value: Any) -> Decimal:
     number = _decimal(where, value, minimum=_ZERO, maximum=Decimal("10000"))
-    if number == 0:
-        msg = f"{where}: must be greater than 0 (an HHI on the 0-10,000 scale)"
-        raise ConfigError(msg)
-    return number
+    return _above_zero(where, number, "an HHI on the 0-10,000 scale")
 
 
 def _positive_amount(where: str, value: Any) -> Decimal:
     number = _amount(where, value)
-    if number == 0:
-        msg = f"{where}: must be greater than 0 (a requirement of 0 can never be breached)"
-        raise ConfigError(msg)
-    return number
+    return _above_zero(where, number, "a requirement of 0 can never be breached")
 
 
 # Above this, one round's liquidations move a price by more than itself per 10,000 USD: no

@@ -61,11 +61,6 @@ def to_text_rows(frame: pl.DataFrame) -> list[list[str]]:
     return [[_cell(v) for v in row] for row in frame.iter_rows()]
 
 
-def write_frame(frame: pl.DataFrame, fmt: str, stream: IO[str] | None, path: Path | None) -> None:
-    """Write `frame` in `fmt` to `path` (any format) or `stream` (all but parquet)."""
-    write_batches(frame.schema, iter([frame]), fmt, stream, path)
-
-
 def write_batches(
     schema: pl.Schema,
     batches: Iterator[pl.DataFrame],
