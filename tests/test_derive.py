@@ -385,6 +385,28 @@ def test_a_valued_frame_goes_to_duckdb_without_a_copy(tmp_path: Path) -> None:
     connection.close()
 
 
+def test_the_valuation_reads_its_inputs_in_chunks_it_values_whole(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """The inputs come in Arrow batches of chunk_rows, so each chunk valued is one piece, and
+    Polars gives every column of its valuation back in the same pieces: DuckDB then reads whole
+    batches (a chunk spread over several input batches came back with its columns chunked
+    unlike each other, and the insert at L took about 1 s longer). The second half is Polars'
+    behaviour, which the speed relies on: a new Polars that breaks it fails here."""
+    import pyarrow as pa
+
+    positions = valuation_module._positions(con, DAY2, 250)
+    assert positions.height > 600
+    for column in positions.get_columns():
+        sizes = [len(piece) for piece in pa.chunked_array(column).chunks]
+        assert sizes[:-1] == [250] * (len(sizes) - 1) and 0 < sizes[-1] <= 250
+    tiers = valuation_module._tiers(con, DAY2)
+    for chunk in positions.iter_slices(250):
+        table = valuation_module.arrow_table(value_frame(chunk, tiers))
+        boundaries = {tuple(len(piece) for piece in column.chunks) for column in table.columns}
+        assert len(boundaries) == 1, boundaries  # every column chunked alike
+
+
 def test_valuation_chunks_fill_whole_row_groups() -> None:
     """Each chunk of position_values is one insert: a whole number of DuckDB row groups leaves no
     part-filled group for the checkpoint to merge and rewrite (reports.db.ROW_GROUP_ROWS)."""
