@@ -386,11 +386,13 @@ def inputs(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[pl.DataFrame, 
 def _positions(
     con: duckdb.DuckDBPyConnection, day: dt.date, chunk_rows: int = CHUNK_ROWS
 ) -> pl.DataFrame:
-    """The day's v_position_inputs rows, in Arrow batches of `chunk_rows`: each chunk that
-    value_positions values is then one contiguous piece, and Polars gives back every column of
-    its valuation in the same pieces (slices of DuckDB's default 131,072-row batches came back
-    chunked unlike each other, so the hand-over to DuckDB copied or re-batched them: a day's
-    insert at L took 3.9-4.6 s instead of 3.0-3.1 s)."""
+    """The day's v_position_inputs rows, in Arrow batches of at most `chunk_rows`. For this
+    join DuckDB fills them (a 1M-account day: 491,520 rows each), so each chunk that
+    value_positions values is one contiguous piece without a copy, and Polars gives back every
+    column of its valuation in the same pieces. Slices of the installed DuckDB's default
+    131,072-row batches came back with their columns chunked unlike each other, and the
+    hand-over to DuckDB copied or re-cut them: a day's insert at L took 3.9-4.6 s against
+    3.0-3.1 s, measured alone."""
     return con.sql("SELECT * FROM v_position_inputs WHERE as_of_date = ?", params=[day]).pl(
         batch_size=chunk_rows
     )
@@ -409,8 +411,9 @@ def _slices(
 ) -> Iterator[pl.DataFrame]:
     """The day's v_position_inputs rows in `count` slices (by a hash of position_id). The join
     runs once, into a temporary table (DuckDB's memory: bounded, spillable); each slice is read
-    from it, so Polars never holds more than one slice of inputs; in batches of `chunk_rows`,
-    as `_positions`."""
+    from it, so Polars never holds more than one slice of inputs. In batches of at most
+    `chunk_rows`: DuckDB cuts a filtered scan into smaller, uneven ones, which value_positions
+    makes contiguous chunk by chunk."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE valuation_inputs AS SELECT hash(position_id) % ? AS "
         "valuation_slice, * FROM v_position_inputs WHERE as_of_date = ?",
@@ -469,7 +472,11 @@ def value_positions(
         fetched = _slices(con, day, -(-positions // fetch_rows), chunk_rows)
     for inputs_slice in fetched:
         for chunk in inputs_slice.iter_slices(chunk_rows):
-            _store(con, day, chunk, inputs_slice, tiers)
+            # One contiguous piece (a no-op when it already is: the 1M-account day, fetched in
+            # batches of chunk_rows), so that Polars gives every valued column back chunked
+            # alike and DuckDB reads whole batches; a slice of the temporary table comes in
+            # smaller, uneven pieces, which this copies once, as the inputs.
+            _store(con, day, chunk.rechunk(), inputs_slice, tiers)
 
 
 def _store(
@@ -498,12 +505,12 @@ def arrow_table(frame: pl.DataFrame) -> pa.Table:
     Taken column by column through the Arrow C stream interface: strings go over as Arrow string
     views, shared (registering the frame itself converts at the oldest level, which copies the
     ten string columns: 0.5-0.8 s per 2M positions). `DataFrame.to_arrow` would first align the
-    columns' chunks by copying the whole frame into one chunk; they are aligned when the inputs
-    come in one piece (`_positions`), but not otherwise (a slice of several input chunks comes
-    back with its computed columns chunked unlike the others: at 1M accounts that copy was
-    about 1 s and 450 MiB of peak RSS of the load). A table's columns may be chunked
-    differently; DuckDB reads it in row order either way (same rows, same row groups).
-    """
+    columns' chunks by copying the whole frame into one chunk. They are aligned when the chunk
+    valued was one piece (value_positions sees to it), but not otherwise: a chunk of several
+    input pieces came back with its computed columns chunked unlike the others, and at 1M
+    accounts that copy was about 1 s and 450 MiB of peak RSS of the load. A table's columns
+    may be chunked differently; DuckDB reads it in row order either way (same rows, same row
+    groups)."""
     import pyarrow as pa
 
     return pa.Table.from_arrays(

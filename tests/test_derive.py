@@ -385,14 +385,16 @@ def test_a_valued_frame_goes_to_duckdb_without_a_copy(tmp_path: Path) -> None:
     connection.close()
 
 
-def test_the_valuation_reads_its_inputs_in_chunks_it_values_whole(
-    con: duckdb.DuckDBPyConnection,
+def test_the_valuation_values_each_chunk_as_one_piece(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The inputs come in Arrow batches of chunk_rows, so each chunk valued is one piece, and
-    Polars gives every column of its valuation back in the same pieces: DuckDB then reads whole
-    batches (a chunk spread over several input batches came back with its columns chunked
-    unlike each other, and the insert at L took about 1 s longer). The second half is Polars'
-    behaviour, which the speed relies on: a new Polars that breaks it fails here."""
+    """Each chunk reaches Polars as one contiguous piece, read as such where DuckDB fills the
+    batches (the day's join) and made so where it does not (slices of the temporary table, cut
+    smaller and unevenly), and Polars gives every column of its valuation back in the same
+    pieces: DuckDB then reads whole batches (a chunk spread over several input batches came back
+    with its columns chunked unlike each other, and the insert at L took about 1 s longer). The
+    last part is Polars' behaviour, which the speed relies on: a Polars that changes it fails
+    here. The stored rows are those of one pass either way."""
     import pyarrow as pa
 
     positions = valuation_module._positions(con, DAY2, 250)
@@ -400,11 +402,40 @@ def test_the_valuation_reads_its_inputs_in_chunks_it_values_whole(
     for column in positions.get_columns():
         sizes = [len(piece) for piece in pa.chunked_array(column).chunks]
         assert sizes[:-1] == [250] * (len(sizes) - 1) and 0 < sizes[-1] <= 250
-    tiers = valuation_module._tiers(con, DAY2)
-    for chunk in positions.iter_slices(250):
-        table = valuation_module.arrow_table(value_frame(chunk, tiers))
-        boundaries = {tuple(len(piece) for piece in column.chunks) for column in table.columns}
-        assert len(boundaries) == 1, boundaries  # every column chunked alike
+
+    valued_pieces: list[set[tuple[int, ...]]] = []
+    input_chunks: list[int] = []
+
+    def value_and_record(chunk: object, tiers: object) -> object:
+        input_chunks.append(chunk.n_chunks())  # type: ignore[attr-defined]
+        valued = value_frame(chunk, tiers)  # type: ignore[arg-type]
+        table = valuation_module.arrow_table(valued)
+        valued_pieces.append({tuple(len(p) for p in column.chunks) for column in table.columns})
+        return valued
+
+    monkeypatch.setattr(valuation_module, "value_frame", value_and_record)
+    fetch = valuation_module._positions
+
+    def fetched_in_uneven_pieces(con: object, day: object, chunk_rows: int = 250) -> object:
+        import polars as pl
+
+        whole = fetch(con, day, chunk_rows)  # type: ignore[arg-type]
+        pieces = [whole.slice(start, 37) for start in range(0, whole.height, 37)]
+        return pl.concat(pieces, rechunk=False)  # as DuckDB cuts a filtered scan
+
+    for fetch_rows, chunk_rows, uneven in (
+        (10**9, 250, False),
+        (300, 100, False),
+        (10**9, 100, True),
+    ):
+        if uneven:
+            monkeypatch.setattr(valuation_module, "_positions", fetched_in_uneven_pieces)
+        input_chunks.clear()
+        valued_pieces.clear()
+        valuation_module.value_positions(con, DAY2, chunk_rows=chunk_rows, fetch_rows=fetch_rows)
+        assert input_chunks and set(input_chunks) == {1}, (fetch_rows, input_chunks)
+        assert all(len(pieces) == 1 for pieces in valued_pieces), valued_pieces
+        assert _positions_differences(con, DAY2) == 0  # against a fresh valuation of one pass
 
 
 def test_valuation_chunks_fill_whole_row_groups() -> None:
