@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -75,7 +75,8 @@ class QueryStream:
     v_positions as JSON needed 20 GB at a million accounts)."""
 
     schema: pl.Schema  # the result's columns and their Polars types
-    batches: Iterator[pl.DataFrame]
+    # read from the spool each time it is iterated (the `table` format reads it twice)
+    batches: Iterable[pl.DataFrame]
     started: float  # time.perf_counter() when the statement was sent
     schema_outdated: bool = False
     not_mir: bool = False
@@ -144,13 +145,27 @@ def stream_sql(
         with pa.OSFile(str(spool), "rb") as source:
             reader = pyarrow.ipc.open_file(source)
             schema = pl.DataFrame(pl.from_arrow(reader.schema.empty_table())).schema
-            batches = (
-                pl.DataFrame(pl.from_arrow(reader.get_batch(i)))
-                for i in range(reader.num_record_batches)
-            )
             yield QueryStream(
-                schema, batches, started, schema_outdated=outdated, not_mir=stored is None
+                schema,
+                _SpooledBatches(reader),
+                started,
+                schema_outdated=outdated,
+                not_mir=stored is None,
             )
+
+
+class _SpooledBatches:
+    """The spooled result's batches as frames, read anew on each iteration (one batch in
+    memory at a time)."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        import polars as pl
+
+        for index in range(self._reader.num_record_batches):
+            yield pl.DataFrame(pl.from_arrow(self._reader.get_batch(index)))
 
 
 def _spool(relation: Any, spool: Path, batch_rows: int) -> None:

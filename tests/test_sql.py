@@ -1381,6 +1381,62 @@ def test_streamed_output_is_the_whole_result_written_at_once(tmp_path: Path) -> 
     empty = io.StringIO()
     assert write_batches(frame.schema, iter([]), "json", empty, None) == 0
     assert empty.getvalue() == "[]\n"
+    # table: the widths over every batch, whether the batches can be read twice or not
+    whole = io.StringIO()
+    assert write_batches(frame.schema, [frame], "table", whole, None) == 5
+    assert whole.getvalue().splitlines()[-1] == "(5 rows)"
+    for batches in ([frame.slice(0, 2), frame.slice(2, 1), frame.slice(3, 2)],):
+        for given in (batches, iter(batches)):
+            buffer = io.StringIO()
+            assert write_batches(frame.schema, given, "table", buffer, None) == 5
+            assert buffer.getvalue() == whole.getvalue()
+
+
+def test_the_table_format_holds_one_batch_at_a_time(
+    mir: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`table` (the default) aligns its columns over every row, so it reads the spooled result
+    twice rather than holding it (analyst review of 2026-12-05: the rows held as text took
+    about 10 times the result, and `mir sql "SELECT * FROM v_positions"` ran a million-account
+    venue out of memory). Same text as the whole result gives."""
+    import gc
+    import weakref
+
+    import reports.investigate
+
+    stream_sql = reports.investigate.stream_sql
+    alive: set[int] = set()
+    most = [0]
+
+    class Watched:
+        def __init__(self, batches: Any) -> None:
+            self.batches = batches
+
+        def __iter__(self) -> Any:
+            for batch in self.batches:
+                key = id(batch)
+                alive.add(key)
+                weakref.finalize(batch, alive.discard, key)
+                most[0] = max(most[0], len(alive))
+                yield batch
+
+    @contextlib.contextmanager
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        with stream_sql(*args, batch_rows=1000) as result:
+            yield dataclasses.replace(result, batches=Watched(result.batches))
+
+    sql = "SELECT range AS i, 'row ' || range AS label FROM range(10000)"
+    gc.collect()
+    monkeypatch.setattr(reports.investigate, "stream_sql", watched)
+    streamed = mir("sql", sql)
+    monkeypatch.undo()
+    assert streamed.exit_code == 0, streamed.output
+    assert 1 <= most[0] <= 2, most[0]  # ten batches, never more than two alive
+    lines = streamed.stdout.splitlines()
+    assert lines[0].split() == ["i", "label"] and lines[-1] == "(10000 rows)"
+    assert lines[2] == "   0  row 0   ".rstrip() and lines[-2] == "9999  row 9999"
+    whole = mir("sql", sql)  # one batch of 100,000 rows: the whole result at once
+    assert whole.stdout == streamed.stdout
 
 
 def test_rows_are_written_before_the_result_is_fetched_in_full(
