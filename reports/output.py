@@ -6,7 +6,7 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -57,8 +57,34 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def to_text_rows(frame: pl.DataFrame) -> list[list[str]]:
-    return [[_cell(v) for v in row] for row in frame.iter_rows()]
+def to_text_rows(frame: pl.DataFrame) -> Iterator[tuple[str, ...]]:
+    """The frame's rows as the text cells `_cell` gives (csv, markdown, table)."""
+    return zip(*(text_column(series) for series in frame.get_columns()), strict=True)
+
+
+def text_column(series: pl.Series) -> list[str]:
+    """A column's cells as `_cell` gives them: text, integers, decimals and booleans in Polars
+    (vectorised: at a million rows the per-cell Python was most of `mir sql`'s time), every
+    other type value by value."""
+    import polars as pl
+
+    dtype = series.dtype
+    if dtype == pl.String:
+        text = series
+    elif dtype.is_integer():
+        text = series.cast(pl.String)
+    elif dtype == pl.Boolean:  # Python's spelling
+        text = series.cast(pl.String).str.replace("true", "True").str.replace("false", "False")
+    elif isinstance(dtype, pl.Decimal):
+        # the scale's digits, then plain_decimal's trim: no trailing zeros, no lone point
+        digits = series.cast(pl.String)
+        trimmed = digits.str.replace(r"0+$", "").str.replace(r"\.$", "")
+        text = pl.select(
+            pl.when(digits.str.contains(".", literal=True)).then(trimmed).otherwise(digits)
+        ).to_series()
+    else:
+        return [_cell(value) for value in series.to_list()]
+    return text.fill_null("").to_list()
 
 
 def write_batches(
@@ -205,7 +231,7 @@ def _write_table(schema: pl.Schema, batches: Iterable[pl.DataFrame], stream: IO[
         for cells in to_text_rows(batch):
             widths = [max(w, len(cell)) for w, cell in zip(widths, cells, strict=True)]
 
-    def line(cells: list[str]) -> str:
+    def line(cells: Sequence[str]) -> str:
         return "  ".join(
             cell.rjust(w) if num else cell.ljust(w)
             for cell, w, num in zip(cells, widths, numeric, strict=True)

@@ -1414,6 +1414,41 @@ def test_streamed_output_is_the_whole_result_written_at_once(tmp_path: Path) -> 
             assert buffer.getvalue() == whole.getvalue()
 
 
+def test_text_cells_made_in_polars_are_the_ones_python_made() -> None:
+    """Text, integers, decimals and booleans are turned into text column by column in Polars;
+    every cell is exactly what the value-by-value formatting gives (`_cell`), which other types
+    still use."""
+    import polars as pl
+
+    from reports.output import _cell, text_column
+
+    columns = [
+        pl.Series(["a", "", None, "x\ny", "ü|\u2028"], dtype=pl.String),
+        pl.Series([0, -128, 127, None, 5], dtype=pl.Int8),
+        pl.Series([0, 2**64 - 1, None, 1, 10], dtype=pl.UInt64),
+        pl.Series([True, False, None, True, False], dtype=pl.Boolean),
+        pl.Series([None, None, None, None, None], dtype=pl.Boolean),
+    ]
+    decimals = [
+        Decimal("1.5"),
+        Decimal("100"),
+        Decimal("-0.000000000000000001"),
+        Decimal("0"),
+        None,
+        Decimal("99999999999999999999.999999999999999999"),
+        Decimal("-100.10"),
+        Decimal("10"),
+        Decimal("0.1"),
+    ]
+    columns.append(pl.Series(decimals, dtype=pl.Decimal(38, 18)))
+    for scale in (0, 2, 5):
+        values = [Decimal("100"), Decimal("-5"), None, Decimal("0"), Decimal("120")]
+        columns.append(pl.Series(values, dtype=pl.Decimal(20, scale)))
+    for column in columns:
+        expected = [_cell(value) for value in column.to_list()]
+        assert text_column(column) == expected, column.dtype
+
+
 def test_the_table_format_holds_one_batch_at_a_time(
     mir: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
