@@ -238,8 +238,8 @@ def _write_table(schema: pl.Schema, batches: Iterable[pl.DataFrame], stream: IO[
     numeric = [dtype.is_numeric() for dtype in schema.dtypes()]
     widths = [len(c) for c in columns]
     for batch in batches:
-        for cells in to_text_rows(batch):
-            widths = [max(w, len(cell)) for w, cell in zip(widths, cells, strict=True)]
+        for index, series in enumerate(batch.get_columns()):
+            widths[index] = max(widths[index], max(map(len, text_column(series)), default=0))
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
