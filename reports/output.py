@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 FORMATS = ("table", "csv", "json", "markdown", "parquet")
+JSON_SLICE_ROWS = 10_000  # rows whose JSON text is made at once
 
 
 def plain_decimal(value: Decimal) -> str:
@@ -65,6 +66,47 @@ def _json_key(key: Any) -> Any:
     if text is None or isinstance(text, (str, int, float, bool)):
         return text
     return str(key)
+
+
+# A string's escapes in json.dumps(..., ensure_ascii=False): backslash and quote, the five short
+# control escapes, every other control character as \\u00XX (nothing else: not U+2028, not DEL).
+_JSON_ESCAPES = (
+    ("\\", "\\\\"),
+    ('"', '\\"'),
+    ("\n", "\\n"),
+    ("\r", "\\r"),
+    ("\t", "\\t"),
+    ("\b", "\\b"),
+    ("\f", "\\f"),
+    *((chr(code), f"\\u{code:04x}") for code in range(0x20) if chr(code) not in "\n\r\t\b\f"),
+)
+
+
+def json_column(series: pl.Series) -> pl.Series:
+    """A column's cells as JSON text, as json.dumps(record, indent=2, ensure_ascii=False) puts
+    each inside a record of the output's list: text, integers, decimals and booleans made in
+    Polars, every other type value by value (nested values indented for their depth)."""
+    import polars as pl
+
+    dtype = series.dtype
+    if dtype == pl.String:
+        escaped = series
+        for raw, escape in _JSON_ESCAPES:
+            escaped = escaped.str.replace_all(raw, escape, literal=True)
+        text = pl.select(pl.concat_str([pl.lit('"'), pl.lit(escaped), pl.lit('"')])).to_series()
+    elif dtype.is_integer() or dtype == pl.Boolean:  # true / false as JSON spells them
+        text = series.cast(pl.String)
+    elif isinstance(dtype, pl.Decimal):  # as text: exact, as in summary.json
+        plain = pl.Series(text_column(series), dtype=pl.String)
+        quoted = pl.concat_str([pl.lit('"'), pl.lit(plain), pl.lit('"')])
+        text = pl.select(pl.when(pl.lit(series).is_not_null()).then(quoted)).to_series()
+    else:
+        values = [
+            json.dumps(_json_value(value), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+            for value in series.to_list()
+        ]
+        return pl.Series(values, dtype=pl.String)
+    return text.fill_null("null")
 
 
 def to_text_rows(frame: pl.DataFrame) -> Iterator[tuple[str, ...]]:
@@ -199,16 +241,22 @@ def _write_text(
                 stream.write("| " + " | ".join(_markdown_cell(c) for c in cells) + " |\n")
             rows += batch.height
         return rows
-    # json: the same bytes as json.dumps(records, indent=2) of the whole list, one record at a
-    # time (each record's lines indented by the list's two spaces)
+    # json: the same bytes as json.dumps(records, indent=2) of the whole list (each record's
+    # lines indented by the list's two spaces), a batch of records at a time, made in Polars
+    import polars as pl
+
+    keys = [json.dumps(c, ensure_ascii=False) for c in columns]
     for batch in batches:
-        for values in batch.iter_rows():
-            record = {c: _json_value(v) for c, v in zip(columns, values, strict=True)}
-            text = json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False)
+        # in slices: a record's text is several times its row (memory stays that of a slice)
+        for piece in batch.iter_slices(JSON_SLICE_ROWS):
+            parts: list[pl.Expr] = []
+            for index, series in enumerate(piece.get_columns()):
+                lead = "  {\n    " if index == 0 else ",\n    "
+                parts += [pl.lit(lead + keys[index] + ": "), pl.lit(json_column(series))]
+            records = pl.select(pl.concat_str([*parts, pl.lit("\n  }")])).to_series()
             stream.write("[\n" if rows == 0 else ",\n")
-            # split on "\n" only: JSON escapes it inside strings, not U+2028 and the like
-            stream.write("\n".join("  " + line for line in text.split("\n")))
-            rows += 1
+            stream.write(",\n".join(records.to_list()))
+            rows += piece.height
     stream.write("[]\n" if rows == 0 else "\n]\n")
     return rows
 

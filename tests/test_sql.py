@@ -1468,6 +1468,61 @@ def test_text_cells_made_in_polars_are_the_ones_python_made() -> None:
         assert text_column(column) == expected, column.dtype
 
 
+def test_json_made_in_polars_is_json_dumps_of_the_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The JSON records are made a slice at a time in Polars (strings escaped as json.dumps
+    escapes them with ensure_ascii=False: every control character, quote and backslash, and
+    nothing else); the bytes are those of json.dumps(records, indent=2) of the whole list, with
+    decimals as exact text, nested values indented for their depth."""
+    import datetime as dt
+
+    import polars as pl
+
+    import reports.output
+    from reports.output import write_batches
+
+    monkeypatch.setattr(reports.output, "JSON_SLICE_ROWS", 2)  # several slices per batch
+    every_control = "".join(chr(code) for code in range(0x20))
+    texts = [every_control, 'q"b\\s/\u2028\u2029\x7fü€😀', "", None, "plain"]
+    frame = pl.DataFrame(
+        {
+            "text": texts,
+            "n": [0, -(2**63), 2**63 - 1, None, 7],
+            "flag": [True, False, None, True, False],
+            "amount": [
+                Decimal("1.50"),
+                Decimal("-0.000000000000000001"),
+                None,
+                Decimal(0),
+                Decimal("100"),
+            ],
+            "day": [dt.date(2026, 3, 3), None, dt.date(1, 1, 1), dt.date(9999, 12, 31), None],
+            "ratio": [0.1, None, 1e-05, float("inf"), -0.0],
+            "tags": [["x", None], [], None, ["y"], ["z"]],
+            "pair": [{"a": Decimal("2.5"), "b": "c"}, None, {"a": None, "b": ""}, None, None],
+        },
+        schema={
+            "text": pl.String,
+            "n": pl.Int64,
+            "flag": pl.Boolean,
+            "amount": pl.Decimal(38, 18),
+            "day": pl.Date,
+            "ratio": pl.Float64,
+            "tags": pl.List(pl.String),
+            "pair": pl.Struct({"a": pl.Decimal(38, 18), "b": pl.String}),
+        },
+    )
+    records = [
+        {c: reports.output._json_value(v) for c, v in row.items()}
+        for row in frame.iter_rows(named=True)
+    ]
+    expected = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+    for batches in ([frame], [frame.slice(0, 3), frame.slice(3, 2)]):
+        out = io.StringIO()
+        assert write_batches(frame.schema, batches, "json", out, None) == 5
+        assert out.getvalue() == expected
+        assert json.loads(out.getvalue())[0]["text"] == every_control
+
+
 def test_the_table_format_holds_one_batch_at_a_time(
     mir: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
