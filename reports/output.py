@@ -100,6 +100,8 @@ def json_column(series: pl.Series) -> pl.Series:
         plain = pl.Series(text_column(series), dtype=pl.String)
         quoted = pl.concat_str([pl.lit('"'), pl.lit(plain), pl.lit('"')])
         text = pl.select(pl.when(pl.lit(series).is_not_null()).then(quoted)).to_series()
+    elif (temporal := _temporal_text(series, "T")) is not None:  # isoformat(), quoted
+        text = pl.select(pl.concat_str([pl.lit('"'), pl.lit(temporal), pl.lit('"')])).to_series()
     else:
         values = [
             json.dumps(_json_value(value), indent=2, ensure_ascii=False).replace("\n", "\n    ")
@@ -134,9 +136,35 @@ def text_column(series: pl.Series) -> list[str]:
         text = pl.select(
             pl.when(digits.str.contains(".", literal=True)).then(trimmed).otherwise(digits)
         ).to_series()
+    elif (temporal := _temporal_text(series, " ")) is not None:
+        text = temporal
     else:
         return [_cell(value) for value in series.to_list()]
     return text.fill_null("").to_list()
+
+
+def _temporal_text(series: pl.Series, separator: str) -> pl.Series | None:
+    """Dates and time-zone-free timestamps as Python's str() (separator " ") or isoformat()
+    ("T") spell them: a timestamp's microseconds only when not zero. None for other types, and
+    for years Python's dates do not hold (those keep the value-by-value path)."""
+    import polars as pl
+
+    dtype = series.dtype
+    naive = isinstance(dtype, pl.Datetime) and dtype.time_zone is None and dtype.time_unit != "ns"
+    if not (dtype == pl.Date or naive):
+        return None
+    years = series.dt.year()
+    low, high = years.min(), years.max()
+    if low is not None and not (int(low) >= 1 and int(high) <= 9999):  # type: ignore[arg-type]
+        return None
+    if dtype == pl.Date:
+        return series.cast(pl.String)
+    whole = f"%Y-%m-%d{separator}%H:%M:%S"
+    return pl.select(
+        pl.when(pl.lit(series).dt.microsecond() == 0)
+        .then(pl.lit(series).dt.to_string(whole))
+        .otherwise(pl.lit(series).dt.to_string(whole + ".%6f"))
+    ).to_series()
 
 
 def write_batches(

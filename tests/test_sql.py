@@ -1434,9 +1434,9 @@ def test_streamed_output_is_the_whole_result_written_at_once(tmp_path: Path) -> 
 
 
 def test_text_cells_made_in_polars_are_the_ones_python_made() -> None:
-    """Text, integers, decimals and booleans are turned into text column by column in Polars;
-    every cell is exactly what the value-by-value formatting gives (`_cell`), which other types
-    still use."""
+    """Text, integers, decimals, booleans, dates and time-zone-free timestamps are turned into
+    text column by column in Polars; every cell is exactly what the value-by-value formatting
+    gives (`_cell`), which other types still use."""
     import polars as pl
 
     from reports.output import _cell, text_column
@@ -1463,6 +1463,19 @@ def test_text_cells_made_in_polars_are_the_ones_python_made() -> None:
     for scale in (0, 2, 5):
         values = [Decimal("100"), Decimal("-5"), None, Decimal("0"), Decimal("120")]
         columns.append(pl.Series(values, dtype=pl.Decimal(20, scale)))
+    import datetime as dt
+
+    columns.append(pl.Series([dt.date(1, 1, 1), dt.date(999, 12, 31), None, dt.date(9999, 12, 31)]))
+    moments = [
+        dt.datetime(1, 1, 1),
+        dt.datetime(2026, 3, 3, 14, 5, 0, 123000),
+        dt.datetime(2026, 3, 3, 14, 5),
+        None,
+        dt.datetime(9999, 12, 31, 23, 59, 59, 999999),
+        dt.datetime(2026, 1, 1, 0, 0, 0, 1),
+    ]
+    stamps = pl.Series(moments, dtype=pl.Datetime("us"))
+    columns += [stamps, stamps.cast(pl.Datetime("ms")), stamps.dt.replace_time_zone("UTC")]
     for column in columns:
         expected = [_cell(value) for value in column.to_list()]
         assert text_column(column) == expected, column.dtype
@@ -1496,6 +1509,13 @@ def test_json_made_in_polars_is_json_dumps_of_the_records(monkeypatch: pytest.Mo
                 Decimal("100"),
             ],
             "day": [dt.date(2026, 3, 3), None, dt.date(1, 1, 1), dt.date(9999, 12, 31), None],
+            "at": [
+                dt.datetime(2026, 3, 3, 14, 5),
+                dt.datetime(2026, 3, 3, 14, 5, 0, 120),
+                None,
+                dt.datetime(1, 1, 1),
+                dt.datetime(9999, 12, 31, 23, 59, 59, 999999),
+            ],
             "ratio": [0.1, None, 1e-05, float("inf"), -0.0],
             "tags": [["x", None], [], None, ["y"], ["z"]],
             "pair": [{"a": Decimal("2.5"), "b": "c"}, None, {"a": None, "b": ""}, None, None],
@@ -1506,6 +1526,7 @@ def test_json_made_in_polars_is_json_dumps_of_the_records(monkeypatch: pytest.Mo
             "flag": pl.Boolean,
             "amount": pl.Decimal(38, 18),
             "day": pl.Date,
+            "at": pl.Datetime("us"),
             "ratio": pl.Float64,
             "tags": pl.List(pl.String),
             "pair": pl.Struct({"a": pl.Decimal(38, 18), "b": pl.String}),
