@@ -15,7 +15,13 @@ if TYPE_CHECKING:
     import polars as pl
 
 FORMATS = ("table", "csv", "json", "markdown", "parquet")
-JSON_SLICE_ROWS = 10_000  # rows whose JSON text is made at once
+SLICE_ROWS = 10_000  # rows whose text (JSON, Markdown, table lines) is made at once
+# What str.rstrip() strips: the characters for which str.isspace() is true (a test holds it to
+# Python's own answer).
+PYTHON_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def plain_decimal(value: Decimal) -> str:
@@ -97,7 +103,7 @@ def json_column(series: pl.Series) -> pl.Series:
     elif dtype.is_integer() or dtype == pl.Boolean:  # true / false as JSON spells them
         text = series.cast(pl.String)
     elif isinstance(dtype, pl.Decimal):  # as text: exact, as in summary.json
-        plain = pl.Series(text_column(series), dtype=pl.String)
+        plain = text_series(series)
         quoted = pl.concat_str([pl.lit('"'), pl.lit(plain), pl.lit('"')])
         text = pl.select(pl.when(pl.lit(series).is_not_null()).then(quoted)).to_series()
     elif (temporal := _temporal_text(series, "T")) is not None:  # isoformat(), quoted
@@ -117,9 +123,14 @@ def to_text_rows(frame: pl.DataFrame) -> Iterator[tuple[str, ...]]:
 
 
 def text_column(series: pl.Series) -> list[str]:
-    """A column's cells as `_cell` gives them: text, integers, decimals and booleans in Polars
-    (vectorised: at a million rows the per-cell Python was most of `mir sql`'s time), every
-    other type value by value."""
+    """A column's cells as `_cell` gives them (`text_series`), as Python strings."""
+    return text_series(series).to_list()
+
+
+def text_series(series: pl.Series) -> pl.Series:
+    """A column's cells as `_cell` gives them, as a String series: text, integers, decimals,
+    booleans, dates and time-zone-free timestamps in Polars (vectorised: at a million rows the
+    per-cell Python was most of `mir sql`'s time), every other type value by value."""
     import polars as pl
 
     dtype = series.dtype
@@ -139,8 +150,8 @@ def text_column(series: pl.Series) -> list[str]:
     elif (temporal := _temporal_text(series, " ")) is not None:
         text = temporal
     else:
-        return [_cell(value) for value in series.to_list()]
-    return text.fill_null("").to_list()
+        return pl.Series([_cell(value) for value in series.to_list()], dtype=pl.String)
+    return text.fill_null("")
 
 
 def _temporal_text(series: pl.Series, separator: str) -> pl.Series | None:
@@ -262,11 +273,22 @@ def _write_text(
             rows += batch.height
         return rows
     if fmt == "markdown":
+        import polars as pl
+
         stream.write("| " + " | ".join(columns) + " |\n")
         stream.write("|" + "|".join("---" for _ in columns) + "|\n")
-        for batch in batches:
-            for cells in to_text_rows(batch):
-                stream.write("| " + " | ".join(_markdown_cell(c) for c in cells) + " |\n")
+        for batch in (piece for whole in batches for piece in whole.iter_slices(SLICE_ROWS)):
+            cells = [
+                pl.lit(text_series(series))
+                .str.replace_all("|", "\\|", literal=True)
+                .str.replace_all("\r\n", "<br>", literal=True)
+                .str.replace_all("\n", "<br>", literal=True)
+                for series in batch.get_columns()
+            ]
+            lines = pl.select(
+                pl.concat_str([pl.lit("| "), pl.concat_str(cells, separator=" | "), pl.lit(" |")])
+            ).to_series()
+            _write_lines(stream, lines)
             rows += batch.height
         return rows
     # json: the same bytes as json.dumps(records, indent=2) of the whole list (each record's
@@ -276,7 +298,7 @@ def _write_text(
     keys = [json.dumps(c, ensure_ascii=False) for c in columns]
     for batch in batches:
         # in slices: a record's text is several times its row (memory stays that of a slice)
-        for piece in batch.iter_slices(JSON_SLICE_ROWS):
+        for piece in batch.iter_slices(SLICE_ROWS):
             parts: list[pl.Expr] = []
             for index, series in enumerate(piece.get_columns()):
                 lead = "  {\n    " if index == 0 else ",\n    "
@@ -287,10 +309,6 @@ def _write_text(
             rows += piece.height
     stream.write("[]\n" if rows == 0 else "\n]\n")
     return rows
-
-
-def _markdown_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
 
 
 def render_text(frame: pl.DataFrame, fmt: str) -> str:
@@ -315,7 +333,8 @@ def _write_table(schema: pl.Schema, batches: Iterable[pl.DataFrame], stream: IO[
     widths = [len(c) for c in columns]
     for batch in batches:
         for index, series in enumerate(batch.get_columns()):
-            widths[index] = max(widths[index], max(map(len, text_column(series)), default=0))
+            widest = text_series(series).str.len_chars().max()
+            widths[index] = max(widths[index], int(widest or 0))  # type: ignore[arg-type]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
@@ -323,11 +342,28 @@ def _write_table(schema: pl.Schema, batches: Iterable[pl.DataFrame], stream: IO[
             for cell, w, num in zip(cells, widths, numeric, strict=True)
         ).rstrip()
 
+    import polars as pl
+
     stream.write(line(columns) + "\n" + "  ".join("-" * w for w in widths) + "\n")
     rows = 0
-    for batch in batches:
-        for cells in to_text_rows(batch):
-            stream.write(line(cells) + "\n")
+    for batch in (piece for whole in batches for piece in whole.iter_slices(SLICE_ROWS)):
+        # the same line in Polars: padded to the widths in characters, as str.rjust/ljust, and
+        # the end stripped of what str.rstrip() strips
+        padded = [
+            pl.lit(text_series(series)).str.pad_start(w)
+            if num
+            else pl.lit(text_series(series)).str.pad_end(w)
+            for series, w, num in zip(batch.get_columns(), widths, numeric, strict=True)
+        ]
+        lines = pl.select(
+            pl.concat_str(padded, separator="  ").str.strip_chars_end(PYTHON_WHITESPACE)
+        ).to_series()
+        _write_lines(stream, lines)
         rows += batch.height
     stream.write(f"({rows} row{'s' if rows != 1 else ''})\n")
     return rows
+
+
+def _write_lines(stream: IO[str], lines: pl.Series) -> None:
+    if len(lines):
+        stream.write("\n".join(lines.to_list()) + "\n")

@@ -1493,7 +1493,7 @@ def test_json_made_in_polars_is_json_dumps_of_the_records(monkeypatch: pytest.Mo
     import reports.output
     from reports.output import write_batches
 
-    monkeypatch.setattr(reports.output, "JSON_SLICE_ROWS", 2)  # several slices per batch
+    monkeypatch.setattr(reports.output, "SLICE_ROWS", 2)  # several slices per batch
     every_control = "".join(chr(code) for code in range(0x20))
     texts = [every_control, 'q"b\\s/\u2028\u2029\x7fü€😀', "", None, "plain"]
     frame = pl.DataFrame(
@@ -1542,6 +1542,57 @@ def test_json_made_in_polars_is_json_dumps_of_the_records(monkeypatch: pytest.Mo
         assert write_batches(frame.schema, batches, "json", out, None) == 5
         assert out.getvalue() == expected
         assert json.loads(out.getvalue())[0]["text"] == every_control
+
+
+def test_table_and_markdown_lines_made_in_polars_are_pythons(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Table and Markdown lines are made a slice at a time in Polars; they are the lines the
+    per-row Python made: cells padded with str.rjust (numbers) or str.ljust, joined by two
+    spaces, the end stripped as str.rstrip() strips it (every character str.isspace() calls
+    whitespace, not only what Polars would strip); Markdown cells with | escaped and line
+    breaks as <br>."""
+    import polars as pl
+
+    import reports.output
+    from reports.output import PYTHON_WHITESPACE, _cell, write_batches
+
+    python_whitespace = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+    assert python_whitespace == PYTHON_WHITESPACE
+    monkeypatch.setattr(reports.output, "SLICE_ROWS", 2)
+    frame = pl.DataFrame(
+        {
+            "n": [1, -20, None, 300, 5],
+            "text": ["a|b", "x\r\ny\nz", None, "", "é😀"],
+            "last": ["tail \x1c", "wide\u3000 ", "\x85", None, "end\t"],
+        },
+        schema={"n": pl.Int64, "text": pl.String, "last": pl.String},
+    )
+    rows = [[_cell(v) for v in row] for row in frame.iter_rows()]
+    numeric = [True, False, False]
+    widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(frame.columns)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if num else c.ljust(w)
+            for c, w, num in zip(cells, widths, numeric, strict=True)
+        ).rstrip()
+
+    table = [line(frame.columns), "  ".join("-" * w for w in widths)]
+    table += [line(r) for r in rows] + ["(5 rows)"]
+    markdown = ["| n | text | last |", "|---|---|---|"] + [
+        "| "
+        + " | ".join(c.replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>") for c in r)
+        + " |"
+        for r in rows
+    ]
+    for batches in ([frame], [frame.slice(0, 3), frame.slice(3, 2)]):
+        out = io.StringIO()
+        assert write_batches(frame.schema, batches, "table", out, None) == 5
+        assert out.getvalue() == "\n".join(table) + "\n"
+        out = io.StringIO()
+        assert write_batches(frame.schema, batches, "markdown", out, None) == 5
+        assert out.getvalue() == "\n".join(markdown) + "\n"
 
 
 def test_the_table_format_holds_one_batch_at_a_time(
