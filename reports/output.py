@@ -90,8 +90,9 @@ _JSON_ESCAPES = (
 
 def json_column(series: pl.Series) -> pl.Series:
     """A column's cells as JSON text, as json.dumps(record, indent=2, ensure_ascii=False) puts
-    each inside a record of the output's list: text, integers, decimals and booleans made in
-    Polars, every other type value by value (nested values indented for their depth)."""
+    each inside a record of the output's list: the types `text_series` makes in Polars made
+    there too (decimals, dates and timestamps as quoted text), every other type value by value
+    (nested values indented for their depth)."""
     import polars as pl
 
     dtype = series.dtype
@@ -99,15 +100,11 @@ def json_column(series: pl.Series) -> pl.Series:
         escaped = series
         for raw, escape in _JSON_ESCAPES:
             escaped = escaped.str.replace_all(raw, escape, literal=True)
-        text = pl.select(pl.concat_str([pl.lit('"'), pl.lit(escaped), pl.lit('"')])).to_series()
+        text = '"' + escaped + '"'
     elif dtype.is_integer() or dtype == pl.Boolean:  # true / false as JSON spells them
         text = series.cast(pl.String)
-    elif isinstance(dtype, pl.Decimal):  # as text: exact, as in summary.json
-        plain = text_series(series)
-        quoted = pl.concat_str([pl.lit('"'), pl.lit(plain), pl.lit('"')])
-        text = pl.select(pl.when(pl.lit(series).is_not_null()).then(quoted)).to_series()
-    elif (temporal := _temporal_text(series, "T")) is not None:  # isoformat(), quoted
-        text = pl.select(pl.concat_str([pl.lit('"'), pl.lit(temporal), pl.lit('"')])).to_series()
+    elif (plain := _polars_text(series, "T")) is not None:  # decimals, isoformat(): quoted
+        text = '"' + plain + '"'
     else:
         values = [
             json.dumps(_json_value(value), indent=2, ensure_ascii=False).replace("\n", "\n    ")
@@ -133,25 +130,32 @@ def text_series(series: pl.Series) -> pl.Series:
     per-cell Python was most of `mir sql`'s time), every other type value by value."""
     import polars as pl
 
+    text = _polars_text(series, " ")
+    if text is None:
+        return pl.Series([_cell(value) for value in series.to_list()], dtype=pl.String)
+    return text.fill_null("")
+
+
+def _polars_text(series: pl.Series, separator: str) -> pl.Series | None:
+    """`_cell`'s text of the types Polars can spell alike, NULL kept (timestamps with
+    `separator` between date and time: " " as str(), "T" as isoformat()); None for the others."""
+    import polars as pl
+
     dtype = series.dtype
     if dtype == pl.String:
-        text = series
-    elif dtype.is_integer():
-        text = series.cast(pl.String)
-    elif dtype == pl.Boolean:  # Python's spelling
-        text = series.cast(pl.String).str.replace("true", "True").str.replace("false", "False")
-    elif isinstance(dtype, pl.Decimal):
+        return series
+    if dtype.is_integer():
+        return series.cast(pl.String)
+    if dtype == pl.Boolean:  # Python's spelling
+        return series.cast(pl.String).str.replace("true", "True").str.replace("false", "False")
+    if isinstance(dtype, pl.Decimal):
         # the scale's digits, then plain_decimal's trim: no trailing zeros, no lone point
         digits = series.cast(pl.String)
         trimmed = digits.str.replace(r"0+$", "").str.replace(r"\.$", "")
-        text = pl.select(
+        return pl.select(
             pl.when(digits.str.contains(".", literal=True)).then(trimmed).otherwise(digits)
         ).to_series()
-    elif (temporal := _temporal_text(series, " ")) is not None:
-        text = temporal
-    else:
-        return pl.Series([_cell(value) for value in series.to_list()], dtype=pl.String)
-    return text.fill_null("")
+    return _temporal_text(series, separator)
 
 
 def _temporal_text(series: pl.Series, separator: str) -> pl.Series | None:
@@ -189,8 +193,8 @@ def write_batches(
     or `stream` (all but parquet); returns the number of rows. Every format is written batch
     by batch, so memory stays that of one batch: `table`, which aligns its columns over every
     row, reads the batches twice (the widths, then the rows) when `batches` can be iterated
-    again (a spooled result can; a one-shot iterator is held whole). A regular file is written under a temporary name and
-    renamed when complete (keeping an existing file's permissions): an error or interruption
+    again (a spooled result can; a one-shot iterator is held whole). A regular file is written
+    under a temporary name and renamed when complete (keeping an existing file's permissions): an error or interruption
     midway leaves no half-written file; a link, device or pipe is written through."""
     if fmt == "parquet" and path is None:
         from reports.errors import UsageError
@@ -277,7 +281,7 @@ def _write_text(
 
         stream.write("| " + " | ".join(columns) + " |\n")
         stream.write("|" + "|".join("---" for _ in columns) + "|\n")
-        for batch in (piece for whole in batches for piece in whole.iter_slices(SLICE_ROWS)):
+        for batch in _slices(batches):
             cells = [
                 pl.lit(text_series(series))
                 .str.replace_all("|", "\\|", literal=True)
@@ -296,17 +300,15 @@ def _write_text(
     import polars as pl
 
     keys = [json.dumps(c, ensure_ascii=False) for c in columns]
-    for batch in batches:
-        # in slices: a record's text is several times its row (memory stays that of a slice)
-        for piece in batch.iter_slices(SLICE_ROWS):
-            parts: list[pl.Expr] = []
-            for index, series in enumerate(piece.get_columns()):
-                lead = "  {\n    " if index == 0 else ",\n    "
-                parts += [pl.lit(lead + keys[index] + ": "), pl.lit(json_column(series))]
-            records = pl.select(pl.concat_str([*parts, pl.lit("\n  }")])).to_series()
-            stream.write("[\n" if rows == 0 else ",\n")
-            stream.write(",\n".join(records.to_list()))
-            rows += piece.height
+    for piece in _slices(batches):
+        parts: list[pl.Expr] = []
+        for index, series in enumerate(piece.get_columns()):
+            lead = "  {\n    " if index == 0 else ",\n    "
+            parts += [pl.lit(lead + keys[index] + ": "), pl.lit(json_column(series))]
+        records = pl.select(pl.concat_str([*parts, pl.lit("\n  }")])).to_series()
+        stream.write("[\n" if rows == 0 else ",\n")
+        stream.write(",\n".join(records.to_list()))
+        rows += piece.height
     stream.write("[]\n" if rows == 0 else "\n]\n")
     return rows
 
@@ -346,7 +348,7 @@ def _write_table(schema: pl.Schema, batches: Iterable[pl.DataFrame], stream: IO[
 
     stream.write(line(columns) + "\n" + "  ".join("-" * w for w in widths) + "\n")
     rows = 0
-    for batch in (piece for whole in batches for piece in whole.iter_slices(SLICE_ROWS)):
+    for batch in _slices(batches):
         # the same line in Polars: padded to the widths in characters, as str.rjust/ljust, and
         # the end stripped of what str.rstrip() strips
         padded = [
@@ -362,6 +364,13 @@ def _write_table(schema: pl.Schema, batches: Iterable[pl.DataFrame], stream: IO[
         rows += batch.height
     stream.write(f"({rows} row{'s' if rows != 1 else ''})\n")
     return rows
+
+
+def _slices(batches: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """The batches in pieces of at most SLICE_ROWS rows: a row's text (a JSON record, a table
+    or Markdown line) is several times its size, so memory stays that of a piece."""
+    for batch in batches:
+        yield from batch.iter_slices(SLICE_ROWS)
 
 
 def _write_lines(stream: IO[str], lines: pl.Series) -> None:
