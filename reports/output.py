@@ -15,6 +15,14 @@ if TYPE_CHECKING:
     import polars as pl
 
 FORMATS = ("table", "csv", "json", "markdown", "parquet")
+# Time zones whose offset is always 0: DuckDB hands a TIMESTAMPTZ over in the session's zone
+# (the machine's: Etc/UTC here). Timestamps in them are spelled in Polars; in any other zone value
+# by value (Python's tz database and Polars' could disagree on an offset).
+UTC_ZONES = frozenset(
+    ("UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu", "GMT",
+     "Etc/GMT", "GMT0", "Etc/GMT0", "GMT+0", "Etc/GMT+0", "GMT-0", "Etc/GMT-0", "Greenwich",
+     "Etc/Greenwich")
+)  # fmt: skip
 SLICE_ROWS = 10_000  # rows whose text (JSON, Markdown, table lines) is made at once
 # What str.rstrip() strips: the characters for which str.isspace() is true (a test holds it to
 # Python's own answer).
@@ -91,8 +99,9 @@ _JSON_ESCAPES = (
 def json_column(series: pl.Series) -> pl.Series:
     """A column's cells as JSON text, as json.dumps(record, indent=2, ensure_ascii=False) puts
     each inside a record of the output's list: the types `text_series` makes in Polars made
-    there too (decimals, dates and timestamps as quoted text), every other type value by value
-    (nested values indented for their depth)."""
+    there too (floats as numbers, NaN and infinities as quoted text; decimals, blobs, dates,
+    times and timestamps as quoted text), every other type value by value (nested values
+    indented for their depth)."""
     import polars as pl
 
     dtype = series.dtype
@@ -103,6 +112,18 @@ def json_column(series: pl.Series) -> pl.Series:
         text = '"' + escaped + '"'
     elif dtype.is_integer() or dtype == pl.Boolean:  # true / false as JSON spells them
         text = series.cast(pl.String)
+    elif dtype.is_float():  # repr() when finite; otherwise the text _json_value gives, quoted
+        text = pl.select(
+            pl.when(pl.lit(series).is_nan())
+            .then(pl.lit('"NaN"'))
+            .when(pl.lit(series).is_infinite())
+            .then(
+                pl.when(pl.lit(series) > 0)
+                .then(pl.lit('"Infinity"'))
+                .otherwise(pl.lit('"-Infinity"'))
+            )
+            .otherwise(pl.lit(float_text(series)))
+        ).to_series()
     elif (plain := _polars_text(series, "T")) is not None:  # decimals, isoformat(): quoted
         text = '"' + plain + '"'
     else:
@@ -125,9 +146,10 @@ def text_column(series: pl.Series) -> list[str]:
 
 
 def text_series(series: pl.Series) -> pl.Series:
-    """A column's cells as `_cell` gives them, as a String series: text, integers, decimals,
-    booleans, dates and time-zone-free timestamps in Polars (vectorised: at a million rows the
-    per-cell Python was most of `mir sql`'s time), every other type value by value."""
+    """A column's cells as `_cell` gives them, as a String series: text, integers, floats,
+    decimals, booleans, blobs, dates, times and timestamps (without a zone or in UTC) in Polars
+    (vectorised: at a million rows the per-cell Python was most of `mir sql`'s time); lists,
+    structs, maps and the rarer types value by value."""
     import polars as pl
 
     text = _polars_text(series, " ")
@@ -148,6 +170,10 @@ def _polars_text(series: pl.Series, separator: str) -> pl.Series | None:
         return series.cast(pl.String)
     if dtype == pl.Boolean:  # Python's spelling
         return series.cast(pl.String).str.replace("true", "True").str.replace("false", "False")
+    if dtype.is_float():
+        return float_text(series)
+    if dtype == pl.Binary:  # bytes.hex()
+        return series.bin.encode("hex")
     if isinstance(dtype, pl.Decimal):
         # the scale's digits, then plain_decimal's trim: no trailing zeros, no lone point
         digits = series.cast(pl.String)
@@ -158,15 +184,44 @@ def _polars_text(series: pl.Series, separator: str) -> pl.Series | None:
     return _temporal_text(series, separator)
 
 
+def float_text(series: pl.Series) -> pl.Series:
+    """Each float as Python's repr() spells it (str() and json.dumps do too), NULL kept.
+
+    Polars writes the same shortest round-trip digits, but differs in three spellings, mended
+    here: 1e-05 <= |x| < 1e-04 in fixed point (0.00006 for 6e-05), a one-digit exponent without
+    its leading zero (1e-7 for 1e-07) and NaN for nan (a test holds it to repr() over millions
+    of values, every exponent's boundaries included). A Float32 value is widened first: Python
+    sees it as that double (0.10000000149011612)."""
+    import polars as pl
+
+    text = pl.lit(series.cast(pl.Float64)).cast(pl.String)
+    return pl.select(
+        text.str.replace(r"^(-?)0\.0000([1-9])$", "${1}${2}e-05")
+        .str.replace(r"^(-?)0\.0000([1-9])([0-9]+)$", "${1}${2}.${3}e-05")
+        .str.replace(r"e([+-])([0-9])$", "e${1}0${2}")
+        .str.replace(r"^-?NaN$", "nan")
+    ).to_series()
+
+
 def _temporal_text(series: pl.Series, separator: str) -> pl.Series | None:
-    """Dates and time-zone-free timestamps as Python's str() (separator " ") or isoformat()
-    ("T") spell them: a timestamp's microseconds only when not zero. None for other types, and
-    for years Python's dates do not hold (those keep the value-by-value path)."""
+    """Dates, times, and timestamps without a time zone or in UTC, as Python's str()
+    (separator " ") or isoformat() ("T") spell them: microseconds only when not zero, a UTC
+    timestamp's offset as +00:00. None for other types, for years Python's dates do not hold,
+    for a time with nanoseconds and for other time zones (an offset of seconds in a zone's
+    history is spelled otherwise): those keep the value-by-value path."""
     import polars as pl
 
     dtype = series.dtype
-    naive = isinstance(dtype, pl.Datetime) and dtype.time_zone is None and dtype.time_unit != "ns"
-    if not (dtype == pl.Date or naive):
+    if dtype == pl.Time:
+        if (series.cast(pl.Int64) % 1000 != 0).any():  # nanoseconds: Python's time drops them
+            return None
+        return _with_microseconds(series, "%H:%M:%S", "")
+    moment = (
+        isinstance(dtype, pl.Datetime)
+        and (dtype.time_zone is None or dtype.time_zone in UTC_ZONES)
+        and dtype.time_unit != "ns"
+    )
+    if not (dtype == pl.Date or moment):
         return None
     years = series.dt.year()
     low, high = years.min(), years.max()
@@ -174,11 +229,20 @@ def _temporal_text(series: pl.Series, separator: str) -> pl.Series | None:
         return None
     if dtype == pl.Date:
         return series.cast(pl.String)
-    whole = f"%Y-%m-%d{separator}%H:%M:%S"
+    offset = "+00:00" if isinstance(dtype, pl.Datetime) and dtype.time_zone else ""
+    return _with_microseconds(series, f"%Y-%m-%d{separator}%H:%M:%S", offset)
+
+
+def _with_microseconds(series: pl.Series, whole: str, offset: str) -> pl.Series:
+    """`series` (times or timestamps) in the strftime pattern `whole`, then the microseconds
+    when not zero, then `offset`: Python's str() and isoformat()."""
+    import polars as pl
+
+    value = pl.lit(series)
     return pl.select(
-        pl.when(pl.lit(series).dt.microsecond() == 0)
-        .then(pl.lit(series).dt.to_string(whole))
-        .otherwise(pl.lit(series).dt.to_string(whole + ".%6f"))
+        pl.when(value.dt.microsecond() == 0)
+        .then(value.dt.to_string(whole + offset))
+        .otherwise(value.dt.to_string(whole + ".%6f" + offset))
     ).to_series()
 
 

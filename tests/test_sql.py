@@ -1481,6 +1481,76 @@ def test_text_cells_made_in_polars_are_the_ones_python_made() -> None:
         assert text_column(column) == expected, column.dtype
 
 
+def _floats_python_spells_in_every_way() -> list[float | None]:
+    """Floats across every decimal exponent, each with its neighbours (repr() switches to an
+    exponent below 1e-04 and from 1e+16; Polars' own spelling switches elsewhere), random bit
+    patterns (subnormals, NaN payloads), the special values and NULL."""
+    import math
+    import random
+    import struct
+
+    values: list[float | None] = [None, 0.0, -0.0, math.inf, -math.inf, math.nan, -math.nan]
+    values += [5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 0.1, 1 / 3]
+    for exponent in range(-324, 309):
+        for mantissa in ("1", "9.999999999999999", "5", "2.5", "1.0000000000000002"):
+            value = float(f"{mantissa}e{exponent}")
+            for near in (value, math.nextafter(value, 0.0), math.nextafter(value, math.inf)):
+                values += [near, -near]
+    generator = random.Random(7)
+    values += [
+        struct.unpack("<d", generator.getrandbits(64).to_bytes(8, "little"))[0]
+        for _ in range(50_000)
+    ]
+    values += [generator.random() * 10.0 ** generator.randint(-30, 30) for _ in range(20_000)]
+    return values
+
+
+def test_floats_blobs_times_and_utc_timestamps_are_spelled_in_polars(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Floats (as repr(): 1e-05, 1e+16, nan), blobs (hex), times and timestamps without a zone or
+    in UTC are turned into text in Polars, never value by value; every cell, and every JSON
+    value, is what the value-by-value formatting gives. Other time zones, nanosecond times and
+    lists still go value by value."""
+    import polars as pl
+
+    import reports.output
+    from reports.output import _cell, _json_value, json_column, text_series
+
+    floats = _floats_python_spells_in_every_way()
+    moments = [dt.datetime(1, 1, 1), dt.datetime(2026, 3, 3, 14, 5, 0, 500000), None]
+    moments += [dt.datetime(9999, 12, 31, 23, 59, 59, 999999), dt.datetime(2026, 1, 1, 0, 0, 0, 1)]
+    stamps = pl.Series(moments, dtype=pl.Datetime("us"))
+    columns = [
+        pl.Series(floats, dtype=pl.Float64),
+        pl.Series(floats, dtype=pl.Float64).cast(pl.Float32),
+        pl.Series([b"", b"\xab\x00", None, bytes(range(256))], dtype=pl.Binary),
+        pl.Series([dt.time(0), dt.time(23, 59, 59, 999999), None, dt.time(1, 2, 3, 500000)]),
+        *(stamps.dt.replace_time_zone(zone) for zone in ("UTC", "Etc/UTC", "GMT")),
+        stamps.cast(pl.Datetime("ms")).dt.replace_time_zone("Etc/UTC"),
+    ]
+    expected = [[_cell(v) for v in c.to_list()] for c in columns]
+    expected_json = [[json.dumps(_json_value(v)) for v in c.to_list()] for c in columns]
+    assert "1e-05" in expected[0] and "1e+16" in expected[0] and "nan" in expected[0]
+
+    def refuse(value: object) -> str:
+        raise AssertionError(f"{value!r} was spelled value by value")
+
+    monkeypatch.setattr(reports.output, "_cell", refuse)
+    monkeypatch.setattr(reports.output, "_json_value", refuse)
+    for column, cells, json_cells in zip(columns, expected, expected_json, strict=True):
+        assert text_series(column).to_list() == cells, column.dtype
+        assert json_column(column).to_list() == json_cells, column.dtype
+    # the others still are: a zone with offsets of its own, nanoseconds, a list
+    for other in (
+        stamps.dt.replace_time_zone("Europe/Berlin"),
+        pl.Series([5_000_000_001], dtype=pl.Int64).cast(pl.Time),
+        pl.Series([[1.5]], dtype=pl.List(pl.Float64)),
+    ):
+        with pytest.raises(AssertionError, match="value by value"):
+            text_series(other)
+
+
 def test_json_made_in_polars_is_json_dumps_of_the_records(monkeypatch: pytest.MonkeyPatch) -> None:
     """The JSON records are made a slice at a time in Polars (strings escaped as json.dumps
     escapes them with ensure_ascii=False: every control character, quote and backslash, and
