@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -316,7 +316,11 @@ class Parameter:
     required: bool
     help: str
 
-    def convert(self, raw: str) -> Any:
+    def convert(self, raw: str, recorded: Callable[[], Iterable[str]] | None = None) -> Any:
+        """`raw` as this parameter's type; a UsageError when it is not one. `recorded`: the
+        check ids the database holds results of (a check_id may name a check this version of
+        mir no longer has, to look at its history), asked only for an id the code does not
+        know."""
         try:
             if self.type == "date":
                 return parse_iso_date(raw)
@@ -344,8 +348,11 @@ class Parameter:
                 from reports.checks.engine import discover_checks
 
                 known = sorted(spec.check_id for spec in discover_checks())
-                if raw not in known:
-                    msg = f"parameter {self.name}: unknown check {raw!r}; known checks: {', '.join(known)}"
+                if raw not in known and (recorded is None or raw not in set(recorded())):
+                    msg = (
+                        f"parameter {self.name}: unknown check {raw!r}, and the database holds "
+                        f"no results of it; known checks: {', '.join(known)}"
+                    )
                     raise UsageError(msg)
         except (ValueError, InvalidOperation):
             kinds = {
@@ -367,7 +374,9 @@ class Investigation:
     sql: str
     path: Path
 
-    def bind(self, raw: dict[str, str]) -> dict[str, Any]:
+    def bind(
+        self, raw: dict[str, str], recorded: Callable[[], Iterable[str]] | None = None
+    ) -> dict[str, Any]:
         known = {p.name: p for p in self.parameters}
         unknown = sorted(set(raw) - set(known))
         if unknown:
@@ -376,7 +385,7 @@ class Investigation:
         bound: dict[str, Any] = {}
         for param in self.parameters:
             if param.name in raw:
-                bound[param.name] = param.convert(raw[param.name])
+                bound[param.name] = param.convert(raw[param.name], recorded)
             elif param.required:
                 msg = f"{self.name} needs -p {param.name}=... ({param.help})"
                 raise UsageError(msg)
@@ -422,9 +431,25 @@ def get_investigation(name: str) -> Investigation:
     return known[name]
 
 
+def recorded_check_ids(path: Path) -> set[str]:
+    """The check ids of every result the database at `path` holds (none when it has no
+    check_results table)."""
+    import duckdb
+
+    con = connect_read_only(path)
+    try:
+        rows = con.execute("SELECT DISTINCT check_id FROM check_results").fetchall()
+    except duckdb.CatalogException:
+        return set()
+    finally:
+        con.close()
+    return {str(row[0]) for row in rows}
+
+
 def run_investigation(path: Path, name: str, raw_params: dict[str, str]) -> QueryResult:
     investigation = get_investigation(name)
-    return run_sql(path, investigation.sql, investigation.bind(raw_params))
+    bound = investigation.bind(raw_params, lambda: recorded_check_ids(path))
+    return run_sql(path, investigation.sql, bound)
 
 
 def stream_investigation(
@@ -432,4 +457,5 @@ def stream_investigation(
 ) -> contextlib.AbstractContextManager[QueryStream]:
     """The investigation's result in batches (`stream_sql`); parameters checked first."""
     investigation = get_investigation(name)
-    return stream_sql(path, investigation.sql, investigation.bind(raw_params))
+    bound = investigation.bind(raw_params, lambda: recorded_check_ids(path))
+    return stream_sql(path, investigation.sql, bound)
