@@ -1359,6 +1359,52 @@ def test_runs_that_predate_a_reload_are_marked_stale(
     assert not any(r["stale"] for r in rows("breaches_by_day", **{"from": PREVIOUS.isoformat()}))
 
 
+def test_the_investigations_show_a_current_run_over_a_later_stale_one(
+    run_mir: Callable[..., Result], history: Path, tmp_path: Path
+) -> None:
+    """Run A on files X, a reload with Y and run B, then X again (A -> B -> A): A holds again,
+    B is stale. breaches_by_day, check_exceptions and capital_ratio_trend show A, current, not
+    the later B marked stale (a gap of earlier notes); with no current run, the latest stale
+    one is still shown, marked."""
+    db = tmp_path / "mir.duckdb"
+    shutil.copy(history, db)
+
+    def rows(name: str, **params: str) -> list[dict[str, Any]]:
+        args = ["query", name, "--format", "json"]
+        for key, value in params.items():
+            args += ["-p", f"{key}={value}"]
+        result = run_mir(*args, db=db)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    def shown() -> tuple[tuple[str, bool], tuple[str, bool], set[bool]]:
+        """(run id, stale) of CAP-01 in breaches_by_day and of capital_ratio_trend on the last
+        day, and the stale flags of its SEG-04 exceptions (check_exceptions names no run)."""
+        (breaches,) = rows("breaches_by_day", check_id="CAP-01", all="true",
+                           **{"from": LAST.isoformat()})  # fmt: skip
+        (trend,) = [r for r in rows("capital_ratio_trend") if r["as_of_date"] == LAST.isoformat()]
+        exceptions = rows("check_exceptions", check_id="SEG-04", as_of=LAST.isoformat())
+        assert exceptions
+        return (
+            (breaches["run_id"], breaches["stale"]),
+            (trend["run_id"], trend["stale"]),
+            {r["stale"] for r in exceptions},
+        )
+
+    run_a = shown()[0][0]
+    assert shown() == ((run_a, False), (run_a, False), {False})
+    changed = run_mir("load", str(_with_one_balance_changed(DAYS[-2], tmp_path / "y")), db=db)
+    assert changed.exit_code == 0, changed.output
+    assert shown() == ((run_a, True), (run_a, True), {True})  # no current run: marked
+    checked = run_mir("check", "--as-of", LAST.isoformat(), db=db)
+    assert checked.exit_code in (0, 1), checked.output
+    run_b = shown()[0][0]
+    assert run_b != run_a and shown() == ((run_b, False), (run_b, False), {False})
+    back = run_mir("load", str(DAYS[-2]), db=db)
+    assert back.exit_code == 0, back.output
+    assert shown() == ((run_a, False), (run_a, False), {False})
+
+
 def test_runs_checked_day_by_day_stay_current_after_an_identical_reload(
     run_mir: Callable[..., Result], tmp_path: Path
 ) -> None:

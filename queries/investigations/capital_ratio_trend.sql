@@ -1,4 +1,4 @@
--- description: Own funds, capital requirement and their ratio per stored day (capital_results of the latest check run of each day in which CAP-01 ran), with the early-warning level and CAP-01's status.
+-- description: Own funds, capital requirement and their ratio per stored day (capital_results of the latest check run of each day in which CAP-01 ran, of the current ones if there is one), with the early-warning level and CAP-01's status.
 -- param: from date (optional): first as-of date [default: the first checked day]
 -- param: to date (optional): last as-of date [default: the last checked day]
 -- The figures are those of the capital statement CAP-01 computed (reporting currency); headroom =
@@ -7,12 +7,17 @@
 -- stale: true when a load after the run changed the files of that day or an earlier one (a
 -- reload with other data, or a gap filled; run_is_stale): its figures may not match the stored
 -- data; run `mir check --as-of D` again.
-WITH latest AS (
+WITH runs AS (
+    SELECT c.*, run_is_stale(c.as_of_date, c.checked_at) AS stale
+    FROM capital_results AS c
+    WHERE ($from::DATE IS NULL OR c.as_of_date >= $from::DATE)
+      AND ($to::DATE IS NULL OR c.as_of_date <= $to::DATE)
+),
+latest AS (
+    -- the latest run of the day, of the current ones if there is one (as breaches_by_day)
     SELECT *
-    FROM capital_results
-    WHERE ($from::DATE IS NULL OR as_of_date >= $from::DATE)
-      AND ($to::DATE IS NULL OR as_of_date <= $to::DATE)
-    QUALIFY row_number() OVER (PARTITION BY as_of_date ORDER BY checked_at DESC, run_id DESC) = 1
+    FROM runs
+    QUALIFY row_number() OVER (PARTITION BY as_of_date ORDER BY stale, checked_at DESC, run_id DESC) = 1
 )
 SELECT
     c.as_of_date,
@@ -26,7 +31,7 @@ SELECT
     r.status AS cap01_status,
     c.run_id,
     c.checked_at,
-    run_is_stale(c.as_of_date, c.checked_at) AS stale
+    c.stale
 FROM latest AS c
 LEFT JOIN check_results AS r
     ON r.run_id = c.run_id AND r.as_of_date = c.as_of_date AND r.checked_at = c.checked_at

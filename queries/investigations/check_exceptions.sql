@@ -1,4 +1,4 @@
--- description: The exceptions of one check on one day (its latest recorded run) with the rows they point at: position, account or asset (segregation) figures.
+-- description: The exceptions of one check on one day (its latest recorded run, of the current ones if there is one) with the rows they point at: position, account or asset (segregation) figures.
 -- param: check_id check_id (required): e.g. SEG-07
 -- param: as_of date (optional): the as-of date [default: the latest day with a run]
 -- stale: true when a load after the run shown changed the files of that day or an earlier one
@@ -9,11 +9,12 @@ WITH day AS (
     FROM check_results WHERE check_id = $check_id
 ),
 run AS (
-    -- the latest recording of the check that day (none to show when it crashed in it)
+    -- the latest recording of the check that day, of the current ones if there is one (as
+    -- breaches_by_day; none to show when it crashed in it)
     SELECT r.run_id, r.as_of_date, r.checked_at, r.status
     FROM check_results AS r JOIN day USING (as_of_date)
     WHERE r.check_id = $check_id
-    ORDER BY r.checked_at DESC, r.run_id DESC
+    ORDER BY run_is_stale(r.as_of_date, r.checked_at), r.checked_at DESC, r.run_id DESC
     LIMIT 1
 ),
 recordings AS (
