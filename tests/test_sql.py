@@ -8,6 +8,7 @@ import contextlib
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -1322,12 +1323,7 @@ def test_runs_that_predate_a_reload_are_marked_stale(
     shutil.copy(history, db)
 
     def rows(name: str, **params: str) -> list[dict[str, Any]]:
-        args = ["query", name, "--format", "json"]
-        for key, value in params.items():
-            args += ["-p", f"{key}={value}"]
-        result = run_mir(*args, db=db)
-        assert result.exit_code == 0, result.output
-        return json.loads(result.stdout)
+        return query_rows(functools.partial(run_mir, db=db), name, **params)
 
     fresh = rows("breaches_by_day", **{"from": LAST.isoformat()})
     assert fresh and not any(r["stale"] for r in fresh)
@@ -1370,12 +1366,7 @@ def test_the_investigations_show_a_current_run_over_a_later_stale_one(
     shutil.copy(history, db)
 
     def rows(name: str, **params: str) -> list[dict[str, Any]]:
-        args = ["query", name, "--format", "json"]
-        for key, value in params.items():
-            args += ["-p", f"{key}={value}"]
-        result = run_mir(*args, db=db)
-        assert result.exit_code == 0, result.output
-        return json.loads(result.stdout)
+        return query_rows(functools.partial(run_mir, db=db), name, **params)
 
     def shown() -> tuple[tuple[str, bool], tuple[str, bool], set[bool]]:
         """(run id, stale) of CAP-01 in breaches_by_day and of capital_ratio_trend on the last
