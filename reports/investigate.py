@@ -16,6 +16,7 @@ Parameters are bound as DuckDB named parameters ($position_id), never interpolat
 from __future__ import annotations
 
 import contextlib
+import errno
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reports.db import connect_with, schema_fingerprint, stored_fingerprint
-from reports.errors import UsageError, is_interrupt
+from reports.errors import MirError, UsageError, is_interrupt
 from reports.paths import queries_dir
 from reports.spec import parse_iso_date
 
@@ -183,15 +184,27 @@ def _spool(relation: Any, spool: Path, batch_rows: int) -> None:
     reader = to_reader(batch_rows)
     names = _unique_names(reader.schema.names)
     schema = pa.schema([f.with_name(n) for f, n in zip(reader.schema, names, strict=True)])
-    with pyarrow.ipc.new_file(str(spool), schema) as writer:
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                break
-            except (OSError, pa.ArrowException) as exc:
-                raise duckdb.Error(str(exc)) from exc
-            writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+    try:
+        with pyarrow.ipc.new_file(str(spool), schema) as writer:
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    break
+                except (OSError, pa.ArrowException) as exc:
+                    raise duckdb.Error(str(exc)) from exc
+                writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC and "No space left" not in str(exc):
+            raise
+        # a full disk where the result is spooled: an "internal error" until 2026-12-05
+        msg = (
+            f"no space left to spool the result in {spool.parent.parent} (mir sql and mir "
+            "query write the whole result there before printing it, so that the database is "
+            "not held while it is read): free space there, set TMPDIR to a folder with room "
+            "for about the result's size, or narrow the query"
+        )
+        raise MirError(msg) from exc
 
 
 def _unique_names(names: list[str]) -> list[str]:

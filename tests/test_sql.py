@@ -327,6 +327,42 @@ def test_queries_lists_every_investigation(run_mir: Callable[..., Result]) -> No
             assert f"    -p {p.name}=<{p.type}>  ({need}) {p.help}" in result.stdout
 
 
+def test_a_full_disk_under_the_spool_is_said_so(
+    mir: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """mir sql spools the whole result to $TMPDIR before printing it; a full disk there was
+    "internal error: OSError ..." until 2026-12-05. It now says where, why, and what to do
+    (exit 4, nothing printed, the spool removed)."""
+    import errno
+
+    import pyarrow.ipc
+
+    class FullDisk:
+        def __init__(self, *args: object) -> None:
+            pass
+
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *args: object) -> None:
+            return None
+
+        def write_batch(self, batch: object) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # $TMPDIR, as read at start
+    monkeypatch.setattr(pyarrow.ipc, "new_file", FullDisk)
+    result = mir("sql", "SELECT * FROM v_positions", "--format", "csv")
+    assert result.exit_code == 4
+    assert result.stdout == ""
+    assert f"no space left to spool the result in {tmp_path}" in result.stderr
+    assert "set TMPDIR to a folder with room" in result.stderr
+    assert "internal error" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_query_unknown_name(mir: Callable[..., Result]) -> None:
     result = mir("query", "no_such_thing")
     assert result.exit_code == 2
