@@ -385,6 +385,42 @@ def test_a_valued_frame_goes_to_duckdb_without_a_copy(tmp_path: Path) -> None:
     connection.close()
 
 
+def test_each_valued_chunk_is_released_once_stored_inside_the_transaction(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load values a day chunk by chunk inside its one transaction. A chunk handed to
+    DuckDB with con.register() stayed referenced until the transaction ended, unregistered or
+    not (duckdb/duckdb-python#469): every chunk of the day was held until COMMIT, and the 10M-
+    account load went past 20 GiB (41 chunks) and was killed. Each chunk's Arrow table must be
+    gone once its rows are stored, while the transaction is still open."""
+    import gc
+    import weakref
+
+    handed_over: list[weakref.ref[object]] = []
+    alive_after_store: list[int] = []
+    to_arrow = valuation_module.arrow_table
+    store = valuation_module._store
+
+    def tracked(frame: object) -> object:
+        table = to_arrow(frame)  # type: ignore[arg-type]
+        handed_over.append(weakref.ref(table))
+        return table
+
+    def store_and_count(*args: object) -> None:
+        store(*args)  # type: ignore[arg-type]
+        gc.collect()
+        alive_after_store.append(sum(ref() is not None for ref in handed_over))
+
+    monkeypatch.setattr(valuation_module, "arrow_table", tracked)
+    monkeypatch.setattr(valuation_module, "_store", store_and_count)
+    con.execute("BEGIN TRANSACTION")
+    valuation_module.value_positions(con, DAY2, chunk_rows=100)
+    assert len(handed_over) > 3
+    assert alive_after_store == [0] * len(handed_over)
+    con.execute("COMMIT")
+    assert _positions_differences(con, DAY2) == 0  # the rows stored are the whole valuation
+
+
 def test_the_valuation_values_each_chunk_as_one_piece(
     con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
