@@ -11,10 +11,14 @@ DEMO_DB ?= $(DEMO_OUT)/mir.duckdb
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+# The tested versions of every package (pip constraints): a newer DuckDB once changed the
+# load's memory enough to fail the XL benchmark, with nothing in the code changed.
+CONSTRAINTS := .ci/constraints.txt
+
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
 	@touch $@
 
 DEBIAN_PACKAGES := poppler-utils libharfbuzz-subset0
@@ -50,7 +54,11 @@ BENCH_REPEAT ?= 3
 bench: setup ## Benchmark S, M, L (BENCH_SIZES=S,M,L,XL; BENCH_REPEAT=3 runs of day 2); results in tests/benchmarks/results/
 	$(PY) -m tests.benchmarks.run --sizes $(BENCH_SIZES) --repeat $(BENCH_REPEAT)
 
+constraints: setup ## Write the installed versions to .ci/constraints.txt (after an upgrade passed test and bench)
+	@{ sed -n '/^#/p' $(CONSTRAINTS); $(PY) -m pip freeze --exclude-editable; } > $(CONSTRAINTS).new
+	@mv $(CONSTRAINTS).new $(CONSTRAINTS)
+
 clean: ## Remove the venv, caches and demo outputs (out/demo)
 	rm -rf $(VENV) out/demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help setup system-deps test lint format demo bench clean
+.PHONY: help setup system-deps test lint format demo bench constraints clean
