@@ -56,7 +56,9 @@ bench: setup ## Benchmark S, M, L (BENCH_SIZES=S,M,L,XL; BENCH_REPEAT=3 runs of 
 
 constraints: setup ## Write the installed versions to .ci/constraints.txt (after an upgrade passed test and bench)
 	@{ sed -n '/^#/p' $(CONSTRAINTS); $(PY) -m pip freeze --exclude-editable; } > $(CONSTRAINTS).new
-	@mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	@# replaced only when it changed: a newer file would make the next make reinstall everything
+	@if cmp -s $(CONSTRAINTS).new $(CONSTRAINTS); then rm $(CONSTRAINTS).new; \
+	else mv $(CONSTRAINTS).new $(CONSTRAINTS); touch $(VENV)/.installed; fi
 
 clean: ## Remove the venv, caches and demo outputs (out/demo)
 	rm -rf $(VENV) out/demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -195,7 +195,8 @@ def _spool(relation: Any, spool: Path, batch_rows: int) -> None:
                     raise duckdb.Error(str(exc)) from exc
                 writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
     except OSError as exc:
-        if exc.errno != errno.ENOSPC and "No space left" not in str(exc):
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        if not full and not any(t in str(exc) for t in ("No space left", "quota exceeded")):
             raise
         # a full disk where the result is spooled: an "internal error" until 2026-12-05
         msg = (
@@ -452,7 +453,7 @@ def recorded_check_ids(path: Path) -> set[str]:
     con = connect_read_only(path)
     try:
         rows = con.execute("SELECT DISTINCT check_id FROM check_results").fetchall()
-    except duckdb.CatalogException:
+    except duckdb.Error:  # no such table, or not mir's (no check_id column): none recorded
         return set()
     finally:
         con.close()

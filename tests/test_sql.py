@@ -415,6 +415,15 @@ def test_query_takes_a_check_id_the_database_holds_results_of(
     refused = run_mir("query", "breaches_by_day", "-p", "check_id=SEG-98", db=db)
     assert refused.exit_code == 2
     assert "unknown check 'SEG-98', and the database holds no results of it" in refused.stderr
+    # a database mir did not make, whose check_results has no check_id (review of the change:
+    # "internal error", exit 4): none recorded, the same refusal
+    foreign = tmp_path / "foreign.duckdb"
+    con = duckdb.connect(str(foreign))
+    con.execute("CREATE TABLE check_results (x INTEGER)")
+    con.close()
+    refused = run_mir("query", "breaches_by_day", "-p", "check_id=SEG-98", db=foreign)
+    assert refused.exit_code == 2, refused.output
+    assert "unknown check 'SEG-98', and the database holds no results of it" in refused.stderr
 
 
 def test_query_missing_required_parameter(mir: Callable[..., Result]) -> None:
