@@ -258,13 +258,15 @@ def _sql_errors(hint: str) -> Iterator[None]:
 # DuckDB types Polars cannot hold, or that the output formats would alter: returned as their
 # DuckDB text (e.g. '1 day'), also inside a list, struct or map (found in review: an interval in
 # a struct made Polars panic; review of 2026-12-05: TIMESTAMP_NS lost its nanoseconds, TIMETZ its
-# offset, BIT and BIGNUM printed their internal bytes, a UNION was an internal error).
+# offset, BIT and BIGNUM printed their internal bytes, a UNION was an internal error; and so did
+# TIME_NS lose its nanoseconds, found in the next review).
 # Matched on the type's id, walking lists, arrays, structs and maps: not on the type's text, where
 # a struct field named INTERVAL_X or BITS read as such a type (the column came out as DuckDB's
 # text of the whole struct instead of JSON; a known gap of earlier notes).
 _AS_TEXT = frozenset(
-    ("interval", "timestamp_ns", "time with time zone", "bit", "bignum", "varint", "union")
-)
+    ("interval", "timestamp_ns", "time_ns", "time with time zone", "bit", "bignum", "varint",
+     "union")
+)  # fmt: skip
 _CONTAINERS = frozenset(("list", "array", "struct", "map"))
 # 128-bit integers (sum() of integers): as DECIMAL(38,0), exact, as DuckDB hands them to Arrow
 # anyway, but cast in SQL so that a value from 1e38 fails, naming its column, instead of wrapping.

@@ -208,7 +208,9 @@ def float_text(series: pl.Series) -> pl.Series:
 def _temporal_text(series: pl.Series, separator: str) -> pl.Series | None:
     """Dates, times, and timestamps without a time zone or in UTC, as Python's str()
     (separator " ") or isoformat() ("T") spell them: microseconds only when not zero, a UTC
-    timestamp's offset as +00:00. None for other types, for years Python's dates do not hold,
+    timestamp's offset as +00:00. A year Python's dates do not hold (before 1, after 9999) in
+    ISO 8601's expanded form, as Polars writes it: +12000-01-01, -0043-03-15 (44 BC), 0000 for
+    1 BC (Python could not spell them: "internal error" until 2026-12-05). None for other types,
     for a time with nanoseconds and for other time zones (an offset of seconds in a zone's
     history is spelled otherwise): those keep the value-by-value path."""
     import polars as pl
@@ -224,10 +226,6 @@ def _temporal_text(series: pl.Series, separator: str) -> pl.Series | None:
         and dtype.time_unit != "ns"
     )
     if not (dtype == pl.Date or moment):
-        return None
-    years = series.dt.year()
-    low, high = years.min(), years.max()
-    if low is not None and not (int(low) >= 1 and int(high) <= 9999):  # type: ignore[arg-type]
         return None
     if dtype == pl.Date:
         return series.cast(pl.String)

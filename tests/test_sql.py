@@ -363,6 +363,24 @@ def test_a_full_disk_under_the_spool_is_said_so(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_output_to_a_full_disk_is_said_so(
+    mir: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review of 2026-12-05: stdout redirected to a full disk was "internal error: OSError"."""
+    import errno
+
+    import reports.output
+
+    def full(*args: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(reports.output, "_write_text", full)
+    result = mir("sql", "SELECT 1 AS one", "--format", "csv")
+    assert result.exit_code == 4
+    assert "error: no space left on the device written to" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_query_unknown_name(mir: Callable[..., Result]) -> None:
     result = mir("query", "no_such_thing")
     assert result.exit_code == 2
@@ -974,6 +992,28 @@ def test_types_the_formats_would_alter_are_output_as_their_text(
     assert json.loads(result.stdout) == [expected]
     as_csv = mir("sql", query, "--format", "csv")
     assert as_csv.stdout.splitlines()[1] == ",".join(expected.values())
+
+
+def test_time_ns_and_years_python_cannot_hold_are_output(mir: Callable[..., Result]) -> None:
+    """Found in review: a TIME_NS lost its nanoseconds (TIMESTAMP_NS did not), and a date or
+    timestamp beyond year 9999 or before year 1 was "internal error", exit 4 (Python's dates
+    end there). The time is DuckDB's text; the years are ISO 8601's expanded form, as Polars
+    writes them (1 BC is year 0000)."""
+    query = (
+        "SELECT '12:00:00.123456789'::TIME_NS AS t, DATE '12000-01-01' AS d, "
+        "TIMESTAMP '12000-01-01 10:00:00.5' AS ts, '0044-03-15 (BC)'::DATE AS bc, "
+        "'0001-03-15 (BC)'::DATE AS zero, TIMESTAMPTZ '12000-01-01 10:00:00+00' AS tz"
+    )
+    result = mir("sql", query, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    stamp = "+12000-01-01 10:00:00.500000"
+    assert result.stdout.splitlines()[1] == (
+        f"12:00:00.123456789,+12000-01-01,{stamp},-0043-03-15,0000-03-15,"
+        "+12000-01-01 10:00:00+00:00"
+    )
+    as_json = mir("sql", query, "--format", "json")
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)[0]["ts"] == stamp.replace(" ", "T")
 
 
 def test_a_field_named_like_such_a_type_keeps_its_struct(mir: Callable[..., Result]) -> None:

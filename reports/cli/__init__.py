@@ -10,6 +10,7 @@ Heavy imports (duckdb, polars, weasyprint) stay inside the commands so `mir --he
 
 from __future__ import annotations
 
+import errno
 import importlib
 from typing import Any
 
@@ -109,6 +110,11 @@ class MirGroup(click.Group):
             debug = bool(ctx.obj and ctx.obj.get("debug"))
             if debug:
                 _print_traceback()
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                # a full disk (stdout redirected to it, an output file): not a bug of mir's
+                # (review of 2026-12-05: "internal error")
+                echo(f"error: no space left on the device written to ({exc})", err=True)
+                ctx.exit(int(ExitCode.INTERNAL))
             first = str(exc).splitlines()[0] if str(exc) else ""
             hint = "" if debug else " (rerun with --debug for the traceback)"
             echo(f"error: internal error: {type(exc).__name__}: {first}{hint}", err=True)
