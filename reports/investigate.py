@@ -306,6 +306,14 @@ def _projected(relation: Any) -> Any:
                 "outputs exactly: cast it to VARCHAR in the query"
             )
             return f"coalesce(TRY_CAST({q} AS DECIMAL(38,0)), CASE WHEN {q} IS NOT NULL THEN error({why}) END) AS {q}"
+        if kind == "TIME":
+            # Polars' time ends before midnight: DuckDB's 24:00:00 came out as an empty cell
+            # (review of 2026-12-05); refused by name, as an infinite date is
+            why = _sql_text(
+                f"column {name} holds the time 24:00:00, which mir cannot output as a time "
+                "(it would print as empty): cast it to VARCHAR in the query"
+            )
+            return f"CASE WHEN {q} IS NULL OR {q} < TIME '24:00:00' THEN {q} ELSE error({why}) END AS {q}"
         if _FINITE.fullmatch(kind):
             why = _sql_text(
                 f"column {name} holds an infinite date or timestamp, which mir cannot output: "

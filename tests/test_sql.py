@@ -1248,6 +1248,7 @@ def test_values_polars_cannot_hold_are_named_not_a_crash(mir: Callable[..., Resu
     assert json.loads(nested.stdout) == [{"s": "{'waited': '02:00:00'}"}]
     for sql, what in (
         ("SELECT 'infinity'::DATE AS d", "column d holds an infinite date or timestamp"),
+        ("SELECT TIME '24:00:00' AS t", "column t holds the time 24:00:00"),
         ("SELECT '-infinity'::TIMESTAMP AS t", "column t holds an infinite date or timestamp"),
         (
             "SELECT 170141183460469231731687303715884105727::HUGEINT AS h",
