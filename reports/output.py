@@ -190,8 +190,8 @@ def float_text(series: pl.Series) -> pl.Series:
     Polars writes the same shortest round-trip digits, but differs in three spellings, mended
     here: 1e-05 <= |x| < 1e-04 in fixed point (0.00006 for 6e-05), a one-digit exponent without
     its leading zero (1e-7 for 1e-07) and NaN for nan; before Polars 1.37 also an exponent
-    without its sign (1e16 for 1e+16) (a test holds it to repr() over millions
-    of values, every exponent's boundaries included). A Float32 value is widened first: Python
+    without its sign (1e16 for 1e+16). A test holds it to repr() over about 89,000 values,
+    every decimal exponent's neighbours included. A Float32 value is widened first: Python
     sees it as that double (0.10000000149011612)."""
     import polars as pl
 
