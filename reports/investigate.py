@@ -291,21 +291,26 @@ def _sql_text(text: str) -> str:
 
 def _projected(relation: Any) -> Any:
     """The relation with columns of a type Polars cannot hold as text; a value it cannot hold
-    (a 39-digit integer, an infinite date) an error naming its column, when it is fetched."""
+    (a 39-digit integer, an infinite date) an error naming its column, when it is fetched.
+
+    Columns are referred to by position (#1, #2, ...), never by name: a result may repeat a
+    name (a `SELECT *` over a join) or hold names differing only in case, and a name resolves
+    to the first such column (review of 2026-12-05: with a date, timestamp or time column in the
+    result, a join's second `balance` printed the first one's values)."""
     columns = relation.columns
     types = list(relation.types)
 
-    def select(name: str, duck_type: Any) -> str | None:
-        q = '"' + name.replace('"', '""') + '"'
+    def select(position: int, name: str, duck_type: Any) -> str | None:
+        q, alias = f"#{position}", '"' + name.replace('"', '""') + '"'
         kind = str(duck_type)
         if _held_as_text(duck_type):
-            return f"CAST({q} AS VARCHAR) AS {q}"
+            return f"CAST({q} AS VARCHAR) AS {alias}"
         if kind in _AS_DECIMAL:
             why = _sql_text(
                 f"column {name} holds an integer of more than 38 digits, beyond what mir "
                 "outputs exactly: cast it to VARCHAR in the query"
             )
-            return f"coalesce(TRY_CAST({q} AS DECIMAL(38,0)), CASE WHEN {q} IS NOT NULL THEN error({why}) END) AS {q}"
+            return f"coalesce(TRY_CAST({q} AS DECIMAL(38,0)), CASE WHEN {q} IS NOT NULL THEN error({why}) END) AS {alias}"
         if kind == "TIME":
             # Polars' time ends before midnight: DuckDB's 24:00:00 came out as an empty cell
             # (review of 2026-12-05); refused by name, as an infinite date is
@@ -313,21 +318,26 @@ def _projected(relation: Any) -> Any:
                 f"column {name} holds the time 24:00:00, which mir cannot output as a time "
                 "(it would print as empty): cast it to VARCHAR in the query"
             )
-            return f"CASE WHEN {q} IS NULL OR {q} < TIME '24:00:00' THEN {q} ELSE error({why}) END AS {q}"
+            return f"CASE WHEN {q} IS NULL OR {q} < TIME '24:00:00' THEN {q} ELSE error({why}) END AS {alias}"
         if _FINITE.fullmatch(kind):
             why = _sql_text(
                 f"column {name} holds an infinite date or timestamp, which mir cannot output: "
                 "cast it to VARCHAR in the query"
             )
-            return f"CASE WHEN {q} IS NULL OR isfinite({q}) THEN {q} ELSE error({why}) END AS {q}"
+            return (
+                f"CASE WHEN {q} IS NULL OR isfinite({q}) THEN {q} ELSE error({why}) END AS {alias}"
+            )
         return None
 
-    projected = [select(c, t) for c, t in zip(columns, types, strict=True)]
+    projected = [
+        select(position, name, kind)
+        for position, (name, kind) in enumerate(zip(columns, types, strict=True), start=1)
+    ]
     if any(projected):
         relation = relation.project(
             ", ".join(
-                p or '"' + c.replace('"', '""') + '"'
-                for p, c in zip(projected, columns, strict=True)
+                p or f'#{position} AS "' + c.replace('"', '""') + '"'
+                for position, (p, c) in enumerate(zip(projected, columns, strict=True), start=1)
             )
         )
     return relation

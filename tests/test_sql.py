@@ -379,6 +379,17 @@ def test_output_to_a_full_disk_is_said_so(
     assert result.exit_code == 4
     assert "error: no space left on the device written to" in result.stderr
     assert "internal error" not in result.stderr
+    # DuckDB's own write failure is no OSError (a load onto a full disk: its WAL)
+    import duckdb
+
+    def wal_full(*args: object) -> int:
+        raise duckdb.TransactionException('Could not write file "x.wal": No space left on device')
+
+    monkeypatch.setattr(reports.output, "_write_text", wal_full)
+    result = mir("sql", "SELECT 1 AS one", "--format", "csv")
+    assert result.exit_code == 4
+    assert "no space left on the device written to (TransactionException:" in result.stderr
+    assert "internal error" not in result.stderr
 
 
 def test_query_unknown_name(mir: Callable[..., Result]) -> None:
@@ -1939,6 +1950,35 @@ def test_repeated_column_names_get_suffixes(mir: Callable[..., Result]) -> None:
     result = mir("sql", "SELECT 1 AS a, 2 AS a, 3 AS a_1", "--format", "csv")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["a,a_1,a_1_1", "1,2,3"]
+
+
+def test_a_repeated_name_keeps_its_own_values_beside_a_date_or_time(
+    mir: Callable[..., Result],
+) -> None:
+    """Review of 2026-12-05: with a date, timestamp or time column in the result (wrapped to
+    refuse values Polars cannot hold), every column was re-selected by name, and a repeated
+    name (or one differing only in case) took the first column's values: a join's custody
+    `balance` printed the client balance beside it, with no error."""
+    query = (
+        "SELECT 1 AS a, 2 AS a, DATE '2026-03-03' AS d, TIME '09:00' AS t, 3 AS A, "
+        "TIMESTAMP '2026-03-03 10:00' AS d"
+    )
+    result = mir("sql", query, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "a,a_1,d,t,A,d_1",
+        "1,2,2026-03-03,09:00:00,3,2026-03-03 10:00:00",
+    ]
+    join = (
+        "SELECT b.balance, c.balance{} FROM balances AS b JOIN custody AS c "
+        "USING (as_of_date, asset) ORDER BY ALL LIMIT 20"
+    )
+    plain = mir("sql", join.format(""), "--format", "csv")
+    dated = mir("sql", join.format(", b.as_of_date"), "--format", "csv")
+    assert plain.exit_code == 0 and dated.exit_code == 0, dated.output
+    pairs = [line.split(",")[:2] for line in dated.stdout.splitlines()[1:]]
+    assert pairs == [line.split(",") for line in plain.stdout.splitlines()[1:]]
+    assert any(client != custody for client, custody in pairs)
 
 
 def test_output_through_a_link_is_written_through_and_a_file_keeps_its_mode(

@@ -110,15 +110,28 @@ class MirGroup(click.Group):
             debug = bool(ctx.obj and ctx.obj.get("debug"))
             if debug:
                 _print_traceback()
-            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                # a full disk (stdout redirected to it, an output file): not a bug of mir's
-                # (review of 2026-12-05: "internal error")
-                echo(f"error: no space left on the device written to ({exc})", err=True)
+            if _disk_full(exc):
+                # a full disk (stdout redirected to it, the database's own files): not a bug
+                # of mir's (review of 2026-12-05: "internal error")
+                text = f"{type(exc).__name__}: {first_line(exc)}"
+                echo(f"error: no space left on the device written to ({text})", err=True)
                 ctx.exit(int(ExitCode.INTERNAL))
-            first = str(exc).splitlines()[0] if str(exc) else ""
+            first = first_line(exc)
             hint = "" if debug else " (rerun with --debug for the traceback)"
             echo(f"error: internal error: {type(exc).__name__}: {first}{hint}", err=True)
             ctx.exit(int(ExitCode.INTERNAL))
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether `exc` reports a full disk or quota: Python's OSError, or DuckDB's own write
+    failure (its exceptions are not OSErrors; the system's message is in their text)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return any(text in str(exc) for text in ("No space left on device", "Disk quota exceeded"))
+
+
+def first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else ""
 
 
 def _print_traceback() -> None:
