@@ -129,7 +129,7 @@ def json_column(series: pl.Series) -> pl.Series:
     else:
         values = [
             json.dumps(_json_value(value), indent=2, ensure_ascii=False).replace("\n", "\n    ")
-            for value in series.to_list()
+            for value in _python_values(series)
         ]
         return pl.Series(values, dtype=pl.String)
     return text.fill_null("null")
@@ -154,8 +154,25 @@ def text_series(series: pl.Series) -> pl.Series:
 
     text = _polars_text(series, " ")
     if text is None:
-        return pl.Series([_cell(value) for value in series.to_list()], dtype=pl.String)
+        return pl.Series([_cell(value) for value in _python_values(series)], dtype=pl.String)
     return text.fill_null("")
+
+
+def _python_values(series: pl.Series) -> list[Any]:
+    """The column's values as Python objects, for the types spelled value by value. A date or
+    timestamp Python cannot hold (a year before 1 or after 9999 inside a list, struct or map)
+    is a UsageError naming the column (it was "internal error: ValueError", exit 4)."""
+    try:
+        return series.to_list()
+    except (ValueError, OverflowError) as exc:
+        from reports.errors import UsageError
+
+        msg = (
+            f"column {series.name} holds a value Python cannot represent ({exc}), such as a "
+            "date or timestamp before year 1 or after 9999 inside a list, struct or map: cast "
+            "it to VARCHAR in the query, or write --format parquet"
+        )
+        raise UsageError(msg) from exc
 
 
 def _polars_text(series: pl.Series, separator: str) -> pl.Series | None:

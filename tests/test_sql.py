@@ -1027,6 +1027,21 @@ def test_time_ns_and_years_python_cannot_hold_are_output(mir: Callable[..., Resu
     assert json.loads(as_json.stdout)[0]["ts"] == stamp.replace(" ", "T")
 
 
+def test_a_year_python_cannot_hold_inside_a_list_is_named(mir: Callable[..., Result]) -> None:
+    """Review of 2026-12-05: a list, struct or map holding a date beyond year 9999 (or before
+    year 1) is formatted value by value, and Python's dates end there: "internal error", exit
+    4. It is now a usage error naming the column and what to do; Parquet writes it."""
+    for query in (
+        "SELECT [DATE '12000-01-01'] AS v",
+        "SELECT {'t': TIMESTAMP '0044-03-15 (BC) 10:00'} AS v",
+    ):
+        for fmt in ("csv", "json", "table"):
+            result = mir("sql", query, "--format", fmt)
+            assert result.exit_code == 2, (query, fmt, result.output)
+            assert "column v holds a value Python cannot represent" in result.stderr
+            assert "internal error" not in result.stderr
+
+
 def test_a_field_named_like_such_a_type_keeps_its_struct(mir: Callable[..., Result]) -> None:
     """Only a column that is or holds such a type is text: a struct with a field named
     INTERVAL_X or BITS is JSON like any struct (the type's text used to be searched for the
