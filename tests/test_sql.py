@@ -1275,6 +1275,8 @@ def test_values_polars_cannot_hold_are_named_not_a_crash(mir: Callable[..., Resu
     for sql, what in (
         ("SELECT 'infinity'::DATE AS d", "column d holds an infinite date or timestamp"),
         ("SELECT TIME '24:00:00' AS t", "column t holds the time 24:00:00"),
+        ("SELECT [TIME '24:00:00'] AS l", "column l holds the time 24:00:00"),
+        ("SELECT {'a': [TIME '24:00:00']} AS s", "column s holds the time 24:00:00"),
         ("SELECT '-infinity'::TIMESTAMP AS t", "column t holds an infinite date or timestamp"),
         (
             "SELECT 170141183460469231731687303715884105727::HUGEINT AS h",
@@ -1285,6 +1287,8 @@ def test_values_polars_cannot_hold_are_named_not_a_crash(mir: Callable[..., Resu
             result = mir("sql", sql, "--format", fmt)
             assert result.exit_code == 2, result.output
             assert what in result.stderr and "cast it to VARCHAR" in result.stderr
+    times = mir("sql", "SELECT [TIME '23:59:59.5', NULL] AS l", "--format", "csv")
+    assert times.exit_code == 0 and times.stdout.splitlines()[1] == '"[""23:59:59.500000"", null]"'
     exact = mir(
         "sql", "SELECT 99999999999999999999999999999999999999::HUGEINT AS h", "--format", "csv"
     )
