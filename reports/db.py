@@ -18,6 +18,12 @@ from reports.paths import engine_versions, queries_dir
 if TYPE_CHECKING:
     import duckdb
 
+
+def quote_ident(name: str) -> str:
+    """A DuckDB identifier quoted: any name, embedded quotes doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 DEFAULT_DB = "mir.duckdb"
 DB_ENV = "MIR_DB"
 # DuckDB's own default is 80% of the machine's memory; mir bounds it so that the daily job at a

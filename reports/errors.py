@@ -211,3 +211,15 @@ def is_interrupt(exc: BaseException) -> bool:
     import duckdb
 
     return isinstance(exc, duckdb.InterruptException) or "Query interrupted" in str(exc)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` reports a full disk or quota: Python's OSError (ENOSPC, EDQUOT), or a
+    failed write of DuckDB or pyarrow, whose exceptions carry the system's message in their
+    text."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc)
+    return "No space left on device" in text or "Disk quota exceeded" in text

@@ -16,7 +16,6 @@ Parameters are bound as DuckDB named parameters ($position_id), never interpolat
 from __future__ import annotations
 
 import contextlib
-import errno
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -26,8 +25,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reports.db import connect_with, schema_fingerprint, stored_fingerprint
-from reports.errors import MirError, UsageError, is_interrupt
+from reports.db import connect_with, quote_ident, schema_fingerprint, stored_fingerprint
+from reports.errors import MirError, UsageError, is_disk_full, is_interrupt
 from reports.paths import queries_dir
 from reports.spec import parse_iso_date
 
@@ -195,8 +194,7 @@ def _spool(relation: Any, spool: Path, batch_rows: int) -> None:
                     raise duckdb.Error(str(exc)) from exc
                 writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
     except OSError as exc:
-        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
-        if not full and not any(t in str(exc) for t in ("No space left", "quota exceeded")):
+        if not is_disk_full(exc):
             raise
         # a full disk where the result is spooled: an "internal error" until 2026-12-05
         msg = (
@@ -268,6 +266,7 @@ _AS_TEXT = frozenset(
      "union")
 )  # fmt: skip
 _CONTAINERS = frozenset(("list", "array", "struct", "map"))
+_TIME = frozenset(("time",))  # Polars' time ends before 24:00:00 (checked inside containers)
 # 128-bit integers (sum() of integers): as DECIMAL(38,0), exact, as DuckDB hands them to Arrow
 # anyway, but cast in SQL so that a value from 1e38 fails, naming its column, instead of wrapping.
 _AS_DECIMAL = ("HUGEINT", "UHUGEINT")
@@ -306,7 +305,7 @@ def _projected(relation: Any) -> Any:
     types = list(relation.types)
 
     def select(position: int, name: str, duck_type: Any) -> str | None:
-        q, alias = f"#{position}", '"' + name.replace('"', '""') + '"'
+        q, alias = f"#{position}", quote_ident(name)
         kind = str(duck_type)
         if _held_as_text(duck_type):
             return f"CAST({q} AS VARCHAR) AS {alias}"
@@ -316,7 +315,7 @@ def _projected(relation: Any) -> Any:
                 "outputs exactly: cast it to VARCHAR in the query"
             )
             return f"coalesce(TRY_CAST({q} AS DECIMAL(38,0)), CASE WHEN {q} IS NOT NULL THEN error({why}) END) AS {alias}"
-        if duck_type.id in _CONTAINERS and _holds(duck_type, frozenset(("time",))):
+        if duck_type.id in _CONTAINERS and _holds(duck_type, _TIME):
             # a time inside a list, struct or map: 24:00:00 printed as null (Polars' time ends
             # before midnight); refused, judged on the value's text (a text field of the same
             # value spelling 24:00:00 is refused too: cast the column to VARCHAR then)
@@ -354,7 +353,7 @@ def _projected(relation: Any) -> Any:
     if any(projected):
         relation = relation.project(
             ", ".join(
-                p or f'#{position} AS "' + c.replace('"', '""') + '"'
+                p or f"#{position} AS {quote_ident(c)}"
                 for position, (p, c) in enumerate(zip(projected, columns, strict=True), start=1)
             )
         )

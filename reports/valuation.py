@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import polars as pl
 
-from reports.db import ROW_GROUP_ROWS
+from reports.db import ROW_GROUP_ROWS, quote_ident
 from reports.errors import InputError, ValuationRangeError, Violation
 
 if TYPE_CHECKING:
@@ -498,12 +498,8 @@ def _store(
     # COMMIT: 13 GB more at 10M accounts (41 chunks: the XL run passed 20 GiB and was killed),
     # about 0.5 GB of the peak at 1M. The relation goes with this call. Its columns are put in
     # the table's order by name (insert_into is positional): what INSERT ... BY NAME does.
-    columns = ", ".join(_quoted(name) for name in con.table("position_values").columns)
+    columns = ", ".join(quote_ident(name) for name in con.table("position_values").columns)
     con.from_arrow(arrow_table(valued)).project(columns).insert_into("position_values")
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def arrow_table(frame: pl.DataFrame) -> pa.Table:

@@ -10,14 +10,13 @@ Heavy imports (duckdb, polars, weasyprint) stay inside the commands so `mir --he
 
 from __future__ import annotations
 
-import errno
 import importlib
 from typing import Any
 
 import click
 
 from reports import __version__
-from reports.errors import ExitCode, InputError, MirError, is_interrupt
+from reports.errors import ExitCode, InputError, MirError, is_disk_full, is_interrupt
 
 # Command modules, each registering its commands on `cli` when imported.
 _COMMAND_MODULES = (
@@ -110,7 +109,7 @@ class MirGroup(click.Group):
             debug = bool(ctx.obj and ctx.obj.get("debug"))
             if debug:
                 _print_traceback()
-            if _disk_full(exc):
+            if is_disk_full(exc):
                 # a full disk (stdout redirected to it, the database's own files): not a bug
                 # of mir's (review of 2026-12-05: "internal error")
                 text = f"{type(exc).__name__}: {first_line(exc)}"
@@ -120,14 +119,6 @@ class MirGroup(click.Group):
             hint = "" if debug else " (rerun with --debug for the traceback)"
             echo(f"error: internal error: {type(exc).__name__}: {first}{hint}", err=True)
             ctx.exit(int(ExitCode.INTERNAL))
-
-
-def _disk_full(exc: BaseException) -> bool:
-    """Whether `exc` reports a full disk or quota: Python's OSError, or DuckDB's own write
-    failure (its exceptions are not OSErrors; the system's message is in their text)."""
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return True
-    return any(text in str(exc) for text in ("No space left on device", "Disk quota exceeded"))
 
 
 def first_line(exc: BaseException) -> str:

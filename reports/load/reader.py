@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reports.db import quote_ident
 from reports.errors import UsageError, Violation
 from reports.spec import (
     DECIMAL_SCALE,
@@ -237,10 +238,6 @@ def duckdb_path(path: Path) -> str:
         )
         raise UsageError(msg)
     return _quote_literal(text.translate(_GLOB_ESCAPES))
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def read_csv_header(source: SourceFile) -> list[str] | None:
