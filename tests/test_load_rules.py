@@ -240,7 +240,15 @@ CASES = [
     Case("overflow.balance", cell("balances", 2, "balance", "12345678901234567890"), "balances.csv", 2, "balance", "an amount below 1e19"),
     Case("overflow.custody", cell("custody", 1, "balance", "10000000000000000"), "custody.csv", 1, "balance", "an amount below 1e19"),
     Case("overflow.asset_price", both(cell("prices", 5, "price", "99999999999999999999"), cell("balances", 2, "balance", "2")), "prices.csv", 5, "price", "a price below 1e19"),
-    Case("overflow.tier_rate", cell("risk_tiers", 2, "maintenance_margin_rate", "99999999999999999999"), "risk_tiers.csv", 2, "maintenance_margin_rate", "notional_floor is below 1e19"),
+    Case("overflow.tier_rate", cell("risk_tiers", 2, "maintenance_margin_rate", "99999999999999999999"), "risk_tiers.csv", 2, "maintenance_margin_rate", "notional_floor and the next tier's are below 1e19"),
+    # fuzzing (2026-12-05): a large rate on a first tier (floor 0) overflowed the next tier's
+    # computed maintenance amount, and no row was named (exit 4)
+    Case("overflow.first_tier_rate", cell("risk_tiers", 1, "maintenance_margin_rate", "10000000000000000"), "risk_tiers.csv", 1, "maintenance_margin_rate", "the next tier's are below 1e19 (here about 5e+20)"),
+    # fuzzing (2026-12-05): an instrument's open interest beyond DECIMAL(38,18) loaded, then
+    # CON-01/02 failed and the report stopped with an internal error (exit 4). Named at the
+    # contract_size when that is the cause, else at the instrument's largest position.
+    Case("overflow.open_interest_contract_size", cell("instruments", 3, "contract_size", "100000000000000000"), "instruments.csv", 3, "contract_size", "the open interest of BTCUSD stays below 1e19 in contracts, in its quote asset"),
+    Case("overflow.open_interest_positions", both(cell("positions", 1, "quantity", "97000000000000000"), cell("positions", 6, "quantity", "97000000000000001")), "positions.csv", 6, "quantity", "the open interest of BTCUSDT stays below 1e19 in contracts, in underlying units"),
     Case("overflow.sum", many_large_balances, "balances.csv", None, "balance", "sums fit DECIMAL(38,18)"),
     Case("csv.not_utf8", lambda snap: (snap / "accounts.csv").write_bytes(
         (snap / "accounts.csv").read_bytes().replace(b"ES,frozen", b"\xc9S,frozen")), "accounts.csv", 4, None, "UTF-8"),
@@ -716,12 +724,12 @@ def test_positions_whose_figures_sum_beyond_the_decimal_limit_are_bad_input(
 ) -> None:
     """Review of 2026-12-04 (second): three cross positions of one account, each with an
     unrealised PnL of about 4.3e19 USDT (each fits), summed beyond DECIMAL(38,18) in the
-    account's equity: exit 4, "internal error". It is bad input naming the positions file."""
+    account's equity: exit 4, "internal error". It is bad input naming the positions file.
+    (Shorts entered at 6.2e13: their open interest is small, which the load bounds on its own
+    since the fuzzing of 2026-12-05; longs this large now fail that rule first.)"""
     snap = copy_snapshot(tmp_path)
     header, rows = read_rows(snap, "positions")
-    big = [
-        [f"PX{i}", "C001", "BTCUSDT", "cross", "690000000000000000", "0.000001"] for i in range(3)
-    ]
+    big = [[f"PX{i}", "C001", "BTCUSDT", "cross", "-690000000", "62000000000000"] for i in range(3)]
     write_rows(snap, "positions", header, rows + [r + [""] * (len(header) - 6) for r in big])
     code, output = load_like_the_cli(shared_db, snap)
     assert code == 3, output

@@ -455,7 +455,9 @@ OVERFLOW_SUM = 1e20
 # What a value too large to value should be, by column (queries/load/overflow_rows.sql).
 OVERFLOW_WHAT = {
     "price": "a price below 1e19",
-    "maintenance_margin_rate": "a rate whose product with the tier's notional_floor is below 1e19",
+    "maintenance_margin_rate": (
+        "a rate whose products with the tier's notional_floor and the next tier's are below 1e19"
+    ),
     "maintenance_amount": "an amount below 1e19",
 }
 OVERFLOW_AMOUNT = "an amount below 1e19, in its asset and at its asset's USD price"
