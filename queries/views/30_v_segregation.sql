@@ -19,7 +19,8 @@
 --                        split by wallet_type (held_cold .. held_exchange) and by custodian_type
 --                        (held_self .. held_other)
 --   excess               held - client_requirement (negative = deficiency, SEG-01)
---   coverage_ratio       held / client_requirement (NULL when the requirement is 0)
+--   coverage_ratio       held / client_requirement (NULL when the requirement is 0, or so small
+--                        beside what is held that the ratio would reach 1e19)
 --   price, *_usd         USD price of the asset (v_asset_prices; NULL when unpriced) and the USD values
 --
 -- v_segregation_computed computes it; v_segregation reads segregation_values, where the loader
@@ -138,7 +139,11 @@ SELECT
     s.held_investment_firm,
     s.held_other,
     s.held - s.client_requirement AS excess,
-    CASE WHEN s.client_requirement <> 0 THEN ddiv(s.held, s.client_requirement) END
+    -- NULL too where the ratio would reach 1e19, beyond what DECIMAL(38,18) holds (fuzzing of
+    -- 2026-12-05: client balances of 1e-18 beside real custody stopped the load, exit 4)
+    CASE WHEN s.client_requirement <> 0
+          AND abs(s.held::DOUBLE) < 1e19 * abs(s.client_requirement::DOUBLE)
+         THEN ddiv(s.held, s.client_requirement) END
         AS coverage_ratio,
     s.price,
     dmul(s.client_requirement, s.price) AS requirement_usd,
