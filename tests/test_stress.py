@@ -624,3 +624,30 @@ def test_cap04_does_not_warn_of_an_underlying_shocked_through_the_marks(
     assert result.rows.filter(pl.col("metric") == "unpriced_shock_asset").height == 0
     assert stress_results(con, AS_OF, config)[0].total_shortfall_usd > 0  # it did move
     con.close()
+
+
+def test_an_inverse_position_whose_quote_units_times_its_price_overflow_is_stressed(
+    template: Path, tmp_path: Path
+) -> None:
+    """Fuzzing of 2026-12-05: 1e16 BTCUSD contracts (1e18 USD, 2e13 BTC: every figure of the
+    position fits DECIMAL(38,18)) made CAP-04 and CAP-05 fail and the report stop with an
+    internal error (exit 4): the formulas multiplied the quote units by the coin's USD price
+    (5e22) before dividing by the mark, and a when/then valued inverse rows as linear too."""
+    from reports.stress.var import FIRM_ACCOUNT_TYPES, firm_exposure
+
+    con = make_db(template, tmp_path)
+    add_market(con)
+    add_accounts(con, [("c5", "client", "G3"), ("h1", "house", "h1")])
+    add_position(
+        con, "p5", "c5", "BTCUSD", "isolated", "10000000000000000", "50000", "2000000000000"
+    )
+    add_position(con, "p6", "h1", "BTCUSD", "cross", "-10000000000000000", "50000", None)
+    derive.refresh(con)
+    results = {r.scenario: r for r in stress_results(con, AS_OF, Config())}
+    # down_30: uPnL 1e18 x 0.7 - 1e18 = -3e17 USD; margin 2e12 BTC x 35,000 = 7e16 USD
+    assert results["down_30"].cover1_usd == D("230000000000000000")
+    assert all(r.cover1_usd == 0 for name, r in results.items() if name != "down_30")
+    inputs = load_stress_inputs(con, AS_OF, FIRM_ACCOUNT_TYPES)
+    exposure = firm_exposure(inputs, Config().firm.stable_assets, "USD")
+    assert exposure.rows() == [("BTC", D("-1000000000000000000"))]  # -1e18 USD / 50,000 x 50,000
+    con.close()

@@ -463,3 +463,43 @@ def test_cap05_cannot_pass_over_a_large_exposure_it_left_out(
 
 def test_var_is_deterministic(var_db: Any) -> None:
     assert var_es(var_db, AS_OF, Config()) == var_es(var_db, AS_OF, Config())
+
+
+def test_a_var_beyond_what_an_amount_holds_is_a_warning_not_an_error(
+    template: Path, tmp_path: Path
+) -> None:
+    """Fuzzing of 2026-12-05: prices a million times yesterday's gave an ES of 1.4e22 USD (a
+    float statistic); CAP-05 then failed converting it to DECIMAL(38,18) and the job ended
+    with exit 4. The warning stands, its figure in the message, the value left empty; the run's
+    stored figures leave the VaR out (it would not fit either)."""
+    from types import SimpleNamespace
+
+    from reports.stress.results import record_stress_figures
+
+    con = make_db(template, tmp_path)
+    add_firm(con, capital={"cet1": "1000000"})
+    # the house also short 10 BTCUSDT: BTC exposure 137,500 - 500,000 = -362,500 USD
+    insert(
+        con,
+        "positions",
+        "position_id, account_id, instrument_id, margin_mode, quantity, entry_price, isolated_margin",
+        [("h1s", "h1", "BTCUSDT", "cross", D(-10), D(50000), None)],
+    )
+    # one day's BTC close of 1e-12, so the next day's return is about +5e16
+    day = AS_OF - dt.timedelta(days=10)
+    con.execute(
+        "UPDATE price_history SET price = 0.000000000001 WHERE asset = 'BTC' AND date = ?", [day]
+    )
+    derive.refresh(con)
+    result = var_es(con, AS_OF, Config())
+    assert result.var_usd is not None and result.var_usd >= D("1e20")
+    checked = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(con, AS_OF, None, Config()))
+    assert checked.status == CheckOutcome.WARN, checked.message
+    row = checked.rows.row(0, named=True)
+    assert row["value"] is None and row["threshold"] == D("250000")
+    assert f"{max(result.var_usd, result.es_usd):,}"[:12] in row["message"]
+    run = SimpleNamespace(run_id="r1", results=[SimpleNamespace(check_id="CAP-05", status="warn")])
+    ctx = CheckContext(con, AS_OF, None, Config())
+    assert record_stress_figures(con, run, AS_OF, dt.datetime(2026, 3, 2, 23), ctx) == 0
+    assert con.execute("SELECT count(*) FROM run_figures").fetchall() == [(0,)]
+    con.close()

@@ -31,6 +31,7 @@ def record_stress_figures(
 ) -> int:
     """Append the run_figures rows of CAP-04 / CAP-05 when they ran; return how many."""
     from reports.stress import stress_results, var_es
+    from reports.stress.var import DECIMAL_LIMIT
 
     ran = {r.check_id for r in result.results if str(r.status) in _RAN}
     figures: list[tuple[str, Decimal]] = []
@@ -40,7 +41,7 @@ def record_stress_figures(
             figures += [(WORST_COVER2, worst.cover2_usd), (WORST_FUND, worst.insurance_fund_usd)]
     if "CAP-05" in ran:
         var_usd = var_es(con, as_of, ctx.config).var_usd
-        if var_usd is not None:
+        if var_usd is not None and abs(var_usd) < DECIMAL_LIMIT:  # else not storable
             figures.append((VAR, var_usd))
     if figures:
         con.executemany(

@@ -310,13 +310,16 @@ def _stress_positions(positions: Frame, shocks: list[Frame], suffixes: list[str]
         }
 
     def inverse(x: str) -> dict[str, pl.Expr]:
-        # settle = underlying, P'_settle = P_u x g_u.
+        # settle = underlying, P'_settle = P_u x g_u. The contracts' quote units are divided
+        # by the price before the coin's USD price multiplies them: quote units x USD price left
+        # Decimal(38, 18) for positions whose figures fit (fuzzing of 2026-12-05: CAP-04
+        # failed, then the report stopped with an internal error, exit 4).
         g_u, g_q = pl.col(f"growth_underlying{x}"), pl.col(f"growth_quote{x}")
         return {
             f"stressed_settle_price{x}": price * g_u,
-            f"stressed_upnl_usd{x}": (signed_q * price * g_u) / entry
-            - (signed_q * price * g_q) / mark,
-            f"stressed_notional_usd{x}": (quantity * price * g_q) / mark,
+            f"stressed_upnl_usd{x}": (signed_q / entry) * price * g_u
+            - (signed_q / mark) * price * g_q,
+            f"stressed_notional_usd{x}": (quantity / mark) * price * g_q,
             f"tier_notional{x}": pl.when(g_u > 0).then((quantity * g_q) / (mark * g_u)),
         }
 

@@ -58,6 +58,9 @@ if TYPE_CHECKING:
     from reports.config import Config
 
 FIRM_ACCOUNT_TYPES = ("house", "insurance_fund")
+# What DECIMAL(38,18) holds (20 integer digits): a statistic (float) at or beyond it is stated
+# in CAP-05's message, not stored as a figure.
+DECIMAL_LIMIT = Decimal("1e20")
 CENT = Decimal("0.01")
 OWN_FUNDS_ITEMS = {
     "ifr": ("cet1", "at1", "tier2"),
@@ -213,11 +216,23 @@ def firm_exposure(
 
     firm = inputs.positions.filter(pl.col("account_type").is_in(FIRM_ACCOUNT_TYPES))
     signed_q = pl.col("base_quantity") * pl.col("side")
-    position_delta = firm.select(
-        asset=pl.col("underlying"),
-        exposure_usd=pl.when(pl.col("is_inverse"))
-        .then((signed_q * pl.col("settle_price")) / pl.col("entry_price"))
-        .otherwise(signed_q * pl.col("mark_price") * pl.col("settle_price")),
+    is_inverse = pl.col("is_inverse").fill_null(False)
+    # Linear and inverse apart, and an inverse contract's USD amount divided by its entry
+    # price before the USD price of its coin multiplies it: a when/then computed the linear
+    # formula on inverse rows too, where quote units x mark x price left Decimal(38, 18) for a
+    # position that itself fits (fuzzing of 2026-12-05: CAP-04 and CAP-05 failed, then the
+    # report stopped with an internal error, exit 4).
+    position_delta = pl.concat(
+        [
+            firm.filter(~is_inverse).select(
+                asset=pl.col("underlying"),
+                exposure_usd=signed_q * pl.col("mark_price") * pl.col("settle_price"),
+            ),
+            firm.filter(is_inverse).select(
+                asset=pl.col("underlying"),
+                exposure_usd=(signed_q / pl.col("entry_price")) * pl.col("settle_price"),
+            ),
+        ]
     )
     # a linear contract's USD P&L s x Q x (P_u - E x P_q) also moves with its quote (= settle)
     # coin: -s x Q x E x P_q on it; nothing for USDT or USD quotes, which are left out below
