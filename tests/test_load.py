@@ -13,6 +13,8 @@ from typing import Any
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reference_data import BTCUSDT_CUMS
 from snapshots import (
     AS_OF,
@@ -1118,3 +1120,16 @@ def test_a_reload_names_the_days_own_stale_run_unless_its_checks_follow(
     load_snapshot(con, snap, on_warning=warnings.append, checks_follow=checks_follow)
     named = [w for w in warnings if f"{AS_OF} (this day)" in w]
     assert len(named) == (0 if checks_follow else 1), warnings
+
+
+@settings(max_examples=200, deadline=None)
+@given(cell=st.from_regex(validate.TIMESTAMP_FINER_RE, fullmatch=True))
+def test_a_timestamp_finer_than_microseconds_is_malformed_to_the_pass_query_too(cell: str) -> None:
+    """The pass over a clean file leaves out the finer-fraction clause (it only names the
+    cell's fault): every cell it matches must break TIMESTAMP_RE, as DuckDB matches it."""
+    con = duckdb.connect()
+    matches = con.execute(
+        "SELECT regexp_full_match(?, ?), regexp_full_match(?, ?)",
+        [cell, validate.TIMESTAMP_FINER_RE, cell, validate.TIMESTAMP_RE],
+    ).fetchall()
+    assert matches == [(True, False)], cell

@@ -120,11 +120,15 @@ def _largest_decimal(digits: int, scale: int) -> str:
     return ("9" * digits or "0") + ("." + "9" * scale if scale else "")
 
 
-def _column_check(col: ColumnSpec, staged_type: str | None = None) -> str:
+def _column_check(
+    col: ColumnSpec, staged_type: str | None = None, *, whether_only: bool = False
+) -> str:
     """A CASE yielding the expected text when the cell breaks a column rule, else NULL.
 
     ``staged_type``: the column's type in ``raw_<file>`` when staged typed (reader.StagedFile.types),
-    None for text.
+    None for text. ``whether_only``: the CASE only says whether the cell is broken (NULL or
+    not), not which rule it breaks; it then leaves out the clauses that only choose a more
+    precise message for a cell that a later clause refuses anyway.
     """
     c = quote_ident(col.name)
     whens: list[str] = []
@@ -188,10 +192,14 @@ def _column_check(col: ColumnSpec, staged_type: str | None = None) -> str:
             f"OR starts_with({c}, {YEAR_ZERO}) THEN {_lit(EXPECTED_DATE)}"
         )
     elif col.type == "timestamp":
-        whens.append(
-            f"WHEN regexp_full_match({c}, {_lit(TIMESTAMP_FINER_RE)}) "
-            f"THEN {_lit(EXPECTED_TIMESTAMP_US)}"
-        )
+        if not whether_only:
+            # a cell it matches does not match TIMESTAMP_RE either (below): it only names the
+            # finer fraction. Left out of the pass over a clean file: one regular expression
+            # less on each of 5M timestamps (0.3-0.4 s of the load at 1M accounts).
+            whens.append(
+                f"WHEN regexp_full_match({c}, {_lit(TIMESTAMP_FINER_RE)}) "
+                f"THEN {_lit(EXPECTED_TIMESTAMP_US)}"
+            )
         whens.append(
             f"WHEN NOT regexp_full_match({c}, {_lit(TIMESTAMP_RE)}) "
             f"OR try_strptime({_timestamp_text(c)}, {TIMESTAMP_FORMATS}) IS NULL "
@@ -214,13 +222,14 @@ def _value_text(col: ColumnSpec, staged_type: str | None) -> str:
 
 
 def _column_checks(
-    spec: FileSpec, present: Iterable[str], types: Mapping[str, str]
+    spec: FileSpec, present: Iterable[str], types: Mapping[str, str], *, whether_only: bool = False
 ) -> list[tuple[ColumnSpec, str]]:
     """The columns of the file with a cell-level rule, each with its CASE (_column_check)."""
     return [
         (col, expr)
         for col in spec.columns
-        if col.name in present and (expr := _column_check(col, types.get(col.name)))
+        if col.name in present
+        and (expr := _column_check(col, types.get(col.name), whether_only=whether_only))
     ]
 
 
@@ -230,7 +239,7 @@ def column_rules_pass_sql(
     """One query over ``raw_<file>`` returning whether every cell keeps its column rules: the
     same CASEs as column_rules_sql without numbering, collecting and sorting the broken cells,
     which cost as much again on a clean 5M-row file. None when no column has a rule."""
-    checks = _column_checks(spec, present, types or {})
+    checks = _column_checks(spec, present, types or {}, whether_only=True)
     if not checks:
         return None
     any_bad = " OR ".join(f"({expr}) IS NOT NULL" for _, expr in checks)
