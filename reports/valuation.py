@@ -107,7 +107,7 @@ def _dec(value: Decimal | int) -> pl.Expr:
     return pl.lit(Decimal(value), dtype=DECIMAL)
 
 
-def _f(expr: pl.Expr) -> pl.Expr:
+def float_estimate(expr: pl.Expr) -> pl.Expr:
     """A Decimal(38,18) column as Float64, for estimates only: its 128-bit integer / 1e18 (within
     an ulp or two; ten times faster than Polars' decimal-to-float cast)."""
     return expr.to_physical().cast(pl.Float64) / 1e18
@@ -228,16 +228,16 @@ def _liquidation(valued: pl.LazyFrame, tiers: pl.LazyFrame) -> pl.LazyFrame:
         "instrument_id",
         inverse,
         side,
-        numerator_part_d=_f(wb) + _f(t),
-        magnitude_d=_f(wb).abs() + _f(t).abs(),
+        numerator_part_d=float_estimate(wb) + float_estimate(t),
+        magnitude_d=float_estimate(wb).abs() + float_estimate(t).abs(),
     )
     tiers_d = tiers.select(
         "tier_row",
         "instrument_id",
-        cum_d=_f(pl.col("maintenance_amount")),
-        mmr_d=_f(pl.col("maintenance_margin_rate")),
-        floor_d=_f(pl.col("notional_floor")),
-        cap_d=_f(pl.col("notional_cap")),
+        cum_d=float_estimate(pl.col("maintenance_amount")),
+        mmr_d=float_estimate(pl.col("maintenance_margin_rate")),
+        floor_d=float_estimate(pl.col("notional_floor")),
+        cap_d=float_estimate(pl.col("notional_cap")),
     )
     den_d = pl.when(inverse).then(pl.col("mmr_d") + side).otherwise(pl.col("mmr_d") - side)
     notional_d, slack_d = pl.col("notional_d"), pl.col("slack_d")
@@ -434,15 +434,15 @@ def out_of_range(positions: pl.DataFrame) -> list[str]:
     """position_ids whose value, estimated in Float64, reaches 1e19: |quantity| x contract size
     x the larger of mark and entry (linear) or of their reciprocals (inverse) x the settle
     asset's USD price, or the isolated margin. Only on the error path, never a value."""
-    size = _f(pl.col("quantity")).abs() * _f(pl.col("contract_size"))
-    mark, entry = _f(pl.col("mark_price")), _f(pl.col("entry_price"))
+    size = float_estimate(pl.col("quantity")).abs() * float_estimate(pl.col("contract_size"))
+    mark, entry = float_estimate(pl.col("mark_price")), float_estimate(pl.col("entry_price"))
     price = (
         pl.when(IS_INVERSE)
         .then(pl.max_horizontal(pl.lit(1.0), 1.0 / mark, 1.0 / entry))
         .otherwise(pl.max_horizontal(pl.lit(1.0), mark, entry))
     )
-    value = size * price * pl.max_horizontal(pl.lit(1.0), _f(pl.col("settle_price")))
-    margin = _f(pl.col("isolated_margin")).abs()
+    value = size * price * pl.max_horizontal(pl.lit(1.0), float_estimate(pl.col("settle_price")))
+    margin = float_estimate(pl.col("isolated_margin")).abs()
     large = pl.max_horizontal(value.fill_null(0.0), margin.fill_null(0.0)) >= float(LIMIT)
     return positions.filter(large).get_column("position_id").sort().to_list()
 

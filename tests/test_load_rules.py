@@ -247,8 +247,15 @@ CASES = [
     # fuzzing (2026-12-05): an instrument's open interest beyond DECIMAL(38,18) loaded, then
     # CON-01/02 failed and the report stopped with an internal error (exit 4). Named at the
     # contract_size when that is the cause, else at the instrument's largest position.
-    Case("overflow.open_interest_contract_size", cell("instruments", 3, "contract_size", "100000000000000000"), "instruments.csv", 3, "contract_size", "the open interest of BTCUSD stays below 1e19 in contracts, in its quote asset"),
-    Case("overflow.open_interest_positions", both(cell("positions", 1, "quantity", "97000000000000000"), cell("positions", 6, "quantity", "97000000000000001")), "positions.csv", 6, "quantity", "the open interest of BTCUSDT stays below 1e19 in contracts, in underlying units"),
+    Case("overflow.open_interest_contract_size", cell("instruments", 3, "contract_size", "100000000000000000"), "positions.csv", 2, "quantity", "the open interest of BTCUSD stays below 1e19 in contracts, in its quote asset and in USD (here its largest figure is about 1e+19: 100 contracts on its short side x contract_size 100000000000000000 (instruments row 3) x 1 USD per USD)"),
+    # the larger side's largest position is named, not a larger short (row 5) on the smaller side
+    Case("overflow.open_interest_positions", both(cell("positions", 1, "quantity", "97000000000000000"), cell("positions", 6, "quantity", "97000000000000001"), cell("positions", 5, "quantity", "-98000000000000000")), "positions.csv", 6, "quantity", "the open interest of BTCUSDT stays below 1e19 in contracts, in underlying units, in its quote asset and in USD (here its largest figure is about 1.2e+19: 1.94e+17 contracts on its long side x contract_size 0.001 (instruments row 1) x mark price 62000.5 (prices row 1) x 0.9998 USD per USDT (prices row 7))"),
+    # with the mark price missing too (another rule names it), the message still says what it
+    # found (it was NULL: review of 2026-12-05)
+    Case("overflow.open_interest_no_mark", both(cell("instruments", 1, "contract_size", "100000000000000000"), drop("prices", lambda r: r["symbol"] == "BTCUSDT")), "positions.csv", 1, "quantity", "(instruments row 1) x mark price none x 0.9998 USD per USDT"),
+    # a mark price of 9e18 on ordinary positions: every factor and its row in the message,
+    # and the larger side's largest position named (not the short, review of 2026-12-05)
+    Case("overflow.open_interest_mark", cell("prices", 1, "price", "9000000000000000000"), "positions.csv", 1, "quantity", "x mark price 9000000000000000000 (prices row 1)"),
     Case("overflow.sum", many_large_balances, "balances.csv", None, "balance", "sums fit DECIMAL(38,18)"),
     Case("csv.not_utf8", lambda snap: (snap / "accounts.csv").write_bytes(
         (snap / "accounts.csv").read_bytes().replace(b"ES,frozen", b"\xc9S,frozen")), "accounts.csv", 4, None, "UTF-8"),
@@ -753,3 +760,17 @@ def test_invalid_utf8_is_found_past_the_first_batch(
     found = reader._invalid_utf8(source, ["account_id", "account_type", "group_id"])
     assert found is not None
     assert (found.row, found.column, found.expected) == (5, "account_type", "UTF-8 text")
+
+
+def test_a_small_rate_before_a_huge_floor_is_not_named(tmp_path, shared_db) -> None:
+    """Review of 2026-12-05: weighing a rate by the next tier's floor x max(1, rate) named the
+    first tier's 0.01 as too large when the second tier's rate of 3 on a floor of 5e19 was the
+    cause (0.01 x 5e19 = 5e17 fits)."""
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "risk_tiers", 19, "notional_cap", "50000000000000000000")
+    set_cell(snap, "risk_tiers", 20, "notional_floor", "50000000000000000000")
+    set_cell(snap, "risk_tiers", 20, "maintenance_margin_rate", "3")
+    code, output = load_like_the_cli(shared_db, snap)
+    assert code == ExitCode.BAD_INPUT, output
+    named = [ln for ln in output.splitlines() if ln.startswith("  risk_tiers.csv")]
+    assert named and all(ln.startswith("  risk_tiers.csv, row 20,") for ln in named), output

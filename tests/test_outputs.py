@@ -341,3 +341,11 @@ def test_shuffled_input_rows_change_no_csv_byte(
     assert {f: e["rows"] for f, e in mine["inputs"].items()} == {
         f: e["rows"] for f, e in theirs["inputs"].items()
     }
+
+
+def test_a_figure_of_any_size_is_presented_not_refused() -> None:
+    """Review of 2026-12-05: a VaR of 2e28 USD (a float statistic, without an amount's
+    bounds) failed to round to cents with Python's default 28 digits (InvalidOperation)."""
+    figure = Decimal("18446744073709551615000000000.005")
+    assert outputs.decimal_text(figure, 2) == "18446744073709551615000000000.00"
+    assert outputs.decimal_text(Decimal("2.675"), 2) == "2.68"  # half-even as before

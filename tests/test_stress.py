@@ -651,3 +651,33 @@ def test_an_inverse_position_whose_quote_units_times_its_price_overflow_is_stres
     exposure = firm_exposure(inputs, Config().firm.stable_assets, "USD")
     assert exposure.rows() == [("BTC", D("-1000000000000000000"))]  # -1e18 USD / 50,000 x 50,000
     con.close()
+
+
+def test_an_ordinary_inverse_position_is_stressed_exactly(template: Path, tmp_path: Path) -> None:
+    """Review of 2026-12-05: dividing by the entry price before the coin's USD price
+    multiplies (the overflow fix above) scaled the quotient's rounding by the price, about
+    5e-14 USD here, enough to move a cent at a tie; positions whose products fit keep the
+    exact order (one rounding, below 1e-18)."""
+    con = make_db(template, tmp_path)
+    add_market(con)
+    add_accounts(con, [("c5", "client", "G3"), ("h1", "house", "h1")])
+    add_position(con, "p5", "c5", "BTCUSD", "isolated", "1", "3", "1")
+    add_position(con, "p6", "h1", "BTCUSD", "cross", "-1", "3", None)
+    derive.refresh(con)
+    inputs = load_stress_inputs(con, AS_OF)
+    down = next(s for s in Config().stress.scenarios if s.name == "down_30")
+    stressed = scenarios_module.stress_positions(
+        inputs.client_positions, scenario_shocks(inputs, down, Config())
+    ).row(0, named=True)
+    # 100 USD x 50,000 x 0.7 / 3 - 100 USD x 50,000 / 50,000, to 18 decimals
+    exact = D("1166566.666666666666666667")
+    assert abs(stressed["stressed_upnl_usd"] - exact) <= D("2e-18"), stressed["stressed_upnl_usd"]
+    assert stressed["stressed_notional_usd"] == D("100")
+    # VaR's exposure likewise: -100 USD x 50,000 / 3
+    from reports.stress.var import FIRM_ACCOUNT_TYPES, firm_exposure
+
+    firm = load_stress_inputs(con, AS_OF, FIRM_ACCOUNT_TYPES)
+    exposure = firm_exposure(firm, Config().firm.stable_assets, "USD")
+    [(asset, usd)] = exposure.rows()
+    assert asset == "BTC" and abs(usd - D("-1666666.666666666666666667")) <= D("1e-18"), usd
+    con.close()

@@ -465,8 +465,9 @@ def test_var_is_deterministic(var_db: Any) -> None:
     assert var_es(var_db, AS_OF, Config()) == var_es(var_db, AS_OF, Config())
 
 
+@pytest.mark.parametrize("low", ["0.000000000001", "0.000000000000000001"])
 def test_a_var_beyond_what_an_amount_holds_is_a_warning_not_an_error(
-    template: Path, tmp_path: Path
+    template: Path, tmp_path: Path, low: str
 ) -> None:
     """Fuzzing of 2026-12-05: prices a million times yesterday's gave an ES of 1.4e22 USD (a
     float statistic); CAP-05 then failed converting it to DECIMAL(38,18) and the job ended
@@ -485,10 +486,12 @@ def test_a_var_beyond_what_an_amount_holds_is_a_warning_not_an_error(
         "position_id, account_id, instrument_id, margin_mode, quantity, entry_price, isolated_margin",
         [("h1s", "h1", "BTCUSDT", "cross", D(-10), D(50000), None)],
     )
-    # one day's BTC close of 1e-12, so the next day's return is about +5e16
+    # one day's BTC close of 1e-12 (1e-18), so the next day's return is about +5e16 (5e22):
+    # an ES of about 2e22 (2e28) USD; the second one also failed to round to cents (review)
     day = AS_OF - dt.timedelta(days=10)
     con.execute(
-        "UPDATE price_history SET price = 0.000000000001 WHERE asset = 'BTC' AND date = ?", [day]
+        "UPDATE price_history SET price = ?::DECIMAL(38,18) WHERE asset = 'BTC' AND date = ?",
+        [low, day],
     )
     derive.refresh(con)
     result = var_es(con, AS_OF, Config())

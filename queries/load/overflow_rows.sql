@@ -2,9 +2,9 @@
 -- amount left DECIMAL(38,18)'s 20 integer digits (DuckDB raised instead of wrapping). Which rows
 -- are too large to value? Each amount's magnitude is estimated in DOUBLE (an estimate that names
 -- rows, never a stored value): |amount| x max(1, USD price of its asset) -- the amount itself and
--- its USD value are both summed and multiplied by the views -- and, for a tier, the larger of its
--- own and the next tier's |notional_floor| x max(1, |maintenance_margin_rate|), the terms of the
--- maintenance-amount recursion the rate is part of.
+-- its USD value are both summed and multiplied by the views -- and, for a tier, the larger of
+-- |notional_floor| x max(1, |maintenance_margin_rate|) and the next tier's floor x |rate|, the
+-- terms of the maintenance-amount recursion the rate is part of.
 -- Rows from $limit (1e19: two such rows already sum beyond 1e20), the first $shown of each file
 -- by row, are returned with (file, row_no, column_name, value, magnitude) and the file's count of
 -- them; a file without such a row comes back as its largest row with the file's total
@@ -35,11 +35,14 @@ amounts AS (
     -- a rate meets two floors: its own tier's (a position's margin there) and the next tier's
     -- (the next term floor_(n+1) x (mmr_(n+1) - mmr_n)): a large rate on a first tier, whose
     -- floor is 0, overflowed the second tier's computed amount unnamed (exit 4; fuzzing)
+    -- (the next floor times the rate itself: a small rate before a large floor is innocent,
+    -- review of 2026-12-05)
     SELECT 'risk_tiers', _row, 'maintenance_margin_rate', mir_fmt(maintenance_margin_rate),
-           greatest(abs(notional_floor::DOUBLE),
+           greatest(abs(notional_floor::DOUBLE)
+                    * greatest(abs(maintenance_margin_rate::DOUBLE), 1),
                     coalesce(abs(lead(notional_floor) OVER (PARTITION BY instrument_id
-                                                            ORDER BY tier)::DOUBLE), 0))
-           * greatest(abs(maintenance_margin_rate::DOUBLE), 1)
+                                                            ORDER BY tier)::DOUBLE), 0)
+                    * abs(maintenance_margin_rate::DOUBLE))
     FROM staged_risk_tiers
     UNION ALL
     SELECT 'risk_tiers', _row, 'maintenance_amount', mir_fmt(maintenance_amount),

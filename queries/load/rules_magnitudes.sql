@@ -16,11 +16,10 @@
 --     1e19 at its settle asset's USD price;
 --   open interest (CON-01/CON-02 value each instrument's in contracts, underlying units, quote
 --     asset and USD, v_open_interest): the longs and the shorts of an instrument each below 1e19
---     as contracts x max(1, contract_size) x max(1, mark price, linear) x max(1, quote USD
---     price), which bounds all four; named at the instrument's contract_size, or at its largest
---     position when the contract size is not the cause, with every factor (fuzzing of
---     2026-12-05: a contract_size of 1e12 loaded, and CON-01/02 then failed and the report
---     stopped with an internal error, exit 4).
+--     in contracts, x contract_size, x mark price (linear) and x quote USD price; named at the
+--     instrument's largest position on its larger side, with every factor and its row
+--     (fuzzing of 2026-12-05: a contract_size of 1e12 loaded, CON-01/02 then failed and the
+--     report stopped with an internal error, exit 4).
 -- A file over its total with no row over its row bound is named once, at its largest row.
 -- Magnitudes are DOUBLE estimates that only decide a refusal, never a stored value. The movements
 -- are bounded per asset first (exact min/max and a row count: a tenth of the time of a DOUBLE
@@ -65,12 +64,15 @@ rolled_bounds AS (
 oi_factors AS (
     -- per instrument with positions: its count and largest |quantity| (exact, no cast per row:
     -- a DECIMAL-to-DOUBLE cast of 2M quantities took 0.3 s of CPU), and the factors that turn
-    -- contracts into underlying units, quote asset and USD
-    SELECT q.instrument_id, q.n, q.largest, i.contract_size::DOUBLE AS contract_size,
-           CASE WHEN i.kind IN ('inverse_perpetual', 'inverse_future') THEN 1
-                ELSE greatest(abs(m.price::DOUBLE), 1) END AS mark_factor,
+    -- contracts into underlying units (x contract_size), quote asset (x mark, linear only; an
+    -- inverse contract is a quote amount) and USD (x the quote asset's USD price); a missing
+    -- price (refused by other rules) counts as 1
+    SELECT q.instrument_id, q.n, q.largest, abs(i.contract_size::DOUBLE) AS cs,
            i.kind NOT IN ('inverse_perpetual', 'inverse_future') AS is_linear,
-           m.price::DOUBLE AS mark, coalesce(u.usd, 1) AS usd
+           m.price::DOUBLE AS mark, m._row AS mark_row,
+           CASE WHEN i.kind IN ('inverse_perpetual', 'inverse_future') THEN 1
+                ELSE coalesce(abs(m.price::DOUBLE), 1) END AS m,
+           coalesce(abs(qp.price::DOUBLE), 1) AS u, qp._row AS quote_row
     FROM (
         SELECT instrument_id, count(*) AS n,
                greatest(max(quantity), -min(quantity))::DOUBLE AS largest
@@ -78,28 +80,27 @@ oi_factors AS (
     ) AS q
     JOIN staged_instruments AS i USING (instrument_id)
     LEFT JOIN staged_prices AS m ON m.kind = 'instrument' AND m.symbol = q.instrument_id
-    LEFT JOIN usd AS u ON u.asset = i.quote_asset
+    LEFT JOIN staged_prices AS qp ON qp.kind = 'asset' AND qp.symbol = i.quote_asset
 ),
 oi_sides AS (
-    -- the larger side in contracts (DOUBLE: the exact sum may itself leave DECIMAL(38,18)),
+    -- longs and shorts in contracts (DOUBLE: the exact sum may itself leave DECIMAL(38,18)),
     -- summed only for an instrument whose bound (count x largest) reaches the limit; none on
     -- a normal day
     SELECT instrument_id,
-           greatest(coalesce(sum(quantity::DOUBLE) FILTER (WHERE quantity > 0), 0),
-                    coalesce(-sum(quantity::DOUBLE) FILTER (WHERE quantity < 0), 0)) AS side
+           coalesce(sum(quantity::DOUBLE) FILTER (WHERE quantity > 0), 0) AS longs,
+           coalesce(-sum(quantity::DOUBLE) FILTER (WHERE quantity < 0), 0) AS shorts
     FROM staged_positions
     WHERE instrument_id IN (
         SELECT instrument_id FROM oi_factors
-        WHERE n * largest * greatest(abs(contract_size), 1) * mark_factor * greatest(usd, 1) >= 1e19)
+        WHERE n * largest * greatest(1, cs, cs * m, cs * m * u) >= 1e19)
     GROUP BY instrument_id
 ),
 open_interest AS (
-    -- the largest of its four figures (contracts, underlying units, quote asset, USD), and the
-    -- same with a contract_size of 1 (to tell whether the contract size is the cause)
-    SELECT f.*, s.side,
-           s.side * greatest(abs(f.contract_size), 1) * f.mark_factor * greatest(f.usd, 1)
-               AS magnitude,
-           s.side * f.mark_factor * greatest(f.usd, 1) AS without_size
+    -- the largest of its four figures (contracts, underlying units, quote asset, USD)
+    SELECT f.*, greatest(s.longs, s.shorts) AS side,
+           CASE WHEN s.longs >= s.shorts THEN 1 ELSE -1 END AS larger,
+           greatest(s.longs, s.shorts) * greatest(1, f.cs, f.cs * f.m, f.cs * f.m * f.u)
+               AS magnitude
     FROM oi_factors AS f JOIN oi_sides AS s USING (instrument_id)
 ),
 magnitudes AS (
@@ -170,31 +171,36 @@ FROM magnitudes AS m JOIN files AS f USING (file)
 WHERE f.total >= f.file_limit AND f.largest < f.row_limit AND m.magnitude = f.largest
 QUALIFY row_number() OVER (PARTITION BY m.file ORDER BY m.row_no) = 1
 UNION ALL
--- named at the instrument's contract_size when that is what makes it too large (without it the
--- figure would fit), else at the instrument's largest position (the quantities, or the mark)
-SELECT CASE WHEN o.without_size < 1e19 THEN 'instruments' ELSE 'positions' END,
-       CASE WHEN o.without_size < 1e19 THEN i._row ELSE l._row END,
-       CASE WHEN o.without_size < 1e19 THEN 'contract_size' ELSE 'quantity' END,
-       CASE WHEN o.without_size < 1e19 THEN mir_fmt(i.contract_size) ELSE mir_fmt(l.quantity) END,
-       CASE WHEN o.without_size < 1e19 THEN 'a contract_size with which the open interest of '
-            ELSE 'positions with which the open interest of ' END
-       || i.instrument_id || ' stays below 1e19 in contracts, in '
+-- named at the largest position on the larger side (the rows that add up), the message
+-- giving each factor and where it is: a product has no single culprit (a contract size of
+-- 1e12, a mark of 1e16 or 1e17 contracts all do it)
+SELECT 'positions', l._row, 'quantity', mir_fmt(l.quantity),
+       'positions with which the open interest of ' || i.instrument_id
+       || ' stays below 1e19 in contracts, in '
        || CASE WHEN o.is_linear THEN 'underlying units, in ' ELSE '' END
-       || 'its quote asset and at its USD price (here up to about '
-       || format('{:.3g}', o.magnitude) || ', from ' || format('{:.3g}', o.side)
-       || ' contracts on its larger side, contract_size ' || mir_fmt(i.contract_size)
-       || CASE WHEN o.is_linear THEN ', mark price ' || format('{:.3g}', o.mark) ELSE '' END
-       || ' and a USD price of ' || i.quote_asset || ' counted as at least 1: '
-       || format('{:.3g}', o.usd)
-       || '): the concentration checks sum it in DECIMAL(38,18), which holds 20 integer digits'
-       || CASE WHEN o.without_size < 1e19 THEN '' ELSE '; this is its largest position' END
+       || 'its quote asset and in USD (here its largest figure is about '
+       || format('{:.3g}', o.magnitude) || ': ' || format('{:.3g}', o.side)
+       || ' contracts on its ' || CASE WHEN o.larger > 0 THEN 'long' ELSE 'short' END
+       || ' side x contract_size ' || mir_fmt(i.contract_size) || ' (instruments row '
+       || i._row || ')'
+       || CASE WHEN o.is_linear
+               THEN ' x mark price ' || coalesce(mir_fmt(mp.price) || ' (prices row '
+                                                 || mp._row || ')', 'none')
+               ELSE '' END
+       || ' x ' || coalesce(mir_fmt(qp.price) || ' USD per ' || i.quote_asset || ' (prices row '
+                            || qp._row || ')', '1 USD per ' || i.quote_asset)
+       || '): the concentration checks sum it in DECIMAL(38,18), which holds 20 integer '
+       || 'digits; this is its largest position on that side'
 FROM open_interest AS o
 JOIN staged_instruments AS i USING (instrument_id)
-LEFT JOIN (
+LEFT JOIN staged_prices AS mp ON mp._row = o.mark_row
+LEFT JOIN staged_prices AS qp ON qp._row = o.quote_row
+JOIN (
     -- read row by row only for an instrument over the bound (none on a normal day)
-    SELECT p._row, p.instrument_id, p.quantity
+    SELECT p._row, p.instrument_id, p.quantity, sign(p.quantity) AS side_sign
     FROM staged_positions AS p
     WHERE p.instrument_id IN (SELECT instrument_id FROM open_interest WHERE magnitude >= 1e19)
-    QUALIFY row_number() OVER (PARTITION BY p.instrument_id ORDER BY abs(p.quantity) DESC, p._row) = 1
-) AS l USING (instrument_id)
+    QUALIFY row_number() OVER (PARTITION BY p.instrument_id, sign(p.quantity)
+                               ORDER BY abs(p.quantity) DESC, p._row) = 1
+) AS l ON l.instrument_id = o.instrument_id AND l.side_sign = o.larger
 WHERE o.magnitude >= 1e19

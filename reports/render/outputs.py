@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +71,10 @@ def quantize(value: Decimal | int | None, places: int) -> Decimal | None:
     if value is None:
         return None
     exponent = Decimal(1).scaleb(-places)
-    result = Decimal(value).quantize(exponent, rounding=ROUND_HALF_EVEN)
+    # any size: the default 28 digits raised from about 1e26 at 2 places (a VaR is a float
+    # statistic without the bounds of an amount; review of 2026-12-05)
+    with localcontext(prec=400):
+        result = Decimal(value).quantize(exponent, rounding=ROUND_HALF_EVEN)
     return result + 0 if result.is_zero() else result  # no "-0.00"
 
 

@@ -278,6 +278,8 @@ def _stress_positions(positions: Frame, shocks: list[Frame], suffixes: list[str]
     suffixes[k]. The joins and the split by kind are made once for every scenario."""
     import polars as pl
 
+    from reports.valuation import float_estimate
+
     factors = _growth_factors(shocks, suffixes)
 
     def factor_on(key: str, prefix: str) -> Frame:
@@ -309,28 +311,45 @@ def _stress_positions(positions: Frame, shocks: list[Frame], suffixes: list[str]
             f"tier_notional{x}": pl.when(g_q > 0).then((quantity * mark * g_u) / g_q),
         }
 
-    def inverse(x: str) -> dict[str, pl.Expr]:
-        # settle = underlying, P'_settle = P_u x g_u. The contracts' quote units are divided
-        # by the price before the coin's USD price multiplies them: quote units x USD price left
-        # Decimal(38, 18) for positions whose figures fit (fuzzing of 2026-12-05: CAP-04
-        # failed, then the report stopped with an internal error, exit 4).
+    def inverse(x: str, *, exact: bool) -> dict[str, pl.Expr]:
+        # settle = underlying, P'_settle = P_u x g_u.
         g_u, g_q = pl.col(f"growth_underlying{x}"), pl.col(f"growth_quote{x}")
+        if exact:  # multiplied, then divided once: exact to 18 decimals
+            upnl = (signed_q * price * g_u) / entry - (signed_q * price * g_q) / mark
+            notional = (quantity * price * g_q) / mark
+        else:  # divided first: the rounding of sQ / E (1e-18) is then scaled by the price
+            upnl = (signed_q / entry) * price * g_u - (signed_q / mark) * price * g_q
+            notional = (quantity / mark) * price * g_q
         return {
             f"stressed_settle_price{x}": price * g_u,
-            f"stressed_upnl_usd{x}": (signed_q / entry) * price * g_u
-            - (signed_q / mark) * price * g_q,
-            f"stressed_notional_usd{x}": (quantity / mark) * price * g_q,
+            f"stressed_upnl_usd{x}": upnl,
+            f"stressed_notional_usd{x}": notional,
             f"tier_notional{x}": pl.when(g_u > 0).then((quantity * g_q) / (mark * g_u)),
         }
 
     # Linear and inverse rows are valued apart: a when/then/otherwise would evaluate both
     # formulas (and the inverse one's divisions) on every row. An unknown kind (NULL) is valued
     # as linear, as before; the loader refuses positions of unknown instruments anyway.
+    # An inverse position whose quote units x USD price x growth would leave Decimal(38, 18)
+    # (1e16 BTCUSD contracts: 5e22, while every figure of the position fits; fuzzing of
+    # 2026-12-05: CAP-04 failed and the report stopped with exit 4) is divided first; the
+    # others keep the exact order (estimated in floats, with a margin of ten).
     is_inverse = pl.col("is_inverse").fill_null(False)
+    growth = pl.max_horizontal(
+        pl.col(f"{prefix}{x}") for x in suffixes for prefix in ("growth_underlying", "growth_quote")
+    ).cast(pl.Float64)
+    fits = (
+        float_estimate(quantity).abs() * float_estimate(price) * growth.clip(lower_bound=1.0) < 1e19
+    )
     valued = pl.concat(
         [
             valued.filter(~is_inverse).with_columns(**_merged(linear(x) for x in suffixes)),
-            valued.filter(is_inverse).with_columns(**_merged(inverse(x) for x in suffixes)),
+            valued.filter(is_inverse & fits).with_columns(
+                **_merged(inverse(x, exact=True) for x in suffixes)
+            ),
+            valued.filter(is_inverse & ~fits).with_columns(
+                **_merged(inverse(x, exact=False) for x in suffixes)
+            ),
         ],
         how="vertical",
     )

@@ -45,7 +45,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
 from reports.memo import memoized_per_day
@@ -138,7 +138,10 @@ def historical_var_es(pnl: Any, confidence: Decimal, es_confidence: Decimal) -> 
 
 
 def to_cents(value: float) -> Decimal:
-    return Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_EVEN)
+    # enough digits for any finite float (up to 1.8e308): the default 28 failed from about
+    # 2e26 (review of 2026-12-05), where CAP-05 should warn with its figure
+    with localcontext(prec=400):
+        return Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 def returns_matrix(
@@ -214,23 +217,29 @@ def firm_exposure(
     """asset, exposure_usd (exact): house + insurance-fund positions and custody, per asset."""
     import polars as pl
 
+    from reports.valuation import float_estimate
+
     firm = inputs.positions.filter(pl.col("account_type").is_in(FIRM_ACCOUNT_TYPES))
     signed_q = pl.col("base_quantity") * pl.col("side")
+    settle, entry = pl.col("settle_price"), pl.col("entry_price")
     is_inverse = pl.col("is_inverse").fill_null(False)
-    # Linear and inverse apart, and an inverse contract's USD amount divided by its entry
-    # price before the USD price of its coin multiplies it: a when/then computed the linear
-    # formula on inverse rows too, where quote units x mark x price left Decimal(38, 18) for a
-    # position that itself fits (fuzzing of 2026-12-05: CAP-04 and CAP-05 failed, then the
-    # report stopped with an internal error, exit 4).
+    # Linear and inverse apart (a when/then computed the linear formula on inverse rows too),
+    # and an inverse contract's USD amount divided by its entry price before its coin's USD
+    # price multiplies it where their product would leave Decimal(38, 18) (1e16 BTCUSD
+    # contracts: 5e22 for a position that fits; fuzzing of 2026-12-05: CAP-05 failed and the
+    # report stopped with exit 4); elsewhere multiplied first, which is exact.
+    fits = float_estimate(pl.col("base_quantity")).abs() * float_estimate(settle) < 1e19
     position_delta = pl.concat(
         [
             firm.filter(~is_inverse).select(
                 asset=pl.col("underlying"),
-                exposure_usd=signed_q * pl.col("mark_price") * pl.col("settle_price"),
+                exposure_usd=signed_q * pl.col("mark_price") * settle,
             ),
-            firm.filter(is_inverse).select(
-                asset=pl.col("underlying"),
-                exposure_usd=(signed_q / pl.col("entry_price")) * pl.col("settle_price"),
+            firm.filter(is_inverse & fits).select(
+                asset=pl.col("underlying"), exposure_usd=(signed_q * settle) / entry
+            ),
+            firm.filter(is_inverse & ~fits).select(
+                asset=pl.col("underlying"), exposure_usd=(signed_q / entry) * settle
             ),
         ]
     )
