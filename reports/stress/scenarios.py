@@ -336,18 +336,21 @@ def _stress_positions(positions: Frame, shocks: list[Frame], suffixes: list[str]
     # others keep the exact order (estimated in floats, with a margin of ten).
     is_inverse = pl.col("is_inverse").fill_null(False)
     growth = pl.max_horizontal(
-        pl.col(f"{prefix}{x}") for x in suffixes for prefix in ("growth_underlying", "growth_quote")
-    ).cast(pl.Float64)
+        float_estimate(pl.col(f"{prefix}{x}"))
+        for x in suffixes
+        for prefix in ("growth_underlying", "growth_quote")
+    )
     fits = (
         float_estimate(quantity).abs() * float_estimate(price) * growth.clip(lower_bound=1.0) < 1e19
     )
+    inverse_rows = valued.filter(is_inverse)  # the estimate on these rows only
     valued = pl.concat(
         [
             valued.filter(~is_inverse).with_columns(**_merged(linear(x) for x in suffixes)),
-            valued.filter(is_inverse & fits).with_columns(
+            inverse_rows.filter(fits).with_columns(
                 **_merged(inverse(x, exact=True) for x in suffixes)
             ),
-            valued.filter(is_inverse & ~fits).with_columns(
+            inverse_rows.filter(~fits).with_columns(
                 **_merged(inverse(x, exact=False) for x in suffixes)
             ),
         ],
