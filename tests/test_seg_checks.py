@@ -296,27 +296,33 @@ def test_statement_without_target_has_null_target() -> None:
 def test_a_requirement_too_small_for_its_ratio_leaves_the_ratio_empty(tmp_path: Path) -> None:
     """Fuzzing of 2026-12-05: client balances of 1e-18 in an asset the venue holds for real made
     held / requirement about 1e21, beyond DECIMAL(38,18), and the load stopped with an internal
-    error (exit 4). The ratio is left empty from 1e19; the statement's amounts are kept."""
+    error (exit 4). The ratio is left empty from 1e19, and for a requirement below 1e-9; the
+    statement's amounts are kept."""
     day = tmp_path / "2026-03-03"
     shutil.copytree(GOLDEN / "clean" / "2026-03-03", day)
     with (day / "balances.csv").open("a") as f:
         f.write("C1,ETH,0.000000000000000001\nC2,SOL,0.000000000000000002\n")
+        f.write("C2,XRP,0.000000002\n")
     with (day / "custody.csv").open("a") as f:
         f.write("W-COLD-ETH,SelfCustody,ETH,1000,client,cold,self\n")
         f.write("W-COLD-SOL,SelfCustody,SOL,0.00002,client,cold,self\n")
+        f.write("W-COLD-XRP,SelfCustody,XRP,0.00002,client,cold,self\n")
     with (day / "prices.csv").open("a") as f:
-        f.write("asset,ETH,3000\nasset,SOL,150\n")
+        f.write("asset,ETH,3000\nasset,SOL,150\nasset,XRP,2\n")
     con = duckdb.connect()
     init_schema(con)
     load_snapshot(con, day)
     statement = segregation_statement(con, dt.date(2026, 3, 3), Config())
     rows = {r["asset"]: r for r in statement.to_dicts()}
-    eth, sol = rows["ETH"], rows["SOL"]
+    eth, sol, xrp = rows["ETH"], rows["SOL"], rows["XRP"]
     assert eth["client_requirement"] == Decimal("1e-18") and eth["held"] == Decimal("1000")
     assert eth["excess"] == Decimal("1000") - Decimal("1e-18")
     assert eth["coverage_ratio"] is None  # 1e21
-    # 1e13: still shown, within ddiv's stated error (1e-18 x (1 + 1/requirement): 0.5 here)
-    assert abs(sol["coverage_ratio"] - Decimal("10000000000000")) <= Decimal("0.5")
+    # 1e13, but of a requirement of 2e-18, where ddiv's error (1e-18 x (1 + 1/requirement))
+    # reaches 0.5: left empty below 1e-9 (it printed 9,999,999,999,999.99963590 in the PDF)
+    assert sol["client_requirement"] == Decimal("2e-18") and sol["coverage_ratio"] is None
+    # 2e-9: shown, its error within 5e-10
+    assert abs(xrp["coverage_ratio"] - Decimal("10000")) <= Decimal("5e-10")
     assert rows["USDT"]["coverage_ratio"] == (Decimal("50000") / Decimal("43335")).quantize(
         Decimal("1e-18")
     )

@@ -4,8 +4,8 @@
 -- param: to date (optional): last as-of date [default: the last stored day]
 -- excess_change / excess_usd_change compare with the previous stored day of the same asset, also
 -- for the first day of a `from` window (NULL only on the asset's first stored day).
--- coverage_ratio = held / client_requirement (NULL when the requirement is 0, or when the ratio
--- would reach 1e19); a ratio below 1 is
+-- coverage_ratio = held / client_requirement (NULL when the requirement is 0 or below 1e-9, or
+-- when the ratio would reach 1e19); a ratio below 1 is
 -- a SEG-01 shortfall.
 SELECT *
 FROM (

@@ -19,8 +19,8 @@
 --                        split by wallet_type (held_cold .. held_exchange) and by custodian_type
 --                        (held_self .. held_other)
 --   excess               held - client_requirement (negative = deficiency, SEG-01)
---   coverage_ratio       held / client_requirement (NULL when the requirement is 0, or so small
---                        beside what is held that the ratio would reach 1e19)
+--   coverage_ratio       held / client_requirement (NULL when the requirement is 0 or below 1e-9,
+--                        or so small beside what is held that the ratio would reach 1e19)
 --   price, *_usd         USD price of the asset (v_asset_prices; NULL when unpriced) and the USD values
 --
 -- v_segregation_computed computes it; v_segregation reads segregation_values, where the loader
@@ -140,8 +140,10 @@ SELECT
     s.held_other,
     s.held - s.client_requirement AS excess,
     -- NULL too where the ratio would reach 1e19, beyond what DECIMAL(38,18) holds (fuzzing of
-    -- 2026-12-05: client balances of 1e-18 beside real custody stopped the load, exit 4)
-    CASE WHEN s.client_requirement <> 0
+    -- 2026-12-05: client balances of 1e-18 beside real custody stopped the load, exit 4), and
+    -- for a requirement below 1e-9 (dust), where ddiv's error (below 1e-18 x (1 + 1/|b|))
+    -- reaches the 8 decimals the report shows
+    CASE WHEN abs(s.client_requirement) >= 0.000000001
           AND abs(s.held::DOUBLE) < 1e19 * abs(s.client_requirement::DOUBLE)
          THEN ddiv(s.held, s.client_requirement) END
         AS coverage_ratio,
