@@ -787,3 +787,31 @@ def test_seg04_a_difference_too_large_in_usd_at_todays_price_is_still_a_breach(
     (message,) = rows["message"].to_list()
     assert "(USD beyond 9e19)" in message, message
     assert rows["value"].to_list() == [Decimal("-9000000000000000000")]
+
+
+def test_seg02_grades_the_excess_exactly_not_against_a_quotient(tmp_path: Path) -> None:
+    """Review of 2026-12-05: SEG-02 compared the excess with target / price (ddiv), whose error
+    is 1e-18 x (1 + 1/price): for an asset priced at 2.2e-12 USD the quotient of a 1 USD
+    target is 454545454545.454545435624..., about 2e-8 below the true 454545454545.4545454545...,
+    and an excess between them (x price: 0.9999999999999999998 USD, at or below the target)
+    passed. It is graded as excess x price <= target in USD, exactly."""
+    from reports.checks.engine import discover_checks, run_one
+    from reports.checks.model import CheckContext
+
+    day = tmp_path / "2026-03-03"
+    shutil.copytree(GOLDEN / "clean" / "2026-03-03", day)
+    with (day / "balances.csv").open("a") as f:
+        f.write("C1,MEME,1\n")
+    with (day / "custody.csv").open("a") as f:
+        f.write("W-COLD-MEME,SelfCustody,MEME,454545454546.454545445,client,cold,self\n")
+    with (day / "prices.csv").open("a") as f:
+        f.write("asset,MEME,0.0000000000022\n")
+    con = duckdb.connect()
+    init_schema(con)
+    load_snapshot(con, day)
+    config = Config(segregation=SegregationConfig(target_residual_interest=Decimal("1")))
+    spec = next(s for s in discover_checks() if s.check_id == "SEG-02")
+    result = run_one(spec, CheckContext(con, dt.date(2026, 3, 3), None, config))
+    flagged = result.rows.filter(pl.col("asset") == "MEME")
+    assert flagged.height == 1, result.rows
+    assert flagged["value"][0] == Decimal("454545454545.454545445")

@@ -9,8 +9,9 @@
 -- absolute target ([segregation] target_residual_interest) and target_residual_interest_pct x the
 -- asset's requirement in USD, when both are set the stricter binds; it applies to each asset with a
 -- positive client requirement (an asset without client money needs no residual interest).
--- Warn when excess <= target (DESIGN.md section 4: at or beyond a lower limit). metric excess:
--- value = excess, threshold = the target, both in units of the asset; USD in the message.
+-- Warn when excess <= target (DESIGN.md section 4: at or beyond a lower limit), decided as
+-- excess x price <= the USD target, exactly (mul_cmp). metric excess: value = excess,
+-- threshold = the target, both in units of the asset; USD in the message.
 SELECT
     'warn' AS status,
     'asset' AS entity_type,
@@ -33,4 +34,8 @@ FROM segregation_statement(
     $segregation_target_residual_interest,
     $segregation_target_residual_interest_pct) AS s
 WHERE s.client_requirement > 0
-  AND s.excess <= s.target_residual_interest
+  -- graded exactly, in USD: excess x price <= the USD target, not against the quotient
+  -- target / price (ddiv's error, 1e-18 x (1 + 1/price), passed an excess just below the
+  -- target of an asset priced at 2.2e-12 USD; review of 2026-12-05)
+  AND s.price > 0
+  AND mul_cmp(s.target_residual_interest_usd, s.excess, s.price) >= 0
