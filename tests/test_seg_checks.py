@@ -293,25 +293,39 @@ def test_statement_without_target_has_null_target() -> None:
     )
 
 
+def clean_day_with(root: Path, **rows: list[str]) -> duckdb.DuckDBPyConnection:
+    """The clean scenario's 2026-03-03 with `rows` appended to the named files, loaded alone
+    into a new in-memory database."""
+    day = root / "2026-03-03"
+    shutil.copytree(GOLDEN / "clean" / "2026-03-03", day)
+    for file, lines in rows.items():
+        with (day / f"{file}.csv").open("a") as f:
+            f.write("".join(f"{line}\n" for line in lines))
+    con = duckdb.connect()
+    init_schema(con)
+    load_snapshot(con, day)
+    return con
+
+
 def test_a_requirement_too_small_for_its_ratio_leaves_the_ratio_empty(tmp_path: Path) -> None:
     """Fuzzing of 2026-12-05: client balances of 1e-18 in an asset the venue holds for real made
     held / requirement about 1e21, beyond DECIMAL(38,18), and the load stopped with an internal
     error (exit 4). The ratio is left empty from 1e19, and for a requirement below 1e-9; the
     statement's amounts are kept."""
-    day = tmp_path / "2026-03-03"
-    shutil.copytree(GOLDEN / "clean" / "2026-03-03", day)
-    with (day / "balances.csv").open("a") as f:
-        f.write("C1,ETH,0.000000000000000001\nC2,SOL,0.000000000000000002\n")
-        f.write("C2,XRP,0.000000002\n")
-    with (day / "custody.csv").open("a") as f:
-        f.write("W-COLD-ETH,SelfCustody,ETH,1000,client,cold,self\n")
-        f.write("W-COLD-SOL,SelfCustody,SOL,0.00002,client,cold,self\n")
-        f.write("W-COLD-XRP,SelfCustody,XRP,0.00002,client,cold,self\n")
-    with (day / "prices.csv").open("a") as f:
-        f.write("asset,ETH,3000\nasset,SOL,150\nasset,XRP,2\n")
-    con = duckdb.connect()
-    init_schema(con)
-    load_snapshot(con, day)
+    con = clean_day_with(
+        tmp_path,
+        balances=[
+            "C1,ETH,0.000000000000000001",
+            "C2,SOL,0.000000000000000002",
+            "C2,XRP,0.000000002",
+        ],
+        custody=[
+            "W-COLD-ETH,SelfCustody,ETH,1000,client,cold,self",
+            "W-COLD-SOL,SelfCustody,SOL,0.00002,client,cold,self",
+            "W-COLD-XRP,SelfCustody,XRP,0.00002,client,cold,self",
+        ],
+        prices=["asset,ETH,3000", "asset,SOL,150", "asset,XRP,2"],
+    )
     statement = segregation_statement(con, dt.date(2026, 3, 3), Config())
     rows = {r["asset"]: r for r in statement.to_dicts()}
     eth, sol, xrp = rows["ETH"], rows["SOL"], rows["XRP"]
@@ -798,17 +812,12 @@ def test_seg02_grades_the_excess_exactly_not_against_a_quotient(tmp_path: Path) 
     from reports.checks.engine import discover_checks, run_one
     from reports.checks.model import CheckContext
 
-    day = tmp_path / "2026-03-03"
-    shutil.copytree(GOLDEN / "clean" / "2026-03-03", day)
-    with (day / "balances.csv").open("a") as f:
-        f.write("C1,MEME,1\n")
-    with (day / "custody.csv").open("a") as f:
-        f.write("W-COLD-MEME,SelfCustody,MEME,454545454546.454545445,client,cold,self\n")
-    with (day / "prices.csv").open("a") as f:
-        f.write("asset,MEME,0.0000000000022\n")
-    con = duckdb.connect()
-    init_schema(con)
-    load_snapshot(con, day)
+    con = clean_day_with(
+        tmp_path,
+        balances=["C1,MEME,1"],
+        custody=["W-COLD-MEME,SelfCustody,MEME,454545454546.454545445,client,cold,self"],
+        prices=["asset,MEME,0.0000000000022"],
+    )
     config = Config(segregation=SegregationConfig(target_residual_interest=Decimal("1")))
     spec = next(s for s in discover_checks() if s.check_id == "SEG-02")
     result = run_one(spec, CheckContext(con, dt.date(2026, 3, 3), None, config))
