@@ -32,11 +32,10 @@ amounts AS (
     UNION ALL
     SELECT 'prices', _row, 'price', mir_fmt(price), abs(price::DOUBLE) FROM staged_prices
     UNION ALL
-    -- a rate meets two floors: its own tier's (a position's margin there) and the next tier's
-    -- (the next term floor_(n+1) x (mmr_(n+1) - mmr_n)): a large rate on a first tier, whose
-    -- floor is 0, overflowed the second tier's computed amount unnamed (exit 4; fuzzing)
-    -- (the next floor times the rate itself: a small rate before a large floor is innocent,
-    -- review of 2026-12-05)
+    -- a rate meets two floors: its own tier's (a position's margin there) and, times the rate
+    -- itself, the next tier's (the next term floor_(n+1) x (mmr_(n+1) - mmr_n)): a large rate
+    -- on a first tier, whose floor is 0, overflowed the second tier's computed amount unnamed
+    -- (exit 4; fuzzing of 2026-12-05), and a small rate before a large floor is innocent
     SELECT 'risk_tiers', _row, 'maintenance_margin_rate', mir_fmt(maintenance_margin_rate),
            greatest(abs(notional_floor::DOUBLE)
                     * greatest(abs(maintenance_margin_rate::DOUBLE), 1),

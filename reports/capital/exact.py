@@ -8,11 +8,17 @@ SCALE = Decimal("1e-18")  # DECIMAL(38,18)
 ZERO = Decimal("0")
 
 
+def half_even(value: Decimal, places: int) -> Decimal:
+    """Round half-even to `places` decimals, whatever the size: Python's default 28 digits
+    raise from about 1e26 at 2 places (a VaR is a float statistic without an amount's bounds;
+    review of 2026-12-05). More digits never change a rounding that succeeds."""
+    with localcontext(prec=400):
+        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+
+
 def rounded(value: Decimal) -> Decimal:
     """Round half-even to 18 decimals (DECIMAL(38,18)), at a precision that keeps it exact."""
-    with localcontext() as ctx:
-        ctx.prec = 60
-        return value.quantize(SCALE, rounding=ROUND_HALF_EVEN)
+    return half_even(value, 18)
 
 
 def exact(expression: object) -> Decimal:

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reports.capital.exact import half_even
 from reports.checks.model import EXCEPTION_COLUMNS
 from reports.checks.segregation import SEGREGATION_CSV_COLUMNS
 
@@ -70,11 +71,7 @@ def quantize(value: Decimal | int | None, places: int) -> Decimal | None:
     """Round half-even to `places` decimals (None stays None)."""
     if value is None:
         return None
-    exponent = Decimal(1).scaleb(-places)
-    # any size: the default 28 digits raised from about 1e26 at 2 places (a VaR is a float
-    # statistic without the bounds of an amount; review of 2026-12-05)
-    with localcontext(prec=400):
-        result = Decimal(value).quantize(exponent, rounding=ROUND_HALF_EVEN)
+    result = half_even(Decimal(value), places)
     return result + 0 if result.is_zero() else result  # no "-0.00"
 
 

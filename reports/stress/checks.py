@@ -7,22 +7,20 @@ records as not_evaluated with the message.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from reports.capital.exact import half_even
 from reports.checks.model import CheckContext, CheckNotEvaluated, exception_schema, python_check
 
 if TYPE_CHECKING:
     import polars as pl
 
-CENT = Decimal("0.01")
-
 
 def usd(amount: Decimal | int) -> str:
     """A reporting-currency amount as presented: 2 decimals half-even, thousands separated
-    (any size: a VaR of 1e28 USD is a float statistic CAP-05 states, review of 2026-12-05)."""
-    with localcontext(prec=400):
-        return f"{Decimal(amount).quantize(CENT, rounding=ROUND_HALF_EVEN):,} USD"
+    (any size: a VaR of 1e28 USD is a float statistic CAP-05 states)."""
+    return f"{half_even(Decimal(amount), 2):,} USD"
 
 
 def percent(ratio: Decimal) -> str:

@@ -45,9 +45,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
 
+from reports.capital.exact import half_even
 from reports.memo import memoized_per_day
 from reports.stress.scenarios import ZERO, dec, load_stress_inputs, run_query
 
@@ -61,7 +62,6 @@ FIRM_ACCOUNT_TYPES = ("house", "insurance_fund")
 # What DECIMAL(38,18) holds (20 integer digits): a statistic (float) at or beyond it is stated
 # in CAP-05's message, not stored as a figure.
 DECIMAL_LIMIT = Decimal("1e20")
-CENT = Decimal("0.01")
 OWN_FUNDS_ITEMS = {
     "ifr": ("cet1", "at1", "tier2"),
     "cftc": ("adjusted_net_capital",),
@@ -138,10 +138,7 @@ def historical_var_es(pnl: Any, confidence: Decimal, es_confidence: Decimal) -> 
 
 
 def to_cents(value: float) -> Decimal:
-    # enough digits for any finite float (up to 1.8e308): the default 28 failed from about
-    # 2e26 (review of 2026-12-05), where CAP-05 should warn with its figure
-    with localcontext(prec=400):
-        return Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_EVEN)
+    return half_even(Decimal(repr(value)), 2)  # any size: CAP-05 warns with its figure
 
 
 def returns_matrix(
