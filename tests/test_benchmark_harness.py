@@ -76,6 +76,30 @@ def test_the_table_lists_every_run_and_judges_the_slowest_too(
     assert "| `mir daily` peak RSS <= 4096 MiB, largest of 3 runs | 3700.00 | yes |" in table
 
 
+def test_the_table_gives_the_database_growth_per_stored_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    day1, day2 = _daily(25.0, 15.0), _daily(28.0, 16.0)
+    day1["database_mib"], day2["database_mib"] = 780.0, 1580.0
+    older = {"size": "M", "accounts": 100_000, "daily_day1": _daily(6.0, 2.0), "daily": day2}
+    result = {"size": "L", "accounts": 1_000_000, "daily_day1": day1, "daily": day2}
+    (tmp_path / "L.json").write_text(json.dumps(result))
+    (tmp_path / "M.json").write_text(json.dumps(older))
+    table = run.write_table().read_text()
+    assert "| L | 1,000,000 | 780 | 1580 | 800 | 285 |" in table
+    # a result recorded before the sizes were (no day-1 size): no row rather than a wrong one
+    assert "| M | 100,000 |" not in table.split("## Database size")[1].split("##")[0]
+
+
+def test_the_database_size_counts_its_write_ahead_log(tmp_path: Path) -> None:
+    db = tmp_path / "mir.duckdb"
+    assert run.database_mib(db) == 0.0
+    db.write_bytes(b"x" * 2**20)
+    (tmp_path / "mir.duckdb.wal").write_bytes(b"x" * 2**19)
+    assert run.database_mib(db) == 1.5
+
+
 def test_the_table_shows_capital_and_stress_as_a_stage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

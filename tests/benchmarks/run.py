@@ -241,6 +241,13 @@ def bench_size(
     return result
 
 
+def database_mib(db: Path) -> float:
+    """The disk space of a database (its file and any write-ahead log), in MiB: what a venue
+    provisions for its history, day by day (the job checkpoints at its end, so the day's rows
+    are in the file)."""
+    return round(sum(p.stat().st_size for p in _db_files(db) if p.exists()) / 2**20, 1)
+
+
 def _db_files(db: Path) -> tuple[Path, Path]:
     """A DuckDB database file and its write-ahead log."""
     return db, db.with_name(db.name + ".wal")
@@ -313,6 +320,7 @@ def run_daily(
         raise SystemExit(f"[{size}] mir daily failed (exit {code}); see {log_file}")
     return {
         "exit_code": code,
+        "database_mib": database_mib(db),
         "wall_seconds": round(wall, 3),
         "peak_rss_mib": round(rss, 1),
         "stages": stages,
@@ -426,6 +434,30 @@ def write_table() -> Path:
                     f"{_fmt(s.get('report'))} | {_fmt(d.get('user_seconds'))} | "
                     f"{_fmt(d.get('system_seconds'))} | {_count(d.get('minor_page_faults'))} |"
                 )
+    stored = [
+        (r, r["daily_day1"]["database_mib"], r["daily"]["database_mib"])
+        for r in found
+        if "database_mib" in r.get("daily_day1", {}) and "database_mib" in r.get("daily", {})
+    ]
+    if stored:
+        lines += [
+            "",
+            "## Database size (disk space of the history)",
+            "",
+            "The database file after each `mir daily` (the job checkpoints at its end). A stored day",
+            "holds the snapshot tables, the day's valuation (position_values, account_equity_values,",
+            "segregation_values) and its check run; the growth from day 1 to day 2 is what each",
+            "further day adds, so a year of daily runs needs about 365 times it.",
+            "",
+            "| size | accounts | after day 1 MiB | after day 2 MiB | per stored day MiB | per 365 days GiB |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for r, first, second in stored:
+            per_day = second - first
+            lines.append(
+                f"| {r['size']} | {r['accounts']:,} | {_fmt(first, 0)} | {_fmt(second, 0)} | "
+                f"{_fmt(per_day, 0)} | {_fmt(per_day * 365 / 1024, 0)} |"
+            )
     lines += [
         "",
         "## Stages, one at a time (one worker process per size)",
