@@ -180,19 +180,32 @@ def _logged_warnings(log: RunLog, show: Say) -> Say:
     return warn
 
 
-def _not_evaluated_lines(results: Iterable[CheckResult]) -> list[str]:
-    """One progress line per reason a check could not run, naming its checks (e.g. the
-    roll-forwards when the previous close is not stored), and one per check that ran only in part
-    and found something (SEG-06 without the previous close: its message says what it left out)."""
+# How much of a crashed check's error a line shows (DuckDB's messages run to many lines).
+ERROR_SHOWN_CHARS = 300
+
+
+def _incomplete_lines(results: Iterable[CheckResult]) -> list[str]:
+    """One line per check that crashed, naming it and its error's first line (review of
+    2026-12-05: the job said "ERROR (exit 4)" and named no check anywhere but the run log's
+    stage event); one per reason a check could not run, naming its checks (e.g. the
+    roll-forwards when the previous close is not stored); and one per check that ran only in
+    part and found something (SEG-06 without the previous close: its message says what it left
+    out)."""
+    errors: list[str] = []
     by_reason: dict[str, list[str]] = {}
     partial: list[str] = []
     for result in results:
-        if result.status == CheckOutcome.NOT_EVALUATED:
+        if result.status == CheckOutcome.ERROR:
+            first = (result.message or "no error given").strip().splitlines()[0]
+            if len(first) > ERROR_SHOWN_CHARS:
+                first = first[: ERROR_SHOWN_CHARS - 3] + "..."
+            errors.append(f"error: {result.check_id} could not run: {first}")
+        elif result.status == CheckOutcome.NOT_EVALUATED:
             by_reason.setdefault(result.message or "no reason given", []).append(result.check_id)
         elif result.partial:
             partial.append(f"{result.check_id} {result.status}, {result.message}")
     lines = [f"not evaluated: {', '.join(ids)}: {reason}" for reason, ids in by_reason.items()]
-    return lines + partial
+    return errors + lines + partial
 
 
 def log_refusal(out_dir: Path, snapshot_dir: Path, stage: str, exc: MirError) -> None:
@@ -338,7 +351,7 @@ def run_daily(
                         status=str(run.status),
                         checks={r.check_id: str(r.status) for r in run.results},
                     )
-                    for line in _not_evaluated_lines(run.results):
+                    for line in _incomplete_lines(run.results):
                         warn(line)
                 with log.stage("report", timings, say) as details:
                     report = write_report(

@@ -163,6 +163,14 @@ def test_daily_names_the_missing_previous_close(
     assert "load ..." not in quiet.stderr
     assert f"not evaluated: SEG-04, SEG-05: the previous close {missing}" in quiet.stderr
     assert "SEG-06 breach, evaluated in part" in quiet.stderr
+    # ... nor the one summary line, as its --help says (review of 2026-12-05: the help said
+    # "no summary line", shared with the commands that do drop theirs)
+    assert quiet.stdout.startswith(f"mir daily {LATEST.name}: BREACH (exit 1)"), quiet.stdout
+    help_text = " ".join(run_mir("daily", "--help").output.split())
+    assert "No progress; warnings, errors and the one summary line still print." in help_text
+    assert "No progress or summary line" not in help_text
+    load_help = " ".join(run_mir("load", "--help").output.split())
+    assert "No progress or summary line, only errors and warnings." in load_help
 
 
 @pytest.mark.slow
@@ -872,6 +880,10 @@ def test_the_exit_code_follows_the_run_that_was_signed(
     assert calls["SEG-01"] == 2
     assert result.exit_code == 1, result.output
     assert "warning: the check stage ended ERROR" in result.output
+    # the crashed check is named, with its error (review of 2026-12-05: no check was named)
+    named = "error: SEG-01 could not run: MemoryError: injected transient failure"
+    assert named in result.output
+    assert named in [e.get("message") for e in log_events(out) if e["event"] == "warning"]
     assert "warning: signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION" in result.output
     summary = json.loads((out / AS_OF.isoformat() / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "breach"

@@ -1459,6 +1459,12 @@ def test_runs_that_predate_a_reload_are_marked_stale(
         f"the check runs recorded for {PREVIOUS.isoformat()} (this day) and {LAST.isoformat()} "
         "(1 later day(s), whose figures read this day" in " ".join(reloaded.stderr.split())
     )
+    # the remedy renews the reports and packages too, not only the check runs (review of
+    # 2026-12-05: `mir check` alone left packages of the old figures that still verify)
+    assert (
+        "and so do any reports and packages made from them: run `mir daily` again for those "
+        "days, in date order" in " ".join(reloaded.stderr.split())
+    )
     assert all(r["stale"] for r in rows("breaches_by_day", **{"from": LAST.isoformat()}))
     assert all(r["stale"] for r in rows("check_exceptions", check_id="SEG-04"))
     trend = {r["as_of_date"]: r["stale"] for r in rows("capital_ratio_trend")}

@@ -7,7 +7,13 @@ from pathlib import Path
 import click
 
 from reports.cli import cli, decide_exit, echo
-from reports.cli.options import ISO_DATE, config_option, db_option, out_option, quiet_option
+from reports.cli.options import (
+    ISO_DATE,
+    config_option,
+    daily_quiet_option,
+    db_option,
+    out_option,
+)
 
 
 @cli.command("daily", short_help="The scheduled job: load, check, report, package.")
@@ -22,7 +28,7 @@ from reports.cli.options import ISO_DATE, config_option, db_option, out_option, 
 )
 @db_option
 @config_option
-@quiet_option
+@daily_quiet_option
 @click.pass_context
 def daily_command(
     ctx: click.Context,

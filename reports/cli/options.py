@@ -82,13 +82,17 @@ def out_option(f: F) -> F:
     )(f)
 
 
-def quiet_option(f: F) -> F:
-    return click.option(
-        "--quiet",
-        "-q",
-        is_flag=True,
-        help="No progress or summary line, only errors and warnings.",
-    )(f)
+QUIET_HELP = "No progress or summary line, only errors and warnings."
+# `mir daily` keeps its summary line under --quiet: a scheduler's log records the outcome
+DAILY_QUIET_HELP = "No progress; warnings, errors and the one summary line still print."
+
+
+def quiet_option(f: F, help_text: str = QUIET_HELP) -> F:
+    return click.option("--quiet", "-q", is_flag=True, help=help_text)(f)
+
+
+def daily_quiet_option(f: F) -> F:
+    return quiet_option(f, DAILY_QUIET_HELP)
 
 
 def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:

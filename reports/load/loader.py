@@ -370,10 +370,14 @@ def load_snapshot(
                 f"{span} ({days} later day(s), whose figures read this day: previous "
                 "close, IFR windows, VaR history)"
             )
+        # the reports and packages made from those runs are outdated too: `mir check` alone
+        # records new runs and leaves them as they were, still verifying (review of
+        # 2026-12-05: the officer followed this advice and kept the old packages)
         warn(
             f"the check runs recorded for {' and '.join(which)} predate this load of "
-            f"{as_of.isoformat()}: run `mir check --as-of D` again for those days; the "
-            "investigations mark them stale"
+            f"{as_of.isoformat()}, and so do any reports and packages made from them: run "
+            "`mir daily` again for those days, in date order (or `mir check`, `mir report` and "
+            "`mir package --force` for each); the investigations mark them stale"
         )
 
     return LoadSummary(
