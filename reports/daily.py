@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reports import __version__
 from reports.checks.model import CheckOutcome, CheckResult
@@ -36,6 +36,9 @@ from reports.errors import (
     raise_on_termination,
 )
 from reports.lock import directory_lock, exclusive_lock
+
+if TYPE_CHECKING:
+    from reports.sign.manifest import StoredManifest
 
 RUN_LOG_NAME = "mir-daily.jsonl"
 # The daily job warns when its signing certificate expires within this time.
@@ -208,6 +211,24 @@ def _incomplete_lines(results: Iterable[CheckResult]) -> list[str]:
     return errors + lines + partial
 
 
+def _unpackaged_previous_close(
+    previous_close: dt.date | None, linked: StoredManifest | None
+) -> str | None:
+    """A warning when the hash chain links past the previous stored day: the day's checks
+    compare with that close (roll-forwards, previous-day figures), yet it has no package in OUT
+    and the chain goes to an earlier one (history review of 2026-12-05: `mir verify` said
+    "hash chain: ok" and nothing named the day left out). None when the chain links to the
+    previous stored day, or starts here (no earlier package)."""
+    if previous_close is None or linked is None or linked.day >= previous_close:
+        return None
+    day = previous_close.isoformat()
+    return (
+        f"warning: the previous stored day {day}, whose close this day's checks compare with, "
+        f"has no report or package in OUT: the hash chain links to {linked.day.isoformat()} "
+        f"instead; run `mir daily` for {day}, then for this day again, to chain every day"
+    )
+
+
 def log_refusal(out_dir: Path, snapshot_dir: Path, stage: str, exc: MirError) -> None:
     """A `failed` event in OUT's run log for a job refused before it could start (a bad
     configuration), best effort: the refusal itself is what the caller reports."""
@@ -241,13 +262,17 @@ def run_daily(
     `warn` (default: `say`) what an officer must see even when progress is off: load warnings,
     the checks that could not run or ran in part, a hash chain to re-link.
     """
-    from reports.checks.engine import run_checks
+    from reports.checks.engine import previous_as_of, run_checks
     from reports.db import connect, init_schema
     from reports.load import load_snapshot, resolve_as_of
     from reports.memo import day_memo
     from reports.render.report import write_report
     from reports.sign.keys import load_signer_from_config
-    from reports.sign.manifest import broken_link_message, broken_links_after
+    from reports.sign.manifest import (
+        broken_link_message,
+        broken_links_after,
+        find_previous_manifest,
+    )
     from reports.sign.package import build_package
 
     say = say or (lambda _msg: None)
@@ -346,6 +371,7 @@ def run_daily(
             with day_memo():  # the checks and the report share figures (reports/memo.py)
                 with log.stage("check", timings, say) as details:
                     run = run_checks(con, as_of, config)
+                    previous_close = previous_as_of(con, as_of)
                     details.update(
                         run_id=run.run_id,
                         status=str(run.status),
@@ -399,6 +425,12 @@ def run_daily(
             for later in broken_links_after(Path(out_dir), as_of, config.firm.lei):
                 warn(broken_link_message(later, as_of, "mir daily"))
                 details.update(chain_broken_at=later.isoformat())
+            skipped = _unpackaged_previous_close(
+                previous_close, find_previous_manifest(Path(out_dir), as_of, config.firm.lei)
+            )
+            if skipped is not None:
+                warn(skipped)
+                details.update(chain_skips=previous_close.isoformat() if previous_close else None)
     except BaseException as exc:  # every failure ends the log with one `failed` event (Ctrl-C
         # and SIGTERM included), then propagates
         failure: BaseException = exc

@@ -891,6 +891,34 @@ def test_the_exit_code_follows_the_run_that_was_signed(
     assert (done["event"], done["status"], done["run_id"]) == ("done", "breach", summary["run_id"])
 
 
+def test_a_chain_that_skips_the_previous_stored_day_is_named(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """History review of 2026-12-05: with the day before loaded but never reported (mir load
+    only), the job linked its package to the day before that, `mir verify` said "hash chain:
+    ok", and nothing said the close the checks compared with had no package."""
+    out = tmp_path / "out"
+    earlier, skipped = DAYS[-3], DAYS[-2]  # both stored (the db fixture); `earlier` packaged
+    first = daily(run_mir, db, str(earlier), "--out", str(out), "--config", str(dev_key.config))
+    assert first.exit_code in (0, 1), first.output
+    assert "has no report or package" not in first.output  # its chain starts there
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 1, result.output
+    expected = (
+        f"warning: the previous stored day {skipped.name}, whose close this day's checks compare "
+        f"with, has no report or package in OUT: the hash chain links to {earlier.name} instead; "
+        f"run `mir daily` for {skipped.name}, then for this day again, to chain every day"
+    )
+    assert expected in " ".join(result.output.split())
+    done = [e for e in runs(log_events(out))[-1] if e.get("stage") == "package"][-1]
+    assert done["chain_skips"] == skipped.name
+    # once the skipped day has its package and this day is run again, nothing to say
+    again = daily(run_mir, db, str(skipped), "--out", str(out), "--config", str(dev_key.config))
+    assert again.exit_code in (0, 1), again.output
+    last = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert "has no report or package" not in last.output, last.output
+
+
 def test_a_package_of_the_day_under_another_lei_is_named(
     run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
 ) -> None:

@@ -971,6 +971,29 @@ def test_verify_fails_a_package_named_for_another_day(package, run_mir) -> None:
     ]
 
 
+def test_verify_judges_the_date_in_a_kept_package_name_too(package, run_mir) -> None:
+    """History review of 2026-12-05: a package kept aside by the daily job is named
+    <LEI>_<date>.<UTC stamp>.zip; a day's package copied under another day's such name
+    passed, its name never compared with its manifest."""
+    kept = package.parent / "superseded"
+    kept.mkdir()
+    wrong = kept / f"{LEI}_2026-03-06.20261205T000000000000Z.zip"
+    shutil.copy(package, wrong)
+    result = run_mir("verify", wrong)
+    assert result.exit_code == 4, result.output
+    assert _failed_lines(result.output) == [
+        f"package name: FAILED: {wrong.name} is named for 2026-03-06, its manifest is as of {AS_OF}"
+    ]
+    right = kept / f"{LEI}_{AS_OF}.20261205T000000000000Z.zip"
+    shutil.copy(package, right)
+    assert f"package name: ok ({right.name})" in run_mir("verify", right).output
+    # the name the daily job gives a package it keeps aside is of that form
+    from reports.sign.manifest import KEPT_PACKAGE_NAME
+    from reports.sign.package import _keep_aside
+
+    assert KEPT_PACKAGE_NAME.fullmatch(_keep_aside(package).name)
+
+
 # --- review of 2026-12-04 (fourth session): hostile zips, consistency, key usage ---------------
 
 

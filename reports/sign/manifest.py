@@ -120,6 +120,12 @@ def _normalise_inputs(
 PACKAGE_NAME: Final = re.compile(
     r"(?P<prefix>.+)_(?P<as_of>[0-9]{4}-[0-9]{2}-[0-9]{2})\.zip", re.IGNORECASE
 )
+# <prefix>_<YYYY-MM-DD>.<UTC stamp>.zip, a package kept aside when the daily job replaced it
+# (reports.sign.package._keep_aside: superseded/<name>.<%Y%m%dT%H%M%S%fZ>.zip)
+KEPT_PACKAGE_NAME: Final = re.compile(
+    r"(?P<prefix>.+)_(?P<as_of>[0-9]{4}-[0-9]{2}-[0-9]{2})\.[0-9]{8}T[0-9]{12}Z\.zip",
+    re.IGNORECASE,
+)
 _MANIFEST_ENTRY_BYTES = 1 << 24  # a manifest is kilobytes; never inflate more than this
 # What reading a hostile or damaged zip can raise (encrypted entries: RuntimeError; unknown
 # compression methods: NotImplementedError; truncated data: EOFError)

@@ -50,6 +50,7 @@ from reports.sign.keys import (
     load_certificates,
 )
 from reports.sign.manifest import (
+    KEPT_PACKAGE_NAME,
     MANIFEST_NAME,
     PACKAGE_NAME,
     SIGNATURE_NAME,
@@ -1011,8 +1012,10 @@ def _previous_package(path: Path, as_of: str | None) -> Predecessor | None:
 
 def _name_line(path: Path, as_of: str | None, lei: str | None = None) -> CheckLine | None:
     """A package named <prefix>_<date>.zip must be the package of that date, and of that
-    firm when its manifest names the LEI (manifests from before 2026-12-05 do not)."""
-    named = PACKAGE_NAME.fullmatch(path.name)
+    firm when its manifest names the LEI (manifests from before 2026-12-05 do not); so must a
+    package kept aside as <prefix>_<date>.<UTC stamp>.zip (history review of 2026-12-05: a
+    day's package copied under another day's kept name passed)."""
+    named = PACKAGE_NAME.fullmatch(path.name) or KEPT_PACKAGE_NAME.fullmatch(path.name)
     if named is None or as_of is None:
         return None
     if named["as_of"] != as_of:
