@@ -503,6 +503,20 @@ def run_investigation(path: Path, name: str, raw_params: dict[str, str]) -> Quer
     return run_sql(path, investigation.sql, bound)
 
 
+def empty_note(path: Path, name: str, raw_params: dict[str, str]) -> str | None:
+    """What an empty result of the investigation means, when it has a note for that
+    (queries/investigations/when_empty/<name>.sql, same parameters, one `note`); else None.
+    Zero rows of check_exceptions alone cannot tell a check that passed from one never run
+    that day, one that crashed, or a run made stale by a later load."""
+    script = queries_dir() / "investigations" / "when_empty" / f"{name}.sql"
+    if not script.is_file():
+        return None
+    investigation = get_investigation(name)
+    bound = investigation.bind(raw_params, lambda: recorded_check_ids(path))
+    rows = run_sql(path, script.read_text(encoding="utf-8"), bound).frame
+    return str(rows.item(0, 0)) if rows.height and rows.item(0, 0) is not None else None
+
+
 def stream_investigation(
     path: Path, name: str, raw_params: dict[str, str]
 ) -> contextlib.AbstractContextManager[QueryStream]:

@@ -1429,6 +1429,52 @@ def test_a_reload_after_the_clock_stepped_back_still_marks_runs_stale(
     con.close()
 
 
+def test_an_empty_check_exceptions_says_what_the_run_shown_was(
+    run_mir: Callable[..., Result], history: Path, tmp_path: Path
+) -> None:
+    """History review of 2026-12-05: zero rows of check_exceptions could be a check that
+    passed, one never run that day, one not evaluated, or a run made stale by a later load;
+    the `stale` column is on each row, so an empty result could not say it."""
+    db = tmp_path / "mir.duckdb"
+    shutil.copy(history, db)
+
+    def note(**params: str) -> str:
+        args = ["query", "check_exceptions"] + [f"-p{k}={v}" for k, v in params.items()]
+        result = run_mir(*args, db=db)
+        assert result.exit_code == 0, result.output
+        assert "0 row(s)" in result.stderr, result.stderr
+        lines = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+        assert len(lines) == 1, result.stderr
+        return lines[0]
+
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    ((run_id,),) = con.execute(
+        "SELECT DISTINCT run_id FROM check_results WHERE as_of_date = ?", [LAST]
+    ).fetchall()
+    con.close()
+    assert note(check_id="SEG-03") == f"note: SEG-03 on {LAST}, run {run_id}: pass, no exceptions"
+    assert note(check_id="SEG-02").startswith(
+        f"note: SEG-02 on {LAST}, run {run_id}: not evaluated (not configured"
+    )
+    first = DAYS[0].name
+    assert note(check_id="SEG-03", as_of=first) == (
+        f"note: no run of SEG-03 is recorded for {first}: run `mir check --as-of {first}` "
+        "(or the daily job) for the day"
+    )
+    # a result with rows has no note
+    rows = run_mir("query", "check_exceptions", "-p", "check_id=SEG-04", db=db)
+    assert "1 row(s)" in rows.stderr and "note:" not in rows.stderr, rows.stderr
+    # the previous day reloaded with other data: the pass shown is a stale run's
+    changed = _with_one_balance_changed(DAYS[-2], tmp_path / "changed")
+    assert run_mir("load", str(changed), db=db).exit_code == 0
+    stale = note(check_id="SEG-03")
+    assert stale.startswith(f"note: SEG-03 on {LAST}, run {run_id}: pass, no exceptions; that run ")
+    assert "is STALE: a load after it changed the files of that day or an earlier one" in stale
+    assert f"run `mir check --as-of {LAST}` again" in stale
+
+
 def test_runs_that_predate_a_reload_are_marked_stale(
     run_mir: Callable[..., Result], history: Path, tmp_path: Path
 ) -> None:

@@ -4,18 +4,10 @@
 -- stale: true when a load after the run shown changed the files of that day or an earlier one
 -- (a reload with other data, or a gap filled; run_is_stale): its exceptions may not match the
 -- stored data; run `mir check --as-of D` again. The position, account and asset columns are the stored data of that day as it is now.
-WITH day AS (
-    SELECT coalesce($as_of::DATE, max(as_of_date)) AS as_of_date
-    FROM check_results WHERE check_id = $check_id
-),
-run AS (
+WITH run AS (
     -- the latest recording of the check that day, of the current ones if there is one (as
-    -- breaches_by_day; none to show when it crashed in it)
-    SELECT r.run_id, r.as_of_date, r.checked_at, r.status
-    FROM check_results AS r JOIN day USING (as_of_date)
-    WHERE r.check_id = $check_id
-    ORDER BY run_is_stale(r.as_of_date, r.checked_at), r.checked_at DESC, r.run_id DESC
-    LIMIT 1
+    -- breaches_by_day; none to show when it crashed in it): queries/views/50_stale_runs.sql
+    SELECT run_id, as_of_date, checked_at, status FROM shown_check_run($check_id, $as_of)
 ),
 recordings AS (
     -- the check's rows of a run_id are there once per recording in which it wrote rows (not in

@@ -55,9 +55,9 @@ def _check_output(output: str | None, db: Path) -> None:
         raise UsageError(msg)
 
 
-def _emit(result: Any, fmt: str, output: str | None, db: Path) -> None:
+def _emit(result: Any, fmt: str, output: str | None, db: Path) -> int:
     """Write a streamed result (reports.investigate.QueryStream), then its row count and time
-    on standard error."""
+    on standard error; return the row count."""
     import time
 
     from reports.errors import UsageError
@@ -91,6 +91,7 @@ def _emit(result: Any, fmt: str, output: str | None, db: Path) -> None:
             f"version): run `mir init --db {db}` to bring them up to date",
             err=True,
         )
+    return int(rows)
 
 
 @contextmanager
@@ -208,15 +209,20 @@ def query_command(
     """
     from reports.db import resolve_db_path
     from reports.errors import termination_as_error
-    from reports.investigate import stream_investigation
+    from reports.investigate import empty_note, stream_investigation
 
     _check_output(output, resolve_db_path(db))
-    with (
-        termination_as_error(),
-        _representable(),
-        stream_investigation(resolve_db_path(db), name, _parse_params(params)) as result,
-    ):
-        _emit(result, fmt, output, resolve_db_path(db))
+    bound = _parse_params(params)
+    with termination_as_error():
+        with (
+            _representable(),
+            stream_investigation(resolve_db_path(db), name, bound) as result,
+        ):
+            rows = _emit(result, fmt, output, resolve_db_path(db))
+        # zero rows can mean several things (a pass, no run that day, a crash, a stale run)
+        note = empty_note(resolve_db_path(db), name, bound) if rows == 0 else None
+        if note:
+            click.echo(f"note: {note}", err=True)
 
 
 @cli.command("queries", short_help="List the named investigations.")
