@@ -635,6 +635,15 @@ def test_capital_trend_reads_each_days_latest_current_run_of_this_configuration(
         )
     got, left_out = recorded_ratios(con, as_of, config, "ifr", 60)
     assert dt.date(2026, 3, 2) not in got and left_out == {dt.date(2026, 3, 2)}
+    # the caption does not send the reader to an investigation that lists other runs as the
+    # chart's (history review of 2026-12-05: "as `mir query capital_ratio_trend` lists them",
+    # which shows the what-if run g)
+    from reports.render.build import trend_source_text
+
+    caption = trend_source_text("ifr")
+    assert "under the IFR regime and this capital configuration" in caption
+    assert "lists each day's latest run of any regime or configuration" in caption
+    assert "as `mir query" not in caption
 
 
 def test_what_killed_runs_left_is_cleared_by_the_next_report(

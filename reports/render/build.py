@@ -299,6 +299,19 @@ def left_out_note(left_out: set[dt.date], plotted: list[dt.date], points: int) -
     )
 
 
+def trend_source_text(regime: str) -> str:
+    """Where the capital-ratio trend's points come from (the chart's caption). Not "as `mir
+    query capital_ratio_trend` lists them": that lists each day's latest run of any regime and
+    configuration, a what-if run included (history review of 2026-12-05)."""
+    return (
+        "today's statement; the previous stored day for today's inputs and configuration (its "
+        "recorded check run, else computed now); earlier days as their latest check run "
+        f"under the {regime.upper()} regime and this capital configuration recorded them, "
+        "unless a reload has made that run stale (capital_results; `mir query "
+        "capital_ratio_trend` lists each day's latest run of any regime or configuration)"
+    )
+
+
 def recorded_ratios(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config, regime: str, points: int
 ) -> tuple[dict[dt.date, Decimal], set[dt.date]]:
@@ -354,14 +367,7 @@ def gather(
     if capital.ratio is not None:
         trend[as_of] = capital.ratio
     trend_points = sorted(trend.items())[-TREND_POINTS_SHOWN:]
-    trend_source = (
-        "today's statement; the previous stored day for today's inputs and configuration (its "
-        "recorded check run, else computed now); earlier days as their latest check run "
-        f"under the {capital.regime.upper()} regime and this capital configuration recorded them, "
-        "unless a reload has made that run stale (capital_results, as `mir query "
-        "capital_ratio_trend` lists them)"
-    )
-    trend_source += left_out_note(
+    trend_source = trend_source_text(capital.regime) + left_out_note(
         left_out, [day for day, _ in sorted(trend.items())], TREND_POINTS_SHOWN
     )
 
