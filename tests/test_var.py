@@ -32,6 +32,9 @@ from reports.stress.var import (
 AS_OF = dt.date(2026, 3, 2)
 D = Decimal
 HISTORY_DAYS = 30
+# CAP-05 passes only on at least 1 / (1 - q) returns (100 at 99%), or the window when shorter:
+# the tests of its grading use a window of the history they build
+SHORT_WINDOW = {"window": HISTORY_DAYS}
 
 
 # ------------------------------------------------------------------------------------------
@@ -301,11 +304,11 @@ def test_cap05_warn_and_control(var_db: Any) -> None:
     figure = max(result.var_usd, result.es_usd)
     assert figure > 0
     # control: 25% of own funds 1,150,000 = 287,500 is above the one-day loss figure
-    quiet = run_one(spec, CheckContext(var_db, AS_OF, None, Config()))
+    quiet = run_one(spec, CheckContext(var_db, AS_OF, None, parse_config({"var": SHORT_WINDOW})))
     assert quiet.status == CheckOutcome.PASS, quiet.message
     # a share small enough that the figure reaches it -> warn
     share = (figure / D("1150000")).quantize(D("0.000001")) - D("0.000001")
-    config = parse_config({"var": {"own_funds_share_warn": str(share)}})
+    config = parse_config({"var": {"own_funds_share_warn": str(share), **SHORT_WINDOW}})
     loud = run_one(spec, CheckContext(var_db, AS_OF, None, config))
     assert loud.status == CheckOutcome.WARN
     row = loud.rows.row(0, named=True)
@@ -313,6 +316,38 @@ def test_cap05_warn_and_control(var_db: Any) -> None:
     assert row["value"] == figure
     assert row["threshold"] == share * D("1150000")
     assert "n=30" in row["message"]
+
+
+def test_cap05_does_not_pass_on_too_few_returns(var_db: Any) -> None:
+    """History review of 2026-12-05: CAP-05 passed on a VaR over one daily return. Below
+    1 / (1 - q) returns (100 at 99%), the k-th worst loss is the worst of a few days, not a
+    quantile: a figure below the threshold is not evaluated, saying why; one at or above it
+    still warns. A window configured shorter than that is the venue's choice."""
+    spec = PYTHON_CHECKS["CAP-05"]
+    result = var_es(var_db, AS_OF, Config())
+    assert (result.n, result.min_returns) == (HISTORY_DAYS, 100)
+    short = run_one(spec, CheckContext(var_db, AS_OF, None, Config()))
+    assert short.status == CheckOutcome.NOT_EVALUATED
+    assert f"over only n={HISTORY_DAYS} daily returns" in (short.message or "")
+    assert "needs at least 100 returns" in (short.message or "")
+    assert "Load price_history" in (short.message or "")
+    figure = max(result.var_usd, result.es_usd)
+    share = (figure / D("1150000")).quantize(D("0.000001")) - D("0.000001")
+    loud = run_one(
+        spec,
+        CheckContext(
+            var_db, AS_OF, None, parse_config({"var": {"own_funds_share_warn": str(share)}})
+        ),
+    )
+    assert loud.status == CheckOutcome.WARN
+    # 99.9%: 1,000 returns; a window of 30 (the venue's choice): 30 suffice
+    strict = parse_config({"var": {"confidence": "0.999"}})
+    assert var_es(var_db, AS_OF, strict).min_returns == 250  # the default window is shorter
+    assert var_es(var_db, AS_OF, parse_config({"var": SHORT_WINDOW})).min_returns == HISTORY_DAYS
+    assert (
+        run_one(spec, CheckContext(var_db, AS_OF, None, parse_config({"var": SHORT_WINDOW}))).status
+        == CheckOutcome.PASS
+    )
 
 
 def test_cap05_compares_the_full_precision_figure_not_its_cents(
@@ -333,7 +368,7 @@ def test_cap05_compares_the_full_precision_figure_not_its_cents(
         con.execute("DELETE FROM capital")
         # CAP-05's default share is 25%: own funds of 4 x threshold put it exactly there
         insert(con, "capital", "item, amount", [("cet1", 4 * threshold)])
-        result = run_one(spec, CheckContext(con, AS_OF, None, Config()))
+        result = run_one(spec, CheckContext(con, AS_OF, None, parse_config({"var": SHORT_WINDOW})))
         statuses[label] = result.status
         if result.status == CheckOutcome.WARN:
             row = result.rows.row(0, named=True)
@@ -431,11 +466,12 @@ def test_a_coin_listed_yesterday_does_not_switch_cap05_off(template: Path, tmp_p
     assert (result.n, result.var_usd, result.es_usd) == (plain.n, plain.var_usd, plain.es_usd)
     spec = PYTHON_CHECKS["CAP-05"]
     # below the threshold even with the whole 1 USD lost: pass
-    assert run_one(spec, CheckContext(con, AS_OF, None, Config())).status == CheckOutcome.PASS
+    short = parse_config({"var": SHORT_WINDOW})
+    assert run_one(spec, CheckContext(con, AS_OF, None, short)).status == CheckOutcome.PASS
     # a threshold the BTC/ETH figure reaches: warn, and the message names what was left out
     share = (max(plain.var_usd, plain.es_usd) / D("1150000")).quantize(D("0.000001"))
     share -= D("0.000001")
-    loud = parse_config({"var": {"own_funds_share_warn": str(share)}})
+    loud = parse_config({"var": {"own_funds_share_warn": str(share), **SHORT_WINDOW}})
     warned = run_one(spec, CheckContext(con, AS_OF, None, loud))
     assert warned.status == CheckOutcome.WARN
     assert (
@@ -454,7 +490,8 @@ def test_cap05_cannot_pass_over_a_large_exposure_it_left_out(
     con = make_db(template, tmp_path)
     add_firm(con, capital={"cet1": "1000000", "at1": "100000", "tier2": "50000"})
     _with_new_coin(con, "1000000")
-    result = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(con, AS_OF, None, Config()))
+    short = parse_config({"var": SHORT_WINDOW})
+    result = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(con, AS_OF, None, short))
     assert result.status == CheckOutcome.NOT_EVALUATED
     assert "NEW (1,000,000.00 USD, 1 daily returns)" in (result.message or "")
     assert "back-fill" in (result.message or "")

@@ -141,6 +141,19 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
     )
     if not result.reaches_threshold:  # at full precision, not the cents of `value`
         assert result.var is not None and result.es is not None
+        if result.n < result.min_returns:
+            # a pass on a few days would say the firm's tail risk is small when nothing says
+            # so (history review of 2026-12-05: CAP-05 passed on one return); a warning on a
+            # short sample is still raised below
+            msg = (
+                f"{label} {percent(q)} {usd(value)} over only n={result.n} daily returns "
+                f"(prices {result.window_start}..{result.window_end}) is below "
+                f"{percent(result.share)} of own funds {usd(result.own_funds)} = "
+                f"{usd(threshold)}, but a {percent(result.confidence)} VaR needs at least "
+                f"{result.min_returns} returns to be a quantile rather than the worst of a few "
+                "days. Load price_history to back-fill the asset prices"
+            )
+            raise CheckNotEvaluated(msg)
         bound = Decimal(repr(max(result.var, result.es))) + result.left_out_usd
         if result.left_out and bound >= threshold:
             msg = (

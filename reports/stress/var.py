@@ -318,6 +318,15 @@ class VarResult:
         return ("var", self.var_usd) if self.var >= self.es else ("es", self.es_usd)
 
     @property
+    def min_returns(self) -> int:
+        """The fewest daily returns whose VaR CAP-05 lets pass: 1 / (1 - q) (100 at 99%), so
+        that the k-th worst loss is a quantile and not merely the worst of a few days, or the
+        configured window when it is shorter (a venue that chose it accepts that sample)."""
+        return min(
+            self.window, int((1 / (1 - self.confidence)).to_integral_value(rounding=ROUND_CEILING))
+        )
+
+    @property
     def left_out_usd(self) -> Decimal:
         """The sum of |exposure| of the assets left out: a bound on their one-day loss (a long
         holding loses at most its value; a short would need its price to double in a day)."""
