@@ -321,6 +321,13 @@ def _threshold_ratio(where: str, value: Any) -> Decimal:
     return _above_zero(where, _ratio(where, value), "a share: 0.4 for 40%")
 
 
+def _weight(where: str, value: Any) -> Decimal:
+    """A weight or rate of a capital requirement, above 0 and at most 1: at 0 the requirement
+    would leave out what it weighs (all of K-NPR, or the CFTC margin), silently (capital
+    review of 2026-12-05)."""
+    return _above_zero(where, _ratio(where, value), "it would drop that part of the requirement")
+
+
 def _optional_ratio(where: str, value: Any) -> Decimal | None:
     return None if value is None else _ratio(where, value)
 
@@ -537,9 +544,9 @@ _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
             "regime": _regime,
             "early_warning": _early_warning,
             "permanent_minimum": _positive_amount,
-            "k_npr_weight": _ratio,  # 100% is 1 (a weight of 100 made D 356M on the samples)
+            "k_npr_weight": _weight,  # 100% is 1 (a weight of 100 made D 356M on the samples)
             "cftc_minimum": _positive_amount,
-            "cftc_risk_margin_rate": _ratio,
+            "cftc_risk_margin_rate": _weight,
         },
     ),
     "stress": (

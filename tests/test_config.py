@@ -302,6 +302,10 @@ def test_settings_are_stored_exact_at_scale_0_to_18() -> None:
         ({"concentration": {"oi_share_warn": "0"}}, "must be greater than 0"),
         ({"concentration": {"hhi_warn": "0"}}, "must be greater than 0"),
         ({"capital": {"cftc_minimum": "0"}}, "must be greater than 0"),
+        # capital review of 2026-12-05: a weight of 0 dropped all of K-NPR, a rate of 0 the
+        # CFTC margin, silently
+        ({"capital": {"k_npr_weight": "0"}}, "capital.k_npr_weight: must be greater than 0"),
+        ({"capital": {"cftc_risk_margin_rate": "0"}}, "must be greater than 0"),
         ({"stress": {"cascade_impact": "0.05"}}, "at most 0.000001 per USD"),
         ({"firm": {"stable_assets": ["USD", "USDT "]}}, "has spaces or control characters"),
         ({"segregation": {"reported_pnl_tolerance": "5"}}, "segregation.reported_pnl_tolerance"),
