@@ -333,7 +333,8 @@ def _unreadable_parquet(source: SourceFile, exc: Exception) -> Violation:
 
 # DuckDB's refusal of a Parquet string that is not UTF-8 ("Invalid string encoding found in
 # Parquet file: value ... is not valid UTF8!"): it names no row or column.
-_UTF8_ERROR = "is not valid UTF8"
+# DuckDB's errors for bytes that are not UTF-8: in a string column, and in decode() of bytes
+_UTF8_ERRORS = ("is not valid UTF8", "could not convert blob to UTF8 string")
 _UTF8_BATCH_ROWS = 65_536
 
 
@@ -351,7 +352,12 @@ def _invalid_utf8(source: SourceFile, columns: Sequence[str]) -> Violation | Non
             f.name
             for f in parquet.schema_arrow
             if f.name in columns
-            and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+            and (
+                pa.types.is_string(f.type)
+                or pa.types.is_large_string(f.type)
+                or pa.types.is_binary(f.type)
+                or pa.types.is_large_binary(f.type)
+            )
         ]
         offset = 0
         for batch in parquet.iter_batches(batch_size=_UTF8_BATCH_ROWS, columns=names):
@@ -371,13 +377,73 @@ def _invalid_utf8(source: SourceFile, columns: Sequence[str]) -> Violation | Non
     return None
 
 
-def _first_invalid(array: Any) -> int | None:
-    """The index of the first value of a string `array` that is not UTF-8, or None."""
+# DuckDB's error for a Parquet timestamp in seconds or milliseconds beyond its microseconds
+_TIMESTAMP_RANGE_ERROR = "Could not convert Timestamp("
+# The largest magnitude of a timestamp in each unit that microseconds (int64) can hold
+_MICROSECOND_LIMITS = {"s": (2**63 - 1) // 10**6, "ms": (2**63 - 1) // 10**3}
+
+
+def _timestamp_out_of_range(source: SourceFile, columns: Sequence[str]) -> Violation | None:
+    """The first cell of a Parquet timestamp column in seconds or milliseconds that DuckDB
+    cannot hold in microseconds (a nanosecond epoch written as milliseconds, an int64 sentinel):
+    row, column and the raw value. DuckDB fails the whole file ("Could not convert
+    Timestamp(MS)"), which named the file alone as unreadable (Parquet review of 2026-12-05).
+    Error path only; each batch is compared whole (pyarrow.compute)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(source.path)
+        units = {
+            f.name: f.type.unit
+            for f in parquet.schema_arrow
+            if f.name in columns
+            and pa.types.is_timestamp(f.type)
+            and f.type.unit in _MICROSECOND_LIMITS
+        }
+        offset = 0
+        for batch in parquet.iter_batches(batch_size=_UTF8_BATCH_ROWS, columns=list(units)):
+            found = []
+            for name, unit in units.items():
+                raw = batch.column(name).cast(pa.int64())
+                beyond = pc.greater(
+                    pc.abs_checked(raw.cast(pa.decimal128(20, 0))), _MICROSECOND_LIMITS[unit]
+                )
+                index = pc.index(beyond, True).as_py()
+                if index >= 0:
+                    found.append((index, name, raw[index].as_py(), unit))
+            if found:
+                index, name, value, unit = min(found, key=lambda hit: hit[0])
+                return Violation(
+                    source.display,
+                    offset + index + 1,
+                    name,
+                    f"{value} ({unit} since 1970)",
+                    "a timestamp within DuckDB's range (microseconds since 1970 in 64 bits, "
+                    "about 290,000 years either way): a nanosecond count written with a "
+                    "millisecond unit?",
+                )
+            offset += batch.num_rows
+    except (OSError, pa.ArrowException):
+        return None
+    return None
+
+
+def _first_invalid(array: Any) -> int | None:
+    """The index of the first value of a string or binary `array` that is not UTF-8, or None
+    (a binary array is valid text when it casts to string, which checks the encoding)."""
+    import pyarrow as pa
+
+    binary = pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)
 
     def valid(length: int) -> bool:
         try:
-            array.slice(0, length).validate(full=True)
+            part = array.slice(0, length)
+            if binary:
+                part.cast(pa.large_string())
+            else:
+                part.validate(full=True)
         except pa.ArrowInvalid:
             return False
         return True
@@ -429,6 +495,11 @@ def stage(
             if name in columns
         }
         selects = []
+
+        def refuse(column: str, file_type: str, expected: str) -> None:
+            """A column whose Parquet type the contract cannot take (file and column named)."""
+            violations.append(Violation(source.display, None, column, file_type, expected))
+
         for name in columns:
             spec_col = source.spec.column(name)
             type_ = exposed[name][1].upper()
@@ -451,29 +522,38 @@ def stage(
                     else f"the file's DECIMAL({wide[0]},{wide[1]}) has more than 38 digits, "
                     "which DuckDB reads only as binary floating point"
                 )
-                violations.append(
-                    Violation(
-                        source.display,
-                        None,
-                        name,
-                        type_ if wide is None else f"DECIMAL({wide[0]},{wide[1]})",
-                        "an exact type for a decimal column (Parquet DECIMAL of at most 38 "
-                        f"digits, an integer or a string); {why}",
-                    )
+                refuse(
+                    name,
+                    type_ if wide is None else f"DECIMAL({wide[0]},{wide[1]})",
+                    "an exact type for a decimal column (Parquet DECIMAL of at most 38 digits, "
+                    f"an integer or a string); {why}",
+                )
+                continue
+            if spec_col.type in ("id", "text", "enum") and type_ in _FLOAT_TYPES:
+                # pandas writes an integer id column with nulls as float64: 181 becomes the text
+                # '181.0', unlike the same id elsewhere, and no rule can tell (Parquet review of
+                # 2026-12-05: movements' position_id so gave false SEG-05 and SEG-06 breaches)
+                refuse(
+                    name,
+                    type_,
+                    f"an exact type for a{'n' if spec_col.type == 'id' else ''} {spec_col.type} "
+                    "column (Parquet string, or an integer): binary floating point writes an id "
+                    "such as 181 as 181.0",
                 )
                 continue
             if type_ in _UTC_TIMESTAMPS:
                 expr = f"strftime({source_ident} AT TIME ZONE 'UTC', {TIMESTAMP_TEXT})"
+            elif type_ == "BLOB":
+                # bytes without the string annotation (some writers leave it off): their UTF-8
+                # text, or an error naming the cell (_invalid_utf8); CAST would give the escaped
+                # bytes, 'first-b\xC3\xA4nk' for first-bänk (Parquet review of 2026-12-05)
+                expr = f"decode({source_ident})"
             elif spec_col.type == "timestamp" and type_.startswith("TIMESTAMP"):
-                violations.append(
-                    Violation(
-                        source.display,
-                        None,
-                        name,
-                        type_,
-                        "a UTC timestamp: Parquet TIMESTAMP adjusted to UTC (pyarrow tz='UTC') or "
-                        "ISO 8601 text like 2026-03-03T14:05:00Z; a timestamp without zone is ambiguous",
-                    )
+                refuse(
+                    name,
+                    type_,
+                    "a UTC timestamp: Parquet TIMESTAMP adjusted to UTC (pyarrow tz='UTC') or "
+                    "ISO 8601 text like 2026-03-03T14:05:00Z; a timestamp without zone is ambiguous",
                 )
                 continue
             else:
@@ -516,7 +596,10 @@ def stage(
         created = con.execute(sql).fetchall()  # CREATE TABLE AS returns the row count
     except duckdb.Error as exc:
         if source.format == "parquet":  # footer readable, data pages not (corrupt, truncated)
-            bad = _invalid_utf8(source, columns) if _UTF8_ERROR in str(exc) else None
+            utf8 = any(text in str(exc) for text in _UTF8_ERRORS)
+            bad = _invalid_utf8(source, columns) if utf8 else None
+            if bad is None and _TIMESTAMP_RANGE_ERROR in str(exc):
+                bad = _timestamp_out_of_range(source, columns)
             violations.append(bad or _unreadable_parquet(source, exc))
             return None
         match = _CSV_LINE.search(str(exc))
