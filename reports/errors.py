@@ -72,8 +72,21 @@ class Violation:
             where += f", row {self.row}"
         if self.column is not None:
             where += f", column {self.column}"
-        got = "" if self.value is None else f": got {self.value!r}"
+        got = "" if self.value is None else f": got {_shown(self.value)}"
         return f"{where}{got}; expected {self.expected}"
+
+
+# The most of a bad cell's text a violation line shows: a 1 MB id was printed whole, 20 times
+# a file (Parquet review of 2026-12-05); enough to recognise any real value.
+SHOWN_VALUE_CHARS = 200
+
+
+def _shown(value: str) -> str:
+    """The value as a violation shows it (repr: quotes, escapes), cut after SHOWN_VALUE_CHARS
+    characters with the length said."""
+    if len(value) <= SHOWN_VALUE_CHARS:
+        return repr(value)
+    return f"{value[:SHOWN_VALUE_CHARS]!r}... ({len(value):,} characters)"
 
 
 class InputError(MirError):

@@ -677,6 +677,22 @@ def test_parquet_text_written_as_bytes_is_read_as_its_utf8_text(tmp_path) -> Non
     assert (violation.value, violation.expected) == ("\\xff\\xfeDE", "UTF-8 text")
 
 
+def test_a_huge_bad_cell_is_shown_cut_with_its_length(tmp_path) -> None:
+    """Parquet review of 2026-12-05: a 1 MB id that broke a rule was printed whole in the
+    message (up to 20 times per file); the line shows its first 200 characters and its length,
+    and the violation keeps the whole value."""
+    snap = copy_snapshot(tmp_path)
+    huge = "Z" * 1_000_000
+    set_cell(snap, "positions", 1, "account_id", huge)  # no such account
+    with pytest.raises(InputError) as caught:
+        load_snapshot(memory_db(), snap)
+    [violation] = [v for v in caught.value.violations if v.column == "account_id"]
+    assert violation.value == huge
+    line = str(violation)
+    assert f"got {'Z' * 200!r}... (1,000,000 characters); expected" in line
+    assert len(line) < 1000
+
+
 def test_a_parquet_timestamp_beyond_microseconds_is_named_by_row(tmp_path) -> None:
     """Parquet review of 2026-12-05: a millisecond timestamp DuckDB cannot hold in
     microseconds (a nanosecond count written with a millisecond unit) failed the whole file as
