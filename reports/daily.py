@@ -303,6 +303,9 @@ def run_daily(
     log.base["as_of"] = as_of.isoformat()
     restore_sigterm = raise_on_termination()
     held = contextlib.ExitStack()
+    # (as_of, load_id) from the load's return until the check stage starts: a signal then is
+    # no failed load, the date is replaced (crash review of 2026-12-05)
+    committed_load: tuple[dt.date, str] | None = None
     try:
         # The locks first, then `start`: a run refused because another holds them adds only its
         # `failed` line to that run's log, not a `start` in the middle of it.
@@ -361,6 +364,7 @@ def run_daily(
                     on_warning=lambda message: warn(f"warning: {message}"),
                     checks_follow=True,  # the check stage runs the day's checks again
                 )
+                committed_load = (loaded.as_of, loaded.load_id)
                 details.update(
                     rows=loaded.rows,
                     files=len(loaded.files),
@@ -370,6 +374,7 @@ def run_daily(
                 )
             with day_memo():  # the checks and the report share figures (reports/memo.py)
                 with log.stage("check", timings, say) as details:
+                    committed_load = None  # from here a signal stops the checks
                     run = run_checks(con, as_of, config)
                     previous_close = previous_as_of(con, as_of)
                     details.update(
@@ -434,8 +439,14 @@ def run_daily(
     except BaseException as exc:  # every failure ends the log with one `failed` event (Ctrl-C
         # and SIGTERM included), then propagates
         failure: BaseException = exc
+        interrupted = isinstance(exc, KeyboardInterrupt | Terminated)
         if isinstance(exc, CommittedThenInterrupted):
             pass  # it names the signal, and that the load did happen
+        elif committed_load is not None and (
+            interrupted or TERMINATION.is_set() or INTERRUPTION.is_set()
+        ):
+            # after the load returned, before the checks: the date IS replaced
+            failure = CommittedThenInterrupted(*committed_load)
         elif TERMINATION.is_set() and not isinstance(exc, Terminated):
             # SIGTERM reached a DuckDB query, which reports it as its own interruption
             failure = Terminated("stopped by SIGTERM")

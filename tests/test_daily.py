@@ -1146,6 +1146,43 @@ def test_a_load_committed_before_the_interrupt_is_logged_as_committed(
     assert not INTERRUPTION.is_set()
 
 
+def test_a_signal_between_the_load_and_the_checks_is_logged_as_committed(
+    dev_key: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Crash review of 2026-12-05: SIGTERM 10 ms after the load's COMMIT, once the load had
+    returned, was logged `failed load Terminated`, "stopped by SIGTERM", though the date was
+    replaced. Until the check stage starts, such a signal is CommittedThenInterrupted."""
+    import reports.load
+    from reports.errors import TERMINATION, CommittedThenInterrupted, Terminated
+
+    real = reports.load.load_snapshot
+
+    class Returned:
+        """The load's summary, SIGTERM arriving as the job reads it."""
+
+        def __init__(self, summary: Any) -> None:
+            self._summary = summary
+
+        def __getattr__(self, name: str) -> Any:
+            if name == "rows":
+                TERMINATION.set()  # what the job's SIGTERM handler does, then raises
+                raise Terminated("stopped by SIGTERM")
+            return getattr(self._summary, name)
+
+    monkeypatch.setattr(reports.load, "load_snapshot", lambda *a, **k: Returned(real(*a, **k)))
+    try:
+        failed = stopped_run(CommittedThenInterrupted, tmp_path / "out", db, dev_key)
+    finally:
+        TERMINATION.clear()
+    assert (failed["stage"], failed["error_type"], failed["exit_code"]) == (
+        "load",
+        "CommittedThenInterrupted",
+        4,
+    )
+    assert failed["error"].startswith(f"stopped by SIGTERM after the load of {LATEST.name}")
+    assert LATEST.name in [str(d) for d in stored(db)["dates"]]
+
+
 def test_a_database_folder_that_cannot_be_created_is_a_usage_error(
     run_mir: Callable[..., Result], dev_key: Any, tmp_path: Path
 ) -> None:

@@ -1185,6 +1185,55 @@ def test_an_interruption_at_commit_says_whether_the_date_was_replaced(tmp_path, 
         assert loads == [(0, 0)] and positions == 0
 
 
+@pytest.mark.parametrize("signal", [KeyboardInterrupt, "Terminated"])
+@pytest.mark.parametrize("where", ["_drop_temporaries", "stale-run query"])
+def test_a_signal_after_the_commit_returned_is_not_a_failed_load(
+    tmp_path, monkeypatch, signal, where
+) -> None:
+    """Crash review of 2026-12-05: SIGTERM or Ctrl-C 10 ms after the COMMIT returned (while
+    the staging tables were dropped, the hashing thread ended or the stale-run query ran) was
+    reported as a failed load, though the date was replaced. Before the COMMIT the signal
+    stays what it is, and the database unchanged."""
+    from reports.errors import CommittedThenInterrupted, Terminated
+    from reports.load import loader
+
+    raised = Terminated("stopped by SIGTERM") if signal == "Terminated" else KeyboardInterrupt()
+    snap = copy_snapshot(tmp_path)
+    con = memory_db()
+    if where == "_drop_temporaries":
+        original = loader._drop_temporaries
+
+        def drop(con_: Any) -> None:
+            original(con_)
+            if con_.execute("SELECT count(*) FROM loads").fetchall()[0][0]:  # after the COMMIT
+                raise raised
+
+        monkeypatch.setattr(loader, "_drop_temporaries", drop)
+        target: Any = con
+    else:
+
+        class StaleQueryInterrupted(_CommitInterrupted):
+            def execute(self, sql: str, *args: Any) -> Any:
+                if "run_is_stale" in sql:
+                    raise raised
+                return self._con.execute(sql, *args)
+
+        target = StaleQueryInterrupted(con, saved=True)
+    with pytest.raises(CommittedThenInterrupted) as caught:
+        load_snapshot(target, snap)
+    assert f"after the load of {AS_OF} was committed" in str(caught.value)
+    assert con.execute("SELECT count(DISTINCT load_id) FROM loads").fetchall() == [(1,)]
+    assert con.execute("SELECT count(*) FROM position_values").fetchall()[0][0] > 0
+    # before the COMMIT: the signal itself, nothing loaded
+    fresh = memory_db()
+    monkeypatch.setattr(
+        validate, "cross_file_violations", lambda *a, **k: (_ for _ in ()).throw(raised)
+    )
+    with pytest.raises(type(raised)):
+        load_snapshot(fresh, copy_snapshot(tmp_path / "again"))
+    assert fresh.execute("SELECT count(*) FROM loads").fetchall() == [(0,)]
+
+
 @pytest.mark.parametrize("chunk", [1, 2, 3, 5, 8, 1 << 24])
 def test_the_mixed_line_ending_scan_skips_quoted_fields_across_chunks(
     tmp_path, monkeypatch, chunk

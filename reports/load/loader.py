@@ -25,6 +25,7 @@ from reports.db import ROW_GROUP_ROWS, event_time
 from reports.errors import (
     CommittedThenInterrupted,
     InputError,
+    Terminated,
     UsageError,
     ValuationRangeError,
     Violation,
@@ -197,6 +198,39 @@ def load_snapshot(
     contradicts the directory name. ``progress`` receives one line per stage; ``on_warning``
     receives each warning as it is found (they are also in the summary).
     """
+    committed: list[tuple[dt.date, str]] = []  # (as_of, load_id) once the COMMIT returned
+    try:
+        return _load_snapshot(
+            con,
+            directory,
+            as_of,
+            committed,
+            progress=progress,
+            on_warning=on_warning,
+            reporting_currency=reporting_currency,
+            checks_follow=checks_follow,
+        )
+    except (KeyboardInterrupt, Terminated) as exc:
+        if not committed:
+            raise
+        # the date IS replaced: a signal after the COMMIT returned (dropping the staging
+        # tables, the hashing thread's exit, the stale-run query) is not a failed load (crash
+        # review of 2026-12-05: SIGTERM 10 ms after the COMMIT was logged as one)
+        raise CommittedThenInterrupted(*committed[0]) from exc
+
+
+def _load_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    directory: str | Path,
+    as_of: dt.date | None,
+    committed: list[tuple[dt.date, str]],
+    *,
+    progress: ProgressCallback | None,
+    on_warning: WarningCallback | None,
+    reporting_currency: str,
+    checks_follow: bool,
+) -> LoadSummary:
+    """load_snapshot's work; appends (as_of, load_id) to `committed` once the COMMIT returned."""
     import duckdb
 
     started = time.perf_counter()
@@ -328,7 +362,9 @@ def load_snapshot(
                     "the clock (loads, check_results and the run log carry these times)"
                 )
             try:
-                replaced, valuation_seconds = _write(con, as_of, load_id, loaded, loaded_at, say)
+                replaced, valuation_seconds = _write(
+                    con, as_of, load_id, loaded, loaded_at, say, committed
+                )
             except ValuationRangeError as exc:  # rolled back; name the rows of the file
                 found = _range_violations(con, exc, displays)
                 totals = {v.file: len(exc.position_ids) for v in found}
@@ -548,8 +584,10 @@ def _write(
     loaded: tuple[FileLoad, ...],
     loaded_at: dt.datetime,
     say: ProgressCallback,
+    committed: list[tuple[dt.date, str]],
 ) -> tuple[bool, float]:
-    """Replace the date and its valuation in one transaction.
+    """Replace the date and its valuation in one transaction; append (as_of, load_id) to
+    `committed` as soon as the COMMIT returns.
 
     Returns whether the date had been loaded before, and the seconds spent valuing it.
     """
@@ -597,6 +635,7 @@ def _write(
         derive.refresh_dates(con, [as_of])
         valuation_seconds = time.perf_counter() - valuing
         con.execute("COMMIT")
+        committed.append((as_of, load_id))
     except BaseException as exc:
         # A failed COMMIT (disk full, permission denied) already ended the transaction: the
         # ROLLBACK then fails too, and must not hide the original error.
