@@ -660,11 +660,44 @@ def test_what_killed_runs_left_is_cleared_by_the_next_report(
     for folder in (*staging, aside, replaced, out / "2026-01-03"):
         folder.mkdir(parents=True)
         (folder / "exceptions.csv").write_text(folder.name + "\n")
+    # a package half-written when its run was killed (crash review of 2026-12-05: kept for good)
+    partial = out / f".UNKNOWNLEI_{AS_OF.isoformat()}.zip.k1ll3d.tmp"
+    partial.write_bytes(b"PK\x03\x04 truncated")
     make_report(database, out, signing["config"])
-    assert not any(folder.exists() for folder in (*staging, aside, replaced))
+    assert not any(folder.exists() for folder in (*staging, aside, replaced, partial))
     assert (out / "2026-01-02" / "exceptions.csv").read_text() == aside.name + "\n"
     assert (out / "2026-01-03" / "exceptions.csv").read_text() == "2026-01-03\n"
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_signal_between_the_two_renames_puts_the_day_directory_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Crash review of 2026-12-05: a SIGTERM between moving the day directory aside and
+    renaming the new one into place left OUT without a day directory until the next run."""
+    from reports import outdir
+    from reports.errors import Terminated
+
+    target, staging = tmp_path / "2026-03-06", tmp_path / ".2026-03-06.tmp-x"
+    for folder, text in ((target, "old"), (staging, "new")):
+        folder.mkdir()
+        (folder / "summary.json").write_text(text)
+    real = outdir.os.replace
+
+    def replace(src: Any, dst: Any) -> None:
+        if Path(src) == staging:
+            raise Terminated("stopped by SIGTERM")
+        real(src, dst)
+
+    monkeypatch.setattr(outdir.os, "replace", replace)
+    with pytest.raises(Terminated):
+        outdir.replace_dir(staging, target)
+    assert (target / "summary.json").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".2026-03-06.tmp-x", "2026-03-06"]
+    monkeypatch.setattr(outdir.os, "replace", real)
+    outdir.replace_dir(staging, target)
+    assert (target / "summary.json").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-03-06"]
 
 
 def test_an_out_that_cannot_be_created_is_a_usage_error(

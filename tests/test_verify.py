@@ -971,6 +971,21 @@ def test_verify_fails_a_package_named_for_another_day(package, run_mir) -> None:
     ]
 
 
+def test_mir_package_clears_what_a_killed_run_left(out, config, run_mir) -> None:
+    """Crash review of 2026-12-05: `mir package` on its own neither put back a day directory
+    a killed run had moved aside (it said "no day directory", exit 2) nor removed a package
+    half-written by a killed run (.<name>.zip.*.tmp, kept for good)."""
+    day = out / AS_OF
+    day.rename(out / f".{AS_OF}.old-4242")
+    partial = out / f".{LEI}_{AS_OF}.zip.k1ll3d.tmp"
+    partial.write_bytes(b"PK\x03\x04 truncated")
+    result = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", config)
+    assert result.exit_code == 0, result.output
+    assert day.is_dir() and not partial.exists()
+    assert sorted(p.name for p in out.iterdir()) == [AS_OF, f"{LEI}_{AS_OF}.zip"]
+    assert run_mir("verify", out / f"{LEI}_{AS_OF}.zip").exit_code == 0
+
+
 def test_verify_judges_the_date_in_a_kept_package_name_too(package, run_mir) -> None:
     """History review of 2026-12-05: a package kept aside by the daily job is named
     <LEI>_<date>.<UTC stamp>.zip; a day's package copied under another day's such name

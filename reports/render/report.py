@@ -20,7 +20,6 @@ day directory only when every file is there: an interrupted run never leaves a h
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import shutil
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from reports.errors import UsageError
 from reports.lock import directory_lock
+from reports.outdir import remove_leftovers, replace_dir
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -161,33 +161,6 @@ def _refuse_replacing_the_snapshot(
             raise UsageError(msg)
 
 
-def _replace_dir(staging: Path, target: Path) -> None:
-    """Put the finished staging directory at target (replacing an earlier report of the day)."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(staging, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _remove_leftovers(root: Path) -> None:
-    """Clear what killed runs (SIGKILL, power loss) left in OUT: staging folders
-    (.<date>.tmp-*) are removed; a day directory moved aside for its replacement
-    (.<date>.old-<pid>) goes back in place when the run died before the new one took it, else is
-    removed. Called with OUT locked (reports.lock), so no live run is writing any of them (they
-    used to wait an hour, for the day's next report only, and .old-* forever)."""
-    for folder in sorted(root.glob(".????-??-??.tmp-*")):
-        shutil.rmtree(folder, ignore_errors=True)
-    for folder in sorted(root.glob(".????-??-??.old-*")):
-        target = root / folder.name[1:11]
-        with contextlib.suppress(OSError):
-            if not target.exists():
-                os.replace(folder, target)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def write_report(
     con: duckdb.DuckDBPyConnection,
     as_of: dt.date,
@@ -246,7 +219,7 @@ def write_report(
         files = output_files(data)
 
         day_dir = root / as_of.isoformat()
-        _remove_leftovers(root)
+        remove_leftovers(root)
         staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{as_of.isoformat()}.tmp-"))
         try:
             written = {}
@@ -284,7 +257,7 @@ def write_report(
             os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a day directory is a normal folder
             if before_publish is not None:
                 before_publish()
-            _replace_dir(staging, day_dir)
+            replace_dir(staging, day_dir)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -24,6 +24,7 @@ from cryptography import x509
 from reports.config import LEI_PATTERN
 from reports.errors import ConfigError, UsageError, VerificationError
 from reports.lock import directory_lock
+from reports.outdir import fsync_dir, remove_leftovers
 from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME, find_previous_manifest
 from reports.sign.verify import (
     CheckLine,
@@ -98,6 +99,7 @@ def build_package(
         raise UsageError(msg)
     # one run writes OUT at a time (reports.lock; the daily job already holds it)
     with directory_lock(root, f"mir package {as_of.isoformat()}"):
+        remove_leftovers(root)  # a killed run's: a day directory moved aside goes back first
         if not day_dir.is_dir():
             msg = f"no day directory {day_dir}; {run_report}"
             raise UsageError(msg)
@@ -179,10 +181,13 @@ def build_package(
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())  # on the disk before it is published
             os.chmod(tmp, 0o644)
             if existed and supersede:
                 superseded = _keep_aside(target)
             os.replace(tmp, target)
+            fsync_dir(root)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
