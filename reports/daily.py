@@ -33,6 +33,7 @@ from reports.errors import (
     MirError,
     Terminated,
     UsageError,
+    defer_signals,
     raise_on_termination,
 )
 from reports.lock import directory_lock, exclusive_lock
@@ -306,6 +307,8 @@ def run_daily(
     # (as_of, load_id) from the load's return until the check stage starts: a signal then is
     # no failed load, the date is replaced (crash review of 2026-12-05)
     committed_load: tuple[dt.date, str] | None = None
+    # once the package is published, signals wait until the run log says `done`
+    release_signals: Callable[[bool], None] | None = None
     try:
         # The locks first, then `start`: a run refused because another holds them adds only its
         # `failed` line to that run's log, not a `start` in the middle of it.
@@ -406,6 +409,9 @@ def run_daily(
         finally:
             con.close()
         with log.stage("package", timings, say) as details:
+            # signals wait from here until `done`: packaging takes a fraction of a second, and
+            # is better finished, published and logged than stopped halfway
+            release_signals = defer_signals(restore_sigterm)
             package = build_package(out_dir, as_of, lei=config.firm.lei, supersede=True)
             superseded = package.superseded
             if superseded is not None:
@@ -469,12 +475,35 @@ def run_daily(
             seconds=round(time.perf_counter() - started, 3),
             **violations,
         )
+        if release_signals is not None:
+            release_signals(False)  # failing anyway: the signal is no news
         if failure is not exc:
             raise failure from exc
         raise
     finally:
         held.close()
-        restore_sigterm()
+        if release_signals is None:
+            restore_sigterm()
+    assert release_signals is not None  # set once the package was published
+    try:
+        return _finish(log, warn, run, report, package, superseded, signer, as_of, started, timings)
+    finally:
+        release_signals(True)  # a signal held meanwhile takes effect now, after `done`
+
+
+def _finish(
+    log: RunLog,
+    warn: Say,
+    run: Any,
+    report: Any,
+    package: Any,
+    superseded: Path | None,
+    signer: Any,
+    as_of: dt.date,
+    started: float,
+    timings: dict[str, float],
+) -> DailyResult:
+    """The job's last words once its package is published: warnings, the `done` event."""
     # What was signed decides: the report reruns the checks when the check stage recorded an
     # error (found in review: a check that crashed once gave exit 4 with a complete package)
     status = str(report.status)

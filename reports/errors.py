@@ -204,6 +204,34 @@ def termination_as_error() -> Iterator[None]:
         restore()
 
 
+def defer_signals(then: Callable[[], None]) -> Callable[[bool], None]:
+    """Hold SIGTERM and SIGINT from now: a handler that only notes them replaces the job's
+    (main thread only). Returns `release(deliver)`, which calls `then` (restoring the handlers
+    the job found: raise_on_termination's restore) and, with `deliver`, sends each signal held
+    meanwhile again, to those handlers. For the daily job's bookkeeping once its package is
+    published (crash review of 2026-12-05: a SIGTERM then logged `failed` for a published
+    package, or ended the log with neither `done` nor `failed`). A signal mask would not do:
+    any of the engines' threads may take a process-directed signal."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda _deliver: then()
+    held: list[int] = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        if signal.getsignal(signum) not in (signal.SIG_IGN, None):
+            signal.signal(signum, lambda number, _frame: held.append(number))
+    released = False
+
+    def release(deliver: bool) -> None:
+        nonlocal released
+        if released:
+            return
+        released = True
+        then()
+        for signum in dict.fromkeys(held) if deliver else ():
+            signal.raise_signal(signum)
+
+    return release
+
+
 class CommittedThenInterrupted(MirError):
     """A signal reached the load's COMMIT after DuckDB had saved the transaction: the date IS
     replaced, and nothing after the load ran (exit 4). Said so, since "failed" would make the

@@ -1183,6 +1183,47 @@ def test_a_signal_between_the_load_and_the_checks_is_logged_as_committed(
     assert LATEST.name in [str(d) for d in stored(db)["dates"]]
 
 
+def test_a_signal_once_the_package_is_published_waits_for_the_done_line(
+    dev_key: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Crash review of 2026-12-05: a SIGTERM once the package was published logged `failed
+    package Terminated` for a package that was complete and verified, or, a little later,
+    ended the log with neither `done` nor `failed`. The job now holds signals from the start
+    of packaging (a fraction of a second) until its `done` line; the signal then takes effect."""
+    import os
+    import signal
+
+    import reports.sign.manifest
+    from reports.config import load_config
+    from reports.daily import run_daily
+
+    real = reports.sign.manifest.broken_links_after
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the package stage ends
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reports.sign.manifest, "broken_links_after", interrupted)
+    before = signal.getsignal(signal.SIGINT)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_daily(LATEST, out, db_path=db, config=load_config(dev_key.config), say=lambda _m: None)
+    events = runs(log_events(out))[-1]
+    assert events[-1]["event"] == "done", events[-1]
+    assert [e["stage"] for e in events if e["event"] == "stage_done"][-1] == "package"
+    assert not [e for e in events if e["event"] in ("failed", "stage_failed")]
+    assert run_mir_verify(out)
+    # and the handlers the job found are back
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def run_mir_verify(out: Path) -> bool:
+    from reports.sign.verify import verify_package
+
+    [package] = out.glob("*.zip")
+    return verify_package(package).ok
+
+
 def test_a_database_folder_that_cannot_be_created_is_a_usage_error(
     run_mir: Callable[..., Result], dev_key: Any, tmp_path: Path
 ) -> None:
