@@ -120,14 +120,17 @@ class RunLog:
             seconds = time.perf_counter() - started
             code = exc.exit_code if isinstance(exc, MirError) else ExitCode.INTERNAL
             self.failed_stage = name
-            self.event(
-                "stage_failed",
-                stage=name,
-                seconds=round(seconds, 3),
-                error=str(exc),
-                error_type=type(exc).__name__,
-                exit_code=int(code),
-            )
+            # the stage's own error is the one to report: a log that cannot take this line
+            # (OUT made read-only) must not replace it (crash review of 2026-12-05)
+            with contextlib.suppress(OSError):
+                self.event(
+                    "stage_failed",
+                    stage=name,
+                    seconds=round(seconds, 3),
+                    error=str(exc),
+                    error_type=type(exc).__name__,
+                    exit_code=int(code),
+                )
             raise
         seconds = time.perf_counter() - started
         timings[name] = seconds
@@ -466,15 +469,16 @@ def run_daily(
             if isinstance(failure, InputError) and failure.violations
             else {}
         )
-        log.event(
-            "failed",
-            stage=log.failed_stage,
-            error=str(failure) or "interrupted (Ctrl-C)",
-            error_type=type(failure).__name__,
-            exit_code=int(code),
-            seconds=round(time.perf_counter() - started, 3),
-            **violations,
-        )
+        with contextlib.suppress(OSError):  # as in RunLog.stage: the run's error comes first
+            log.event(
+                "failed",
+                stage=log.failed_stage,
+                error=str(failure) or "interrupted (Ctrl-C)",
+                error_type=type(failure).__name__,
+                exit_code=int(code),
+                seconds=round(time.perf_counter() - started, 3),
+                **violations,
+            )
         if release_signals is not None:
             release_signals(False)  # failing anyway: the signal is no news
         if failure is not exc:

@@ -1224,6 +1224,38 @@ def run_mir_verify(out: Path) -> bool:
     return verify_package(package).ok
 
 
+def test_a_run_log_that_cannot_take_the_failure_does_not_hide_it(
+    dev_key: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Crash review of 2026-12-05: with OUT made read-only during the report, the job said
+    "internal error: PermissionError ... mir-daily.jsonl": writing the `stage_failed` line
+    failed and replaced the report's own error. The stage's error is raised; the log keeps
+    what it could."""
+    import reports.render.report
+    from reports.config import load_config
+    from reports.daily import RunLog, run_daily
+    from reports.errors import UsageError
+
+    def refused(*_args: Any, **_kwargs: Any) -> Any:
+        msg = "cannot replace the day directory (read-only OUT)"
+        raise UsageError(msg)
+
+    real_event = RunLog.event
+
+    def event(self: Any, name: str, **fields: Any) -> None:
+        if name in ("stage_failed", "failed"):
+            raise PermissionError(13, "Permission denied", str(self.path))
+        real_event(self, name, **fields)
+
+    monkeypatch.setattr(reports.render.report, "write_report", refused)
+    monkeypatch.setattr(RunLog, "event", event)
+    out = tmp_path / "out"
+    with pytest.raises(UsageError, match="read-only OUT"):
+        run_daily(LATEST, out, db_path=db, config=load_config(dev_key.config), say=lambda _m: None)
+    events = runs(log_events(out))[-1]
+    assert events[-1]["event"] == "stage_start" and events[-1]["stage"] == "report"
+
+
 def test_a_database_folder_that_cannot_be_created_is_a_usage_error(
     run_mir: Callable[..., Result], dev_key: Any, tmp_path: Path
 ) -> None:
