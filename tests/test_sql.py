@@ -1429,6 +1429,39 @@ def test_a_reload_after_the_clock_stepped_back_still_marks_runs_stale(
     con.close()
 
 
+def test_breaches_by_day_tells_a_what_if_run_by_its_configuration(
+    run_mir: Callable[..., Result], history: Path, tmp_path: Path
+) -> None:
+    """History review of 2026-12-05: a what-if `mir check --config` run became the day's result
+    in breaches_by_day, with nothing telling it from the daily job's. Each run now records its
+    configuration's SHA-256 (the manifest's config_sha256), shown, and `-p config=` keeps the
+    runs of one configuration."""
+    from reports.config import Config
+
+    db = tmp_path / "mir.duckdb"
+    shutil.copy(history, db)
+    whatif = tmp_path / "whatif.toml"
+    whatif.write_text('[concentration]\nhhi_warn = "1"\n', encoding="utf-8")
+    checked = run_mir("check", "--as-of", LAST.isoformat(), "--config", str(whatif), db=db)
+    assert checked.exit_code in (0, 1), checked.output
+
+    def rows(**params: str) -> list[dict[str, Any]]:
+        return query_rows(functools.partial(run_mir, db=db), "breaches_by_day", **params)
+
+    ours = Config().sha256()
+    latest = rows(check_id="CON-02", all="true", **{"from": LAST.isoformat()})
+    assert [(r["status"], r["config_sha256"]) for r in latest] == [("warn", mir_sha(whatif))]
+    daily = rows(check_id="CON-02", all="true", config=ours, **{"from": LAST.isoformat()})
+    assert [(r["status"], r["config_sha256"]) for r in daily] == [("pass", ours)]
+    assert rows(config="0" * 64, all="true") == []
+
+
+def mir_sha(config_file: Path) -> str:
+    from reports.config import load_config
+
+    return load_config(config_file).sha256()
+
+
 def test_an_empty_check_exceptions_says_what_the_run_shown_was(
     run_mir: Callable[..., Result], history: Path, tmp_path: Path
 ) -> None:

@@ -3,6 +3,7 @@
 -- param: to date (optional): last as-of date
 -- param: check_id check_id (optional): one check, e.g. SEG-06
 -- param: all boolean (optional): true to include passes and not_evaluated
+-- param: config text (optional): only runs of this configuration (its SHA-256, the manifest's config_sha256, e.g. the daily job's; a what-if `mir check --config` run is otherwise the day's latest)
 -- The latest outcome per (day, check) by checked_at, of the runs still current if there is one:
 -- a run_id recorded twice (the same inputs checked again) counts once, and a partial run (`mir
 -- check --only`) does not hide the others.
@@ -14,9 +15,10 @@
 -- stale run was shown).
 WITH runs AS (
     SELECT r.as_of_date, r.check_id, r.title, r.status, r.exceptions, r.message, r.run_id,
-           r.checked_at, run_is_stale(r.as_of_date, r.checked_at) AS stale
+           r.checked_at, run_is_stale(r.as_of_date, r.checked_at) AS stale, r.config_sha256
     FROM check_results AS r
-    WHERE ($from::DATE IS NULL OR r.as_of_date >= $from::DATE)
+    WHERE ($config::VARCHAR IS NULL OR r.config_sha256 = lower($config::VARCHAR))
+      AND ($from::DATE IS NULL OR r.as_of_date >= $from::DATE)
       AND ($to::DATE IS NULL OR r.as_of_date <= $to::DATE)
       AND ($check_id::VARCHAR IS NULL OR r.check_id = $check_id::VARCHAR)
 )

@@ -133,8 +133,12 @@ CREATE TABLE IF NOT EXISTS check_results (
     status VARCHAR NOT NULL,                -- pass | warn | breach | not_evaluated | error
     exceptions BIGINT NOT NULL,
     message VARCHAR,                        -- why not_evaluated / error
-    checked_at TIMESTAMP NOT NULL           -- UTC
+    checked_at TIMESTAMP NOT NULL,          -- UTC
+    config_sha256 VARCHAR                   -- Config.sha256() of the run, the manifest's
+                                            -- config_sha256 (NULL: recorded before 2026-12-05)
 );
+-- a database made before the column existed gets it (its rows: NULL)
+ALTER TABLE check_results ADD COLUMN IF NOT EXISTS config_sha256 VARCHAR;
 
 -- Every exception row of every run (all of them, not a sample); append-only. A run_id recorded
 -- twice (same inputs) has its rows twice, told apart by checked_at (the check_results rows of

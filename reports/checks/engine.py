@@ -549,6 +549,10 @@ def record_run(
             "exceptions": [r.exceptions for r in result.results],
             "message": [r.message for r in result.results],
             "checked_at": [checked_at] * len(result.results),
+            # which configuration the run used: a what-if `mir check --config` run and the
+            # daily job's are told apart (history review of 2026-12-05)
+            "config_sha256": [ctx.config.sha256() if ctx is not None else None]
+            * len(result.results),
         },
         schema={
             "run_id": pl.String,
@@ -559,6 +563,7 @@ def record_run(
             "exceptions": pl.Int64,
             "message": pl.String,
             "checked_at": pl.Datetime("us"),
+            "config_sha256": pl.String,
         },
     )
     exceptions = all_exceptions(result).with_columns(
@@ -577,8 +582,10 @@ def record_run(
         con.execute(
             """
             INSERT INTO check_results
-                (run_id, as_of_date, check_id, title, status, exceptions, message, checked_at)
-            SELECT run_id, as_of_date, check_id, title, status, exceptions, message, checked_at
+                (run_id, as_of_date, check_id, title, status, exceptions, message, checked_at,
+                 config_sha256)
+            SELECT run_id, as_of_date, check_id, title, status, exceptions, message, checked_at,
+                   config_sha256
             FROM mir_run_outcomes
             """
         )
