@@ -485,9 +485,17 @@ def run_daily(
             raise failure from exc
         raise
     finally:
-        held.close()
-        if release_signals is None:
-            restore_sigterm()
+        try:
+            held.close()
+        except BaseException:
+            # the locks failed to close: the handlers the job found come back either way
+            # (diff review of 2026-12-05: the note-only handlers would have stayed)
+            if release_signals is not None:
+                release_signals(False)
+            raise
+        finally:
+            if release_signals is None:
+                restore_sigterm()
     assert release_signals is not None  # set once the package was published
     try:
         return _finish(log, warn, run, report, package, superseded, signer, as_of, started, timings)

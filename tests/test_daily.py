@@ -1217,6 +1217,33 @@ def test_a_signal_once_the_package_is_published_waits_for_the_done_line(
     assert signal.getsignal(signal.SIGINT) is before
 
 
+def test_a_lock_that_fails_to_close_still_restores_the_signal_handlers(
+    dev_key: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Diff review of 2026-12-05: had releasing OUT's lock raised after the package was
+    published, the job's note-only handlers would have stayed, swallowing every later
+    SIGINT and SIGTERM of the process."""
+    import contextlib
+    import signal
+
+    import reports.daily
+    from reports.config import load_config
+    from reports.daily import run_daily
+
+    @contextlib.contextmanager
+    def sticky_lock(*_args: Any, **_kwargs: Any) -> Any:
+        yield
+        raise OSError(5, "Input/output error", "OUT lock")
+
+    monkeypatch.setattr(reports.daily, "directory_lock", sticky_lock)
+    before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    with pytest.raises(OSError, match="OUT lock"):
+        run_daily(
+            LATEST, tmp_path / "out", db_path=db, config=load_config(dev_key.config), say=print
+        )
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
 def run_mir_verify(out: Path) -> bool:
     from reports.sign.verify import verify_package
 

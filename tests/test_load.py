@@ -675,6 +675,17 @@ def test_parquet_text_written_as_bytes_is_read_as_its_utf8_text(tmp_path) -> Non
     [violation] = caught.value.violations
     assert (violation.file, violation.row, violation.column) == ("custody.parquet", 2, "custodian")
     assert (violation.value, violation.expected) == ("\\xff\\xfeDE", "UTF-8 text")
+    # fixed-size bytes too (diff review of 2026-12-05: "a readable Parquet file", no row)
+    fixed = copy_snapshot(tmp_path / "c")
+    ids = [row[0].encode() for row in read_rows(fixed, "accounts")[1]]
+    to_parquet(fixed, "accounts")
+    ids[1] = b"\xff\xfe02"
+    _parquet_column(fixed / "accounts.parquet", "account_id", pa.array(ids, pa.binary(4)))
+    with pytest.raises(InputError) as caught:
+        load_snapshot(memory_db(), fixed)
+    first = caught.value.violations[0]
+    assert (first.file, first.row, first.column) == ("accounts.parquet", 2, "account_id")
+    assert first.expected == "UTF-8 text"
 
 
 def test_a_huge_bad_cell_is_shown_cut_with_its_length(tmp_path) -> None:
@@ -740,6 +751,15 @@ def test_a_parquet_id_column_in_floating_point_is_refused(tmp_path) -> None:
         "DOUBLE",
     )
     assert "writes an id such as 181 as 181.0" in violation.expected
+    # a float column holding no value at all (pandas' float64 for a column of None) has
+    # nothing to misread: it loads as empty (diff review of 2026-12-05)
+    empty = copy_snapshot(tmp_path / "c")
+    to_parquet(empty, "movements")
+    nothing = pa.array([None if i % 2 else float("nan") for i in range(rows)], pa.float64())
+    _parquet_column(empty / "movements.parquet", "transfer_id", nothing)
+    load_snapshot(loaded := memory_db(), empty)
+    counts = loaded.execute("SELECT count(*), count(transfer_id) FROM movements").fetchall()
+    assert counts == [(rows, 0)]
     whole = copy_snapshot(tmp_path / "b")
     to_parquet(whole, "movements")
     _parquet_column(
@@ -1185,7 +1205,7 @@ def test_an_interruption_at_commit_says_whether_the_date_was_replaced(tmp_path, 
         assert loads == [(0, 0)] and positions == 0
 
 
-@pytest.mark.parametrize("signal", [KeyboardInterrupt, "Terminated"])
+@pytest.mark.parametrize("signal", [KeyboardInterrupt, "Terminated", "in a DuckDB query"])
 @pytest.mark.parametrize("where", ["_drop_temporaries", "stale-run query"])
 def test_a_signal_after_the_commit_returned_is_not_a_failed_load(
     tmp_path, monkeypatch, signal, where
@@ -1197,7 +1217,12 @@ def test_a_signal_after_the_commit_returned_is_not_a_failed_load(
     from reports.errors import CommittedThenInterrupted, Terminated
     from reports.load import loader
 
-    raised = Terminated("stopped by SIGTERM") if signal == "Terminated" else KeyboardInterrupt()
+    # a signal reaching a DuckDB query comes out as DuckDB's own error (diff review of
+    # 2026-12-05: "Query interrupted" still read as a failed load)
+    raised: BaseException = {
+        "Terminated": Terminated("stopped by SIGTERM"),
+        "in a DuckDB query": RuntimeError("Query interrupted"),
+    }.get(signal, KeyboardInterrupt())
     snap = copy_snapshot(tmp_path)
     con = memory_db()
     if where == "_drop_temporaries":

@@ -23,12 +23,15 @@ from reports import __version__, derive
 from reports import db as mir_db
 from reports.db import ROW_GROUP_ROWS, event_time
 from reports.errors import (
+    INTERRUPTION,
+    TERMINATION,
     CommittedThenInterrupted,
     InputError,
     Terminated,
     UsageError,
     ValuationRangeError,
     Violation,
+    is_interrupt,
 )
 from reports.load import reader, validate
 from reports.paths import read_query
@@ -210,8 +213,14 @@ def load_snapshot(
             reporting_currency=reporting_currency,
             checks_follow=checks_follow,
         )
-    except (KeyboardInterrupt, Terminated) as exc:
-        if not committed:
+    except BaseException as exc:
+        signalled = (
+            isinstance(exc, KeyboardInterrupt | Terminated)
+            or is_interrupt(exc)  # a signal inside a DuckDB query: "Query interrupted"
+            or TERMINATION.is_set()
+            or INTERRUPTION.is_set()
+        )
+        if not committed or not signalled or isinstance(exc, CommittedThenInterrupted):
             raise
         # the date IS replaced: a signal after the COMMIT returned (dropping the staging
         # tables, the hashing thread's exit, the stale-run query) is not a failed load (crash

@@ -357,6 +357,7 @@ def _invalid_utf8(source: SourceFile, columns: Sequence[str]) -> Violation | Non
                 or pa.types.is_large_string(f.type)
                 or pa.types.is_binary(f.type)
                 or pa.types.is_large_binary(f.type)
+                or pa.types.is_fixed_size_binary(f.type)  # read as bytes too (diff review)
             )
         ]
         offset = 0
@@ -435,7 +436,11 @@ def _first_invalid(array: Any) -> int | None:
     (a binary array is valid text when it casts to string, which checks the encoding)."""
     import pyarrow as pa
 
-    binary = pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)
+    binary = (
+        pa.types.is_binary(array.type)
+        or pa.types.is_large_binary(array.type)
+        or pa.types.is_fixed_size_binary(array.type)
+    )
 
     def valid(length: int) -> bool:
         try:
@@ -529,7 +534,12 @@ def stage(
                     f"an integer or a string); {why}",
                 )
                 continue
-            if spec_col.type in ("id", "text", "enum") and type_ in _FLOAT_TYPES:
+            text_in_float = spec_col.type in ("id", "text", "enum") and type_ in _FLOAT_TYPES
+            if text_in_float and _all_null(con, path, source_ident):
+                # pandas writes a column of None alone as float64 (NaN): nothing to misread
+                selects.append(f"CAST(NULL AS VARCHAR) AS {ident}")
+                continue
+            if text_in_float:
                 # pandas writes an integer id column with nulls as float64: 181 becomes the text
                 # '181.0', unlike the same id elsewhere, and no rule can tell (Parquet review of
                 # 2026-12-05: movements' position_id so gave false SEG-05 and SEG-06 breaches)
@@ -626,6 +636,16 @@ def stage(
         return None
     rows = int(created[0][0]) if created else 0
     return StagedFile(source, columns, rows, typed)
+
+
+def _all_null(con: duckdb.DuckDBPyConnection, path: str, column: str) -> bool:
+    """Whether the Parquet file's `column` (a quoted identifier) holds no value at all (or only
+    NaN): read only for a text column written in floating point, which is refused otherwise."""
+    found = con.execute(
+        f"SELECT count(*) FILTER (WHERE {column} IS NOT NULL AND NOT isnan({column})) "
+        f"FROM {_read_parquet(path)}"
+    ).fetchall()
+    return not found[0][0]
 
 
 def _read_parquet(path: str) -> str:
