@@ -1496,6 +1496,18 @@ def test_an_empty_check_exceptions_says_what_the_run_shown_was(
         f"note: no run of SEG-03 is recorded for {first}: run `mir check --as-of {first}` "
         "(or the daily job) for the day"
     )
+    # a warning recorded without rows (a check that ran in part) says so, with its message
+    con = duckdb.connect(str(db))
+    con.execute(
+        "INSERT INTO check_results BY NAME SELECT * REPLACE ('warn' AS status, 0 AS exceptions, "
+        "'evaluated in part' AS message, checked_at + INTERVAL 1 SECOND AS checked_at) "
+        "FROM check_results WHERE as_of_date = ? AND check_id = 'SEG-08'",
+        [LAST],
+    )
+    con.close()
+    assert note(check_id="SEG-08") == (
+        f"note: SEG-08 on {LAST}, run {run_id}: warn with no exception rows (evaluated in part)"
+    )
     # a result with rows has no note
     rows = run_mir("query", "check_exceptions", "-p", "check_id=SEG-04", db=db)
     assert "1 row(s)" in rows.stderr and "note:" not in rows.stderr, rows.stderr

@@ -18,7 +18,9 @@ SELECT CASE
                     || strftime(s.as_of_date, '%Y-%m-%d') || '` again'
                 WHEN 'not_evaluated' THEN 'not evaluated (' || coalesce(s.message, 'no reason given')
                     || ')'
-                ELSE s.status || ' with ' || s.exceptions || ' exception(s) recorded, none kept'
+                ELSE s.status || CASE WHEN s.exceptions = 0
+                    THEN ' with no exception rows' || coalesce(' (' || s.message || ')', '')
+                    ELSE ' with ' || s.exceptions || ' exception(s) recorded, none kept' END
                 END
             || CASE WHEN s.stale THEN '; that run is STALE: a load after it changed the files of '
                     || 'that day or an earlier one, so it may not match the stored data; run '
