@@ -37,6 +37,7 @@ from reports.errors import (
     raise_on_termination,
 )
 from reports.lock import directory_lock, exclusive_lock
+from reports.outdir import remove_leftovers
 
 if TYPE_CHECKING:
     from reports.sign.manifest import StoredManifest
@@ -378,6 +379,10 @@ def run_daily(
                     warnings=len(loaded.warnings),
                     valuation_seconds=round(loaded.valuation_seconds, 3),
                 )
+            # what killed runs left in OUT, cleared once the load has passed (OUT is locked; bad
+            # input changes nothing): not only by a run that gets as far as its report (crash
+            # review of 2026-12-05)
+            remove_leftovers(out_dir)
             with day_memo():  # the checks and the report share figures (reports/memo.py)
                 with log.stage("check", timings, say) as details:
                     committed_load = None  # from here a signal stops the checks

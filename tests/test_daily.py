@@ -1251,6 +1251,35 @@ def run_mir_verify(out: Path) -> bool:
     return verify_package(package).ok
 
 
+def test_leftovers_are_cleared_once_the_load_passed_even_if_the_checks_fail(
+    dev_key: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Crash review of 2026-12-05: what killed runs left in OUT was cleared only by a run that
+    got as far as its report. The job clears it once its load has passed (bad input still
+    changes nothing, OUT included)."""
+    import reports.checks.engine
+    from reports.config import load_config
+    from reports.daily import run_daily
+
+    out = tmp_path / "out"
+    out.mkdir()
+    staging, partial = out / f".{AS_OF}.tmp-killed", out / f".X_{AS_OF}.zip.k1ll3d.tmp"
+    aside = out / ".2026-01-02.old-4242"
+    staging.mkdir()
+    aside.mkdir()
+    (aside / "summary.json").write_text("{}")
+    partial.write_bytes(b"PK")
+
+    def crashed(*_args: Any, **_kwargs: Any) -> Any:
+        raise MemoryError("checks stopped")
+
+    monkeypatch.setattr(reports.checks.engine, "run_checks", crashed)
+    with pytest.raises(MemoryError):
+        run_daily(LATEST, out, db_path=db, config=load_config(dev_key.config), say=lambda _m: None)
+    assert not staging.exists() and not partial.exists() and not aside.exists()
+    assert (out / "2026-01-02" / "summary.json").read_text() == "{}"
+
+
 def test_a_run_log_that_cannot_take_the_failure_does_not_hide_it(
     dev_key: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
