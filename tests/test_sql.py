@@ -1455,6 +1455,21 @@ def test_breaches_by_day_tells_a_what_if_run_by_its_configuration(
     assert [(r["status"], r["config_sha256"]) for r in daily] == [("pass", ours)]
     assert rows(config="0" * 64, all="true") == []
 
+    # check_exceptions takes the same filter: the what-if run's CON-02 warning, or the daily's
+    # pass (its note then says so)
+    def exceptions(**params: str) -> Result:
+        args = ["query", "check_exceptions", "-p", "check_id=CON-02", "--format", "json"]
+        return run_mir(*args, *[f"-p{k}={v}" for k, v in params.items()], db=db)
+
+    assert {r["status"] for r in json.loads(exceptions().stdout)} == {"warn"}
+    daily_run = exceptions(config=ours.upper())
+    assert json.loads(daily_run.stdout) == []
+    assert f"note: CON-02 on {LAST}, run " in daily_run.stderr
+    assert ": pass, no exceptions" in daily_run.stderr
+    assert f"no run of CON-02 under configuration {'0' * 64} is recorded" in (
+        exceptions(config="0" * 64).stderr
+    )
+
 
 def mir_sha(config_file: Path) -> str:
     from reports.config import load_config

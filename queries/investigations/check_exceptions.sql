@@ -1,13 +1,14 @@
 -- description: The exceptions of one check on one day (its latest recorded run, of the current ones if there is one) with the rows they point at: position, account or asset (segregation) figures.
 -- param: check_id check_id (required): e.g. SEG-07
 -- param: as_of date (optional): the as-of date [default: the latest day with a run]
+-- param: config text (optional): only runs of this configuration (its SHA-256, the manifest's config_sha256), as in breaches_by_day
 -- stale: true when a load after the run shown changed the files of that day or an earlier one
 -- (a reload with other data, or a gap filled; run_is_stale): its exceptions may not match the
 -- stored data; run `mir check --as-of D` again. The position, account and asset columns are the stored data of that day as it is now.
 WITH run AS (
     -- the latest recording of the check that day, of the current ones if there is one (as
     -- breaches_by_day; none to show when it crashed in it): queries/views/50_stale_runs.sql
-    SELECT run_id, as_of_date, checked_at, status FROM shown_check_run($check_id, $as_of)
+    SELECT run_id, as_of_date, checked_at, status FROM shown_check_run($check_id, $as_of, $config)
 ),
 recordings AS (
     -- the check's rows of a run_id are there once per recording in which it wrote rows (not in

@@ -44,16 +44,19 @@ CREATE OR REPLACE MACRO run_is_stale(day, checked_at) AS EXISTS (
 -- day: of `as_of` (NULL: the latest day with a recording of the check), the latest one still
 -- current if there is one, else the latest (stale). At most one row. check_exceptions lists its
 -- exception rows; when those are none, `mir query` says what the run shown was
--- (queries/investigations/when_empty/). The arguments are bound first, as in run_is_stale.
-CREATE OR REPLACE MACRO shown_check_run(check_id, as_of) AS TABLE
-WITH p AS (SELECT check_id::VARCHAR AS c, as_of::DATE AS a),
+-- (queries/investigations/when_empty/). `config`: only runs of that configuration's SHA-256
+-- (check_results.config_sha256; NULL: any). The arguments are bound first, as in run_is_stale.
+CREATE OR REPLACE MACRO shown_check_run(check_id, as_of, config) AS TABLE
+WITH p AS (SELECT check_id::VARCHAR AS c, as_of::DATE AS a, lower(config::VARCHAR) AS k),
 day AS (
     SELECT coalesce(any_value(p.a), max(r.as_of_date)) AS as_of_date
-    FROM p LEFT JOIN check_results AS r ON r.check_id = p.c
+    FROM p LEFT JOIN check_results AS r
+        ON r.check_id = p.c AND (p.k IS NULL OR r.config_sha256 = p.k)
 )
 SELECT r.run_id, r.as_of_date, r.checked_at, r.status, r.exceptions, r.message,
        run_is_stale(r.as_of_date, r.checked_at) AS stale
 FROM check_results AS r, p, day
 WHERE r.check_id = p.c AND r.as_of_date = day.as_of_date
+  AND (p.k IS NULL OR r.config_sha256 = p.k)
 ORDER BY run_is_stale(r.as_of_date, r.checked_at), r.checked_at DESC, r.run_id DESC
 LIMIT 1;

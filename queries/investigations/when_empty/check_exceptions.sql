@@ -2,10 +2,11 @@
 -- standard error): zero rows alone cannot tell a check that passed from one never run that
 -- day, one that crashed or was not evaluated, or a run made stale by a later load (history
 -- review of 2026-12-05). One row, one column `note`; same parameters as the investigation.
-WITH shown AS (SELECT * FROM shown_check_run($check_id, $as_of))
+WITH shown AS (SELECT * FROM shown_check_run($check_id, $as_of, $config))
 SELECT CASE
     WHEN NOT EXISTS (SELECT 1 FROM shown) THEN
-        'no run of ' || $check_id || ' is recorded'
+        'no run of ' || $check_id
+        || coalesce(' under configuration ' || lower($config::VARCHAR), '') || ' is recorded'
         || coalesce(' for ' || strftime($as_of::DATE, '%Y-%m-%d'), '')
         || ': run `mir check --as-of ' || coalesce(strftime($as_of::DATE, '%Y-%m-%d'), 'D')
         || '` (or the daily job) for the day'
