@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 def fsync_file(path: Path) -> None:
-    """Flush a written file to the disk (a power cut after its rename must not publish an empty
+    """Flush a written file (or a directory's entries) to the disk (a power cut after its rename must not publish an empty
     or partial file: crash review of 2026-12-05 found no fsync anywhere)."""
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -26,11 +26,7 @@ def fsync_file(path: Path) -> None:
 def fsync_dir(path: Path) -> None:
     """Flush a directory's entries (a rename in it) to the disk, where the platform allows."""
     with contextlib.suppress(OSError):  # not every file system syncs a directory
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_file(path)
 
 
 def replace_dir(staging: Path, target: Path) -> None:
