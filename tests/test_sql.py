@@ -1471,6 +1471,32 @@ def test_breaches_by_day_tells_a_what_if_run_by_its_configuration(
     )
 
 
+def test_capital_ratio_trend_tells_a_what_if_run_by_its_configuration(
+    run_mir: Callable[..., Result], history: Path, tmp_path: Path
+) -> None:
+    """Closing note of 2026-12-05: capital_ratio_trend had no `-p config=` filter, so a what-if
+    run (here a 150% early warning) stood in for the daily job's day with nothing to select
+    the daily job's figures. It now takes the same filter as breaches_by_day."""
+    from reports.config import Config
+
+    db = tmp_path / "mir.duckdb"
+    shutil.copy(history, db)
+    whatif = tmp_path / "whatif.toml"
+    whatif.write_text('[capital]\nearly_warning = "1.5"\n', encoding="utf-8")
+    checked = run_mir("check", "--as-of", LAST.isoformat(), "--config", str(whatif), db=db)
+    assert checked.exit_code in (0, 1), checked.output
+
+    def levels(**params: str) -> dict[str, Decimal]:
+        rows = query_rows(functools.partial(run_mir, db=db), "capital_ratio_trend", **params)
+        return {r["as_of_date"]: Decimal(r["early_warning_level"]) for r in rows}
+
+    assert levels()[LAST.isoformat()] == Decimal("1.5")  # the what-if run is the latest
+    daily = levels(config=Config().sha256().upper())
+    assert daily[LAST.isoformat()] == Decimal("1.1")
+    assert set(levels(config=mir_sha(whatif)).values()) == {Decimal("1.5")}
+    assert levels(config="0" * 64) == {}
+
+
 def mir_sha(config_file: Path) -> str:
     from reports.config import load_config
 
