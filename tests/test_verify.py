@@ -1398,3 +1398,48 @@ def test_a_tsa_needs_the_timestamping_usage_and_may_be_anchored_at_an_issuing_ca
         for anchor in (root, issuing):
             report = verify_directory(day, trust=[old.certificate, anchor])
             assert report.ok, (name, anchor.subject, [str(c) for c in report.failures])
+
+
+def _damage_member(zip_path: Path, name: str) -> None:
+    """Flip one byte in the middle of member `name`'s data: its CRC-32 (or its deflate stream)
+    no longer matches, as after damage in transit."""
+    raw = bytearray(zip_path.read_bytes())
+    with zipfile.ZipFile(zip_path) as archive:
+        info = archive.getinfo(name)
+    start = info.header_offset
+    name_length = int.from_bytes(raw[start + 26 : start + 28], "little")
+    extra_length = int.from_bytes(raw[start + 28 : start + 30], "little")
+    data = start + 30 + name_length + extra_length
+    raw[data + info.compress_size // 2] ^= 0xFF
+    zip_path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize(
+    ("member", "also"),
+    [
+        ("stress.csv", "report.pdf attachments: FAILED: cannot compare stress.csv with the PDF's"),
+        ("summary.json", "summary matches manifest: FAILED: summary.json cannot be read from the"),
+        ("report.pdf", "PDF signature (report.pdf): FAILED: report.pdf cannot be read from the"),
+        (SIGNATURE_NAME, f"manifest signature ({SIGNATURE_NAME}): FAILED: cannot be read from"),
+    ],
+)
+def test_verify_calls_a_damaged_member_damaged_not_missing(
+    package: Path, run_mir: Any, member: str, also: str
+) -> None:
+    """User review of 2026-12-06: one byte damaged in stress.csv inside the zip was reported as
+    "listed in manifest.json but missing" (and the PDF's attachments as absent from the
+    package), the file named twice in the failure summary: a regulator would think a file was
+    left out. The member is now named once as unreadable, and every other line says so."""
+    _damage_member(package, member)
+    result = run_mir("verify", package)
+    assert result.exit_code == 4, result.output
+    failed = _failed_lines(result.output)
+    assert f"file {member}: FAILED: cannot be read from the zip" in failed[0]
+    assert any(line.startswith(also) for line in failed), failed
+    assert not [line for line in failed if "missing" in line], failed
+    summary = result.output.strip().splitlines()[-1]
+    named = summary.split("verification FAILED (", 1)[1].rstrip(")").split(", ")
+    assert len(named) == len(set(named)), summary
+    # the package's name is judged first, then its members
+    lines = result.output.splitlines()
+    assert lines[0].startswith("package name: ok"), lines[:2]

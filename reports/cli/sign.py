@@ -197,7 +197,7 @@ def verify_command(
         if not quiet or not line.ok:
             click.echo(line.render())
     if not report.ok:
-        failed = ", ".join(line.name for line in report.failures)
+        failed = ", ".join(dict.fromkeys(line.name for line in report.failures))
         msg = f"{zip_path}: verification FAILED ({failed})"
         raise VerificationError(msg)
     if not quiet:

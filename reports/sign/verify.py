@@ -32,7 +32,7 @@ import logging
 import os
 import stat
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -657,7 +657,10 @@ def _check_pdf_signature(
 
 
 def _check_files(
-    files: Mapping[str, bytes], manifest: dict[str, Any], report: VerifyReport
+    files: Mapping[str, bytes],
+    manifest: dict[str, Any],
+    report: VerifyReport,
+    unreadable: Collection[str] = (),
 ) -> None:
     listed: set[str] = set()
     for entry in manifest["files"]:
@@ -666,7 +669,8 @@ def _check_files(
         label = f"file {name}"
         data = files.get(name)
         if data is None:
-            report.add(CheckLine(label, False, "listed in manifest.json but missing"))
+            if name not in unreadable:  # (an unreadable one has its line already: read_zip)
+                report.add(CheckLine(label, False, "listed in manifest.json but missing"))
             continue
         digest = hashlib.sha256(data).hexdigest()
         if len(data) != entry["size"]:
@@ -695,12 +699,14 @@ def _check_files(
         report.add(CheckLine("required files", True))
 
 
-def _summary_line(files: Mapping[str, bytes], manifest: dict[str, Any]) -> CheckLine:
+def _summary_line(
+    files: Mapping[str, bytes], manifest: dict[str, Any], unreadable: Collection[str] = ()
+) -> CheckLine:
     """summary.json is the summary of the manifest's day and run (not another day's)."""
     name = "summary matches manifest"
     data = files.get(SUMMARY_JSON)
     if data is None:
-        return CheckLine(name, False, f"{SUMMARY_JSON} is missing")
+        return CheckLine(name, False, f"{SUMMARY_JSON} {_absent(SUMMARY_JSON, unreadable)}")
     try:
         summary = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -764,13 +770,22 @@ def pdf_attachments(pdf: bytes) -> dict[str, bytes]:
     return found
 
 
-def _attachments_line(files: Mapping[str, bytes]) -> CheckLine:
+def _attachments_line(files: Mapping[str, bytes], unreadable: Collection[str] = ()) -> CheckLine:
     """report.pdf embeds exactly the package's CSVs and summary.json, byte for byte (a PDF of
     another day or run would carry other figures than the files beside it)."""
     name = "report.pdf attachments"
     pdf = files.get(REPORT_PDF)
     if pdf is None:
-        return CheckLine(name, False, f"{REPORT_PDF} is missing")
+        return CheckLine(name, False, f"{REPORT_PDF} {_absent(REPORT_PDF, unreadable)}")
+    damaged = sorted(n for n in unreadable if n.endswith(".csv") or n == SUMMARY_JSON)
+    if damaged:
+        # present, but their bytes cannot be compared (a user review of 2026-12-06: a CSV
+        # damaged in the zip was called absent, "the package holds" the others)
+        return CheckLine(
+            name,
+            False,
+            f"cannot compare {', '.join(damaged)} with the PDF's copies: not readable from the zip",
+        )
     try:
         embedded = pdf_attachments(pdf)
     except Exception as exc:  # a mangled PDF fails the check, not verify
@@ -828,13 +843,16 @@ def verify_files(
     source: str = "<memory>",
     problems: Sequence[CheckLine] = (),
     previous: Predecessor | None = None,
+    unreadable: Collection[str] = (),
 ) -> VerifyReport:
     """Verify a package given as {file name: bytes}; `problems` are container-level failures;
-    `previous` is the package its hash chain should link to (None: not found)."""
+    `previous` is the package its hash chain should link to (None: not found); `unreadable`
+    the members present whose bytes could not be read (each has its line in `problems`)."""
     report = VerifyReport(source=source, checks=list(problems))
     manifest_bytes = files.get(MANIFEST_NAME)
     if manifest_bytes is None:
-        report.add(CheckLine(MANIFEST_NAME, False, "missing"))
+        if MANIFEST_NAME not in unreadable:
+            report.add(CheckLine(MANIFEST_NAME, False, "missing"))
         return report
     try:
         manifest = parse_manifest(manifest_bytes)
@@ -855,9 +873,9 @@ def verify_files(
             )
         )
         report.add(_chain_line(manifest, previous))
-        _check_files(files, manifest, report)
-        report.add(_summary_line(files, manifest))
-        report.add(_attachments_line(files))
+        _check_files(files, manifest, report, unreadable)
+        report.add(_summary_line(files, manifest, unreadable))
+        report.add(_attachments_line(files, unreadable))
 
     # the manifest signs whether its signatures were timestamped: a token stripped from the
     # .p7s (which no hash covers) is then found
@@ -865,7 +883,13 @@ def verify_files(
     signature = files.get(SIGNATURE_NAME)
     cms_signer: _Signer | None = None
     if signature is None:
-        report.add(CheckLine(f"manifest signature ({SIGNATURE_NAME})", False, "missing"))
+        report.add(
+            CheckLine(
+                f"manifest signature ({SIGNATURE_NAME})",
+                False,
+                _absent(SIGNATURE_NAME, unreadable).removeprefix("is "),
+            )
+        )
     else:
         line, cms_signer = _check_manifest_signature(
             manifest_bytes, signature, trust, stamped=stamped
@@ -875,7 +899,13 @@ def verify_files(
     pdf = files.get(REPORT_PDF)
     pdf_signer: _Signer | None = None
     if pdf is None:
-        report.add(CheckLine(f"PDF signature ({REPORT_PDF})", False, "report.pdf is missing"))
+        report.add(
+            CheckLine(
+                f"PDF signature ({REPORT_PDF})",
+                False,
+                f"{REPORT_PDF} {_absent(REPORT_PDF, unreadable)}",
+            )
+        )
     else:
         line, pdf_signer = _check_pdf_signature(pdf, trust, stamped=stamped)
         report.add(line)
@@ -898,28 +928,37 @@ def verify_files(
     return report
 
 
-def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine]]:
-    """The zip's members by name, and the container-level problems found while reading it."""
+def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine], set[str]]:
+    """The zip's members by name, the container-level problems found while reading it, and the
+    names of the members present whose bytes were not taken (damaged, too large, not a file)."""
     files: dict[str, bytes] = {}
     problems: list[CheckLine] = []
+    unreadable: set[str] = set()
     try:
         archive = zipfile.ZipFile(zip_path)
     except ZIP_READ_ERRORS as exc:
-        return files, [
-            CheckLine("zip archive", False, f"{zip_path.name} is not a readable zip file: {exc}")
-        ]
+        return (
+            files,
+            [CheckLine("zip archive", False, f"{zip_path.name} is not a readable zip file: {exc}")],
+            unreadable,
+        )
     with archive:
         entries = archive.infolist()
         total = sum(info.file_size for info in entries)
         if len(entries) > MAX_ENTRIES or total > MAX_PACKAGE_BYTES:
-            return files, [
-                CheckLine(
-                    "zip archive",
-                    False,
-                    f"{len(entries)} entries of {total:,} bytes in all: not a package (at most "
-                    f"{MAX_ENTRIES} entries and {MAX_PACKAGE_BYTES:,} bytes); nothing was inflated",
-                )
-            ]
+            return (
+                files,
+                [
+                    CheckLine(
+                        "zip archive",
+                        False,
+                        f"{len(entries)} entries of {total:,} bytes in all: not a package (at "
+                        f"most {MAX_ENTRIES} entries and {MAX_PACKAGE_BYTES:,} bytes); nothing "
+                        "was inflated",
+                    )
+                ],
+                unreadable,
+            )
         seen: set[str] = set()
         for info in entries:
             name = info.filename
@@ -934,6 +973,7 @@ def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine]]:
             seen.add(name)
             kind = stat.S_IFMT(info.external_attr >> 16)
             if kind not in (0, stat.S_IFREG):  # 0: no Unix mode recorded (a plain file)
+                unreadable.add(name)
                 problems.append(
                     CheckLine(
                         f"file {name}",
@@ -944,6 +984,7 @@ def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine]]:
                 )
                 continue
             if info.file_size > MAX_ENTRY_BYTES:
+                unreadable.add(name)
                 problems.append(
                     CheckLine(
                         f"file {name}",
@@ -955,10 +996,16 @@ def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine]]:
             try:
                 files[name] = archive.read(info)
             except ZIP_READ_ERRORS as exc:  # CRC mismatch, corrupt, encrypted, unknown method
+                unreadable.add(name)
                 problems.append(
                     CheckLine(f"file {name}", False, f"cannot be read from the zip: {exc}")
                 )
-    return files, problems
+    return files, problems, unreadable
+
+
+def _absent(name: str, unreadable: Collection[str]) -> str:
+    """Why a package member's bytes are not there: damaged in the zip, or not in it at all."""
+    return "cannot be read from the zip" if name in unreadable else "is missing"
 
 
 def trust_certificates(
@@ -1046,16 +1093,21 @@ def verify_package(
         msg = f"no package at {path}"
         raise UsageError(msg)
     trusted = trust_certificates(trust)
-    files, problems = read_zip(path)
+    files, problems, unreadable = read_zip(path)
     as_of = _manifest_as_of(files)
     predecessor = (
         predecessor_at(previous) if previous is not None else _previous_package(path, as_of)
     )
     name_line = _name_line(path, as_of, _manifest_field(files, "lei"))
     if name_line is not None:
-        problems = [*problems, name_line]
+        problems = [name_line, *problems]  # the package first, then its members
     return verify_files(
-        files, trust=trusted, source=str(path), problems=problems, previous=predecessor
+        files,
+        trust=trusted,
+        source=str(path),
+        problems=problems,
+        previous=predecessor,
+        unreadable=unreadable,
     )
 
 
