@@ -268,7 +268,7 @@ def run_daily(
     the checks that could not run or ran in part, a hash chain to re-link.
     """
     from reports.checks.engine import previous_as_of, run_checks
-    from reports.db import connect, init_schema
+    from reports.db import connect, holds_no_load, init_schema, remove_database
     from reports.load import load_snapshot, resolve_as_of
     from reports.memo import day_memo
     from reports.render.report import write_report
@@ -354,8 +354,10 @@ def run_daily(
             )
         log.failed_stage = "open"  # opening the database (another writer may hold it)
         db_path.parent.mkdir(parents=True, exist_ok=True)
+        created = not db_path.exists()
         con = connect(db_path)
         checkpoint = BackgroundCheckpoint(con)
+        discard = False  # a database this run created, holding no load when the run failed
         try:
             con.execute("BEGIN TRANSACTION")
             init_schema(con, force=False)
@@ -413,9 +415,12 @@ def run_daily(
             # never close the database under the checkpoint; the stage's error is the one
             # to report (a failed checkpoint leaves the log for the next open to replay)
             checkpoint.join(raise_error=False)
+            discard = created and holds_no_load(con)
             raise
         finally:
             con.close()
+            if discard:  # a failed first load leaves no database where there was none
+                remove_database(db_path)
         with log.stage("package", timings, say) as details:
             # signals wait from here until `done`: packaging takes a fraction of a second, and
             # is better finished, published and logged than stopped halfway

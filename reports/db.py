@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -377,15 +378,43 @@ def open_db(
     `must_exist`: a missing file is a usage error instead of a new, empty database (commands
     that only read what was loaded: check, report)."""
     path = resolve_db_path(db)
+    created = not read_only and not path.exists()
     con = connect(path, read_only=read_only, must_exist=must_exist)
+    discard = False
     try:
         if not read_only:
             con.execute("BEGIN TRANSACTION")
             init_schema(con, force=False)
             con.execute("COMMIT")
         yield con
+    except BaseException:
+        discard = created and holds_no_load(con)
+        raise
     finally:
         con.close()
+        if discard:
+            remove_database(path)
+
+
+def holds_no_load(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether no load was ever recorded in the database (its schema alone); False when that
+    cannot be told."""
+    import duckdb
+
+    try:
+        rows = con.execute("SELECT count(*) FROM loads").fetchall()
+    except (duckdb.Error, KeyboardInterrupt):
+        return False
+    return bool(rows) and rows[0][0] == 0
+
+
+def remove_database(path: Path) -> None:
+    """Remove a database file this process created and its write-ahead log, once closed: a
+    failed first load leaves no database where there was none (a user review of 2026-12-06
+    found an empty 536 KB file after "nothing was loaded")."""
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
 
 
 def utc_now() -> dt.datetime:

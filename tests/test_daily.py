@@ -380,6 +380,31 @@ def test_daily_bad_input_changes_nothing(
     assert "positions.csv, row 1, column quantity: got 'sideways'" in failed["violations"][0]
 
 
+def test_a_failed_first_load_leaves_no_database(
+    run_mir: Callable[..., Result], dev_key: Any, tmp_path: Path
+) -> None:
+    """User review of 2026-12-06: `mir load` (and `mir daily`) of a bad snapshot into a database
+    that did not exist said "nothing was loaded" and left a new, empty database file. The
+    database mir created for the command goes again; one that was there stays, unchanged (the
+    test above)."""
+    bad = tmp_path / "bad" / LATEST.name
+    shutil.copytree(LATEST, bad)
+    balances = bad / "balances.csv"
+    rows = balances.read_text(encoding="utf-8").splitlines()
+    balances.write_text("\n".join([*rows, "C000001,BTC,lots"]) + "\n", encoding="utf-8")
+    fresh = tmp_path / "new" / "mir.duckdb"
+    out = tmp_path / "out"
+    result = daily(run_mir, fresh, str(bad), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 3, result.output
+    loaded = run_mir("load", str(bad), db=fresh)
+    assert loaded.exit_code == 3, loaded.output
+    assert "nothing was loaded" in loaded.stderr
+    assert sorted(p.name for p in fresh.parent.iterdir()) == ["mir.duckdb.lock"]  # daily's lock
+    # a good first load keeps its database
+    assert run_mir("load", str(LATEST), db=fresh).exit_code == 0
+    assert fresh.is_file()
+
+
 def test_daily_as_of_must_match_the_directory(
     run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
 ) -> None:
