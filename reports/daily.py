@@ -15,7 +15,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,6 +214,21 @@ def _incomplete_lines(results: Iterable[CheckResult]) -> list[str]:
             partial.append(f"{result.check_id} {result.status}, {result.message}")
     lines = [f"not evaluated: {', '.join(ids)}: {reason}" for reason, ids in by_reason.items()]
     return errors + lines + partial
+
+
+def findings_line(statuses: Mapping[str, str]) -> str | None:
+    """One line naming the checks that breached, then those that warned, in check-id order,
+    e.g. "findings: breach CAP-01, SEG-06; warn CON-02 (...)"; None when there is none (user
+    review of 2026-12-06: the job said BREACH and named no check, so a pager or cron reader
+    had to open the PDF to learn which)."""
+    parts = []
+    for status in (CheckOutcome.BREACH, CheckOutcome.WARN):
+        ids = sorted(check for check, found in statuses.items() if found == str(status))
+        if ids:
+            parts.append(f"{status} {', '.join(ids)}")
+    if not parts:
+        return None
+    return f"findings: {'; '.join(parts)} (exceptions.csv and the report list each one)"
 
 
 def _unpackaged_previous_close(
@@ -537,6 +552,9 @@ def _finish(
         )
     if report.substitution_warning:
         warn(report.substitution_warning)
+    findings = findings_line(report.check_statuses)
+    if findings is not None:
+        warn(findings)
     if signer.is_development:  # as `mir report` and `mir package` say (found in review)
         warn("warning: signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION")
     exit_code = int(ExitCode.BREACH if status == "breach" else ExitCode.OK)

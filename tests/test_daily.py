@@ -195,6 +195,18 @@ def test_daily_on_samples_runs_twice_safely(
     assert package.is_file()
     summary = json.loads((day_dir / "summary.json").read_text(encoding="utf-8"))
     assert summary["as_of"] == AS_OF.isoformat()
+    # the checks that breached and warned, named on stderr (user review of 2026-12-06)
+    named = {
+        status: ", ".join(sorted(c for c, v in summary["checks"].items() if v["status"] == status))
+        for status in ("breach", "warn")
+    }
+    assert named["breach"], summary["checks"]
+    findings = f"findings: breach {named['breach']}" + (
+        f"; warn {named['warn']}" if named["warn"] else ""
+    )
+    assert f"{findings} (exceptions.csv and the report list each one)\n" in first.stderr
+    logged = [e["message"] for e in log_events(out) if e["event"] == "warning"]
+    assert any(message.startswith(f"{findings} (") for message in logged), logged
     after_first = stored(db)
     assert after_first["dates"][-1] == AS_OF
 
@@ -1387,3 +1399,15 @@ def test_daily_reports_names_no_font_can_draw(
     assert name in (out / AS_OF.isoformat() / "concentration.csv").read_text(encoding="utf-8")
     warnings = [e["message"] for e in log_events(out) if e["event"] == "warning"]
     assert any("U+4E09" in w for w in warnings)
+
+
+def test_findings_line_names_breaches_then_warnings_in_check_order() -> None:
+    from reports.daily import findings_line
+
+    assert findings_line({"SEG-01": "pass", "SEG-02": "not_evaluated", "CAP-01": "error"}) is None
+    line = findings_line(
+        {"SEG-06": "breach", "CON-02": "warn", "CAP-01": "breach", "SEG-01": "pass"}
+    )
+    assert line is not None
+    assert line.startswith("findings: breach CAP-01, SEG-06; warn CON-02 (")
+    assert findings_line({"CON-02": "warn"}).startswith("findings: warn CON-02 (")  # type: ignore[union-attr]

@@ -48,7 +48,8 @@ def daily_command(
     A second run on the same database stops at once, naming the lock's holder (lock file DB.lock).
 
     Progress goes to stderr (--quiet drops it; warnings, checks not evaluated or evaluated in
-    part, and a hash chain to re-link are printed all the same); a job that ran ends with one
+    part, a hash chain to re-link, and the line naming the checks that breached or warned are
+    printed all the same); a job that ran ends with one
     summary line on stdout, a job that failed with its error on stderr.
     Every stage is logged as JSON lines in OUT/mir-daily.jsonl (events start, stage_start,
     stage_done, warning, stage_failed, failed, done).
