@@ -411,6 +411,7 @@ class Parameter:
                 "integer": f"whole number within +-{MAX_INTEGER:,}",
                 "boolean": "true or false",
                 "decimal": "plain decimal (at most 20 integer digits and 18 decimals)",
+                "date": "date (YYYY-MM-DD)",
             }
             msg = f"parameter {self.name}: {raw!r} is not a valid {kinds.get(self.type, self.type)}"
             raise UsageError(msg) from None

@@ -171,11 +171,11 @@ CASES = [
     Case("typed.movements.ts.year_10000", typed("movements", {}, cell("movements", 2, "ts", "10000-01-01T00:00:00Z")), "movements.parquet", 2, "ts", "got '10000-01-01T00:00:00.000000Z'; expected a UTC timestamp"),
     Case("typed.movements.ts.year_zero", typed("movements", {}, cell("movements", 2, "ts", "0000-06-01T00:00:00Z")), "movements.parquet", 2, "ts", "year 0001 or later"),
     # -- uniqueness --
-    Case("accounts.unique", cell("accounts", 5, "account_id", "C001"), "accounts.csv", 5, "account_id", "on row 1"),
+    Case("accounts.unique", cell("accounts", 5, "account_id", "C001"), "accounts.csv", 5, "account_id", "expected a unique account_id; the same value is on row 1"),
     Case("instruments.unique", cell("instruments", 4, "instrument_id", "BTCUSD"), "instruments.csv", 4, "instrument_id", "on row 3"),
     Case("risk_tiers.unique", cell("risk_tiers", 2, "tier", "1"), "risk_tiers.csv", 2, "instrument_id, tier", "on row 1"),
     Case("prices.unique", cell("prices", 8, "symbol", "USDT"), "prices.csv", 8, "kind, symbol", "on row 7"),
-    Case("balances.unique", cell("balances", 2, "asset", "USDT"), "balances.csv", 2, "account_id, asset", "on row 1"),
+    Case("balances.unique", cell("balances", 2, "asset", "USDT"), "balances.csv", 2, "account_id, asset", "expected a unique (account_id, asset); the same value is on row 1"),
     Case("positions.unique", cell("positions", 6, "position_id", "P001"), "positions.csv", 6, "position_id", "on row 1"),
     Case("movements.unique", cell("movements", 3, "movement_id", "M002"), "movements.csv", 3, "movement_id", "on row 2"),
     Case("custody.unique", both(cell("custody", 6, "wallet_id", "W-HOUSE"), cell("custody", 6, "designation", "house")), "custody.csv", 6, "wallet_id, asset", "on row 5"),

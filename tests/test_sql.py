@@ -467,7 +467,7 @@ def test_query_missing_required_parameter(mir: Callable[..., Result]) -> None:
 def test_query_bad_date(mir: Callable[..., Result], value: str) -> None:
     result = mir("query", "breaches_by_day", "-p", f"from={value}")
     assert result.exit_code == 2
-    assert f"{value!r} is not a valid date" in result.stderr
+    assert f"{value!r} is not a valid date (YYYY-MM-DD)" in result.stderr
 
 
 def test_query_bad_integer_and_malformed_pair(mir: Callable[..., Result]) -> None:

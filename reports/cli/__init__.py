@@ -156,7 +156,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     concentration and capital, and produce signed regulatory packages.
 
     Exit codes: 0 ok (warnings possible), 1 breach found, 2 usage or configuration error,
-    3 bad input (nothing changed), 4 internal, signing or verification error.
+    3 bad input (nothing changed), 4 internal, signing or verification error, or a lock
+    (database or output folder) held by another run.
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug

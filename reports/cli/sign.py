@@ -186,8 +186,9 @@ def verify_command(
     the hash chain to the previous day's package, and that the zip's name carries its date.
 
     Prints one line per check (ok / FAILED: reason). Exit 0 when all pass (warnings allowed,
-    e.g. a chain link with no earlier package to check it against), 4 when any fails. `--db` is
-    accepted like on every command and not used.
+    e.g. a chain link with no earlier package to check it against), 4 when any fails, 2 when
+    ZIP, --trust or --previous cannot be read. `--db` is accepted like on every command and not
+    used.
     """
     from reports.sign.verify import verify_package
 

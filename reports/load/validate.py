@@ -348,10 +348,12 @@ def uniqueness_sql(spec: FileSpec) -> str:
             f"coalesce(CAST(s.{quote_ident(k)} AS VARCHAR), '')" for k in key
         )
         label = ", ".join(key)
+        # "a unique account_id", "a unique (account_id, asset)"
+        what = label if len(key) == 1 else f"({label})"
         parts.append(
             f"""
             SELECT {_lit(spec.name)} AS file, s._row AS row_no, {_lit(label)} AS column_name, {value} AS value,
-                   'a unique ({label}); the same value is on row ' || d.first_row AS expected
+                   'a unique {what}; the same value is on row ' || d.first_row AS expected
             FROM staged_{spec.name} s
             JOIN (SELECT {cols}, min(_row) AS first_row FROM staged_{spec.name}
                   GROUP BY ALL HAVING count(*) > 1) d USING ({cols})

@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives import serialization
 
 from reports.errors import UsageError
 from reports.sign.keys import (
+    certificate_fingerprint,
     certification_path,
     is_development_certificate,
     is_self_signed,
@@ -466,8 +467,17 @@ def _trust_outcome(
     if trust is not None:
         if status.trusted:
             return None, []
+        # the fingerprints: a development key made again has the same subject as the one
+        # registered (user review of 2026-12-06: two certificates, one name, no way to tell)
         subject = cert.subject.rfc4514_string()
-        return f"signer {subject} is not trusted by --trust ({status.trust_problem_indic})", []
+        given = ", ".join(certificate_fingerprint(t)[:16] + "..." for t in trust[:3])
+        if len(trust) > 3:
+            given += f" and {len(trust) - 3} more"
+        return (
+            f"signer {subject} (certificate sha256 {certificate_fingerprint(cert)[:16]}...) is "
+            f"not trusted by --trust (sha256 {given}): {status.trust_problem_indic}",
+            [],
+        )
     why = "self-signed" if is_self_signed(cert) else "no --trust given"
     return None, [f"untrusted ({why})"]
 
@@ -800,8 +810,9 @@ def _attachments_line(files: Mapping[str, bytes], unreadable: Collection[str] = 
         )
     differ = [n for n in expected if embedded[n] != files[n]]
     if differ:
+        verb = "differs" if len(differ) == 1 else "differ"
         return CheckLine(
-            name, False, f"the embedded {', '.join(differ)} differ from the package's files"
+            name, False, f"the embedded {', '.join(differ)} {verb} from the package's files"
         )
     return CheckLine(name, True, f"{len(expected)} files, identical to the package's")
 
