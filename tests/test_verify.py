@@ -953,9 +953,23 @@ def test_verify_without_the_earlier_package_warns_or_takes_previous(
     moved = second.rename(alone / second.name)
     result = run_mir("verify", moved)
     assert result.exit_code == 0, result.output
-    assert "warning: not checked: no earlier package beside this one (pass --previous)" in (
-        result.output
+    # NOT CHECKED, not "ok" (user review of 2026-12-06)
+    assert (
+        "hash chain: NOT CHECKED (links to manifest " in result.output
+        and "warning: no earlier package beside this one to check the link against (pass "
+        "--previous)"
+        in result.output
+    ), result.output
+    assert "hash chain: ok" not in result.output
+    # a renamed copy says its name was not checked
+    renamed = moved.rename(alone / "copy.zip")
+    copied = run_mir("verify", renamed)
+    assert copied.exit_code == 0, copied.output
+    assert copied.output.splitlines()[0] == (
+        f"package name: NOT CHECKED (copy.zip); warning: the name is not <LEI>_{AS_OF}.zip: no "
+        "date or LEI in it to compare"
     )
+    renamed.rename(moved)
     given = run_mir("verify", moved, "--previous", first)
     assert given.exit_code == 0, given.output
     assert f"hash chain: ok (links to the manifest of {first.name})" in given.output
@@ -1283,7 +1297,9 @@ def test_verifying_a_day_directory_ignores_another_firms_package_of_the_previous
     _rezip(root / "0THERFIRM_2026-03-02.zip", members)
     unsure = verify_directory(root / AS_OF)
     assert unsure.ok, unsure.lines()
-    assert _line(unsure.lines(), "hash chain").startswith("hash chain: ok (links to manifest ")
+    assert _line(unsure.lines(), "hash chain").startswith(
+        "hash chain: NOT CHECKED (links to manifest "
+    )
     build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI)  # this day's own package
     sure = verify_directory(root / AS_OF)
     assert (

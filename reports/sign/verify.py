@@ -92,11 +92,14 @@ class CheckLine:
     ok: bool
     detail: str = ""
     warnings: tuple[str, ...] = ()
+    # nothing to check it against (ok: it does not fail the package): "NOT CHECKED", not "ok"
+    # (a user review of 2026-12-06 read "hash chain: ok ...; warning: not checked")
+    checked: bool = True
 
     def render(self) -> str:
         if not self.ok:
             return f"{self.name}: FAILED: {self.detail}"
-        text = f"{self.name}: ok"
+        text = f"{self.name}: {'ok' if self.checked else 'NOT CHECKED'}"
         if self.detail:
             text += f" ({self.detail})"
         for warning in self.warnings:
@@ -828,7 +831,8 @@ def _chain_line(manifest: dict[str, Any], previous: Predecessor | None) -> Check
             name,
             True,
             f"links to manifest {link[:16]}...",
-            ("not checked: no earlier package beside this one (pass --previous)",),
+            ("no earlier package beside this one to check the link against (pass --previous)",),
+            checked=False,
         )
     if previous.manifest is None:
         return CheckLine(name, False, f"{previous.source} holds no {MANIFEST_NAME}")
@@ -1074,8 +1078,16 @@ def _name_line(path: Path, as_of: str | None, lei: str | None = None) -> CheckLi
     package kept aside as <prefix>_<date>.<UTC stamp>.zip (history review of 2026-12-05: a
     day's package copied under another day's kept name passed)."""
     named = PACKAGE_NAME.fullmatch(path.name) or KEPT_PACKAGE_NAME.fullmatch(path.name)
-    if named is None or as_of is None:
+    if as_of is None:
         return None
+    if named is None:  # a renamed copy: said, not silently left out (user review of 2026-12-06)
+        return CheckLine(
+            "package name",
+            True,
+            path.name,
+            (f"the name is not <LEI>_{as_of}.zip: no date or LEI in it to compare",),
+            checked=False,
+        )
     if named["as_of"] != as_of:
         return CheckLine(
             "package name",
