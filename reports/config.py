@@ -291,16 +291,25 @@ CONFIG_INTEGER_DIGITS = 15
 CONFIG_DECIMAL_LIMIT = Decimal(10) ** CONFIG_INTEGER_DIGITS
 
 
-def _parse_section(name: str, raw: Any, cls: type, parsers: dict[str, Any]) -> Any:
+def _parse_section(
+    name: str, raw: Any, cls: type, parsers: dict[str, Any], problems: list[str]
+) -> Any:
+    """The section's dataclass; each problem found is appended to `problems` (None then)."""
     if not isinstance(raw, dict):
-        msg = f"[{name}] must be a table"
-        raise ConfigError(msg)
-    unknown = sorted(set(raw) - set(parsers))
-    if unknown:
-        msg = f"[{name}]: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(parsers))}"
-        raise ConfigError(msg)
-    values = {key: parsers[key](f"{name}.{key}", value) for key, value in raw.items()}
-    return replace(cls(), **values)
+        problems.append(f"[{name}] must be a table")
+        return None
+    found = len(problems)
+    for key in sorted(set(raw) - set(parsers)):
+        problems.append(f"[{name}]: unknown key {key!r}; known keys: {', '.join(sorted(parsers))}")
+    values = {}
+    for key, value in raw.items():
+        if key not in parsers:
+            continue
+        try:
+            values[key] = parsers[key](f"{name}.{key}", value)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    return replace(cls(), **values) if len(problems) == found else None
 
 
 def _ratio(where: str, value: Any) -> Decimal:
@@ -575,18 +584,22 @@ _PARSERS: dict[str, tuple[type, dict[str, Any]]] = {
 
 def parse_config(data: dict[str, Any], source: str = "<memory>") -> Config:
     """Build a Config from parsed TOML, validating every key and value."""
-    unknown = sorted(set(data) - set(_PARSERS))
-    if unknown:
-        msg = f"{source}: unknown section [{unknown[0]}]; known sections: {', '.join(_PARSERS)}"
-        raise ConfigError(msg)
+    # every problem of the file at once: a file with three mistakes took three runs to see
+    # them (user review of 2026-12-06)
+    problems = [
+        f"unknown section [{name}]; known sections: {', '.join(_PARSERS)}"
+        for name in sorted(set(data) - set(_PARSERS))
+    ]
     sections: dict[str, Any] = {}
-    try:
-        for name, (cls, parsers) in _PARSERS.items():
-            if name in data:
-                sections[name] = _parse_section(name, data[name], cls, parsers)
-    except ConfigError as exc:
-        msg = f"{source}: {exc}"
-        raise ConfigError(msg) from None
+    for name, (cls, parsers) in _PARSERS.items():
+        if name in data:
+            sections[name] = _parse_section(name, data[name], cls, parsers, problems)
+    if len(problems) == 1:
+        msg = f"{source}: {problems[0]}"
+        raise ConfigError(msg)
+    if problems:
+        msg = f"{source}: {len(problems)} problems:" + "".join(f"\n  {p}" for p in problems)
+        raise ConfigError(msg)
     config = Config(**sections, source=source)
     if config.concentration.oi_share_warn > config.concentration.oi_share_breach:
         msg = f"{source}: concentration.oi_share_warn must not exceed oi_share_breach"

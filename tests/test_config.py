@@ -381,3 +381,24 @@ def test_a_broken_default_file_is_refused_not_skipped(
     bom = tmp_path / "bom.toml"
     bom.write_bytes('\ufeff[firm]\nname = "Venue"\n'.encode())
     assert load_config(bom).firm.name == "Venue"
+
+
+def test_every_problem_of_a_file_is_named_at_once() -> None:
+    """User review of 2026-12-06: a file with three mistakes (a bad LEI check digit, 110 for
+    110%, an unknown section) took three runs to see them all. Each is named in one error;
+    one problem alone keeps its one-line form."""
+    data = {
+        "firm": {"lei": "5493001KJTIIGC8Y1R13", "colour": "red"},
+        "capital": {"early_warning": "110"},
+        "extras": {},
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, source="mir.toml")
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "mir.toml: 4 problems:"
+    assert lines[1].startswith("  unknown section [extras]")
+    assert lines[2].startswith("  [firm]: unknown key 'colour'")
+    assert lines[3].startswith("  firm.lei: '5493001KJTIIGC8Y1R13' is not an ISO 17442 LEI")
+    assert lines[4].startswith("  capital.early_warning: ")
+    with pytest.raises(ConfigError, match=r"^mir\.toml: capital\.early_warning: [^\n]*$"):
+        parse_config({"capital": {"early_warning": "110"}}, source="mir.toml")
