@@ -323,7 +323,10 @@ def test_con01_message_names_group_share_and_oi(con, day) -> None:
     _oi_day(day)
     rows = outcome_of(con, "CON-01").rows
     message = rows.filter(pl.col("entity_id") == "G1")["message"][0]
-    assert "client group G1 (2 accounts) holds 10.00% of the open interest in BTC-PERP" in message
+    assert (
+        "client group G1, through 2 accounts, holds 10.00% of the open interest in BTC-PERP"
+        in message
+    )
     assert "OI 5,000,000.00 USD" in message and "breach at 10.00%" in message
 
 

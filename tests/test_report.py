@@ -543,6 +543,16 @@ def test_each_holdings_breakdown_of_the_statement_adds_up_to_the_funds_held(
             assert parts, (asset.asset, prefix)
             total = sum(Decimal(ln.units.replace(",", "")) for ln in parts)
             assert total == Decimal(held.units.replace(",", "")), (asset.asset, prefix)
+        # the wallet types above the held total, the custodians apart below the result, under
+        # a heading of their own (regulator's review of 2026-12-06: one after the other above
+        # the total, they read as one list adding up to twice the funds held)
+        labels = [ln.label for ln in asset.lines]
+        held_at = labels.index("Funds held in segregation")
+        result_at = labels.index("Excess (deficiency) of funds in segregation")
+        wallets = [i for i, label in enumerate(labels) if label.startswith("By wallet type: ")]
+        custodians = [i for i, label in enumerate(labels) if label.startswith("By custodian: ")]
+        assert max(wallets) < held_at < result_at < min(custodians), labels
+        assert labels[min(custodians) - 1] == "Funds held in segregation, by custodian:", labels
 
 
 @pytest.mark.parametrize(
@@ -886,3 +896,20 @@ def test_con06_methodology_row_states_the_configured_shares() -> None:
     )
     assert "{" not in _row_meaning(SimpleNamespace(specs=specs, config=Config()), "CON-06")
     assert _row_meaning(data, "SEG-01") == specs["SEG-01"].row_meaning
+
+
+def test_headline_counts_checks_without_calling_the_unevaluated_ones_run() -> None:
+    """Regulator's review of 2026-12-06: "20 checks run; ... 1 not evaluated" said SEG-02 both
+    ran and did not."""
+    from types import SimpleNamespace
+
+    from reports.render.build import _headline
+
+    outcomes = [
+        SimpleNamespace(check_id="CAP-01", status="breach"),
+        SimpleNamespace(check_id="SEG-02", status="not_evaluated"),
+        SimpleNamespace(check_id="SEG-01", status="pass"),
+    ]
+    assert _headline(SimpleNamespace(outcomes=outcomes)) == (  # type: ignore[arg-type]
+        "3 checks; 1 breached (CAP-01); 1 not evaluated (SEG-02); 1 passed."
+    )

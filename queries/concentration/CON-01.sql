@@ -152,8 +152,10 @@ SELECT
     g.shown,
     g.threshold,
     g.status,
-    'client group ' || g.group_id || ' (' || g.accounts || ' account'
-        || CASE WHEN g.accounts = 1 THEN '' ELSE 's' END || ') holds '
+    -- "through N accounts": those with positions in the instrument, not all the group's
+    -- members (a regulator's review of 2026-12-06 read "(3 accounts)" as the group's size)
+    'client group ' || g.group_id || ', through ' || g.accounts || ' account'
+        || CASE WHEN g.accounts = 1 THEN '' ELSE 's' END || ', holds '
         || CASE WHEN g.shown IS NULL THEN 'more than 10^19 times'
                 ELSE fmt_pct_against(g.shown, g.nearest) || '% of' END
         || ' the open interest in ' || g.instrument_id

@@ -477,7 +477,7 @@ def _headline(run: CheckRun) -> str:
     warnings = [o.check_id for o in run.outcomes if o.status == "warn"]
     errors = [o.check_id for o in run.outcomes if o.status == "error"]
     skipped = [o.check_id for o in run.outcomes if o.status == "not_evaluated"]
-    parts = [f"{len(run.outcomes)} checks run"]
+    parts = [f"{len(run.outcomes)} checks"]  # ("run" read wrong beside "1 not evaluated")
     if breaches:
         parts.append(f"{len(breaches)} breached ({', '.join(breaches)})")
     if warnings:
@@ -625,18 +625,16 @@ def _segregation(
             line("Add: isolated bad debt (losses beyond isolated margin)", "isolated_bad_debt"),
             line("Amount required to be segregated", "client_requirement", "total"),
         ]
-        # Two breakdowns of the same funds (each adds up to the held total): by wallet type,
-        # then by custodian.
+        # Two breakdowns of the same funds, each adding up to the held total: by wallet type
+        # above the total, by custodian apart below the result (a regulator's review of
+        # 2026-12-06: printed one after the other above the total, they read as one list
+        # adding up to twice the funds held).
         for column, label in (
             ("held_cold", "By wallet type: cold wallets"),
             ("held_warm", "By wallet type: warm wallets"),
             ("held_hot", "By wallet type: hot wallets"),
             ("held_bank", "By wallet type: bank accounts"),
             ("held_exchange", "By wallet type: exchange accounts"),
-            ("held_self", "By custodian: the venue's own custody"),
-            ("held_credit_institution", "By custodian: credit institutions"),
-            ("held_investment_firm", "By custodian: investment firms"),
-            ("held_other", "By custodian: other custodians"),
         ):
             if row[column]:
                 lines.append(line(label, column, "sub"))
@@ -647,6 +645,15 @@ def _segregation(
             lines.append(
                 line("Excess over target residual interest", "excess_over_target", "result")
             )
+        lines.append(line("Funds held in segregation, by custodian:", "held"))
+        for column, label in (
+            ("held_self", "By custodian: the venue's own custody"),
+            ("held_credit_institution", "By custodian: credit institutions"),
+            ("held_investment_firm", "By custodian: investment firms"),
+            ("held_other", "By custodian: other custodians"),
+        ):
+            if row[column]:
+                lines.append(line(label, column, "sub"))
         assets.append(
             SegregationAsset(
                 asset=row["asset"],
@@ -838,11 +845,15 @@ def _concentration(data: ReportData) -> ConcentrationSection:
     )
     hot = metric("CON-04", "hot_wallet_share")
     hot_usd = metric("CON-04", "hot_wallet_usd")
+    non_bank = metric("CON-04", "non_bank_client_custody_usd")
     hot_wallet = None
     if hot.height:
         r = hot.row(0, named=True)
+        # its base, unlike the custodians' share above (all client custody): shown, as a
+        # regulator's review of 2026-12-06 could not find it in the table
+        base = fmt.usd(non_bank.row(0, named=True)["value"]) if non_bank.height else fmt.MISSING
         hot_wallet = ShareRow(
-            "hot wallets",
+            f"{base} {data.config.firm.reporting_currency}",
             fmt.usd(hot_usd.row(0, named=True)["value"]) if hot_usd.height else fmt.MISSING,
             fmt.percent(r["value"]),
             "breach at " + fmt.setting_percent(r["threshold"]),
@@ -901,7 +912,12 @@ def trend_chart(
     one_year = points_by_day[0][0].year == points_by_day[-1][0].year
     label = "%m-%d" if one_year else "%Y-%m-%d"
     points = [
-        charts.Point(day.strftime(label), float(value), fmt.percent(value, 1))  # geometry
+        charts.Point(  # float: geometry only
+            day.strftime(label),
+            float(value),
+            fmt.percent(value, 2),  # as the statement above the chart shows it
+            "breach" if value < 1 else ("warn" if value < early_warning else ""),
+        )
         for day, value in points_by_day
     ]
     span = (points_by_day[-1][0] - points_by_day[0][0]).days + 1

@@ -44,6 +44,7 @@ class Point:
     label: str  # x label (a date)
     value: float
     text: str
+    status: str = ""  # breach / warn: the point drawn in that status's colour
 
 
 def _n(x: float) -> str:
@@ -159,7 +160,9 @@ def bar_chart(
             anchor="middle",
         )
     )
-    # bars
+    # bars; their value labels go on last, each on a white patch over the threshold lines (a
+    # regulator's review of 2026-12-06: the 5% warn line ran through "4.00%")
+    values: list[str] = []
     for i, bar in enumerate(bars):
         y = top + i * (bar_height + gap)
         colour = STATUS_COLOURS.get(bar.status, STATUS_COLOURS[""])
@@ -170,7 +173,13 @@ def bar_chart(
             f'<rect x="{_n(label_width)}" y="{_n(y)}" width="{_n(w)}" height="{_n(bar_height)}" '
             f'fill="{colour}"/>'
         )
-        parts.append(_text(label_width + w + 4, y + bar_height - 4, bar.text, size=8.5))
+        text_x, baseline = label_width + w + 4, y + bar_height - 4
+        patch = 0.64 * 8.5 * len(bar.text) + 2
+        values.append(
+            f'<rect x="{_n(text_x - 1)}" y="{_n(baseline - 8.5)}" width="{_n(patch)}" '
+            f'height="{_n(10.5)}" fill="#ffffff" fill-opacity="0.9"/>'
+            + _text(text_x, baseline, bar.text, size=8.5)
+        )
     # axis line
     parts.append(
         f'<line x1="{_n(label_width)}" y1="{_n(top)}" x2="{_n(label_width)}" '
@@ -186,6 +195,7 @@ def bar_chart(
             f'stroke="{colour}" stroke-width="1.2" stroke-dasharray="4 3"/>'
         )
         parts.append(_text(x + 3, label_y, t.label, size=8, anchor="start", fill=colour))
+    parts.extend(values)
     parts.append("</svg>")
     return "".join(parts)
 
@@ -262,14 +272,33 @@ def line_chart(
         path = " ".join(f"{_n(x_of(i))},{_n(y_of(p.value))}" for i, p in enumerate(points))
         parts.append(f'<polyline points="{path}" fill="none" stroke="#1f4e79" stroke-width="1.6"/>')
         label_every = max(1, math.ceil(count / 8))
+        lowest = min((r.value for r in references), default=None)
         for i, p in enumerate(points):
             x, y = x_of(i), y_of(p.value)
-            parts.append(f'<circle cx="{_n(x)}" cy="{_n(y)}" r="2.6" fill="#1f4e79"/>')
+            colour = STATUS_COLOURS[p.status] if p.status else "#1f4e79"
+            radius = 3.2 if p.status else 2.6
+            parts.append(f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{radius}" fill="{colour}"/>')
             if i % label_every == 0 or i == count - 1:
                 parts.append(_text(x, top + plot_height + 13, p.label, size=7.5, anchor="middle"))
                 if count <= 12 or i == count - 1:
-                    parts.append(_label_backing(x, y - 6, p.text, size=7.5))
-                    parts.append(_text(x, y - 6, p.text, size=7.5, anchor="middle"))
+                    # below a point under every reference line: above it, the value sat
+                    # between the lines it is below (a regulator's review of 2026-12-06:
+                    # "90.0%" read as above the 100% minimum)
+                    # (unless that would reach the date labels under the plot)
+                    below = lowest is not None and p.value < lowest
+                    below = below and y + 13 <= top + plot_height - 2
+                    baseline = y + 13 if below else y - 6
+                    parts.append(_label_backing(x, baseline, p.text, size=7.5))
+                    parts.append(
+                        _text(
+                            x,
+                            baseline,
+                            p.text,
+                            size=7.5,
+                            anchor="middle",
+                            fill=colour if p.status else AXIS,
+                        )
+                    )
     parts.append(
         f'<line x1="{_n(left)}" y1="{_n(top + plot_height)}" x2="{_n(left + plot_width)}" '
         f'y2="{_n(top + plot_height)}" stroke="{AXIS}" stroke-width="0.8"/>'
