@@ -575,6 +575,25 @@ def test_seg06_a_bucket_paying_out_more_than_it_held_is_a_breach(tmp_path: Path)
     assert "all it held (1,100.00000000" in message
 
 
+def test_seg06_names_the_other_legs_of_a_transfer_it_rejects(tmp_path: Path) -> None:
+    """Regulator's review of 2026-12-06: "the other leg of transfer T425 is not the same
+    account's cross wallet" named neither the other leg nor its account, so the reader had to
+    pair two rows by transfer id and amount. The message now lists the transfer's other legs."""
+    root = tmp_path / "elsewhere"
+    shutil.copytree(GOLDEN / "clean", root)
+    day = root / "2026-03-03"
+    # P9's release goes to another client's cross wallet (the books still roll forward)
+    _edit(day, "movements.csv", ("M25,2026-03-03T15:00:00Z,C1,", "M25,2026-03-03T15:00:00Z,C2,"))
+    _edit(
+        day, "balances.csv", ("C1,USDT,11600", "C1,USDT,10500"), ("C2,USDT,19995", "C2,USDT,21095")
+    )
+    rows = _seg06_of_the_last_day(root)
+    assert rows["entity_id"].to_list() == ["P9"]
+    (message,) = rows["message"].to_list()
+    assert "the other leg of transfer T6 is not the same account's cross wallet" in message
+    assert "the other legs of transfer T6: M25 C2 cross wallet 1,100.00000000)" in message
+
+
 # P9 (margin 1,000 at the previous close) closes on 2026-03-03 with these bucket movements
 # (time, amount, kind; a margin_release has its cross-wallet leg, an insurance_fund credit its
 # IF1 leg), and SEG-06's verdict on it: the failing payout's balance, or None (no breach).

@@ -296,6 +296,21 @@ judged AS (
         END AS reason
     FROM bucket_movements AS bm
 ),
+offending_legs AS (
+    -- the other legs of each offending movement's transfer, for its message only (a
+    -- regulator's review of 2026-12-06: "the other leg of transfer T425 is not the same
+    -- account's cross wallet" named neither); joined for the offending movements alone
+    SELECT
+        j.movement_id,
+        string_agg(
+            m.movement_id || ' ' || m.account_id || ' '
+            || coalesce('bucket ' || m.position_id, 'cross wallet') || ' ' || fmt_amount(m.amount),
+            ', ' ORDER BY m.movement_id) AS legs
+    FROM judged AS j
+    JOIN day_movements AS m ON m.transfer_id = j.transfer_id AND m.movement_id <> j.movement_id
+    WHERE j.reason IS NOT NULL AND j.transfer_id IS NOT NULL
+    GROUP BY j.movement_id
+),
 bucket_breaches AS (
     SELECT
         j.position_id,
@@ -309,9 +324,12 @@ bucket_breaches AS (
         sum(abs(j.amount)) AS gross_amount,
         string_agg(
             j.movement_id || ' ' || j.kind || ' ' || fmt_amount(j.amount) || ' ' || j.asset
-            || ' by ' || j.initiated_by || ' (' || j.reason || ')',
+            || ' by ' || j.initiated_by || ' (' || j.reason
+            || coalesce('; the other legs of transfer ' || j.transfer_id || ': ' || ol.legs, '')
+            || ')',
             '; ' ORDER BY j.movement_id) AS details
     FROM judged AS j
+    LEFT JOIN offending_legs AS ol ON ol.movement_id = j.movement_id
     WHERE j.reason IS NOT NULL
     GROUP BY j.position_id, j.asset
 ),
