@@ -38,3 +38,26 @@ def test_every_planted_finding_is_found_and_nothing_else() -> None:
     assert planted - found == set(), "planted but not found"
     families = {row[0].split("-")[0] for row in planted}
     assert families == {"SEG", "CON", "CAP"}
+
+
+def test_truth_notes_give_a_cross_account_transfer_its_direction() -> None:
+    """Regulator's review of 2026-12-06: truth.csv said the sending bucket's transfer came
+    "from" the other account's bucket and the receiving one's went "to" it. The note now
+    follows the sign of the bucket's own margin_transfer leg."""
+    with (SAMPLES / "truth.csv").open(newline="") as handle:
+        notes = {
+            row["entity_id"]: row["note"]
+            for row in csv.DictReader(handle)
+            if "another account's bucket" in row["note"]
+        }
+    assert notes
+    day = sorted(p for p in SAMPLES.iterdir() if p.is_dir())[-1]
+    with (day / "movements.csv").open(newline="") as handle:
+        legs = {
+            row["position_id"]: row["amount"]
+            for row in csv.DictReader(handle)
+            if row["kind"] == "margin_transfer" and row["position_id"] in notes
+        }
+    for position, note in notes.items():
+        direction = "to" if legs[position].startswith("-") else "from"
+        assert note.startswith(f"margin_transfer {direction} another account's bucket"), note

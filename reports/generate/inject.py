@@ -266,9 +266,11 @@ def ledger_findings(
             from_rows=np.array([src]),
             to_rows=np.array([dst]),
         )
-        for row, side in ((src, "from"), (dst, "to")):
+        # the sending bucket's transfer goes "to" the other account's bucket, the receiving
+        # one's comes "from" it (the notes said the reverse until 2026-12-06)
+        for row, side in ((src, "to"), (dst, "from")):
             pid, inst, asset_name = _use(v, plan, row)
-            other = acc.ids[int(p.acct[dst if side == "from" else src])]
+            other = acc.ids[int(p.acct[dst if side == "to" else src])]
             plan.record(
                 "isolation",
                 "SEG-06",
