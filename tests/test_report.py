@@ -517,6 +517,16 @@ def test_configured_ratios_are_stated_with_every_digit(database: Path) -> None:
         assert shown in html, shown
     for rounded in ("VaR 100.0%", "ES 98.8%", "warn 7%", "warn 33%"):
         assert rounded not in html, rounded
+    # regulator's review of 2026-12-06: ES below VaR needed a word (each at its own level)
+    assert "VaR and ES are each at their own confidence level" in html
+    assert "ES at 98.75% averages more losses than VaR at 99.95% ranks" in html
+    same = parse_config({"var": {"confidence": "0.99", "es_confidence": "0.99"}})
+    with open_db(database) as con:
+        data = gather(con, AS_OF, same, ensure_check_run(con, AS_OF, same))
+    alike = build_context(
+        data, signer_subject="CN=test", development_key=True, signing_time=SIGNED_AT, attachments=()
+    )
+    assert "each at their own confidence level" not in render_html(alike)
 
 
 def test_each_holdings_breakdown_of_the_statement_adds_up_to_the_funds_held(
