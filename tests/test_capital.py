@@ -759,3 +759,56 @@ def test_cap02_does_not_repeat_a_cap01_shortfall(con: duckdb.DuckDBPyConnection)
     ctx = ctx_for(con, DAY)
     assert check_cap_01(ctx).select("status", "metric").rows() == [("breach", "own_funds_ratio")]
     assert check_cap_02(ctx).height == 0
+
+
+# --- pinned after a test-strength review of 2026-12-06 (each mutation survived) ----------------
+
+
+def test_kcmh_values_a_stablecoin_at_its_price(con: duckdb.DuckDBPyConnection) -> None:
+    stored_day(con, DAY, client_balances={"USDT": "1000000"}, prices={"USDT": "0.99"})
+    st = capital_statement(con, DAY, Config())
+    assert st.components["K-CMH"] == Decimal("3960")  # 0.4% x 1,000,000 x 0.99
+
+
+def test_knpr_counts_insurance_fund_custody(con: duckdb.DuckDBPyConnection) -> None:
+    stored_day(
+        con,
+        DAY,
+        prices={"BTC": "50000"},
+        custody=[("w", "self", "BTC", "2", "insurance_fund", "cold", "self")],
+    )
+    st = capital_statement(con, DAY, Config())
+    assert st.components["K-NPR"] == Decimal(100000)
+
+
+def test_cftc_margin_is_in_usd(con: duckdb.DuckDBPyConnection) -> None:
+    stored_day(con, DAY, adjusted_net_capital="1200000", prices={"BTC": "50000"})
+    _insert(
+        con,
+        "instruments",
+        DAY,
+        [("BTCUSD", "inverse_perpetual", "BTC", "USD", "BTC", Decimal(100), None)],
+    )
+    _insert(
+        con, "risk_tiers", DAY, [("BTCUSD", 1, Decimal(0), None, Decimal("0.01"), Decimal(0), None)]
+    )
+    _insert(con, "prices", DAY, [("instrument", "BTCUSD", Decimal(50000))])
+    _insert(
+        con,
+        "positions",
+        DAY,
+        [("P1", "C1", "BTCUSD", "cross", Decimal(400), Decimal(50000), None, None, None)],
+    )
+    derive.refresh(con)
+    st = capital_statement(con, DAY, replace(Config(), capital=CapitalConfig(regime="cftc")))
+    # 400 x 100 USD / 50,000 = 0.8 BTC notional, 1% = 0.008 BTC = 400 USD
+    assert st.components["maintenance_margin"] == Decimal(400)
+
+
+def test_ifr_window_bounds(con: duckdb.DuckDBPyConnection) -> None:
+    # as of 2026-03-31: window (2025-06-30, 2025-12-31]; both edges stored
+    stored_day(con, dt.date(2025, 6, 30), client_balances={"USDT": "9000000"})
+    stored_day(con, dt.date(2025, 12, 31), client_balances={"USDT": "2000000"})
+    stored_day(con, DAY, client_balances={"USDT": "10000000"})
+    st = capital_statement(con, DAY, Config())
+    assert st.components["K-CMH"] == Decimal(8000)  # 0.4% x 2M, the one day inside

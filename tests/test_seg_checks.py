@@ -843,3 +843,56 @@ def test_seg02_grades_the_excess_exactly_not_against_a_quotient(tmp_path: Path) 
     flagged = result.rows.filter(pl.col("asset") == "MEME")
     assert flagged.height == 1, result.rows
     assert flagged["value"][0] == Decimal("454545454545.454545445")
+
+
+# --- boundaries a test-strength review of 2026-12-06 found unpinned (each mutation survived) --
+
+
+def test_seg07_equity_exactly_at_maintenance_margin_is_a_missed_liquidation(
+    tmp_path: Path,
+) -> None:
+    """DESIGN section 4: liquidation when equity <= MM. Long 1 ETH at 2,000, mark 1,500, mmr
+    1%: uPnL -500, MM 15; an isolated margin of 515 leaves equity 15 = MM (a row), one of
+    515.000000000000000001 does not (`<` in place of `<=` went unseen)."""
+    from views_builder import AS_OF, Venue, fresh_db
+
+    from reports import derive
+
+    with fresh_db(tmp_path / "s7.duckdb") as con:
+        venue = Venue(con)
+        venue.asset("USDT", "1")
+        venue.linear("ETHUSDT", underlying="ETH")
+        venue.tiers("ETHUSDT", [("0", "0.01")])
+        venue.mark("ETHUSDT", "1500")
+        venue.position("AT", "ETHUSDT", "1", "2000", isolated_margin="515")
+        venue.position("ABOVE", "ETHUSDT", "1", "2000", isolated_margin="515.000000000000000001")
+        derive.refresh(con)
+        con.execute(
+            "INSERT INTO loads VALUES ('l1', ?, 'positions', 'p', 'csv', 'x', 2, ?, 'test', false)",
+            [dt.date.fromisoformat(AS_OF), dt.datetime(2026, 3, 3, 18)],
+        )
+        day = dt.date.fromisoformat(AS_OF)
+        result = run_checks(con, day, Config(), only=["SEG-07"], record=False)
+        rows = all_exceptions(result).select("entity_id", "metric", "value", "threshold").rows()
+    assert rows == [("AT", "missed_liquidation", Decimal(15), Decimal(15))]
+
+
+def test_seg01_an_asset_covered_exactly_passes(tmp_path: Path) -> None:
+    """DESIGN section 5: SEG-01 breaches only when excess < 0. The golden day's USDT held set
+    to the requirement (43,335): excess 0, a pass (`<= 0` went unseen)."""
+    root = tmp_path / "exact"
+    shutil.copytree(GOLDEN / "clean", root)
+    _edit(
+        root / "2026-03-03",
+        "custody.csv",
+        ("W-HOT-USDT,SelfCustody,USDT,10000", "W-HOT-USDT,SelfCustody,USDT,3335"),
+    )
+    con = duckdb.connect()
+    init_schema(con)
+    for day in sorted(p for p in root.iterdir() if p.is_dir()):
+        load_snapshot(con, day)
+    statement = segregation_statement(con, dt.date(2026, 3, 3), Config())
+    (usdt,) = statement.filter(pl.col("asset") == "USDT").iter_rows(named=True)
+    assert usdt["excess"] == 0 and usdt["held"] == Decimal(43335)
+    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-01"], record=False)
+    assert [str(r.status) for r in result.results] == ["pass"]

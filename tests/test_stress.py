@@ -681,3 +681,37 @@ def test_an_ordinary_inverse_position_is_stressed_exactly(template: Path, tmp_pa
     [(asset, usd)] = exposure.rows()
     assert asset == "BTC" and abs(usd - D("-1666666.666666666666666667")) <= D("1e-18"), usd
     con.close()
+
+
+def test_stress_linear_with_a_stablecoin_not_at_one(template: Path, tmp_path: Path) -> None:
+    """Test-strength review of 2026-12-06: every stress test priced USDT at 1, so a linear uPnL
+    taken without the quote coin's price went unseen (DESIGN: stablecoins are not 1)."""
+    con = make_db(template, tmp_path)
+    insert(
+        con,
+        "prices",
+        "kind, symbol, price",
+        [
+            ("asset", "USDT", Decimal("0.9")),
+            ("asset", "BTC", Decimal(50000)),
+            ("instrument", "BTCUSDT", Decimal(50000)),
+        ],
+    )
+    insert(
+        con,
+        "instruments",
+        "instrument_id, kind, underlying, quote_asset, settle_asset, contract_size",
+        [("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", Decimal(1))],
+    )
+    insert(
+        con,
+        "risk_tiers",
+        "instrument_id, tier, notional_floor, notional_cap, maintenance_margin_rate, maintenance_amount",
+        [("BTCUSDT", 1, Decimal(0), None, Decimal("0.01"), Decimal(0))],
+    )
+    add_accounts(con, [("c1", "client", "G1")])
+    add_position(con, "p1", "c1", "BTCUSDT", "isolated", "1", "50000", "5000")
+    derive.refresh(con)
+    down = stress_results(con, AS_OF, Config())[0]
+    # uPnL' = 1 x 0.9 x (35000 - 50000) = -13500 USD; margin 5000 x 0.9 = 4500 -> 9000
+    assert down.cover1_usd == Decimal(9000)

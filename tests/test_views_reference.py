@@ -89,8 +89,36 @@ def test_btcusdt_tier_cums_by_recursion() -> None:
 
 
 def test_binance_coin_m_level_5_cum() -> None:
-    # Binance COIN-M FAQ: level 5 = 50 BTC x (5% - 2.5%) + 0.56 = 1.81 BTC.
-    assert Decimal(50) * (Decimal("0.05") - Decimal("0.025")) + Decimal("0.56") == Decimal("1.81")
+    """Binance COIN-M FAQ: level 5 = 50 BTC x (5% - 2.5%) + 0.56 = 1.81 BTC, computed by the
+    loader's recursion (queries/load/maintenance_amount.sql) from level 4's given 0.56. (Until
+    a test-strength review of 2026-12-06 this test did the arithmetic on literals alone and
+    could not fail.)"""
+    from reports.db import init_schema
+    from reports.paths import read_query
+
+    con = duckdb.connect()
+    init_schema(con)
+    con.execute(
+        "CREATE TEMP TABLE staged_risk_tiers AS SELECT * FROM (VALUES "
+        "(1, 'BTCUSD', 4, 20.0, 50.0, 0.025, 0.56, NULL), "
+        "(2, 'BTCUSD', 5, 50.0, 100.0, 0.05, NULL, NULL)) AS t(_row, instrument_id, tier, "
+        "notional_floor, notional_cap, maintenance_margin_rate, maintenance_amount, max_leverage)"
+    )
+    con.execute(
+        "CREATE TEMP TABLE typed AS SELECT _row, instrument_id, tier, "
+        "notional_floor::DECIMAL(38,18) AS notional_floor, "
+        "notional_cap::DECIMAL(38,18) AS notional_cap, "
+        "maintenance_margin_rate::DECIMAL(38,18) AS maintenance_margin_rate, "
+        "maintenance_amount::DECIMAL(38,18) AS maintenance_amount, max_leverage "
+        "FROM staged_risk_tiers"
+    )
+    con.execute("DROP TABLE staged_risk_tiers")
+    con.execute("ALTER TABLE typed RENAME TO staged_risk_tiers")
+    amounts = con.execute(
+        f"SELECT tier, maintenance_amount FROM ({read_query('load/maintenance_amount.sql')}) "
+        "ORDER BY tier"
+    ).fetchall()
+    assert amounts == [(4, Decimal("0.56")), (5, Decimal("1.81"))]
 
 
 @pytest.mark.parametrize("at_floor", [False, True])
