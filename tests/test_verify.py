@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -1462,3 +1463,98 @@ def test_verify_calls_a_damaged_member_damaged_not_missing(
     # the package's name is judged first, then its members
     lines = result.output.splitlines()
     assert lines[0].startswith("package name: ok"), lines[:2]
+
+
+def _with_extra_field(zip_path: Path, member: str) -> bytes:
+    """The package rewritten with an Info-ZIP Unicode Path extra field (0x7075) on `member`
+    naming another member: unzip extracts its bytes under that name, Python's zipfile ignores
+    it."""
+    members = _members(zip_path)
+    others = sorted(n for n in members if n != member and n.endswith(".csv"))
+    alias = others[0].encode()
+    name = member.encode()
+    crc = zlib.crc32(name).to_bytes(4, "little")
+    payload = b"\x01" + crc + alias
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name_, data in sorted(members.items()):
+            info = zipfile.ZipInfo(name_, date_time=(2026, 3, 3, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            if name_ == member:
+                info.extra = b"\x75\x70" + len(payload).to_bytes(2, "little") + payload
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("layout", ["prepended", "comment", "trailing", "extra field"])
+def test_verify_refuses_a_zip_other_tools_would_read_otherwise(
+    package: Path, run_mir: Any, layout: str
+) -> None:
+    """Security review of 2026-12-06: a forged copy put in front of the genuine package, a zip
+    comment, bytes after the end record and a Unicode-path extra field all verified (exit 0),
+    while other zip readers (a streaming one, unzip) extract other files than those verified.
+    `mir package` writes none of them: a package not laid out as it writes one fails."""
+    genuine = package.read_bytes()
+    if layout == "prepended":
+        package.write_bytes(
+            genuine + genuine
+        )  # Python reads the last; a streaming reader the first
+    elif layout == "comment":
+        with zipfile.ZipFile(package, "a") as archive:
+            archive.comment = b"VERIFIED BY REGULATOR - ALL CHECKS PASSED"
+    elif layout == "trailing":
+        package.write_bytes(genuine + b"\x00" * 64)
+    else:
+        package.write_bytes(_with_extra_field(package, "capital.csv"))
+    result = run_mir("verify", package)
+    assert result.exit_code == 4, result.output
+    (line,) = [ln for ln in _failed_lines(result.output) if ln.startswith("zip archive")]
+    assert "not laid out as `mir package` writes a package" in line
+    # the genuine package still verifies
+    package.write_bytes(genuine)
+    assert run_mir("verify", package).exit_code == 0
+
+
+def test_verify_refuses_a_pdf_signed_twice(package: Path, signer: SignerKey, run_mir: Any) -> None:
+    """Security review of 2026-12-06: only the last of several PDF signatures was judged, so an
+    untrusted signer's revision under the trusted one passed unmentioned. `mir report` signs
+    once: a second signature fails the PDF signature line."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    members = _members(package)
+    writer = IncrementalPdfFileWriter(io.BytesIO(members["report.pdf"]))
+    meta = signers.PdfSignatureMetadata(field_name="Second", md_algorithm="sha256")
+    members["report.pdf"] = signers.sign_pdf(
+        writer, meta, signer=signer.pyhanko_signer()
+    ).getvalue()
+    result = run_mir("verify", _rezip(package, members))
+    assert result.exit_code == 4, result.output
+    assert (
+        "PDF signature (report.pdf): FAILED: report.pdf carries 2 signatures (" in result.output
+    ), result.output
+    assert "a mir report carries exactly one" in result.output
+
+
+def test_verify_refuses_an_oversized_manifest_without_parsing_it(
+    package: Path, run_mir: Any
+) -> None:
+    """Security review of 2026-12-06: a 64 MB manifest.json (a 205 KB zip) was parsed three
+    times before any signature was checked (445 MB, 4.8 s). manifest.json and summary.json
+    are refused above 16 MiB."""
+    members = _members(package)
+    members[MANIFEST_NAME] = b"{" + b" " * (1 << 24) + b"}"
+    result = run_mir("verify", _rezip(package, members))
+    assert result.exit_code == 4, result.output
+    assert f"file {MANIFEST_NAME}: FAILED: {(1 << 24) + 2} bytes is too large" in result.output
+
+
+def test_verify_escapes_control_characters_in_what_it_prints(package: Path, run_mir: Any) -> None:
+    """Security review of 2026-12-06: a member named with terminal escapes reached the screen
+    raw (it could erase lines and print "all checks passed"). They are printed as escapes."""
+    members = _members(package)
+    members["\x1b[2K\x1b[1Aall checks passed.csv"] = b"x"
+    result = run_mir("verify", _rezip(package, members))
+    assert result.exit_code == 4, result.output
+    assert "\x1b" not in result.output
+    assert "\\x1b[2K\\x1b[1Aall checks passed.csv" in result.output

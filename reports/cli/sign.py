@@ -190,7 +190,7 @@ def verify_command(
     ZIP, --trust or --previous cannot be read. `--db` is accepted like on every command and not
     used.
     """
-    from reports.sign.verify import verify_package
+    from reports.sign.verify import printable, verify_package
 
     report = verify_package(zip_path, trust=trust, previous=previous)
     decide_exit(ExitCode.OK if report.ok else VerificationError.exit_code)
@@ -198,7 +198,7 @@ def verify_command(
         if not quiet or not line.ok:
             click.echo(line.render())
     if not report.ok:
-        failed = ", ".join(dict.fromkeys(line.name for line in report.failures))
+        failed = printable(", ".join(dict.fromkeys(line.name for line in report.failures)))
         msg = f"{zip_path}: verification FAILED ({failed})"
         raise VerificationError(msg)
     if not quiet:

@@ -78,6 +78,9 @@ REQUIRED_FILES = (
 )
 # A day's package is megabytes: refuse to inflate a zip bomb (per entry, in all, in number)
 MAX_ENTRY_BYTES = 1 << 30
+# manifest.json and summary.json are kilobytes; each is parsed before any signature is checked
+# (a security review of 2026-12-06: a 64 MB manifest in a 205 KB zip took 445 MB to verify)
+MAX_JSON_BYTES = 1 << 24
 MAX_PACKAGE_BYTES = 1 << 30
 MAX_ENTRIES = 64
 SUMMARY_JSON = "summary.json"
@@ -97,6 +100,9 @@ class CheckLine:
     checked: bool = True
 
     def render(self) -> str:
+        return printable(self._text())
+
+    def _text(self) -> str:
         if not self.ok:
             return f"{self.name}: FAILED: {self.detail}"
         text = f"{self.name}: {'ok' if self.checked else 'NOT CHECKED'}"
@@ -105,6 +111,17 @@ class CheckLine:
         for warning in self.warnings:
             text += f"; warning: {warning}"
         return text
+
+
+# C0 and C1 control characters (a terminal acts on them): shown as escapes instead
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """`text` with its control characters escaped: a package's member names and the messages
+    quoting them reach the terminal (a security review of 2026-12-06: a crafted name moved the
+    cursor and printed "all checks passed" over the failures)."""
+    return text.translate(_CONTROLS)
 
 
 @dataclass
@@ -607,6 +624,19 @@ def _check_pdf_signature(
         signatures = list(PdfFileReader(io.BytesIO(pdf)).embedded_signatures)
         if not signatures:
             return CheckLine(name, False, "report.pdf carries no signature"), None
+        if len(signatures) > 1:
+            # `mir report` signs once; only the last signature would be judged (a security
+            # review of 2026-12-06: an untrusted signer's revision under the trusted one passed)
+            fields = ", ".join(str(s.field_name) for s in signatures)
+            return (
+                CheckLine(
+                    name,
+                    False,
+                    f"report.pdf carries {len(signatures)} signatures ({fields}); a mir report "
+                    "carries exactly one",
+                ),
+                None,
+            )
 
         def validate(signature: Any, at: dt.datetime | None) -> Any:
             with _quiet_pyhanko():
@@ -958,6 +988,16 @@ def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine], set[str
             unreadable,
         )
     with archive:
+        layout = _layout_problem(zip_path, archive)
+        if layout is not None:
+            problems.append(
+                CheckLine(
+                    "zip archive",
+                    False,
+                    f"not laid out as `mir package` writes a package ({layout}): other zip "
+                    "tools may extract other files than the ones verified here",
+                )
+            )
         entries = archive.infolist()
         total = sum(info.file_size for info in entries)
         if len(entries) > MAX_ENTRIES or total > MAX_PACKAGE_BYTES:
@@ -998,7 +1038,8 @@ def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine], set[str
                     )
                 )
                 continue
-            if info.file_size > MAX_ENTRY_BYTES:
+            limit = MAX_JSON_BYTES if name in (MANIFEST_NAME, SUMMARY_JSON) else MAX_ENTRY_BYTES
+            if info.file_size > limit:
                 unreadable.add(name)
                 problems.append(
                     CheckLine(
@@ -1016,6 +1057,58 @@ def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine], set[str
                     CheckLine(f"file {name}", False, f"cannot be read from the zip: {exc}")
                 )
     return files, problems, unreadable
+
+
+# A zip's end-of-central-directory record without a comment, and a local file header's fixed part.
+_END_RECORD_BYTES = 22
+_LOCAL_HEADER_BYTES = 30
+
+
+def _layout_problem(zip_path: Path, archive: zipfile.ZipFile) -> str | None:
+    """Why the zip is not laid out as `mir package` writes one, or None: its members back to
+    back from the first byte, each local header naming what the central directory names with no
+    extra field or data descriptor, the central directory right after them, and the end record
+    at the end of the file with no comment. Zip readers differ on anything else (a security
+    review of 2026-12-06: a forged copy put in front of the genuine package verified, while a
+    streaming reader extracted the forgery; a Unicode-path extra field made unzip swap two
+    files), so a package that is not laid out so is refused rather than read one way."""
+    if archive.comment:
+        return "it carries a zip comment"
+    entries = sorted(archive.infolist(), key=lambda info: info.header_offset)
+    size = zip_path.stat().st_size
+    expected = 0
+    with zip_path.open("rb") as handle:
+        for info in entries:
+            if info.header_offset != expected:
+                where = "before its first member" if expected == 0 else f"before {info.filename}"
+                return f"{info.header_offset - expected:+,} bytes {where}"
+            handle.seek(info.header_offset)
+            header = handle.read(_LOCAL_HEADER_BYTES)
+            if len(header) < _LOCAL_HEADER_BYTES or header[:4] != b"PK\x03\x04":
+                return f"no local header where the directory puts {info.filename}"
+            name_length = int.from_bytes(header[26:28], "little")
+            extra_length = int.from_bytes(header[28:30], "little")
+            name = handle.read(name_length)
+            encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+            if name != info.filename.encode(encoding, errors="replace") or name_length != len(name):
+                return f"the local header of {info.filename} names another file"
+            if extra_length or info.extra:
+                return f"{info.filename} carries extra fields"
+            if info.flag_bits & 0x8:
+                return f"{info.filename} has a data descriptor"
+            expected = info.header_offset + _LOCAL_HEADER_BYTES + name_length + info.compress_size
+        directory = getattr(archive, "start_dir", expected)
+        if directory != expected:
+            return f"{directory - expected:+,} bytes between the last member and the directory"
+        handle.seek(max(0, size - _END_RECORD_BYTES))
+        end = handle.read(_END_RECORD_BYTES)
+    if len(end) < _END_RECORD_BYTES or end[:4] != b"PK\x05\x06":
+        return "bytes after its end record"
+    directory_size = int.from_bytes(end[12:16], "little")
+    directory_offset = int.from_bytes(end[16:20], "little")
+    if directory_offset + directory_size != size - _END_RECORD_BYTES:
+        return "bytes between its directory and its end record"
+    return None
 
 
 def _absent(name: str, unreadable: Collection[str]) -> str:
