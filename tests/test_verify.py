@@ -1558,3 +1558,60 @@ def test_verify_escapes_control_characters_in_what_it_prints(package: Path, run_
     assert result.exit_code == 4, result.output
     assert "\x1b" not in result.output
     assert "\\x1b[2K\\x1b[1Aall checks passed.csv" in result.output
+
+
+@pytest.mark.parametrize(
+    ("certificate_lei", "expected"),
+    [
+        ("529900T8BM49AURSDO55", "signer LEI: FAILED: the signing certificate names LEI "
+         f"529900T8BM49AURSDO55, the manifest {LEI}: another firm's key signed this package"),
+        (LEI, f"signer LEI: ok (the signing certificate names {LEI}, as the manifest does)"),
+        (None, f"signer LEI: NOT CHECKED (the manifest names {LEI}); warning: the signing "
+         "certificate names no LEI"),
+    ],
+    ids=["another firm", "this firm", "no LEI"],
+)  # fmt: skip
+def test_verify_holds_the_signers_lei_to_the_manifests(
+    tmp_path: Path, run_mir: Any, certificate_lei: str | None, expected: str
+) -> None:
+    """Security review of 2026-12-06: with --trust holding several firms' certificates (or
+    their common CA), firm B's key signed a package naming firm A's LEI, and it verified.
+    A certificate naming an LEI (organizationIdentifier LEIXG-<LEI>, what `mir keys init`
+    writes for the configured [firm] lei) must name the manifest's."""
+    from reports.sign.keys import certificate_lei as named
+
+    key = generate_development_key(algorithm="p256", lei=certificate_lei)
+    assert named(key.certificate) == certificate_lei
+    root = tmp_path / "out"
+    day = make_day(root, key, day_pdf(key, AS_OF), lei=LEI)
+    if certificate_lei in (LEI, None):
+        package = build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI).path
+    else:
+        # `mir package` refuses it too (it verifies what it packs); zipped by hand here
+        with pytest.raises(VerificationError, match="another firm's key signed this package"):
+            build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI)
+        package = root / f"{LEI}_{AS_OF}.zip"
+        members = {p.name: p.read_bytes() for p in day.iterdir()}
+        package.write_bytes(deterministic_zip(members, dt.date.fromisoformat(AS_OF)))
+    crt = tmp_path / "registered.pem"
+    crt.write_bytes(key.certificate.public_bytes(serialization.Encoding.PEM))
+    result = run_mir("verify", package, "--trust", crt)
+    assert expected in result.output, result.output
+    assert result.exit_code == (4 if certificate_lei not in (LEI, None) else 0), result.output
+
+
+def test_keys_init_names_the_configured_lei(run_mir: Any, tmp_path: Path, monkeypatch) -> None:
+    from reports.sign.keys import certificate_lei, load_certificates
+
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "a passphrase for this test")
+    config = tmp_path / "mir.toml"
+    config.write_text(f'[firm]\nlei = "{LEI}"\n', encoding="utf-8")
+    made = run_mir("keys", "init", "--out", tmp_path / "k" / "s.p12", "--config", config)
+    assert made.exit_code == 0, made.output
+    (certificate,) = load_certificates(tmp_path / "k" / "s.crt")
+    assert certificate_lei(certificate) == LEI
+    assert f"2.5.4.97=LEIXG-{LEI}" in certificate.subject.rfc4514_string()
+    plain = run_mir("keys", "init", "--out", tmp_path / "p" / "s.p12")
+    assert plain.exit_code == 0, plain.output
+    (unnamed,) = load_certificates(tmp_path / "p" / "s.crt")
+    assert certificate_lei(unnamed) is None  # no LEI configured (UNKNOWNLEI)

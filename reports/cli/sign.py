@@ -69,10 +69,11 @@ def keys_init_command(
 
     Writes a PKCS#12 file protected by the passphrase in $MIR_SIGNING_PASSPHRASE (or the variable
     named by [signing] passphrase_env); when it is unset and this is a terminal, asks for it.
-    The certificate has KeyUsage digitalSignature + nonRepudiation. Refuses to overwrite an
-    existing key without --force. `--db` is accepted like on every command and not used.
+    The certificate has KeyUsage digitalSignature + nonRepudiation, and names the firm's LEI
+    ([firm] lei) as organizationIdentifier LEIXG-<LEI> when one is configured. Refuses to
+    overwrite an existing key without --force. `--db` is accepted like on every command and not used.
     """
-    from reports.config import load_config
+    from reports.config import UNKNOWN_LEI, load_config
     from reports.sign.keys import DEFAULT_SUBJECT, init_keys, passphrase_from_env, read_passphrase
 
     config = load_config(config_path)
@@ -99,6 +100,9 @@ def keys_init_command(
         days=days,
         algorithm=algorithm,  # type: ignore[arg-type]
         force=force,
+        # the firm's LEI in the certificate (organizationIdentifier LEIXG-<LEI>): `mir verify`
+        # fails a package naming another LEI (security review of 2026-12-06)
+        lei=None if config.firm.lei == UNKNOWN_LEI else config.firm.lei,
     )
     if not quiet:
         click.echo(

@@ -134,6 +134,30 @@ def is_development_certificate(cert: x509.Certificate) -> bool:
     return DEV_ORGANIZATION in organizations or is_self_signed(cert)
 
 
+# ETSI EN 319 412-1 (5.1.4): an organizationIdentifier naming a legal entity identifier.
+LEI_IDENTIFIER_PREFIX = "LEIXG-"
+
+
+def certificate_lei(cert: x509.Certificate) -> str | None:
+    """The LEI a certificate's subject names (organizationIdentifier LEIXG-<LEI>), or None."""
+    for attribute in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER):
+        value = str(attribute.value)
+        if value.upper().startswith(LEI_IDENTIFIER_PREFIX):
+            return value[len(LEI_IDENTIFIER_PREFIX) :].upper()
+    return None
+
+
+def with_lei(name: x509.Name, lei: str) -> x509.Name:
+    """`name` naming `lei` (organizationIdentifier LEIXG-<LEI>), unless it names an
+    organizationIdentifier already."""
+    if name.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER):
+        return name
+    identifier = x509.RelativeDistinguishedName(
+        [x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, LEI_IDENTIFIER_PREFIX + lei)]
+    )
+    return x509.Name([identifier, *name.rdns])
+
+
 def parse_subject(subject: str) -> x509.Name:
     """An RFC 4514 subject ("CN=...,O=..."); O=mir development key is added when no O is given."""
     try:
@@ -159,8 +183,11 @@ def generate_development_key(
     days: int = DEFAULT_DAYS,
     algorithm: KeyAlgorithm = "rsa3072",
     now: dt.datetime | None = None,
+    lei: str | None = None,
 ) -> SignerKey:
-    """A fresh key and a self-signed certificate fit for PAdES and CMS signing.
+    """A fresh key and a self-signed certificate fit for PAdES and CMS signing; `lei`: the
+    firm's LEI, named in the subject (organizationIdentifier LEIXG-<LEI>; `mir verify` then
+    holds packages naming another LEI to fail).
 
     KeyUsage is digitalSignature + nonRepudiation (contentCommitment), critical: what PAdES
     validators (pyHanko's default) require of a document signer. No extended key usage, so
@@ -170,6 +197,8 @@ def generate_development_key(
         msg = f"--days must be at least 1, got {days}"
         raise UsageError(msg)
     name = parse_subject(subject)
+    if lei is not None:
+        name = with_lei(name, lei)
     private_key: SigningPrivateKey
     if algorithm == "rsa3072":
         private_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
@@ -259,6 +288,7 @@ def init_keys(
     algorithm: KeyAlgorithm = "rsa3072",
     force: bool = False,
     now: dt.datetime | None = None,
+    lei: str | None = None,
 ) -> KeyInitResult:
     """`mir keys init`: write a development key as PKCS#12 and its certificate as PEM beside it.
     `now`: the start of its validity (tests that sign at a fixed earlier time)."""
@@ -274,7 +304,9 @@ def init_keys(
     if not passphrase:
         msg = "the passphrase is empty; set a non-empty passphrase"
         raise SigningError(msg)
-    key = generate_development_key(subject=subject, days=days, algorithm=algorithm, now=now)
+    key = generate_development_key(
+        subject=subject, days=days, algorithm=algorithm, now=now, lei=lei
+    )
     # the key file is private to its owner; the certificate is public
     _write_atomically(p12_path, pkcs12_bytes(key, passphrase), 0o600)
     _write_atomically(crt_path, key.certificate.public_bytes(serialization.Encoding.PEM), 0o644)

@@ -44,6 +44,7 @@ from cryptography.hazmat.primitives import serialization
 from reports.errors import UsageError
 from reports.sign.keys import (
     certificate_fingerprint,
+    certificate_lei,
     certification_path,
     is_development_certificate,
     is_self_signed,
@@ -163,6 +164,7 @@ class Predecessor:
 class _Signer:
     certificate_sha256: str
     subject: str
+    lei: str | None = None  # the LEI its certificate names (certificate_lei), if any
 
 
 @contextmanager
@@ -359,8 +361,40 @@ def _as_cryptography(cert: Any) -> x509.Certificate:
 def _signer(cert: Any) -> tuple[x509.Certificate, _Signer]:
     certificate = _as_cryptography(cert)
     return certificate, _Signer(
-        hashlib.sha256(cert.dump()).hexdigest(), certificate.subject.rfc4514_string()
+        hashlib.sha256(cert.dump()).hexdigest(),
+        certificate.subject.rfc4514_string(),
+        certificate_lei(certificate),
     )
+
+
+def _lei_line(manifest: dict[str, Any] | None, signer: _Signer | None) -> CheckLine | None:
+    """Whether the signing certificate is the firm's whose LEI the manifest names: failed when
+    the certificate names another LEI, not checked when it names none (a security review of
+    2026-12-06: with --trust holding several firms' certificates, firm B's key signed a
+    package naming firm A's LEI and verified)."""
+    lei = manifest.get("lei") if manifest is not None else None
+    if not isinstance(lei, str) or signer is None:
+        return None
+    name = "signer LEI"
+    if signer.lei is None:
+        return CheckLine(
+            name,
+            True,
+            f"the manifest names {lei}",
+            (
+                "the signing certificate names no LEI (organizationIdentifier LEIXG-<LEI>): "
+                "only --trust holding this firm's own certificate shows that the firm signed",
+            ),
+            checked=False,
+        )
+    if signer.lei != lei:
+        return CheckLine(
+            name,
+            False,
+            f"the signing certificate names LEI {signer.lei}, the manifest {lei}: another "
+            "firm's key signed this package",
+        )
+    return CheckLine(name, True, f"the signing certificate names {lei}, as the manifest does")
 
 
 def _now() -> dt.datetime:
@@ -970,6 +1004,9 @@ def verify_files(
         report.add(
             CheckLine("same signer", True, f"certificate sha256 {cms_signer.certificate_sha256}")
         )
+    lei_line = _lei_line(report.manifest, cms_signer)
+    if lei_line is not None:
+        report.add(lei_line)
     return report
 
 
