@@ -820,7 +820,7 @@ def test_verify_checks_the_hash_chain_against_the_package_beside_it(
     report = verify_package(second)
     assert report.ok, report.lines()
     assert _line(report.lines(), "hash chain") == (
-        f"hash chain: ok (links to the manifest of {first.name})"
+        f"hash chain: ok (links to the manifest of {first.name}, its signature intact)"
     )
     assert _line(verify_package(first).lines(), "hash chain").startswith(
         "hash chain: ok (first of its chain"
@@ -914,7 +914,10 @@ def test_the_chain_links_to_the_package_once_its_day_directory_is_gone(
     assert linked == hashlib.sha256(_members(second)[MANIFEST_NAME]).hexdigest()
     result = run_mir("verify", third.path)
     assert result.exit_code == 0, result.output
-    assert f"hash chain: ok (links to the manifest of {second.name})" in result.output
+    assert (
+        f"hash chain: ok (links to the manifest of {second.name}, its signature intact)"
+        in result.output
+    )
     # the earlier package altered: the next day is not chained onto it
     shutil.rmtree(root / "2026-03-05")
     members = _members(third.path)
@@ -973,10 +976,16 @@ def test_verify_without_the_earlier_package_warns_or_takes_previous(
     renamed.rename(moved)
     given = run_mir("verify", moved, "--previous", first)
     assert given.exit_code == 0, given.output
-    assert f"hash chain: ok (links to the manifest of {first.name})" in given.output
+    assert (
+        f"hash chain: ok (links to the manifest of {first.name}, its signature intact)"
+        in given.output
+    )
     # the day directory works as --previous too
     by_dir = run_mir("verify", moved, "--previous", tmp_path / "out" / "2026-03-02")
-    assert "hash chain: ok (links to the manifest of 2026-03-02)" in by_dir.output
+    assert (
+        "hash chain: ok (links to the manifest of 2026-03-02, its signature intact)"
+        in by_dir.output
+    )
 
 
 def test_verify_fails_a_package_named_for_another_day(package, run_mir) -> None:
@@ -1305,7 +1314,7 @@ def test_verifying_a_day_directory_ignores_another_firms_package_of_the_previous
     sure = verify_directory(root / AS_OF)
     assert (
         _line(sure.lines(), "hash chain")
-        == f"hash chain: ok (links to the manifest of {first.name})"
+        == f"hash chain: ok (links to the manifest of {first.name}, its signature intact)"
     )
 
 
@@ -1615,3 +1624,31 @@ def test_keys_init_names_the_configured_lei(run_mir: Any, tmp_path: Path, monkey
     assert plain.exit_code == 0, plain.output
     (unnamed,) = load_certificates(tmp_path / "p" / "s.crt")
     assert certificate_lei(unnamed) is None  # no LEI configured (UNKNOWNLEI)
+
+
+def test_the_hash_chain_holds_the_earlier_manifest_to_its_own_signature(
+    tmp_path: Path, signer: SignerKey, signed_pdf: bytes, crt: Path, run_mir: Any
+) -> None:
+    """Security review of 2026-12-06: the chain line compared the earlier manifest's hash
+    only, so it read "ok" beside an earlier package whose manifest signature was someone
+    else's (or broken). The earlier manifest's signature must be intact, and trusted under
+    --trust."""
+    first, second = _two_packaged_days(tmp_path / "out", signer, signed_pdf)
+    assert "its signature intact and trusted)" in run_mir("verify", second, "--trust", crt).output
+    members = _members(first)
+    folder = tmp_path / "resign"
+    folder.mkdir()
+    (folder / MANIFEST_NAME).write_bytes(members[MANIFEST_NAME])
+    sign_manifest(folder / MANIFEST_NAME, generate_development_key(algorithm="p256"))
+    members[SIGNATURE_NAME] = (folder / SIGNATURE_NAME).read_bytes()
+    _rezip(first, members)
+    resigned = run_mir("verify", second, "--trust", crt)
+    assert resigned.exit_code == 4, resigned.output
+    assert f"hash chain: FAILED: links to the manifest of {first.name}, whose own signature " in (
+        resigned.output
+    )
+    members[SIGNATURE_NAME] = b"not a signature"
+    _rezip(first, members)
+    broken = run_mir("verify", second)  # without --trust too
+    assert broken.exit_code == 4, broken.output
+    assert "whose own signature fails" in broken.output

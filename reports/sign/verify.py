@@ -158,6 +158,10 @@ class Predecessor:
 
     source: str  # how it is named in the report
     manifest: bytes | None  # its manifest.json; None when it has none
+    # its manifest.json.p7s, checked when `signed` (what `mir verify` reads from the package or
+    # day directory it links to; `mir package` checks its predecessor's signature itself)
+    signature: bytes | None = None
+    signed: bool = False
 
 
 @dataclass(frozen=True)
@@ -884,7 +888,11 @@ def _attachments_line(files: Mapping[str, bytes], unreadable: Collection[str] = 
     return CheckLine(name, True, f"{len(expected)} files, identical to the package's")
 
 
-def _chain_line(manifest: dict[str, Any], previous: Predecessor | None) -> CheckLine:
+def _chain_line(
+    manifest: dict[str, Any],
+    previous: Predecessor | None,
+    trust: Sequence[x509.Certificate] | None = None,
+) -> CheckLine:
     """Does previous_manifest_sha256 name the manifest of the package that precedes this one?"""
     name = "hash chain"
     link = manifest.get("previous_manifest_sha256")
@@ -912,6 +920,24 @@ def _chain_line(manifest: dict[str, Any], previous: Predecessor | None) -> Check
             f"links to manifest {link[:16]}..., but {previous.source} holds manifest "
             f"{actual[:16]}... (that day was re-run or altered after this one was made, or this one links to a later day whose package is missing here)",
         )
+    if previous.signed:
+        # the link vouches for the earlier manifest only if that manifest is the firm's: its
+        # own signature intact (and trusted under --trust); a security review of 2026-12-06
+        # chained to a predecessor re-signed by an attacker and read "hash chain: ok"
+        if previous.signature is None:
+            return CheckLine(name, False, f"{previous.source} holds no {SIGNATURE_NAME}")
+        line, _ = _check_manifest_signature(
+            previous.manifest, previous.signature, trust, check_validity=False
+        )
+        if not line.ok:
+            return CheckLine(
+                name,
+                False,
+                f"links to the manifest of {previous.source}, whose own signature fails: "
+                f"{line.detail}",
+            )
+        signed = ", its signature intact" + (" and trusted" if trust is not None else "")
+        return CheckLine(name, True, f"links to the manifest of {previous.source}{signed}")
     return CheckLine(name, True, f"links to the manifest of {previous.source}")
 
 
@@ -951,7 +977,7 @@ def verify_files(
                 f"as of {manifest.get('as_of')}, {len(manifest['files'])} files, {chain_text}",
             )
         )
-        report.add(_chain_line(manifest, previous))
+        report.add(_chain_line(manifest, previous, trust))
         _check_files(files, manifest, report, unreadable)
         report.add(_summary_line(files, manifest, unreadable))
         report.add(_attachments_line(files, unreadable))
@@ -1181,7 +1207,7 @@ def predecessor_at(path: str | os.PathLike[str]) -> Predecessor:
     if not where.is_dir() and not where.is_file():
         msg = f"no package or day directory at {where}"
         raise UsageError(msg)
-    return Predecessor(where.name, read_manifest_at(where)[0])
+    return Predecessor(where.name, *read_manifest_at(where), signed=True)
 
 
 def _previous_package(path: Path, as_of: str | None) -> Predecessor | None:
@@ -1302,7 +1328,9 @@ def verify_directory(
             lei = prefixes.pop() if len(prefixes) == 1 else None
             found = find_previous_manifest(folder.parent, dt.date.fromisoformat(as_of), lei)
             if found is not None:
-                predecessor = Predecessor(found.path.name, found.manifest)
+                predecessor = Predecessor(
+                    found.path.name, found.manifest, found.signature, signed=True
+                )
     return verify_files(
         files, trust=trust_certificates(trust), source=str(folder), previous=predecessor
     )
