@@ -287,7 +287,7 @@ def run_daily(
     from reports.load import load_snapshot, resolve_as_of
     from reports.memo import day_memo
     from reports.render.report import write_report
-    from reports.sign.keys import load_signer_from_config
+    from reports.sign.keys import key_exposure_warning, load_signer_from_config
     from reports.sign.manifest import (
         broken_link_message,
         broken_links_after,
@@ -367,6 +367,9 @@ def run_daily(
                 f"warning: the {which} {first.subject.rfc4514_string()} expires on "
                 f"{expires:%Y-%m-%d %H:%M} UTC; renew it before then, or the job will stop"
             )
+        exposed = key_exposure_warning(config.signing.pkcs12)
+        if exposed is not None:
+            warn(exposed)
         log.failed_stage = "open"  # opening the database (another writer may hold it)
         db_path.parent.mkdir(parents=True, exist_ok=True)
         created = not db_path.exists()

@@ -1411,3 +1411,20 @@ def test_findings_line_names_breaches_then_warnings_in_check_order() -> None:
     assert line is not None
     assert line.startswith("findings: breach CAP-01, SEG-06; warn CON-02 (")
     assert findings_line({"CON-02": "warn"}).startswith("findings: warn CON-02 (")  # type: ignore[union-attr]
+
+
+def test_daily_warns_of_a_signing_key_other_users_can_read(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """Security review of 2026-12-06: a PKCS#12 file readable by every user was never
+    mentioned (the passphrase is then its only guard). The job warns, and runs."""
+    out = tmp_path / "out"
+    dev_key.p12.chmod(0o644)
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 1, result.output
+    assert f"warning: the signing key {dev_key.p12} can be read by any user (mode 0644)" in (
+        result.stderr
+    )
+    dev_key.p12.chmod(0o600)
+    again = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert "can be read by" not in again.stderr

@@ -587,3 +587,15 @@ def test_manifest_signature_with_a_timestamp_still_verifies(tmp_path, dev_key) -
     if shutil.which("openssl"):
         checked = _openssl_verify(day, dev_key.crt)
         assert checked.returncode == 0, checked.stderr
+
+
+def test_keys_init_refuses_a_short_passphrase(run_mir, tmp_path, monkeypatch) -> None:
+    """Security review of 2026-12-06: `mir keys init` accepted the passphrase "a"."""
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "short pass")  # 10 characters
+    result = run_mir("keys", "init", "--out", tmp_path / "signer.p12", "--algorithm", "p256")
+    assert result.exit_code == 4, result.output
+    assert "the passphrase has 10 characters; use at least 12" in result.output
+    assert not (tmp_path / "signer.p12").exists()
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "twelve chars")
+    result = run_mir("keys", "init", "--out", tmp_path / "signer.p12", "--algorithm", "p256")
+    assert result.exit_code == 0, result.output

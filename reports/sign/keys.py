@@ -134,6 +134,9 @@ def is_development_certificate(cert: x509.Certificate) -> bool:
     return DEV_ORGANIZATION in organizations or is_self_signed(cert)
 
 
+# The shortest passphrase `mir keys init` accepts for a new key.
+MIN_PASSPHRASE_BYTES = 12
+
 # ETSI EN 319 412-1 (5.1.4): an organizationIdentifier naming a legal entity identifier.
 LEI_IDENTIFIER_PREFIX = "LEIXG-"
 
@@ -304,6 +307,13 @@ def init_keys(
     if not passphrase:
         msg = "the passphrase is empty; set a non-empty passphrase"
         raise SigningError(msg)
+    if len(passphrase) < MIN_PASSPHRASE_BYTES:
+        # a security review of 2026-12-06: "a" was accepted
+        msg = (
+            f"the passphrase has {len(passphrase)} characters; use at least "
+            f"{MIN_PASSPHRASE_BYTES} (the PKCS#12 file is only as safe as its passphrase)"
+        )
+        raise SigningError(msg)
     key = generate_development_key(
         subject=subject, days=days, algorithm=algorithm, now=now, lei=lei
     )
@@ -437,6 +447,23 @@ def _check_validity(
                 "clock right?)"
             )
             raise SigningError(msg)
+
+
+def key_exposure_warning(path: str | os.PathLike[str]) -> str | None:
+    """A warning when the PKCS#12 file at `path` may be read by other users than its owner
+    (a security review of 2026-12-06: never said; the passphrase is then the key's only guard).
+    Not refused: a mounted secret (Kubernetes' default mode 0644) is readable so by design."""
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        return None
+    if not mode & 0o044:
+        return None
+    who = "any user" if mode & 0o004 else "its group"
+    return (
+        f"warning: the signing key {path} can be read by {who} (mode {mode & 0o777:04o}); "
+        f"`chmod 600 {path}` unless a secret store mounts it so"
+    )
 
 
 def load_signer_from_config(
