@@ -193,6 +193,11 @@ def test_package_then_verify_passes(package, crt, run_mir) -> None:
     assert trusted.exit_code == 0, trusted.output
     assert "untrusted" not in trusted.output
     assert "trusted" in trusted.output
+    # both signature lines say a development key signed (security review of 2026-12-06: the
+    # PDF's line did not)
+    for label in ("manifest signature (manifest.json.p7s): ok", "PDF signature (report.pdf): ok"):
+        (line,) = [ln for ln in trusted.output.splitlines() if ln.startswith(label)]
+        assert line.endswith("; warning: DEVELOPMENT KEY - NOT FOR SUBMISSION"), line
 
 
 def test_verify_refuses_a_signer_outside_its_validity(

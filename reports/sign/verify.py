@@ -729,6 +729,8 @@ def _check_pdf_signature(
     )
     if problem:
         return CheckLine(name, False, problem), signer
+    if is_development_certificate(cert):  # as on the manifest's line (security review, 12-06)
+        warnings = [*warnings, DEV_KEY_WARNING]
     level = "PAdES B-T" if last.timestamp_validity is not None else "PAdES B-B"
     detail = f"{level}, covers the whole file, signer {signer.subject}"
     if trust is not None:
