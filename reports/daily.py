@@ -372,10 +372,9 @@ def run_daily(
             warn(exposed)
         log.failed_stage = "open"  # opening the database (another writer may hold it)
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        created = not db_path.exists()
+        created = not os.path.lexists(db_path)  # (a dangling link is not "no database")
         con = connect(db_path)
         checkpoint = BackgroundCheckpoint(con)
-        discard = False  # a database this run created, holding no load when the run failed
         try:
             con.execute("BEGIN TRANSACTION")
             init_schema(con, force=False)
@@ -433,12 +432,11 @@ def run_daily(
             # never close the database under the checkpoint; the stage's error is the one
             # to report (a failed checkpoint leaves the log for the next open to replay)
             checkpoint.join(raise_error=False)
-            discard = created and holds_no_load(con)
+            if created and holds_no_load(con):  # a failed first load leaves no database
+                remove_database(db_path)  # (while the connection holds DuckDB's lock)
             raise
         finally:
             con.close()
-            if discard:  # a failed first load leaves no database where there was none
-                remove_database(db_path)
         with log.stage("package", timings, say) as details:
             # signals wait from here until `done`: packaging takes a fraction of a second, and
             # is better finished, published and logged than stopped halfway

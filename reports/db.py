@@ -378,9 +378,9 @@ def open_db(
     `must_exist`: a missing file is a usage error instead of a new, empty database (commands
     that only read what was loaded: check, report)."""
     path = resolve_db_path(db)
-    created = not read_only and not path.exists()
+    # lexists: a dangling link is not "no database" (DuckDB creates its target)
+    created = not read_only and not os.path.lexists(path)
     con = connect(path, read_only=read_only, must_exist=must_exist)
-    discard = False
     try:
         if not read_only:
             con.execute("BEGIN TRANSACTION")
@@ -388,12 +388,11 @@ def open_db(
             con.execute("COMMIT")
         yield con
     except BaseException:
-        discard = created and holds_no_load(con)
+        if created and holds_no_load(con):
+            remove_database(path)  # while the connection still holds DuckDB's lock
         raise
     finally:
         con.close()
-        if discard:
-            remove_database(path)
 
 
 def holds_no_load(con: duckdb.DuckDBPyConnection) -> bool:
@@ -409,9 +408,12 @@ def holds_no_load(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def remove_database(path: Path) -> None:
-    """Remove a database file this process created and its write-ahead log, once closed: a
+    """Remove a database file this process created and its write-ahead log, while its
+    connection is still open (DuckDB's lock then keeps any other process out until the names
+    are gone: a diff review of 2026-12-06 loaded into the file between close and removal): a
     failed first load leaves no database where there was none (a user review of 2026-12-06
-    found an empty 536 KB file after "nothing was loaded")."""
+    found an empty 536 KB file after "nothing was loaded"). Closing afterwards writes nothing
+    back under those names."""
     for leftover in (path, path.with_name(path.name + ".wal")):
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()

@@ -415,6 +415,13 @@ def test_a_failed_first_load_leaves_no_database(
     # a good first load keeps its database
     assert run_mir("load", str(LATEST), db=fresh).exit_code == 0
     assert fresh.is_file()
+    # a dangling link as --db is not "no database": the link stays (diff review of
+    # 2026-12-06: the link was removed and the database DuckDB made at its target stayed)
+    link = tmp_path / "link.duckdb"
+    link.symlink_to(tmp_path / "elsewhere" / "target.duckdb")
+    (tmp_path / "elsewhere").mkdir()
+    assert run_mir("load", str(bad), db=link).exit_code == 3
+    assert link.is_symlink()
 
 
 def test_daily_as_of_must_match_the_directory(

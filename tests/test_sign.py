@@ -596,6 +596,11 @@ def test_keys_init_refuses_a_short_passphrase(run_mir, tmp_path, monkeypatch) ->
     assert result.exit_code == 4, result.output
     assert "the passphrase has 10 characters; use at least 12" in result.output
     assert not (tmp_path / "signer.p12").exists()
+    # characters, not bytes (diff review of 2026-12-06): six two-byte letters are six
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "\u00e9" * 6)
+    result = run_mir("keys", "init", "--out", tmp_path / "signer.p12", "--algorithm", "p256")
+    assert result.exit_code == 4, result.output
+    assert "the passphrase has 6 characters" in result.output
     monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "twelve chars")
     result = run_mir("keys", "init", "--out", tmp_path / "signer.p12", "--algorithm", "p256")
     assert result.exit_code == 0, result.output

@@ -1500,7 +1500,9 @@ def _with_extra_field(zip_path: Path, member: str) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("layout", ["prepended", "comment", "trailing", "extra field"])
+@pytest.mark.parametrize(
+    "layout", ["prepended", "comment", "trailing", "extra field", "local header", "gap"]
+)
 def test_verify_refuses_a_zip_other_tools_would_read_otherwise(
     package: Path, run_mir: Any, layout: str
 ) -> None:
@@ -1518,8 +1520,23 @@ def test_verify_refuses_a_zip_other_tools_would_read_otherwise(
             archive.comment = b"VERIFIED BY REGULATOR - ALL CHECKS PASSED"
     elif layout == "trailing":
         package.write_bytes(genuine + b"\x00" * 64)
-    else:
+    elif layout == "extra field":
         package.write_bytes(_with_extra_field(package, "capital.csv"))
+    elif layout == "local header":
+        # the local header's method says STORED where the directory says DEFLATE: unzip and
+        # streaming readers follow the local header (diff review of 2026-12-06)
+        with zipfile.ZipFile(package) as archive:
+            at = archive.getinfo("capital.csv").header_offset
+        raw = bytearray(genuine)
+        raw[at + 8 : at + 10] = (0).to_bytes(2, "little")
+        package.write_bytes(bytes(raw))
+    else:  # bytes between the last member and the directory
+        with zipfile.ZipFile(package) as archive:
+            start = archive.start_dir  # type: ignore[attr-defined]
+        end = genuine[-22:]
+        offset = int.from_bytes(end[16:20], "little") + 8
+        end = end[:16] + offset.to_bytes(4, "little") + end[20:]
+        package.write_bytes(genuine[:start] + b"\x00" * 8 + genuine[start:-22] + end)
     result = run_mir("verify", package)
     assert result.exit_code == 4, result.output
     (line,) = [ln for ln in _failed_lines(result.output) if ln.startswith("zip archive")]
@@ -1550,28 +1567,29 @@ def test_verify_refuses_a_pdf_signed_twice(package: Path, signer: SignerKey, run
     assert "a mir report carries exactly one" in result.output
 
 
+@pytest.mark.parametrize("member", [MANIFEST_NAME, "summary.json"])
 def test_verify_refuses_an_oversized_manifest_without_parsing_it(
-    package: Path, run_mir: Any
+    package: Path, run_mir: Any, member: str
 ) -> None:
     """Security review of 2026-12-06: a 64 MB manifest.json (a 205 KB zip) was parsed three
     times before any signature was checked (445 MB, 4.8 s). manifest.json and summary.json
     are refused above 16 MiB."""
     members = _members(package)
-    members[MANIFEST_NAME] = b"{" + b" " * (1 << 24) + b"}"
+    members[member] = b"{" + b" " * (1 << 24) + b"}"
     result = run_mir("verify", _rezip(package, members))
     assert result.exit_code == 4, result.output
-    assert f"file {MANIFEST_NAME}: FAILED: {(1 << 24) + 2} bytes is too large" in result.output
+    assert f"file {member}: FAILED: {(1 << 24) + 2} bytes is too large" in result.output
 
 
 def test_verify_escapes_control_characters_in_what_it_prints(package: Path, run_mir: Any) -> None:
     """Security review of 2026-12-06: a member named with terminal escapes reached the screen
     raw (it could erase lines and print "all checks passed"). They are printed as escapes."""
     members = _members(package)
-    members["\x1b[2K\x1b[1Aall checks passed.csv"] = b"x"
+    members["\x1b[2K\x1b[1Aall checks passed\x9b2J.csv"] = b"x"
     result = run_mir("verify", _rezip(package, members))
     assert result.exit_code == 4, result.output
-    assert "\x1b" not in result.output
-    assert "\\x1b[2K\\x1b[1Aall checks passed.csv" in result.output
+    assert "\x1b" not in result.output and "\x9b" not in result.output
+    assert "\\x1b[2K\\x1b[1Aall checks passed\\x9b2J.csv" in result.output
 
 
 @pytest.mark.parametrize(
@@ -1657,3 +1675,51 @@ def test_the_hash_chain_holds_the_earlier_manifest_to_its_own_signature(
     broken = run_mir("verify", second)  # without --trust too
     assert broken.exit_code == 4, broken.output
     assert "whose own signature fails" in broken.output
+
+
+def test_the_signers_lei_is_held_to_the_package_name_when_the_manifest_names_none(
+    tmp_path: Path, run_mir: Any
+) -> None:
+    """Diff review of 2026-12-06: with the manifest's "lei" left out, another firm's key
+    passed (no signer LEI line at all). The package's name <LEI>_<date>.zip then stands in."""
+    other = "529900T8BM49AURSDO55"
+    key = generate_development_key(algorithm="p256", lei=other)
+    root = tmp_path / "out"
+    day = make_day(root, key, day_pdf(key, AS_OF))  # a manifest without "lei"
+    package = root / f"{LEI}_{AS_OF}.zip"
+    members = {p.name: p.read_bytes() for p in day.iterdir()}
+    package.write_bytes(deterministic_zip(members, dt.date.fromisoformat(AS_OF)))
+    result = run_mir("verify", package)
+    assert result.exit_code == 4, result.output
+    assert (
+        f"signer LEI: FAILED: the signing certificate names LEI {other}, the package's name "
+        f"{LEI}: another firm's key signed this package"
+    ) in result.output
+
+
+def test_a_chain_predecessor_without_its_signature_fails_the_chain(
+    tmp_path: Path, signer: SignerKey, signed_pdf: bytes, run_mir: Any
+) -> None:
+    first, second = _two_packaged_days(tmp_path / "out", signer, signed_pdf)
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / MANIFEST_NAME).write_bytes(_members(first)[MANIFEST_NAME])
+    result = run_mir("verify", second, "--previous", earlier)
+    assert result.exit_code == 4, result.output
+    assert f"hash chain: FAILED: earlier holds no {SIGNATURE_NAME}" in result.output
+
+
+def test_verify_quiet_keeps_what_was_not_checked(
+    tmp_path: Path, signer: SignerKey, signed_pdf: bytes, run_mir: Any
+) -> None:
+    """Diff review of 2026-12-06: `mir verify -q` printed nothing for a renamed zip whose
+    name and chain were NOT CHECKED; -q keeps failures, warnings and what was not checked."""
+    _, second = _two_packaged_days(tmp_path / "out", signer, signed_pdf)
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    renamed = second.rename(alone / "copy.zip")
+    result = run_mir("verify", "-q", renamed)
+    assert result.exit_code == 0, result.output
+    assert "package name: NOT CHECKED" in result.output
+    assert "hash chain: NOT CHECKED" in result.output
+    assert "file report.pdf: ok" not in result.output

@@ -199,7 +199,8 @@ def verify_command(
     report = verify_package(zip_path, trust=trust, previous=previous)
     decide_exit(ExitCode.OK if report.ok else VerificationError.exit_code)
     for line in report.checks:
-        if not quiet or not line.ok:
+        # -q keeps what needs a look: failures, warnings, and what could not be checked
+        if not quiet or not line.ok or line.warnings or not line.checked:
             click.echo(line.render())
     if not report.ok:
         failed = printable(", ".join(dict.fromkeys(line.name for line in report.failures)))

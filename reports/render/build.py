@@ -916,7 +916,9 @@ def trend_chart(
             day.strftime(label),
             float(value),
             fmt.percent(value, 2),  # as the statement above the chart shows it
-            "breach" if value < 1 else ("warn" if value < early_warning else ""),
+            # CAP-01's breach, below 100% under every regime; not the warning, whose level a
+            # past day may have had otherwise (CFTC's moves with the minimum: diff review)
+            "breach" if value < 1 else "",
         )
         for day, value in points_by_day
     ]

@@ -135,7 +135,7 @@ def is_development_certificate(cert: x509.Certificate) -> bool:
 
 
 # The shortest passphrase `mir keys init` accepts for a new key.
-MIN_PASSPHRASE_BYTES = 12
+MIN_PASSPHRASE_CHARACTERS = 12
 
 # ETSI EN 319 412-1 (5.1.4): an organizationIdentifier naming a legal entity identifier.
 LEI_IDENTIFIER_PREFIX = "LEIXG-"
@@ -307,11 +307,12 @@ def init_keys(
     if not passphrase:
         msg = "the passphrase is empty; set a non-empty passphrase"
         raise SigningError(msg)
-    if len(passphrase) < MIN_PASSPHRASE_BYTES:
+    characters = len(passphrase.decode("utf-8", errors="replace"))
+    if characters < MIN_PASSPHRASE_CHARACTERS:
         # a security review of 2026-12-06: "a" was accepted
         msg = (
-            f"the passphrase has {len(passphrase)} characters; use at least "
-            f"{MIN_PASSPHRASE_BYTES} (the PKCS#12 file is only as safe as its passphrase)"
+            f"the passphrase has {characters} characters; use at least "
+            f"{MIN_PASSPHRASE_CHARACTERS} (the PKCS#12 file is only as safe as its passphrase)"
         )
         raise SigningError(msg)
     key = generate_development_key(

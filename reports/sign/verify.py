@@ -371,20 +371,37 @@ def _signer(cert: Any) -> tuple[x509.Certificate, _Signer]:
     )
 
 
-def _lei_line(manifest: dict[str, Any] | None, signer: _Signer | None) -> CheckLine | None:
+def _lei_line(
+    manifest: dict[str, Any] | None, signer: _Signer | None, named_lei: str | None = None
+) -> CheckLine | None:
     """Whether the signing certificate is the firm's whose LEI the manifest names: failed when
     the certificate names another LEI, not checked when it names none (a security review of
     2026-12-06: with --trust holding several firms' certificates, firm B's key signed a
     package naming firm A's LEI and verified)."""
     lei = manifest.get("lei") if manifest is not None else None
-    if not isinstance(lei, str) or signer is None:
+    where = "the manifest"
+    if not isinstance(lei, str):
+        # a manifest from before 2026-12-05 names no LEI: the package's name does (a diff
+        # review of 2026-12-06: another firm's key passed with the manifest's "lei" left out)
+        lei, where = named_lei, "the package's name"
+    if signer is None:
         return None
     name = "signer LEI"
+    if lei is None:
+        if signer.lei is None:
+            return None
+        return CheckLine(
+            name,
+            True,
+            f"the signing certificate names {signer.lei}",
+            ("neither the manifest nor the package's name names the firm to compare it with",),
+            checked=False,
+        )
     if signer.lei is None:
         return CheckLine(
             name,
             True,
-            f"the manifest names {lei}",
+            f"{where} names {lei}",
             (
                 "the signing certificate names no LEI (organizationIdentifier LEIXG-<LEI>): "
                 "only --trust holding this firm's own certificate shows that the firm signed",
@@ -395,10 +412,10 @@ def _lei_line(manifest: dict[str, Any] | None, signer: _Signer | None) -> CheckL
         return CheckLine(
             name,
             False,
-            f"the signing certificate names LEI {signer.lei}, the manifest {lei}: another "
+            f"the signing certificate names LEI {signer.lei}, {where} {lei}: another "
             "firm's key signed this package",
         )
-    return CheckLine(name, True, f"the signing certificate names {lei}, as the manifest does")
+    return CheckLine(name, True, f"the signing certificate names {lei}, as {where} does")
 
 
 def _now() -> dt.datetime:
@@ -951,6 +968,7 @@ def verify_files(
     problems: Sequence[CheckLine] = (),
     previous: Predecessor | None = None,
     unreadable: Collection[str] = (),
+    named_lei: str | None = None,
 ) -> VerifyReport:
     """Verify a package given as {file name: bytes}; `problems` are container-level failures;
     `previous` is the package its hash chain should link to (None: not found); `unreadable`
@@ -1032,7 +1050,7 @@ def verify_files(
         report.add(
             CheckLine("same signer", True, f"certificate sha256 {cms_signer.certificate_sha256}")
         )
-    lei_line = _lei_line(report.manifest, cms_signer)
+    lei_line = _lei_line(report.manifest, cms_signer, named_lei)
     if lei_line is not None:
         report.add(lei_line)
     return report
@@ -1161,6 +1179,25 @@ def _layout_problem(zip_path: Path, archive: zipfile.ZipFile) -> str | None:
                 return f"{info.filename} carries extra fields"
             if info.flag_bits & 0x8:
                 return f"{info.filename} has a data descriptor"
+            # what Python reads from the directory, other readers from the local header (a diff
+            # review of 2026-12-06: a local header saying STORED over the directory's DEFLATE
+            # made unzip extract a forged capital.csv from a package that verified)
+            local = (
+                int.from_bytes(header[6:8], "little"),  # flags
+                int.from_bytes(header[8:10], "little"),  # method
+                int.from_bytes(header[14:18], "little"),  # CRC-32
+                int.from_bytes(header[18:22], "little"),  # compressed size
+                int.from_bytes(header[22:26], "little"),  # size
+            )
+            central = (
+                info.flag_bits,
+                info.compress_type,
+                info.CRC,
+                info.compress_size,
+                info.file_size,
+            )
+            if local != central:
+                return f"the local header of {info.filename} disagrees with the directory"
             expected = info.header_offset + _LOCAL_HEADER_BYTES + name_length + info.compress_size
         directory = getattr(archive, "start_dir", expected)
         if directory != expected:
@@ -1289,7 +1326,14 @@ def verify_package(
         problems=problems,
         previous=predecessor,
         unreadable=unreadable,
+        named_lei=_named_prefix(path),
     )
+
+
+def _named_prefix(path: Path) -> str | None:
+    """The firm's prefix (its LEI) in a package's name <prefix>_<date>.zip, if it has one."""
+    named = PACKAGE_NAME.fullmatch(path.name) or KEPT_PACKAGE_NAME.fullmatch(path.name)
+    return None if named is None else named["prefix"]
 
 
 def read_directory(day_dir: Path) -> dict[str, bytes]:
