@@ -31,6 +31,7 @@ from reports.errors import (
     ExitCode,
     InputError,
     MirError,
+    SigningError,
     Terminated,
     UsageError,
     defer_signals,
@@ -287,7 +288,7 @@ def run_daily(
     from reports.load import load_snapshot, resolve_as_of
     from reports.memo import day_memo
     from reports.render.report import write_report
-    from reports.sign.keys import key_exposure_warning, load_signer_from_config
+    from reports.sign.keys import certificate_lei, key_exposure_warning, load_signer_from_config
     from reports.sign.manifest import (
         broken_link_message,
         broken_links_after,
@@ -370,6 +371,15 @@ def run_daily(
         exposed = key_exposure_warning(config.signing.pkcs12)
         if exposed is not None:
             warn(exposed)
+        named = certificate_lei(signer.certificate)
+        if named is not None and named != config.firm.lei:
+            # `mir package` would refuse the package at the end (signer LEI): say so first
+            msg = (
+                f"the signing certificate names LEI {named} (organizationIdentifier), but "
+                f"[firm] lei is {config.firm.lei}: the package would name another firm than "
+                "its signer; fix [firm] lei or [signing] pkcs12. Nothing was done"
+            )
+            raise SigningError(msg)
         log.failed_stage = "open"  # opening the database (another writer may hold it)
         db_path.parent.mkdir(parents=True, exist_ok=True)
         created = not os.path.lexists(db_path)  # (a dangling link is not "no database")

@@ -1435,3 +1435,34 @@ def test_daily_warns_of_a_signing_key_other_users_can_read(
     dev_key.p12.chmod(0o600)
     again = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
     assert "can be read by" not in again.stderr
+
+
+def test_daily_stops_before_the_load_when_the_key_names_another_lei(
+    run_mir: Callable[..., Result], db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A signing certificate naming another LEI than [firm] lei would have its package refused
+    at the end (signer LEI, security review of 2026-12-06): the job says so at the key stage,
+    before the load, and changes nothing."""
+    from reports.sign.keys import init_keys
+
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "a passphrase for this test")
+    key = init_keys(
+        tmp_path / "keys" / "other.p12",
+        passphrase=b"a passphrase for this test",
+        algorithm="p256",
+        lei="529900T8BM49AURSDO55",
+    )
+    config = tmp_path / "mir.toml"
+    config.write_text(
+        f'[firm]\nlei = "5493001KJTIIGC8Y1R12"\n[signing]\npkcs12 = "{key.pkcs12_path.as_posix()}"\n',
+        encoding="utf-8",
+    )
+    before = sha256(db)
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(config))
+    assert result.exit_code == 4, result.output
+    assert "the signing certificate names LEI 529900T8BM49AURSDO55" in result.stderr
+    assert "[firm] lei is 5493001KJTIIGC8Y1R12" in result.stderr
+    assert sha256(db) == before
+    failed = runs(log_events(out))[-1][-1]
+    assert (failed["event"], failed["stage"]) == ("failed", "key")
