@@ -1429,6 +1429,20 @@ def test_a_reload_after_the_clock_stepped_back_still_marks_runs_stale(
     con.close()
 
 
+def _with_a_what_if_run(
+    run_mir: Callable[..., Result], history: Path, tmp_path: Path, toml: str
+) -> tuple[Path, Path]:
+    """A copy of the history database whose last day was checked again under a what-if
+    configuration file holding `toml`: (database, that configuration file)."""
+    db = tmp_path / "mir.duckdb"
+    shutil.copy(history, db)
+    whatif = tmp_path / "whatif.toml"
+    whatif.write_text(toml, encoding="utf-8")
+    checked = run_mir("check", "--as-of", LAST.isoformat(), "--config", str(whatif), db=db)
+    assert checked.exit_code in (0, 1), checked.output
+    return db, whatif
+
+
 def test_breaches_by_day_tells_a_what_if_run_by_its_configuration(
     run_mir: Callable[..., Result], history: Path, tmp_path: Path
 ) -> None:
@@ -1438,12 +1452,9 @@ def test_breaches_by_day_tells_a_what_if_run_by_its_configuration(
     runs of one configuration."""
     from reports.config import Config
 
-    db = tmp_path / "mir.duckdb"
-    shutil.copy(history, db)
-    whatif = tmp_path / "whatif.toml"
-    whatif.write_text('[concentration]\nhhi_warn = "1"\n', encoding="utf-8")
-    checked = run_mir("check", "--as-of", LAST.isoformat(), "--config", str(whatif), db=db)
-    assert checked.exit_code in (0, 1), checked.output
+    db, whatif = _with_a_what_if_run(
+        run_mir, history, tmp_path, '[concentration]\nhhi_warn = "1"\n'
+    )
 
     def rows(**params: str) -> list[dict[str, Any]]:
         return query_rows(functools.partial(run_mir, db=db), "breaches_by_day", **params)
@@ -1479,12 +1490,9 @@ def test_capital_ratio_trend_tells_a_what_if_run_by_its_configuration(
     the daily job's figures. It now takes the same filter as breaches_by_day."""
     from reports.config import Config
 
-    db = tmp_path / "mir.duckdb"
-    shutil.copy(history, db)
-    whatif = tmp_path / "whatif.toml"
-    whatif.write_text('[capital]\nearly_warning = "1.5"\n', encoding="utf-8")
-    checked = run_mir("check", "--as-of", LAST.isoformat(), "--config", str(whatif), db=db)
-    assert checked.exit_code in (0, 1), checked.output
+    db, whatif = _with_a_what_if_run(
+        run_mir, history, tmp_path, '[capital]\nearly_warning = "1.5"\n'
+    )
 
     def levels(**params: str) -> dict[str, Decimal]:
         rows = query_rows(functools.partial(run_mir, db=db), "capital_ratio_trend", **params)

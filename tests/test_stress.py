@@ -63,7 +63,9 @@ def insert(con: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> N
     )
 
 
-def add_market(con: Any) -> None:
+def add_market(con: Any, usdt: D | int = 1) -> None:
+    """BTC 50,000 and ETH 2,000 USD, USDT at `usdt`; BTCUSDT, ETHUSDT (linear) and BTCUSD
+    (inverse, contract 100 USD) marked at those, each one tier at 1%."""
     insert(
         con,
         "prices",
@@ -71,7 +73,7 @@ def add_market(con: Any) -> None:
         [
             ("asset", "BTC", D(50000)),
             ("asset", "ETH", D(2000)),
-            ("asset", "USDT", D(1)),
+            ("asset", "USDT", D(usdt)),
             ("instrument", "BTCUSDT", D(50000)),
             ("instrument", "ETHUSDT", D(2000)),
             ("instrument", "BTCUSD", D(50000)),
@@ -687,28 +689,7 @@ def test_stress_linear_with_a_stablecoin_not_at_one(template: Path, tmp_path: Pa
     """Test-strength review of 2026-12-06: every stress test priced USDT at 1, so a linear uPnL
     taken without the quote coin's price went unseen (DESIGN: stablecoins are not 1)."""
     con = make_db(template, tmp_path)
-    insert(
-        con,
-        "prices",
-        "kind, symbol, price",
-        [
-            ("asset", "USDT", Decimal("0.9")),
-            ("asset", "BTC", Decimal(50000)),
-            ("instrument", "BTCUSDT", Decimal(50000)),
-        ],
-    )
-    insert(
-        con,
-        "instruments",
-        "instrument_id, kind, underlying, quote_asset, settle_asset, contract_size",
-        [("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", Decimal(1))],
-    )
-    insert(
-        con,
-        "risk_tiers",
-        "instrument_id, tier, notional_floor, notional_cap, maintenance_margin_rate, maintenance_amount",
-        [("BTCUSDT", 1, Decimal(0), None, Decimal("0.01"), Decimal(0))],
-    )
+    add_market(con, usdt=Decimal("0.9"))
     add_accounts(con, [("c1", "client", "G1")])
     add_position(con, "p1", "c1", "BTCUSDT", "isolated", "1", "50000", "5000")
     derive.refresh(con)

@@ -578,6 +578,23 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
     return tuple(figures)
 
 
+# The statement's two breakdowns of the funds held (v_segregation column, line label); the
+# lines with nothing in them are left out.
+WALLET_LINES = (
+    ("held_cold", "By wallet type: cold wallets"),
+    ("held_warm", "By wallet type: warm wallets"),
+    ("held_hot", "By wallet type: hot wallets"),
+    ("held_bank", "By wallet type: bank accounts"),
+    ("held_exchange", "By wallet type: exchange accounts"),
+)
+CUSTODIAN_LINES = (
+    ("held_self", "By custodian: the venue's own custody"),
+    ("held_credit_institution", "By custodian: credit institutions"),
+    ("held_investment_firm", "By custodian: investment firms"),
+    ("held_other", "By custodian: other custodians"),
+)
+
+
 def _segregation(
     data: ReportData,
 ) -> tuple[tuple[SegregationTotalRow, ...], tuple[SegregationAsset, ...]]:
@@ -629,15 +646,7 @@ def _segregation(
         # above the total, by custodian apart below the result (a regulator's review of
         # 2026-12-06: printed one after the other above the total, they read as one list
         # adding up to twice the funds held).
-        for column, label in (
-            ("held_cold", "By wallet type: cold wallets"),
-            ("held_warm", "By wallet type: warm wallets"),
-            ("held_hot", "By wallet type: hot wallets"),
-            ("held_bank", "By wallet type: bank accounts"),
-            ("held_exchange", "By wallet type: exchange accounts"),
-        ):
-            if row[column]:
-                lines.append(line(label, column, "sub"))
+        lines.extend(line(label, column, "sub") for column, label in WALLET_LINES if row[column])
         lines.append(line("Funds held in segregation", "held", "total"))
         lines.append(line("Excess (deficiency) of funds in segregation", "excess", "result"))
         if row.get("target_residual_interest") is not None:
@@ -646,14 +655,7 @@ def _segregation(
                 line("Excess over target residual interest", "excess_over_target", "result")
             )
         lines.append(line("Funds held in segregation, by custodian:", "held"))
-        for column, label in (
-            ("held_self", "By custodian: the venue's own custody"),
-            ("held_credit_institution", "By custodian: credit institutions"),
-            ("held_investment_firm", "By custodian: investment firms"),
-            ("held_other", "By custodian: other custodians"),
-        ):
-            if row[column]:
-                lines.append(line(label, column, "sub"))
+        lines.extend(line(label, column, "sub") for column, label in CUSTODIAN_LINES if row[column])
         assets.append(
             SegregationAsset(
                 asset=row["asset"],

@@ -30,6 +30,7 @@ import io
 import json
 import logging
 import os
+import re
 import stat
 import zipfile
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -1228,16 +1229,18 @@ def trust_certificates(
     return list(trust)
 
 
-def _manifest_field(files: Mapping[str, bytes], key: str) -> str | None:
+def _manifest_fields(files: Mapping[str, bytes], *keys: str) -> list[str | None]:
+    """The manifest's text fields `keys` (None for one absent, or for all when the manifest is
+    missing or invalid), from one parse."""
     try:
-        value = parse_manifest(files[MANIFEST_NAME]).get(key)
+        manifest = parse_manifest(files[MANIFEST_NAME])
     except (KeyError, ValueError):
-        return None
-    return value if isinstance(value, str) else None
+        return [None] * len(keys)
+    return [value if isinstance(value := manifest.get(key), str) else None for key in keys]
 
 
 def _manifest_as_of(files: Mapping[str, bytes]) -> str | None:
-    return _manifest_field(files, "as_of")
+    return _manifest_fields(files, "as_of")[0]
 
 
 def predecessor_at(path: str | os.PathLike[str]) -> Predecessor:
@@ -1272,7 +1275,7 @@ def _name_line(path: Path, as_of: str | None, lei: str | None = None) -> CheckLi
     firm when its manifest names the LEI (manifests from before 2026-12-05 do not); so must a
     package kept aside as <prefix>_<date>.<UTC stamp>.zip (history review of 2026-12-05: a
     day's package copied under another day's kept name passed)."""
-    named = PACKAGE_NAME.fullmatch(path.name) or KEPT_PACKAGE_NAME.fullmatch(path.name)
+    named = _package_name(path)
     if as_of is None:
         return None
     if named is None:  # a renamed copy: said, not silently left out (user review of 2026-12-06)
@@ -1312,11 +1315,11 @@ def verify_package(
         raise UsageError(msg)
     trusted = trust_certificates(trust)
     files, problems, unreadable = read_zip(path)
-    as_of = _manifest_as_of(files)
+    as_of, lei = _manifest_fields(files, "as_of", "lei")
     predecessor = (
         predecessor_at(previous) if previous is not None else _previous_package(path, as_of)
     )
-    name_line = _name_line(path, as_of, _manifest_field(files, "lei"))
+    name_line = _name_line(path, as_of, lei)
     if name_line is not None:
         problems = [name_line, *problems]  # the package first, then its members
     return verify_files(
@@ -1330,9 +1333,14 @@ def verify_package(
     )
 
 
+def _package_name(path: Path) -> re.Match[str] | None:
+    """A package's name <prefix>_<date>.zip (or a kept one, with its stamp), parsed."""
+    return PACKAGE_NAME.fullmatch(path.name) or KEPT_PACKAGE_NAME.fullmatch(path.name)
+
+
 def _named_prefix(path: Path) -> str | None:
     """The firm's prefix (its LEI) in a package's name <prefix>_<date>.zip, if it has one."""
-    named = PACKAGE_NAME.fullmatch(path.name) or KEPT_PACKAGE_NAME.fullmatch(path.name)
+    named = _package_name(path)
     return None if named is None else named["prefix"]
 
 
