@@ -735,6 +735,41 @@ def test_cap01_compares_amounts_not_a_rounded_or_missing_ratio(
     assert check_cap_01(ctx)["status"].to_list() == ["breach"]
 
 
+def test_cap01_at_exactly_the_requirement_warns_and_does_not_breach(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """DESIGN.md section 5: CAP-01 breaches below 100% of D only. Own funds exactly D (750k,
+    the permanent minimum; FOR 300k) is the early-warning band: warn at ratio 1 against 1.1
+    (mutation review of 2026-12-06: `<=` for `<` gave a false breach, and no test failed)."""
+    stored_day(con, DAY, cet1="750000", fixed_overheads="1200000")
+    ctx = ctx_for(con, DAY)
+    statement = statement_for(ctx)
+    assert (statement.own_funds, statement.requirement, statement.ratio) == (
+        D(750_000),
+        D(750_000),
+        D(1),
+    )
+    assert check_cap_01(ctx).select("status", "metric", "value", "threshold").rows() == [
+        ("warn", "own_funds_ratio", D(1), D("1.1"))
+    ]
+
+
+def test_k_con_a_group_credit_does_not_net_its_deficits(con: duckdb.DuckDBPyConnection) -> None:
+    """C1 owes 300k; C2 in the same group holds 500k: K-CON still charges 200% x 8% x (300k -
+    250k), deficits never netted (DESIGN.md section 4; mutation review of 2026-12-06)."""
+    stored_day(
+        con,
+        DAY,
+        client_balances={"USDT": "-300000"},
+        accounts=[("C2", "client", "G1")],
+        balances=[("C2", "USDT", "500000")],
+    )
+    statement = capital_statement(con, DAY, Config())
+    (charge,) = statement.concentration_charges
+    assert (charge.kind, charge.counterparty) == ("client_group", "G1")
+    assert statement.components["K-CON"] == D(8_000)
+
+
 def test_mica_statement(con: duckdb.DuckDBPyConnection) -> None:
     stored_day(con, DAY, cet1="180000", at1="500000", fixed_overheads="800000")
     config = replace(Config(), capital=CapitalConfig(regime="mica"))

@@ -790,6 +790,23 @@ def test_con06_isolated_bad_debt_is_not_an_exposure(con, day) -> None:
     ]
 
 
+def test_con06_a_group_credit_does_not_net_its_deficits(con, day) -> None:
+    """DESIGN.md section 5: a client group's exposure is the deficits it owes the venue, never
+    netted (section 4). c1 owes 300k USDT; c2, in the same group, holds 500k USDT and c1 holds
+    2 BTC (100k USD): none of it reduces the 30% of own funds (mutation review of 2026-12-06:
+    dropping the deficit filter left no row at all, and no test failed)."""
+    day.capital(cet1=str(M), at1="0", tier2="0")
+    day.prices(asset={"BTC": "50000"})
+    day.account("c1", group_id="G1").account("c2", group_id="G1")
+    day.balance("c1", "USDT", "-300000").balance("c1", "BTC", "2").balance("c2", "USDT", "500000")
+    assert _large_exposures(con, AS_OF, Config()).select(
+        "counterparty", "kind", "exposure_usd", "share", "status"
+    ).rows() == [("G1", "client_group", D(300_000), D("0.3"), "breach")]
+    assert exceptions(con, "CON-06") == [
+        ("breach", "counterparty", "G1", None, None, "large_exposure_share", D("0.3"), D("0.25")),
+    ]
+
+
 @pytest.mark.parametrize(
     ("regime", "capital", "expected"),
     [

@@ -58,6 +58,39 @@ def test_reference_var99_and_es975() -> None:
     assert to_cents(stats.es) == D("381.67")  # (520+410+380+350+330+300)/6
 
 
+@pytest.mark.parametrize(
+    ("var", "es", "expected"),
+    [
+        (380.0, 381.666666, ("es", D("381.67"))),  # the reference sample: ES above VaR
+        (400.0, 381.666666, ("var", D("400.00"))),
+        (380.0, 380.0, ("var", D("380.00"))),  # a tie reads as VaR
+    ],
+)
+def test_cap05_figure_is_the_larger_of_var_and_es(
+    var: float, es: float, expected: tuple[str, Decimal]
+) -> None:
+    """DESIGN.md section 5: CAP-05 compares the larger of VaR and ES with its threshold and
+    names which it is (mutation review of 2026-12-06: taking the smaller failed no test of
+    this file, since the CAP-05 tests' samples tie)."""
+    result = var_mod.VarResult(
+        evaluated=True,
+        reason=None,
+        n=250,
+        confidence=D("0.99"),
+        k=3,
+        es_confidence=D("0.975"),
+        w=6,
+        var_usd=to_cents(var),
+        es_usd=to_cents(es),
+        window=250,
+        window_start=None,
+        window_end=None,
+        var=var,
+        es=es,
+    )
+    assert result.measure == expected
+
+
 def test_tail_ranks_are_exact_decimals() -> None:
     # in floats 100 x (1 - 0.99) = 1.0000000000000009 and ceil would give 2
     assert tail_rank(100, D("0.99")) == 1

@@ -841,6 +841,34 @@ def test_verify_checks_the_hash_chain_against_the_package_beside_it(
     assert f"but {first.name} holds manifest" in failed
 
 
+def test_verify_fails_a_package_that_starts_a_chain_beside_its_predecessor(
+    tmp_path, signer, signed_pdf, run_mir
+) -> None:
+    """A later day signed with no link (previous_manifest_sha256 null) while the earlier day's
+    package lies beside it: the chain was cut, which DESIGN.md section 6 makes a failure
+    (mutation review of 2026-12-06: reporting it as ok failed no test)."""
+    first, second = _two_packaged_days(tmp_path / "out", signer, signed_pdf)
+    day = tmp_path / "out" / AS_OF
+    manifest = write_manifest(
+        day, inputs=INPUTS, config_sha256="c" * 64, previous_manifest_sha256=None
+    )
+    signature = sign_manifest(manifest, signer)
+    members = _members(second)
+    members[MANIFEST_NAME] = manifest.read_bytes()
+    members[signature.name] = signature.read_bytes()
+    _rezip(second, members)
+    report = verify_package(second)
+    assert not report.ok
+    assert _line(report.lines(), "hash chain") == (
+        f"hash chain: FAILED: this manifest starts a chain, but {first.name} precedes it"
+    )
+    result = run_mir("verify", second)
+    assert result.exit_code == 4, result.output
+    assert _failed_lines(result.output) == [
+        f"hash chain: FAILED: this manifest starts a chain, but {first.name} precedes it"
+    ]
+
+
 def test_repackaging_an_earlier_day_says_which_later_packages_it_unlinked(
     tmp_path, signer, signed_pdf, run_mir
 ) -> None:
