@@ -5,6 +5,7 @@ results table says about every run."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -231,3 +232,50 @@ def test_the_commit_is_marked_changed_by_any_code_that_runs(
         (tmp_path / path).write_text("two\n")
         assert run._commit().endswith("+changes") is counts, path
         git("checkout", "--", path)
+
+
+def test_a_childs_peak_rss_is_its_own_not_the_harnesss(tmp_path: Path) -> None:
+    """Found on 2026-12-06: the harness generated the XL data in-process (a 19.6 GiB peak), and
+    every `mir daily` it started then reported a peak RSS of 19,637 MiB: Linux starts a child's
+    ru_maxrss at its spawner's high-water mark. The peak is now the child's own VmHWM."""
+    import sys
+
+    ballast = b"x" * (700 * 2**20)  # the harness's own high-water mark passes 700 MiB
+    del ballast
+    child = (
+        "import time; from tests.benchmarks.stages import _peak_mib; "
+        "data = b'x' * (150 * 2**20); time.sleep(0.5); print(_peak_mib())"
+    )
+    code, _, rss, out, _ = run.run_measured(
+        [sys.executable, "-c", child], dict(os.environ), tmp_path / "child.log"
+    )
+    assert code == 0
+    assert 150 <= rss < 400, rss
+    # the stage worker's own figure (tests/benchmarks/stages.py), read inside the child
+    assert 150 <= float(out) < 400, out
+
+
+def test_the_data_is_generated_in_a_process_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Generating XL in the harness's process took it to 19.6 GiB (a high-water mark every
+    `mir daily` it started then inherited, and memory held beside the job): `mir generate` runs
+    as a subprocess. Generating here, in this process, fails the test."""
+    import reports.generate
+
+    def not_here(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("generated in the harness's own process")
+
+    monkeypatch.setattr(reports.generate, "generate", not_here)
+    monkeypatch.setattr(run, "CACHE", tmp_path)
+    monkeypatch.setattr(run, "SIZES", {**run.SIZES, "T": 60})
+    data = run.ensure_data("T")
+    assert sorted(p.name for p in data.iterdir()) == [
+        ".complete",
+        "2026-03-02",
+        "2026-03-03",
+        "truth.csv",
+    ]
+    marker = (data / ".complete").read_text(encoding="utf-8").splitlines()
+    assert marker[0] == run._data_key("T")
+    assert marker[1].startswith("generated 2 day(s) 2026-03-02..2026-03-03 for 60 accounts")
