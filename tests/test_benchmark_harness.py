@@ -255,6 +255,21 @@ def test_a_childs_peak_rss_is_its_own_not_the_harnesss(tmp_path: Path) -> None:
     assert 150 <= float(out) < 400, out
 
 
+def test_a_peak_reached_just_before_exit_still_counts(tmp_path: Path) -> None:
+    """Diff review of 2026-12-06: VmHWM read every 50 ms misses a peak reached after the last
+    read. A child whose own peak passes the harness's (here by 300 MiB at least), reached just
+    before it exits, is measured whole: wait4's ru_maxrss is then the child's own."""
+    import sys
+
+    mib = max(1200, (run.vm_hwm_kib() or 0) // 1024 + 300)
+    child = f"import os; data = b'x' * ({mib} * 2**20); os._exit(0)"
+    code, _, rss, _, _ = run.run_measured(
+        [sys.executable, "-c", child], dict(os.environ), tmp_path / "child.log"
+    )
+    assert code == 0
+    assert mib <= rss < mib + 300, (rss, mib)
+
+
 def test_the_data_is_generated_in_a_process_of_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -269,7 +284,18 @@ def test_the_data_is_generated_in_a_process_of_its_own(
     monkeypatch.setattr(reports.generate, "generate", not_here)
     monkeypatch.setattr(run, "CACHE", tmp_path)
     monkeypatch.setattr(run, "SIZES", {**run.SIZES, "T": 60})
+    commands: list[list[str]] = []
+    real_run = run.subprocess.run
+
+    def recorded(cmd: list[str], *args: object, **kwargs: object) -> object:
+        commands.append(list(cmd))
+        return real_run(cmd, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(run.subprocess, "run", recorded)
     data = run.ensure_data("T")
+    # whatever name the generator is imported under: a `mir generate` process made the data
+    generated = [c for c in commands if Path(c[0]).name == "mir" and c[1] == "generate"]
+    assert len(generated) == 1 and generated[0][generated[0].index("--accounts") + 1] == "60"
     assert sorted(p.name for p in data.iterdir()) == [
         ".complete",
         "2026-03-02",

@@ -91,6 +91,22 @@ def test_cap05_figure_is_the_larger_of_var_and_es(
     assert result.measure == expected
 
 
+def test_cap05_grades_the_larger_of_var_and_es() -> None:
+    """Diff review of 2026-12-06: the test above pins which figure CAP-05 names, not which it
+    grades. VaR 380 and ES 381.67 against thresholds between and above them: between, the
+    larger (ES) reaches it; above both, nothing does."""
+    base = {
+        "evaluated": True, "reason": None, "n": 250, "confidence": D("0.99"), "k": 3,
+        "es_confidence": D("0.975"), "w": 6, "var_usd": D("380.00"), "es_usd": D("381.67"),
+        "window": 250, "window_start": None, "window_end": None, "var": 380.0,
+        "es": 381.666666, "share": D("0.25"),
+    }  # fmt: skip
+    between = var_mod.VarResult(**base, own_funds=D(4 * 381))  # threshold 381
+    above = var_mod.VarResult(**base, own_funds=D(4 * 382))  # threshold 382
+    assert between.threshold_usd == D(381) and between.reaches_threshold
+    assert above.threshold_usd == D(382) and not above.reaches_threshold
+
+
 def test_tail_ranks_are_exact_decimals() -> None:
     # in floats 100 x (1 - 0.99) = 1.0000000000000009 and ceil would give 2
     assert tail_rank(100, D("0.99")) == 1

@@ -60,7 +60,7 @@ instrument_gross AS (
 -- the scaled amounts as columns, computed once: ddiv and dmul are macros, which repeat their
 -- operands, so ddiv(dmul(..), dmul(..)) evaluated each product three times per holder (README,
 -- Performance); a scale of 1 leaves an amount as it is (dmul(x, 1) = x)
-scaled AS MATERIALIZED (
+scaled AS (
     SELECT
         h.instrument_id,
         h.is_group,

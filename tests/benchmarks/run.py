@@ -155,11 +155,14 @@ class PeakRss:
     """The peak resident set of a child process's own memory: the largest VmHWM of
     /proc/<pid>/status, read every `interval` seconds until it exits.
 
-    Not wait4's ru_maxrss: Linux carries the spawning process's high-water mark into the child at
-    exec (the child's maxrss starts at the larger of the two), so once the harness had generated
-    the XL data in-process (19.6 GiB), every `mir daily` it started reported 19,637 MiB whatever
-    it used (found on 2026-12-06). VmHWM is the high-water mark of the child's address space since
-    exec. A peak reached and left within the last `interval` before exit can be missed.
+    Not wait4's ru_maxrss alone: at exec, Linux keeps in the child's maxrss the high-water mark of
+    the memory that exec replaces, and Python's subprocess spawns with vfork, so that memory is
+    the harness's own: once the harness had generated the XL data in-process (19.6 GiB), every
+    `mir daily` it started reported 19,637 MiB whatever it used (found on 2026-12-06; with a
+    plain fork it would be the harness's current RSS instead). VmHWM is the high-water mark of
+    the child's address space since exec. A peak reached and left within the last `interval`
+    before exit would be missed, so run_measured also takes ru_maxrss where it exceeds the
+    harness's own VmHWM (it is then the child's own peak).
     """
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
@@ -173,14 +176,7 @@ class PeakRss:
         self._thread.start()
 
     def _read(self) -> int | None:
-        try:
-            text = Path(f"/proc/{self.pid}/status").read_text(encoding="ascii")
-        except OSError:
-            return None
-        for line in text.splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-        return None  # an exited process (a zombie) has no memory lines
+        return vm_hwm_kib(self.pid)
 
     def _poll(self) -> None:
         while True:
@@ -197,38 +193,67 @@ class PeakRss:
         return self.kib
 
 
+def vm_hwm_kib(pid: int | str = "self") -> int | None:
+    """VmHWM of /proc/<pid>/status in KiB; None when unreadable or gone (an exited process, a
+    zombie, has no memory lines)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None
+
+
 def run_measured(
     cmd: list[str], env: dict[str, str], log: Path
 ) -> tuple[int, float, float, str, dict[str, float]]:
-    """Run cmd; return (exit code, wall seconds, peak RSS MiB of the child (PeakRss; wait4's
-    figure where /proc cannot be read), stdout, its CPU: user and system seconds and minor page
-    faults). System time is mostly the kernel handing the process fresh memory: on this virtual
-    machine that is a large and varying share."""
+    """Run cmd; return (exit code, wall seconds, peak RSS MiB of the child, stdout, its CPU:
+    user and system seconds and minor page faults). System time is mostly the kernel handing
+    the process fresh memory: on this virtual machine that is a large and varying share.
+
+    The peak is the larger of the VmHWM read while the child ran (PeakRss) and wait4's
+    ru_maxrss where that exceeds the harness's own VmHWM: ru_maxrss is then the child's own
+    peak, including one reached after the last read. Where neither is known (no /proc, or a
+    child gone before its first read that stayed under the harness's peak), ru_maxrss, which
+    may then be the harness's figure."""
     started = time.perf_counter()
+    harness_kib = vm_hwm_kib() or 0
     with log.open("w", encoding="utf-8") as err:
         proc = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err, text=True
         )
         peak = PeakRss(proc.pid)
-        assert proc.stdout is not None
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            if not line.startswith("{"):
-                print("   " + line.rstrip(), flush=True)
-        proc.stdout.close()
-        # exited, not yet reaped: its pid cannot be another process's while VmHWM is last read
-        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
-        peak_kib = peak.stop()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        reaped = False
+        try:
+            assert proc.stdout is not None
+            lines = []
+            for line in proc.stdout:
+                lines.append(line)
+                if not line.startswith("{"):
+                    print("   " + line.rstrip(), flush=True)
+            proc.stdout.close()
+            # exited, not yet reaped: its pid cannot be another process's while VmHWM is read
+            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+            peak_kib = peak.stop()
+            _, status, usage = os.wait4(proc.pid, 0)
+            reaped = True
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        finally:
+            peak.stop()
+            if not reaped:  # Ctrl-C or an error here: the child does not outlive the harness
+                proc.kill()
+                proc.wait()
     wall = time.perf_counter() - started
     cpu = {
         "user_seconds": round(usage.ru_utime, 2),
         "system_seconds": round(usage.ru_stime, 2),
         "minor_page_faults": usage.ru_minflt,
     }
-    return proc.returncode, wall, (peak_kib or usage.ru_maxrss) / 1024, "".join(lines), cpu
+    own = usage.ru_maxrss if usage.ru_maxrss > harness_kib else 0
+    kib = max(peak_kib, own) or usage.ru_maxrss
+    return proc.returncode, wall, kib / 1024, "".join(lines), cpu
 
 
 def bench_size(

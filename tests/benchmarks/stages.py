@@ -28,13 +28,13 @@ from typing import Any
 
 def _peak_mib() -> float:
     """This process's peak RSS so far, in MiB: VmHWM, the high-water mark of its own memory
-    (ru_maxrss starts at the spawning harness's, run.PeakRss); ru_maxrss where /proc is absent."""
-    try:
-        status = Path("/proc/self/status").read_text(encoding="ascii")
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-    (line,) = [ln for ln in status.splitlines() if ln.startswith("VmHWM:")]
-    return int(line.split()[1]) / 1024
+    (ru_maxrss keeps the spawning harness's, run.PeakRss); ru_maxrss where /proc is absent."""
+    from tests.benchmarks.run import vm_hwm_kib
+
+    kib = vm_hwm_kib()
+    if kib is None:
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: KiB
+    return kib / 1024
 
 
 def main(argv: list[str] | None = None) -> int:
