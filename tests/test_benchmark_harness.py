@@ -235,7 +235,7 @@ def test_the_commit_is_marked_changed_by_any_code_that_runs(
 
 
 def test_a_childs_peak_rss_is_its_own_not_the_harnesss(tmp_path: Path) -> None:
-    """Found on 2026-12-06: the harness generated the XL data in-process (a 19.6 GiB peak), and
+    """Found on 2026-12-06: the harness generated the XL data in-process (a 19.2 GiB peak), and
     every `mir daily` it started then reported a peak RSS of 19,637 MiB: Linux starts a child's
     ru_maxrss at its spawner's high-water mark. The peak is now the child's own VmHWM."""
     import sys
@@ -273,7 +273,7 @@ def test_a_peak_reached_just_before_exit_still_counts(tmp_path: Path) -> None:
 def test_the_data_is_generated_in_a_process_of_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Generating XL in the harness's process took it to 19.6 GiB (a high-water mark every
+    """Generating XL in the harness's process took it to 19.2 GiB (a high-water mark every
     `mir daily` it started then inherited, and memory held beside the job): `mir generate` runs
     as a subprocess. Generating here, in this process, fails the test."""
     import reports.generate

@@ -108,7 +108,7 @@ def _engines() -> dict[str, str]:
 
 def ensure_data(size: str) -> Path:
     """The cached data set of a size (generated on first use, by `mir generate` in a process of
-    its own: generating XL in the harness took it to 19.6 GiB, which then stayed the harness's
+    its own: generating XL in the harness took it to 19.2 GiB, which then stayed the harness's
     high-water mark while `mir daily` ran beside it)."""
     target = CACHE / size
     marker = target / ".complete"
@@ -157,7 +157,7 @@ class PeakRss:
 
     Not wait4's ru_maxrss alone: at exec, Linux keeps in the child's maxrss the high-water mark of
     the memory that exec replaces, and Python's subprocess spawns with vfork, so that memory is
-    the harness's own: once the harness had generated the XL data in-process (19.6 GiB), every
+    the harness's own: once the harness had generated the XL data in-process (19.2 GiB), every
     `mir daily` it started reported 19,637 MiB whatever it used (found on 2026-12-06; with a
     plain fork it would be the harness's current RSS instead). VmHWM is the high-water mark of
     the child's address space since exec. A peak reached and left within the last `interval`
