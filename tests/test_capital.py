@@ -221,6 +221,19 @@ def stored_day(
     derive.refresh_dates(con, [day])  # rows inserted directly, not through the loader
 
 
+def _one_cross_position(con: duckdb.DuckDBPyConnection, instrument: tuple[Any, ...]) -> None:
+    """On DAY: the instrument (an instruments row), one tier at 1% maintenance, a mark of
+    50,000 and client C1's cross long of 400 contracts entered at the mark; valued."""
+    symbol = instrument[0]
+    _insert(con, "instruments", DAY, [instrument])
+    _insert(con, "risk_tiers", DAY, [(symbol, 1, D(0), None, D("0.01"), D(0), None)])
+    _insert(con, "prices", DAY, [("instrument", symbol, D(50_000))])
+    _insert(
+        con, "positions", DAY, [("P1", "C1", symbol, "cross", D(400), D(50_000), None, None, None)]
+    )
+    derive.refresh(con)
+
+
 def ctx_for(
     con: duckdb.DuckDBPyConnection, day: dt.date, config: Config | None = None
 ) -> CheckContext:
@@ -653,22 +666,8 @@ def test_k_con_client_group_deficit(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_cftc_statement_and_not_applicable_checks(con: duckdb.DuckDBPyConnection) -> None:
     stored_day(con, DAY, adjusted_net_capital="1200000", accounts=[("H1", "house", "H1")])
-    _insert(
-        con,
-        "instruments",
-        DAY,
-        [("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", D(1), None)],
-    )
-    _insert(con, "risk_tiers", DAY, [("BTCUSDT", 1, D(0), None, D("0.01"), D(0), None)])
-    _insert(con, "prices", DAY, [("instrument", "BTCUSDT", D(50_000))])
     # 400 BTC at 50k = 20M notional, 1% maintenance = 200k; 8% of it = 16k < the 1M minimum.
-    _insert(
-        con,
-        "positions",
-        DAY,
-        [("P1", "C1", "BTCUSDT", "cross", D(400), D(50_000), None, None, None)],
-    )
-    derive.refresh(con)
+    _one_cross_position(con, ("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", D(1), None))
     config = replace(Config(), capital=CapitalConfig(regime="cftc"))
     ctx = ctx_for(con, DAY, config)
     statement = statement_for(ctx)
@@ -818,23 +817,9 @@ def test_knpr_counts_insurance_fund_custody(con: duckdb.DuckDBPyConnection) -> N
 
 def test_cftc_margin_is_in_usd(con: duckdb.DuckDBPyConnection) -> None:
     stored_day(con, DAY, adjusted_net_capital="1200000", prices={"BTC": "50000"})
-    _insert(
-        con,
-        "instruments",
-        DAY,
-        [("BTCUSD", "inverse_perpetual", "BTC", "USD", "BTC", Decimal(100), None)],
+    _one_cross_position(
+        con, ("BTCUSD", "inverse_perpetual", "BTC", "USD", "BTC", Decimal(100), None)
     )
-    _insert(
-        con, "risk_tiers", DAY, [("BTCUSD", 1, Decimal(0), None, Decimal("0.01"), Decimal(0), None)]
-    )
-    _insert(con, "prices", DAY, [("instrument", "BTCUSD", Decimal(50000))])
-    _insert(
-        con,
-        "positions",
-        DAY,
-        [("P1", "C1", "BTCUSD", "cross", Decimal(400), Decimal(50000), None, None, None)],
-    )
-    derive.refresh(con)
     st = capital_statement(con, DAY, replace(Config(), capital=CapitalConfig(regime="cftc")))
     # 400 x 100 USD / 50,000 = 0.8 BTC notional, 1% = 0.008 BTC = 400 USD
     assert st.components["maintenance_margin"] == Decimal(400)
