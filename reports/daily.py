@@ -568,8 +568,10 @@ def _finish(
         warn(findings)
     if signer.is_development:  # as `mir report` and `mir package` say (found in review)
         warn("warning: signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION")
+    for line in report.unavailable_warnings:
+        warn(line)
     exit_code = int(ExitCode.BREACH if status == "breach" else ExitCode.OK)
-    if status == "error":  # a check crashed: the job did not do all it should have
+    if report.errored:  # a check crashed, or figures are missing: not all was done
         exit_code = int(ExitCode.INTERNAL)
     result = DailyResult(
         as_of=as_of,

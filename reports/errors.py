@@ -13,7 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class ExitCode(IntEnum):
@@ -252,6 +254,37 @@ def is_interrupt(exc: BaseException) -> bool:
     import duckdb
 
     return isinstance(exc, duckdb.InterruptException) or "Query interrupted" in str(exc)
+
+
+def raise_if_stopped(exc: BaseException) -> None:
+    """Re-raise `exc` as what it is when it stops the run rather than failing one computation:
+    SIGTERM (Terminated), or the user's Ctrl-C that DuckDB reported as a query error (then
+    Terminated when SIGTERM asked, else KeyboardInterrupt). Otherwise return: the caller may
+    record the failure and go on (a check's `error`, a report section's missing figures)."""
+    if isinstance(exc, Terminated):
+        raise exc
+    if is_interrupt(exc):  # a signal reached DuckDB mid-query: stop the run, record nothing
+        if TERMINATION.is_set():
+            msg = "stopped by SIGTERM"
+            raise Terminated(msg) from exc
+        raise KeyboardInterrupt from exc
+
+
+def failure_text(exc: BaseException) -> str:
+    """How a failed computation is named in messages and outputs: `Type: message`."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def attempt(failed: dict[str, str], what: str, compute: Callable[[], T], fallback: T) -> T:
+    """compute(); when it fails (an ordinary exception, not a stop: raise_if_stopped), record
+    `what` -> failure_text in `failed` and return `fallback`, so that one failed figure does not
+    cost the report every other one (the report names what it could not compute)."""
+    try:
+        return compute()
+    except Exception as exc:
+        raise_if_stopped(exc)
+        failed[what] = failure_text(exc)
+        return fallback
 
 
 def is_disk_full(exc: BaseException) -> bool:

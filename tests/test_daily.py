@@ -1466,3 +1466,129 @@ def test_daily_stops_before_the_load_when_the_key_names_another_lei(
     assert sha256(db) == before
     failed = runs(log_events(out))[-1][-1]
     assert (failed["event"], failed["stage"]) == ("failed", "key")
+
+
+def _break_figures(monkeypatch: pytest.MonkeyPatch, check_id: str) -> str:
+    """Make the figures of `check_id` fail wherever they are computed (the check and the
+    report alike); returns the error as the job names it."""
+    import importlib
+
+    import reports.concentration as concentration
+
+    message = f"injected failure of {check_id}'s figures"
+
+    def boom(*_args: Any, **_kwargs: Any) -> Any:
+        raise ArithmeticError(message)
+
+    if check_id == "CON-01":  # one CON check of the several in concentration.csv
+        original = concentration._run_query
+
+        def run_query(con: Any, relative: str, *rest: Any) -> Any:
+            if relative == concentration.METRIC_QUERIES["CON-01"]:
+                boom()
+            return original(con, relative, *rest)
+
+        monkeypatch.setattr(concentration, "_run_query", run_query)
+    else:
+        module, name = {
+            "CAP-04": ("reports.stress.scenarios", "evaluate_scenarios"),
+            "CAP-05": ("reports.stress.var", "historical_var_es"),
+        }[check_id]
+        monkeypatch.setattr(importlib.import_module(module), name, boom)
+    return f"ArithmeticError: {message}"
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.parametrize("check_id", ["CAP-04", "CAP-05", "CON-01"])
+def test_figures_that_cannot_be_computed_leave_the_rest_of_the_day_reported(
+    check_id: str,
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A check whose figures the report computes again (stress, VaR, concentration) crashed:
+    the job used to stop in the report stage (exit 4, "internal error", no report and no
+    package). It now reports and packages the day, names the missing figures in the PDF, in
+    the CSVs and on stderr, and still exits 4."""
+    from tests.test_report import pdf_text
+
+    error = _break_figures(monkeypatch, check_id)
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 4, result.output
+    said = " ".join(result.output.split())
+    assert f"error: {check_id} could not run: {error}" in said
+    assert f"error: the report could not compute the figures of {check_id} ({error})" in said
+    assert run_mir_verify(out)  # the day is packaged and signed
+    day = out / AS_OF.isoformat()
+    summary = json.loads((day / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "error"
+    assert summary["checks"][check_id]["status"] == "error"
+    stress = _csv_rows(day / "stress.csv")
+    assert [r["scenario"] for r in stress] == list(summary["stress"])
+    assert len(stress) >= 2
+    if check_id == "CAP-04":  # every configured scenario, without figures
+        assert all(r["status"] == "error" and r["cover2_usd"] == "" for r in stress), stress
+        assert all(
+            v
+            == {
+                "cover1_usd": None,
+                "cover2_usd": None,
+                "insurance_fund_usd": None,
+                "status": "error",
+            }
+            for v in summary["stress"].values()
+        ), summary["stress"]
+    else:
+        assert all(r["status"] != "error" and r["cover2_usd"] != "" for r in stress), stress
+    listed = {r["check_id"] for r in _csv_rows(day / "concentration.csv")}
+    assert listed == {"CON-02", "CON-03", "CON-04", "CON-05", "CON-06"} | (
+        set() if check_id == "CON-01" else {"CON-01"}
+    )
+    text = " ".join(pdf_text(day / "report.pdf").split())
+    assert "Figures this report could not compute" in text
+    assert f"{check_id}: {error}" in text
+    assert f"The figures of {check_id} could not be computed" in text or check_id == "CAP-05"
+    assert ("Not evaluated: could not be computed" in text) is (check_id == "CAP-05")
+
+
+def test_a_report_that_lacks_figures_its_recorded_run_had_exits_4(
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The check run recorded VaR fine and is reused; the report's own computation of it then
+    fails (memory, say): `mir report` writes and signs the day without it, says so, exits 4,
+    and does not blame a check."""
+    out = tmp_path / "out"
+    first = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert first.exit_code == 1, first.output
+    error = _break_figures(monkeypatch, "CAP-05")
+    result = run_mir(
+        "report",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--out",
+        str(out),
+        "--config",
+        str(dev_key.config),
+        db=db,
+    )
+    assert result.exit_code == 4, result.output
+    said = " ".join(result.output.split())
+    assert f"error: the report could not compute the figures of CAP-05 ({error})" in said
+    assert "a check could not run" not in said
+    assert "reused the recorded check run" in said
+    summary = json.loads((out / AS_OF.isoformat() / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "breach"  # the signed run's, which did not crash
+    assert summary["checks"]["CAP-05"]["status"] != "error"

@@ -38,7 +38,7 @@ from reports.checks.model import (
     exception_schema,
 )
 from reports.db import event_time
-from reports.errors import TERMINATION, CheckError, Terminated, UsageError, is_interrupt
+from reports.errors import CheckError, UsageError, failure_text, raise_if_stopped
 from reports.paths import code_fingerprint, queries_dir
 
 if TYPE_CHECKING:
@@ -448,17 +448,15 @@ def run_one(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
         return CheckResult(
             spec.check_id, spec.title, CheckOutcome.NOT_EVALUATED, 0, str(exc), empty_exceptions()
         )
-    except Terminated:  # SIGTERM (reports.daily): stop the run, record nothing
-        raise
     except Exception as exc:  # one broken check must not stop the others: record it
-        if is_interrupt(exc):  # a signal reached DuckDB mid-query: stop the run, record nothing
-            if TERMINATION.is_set():
-                msg = "stopped by SIGTERM"
-                raise Terminated(msg) from exc
-            raise KeyboardInterrupt from exc
-        message = f"{type(exc).__name__}: {exc}"
+        raise_if_stopped(exc)  # SIGTERM or Ctrl-C: stop the run, record nothing
         return CheckResult(
-            spec.check_id, spec.title, CheckOutcome.ERROR, 0, message, empty_exceptions()
+            spec.check_id,
+            spec.title,
+            CheckOutcome.ERROR,
+            0,
+            failure_text(exc),
+            empty_exceptions(),
         )
     rows = sort_exceptions(
         rows.with_columns(pl.lit(spec.check_id).alias("check_id")).select(EXCEPTION_COLUMNS)

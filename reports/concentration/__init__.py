@@ -18,6 +18,7 @@ Rounding for presentation is left to the renderer; ``present_concentration`` doe
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -141,8 +142,17 @@ def large_exposures(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Conf
     import polars as pl
 
     frame = _run_query(con, LARGE_EXPOSURES_QUERY, as_of, config)
+    schema = _large_exposure_schema()
+    return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()]).sort(
+        ["kind", "counterparty"]
+    )
+
+
+def _large_exposure_schema() -> dict[str, Any]:
+    import polars as pl
+
     decimal = pl.Decimal(38, 18)
-    schema: dict[str, Any] = {
+    return {
         "counterparty": pl.String,
         "kind": pl.String,
         "custodian_type": pl.String,
@@ -155,9 +165,13 @@ def large_exposures(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Conf
         "excess_usd": decimal,
         "message": pl.String,
     }
-    return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()]).sort(
-        ["kind", "counterparty"]
-    )
+
+
+def empty_large_exposures() -> pl.DataFrame:
+    """large_exposures' columns without a row (the report's, when they cannot be computed)."""
+    import polars as pl
+
+    return pl.DataFrame(schema=_large_exposure_schema())
 
 
 def _large_exposure_rows(exposures: pl.DataFrame) -> pl.DataFrame:
@@ -216,16 +230,32 @@ def _large_exposure_rows(exposures: pl.DataFrame) -> pl.DataFrame:
 
 
 def concentration_table(
-    con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    config: Config,
+    failed: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """concentration.csv: every CON check's figures in the long format TABLE_COLUMNS.
 
     Sorted by check_id, instrument_id, entity_type, entity_id, asset, metric (NULLs first), so
     an instrument's OI rows and its groups sit together. Values are exact (not rounded).
+    `failed` (the report's): a check whose figures cannot be computed is left out and named
+    there (check_id -> the error) instead of failing the whole table.
     """
     import polars as pl
 
-    frames = [metric_rows(con, as_of, config, check_id) for check_id in CHECK_METRICS]
+    from reports.errors import attempt
+
+    empty = pl.DataFrame(schema=_table_schema())
+
+    def rows(check_id: str) -> pl.DataFrame:
+        if failed is None:
+            return metric_rows(con, as_of, config, check_id)
+        return attempt(
+            failed, check_id, functools.partial(metric_rows, con, as_of, config, check_id), empty
+        )
+
+    frames = [rows(check_id) for check_id in CHECK_METRICS]
     return sort_concentration(pl.concat(frames, how="vertical").select(TABLE_COLUMNS))
 
 

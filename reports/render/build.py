@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from reports import __version__
 from reports.checks.model import EXCEPTION_COLUMNS, overall_status
-from reports.errors import MirError
+from reports.errors import attempt
 from reports.paths import read_query
 from reports.render import charts
 from reports.render import formatting as fmt
@@ -206,6 +206,9 @@ class ReportData:
     positions: Any = None  # details of the positions the integrity section shows
     # earlier stored days the run id covers: (count, first, last)
     earlier: tuple[int, dt.date | None, dt.date | None] = (0, None, None)
+    # check id -> why the report could not compute its figures (that part of the report and its
+    # CSV rows are missing and say so; the job exits 4): a check whose own run crashed
+    unavailable: dict[str, str] = field(default_factory=dict)
 
 
 def _totals(
@@ -236,26 +239,24 @@ def previous_day(
 
     run_id = compute_run_id(con, prev, config)  # the full run these inputs and config give
     stored = stored_figures(con, prev, run_id)
+    # a figure of that day that cannot be computed (its own check crashed) is only unknown
+    # here: today's report shows no change for it (attempt; not the report's own failures)
+    ignored: dict[str, str] = {}
     ratio = _stored_ratio(con, prev, run_id)
     if ratio is None:
-        try:
-            ratio = capital_statement(con, prev, config).ratio
-        except MirError:
-            ratio = None
+        ratio = attempt(
+            ignored, "capital", lambda: capital_statement(con, prev, config).ratio, None
+        )
     cover2, fund = stored.get(WORST_COVER2), stored.get(WORST_FUND)
     if cover2 is None or fund is None:
-        try:
-            worst = worst_cover(stress_results(con, prev, config))
-        except MirError:
-            worst = None
+        worst = attempt(
+            ignored, "stress", lambda: worst_cover(stress_results(con, prev, config)), None
+        )
         cover2 = worst.cover2_usd if worst else None
         fund = worst.insurance_fund_usd if worst else None
     var_usd = stored.get(VAR)
     if var_usd is None:
-        try:
-            var_usd = var_es(con, prev, config).var_usd
-        except MirError:
-            var_usd = None
+        var_usd = attempt(ignored, "var", lambda: var_es(con, prev, config).var_usd, None)
     totals = totals or {}
     return PreviousDay(
         as_of=prev,
@@ -337,16 +338,25 @@ def gather(
     from reports.capital import capital_statement
     from reports.checks.engine import discover_checks, latest_load, previous_as_of
     from reports.checks.segregation import segregation_statement
-    from reports.concentration import concentration_table, large_exposures
+    from reports.concentration import concentration_table, empty_large_exposures, large_exposures
     from reports.stress import stress_results, var_es
-    from reports.stress.scenarios import results_table
+    from reports.stress.scenarios import error_table, results_table
+    from reports.stress.var import not_evaluated
 
+    # The figures the report computes again after their checks (shared with the check run
+    # through reports/memo.py): one that fails is named and left out, so that the rest of the
+    # day is still reported and signed (exit 4) rather than nothing at all
+    unavailable: dict[str, str] = {}
     statement = segregation_statement(con, as_of, config)
-    concentration = concentration_table(con, as_of, config)
-    exposures = large_exposures(con, as_of, config)
+    concentration = concentration_table(con, as_of, config, failed=unavailable)
+    exposures = attempt(
+        unavailable, "CON-06", lambda: large_exposures(con, as_of, config), empty_large_exposures()
+    )
     capital = capital_statement(con, as_of, config)
-    stress = stress_results(con, as_of, config)
-    var = var_es(con, as_of, config)
+    stress = attempt(unavailable, "CAP-04", lambda: stress_results(con, as_of, config), None)
+    var = attempt(unavailable, "CAP-05", lambda: var_es(con, as_of, config), None)
+    if var is None:
+        var = not_evaluated(config, f"could not be computed ({unavailable['CAP-05']})")
     inputs = latest_load(con, as_of)
     lineage = con.sql(read_query("report/lineage.sql"), params={"as_of": as_of}).pl()
     days, first, last = con.execute(
@@ -394,8 +404,12 @@ def gather(
         concentration=concentration,
         large_exposures=exposures,
         capital=capital,
-        stress=stress,
-        stress_table=results_table(stress),
+        stress=stress or [],
+        stress_table=(
+            results_table(stress)
+            if stress is not None
+            else error_table([scenario.name for scenario in config.stress.scenarios])
+        ),
         var=var,
         inputs=inputs,
         lineage=lineage,
@@ -406,6 +420,7 @@ def gather(
         trend_source=trend_source,
         positions=positions,
         earlier=(int(days), first, last),
+        unavailable=unavailable,
     )
 
 
@@ -542,13 +557,13 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
             f"requirement {fmt.usd(cap.requirement)} USD",
         ),
     ]
+    prev_headroom = (
+        p.insurance_fund_usd - p.cover2_usd
+        if p and p.insurance_fund_usd is not None and p.cover2_usd is not None
+        else None
+    )
     if worst is not None:
         headroom = worst.insurance_fund_usd - worst.cover2_usd
-        prev_headroom = (
-            p.insurance_fund_usd - p.cover2_usd
-            if p and p.insurance_fund_usd is not None and p.cover2_usd is not None
-            else None
-        )
         figures.append(
             KeyFigure(
                 f"Insurance fund over Cover-2 (USD, each day's worst scenario; today {worst.scenario})",
@@ -558,6 +573,16 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
                 run.status_of("CAP-04"),
                 f"Cover-2 {fmt.usd(worst.cover2_usd)} vs insurance fund "
                 f"{fmt.usd(worst.insurance_fund_usd)} USD",
+            )
+        )
+    elif "CAP-04" in data.unavailable:
+        figures.append(
+            KeyFigure(
+                "Insurance fund over Cover-2 (USD, each day's worst scenario)",
+                "not computed",
+                fmt.usd(prev_headroom) if prev_headroom is not None else "",
+                status=run.status_of("CAP-04"),
+                note=f"the stress figures could not be computed ({data.unavailable['CAP-04']})",
             )
         )
     var = data.var
@@ -900,6 +925,18 @@ def _concentration(data: ReportData) -> ConcentrationSection:
         large_exposures=large,
         large_exposures_total=exposures.height,
         oi_floor=fmt.usd(cfg.oi_floor),
+        unavailable=_unavailable_text(data, [c for c in data.unavailable if c.startswith("CON-")]),
+    )
+
+
+def _unavailable_text(data: ReportData, check_ids: list[str]) -> str:
+    """What a section says of its checks whose figures the report could not compute."""
+    if not check_ids:
+        return ""
+    named = "; ".join(f"{c}: {data.unavailable[c]}" for c in sorted(check_ids))
+    return (
+        f"The figures of {', '.join(sorted(check_ids))} could not be computed ({named}); they are "
+        "missing from this section and from the CSV files, and the job exited 4."
     )
 
 
@@ -1020,6 +1057,19 @@ def _stress(data: ReportData) -> StressSection:
     cfg = data.config
     rows, groups, rounds, notes = [], [], [], []
     bars = []
+    if "CAP-04" in data.unavailable:  # no figures: each configured scenario, status error
+        rows = [
+            StressRow(
+                scenario=scenario.name,
+                shocks=fmt.MISSING,
+                cover1_usd=fmt.MISSING,
+                cover2_usd=fmt.MISSING,
+                total_shortfall_usd=fmt.MISSING,
+                insurance_fund_usd=fmt.MISSING,
+                status="error",
+            )
+            for scenario in cfg.stress.scenarios
+        ]
     for r in data.stress:  # one per configured scenario
         rows.append(
             StressRow(
@@ -1131,6 +1181,7 @@ def _stress(data: ReportData) -> StressSection:
         cascade_notes=tuple(notes),
         chart=chart,
         var=var,
+        unavailable=_unavailable_text(data, [c for c in data.unavailable if c == "CAP-04"]),
     )
 
 
@@ -1330,6 +1381,7 @@ def build_context(
         lineage=_lineage(data),
         earlier_days=data.earlier[0],
         earlier_span=_span(data.earlier[1], data.earlier[2]),
+        unavailable=tuple(sorted(data.unavailable.items())),
         conventions=_conventions(config),
         attachments=attachments,
         shown_limits={

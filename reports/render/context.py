@@ -256,6 +256,7 @@ class StressSection:
     cascade_notes: tuple[str, ...]
     chart: Chart | None
     var: VarSection
+    unavailable: str = ""  # why the stress figures are missing ("" when computed)
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,7 @@ class ConcentrationSection:
     large_exposures: tuple[LargeExposureRow, ...]
     large_exposures_total: int
     oi_floor: str
+    unavailable: str = ""  # which checks' figures are missing and why ("" when all computed)
 
 
 @dataclass(frozen=True)
@@ -344,3 +346,5 @@ class ReportContext:
     conventions: tuple[Convention, ...]
     attachments: tuple[str, ...] = field(default_factory=tuple)
     shown_limits: dict[str, int] = field(default_factory=dict)
+    # (check id, error) of the figures the report could not compute (ReportData.unavailable)
+    unavailable: tuple[tuple[str, str], ...] = ()

@@ -61,6 +61,8 @@ class ReportResult:
     seconds: float
     check_statuses: dict[str, str] = field(default_factory=dict)
     substituted: tuple[str, ...] = ()  # characters the PDF shows as [U+XXXX] (reports.render.pdf)
+    # check id -> why the report could not compute its figures (reports.render.build.gather)
+    unavailable: dict[str, str] = field(default_factory=dict)
 
     @property
     def substitution_warning(self) -> str | None:
@@ -81,7 +83,18 @@ class ReportResult:
 
     @property
     def errored(self) -> bool:
-        return any(s == "error" for s in self.check_statuses.values())
+        """A check crashed in the run signed, or the report lacks figures it could not
+        compute: exit 4 either way (the job did not do all it should have)."""
+        return bool(self.unavailable) or any(s == "error" for s in self.check_statuses.values())
+
+    @property
+    def unavailable_warnings(self) -> list[str]:
+        """One line per check whose figures the report lacks, naming the error."""
+        return [
+            f"error: the report could not compute the figures of {check_id} ({error}); "
+            "report.pdf names them, and the CSV files are without them"
+            for check_id, error in sorted(self.unavailable.items())
+        ]
 
 
 def output_files(data: Any) -> dict[str, bytes]:
@@ -275,4 +288,5 @@ def write_report(
             seconds=time.monotonic() - started,
             check_statuses={o.check_id: o.status for o in check_run.outcomes},
             substituted=rendered.substituted,
+            unavailable=dict(data.unavailable),
         )

@@ -657,10 +657,8 @@ def _moves(shocks: pl.DataFrame) -> dict[str, Decimal]:
 
 def results_table(results: list[ScenarioResult]) -> pl.DataFrame:
     """The stress.csv frame of scenario results (exact decimals, full precision)."""
-    import polars as pl
 
-    money = decimal_type()
-    return pl.DataFrame(
+    return _table(
         {
             "scenario": [r.scenario for r in results],
             "cover1_usd": [r.cover1_usd for r in results],
@@ -668,7 +666,32 @@ def results_table(results: list[ScenarioResult]) -> pl.DataFrame:
             "total_shortfall_usd": [r.total_shortfall_usd for r in results],
             "insurance_fund_usd": [r.insurance_fund_usd for r in results],
             "status": [r.status for r in results],
-        },
+        }
+    )
+
+
+def error_table(scenarios: list[str]) -> pl.DataFrame:
+    """The stress.csv frame when the scenarios could not be valued (the report names the
+    error): each configured scenario, without figures, status `error` (DESIGN.md section 6)."""
+    none = [None] * len(scenarios)
+    return _table(
+        {
+            "scenario": scenarios,
+            "cover1_usd": none,
+            "cover2_usd": none,
+            "total_shortfall_usd": none,
+            "insurance_fund_usd": none,
+            "status": ["error"] * len(scenarios),
+        }
+    )
+
+
+def _table(columns: dict[str, list[Any]]) -> pl.DataFrame:
+    import polars as pl
+
+    money = decimal_type()
+    return pl.DataFrame(
+        columns,
         schema={
             "scenario": pl.String,
             "cover1_usd": money,

@@ -341,6 +341,26 @@ class VarResult:
         return Decimal(repr(max(self.var, self.es))) >= self.threshold_usd
 
 
+def not_evaluated(config: Config, reason: str | None) -> VarResult:
+    """A VarResult of the configuration without figures or inputs: var_es's start, and the
+    report's when var_es failed (`reason` says why)."""
+    return VarResult(
+        evaluated=False,
+        reason=reason,
+        n=0,
+        confidence=config.var.confidence,
+        k=0,
+        es_confidence=config.var.es_confidence,
+        w=0,
+        var_usd=None,
+        es_usd=None,
+        window=config.var.window,
+        window_start=None,
+        window_end=None,
+        share=config.var.own_funds_share_warn,
+    )
+
+
 @memoized_per_day  # computed once per run (reports/memo.py)
 def var_es(con: Any, as_of: Any, config: Config) -> VarResult:
     """VaR and ES of the house + insurance-fund exposure on `as_of` (see the module docstring)."""
@@ -356,24 +376,14 @@ def var_es(con: Any, as_of: Any, config: Config) -> VarResult:
     exposure_usd: dict[str, Decimal] = dict(
         zip(assets, exposure.get_column("exposure_usd").to_list(), strict=True)
     )
-    result = VarResult(
-        evaluated=False,
-        reason=None,
-        n=0,
-        confidence=config.var.confidence,
-        k=0,
-        es_confidence=config.var.es_confidence,
-        w=0,
-        var_usd=None,
-        es_usd=None,
-        window=config.var.window,
+    result = replace(
+        not_evaluated(config, None),
         window_start=dates[0] if dates else None,
         window_end=dates[-1] if dates else None,
         exposure=exposure_usd,
         left_out={asset: own[asset] for asset in short},
         own_funds=funds,
         own_funds_items=items,
-        share=config.var.own_funds_share_warn,
     )
     if returns.shape[0] == 0:
         reason = (
