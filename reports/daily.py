@@ -35,6 +35,7 @@ from reports.errors import (
     Terminated,
     UsageError,
     defer_signals,
+    first_line,
     raise_on_termination,
 )
 from reports.lock import directory_lock, exclusive_lock
@@ -189,10 +190,6 @@ def _logged_warnings(log: RunLog, show: Say) -> Say:
     return warn
 
 
-# How much of a crashed check's error a line shows (DuckDB's messages run to many lines).
-ERROR_SHOWN_CHARS = 300
-
-
 def _incomplete_lines(results: Iterable[CheckResult]) -> list[str]:
     """One line per check that crashed, naming it and its error's first line (review of
     2026-12-05: the job said "ERROR (exit 4)" and named no check anywhere but the run log's
@@ -205,10 +202,7 @@ def _incomplete_lines(results: Iterable[CheckResult]) -> list[str]:
     partial: list[str] = []
     for result in results:
         if result.status == CheckOutcome.ERROR:
-            first = (result.message or "no error given").strip().splitlines()[0]
-            if len(first) > ERROR_SHOWN_CHARS:
-                first = first[: ERROR_SHOWN_CHARS - 3] + "..."
-            errors.append(f"error: {result.check_id} could not run: {first}")
+            errors.append(f"error: {result.check_id} could not run: {first_line(result.message)}")
         elif result.status == CheckOutcome.NOT_EVALUATED:
             by_reason.setdefault(result.message or "no reason given", []).append(result.check_id)
         elif result.partial:
@@ -438,6 +432,8 @@ def run_daily(
                         before_publish=checkpoint.join,
                     )
                     details.update(day_dir=str(report.day_dir))
+                    if report.unavailable:  # checks whose figures the report lacks
+                        details.update(unavailable=sorted(report.unavailable))
         except BaseException:
             # never close the database under the checkpoint; the stage's error is the one
             # to report (a failed checkpoint leaves the log for the next open to replay)
@@ -561,6 +557,7 @@ def _finish(
             f"report ran the checks again and the package carries that run ({report.run_id}, "
             f"{status.upper()})"
         )
+    status = report.outcome  # `error` when the report lacks figures (summary.json's status)
     if report.substitution_warning:
         warn(report.substitution_warning)
     findings = findings_line(report.check_statuses)

@@ -256,17 +256,24 @@ def is_interrupt(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.InterruptException) or "Query interrupted" in str(exc)
 
 
+def is_failure(exc: BaseException) -> bool:
+    """Whether `exc` is a computation's failure: an Exception, or Polars' PanicException (a
+    BaseException from its Rust core); not SystemExit, GeneratorExit or KeyboardInterrupt."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
 def raise_if_stopped(exc: BaseException) -> None:
-    """Re-raise `exc` as what it is when it stops the run rather than failing one computation:
-    SIGTERM (Terminated), or the user's Ctrl-C that DuckDB reported as a query error (then
-    Terminated when SIGTERM asked, else KeyboardInterrupt). Otherwise return: the caller may
-    record the failure and go on (a check's `error`, a report section's missing figures)."""
+    """Re-raise `exc` as what it is when the run is being stopped rather than one computation
+    failing: SIGTERM or Ctrl-C received (whatever error the computation then met: Terminated,
+    KeyboardInterrupt), or the user's Ctrl-C that DuckDB reported as a query error. Otherwise
+    return: the caller may record the failure and go on (a check's `error`, a report's missing
+    figures)."""
     if isinstance(exc, Terminated):
         raise exc
-    if is_interrupt(exc):  # a signal reached DuckDB mid-query: stop the run, record nothing
-        if TERMINATION.is_set():
-            msg = "stopped by SIGTERM"
-            raise Terminated(msg) from exc
+    if TERMINATION.is_set():
+        msg = "stopped by SIGTERM"
+        raise Terminated(msg) from exc
+    if INTERRUPTION.is_set() or is_interrupt(exc):  # a signal reached DuckDB mid-query
         raise KeyboardInterrupt from exc
 
 
@@ -275,13 +282,27 @@ def failure_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+# How much of an error a one-line message quotes (the run log keeps it whole)
+ERROR_SHOWN_CHARS = 300
+
+
+def first_line(error: str | None) -> str:
+    """An error's first line, cut to ERROR_SHOWN_CHARS, for one-line messages."""
+    first = ((error or "").strip().splitlines() or ["no error given"])[0]
+    if len(first) > ERROR_SHOWN_CHARS:
+        first = first[: ERROR_SHOWN_CHARS - 3] + "..."
+    return first
+
+
 def attempt(failed: dict[str, str], what: str, compute: Callable[[], T], fallback: T) -> T:
-    """compute(); when it fails (an ordinary exception, not a stop: raise_if_stopped), record
-    `what` -> failure_text in `failed` and return `fallback`, so that one failed figure does not
-    cost the report every other one (the report names what it could not compute)."""
+    """compute(); when it fails (is_failure, and not a stop: raise_if_stopped), record `what`
+    -> failure_text in `failed` and return `fallback`, so that one failed figure does not cost
+    the report every other one (the report names what it could not compute)."""
     try:
         return compute()
-    except Exception as exc:
+    except BaseException as exc:
+        if not is_failure(exc):
+            raise
         raise_if_stopped(exc)
         failed[what] = failure_text(exc)
         return fallback

@@ -1589,6 +1589,46 @@ def test_a_report_that_lacks_figures_its_recorded_run_had_exits_4(
     assert f"error: the report could not compute the figures of CAP-05 ({error})" in said
     assert "a check could not run" not in said
     assert "reused the recorded check run" in said
+    assert "status: error" in said  # the day is incomplete, whatever its checks found
     summary = json.loads((out / AS_OF.isoformat() / "summary.json").read_text(encoding="utf-8"))
-    assert summary["status"] == "breach"  # the signed run's, which did not crash
-    assert summary["checks"]["CAP-05"]["status"] != "error"
+    assert summary["status"] == "error"
+    assert summary["checks"]["CAP-05"]["status"] == "pass"  # the signed run's, which ran
+
+
+def test_a_figure_that_fails_is_recorded_and_a_stop_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """errors.attempt, which keeps the report going past a failed figure: a Polars panic (a
+    BaseException from Rust) is a failure like any other (diff review of 2026-12-06); Ctrl-C,
+    DuckDB's report of it, and SIGTERM received meanwhile still stop the run."""
+    import duckdb
+
+    from reports.errors import INTERRUPTION, TERMINATION, Terminated, attempt
+
+    panic = type("PanicException", (BaseException,), {})
+
+    def raising(exc: BaseException) -> Callable[[], str]:
+        def compute() -> str:
+            raise exc
+
+        return compute
+
+    failed: dict[str, str] = {}
+    assert attempt(failed, "CAP-04", raising(panic("decimal overflow")), "fallback") == "fallback"
+    assert attempt(failed, "CAP-05", raising(ArithmeticError("sum")), "fallback") == "fallback"
+    assert failed == {
+        "CAP-04": "PanicException: decimal overflow",
+        "CAP-05": "ArithmeticError: sum",
+    }
+    assert attempt(failed, "CON-01", lambda: "figures", "fallback") == "figures"
+    for stop in (KeyboardInterrupt(), duckdb.InterruptException("INTERRUPT Error")):
+        with pytest.raises(KeyboardInterrupt):
+            attempt(failed, "CON-01", raising(stop), "fallback")
+    monkeypatch.setattr(TERMINATION, "is_set", lambda: True)
+    with pytest.raises(Terminated):  # whatever the computation met once SIGTERM arrived
+        attempt(failed, "CON-01", raising(ArithmeticError("sum")), "fallback")
+    monkeypatch.undo()
+    monkeypatch.setattr(INTERRUPTION, "is_set", lambda: True)
+    with pytest.raises(KeyboardInterrupt):
+        attempt(failed, "CON-01", raising(ArithmeticError("sum")), "fallback")
+    assert "CON-01" not in failed

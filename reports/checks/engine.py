@@ -38,7 +38,7 @@ from reports.checks.model import (
     exception_schema,
 )
 from reports.db import event_time
-from reports.errors import CheckError, UsageError, failure_text, raise_if_stopped
+from reports.errors import CheckError, UsageError, failure_text, is_failure, raise_if_stopped
 from reports.paths import code_fingerprint, queries_dir
 
 if TYPE_CHECKING:
@@ -448,7 +448,9 @@ def run_one(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
         return CheckResult(
             spec.check_id, spec.title, CheckOutcome.NOT_EVALUATED, 0, str(exc), empty_exceptions()
         )
-    except Exception as exc:  # one broken check must not stop the others: record it
+    except BaseException as exc:  # one broken check must not stop the others: record it
+        if not is_failure(exc):  # KeyboardInterrupt, SystemExit
+            raise
         raise_if_stopped(exc)  # SIGTERM or Ctrl-C: stop the run, record nothing
         return CheckResult(
             spec.check_id,

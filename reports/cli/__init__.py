@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from reports import __version__
-from reports.errors import ExitCode, InputError, MirError, is_disk_full, is_interrupt
+from reports.errors import ExitCode, InputError, MirError, is_disk_full, is_failure, is_interrupt
 
 # Command modules, each registering its commands on `cli` when imported.
 _COMMAND_MODULES = (
@@ -101,7 +101,7 @@ class MirGroup(click.Group):
         except BaseException as exc:
             # Exception, and Polars' PanicException (a BaseException from its Rust core,
             # which would otherwise end the run with exit 1, "breach found")
-            if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            if not is_failure(exc):
                 raise  # SystemExit, GeneratorExit
             if is_interrupt(exc):  # DuckDB's own report of a Ctrl-C (CLI review of 2026-12-05)
                 echo("Interrupted.", err=True)

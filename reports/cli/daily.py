@@ -60,7 +60,9 @@ def daily_command(
       1  ran, a breach was found
       2  usage or configuration error (e.g. --as-of contradicts the directory name)
       3  bad input: the snapshot breaks the contract; nothing was loaded
-      4  internal or signing error, a check that crashed, or a lock (database or OUT) is held
+      4  internal or signing error, a check that crashed, figures the report could not
+         compute (the day is still reported and packaged without them), or a lock
+         (database or OUT) is held
 
     \b
     Example (/etc/cron.d/mir, 01:30, yesterday's export; the passphrase in /etc/mir/env, see

@@ -32,7 +32,8 @@ def report_command(
 
     Prints the output directory and the overall status. Exit 0 when nothing breached (warnings
     allowed), 1 when a check found a breach (the report is still written), 4 when a check could
-    not run (status error) or signing failed.
+    not run (status error), the report could not compute some figures (it is written without
+    them and names them) or signing failed.
     """
     from reports.config import load_config
     from reports.db import open_db
@@ -55,7 +56,7 @@ def report_command(
         )
         if result.development_key:
             click.echo("signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION")
-        click.echo(f"status: {result.status}")
+        click.echo(f"status: {result.outcome}")
     if result.substitution_warning:
         echo(result.substitution_warning, err=True)
     for later in broken_links_after(Path(out_dir), as_of, config.firm.lei):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reports.errors import UsageError
+from reports.errors import UsageError, first_line
 from reports.lock import directory_lock
 from reports.outdir import remove_leftovers, replace_dir
 
@@ -88,10 +88,16 @@ class ReportResult:
         return bool(self.unavailable) or any(s == "error" for s in self.check_statuses.values())
 
     @property
+    def outcome(self) -> str:
+        """summary.json's status: the signed run's, or `error` when figures are missing."""
+        return "error" if self.unavailable else self.status
+
+    @property
     def unavailable_warnings(self) -> list[str]:
         """One line per check whose figures the report lacks, naming the error."""
         return [
-            f"error: the report could not compute the figures of {check_id} ({error}); "
+            f"error: the report could not compute the figures of {check_id} "
+            f"({first_line(error)}); "
             "report.pdf names them, and the CSV files are without them"
             for check_id, error in sorted(self.unavailable.items())
         ]
@@ -106,7 +112,8 @@ def output_files(data: Any) -> dict[str, bytes]:
     summary = outputs.summary_document(
         as_of=data.as_of.isoformat(),
         run_id=run.run_id,
-        status=run.status,
+        # figures missing: the signed day is incomplete, whatever its checks found
+        status="error" if data.unavailable else run.status,
         checks=[(o.check_id, o.status, o.exceptions) for o in run.outcomes],
         segregation=data.statement,
         capital=capital,
