@@ -54,7 +54,8 @@ Say = Callable[[str], None]
 @dataclass
 class DailyResult:
     as_of: dt.date
-    status: str  # overall status of the check run: pass | warn | breach | error ...
+    status: str  # the check run's overall status (pass | warn | breach | ...), or error when
+    # the report lacks figures (summary.json's)
     exit_code: int
     day_dir: Path
     report_pdf: Path

@@ -295,13 +295,16 @@ def first_line(error: str | None) -> str:
 
 
 def attempt(failed: dict[str, str], what: str, compute: Callable[[], T], fallback: T) -> T:
-    """compute(); when it fails (is_failure, and not a stop: raise_if_stopped), record `what`
+    """compute(); when it fails (is_failure; not InputError or UsageError, and not a stop:
+    raise_if_stopped), record `what`
     -> failure_text in `failed` and return `fallback`, so that one failed figure does not cost
     the report every other one (the report names what it could not compute)."""
     try:
         return compute()
     except BaseException as exc:
-        if not is_failure(exc):
+        # mir's own bad input and usage errors keep their exit codes (3, 2): the stored data
+        # breaks the contract (rows that bypassed the loader), it is not a figure that failed
+        if not is_failure(exc) or isinstance(exc, InputError | UsageError):
             raise
         raise_if_stopped(exc)
         failed[what] = failure_text(exc)

@@ -1468,9 +1468,11 @@ def test_daily_stops_before_the_load_when_the_key_names_another_lei(
     assert (failed["event"], failed["stage"]) == ("failed", "key")
 
 
-def _break_figures(monkeypatch: pytest.MonkeyPatch, check_id: str) -> str:
+def _break_figures(
+    monkeypatch: pytest.MonkeyPatch, check_id: str, error: type[BaseException] = ArithmeticError
+) -> str:
     """Make the figures of `check_id` fail wherever they are computed (the check and the
-    report alike); returns the error as the job names it."""
+    report alike) with `error`; returns the error as the job names it."""
     import importlib
 
     import reports.concentration as concentration
@@ -1478,7 +1480,7 @@ def _break_figures(monkeypatch: pytest.MonkeyPatch, check_id: str) -> str:
     message = f"injected failure of {check_id}'s figures"
 
     def boom(*_args: Any, **_kwargs: Any) -> Any:
-        raise ArithmeticError(message)
+        raise error(message)
 
     if check_id == "CON-01":  # one CON check of the several in concentration.csv
         original = concentration._run_query
@@ -1495,7 +1497,7 @@ def _break_figures(monkeypatch: pytest.MonkeyPatch, check_id: str) -> str:
             "CAP-05": ("reports.stress.var", "historical_var_es"),
         }[check_id]
         monkeypatch.setattr(importlib.import_module(module), name, boom)
-    return f"ArithmeticError: {message}"
+    return f"{error.__name__}: {message}"
 
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:
@@ -1527,6 +1529,20 @@ def test_figures_that_cannot_be_computed_leave_the_rest_of_the_day_reported(
     said = " ".join(result.output.split())
     assert f"error: {check_id} could not run: {error}" in said
     assert f"error: the report could not compute the figures of {check_id} ({error})" in said
+    where = {
+        "CAP-04": "stress.csv lists each scenario with status error and no figures",
+        "CAP-05": "VaR and ES are in no CSV file",
+        "CON-01": "concentration.csv is without its rows",
+    }[check_id]
+    assert f"({error}); report.pdf names them, and {where}" in said
+    events = runs(log_events(out))[-1]
+    [report] = [e for e in events if e["event"] == "stage_done" and e["stage"] == "report"]
+    assert report["unavailable"] == [check_id]
+    assert (events[-1]["event"], events[-1]["status"], events[-1]["exit_code"]) == (
+        "done",
+        "error",
+        4,
+    )
     assert run_mir_verify(out)  # the day is packaged and signed
     day = out / AS_OF.isoformat()
     summary = json.loads((day / "summary.json").read_text(encoding="utf-8"))
@@ -1593,6 +1609,10 @@ def test_a_report_that_lacks_figures_its_recorded_run_had_exits_4(
     summary = json.loads((out / AS_OF.isoformat() / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "error"
     assert summary["checks"]["CAP-05"]["status"] == "pass"  # the signed run's, which ran
+    from tests.test_report import pdf_text
+
+    text = " ".join(pdf_text(out / AS_OF.isoformat() / "report.pdf").split())
+    assert "Overall status ERROR" in text  # as summary.json (second diff review)
 
 
 def test_a_figure_that_fails_is_recorded_and_a_stop_is_not(
@@ -1603,7 +1623,7 @@ def test_a_figure_that_fails_is_recorded_and_a_stop_is_not(
     DuckDB's report of it, and SIGTERM received meanwhile still stop the run."""
     import duckdb
 
-    from reports.errors import INTERRUPTION, TERMINATION, Terminated, attempt
+    from reports.errors import INTERRUPTION, TERMINATION, InputError, Terminated, attempt
 
     panic = type("PanicException", (BaseException,), {})
 
@@ -1631,4 +1651,62 @@ def test_a_figure_that_fails_is_recorded_and_a_stop_is_not(
     monkeypatch.setattr(INTERRUPTION, "is_set", lambda: True)
     with pytest.raises(KeyboardInterrupt):
         attempt(failed, "CON-01", raising(ArithmeticError("sum")), "fallback")
+    monkeypatch.undo()
+    # stored rows that break the contract keep their exit code (3), not a missing figure
+    with pytest.raises(InputError):
+        attempt(failed, "CAP-04", raising(InputError("no price for BTC", [])), "fallback")
     assert "CON-01" not in failed
+
+
+def test_a_polars_panic_in_a_check_is_that_checks_error(
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Diff review of 2026-12-06: pyo3's PanicException is a BaseException, and a panic inside
+    a Polars check ended the whole run (exit 4, nothing written); it is now that check's
+    `error`, and the day is reported without its figures."""
+    panic = type("PanicException", (BaseException,), {})
+    error = _break_figures(monkeypatch, "CAP-04", panic)
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 4, result.output
+    assert f"error: CAP-04 could not run: {error}" in " ".join(result.output.split())
+    summary = json.loads((out / AS_OF.isoformat() / "summary.json").read_text(encoding="utf-8"))
+    assert summary["checks"]["CAP-04"]["status"] == "error"
+    assert summary["checks"]["SEG-01"]["status"] == "breach"  # the other checks ran
+    assert run_mir_verify(out)
+
+
+def test_a_previous_day_figure_that_fails_is_a_warning(
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The previous day's VaR fails (its own check would crash): today's report shows no
+    change for it and the job warns; today's figures are whole, so no exit 4."""
+    import reports.stress as stress
+
+    original = stress.var_es
+
+    def var_es(con: Any, as_of: dt.date, config: Any) -> Any:
+        if as_of != AS_OF:
+            raise ArithmeticError("injected failure of the previous day's VaR")
+        return original(con, as_of, config)
+
+    monkeypatch.setattr(stress, "var_es", var_es)  # as the report reads it (previous_day)
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 1, result.output
+    previous = DAYS[-2].name
+    assert (
+        f"warning: the VaR of the previous stored day {previous} could not be computed "
+        "(ArithmeticError: injected failure of the previous day's VaR); the key figures show "
+        "no change for it"
+    ) in " ".join(result.output.split())
+    summary = json.loads((out / AS_OF.isoformat() / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "breach"

@@ -180,6 +180,8 @@ class PreviousDay:
     cover2_usd: Decimal | None = None
     insurance_fund_usd: Decimal | None = None
     var_usd: Decimal | None = None
+    # figure -> why it could not be computed (the key figures then show no change for it)
+    unavailable: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -240,23 +242,26 @@ def previous_day(
     run_id = compute_run_id(con, prev, config)  # the full run these inputs and config give
     stored = stored_figures(con, prev, run_id)
     # a figure of that day that cannot be computed (its own check crashed) is only unknown
-    # here: today's report shows no change for it (attempt; not the report's own failures)
+    # here: today's report shows no change for it, and the job warns (PreviousDay.unavailable)
     ignored: dict[str, str] = {}
     ratio = _stored_ratio(con, prev, run_id)
     if ratio is None:
         ratio = attempt(
-            ignored, "capital", lambda: capital_statement(con, prev, config).ratio, None
+            ignored, "capital ratio", lambda: capital_statement(con, prev, config).ratio, None
         )
     cover2, fund = stored.get(WORST_COVER2), stored.get(WORST_FUND)
     if cover2 is None or fund is None:
         worst = attempt(
-            ignored, "stress", lambda: worst_cover(stress_results(con, prev, config)), None
+            ignored,
+            "Cover-2 and insurance fund",
+            lambda: worst_cover(stress_results(con, prev, config)),
+            None,
         )
         cover2 = worst.cover2_usd if worst else None
         fund = worst.insurance_fund_usd if worst else None
     var_usd = stored.get(VAR)
     if var_usd is None:
-        var_usd = attempt(ignored, "var", lambda: var_es(con, prev, config).var_usd, None)
+        var_usd = attempt(ignored, "VaR", lambda: var_es(con, prev, config).var_usd, None)
     totals = totals or {}
     return PreviousDay(
         as_of=prev,
@@ -268,6 +273,7 @@ def previous_day(
         cover2_usd=cover2,
         insurance_fund_usd=fund,
         var_usd=var_usd,
+        unavailable=ignored,
     )
 
 
@@ -1350,7 +1356,7 @@ def build_context(
         lei=config.firm.lei,
         as_of=data.as_of.isoformat(),
         run_id=run.run_id,
-        status=run.status,
+        status="error" if data.unavailable else run.status,  # as summary.json
         signer_subject=signer_subject,
         development_key=development_key,
         signing_time=signing_time.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),

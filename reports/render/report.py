@@ -63,6 +63,9 @@ class ReportResult:
     substituted: tuple[str, ...] = ()  # characters the PDF shows as [U+XXXX] (reports.render.pdf)
     # check id -> why the report could not compute its figures (reports.render.build.gather)
     unavailable: dict[str, str] = field(default_factory=dict)
+    # the previous day's key figures that could not be computed, and why
+    previous_unavailable: dict[str, str] = field(default_factory=dict)
+    previous_as_of: dt.date | None = None
 
     @property
     def substitution_warning(self) -> str | None:
@@ -94,12 +97,22 @@ class ReportResult:
 
     @property
     def unavailable_warnings(self) -> list[str]:
-        """One line per check whose figures the report lacks, naming the error."""
+        """One error line per check whose figures the report lacks, naming the error and
+        where the outputs miss them; one warning per figure of the previous day that could not
+        be computed (no change shown for it; not an error of this day's report)."""
+        where = {
+            "CAP-04": "stress.csv lists each scenario with status error and no figures",
+            "CAP-05": "VaR and ES are in no CSV file",
+        }
         return [
             f"error: the report could not compute the figures of {check_id} "
-            f"({first_line(error)}); "
-            "report.pdf names them, and the CSV files are without them"
+            f"({first_line(error)}); report.pdf names them, and "
+            + where.get(check_id, "concentration.csv is without its rows")
             for check_id, error in sorted(self.unavailable.items())
+        ] + [
+            f"warning: the {figure} of the previous stored day {self.previous_as_of} could not "
+            f"be computed ({first_line(error)}); the key figures show no change for it"
+            for figure, error in sorted(self.previous_unavailable.items())
         ]
 
 
@@ -296,4 +309,6 @@ def write_report(
             check_statuses={o.check_id: o.status for o in check_run.outcomes},
             substituted=rendered.substituted,
             unavailable=dict(data.unavailable),
+            previous_unavailable=dict(data.previous.unavailable) if data.previous else {},
+            previous_as_of=data.previous.as_of if data.previous else None,
         )
