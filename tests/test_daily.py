@@ -1710,3 +1710,64 @@ def test_a_previous_day_figure_that_fails_is_a_warning(
     ) in " ".join(result.output.split())
     summary = json.loads((out / AS_OF.isoformat() / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "breach"
+
+
+@pytest.mark.parametrize("broken", ["capital", "CON-06"])
+def test_capital_figures_that_cannot_be_computed_leave_the_rest_of_the_day_reported(
+    broken: str,
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The capital statement fails, by itself or (under ifr, the default) because K-CON reads
+    CON-06's large exposures: the day is still reported and packaged without the capital
+    figures (until 2026-12-06: exit 4, "internal error", nothing written)."""
+    import reports.capital.statement as statement
+    import reports.concentration as concentration
+    from tests.test_report import pdf_text
+
+    message = "injected failure"
+    if broken == "capital":
+
+        def ifr_statement(*_args: Any) -> Any:
+            raise ArithmeticError(message)
+
+        monkeypatch.setattr(statement, "_ifr_statement", ifr_statement)
+    else:
+        original = concentration._run_query
+
+        def run_query(con: Any, relative: str, *rest: Any) -> Any:
+            if relative == concentration.LARGE_EXPOSURES_QUERY:
+                raise ArithmeticError(message)
+            return original(con, relative, *rest)
+
+        monkeypatch.setattr(concentration, "_run_query", run_query)
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 4, result.output
+    said = " ".join(result.output.split())
+    assert (
+        f"error: the report could not compute the figures of CAP-01..03 (ArithmeticError: "
+        f"{message}); report.pdf names them, and capital.csv has no lines and summary.json's "
+        "capital figures are null"
+    ) in said
+    assert run_mir_verify(out)
+    day = out / AS_OF.isoformat()
+    summary = json.loads((day / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "error"
+    assert summary["capital"] == {
+        "regime": "ifr",
+        "own_funds": None,
+        "requirement": None,
+        "ratio": None,
+    }
+    assert summary["checks"]["CAP-01"]["status"] == "error"
+    assert (day / "capital.csv").read_text(encoding="utf-8") == "line,item,amount\n"
+    assert _csv_rows(day / "stress.csv")[0]["status"] != "error"  # the rest is there
+    listed = {r["check_id"] for r in _csv_rows(day / "concentration.csv")}
+    assert ("CON-06" in listed) is (broken == "capital")
+    assert summary["checks"]["CON-06"]["status"] == ("error" if broken == "CON-06" else "pass")
+    text = " ".join(pdf_text(day / "report.pdf").split())
+    assert "The figures of CAP-01..03 could not be computed" in text

@@ -118,6 +118,9 @@ class CapitalStatement:
     composition: tuple[CompositionTest, ...] | None = None  # None: CAP-02 does not apply
     liquidity: LiquidityTest | None = None  # None: CAP-03 does not apply
     not_applicable: dict[str, str] = field(default_factory=dict)  # check id -> why not evaluated
+    # why the statement could not be computed (unavailable_statement: the report's, with no
+    # figure in it); None for a computed statement
+    unavailable: str | None = None
 
     @property
     def own_funds_unknown(self) -> str | None:
@@ -128,10 +131,11 @@ class CapitalStatement:
         """The "capital" object of summary.json (decimals; the writer turns them into strings):
         own funds and ratio null when unknown, never a stated 0."""
         unknown = self.own_funds_unknown is not None
+        missing = self.unavailable is not None
         return {
             "regime": self.regime,
-            "own_funds": None if unknown else self.own_funds,
-            "requirement": self.requirement,
+            "own_funds": None if unknown or missing else self.own_funds,
+            "requirement": None if missing else self.requirement,
             "ratio": self.ratio,
         }
 
@@ -188,6 +192,23 @@ def _as_date(as_of: dt.date | str) -> dt.date:
 
 
 @memoized_per_day  # computed once per run (reports/memo.py)
+def unavailable_statement(as_of: dt.date, config: Any, reason: str) -> CapitalStatement:
+    """A statement without figures, for the report when capital_statement failed (`reason`):
+    no lines, no ratio, own funds and requirement unknown (summary.json: null)."""
+    return CapitalStatement(
+        as_of=as_of,
+        regime=config.capital.regime,
+        currency=config.firm.reporting_currency,
+        own_funds=Decimal(0),
+        requirement=Decimal(0),
+        ratio=None,
+        early_warning_level=config.capital.early_warning,
+        early_warning_amount=Decimal(0),
+        lines=_Lines().frame(),
+        unavailable=reason,
+    )
+
+
 def capital_statement(con: Any, as_of: dt.date | str, config: Any) -> CapitalStatement:
     """Own funds against the requirement of `config.capital.regime` on `as_of`.
 

@@ -342,6 +342,7 @@ def gather(
     import polars as pl
 
     from reports.capital import capital_statement
+    from reports.capital.statement import unavailable_statement
     from reports.checks.engine import discover_checks, latest_load, previous_as_of
     from reports.checks.segregation import segregation_statement
     from reports.concentration import concentration_table, empty_large_exposures, large_exposures
@@ -358,7 +359,11 @@ def gather(
     exposures = attempt(
         unavailable, "CON-06", lambda: large_exposures(con, as_of, config), empty_large_exposures()
     )
-    capital = capital_statement(con, as_of, config)
+    capital = attempt(
+        unavailable, CAPITAL_CHECKS, lambda: capital_statement(con, as_of, config), None
+    )
+    if capital is None:
+        capital = unavailable_statement(as_of, config, unavailable[CAPITAL_CHECKS])
     stress = attempt(unavailable, "CAP-04", lambda: stress_results(con, as_of, config), None)
     var = attempt(unavailable, "CAP-05", lambda: var_es(con, as_of, config), None)
     if var is None:
@@ -560,7 +565,9 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
             fmt.percent_point_change(cap.ratio, p.capital_ratio if p else None),
             run.status_of("CAP-01"),
             f"own funds {fmt.usd(None if cap.own_funds_unknown else cap.own_funds)} vs "
-            f"requirement {fmt.usd(cap.requirement)} USD",
+            f"requirement {fmt.usd(cap.requirement)} USD"
+            if cap.unavailable is None
+            else f"the capital statement could not be computed ({cap.unavailable})",
         ),
     ]
     prev_headroom = (
@@ -935,6 +942,11 @@ def _concentration(data: ReportData) -> ConcentrationSection:
     )
 
 
+# The key under which ReportData.unavailable names a capital statement that failed: CAP-01..03
+# all read it.
+CAPITAL_CHECKS = "CAP-01..03"
+
+
 def _unavailable_text(data: ReportData, check_ids: list[str]) -> str:
     """What a section says of its checks whose figures the report could not compute."""
     if not check_ids:
@@ -1020,17 +1032,18 @@ def _capital(data: ReportData) -> CapitalSection:
             ("Liquidity requirement (IFR Art. 43)", fmt.usd(liq.requirement)),
         )
     trend = trend_chart(data.trend, cap.early_warning_level, data.trend_source)
+    missing = cap.unavailable is not None  # no figure: each shows as MISSING
     return CapitalSection(
         regime=cap.regime,
         regime_label=REGIME_LABELS.get(cap.regime, cap.regime),
         currency=cap.currency,
-        own_funds=fmt.usd(None if cap.own_funds_unknown else cap.own_funds),
-        requirement=fmt.usd(cap.requirement),
+        own_funds=fmt.usd(None if cap.own_funds_unknown or missing else cap.own_funds),
+        requirement=fmt.usd(None if missing else cap.requirement),
         ratio=fmt.percent(cap.ratio),
         ratio_plain=fmt.ratio(cap.ratio),
         early_warning_level=fmt.setting_percent(cap.early_warning_level),
-        early_warning_amount=fmt.usd(cap.early_warning_amount),
-        binding=cap.binding,
+        early_warning_amount=fmt.usd(None if missing else cap.early_warning_amount),
+        binding=cap.binding or fmt.MISSING,
         status=data.run.status_of("CAP-01"),
         components=tuple((name, fmt.usd(value)) for name, value in cap.components.items()),
         composition=composition,
@@ -1040,6 +1053,7 @@ def _capital(data: ReportData) -> CapitalSection:
         notes=tuple(cap.notes),
         trend=trend,
         trend_source=data.trend_source,
+        unavailable=_unavailable_text(data, [c for c in data.unavailable if c == CAPITAL_CHECKS]),
     )
 
 

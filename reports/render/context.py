@@ -191,6 +191,7 @@ class CapitalSection:
     notes: tuple[str, ...]
     trend: Chart | None
     trend_source: str
+    unavailable: str = ""  # why the capital figures are missing ("" when computed)
 
 
 @dataclass(frozen=True)
