@@ -1041,7 +1041,10 @@ def _capital(data: ReportData) -> CapitalSection:
         requirement=fmt.usd(None if missing else cap.requirement),
         ratio=fmt.percent(cap.ratio),
         ratio_plain=fmt.ratio(cap.ratio),
-        early_warning_level=fmt.setting_percent(cap.early_warning_level),
+        # (under cftc the level is computed: none to show without the statement)
+        early_warning_level=fmt.MISSING
+        if missing
+        else fmt.setting_percent(cap.early_warning_level),
         early_warning_amount=fmt.usd(None if missing else cap.early_warning_amount),
         binding=cap.binding or fmt.MISSING,
         status=data.run.status_of("CAP-01"),
