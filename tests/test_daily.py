@@ -1771,3 +1771,40 @@ def test_capital_figures_that_cannot_be_computed_leave_the_rest_of_the_day_repor
     assert summary["checks"]["CON-06"]["status"] == ("error" if broken == "CON-06" else "pass")
     text = " ".join(pdf_text(day / "report.pdf").split())
     assert "The figures of CAP-01..03 could not be computed" in text
+
+
+def test_a_segregation_statement_that_cannot_be_computed_leaves_the_rest_reported(
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The report's segregation statement fails: segregation.csv keeps its header, summary.json
+    its empty segregation object, section 2 says why; the rest is reported (exit 4)."""
+    import reports.checks.segregation as segregation
+    from tests.test_report import pdf_text
+
+    def statement(*_args: Any) -> Any:
+        raise ArithmeticError("injected failure")
+
+    monkeypatch.setattr(segregation, "segregation_statement", statement)
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 4, result.output
+    assert (
+        "error: the report could not compute the figures of SEG-01..02 (ArithmeticError: "
+        "injected failure); report.pdf names them, and segregation.csv has no rows and "
+        "summary.json's segregation is empty"
+    ) in " ".join(result.output.split())
+    assert run_mir_verify(out)
+    day = out / AS_OF.isoformat()
+    assert (day / "segregation.csv").read_text(encoding="utf-8").splitlines() == [
+        "asset,client_requirement,held,excess,coverage_ratio,price,requirement_usd,held_usd,"
+        "excess_usd,deficits,isolated_bad_debt"
+    ]
+    summary = json.loads((day / "summary.json").read_text(encoding="utf-8"))
+    assert (summary["status"], summary["segregation"]) == ("error", {})
+    assert summary["capital"]["ratio"] is not None  # the rest is there
+    text = " ".join(pdf_text(day / "report.pdf").split())
+    assert "The figures of SEG-01..02 could not be computed" in text

@@ -51,6 +51,15 @@ def segregation_statement(
     ).pl()
 
 
+def empty_statement() -> pl.DataFrame:
+    """segregation.csv's columns without a row: the report's statement when
+    segregation_statement failed (every amount is DECIMAL(38,18))."""
+    import polars as pl
+
+    amounts = {column: pl.Decimal(38, 18) for column in SEGREGATION_CSV_COLUMNS[1:]}
+    return pl.DataFrame(schema={"asset": pl.String, **amounts})
+
+
 def segregation_csv_frame(statement: pl.DataFrame) -> pl.DataFrame:
     """The columns of segregation.csv, from a statement frame (rounding is the writer's job)."""
     return statement.select(SEGREGATION_CSV_COLUMNS)

@@ -344,7 +344,7 @@ def gather(
     from reports.capital import capital_statement
     from reports.capital.statement import unavailable_statement
     from reports.checks.engine import discover_checks, latest_load, previous_as_of
-    from reports.checks.segregation import segregation_statement
+    from reports.checks.segregation import empty_statement, segregation_statement
     from reports.concentration import concentration_table, empty_large_exposures, large_exposures
     from reports.stress import stress_results, var_es
     from reports.stress.scenarios import error_table, results_table
@@ -354,7 +354,12 @@ def gather(
     # through reports/memo.py): one that fails is named and left out, so that the rest of the
     # day is still reported and signed (exit 4) rather than nothing at all
     unavailable: dict[str, str] = {}
-    statement = segregation_statement(con, as_of, config)
+    statement = attempt(
+        unavailable,
+        SEGREGATION_CHECKS,
+        lambda: segregation_statement(con, as_of, config),
+        empty_statement(),
+    )
     concentration = concentration_table(con, as_of, config, failed=unavailable)
     exposures = attempt(
         unavailable, "CON-06", lambda: large_exposures(con, as_of, config), empty_large_exposures()
@@ -942,9 +947,10 @@ def _concentration(data: ReportData) -> ConcentrationSection:
     )
 
 
-# The key under which ReportData.unavailable names a capital statement that failed: CAP-01..03
-# all read it.
+# The keys under which ReportData.unavailable names a capital or segregation statement that
+# failed: CAP-01..03 all read the one, SEG-01..02 the other.
 CAPITAL_CHECKS = "CAP-01..03"
+SEGREGATION_CHECKS = "SEG-01..02"
 
 
 def _unavailable_text(data: ReportData, check_ids: list[str]) -> str:
@@ -1388,6 +1394,9 @@ def build_context(
         headline=_headline(run),
         checks=checks,
         segregation_totals=seg_totals,
+        segregation_unavailable=_unavailable_text(
+            data, [c for c in data.unavailable if c == SEGREGATION_CHECKS]
+        ),
         segregation_assets=seg_assets,
         target_configured=(
             seg.target_residual_interest is not None or seg.target_residual_interest_pct is not None

@@ -331,6 +331,7 @@ class ReportContext:
     checks: tuple[CheckRow, ...]
     segregation_totals: tuple[SegregationTotalRow, ...]
     segregation_assets: tuple[SegregationAsset, ...]
+    segregation_unavailable: str  # why the statement is missing ("" when computed)
     target_configured: bool
     integrity: tuple[IntegrityRow, ...]
     integrity_total: int

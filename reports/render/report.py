@@ -104,6 +104,7 @@ class ReportResult:
             "CAP-04": "stress.csv lists each scenario with status error and no figures",
             "CAP-05": "VaR and ES are in no CSV file",
             "CAP-01..03": "capital.csv has no lines and summary.json's capital figures are null",
+            "SEG-01..02": "segregation.csv has no rows and summary.json's segregation is empty",
         }
         return [
             f"error: the report could not compute the figures of {check_id} "
