@@ -55,3 +55,15 @@ def test_keyword_arguments_are_not_cached() -> None:
         figure(con, DAY, Config(), name="a")
         figure(con, DAY, Config(), name="a")
     assert len(calls) == 2
+
+
+def test_the_figures_the_checks_and_the_report_share_are_memoized() -> None:
+    """Each is computed once per run (the checks, then the report): review of 2026-12-06 found
+    capital_statement's decorator moved onto a helper inserted above it, so every run
+    computed the capital statement twice and no test noticed."""
+    from reports.capital.statement import capital_statement
+    from reports.concentration import large_exposures, metric_rows
+    from reports.stress import stress_results, var_es
+
+    for fn in (capital_statement, large_exposures, metric_rows, stress_results, var_es):
+        assert getattr(fn, "__wrapped__", None) is not None, fn.__qualname__

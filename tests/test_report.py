@@ -923,3 +923,16 @@ def test_headline_counts_checks_without_calling_the_unevaluated_ones_run() -> No
     assert _headline(SimpleNamespace(outcomes=outcomes)) == (  # type: ignore[arg-type]
         "3 checks; 1 breached (CAP-01); 1 not evaluated (SEG-02); 1 passed."
     )
+
+
+def test_the_trend_chart_draws_no_early_warning_line_it_does_not_know() -> None:
+    """Today's capital statement could not be computed: its early-warning level is unknown (a
+    computed one under cftc), so the chart draws the 100% minimum only."""
+    from reports.render.build import trend_chart
+
+    points = [(dt.date(2026, 3, 5), Decimal("1.5"))]
+    known = trend_chart(points, Decimal("1.1"), "test")
+    unknown = trend_chart(points, None, "test")
+    assert known is not None and unknown is not None
+    assert "early warning 110%" in known.svg and "100% minimum" in known.svg
+    assert "early warning" not in unknown.svg and "100% minimum" in unknown.svg

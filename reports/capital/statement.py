@@ -191,7 +191,6 @@ def _as_date(as_of: dt.date | str) -> dt.date:
         raise UsageError(msg) from None
 
 
-@memoized_per_day  # computed once per run (reports/memo.py)
 def unavailable_statement(as_of: dt.date, config: Any, reason: str) -> CapitalStatement:
     """A statement without figures, for the report when capital_statement failed (`reason`):
     no lines, no ratio, own funds and requirement unknown (summary.json: null)."""
@@ -209,6 +208,7 @@ def unavailable_statement(as_of: dt.date, config: Any, reason: str) -> CapitalSt
     )
 
 
+@memoized_per_day  # computed once per run (reports/memo.py)
 def capital_statement(con: Any, as_of: dt.date | str, config: Any) -> CapitalStatement:
     """Own funds against the requirement of `config.capital.regime` on `as_of`.
 

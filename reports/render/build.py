@@ -965,9 +965,10 @@ def _unavailable_text(data: ReportData, check_ids: list[str]) -> str:
 
 
 def trend_chart(
-    points_by_day: list[tuple[dt.date, Decimal]], early_warning: Decimal, source: str
+    points_by_day: list[tuple[dt.date, Decimal]], early_warning: Decimal | None, source: str
 ) -> Chart | None:
-    """The capital-ratio trend chart of the PDF (None without points)."""
+    """The capital-ratio trend chart of the PDF (None without points); no early-warning line
+    when today's level is unknown (the statement could not be computed)."""
     if not points_by_day:
         return None
     # the year in every label when the points span more than one (long-history review of
@@ -993,10 +994,16 @@ def trend_chart(
             axis_label="own funds / requirement",
             references=(
                 charts.Threshold(1.0, "100% minimum", "breach"),
-                charts.Threshold(
-                    float(early_warning),
-                    f"early warning {fmt.setting_percent(early_warning)}",
-                    "warn",
+                *(
+                    ()
+                    if early_warning is None
+                    else (
+                        charts.Threshold(
+                            float(early_warning),
+                            f"early warning {fmt.setting_percent(early_warning)}",
+                            "warn",
+                        ),
+                    )
                 ),
             ),
             scale=100,
@@ -1037,8 +1044,13 @@ def _capital(data: ReportData) -> CapitalSection:
             ("1.6% of client guarantees", fmt.usd(liq.guarantees_part)),
             ("Liquidity requirement (IFR Art. 43)", fmt.usd(liq.requirement)),
         )
-    trend = trend_chart(data.trend, cap.early_warning_level, data.trend_source)
     missing = cap.unavailable is not None  # no figure: each shows as MISSING
+    trend = trend_chart(
+        data.trend,
+        None if missing else cap.early_warning_level,
+        data.trend_source
+        + ("; today's statement could not be computed, so it has no point" if missing else ""),
+    )
     return CapitalSection(
         regime=cap.regime,
         regime_label=REGIME_LABELS.get(cap.regime, cap.regime),
