@@ -296,9 +296,9 @@ def first_line(error: str | None) -> str:
 
 def attempt(failed: dict[str, str], what: str, compute: Callable[[], T], fallback: T) -> T:
     """compute(); when it fails (is_failure; not InputError or UsageError, and not a stop:
-    raise_if_stopped), record `what`
-    -> failure_text in `failed` and return `fallback`, so that one failed figure does not cost
-    the report every other one (the report names what it could not compute)."""
+    raise_if_stopped), record `what` -> failure_text in `failed` and return `fallback`, so
+    that one failed figure does not cost the report every other one (the report names what it
+    could not compute)."""
     try:
         return compute()
     except BaseException as exc:

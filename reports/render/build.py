@@ -212,6 +212,12 @@ class ReportData:
     # CSV rows are missing and say so; the job exits 4): a check whose own run crashed
     unavailable: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def status(self) -> str:
+        """The day's status in summary.json and the PDF: the signed run's, or `error` when
+        figures are missing (the day is incomplete, whatever its checks found)."""
+        return "error" if self.unavailable else str(self.run.status)
+
 
 def _totals(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, prev: dt.date | None
@@ -1391,7 +1397,7 @@ def build_context(
         lei=config.firm.lei,
         as_of=data.as_of.isoformat(),
         run_id=run.run_id,
-        status="error" if data.unavailable else run.status,  # as summary.json
+        status=data.status,
         signer_subject=signer_subject,
         development_key=development_key,
         signing_time=signing_time.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),

@@ -100,11 +100,15 @@ class ReportResult:
         """One error line per check whose figures the report lacks, naming the error and
         where the outputs miss them; one warning per figure of the previous day that could not
         be computed (no change shown for it; not an error of this day's report)."""
+        from reports.render.build import CAPITAL_CHECKS, SEGREGATION_CHECKS
+
         where = {
             "CAP-04": "stress.csv lists each scenario with status error and no figures",
             "CAP-05": "VaR and ES are in no CSV file",
-            "CAP-01..03": "capital.csv has no lines and summary.json's capital figures are null",
-            "SEG-01..02": "segregation.csv has no rows and summary.json's segregation is empty",
+            CAPITAL_CHECKS: "capital.csv has no lines and summary.json's capital figures are null",
+            SEGREGATION_CHECKS: (
+                "segregation.csv has no rows and summary.json's segregation is empty"
+            ),
         }
         return [
             f"error: the report could not compute the figures of {check_id} "
@@ -127,8 +131,7 @@ def output_files(data: Any) -> dict[str, bytes]:
     summary = outputs.summary_document(
         as_of=data.as_of.isoformat(),
         run_id=run.run_id,
-        # figures missing: the signed day is incomplete, whatever its checks found
-        status="error" if data.unavailable else run.status,
+        status=data.status,
         checks=[(o.check_id, o.status, o.exceptions) for o in run.outcomes],
         segregation=data.statement,
         capital=capital,

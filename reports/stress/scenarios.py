@@ -657,7 +657,6 @@ def _moves(shocks: pl.DataFrame) -> dict[str, Decimal]:
 
 def results_table(results: list[ScenarioResult]) -> pl.DataFrame:
     """The stress.csv frame of scenario results (exact decimals, full precision)."""
-
     return _table(
         {
             "scenario": [r.scenario for r in results],
