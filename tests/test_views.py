@@ -288,6 +288,59 @@ def test_account_equity_floors_isolated_losses_and_keeps_deficits(
     assert usdt["account_type"] == "client" and usdt["group_id"] == "A1"
 
 
+def test_stored_equity_usd_is_the_exact_product_rounded_half_even(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    """equity_usd is stored from reports.derive.exact_product (Polars), not from the view's
+    dmul: the exact product rounded half-even to 18 decimals (dmul rounds half-up: a tie of
+    5e-19 would be 1e-18 there)."""
+    venue.asset("HALF", "0.5")
+    for account, balance in (("TIE_DOWN", "0.000000000000000001"), ("TIE_UP", "0.000000000000000003"),
+                             ("NEG", "-0.000000000000000001"), ("BIG", "123456789.123456789123456789")):  # fmt: skip
+        venue.account(account)
+        venue.balance(account, "HALF", balance)
+    got = {
+        r["account_id"]: r["equity_usd"]
+        for r in rows(
+            con, "SELECT account_id, equity_usd FROM v_account_equity WHERE asset = 'HALF'"
+        )
+    }
+    assert got == {
+        "TIE_DOWN": Decimal(0),  # 5e-19: to the even 0
+        "TIE_UP": Decimal("0.000000000000000002"),  # 1.5e-18: to the even 2e-18
+        "NEG": Decimal(0),
+        "BIG": Decimal("61728394.561728394561728394")
+        + Decimal("0.5e-18").quantize(Decimal("1e-18")),
+    }
+    # the view still computes its own figure (dmul, half-up) and agrees within 1e-18
+    computed = dict(
+        con.execute(
+            "SELECT account_id, equity_usd FROM v_account_equity_computed WHERE asset = 'HALF'"
+        ).fetchall()
+    )
+    assert computed["TIE_DOWN"] == Decimal("0.000000000000000001")
+    assert all(abs(computed[k] - got[k]) <= Decimal("1e-18") for k in got)
+
+
+def test_an_equity_usd_beyond_decimal_range_is_an_overflow_as_before(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    """A product from 1e20 raises DuckDB's OutOfRangeException, as dmul did, so the loader's
+    overflow handling sees the same error; a refresh after it works (the function is
+    registered once per connection: removing it in the aborted transaction failed and hid the
+    error)."""
+    venue.asset("DEAR", "1000000000")
+    venue.account("A1")
+    venue.balance("A1", "DEAR", "1000000000000")  # 1e12 x 1e9 = 1e21
+    with pytest.raises(duckdb.OutOfRangeException, match=r"account_equity_values\.equity_usd"):
+        derive.refresh(con)
+    con.execute("UPDATE balances SET balance = 1 WHERE account_id = 'A1'")
+    derive.refresh(con)
+    assert con.execute(
+        "SELECT equity_usd FROM v_account_equity WHERE account_id = 'A1'"
+    ).fetchall() == [(Decimal(1000000000),)]
+
+
 def test_history_dates_never_mix(con: duckdb.DuckDBPyConnection, venue: Venue) -> None:
     day2 = venue.on("2026-03-04")
     day2.linear("BTCUSDT")
@@ -487,6 +540,40 @@ def test_views_are_created_by_init_schema(con: duckdb.DuckDBPyConnection) -> Non
         "price",
         "equity_usd",
     ]
+
+
+def test_prices_beyond_decimal_range_are_null_and_only_such_a_chunk_is_valued_guarded(
+    con: duckdb.DuckDBPyConnection, venue: Venue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The liquidation and bankruptcy quotients are taken plainly (reports.valuation.quotient);
+    one from 1e20, which Polars refuses, has the chunk valued again with div_or_null's guard,
+    which makes it NULL, as it always was. Ordinary positions never pay for the guard."""
+    from reports import valuation
+
+    calls: list[bool] = []
+    real = valuation._value_frame
+
+    def recorded(*args: object, guarded: bool) -> object:
+        calls.append(guarded)
+        return real(*args, guarded=guarded)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(valuation, "_value_frame", recorded)
+    venue.mark("BTCUSDT", "40000")
+    venue.tiers("BTCUSDT", BTCUSDT)
+    venue.position("PLAIN", "BTCUSDT", "1", "50000", isolated_margin="20000")
+    derive.refresh(con)
+    assert calls == [False]
+    plain = position_row(con, "PLAIN")
+    assert plain["liquidation_price"] is not None and plain["bankruptcy_price"] == Decimal(30000)
+    # 1e12 of margin on 1e-9 BTC: WB / Q = 1e21, beyond DECIMAL(38,18) (bankruptcy E - WB / Q)
+    venue.position("TINY", "BTCUSDT", "0.000000001", "50000", isolated_margin="1000000000000")
+    calls.clear()
+    derive.refresh(con)
+    assert calls == [False, True]
+    tiny = position_row(con, "TINY")
+    assert tiny["liquidation_price"] is None and tiny["bankruptcy_price"] is None
+    assert tiny["notional"] == Decimal("0.00004") and tiny["isolated_equity"] is not None
+    assert position_row(con, "PLAIN") == plain  # the same figures, valued guarded
 
 
 def test_dmul_rounds_the_exact_product_and_ddiv_stays_within_its_documented_bound() -> None:
