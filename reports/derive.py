@@ -78,10 +78,13 @@ def _register_exact_product(con: duckdb.DuckDBPyConnection) -> None:
     life: removing it in a transaction that a failed statement aborted fails too, and would
     hide that statement's error)."""
     import duckdb
+    from duckdb.func import PythonUDFType
 
     decimal = duckdb.decimal_type(38, 18)
     try:
-        con.create_function(EXACT_PRODUCT, exact_product, [decimal, decimal], decimal, type="arrow")
+        con.create_function(
+            EXACT_PRODUCT, exact_product, [decimal, decimal], decimal, type=PythonUDFType.ARROW
+        )
     except duckdb.NotImplementedException as exc:  # "already created"
         if "already" not in str(exc):
             raise
