@@ -25,7 +25,9 @@ means (tests) must call `refresh(con)` afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import secrets
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -46,8 +48,8 @@ DERIVED_TABLES: tuple[str, ...] = ("position_values", *(table for table, _ in DE
 PRODUCTS: dict[str, tuple[str, str, str]] = {
     "account_equity_values": ("equity_usd", "equity", "price"),
 }
-# The name under which refresh_dates registers exact_product on its connection (for its own
-# statements only: no view or macro calls it, so other connections never need it).
+# The prefix of the name under which refresh_dates registers exact_product on its connection
+# (for its own statements only: no view or macro calls it, so other connections never need it).
 EXACT_PRODUCT = "mir_exact_product"
 
 
@@ -63,34 +65,34 @@ def exact_product(a: Any, b: Any) -> Any:
 
 def refresh_dates(con: duckdb.DuckDBPyConnection, dates: Iterable[dt.date]) -> None:
     """Recompute the derived rows of these dates (inside the caller's transaction)."""
-    from reports.valuation import value_positions
-
-    _register_exact_product(con)
-    for day in sorted(set(dates)):
-        value_positions(con, day)
-        for table, view in DERIVED:
-            con.execute(f"DELETE FROM {table} WHERE as_of_date = ?", [day])
-            _insert(con, table, view, day)
-
-
-def _register_exact_product(con: duckdb.DuckDBPyConnection) -> None:
-    """Register exact_product on `con` unless it is already (it stays for the connection's
-    life: removing it in a transaction that a failed statement aborted fails too, and would
-    hide that statement's error)."""
     import duckdb
     from duckdb.func import PythonUDFType
 
+    from reports.valuation import value_positions
+
+    # A name of its own for each call: a function left registered by a call whose transaction
+    # failed (removing it fails there too) would otherwise block the next registration, on this
+    # connection or on another connection to the same database.
+    name = f"{EXACT_PRODUCT}_{secrets.token_hex(8)}"
     decimal = duckdb.decimal_type(38, 18)
+    con.create_function(name, exact_product, [decimal, decimal], decimal, type=PythonUDFType.ARROW)
     try:
-        con.create_function(
-            EXACT_PRODUCT, exact_product, [decimal, decimal], decimal, type=PythonUDFType.ARROW
-        )
-    except duckdb.NotImplementedException as exc:  # "already created"
-        if "already" not in str(exc):
-            raise
+        for day in sorted(set(dates)):
+            value_positions(con, day)
+            for table, view in DERIVED:
+                con.execute(f"DELETE FROM {table} WHERE as_of_date = ?", [day])
+                _insert(con, table, view, day, name)
+    finally:
+        # Removed at once (left registered, it made a Ctrl-C that the daily job holds during
+        # packaging go missing under CPU load: tests/test_daily.py). In a transaction a failed
+        # statement aborted this fails too, and that statement's error goes on.
+        with contextlib.suppress(duckdb.Error):
+            con.remove_function(name)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, view: str, day: dt.date) -> None:
+def _insert(
+    con: duckdb.DuckDBPyConnection, table: str, view: str, day: dt.date, product: str
+) -> None:
     import duckdb
 
     # No ORDER BY: sorting 2M wide rows cost more time and memory than the valuation itself at
@@ -100,7 +102,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, view: str, day: dt.date)
         return
     column, a, b = PRODUCTS[table]
     # (the view's own expression for the column is then never evaluated)
-    replaced = f"* REPLACE ({EXACT_PRODUCT}({a}, {b}) AS {column})"
+    replaced = f"* REPLACE ({product}({a}, {b}) AS {column})"
     try:
         con.execute(
             f"INSERT INTO {table} SELECT {replaced} FROM {view} WHERE as_of_date = ?", [day]

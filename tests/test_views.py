@@ -18,6 +18,7 @@ from reference_data import BTCUSDT_TIERS as BTCUSDT
 from views_builder import Model, Tier, Venue, fresh_db, position_row, rows
 
 from reports import derive
+from reports.db import connect
 
 # A COIN-M-like inverse table, floors in BTC.
 BTCUSD = [("0", "0.005"), ("5", "0.01"), ("10", "0.025"), ("20", "0.05"), ("50", "0.10")]
@@ -323,22 +324,31 @@ def test_stored_equity_usd_is_the_exact_product_rounded_half_even(
 
 
 def test_an_equity_usd_beyond_decimal_range_is_an_overflow_as_before(
-    con: duckdb.DuckDBPyConnection, venue: Venue
+    con: duckdb.DuckDBPyConnection, venue: Venue, tmp_path: Path
 ) -> None:
     """A product from 1e20 raises DuckDB's OutOfRangeException, as dmul did, so the loader's
-    overflow handling sees the same error; a refresh after it works (the function is
-    registered once per connection: removing it in the aborted transaction failed and hid the
-    error)."""
+    overflow handling sees the same error. Inside a transaction (as the loader refreshes) the
+    product's function cannot be removed once the statement failed; refreshing afterwards
+    still works, on this connection and on another one to the same database (a fixed name
+    left registered made both fail: "already created", "already exists")."""
     venue.asset("DEAR", "1000000000")
     venue.account("A1")
     venue.balance("A1", "DEAR", "1000000000000")  # 1e12 x 1e9 = 1e21
+    con.execute("BEGIN TRANSACTION")
     with pytest.raises(duckdb.OutOfRangeException, match=r"account_equity_values\.equity_usd"):
         derive.refresh(con)
+    con.execute("ROLLBACK")
     con.execute("UPDATE balances SET balance = 1 WHERE account_id = 'A1'")
     derive.refresh(con)
-    assert con.execute(
-        "SELECT equity_usd FROM v_account_equity WHERE account_id = 'A1'"
-    ).fetchall() == [(Decimal(1000000000),)]
+    query = "SELECT equity_usd FROM v_account_equity WHERE account_id = 'A1'"
+    assert con.execute(query).fetchall() == [(Decimal(1000000000),)]
+    other = connect(tmp_path / "views.duckdb")  # mir's settings: the same database instance
+    try:
+        con.execute("UPDATE balances SET balance = 2 WHERE account_id = 'A1'")
+        derive.refresh(other)
+        assert other.execute(query).fetchall() == [(Decimal(2000000000),)]
+    finally:
+        other.close()
 
 
 def test_history_dates_never_mix(con: duckdb.DuckDBPyConnection, venue: Venue) -> None:
