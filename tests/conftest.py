@@ -60,3 +60,21 @@ def dev_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DevKey:
     config.write_text(f'[signing]\npkcs12 = "{result.pkcs12_path.as_posix()}"\n', encoding="utf-8")
     key = load_signer_key(result.pkcs12_path, passphrase)
     return DevKey(key, result.pkcs12_path, result.certificate_path, config)
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored() -> Any:
+    """Every test leaves SIGINT's and SIGTERM's handlers as it found them: a handler left
+    behind (the daily job's, which only notes a held signal) would change what every later
+    test in the same worker sees of a Ctrl-C or SIGTERM."""
+    import signal
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    after = {s: signal.getsignal(s) for s in before}
+    if after != before:
+        for signum, handler in before.items():
+            if handler is not None:
+                signal.signal(signum, handler)
+        changed = {signal.Signals(s).name: str(after[s]) for s in before if after[s] != before[s]}
+        pytest.fail(f"the test left signal handlers behind: {changed}")

@@ -1248,17 +1248,27 @@ def test_a_signal_once_the_package_is_published_waits_for_the_done_line(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(reports.sign.manifest, "broken_links_after", interrupted)
-    before = signal.getsignal(signal.SIGINT)
-    out = tmp_path / "out"
-    with pytest.raises(KeyboardInterrupt):
-        run_daily(LATEST, out, db_path=db, config=load_config(dev_key.config), say=lambda _m: None)
+    # Ctrl-C handled, as in a terminal: a suite started as a background job inherits an ignored
+    # SIGINT, which the job rightly keeps ignored (the test above), and this test then failed
+    # with "DID NOT RAISE" (every clean-clone run of 2026-12-06 that was started with `&`)
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        before = signal.getsignal(signal.SIGINT)
+        out = tmp_path / "out"
+        with pytest.raises(KeyboardInterrupt):
+            run_daily(
+                LATEST, out, db_path=db, config=load_config(dev_key.config), say=lambda _m: None
+            )
+        left = signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, inherited)
     events = runs(log_events(out))[-1]
     assert events[-1]["event"] == "done", events[-1]
     assert [e["stage"] for e in events if e["event"] == "stage_done"][-1] == "package"
     assert not [e for e in events if e["event"] in ("failed", "stage_failed")]
     assert run_mir_verify(out)
     # and the handlers the job found are back
-    assert signal.getsignal(signal.SIGINT) is before
+    assert left is before
 
 
 def test_a_lock_that_fails_to_close_still_restores_the_signal_handlers(

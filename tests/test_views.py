@@ -18,6 +18,7 @@ from reference_data import BTCUSDT_TIERS as BTCUSDT
 from views_builder import Model, Tier, Venue, fresh_db, position_row, rows
 
 from reports import derive
+from reports.db import connect
 
 # A COIN-M-like inverse table, floors in BTC.
 BTCUSD = [("0", "0.005"), ("5", "0.01"), ("10", "0.025"), ("20", "0.05"), ("50", "0.10")]
@@ -286,6 +287,68 @@ def test_account_equity_floors_isolated_losses_and_keeps_deficits(
     eth = got["ETH"]
     assert eth["equity"] == Decimal(2) and eth["price"] is None and eth["equity_usd"] is None
     assert usdt["account_type"] == "client" and usdt["group_id"] == "A1"
+
+
+def test_stored_equity_usd_is_the_exact_product_rounded_half_even(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    """equity_usd is stored from reports.derive.exact_product (Polars), not from the view's
+    dmul: the exact product rounded half-even to 18 decimals (dmul rounds half-up: a tie of
+    5e-19 would be 1e-18 there)."""
+    venue.asset("HALF", "0.5")
+    for account, balance in (("TIE_DOWN", "0.000000000000000001"), ("TIE_UP", "0.000000000000000003"),
+                             ("NEG", "-0.000000000000000001"), ("BIG", "123456789.123456789123456789")):  # fmt: skip
+        venue.account(account)
+        venue.balance(account, "HALF", balance)
+    got = {
+        r["account_id"]: r["equity_usd"]
+        for r in rows(
+            con, "SELECT account_id, equity_usd FROM v_account_equity WHERE asset = 'HALF'"
+        )
+    }
+    assert got == {
+        "TIE_DOWN": Decimal(0),  # 5e-19: to the even 0
+        "TIE_UP": Decimal("0.000000000000000002"),  # 1.5e-18: to the even 2e-18
+        "NEG": Decimal(0),
+        "BIG": Decimal("61728394.561728394561728394")
+        + Decimal("0.5e-18").quantize(Decimal("1e-18")),
+    }
+    # the view still computes its own figure (dmul, half-up) and agrees within 1e-18
+    computed = dict(
+        con.execute(
+            "SELECT account_id, equity_usd FROM v_account_equity_computed WHERE asset = 'HALF'"
+        ).fetchall()
+    )
+    assert computed["TIE_DOWN"] == Decimal("0.000000000000000001")
+    assert all(abs(computed[k] - got[k]) <= Decimal("1e-18") for k in got)
+
+
+def test_an_equity_usd_beyond_decimal_range_is_an_overflow_as_before(
+    con: duckdb.DuckDBPyConnection, venue: Venue, tmp_path: Path
+) -> None:
+    """A product from 1e20 raises DuckDB's OutOfRangeException, as dmul did, so the loader's
+    overflow handling sees the same error. Inside a transaction (as the loader refreshes) the
+    product's function cannot be removed once the statement failed; refreshing afterwards
+    still works, on this connection and on another one to the same database (a fixed name
+    left registered made both fail: "already created", "already exists")."""
+    venue.asset("DEAR", "1000000000")
+    venue.account("A1")
+    venue.balance("A1", "DEAR", "1000000000000")  # 1e12 x 1e9 = 1e21
+    con.execute("BEGIN TRANSACTION")
+    with pytest.raises(duckdb.OutOfRangeException, match=r"account_equity_values\.equity_usd"):
+        derive.refresh(con)
+    con.execute("ROLLBACK")
+    con.execute("UPDATE balances SET balance = 1 WHERE account_id = 'A1'")
+    derive.refresh(con)
+    query = "SELECT equity_usd FROM v_account_equity WHERE account_id = 'A1'"
+    assert con.execute(query).fetchall() == [(Decimal(1000000000),)]
+    other = connect(tmp_path / "views.duckdb")  # mir's settings: the same database instance
+    try:
+        con.execute("UPDATE balances SET balance = 2 WHERE account_id = 'A1'")
+        derive.refresh(other)
+        assert other.execute(query).fetchall() == [(Decimal(2000000000),)]
+    finally:
+        other.close()
 
 
 def test_history_dates_never_mix(con: duckdb.DuckDBPyConnection, venue: Venue) -> None:

@@ -10,7 +10,9 @@
 --   equity             balance + cross_upnl + isolated_equity (may be negative: a deficit)
 --   price, equity_usd  USD price of the asset (v_asset_prices; NULL when unpriced) and equity x price
 -- All joins include as_of_date. v_account_equity_computed computes it; v_account_equity reads
--- account_equity_values, where the loader stores it per date.
+-- account_equity_values, where the loader stores it per date. The stored equity_usd is the exact
+-- product rounded half-even (reports/derive.py, exact_product: four times faster than dmul);
+-- dmul here rounds half-up, so the two can differ by 1e-18 at an exact tie.
 
 CREATE OR REPLACE VIEW v_account_equity_computed AS
 WITH position_sums AS (
