@@ -478,6 +478,39 @@ def test_typed_parquet_columns_skip_the_text_round_trip(tmp_path, reference_tabl
     assert load_tables(snap) == reference_tables
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_text_timestamps_are_parsed_once_in_staging(fmt, tmp_path, reference_tables) -> None:
+    """A text timestamp column is parsed once, as it is staged (`ts__parsed`, NULL where no
+    format reads the cell); its column rule and the typed view read that column, so neither
+    the rule pass, the cross-file rules nor the insert parses 5M timestamps again."""
+    snap = copy_snapshot(tmp_path)
+    if fmt == "parquet":
+        to_parquet(snap, "movements")  # every column as text
+    con = memory_db()
+    movements = _stage(con, snap, "movements")
+    assert "ts" not in movements.types
+    types = _column_types(con, "raw_movements")
+    assert (types["ts"], types["ts__parsed"]) == ("VARCHAR", "TIMESTAMP")
+    rows = con.execute("SELECT ts, ts__parsed FROM raw_movements").fetchall()
+    texts, parsed = [text for text, _ in rows], [value for _, value in rows]
+    assert parsed == [
+        dt.datetime.fromisoformat(t.replace("Z", "+00:00")).replace(tzinfo=None) for t in texts
+    ]
+    spec = FILES["movements"]
+    for sql in (
+        validate.column_rules_pass_sql(spec, movements.columns),
+        validate.column_rules_sql(spec, movements.columns),
+    ):
+        assert sql is not None and "strptime" not in sql and '"ts__parsed" IS NULL' in sql
+    validate.create_typed_view(con, spec, movements.columns)
+    view = con.execute(
+        "SELECT sql FROM duckdb_views() WHERE view_name = 'staged_movements'"
+    ).fetchall()[0][0]
+    assert "strptime" not in view and "ts__parsed AS ts" in view
+    con.close()
+    assert load_tables(snap) == reference_tables
+
+
 def test_typed_parquet_decimals_are_stored_exactly(tmp_path) -> None:
     """DECIMAL(10,2) 10000.50 -> 10000.500000000000000000, as through text; integers too."""
     snap = copy_snapshot(tmp_path)

@@ -67,6 +67,35 @@ _UTC_TIMESTAMPS = {
 }
 TIMESTAMP_TEXT = "'%Y-%m-%dT%H:%M:%S.%fZ'"
 TIMESTAMP_TEXT_NS = "'%Y-%m-%dT%H:%M:%S.%nZ'"
+# The ISO 8601 UTC forms a text timestamp may take (validate.TIMESTAMP_RE says which exactly).
+TIMESTAMP_FORMATS = (
+    "['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ', "
+    "'%Y-%m-%dT%H:%M:%S+00:00', '%Y-%m-%dT%H:%M:%S.%f+00:00']"
+)
+
+
+def timestamp_text(c: str) -> str:
+    """The cell without zeros beyond the sixth decimal (strptime's %f takes six digits). Only
+    a cell longer than 2026-03-03T14:05:00.123456Z (27 characters) can have them: the others
+    skip the regular expression (5M timestamps: 0.15 s less per pass)."""
+    stripped = f"regexp_replace({c}, '(\\.[0-9]{{6}})0+(Z|\\+00:00)$', '\\1\\2')"
+    return f"CASE WHEN length({c}) <= 27 THEN {c} ELSE {stripped} END"
+
+
+def parsed_column(name: str) -> str:
+    """The staging column holding text timestamp column `name` parsed once, NULL where the text
+    is not a timestamp: the column rule, the cross-file rules and the insert read it instead of
+    parsing 5M timestamps each (0.3 s a pass at 1M accounts)."""
+    return f"{name}__parsed"
+
+
+def _parsed_select(names: Sequence[str]) -> str:
+    """`, try_strptime(...) AS "<name>__parsed"` for each text timestamp column in `names`."""
+    return "".join(
+        f", try_strptime({timestamp_text(quote_ident(name))}, {TIMESTAMP_FORMATS}) "
+        f"AS {quote_ident(parsed_column(name))}"
+        for name in names
+    )
 
 
 @dataclass(frozen=True)
@@ -572,7 +601,7 @@ def stage(
             selects.append(f"nullif({expr}, '') AS {ident}")
         if len(selects) < len(columns):
             return None
-        sql = f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {', '.join(selects) or '1 AS _none'} FROM {_read_parquet(path)}"
+        select = f"SELECT {', '.join(selects) or '1 AS _none'} FROM {_read_parquet(path)}"
     else:
         try:
             header = read_csv_header(source)
@@ -597,11 +626,20 @@ def stage(
         # are unnamed (a trailing comma) or repeated, which DuckDB cannot name.
         spec_columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
         select_list = ", ".join(f"c{header.index(c)} AS {quote_ident(c)}" for c in columns)
-        sql = (
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select_list} FROM read_csv({path}, "
+        select = (
+            f"SELECT {select_list} FROM read_csv({path}, "
             f"header = true, auto_detect = false, columns = {{{spec_columns}}}, delim = ',', "
             "quote = '\"', escape = '\"', encoding = 'utf-8', hive_partitioning = false)"
         )
+    text_timestamps = [
+        name
+        for name in columns
+        if source.spec.column(name).type == "timestamp" and name not in typed
+    ]
+    sql = (
+        f"CREATE OR REPLACE TEMP TABLE {table} AS "
+        f"SELECT *{_parsed_select(text_timestamps)} FROM ({select})"
+    )
     try:
         created = con.execute(sql).fetchall()  # CREATE TABLE AS returns the row count
     except duckdb.Error as exc:
@@ -756,5 +794,10 @@ class _Prefix(io.RawIOBase):
 
 def stage_empty(con: duckdb.DuckDBPyConnection, spec: FileSpec) -> None:
     """An empty ``raw_<name>`` for an absent optional file, so every rule query can run."""
-    cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in spec.column_names)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{spec.name} ({cols})")
+    cols = [f"{quote_ident(c)} VARCHAR" for c in spec.column_names]
+    cols += [
+        f"{quote_ident(parsed_column(c.name))} TIMESTAMP"
+        for c in spec.columns
+        if c.type == "timestamp"
+    ]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{spec.name} ({', '.join(cols)})")
