@@ -13,7 +13,9 @@ its contract type keeps that type in ``raw_<name>`` (no text round trip), namely
   in nanoseconds (TIMESTAMPTZ_NS, what pandas and pyarrow write by default) as TIMESTAMP_NS,
   and validation refuses a cell with a sub-microsecond part, as the text path does.
 
-Every other column is VARCHAR. Each staged table keeps the file's row order: its ``rowid`` + 1
+Every other column is VARCHAR. A timestamp column staged as text also gets ``<name>__parsed``
+(parsed_column): the text parsed once, NULL where no accepted format reads it, which the column
+rule and the typed view read. Each staged table keeps the file's row order: its ``rowid`` + 1
 is the 1-based data row the error messages quote (DuckDB preserves insertion order on CREATE
 TABLE AS).
 """
