@@ -1122,6 +1122,39 @@ def test_movement_ids_are_stored_with_zstd_and_the_rest_as_duckdb_chooses(tmp_pa
     assert {"movements.account_id", "positions.position_id"} <= {name for name, _ in stored}
 
 
+@pytest.mark.parametrize("repeat", [False, True])
+def test_a_unique_key_s_rows_are_looked_up_only_when_it_repeats(repeat, tmp_path) -> None:
+    """Each unique key costs one aggregation on a clean file (validate.repeats_sql); the query
+    naming each repeat and its first row (uniqueness_sql) runs only for a key that repeats."""
+    snap = copy_snapshot(tmp_path)
+    if repeat:
+        set_cell(snap, "movements", 3, "movement_id", "M002")
+    con = memory_db()
+    executed: list[str] = []
+
+    class Recording:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(con, name)
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            executed.append(sql)
+            return con.execute(sql, *args)
+
+    if repeat:
+        with pytest.raises(InputError) as raised:
+            load_snapshot(Recording(), snap)  # type: ignore[arg-type]
+        found = [(v.file, v.row, v.column) for v in raised.value.violations]
+        assert found == [("movements.csv", 3, "movement_id")]
+        assert "the same value is on row 2" in raised.value.violations[0].expected
+    else:
+        load_snapshot(Recording(), snap)  # type: ignore[arg-type]
+    con.close()
+    keys = [key for spec in FILES.values() for key in spec.unique]
+    assert sum("HAVING count(*) > 1)" in sql and "EXISTS" in sql for sql in executed) == len(keys)
+    named = [sql for sql in executed if "the same value is on row" in sql]
+    assert [("staged_movements" in sql) for sql in named] == ([True] if repeat else [])
+
+
 def test_a_failed_commit_is_reported_not_the_rollback_after_it(tmp_path) -> None:
     """Regression: a COMMIT that fails (disk full, permission denied) ends the transaction; the
     ROLLBACK that followed raised 'no transaction is active' and hid the real error."""

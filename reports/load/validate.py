@@ -329,36 +329,35 @@ def create_typed_view(
     )
 
 
-def uniqueness_sql(spec: FileSpec) -> str:
-    """Rows repeating an earlier row's key (the first occurrence is kept as the reference)."""
-    parts = []
-    for key in spec.unique:
-        cols = ", ".join(quote_ident(k) for k in key)
-        value = " || ', ' || ".join(
-            f"coalesce(CAST(s.{quote_ident(k)} AS VARCHAR), '')" for k in key
-        )
-        label = ", ".join(key)
-        # "a unique account_id", "a unique (account_id, asset)"
-        what = label if len(key) == 1 else f"({label})"
-        parts.append(
-            f"""
-            SELECT {_lit(spec.name)} AS file, s._row AS row_no, {_lit(label)} AS column_name, {value} AS value,
-                   'a unique {what}; the same value is on row ' || d.first_row AS expected
-            FROM staged_{spec.name} s
-            JOIN (SELECT {cols}, min(_row) AS first_row FROM staged_{spec.name}
-                  GROUP BY ALL HAVING count(*) > 1) d USING ({cols})
-            WHERE s._row > d.first_row
-            """
-        )
-    return " UNION ALL ".join(parts)
+def repeats_sql(spec: FileSpec, key: tuple[str, ...]) -> str:
+    """Whether a value of `key` repeats in ``staged_<file>``: one aggregation and nothing more.
+    On a clean file that is all the rule costs (5M movement ids: 0.45 s, against 0.6-0.9 s for
+    uniqueness_sql, which also finds each repeat's first row)."""
+    cols = ", ".join(quote_ident(k) for k in key)
+    return f"SELECT EXISTS (SELECT 1 FROM staged_{spec.name} GROUP BY {cols} HAVING count(*) > 1)"
+
+
+def uniqueness_sql(spec: FileSpec, key: tuple[str, ...]) -> str:
+    """Rows repeating an earlier row's `key` (the first occurrence is kept as the reference)."""
+    cols = ", ".join(quote_ident(k) for k in key)
+    value = " || ', ' || ".join(f"coalesce(CAST(s.{quote_ident(k)} AS VARCHAR), '')" for k in key)
+    label = ", ".join(key)
+    # "a unique account_id", "a unique (account_id, asset)"
+    what = label if len(key) == 1 else f"({label})"
+    return f"""
+        SELECT {_lit(spec.name)} AS file, s._row AS row_no, {_lit(label)} AS column_name, {value} AS value,
+               'a unique {what}; the same value is on row ' || d.first_row AS expected
+        FROM staged_{spec.name} s
+        JOIN (SELECT {cols}, min(_row) AS first_row FROM staged_{spec.name}
+              GROUP BY ALL HAVING count(*) > 1) d USING ({cols})
+        WHERE s._row > d.first_row
+        """
 
 
 def rule_queries() -> list[str]:
-    """The cross-row and cross-file rules: uniqueness per file, then queries/load/rules_*.sql."""
-    queries = [uniqueness_sql(spec) for spec in FILES.values() if spec.unique]
+    """The cross-file rules, queries/load/rules_*.sql (uniqueness: repeats_sql, uniqueness_sql)."""
     root = queries_dir() / "load"
-    queries += [(root / name).read_text(encoding="utf-8") for name in RULE_FILES]
-    return queries
+    return [(root / name).read_text(encoding="utf-8") for name in RULE_FILES]
 
 
 def set_rule_variables(
@@ -382,8 +381,15 @@ def cross_file_violations(
     )
     # One statement per rule. A single UNION ALL of them all shared its scans but ran a third
     # slower at 1M accounts (1.9 against 1.3 s): its aggregates and joins competed for the two
-    # threads and the memory limit at once, where one at a time each gets both.
-    for sql in rule_queries():
+    # threads and the memory limit at once, where one at a time each gets both. A unique key's
+    # repeats are looked for first, and named only when there are some.
+    repeated = [
+        uniqueness_sql(spec, key)
+        for spec in FILES.values()
+        for key in spec.unique
+        if con.execute(repeats_sql(spec, key)).fetchall()[0][0]
+    ]
+    for sql in [*repeated, *rule_queries()]:
         con.execute(f"INSERT INTO load_violations SELECT * FROM ({sql})")
     rows = con.execute(
         f"""
