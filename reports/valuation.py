@@ -286,6 +286,10 @@ def _liquidation(valued: pl.LazyFrame, tiers: pl.LazyFrame, *, guarded: bool) ->
             & (cap_d.is_null() | (notional_d + slack_d < cap_d)),
         )
     )
+    # Collected once: the four frames below (linear and inverse, each sure and tested) read it,
+    # and in one lazy plan Polars' streaming engine computed it for each of them (the narrowing
+    # join four times: 0.3 s of a 1M-account day's valuation).
+    candidate_tiers = candidate_tiers.collect(engine="streaming").lazy()
     # Step 2 (exact): solve the remaining tiers and keep the solutions in their tier.
     exact_positions = isolated.select(
         "row", inverse, side, "base_quantity", "signed_quantity", "wallet_balance",
