@@ -7,6 +7,7 @@ identities of DESIGN.md section 4 are checked with an independent Decimal model
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from decimal import Decimal
@@ -296,13 +297,8 @@ def test_account_equity_joins_balances_as_loaded_and_aggregates_only_positions(
     without grouping them (a GROUP BY that only restated the key took 0.1-0.25 s of a
     1M-account load); the positions are what it sums. Read from DuckDB's plan: no aggregate
     has a scan of balances beneath it, one has the scan of position_values."""
-    import json
-
-    plan = json.loads(
-        con.execute("EXPLAIN (FORMAT json) SELECT * FROM v_account_equity_computed").fetchall()[0][
-            1
-        ]
-    )
+    explained = con.execute("EXPLAIN (FORMAT json) SELECT * FROM v_account_equity_computed")
+    plan = json.loads(explained.fetchall()[0][1])
 
     def scans(node: dict) -> list[str]:
         own = [str(node.get("extra_info", {}).get("Table", "")).rsplit(".", 1)[-1]]
