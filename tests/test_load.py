@@ -1122,6 +1122,17 @@ def test_movement_ids_are_stored_with_zstd_and_the_rest_as_duckdb_chooses(tmp_pa
     assert {"movements.account_id", "positions.position_id"} <= {name for name, _ in stored}
 
 
+class _Delegating:
+    """A load connection that passes everything through to `con`; the tests below override
+    `execute` to record or fail statements."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
 @pytest.mark.parametrize("repeat", [False, True])
 def test_a_unique_key_s_rows_are_looked_up_only_when_it_repeats(repeat, tmp_path) -> None:
     """Each unique key costs one aggregation on a clean file (validate.repeats_sql); the query
@@ -1132,22 +1143,19 @@ def test_a_unique_key_s_rows_are_looked_up_only_when_it_repeats(repeat, tmp_path
     con = memory_db()
     executed: list[str] = []
 
-    class Recording:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(con, name)
-
+    class Recording(_Delegating):
         def execute(self, sql: str, *args: Any) -> Any:
             executed.append(sql)
-            return con.execute(sql, *args)
+            return self._con.execute(sql, *args)
 
     if repeat:
         with pytest.raises(InputError) as raised:
-            load_snapshot(Recording(), snap)  # type: ignore[arg-type]
+            load_snapshot(Recording(con), snap)  # type: ignore[arg-type]
         found = [(v.file, v.row, v.column) for v in raised.value.violations]
         assert found == [("movements.csv", 3, "movement_id")]
         assert "the same value is on row 2" in raised.value.violations[0].expected
     else:
-        load_snapshot(Recording(), snap)  # type: ignore[arg-type]
+        load_snapshot(Recording(con), snap)  # type: ignore[arg-type]
     con.close()
     keys = [key for spec in FILES.values() for key in spec.unique]
     assert sum("HAVING count(*) > 1)" in sql and "EXISTS" in sql for sql in executed) == len(keys)
@@ -1160,18 +1168,15 @@ def test_a_failed_commit_is_reported_not_the_rollback_after_it(tmp_path) -> None
     ROLLBACK that followed raised 'no transaction is active' and hid the real error."""
     con = memory_db()
 
-    class FailingCommit:
-        def __getattr__(self, name: str):
-            return getattr(con, name)
-
-        def execute(self, sql: str, *args):
+    class FailingCommit(_Delegating):
+        def execute(self, sql: str, *args: Any) -> Any:
             if sql == "COMMIT":
-                con.execute("ROLLBACK")  # as DuckDB does when the commit cannot be written
+                self._con.execute("ROLLBACK")  # as DuckDB does when the commit cannot be written
                 raise duckdb.IOException('Could not write file "x.wal": No space left on device')
-            return con.execute(sql, *args)
+            return self._con.execute(sql, *args)
 
     with pytest.raises(duckdb.IOException, match="No space left on device"):
-        load_snapshot(FailingCommit(), copy_snapshot(tmp_path))  # type: ignore[arg-type]
+        load_snapshot(FailingCommit(con), copy_snapshot(tmp_path))  # type: ignore[arg-type]
     assert con.execute("SELECT count(*) FROM loads").fetchall() == [(0,)]
     con.close()
 
@@ -1257,15 +1262,13 @@ def test_a_file_that_changes_during_the_load_is_refused(
     assert con.execute("SELECT count(*) FROM balances").fetchall() == [(0,)]
 
 
-class _CommitInterrupted:
+class _CommitInterrupted(_Delegating):
     """A connection whose COMMIT is interrupted: after DuckDB saved the transaction (`saved`),
     as a Ctrl-C reaching COMMIT late does, or before it ran."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, *, saved: bool) -> None:
-        self._con, self._saved = con, saved
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._con, name)
+        super().__init__(con)
+        self._saved = saved
 
     def execute(self, sql: str, *args: Any) -> Any:
         if sql == "COMMIT":
