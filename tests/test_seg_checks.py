@@ -543,35 +543,50 @@ def _seg06_of_the_last_day(root: Path) -> pl.DataFrame:
     return all_exceptions(result).filter(pl.col("check_id") == "SEG-06")
 
 
-def test_seg06_a_bucket_paying_out_more_than_it_held_is_a_breach(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("extra", "paid_out"),
+    [
+        ("500", "paid out 1,600.00000000 today"),
+        # README audit of 2026-12-06: a payout 1e-12 above what the bucket held read "paid
+        # out 1,100.00000000 today, more than all it held (1,100.00000000"
+        ("0.000000000001", "paid out 1,100.000000000001 today"),
+    ],
+)
+def test_seg06_a_bucket_paying_out_more_than_it_held_is_a_breach(
+    tmp_path: Path, extra: str, paid_out: str
+) -> None:
     """Insurance-fund money leaving through a bucket to the client: P9 (margin 1,000 at the
-    previous close, +100 realized PnL) releases 1,600 to C1's cross wallet, 500 of it funded by
-    an insurance-fund "cover" of a deficit the bucket only has because of that release."""
+    previous close, +100 realized PnL) releases 1,100 + `extra` to C1's cross wallet, `extra`
+    of it funded by an insurance-fund "cover" of a deficit the bucket only has because of that
+    release."""
+    more = Decimal(extra)
     root = tmp_path / "ifleak"
     shutil.copytree(GOLDEN / "clean", root)
     day = root / "2026-03-03"
     _edit(
         day,
         "balances.csv",
-        ("C1,USDT,11600", "C1,USDT,12100"),
-        ("IF1,USDT,49950", "IF1,USDT,49450"),
+        ("C1,USDT,11600", f"C1,USDT,{11600 + more:f}"),
+        ("IF1,USDT,49950", f"IF1,USDT,{49950 - more:f}"),
     )
     _edit(
-        day, "custody.csv", ("W-IF-USDT,SelfCustody,USDT,49950", "W-IF-USDT,SelfCustody,USDT,49450")
+        day,
+        "custody.csv",
+        ("W-IF-USDT,SelfCustody,USDT,49950", f"W-IF-USDT,SelfCustody,USDT,{49950 - more:f}"),
     )
     _edit(
         day,
         "movements.csv",
-        ("C1,USDT,-1100,margin_release,P9,T6", "C1,USDT,-1600,margin_release,P9,T6"),
-        ("C1,USDT,1100,margin_release,,T6", "C1,USDT,1600,margin_release,,T6"),
+        ("C1,USDT,-1100,margin_release,P9,T6", f"C1,USDT,{-1100 - more:f},margin_release,P9,T6"),
+        ("C1,USDT,1100,margin_release,,T6", f"C1,USDT,{1100 + more:f},margin_release,,T6"),
     )
     with (day / "movements.csv").open("a", encoding="utf-8") as handle:
-        handle.write("M40,2026-03-03T14:30:00Z,C1,USDT,500,insurance_fund,P9,T9,system\n")
-        handle.write("M41,2026-03-03T14:30:00Z,IF1,USDT,-500,insurance_fund,,T9,system\n")
+        handle.write(f"M40,2026-03-03T14:30:00Z,C1,USDT,{more:f},insurance_fund,P9,T9,system\n")
+        handle.write(f"M41,2026-03-03T14:30:00Z,IF1,USDT,{-more:f},insurance_fund,,T9,system\n")
     rows = _seg06_of_the_last_day(root)
     assert rows["entity_id"].to_list() == ["P9"]
     (message,) = rows["message"].to_list()
-    assert "M24 margin_release" in message and "paid out 1,600.00000000" in message
+    assert "M24 margin_release" in message and paid_out in message, message
     assert "all it held (1,100.00000000" in message
 
 
@@ -854,6 +869,14 @@ def test_seg07_equity_exactly_at_maintenance_margin_is_a_missed_liquidation(
     """DESIGN section 4: liquidation when equity <= MM. Long 1 ETH at 2,000, mark 1,500, mmr
     1%: uPnL -500, MM 15; an isolated margin of 515 leaves equity 15 = MM (a row), one of
     515.000000000000000001 does not (`<` in place of `<=` went unseen)."""
+    found = _seg07_long_eth(tmp_path, {"AT": "515", "ABOVE": "515.000000000000000001"})
+    rows = found.select("entity_id", "metric", "value", "threshold").rows()
+    assert rows == [("AT", "missed_liquidation", Decimal(15), Decimal(15))]
+
+
+def _seg07_long_eth(tmp_path: Path, margins: dict[str, str]) -> pl.DataFrame:
+    """SEG-07's exception rows for isolated longs of 1 ETHUSDT at 2,000, marked at 1,500 (uPnL
+    -500, mmr 1%: MM 15), one per position id, with the given isolated margins."""
     from views_builder import AS_OF, Venue, fresh_db
 
     from reports import derive
@@ -864,35 +887,109 @@ def test_seg07_equity_exactly_at_maintenance_margin_is_a_missed_liquidation(
         venue.linear("ETHUSDT", underlying="ETH")
         venue.tiers("ETHUSDT", [("0", "0.01")])
         venue.mark("ETHUSDT", "1500")
-        venue.position("AT", "ETHUSDT", "1", "2000", isolated_margin="515")
-        venue.position("ABOVE", "ETHUSDT", "1", "2000", isolated_margin="515.000000000000000001")
+        for position_id, margin in margins.items():
+            venue.position(position_id, "ETHUSDT", "1", "2000", isolated_margin=margin)
         derive.refresh(con)
         con.execute(
-            "INSERT INTO loads VALUES ('l1', ?, 'positions', 'p', 'csv', 'x', 2, ?, 'test', false)",
-            [dt.date.fromisoformat(AS_OF), dt.datetime(2026, 3, 3, 18)],
+            "INSERT INTO loads VALUES ('l1', ?, 'positions', 'p', 'csv', 'x', ?, ?, 'test', false)",
+            [dt.date.fromisoformat(AS_OF), len(margins), dt.datetime(2026, 3, 3, 18)],
         )
         day = dt.date.fromisoformat(AS_OF)
         result = run_checks(con, day, Config(), only=["SEG-07"], record=False)
-        rows = all_exceptions(result).select("entity_id", "metric", "value", "threshold").rows()
-    assert rows == [("AT", "missed_liquidation", Decimal(15), Decimal(15))]
+        return all_exceptions(result)
 
 
-def test_seg01_an_asset_covered_exactly_passes(tmp_path: Path) -> None:
-    """DESIGN section 5: SEG-01 breaches only when excess < 0. The golden day's USDT held set
-    to the requirement (43,335): excess 0, a pass (`<= 0` went unseen)."""
-    root = tmp_path / "exact"
+def _golden_with_hot_usdt(tmp_path: Path, amount: str) -> duckdb.DuckDBPyConnection:
+    """The clean golden scenario, every day loaded, with 2026-03-03's hot USDT client wallet
+    (10,000 of the 50,000 held against a requirement of 43,335) holding `amount`."""
+    root = tmp_path / "golden"
     shutil.copytree(GOLDEN / "clean", root)
     _edit(
         root / "2026-03-03",
         "custody.csv",
-        ("W-HOT-USDT,SelfCustody,USDT,10000", "W-HOT-USDT,SelfCustody,USDT,3335"),
+        ("W-HOT-USDT,SelfCustody,USDT,10000", f"W-HOT-USDT,SelfCustody,USDT,{amount}"),
     )
     con = duckdb.connect()
     init_schema(con)
     for day in sorted(p for p in root.iterdir() if p.is_dir()):
         load_snapshot(con, day)
+    return con
+
+
+def test_seg01_an_asset_covered_exactly_passes(tmp_path: Path) -> None:
+    """DESIGN section 5: SEG-01 breaches only when excess < 0. The golden day's USDT held set
+    to the requirement (43,335): excess 0, a pass (`<= 0` went unseen)."""
+    con = _golden_with_hot_usdt(tmp_path, "3335")
     statement = segregation_statement(con, dt.date(2026, 3, 3), Config())
     (usdt,) = statement.filter(pl.col("asset") == "USDT").iter_rows(named=True)
     assert usdt["excess"] == 0 and usdt["held"] == Decimal(43335)
     result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-01"], record=False)
     assert [str(r.status) for r in result.results] == ["pass"]
+
+
+# --- messages that print a figure next to its threshold (README audit of 2026-12-06) -------
+# A breach must not read as if the figure were its threshold: "deficiency 0.00000000". The
+# CSV's value column keeps the contract's 8 decimals; the message gives the digits.
+
+
+def test_seg01_message_tells_a_deficiency_below_the_eighth_decimal(tmp_path: Path) -> None:
+    """USDT held 1e-12 short of the requirement (43,335): a breach whose message read "holds
+    43,335.00000000 USDT against a client requirement of 43,335.00000000 USDT: deficiency
+    0.00000000 USDT"."""
+    con = _golden_with_hot_usdt(tmp_path, "3334.999999999999")
+    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-01"], record=False)
+    (message,) = all_exceptions(result).filter(pl.col("asset") == "USDT")["message"].to_list()
+    assert "holds 43,334.999999999999 USDT" in message, message
+    assert "requirement of 43,335.00000000 USDT" in message
+    assert "deficiency 0.000000000001 USDT" in message
+
+
+def test_seg02_message_tells_an_excess_just_under_its_target(tmp_path: Path) -> None:
+    """The USDT excess is 6,665 (held 50,000, requirement 43,335); a target 1e-12 above it warns,
+    and the message read "excess 6,665.00000000 ... at or below the target residual interest
+    6,665.00000000 ... short of target by 0.00000000"."""
+    from reports.checks.engine import discover_checks, run_one
+    from reports.checks.model import CheckContext
+
+    con = clean_day_with(tmp_path)
+    target = Decimal("6665.000000000001")
+    config = Config(segregation=SegregationConfig(target_residual_interest=target))
+    spec = next(s for s in discover_checks() if s.check_id == "SEG-02")
+    result = run_one(spec, CheckContext(con, dt.date(2026, 3, 3), None, config))
+    (message,) = result.rows.filter(pl.col("asset") == "USDT")["message"].to_list()
+    assert "excess 6,665.00000000 USDT" in message, message
+    assert "target residual interest 6,665.000000000001 USDT" in message
+    assert "short of target by 0.000000000001 USDT" in message
+
+
+def test_seg07_messages_tell_equity_from_zero_and_from_maintenance_margin(
+    tmp_path: Path,
+) -> None:
+    """Long 1 ETH at 2,000, mark 1,500, mmr 1%: uPnL -500, MM 15. A margin of
+    499.999999999999999999 leaves equity -1e-18 (bad debt that read "equity 0.00000000 ... bad
+    debt 0.00000000"); one of 514.999999999999 leaves 14.999999999999, under MM 15."""
+    found = _seg07_long_eth(
+        tmp_path, {"DEBT": "499.999999999999999999", "UNDER": "514.999999999999"}
+    )
+    messages = dict(found.select("entity_id", "message").rows())
+    debt, under = messages["DEBT"], messages["UNDER"]
+    assert "equity -0.000000000000000001 USDT" in debt, debt
+    assert "bad debt 0.000000000000000001 USDT" in debt
+    assert "equity 14.999999999999 USDT" in under, under
+    assert "maintenance margin 15.00000000 USDT" in under
+
+
+def test_seg08_message_tells_a_deficit_below_the_eighth_decimal(tmp_path: Path) -> None:
+    """A client account 1e-12 USDT in deficit warns; its message read "deficit 0.00000000"."""
+    from reports.checks.engine import discover_checks, run_one
+    from reports.checks.model import CheckContext
+
+    con = clean_day_with(
+        tmp_path,
+        accounts=["C9,client,G9,retail,DE,active"],
+        balances=["C9,USDT,-0.000000000001"],
+    )
+    spec = next(s for s in discover_checks() if s.check_id == "SEG-08")
+    result = run_one(spec, CheckContext(con, dt.date(2026, 3, 3), None, Config()))
+    (message,) = result.rows.filter(pl.col("entity_id") == "C9")["message"].to_list()
+    assert "deficit 0.000000000001 USDT" in message, message

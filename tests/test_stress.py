@@ -353,6 +353,25 @@ def test_cap04_breach_cover2_cover1_and_pass(scenario_db: Any) -> None:
     assert rows["down_50"]["status"] == "breach" and rows["down_50"]["entity_type"] == "scenario"
 
 
+def test_cap04_message_tells_a_fund_just_under_its_cover_from_the_cover(
+    scenario_db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README audit of 2026-12-06: a fund half a cent under Cover-2 read "insurance fund
+    28,500.00 USD ... below Cover-2 28,500.00 USD ... short by 0.00 USD". The figures next to
+    their threshold print the decimals that tell them apart (as CAP-02/03 and the SQL checks)."""
+    config = parse_config(
+        {"stress": {"scenarios": [{"name": "down_30", "shocks": {"*": "-0.30"}}]}}
+    )
+    (real,) = stress_results(scenario_db, AS_OF, config)
+    assert real.metric == "cover2" and real.threshold_usd == D("28500")
+    close = replace(real, insurance_fund_usd=D("28499.996"))
+    monkeypatch.setattr(scenarios_module, "stress_results", lambda *_a, **_k: [close])
+    result = run_one(PYTHON_CHECKS["CAP-04"], CheckContext(scenario_db, AS_OF, None, config))
+    (message,) = result.rows["message"].to_list()
+    assert "insurance fund 28,499.996 USD at stressed prices" in message, message
+    assert "below Cover-2 28,500.00 USD" in message and "short by 0.004 USD" in message
+
+
 def test_cap04_cover1_standard_gives_warn(scenario_db: Any) -> None:
     config = parse_config({"stress": {"cover": 1}})
     result = run_one(PYTHON_CHECKS["CAP-04"], CheckContext(scenario_db, AS_OF, None, config))

@@ -19,9 +19,9 @@ SELECT
     format(
         'client custody holds {} {} (USD {}) against a client requirement of {} {} (USD {}): '
         || 'deficiency {} {} (USD {}); coverage ratio {}',
-        fmt_amount(s.held), s.asset, fmt_usd(s.held_usd),
-        fmt_amount(s.client_requirement), s.asset, fmt_usd(s.requirement_usd),
-        fmt_amount(-s.excess), s.asset, fmt_usd(-s.excess_usd),
+        fmt_against(s.held, s.client_requirement, 8), s.asset, fmt_usd(s.held_usd),
+        fmt_against(s.client_requirement, s.held, 8), s.asset, fmt_usd(s.requirement_usd),
+        fmt_against(-s.excess, 0, 8), s.asset, fmt_usd(-s.excess_usd),
         fmt_amount(s.coverage_ratio)) AS message
 FROM v_segregation AS s
 WHERE s.as_of_date = $as_of

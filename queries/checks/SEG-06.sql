@@ -255,10 +255,10 @@ judged AS (
                 WHEN bm.own_cross_legs < bm.other_legs
                     THEN 'the other leg of transfer ' || bm.transfer_id || ' is not the same account''s cross wallet'
                 WHEN bm.previous_known AND bm.paid_out > bm.held
-                    THEN 'the bucket paid out ' || fmt_amount(bm.paid_out) || ' today, more than all it held ('
-                         || fmt_amount(bm.held) || ': the previous close plus the day''s credits other than insurance-fund ones)'
+                    THEN 'the bucket paid out ' || fmt_against(bm.paid_out, bm.held, 8) || ' today, more than all it held ('
+                         || fmt_against(bm.held, bm.paid_out, 8) || ': the previous close plus the day''s credits other than insurance-fund ones)'
                 WHEN bm.previous_known AND bm.balance_at_payout < 0
-                    THEN 'paid out while the bucket stood at ' || fmt_amount(bm.balance_at_payout)
+                    THEN 'paid out while the bucket stood at ' || fmt_against(bm.balance_at_payout, 0, 8)
                          || ' without the day''s insurance-fund credits: the fund''s money reached the client (the fund covers a deficit, never a payout)'
                 END
             WHEN bm.kind = 'margin_release' THEN CASE
@@ -272,10 +272,10 @@ judged AS (
                 WHEN bm.previous_known AND NOT (bm.closed OR bm.reduced)
                     THEN 'released while the position neither closed nor reduced since the previous close'
                 WHEN bm.previous_known AND bm.paid_out > bm.held
-                    THEN 'the bucket paid out ' || fmt_amount(bm.paid_out) || ' today, more than all it held ('
-                         || fmt_amount(bm.held) || ': the previous close plus the day''s credits other than insurance-fund ones)'
+                    THEN 'the bucket paid out ' || fmt_against(bm.paid_out, bm.held, 8) || ' today, more than all it held ('
+                         || fmt_against(bm.held, bm.paid_out, 8) || ': the previous close plus the day''s credits other than insurance-fund ones)'
                 WHEN bm.previous_known AND bm.balance_at_payout < 0
-                    THEN 'paid out while the bucket stood at ' || fmt_amount(bm.balance_at_payout)
+                    THEN 'paid out while the bucket stood at ' || fmt_against(bm.balance_at_payout, 0, 8)
                          || ' without the day''s insurance-fund credits: the fund''s money reached the client (the fund covers a deficit, never a payout)'
                 END
             WHEN bm.kind = 'insurance_fund' THEN CASE
@@ -289,8 +289,8 @@ judged AS (
                     THEN 'the bucket had no deficit to cover (its day closes at '
                          || fmt_amount(bm.balance_without_credits) || ' without insurance-fund credits)'
                 WHEN bm.credits_to_date > -bm.balance_without_credits
-                    THEN 'insurance-fund credits of ' || fmt_amount(bm.credits_to_date)
-                         || ' exceed the bucket''s deficit ' || fmt_amount(-bm.balance_without_credits)
+                    THEN 'insurance-fund credits of ' || fmt_against(bm.credits_to_date, -bm.balance_without_credits, 8)
+                         || ' exceed the bucket''s deficit ' || fmt_against(-bm.balance_without_credits, bm.credits_to_date, 8)
                 END
             ELSE bm.kind || ' is not permitted on an isolated bucket'
         END AS reason

@@ -23,17 +23,17 @@ SELECT
         WHEN p.isolated_equity < 0 THEN format(
             'isolated position of account {} ({}) is under water: equity {} {} (margin {} + uPnL {}), '
             || 'bad debt {} {} (USD {}); mark {}, entry {}, bankruptcy price {}, liquidation price {}',
-            p.account_id, p.account_type, fmt_amount(p.isolated_equity), p.settle_asset,
+            p.account_id, p.account_type, fmt_against(p.isolated_equity, 0, 8), p.settle_asset,
             fmt_amount(p.isolated_margin), fmt_amount(p.unrealized_pnl),
-            fmt_amount(-p.isolated_equity), p.settle_asset, fmt_usd(dmul(-p.isolated_equity, p.settle_price)),
+            fmt_against(-p.isolated_equity, 0, 8), p.settle_asset, fmt_usd(dmul(-p.isolated_equity, p.settle_price)),
             fmt_amount(p.mark_price), fmt_amount(p.entry_price), fmt_amount(p.bankruptcy_price),
             fmt_amount(p.liquidation_price))
         ELSE format(
             'isolated position of account {} ({}) was not liquidated: equity {} {} (USD {}; margin {} + '
             || 'uPnL {}) is at or below maintenance margin {} {} (USD {}); mark {}, liquidation price {}',
-            p.account_id, p.account_type, fmt_amount(p.isolated_equity), p.settle_asset,
-            fmt_usd(dmul(p.isolated_equity, p.settle_price)), fmt_amount(p.isolated_margin),
-            fmt_amount(p.unrealized_pnl), fmt_amount(p.maintenance_margin), p.settle_asset,
+            p.account_id, p.account_type, fmt_against(p.isolated_equity, p.maintenance_margin, 8),
+            p.settle_asset, fmt_usd(dmul(p.isolated_equity, p.settle_price)), fmt_amount(p.isolated_margin),
+            fmt_amount(p.unrealized_pnl), fmt_against(p.maintenance_margin, p.isolated_equity, 8), p.settle_asset,
             fmt_usd(dmul(p.maintenance_margin, p.settle_price)), fmt_amount(p.mark_price),
             fmt_amount(p.liquidation_price))
     END AS message

@@ -19,7 +19,7 @@ SELECT
     format(
         'client account {} (group {}) has negative equity in {}: deficit {} {} (USD {}); cross balance {} '
         || '+ cross uPnL {} + isolated equity {}',
-        e.account_id, e.group_id, e.asset, fmt_amount(-e.equity), e.asset, fmt_usd(-e.equity_usd),
+        e.account_id, e.group_id, e.asset, fmt_against(-e.equity, 0, 8), e.asset, fmt_usd(-e.equity_usd),
         fmt_amount(e.balance), fmt_amount(e.cross_upnl), fmt_amount(e.isolated_equity)) AS message
 FROM v_account_equity AS e
 WHERE e.as_of_date = $as_of

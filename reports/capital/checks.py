@@ -14,7 +14,7 @@ import weakref
 from decimal import Decimal
 from typing import Any
 
-from reports.capital.exact import rounded
+from reports.capital.exact import against, rounded
 from reports.capital.statement import CapitalStatement, capital_statement
 from reports.checks.model import CheckNotEvaluated, exception_schema, python_check
 
@@ -54,25 +54,12 @@ def _pct(share: Decimal | None) -> str:
     return f"{(rounded(share) * 100).quantize(Decimal('0.01'))}%"
 
 
-def _against(figure: Decimal, threshold: Decimal, places: int) -> str:
-    """`figure` to `places` decimals, or with every decimal it has (up to 18) where those would
-    print its threshold although it is not exactly that (the SQL checks' fmt_against; capital
-    review of 2026-12-05: "ratio 100.00% is below 100%", "short by 0.00 USD")."""
-    x, t = rounded(figure), rounded(threshold)
-    quantum = Decimal(1).scaleb(-places)
-    if abs(x) != abs(t) and abs(x).quantize(quantum) == abs(t).quantize(quantum):
-        text = f"{x:,f}".rstrip("0")
-        if len(text.partition(".")[2]) > places:
-            return text
-    return f"{x.quantize(quantum):,}"
-
-
 def _usd_against(amount: Decimal, threshold: Decimal) -> str:
-    return _against(amount, threshold, 2)
+    return against(amount, threshold, 2)
 
 
 def _pct_against(share: Decimal, threshold: Decimal) -> str:
-    return _against(rounded(share) * 100, rounded(threshold) * 100, 2) + "%"
+    return against(rounded(share) * 100, rounded(threshold) * 100, 2) + "%"
 
 
 def _frame(rows: list[dict[str, Any]]) -> Any:

@@ -21,6 +21,20 @@ def rounded(value: Decimal) -> Decimal:
     return half_even(value, 18)
 
 
+def against(figure: Decimal, threshold: Decimal, places: int) -> str:
+    """`figure` to `places` decimals, thousands separated, or with every decimal it has (up to
+    18) where those would print its threshold although it is not exactly that: the SQL checks'
+    fmt_against (queries/schema/00_macros.sql). A breach must not read "ratio 100.00% is below
+    100%" or "short by 0.00 USD" (capital review of 2026-12-05). Compared in magnitude: a
+    difference's sign is beside the point."""
+    x, t = rounded(figure), rounded(threshold)
+    if abs(x) != abs(t) and half_even(abs(x), places) == half_even(abs(t), places):
+        text = f"{x:,f}".rstrip("0")
+        if len(text.partition(".")[2]) > places:
+            return text
+    return f"{half_even(x, places):,}"
+
+
 def exact(expression: object) -> Decimal:
     """Round an expression computed under `localcontext(prec=60)` to 18 decimals."""
     if not isinstance(expression, Decimal):

@@ -8,9 +8,9 @@ Presentation rounding (DESIGN.md section 4), half-even, applied here and nowhere
 
 Numbers are written with a fixed number of decimals ("0.50", "1.00000000"), never in exponent
 form. exceptions.csv `value` and `threshold` hold different units per check (ratios, asset
-amounts, USD, an HHI), so they are written at 8 decimals: that never hides a cent and keeps an
-asset amount to the satoshi. concentration.csv uses its own `unit` column (reports.concentration
-.present_concentration). capital.csv carries no unit column (contract: line, item, amount), so
+amounts, USD, an HHI), so each row's metric decides: reporting-currency metrics (USD_METRICS,
+USD_METRIC_PATTERN) at 2 decimals, every other at 8, which keeps an asset amount to the satoshi.
+concentration.csv uses its own `unit` column (reports.concentration.present_concentration). capital.csv carries no unit column (contract: line, item, amount), so
 each line is rounded by the unit the capital statement gives it where it makes the line
 (reports.capital.statement._Lines): coefficients, risk factors, weights, rates, ratios and
 shares 8 decimals, day and position counts whole, USD amounts 2 decimals.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from reports.capital.exact import half_even
+from reports.capital.exact import against, half_even
 from reports.checks.model import CheckContext, CheckNotEvaluated, exception_schema, python_check
 
 if TYPE_CHECKING:
@@ -91,10 +91,15 @@ def cap04_stress_cover(ctx: CheckContext) -> pl.DataFrame:
                 f"({result.cascade.total_positions} position(s) liquidated): "
                 f"{result.cascade.final_moves_text()}"
             )
+        # the fund, the cover and what is missing with the decimals that tell them apart: a
+        # fund half a cent under its cover read "1,000.00 USD ... below Cover-2 1,000.00 USD
+        # ... short by 0.00 USD" (README audit of 2026-12-06)
+        fund, cover = result.insurance_fund_usd, result.threshold_usd or Decimal(0)
         message = (
-            f"scenario {result.scenario}: insurance fund {usd(result.insurance_fund_usd)} at "
-            f"stressed prices is below {label} {usd(result.threshold_usd or 0)} "
-            f"(largest group shortfalls: {named}); short by {usd(result.missing_usd)}{cascade}"
+            f"scenario {result.scenario}: insurance fund {against(fund, cover, 2)} USD at "
+            f"stressed prices is below {label} {against(cover, fund, 2)} USD "
+            f"(largest group shortfalls: {named}); short by "
+            f"{against(result.missing_usd, Decimal(0), 2)} USD{cascade}"
         )
         rows.append(
             {
