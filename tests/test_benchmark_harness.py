@@ -34,6 +34,25 @@ def test_the_median_run_is_one_real_run() -> None:
     assert run.median_run([runs[0]]) is runs[0]
 
 
+def test_the_run_says_whether_the_host_was_as_fast_as_for_the_committed_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S's `mir daily` day 2 (mostly the fixed-size report) is the yardstick of the host: a run
+    on a host more than 10% slower than the committed S run's is not to be committed. The
+    committed figure is read from results/S.json before the run replaces it."""
+    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    assert run.committed_s_day2() is None
+    (tmp_path / "S.json").write_text(json.dumps({"daily": _daily(4.84, 0.66)}))
+    committed = run.committed_s_day2()
+    assert committed == 4.84
+    slow = run.host_note(12.0, committed)
+    assert slow.startswith("host: SLOW.") and "2.48 times" in slow and "git checkout" in slow
+    assert run.host_note(5.3, committed).startswith("host: comparable.")  # 1.095 times
+    assert run.host_note(5.4, committed).startswith("host: SLOW.")  # 1.116 times
+    assert "no S day-2 figure" in run.host_note(None, committed)
+    assert "no S day-2 figure" in run.host_note(5.0, None)
+
+
 def test_a_rerun_of_day_2_starts_from_day_1s_outputs(tmp_path: Path) -> None:
     out = tmp_path / "out"
     for path in ("2026-03-02/report.pdf", "2026-03-03/report.pdf", "superseded/x.zip"):

@@ -671,6 +671,42 @@ def _capital_and_stress_row(result: dict[str, Any]) -> str:
     )
 
 
+# How much slower than the committed S run a host may run S's `mir daily` day 2 before its
+# results stop being comparable with the committed ones (README, "How much runs vary").
+HOST_SLOWER = 1.10
+
+
+def committed_s_day2() -> float | None:
+    """The committed results' S `mir daily` day 2 wall time (the yardstick of a host's speed:
+    S's job is mostly the fixed-size report, so its time moves with the host, not the code)."""
+    try:
+        return float(json.loads((RESULTS / "S.json").read_text())["daily"]["wall_seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def host_note(measured: float | None, committed: float | None) -> str:
+    """What this run's S day 2 says about the host, next to the committed one: a run on a host
+    more than HOST_SLOWER times slower says more about the host than about the code, and its
+    results are not to be committed (git checkout tests/benchmarks/results/)."""
+    if measured is None or not committed:
+        return (
+            "host: no S day-2 figure to judge this host's speed by (run S too: "
+            "--sizes S,...); compare with the committed results before committing these"
+        )
+    ratio = measured / committed
+    if ratio > HOST_SLOWER:
+        return (
+            f"host: SLOW. S day 2 took {measured:.2f} s against the committed {committed:.2f} s "
+            f"({ratio:.2f} times): these results describe this host, not the code; do not "
+            "commit them (git checkout tests/benchmarks/results/)"
+        )
+    return (
+        f"host: comparable. S day 2 took {measured:.2f} s against the committed "
+        f"{committed:.2f} s ({ratio:.2f} times)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -710,8 +746,12 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, PASSPHRASE_ENV: PASSPHRASE, "PYTHONPATH": str(ROOT)}
     env.pop("MIR_CONFIG", None)
     env.pop("MIR_DB", None)
+    committed = committed_s_day2()  # read before this run replaces S.json
+    measured = None
     for size in sizes:
         result = bench_size(size, config, env, skip_stages=args.daily_only, repeat=args.repeat)
+        if size == "S":
+            measured = float(result["daily"]["wall_seconds"])
         if args.daily_only and (RESULTS / f"{size}.json").exists():
             earlier = json.loads((RESULTS / f"{size}.json").read_text())
             for key in ("daily", "daily_day1", "daily_runs"):
@@ -727,6 +767,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"[{size}] -> {RESULTS / f'{size}.json'}", flush=True)
     print(write_table())
+    print(host_note(measured, committed), flush=True)
     return 0
 
 
