@@ -592,3 +592,24 @@ def test_a_var_beyond_what_an_amount_holds_is_a_warning_not_an_error(
     assert record_stress_figures(con, run, AS_OF, dt.datetime(2026, 3, 2, 23), ctx) == 0
     assert con.execute("SELECT count(*) FROM run_figures").fetchall() == [(0,)]
     con.close()
+
+
+def test_cap05_a_figure_just_under_its_threshold_reads_as_under_it(
+    var_db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README audit of 2026-12-06: a VaR half a cent under the threshold (not evaluated on a
+    short sample) read "VaR 99% 287,500.00 USD ... is below 25% of own funds 1,150,000.00 USD
+    = 287,500.00 USD". The figure is graded at full precision and now printed so."""
+    from dataclasses import replace
+
+    real = var_es(var_db, AS_OF, Config())
+    assert real.threshold_usd == Decimal("287500") and real.n < real.min_returns
+    close = replace(
+        real, var=287499.996, es=1.0, var_usd=Decimal("287500.00"), es_usd=Decimal("1.00")
+    )
+    monkeypatch.setattr(var_mod, "var_es", lambda *_a, **_k: close)
+    result = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(var_db, AS_OF, None, Config()))
+    assert result.status == CheckOutcome.NOT_EVALUATED
+    message = result.message or ""
+    assert "VaR 99% 287,499.996 USD over only n=" in message, message
+    assert "= 287,500.00 USD" in message
