@@ -10,10 +10,11 @@ Numbers are written with a fixed number of decimals ("0.50", "1.00000000"), neve
 form. exceptions.csv `value` and `threshold` hold different units per check (ratios, asset
 amounts, USD, an HHI), so each row's metric decides: reporting-currency metrics (USD_METRICS,
 USD_METRIC_PATTERN) at 2 decimals, every other at 8, which keeps an asset amount to the satoshi.
-concentration.csv uses its own `unit` column (reports.concentration.present_concentration). capital.csv carries no unit column (contract: line, item, amount), so
-each line is rounded by the unit the capital statement gives it where it makes the line
-(reports.capital.statement._Lines): coefficients, risk factors, weights, rates, ratios and
-shares 8 decimals, day and position counts whole, USD amounts 2 decimals.
+concentration.csv uses its own `unit` column (reports.concentration.present_concentration).
+capital.csv carries no unit column (contract: line, item, amount), so each line is rounded by
+the unit the capital statement gives it where it makes the line (reports.capital.statement
+._Lines): coefficients, risk factors, weights, rates, ratios and shares 8 decimals, day and
+position counts whole, USD amounts 2 decimals.
 
 Determinism: every frame is sorted on a total key before it is written, files are UTF-8 with
 "\\n" line ends and no timestamps, so the same inputs, configuration and tool version give the

@@ -148,27 +148,29 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
         assert result.var is not None and result.es is not None
         # below the threshold, said with the digits that show it: the cents of a figure half
         # a cent under it print the threshold itself ("1,000.00 ... is below ... 1,000.00")
-        below = f"{against(Decimal(repr(max(result.var, result.es))), threshold, 2)} USD"
+        figure = Decimal(repr(max(result.var, result.es)))
         if result.n < result.min_returns:
             # a pass on a few days would say the firm's tail risk is small when nothing says
             # so (history review of 2026-12-05: CAP-05 passed on one return); a warning on a
             # short sample is still raised below
             msg = (
-                f"{label} {percent(q)} {below} over only n={result.n} daily returns "
-                f"(prices {result.window_start}..{result.window_end}) is below "
-                f"{percent(result.share)} of own funds {usd(result.own_funds)} = "
-                f"{usd(threshold)}, but a {percent(result.confidence)} VaR needs at least "
+                f"{label} {percent(q)} {against(figure, threshold, 2)} USD over only "
+                f"n={result.n} daily returns (prices {result.window_start}.."
+                f"{result.window_end}) is below {percent(result.share)} of own funds "
+                f"{usd(result.own_funds)} = {usd(threshold)}, "
+                f"but a {percent(result.confidence)} VaR needs at least "
                 f"{result.min_returns} returns to be a quantile rather than the worst of a few "
                 "days. Load price_history to back-fill the asset prices"
             )
             raise CheckNotEvaluated(msg)
-        bound = Decimal(repr(max(result.var, result.es))) + result.left_out_usd
+        bound = figure + result.left_out_usd
         if result.left_out and bound >= threshold:
             msg = (
-                f"{label} {percent(q)} {below} over n={result.n} daily returns is below "
-                f"{percent(result.share)} of own funds {usd(result.own_funds)} = "
-                f"{usd(threshold)}, but it leaves out, for too short a price history, "
-                f"{left_out}: a one-day loss of their whole exposure would reach the threshold. "
+                f"{label} {percent(q)} {against(figure, threshold, 2)} USD over "
+                f"n={result.n} daily returns is below {percent(result.share)} of own funds "
+                f"{usd(result.own_funds)} = {usd(threshold)}, "
+                f"but it leaves out, for too short a price history, {left_out}: a one-day loss "
+                "of their whole exposure would reach the threshold. "
                 "Load price_history to back-fill their prices"
             )
             raise CheckNotEvaluated(msg)
