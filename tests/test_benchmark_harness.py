@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -35,15 +36,22 @@ def test_the_median_run_is_one_real_run() -> None:
 
 
 def test_the_run_says_whether_the_host_was_as_fast_as_for_the_committed_results(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     """S's `mir daily` day 2 (mostly the fixed-size report) is the yardstick of the host: a run
     on a host more than 10% slower than the committed S run's is not to be committed. The
-    committed figure is read from results/S.json before the run replaces it."""
-    monkeypatch.setattr(run, "RESULTS", tmp_path)
-    assert run.committed_s_day2() is None
-    (tmp_path / "S.json").write_text(json.dumps({"daily": _daily(4.84, 0.66)}))
-    committed = run.committed_s_day2()
+    committed figure is results/S.json as git's HEAD has it."""
+    results = tmp_path / "results"
+    results.mkdir()
+    assert run.committed_s_day2(tmp_path, results) is None  # not a repository
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], cwd=tmp_path, check=True)
+    (results / "S.json").write_text(json.dumps({"daily": _daily(4.84, 0.66)}))
+    subprocess.run([*git, "add", "."], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "results"], cwd=tmp_path, check=True)
+    # a slow run's S.json left in the working tree is not the yardstick
+    (results / "S.json").write_text(json.dumps({"daily": _daily(12.0, 1.5)}))
+    committed = run.committed_s_day2(tmp_path, results)
     assert committed == 4.84
     slow = run.host_note(12.0, committed)
     assert slow.startswith("host: SLOW.") and "2.48 times" in slow and "git checkout" in slow

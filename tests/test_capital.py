@@ -328,6 +328,39 @@ def test_cap_messages_never_print_a_figure_as_its_threshold(
     assert "short by 0.000033333333333333 USD" in cap03
 
 
+def test_a_figure_is_told_from_its_threshold_at_any_size() -> None:
+    """`against` (the Python checks' fmt_against) compares magnitudes exactly: with abs() in
+    the context's 28 digits, 12,345,678,901.000000000000000001 (29 digits) equalled its
+    threshold 12,345,678,901 and printed as it (review of 2026-12-06)."""
+    from reports.capital.exact import against
+
+    big, limit = D("12345678901.000000000000000001"), D("12345678901")
+    assert against(big, limit, 2) == "12,345,678,901.000000000000000001"
+    assert against(limit, big, 2) == "12,345,678,901.00"  # the threshold itself is exact
+    assert against(D("-0.004"), D(0), 2) == "-0.004"
+    assert against(D("1234.5"), D(0), 2) == "1,234.50"  # clear of it: the usual decimals
+    assert against(D("0.125"), D("0.12"), 2) == "0.125"  # 0.12 at two decimals, above it
+    assert against(D("0.135"), D("1"), 2) == "0.14"  # half-even
+
+
+def test_cap01_own_funds_half_a_cent_under_the_requirement_read_as_under_it(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """README audit of 2026-12-06: own funds of 749,999.996 against the PMR of 750,000 read "own
+    funds 750,000.00 USD against a requirement of 750,000.00 USD"."""
+    stored_day(
+        con,
+        DAY,
+        cet1="419999.996",
+        at1="142500",
+        tier2="187500",
+        liquid_assets="49333.3333",
+        client_guarantees="1000000",
+    )
+    (message,) = check_cap_01(ctx_for(con, DAY))["message"].to_list()
+    assert "own funds 749,999.996 USD against a requirement of 750,000.00 USD" in message
+
+
 def test_k_con_limit_is_exact_and_a_sub_unit_shortfall_reads_right(
     con: duckdb.DuckDBPyConnection,
 ) -> None:

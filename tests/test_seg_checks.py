@@ -874,9 +874,15 @@ def test_seg07_equity_exactly_at_maintenance_margin_is_a_missed_liquidation(
     assert rows == [("AT", "missed_liquidation", Decimal(15), Decimal(15))]
 
 
-def _seg07_long_eth(tmp_path: Path, margins: dict[str, str]) -> pl.DataFrame:
-    """SEG-07's exception rows for isolated longs of 1 ETHUSDT at 2,000, marked at 1,500 (uPnL
-    -500, mmr 1%: MM 15), one per position id, with the given isolated margins."""
+def _seg07_long_eth(
+    tmp_path: Path,
+    margins: dict[str, str],
+    check: str = "SEG-07",
+    modes: dict[str, str] | None = None,
+) -> pl.DataFrame:
+    """`check`'s exception rows for longs of 1 ETHUSDT at 2,000, marked at 1,500 (uPnL -500,
+    mmr 1%: MM 15), one per position id, with the given isolated margins (and margin modes:
+    isolated unless `modes` says otherwise)."""
     from views_builder import AS_OF, Venue, fresh_db
 
     from reports import derive
@@ -888,14 +894,17 @@ def _seg07_long_eth(tmp_path: Path, margins: dict[str, str]) -> pl.DataFrame:
         venue.tiers("ETHUSDT", [("0", "0.01")])
         venue.mark("ETHUSDT", "1500")
         for position_id, margin in margins.items():
-            venue.position(position_id, "ETHUSDT", "1", "2000", isolated_margin=margin)
+            mode = (modes or {}).get(position_id)
+            venue.position(
+                position_id, "ETHUSDT", "1", "2000", isolated_margin=margin, margin_mode=mode
+            )
         derive.refresh(con)
         con.execute(
             "INSERT INTO loads VALUES ('l1', ?, 'positions', 'p', 'csv', 'x', ?, ?, 'test', false)",
             [dt.date.fromisoformat(AS_OF), len(margins), dt.datetime(2026, 3, 3, 18)],
         )
         day = dt.date.fromisoformat(AS_OF)
-        result = run_checks(con, day, Config(), only=["SEG-07"], record=False)
+        result = run_checks(con, day, Config(), only=[check], record=False)
         return all_exceptions(result)
 
 
@@ -942,6 +951,7 @@ def test_seg01_message_tells_a_deficiency_below_the_eighth_decimal(tmp_path: Pat
     assert "holds 43,334.999999999999 USDT" in message, message
     assert "requirement of 43,335.00000000 USDT" in message
     assert "deficiency 0.000000000001 USDT" in message
+    assert "coverage ratio 0.999999999999999977" in message  # 43,334.999999999999 / 43,335
 
 
 def test_seg02_message_tells_an_excess_just_under_its_target(tmp_path: Path) -> None:
@@ -959,7 +969,10 @@ def test_seg02_message_tells_an_excess_just_under_its_target(tmp_path: Path) -> 
     (message,) = result.rows.filter(pl.col("asset") == "USDT")["message"].to_list()
     assert "excess 6,665.00000000 USDT" in message, message
     assert "target residual interest 6,665.000000000001 USDT" in message
-    assert "short of target by 0.000000000001 USDT" in message
+    assert "short of target by 0.000000000001 USDT (USD 0.000000000001)" in message
+    # graded in USD (USDT at 1): the USD figures tell the excess from the target too
+    assert "excess 6,665.00000000 USDT (USD 6,665.00)" in message
+    assert "6,665.000000000001 USDT (USD 6,665.000000000001)" in message
 
 
 def test_seg07_messages_tell_equity_from_zero_and_from_maintenance_margin(
@@ -993,3 +1006,17 @@ def test_seg08_message_tells_a_deficit_below_the_eighth_decimal(tmp_path: Path) 
     result = run_one(spec, CheckContext(con, dt.date(2026, 3, 3), None, Config()))
     (message,) = result.rows.filter(pl.col("entity_id") == "C9")["message"].to_list()
     assert "deficit 0.000000000001 USDT" in message, message
+
+
+def test_seg03_messages_tell_a_margin_below_the_eighth_decimal_from_zero(tmp_path: Path) -> None:
+    """An isolated margin of -1e-12 read "negative isolated margin 0.00000000", and a cross
+    position carrying 1e-12 of isolated margin "carries isolated margin 0.00000000"."""
+    found = _seg07_long_eth(
+        tmp_path,
+        {"NEG": "-0.000000000001", "CROSS": "0.000000000001"},
+        check="SEG-03",
+        modes={"CROSS": "cross"},
+    )
+    messages = dict(found.select("entity_id", "message").rows())
+    assert "negative isolated margin -0.000000000001 USDT" in messages["NEG"], messages
+    assert "carries isolated margin 0.000000000001 USDT" in messages["CROSS"], messages

@@ -594,22 +594,36 @@ def test_a_var_beyond_what_an_amount_holds_is_a_warning_not_an_error(
     con.close()
 
 
+@pytest.mark.parametrize("why", ["short sample", "left out"])
 def test_cap05_a_figure_just_under_its_threshold_reads_as_under_it(
-    var_db: Any, monkeypatch: pytest.MonkeyPatch
+    var_db: Any, monkeypatch: pytest.MonkeyPatch, why: str
 ) -> None:
-    """README audit of 2026-12-06: a VaR half a cent under the threshold (not evaluated on a
-    short sample) read "VaR 99% 287,500.00 USD ... is below 25% of own funds 1,150,000.00 USD
-    = 287,500.00 USD". The figure is graded at full precision and now printed so."""
+    """README audit of 2026-12-06: a VaR half a cent under the threshold (not evaluated: too
+    short a sample, or an asset left out whose exposure could reach it) read "VaR 99%
+    287,500.00 USD ... is below 25% of own funds ... = 287,500.00 USD". The figure is graded at
+    full precision and now printed so, the threshold too (own funds 1,150,000.013 make it
+    287,500.00325)."""
     from dataclasses import replace
 
     real = var_es(var_db, AS_OF, Config())
-    assert real.threshold_usd == Decimal("287500") and real.n < real.min_returns
+    assert real.n < real.min_returns
     close = replace(
-        real, var=287499.996, es=1.0, var_usd=Decimal("287500.00"), es_usd=Decimal("1.00")
+        real,
+        own_funds=D("1150000.013"),
+        var=287500.001,
+        es=1.0,
+        var_usd=D("287500.00"),
+        es_usd=D("1.00"),
     )
+    if why == "left out":
+        close = replace(
+            close, n=close.min_returns, left_out={"NEW": 1}, exposure={"NEW": D("1000")}
+        )
     monkeypatch.setattr(var_mod, "var_es", lambda *_a, **_k: close)
     result = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(var_db, AS_OF, None, Config()))
     assert result.status == CheckOutcome.NOT_EVALUATED
     message = result.message or ""
-    assert "VaR 99% 287,499.996 USD over only n=" in message, message
-    assert "= 287,500.00 USD" in message
+    assert "VaR 99% 287,500.001 USD over " in message, message
+    assert "= 287,500.00325 USD, but " in message
+    assert ("needs at least" in message) == (why == "short sample")
+    assert ("leaves out" in message) == (why == "left out")

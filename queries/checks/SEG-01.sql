@@ -22,7 +22,7 @@ SELECT
         fmt_against(s.held, s.client_requirement, 8), s.asset, fmt_usd(s.held_usd),
         fmt_against(s.client_requirement, s.held, 8), s.asset, fmt_usd(s.requirement_usd),
         fmt_against(-s.excess, 0, 8), s.asset, fmt_usd(-s.excess_usd),
-        fmt_amount(s.coverage_ratio)) AS message
+        fmt_against(s.coverage_ratio, 1, 8)) AS message
 FROM v_segregation AS s
 WHERE s.as_of_date = $as_of
   AND s.excess < 0

@@ -24,10 +24,12 @@ SELECT
     format(
         'excess {} {} (USD {}) is at or below the target residual interest {} {} (USD {}): '
         || 'short of target by {} {} (USD {}); client requirement {} {} (USD {}), held {} {} (USD {})',
-        fmt_against(s.excess, s.target_residual_interest, 8), s.asset, fmt_usd(s.excess_usd),
+        fmt_against(s.excess, s.target_residual_interest, 8), s.asset,
+        fmt_against(s.excess_usd, s.target_residual_interest_usd, 2),
         fmt_against(s.target_residual_interest, s.excess, 8), s.asset,
-        fmt_usd(s.target_residual_interest_usd),
-        fmt_against(-s.excess_over_target, 0, 8), s.asset, fmt_usd(-s.excess_over_target_usd),
+        fmt_against(s.target_residual_interest_usd, s.excess_usd, 2),
+        fmt_against(-s.excess_over_target, 0, 8), s.asset,
+        fmt_against(-s.excess_over_target_usd, 0, 2),
         fmt_amount(s.client_requirement), s.asset, fmt_usd(s.requirement_usd),
         fmt_amount(s.held), s.asset, fmt_usd(s.held_usd)) AS message
 FROM segregation_statement(

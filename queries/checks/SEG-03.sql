@@ -35,13 +35,13 @@ SELECT
         WHEN p.margin_mode = 'cross' THEN format(
             'cross position of account {} ({}) carries isolated margin {} {} (USD {}): '
             || 'a cross position has no isolated bucket; quantity {}, entry {}',
-            p.account_id, p.account_type, fmt_amount(p.isolated_margin), p.settle_asset,
+            p.account_id, p.account_type, fmt_against(p.isolated_margin, 0, 8), p.settle_asset,
             fmt_usd(dmul(p.isolated_margin, p.settle_price)), fmt_amount(p.quantity),
             fmt_amount(p.entry_price))
         WHEN p.isolated_margin < 0 THEN format(
             'isolated position of account {} ({}) has negative isolated margin {} {} (USD {}); '
             || 'quantity {}, entry {}',
-            p.account_id, p.account_type, fmt_amount(p.isolated_margin), p.settle_asset,
+            p.account_id, p.account_type, fmt_against(p.isolated_margin, 0, 8), p.settle_asset,
             fmt_usd(dmul(p.isolated_margin, p.settle_price)), fmt_amount(p.quantity),
             fmt_amount(p.entry_price))
         ELSE format(

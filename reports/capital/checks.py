@@ -99,8 +99,8 @@ def check_cap_01(ctx: Any) -> Any:
         raise CheckNotEvaluated(s.own_funds_unknown)
     currency = s.currency
     figures = (
-        f"own funds {_usd(s.own_funds)} {currency} against a requirement of "
-        f"{_usd(s.requirement)} {currency} ({s.regime})"
+        f"own funds {_usd_against(s.own_funds, s.requirement)} {currency} against a "
+        f"requirement of {_usd_against(s.requirement, s.own_funds)} {currency} ({s.regime})"
     )
     # the amounts are compared, at full precision (the ratio is rounded to 18 decimals, and
     # undefined when the requirement is 0)
@@ -138,7 +138,8 @@ def check_cap_01(ctx: Any) -> Any:
                     s.early_warning_level,
                     f"{figures}: ratio {_pct_against(s.ratio, s.early_warning_level)} is below "
                     "the early-warning level "
-                    f"{_pct(s.early_warning_level)} ({_usd(s.early_warning_amount)} {currency})",
+                    f"{_pct(s.early_warning_level)} "
+                    f"({_usd_against(s.early_warning_amount, s.own_funds)} {currency})",
                 )
             ]
         )

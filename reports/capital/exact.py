@@ -28,7 +28,11 @@ def against(figure: Decimal, threshold: Decimal, places: int) -> str:
     100%" or "short by 0.00 USD" (capital review of 2026-12-05). Compared in magnitude: a
     difference's sign is beside the point."""
     x, t = rounded(figure), rounded(threshold)
-    if abs(x) != abs(t) and half_even(abs(x), places) == half_even(abs(t), places):
+    # copy_abs, not abs(): abs() rounds to the context's 28 digits, which would make two
+    # figures above about 1e10 that differ only in their last decimals look alike
+    if x.copy_abs() != t.copy_abs() and half_even(x.copy_abs(), places) == half_even(
+        t.copy_abs(), places
+    ):
         text = f"{x:,f}".rstrip("0")
         if len(text.partition(".")[2]) > places:
             return text

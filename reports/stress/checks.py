@@ -157,7 +157,7 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
                 f"{label} {percent(q)} {against(figure, threshold, 2)} USD over only "
                 f"n={result.n} daily returns (prices {result.window_start}.."
                 f"{result.window_end}) is below {percent(result.share)} of own funds "
-                f"{usd(result.own_funds)} = {usd(threshold)}, "
+                f"{usd(result.own_funds)} = {against(threshold, figure, 2)} USD, "
                 f"but a {percent(result.confidence)} VaR needs at least "
                 f"{result.min_returns} returns to be a quantile rather than the worst of a few "
                 "days. Load price_history to back-fill the asset prices"
@@ -168,7 +168,7 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
             msg = (
                 f"{label} {percent(q)} {against(figure, threshold, 2)} USD over "
                 f"n={result.n} daily returns is below {percent(result.share)} of own funds "
-                f"{usd(result.own_funds)} = {usd(threshold)}, "
+                f"{usd(result.own_funds)} = {against(threshold, figure, 2)} USD, "
                 f"but it leaves out, for too short a price history, {left_out}: a one-day loss "
                 "of their whole exposure would reach the threshold. "
                 "Load price_history to back-fill their prices"

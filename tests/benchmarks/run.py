@@ -676,12 +676,18 @@ def _capital_and_stress_row(result: dict[str, Any]) -> str:
 HOST_SLOWER = 1.10
 
 
-def committed_s_day2() -> float | None:
+def committed_s_day2(root: Path = ROOT, results: Path = RESULTS) -> float | None:
     """The committed results' S `mir daily` day 2 wall time (the yardstick of a host's speed:
-    S's job is mostly the fixed-size report, so its time moves with the host, not the code)."""
+    S's job is mostly the fixed-size report, so its time moves with the host, not the code).
+    Read from git's HEAD, not the working tree: a slow run's results left uncommitted there
+    must not become the next run's yardstick."""
+    path = (results / "S.json").relative_to(root).as_posix()
     try:
-        return float(json.loads((RESULTS / "S.json").read_text())["daily"]["wall_seconds"])
-    except (OSError, ValueError, KeyError, TypeError):
+        shown = subprocess.run(
+            ["git", "show", f"HEAD:{path}"], cwd=root, capture_output=True, text=True, check=True
+        )
+        return float(json.loads(shown.stdout)["daily"]["wall_seconds"])
+    except (OSError, subprocess.CalledProcessError, ValueError, KeyError, TypeError):
         return None
 
 
@@ -746,7 +752,7 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, PASSPHRASE_ENV: PASSPHRASE, "PYTHONPATH": str(ROOT)}
     env.pop("MIR_CONFIG", None)
     env.pop("MIR_DB", None)
-    committed = committed_s_day2()  # read before this run replaces S.json
+    committed = committed_s_day2()
     measured = None
     for size in sizes:
         result = bench_size(size, config, env, skip_stages=args.daily_only, repeat=args.repeat)
