@@ -693,6 +693,17 @@ def test_con06_thresholds_warn_at_10_breach_strictly_above_25(con, day) -> None:
     ]
 
 
+def test_con06_a_breach_by_less_than_a_cent_reads_as_one(con, day) -> None:
+    """README audit of 2026-12-06: an exposure 0.004 USD over its limit read "above the limit
+    of 25.00% (250,000,000.00 USD) by 0.00 USD"."""
+    _exposure_day(day)
+    day.custody("DealerD", "USD", "250000000.004", "house", "cold", "other")
+    messages = dict(
+        _large_exposures(con, AS_OF, Config()).select("counterparty", "message").iter_rows()
+    )
+    assert "(250,000,000.00 USD) by 0.004 USD" in messages["DealerD"], messages["DealerD"]
+
+
 def test_con06_messages_never_print_a_breach_at_its_limit(con, day) -> None:
     """Review of 2026-12-04: a breach at 25.000000001% printed "25.00% of own funds ... above
     the limit of 25.00%"; G3 just under 10% printed "10.00% ... below the reporting threshold

@@ -936,3 +936,79 @@ def test_the_trend_chart_draws_no_early_warning_line_it_does_not_know() -> None:
     assert known is not None and unknown is not None
     assert "early warning 110%" in known.svg and "100% minimum" in known.svg
     assert "early warning" not in unknown.svg and "100% minimum" in unknown.svg
+
+
+def test_figures_beside_their_thresholds_tell_them_apart_in_the_pdf(database: Path) -> None:
+    """PDF review of 2026-12-06: the report printed graded figures to cents (or 8 decimals)
+    beside a status that their rounding contradicted: liquid assets of 333,333.33 against a
+    requirement of a third of 1,000,000 (333,333.333...) read "333,333.33 / 333,333.33" beside
+    BREACH; own funds half a cent under the requirement read "100.00%" beside BREACH. They
+    print the digits that tell them apart now, as the checks' messages do."""
+    from dataclasses import replace
+
+    import polars as pl
+
+    from reports.config import Config
+    from reports.render import formatting
+    from reports.render.build import (
+        _capital,
+        _key_figures,
+        _segregation,
+        _stress,
+        ensure_check_run,
+        gather,
+    )
+
+    assert formatting.usd_against(Decimal("333333.33"), Decimal(1_000_000) / 3) == "333,333.33"
+    assert formatting.usd_against(Decimal("1000"), Decimal("1000.004")) == "1,000.00"
+    assert formatting.usd_against(Decimal("1000.004"), Decimal("1000")) == "1,000.004"
+    assert formatting.percent_against(Decimal("0.99999"), Decimal(1)) == "99.999%"
+    assert formatting.ratio_against(Decimal("0.999999999"), Decimal(1)) == "0.999999999"
+    assert formatting.usd_against(None, Decimal(1)) == formatting.MISSING
+    assert formatting.usd_against(Decimal("5"), None) == "5.00"
+
+    config = Config()
+    with open_db(database) as con:
+        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    cap = data.capital
+    assert cap is not None and cap.liquidity is not None
+    third = (Decimal(1_000_000) / 3).quantize(Decimal("1e-18"))
+    close = replace(
+        cap,
+        own_funds=Decimal("749999.996"),
+        requirement=Decimal(750_000),
+        ratio=(Decimal("749999.996") / 750_000).quantize(Decimal("1e-18")),
+        liquidity=replace(cap.liquidity, liquid_assets=Decimal("333333.33"), requirement=third),
+    )
+    section = _capital(replace(data, capital=close))
+    assert section.own_funds == "749,999.996" and section.requirement == "750,000.00"
+    assert section.ratio == "99.9999994666666667%"  # not 100.00%
+    liquidity = dict(section.liquidity)
+    assert liquidity["Liquid assets"] == "333,333.33"
+    assert liquidity["Liquidity requirement (IFR Art. 43)"] == "333,333.333333333333333333"
+    figures = {f.label.split(" (")[0]: f for f in _key_figures(replace(data, capital=close))}
+    assert figures["Capital ratio"].value == "99.9999994666666667%"
+    # the stress table: a fund half a cent under Cover-2; the VaR table: a VaR just under the
+    # threshold (CAP-05 grades it at full precision: a pass, which "287,500.00" beside
+    # "287,500.00" would contradict)
+    worst = replace(
+        data.stress[0],
+        insurance_fund_usd=Decimal("999.996"),
+        cover2_usd=Decimal(1000),
+        threshold_usd=Decimal(1000),
+    )
+    var = replace(data.var, own_funds=Decimal(1_150_000), var=287499.996, es=1.0)
+    assert var.threshold_usd == Decimal(287_500)
+    stress = _stress(replace(data, stress=[worst], var=var))
+    row = next(r for r in stress.rows if r.scenario == worst.scenario)
+    assert (row.insurance_fund_usd, row.cover2_usd) == ("999.996", "1,000.00")
+    assert (stress.var.var_usd, stress.var.threshold_usd) == ("287,499.996", "287,500.00")
+    # the segregation totals: an asset short by 0.004 USD, covered to 0.99999999996
+    statement = data.statement.with_columns(
+        pl.lit(Decimal("-0.004")).cast(data.statement.schema["excess_usd"]).alias("excess_usd"),
+        pl.lit(Decimal("0.99999999996"))
+        .cast(data.statement.schema["coverage_ratio"])
+        .alias("coverage_ratio"),
+    )
+    totals, _ = _segregation(replace(data, statement=statement))
+    assert {(t.excess_usd, t.coverage_ratio) for t in totals} == {("-0.004", "0.99999999996")}

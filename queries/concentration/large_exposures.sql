@@ -139,8 +139,8 @@ SELECT
                         WHEN 'warn' THEN ', within the limit of '
                             || fmt_pct_setting($concentration_large_exposure_breach)
                             || '% (' || fmt_usd(g.limit_usd) || ' USD)'
-                        WHEN 'breach' THEN ' (' || fmt_usd(g.limit_usd) || ' USD) by '
-                            || fmt_usd(g.excess_usd) || ' USD'
+                        WHEN 'breach' THEN ' (' || fmt_against(g.limit_usd, g.exposure_usd, 2)
+                            || ' USD) by ' || fmt_against(g.excess_usd, 0, 2) || ' USD'
                         ELSE '' END
        END AS message
 FROM graded AS g

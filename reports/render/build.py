@@ -552,7 +552,7 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
             # the headline is the sum of the assets' deficiencies (review of 2026-12-04: the
             # net excess, 186,695.42 next to BREACH, hid ETH's 28,319.24 shortfall)
             "Segregation shortfall (USD, sum of the assets in deficiency, not netted)",
-            fmt.usd(deficiency if deficiency is not None else 0),
+            fmt.usd_against(deficiency if deficiency is not None else 0, 0),
             fmt.usd(p.deficiency_usd) if p and p.deficiency_usd is not None else "",
             fmt.usd_change(deficiency, p.deficiency_usd if p else None),
             run.status_of("SEG-01"),
@@ -571,12 +571,13 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
         ),
         KeyFigure(
             f"Capital ratio (own funds / requirement, {cap.regime.upper()})",
-            fmt.percent(cap.ratio),
+            fmt.percent_against(cap.ratio, _ratio_bound(cap)),
             fmt.percent(p.capital_ratio) if p and p.capital_ratio is not None else "",
             fmt.percent_point_change(cap.ratio, p.capital_ratio if p else None),
             run.status_of("CAP-01"),
-            f"own funds {fmt.usd(None if cap.own_funds_unknown else cap.own_funds)} vs "
-            f"requirement {fmt.usd(cap.requirement)} USD"
+            f"own funds "
+            f"{fmt.usd_against(None if cap.own_funds_unknown else cap.own_funds, cap.requirement)}"
+            f" vs requirement {fmt.usd_against(cap.requirement, cap.own_funds)} USD"
             if cap.unavailable is None
             else f"the capital statement could not be computed ({cap.unavailable})",
         ),
@@ -591,12 +592,12 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
         figures.append(
             KeyFigure(
                 f"Insurance fund over Cover-2 (USD, each day's worst scenario; today {worst.scenario})",
-                fmt.usd(headroom),
+                fmt.usd_against(headroom, 0),
                 fmt.usd(prev_headroom) if prev_headroom is not None else "",
                 fmt.usd_change(headroom, prev_headroom),
                 run.status_of("CAP-04"),
-                f"Cover-2 {fmt.usd(worst.cover2_usd)} vs insurance fund "
-                f"{fmt.usd(worst.insurance_fund_usd)} USD",
+                f"Cover-2 {fmt.usd_against(worst.cover2_usd, worst.insurance_fund_usd)} vs "
+                f"insurance fund {fmt.usd_against(worst.insurance_fund_usd, worst.cover2_usd)} USD",
             )
         )
     elif "CAP-04" in data.unavailable:
@@ -666,8 +667,8 @@ def _segregation(
                 asset=row["asset"],
                 requirement_usd=fmt.usd(row["requirement_usd"]),
                 held_usd=fmt.usd(row["held_usd"]),
-                excess_usd=fmt.usd(row["excess_usd"]),
-                coverage_ratio=fmt.ratio(row["coverage_ratio"]),
+                excess_usd=fmt.usd_against(row["excess_usd"], 0),
+                coverage_ratio=fmt.ratio_against(row["coverage_ratio"], 1),
                 status=status,
             )
         )
@@ -794,7 +795,7 @@ def _concentration(data: ReportData) -> ConcentrationSection:
                 instrument_id=instrument,
                 open_interest=fmt.units(oi.get(instrument, {}).get("value")),
                 open_interest_usd=fmt.usd(oi_usd.get(instrument, {}).get("value")),
-                hhi=fmt.number(h.get("value"), 2),
+                hhi=fmt.against(h.get("value"), h.get("threshold"), 2),
                 holders=fmt.integer(holders.get(instrument, {}).get("value")),
                 hhi_status=h.get("status") or "",
                 top_group=t.get("entity_id") or fmt.MISSING,
@@ -1037,7 +1038,11 @@ def _capital(data: ReportData) -> CapitalSection:
     )
     composition = tuple(
         CompositionRow(
-            c.label, fmt.usd(c.amount), fmt.setting_percent(c.share), fmt.usd(c.minimum), c.met
+            c.label,
+            fmt.usd_against(c.amount, c.minimum),
+            fmt.setting_percent(c.share),
+            fmt.usd_against(c.minimum, c.amount),
+            c.met,
         )
         for c in (cap.composition or ())
     )
@@ -1045,10 +1050,15 @@ def _capital(data: ReportData) -> CapitalSection:
     if cap.liquidity is not None:
         liq = cap.liquidity
         liquidity = (
-            ("Liquid assets", fmt.usd(liq.liquid_assets)),
+            # the two graded figures with the digits that tell them apart (a requirement of a
+            # third of the fixed overheads often has more than two decimals)
+            ("Liquid assets", fmt.usd_against(liq.liquid_assets, liq.requirement)),
             ("1/3 of the fixed overheads requirement", fmt.usd(liq.fixed_overheads_part)),
             ("1.6% of client guarantees", fmt.usd(liq.guarantees_part)),
-            ("Liquidity requirement (IFR Art. 43)", fmt.usd(liq.requirement)),
+            (
+                "Liquidity requirement (IFR Art. 43)",
+                fmt.usd_against(liq.requirement, liq.liquid_assets),
+            ),
         )
     missing = cap.unavailable is not None  # no figure: each shows as MISSING
     trend = trend_chart(
@@ -1061,15 +1071,19 @@ def _capital(data: ReportData) -> CapitalSection:
         regime=cap.regime,
         regime_label=REGIME_LABELS.get(cap.regime, cap.regime),
         currency=cap.currency,
-        own_funds=fmt.usd(None if cap.own_funds_unknown or missing else cap.own_funds),
-        requirement=fmt.usd(None if missing else cap.requirement),
-        ratio=fmt.percent(cap.ratio),
-        ratio_plain=fmt.ratio(cap.ratio),
+        own_funds=fmt.usd_against(
+            None if cap.own_funds_unknown or missing else cap.own_funds, cap.requirement
+        ),
+        requirement=fmt.usd_against(None if missing else cap.requirement, cap.own_funds),
+        ratio=fmt.percent_against(cap.ratio, _ratio_bound(cap)),
+        ratio_plain=fmt.ratio_against(cap.ratio, _ratio_bound(cap)),
         # (under cftc the level is computed: none to show without the statement)
         early_warning_level=fmt.MISSING
         if missing
         else fmt.setting_percent(cap.early_warning_level),
-        early_warning_amount=fmt.usd(None if missing else cap.early_warning_amount),
+        early_warning_amount=fmt.usd_against(
+            None if missing else cap.early_warning_amount, cap.own_funds
+        ),
         binding=cap.binding or fmt.MISSING,
         status=data.run.status_of("CAP-01"),
         components=tuple((name, fmt.usd(value)) for name, value in cap.components.items()),
@@ -1082,6 +1096,25 @@ def _capital(data: ReportData) -> CapitalSection:
         trend_source=data.trend_source,
         unavailable=_unavailable_text(data, [c for c in data.unavailable if c == CAPITAL_CHECKS]),
     )
+
+
+def _statistic(full: float | None, cents: Decimal | None, threshold: Decimal | None) -> str:
+    """A VaR or ES figure: its cents, or its full-precision digits where the cents would print
+    the threshold it is graded against."""
+    if full is None or threshold is None:
+        return fmt.usd(cents)
+    return fmt.usd_against(Decimal(repr(full)), threshold)
+
+
+def _ratio_bound(cap: Any) -> Decimal | None:
+    """The bound CAP-01 grades the capital ratio against where it lies: 100% below it, the
+    early-warning level above (a ratio of 0.99996 must not read 100.00% beside BREACH, nor
+    1.09996 read 110.00% beside WARN)."""
+    if cap.ratio is None:
+        return None
+    if cap.ratio < 1 or cap.early_warning_level is None:
+        return Decimal(1)
+    return Decimal(cap.early_warning_level)
 
 
 def _thousands(text: str | None) -> str:
@@ -1127,10 +1160,14 @@ def _stress(data: ReportData) -> StressSection:
                 if r.configured_shocks is None
                 else f"{_shocks_text(r.configured_shocks)} (after the cascade: "
                 f"{_shocks_text(r.shocks)})",
-                cover1_usd=fmt.usd(r.cover1_usd),
-                cover2_usd=fmt.usd(r.cover2_usd),
+                # the covers and the fund with the digits that tell them apart (a fund half
+                # a cent under Cover-2 must not read as equal to it beside BREACH)
+                cover1_usd=fmt.usd_against(r.cover1_usd, r.insurance_fund_usd),
+                cover2_usd=fmt.usd_against(r.cover2_usd, r.insurance_fund_usd),
                 total_shortfall_usd=fmt.usd(r.total_shortfall_usd),
-                insurance_fund_usd=fmt.usd(r.insurance_fund_usd),
+                insurance_fund_usd=fmt.usd_against(
+                    r.insurance_fund_usd, r.threshold_usd or r.cover2_usd
+                ),
                 status=r.status,
             )
         )
@@ -1209,10 +1246,15 @@ def _stress(data: ReportData) -> StressSection:
         window=v.window,
         window_start=v.window_start.isoformat() if v.window_start else fmt.MISSING,
         window_end=v.window_end.isoformat() if v.window_end else fmt.MISSING,
-        var_usd=fmt.usd(v.var_usd),
-        es_usd=fmt.usd(v.es_usd),
+        # CAP-05 grades the larger statistic at full precision: it and the threshold with the
+        # digits that tell them apart (a VaR of 9,999.996 read 10,000.00 beside a pass)
+        var_usd=_statistic(v.var, v.var_usd, v.threshold_usd),
+        es_usd=_statistic(v.es, v.es_usd, v.threshold_usd),
         own_funds=fmt.usd(v.own_funds),
-        threshold_usd=fmt.usd(v.threshold_usd),
+        threshold_usd=fmt.usd_against(
+            v.threshold_usd,
+            None if v.var is None or v.es is None else Decimal(repr(max(v.var, v.es))),
+        ),
         share=fmt.setting_percent(v.share),
         status=data.run.status_of("CAP-05"),
         exposure=tuple((asset, fmt.usd(value)) for asset, value in sorted(v.exposure.items())),

@@ -48,6 +48,35 @@ def percent(value: Any, places: int = 2) -> str:
     return MISSING if d is None else number(d * 100, places) + "%"
 
 
+def against(value: Any, threshold: Any, places: int) -> str:
+    """A figure shown next to the threshold its status is graded against: `places` decimals,
+    or as many as it takes where those would print the threshold itself for a figure that is
+    not exactly it (reports.capital.exact.against, the checks' messages' rule). A PDF row read
+    "liquid assets 333,333.33, requirement 333,333.33, BREACH" (a requirement of a third of
+    the fixed overheads: 333,333.333...; PDF review of 2026-12-06)."""
+    from reports.capital.exact import against as exact_against
+
+    d, t = _dec(value), _dec(threshold)
+    if d is None:
+        return MISSING
+    return number(d, places) if t is None else exact_against(d, t, places)
+
+
+def usd_against(value: Any, threshold: Any) -> str:
+    return against(value, threshold, USD_PLACES)
+
+
+def ratio_against(value: Any, threshold: Any) -> str:
+    return against(value, threshold, UNIT_PLACES)
+
+
+def percent_against(value: Any, threshold: Any) -> str:
+    d, t = _dec(value), _dec(threshold)
+    if d is None:
+        return MISSING
+    return against(d * 100, None if t is None else t * 100, 2) + "%"
+
+
 def signed(text: str) -> str:
     return text if text.startswith(("-", MISSING)) or text.strip("0.,%") == "" else "+" + text
 
