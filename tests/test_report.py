@@ -952,6 +952,7 @@ def test_figures_beside_their_thresholds_tell_them_apart_in_the_pdf(database: Pa
     from reports.render import formatting
     from reports.render.build import (
         _capital,
+        _integrity,
         _key_figures,
         _segregation,
         _stress,
@@ -1012,3 +1013,14 @@ def test_figures_beside_their_thresholds_tell_them_apart_in_the_pdf(database: Pa
     )
     totals, _ = _segregation(replace(data, statement=statement))
     assert {(t.excess_usd, t.coverage_ratio) for t in totals} == {("-0.004", "0.99999999996")}
+    # the integrity table: a SEG-03 row of a cross position carrying 3e-9 of isolated margin
+    exceptions = data.run.exceptions
+    seg03 = exceptions.head(1).with_columns(
+        pl.lit("SEG-03").alias("check_id"),
+        pl.lit("breach").alias("status"),
+        pl.lit(Decimal("0.000000003")).cast(exceptions.schema["value"]).alias("value"),
+        pl.lit(Decimal(0)).cast(exceptions.schema["threshold"]).alias("threshold"),
+    )
+    run = replace(data.run, exceptions=pl.concat([exceptions.filter(pl.lit(False)), seg03]))
+    rows, _, _ = _integrity(replace(data, run=run))
+    assert [r.value for r in rows] == ["0.000000003"]

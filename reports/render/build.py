@@ -749,7 +749,9 @@ def _integrity(
                 isolated_margin=fmt.units(d.get("isolated_margin")),
                 isolated_equity=fmt.units(d.get("isolated_equity")),
                 maintenance_margin=fmt.units(d.get("maintenance_margin")),
-                value=fmt.units(r["value"]),
+                # beside its status: the digits that tell it from its threshold (a cross
+                # position carrying 3e-9 of margin read 0.00000000 beside BREACH)
+                value=fmt.against(r["value"], r["threshold"], fmt.UNIT_PLACES),
                 message=r["message"],
             )
         )
