@@ -1013,14 +1013,21 @@ def test_figures_beside_their_thresholds_tell_them_apart_in_the_pdf(database: Pa
     )
     totals, _ = _segregation(replace(data, statement=statement))
     assert {(t.excess_usd, t.coverage_ratio) for t in totals} == {("-0.004", "0.99999999996")}
-    # the integrity table: a SEG-03 row of a cross position carrying 3e-9 of isolated margin
-    exceptions = data.run.exceptions
-    seg03 = exceptions.head(1).with_columns(
-        pl.lit("SEG-03").alias("check_id"),
-        pl.lit("breach").alias("status"),
-        pl.lit(Decimal("0.000000003")).cast(exceptions.schema["value"]).alias("value"),
-        pl.lit(Decimal(0)).cast(exceptions.schema["threshold"]).alias("threshold"),
+    # the integrity table: a SEG-07 position 1e-12 under water, carrying 3e-9 of margin
+    exceptions, positions = data.run.exceptions, data.positions
+    assert positions is not None
+    seg07 = exceptions.filter(pl.col("entity_type") == "position").head(1)
+    (position_id,) = seg07["entity_id"].to_list()
+    figures = {"isolated_margin": "0.000000003", "isolated_equity": "-0.000000000001"}
+    positions = positions.with_columns(
+        pl.when(pl.col("position_id") == position_id)
+        .then(pl.lit(Decimal(value)).cast(positions.schema[column]))
+        .otherwise(pl.col(column))
+        .alias(column)
+        for column, value in figures.items()
     )
-    run = replace(data.run, exceptions=pl.concat([exceptions.filter(pl.lit(False)), seg03]))
-    rows, _, _ = _integrity(replace(data, run=run))
-    assert [r.value for r in rows] == ["0.000000003"]
+    run = replace(data.run, exceptions=seg07.with_columns(pl.lit("SEG-07").alias("check_id")))
+    rows, _, _ = _integrity(replace(data, run=run, positions=positions))
+    assert [(r.isolated_margin, r.isolated_equity) for r in rows] == [
+        ("0.000000003", "-0.000000000001")
+    ]

@@ -732,6 +732,9 @@ def _integrity(
     rows = []
     for r in _rows(shown):  # at most INTEGRITY_SHOWN rows
         d = details.get(r["entity_id"], {}) if r["entity_type"] == "position" else {}
+        equity = d.get("isolated_equity")
+        # SEG-07: equity against 0 when under water, else against the maintenance margin
+        bound = 0 if equity is not None and equity < 0 else d.get("maintenance_margin")
         rows.append(
             IntegrityRow(
                 check_id=r["check_id"],
@@ -746,12 +749,15 @@ def _integrity(
                 margin_mode=d.get("margin_mode")
                 or ("closed" if r["entity_type"] == "position" else fmt.MISSING),
                 quantity=fmt.units(d.get("quantity")),
-                isolated_margin=fmt.units(d.get("isolated_margin")),
-                isolated_equity=fmt.units(d.get("isolated_equity")),
-                maintenance_margin=fmt.units(d.get("maintenance_margin")),
-                # beside its status: the digits that tell it from its threshold (a cross
-                # position carrying 3e-9 of margin read 0.00000000 beside BREACH)
-                value=fmt.against(r["value"], r["threshold"], fmt.UNIT_PLACES),
+                # beside the status, the figures SEG-03 and SEG-07 grade with the digits that
+                # tell them from their bounds: a cross position carrying 3e-9 of margin read
+                # 0.00000000 beside BREACH, a bad debt of 1e-12 an equity of 0.00000000
+                isolated_margin=fmt.against(d.get("isolated_margin"), 0, fmt.UNIT_PLACES),
+                isolated_equity=fmt.against(equity, bound, fmt.UNIT_PLACES),
+                maintenance_margin=fmt.against(
+                    d.get("maintenance_margin"), equity, fmt.UNIT_PLACES
+                ),
+                value=fmt.units(r["value"]),
                 message=r["message"],
             )
         )
