@@ -1259,10 +1259,7 @@ def _stress(data: ReportData) -> StressSection:
         var_usd=_statistic(v.var, v.var_usd, v.threshold_usd),
         es_usd=_statistic(v.es, v.es_usd, v.threshold_usd),
         own_funds=fmt.usd(v.own_funds),
-        threshold_usd=fmt.usd_against(
-            v.threshold_usd,
-            None if v.var is None or v.es is None else Decimal(repr(max(v.var, v.es))),
-        ),
+        threshold_usd=fmt.usd_against(v.threshold_usd, v.full_measure),
         share=fmt.setting_percent(v.share),
         status=data.run.status_of("CAP-05"),
         exposure=tuple((asset, fmt.usd(value)) for asset, value in sorted(v.exposure.items())),

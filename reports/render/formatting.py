@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from reports.capital.exact import against as exact_against
 from reports.render.outputs import UNIT_PLACES, USD_PLACES, quantize
 
 MISSING = "\u2013"
@@ -54,8 +55,6 @@ def against(value: Any, threshold: Any, places: int) -> str:
     not exactly it (reports.capital.exact.against, the checks' messages' rule). A PDF row read
     "liquid assets 333,333.33, requirement 333,333.33, BREACH" (a requirement of a third of
     the fixed overheads: 333,333.333...; PDF review of 2026-12-06)."""
-    from reports.capital.exact import against as exact_against
-
     d, t = _dec(value), _dec(threshold)
     if d is None:
         return MISSING

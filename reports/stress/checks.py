@@ -145,10 +145,10 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
         for asset, returns in sorted(result.left_out.items())
     )
     if not result.reaches_threshold:  # at full precision, not the cents of `value`
-        assert result.var is not None and result.es is not None
+        figure = result.full_measure
+        assert figure is not None
         # below the threshold, said with the digits that show it: the cents of a figure half
         # a cent under it print the threshold itself ("1,000.00 ... is below ... 1,000.00")
-        figure = Decimal(repr(max(result.var, result.es)))
         if result.n < result.min_returns:
             # a pass on a few days would say the firm's tail risk is small when nothing says
             # so (history review of 2026-12-05: CAP-05 passed on one return); a warning on a

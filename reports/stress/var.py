@@ -333,12 +333,20 @@ class VarResult:
         return sum((abs(self.exposure[a]) for a in self.left_out), Decimal(0))
 
     @property
+    def full_measure(self) -> Decimal | None:
+        """The larger of VaR and ES at full precision (the float's shortest decimal form), what
+        CAP-05 grades; None when either is unknown."""
+        if self.var is None or self.es is None:
+            return None
+        return Decimal(repr(max(self.var, self.es)))
+
+    @property
     def reaches_threshold(self) -> bool:
         """Whether the larger of VaR and ES, at full precision, is at or above the threshold
         (False when either is unknown)."""
-        if self.var is None or self.es is None or self.threshold_usd is None:
+        if self.full_measure is None or self.threshold_usd is None:
             return False
-        return Decimal(repr(max(self.var, self.es))) >= self.threshold_usd
+        return self.full_measure >= self.threshold_usd
 
 
 def not_evaluated(config: Config, reason: str | None) -> VarResult:
