@@ -1013,6 +1013,16 @@ def test_figures_beside_their_thresholds_tell_them_apart_in_the_pdf(database: Pa
     )
     totals, _ = _segregation(replace(data, statement=statement))
     assert {(t.excess_usd, t.coverage_ratio) for t in totals} == {("-0.004", "0.99999999996")}
+    # ...and each asset's statement: short by 1e-12 of the asset, covered to 0.99999999996
+    statement = statement.with_columns(
+        pl.lit(Decimal("-1e-12")).cast(statement.schema["excess"]).alias("excess"),
+        pl.lit(Decimal(1)).cast(statement.schema["price"]).alias("price"),
+    )
+    _, assets = _segregation(replace(data, statement=statement))
+    for asset in assets:
+        assert asset.status == "breach" and asset.coverage_ratio == "0.99999999996"
+        (result,) = [x for x in asset.lines if x.label.startswith("Excess (deficiency)")]
+        assert (result.units, result.usd) == ("-0.000000000001", "-0.000000000001")
     # the integrity table: a SEG-07 position 1e-12 under water, carrying 3e-9 of margin
     exceptions, positions = data.run.exceptions, data.positions
     assert positions is not None

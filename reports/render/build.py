@@ -678,6 +678,21 @@ def _segregation(
         ) -> StatementLine:
             return StatementLine(label, fmt.units(row[column]), usd_of(row[column]), kind)
 
+        def graded(
+            label: str, column: str, row: dict[str, Any] = row, price: Any = price
+        ) -> StatementLine:
+            """A result line, graded against 0 (the asset's status is the sign of its excess):
+            with the digits that tell it from 0, in the asset and in USD (a deficiency of
+            1e-12 read 0.00000000 beside BREACH)."""
+            amount = row[column]
+            in_usd = amount * price if amount is not None and price is not None else None
+            return StatementLine(
+                label,
+                fmt.against(amount, 0, fmt.UNIT_PLACES),
+                fmt.usd_against(in_usd, 0) if in_usd is not None else fmt.MISSING,
+                "result",
+            )
+
         lines = [
             line("Cross-wallet balances of client accounts", "cross_balance", "sub"),
             line("Isolated margin of client positions", "isolated_margin", "sub"),
@@ -698,12 +713,10 @@ def _segregation(
         # adding up to twice the funds held).
         lines.extend(line(label, column, "sub") for column, label in WALLET_LINES if row[column])
         lines.append(line("Funds held in segregation", "held", "total"))
-        lines.append(line("Excess (deficiency) of funds in segregation", "excess", "result"))
+        lines.append(graded("Excess (deficiency) of funds in segregation", "excess"))
         if row.get("target_residual_interest") is not None:
             lines.append(line("Target residual interest", "target_residual_interest"))
-            lines.append(
-                line("Excess over target residual interest", "excess_over_target", "result")
-            )
+            lines.append(graded("Excess over target residual interest", "excess_over_target"))
         lines.append(line("Funds held in segregation, by custodian:", "held"))
         lines.extend(line(label, column, "sub") for column, label in CUSTODIAN_LINES if row[column])
         assets.append(
@@ -711,7 +724,7 @@ def _segregation(
                 asset=row["asset"],
                 price=fmt.units(price),
                 status=status,
-                coverage_ratio=fmt.ratio(row["coverage_ratio"]),
+                coverage_ratio=fmt.ratio_against(row["coverage_ratio"], 1),
                 deficit_accounts=int(row["deficit_accounts"]),
                 lines=tuple(lines),
             )
