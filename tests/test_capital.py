@@ -818,6 +818,58 @@ def test_mica_statement(con: duckdb.DuckDBPyConnection) -> None:
         check_cap_02(ctx)
 
 
+def test_cftc_risk_based_amount_binds_and_counts_house_positions(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """17 CFR 1.17(a)(1)(i): the requirement is the greater of the minimum dollar amount and
+    8% of the margin of all positions, house ones included (DESIGN.md section 4; README, "Known
+    limits"). The other CFTC test has the minimum binding, so a requirement of the minimum
+    alone, or a margin of client positions only, passed it (regime review of 2026-12-06)."""
+    stored_day(con, DAY, adjusted_net_capital="21000", accounts=[("H1", "house", "H1")])
+    _one_cross_position(con, ("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", D(1), None))
+    # the house's cross long of 100 at 50k: 1% maintenance = 50k, beside the client's 200k
+    _insert(
+        con,
+        "positions",
+        DAY,
+        [("P2", "H1", "BTCUSDT", "cross", D(100), D(50_000), None, None, None)],
+    )
+    derive.refresh(con)
+    config = replace(Config(), capital=CapitalConfig(regime="cftc", cftc_minimum=D(10_000)))
+    ctx = ctx_for(con, DAY, config)
+    statement = statement_for(ctx)
+    assert statement.components["maintenance_margin"] == D(250_000)
+    # 8% x 250k = 20k above the 10k minimum; early warning max(150% x 10k, 110% x 20k) = 22k
+    assert (statement.requirement, statement.binding) == (D(20_000), "risk_based")
+    assert (statement.early_warning_amount, statement.early_warning_level) == (
+        D(22_000),
+        D("1.1"),
+    )
+    assert check_cap_01(ctx).select("status", "value", "threshold").rows() == [
+        ("warn", D("1.05"), D("1.1"))
+    ]
+
+
+def test_mica_class_minimum_binds_and_warns_below_the_early_warning_level(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """MiCA Art. 67(1): max(the class minimum, a quarter of the fixed overheads), CET1 against
+    it; 160k of CET1 against the 150k minimum (FOR 100k) is 106.7%, in the early-warning band
+    below 110% (regime review of 2026-12-06: the other MiCA test has FOR binding and a breach,
+    so a wrong class minimum or a missing warning level passed it)."""
+    stored_day(con, DAY, cet1="160000", fixed_overheads="400000")
+    config = replace(Config(), capital=CapitalConfig(regime="mica"))
+    ctx = ctx_for(con, DAY, config)
+    statement = statement_for(ctx)
+    assert (statement.requirement, statement.binding) == (D(150_000), "class_minimum")
+    assert line(statement, "Permanent minimum capital of the class") == D(150_000)
+    assert line(statement, "FOR = fixed overheads / 4") == D(100_000)
+    assert statement.early_warning_amount == D(165_000)
+    (row,) = check_cap_01(ctx).select("status", "value", "threshold").rows()
+    assert row[0] == "warn" and row[2] == D("1.1")
+    assert round(row[1], 6) == D("1.066667")
+
+
 def test_cap02_does_not_repeat_a_cap01_shortfall(con: duckdb.DuckDBPyConnection) -> None:
     """Regression: own funds below D (all CET1) broke CAP-02 too, through a third `total >= 100%`
     layer. DESIGN.md's CAP-02 is the two Art. 9 composition layers; the 100% layer is CAP-01."""

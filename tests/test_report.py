@@ -1041,3 +1041,67 @@ def test_figures_beside_their_thresholds_tell_them_apart_in_the_pdf(database: Pa
     assert [(r.isolated_margin, r.isolated_equity) for r in rows] == [
         ("0.000000003", "-0.000000000001")
     ]
+
+
+@pytest.mark.parametrize(
+    ("regime", "own_funds", "requirement", "components", "note"),
+    [
+        ("ifr", "Own funds", "Own funds requirement", {"PMR", "FOR", "KFR", "D"}, "IFD Art. 9"),
+        (
+            "cftc",
+            "Adjusted net capital (own funds)",
+            "Net capital requirement",
+            {"Minimum dollar amount", "Risk-based amount (rate x margin)"},
+            None,
+        ),
+        (
+            "mica",
+            "Own funds (CET1)",
+            "Own funds requirement",
+            {"Permanent minimum of the class (Annex IV)", "FOR (fixed overheads / 4)"},
+            "MiCA Annex IV",
+        ),
+    ],
+)
+def test_the_capital_section_speaks_each_regimes_words(
+    database: Path,
+    tmp_path: Path,
+    regime: str,
+    own_funds: str,
+    requirement: str,
+    components: set[str],
+    note: str | None,
+) -> None:
+    """Regime review of 2026-12-06: under cftc and mica the section printed the statement's
+    code names (`maintenance_margin`, `risk_based`, "binding: class_minimum") and called
+    adjusted net capital "Own funds"; the embedded minimums are EUR figures taken 1:1 in USD,
+    which nothing said."""
+    from dataclasses import replace
+
+    from reports.config import CapitalConfig
+    from reports.render.build import _capital, ensure_check_run, gather
+
+    copy = tmp_path / "mir.duckdb"  # (its own check runs: the module's database stays as it was)
+    shutil.copyfile(database, copy)
+    config = replace(Config(), capital=CapitalConfig(regime=regime))
+    with open_db(copy) as con:
+        section = _capital(gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config)))
+    assert (section.own_funds_label, section.requirement_label) == (own_funds, requirement)
+    names = {name for name, _ in section.components}
+    assert components <= names and not any("_" in name for name in names)
+    assert "_" not in section.binding and section.binding
+    euro = [n for n in section.notes if "EUR" in n]
+    if note is None:
+        assert not euro
+    else:
+        (text,) = euro
+        assert note in text and "taken as" in text and "USD" in text
+    if regime != "ifr":  # a configured minimum is the venue's own amount: no word of EUR
+        configured = replace(
+            config, capital=replace(config.capital, permanent_minimum=Decimal(200_000))
+        )
+        with open_db(copy) as con:
+            run = ensure_check_run(con, AS_OF, configured)
+            assert not [
+                n for n in _capital(gather(con, AS_OF, configured, run)).notes if "EUR" in n
+            ]

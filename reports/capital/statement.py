@@ -174,6 +174,19 @@ class _Lines:
         )
 
 
+def _note_euro_default(notes: list[str], cap: Any, currency: str, what: str, where: str) -> None:
+    """The embedded minimums are the laws' EUR figures, taken 1:1 in the reporting currency
+    (DESIGN.md section 5); say so where that is what happened (regime review of 2026-12-06:
+    MiCA's EUR 150,000 appeared as "150,000.00 USD" with no word of EUR anywhere)."""
+    if cap.permanent_minimum is not None or currency == "EUR":
+        return
+    amount = f"{cap.effective_permanent_minimum:,}"
+    notes.append(
+        f"{what}: EUR {amount} ({where}), taken as {amount} {currency} (the embedded default); "
+        f"set capital.permanent_minimum to the amount in {currency}"
+    )
+
+
 def _percent(share: Decimal) -> str:
     text = format((share * 100).normalize(), "f")
     return f"{text}%"
@@ -333,6 +346,7 @@ def _ifr_statement(
 
     pmr = cap.effective_permanent_minimum
     lines.add("PMR: permanent minimum requirement (IFR Art. 14, IFD Art. 9)", pmr)
+    _note_euro_default(notes, cap, config.firm.reporting_currency, "PMR", "IFD Art. 9")
     for_ = ifr.fixed_overheads_requirement(overheads)
     lines.add("Fixed overheads of the preceding year (annual)", overheads)
     lines.add("FOR = fixed overheads / 4 (IFR Art. 13)", for_)
@@ -618,6 +632,13 @@ def _mica_statement(day: dt.date, config: Any, items: dict[str, Decimal]) -> Cap
     early_amount = rounded(cap.early_warning * requirement)
 
     lines.add("Own funds = CET1 (MiCA Art. 67(4))", cet1)
+    _note_euro_default(
+        notes,
+        cap,
+        config.firm.reporting_currency,
+        "The class minimum",
+        "MiCA Annex IV, class 3; classes 1 and 2: EUR 50,000 and 125,000",
+    )
     lines.add(
         "Permanent minimum capital of the class (MiCA Art. 67(1)(a), Annex IV)", class_minimum
     )

@@ -88,6 +88,29 @@ REGIME_LABELS = {
     "cftc": "CFTC net capital (17 CFR 1.17, 1.12)",
     "mica": "MiCA own funds (Regulation (EU) 2023/1114, Art. 67)",
 }
+# Each regime's own words for its figures in the capital section: the statement's component
+# keys are names for code (IFR's PMR, FOR, K-... and D are the regulation's own; a regime
+# review of 2026-12-06 found the CFTC and MiCA tables printing `maintenance_margin`,
+# `risk_based` and "binding: class_minimum").
+OWN_FUNDS_LABELS = {"cftc": "Adjusted net capital (own funds)", "mica": "Own funds (CET1)"}
+REQUIREMENT_LABELS = {"cftc": "Net capital requirement"}
+COMPONENT_LABELS = {
+    "cftc": {
+        "maintenance_margin": "Maintenance margin of all positions",
+        "risk_based": "Risk-based amount (rate x margin)",
+        "minimum": "Minimum dollar amount",
+        "requirement": "Requirement (the greater)",
+    },
+    "mica": {
+        "class_minimum": "Permanent minimum of the class (Annex IV)",
+        "FOR": "FOR (fixed overheads / 4)",
+        "requirement": "Requirement (the greater)",
+    },
+}
+BINDING_LABELS = {
+    "cftc": {"minimum": "minimum dollar amount", "risk_based": "risk-based amount"},
+    "mica": {"class_minimum": "class minimum"},
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -1105,9 +1128,14 @@ def _capital(data: ReportData) -> CapitalSection:
         early_warning_amount=fmt.usd_against(
             None if missing else cap.early_warning_amount, cap.own_funds
         ),
-        binding=cap.binding or fmt.MISSING,
+        own_funds_label=OWN_FUNDS_LABELS.get(cap.regime, "Own funds"),
+        requirement_label=REQUIREMENT_LABELS.get(cap.regime, "Own funds requirement"),
+        binding=BINDING_LABELS.get(cap.regime, {}).get(cap.binding, cap.binding) or fmt.MISSING,
         status=data.run.status_of("CAP-01"),
-        components=tuple((name, fmt.usd(value)) for name, value in cap.components.items()),
+        components=tuple(
+            (COMPONENT_LABELS.get(cap.regime, {}).get(name, name), fmt.usd(value))
+            for name, value in cap.components.items()
+        ),
         composition=composition,
         liquidity=liquidity,
         liquidity_met=cap.liquidity.met if cap.liquidity is not None else None,

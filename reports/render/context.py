@@ -181,6 +181,8 @@ class CapitalSection:
     ratio_plain: str  # 8 dp plain ratio
     early_warning_level: str
     early_warning_amount: str
+    own_funds_label: str  # the regime's word: "Adjusted net capital (own funds)" under cftc
+    requirement_label: str
     binding: str
     status: str  # CAP-01 status
     components: tuple[tuple[str, str], ...]  # (name, amount) PMR, FOR, K-..., KFR, D

@@ -119,7 +119,10 @@ def cap04_stress_cover(ctx: CheckContext) -> pl.DataFrame:
     "CAP-05",
     title="VaR/ES of house and insurance-fund exposure vs own funds",
     severity="warn",
-    regulation="IFR Art. 22 (K-NPR) context; historical-simulation VaR/ES, DESIGN.md section 4",
+    regulation=(
+        "a risk measure, not a legal limit of IFR, CFTC or MiCA (under ifr, context for K-NPR, "
+        "IFR Art. 22); historical-simulation VaR/ES, DESIGN.md section 4"
+    ),
     row_meaning="the firm, when max(VaR, ES) is at or above the configured share of own funds",
 )
 def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
