@@ -917,3 +917,30 @@ def test_ifr_window_bounds(con: duckdb.DuckDBPyConnection) -> None:
     stored_day(con, DAY, client_balances={"USDT": "10000000"})
     st = capital_statement(con, DAY, Config())
     assert st.components["K-CMH"] == Decimal(8000)  # 0.4% x 2M, the one day inside
+
+
+def test_settings_another_regime_reads_are_named_not_silently_ignored(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Regime review of 2026-12-06: `regime = "cftc"` with a PMR configured ran without a word
+    that the PMR no longer counts."""
+    stored_day(con, DAY, adjusted_net_capital="1200000")
+
+    def unused(**settings: Any) -> list[str]:
+        config = replace(Config(), capital=CapitalConfig(**settings))
+        return [n for n in capital_statement(con, DAY, config).notes if "not used by" in n]
+
+    assert unused() == [] and unused(regime="cftc") == [] and unused(regime="mica") == []
+    assert unused(regime="cftc", permanent_minimum=D(800_000)) == [
+        "capital.permanent_minimum is configured but not used by the cftc regime"
+    ]
+    assert unused(cftc_minimum=D(5), cftc_risk_margin_rate=D("0.1")) == [
+        "capital.cftc_minimum is configured but not used by the ifr regime",
+        "capital.cftc_risk_margin_rate is configured but not used by the ifr regime",
+    ]
+    assert unused(regime="mica", k_npr_weight=D("0.5")) == [
+        "capital.k_npr_weight is configured but not used by the mica regime"
+    ]
+    assert unused(regime="cftc", cftc_minimum=D(5), k_npr_weight=D("0.5")) == [
+        "capital.k_npr_weight is configured but not used by the cftc regime"
+    ]

@@ -241,10 +241,34 @@ def capital_statement(con: Any, as_of: dt.date | str, config: Any) -> CapitalSta
     with localcontext() as ctx:
         ctx.prec = 60
         if regime == "cftc":
-            return _cftc_statement(con, day, config, items)
-        if regime == "mica":
-            return _mica_statement(day, config, items)
-        return _ifr_statement(con, day, config, items)
+            statement = _cftc_statement(con, day, config, items)
+        elif regime == "mica":
+            statement = _mica_statement(day, config, items)
+        else:
+            statement = _ifr_statement(con, day, config, items)
+    statement.notes.extend(_settings_of_other_regimes(config.capital))
+    return statement
+
+
+def _settings_of_other_regimes(cap: Any) -> list[str]:
+    """Settings the chosen regime does not read, set away from their defaults: said, not
+    silently ignored (a firm moving from ifr to cftc kept its PMR and saw no word that it no
+    longer counts; regime review of 2026-12-06)."""
+    from reports.config import CapitalConfig
+
+    default = CapitalConfig()
+    unread = {
+        "permanent_minimum": cap.regime == "cftc" and cap.permanent_minimum is not None,
+        "k_npr_weight": cap.regime != "ifr" and cap.k_npr_weight != default.k_npr_weight,
+        "cftc_minimum": cap.regime != "cftc" and cap.cftc_minimum != default.cftc_minimum,
+        "cftc_risk_margin_rate": cap.regime != "cftc"
+        and cap.cftc_risk_margin_rate != default.cftc_risk_margin_rate,
+    }
+    return [
+        f"capital.{key} is configured but not used by the {cap.regime} regime"
+        for key, configured in unread.items()
+        if configured
+    ]
 
 
 def _item(
