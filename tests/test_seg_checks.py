@@ -1020,3 +1020,29 @@ def test_seg03_messages_tell_a_margin_below_the_eighth_decimal_from_zero(tmp_pat
     messages = dict(found.select("entity_id", "message").rows())
     assert "negative isolated margin -0.000000000001 USDT" in messages["NEG"], messages
     assert "carries isolated margin 0.000000000001 USDT" in messages["CROSS"], messages
+
+
+@pytest.mark.parametrize(
+    ("scenario", "checks"),
+    [
+        ("seg01_shortfall", ["SEG-01"]),
+        ("seg03_allocations", ["SEG-03", "SEG-07"]),
+        ("seg07_liquidation", ["SEG-07"]),
+        ("seg09_reported_pnl", ["SEG-09"]),
+    ],
+)
+def test_a_days_checks_read_that_day_only(tmp_path: Path, scenario: str, checks: list[str]) -> None:
+    """A clean day after a day with findings has none: each check reads its own date's rows
+    (mutation review of 2026-12-06: `as_of_date <= $as_of` in SEG-01, 03, 07 and 09 passed
+    every test, the golden findings being on each scenario's last day)."""
+    con = duckdb.connect()
+    init_schema(con)
+    for day in scenario_days(scenario):
+        load_snapshot(con, day)
+    later = tmp_path / "2026-03-04"  # the clean scenario's last day, a day later
+    shutil.copytree(GOLDEN / "clean" / "2026-03-03", later)
+    load_snapshot(con, later)
+    config = scenario_config(scenario)
+    found = run_checks(con, dt.date(2026, 3, 3), config, only=checks)
+    assert all_exceptions(found).height > 0  # the findings are there, the day before
+    assert all_exceptions(run_checks(con, dt.date(2026, 3, 4), config, only=checks)).height == 0
