@@ -1022,6 +1022,24 @@ def test_seg03_messages_tell_a_margin_below_the_eighth_decimal_from_zero(tmp_pat
     assert "carries isolated margin 0.000000000001 USDT" in messages["CROSS"], messages
 
 
+def test_seg03_a_cross_position_carrying_negative_margin_is_named_as_cross(
+    tmp_path: Path,
+) -> None:
+    """A cross position carrying -5 of isolated margin is an allocation on a position that has
+    no bucket, named so (not "negative isolated margin", the isolated case); a cross position
+    carrying none is fine (mutation review of 2026-12-06: `<> 0` made `> 0`, and the cross case
+    tested after the negative one, both survived)."""
+    found = _seg07_long_eth(
+        tmp_path,
+        {"CROSSNEG": "-5", "CROSSNONE": "0", "ISO": "10"},
+        check="SEG-03",
+        modes={"CROSSNEG": "cross", "CROSSNONE": "cross"},
+    )
+    assert found.select("entity_id", "metric", "value").rows() == [
+        ("CROSSNEG", "cross_position_with_margin", Decimal(-5))
+    ]
+
+
 @pytest.mark.parametrize(
     ("scenario", "checks"),
     [
