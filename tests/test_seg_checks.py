@@ -241,6 +241,18 @@ def test_tolerances_are_configurable() -> None:
     tolerant = Config(segregation=SegregationConfig(rollforward_tolerance=Decimal("5")))
     result = run_checks(con, dt.date(2026, 3, 3), tolerant, only=["SEG-04"])
     assert str(result.results[0].status) == "pass"  # |-5| is within 5
+    # just short of it: a breach, graded and reported against the tolerance (mutation review
+    # of 2026-12-06: a threshold column of 0 and SEG-05's `> 0` for `> tolerance` survived)
+    strict = Config(segregation=SegregationConfig(rollforward_tolerance=Decimal("4.99")))
+    found = all_exceptions(run_checks(con, dt.date(2026, 3, 3), strict, only=["SEG-04"]))
+    assert found.select("entity_id", "value", "threshold").rows() == [
+        ("C2", Decimal(-5), Decimal("4.99"))
+    ]
+    con = load_scenario("seg05_isolated_rollforward")
+    between = Config(segregation=SegregationConfig(rollforward_tolerance=Decimal("100")))
+    found = all_exceptions(run_checks(con, dt.date(2026, 3, 3), between, only=["SEG-05"]))
+    # P1 (-90) is within 100 now; P20 (-200) is not, against a threshold of 100
+    assert found.select("entity_id", "threshold").rows() == [("P20", Decimal(100))]
     con = load_scenario("seg09_reported_pnl")
     tolerant = Config(segregation=SegregationConfig(reported_pnl_tolerance=Decimal("0.00032")))
     # P2: |10| <= 0.00032 x 31,250 = 10 -> within tolerance
