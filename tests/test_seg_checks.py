@@ -1076,3 +1076,39 @@ def test_a_days_checks_read_that_day_only(tmp_path: Path, scenario: str, checks:
     found = run_checks(con, dt.date(2026, 3, 3), config, only=checks)
     assert all_exceptions(found).height > 0  # the findings are there, the day before
     assert all_exceptions(run_checks(con, dt.date(2026, 3, 4), config, only=checks)).height == 0
+
+
+def test_seg09_flags_a_reported_pnl_off_either_way_beyond_its_tolerance(tmp_path: Path) -> None:
+    """Longs of 1 ETHUSDT at 2,000 marked at 1,500: uPnL -500, tolerance 0.0001 x 1,500 =
+    0.15. Reported -600 (below) and -400 (above) are flagged, -500.1 is within tolerance
+    (mutation review of 2026-12-06: only the golden's reported-above case was tested, so a
+    check that lost its abs() or tested `>` for `<>` passed)."""
+    from views_builder import AS_OF, Venue, fresh_db
+
+    from reports import derive
+
+    reported = {"BELOW": "-600", "ABOVE": "-400", "WITHIN": "-500.1"}
+    with fresh_db(tmp_path / "s9.duckdb") as con:
+        venue = Venue(con)
+        venue.asset("USDT", "1")
+        venue.linear("ETHUSDT", underlying="ETH")
+        venue.tiers("ETHUSDT", [("0", "0.01")])
+        venue.mark("ETHUSDT", "1500")
+        for position_id in reported:
+            venue.position(position_id, "ETHUSDT", "1", "2000", isolated_margin="100")
+        for position_id, pnl in reported.items():
+            con.execute(
+                "UPDATE positions SET reported_unrealized_pnl = ? WHERE position_id = ?",
+                [Decimal(pnl), position_id],
+            )
+        derive.refresh(con)
+        day = dt.date.fromisoformat(AS_OF)
+        con.execute(
+            "INSERT INTO loads VALUES ('l1', ?, 'positions', 'p', 'csv', 'x', 3, ?, 'test', false)",
+            [day, dt.datetime(2026, 3, 3, 18)],
+        )
+        found = all_exceptions(run_checks(con, day, Config(), only=["SEG-09"], record=False))
+    assert sorted(found.select("entity_id", "value").rows()) == [
+        ("ABOVE", Decimal(100)),
+        ("BELOW", Decimal(-100)),
+    ]
