@@ -1004,6 +1004,16 @@ def test_seg07_messages_tell_equity_from_zero_and_from_maintenance_margin(
     assert "maintenance margin 15.00000000 USDT" in under
 
 
+def test_seg07_messages_state_usd_at_the_settle_assets_price(tmp_path: Path) -> None:
+    """Bad debt of 100 USDT is 100.00 USD, not 100 x the ETH mark of 1,500 (mutation review of
+    2026-12-06: the mark price in the USD conversion survived every test)."""
+    found = _seg07_long_eth(tmp_path, {"DEBT": "400", "UNDER": "510"})
+    messages = dict(found.select("entity_id", "message").rows())
+    assert "bad debt 100.00000000 USDT (USD 100.00)" in messages["DEBT"], messages
+    assert "equity 10.00000000 USDT (USD 10.00;" in messages["UNDER"], messages
+    assert "maintenance margin 15.00000000 USDT (USD 15.00)" in messages["UNDER"]
+
+
 def test_seg08_message_tells_a_deficit_below_the_eighth_decimal(tmp_path: Path) -> None:
     """A client account 1e-12 USDT in deficit warns; its message read "deficit 0.00000000"."""
     from reports.checks.engine import discover_checks, run_one
