@@ -1021,13 +1021,17 @@ def test_seg08_message_tells_a_deficit_below_the_eighth_decimal(tmp_path: Path) 
 
     con = clean_day_with(
         tmp_path,
-        accounts=["C9,client,G9,retail,DE,active"],
-        balances=["C9,USDT,-0.000000000001"],
+        accounts=["C9,client,G9,retail,DE,active", "C8,client,G8,retail,DE,active"],
+        balances=["C9,USDT,-0.000000000001", "C8,BTC,-0.5"],
     )
     spec = next(s for s in discover_checks() if s.check_id == "SEG-08")
     result = run_one(spec, CheckContext(con, dt.date(2026, 3, 3), None, Config()))
     (message,) = result.rows.filter(pl.col("entity_id") == "C9")["message"].to_list()
     assert "deficit 0.000000000001 USDT" in message, message
+    # in USD at the asset's price (BTC 62,500), not the asset amount (mutation review of
+    # 2026-12-06: "USD 0.50" survived)
+    (message,) = result.rows.filter(pl.col("entity_id") == "C8")["message"].to_list()
+    assert "deficit 0.50000000 BTC (USD 31,250.00)" in message, message
 
 
 def test_seg03_messages_tell_a_margin_below_the_eighth_decimal_from_zero(tmp_path: Path) -> None:
