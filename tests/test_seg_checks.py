@@ -966,6 +966,17 @@ def test_seg01_message_tells_a_deficiency_below_the_eighth_decimal(tmp_path: Pat
     assert "coverage ratio 0.999999999999999977" in message  # 43,334.999999999999 / 43,335
 
 
+def test_seg01_message_states_held_requirement_and_deficiency_each_in_usd(tmp_path: Path) -> None:
+    """USDT held 335 short of 43,335: each figure in USD beside its own (mutation review of
+    2026-12-06: the requirement's USD printed as the held one survived every test)."""
+    con = _golden_with_hot_usdt(tmp_path, "3000")
+    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-01"], record=False)
+    (message,) = all_exceptions(result).filter(pl.col("asset") == "USDT")["message"].to_list()
+    assert "holds 43,000.00000000 USDT (USD 43,000.00)" in message, message
+    assert "requirement of 43,335.00000000 USDT (USD 43,335.00)" in message
+    assert "deficiency 335.00000000 USDT (USD 335.00)" in message
+
+
 def test_seg02_message_tells_an_excess_just_under_its_target(tmp_path: Path) -> None:
     """The USDT excess is 6,665 (held 50,000, requirement 43,335); a target 1e-12 above it warns,
     and the message read "excess 6,665.00000000 ... at or below the target residual interest
