@@ -715,3 +715,21 @@ def test_stress_linear_with_a_stablecoin_not_at_one(template: Path, tmp_path: Pa
     down = stress_results(con, AS_OF, Config())[0]
     # uPnL' = 1 x 0.9 x (35000 - 50000) = -13500 USD; margin 5000 x 0.9 = 4500 -> 9000
     assert down.cover1_usd == Decimal(9000)
+
+
+def test_the_insurance_fund_is_its_own_custody_not_the_houses(scenario_db: Any) -> None:
+    """House custody beside the fund does not cover the stress shortfall: the fund is the
+    custody designated insurance_fund (mutation review of 2026-12-06: counting every firm
+    wallet survived every test, the fixture holding none of the house's)."""
+    scenario_db.execute("BEGIN")
+    try:
+        insert(
+            scenario_db,
+            "custody",
+            "wallet_id, custodian, asset, balance, designation, wallet_type, custodian_type",
+            [("w4", "self", "USDT", D(1_000_000), "house", "hot", "self")],
+        )
+        down = by_scenario(stress_table(scenario_db, AS_OF, Config()))["down_30"]
+        assert (down["insurance_fund_usd"], down["status"]) == (D("22500"), "breach")
+    finally:
+        scenario_db.execute("ROLLBACK")
