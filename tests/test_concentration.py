@@ -693,6 +693,17 @@ def test_con06_thresholds_warn_at_10_breach_strictly_above_25(con, day) -> None:
     ]
 
 
+def test_con06_counts_house_custody_and_client_deficits_only(con, day) -> None:
+    """The insurance fund's wallet at a bank and a house account's deficit are not large
+    exposures of the firm (DESIGN.md section 5: house custody at non-self custodians, client
+    groups' deficits); mutation review of 2026-12-06: counting either survived every test."""
+    _exposure_day(day)
+    day.custody("FundBank", "USD", str(300 * M), "insurance_fund", "bank", "credit_institution")
+    day.account("h1", "house", group_id="H1").balance("h1", "USDT", str(-300 * M))
+    found = {row[2] for row in exceptions(con, "CON-06")}
+    assert found == {"BankA", "BrokerB", "G1", "OtherC"}
+
+
 def test_con06_a_breach_by_less_than_a_cent_reads_as_one(con, day) -> None:
     """README audit of 2026-12-06: an exposure 0.004 USD over its limit read "above the limit
     of 25.00% (250,000,000.00 USD) by 0.00 USD"."""
