@@ -416,6 +416,8 @@ def test_pfmi_reference_through_the_database(template: Path, tmp_path: Path) -> 
         assert result.cover2_usd == D("210000000")  # GB = 50M + 40M summed per group
         assert result.status == "breach" and result.metric == "cover2"
         assert result.missing_usd == D("30000000")
+        # every group's shortfall, not the cover figures' head (mutation review of 2026-12-06)
+        assert result.total_shortfall_usd == D("270000000")
     con.close()
 
 
