@@ -618,6 +618,15 @@ def test_con05_non_stable_share_at_threshold_warns(con, day) -> None:
     ]
 
 
+def test_con05_sums_an_assets_equity_over_its_accounts(con, day) -> None:
+    """Two clients' 0.4 BTC each are 40,000 USD of BTC, 40% beside 60,000 USDT: a warn
+    (mutation review of 2026-12-06: the largest account's equity for the asset's survived)."""
+    day.account("c1").account("c2").account("c3")
+    day.balance("c1", "BTC", "0.4").balance("c2", "BTC", "0.4")
+    day.balance("c3", "USDT", "60000")
+    assert [(r[0], r[2], r[6]) for r in exceptions(con, "CON-05")] == [("warn", "BTC", D("0.4"))]
+
+
 def test_con05_below_threshold_passes(con, day) -> None:
     day.account("c1").account("c2")
     day.balance("c1", "BTC", "0.79998")  # 39,999 USD
