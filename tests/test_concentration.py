@@ -384,6 +384,11 @@ def test_con01_oi_exactly_at_floor_is_not_exempt(con, day) -> None:
         ("breach", "G1", D("1")),
         ("breach", "G2", D("1")),
     ]
+    # CON-02 applies the same floor: graded at it (mutation review of 2026-12-06: `<=` for
+    # `<` in CON-02's exemption survived)
+    assert [(r[0], r[1], r[2]) for r in exceptions(con, "CON-02")] == [
+        ("warn", "instrument", "ETH-PERP")
+    ]
 
 
 def test_con01_oi_in_usd_uses_the_quote_asset_price(con, day) -> None:
