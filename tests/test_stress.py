@@ -735,3 +735,18 @@ def test_the_insurance_fund_is_its_own_custody_not_the_houses(scenario_db: Any) 
         assert (down["insurance_fund_usd"], down["status"]) == (D("22500"), "breach")
     finally:
         scenario_db.execute("ROLLBACK")
+
+
+def test_a_groups_isolated_shortfalls_add_up(scenario_db: Any) -> None:
+    """c6 joins G3 with an isolated long of 1 BTC at 50,000 on 1,000 of margin: 14,000 short
+    at -30%, beside c5's 12,500, so G3 is 26,500 short and Cover-1 (mutation review of
+    2026-12-06: the group's largest isolated shortfall instead of their sum survived)."""
+    scenario_db.execute("BEGIN")
+    try:
+        add_accounts(scenario_db, [("c6", "client", "G3")])
+        add_position(scenario_db, "p7", "c6", "BTCUSDT", "isolated", "1", "50000", "1000")
+        derive.refresh(scenario_db)
+        down = by_scenario(stress_table(scenario_db, AS_OF, Config()))["down_30"]
+        assert (down["cover1_usd"], down["cover2_usd"]) == (D("26500"), D("42500"))
+    finally:
+        scenario_db.execute("ROLLBACK")
