@@ -210,6 +210,15 @@ def test_pfmi_reference_cover1_cover2_exact() -> None:
     assert cover_status(D("210000000"), cover1, cover2, cover2, 2) == ("pass", None, None)
 
 
+def test_cover_status_names_the_configured_cover() -> None:
+    """With `stress.cover = 3`, a fund that covers the two largest shortfalls but not the three
+    misses Cover-3 and says so (mutation review of 2026-12-06: "cover2" there survived)."""
+    shortfalls = [D(50), D(40), D(30)]
+    c1, c2, c3 = (cover_figure(shortfalls, k) for k in (1, 2, 3))
+    assert cover_status(D(100), c1, c2, c3, 3) == ("breach", "cover3", D(120))
+    assert cover_status(D(120), c1, c2, c3, 3) == ("pass", None, None)
+
+
 def test_cover_figure_with_fewer_groups_than_n() -> None:
     assert cover_figure([], 2) == 0
     assert cover_figure([D(5)], 2) == D(5)
