@@ -1137,3 +1137,37 @@ def test_seg09_flags_a_reported_pnl_off_either_way_beyond_its_tolerance(tmp_path
         ("ABOVE", Decimal(100)),
         ("BELOW", Decimal(-100)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("edits", "flagged"),
+    [
+        # a margin transfer the system made, not the client: a breach of isolation
+        (
+            [
+                (
+                    "C1,USDT,-500,margin_transfer,,T1,user",
+                    "C1,USDT,-500,margin_transfer,,T1,system",
+                ),
+                (
+                    "C1,USDT,500,margin_transfer,P1,T1,user",
+                    "C1,USDT,500,margin_transfer,P1,T1,system",
+                ),
+            ],
+            ["P1"],
+        ),
+        # auto-deleveraging on the position's own bucket is one of its permitted kinds
+        ([("C1,USDT,-10,funding,P1,,system", "C1,USDT,-10,adl,P1,,system")], []),
+        # the funding of C1's bucket booked to C2: not the position's account
+        ([("C1,USDT,-10,funding,P1,,system", "C2,USDT,-10,funding,P1,,system")], ["P1"]),
+    ],
+)
+def test_seg06_who_may_move_a_bucket_and_how(
+    tmp_path: Path, edits: list[tuple[str, str]], flagged: list[str]
+) -> None:
+    """Mutation review of 2026-12-06: a check that let the system make margin transfers, that
+    refused ADL on the bucket's own position, or that forgot the owner rule passed every test."""
+    root = tmp_path / "bucket"
+    shutil.copytree(GOLDEN / "clean", root)
+    _edit(root / "2026-03-03", "movements.csv", *edits)
+    assert _seg06_of_the_last_day(root)["entity_id"].to_list() == flagged
