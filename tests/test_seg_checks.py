@@ -891,6 +891,7 @@ def _seg07_long_eth(
     margins: dict[str, str],
     check: str = "SEG-07",
     modes: dict[str, str] | None = None,
+    reported: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """`check`'s exception rows for longs of 1 ETHUSDT at 2,000, marked at 1,500 (uPnL -500,
     mmr 1%: MM 15), one per position id, with the given isolated margins (and margin modes:
@@ -909,6 +910,11 @@ def _seg07_long_eth(
             mode = (modes or {}).get(position_id)
             venue.position(
                 position_id, "ETHUSDT", "1", "2000", isolated_margin=margin, margin_mode=mode
+            )
+        for position_id, pnl in (reported or {}).items():  # the venue's reported uPnL
+            con.execute(
+                "UPDATE positions SET reported_unrealized_pnl = ? WHERE position_id = ?",
+                [Decimal(pnl), position_id],
             )
         derive.refresh(con)
         con.execute(
@@ -953,28 +959,41 @@ def test_seg01_an_asset_covered_exactly_passes(tmp_path: Path) -> None:
 # CSV's value column keeps the contract's 8 decimals; the message gives the digits.
 
 
-def test_seg01_message_tells_a_deficiency_below_the_eighth_decimal(tmp_path: Path) -> None:
-    """USDT held 1e-12 short of the requirement (43,335): a breach whose message read "holds
-    43,335.00000000 USDT against a client requirement of 43,335.00000000 USDT: deficiency
-    0.00000000 USDT"."""
-    con = _golden_with_hot_usdt(tmp_path, "3334.999999999999")
+@pytest.mark.parametrize(
+    ("hot_usdt", "expected"),
+    [
+        # USDT held 1e-12 short of the requirement (43,335): a breach whose message read "holds
+        # 43,335.00000000 USDT against a client requirement of 43,335.00000000 USDT: deficiency
+        # 0.00000000 USDT"
+        (
+            "3334.999999999999",
+            [
+                "holds 43,334.999999999999 USDT",
+                "requirement of 43,335.00000000 USDT",
+                "deficiency 0.000000000001 USDT",
+                "coverage ratio 0.999999999999999977",  # 43,334.999999999999 / 43,335
+            ],
+        ),
+        # 335 short: each figure in USD beside its own (mutation review of 2026-12-06: the
+        # requirement's USD printed as the held one survived every test)
+        (
+            "3000",
+            [
+                "holds 43,000.00000000 USDT (USD 43,000.00)",
+                "requirement of 43,335.00000000 USDT (USD 43,335.00)",
+                "deficiency 335.00000000 USDT (USD 335.00)",
+            ],
+        ),
+    ],
+)
+def test_seg01_message_states_its_figures(
+    tmp_path: Path, hot_usdt: str, expected: list[str]
+) -> None:
+    con = _golden_with_hot_usdt(tmp_path, hot_usdt)
     result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-01"], record=False)
     (message,) = all_exceptions(result).filter(pl.col("asset") == "USDT")["message"].to_list()
-    assert "holds 43,334.999999999999 USDT" in message, message
-    assert "requirement of 43,335.00000000 USDT" in message
-    assert "deficiency 0.000000000001 USDT" in message
-    assert "coverage ratio 0.999999999999999977" in message  # 43,334.999999999999 / 43,335
-
-
-def test_seg01_message_states_held_requirement_and_deficiency_each_in_usd(tmp_path: Path) -> None:
-    """USDT held 335 short of 43,335: each figure in USD beside its own (mutation review of
-    2026-12-06: the requirement's USD printed as the held one survived every test)."""
-    con = _golden_with_hot_usdt(tmp_path, "3000")
-    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-01"], record=False)
-    (message,) = all_exceptions(result).filter(pl.col("asset") == "USDT")["message"].to_list()
-    assert "holds 43,000.00000000 USDT (USD 43,000.00)" in message, message
-    assert "requirement of 43,335.00000000 USDT (USD 43,335.00)" in message
-    assert "deficiency 335.00000000 USDT (USD 335.00)" in message
+    for text in expected:
+        assert text in message, message
 
 
 def test_seg02_message_tells_an_excess_just_under_its_target(tmp_path: Path) -> None:
@@ -1108,31 +1127,10 @@ def test_seg09_flags_a_reported_pnl_off_either_way_beyond_its_tolerance(tmp_path
     0.15. Reported -600 (below) and -400 (above) are flagged, -500.1 is within tolerance
     (mutation review of 2026-12-06: only the golden's reported-above case was tested, so a
     check that lost its abs() or tested `>` for `<>` passed)."""
-    from views_builder import AS_OF, Venue, fresh_db
-
-    from reports import derive
-
     reported = {"BELOW": "-600", "ABOVE": "-400", "WITHIN": "-500.1"}
-    with fresh_db(tmp_path / "s9.duckdb") as con:
-        venue = Venue(con)
-        venue.asset("USDT", "1")
-        venue.linear("ETHUSDT", underlying="ETH")
-        venue.tiers("ETHUSDT", [("0", "0.01")])
-        venue.mark("ETHUSDT", "1500")
-        for position_id in reported:
-            venue.position(position_id, "ETHUSDT", "1", "2000", isolated_margin="100")
-        for position_id, pnl in reported.items():
-            con.execute(
-                "UPDATE positions SET reported_unrealized_pnl = ? WHERE position_id = ?",
-                [Decimal(pnl), position_id],
-            )
-        derive.refresh(con)
-        day = dt.date.fromisoformat(AS_OF)
-        con.execute(
-            "INSERT INTO loads VALUES ('l1', ?, 'positions', 'p', 'csv', 'x', 3, ?, 'test', false)",
-            [day, dt.datetime(2026, 3, 3, 18)],
-        )
-        found = all_exceptions(run_checks(con, day, Config(), only=["SEG-09"], record=False))
+    found = _seg07_long_eth(
+        tmp_path, dict.fromkeys(reported, "100"), check="SEG-09", reported=reported
+    )
     assert sorted(found.select("entity_id", "value").rows()) == [
         ("ABOVE", Decimal(100)),
         ("BELOW", Decimal(-100)),
