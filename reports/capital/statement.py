@@ -17,6 +17,7 @@ from typing import Any
 
 from reports.capital import cftc, ifr, inputs, mica
 from reports.capital.exact import ZERO, ratio, rounded
+from reports.config import CapitalConfig
 from reports.errors import UsageError
 from reports.memo import memoized_per_day
 
@@ -254,8 +255,6 @@ def _settings_of_other_regimes(cap: Any) -> list[str]:
     """Settings the chosen regime does not read, set away from their defaults: said, not
     silently ignored (a firm moving from ifr to cftc kept its PMR and saw no word that it no
     longer counts; regime review of 2026-12-06)."""
-    from reports.config import CapitalConfig
-
     default = CapitalConfig()
     unread = {
         "permanent_minimum": cap.regime == "cftc" and cap.permanent_minimum is not None,

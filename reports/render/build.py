@@ -679,10 +679,8 @@ def _segregation(
     for row in _rows(data.statement):  # one row per asset
         price = row["price"]
 
-        def usd_of(amount: Any, price: Any = price) -> str:
-            return (
-                fmt.usd(amount * price) if amount is not None and price is not None else fmt.MISSING
-            )
+        def in_usd(amount: Any, price: Any = price) -> Any:
+            return amount * price if amount is not None and price is not None else None
 
         status = "breach" if row["excess"] < 0 else ("warn" if row["asset"] in seg02 else "pass")
         totals.append(
@@ -699,20 +697,17 @@ def _segregation(
         def line(
             label: str, column: str, kind: str = "line", row: dict[str, Any] = row
         ) -> StatementLine:
-            return StatementLine(label, fmt.units(row[column]), usd_of(row[column]), kind)
+            return StatementLine(label, fmt.units(row[column]), fmt.usd(in_usd(row[column])), kind)
 
-        def graded(
-            label: str, column: str, row: dict[str, Any] = row, price: Any = price
-        ) -> StatementLine:
+        def graded(label: str, column: str, row: dict[str, Any] = row) -> StatementLine:
             """A result line, graded against 0 (the asset's status is the sign of its excess):
             with the digits that tell it from 0, in the asset and in USD (a deficiency of
             1e-12 read 0.00000000 beside BREACH)."""
             amount = row[column]
-            in_usd = amount * price if amount is not None and price is not None else None
             return StatementLine(
                 label,
                 fmt.against(amount, 0, fmt.UNIT_PLACES),
-                fmt.usd_against(in_usd, 0) if in_usd is not None else fmt.MISSING,
+                fmt.usd_against(in_usd(amount), 0),
                 "result",
             )
 

@@ -344,9 +344,10 @@ class VarResult:
     def reaches_threshold(self) -> bool:
         """Whether the larger of VaR and ES, at full precision, is at or above the threshold
         (False when either is unknown)."""
-        if self.full_measure is None or self.threshold_usd is None:
+        figure = self.full_measure
+        if figure is None or self.threshold_usd is None:
             return False
-        return self.full_measure >= self.threshold_usd
+        return figure >= self.threshold_usd
 
 
 def not_evaluated(config: Config, reason: str | None) -> VarResult:
