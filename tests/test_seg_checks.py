@@ -564,13 +564,18 @@ def _seg06_of_the_last_day(root: Path) -> pl.DataFrame:
         ("0.000000000001", "paid out 1,100.000000000001 today"),
     ],
 )
+# a system release, or a transfer the client makes (mutation review of 2026-12-06: a bound on
+# releases only passed)
+@pytest.mark.parametrize(
+    ("kind", "by"), [("margin_release", "system"), ("margin_transfer", "user")]
+)
 def test_seg06_a_bucket_paying_out_more_than_it_held_is_a_breach(
-    tmp_path: Path, extra: str, paid_out: str
+    tmp_path: Path, extra: str, paid_out: str, kind: str, by: str
 ) -> None:
     """Insurance-fund money leaving through a bucket to the client: P9 (margin 1,000 at the
-    previous close, +100 realized PnL) releases 1,100 + `extra` to C1's cross wallet, `extra`
+    previous close, +100 realized PnL) pays 1,100 + `extra` out to C1's cross wallet, `extra`
     of it funded by an insurance-fund "cover" of a deficit the bucket only has because of that
-    release."""
+    payout."""
     more = Decimal(extra)
     root = tmp_path / "ifleak"
     shutil.copytree(GOLDEN / "clean", root)
@@ -589,8 +594,11 @@ def test_seg06_a_bucket_paying_out_more_than_it_held_is_a_breach(
     _edit(
         day,
         "movements.csv",
-        ("C1,USDT,-1100,margin_release,P9,T6", f"C1,USDT,{-1100 - more:f},margin_release,P9,T6"),
-        ("C1,USDT,1100,margin_release,,T6", f"C1,USDT,{1100 + more:f},margin_release,,T6"),
+        (
+            "C1,USDT,-1100,margin_release,P9,T6,system",
+            f"C1,USDT,{-1100 - more:f},{kind},P9,T6,{by}",
+        ),
+        ("C1,USDT,1100,margin_release,,T6,system", f"C1,USDT,{1100 + more:f},{kind},,T6,{by}"),
     )
     with (day / "movements.csv").open("a", encoding="utf-8") as handle:
         handle.write(f"M40,2026-03-03T14:30:00Z,C1,USDT,{more:f},insurance_fund,P9,T9,system\n")
@@ -598,7 +606,7 @@ def test_seg06_a_bucket_paying_out_more_than_it_held_is_a_breach(
     rows = _seg06_of_the_last_day(root)
     assert rows["entity_id"].to_list() == ["P9"]
     (message,) = rows["message"].to_list()
-    assert "M24 margin_release" in message and paid_out in message, message
+    assert f"M24 {kind}" in message and paid_out in message, message
     assert "all it held (1,100.00000000" in message
 
 
@@ -642,6 +650,17 @@ PAYOUT_SCENARIOS = {
     "pnl_booked_after_the_release": (
         [("13:00:00", -1050, "margin_release"), ("13:00:05", 100, "realized_pnl"),
          ("14:00:00", -200, "liquidation"), ("14:30:00", 150, "insurance_fund")], None),
+    # a payout that leaves the bucket at exactly 0 pays out only the client's own money
+    # (mutation review of 2026-12-06: `<= 0` for `< 0` passed, for releases and transfers)
+    "released_to_exactly_zero": (
+        [("13:00:00", -1000, "margin_release"), ("14:00:00", -200, "liquidation"),
+         ("14:30:00", 200, "insurance_fund")], None),
+    "transferred_out_to_exactly_zero": (
+        [("13:00:00", -1000, "margin_transfer"), ("14:00:00", -200, "liquidation"),
+         ("14:30:00", 200, "insurance_fund")], None),
+    "transferred_out_after_the_covered_loss": (
+        [("14:00:00", -1200, "liquidation"), ("14:30:00", 1200, "insurance_fund"),
+         ("15:00:00", -1000, "margin_transfer")], "-1,200.00000000"),
 }  # fmt: skip
 
 
@@ -665,10 +684,11 @@ def test_seg06_the_insurance_fund_never_pays_out_through_a_bucket(
     released = credited = 0
     for i, (at, amount, kind) in enumerate(moves):
         ts = f"2026-03-03T{at}Z"
-        if kind == "margin_release":
+        if kind in ("margin_release", "margin_transfer"):
             released -= amount
-            text += f"M5{i},{ts},C1,USDT,{amount},margin_release,P9,T5{i},system\n"
-            text += f"M6{i},{ts},C1,USDT,{-amount},margin_release,,T5{i},system\n"
+            by = "system" if kind == "margin_release" else "user"
+            text += f"M5{i},{ts},C1,USDT,{amount},{kind},P9,T5{i},{by}\n"
+            text += f"M6{i},{ts},C1,USDT,{-amount},{kind},,T5{i},{by}\n"
         elif kind == "insurance_fund":
             credited += amount
             text += f"M5{i},{ts},C1,USDT,{amount},insurance_fund,P9,T5{i},system\n"
@@ -693,7 +713,7 @@ def test_seg06_the_insurance_fund_never_pays_out_through_a_bucket(
         return
     assert rows["entity_id"].to_list() == ["P9"]
     (message,) = rows["message"].to_list()
-    assert "margin_release" in message
+    assert moves[-1][2] in message
     assert f"paid out while the bucket stood at {failing} without the day's" in message
     assert "insurance_fund" not in message  # the credit covers the day's deficit as booked
 
@@ -1169,3 +1189,197 @@ def test_seg06_who_may_move_a_bucket_and_how(
     shutil.copytree(GOLDEN / "clean", root)
     _edit(root / "2026-03-03", "movements.csv", *edits)
     assert _seg06_of_the_last_day(root)["entity_id"].to_list() == flagged
+
+
+def _bucket_day(tmp_path: Path, movements: list[tuple[str, str]], balances: list[tuple[str, str]]):
+    """The clean scenario with edits to its 2026-03-03 movements and balances (the books still
+    roll forward), and SEG-06's exception rows on that day."""
+    root = tmp_path / "bucket"
+    shutil.copytree(GOLDEN / "clean", root)
+    day = root / "2026-03-03"
+    _edit(day, "movements.csv", *movements)
+    _edit(day, "balances.csv", *balances)
+    return _seg06_of_the_last_day(root)
+
+
+@pytest.mark.parametrize(
+    ("kind", "initiated_by"), [("margin_release", "system"), ("margin_transfer", "user")]
+)
+def test_seg06_every_other_leg_must_be_the_accounts_own_cross_wallet(
+    tmp_path: Path, kind: str, initiated_by: str
+) -> None:
+    """P9's 1,100 leaves its bucket in one transfer, 600 to C1's cross wallet and 500 to C2's:
+    the client's own cross wallet is one of the legs, not all of them (mutation review of
+    2026-12-06: a release passed when any one leg was the own cross wallet)."""
+    rows = _bucket_day(
+        tmp_path,
+        [
+            (
+                "M24,2026-03-03T15:00:00Z,C1,USDT,-1100,margin_release,P9,T6,system",
+                f"M24,2026-03-03T15:00:00Z,C1,USDT,-1100,{kind},P9,T6,{initiated_by}",
+            ),
+            (
+                "M25,2026-03-03T15:00:00Z,C1,USDT,1100,margin_release,,T6,system",
+                f"M25,2026-03-03T15:00:00Z,C1,USDT,600,{kind},,T6,{initiated_by}\n"
+                f"M26,2026-03-03T15:00:00Z,C2,USDT,500,{kind},,T6,{initiated_by}",
+            ),
+        ],
+        [("C1,USDT,11600", "C1,USDT,11100"), ("C2,USDT,19995", "C2,USDT,20495")],
+    )
+    assert rows["entity_id"].to_list() == ["P9"]
+    (message,) = rows["message"].to_list()
+    assert f"M24 {kind} -1,100.00000000 USDT" in message, message
+    assert "the other leg of transfer T6 is not the same account's cross wallet" in message
+
+
+def test_seg06_a_transfer_between_two_buckets_of_one_account_breaks_isolation(
+    tmp_path: Path,
+) -> None:
+    """C1 moves 500 from P9's bucket straight into P1's (P9 then releases 600 to its cross
+    wallet instead of 1,100): each bucket's other leg is the same account, but another bucket,
+    not its cross wallet. Isolation ring-fences each position; one bucket may not fund another
+    (mutation review of 2026-12-06: counting any leg of the same account as its cross wallet
+    passed)."""
+    rows = _bucket_day(
+        tmp_path,
+        [
+            (
+                "M02,2026-03-03T10:00:00Z,C1,USDT,-500,margin_transfer,,T1,user",
+                "M02,2026-03-03T10:00:00Z,C1,USDT,-500,margin_transfer,P9,T1,user",
+            ),
+            ("C1,USDT,-1100,margin_release,P9,T6", "C1,USDT,-600,margin_release,P9,T6"),
+            ("C1,USDT,1100,margin_release,,T6", "C1,USDT,600,margin_release,,T6"),
+        ],
+        [],
+    )
+    messages = dict(rows.select("entity_id", "message").rows())
+    assert sorted(messages) == ["P1", "P9"]
+    assert (
+        "M03 margin_transfer 500.00000000 USDT by user (the other leg of transfer T1 is not"
+        in (messages["P1"])
+    )
+    assert (
+        "M02 margin_transfer -500.00000000 USDT by user (the other leg of transfer T1"
+        in (messages["P9"])
+    )
+    assert "M24" not in messages["P9"]  # the release to its own cross wallet is permitted
+
+
+def test_seg06_a_fund_credit_must_be_debited_to_insurance_fund_accounts_only(
+    tmp_path: Path,
+) -> None:
+    """P8's 50 insurance-fund credit is debited 30 to IF1 and 20 to C2's own cross wallet: a
+    leg that is not the fund makes it a transfer from elsewhere dressed as a fund credit
+    (mutation review of 2026-12-06: one insurance-fund leg among several passed)."""
+    root = tmp_path / "credit"
+    shutil.copytree(GOLDEN / "clean", root)
+    day = root / "2026-03-03"
+    _edit(
+        day,
+        "movements.csv",
+        (
+            "M22,2026-03-03T14:00:00Z,IF1,USDT,-50,insurance_fund,,T5,system",
+            "M22,2026-03-03T14:00:00Z,IF1,USDT,-30,insurance_fund,,T5,system\n"
+            "M26,2026-03-03T14:00:00Z,C2,USDT,-20,insurance_fund,,T5,system",
+        ),
+    )
+    _edit(
+        day,
+        "balances.csv",
+        ("C2,USDT,19995", "C2,USDT,19975"),
+        ("IF1,USDT,49950", "IF1,USDT,49970"),
+    )
+    _edit(
+        day, "custody.csv", ("W-IF-USDT,SelfCustody,USDT,49950", "W-IF-USDT,SelfCustody,USDT,49970")
+    )
+    rows = _seg06_of_the_last_day(root)
+    assert rows["entity_id"].to_list() == ["P8"]
+    (message,) = rows["message"].to_list()
+    assert "M21 insurance_fund 50.00000000 USDT by system (the other leg of transfer T5 does" in (
+        message
+    )
+    assert "not debit an insurance_fund account" in message
+
+
+def test_seg06_a_bucket_open_at_neither_close_moved_by_two_accounts_has_no_owner(
+    tmp_path: Path,
+) -> None:
+    """P20 opens and closes within the day: C1 moves 100 into it and a release pays it out to
+    C2. No close names its owner and two accounts moved it, so every movement on it fails, C1's
+    transfer in included (mutation review of 2026-12-06: taking the smaller account id as the
+    owner passed, flagging C2's release only)."""
+    extra = (
+        "M30,2026-03-03T16:00:00Z,C1,USDT,-100,margin_transfer,,T7,user\n"
+        "M31,2026-03-03T16:00:00Z,C1,USDT,100,margin_transfer,P20,T7,user\n"
+        "M32,2026-03-03T17:00:00Z,C2,USDT,-100,margin_release,P20,T8,system\n"
+        "M33,2026-03-03T17:00:00Z,C2,USDT,100,margin_release,,T8,system"
+    )
+    last = "M25,2026-03-03T15:00:00Z,C1,USDT,1100,margin_release,,T6,system"
+    rows = _bucket_day(
+        tmp_path,
+        [(last, f"{last}\n{extra}")],
+        [("C1,USDT,11600", "C1,USDT,11500"), ("C2,USDT,19995", "C2,USDT,20095")],
+    )
+    assert rows.select("entity_id", "value").rows() == [("P20", Decimal(200))]
+    (message,) = rows["message"].to_list()
+    assert "isolated bucket of account no single owner: 2 movement(s)" in message, message
+    for movement in ("M31 margin_transfer", "M32 margin_release"):
+        assert f"{movement} " in message
+    assert message.count("several accounts move this bucket, which is open at neither") == 2
+
+
+def test_seg02_target_is_stated_in_the_assets_units_and_only_for_client_money(
+    tmp_path: Path,
+) -> None:
+    """The target residual interest is configured in USD. BTC (excess 0.29 at 62,500: USD
+    18,125) against a USD 20,000 target warns with the target in BTC, 0.32. ETH (a client
+    balance of 0 and nothing held) and SOL (2 held, no client balance) carry no client money,
+    so they need no residual interest: their target is 0 and neither warns (mutation review of
+    2026-12-06: the USD target as a BTC threshold, and a target for a requirement of 0,
+    passed)."""
+    con = clean_day_with(
+        tmp_path,
+        prices=["asset,ETH,2000", "asset,SOL,100"],
+        balances=["C1,ETH,0"],
+        custody=["W-COLD-SOL,SelfCustody,SOL,2,client,cold,self"],
+    )
+    config = Config(segregation=SegregationConfig(target_residual_interest=Decimal("20000")))
+    found = all_exceptions(run_checks(con, dt.date(2026, 3, 3), config, only=["SEG-02"]))
+    assert found.select("asset", "value", "threshold").rows() == [
+        ("BTC", Decimal("0.29"), Decimal("0.32")),
+        ("USDT", Decimal(6665), Decimal(20000)),
+    ]
+    targets = dict(
+        segregation_statement(con, dt.date(2026, 3, 3), config)
+        .select("asset", "target_residual_interest")
+        .rows()
+    )
+    assert targets == {
+        "BTC": Decimal("0.32"),
+        "ETH": Decimal(0),
+        "SOL": Decimal(0),
+        "USDT": Decimal(20000),
+    }
+
+
+def test_seg08_an_account_in_deficit_on_its_cross_wallet_only_is_not_in_deficit(
+    tmp_path: Path,
+) -> None:
+    """An account's equity counts its isolated positions' equity: C7's cross wallet at -50
+    with an isolated position worth 100 has equity 50, no deficit; C6's at -150 with the same
+    position is 50 short (mutation review of 2026-12-06: grading the cross part alone passed)."""
+    from reports.checks.engine import discover_checks, run_one
+    from reports.checks.model import CheckContext
+
+    con = clean_day_with(
+        tmp_path,
+        accounts=["C7,client,G7,retail,DE,active", "C6,client,G6,retail,DE,active"],
+        balances=["C7,USDT,-50", "C6,USDT,-150"],
+        positions=[
+            "P30,C7,BTCUSDT-PERP,isolated,1,62500,100,10,0",
+            "P31,C6,BTCUSDT-PERP,isolated,1,62500,100,10,0",
+        ],
+    )
+    spec = next(s for s in discover_checks() if s.check_id == "SEG-08")
+    result = run_one(spec, CheckContext(con, dt.date(2026, 3, 3), None, Config()))
+    assert result.rows.select("entity_id", "value").rows() == [("C6", Decimal(50))]
