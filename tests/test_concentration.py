@@ -391,6 +391,22 @@ def test_con01_oi_exactly_at_floor_is_not_exempt(con, day) -> None:
     ]
 
 
+def test_con01_con02_an_unpriced_open_interest_is_not_exempt(con, day) -> None:
+    """An instrument quoted in an asset without a price has no OI in USD: it is not known to be
+    under the floor, so it is graded, not exempted (mutation review of 2026-12-06: treating an
+    unknown OI as exempt, in CON-01 and in CON-02, passed)."""
+    day.instrument("ETH-PERPX", "2000", underlying="ETH", quote="XYZ")  # XYZ has no price
+    day.account("c1", group_id="G1").account("c2", group_id="G2")
+    day.position("c1", "ETH-PERPX", "1").position("c2", "ETH-PERPX", "-1")
+    assert [(r[0], r[2], r[6]) for r in exceptions(con, "CON-01")] == [
+        ("breach", "G1", D("1")),
+        ("breach", "G2", D("1")),
+    ]
+    assert [(r[0], r[2], r[6]) for r in exceptions(con, "CON-02")] == [
+        ("warn", "ETH-PERPX", D(5000))
+    ]
+
+
 def test_con01_oi_in_usd_uses_the_quote_asset_price(con, day) -> None:
     # Stablecoins are not 1: USDT at 0.99 puts 1,000,000 USDT of OI under the floor.
     day.prices(asset={"USDC": "0.99"})
@@ -436,9 +452,11 @@ def test_con01_configured_thresholds(con, day) -> None:
 
 def _hhi_day(day: Day) -> Day:
     """Gross by holder: house h1 30, house h2 20, five client groups 10 each -> HHI exactly
-    900 + 400 + 5 x 100 = 1,800. Were the two house accounts one holder: 2,500 + 500 = 3,000."""
+    900 + 400 + 5 x 100 = 1,800. Were the two house accounts one holder: 2,500 + 500 = 3,000.
+    They share a group id, which groups clients only: each house account is a holder of its
+    own (mutation review of 2026-12-06: grouping house accounts by group id passed)."""
     day.instrument("BTC-PERP", "50000")
-    day.account("h1", "house").account("h2", "house")
+    day.account("h1", "house", "HOUSE").account("h2", "house", "HOUSE")
     day.position("h1", "BTC-PERP", "30").position("h2", "BTC-PERP", "-20")
     day.account("a1", group_id="G1").account("a2", group_id="G1")
     day.position("a1", "BTC-PERP", "5").position("a2", "BTC-PERP", "-5")  # G1 gross 10
@@ -608,6 +626,21 @@ def test_con04_below_threshold_passes(con, day) -> None:
     assert exceptions(con, "CON-04") == []
 
 
+def test_con04_client_custody_on_exchanges_is_measured_with_the_rest(con, day) -> None:
+    """Client crypto held on an exchange is outside bank accounts: it counts in the custody
+    the hot share is measured against (only wallet_type 'bank' is left out), so 4.99 hot of
+    100 passes (mutation review of 2026-12-06: leaving exchange wallets out too passed)."""
+    day.custody("self", "USDT", "4.99", wallet_type="hot")
+    day.custody("ExchangeX", "USDT", "95.01", wallet_type="exchange", custodian_type="other")
+    assert exceptions(con, "CON-04") == []
+    rows = _metric_rows(con, Config(), "CON-04")
+    assert dict(rows.select("metric", "value").iter_rows()) == {
+        "hot_wallet_usd": D("4.99"),
+        "non_bank_client_custody_usd": D(100),
+        "hot_wallet_share": D("0.0499"),
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # CON-05 collateral share
 
@@ -644,6 +677,22 @@ def test_con05_stable_assets_follow_the_configuration(con, day) -> None:
     day.balance("c1", "BTC", "0.2").balance("c2", "USDT", "90000")  # USDT 90%
     config = parse_config({"firm": {"stable_assets": ["USD"]}})
     assert [r[2] for r in exceptions(con, "CON-05", config)] == ["USDT"]
+
+
+def test_con05_the_reporting_currency_is_never_subject(con, day) -> None:
+    """Client equity in USD, the reporting currency, is not a concentration in a volatile
+    asset even when the configured stable assets leave USD out: 90% in USD passes (mutation
+    review of 2026-12-06: dropping the reporting-currency exclusion passed)."""
+    day.prices(asset={"USD": "1"})
+    day.account("c1").account("c2")
+    day.balance("c1", "BTC", "0.2").balance("c2", "USD", "90000")
+    config = parse_config({"firm": {"stable_assets": ["USDT"]}})
+    assert exceptions(con, "CON-05", config) == []
+    shares = _metric_rows(con, config, "CON-05").filter(pl.col("metric") == "collateral_share")
+    assert shares.select("asset", "value", "status").rows() == [
+        ("BTC", D("0.1"), "pass"),
+        ("USD", D("0.9"), None),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -758,8 +807,10 @@ def test_con06_messages_never_print_a_breach_at_its_limit(con, day) -> None:
 
 def test_con06_basel_lex20_reference(con, day) -> None:
     # Basel LEX20: Tier 1 of 1,000M, limit 25% = 250M, reporting at 10% = 100M:
-    # an exposure of 180M is reported and within the limit.
-    day.capital(cet1=str(1000 * M), at1="0", tier2="0")
+    # an exposure of 180M is reported and within the limit. A capital file of CET1 alone
+    # (no at1 or tier2 row) is own funds of CET1 (mutation review of 2026-12-06: requiring all
+    # three items passed).
+    day.capital(cet1=str(1000 * M))
     day.custody("BankA", "USDT", str(180 * M), "house", "cold", "credit_institution")
     frame = _large_exposures(con, AS_OF, Config())
     assert frame.select(
@@ -1117,3 +1168,22 @@ def test_con01_a_near_zero_open_interest_is_not_a_crash(con, day) -> None:
     (message,) = graded.filter(pl.col("entity_id") == "G1")["message"].to_list()
     assert "holds more than 10^19 times the open interest in BTC-PERP" in message
     assert "n/a" not in message
+
+
+def test_con06_a_counterpartys_exposure_is_in_usd_over_all_its_assets(con, day) -> None:
+    """BankA holds 100M USD and 1,600 BTC (80M USD at 50,000) of house money: one exposure of
+    180M, 18% of 1,000M. G4 owes 2,100 BTC, 105M USD: 10.5%. A house wallet of 0 at EmptyBank
+    is no exposure (mutation review of 2026-12-06: a custodian's rows per asset, a group's
+    deficit in the asset's units, and a counterparty with nothing owed all passed)."""
+    day.capital(cet1=str(1000 * M), at1="0", tier2="0")
+    day.prices(asset={"USD": "1"})
+    day.custody("BankA", "USD", str(100 * M), "house", "bank", "credit_institution")
+    day.custody("BankA", "BTC", "1600", "house", "cold", "credit_institution")
+    day.custody("EmptyBank", "USD", "0", "house", "bank", "credit_institution")
+    day.account("c4", group_id="G4").balance("c4", "BTC", "-2100")
+    assert _large_exposures(con, AS_OF, Config()).select(
+        "counterparty", "exposure_usd", "share", "status"
+    ).rows() == [
+        ("G4", D(105 * M), D("0.105"), "warn"),
+        ("BankA", D(180 * M), D("0.18"), "warn"),
+    ]
