@@ -759,3 +759,121 @@ def test_a_groups_isolated_shortfalls_add_up(scenario_db: Any) -> None:
         assert (down["cover1_usd"], down["cover2_usd"]) == (D("26500"), D("42500"))
     finally:
         scenario_db.execute("ROLLBACK")
+
+
+def _cascade_on(
+    template: Path,
+    folder: Path,
+    positions: list[tuple[str, str, str, str, str]],
+    balances: list[tuple[str, str, str]],
+    shocks: dict[str, str],
+    impact: str = "0",
+) -> Any:
+    """The cascade of one scenario over the add_market day plus BTCT, a linear BTC/USDT perp
+    of two tiers (1% up to 47,500 USDT; 2% less 475 from there, continuous at 47,500), and the
+    given client positions (id, account, instrument, quantity at an entry of the mark, isolated
+    margin or "" for cross), each account a group of its own."""
+    con = make_db(template, folder)
+    add_market(con)
+    insert(con, "prices", "kind, symbol, price", [("instrument", "BTCT", D(50000))])
+    insert(
+        con,
+        "instruments",
+        "instrument_id, kind, underlying, quote_asset, settle_asset, contract_size",
+        [("BTCT", "linear_perpetual", "BTC", "USDT", "USDT", D(1))],
+    )
+    insert(
+        con,
+        "risk_tiers",
+        "instrument_id, tier, notional_floor, notional_cap, maintenance_margin_rate, maintenance_amount",
+        [
+            ("BTCT", 1, D(0), D(47500), D("0.01"), D(0)),
+            ("BTCT", 2, D(47500), None, D("0.02"), D(475)),
+        ],
+    )
+    marks = {"BTCT": "50000", "BTCUSDT": "50000", "ETHUSDT": "2000"}
+    accounts = sorted({p[1] for p in positions} | {b[0] for b in balances})
+    add_accounts(con, [(a, "client", a.upper()) for a in accounts])
+    for pid, account, instrument, qty, margin in positions:
+        mode = "isolated" if margin else "cross"
+        add_position(con, pid, account, instrument, mode, qty, marks[instrument], margin or None)
+    insert(con, "balances", "account_id, asset, balance", [(a, s, D(v)) for a, s, v in balances])
+    derive.refresh(con)
+    inputs = load_stress_inputs(con, AS_OF)
+    scenario = Scenario("test", {k: D(v) for k, v in shocks.items()})
+    result = run_cascade(inputs, "test", scenario_shocks(inputs, scenario, Config()), D(impact))
+    con.close()
+    return result
+
+
+def test_cascade_maintenance_margin_at_the_stressed_notionals_tier(
+    template: Path, tmp_path: Path
+) -> None:
+    """BTC -10%: 1 BTCT is 45,000 USDT (tier 1, MM 450), 2 BTCT 90,000 (tier 2, MM 1,800 - 475
+    = 1,325). Liquidated at equity <= MM (DESIGN.md section 4), isolated and cross alike:
+    a1 at 440 and a2 at exactly 450, b1 at 1,000 and the cross account x at exactly 450; b2 at
+    1,500 is not. Mutation review of 2026-12-06: `<` for `<=` (isolated, cross), the tier of
+    today's notional (tier 2 for 1 BTCT), the first tier instead of the highest reached, and
+    + cum for - cum all passed every test."""
+    result = _cascade_on(
+        template,
+        tmp_path,
+        [
+            ("a1", "a1", "BTCT", "1", "5440"),
+            ("a2", "a2", "BTCT", "1", "5450"),
+            ("b1", "b1", "BTCT", "2", "11000"),
+            ("b2", "b2", "BTCT", "2", "11500"),
+            ("xp", "x", "BTCT", "1", ""),
+        ],
+        [("x", "USDT", "5450")],
+        {"*": "-0.10"},
+    )
+    assert result.liquidated["position_id"].to_list() == ["a1", "a2", "b1", "xp"]
+
+
+def test_cascade_values_cross_wallets_at_stressed_prices(template: Path, tmp_path: Path) -> None:
+    """x's collateral is 0.11 BTC (5,500 USD) beside a long of 1 BTCUSDT: at BTC -10% the
+    wallet is worth 4,950 and the long loses 5,000, equity -50 <= MM 450, liquidated (at
+    today's BTC price the equity would be 500; mutation review of 2026-12-06)."""
+    result = _cascade_on(
+        template, tmp_path, [("xp", "x", "BTCUSDT", "1", "")], [("x", "BTC", "0.11")], {"*": "-0.1"}
+    )
+    assert result.liquidated["position_id"].to_list() == ["xp"]
+
+
+def test_cascade_margin_of_a_hedged_cross_account_when_its_quote_asset_fails(
+    template: Path, tmp_path: Path
+) -> None:
+    """USDT -100%: the tier notional in USDT is unbounded, so each position's margin is its
+    last tier's (1% of 50,000 USD). x's long BTCUSDT and short of 25 ETHUSDT offset (uPnL 0):
+    its 0.01 BTC (500 USD) is below their MM of 1,000 (mutation review of 2026-12-06: no tier,
+    MM 0, passed)."""
+    result = _cascade_on(
+        template,
+        tmp_path,
+        [("xl", "x", "BTCUSDT", "1", ""), ("xs", "x", "ETHUSDT", "-25", "")],
+        [("x", "BTC", "0.01")],
+        {"USDT": "-1"},
+    )
+    assert result.liquidated["position_id"].to_list() == ["xl", "xs"]
+
+
+def test_cascade_prices_move_in_their_own_shocks_direction_and_not_below_zero(
+    template: Path, tmp_path: Path
+) -> None:
+    """x's cross long of 1 BTCUSDT and 1 ETHUSDT on 5,000 USDT fails at BTC -10% (equity 0,
+    MM 470): its ETH notional is liquidated too, but the scenario leaves ETH unshocked, so ETH
+    has no direction and does not move. An impact of 1e-3 per USD would take BTC 45 times
+    below zero: it stops at -100% (mutation review of 2026-12-06: moving unshocked assets
+    down, and a floor of -1,000%, passed)."""
+    result = _cascade_on(
+        template,
+        tmp_path,
+        [("xb", "x", "BTCUSDT", "1", ""), ("xe", "x", "ETHUSDT", "1", "")],
+        [("x", "USDT", "5000")],
+        {"BTC": "-0.1"},
+        impact="0.001",
+    )
+    assert result.liquidated["position_id"].to_list() == ["xb", "xe"]
+    assert result.final_shocks["BTC"] == D(-1)
+    assert result.final_shocks["ETH"] == 0
