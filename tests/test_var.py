@@ -393,6 +393,9 @@ def test_cap05_does_not_pass_on_too_few_returns(var_db: Any) -> None:
     strict = parse_config({"var": {"confidence": "0.999"}})
     assert var_es(var_db, AS_OF, strict).min_returns == 250  # the default window is shorter
     assert var_es(var_db, AS_OF, parse_config({"var": SHORT_WINDOW})).min_returns == HISTORY_DAYS
+    # 97%: 1 / 0.03 = 33.3 returns, so 34: 33 would make the 1st worst of 33 days a 97%
+    # quantile (mutation review of 2026-12-06: rounding down passed)
+    assert var_es(var_db, AS_OF, parse_config({"var": {"confidence": "0.97"}})).min_returns == 34
     assert (
         run_one(spec, CheckContext(var_db, AS_OF, None, parse_config({"var": SHORT_WINDOW}))).status
         == CheckOutcome.PASS
@@ -530,19 +533,21 @@ def test_a_coin_listed_yesterday_does_not_switch_cap05_off(template: Path, tmp_p
     con.close()
 
 
+@pytest.mark.parametrize("units", ["1000000", "-1000000"])
 def test_cap05_cannot_pass_over_a_large_exposure_it_left_out(
-    template: Path, tmp_path: Path
+    template: Path, tmp_path: Path, units: str
 ) -> None:
     """The left-out coin's whole exposure (a one-day loss bound) could take the figure to the
     threshold (287,500): CAP-05 says it cannot be evaluated, naming the coin, instead of
-    passing."""
+    passing. A short exposure (an overdraft) is bounded by its size too (mutation review of
+    2026-12-06: adding the signed exposure passed)."""
     con = make_db(template, tmp_path)
     add_firm(con, capital={"cet1": "1000000", "at1": "100000", "tier2": "50000"})
-    _with_new_coin(con, "1000000")
+    _with_new_coin(con, units)
     short = parse_config({"var": SHORT_WINDOW})
     result = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(con, AS_OF, None, short))
     assert result.status == CheckOutcome.NOT_EVALUATED
-    assert "NEW (1,000,000.00 USD, 1 daily returns)" in (result.message or "")
+    assert f"NEW ({int(units):,}.00 USD, 1 daily returns)" in (result.message or "")
     assert "back-fill" in (result.message or "")
     con.close()
 
@@ -627,3 +632,64 @@ def test_cap05_a_figure_just_under_its_threshold_reads_as_under_it(
     assert "= 287,500.00325 USD, but " in message
     assert ("needs at least" in message) == (why == "short sample")
     assert ("leaves out" in message) == (why == "left out")
+
+
+def test_cap05_a_left_out_bound_exactly_at_the_threshold_is_not_a_pass(
+    template: Path, tmp_path: Path
+) -> None:
+    """The figure plus the whole 1,000 USD of the coin left out is exactly 25% of own funds:
+    the left-out coin could take the figure to the threshold, so CAP-05 cannot pass
+    (DESIGN.md section 4: at the threshold is flagged; mutation review of 2026-12-06: `>` for
+    `>=` passed)."""
+    con = make_db(template, tmp_path)
+    add_firm(con, capital={"cet1": "1"})
+    _with_new_coin(con, "1000")
+    figure = var_es(con, AS_OF, Config())
+    assert figure.full_measure is not None and figure.left_out_usd == D(1000)
+    short = parse_config({"var": SHORT_WINDOW})
+    statuses = []
+    for extra in (D(0), D("0.000001")):
+        con.execute("DELETE FROM capital")
+        own_funds = 4 * (figure.full_measure + D(1000) + extra)  # the 25% threshold at the bound
+        insert(con, "capital", "item, amount", [("cet1", own_funds)])
+        statuses.append(
+            run_one(PYTHON_CHECKS["CAP-05"], CheckContext(con, AS_OF, None, short)).status
+        )
+    assert statuses == [CheckOutcome.NOT_EVALUATED, CheckOutcome.PASS]
+    con.close()
+
+
+def test_var_leaves_out_the_reporting_currency_whatever_the_stable_assets(
+    template: Path, tmp_path: Path
+) -> None:
+    """USD, the reporting currency, has no USD risk: 1,000,000 USD of house custody is no VaR
+    exposure even when the configured stable assets leave USD out (mutation review of
+    2026-12-06: dropping the reporting currency from the exclusions passed)."""
+    con = make_db(template, tmp_path)
+    add_firm(con, capital={"cet1": "1000000"})
+    insert(con, "prices", "kind, symbol, price", [("asset", "USD", D(1))])
+    insert(con, "custody",
+           "wallet_id, custodian, asset, balance, designation, wallet_type, custodian_type",
+           [("w8", "BankA", "USD", D(1000000), "house", "bank", "credit_institution")])  # fmt: skip
+    result = var_es(con, AS_OF, parse_config({"firm": {"stable_assets": ["USDT"]}}))
+    assert set(result.exposure) == {"BTC", "ETH"} and not result.left_out
+    con.close()
+
+
+def test_a_snapshots_price_wins_over_back_filled_history_for_its_date(
+    template: Path, tmp_path: Path
+) -> None:
+    """add_firm's price_history has BTC at 99,999 on AS_OF, beside the snapshot's 50,000; here
+    BTC at 1 and ETH at 1 too (the lower of two rows loaded together wins among history rows).
+    The snapshot's prices make the last return, so the figures are those of the history
+    without these rows (mutation review of 2026-12-06: letting price_history win passed, the
+    99,999 being a gain the worst losses never see)."""
+    con = make_db(template, tmp_path)
+    add_firm(con, capital={"cet1": "1000000"})
+    plain = var_es(con, AS_OF, Config())
+    insert(con, "price_history", "date, asset, price", [(AS_OF, "BTC", D(1)), (AS_OF, "ETH", D(1))])
+    result = var_es(con, AS_OF, Config())
+    assert (result.n, result.var_usd, result.es_usd) == (plain.n, plain.var_usd, plain.es_usd)
+    losses = np.sort(-expected_pnl(250))[::-1]
+    assert result.var_usd == to_cents(float(losses[0]))
+    con.close()
