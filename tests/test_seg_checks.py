@@ -221,9 +221,36 @@ def _seg04_with_a_new_c1_btc_balance(balance: str) -> dict[tuple[str, str], dict
 
 def test_seg04_wallet_without_any_movement_or_previous_close() -> None:
     """A wallet that appears with no movement and no previous balance rolls forward from 0."""
-    rows = {key: r["value"] for key, r in _seg04_with_a_new_c1_btc_balance("1.5").items()}
+    found = _seg04_with_a_new_c1_btc_balance("1.5")
+    rows = {key: r["value"] for key, r in found.items()}
     assert rows[("C1", "BTC")] == Decimal("1.5")
     assert rows[("C2", "USDT")] == Decimal("-5")
+    # the message counts the wallet's movements, not its rows of every source (mutation review
+    # of 2026-12-06: count(*) passed)
+    assert found[("C2", "USDT")]["message"] == (
+        "cross wallet of account C2 (client) in USDT: previous close (2026-03-02) "
+        "20,000.00000000 + 1 movement(s) -5.00000000 = expected 19,995.00000000, reported "
+        "19,990.00000000: difference -5.00000000 USDT (USD -5.00), tolerance 0.00000000"
+    )
+
+
+def test_seg04_names_the_type_of_an_account_opened_today() -> None:
+    """A house account opened today with a balance and no movement: the message names it as
+    today's accounts file does (mutation review of 2026-12-06: the previous day's accounts,
+    which read "unknown account", passed)."""
+    con = duckdb.connect()
+    init_schema(con)
+    for day in scenario_days("seg04_rollforward"):
+        load_snapshot(con, day)
+    con.execute(  # as H1, the house account of both days
+        "INSERT INTO accounts SELECT * REPLACE ('H9' AS account_id, 'H9' AS group_id) "
+        "FROM accounts WHERE as_of_date = DATE '2026-03-03' AND account_id = 'H1'"
+    )
+    con.execute("INSERT INTO balances VALUES (DATE '2026-03-03', 'H9', 'USDT', 7)")
+    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-04"], record=False)
+    found = all_exceptions(result).filter(pl.col("entity_id") == "H9")
+    (message,) = found["message"].to_list()
+    assert message.startswith("cross wallet of account H9 (house) in USDT: previous close"), message
 
 
 def test_a_difference_below_the_eighth_decimal_is_printed_as_it_is() -> None:
@@ -908,7 +935,7 @@ def test_seg07_equity_exactly_at_maintenance_margin_is_a_missed_liquidation(
 
 def _seg07_long_eth(
     tmp_path: Path,
-    margins: dict[str, str],
+    margins: dict[str, str | None],
     check: str = "SEG-07",
     modes: dict[str, str] | None = None,
     reported: dict[str, str] | None = None,
@@ -1113,6 +1140,22 @@ def test_seg03_a_cross_position_carrying_negative_margin_is_named_as_cross(
     )
     assert found.select("entity_id", "metric", "value").rows() == [
         ("CROSSNEG", "cross_position_with_margin", Decimal(-5))
+    ]
+
+
+def test_seg03_an_isolated_position_without_a_margin_is_flagged(tmp_path: Path) -> None:
+    """An isolated position whose margin is missing (the column is nullable) has no bucket to
+    lose from, like one at 0 (mutation review of 2026-12-06: `isolated_margin <= 0` without
+    its coalesce, which passes a missing margin, passed every test)."""
+    found = _seg07_long_eth(
+        tmp_path,
+        {"MISSING": None, "ZERO": "0", "FINE": "10"},
+        check="SEG-03",
+        modes={"MISSING": "isolated"},
+    )
+    assert found.select("entity_id", "metric", "value").rows() == [
+        ("MISSING", "no_isolated_margin", Decimal(0)),
+        ("ZERO", "no_isolated_margin", Decimal(0)),
     ]
 
 
@@ -1383,3 +1426,99 @@ def test_seg08_an_account_in_deficit_on_its_cross_wallet_only_is_not_in_deficit(
     spec = next(s for s in discover_checks() if s.check_id == "SEG-08")
     result = run_one(spec, CheckContext(con, dt.date(2026, 3, 3), None, Config()))
     assert result.rows.select("entity_id", "value").rows() == [("C6", Decimal(50))]
+
+
+def _seg05_of_the_last_day(root: Path) -> dict[tuple[str, str], tuple[Decimal, str]]:
+    """SEG-05's (value, message) by (position, asset) on 2026-03-03, every snapshot under
+    `root` loaded."""
+    con = duckdb.connect()
+    init_schema(con)
+    for snapshot in sorted(p for p in root.iterdir() if p.is_dir()):
+        load_snapshot(con, snapshot)
+    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-05"], record=False)
+    return {
+        (r["entity_id"], r["asset"]): (r["value"], r["message"])
+        for r in all_exceptions(result).iter_rows(named=True)
+    }
+
+
+@pytest.mark.parametrize(
+    ("edit", "found"),
+    [
+        # P3 (0.05 BTC of margin) is gone at today's close with no movement: its margin left
+        # the bucket unrecorded (mutation review of 2026-12-06: only buckets moved today or
+        # open today were rolled forward)
+        (
+            ("positions.csv", "P3,C3,BTCUSD-INV,isolated,-100,50000,0.05,4,\n", ""),
+            {("P3", "BTC"): Decimal("-0.05")},
+        ),
+        # a funding of P1 booked in BTC, not its settle asset USDT: a row of its own, rolled
+        # from nothing (not from P1's USDT margin)
+        (
+            (
+                "movements.csv",
+                "M04,2026-03-03T12:00:00Z,C1,USDT,-10,funding,P1,,system\n",
+                "M04,2026-03-03T12:00:00Z,C1,USDT,-10,funding,P1,,system\n"
+                "M07,2026-03-03T12:00:00Z,C1,BTC,-0.001,funding,P1,,system\n",
+            ),
+            {("P1", "BTC"): Decimal("0.001")},
+        ),
+        # P1 is cross at today's close yet still carries its 5,490: a cross position has no
+        # bucket, so the bucket was emptied without a movement (SEG-03 flags the margin)
+        (
+            (
+                "positions.csv",
+                "P1,C1,BTCUSDT-PERP,isolated,1000,50000,5490,10,12500",
+                "P1,C1,BTCUSDT-PERP,cross,1000,50000,5490,10,12500",
+            ),
+            {("P1", "USDT"): Decimal(-5490)},
+        ),
+    ],
+    ids=["closed_without_a_movement", "moved_in_another_asset", "switched_to_cross"],
+)
+def test_seg05_rolls_each_bucket_and_asset_from_its_own_close(
+    tmp_path: Path, edit: tuple[str, str, str], found: dict[tuple[str, str], Decimal]
+) -> None:
+    """Mutation review of 2026-12-06: each of these passed every test."""
+    root = tmp_path / "rollforward"
+    shutil.copytree(GOLDEN / "clean", root)
+    file, old, new = edit
+    _edit(root / "2026-03-03", file, (old, new))
+    rows = _seg05_of_the_last_day(root)
+    assert {key: value for key, (value, _) in rows.items()} == found
+
+
+@pytest.mark.parametrize(
+    ("movements", "reason"),
+    [
+        # the fund's two legs: -100 and +50, so one of them credits the fund (mutation review
+        # of 2026-12-06: counting any insurance-fund leg as a debit passed)
+        (
+            "M22,2026-03-03T14:00:00Z,IF1,USDT,-100,insurance_fund,,T5,system\n"
+            "M26,2026-03-03T14:00:00Z,IF1,USDT,50,insurance_fund,,T5,system",
+            "M21 insurance_fund 50.00000000 USDT by system (the other leg of transfer T5 does "
+            "not debit an insurance_fund account",
+        ),
+        # an insurance-fund movement of 0 on the bucket credits nothing (mutation review of
+        # 2026-12-06: `< 0` for `<= 0` passed)
+        (
+            "M22,2026-03-03T14:00:00Z,IF1,USDT,-50,insurance_fund,,T5,system\n"
+            "M26,2026-03-03T14:10:00Z,C2,USDT,0,insurance_fund,P8,T9,system\n"
+            "M27,2026-03-03T14:10:00Z,IF1,USDT,0,insurance_fund,,T9,system",
+            "M26 insurance_fund 0.00000000 USDT by system (an insurance_fund movement on a "
+            "bucket may only credit it",
+        ),
+    ],
+    ids=["a_fund_leg_credits_the_fund", "a_credit_of_zero"],
+)
+def test_seg06_an_insurance_fund_movement_on_a_bucket_is_a_credit_from_the_fund(
+    tmp_path: Path, movements: str, reason: str
+) -> None:
+    rows = _bucket_day(
+        tmp_path,
+        [("M22,2026-03-03T14:00:00Z,IF1,USDT,-50,insurance_fund,,T5,system", movements)],
+        [],
+    )
+    assert rows["entity_id"].to_list() == ["P8"]
+    (message,) = rows["message"].to_list()
+    assert reason in message, message
