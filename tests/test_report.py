@@ -611,7 +611,7 @@ def test_capital_trend_reads_each_days_latest_current_run_of_this_configuration(
     import duckdb
 
     from reports.db import init_schema
-    from reports.render.build import recorded_ratios
+    from reports.render.build import TrendPoint, recorded_ratios
 
     con = duckdb.connect()
     init_schema(con)
@@ -634,13 +634,13 @@ def test_capital_trend_reads_each_days_latest_current_run_of_this_configuration(
     as_of = dt.date(2026, 3, 5)
     got, left_out = recorded_ratios(con, as_of, config, "ifr", 60)
     assert got == {
-        dt.date(2026, 3, 2): Decimal("2.4"),
-        dt.date(2026, 3, 3): Decimal("3.0"),
-        dt.date(2026, 3, 4): Decimal("2.0"),
+        dt.date(2026, 3, 2): TrendPoint(Decimal("2.4"), Decimal("1.1")),
+        dt.date(2026, 3, 3): TrendPoint(Decimal("3.0"), Decimal("1.1")),
+        dt.date(2026, 3, 4): TrendPoint(Decimal("2.0"), Decimal("1.1")),
     }
     assert left_out == set()
     assert recorded_ratios(con, as_of, config, "ifr", 1) == (
-        {dt.date(2026, 3, 4): Decimal("2.0")},
+        {dt.date(2026, 3, 4): TrendPoint(Decimal("2.0"), Decimal("1.1"))},
         set(),
     )
     # 2026-03-02 loaded at 19:00, checked at 20:00 and 21:00, then reloaded with other files
@@ -834,12 +834,16 @@ def test_the_pdf_lists_take_every_check_in_turn() -> None:
 def test_the_trend_chart_shows_years_and_says_when_days_are_missing() -> None:
     """Long-history review of 2026-12-05: the chart labelled points "%m-%d", evenly spaced, so
     the turn of a year ("11-17 ... 01-15") and gaps between stored days were hidden."""
-    from reports.render.build import trend_chart
+    from reports.render.build import TrendPoint, trend_chart
 
-    same_year = [(dt.date(2026, 3, d), Decimal("2.5")) for d in (2, 3, 4)]
+    level = Decimal("1.1")
+    same_year = [(dt.date(2026, 3, d), TrendPoint(Decimal("2.5"), level)) for d in (2, 3, 4)]
     chart = trend_chart(same_year, Decimal("1.1"), "test")
     assert chart is not None and ">03-02<" in chart.svg and "evenly spaced" not in chart.caption
-    across = [(dt.date(2026, 12, 30), Decimal("2")), (dt.date(2027, 1, 15), Decimal("2"))]
+    across = [
+        (dt.date(2026, 12, 30), TrendPoint(Decimal("2"), level)),
+        (dt.date(2027, 1, 15), TrendPoint(Decimal("2"), level)),
+    ]
     chart = trend_chart(across, Decimal("1.1"), "test")
     assert chart is not None and ">2027-01-15<" in chart.svg
     assert "2 day(s), from 2026-12-30 to 2027-01-15 (of 17 calendar days" in chart.caption
@@ -884,7 +888,7 @@ def test_the_trend_span_counts_days_checked_under_another_regime(tmp_path: Path)
             ["r", day, regime, dt.datetime(2026, 3, 5), config.capital_sha256()],
         )
     ratios, left_out = recorded_ratios(con, days[2], config, "cftc", 10)
-    assert ratios == {days[1]: Decimal("1.5")}
+    assert {day: point.ratio for day, point in ratios.items()} == {days[1]: Decimal("1.5")}
     assert left_out == {days[0]}
 
 
@@ -928,14 +932,48 @@ def test_headline_counts_checks_without_calling_the_unevaluated_ones_run() -> No
 def test_the_trend_chart_draws_no_early_warning_line_it_does_not_know() -> None:
     """Today's capital statement could not be computed: its early-warning level is unknown (a
     computed one under cftc), so the chart draws the 100% minimum only."""
-    from reports.render.build import trend_chart
+    from reports.render.build import TrendPoint, trend_chart
 
-    points = [(dt.date(2026, 3, 5), Decimal("1.5"))]
+    points = [(dt.date(2026, 3, 5), TrendPoint(Decimal("1.5"), None))]
     known = trend_chart(points, Decimal("1.1"), "test")
     unknown = trend_chart(points, None, "test")
     assert known is not None and unknown is not None
     assert "early warning 110%" in known.svg and "100% minimum" in known.svg
     assert "early warning" not in unknown.svg and "100% minimum" in unknown.svg
+
+
+def test_the_trend_chart_grades_each_day_against_its_own_early_warning_level() -> None:
+    """Under CFTC the early-warning level moves with the requirement (max(150% x minimum, 110%
+    x requirement) / requirement). The chart drew today's level across past days and coloured
+    breaches only (a known limit until 2026-12-06); each day now has its own level, drawn as
+    steps, and a ratio below its own day's level is a warning, not one below today's."""
+    from reports.render import charts
+    from reports.render.build import TrendPoint, trend_chart
+
+    days = [dt.date(2026, 3, d) for d in (2, 3, 4)]
+    points = [
+        (days[0], TrendPoint(Decimal("1.4"), Decimal("1.5"))),  # below its 150%: warn
+        (days[1], TrendPoint(Decimal("1.2"), Decimal("1.1"))),  # above its 110%: no warning
+        (days[2], TrendPoint(Decimal("0.9"), Decimal("1.1"))),  # below 100%: breach
+    ]
+    chart = trend_chart(points, Decimal("1.1"), "test")
+    assert chart is not None
+    assert "early warning of each day" in chart.svg
+    assert "early warning 110%" not in chart.svg  # not one level across every day
+    assert "each day's own level (from 110% to 150%)" in chart.caption
+    warn, breach = charts.STATUS_COLOURS["warn"], charts.STATUS_COLOURS["breach"]
+    circles = re.findall(r'<circle [^>]*fill="([^"]+)"', chart.svg)
+    assert circles == [warn, "#1f4e79", breach]
+    steps = re.findall(r'<polyline points="([^"]+)" fill="none" stroke="' + warn, chart.svg)
+    assert len(steps) == 1 and len(steps[0].split()) == 6  # one step per day, joined
+    # one level throughout: a single labelled line, as before
+    same = [(day, TrendPoint(p.ratio, Decimal("1.1"))) for day, p in points]
+    flat = trend_chart(same, Decimal("1.1"), "test")
+    assert flat is not None and "early warning 110%" in flat.svg
+    assert "of each day" not in flat.svg and "own level" not in flat.caption
+    # 140% is above a level of 110%: no warning then
+    plain = "#1f4e79"
+    assert re.findall(r'<circle [^>]*fill="([^"]+)"', flat.svg) == [plain, plain, breach]
 
 
 def test_figures_beside_their_thresholds_tell_them_apart_in_the_pdf(database: Path) -> None:
@@ -1105,3 +1143,24 @@ def test_the_capital_section_speaks_each_regimes_words(
             assert not [
                 n for n in _capital(gather(con, AS_OF, configured, run)).notes if "EUR" in n
             ]
+
+
+def test_the_trend_carries_each_days_own_early_warning_level(database: Path) -> None:
+    """The previous day's point and today's carry the level their capital statements have
+    (computed, or as the previous day's run recorded it), so the chart grades each day against
+    its own (CFTC's moves with the requirement)."""
+    from reports.capital import capital_statement
+    from reports.config import parse_config
+    from reports.render.build import TrendPoint, ensure_check_run, gather
+
+    config = parse_config({"capital": {"regime": "cftc"}})
+    with open_db(database) as con:
+        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+        assert data.previous is not None
+        previous = capital_statement(con, data.previous.as_of, config)
+        today = capital_statement(con, AS_OF, config)
+    assert data.previous.early_warning_level == previous.early_warning_level
+    points = dict(data.trend)
+    assert points[data.previous.as_of] == TrendPoint(previous.ratio, previous.early_warning_level)
+    assert points[AS_OF] == TrendPoint(today.ratio, today.early_warning_level)
+    assert today.early_warning_level is not None and today.early_warning_level > 1

@@ -1,5 +1,6 @@
--- The capital ratio of the stored days before $as_of, as each day's latest usable check run
--- recorded it (capital_results): a run of the regime in force ($regime) and of the report's
+-- The capital ratio and early-warning level of the stored days before $as_of, as each day's
+-- latest usable check run recorded them (capital_results; the level is the day's own: under
+-- CFTC it moves with the requirement): a run of the regime in force ($regime) and of the report's
 -- capital configuration ($config, Config.capital_sha256; a row recorded before it was, NULL,
 -- counts) that no
 -- reload has made stale since (run_is_stale: the stored data it read are still those), over
@@ -9,7 +10,7 @@
 -- previous stored day with its exact figure for today's inputs and configuration
 -- (reports.render.build).
 WITH runs AS (
-    SELECT as_of_date, ratio, checked_at, run_id,
+    SELECT as_of_date, ratio, early_warning_level, checked_at, run_id,
            regime = $regime
                AND (capital_config_sha256 IS NULL OR capital_config_sha256 = $config)
                AND NOT run_is_stale(as_of_date, checked_at) AS usable
@@ -23,12 +24,12 @@ span AS (
     SELECT DISTINCT as_of_date FROM runs ORDER BY as_of_date DESC LIMIT $points
 ),
 latest AS (
-    SELECT r.as_of_date, r.ratio
+    SELECT r.as_of_date, r.ratio, r.early_warning_level
     FROM runs AS r SEMI JOIN span AS s ON s.as_of_date = r.as_of_date
     WHERE r.usable AND r.ratio IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY r.as_of_date ORDER BY r.checked_at DESC, r.run_id DESC) = 1
 )
--- one row per day of the span: its ratio, NULL for a day left out
-SELECT s.as_of_date, l.ratio
+-- one row per day of the span: its ratio and level, NULL for a day left out
+SELECT s.as_of_date, l.ratio, l.early_warning_level
 FROM span AS s LEFT JOIN latest AS l ON l.as_of_date = s.as_of_date
 ORDER BY s.as_of_date DESC;

@@ -12,11 +12,11 @@ with that id for the as-of date (e.g. `mir check` ran first, as `mir daily` does
 same id means same outcomes. Otherwise the checks are run now and recorded.
 
 Capital-ratio trend: computing the capital statement of every stored day would cost about a
-second per day, so the earlier days' ratios are those their latest check runs recorded
-(capital_results, under the regime in force; queries/report/capital_trend.sql), plus today's.
-The previous stored day's ratio is exact for today's inputs and configuration: its recorded run
-of the same run id, else computed with capital_statement (one extra day), so that the
-day-over-day change is always shown and right. Nothing is read from the output directory: a
+second per day, so the earlier days' ratios and early-warning levels are those their latest
+check runs recorded (capital_results, under the regime in force;
+queries/report/capital_trend.sql), plus today's. The previous stored day's are exact for
+today's inputs and configuration: its recorded run of the same run id, else computed with
+capital_statement (one extra day), so that the day-over-day change is always shown and right. Nothing is read from the output directory: a
 report depends on the database and the configuration only.
 """
 
@@ -191,6 +191,16 @@ def _exception_frame(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 @dataclass(frozen=True)
+class TrendPoint:
+    """One day of the capital-ratio trend: its ratio and its own early-warning level (None when
+    unknown). Under CFTC the level moves with the requirement (max(150% x minimum, 110% x
+    requirement) / requirement), so a past day is graded against its level, not today's."""
+
+    ratio: Decimal
+    early_warning: Decimal | None
+
+
+@dataclass(frozen=True)
 class PreviousDay:
     """Key figures of the previous stored day, for the day-over-day changes (None = unknown)."""
 
@@ -200,6 +210,7 @@ class PreviousDay:
     excess_usd: Decimal | None = None
     deficiency_usd: Decimal | None = None  # the per-asset deficiencies, summed, never netted
     capital_ratio: Decimal | None = None
+    early_warning_level: Decimal | None = None  # the capital ratio's, that day
     cover2_usd: Decimal | None = None
     insurance_fund_usd: Decimal | None = None
     var_usd: Decimal | None = None
@@ -226,7 +237,7 @@ class ReportData:
     specs: dict[str, Any]
     totals: dict[str, Decimal | int | None]
     previous: PreviousDay | None
-    trend: list[tuple[dt.date, Decimal]] = field(default_factory=list)
+    trend: list[tuple[dt.date, TrendPoint]] = field(default_factory=list)
     trend_source: str = ""
     positions: Any = None  # details of the positions the integrity section shows
     # earlier stored days the run id covers: (count, first, last)
@@ -273,11 +284,13 @@ def previous_day(
     # a figure of that day that cannot be computed (its own check crashed) is only unknown
     # here: today's report shows no change for it, and the job warns (PreviousDay.unavailable)
     ignored: dict[str, str] = {}
-    ratio = _stored_ratio(con, prev, run_id)
+    ratio, level = _stored_capital(con, prev, run_id)
     if ratio is None:
-        ratio = attempt(
-            ignored, "capital ratio", lambda: capital_statement(con, prev, config).ratio, None
+        computed = attempt(
+            ignored, "capital ratio", lambda: capital_statement(con, prev, config), None
         )
+        if computed is not None:
+            ratio, level = computed.ratio, computed.early_warning_level
     cover2, fund = stored.get(WORST_COVER2), stored.get(WORST_FUND)
     if cover2 is None or fund is None:
         worst = attempt(
@@ -299,6 +312,7 @@ def previous_day(
         excess_usd=totals.get("excess_usd"),
         deficiency_usd=totals.get("total_deficiency_usd"),
         capital_ratio=ratio,
+        early_warning_level=level,
         cover2_usd=cover2,
         insurance_fund_usd=fund,
         var_usd=var_usd,
@@ -306,14 +320,17 @@ def previous_day(
     )
 
 
-def _stored_ratio(con: duckdb.DuckDBPyConnection, day: dt.date, run_id: str) -> Decimal | None:
-    """The capital ratio the run `run_id` of `day` stored (None if it stored none)."""
-    row = con.execute(
-        "SELECT arg_max(ratio, checked_at) FROM capital_results "
-        "WHERE as_of_date = ? AND run_id = ?",
+def _stored_capital(
+    con: duckdb.DuckDBPyConnection, day: dt.date, run_id: str
+) -> tuple[Decimal | None, Decimal | None]:
+    """The capital ratio and early-warning level the run `run_id` of `day` stored (None, None
+    if it stored none)."""
+    rows = con.execute(
+        "SELECT arg_max(ratio, checked_at), arg_max(early_warning_level, checked_at) "
+        "FROM capital_results WHERE as_of_date = ? AND run_id = ?",
         [day, run_id],
     ).fetchall()  # fetchall, not fetchone: DuckDB 2 refuses new work after an unread result
-    return row[0][0] if row else None
+    return (rows[0][0], rows[0][1]) if rows else (None, None)
 
 
 def left_out_note(left_out: set[dt.date], plotted: list[dt.date], points: int) -> str:
@@ -350,15 +367,16 @@ def trend_source_text(regime: str) -> str:
 
 def recorded_ratios(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config, regime: str, points: int
-) -> tuple[dict[dt.date, Decimal], set[dt.date]]:
-    """The capital ratios of the `points` stored days before as_of, as their usable runs
-    recorded them, and the days of that span left out (capital_trend.sql)."""
+) -> tuple[dict[dt.date, TrendPoint], set[dt.date]]:
+    """The capital ratios and early-warning levels of the `points` stored days before as_of,
+    as their usable runs recorded them, and the days of that span left out
+    (capital_trend.sql)."""
     rows = con.execute(
         read_query("report/capital_trend.sql"),
         {"as_of": as_of, "regime": regime, "points": points, "config": config.capital_sha256()},
     ).fetchall()
-    ratios = {day: ratio for day, ratio in rows if ratio is not None}
-    return ratios, {day for day, ratio in rows if ratio is None}
+    ratios = {day: TrendPoint(ratio, level) for day, ratio, level in rows if ratio is not None}
+    return ratios, {day for day, ratio, _ in rows if ratio is None}
 
 
 def gather(
@@ -418,9 +436,10 @@ def gather(
         previous = previous_day(con, prev, config, totals_by_day.get(prev))
     trend, left_out = recorded_ratios(con, as_of, config, capital.regime, TREND_POINTS_SHOWN)
     if previous is not None and previous.capital_ratio is not None:
-        trend[previous.as_of] = previous.capital_ratio  # exact for today's inputs and config
+        # exact for today's inputs and config
+        trend[previous.as_of] = TrendPoint(previous.capital_ratio, previous.early_warning_level)
     if capital.ratio is not None:
-        trend[as_of] = capital.ratio
+        trend[as_of] = TrendPoint(capital.ratio, capital.early_warning_level)
     trend_points = sorted(trend.items())[-TREND_POINTS_SHOWN:]
     trend_source = trend_source_text(capital.regime) + left_out_note(
         left_out, [day for day, _ in sorted(trend.items())], TREND_POINTS_SHOWN
@@ -1011,10 +1030,16 @@ def _unavailable_text(data: ReportData, check_ids: list[str]) -> str:
 
 
 def trend_chart(
-    points_by_day: list[tuple[dt.date, Decimal]], early_warning: Decimal | None, source: str
+    points_by_day: list[tuple[dt.date, TrendPoint]], early_warning: Decimal | None, source: str
 ) -> Chart | None:
-    """The capital-ratio trend chart of the PDF (None without points); no early-warning line
-    when today's level is unknown (the statement could not be computed)."""
+    """The capital-ratio trend chart of the PDF (None without points).
+
+    A point below 100% is drawn as a breach, one below its own day's early-warning level as a
+    warning (CAP-01's grades, on the ratio and level as recorded, both to 18 decimals). The
+    early-warning line is one level across the chart while every day had today's; when the
+    days' levels differ (under CFTC the level moves with the requirement) it steps from day to
+    day. No early-warning line when no level is known (today's statement could not be
+    computed and no point carries one)."""
     if not points_by_day:
         return None
     # the year in every label when the points span more than one (long-history review of
@@ -1024,14 +1049,18 @@ def trend_chart(
     points = [
         charts.Point(  # float: geometry only
             day.strftime(label),
-            float(value),
-            fmt.percent(value, 2),  # as the statement above the chart shows it
-            # CAP-01's breach, below 100% under every regime; not the warning, whose level a
-            # past day may have had otherwise (CFTC's moves with the minimum: diff review)
-            "breach" if value < 1 else "",
+            float(p.ratio),
+            fmt.percent(p.ratio, 2),  # as the statement above the chart shows it
+            "breach"
+            if p.ratio < 1
+            else ("warn" if p.early_warning is not None and p.ratio < p.early_warning else ""),
         )
-        for day, value in points_by_day
+        for day, p in points_by_day
     ]
+    levels = {p.early_warning for _, p in points_by_day if p.early_warning is not None}
+    levels |= set() if early_warning is None else {early_warning}
+    single = next(iter(levels)) if len(levels) == 1 else None
+    stepped = len(levels) > 1
     span = (points_by_day[-1][0] - points_by_day[0][0]).days + 1
     return Chart(
         "Capital ratio over the stored history",
@@ -1042,16 +1071,23 @@ def trend_chart(
                 charts.Threshold(1.0, "100% minimum", "breach"),
                 *(
                     ()
-                    if early_warning is None
+                    if single is None
                     else (
                         charts.Threshold(
-                            float(early_warning),
-                            f"early warning {fmt.setting_percent(early_warning)}",
-                            "warn",
+                            float(single), f"early warning {fmt.setting_percent(single)}", "warn"
                         ),
                     )
                 ),
             ),
+            steps=(
+                [
+                    None if p.early_warning is None else float(p.early_warning)
+                    for _, p in points_by_day
+                ]
+                if stepped
+                else ()
+            ),
+            steps_label="early warning of each day",
             scale=100,
             suffix="%",
         ),
@@ -1060,6 +1096,12 @@ def trend_chart(
         + (
             f" (of {span} calendar days: the points are evenly spaced, not by date)"
             if span != len(points)
+            else ""
+        )
+        + (
+            "; the early-warning line is each day's own level (from "
+            + f"{fmt.setting_percent(min(levels))} to {fmt.setting_percent(max(levels))})"
+            if stepped
             else ""
         )
         + f"; source: {source}.",

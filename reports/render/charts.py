@@ -216,15 +216,20 @@ def line_chart(
     *,
     axis_label: str,
     references: Sequence[Threshold] = (),
+    steps: Sequence[float | None] = (),
+    steps_label: str = "",
     scale: float = 1.0,
     suffix: str = "",
     width: int = 640,
     height: int = 220,
 ) -> str:
-    """A line over dated points (evenly spaced) with labelled horizontal reference lines."""
+    """A line over dated points (evenly spaced) with labelled horizontal reference lines, and
+    optionally a stepped reference (`steps`: one level per point, None where unknown, drawn in
+    the warn colour across each point's slot, labelled `steps_label`)."""
     left, right, top, bottom = 64.0, 20.0, 16.0, 46.0
     plot_width, plot_height = width - left - right, height - top - bottom
-    values = [p.value for p in points] + [r.value for r in references]
+    known_steps = [v for v in steps if v is not None]
+    values = [p.value for p in points] + [r.value for r in references] + known_steps
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     if high == low:
         high, low = high + 0.5 / scale, low - 0.5 / scale
@@ -266,8 +271,34 @@ def line_chart(
         )
         # the lowest reference is labelled below its line, the others above: close lines
         # (100% and an early warning at 110%) keep readable labels
-        label_y = y + 10 if i == 0 and len(references) > 1 else y - 3
+        # (unless below would reach the date labels under the plot: a 100% line on the axis)
+        below = i == 0 and len(references) > 1 and y + 10 <= top + plot_height - 2
+        label_y = y + 10 if below else y - 3
         parts.append(_text(left + 4, label_y, r.label, size=8, anchor="start", fill=colour))
+    step_label: list[str] = []
+    if known_steps and count:
+        colour = STATUS_COLOURS["warn"]
+        half = plot_width / count / 2
+        runs: list[list[str]] = [[]]  # consecutive known levels: one polyline each
+        for i, level in enumerate(steps):
+            if level is None:
+                runs.append([])
+                continue
+            at = _n(y_of(level))
+            runs[-1] += [f"{_n(x_of(i) - half)},{at}", f"{_n(x_of(i) + half)},{at}"]
+        for run in (r for r in runs if r):
+            parts.append(
+                f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
+                'stroke-width="1.1" stroke-dasharray="4 3"/>'
+            )
+        # labelled above its highest step, over a white patch drawn after the data line (which
+        # would otherwise cross it)
+        label_width = 0.64 * 8 * len(steps_label) + 2  # as _label_backing measures it
+        baseline = y_of(max(known_steps)) - 3
+        step_label = [
+            _label_backing(left + 3 + label_width / 2, baseline, steps_label, size=8),
+            _text(left + 4, baseline, steps_label, size=8, anchor="start", fill=colour),
+        ]
     if points:
         path = " ".join(f"{_n(x_of(i))},{_n(y_of(p.value))}" for i, p in enumerate(points))
         parts.append(f'<polyline points="{path}" fill="none" stroke="#1f4e79" stroke-width="1.6"/>')
@@ -299,6 +330,7 @@ def line_chart(
                             fill=colour if p.status else AXIS,
                         )
                     )
+    parts += step_label
     parts.append(
         f'<line x1="{_n(left)}" y1="{_n(top + plot_height)}" x2="{_n(left + plot_width)}" '
         f'y2="{_n(top + plot_height)}" stroke="{AXIS}" stroke-width="0.8"/>'
