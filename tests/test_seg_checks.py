@@ -1522,3 +1522,29 @@ def test_seg06_an_insurance_fund_movement_on_a_bucket_is_a_credit_from_the_fund(
     assert rows["entity_id"].to_list() == ["P8"]
     (message,) = rows["message"].to_list()
     assert reason in message, message
+
+
+def test_seg09_message_states_usd_at_the_settle_assets_price(tmp_path: Path) -> None:
+    """P3, short 100 BTCUSD-INV contracts of 100 USD from 50,000, marked at 62,500: uPnL
+    -0.04 BTC. Reported -0.05: 0.01 BTC off, USD -625.00 at BTC's 62,500 (mutation review of
+    2026-12-06: the difference printed as USD unconverted passed; every SEG-09 finding settled
+    in USDT)."""
+    root = tmp_path / "inverse"
+    shutil.copytree(GOLDEN / "seg09_reported_pnl", root)
+    _edit(
+        root / "2026-03-03",
+        "positions.csv",
+        (
+            "P3,C3,BTCUSD-INV,isolated,-100,50000,0.05,4,\n",
+            "P3,C3,BTCUSD-INV,isolated,-100,50000,0.05,4,-0.05\n",
+        ),
+    )
+    con = duckdb.connect()
+    init_schema(con)
+    for day in sorted(p for p in root.iterdir() if p.is_dir()):
+        load_snapshot(con, day)
+    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-09"], record=False)
+    found = all_exceptions(result).filter(pl.col("entity_id") == "P3")
+    (message,) = found["message"].to_list()
+    assert found["value"].to_list() == [Decimal("-0.01")]
+    assert "difference -0.01000000 BTC (USD -625.00)" in message, message
