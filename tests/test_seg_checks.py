@@ -1548,3 +1548,36 @@ def test_seg09_message_states_usd_at_the_settle_assets_price(tmp_path: Path) -> 
     (message,) = found["message"].to_list()
     assert found["value"].to_list() == [Decimal("-0.01")]
     assert "difference -0.01000000 BTC (USD -625.00)" in message, message
+
+
+def test_seg06_margin_a_cross_position_carried_is_not_its_buckets_to_pay_out(
+    tmp_path: Path,
+) -> None:
+    """P2 was cross at the previous close yet carried 1,000 of isolated margin (SEG-03's
+    finding that day); switched to isolated, its client moves 500 out of the new bucket. A
+    cross position has no bucket, so the bucket held nothing: it paid out 500 it never had
+    (mutation review of 2026-12-06: taking the margin of a position that was cross passed)."""
+    root = tmp_path / "switched"
+    shutil.copytree(GOLDEN / "clean", root)
+    _edit(
+        root / "2026-03-02",
+        "positions.csv",
+        ("P2,C2,BTCUSDT-PERP,cross,-500,50000,,,0", "P2,C2,BTCUSDT-PERP,cross,-500,50000,1000,,0"),
+    )
+    day = root / "2026-03-03"
+    _edit(
+        day,
+        "positions.csv",
+        (
+            "P2,C2,BTCUSDT-PERP,cross,-500,50000,,,-6250",
+            "P2,C2,BTCUSDT-PERP,isolated,-500,50000,-500,10,-6250",
+        ),
+    )
+    with (day / "movements.csv").open("a", encoding="utf-8") as handle:
+        handle.write("M30,2026-03-03T16:00:00Z,C2,USDT,-500,margin_transfer,P2,T7,user\n")
+        handle.write("M31,2026-03-03T16:00:00Z,C2,USDT,500,margin_transfer,,T7,user\n")
+    _edit(day, "balances.csv", ("C2,USDT,19995", "C2,USDT,20495"))
+    rows = _seg06_of_the_last_day(root)
+    assert rows["entity_id"].to_list() == ["P2"]
+    (message,) = rows["message"].to_list()
+    assert "paid out 500.00000000 today, more than all it held (0.00000000" in message, message
