@@ -939,10 +939,11 @@ def _seg07_long_eth(
     check: str = "SEG-07",
     modes: dict[str, str] | None = None,
     reported: dict[str, str] | None = None,
+    tiers: tuple[tuple[str, str], ...] = (("0", "0.01"),),
 ) -> pl.DataFrame:
     """`check`'s exception rows for longs of 1 ETHUSDT at 2,000, marked at 1,500 (uPnL -500,
     mmr 1%: MM 15), one per position id, with the given isolated margins (and margin modes:
-    isolated unless `modes` says otherwise)."""
+    isolated unless `modes` says otherwise; `tiers`: (notional floor, rate) of ETHUSDT)."""
     from views_builder import AS_OF, Venue, fresh_db
 
     from reports import derive
@@ -951,7 +952,7 @@ def _seg07_long_eth(
         venue = Venue(con)
         venue.asset("USDT", "1")
         venue.linear("ETHUSDT", underlying="ETH")
-        venue.tiers("ETHUSDT", [("0", "0.01")])
+        venue.tiers("ETHUSDT", list(tiers))
         venue.mark("ETHUSDT", "1500")
         for position_id, margin in margins.items():
             mode = (modes or {}).get(position_id)
@@ -1581,3 +1582,16 @@ def test_seg06_margin_a_cross_position_carried_is_not_its_buckets_to_pay_out(
     assert rows["entity_id"].to_list() == ["P2"]
     (message,) = rows["message"].to_list()
     assert "paid out 500.00000000 today, more than all it held (0.00000000" in message, message
+
+
+def test_seg07_bad_debt_is_flagged_where_no_tier_gives_a_maintenance_margin(
+    tmp_path: Path,
+) -> None:
+    """ETHUSDT's only tier starts at a notional of 5,000: the positions' 1,500 is in none, so
+    their maintenance margin is unknown (NULL). A position under water is bad debt all the same;
+    one above water is not graded (mutation review of 2026-12-06: grading bad debt against the
+    maintenance margin only passed)."""
+    found = _seg07_long_eth(tmp_path, {"DEBT": "400", "ABOVE": "600"}, tiers=(("5000", "0.01"),))
+    assert found.select("entity_id", "metric", "value").rows() == [
+        ("DEBT", "bad_debt", Decimal(100))
+    ]
