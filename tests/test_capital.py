@@ -221,15 +221,23 @@ def stored_day(
     derive.refresh_dates(con, [day])  # rows inserted directly, not through the loader
 
 
-def _one_cross_position(con: duckdb.DuckDBPyConnection, instrument: tuple[Any, ...]) -> None:
+def _one_cross_position(
+    con: duckdb.DuckDBPyConnection,
+    instrument: tuple[Any, ...],
+    account: str = "C1",
+    quantity: int = 400,
+) -> None:
     """On DAY: the instrument (an instruments row), one tier at 1% maintenance, a mark of
-    50,000 and client C1's cross long of 400 contracts entered at the mark; valued."""
+    50,000 and `account`'s cross long of `quantity` contracts entered at the mark; valued."""
     symbol = instrument[0]
     _insert(con, "instruments", DAY, [instrument])
     _insert(con, "risk_tiers", DAY, [(symbol, 1, D(0), None, D("0.01"), D(0), None)])
     _insert(con, "prices", DAY, [("instrument", symbol, D(50_000))])
     _insert(
-        con, "positions", DAY, [("P1", "C1", symbol, "cross", D(400), D(50_000), None, None, None)]
+        con,
+        "positions",
+        DAY,
+        [("P1", account, symbol, "cross", D(quantity), D(50_000), None, None, None)],
     )
     derive.refresh(con)
 
@@ -944,3 +952,235 @@ def test_settings_another_regime_reads_are_named_not_silently_ignored(
     assert unused(regime="cftc", cftc_minimum=D(5), k_npr_weight=D("0.5")) == [
         "capital.k_npr_weight is configured but not used by the cftc regime"
     ]
+
+
+# ------------------------------------------------------------------ mutation review of 2026-12-06
+# Each test below failed under a realistic bug (a mutation of the IFR code) that every other
+# test let pass; the mutation is named in the docstring. Defaults of stored_day: own funds 1M
+# (the K-CON limit 25% = 250k), fixed overheads 400k (FOR 100k), PMR 750k.
+
+BROKER = "Broker"
+
+
+def _house_custody(amount: str, custodian: str = BROKER, asset: str = "USDT", kind: str = "other"):
+    return (f"w-{custodian}-{asset}", custodian, asset, amount, "house", "exchange", kind)
+
+
+def test_the_requirement_is_the_largest_of_pmr_for_and_kfr(con: duckdb.DuckDBPyConnection) -> None:
+    """D = max(PMR, FOR, KFR) (IFR Art. 11). KFR binding: no PMR, no fixed overheads, and a
+    client group owing 300k, 50k over the limit: K-CON = 200% x 8% x 50k = 8,000 = KFR = D.
+    FOR binding: fixed overheads of 4M, FOR 1M above the PMR (KFR left out of D, K-CON left
+    out of KFR, and FOR left out of D all passed)."""
+    stored_day(con, DAY, client_balances={"USDT": "-300000"}, fixed_overheads="0")
+    no_pmr = replace(Config(), capital=CapitalConfig(permanent_minimum=D(0)))
+    st = capital_statement(con, DAY, no_pmr)
+    assert (st.components["KFR"], st.requirement, st.binding) == (D(8_000), D(8_000), "KFR")
+    assert st.ratio == D(125)
+    con.execute("DELETE FROM capital")
+    _insert(con, "capital", DAY, [("cet1", D(M)), ("fixed_overheads_annual", D(4) * M),
+                                  ("liquid_assets", D(M))])  # fmt: skip
+    st = capital_statement(con, DAY, Config())
+    assert (st.requirement, st.binding, st.ratio) == (D(M), "FOR", D(1))
+
+
+def test_k_con_sums_the_charges_of_every_counterparty_over_the_limit(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """BrokerA 300k (50k over: 8% x 50k x 200% = 8,000) and BrokerB 400k (150k over: 24,000):
+    K-CON 32,000 (the largest charge instead of their sum passed). A custodian at exactly the
+    limit, or under it, has no charge and no K-CON lines (`>=` for `>`, and charging every
+    large exposure, passed)."""
+    stored_day(con, DAY, custody=[_house_custody("300000", "BrokerA"),
+                                  _house_custody("400000", "BrokerB")])  # fmt: skip
+    assert capital_statement(con, DAY, Config()).components["K-CON"] == D(32_000)
+
+
+@pytest.mark.parametrize("amount", ["250000", "100000"])
+def test_an_exposure_within_the_limit_has_no_concentration_charge(
+    con: duckdb.DuckDBPyConnection, amount: str
+) -> None:
+    stored_day(con, DAY, custody=[_house_custody(amount)])
+    st = capital_statement(con, DAY, Config())
+    assert st.concentration_charges == ()
+    assert st.lines.filter(pl.col("item").str.starts_with("K-CON: ")).height == 0
+    assert not [n for n in st.notes if "history was not found" in n], st.notes
+
+
+@pytest.mark.parametrize(
+    ("custody", "rf", "k_tcd"),
+    [
+        # an investment firm is a financial counterparty: 1.6% (an RF of 1.6% for credit
+        # institutions only passed)
+        ([_house_custody("100000", "FirmCo", kind="investment_firm")], D("0.016"), D(2_880)),
+        # 2 BTC at 50,000: 100k USD at 8% (the balance unpriced passed)
+        ([_house_custody("2", asset="BTC")], D("0.08"), D(14_400)),
+    ],
+    ids=["investment_firm", "priced_in_usd"],
+)
+def test_k_tcd_of_house_custody(
+    con: duckdb.DuckDBPyConnection, custody: list[Any], rf: Decimal, k_tcd: Decimal
+) -> None:
+    """K-TCD = 1.2 x exposure (USD) x RF x 1.5 (IFR Art. 26)."""
+    stored_day(con, DAY, prices={"BTC": "50000"}, custody=custody)
+    st = capital_statement(con, DAY, Config())
+    assert line(st, f"K-TCD: {custody[0][1]} RF") == rf
+    assert st.components["K-TCD"] == k_tcd
+
+
+@pytest.mark.parametrize(
+    ("account", "instrument", "quantity"),
+    [
+        # the insurance fund's positions are the firm's own (dropping them passed)
+        ("IF", ("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", D(1), None), 1),
+        # 400 BTCUSD contracts of 100 USD: 40,000 USD of BTC, and no leg in the settle coin
+        # (BTC), which would net it to 0 (a settle-coin leg for inverse contracts passed)
+        ("H1", ("BTCUSD", "inverse_perpetual", "BTC", "USD", "BTC", D(100), None), 400),
+    ],
+    ids=["insurance_fund_linear", "house_inverse"],
+)
+def test_k_npr_counts_the_firms_own_positions(
+    con: duckdb.DuckDBPyConnection, account: str, instrument: tuple[Any, ...], quantity: int
+) -> None:
+    kind = "insurance_fund" if account == "IF" else "house"
+    stored_day(con, DAY, prices={"BTC": "50000"}, accounts=[(account, kind, account)])
+    _one_cross_position(con, instrument, account=account, quantity=quantity)
+    st = capital_statement(con, DAY, Config())
+    assert st.components["K-NPR"] == (D(50_000) if account == "IF" else D(40_000))
+
+
+def test_k_factor_coefficients_are_stated(con: duckdb.DuckDBPyConnection) -> None:
+    """IFR Art. 15(2): K-CMH 0.4%, K-ASA 0.04%, K-COH 0.1% (of cash trades: 0.01% here as
+    for derivatives), K-DTF 0.01% (a K-ASA line of 0.4% passed: no test read a coefficient)."""
+    stored_day(con, DAY)
+    st = capital_statement(con, DAY, Config())
+    assert [line(st, f"{f}: coefficient") for f in ("K-CMH", "K-ASA", "K-COH", "K-DTF")] == [
+        D("0.004"), D("0.0004"), D("0.0001"), D("0.0001")
+    ]  # fmt: skip
+
+
+def test_reporting_currency_client_money_is_k_cmh(con: duckdb.DuckDBPyConnection) -> None:
+    """Client money in USD, the reporting currency, is cash (K-CMH 0.4% of 1M = 4,000), not
+    assets (K-ASA) even when the stable assets leave USD out (a reporting currency treated as
+    fiat only when listed passed)."""
+    config = replace(Config(), firm=replace(Config().firm, stable_assets=("USDT",)))
+    stored_day(con, DAY, client_balances={"USD": "1000000"})
+    st = capital_statement(con, DAY, config)
+    assert (st.components["K-CMH"], st.components["K-ASA"]) == (D(4_000), D(0))
+
+
+def test_volume_notes_name_what_is_missing_only(con: duckdb.DuckDBPyConnection) -> None:
+    """No note for client_guarantees, which is optional; none on partial volumes when every
+    day has them; and with house volumes on one day only, K-DTF is 50 (0.01% x 1M / 2 days)
+    and only K-COH is said to be 0 ("all" for "any", "<=" for "<" and a required
+    client_guarantees each passed)."""
+    stored_day(con, DAY, volumes=[("BTCUSDT", "client", "1000000"),
+                                  ("BTCUSDT", "house", "1000000")])  # fmt: skip
+    st = capital_statement(con, DAY, Config())
+    assert not [n for n in st.notes if "client_guarantees" in n or "volumes present on" in n]
+    con.execute("DELETE FROM volumes")
+    stored_day(con, dt.date(2025, 8, 15), volumes=[("BTCUSDT", "house", "1000000")])
+    stored_day(con, dt.date(2025, 11, 15))
+    st = capital_statement(con, DAY, Config())
+    assert st.components["K-DTF"] == D(50)
+    assert "volumes absent on the 1 days used: K-COH is 0" in st.notes
+    assert "volumes absent: K-COH and K-DTF are 0" not in st.notes
+
+
+def test_k_con_beyond_ten_days_with_zero_own_funds(con: duckdb.DuckDBPyConnection) -> None:
+    """Own funds of 0: the whole exposure is the excess, and after 10 days over the limit the
+    factor is 900% (IFR Art. 39 table 1 for OFRE; `< 0` for `<= 0` gave K-CON 0)."""
+    detail = ifr.k_con_detail(D(10_000), D(0), days_over=11)
+    assert (detail.excess, detail.ofre, detail.k_con) == (D(10_000), D(800), D(7_200))
+
+
+def test_capital_items_are_the_days_own(con: duckdb.DuckDBPyConnection) -> None:
+    """Two stored days of 1M CET1: own funds 1M, not 2M (summing every day up to as_of
+    passed the unit tests; only the samples' truth caught it)."""
+    stored_day(con, DAY - dt.timedelta(days=1))
+    stored_day(con, DAY)
+    assert capital_statement(con, DAY, Config()).own_funds == D(M)
+
+
+@pytest.mark.parametrize(
+    "day_before",
+    [
+        # exactly at the limit that day (`>=` for `>`)
+        {"custody": [_house_custody("250000")]},
+        # own funds of 1M + 3M tier2: 900k is within 25% (tier2 left out)
+        {"tier2": "3000000", "custody": [_house_custody("900000")]},
+        # 1M of client money at Broker is not the firm's exposure (designation dropped)
+        {
+            "custody": [
+                _house_custody("100000"),
+                ("wc", BROKER, "USDT", "1000000", "client", "exchange", "other"),
+            ]
+        },
+    ],
+    ids=["at_the_limit", "tier2_in_own_funds", "client_custody"],
+)
+def test_a_day_within_the_limit_ends_a_run_of_days_over(
+    con: duckdb.DuckDBPyConnection, day_before: dict[str, Any]
+) -> None:
+    """Ten days over the limit after a day within it: K-CON 200% x 8% x 750k = 120,000 (the
+    day counted as over made 11 days, tranches 160,000)."""
+    stored_day(con, dt.date(2025, 12, 30), **day_before)
+    as_of = _large_exposure_history(con, [True] * 10, dt.date(2026, 1, 1))
+    st = capital_statement(con, as_of, Config())
+    (charge,) = st.concentration_charges
+    assert (charge.detail.days_over, st.components["K-CON"]) == (10, D(120_000))
+
+
+@pytest.mark.parametrize(
+    ("days", "over"),
+    [
+        # C1 owes 300k and C2 of the same group holds 500k: the group owes 300k, never netted
+        (
+            [
+                {
+                    "client_balances": {"USDT": "-300000"},
+                    "accounts": [("C2", "client", "G1")],
+                    "balances": [("C2", "USDT", "500000")],
+                }
+            ]
+            * 2,
+            2,
+        ),
+        # 20 BTC at 50,000 at Broker: 1M USD, not 20
+        ([{"prices": {"BTC": "50000"}, "custody": [_house_custody("20", asset="BTC")]}] * 2, 2),
+        # the day before: own funds of -3M (limit 0) and nothing at Broker; then 1M
+        (
+            [
+                {"cet1": "-4000000", "custody": [_house_custody("0")]},
+                {"custody": [_house_custody("1000000")]},
+            ],
+            1,
+        ),
+        # the day before: C1 owes 200k and a house account of group G1 100k (not a client
+        # exposure); then C1 300k
+        (
+            [
+                {
+                    "client_balances": {"USDT": "-200000"},
+                    "accounts": [("H1", "house", "G1")],
+                    "balances": [("H1", "USDT", "-100000")],
+                },
+                {"client_balances": {"USDT": "-300000"}},
+            ],
+            1,
+        ),
+    ],
+    ids=["group_not_netted", "custody_in_usd", "no_exposure_no_run", "clients_only"],
+)
+def test_the_days_over_the_limit_are_counted_as_each_day_stood(
+    con: duckdb.DuckDBPyConnection, days: list[dict[str, Any]], over: int
+) -> None:
+    """The run of days over the limit (IFR Art. 39) is read back through the stored days,
+    each judged as CON-06 judges a day; a wrong history also adds a false "history was not
+    found" note (the mutations: netting a group's balances, unpriced custody, a negative
+    limit, house accounts of a client group)."""
+    for offset, day in enumerate(days):
+        stored_day(con, DAY - dt.timedelta(days=len(days) - 1 - offset), **day)
+    st = capital_statement(con, DAY, Config())
+    (charge,) = st.concentration_charges
+    assert charge.detail.days_over == over
+    assert not [n for n in st.notes if "history was not found" in n], st.notes
