@@ -97,3 +97,22 @@ def test_a_point_at_the_bottom_of_the_axis_keeps_its_label_inside_the_plot() -> 
     axis = float(re.search(r'y2="([^"]+)" stroke="#333333" stroke-width="0.8"', svg).group(1))  # type: ignore[union-attr]
     assert axis - 13 < y <= axis  # the point sits just above the axis
     assert label < y
+
+
+def test_a_reference_on_the_axis_floor_is_labelled_above_its_line() -> None:
+    """The lowest reference is labelled below its line, unless the line is the plot's floor:
+    there the label sat on the date labels ("100% minimum" over "03-02", CFTC page of
+    2026-12-06)."""
+    svg = line_chart(
+        [Point("03-02", 3.0, "300%"), Point("03-03", 3.0, "300%")],
+        axis_label="ratio",
+        references=(Threshold(1.0, "100% minimum", "breach"), Threshold(1.5, "warning 150%")),
+        scale=100,
+        suffix="%",
+    )
+    lines = [
+        float(y) for y in re.findall(r'<line x1="[^"]+" y1="([^"]+)"[^>]*stroke-dasharray', svg)
+    ]
+    label = float(re.search(r'<text x="[^"]+" y="([^"]+)"[^>]*>100% minimum<', svg).group(1))
+    floor = max(lines)  # the 100% line, at the bottom of the plot
+    assert label < floor
