@@ -4,7 +4,8 @@
 load test. Each case here failed under one of them: a rule loosened (bad input loaded), a rule
 tightened (good input refused), or bad input refused with the wrong words or exit code. Bad
 input must exit 3 naming file, row and column, and leave nothing in the database.
-(Written with the helpers of tests/test_load_rules.py and tests/snapshots.py.)"""
+The refused cells of that review are cases of tests/test_load_rules.py (ids `contract.*`);
+here are the rest. (Written with the helpers of those two files.)"""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import duckdb
 import pytest
 from snapshots import (
     SNAPSHOT_MIN,
-    add_column,
     copy_snapshot,
     delete_rows,
     drop_column,
@@ -24,153 +24,10 @@ from snapshots import (
     to_parquet,
     write_rows,
 )
-from test_load_rules import _with_row, both, cell, drop, load_like_the_cli
+from test_load_rules import cell, drop, load_like_the_cli
 
 from reports.errors import ExitCode
 from reports.load import load_snapshot
-
-# (case, edit, file, row, column, words): exit 3 naming "file, row R, column C" and the words
-REFUSED = [
-    (
-        "custody_key_is_wallet_and_asset",
-        cell("custody", 6, "wallet_id", "W-HOUSE"),
-        "custody.csv",
-        6,
-        "wallet_id, asset",
-        "on row 5",
-    ),
-    (
-        "negative_maintenance_rate",
-        cell("risk_tiers", 1, "maintenance_margin_rate", "-0.004"),
-        "risk_tiers.csv",
-        1,
-        "maintenance_margin_rate",
-        "a number >= 0",
-    ),
-    (
-        "unknown_account_status",
-        cell("accounts", 4, "status", "suspended"),
-        "accounts.csv",
-        4,
-        "status",
-        "one of active, frozen, closed",
-    ),
-    (
-        "required_capital_item_at1",
-        drop("capital", lambda r: r["item"] == "at1"),
-        "capital.csv",
-        None,
-        "item",
-        "a row with item at1",
-    ),
-    (
-        "a_lone_decimal_point",
-        cell("balances", 1, "balance", "."),
-        "balances.csv",
-        1,
-        "balance",
-        "a decimal number",
-    ),
-    (
-        "a_column_named_twice",
-        lambda snap: add_column(snap, "accounts", "account_id", "X"),
-        "accounts.csv",
-        0,
-        "account_id",
-        "each column name once",
-    ),
-    (
-        "linear_future_settles_in_its_quote",
-        cell("instruments", 2, "settle_asset", "USDC"),
-        "instruments.csv",
-        2,
-        "settle_asset",
-        "settle_asset = quote_asset (USDT)",
-    ),
-    (
-        "inverse_future_without_expiry",
-        cell("instruments", 4, "expiry", ""),
-        "instruments.csv",
-        4,
-        "expiry",
-        "an expiry date for a future (inverse_future)",
-    ),
-    (
-        "tier_cap_at_its_floor",
-        both(
-            cell("risk_tiers", 2, "notional_cap", "50000"),
-            cell("risk_tiers", 3, "notional_floor", "50000"),
-        ),
-        "risk_tiers.csv",
-        2,
-        "notional_cap",
-        "notional_cap > notional_floor (50000)",
-    ),
-    (
-        "open_cap_before_the_last_tier",
-        cell("risk_tiers", 11, "notional_cap", ""),
-        "risk_tiers.csv",
-        11,
-        "notional_cap",
-        "only the last tier of ETHUSDT-260327",
-    ),
-    (
-        "reporting_currency_priced_off_one",
-        lambda snap: write_rows(
-            snap, "prices", *_with_row(snap, "prices", ["asset", "USD", "0.5"])
-        ),
-        "prices.csv",
-        9,
-        "price",
-        "1: the price of the reporting currency USD",
-    ),
-    (
-        "asset_priced_only_as_instrument",
-        cell("prices", 5, "kind", "instrument"),
-        "balances.csv",
-        2,
-        "asset",
-        "an asset price in prices (kind=asset, symbol=BTC)",
-    ),
-    (
-        "negative_liquid_assets",
-        cell("capital", 5, "amount", "-1"),
-        "capital.csv",
-        5,
-        "amount",
-        "an amount >= 0 for liquid_assets",
-    ),
-    (
-        "capital_amount_beyond_1e19",
-        cell("capital", 1, "amount", "10000000000000000000"),
-        "capital.csv",
-        1,
-        "amount",
-        "an amount below 1e19 in the reporting currency",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("mid", "mutate", "file", "row", "column", "also"), REFUSED, ids=[c[0] for c in REFUSED]
-)
-def test_bad_input_is_refused_naming_its_cell(
-    mid, mutate, file, row, column, also, tmp_path
-) -> None:
-    snap = copy_snapshot(tmp_path)
-    mutate(snap)
-    con = memory_db()
-    code, output = load_like_the_cli(con, snap)
-    assert code == ExitCode.BAD_INPUT, output
-    where = (
-        file
-        + (f", row {row}" if row is not None else "")
-        + (f", column {column}" if column else "")
-    )
-    lines = [ln for ln in output.splitlines() if ln.startswith(f"  {where}")]
-    assert lines and any(also in ln for ln in lines), output
-    assert con.execute("SELECT count(*) FROM loads").fetchone() == (0,)
-
 
 # the contract allows these: they load (exit 0)
 ACCEPTED = [

@@ -262,6 +262,128 @@ CASES = [
 ]
 # fmt: on
 
+# Cases the mutation review of 2026-12-06 found untested: each failed under a bug that
+# every other case let pass (tests/test_load_contract.py has the rest of that review).
+CASES += [
+    Case(
+        "contract.custody_key_is_wallet_and_asset",
+        cell("custody", 6, "wallet_id", "W-HOUSE"),
+        "custody.csv",
+        6,
+        "wallet_id, asset",
+        "on row 5",
+    ),
+    Case(
+        "contract.negative_maintenance_rate",
+        cell("risk_tiers", 1, "maintenance_margin_rate", "-0.004"),
+        "risk_tiers.csv",
+        1,
+        "maintenance_margin_rate",
+        "a number >= 0",
+    ),
+    Case(
+        "contract.unknown_account_status",
+        cell("accounts", 4, "status", "suspended"),
+        "accounts.csv",
+        4,
+        "status",
+        "one of active, frozen, closed",
+    ),
+    Case(
+        "contract.required_capital_item_at1",
+        drop("capital", lambda r: r["item"] == "at1"),
+        "capital.csv",
+        None,
+        "item",
+        "a row with item at1",
+    ),
+    Case(
+        "contract.a_lone_decimal_point",
+        cell("balances", 1, "balance", "."),
+        "balances.csv",
+        1,
+        "balance",
+        "a decimal number",
+    ),
+    Case(
+        "contract.a_column_named_twice",
+        lambda snap: add_column(snap, "accounts", "account_id", "X"),
+        "accounts.csv",
+        0,
+        "account_id",
+        "each column name once",
+    ),
+    Case(
+        "contract.linear_future_settles_in_its_quote",
+        cell("instruments", 2, "settle_asset", "USDC"),
+        "instruments.csv",
+        2,
+        "settle_asset",
+        "settle_asset = quote_asset (USDT)",
+    ),
+    Case(
+        "contract.inverse_future_without_expiry",
+        cell("instruments", 4, "expiry", ""),
+        "instruments.csv",
+        4,
+        "expiry",
+        "an expiry date for a future (inverse_future)",
+    ),
+    Case(
+        "contract.tier_cap_at_its_floor",
+        both(
+            cell("risk_tiers", 2, "notional_cap", "50000"),
+            cell("risk_tiers", 3, "notional_floor", "50000"),
+        ),
+        "risk_tiers.csv",
+        2,
+        "notional_cap",
+        "notional_cap > notional_floor (50000)",
+    ),
+    Case(
+        "contract.open_cap_before_the_last_tier",
+        cell("risk_tiers", 11, "notional_cap", ""),
+        "risk_tiers.csv",
+        11,
+        "notional_cap",
+        "only the last tier of ETHUSDT-260327",
+    ),
+    Case(
+        "contract.reporting_currency_priced_off_one",
+        lambda snap: write_rows(
+            snap, "prices", *_with_row(snap, "prices", ["asset", "USD", "0.5"])
+        ),
+        "prices.csv",
+        9,
+        "price",
+        "1: the price of the reporting currency USD",
+    ),
+    Case(
+        "contract.asset_priced_only_as_instrument",
+        cell("prices", 5, "kind", "instrument"),
+        "balances.csv",
+        2,
+        "asset",
+        "an asset price in prices (kind=asset, symbol=BTC)",
+    ),
+    Case(
+        "contract.negative_liquid_assets",
+        cell("capital", 5, "amount", "-1"),
+        "capital.csv",
+        5,
+        "amount",
+        "an amount >= 0 for liquid_assets",
+    ),
+    Case(
+        "contract.capital_amount_beyond_1e19",
+        cell("capital", 1, "amount", "10000000000000000000"),
+        "capital.csv",
+        1,
+        "amount",
+        "an amount below 1e19 in the reporting currency",
+    ),
+]
+
 
 @pytest.fixture(scope="module")
 def shared_db() -> Iterator[duckdb.DuckDBPyConnection]:
