@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from reference_data import BTCUSDT_TIERS as BTCUSDT
-from views_builder import Model, Tier, Venue, fresh_db, position_row, rows
+from views_builder import Model, Tier, Venue, fresh_db, position_row, rows, tier_table
 
 from reports import derive
 from reports.db import connect
@@ -716,3 +716,245 @@ def test_on_side_keeps_a_share_on_its_grades_side(
         "SELECT on_side(?::DECIMAL(38,18), ?::INTEGER, ?::DECIMAL(38,18))", [q, c, t]
     ).fetchall()[0][0]
     assert got == Decimal(shown)
+
+
+# --- mutation review of 2026-12-06: the valuation and the calculation views ------------------
+
+
+def test_a_notional_at_a_floor_takes_the_upper_tier_whatever_order_the_tiers_are_stored_in(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    """DESIGN.md section 3: a position uses the tier with floor <= notional < cap, so a notional
+    exactly at a floor (the lower tier's cap) is in the upper tier only. The tiers stored in
+    descending order, a lookup that also let the lower tier hold its own cap picked it."""
+    venue.linear("DESC")
+    venue.tier_rows(
+        "DESC", list(reversed(tier_table([("0", "0.01"), ("100", "0.02"), ("1000", "0.05")])))
+    )
+    venue.mark("DESC", "1")
+    venue.position("AT100", "DESC", "100", "1")
+    venue.position("AT1000", "DESC", "1000", "1")
+    at100, at1000 = position_row(con, "AT100"), position_row(con, "AT1000")
+    assert at100["tier"] == 2 and at100["maintenance_margin"] == Decimal(1)  # 100 x 2% - 1
+    # 1000 x 5% - cum 31 (1 + 1000 x 3%)
+    assert at1000["tier"] == 3 and at1000["maintenance_margin"] == Decimal(19)
+
+
+def test_a_cross_position_carrying_margin_is_valued_as_cross(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    """DESIGN.md section 4: isolated equity and the liquidation and bankruptcy prices belong to
+    isolated positions (margin_mode), and the statement's isolated_margin sums the margins of
+    isolated positions. A cross position carrying an isolated_margin (a venue finding for
+    SEG-03, loaded as it is) has none of them: its uPnL is cross uPnL, its margin is not
+    isolated margin."""
+    venue.tiers("BTCUSDT", [("0", "0.005")])
+    venue.mark("BTCUSDT", "40000")
+    venue.position("X", "BTCUSDT", "1", "50000", isolated_margin="2000", margin_mode="cross")
+    row = position_row(con, "X")
+    assert row["margin_mode"] == "cross" and row["unrealized_pnl"] == Decimal(-10000)
+    assert row["isolated_equity"] is None
+    assert row["liquidation_price"] is None and row["bankruptcy_price"] is None
+    (equity,) = rows(con, "SELECT * FROM v_account_equity WHERE asset = 'USDT'")
+    assert equity["cross_upnl"] == Decimal(-10000) and equity["isolated_equity"] == 0
+    assert equity["isolated_bad_debt"] == 0 and equity["equity"] == Decimal(-10000)
+    (statement,) = rows(con, "SELECT * FROM v_segregation WHERE asset = 'USDT'")
+    assert statement["isolated_margin"] == 0 and statement["net_ledger_balance"] == 0
+    assert statement["cross_upnl"] == Decimal(-10000) and statement["isolated_upnl"] == 0
+
+
+def test_a_long_margined_to_its_whole_entry_value_has_no_price_of_zero(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    """reports.valuation (DESIGN.md section 4): a liquidation or bankruptcy price is kept only
+    when > 0. A linear long of 1 BTC from 50,000 holding 50,000 of isolated margin (one tier,
+    cum 0) solves both equations at a price of 0, which is no price: both are NULL."""
+    venue.tiers("BTCUSDT", [("0", "0.005")])
+    venue.mark("BTCUSDT", "40000")
+    venue.position("FULL", "BTCUSDT", "1", "50000", isolated_margin="50000")
+    row = position_row(con, "FULL")
+    assert row["isolated_equity"] == Decimal(40000)
+    assert row["liquidation_price"] is None and row["bankruptcy_price"] is None
+
+
+def test_prices_from_1e19_are_null_when_valued_plainly_too(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    """reports.valuation.quotient: a liquidation or bankruptcy price from 1e19 is NULL, whether
+    its chunk is valued plainly or guarded (div_or_null), so a position's prices do not depend
+    on another position of its chunk overflowing. A short of 1e-9 BTC from 50,000 holding 2e10
+    USDT of margin would be bankrupt at 2e19 + 50,000 and liquidated near 1.99e19 (below 1e20:
+    the plain quotient does not overflow)."""
+    venue.tiers("BTCUSDT", [("0", "0.005")])
+    venue.mark("BTCUSDT", "40000")
+    venue.position("FAR", "BTCUSDT", "-0.000000001", "50000", isolated_margin="20000000000")
+    row = position_row(con, "FAR")
+    assert row["isolated_equity"] == Decimal("20000000000.00001")
+    assert row["liquidation_price"] is None and row["bankruptcy_price"] is None
+
+
+def test_an_inverse_future_is_valued_as_inverse(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    """DESIGN.md section 3: kind inverse_future is an inverse contract (settle = underlying,
+    contract size in quote units) like inverse_perpetual: notional = Q / M and uPnL =
+    s x Q x (1/E - 1/M) in BTC (the reference's COIN-M figures: long 10,000 USD from 8,000 at
+    9,000), and its open interest in USD is OI x contract_size x the quote asset's price."""
+    venue.instrument("BTCUSD_0627", "inverse_future", "BTC", "USD", "BTC", "100")
+    venue.tiers("BTCUSD_0627", [("0", "0.005")])
+    venue.mark("BTCUSD_0627", "9000")
+    venue.position("F", "BTCUSD_0627", "100", "8000")
+    row = position_row(con, "F")
+    assert row["is_inverse"] is True
+    assert abs(row["notional"] - Decimal(10000) / Decimal(9000)) <= Decimal("1e-18")
+    assert abs(
+        row["unrealized_pnl"] - Decimal(10000) * (1 / Decimal(8000) - 1 / Decimal(9000))
+    ) <= Decimal("2e-18")
+    assert row["notional_usd"] == row["notional"] * Decimal(50000)
+    (oi,) = rows(con, "SELECT * FROM v_open_interest WHERE instrument_id = 'BTCUSD_0627'")
+    assert oi["open_interest"] == Decimal(100) and oi["open_interest_usd"] == Decimal(10000)
+
+
+def test_a_liquidation_on_a_boundary_is_not_lost_to_the_rounding_of_its_price(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    """DESIGN.md section 4: solve per tier and keep the solution whose own notional selects that
+    tier. This short's solution lies on the floor 7,134.12 up to its 18th decimal; rounded to 18
+    decimals, tier 1's price lands at or above tier 1's cap and tier 2's below tier 2's floor, so
+    a tier test without reports.valuation's 1e-9 slack loses both and the price goes NULL."""
+    venue.linear("EDGE2")
+    table = venue.tiers("EDGE2", [("0", "0.17"), ("7134.12", "0.189")])
+    venue.mark("EDGE2", "1099.24593745")
+    qty, entry, margin = "-5.76607", "1099.24593745", "2008.591377447678500002"
+    venue.position("S", "EDGE2", qty, entry, isolated_margin=margin)
+    lp = position_row(con, "S")["liquidation_price"]
+    model = Model(False, Decimal(qty), Decimal(1), Decimal(entry), Decimal(margin))
+    expected = model.liquidation_price(table)
+    assert expected is not None and abs(expected * Decimal(qty) + Decimal("7134.12")) < Decimal(
+        "1e-15"
+    )
+    assert lp is not None and abs(lp - expected) <= Decimal("1e-17")
+
+
+def test_the_tier_test_is_exact_beside_the_float_narrowing(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    """DESIGN.md section 4 (solve per tier, keep the solution whose own notional selects that
+    tier, floor <= notional < cap), with shipped maintenance amounts that break the recursion
+    (MM jumps at the floor 100, so a tier's line can cross equity just outside its own range):
+
+    - long A: tier 1 solves at 99.4949... (genuine); tier 2 (cum 0.5000098 instead of 1) at
+      99.99999, 1e-7 below its floor: not in tier 2, however near (the Float64 narrowing's
+      slack may only send it to the exact test, never accept it);
+    - long B: tier 1 solves at 99.99999999, 1e-10 below its cap 100: inside tier 1 (the exact
+      test's slack widens a bound, never narrows it); tier 2 (cum 5) at 95.9, below its floor."""
+    for instrument_id, cum in (("JUMP_A", "0.5000098"), ("JUMP_B", "5")):
+        venue.linear(instrument_id)
+        venue.tier_rows(
+            instrument_id,
+            [
+                Tier(1, Decimal(0), Decimal(100), Decimal("0.01"), Decimal(0)),
+                Tier(2, Decimal(100), None, Decimal("0.02"), Decimal(cum)),
+            ],
+        )
+        venue.mark(instrument_id, "110")
+    venue.position("A", "JUMP_A", "1", "110", isolated_margin="11.5")
+    venue.position("B", "JUMP_B", "1", "110", isolated_margin="11.0000000099")
+    # A: (11.5 - 110) / (0.01 - 1) = 99.49..., tier 2's (11.5 + 0.5000098 - 110) / -0.98 = 99.99999
+    a = position_row(con, "A")["liquidation_price"]
+    assert abs(a - Decimal("98.5") / Decimal("0.99")) < Decimal("1e-17")
+    # B: (11.0000000099 - 110) / (0.01 - 1) = 99.99999999 exactly
+    assert position_row(con, "B")["liquidation_price"] == Decimal("99.99999999")
+
+
+def test_usd_is_priced_on_a_loaded_date_without_price_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """DESIGN.md section 3: the reporting currency has price 1 when absent. A loaded date whose
+    prices file is header-only (nothing held but USD, no position: no price is needed) still
+    values its USD at 1: the date comes from the loads table (05_v_asset_prices.sql)."""
+    v = Venue(con)
+    con.execute(
+        "INSERT INTO loads VALUES ('L1', ?, 'prices', 'prices.csv', 'csv', 'x', 0, "
+        "TIMESTAMP '2026-03-03 23:00:00', 'test', false)",
+        [v.as_of],
+    )
+    v.account("A1")
+    v.balance("A1", "USD", "1250.5")
+    (equity,) = rows(con, "SELECT * FROM v_account_equity")
+    assert equity["price"] == Decimal(1) and equity["equity_usd"] == Decimal("1250.5")
+    (statement,) = rows(con, "SELECT * FROM v_segregation")
+    assert statement["requirement_usd"] == Decimal("1250.5")
+
+
+def test_a_liquidation_notional_from_1e19_stays_in_an_unbounded_last_tier(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    """reports.valuation: the notional at a candidate price is NULL from 1e19 (beyond what the
+    guarded product holds), and only an unbounded last tier can hold it, so that tier keeps the
+    solution. A long of 1e10 contracts whose liquidation lies at 1e9 + 0.001, a notional just
+    above the last tier's floor of 1e19 (too near it for the Float64 narrowing to be sure)."""
+    venue.linear("VAST")
+    table = venue.tiers("VAST", [("0", "0.01"), ("10000000000000000000", "0.02")])
+    venue.mark("VAST", "1100000000")
+    venue.position("L", "VAST", "10000000000", "1100000000", isolated_margin="1099999999990200000")
+    row = position_row(con, "L")
+    assert row["tier"] == 2
+    model = Model(
+        False, Decimal(10**10), Decimal(1), Decimal(1100000000), Decimal("1099999999990200000")
+    )
+    assert model.liquidation_price(table) == Decimal("1000000000.001")
+    assert row["liquidation_price"] == Decimal("1000000000.001")
+
+
+def test_statement_counts_client_deficits_and_bad_debt_apart(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    """DESIGN.md section 4 (segregation, client accounts only): deficits are the accounts with
+    E < 0 (an account at exactly 0 is not in deficit: C0, and C2 whose isolated loss beyond
+    its margin is the venue's bad debt, not the client's); isolated_margin sums the margins of
+    client isolated positions only (the house's H is not client money); bad debt and deficits
+    are separate magnitudes, each in USD at the asset's price."""
+    venue.tiers("BTCUSDT", [("0", "0.005")])
+    venue.mark("BTCUSDT", "40000")
+    venue.account("C0")
+    venue.balance("C0", "USDT", "0")
+    venue.account("C1")
+    venue.balance("C1", "USDT", "-100")
+    # long 1 BTC from 50,000 with 2,000 of margin: isolated equity -8,000, bad debt 8,000
+    venue.position("LOSS", "BTCUSDT", "1", "50000", isolated_margin="2000", account_id="C2")
+    venue.position("CROSS", "BTCUSDT", "0.5", "38000", account_id="C3")  # cross uPnL +1,000
+    venue.account("H", account_type="house")
+    venue.position("HOUSE", "BTCUSDT", "-1", "50000", isolated_margin="5000", account_id="H")
+    (s,) = rows(con, "SELECT * FROM v_segregation WHERE asset = 'USDT'")
+    assert s["deficit_accounts"] == 1 and s["deficits"] == Decimal(100)
+    assert s["isolated_margin"] == Decimal(2000) and s["isolated_bad_debt"] == Decimal(8000)
+    # 0 - 100 + (2,000 - 10,000) + 1,000: the isolated loss unfloored
+    assert s["net_equity"] == Decimal(-7100) and s["client_requirement"] == Decimal(1000)
+    assert s["cross_upnl"] == Decimal(1000) and s["isolated_upnl"] == Decimal(-10000)
+    assert s["unrealized_pnl"] == Decimal(-9000)
+    assert s["deficits_usd"] == Decimal("99.98")
+    assert s["isolated_bad_debt_usd"] == Decimal("7998.4")
+
+
+def test_each_date_solves_liquidation_in_its_own_tier_table(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    """All joins include as_of_date (DESIGN.md section 4 figures are per date): the same long
+    of 1 BTC from 50,000 with 5,000 of margin, on a second date whose table is one tier at 1%:
+    LP = (5,000 - 50,000) / (0.01 - 1) = 45,454.54...; the first date's 50% tier (which would
+    put it at 90,000) is no candidate."""
+    day2 = venue.on("2026-03-04")
+    day2.linear("BTCUSDT")
+    day2.asset("USDT", "1")
+    venue.tiers("BTCUSDT", [("0", "0.5")])
+    day2.tiers("BTCUSDT", [("0", "0.01")])
+    for v in (venue, day2):
+        v.mark("BTCUSDT", "50000")
+        v.position("P", "BTCUSDT", "1", "50000", isolated_margin="5000")
+    derive.refresh(con)
+    got = dict(
+        con.execute(
+            "SELECT as_of_date::VARCHAR, liquidation_price FROM v_positions ORDER BY 1"
+        ).fetchall()
+    )
+    assert got["2026-03-03"] == Decimal(90000)
+    assert abs(got["2026-03-04"] - Decimal(45000) / Decimal("0.99")) < Decimal("1e-17")
