@@ -1184,3 +1184,117 @@ def test_the_days_over_the_limit_are_counted_as_each_day_stood(
     (charge,) = st.concentration_charges
     assert charge.detail.days_over == over
     assert not [n for n in st.notes if "history was not found" in n], st.notes
+
+
+# ------------------------------------------------------------------ mutation review of the CFTC and MiCA regimes
+# Each test below failed under a realistic bug of the CFTC / MiCA code that every other test let
+# pass (mutation review of 2026-12-06, second round; the mutation is named in the docstring).
+
+
+def _position_on(
+    con: duckdb.DuckDBPyConnection, day: dt.date, pid: str, account: str, quantity: int
+) -> None:
+    """On `day`: BTCUSDT (linear, one tier at 1% maintenance) marked at 50,000, and `account`'s
+    cross long of `quantity` entered at the mark (1% maintenance = 500 USD per contract)."""
+    if not con.execute(
+        "SELECT count(*) FROM instruments WHERE as_of_date = ? AND instrument_id = 'BTCUSDT'",
+        [day],
+    ).fetchone()[0]:
+        _insert(
+            con,
+            "instruments",
+            day,
+            [("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", D(1), None)],
+        )
+        _insert(con, "risk_tiers", day, [("BTCUSDT", 1, D(0), None, D("0.01"), D(0), None)])
+        _insert(con, "prices", day, [("instrument", "BTCUSDT", D(50_000))])
+    _insert(
+        con,
+        "positions",
+        day,
+        [(pid, account, "BTCUSDT", "cross", D(quantity), D(50_000), None, None, None)],
+    )
+
+
+def test_cftc_margin_is_every_account_types_on_the_day_only(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """17 CFR 1.17(a)(1)(i)(B), DESIGN.md section 5: 8% of the total maintenance margin of ALL
+    positions, of the as-of day. Client 100 (50k), house 20 (10k) and insurance fund 40 (20k)
+    contracts: 80k of margin, 6.4k at 8%; the previous day's 1,000 contracts (500k) are not
+    today's. Mutations: the previous days summed too (`<=` for `=`), the client positions only,
+    the insurance fund's left out."""
+    firm = [("H1", "house", "H1"), ("F1", "insurance_fund", "F1")]
+    before = DAY - dt.timedelta(days=1)
+    stored_day(con, before, adjusted_net_capital="100000", accounts=firm)
+    _position_on(con, before, "P0", "C1", 1_000)
+    stored_day(con, DAY, adjusted_net_capital="100000", accounts=firm)
+    _position_on(con, DAY, "P1", "C1", 100)
+    _position_on(con, DAY, "P2", "H1", 20)
+    _position_on(con, DAY, "P3", "F1", 40)
+    derive.refresh(con)
+    config = replace(Config(), capital=CapitalConfig(regime="cftc", cftc_minimum=D(1_000)))
+    statement = capital_statement(con, DAY, config)
+    assert statement.components["maintenance_margin"] == D(80_000)
+    assert (statement.requirement, statement.binding) == (D(6_400), "risk_based")
+
+
+def test_cftc_early_warning_takes_the_configured_share(con: duckdb.DuckDBPyConnection) -> None:
+    """17 CFR 1.12(b) as DESIGN.md section 5 configures it: the early-warning level is the
+    greater of 150% of the minimum and `capital.early_warning` x the requirement. With the
+    share set to 2 and the 1M minimum binding (no positions), the level is 2M: 1.9M of
+    adjusted net capital warns at ratio 1.9 against 2. Mutations: the share hard-coded at
+    1.10, and the share applied to the risk-based amount (0) instead of the requirement, both
+    gave a level of 1.5M and no warning."""
+    stored_day(con, DAY, adjusted_net_capital="1900000")
+    derive.refresh(con)
+    config = replace(Config(), capital=CapitalConfig(regime="cftc", early_warning=D(2)))
+    ctx = ctx_for(con, DAY, config)
+    statement = statement_for(ctx)
+    assert statement.requirement == M
+    assert (statement.early_warning_amount, statement.early_warning_level) == (D(2) * M, D(2))
+    assert check_cap_01(ctx).select("status", "value", "threshold").rows() == [
+        ("warn", D("1.9"), D(2))
+    ]
+
+
+def test_mica_early_warning_is_a_share_of_the_requirement_not_the_class_minimum(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """MiCA: CAP-01 warns below 110% of the requirement max(class minimum, FOR) (DESIGN.md
+    section 5). With FOR binding (800k / 4 = 200k over the 150k minimum) the level is 220k,
+    so 210k of CET1 (105%) warns. Mutation: the level taken on the class minimum (165k)
+    passed it."""
+    stored_day(con, DAY, cet1="210000", fixed_overheads="800000")
+    config = replace(Config(), capital=CapitalConfig(regime="mica"))
+    ctx = ctx_for(con, DAY, config)
+    statement = statement_for(ctx)
+    assert (statement.requirement, statement.binding) == (D(200_000), "FOR")
+    assert statement.early_warning_amount == D(220_000)
+    assert line(statement, "Early-warning level (amount)") == D(220_000)
+    assert check_cap_01(ctx).select("status", "value", "threshold").rows() == [
+        ("warn", D("1.05"), D("1.1"))
+    ]
+
+
+def test_a_tie_names_the_fixed_minimum_as_binding(con: duckdb.DuckDBPyConnection) -> None:
+    """The statement names what sets the requirement (the report prints "binding: ..."); on a
+    tie it names the fixed minimum, as IFR's max(PMR, FOR, KFR) names PMR. CFTC: 8% of 200k of
+    margin = 16k = the configured minimum; MiCA: FOR 600k / 4 = the 150k class minimum; IFR:
+    the same FOR and a permanent minimum of 150k. Mutations: `>` for `>=` named the risk-based
+    amount / FOR instead; under IFR, FOR put before PMR."""
+    stored_day(con, DAY, adjusted_net_capital="100000", fixed_overheads="600000")
+    _one_cross_position(con, ("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", D(1), None))
+    cftc_config = replace(Config(), capital=CapitalConfig(regime="cftc", cftc_minimum=D(16_000)))
+    statement = capital_statement(con, DAY, cftc_config)
+    assert statement.components["risk_based"] == statement.requirement == D(16_000)
+    assert statement.binding == "minimum"
+    mica_config = replace(Config(), capital=CapitalConfig(regime="mica"))
+    statement = capital_statement(con, DAY, mica_config)
+    assert statement.components["FOR"] == statement.requirement == D(150_000)
+    assert statement.binding == "class_minimum"
+    # IFR: a permanent minimum of 150k ties with the FOR; PMR is named
+    ifr_config = replace(Config(), capital=CapitalConfig(permanent_minimum=D(150_000)))
+    statement = capital_statement(con, DAY, ifr_config)
+    assert statement.components["FOR"] == statement.requirement == D(150_000)
+    assert statement.binding == "PMR"

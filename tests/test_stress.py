@@ -877,3 +877,157 @@ def test_cascade_prices_move_in_their_own_shocks_direction_and_not_below_zero(
     assert result.liquidated["position_id"].to_list() == ["xb", "xe"]
     assert result.final_shocks["BTC"] == D(-1)
     assert result.final_shocks["ETH"] == 0
+
+
+# ------------------------------------------------------------------------------------------
+# Mutation review of the scenarios and CAP-04 outside the cascade (2026-12-06, second round):
+# each test below failed under a realistic bug that every other test let pass (named in the
+# docstring).
+
+
+def test_a_fund_exactly_at_a_cover_figure_meets_it() -> None:
+    """The fund must be strictly below a cover figure to fail it (module docstring; PFMI's
+    "sufficient to cover"). Reference shortfalls 120M, 90M, 60M: a fund of exactly Cover-1
+    (120M) meets Cover-1 and misses Cover-2 (breach, metric cover2, not cover1); under the
+    Cover-1 standard a fund of exactly Cover-2 (210M) passes rather than warns. Mutations:
+    `<=` for `<` at Cover-1 and at the informative Cover-2."""
+    shortfalls = [D("120000000"), D("90000000"), D("60000000")]
+    cover1, cover2 = cover_figure(shortfalls, 1), cover_figure(shortfalls, 2)
+    assert cover_status(cover1, cover1, cover2, cover2, 2) == ("breach", "cover2", cover2)
+    assert cover_status(cover2, cover1, cover2, cover1, 1) == ("pass", None, None)
+    assert cover_status(cover1, cover1, cover2, cover1, 1) == ("warn", "cover2", cover2)
+
+
+def test_a_groups_shortfall_sums_its_accounts_shortfalls_without_netting_credits(
+    template: Path, tmp_path: Path
+) -> None:
+    """DESIGN.md section 5 (CAP-04): each client account's shortfall is max(0, -(its own
+    stressed equity)), then summed per group: a's 1,000 USDT debit is not offset by b's 5,000
+    USDT credit in the same group GA (b's funds are b's, as the segregation requirement never
+    nets deficits). GA 1,000, GC 300: Cover-1 1,000, Cover-2 1,300. Mutation: the group's
+    cross equity netted before the max(0, .) made GA 0."""
+    con = make_db(template, tmp_path)
+    insert(con, "prices", "kind, symbol, price", [("asset", "USDT", D(1))])
+    add_accounts(con, [("a", "client", "GA"), ("b", "client", "GA"), ("c", "client", "GC")])
+    insert(
+        con,
+        "balances",
+        "account_id, asset, balance",
+        [("a", "USDT", D(-1000)), ("b", "USDT", D(5000)), ("c", "USDT", D(-300))],
+    )
+    derive.refresh(con)
+    for result in stress_results(con, AS_OF, Config()):
+        assert (result.cover1_usd, result.cover2_usd) == (D(1000), D(1300)), result.scenario
+        assert result.groups.select("group_id", "cross_shortfall_usd").rows() == [
+            ("GA", D(1000)),
+            ("GC", D(300)),
+        ]
+    con.close()
+
+
+def test_insurance_fund_accounts_are_not_counterparties(scenario_db: Any) -> None:
+    """CAP-04 counts client accounts only (DESIGN.md section 5): the insurance-fund account's
+    own wallet debit and its losing isolated long of 10 BTCUSDT on no margin are the venue's,
+    not a client group's shortfall; down_30 keeps Cover-1 16,000 and Cover-2 28,500.
+    Mutations: the client filter written as "not house" (positions, then wallets) let them in."""
+    scenario_db.execute("BEGIN")
+    try:
+        insert(
+            scenario_db, "balances", "account_id, asset, balance", [("if1", "USDT", D(-1_000_000))]
+        )
+        add_position(scenario_db, "p8", "if1", "BTCUSDT", "isolated", "10", "50000", "0")
+        derive.refresh(scenario_db)
+        down = stress_results(scenario_db, AS_OF, Config())[0]
+        assert (down.cover1_usd, down.cover2_usd) == (D("16000"), D("28500"))
+        assert "if1" not in down.groups["group_id"].to_list()
+    finally:
+        scenario_db.execute("ROLLBACK")
+
+
+def test_a_stored_previous_day_does_not_enter_todays_stress(
+    scenario_db: Any, template: Path, tmp_path: Path
+) -> None:
+    """Each scenario shocks TODAY's marks and asset prices (DESIGN.md section 5): with the
+    same venue stored for the day before too, stress.csv is the one-day database's. Mutations:
+    the positions, wallets, firm custody or asset prices read with `as_of_date <= $as_of`."""
+    other = make_db(template, tmp_path, "two_days.duckdb")
+    before = AS_OF - dt.timedelta(days=1)
+    for table in ("prices", "instruments", "risk_tiers", "accounts", "positions", "balances"):
+        rows = scenario_db.execute(f"SELECT * FROM {table}").fetchall()
+        marks = ", ".join("?" * len(rows[0]))
+        other.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        other.executemany(f"INSERT INTO {table} VALUES ({marks})", [(before, *r[1:]) for r in rows])
+    custody = scenario_db.execute("SELECT * FROM custody").fetchall()
+    marks = ", ".join("?" * len(custody[0]))
+    other.executemany(f"INSERT INTO custody VALUES ({marks})", custody)
+    other.executemany(f"INSERT INTO custody VALUES ({marks})", [(before, *r[1:]) for r in custody])
+    derive.refresh(other)
+    assert stress_table(other, AS_OF, Config()).equals(stress_table(scenario_db, AS_OF, Config()))
+    other.close()
+
+
+def test_the_worst_scenario_is_the_one_with_least_headroom_over_cover2() -> None:
+    """The figures carried to the next day's report are those of the scenario whose insurance
+    fund has the least headroom over Cover-2 (reports/stress/results.py): "b" (fund 1,000
+    against Cover-2 990: 10), not "a" (100 against 50: 50), although "a" has the smaller fund
+    and the larger Cover-1 headroom. Mutations: max for min, Cover-1 for Cover-2."""
+    from types import SimpleNamespace
+
+    from reports.stress.results import worst_cover
+
+    a = SimpleNamespace(scenario="a", insurance_fund_usd=D(100), cover1_usd=D(10), cover2_usd=D(50))
+    b = SimpleNamespace(
+        scenario="b", insurance_fund_usd=D(1000), cover1_usd=D(900), cover2_usd=D(990)
+    )
+    assert worst_cover([a, b]) is b and worst_cover([b, a]) is b
+    assert worst_cover([]) is None
+
+
+def test_a_breached_cap04_run_records_its_figures(scenario_db: Any) -> None:
+    """A run whose CAP-04 breached computed its figures like a passing one and records them
+    for the next day's report (reports/stress/results.py: pass, warn and breach); down_30 is the
+    worst scenario (fund 22,500 against Cover-2 28,500). Mutation: a breach left out of the
+    outcomes that record, so the next day's report recomputed (or lost) them."""
+    from types import SimpleNamespace
+
+    from reports.stress.results import (
+        WORST_COVER2,
+        WORST_FUND,
+        record_stress_figures,
+        stored_figures,
+    )
+
+    run = SimpleNamespace(
+        run_id="r1", results=[SimpleNamespace(check_id="CAP-04", status="breach")]
+    )
+    ctx = CheckContext(scenario_db, AS_OF, None, Config())
+    scenario_db.execute("BEGIN")
+    try:
+        assert record_stress_figures(scenario_db, run, AS_OF, dt.datetime(2026, 3, 2, 23), ctx) == 2
+        assert stored_figures(scenario_db, AS_OF, "r1") == {
+            WORST_COVER2: D("28500"),
+            WORST_FUND: D("22500"),
+        }
+    finally:
+        scenario_db.execute("ROLLBACK")
+
+
+def test_cap04_does_not_warn_of_an_unpriced_asset_a_scenario_leaves_unmoved(
+    scenario_db: Any,
+) -> None:
+    """CAP-04's unpriced-asset warning says "the shock moves nothing": it is for a named asset
+    with a move the day cannot apply. A scenario template naming XRP at 0 (no move intended)
+    is not that, so no warning; XRP at -0.2 is (reports/stress/checks.py). Mutation: the
+    `move != 0` condition dropped warned of every unmoved name."""
+    config = replace(
+        Config(),
+        stress=StressConfig(
+            scenarios=(
+                Scenario("still", {"XRP": D(0), "BTC": D("-0.1")}),
+                Scenario("moved", {"XRP": D("-0.2"), "BTC": D("-0.1")}),
+            )
+        ),
+    )
+    result = run_one(PYTHON_CHECKS["CAP-04"], CheckContext(scenario_db, AS_OF, None, config))
+    rows = result.rows.filter(pl.col("metric") == "unpriced_shock_asset")
+    assert rows["entity_id"].to_list() == ["moved"]
