@@ -349,3 +349,43 @@ def test_a_figure_of_any_size_is_presented_not_refused() -> None:
     figure = Decimal("18446744073709551615000000000.005")
     assert outputs.decimal_text(figure, 2) == "18446744073709551615000000000.00"
     assert outputs.decimal_text(Decimal("2.675"), 2) == "2.68"  # half-even as before
+
+
+# --- mutation review of 2026-12-06 (reports/render/outputs.py): rules no test held -------------
+
+
+def test_exceptions_sort_by_entity_before_instrument_with_empty_keys_last() -> None:
+    """exceptions.csv is sorted by check_id, entity_id, instrument_id, asset (DESIGN.md section
+    6), in that order of precedence, an empty instrument or asset after the filled ones."""
+    from reports.checks.model import exception_schema
+
+    rows = [  # (entity_id, instrument_id, asset), shuffled
+        ("acct-2", "BTC-PERP", None),
+        ("acct-1", "ETH-PERP", "ETH"),
+        ("acct-1", None, "BTC"),
+        ("acct-1", "BTC-PERP", None),
+        ("acct-1", "BTC-PERP", "BTC"),
+    ]
+    frame = pl.DataFrame(
+        {
+            "check_id": ["SEG-03"] * len(rows),
+            "status": ["breach"] * len(rows),
+            "entity_type": ["position"] * len(rows),
+            "entity_id": [r[0] for r in rows],
+            "instrument_id": [r[1] for r in rows],
+            "asset": [r[2] for r in rows],
+            "metric": ["cross_margin"] * len(rows),
+            "value": [Decimal("1")] * len(rows),
+            "threshold": [Decimal("0")] * len(rows),
+            "message": ["m"] * len(rows),
+        },
+        schema={"check_id": pl.String, **exception_schema()},
+    )
+    presented = outputs.exceptions_frame(frame)
+    assert list(presented.select("entity_id", "instrument_id", "asset").iter_rows()) == [
+        ("acct-1", "BTC-PERP", "BTC"),
+        ("acct-1", "BTC-PERP", None),
+        ("acct-1", "ETH-PERP", "ETH"),
+        ("acct-1", None, "BTC"),
+        ("acct-2", "BTC-PERP", None),
+    ]

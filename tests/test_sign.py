@@ -604,3 +604,64 @@ def test_keys_init_refuses_a_short_passphrase(run_mir, tmp_path, monkeypatch) ->
     monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "twelve chars")
     result = run_mir("keys", "init", "--out", tmp_path / "signer.p12", "--algorithm", "p256")
     assert result.exit_code == 0, result.output
+
+
+# --- mutation review of 2026-12-06 (reports/sign/manifest.py): rules no test held --------------
+
+
+def test_manifest_keys_are_sorted_at_every_level(tmp_path) -> None:
+    """manifest.json is canonical JSON: the keys of the manifest and of every entry in it are
+    in sorted order (not only in the order the code happens to build them)."""
+    day = _day_dir(tmp_path / "out", "2026-03-03")
+    path = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64, lei="LEI1", timestamped=False)
+    orders: list[list[str]] = []
+
+    def record(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        orders.append([key for key, _ in pairs])
+        return dict(pairs)
+
+    json.loads(path.read_bytes(), object_pairs_hook=record)
+    assert len(orders) == 1 + len(INPUTS) + 3  # the manifest, its inputs and its files
+    assert all(keys == sorted(keys) for keys in orders), orders
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("previous_manifest_sha256", "A" * 64, "previous_manifest_sha256"),
+        ("previous_manifest_sha256", "a" * 63, "previous_manifest_sha256"),
+        ("timestamped", "yes", "timestamped"),
+        ("timestamped", 1, "timestamped"),
+    ],
+)
+def test_parse_manifest_refuses_a_malformed_link_or_timestamped_flag(
+    tmp_path, field: str, value: object, says: str
+) -> None:
+    """The hash chain's link is null or a lower-case hex SHA-256, and `timestamped` (which
+    `mir verify` holds the signatures to) is true or false: anything else is not a manifest."""
+    from reports.sign.manifest import parse_manifest
+
+    day = _day_dir(tmp_path / "out", "2026-03-03")
+    manifest = json.loads(write_manifest(day, inputs=INPUTS, config_sha256="c" * 64).read_bytes())
+    assert parse_manifest(canonical_json(manifest)) == manifest
+    manifest[field] = value
+    with pytest.raises(ValueError, match=says):
+        parse_manifest(canonical_json(manifest))
+
+
+def test_an_empty_tsa_url_argument_overrides_the_configured_tsa(pdfa3b, dev_key, tmp_path) -> None:
+    """`tsa_url` given to sign_manifest or sign_pdf overrides [signing] tsa_url, an empty one
+    too (no timestamp: CAdES / PAdES B-B): the configured TSA (an unreachable one here) is
+    then not contacted."""
+    from asn1crypto import cms
+
+    config = SigningConfig(pkcs12=str(dev_key.p12), tsa_url="http://127.0.0.1:9/tsa")
+    day = _day_dir(tmp_path / "out", "2026-03-03")
+    manifest = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64)
+    signature = sign_manifest(manifest, config, tsa_url="")
+    (signer_info,) = cms.ContentInfo.load(signature.read_bytes())["content"]["signer_infos"]
+    assert not signer_info["unsigned_attrs"]  # no signature timestamp token
+    info = sign_pdf(pdfa3b, tmp_path / "report.pdf", config, tsa_url="")
+    assert info.level == "B-B"
+    with pytest.raises(SigningError, match="timestamp authority did not answer"):
+        sign_manifest(manifest, config)  # the configured TSA, when not overridden

@@ -2223,3 +2223,25 @@ def test_parquet_can_be_piped_through_dev_stdout(history: Path, tmp_path: Path) 
     )
     assert done.returncode == 0, done.stderr
     assert pl.read_parquet(target)["b"].to_list() == [3]
+
+
+# --- mutation review of 2026-12-06 (reports/output.py): rules no test held ---------------------
+
+
+def test_csv_output_is_the_exact_bytes_with_unix_line_ends(tmp_path: Path) -> None:
+    """`--format csv` writes "\\n" line ends (not csv's default "\\r\\n"), quotes only what needs
+    it, and spells decimals exactly without trailing zeros: the same bytes to a stream and to a
+    file, so an extract diffs cleanly against the report's CSVs."""
+    import polars as pl
+
+    from reports.output import render_text, write_batches
+
+    frame = pl.DataFrame(
+        {"asset": ["BTC", "a,b"], "amount": [Decimal("1.5"), Decimal("-100")]},
+        schema={"asset": pl.String, "amount": pl.Decimal(38, 18)},
+    )
+    expected = 'asset,amount\nBTC,1.5\n"a,b",-100\n'
+    assert render_text(frame, "csv") == expected
+    path = tmp_path / "extract.csv"
+    assert write_batches(frame.schema, iter([frame]), "csv", None, path) == 2
+    assert path.read_bytes() == expected.encode()

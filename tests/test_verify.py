@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import shutil
+import stat
 import tempfile
 import warnings
 import zipfile
@@ -1751,3 +1752,402 @@ def test_verify_quiet_keeps_what_was_not_checked(
     assert "package name: NOT CHECKED" in result.output
     assert "hash chain: NOT CHECKED" in result.output
     assert "file report.pdf: ok" not in result.output
+
+
+# --- mutation review of 2026-12-06 (reports/sign/verify.py): checks no test held ---------------
+# Each test below failed under a realistic mutation of verify.py that the suite let through.
+
+
+def _pdf_embedding(files: dict[str, bytes]) -> bytes:
+    """An unsigned PDF/A-3b embedding exactly `files` (as `_pdfa3b`, with other attachments)."""
+    from weasyprint import HTML, Attachment
+
+    when = dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
+    attachments = [
+        Attachment(
+            string=data.decode(), name=name, relationship="Data", created=when, modified=when
+        )
+        for name, data in files.items()
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        pdf = HTML(string="<html lang='en'><title>t</title><p>report</p></html>").write_pdf(
+            pdf_variant="pdf/a-3b", attachments=attachments
+        )
+        gc.collect()
+    return pdf
+
+
+def _resign_manifest(day: Path, signer: SignerKey, change: Any) -> None:
+    """Apply `change` to the day's manifest (as data), write it canonically and sign it again:
+    what a faulty (or dishonest) signer would produce."""
+    from reports.sign.manifest import canonical_json
+
+    manifest = json.loads((day / MANIFEST_NAME).read_bytes())
+    change(manifest)
+    (day / MANIFEST_NAME).write_bytes(canonical_json(manifest))
+    sign_manifest(day / MANIFEST_NAME, signer)
+
+
+def _failure_names(report: Any) -> list[str]:
+    return [line.name for line in report.failures]
+
+
+def test_a_file_whose_size_the_signed_manifest_misstates_fails(
+    tmp_path: Path, signer: SignerKey, signed_pdf: bytes
+) -> None:
+    """The manifest's size is checked on its own, not only implied by the SHA-256: a manifest
+    whose size for a file is wrong (the hash right) does not verify."""
+    from reports.sign.verify import verify_directory
+
+    day = make_day(tmp_path / "out", signer, signed_pdf)
+    assert verify_directory(day).ok
+
+    def misstate(manifest: dict[str, Any]) -> None:
+        for entry in manifest["files"]:
+            if entry["name"] == "capital.csv":
+                entry["size"] += 1
+
+    _resign_manifest(day, signer, misstate)
+    report = verify_directory(day)
+    assert _failure_names(report) == ["file capital.csv"], report.lines()
+    size = len(CSVS["capital.csv"])
+    assert report.failures[0].detail == f"size {size} bytes, manifest says {size + 1}"
+
+
+def test_verify_fails_on_an_extra_hidden_file(package: Path, run_mir: Any) -> None:
+    """Every member the manifest does not list fails the package, a dot-file too (a tool
+    skipping "hidden" names would let an unsigned file ride along)."""
+    members = _members(package)
+    members[".notes"] = b"unsigned note"
+    result = run_mir("verify", _rezip(package, members))
+    assert result.exit_code == 4, result.output
+    assert "unlisted files: FAILED: not in manifest.json: .notes" in result.output
+
+
+def test_the_summary_line_compares_the_run_id_and_requires_it() -> None:
+    """summary.json must be of the manifest's run, not only of its day: another run_id, or
+    none, fails the line."""
+    from reports.sign.verify import _summary_line
+
+    manifest = {
+        "as_of": AS_OF,
+        "run_id": "r-1",
+        "inputs": [{"file": "accounts", "rows": 3, "sha256": "a" * 64}],
+    }
+    assert _summary_line({"summary.json": summary_json(AS_OF)}, manifest).ok
+    other_run = json.loads(summary_json(AS_OF))
+    other_run["run_id"] = "r-2"
+    line = _summary_line({"summary.json": json.dumps(other_run).encode()}, manifest)
+    assert not line.ok
+    assert line.detail == "summary.json has run_id 'r-2', manifest.json 'r-1'"
+    for key in ("run_id", "as_of"):
+        without = json.loads(summary_json(AS_OF))
+        del without[key]
+        line = _summary_line({"summary.json": json.dumps(without).encode()}, manifest)
+        assert not line.ok and line.detail.startswith(f"summary.json has {key} None"), line
+
+
+def test_a_pdf_embedding_a_file_the_package_lacks_fails(tmp_path: Path, signer: SignerKey) -> None:
+    """report.pdf embeds exactly the package's CSVs and summary.json: an extra attachment
+    (a file the regulator would not find beside the PDF) fails, not only a missing one."""
+    from reports.sign.verify import verify_directory
+
+    unsigned = _pdf_embedding(
+        {**CSVS, "summary.json": summary_json(AS_OF), "draft.csv": b"a,b\n1,2\n"}
+    )
+    pdf = tmp_path / "report.pdf"
+    sign_pdf(unsigned, pdf, signer)
+    report = verify_directory(make_day(tmp_path / "out", signer, pdf.read_bytes()))
+    assert _failure_names(report) == ["report.pdf attachments"], report.lines()
+    assert report.failures[0].detail.startswith("embeds capital.csv, concentration.csv, draft.csv")
+
+
+def test_a_pdf_without_the_timestamp_the_manifest_promises_fails(
+    tmp_path: Path, signer: SignerKey, unsigned_pdf: bytes
+) -> None:
+    """A manifest that signs `timestamped: true` holds report.pdf's signature to it too: a PDF
+    signature without a timestamp token fails, as the manifest's own would."""
+    from test_sign import _timestamper
+
+    from reports.sign.verify import verify_directory
+
+    day = tmp_path / "out" / AS_OF
+    day.mkdir(parents=True)
+    sign_pdf(unsigned_pdf, day / "report.pdf", signer)  # no timestamper: PAdES B-B
+    for name, data in CSVS.items():
+        (day / name).write_bytes(data)
+    (day / "summary.json").write_bytes(summary_json(AS_OF))
+    manifest = write_manifest(day, inputs=INPUTS, config_sha256="c" * 64, timestamped=True)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    sign_manifest(manifest, signer, timestamper=_timestamper(now))
+    report = verify_directory(day)
+    assert _failure_names(report) == ["PDF signature (report.pdf)"], report.lines()
+    assert "carries no timestamp token" in report.failures[0].detail
+
+
+def test_a_pdf_signature_that_is_not_pades_fails(
+    tmp_path: Path, signer: SignerKey, unsigned_pdf: bytes
+) -> None:
+    """report.pdf's signature must be PAdES (/ETSI.CAdES.detached): an intact, valid
+    adbe.pkcs7.detached signature by the same key fails."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+
+    from reports.sign.verify import verify_directory
+
+    metadata = signers.PdfSignatureMetadata(
+        field_name="mir-signature",
+        subfilter=SigSeedSubFilter.ADOBE_PKCS7_DETACHED,
+        md_algorithm="sha256",
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(unsigned_pdf))
+    pdf = signers.PdfSigner(metadata, signer.pyhanko_signer()).sign_pdf(writer, output=io.BytesIO())
+    report = verify_directory(make_day(tmp_path / "out", signer, pdf.getvalue()))
+    assert _failure_names(report) == ["PDF signature (report.pdf)"], report.lines()
+    assert "/adbe.pkcs7.detached, not PAdES" in report.failures[0].detail
+
+
+def test_a_pdf_changed_inside_its_signed_byte_range_fails(
+    tmp_path: Path, signer: SignerKey, signed_pdf: bytes
+) -> None:
+    """A byte changed inside the signed range (the signature value itself untouched, the
+    manifest re-made to match): the digest no longer matches, and the PDF's line fails."""
+    from reports.sign.verify import verify_directory
+
+    assert signed_pdf.startswith(b"%PDF-")
+    changed = bytearray(signed_pdf)
+    changed[5] ^= 0x01  # the version digit of the header: still a readable PDF
+    report = verify_directory(make_day(tmp_path / "out", signer, bytes(changed)))
+    assert _failure_names(report) == ["PDF signature (report.pdf)"], report.lines()
+    assert "the signed bytes were modified" in report.failures[0].detail
+
+
+def test_a_manifest_signature_whose_value_is_altered_fails(
+    tmp_path: Path, signer: SignerKey, signed_pdf: bytes
+) -> None:
+    """manifest.json.p7s whose signature value was altered (signed attributes and digest
+    intact) does not verify."""
+    from asn1crypto import cms
+
+    from reports.sign.verify import check_manifest_signature, verify_directory
+
+    day = make_day(tmp_path / "out", signer, signed_pdf)
+    content_info = cms.ContentInfo.load((day / SIGNATURE_NAME).read_bytes())
+    signer_info = content_info["content"]["signer_infos"][0]
+    value = bytearray(signer_info["signature"].native)
+    value[len(value) // 2] ^= 0x01
+    signer_info["signature"] = cms.OctetString(bytes(value))
+    (day / SIGNATURE_NAME).write_bytes(content_info.dump(force=True))
+    line = check_manifest_signature(
+        (day / MANIFEST_NAME).read_bytes(), (day / SIGNATURE_NAME).read_bytes()
+    )
+    assert not line.ok
+    assert line.detail == "the signature value does not verify with the signer's key"
+    report = verify_directory(day)
+    assert "manifest signature (manifest.json.p7s)" in _failure_names(report), report.lines()
+
+
+def test_an_expired_trust_anchor_fails_both_signatures(tmp_path: Path, unsigned_pdf: bytes) -> None:
+    """Every certificate of the signer's path is judged now, the --trust anchor included: a
+    CA that expired yesterday does not vouch for a signer still within its own dates."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from reports.sign.verify import verify_directory
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Expired CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=30))
+        .not_valid_after(now - dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Venue signer")]))
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - dt.timedelta(days=2))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = SignerKey(private_key=leaf_key, certificate=leaf, chain=(ca,))
+    pdf = tmp_path / "report.pdf"
+    sign_pdf(unsigned_pdf, pdf, key)
+    report = verify_directory(make_day(tmp_path / "out", key, pdf.read_bytes()), trust=[ca])
+    assert _failure_names(report) == [
+        "manifest signature (manifest.json.p7s)",
+        "PDF signature (report.pdf)",
+    ], report.lines()
+    assert all("certificate CN=Expired CA expired on" in c.detail for c in report.failures)
+
+
+def test_a_manifest_signature_embedding_its_content_fails(
+    tmp_path: Path, signer: SignerKey, signed_pdf: bytes
+) -> None:
+    """manifest.json.p7s is a detached signature (DESIGN.md section 6): one that embeds the
+    manifest, though genuine and over the same bytes, fails."""
+    import asyncio
+
+    from reports.sign.verify import check_manifest_signature, verify_directory
+
+    day = make_day(tmp_path / "out", signer, signed_pdf)
+    manifest = (day / MANIFEST_NAME).read_bytes()
+    attached = asyncio.run(
+        signer.pyhanko_signer().async_sign_general_data(
+            manifest, "sha256", detached=False, use_cades=True
+        )
+    ).dump()
+    (day / SIGNATURE_NAME).write_bytes(attached)
+    line = check_manifest_signature(manifest, attached)
+    assert not line.ok and line.detail == "embeds its content; expected a detached signature"
+    report = verify_directory(day)
+    assert "manifest signature (manifest.json.p7s)" in _failure_names(report), report.lines()
+
+
+def test_a_tsa_certified_by_a_trusted_non_ca_does_not_set_the_signing_time(
+    tmp_path: Path, unsigned_pdf: bytes
+) -> None:
+    """A TSA's issuer must be a CA: BasicConstraints cA and, when it has a KeyUsage, keyCertSign
+    (RFC 5280 4.2.1.3). An issuer in --trust whose KeyUsage lacks keyCertSign does not make the
+    TSA's token revive an expired signing key."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    from reports.sign.verify import verify_directory
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    old = generate_development_key(algorithm="p256", now=now - dt.timedelta(days=100), days=80)
+    signed = now - dt.timedelta(days=60)  # within the old key's validity; it expired since
+    issuer_key = ec.generate_private_key(ec.SECP256R1())
+    tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = lambda cn: x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])  # noqa: E731
+    sign_only = x509.KeyUsage(True, False, False, False, False, False, False, False, False)
+    issuer = (
+        x509.CertificateBuilder()
+        .subject_name(name("Not a CA"))
+        .issuer_name(name("Not a CA"))
+        .public_key(issuer_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=400))
+        .not_valid_after(now + dt.timedelta(days=400))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(sign_only, critical=True)
+        .sign(issuer_key, hashes.SHA256())
+    )
+    tsa = (
+        x509.CertificateBuilder()
+        .subject_name(name("TSA"))
+        .issuer_name(name("Not a CA"))
+        .public_key(tsa_key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - dt.timedelta(days=400))
+        .not_valid_after(now + dt.timedelta(days=400))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(issuer_key, hashes.SHA256())
+    )
+    day = _stamped_day(tmp_path / "t", old, unsigned_pdf, _stamper(tsa, tsa_key, signed), signed)
+    report = verify_directory(day, trust=[old.certificate, issuer])
+    failed = report.failures
+    assert {c.name.split(" ")[0] for c in failed} == {"manifest", "PDF"}, report.lines()
+    assert all(
+        "expired on" in c.detail and "a TSA certified by CN=Not a CA, which is not a CA" in c.detail
+        for c in failed
+    ), failed
+
+
+def test_the_package_name_carries_the_signed_lei_exactly(
+    tmp_path: Path, signer: SignerKey, signed_pdf: bytes, run_mir: Any
+) -> None:
+    """The name's LEI is compared with the signed one as written (`mir package` names the zip
+    with it): a copy renamed with the LEI in lower case is not that firm's package name."""
+    out = tmp_path / "out"
+    make_day(out, signer, signed_pdf, lei=LEI)
+    package = build_package(out, dt.date.fromisoformat(AS_OF), lei=LEI).path
+    assert verify_package(package).ok
+    renamed = tmp_path / f"{LEI.lower()}_{AS_OF}.zip"
+    shutil.copy(package, renamed)
+    result = run_mir("verify", renamed)
+    assert result.exit_code == 4, result.output
+    assert (
+        f"package name: FAILED: {renamed.name} is named for {LEI.lower()}, its manifest is of "
+        f"LEI {LEI}"
+    ) in _failed_lines(result.output)
+
+
+def test_verify_fails_a_member_that_appears_twice(package: Path, run_mir: Any) -> None:
+    """A zip holding a forged capital.csv and, after it, the genuine one: zip readers differ on
+    which of the two they extract. A name that appears twice fails, whichever copy the
+    hashes were checked on."""
+    members = _members(package)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w") as archive:
+        warnings.simplefilter("ignore", UserWarning)  # zipfile: "Duplicate name"
+        forged = ("capital.csv", b"line,item,amount\n1,own_funds,9.00\n")
+        for name, data in [forged, *sorted(members.items())]:
+            info = zipfile.ZipInfo(name, date_time=(2026, 3, 3, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            archive.writestr(info, data)
+    package.write_bytes(buffer.getvalue())
+    result = run_mir("verify", package)
+    assert result.exit_code == 4, result.output
+    assert "file capital.csv: FAILED: appears twice in the zip" in _failed_lines(result.output)
+
+
+def test_verify_fails_a_local_header_whose_flags_disagree_with_the_directory(
+    package: Path, run_mir: Any
+) -> None:
+    """Every field of a member's local header is held to the central directory, the general
+    purpose flags too (readers that follow the local header would read the member otherwise)."""
+    genuine = package.read_bytes()
+    with zipfile.ZipFile(package) as archive:
+        at = archive.getinfo("capital.csv").header_offset
+    raw = bytearray(genuine)
+    flags = int.from_bytes(raw[at + 6 : at + 8], "little") | 0x0002  # deflate option bit
+    raw[at + 6 : at + 8] = flags.to_bytes(2, "little")
+    package.write_bytes(bytes(raw))
+    result = run_mir("verify", package)
+    assert result.exit_code == 4, result.output
+    (line,) = _failed_lines(result.output)
+    assert line.startswith("zip archive: FAILED: not laid out as `mir package` writes a package")
+    assert "the local header of capital.csv disagrees with the directory" in line
+
+
+def test_verify_exits_4_when_its_reader_goes_away(
+    package: Path, run_mir: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mir verify ZIP | grep -q FAILED`: the reader leaves at the first line (a broken pipe);
+    a package that fails still exits 4, the code decided before printing, and a good one 0."""
+    import click
+
+    def reader_gone(*args: Any, **kwargs: Any) -> None:
+        raise BrokenPipeError
+
+    members = _members(package)
+    del members["capital.csv"]
+    tampered = _rezip(package.with_name("tampered.zip"), members)
+    monkeypatch.setattr(click, "echo", reader_gone)
+    assert run_mir("verify", tampered).exit_code == 4
+    assert run_mir("verify", package).exit_code == 0
+
+
+def test_the_package_is_readable_by_all(package: Path) -> None:
+    """The zip is written mode 0644 whatever the temporary file it was made in (0600): the
+    transfer to the regulator runs as another user."""
+    assert stat.S_IMODE(package.stat().st_mode) == 0o644
