@@ -1164,3 +1164,99 @@ def test_the_trend_carries_each_days_own_early_warning_level(database: Path) -> 
     assert points[data.previous.as_of] == TrendPoint(previous.ratio, previous.early_warning_level)
     assert points[AS_OF] == TrendPoint(today.ratio, today.early_warning_level)
     assert today.early_warning_level is not None and today.early_warning_level > 1
+
+
+# --------------------------------------------------------------------------------------------
+# Mutation review of the report's queries (queries/report/, 2026-12-06): each test failed under
+# a realistic bug that every other test let pass (named in the docstring).
+
+
+def _load_days(db: Path, *days: Path) -> None:
+    from reports.load import load_snapshot
+
+    with open_db(db) as con:
+        for day in days:
+            load_snapshot(con, day)
+
+
+def test_the_lineage_is_the_latest_load_of_the_day(tmp_path: Path) -> None:
+    """The lineage lists the files of the day's latest load: after a reload with other data,
+    the reloaded balances' hash, not the first load's (mutation: the earliest load was read)."""
+    import hashlib
+
+    from conftest import SAMPLES
+
+    from reports.paths import read_query
+
+    day = SAMPLES / "2026-03-02"
+    changed = tmp_path / "changed" / day.name
+    shutil.copytree(day, changed)
+    balances = changed / "balances.csv"
+    lines = balances.read_text(encoding="utf-8").splitlines()
+    account, asset, amount = lines[1].split(",")
+    lines[1] = f"{account},{asset},{Decimal(amount) + 1}"
+    balances.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "mir.duckdb"
+    _load_days(db, day, changed)
+    with open_db(db) as con:
+        lineage = con.sql(read_query("report/lineage.sql"), params={"as_of": day.name}).pl()
+        (latest,) = con.execute(
+            "SELECT load_id FROM loads WHERE as_of_date = ? ORDER BY loaded_at DESC LIMIT 1",
+            [day.name],
+        ).fetchall()[0]
+    assert set(lineage["load_id"]) == {latest}
+    hashes = dict(zip(lineage["file"], lineage["sha256"], strict=True))
+    assert hashes["balances"] == hashlib.sha256(balances.read_bytes()).hexdigest()
+
+
+def test_position_details_are_the_days_own(tmp_path: Path) -> None:
+    """The integrity section's position details are the as-of day's rows only, one per
+    position, though the position is stored on earlier days too (mutation: `<=` gave one row
+    per stored day)."""
+    import polars as pl
+    from conftest import SAMPLES
+
+    from reports.paths import read_query
+
+    db = tmp_path / "mir.duckdb"
+    _load_days(db, SAMPLES / "2026-03-02", SAMPLES / "2026-03-03")
+    with open_db(db) as con:
+        rows = con.sql(
+            read_query("report/position_details.sql"),
+            params={"as_of": dt.date(2026, 3, 3), "position_ids": ["P30", "P31"]},
+        ).pl()
+    assert rows["position_id"].to_list() == ["P30", "P31"]
+    assert rows.filter(pl.col("position_id") == "P30")["quantity"].to_list() == [Decimal(16)]
+
+
+def test_an_asset_held_exactly_at_its_requirement_is_not_in_deficiency(tmp_path: Path) -> None:
+    """The executive summary counts the assets in deficiency, excess below 0: USDT held exactly
+    at its requirement is not one, USDC 10 short is (mutation: `excess <= 0` counted both)."""
+    from views_builder import AS_OF as DAY
+    from views_builder import Venue, fresh_db
+
+    from reports import derive
+    from reports.paths import read_query
+
+    with fresh_db(tmp_path / "mir.duckdb") as con:
+        v = Venue(con)
+        v.asset("USDT", "1")
+        v.asset("USDC", "1")
+        v.account("a1")
+        v.balance("a1", "USDT", "100")
+        v.balance("a1", "USDC", "50")
+        con.executemany(
+            "INSERT INTO custody VALUES (?, ?, 'bank', ?, ?, 'client', 'cold', 'bank')",
+            [(DAY, "w1", "USDT", "100"), (DAY, "w2", "USDC", "40")],
+        )
+        derive.refresh(con)
+        (totals,) = (
+            con.sql(
+                read_query("report/segregation_totals.sql"),
+                params={"as_of": DAY, "prev_as_of": None},
+            )
+            .pl()
+            .iter_rows(named=True)
+        )
+    assert totals["assets_in_deficiency"] == 1
+    assert totals["total_deficiency_usd"] == Decimal(10)

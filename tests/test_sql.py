@@ -531,6 +531,12 @@ def test_position_trail_shows_the_planted_rollforward_break(mir: Callable[..., R
         Decimal("6.56702398"),
     )
     assert all(r["instrument_id"] == planted["instrument_id"] for r in closes)
+    # each day's movement rows, in time order, come before its close row (mutation review)
+    for day in {r["as_of_date"] for r in rows}:
+        records = [r["record"] for r in rows if r["as_of_date"] == day]
+        assert records == sorted(records, key=lambda record: record != "movement"), day
+        times = [r["ts"] for r in rows if r["as_of_date"] == day and r["record"] == "movement"]
+        assert times == sorted(times), day
     # every close row's movement total is the sum of that day's movement rows
     for close in closes:
         moves = [
@@ -689,6 +695,43 @@ def test_position_trail_has_seg05s_rows_per_day_and_asset(tmp_path: Path) -> Non
     assert seg05[("P350", "USDT")] == Decimal("-653.05069477")
 
 
+def test_position_trail_of_a_bucket_open_at_neither_close(tmp_path: Path) -> None:
+    """A position opened and closed within the day is SEG-05's bucket too: 100 USDT moved in,
+    60 released, and no position at either close leaves 40 unaccounted for, a roll-forward
+    difference of 0 - (0 + 40) (mutation review: it was NULL, not a bucket)."""
+    from reports.investigate import run_investigation
+
+    moves = (
+        "MZ1,2026-03-03T09:00:00Z,C000017,USDT,-100,margin_transfer,,TZ1,user\n"
+        "MZ2,2026-03-03T09:00:00Z,C000017,USDT,100,margin_transfer,PZ9,TZ1,user\n"
+        "MZ3,2026-03-03T10:00:00Z,C000017,USDT,-60,margin_release,PZ9,TZ2,system\n"
+        "MZ4,2026-03-03T10:00:00Z,C000017,USDT,60,margin_release,,TZ2,system"
+    )
+    db = _edited_days(tmp_path, {"movements.csv": [r"^(M2015,.*)$", r"\1\n" + moves]})
+    frame = run_investigation(db, "position_trail", {"position_id": "PZ9"}).frame
+    rows = [(r["record"], r["kind"], r["asset"]) for r in frame.iter_rows(named=True)]
+    assert rows == [
+        ("movement", "margin_transfer", "USDT"),  # the bucket's legs only
+        ("movement", "margin_release", "USDT"),
+        ("close", "closed", "USDT"),
+    ]
+    close = frame.row(-1, named=True)
+    assert (close["amount"], close["rollforward_difference"]) == (Decimal(40), Decimal(-40))
+
+
+def test_position_trail_of_a_closed_cross_position_has_no_day_after(tmp_path: Path) -> None:
+    """The day after a close is a key only when the position was isolated at that close (its
+    bucket may have vanished): a cross position gone without a movement has no row that day
+    (mutation review: it had a `closed` row, as if a bucket)."""
+    from reports.investigate import run_investigation
+
+    db = _edited_days(tmp_path, {"positions.csv": [r"^P31,C000017,BTCUSDT,cross,.*\n", ""]})
+    frame = run_investigation(db, "position_trail", {"position_id": "P31"}).frame
+    assert [(r["as_of_date"].isoformat(), r["record"]) for r in frame.iter_rows(named=True)] == [
+        ("2026-03-02", "close")
+    ]
+
+
 def test_account_history_has_seg04s_rows_for_vanished_wallets(tmp_path: Path) -> None:
     """Investigations review of 2026-12-05: a wallet gone without a movement, and a deposit
     that reached no wallet, were SEG-04 breaches with no row in account_history."""
@@ -715,6 +758,62 @@ def test_account_history_has_seg04s_rows_for_vanished_wallets(tmp_path: Path) ->
         row = rows[("2026-03-03", asset)]
         assert row["cross_rollforward_difference"] == value, asset
         assert (row["balance"], row["account_type"]) == (0, "client")
+
+
+def test_account_history_has_no_vanished_wallet_row_across_a_gap(tmp_path: Path) -> None:
+    """A wallet gone since the previous close gets a row (SEG-04's key) only when that close is
+    the calendar day before: across a gap in the stored days nothing is rolled forward, so a
+    wallet of 2026-03-03 missing on 2026-03-05 (03-04 not loaded) has no row on 03-05
+    (mutation review: the stored day before, however far back, was taken)."""
+    from reports.db import open_db
+    from reports.investigate import run_investigation
+    from reports.load import load_snapshot
+
+    for day in ("2026-03-02", "2026-03-03", "2026-03-05"):
+        shutil.copytree(SAMPLES / day, tmp_path / day)
+    balances = tmp_path / "2026-03-05" / "balances.csv"
+    lines = balances.read_text(encoding="utf-8").splitlines(keepends=True)
+    balances.write_text("".join(x for x in lines if not x.startswith("C000017,SOL,")), "utf-8")
+    db = tmp_path / "gap.duckdb"
+    with open_db(db) as con:
+        for day in ("2026-03-02", "2026-03-03", "2026-03-05"):
+            load_snapshot(con, tmp_path / day)
+    frame = run_investigation(db, "account_history", {"account_id": "C000017"}).frame
+    sol = [r["as_of_date"].isoformat() for r in frame.iter_rows(named=True) if r["asset"] == "SOL"]
+    assert sol == ["2026-03-02", "2026-03-03"]
+
+
+def test_check_exceptions_join_an_accounts_equity_in_the_exceptions_asset(
+    tmp_path: Path,
+) -> None:
+    """An account exception joins the account's equity row of its own asset: one row per
+    exception, not one per asset the account holds (mutation review: without the asset in the
+    join, C000017's two SEG-04 rows came out once per asset it holds)."""
+    from reports.checks.engine import run_checks
+    from reports.config import Config
+    from reports.db import open_db
+    from reports.investigate import run_investigation
+
+    db = _edited_days(
+        tmp_path,
+        {
+            "balances.csv": [r"^C000017,SOL,.*\n", ""],
+            "movements.csv": [
+                r"^(M2015,.*)$",
+                r"\1\nMX1,2026-03-03T12:00:00Z,C000017,DOGE,100,deposit,,,user",
+            ],
+        },
+    )
+    with open_db(db) as con:
+        run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-04"])
+        held = con.execute(
+            "SELECT count(*) FROM v_account_equity "
+            "WHERE as_of_date = DATE '2026-03-03' AND account_id = 'C000017'"
+        ).fetchall()[0][0]
+    assert held > 1  # the account holds other assets, which must not join
+    frame = run_investigation(db, "check_exceptions", {"check_id": "SEG-04"}).frame
+    rows = [(r["entity_id"], r["asset"], r["account_balance"]) for r in frame.iter_rows(named=True)]
+    assert sorted(rows) == [("C000017", "DOGE", None), ("C000017", "SOL", None)]
 
 
 def _isolated_position_open_on(db: Path, days: tuple[str, ...]) -> str:
@@ -758,6 +857,27 @@ def test_account_history_of_the_seg04_account(mir: Callable[..., Result]) -> Non
         assert Decimal(row["equity"]) == (
             Decimal(row["balance"]) + Decimal(row["cross_upnl"]) + Decimal(row["isolated_equity"])
         )
+    # the day's movements of movements.csv, counted apart: cross (no position_id) and isolated
+    # (mutation review: a count of every movement passed as the cross count)
+    seen = {"cross": 0, "isolated": 0}
+    for row in rows:
+        with (SAMPLES / row["as_of_date"] / "movements.csv").open(
+            newline="", encoding="utf-8"
+        ) as handle:
+            moves = [
+                m
+                for m in csv.DictReader(handle)
+                if m["account_id"] == planted["entity_id"] and m["asset"] == row["asset"]
+            ]
+        for kind, moved in (
+            ("cross", [m for m in moves if not m["position_id"]]),
+            ("isolated", [m for m in moves if m["position_id"]]),
+        ):
+            assert row[f"{kind}_movements"] == len(moved), (row["as_of_date"], row["asset"], kind)
+            net = sum((Decimal(m["amount"]) for m in moved), Decimal(0))
+            assert Decimal(row[f"{kind}_movements_net"]) == net, (row["as_of_date"], kind)
+            seen[kind] += len(moved)
+    assert seen["cross"] > 0 and seen["isolated"] > 0, seen  # both kinds are compared
     limited = query_rows(
         mir,
         "account_history",
@@ -838,6 +958,10 @@ def test_capital_ratio_trend(mir: Callable[..., Result]) -> None:
         Decimal(last["headroom"]) == Decimal(last["own_funds"]) - Decimal(last["requirement"]) < 0
     )
     assert Decimal(last["early_warning_level"]) == Decimal("1.1")
+    # the level's amount is that share of the requirement, not of own funds (mutation review)
+    for row in rows:
+        amount = Decimal(row["early_warning_level"]) * Decimal(row["requirement"])
+        assert abs(Decimal(row["early_warning_amount"]) - amount) <= Decimal("1e-18"), row
     (cap01,) = query_rows(mir, "check_exceptions", check_id="CAP-01")
     assert Decimal(cap01["value"]) == Decimal(last["ratio"])
     assert query_rows(mir, "capital_ratio_trend", to=PREVIOUS.isoformat()) == [previous]
@@ -883,6 +1007,33 @@ def test_top_oi_groups_finds_the_planted_concentration(mir: Callable[..., Result
     assert len(earlier) == len({r["instrument_id"] for r in earlier}) >= 10
 
 
+def test_top_oi_groups_counts_short_positions_by_their_size(mir: Callable[..., Result]) -> None:
+    """A holder's gross quantity is the sum of |quantity|: a short counts by its size, as in
+    CON-01 (mutation review: a signed sum let shorts cancel longs, and put short holders last).
+    The samples' book is balanced (every long has its short), so over every holder of an
+    instrument the gross quantities add up to twice the open interest (the longs)."""
+    planted = next(r for r in truth() if r["check_id"] == "CON-01")
+    rows = query_rows(mir, "top_oi_groups", instrument_id=planted["instrument_id"], top="100000")
+    assert all(Decimal(r["gross_quantity"]) > 0 for r in rows)
+    (open_interest,) = {Decimal(r["open_interest"]) for r in rows}
+    assert sum(Decimal(r["gross_quantity"]) for r in rows) == 2 * open_interest
+
+
+def test_top_oi_groups_names_a_house_holder_by_its_account(tmp_path: Path) -> None:
+    """Each house account is a holder of its own, named by its account id even when house
+    accounts share a group id (as CON-02 holds them; mutation review: the group id was shown,
+    two holders under one name)."""
+    from reports.investigate import run_investigation
+
+    db = _edited_days(tmp_path, {"accounts.csv": [r"^(H00[12]),house,,", r"\1,house,HG,"]})
+    frame = run_investigation(db, "top_oi_groups", {"top": "100000"}).frame
+    house = {
+        r["group_or_account"] for r in frame.iter_rows(named=True) if r["account_type"] == "house"
+    }
+    assert {"H001", "H002"} <= house
+    assert "HG" not in house
+
+
 def test_bad_debt_by_instrument_finds_the_planted_bad_debt(mir: Callable[..., Result]) -> None:
     planted = next(r for r in truth() if r["check_id"] == "SEG-07" and r["inject"] == "bad_debt")
     rows = query_rows(mir, "bad_debt_by_instrument")
@@ -892,6 +1043,42 @@ def test_bad_debt_by_instrument_finds_the_planted_bad_debt(mir: Callable[..., Re
     seg07 = {r["entity_id"]: r for r in query_rows(mir, "check_exceptions", check_id="SEG-07")}
     assert Decimal(rows[0]["bad_debt"]) == Decimal(seg07[planted["entity_id"]]["value"]) > 0
     assert query_rows(mir, "bad_debt_by_instrument", to=PREVIOUS.isoformat()) == []
+    # in USD at the settle asset's price of prices.csv (ETH here), not the instrument's mark
+    # (mutation review: the ETHUSD mark, 3139.34, passed for ETH's 3139.33947419)
+    with (SAMPLES / LAST.isoformat() / "prices.csv").open(newline="", encoding="utf-8") as f:
+        price = next(
+            Decimal(p["price"])
+            for p in csv.DictReader(f)
+            if (p["kind"], p["symbol"]) == ("asset", planted["asset"])
+        )
+    usd = Decimal(rows[0]["bad_debt"]) * price
+    assert abs(Decimal(rows[0]["bad_debt_usd"]) - usd) <= Decimal("1e-18"), (usd, rows[0])
+
+
+def test_bad_debt_by_instrument_leaves_out_equity_of_exactly_zero(tmp_path: Path) -> None:
+    """Bad debt is equity below zero: an isolated position whose equity is exactly 0 (entry at
+    the mark, no margin) has none (mutation review: `<= 0` listed it)."""
+    from reports.db import open_db
+    from reports.investigate import run_investigation
+
+    # P30, XRPUSDT isolated: entry at 2026-03-03's mark 2.3527, isolated margin 0
+    db = _edited_days(
+        tmp_path,
+        {
+            "positions.csv": [
+                r"^P30,C000017,XRPUSDT,isolated,16,.*$",
+                "P30,C000017,XRPUSDT,isolated,16,2.3527,0,2,0",
+            ]
+        },
+    )
+    with open_db(db) as con:
+        (equity,) = con.execute(
+            "SELECT isolated_equity FROM v_positions "
+            "WHERE as_of_date = DATE '2026-03-03' AND position_id = 'P30'"
+        ).fetchall()
+    assert equity == (0,)
+    frame = run_investigation(db, "bad_debt_by_instrument", {"from": "2026-03-03"}).frame
+    assert "XRPUSDT" not in frame["instrument_id"].to_list()
 
 
 def test_run_figures_are_recorded_and_feed_the_next_days_report(
@@ -1201,6 +1388,37 @@ def test_check_exceptions_after_a_recording_in_which_the_check_crashed(
         assert set(seg06["entity_id"].to_list()) == planted and seg06.height == len(planted)
 
 
+def test_check_exceptions_of_a_run_shown_crashed_are_none(
+    history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_mir: Callable[..., Result]
+) -> None:
+    """The recording shown is the latest: when the check crashed in it (`error`), it recorded
+    no rows, and none are shown, not those an earlier recording of the same run id kept (the
+    note says it crashed; mutation review: the earlier rows were shown under the error)."""
+    from reports.checks import engine
+    from reports.checks.engine import run_checks
+    from reports.config import Config
+    from reports.db import open_db
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(history, db)  # LAST checked in full: SEG-06's planted rows are recorded
+    original = engine.run_sql_check
+
+    def crashing(spec: Any, ctx: Any) -> Any:
+        if spec.check_id == "SEG-06":
+            raise MemoryError("Out of Memory Error: could not allocate block")
+        return original(spec, ctx)
+
+    monkeypatch.setattr(engine, "run_sql_check", crashing)
+    with open_db(db) as con:
+        crashed = run_checks(con, LAST, Config())  # the same run id, recorded again
+    assert {r.check_id: str(r.status) for r in crashed.results}["SEG-06"] == "error"
+    args = ["query", "check_exceptions", "-p", "check_id=SEG-06", "--format", "json"]
+    result = run_mir(*args, db=db)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+    assert "error, the check crashed in that run and recorded no rows" in result.stderr
+
+
 def test_list_struct_and_multiline_cells_print_exactly_in_every_text_format() -> None:
     """Regression: a LIST of decimals printed as [Decimal('298.000000000000000000')] in csv,
     table and markdown, and a newline in a cell broke the markdown table."""
@@ -1464,6 +1682,13 @@ def test_breaches_by_day_tells_a_what_if_run_by_its_configuration(
     assert [(r["status"], r["config_sha256"]) for r in latest] == [("warn", mir_sha(whatif))]
     daily = rows(check_id="CON-02", all="true", config=ours, **{"from": LAST.isoformat()})
     assert [(r["status"], r["config_sha256"]) for r in daily] == [("pass", ours)]
+    # the hash is matched in either case, as check_exceptions matches it (mutation review)
+    upper = rows(check_id="CON-02", all="true", config=ours.upper(), **{"from": LAST.isoformat()})
+    assert [(r["status"], r["config_sha256"]) for r in upper] == [("pass", ours)]
+    # a warning is listed without all=true: only passes and not_evaluated are left out
+    listed = {(r["check_id"], r["status"]) for r in rows(**{"from": LAST.isoformat()})}
+    assert ("CON-02", "warn") in listed
+    assert all(status in ("warn", "breach", "error") for _, status in listed)
     assert rows(config="0" * 64, all="true") == []
 
     # check_exceptions takes the same filter: the what-if run's CON-02 warning, or the daily's
