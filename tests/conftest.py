@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,18 @@ from reports.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
+
+
+def with_one_balance_changed(day: Path, folder: Path) -> Path:
+    """A copy of the snapshot `day` in `folder` whose first balance is 1 more: other data."""
+    changed = folder / day.name
+    shutil.copytree(day, changed)
+    balances = changed / "balances.csv"
+    lines = balances.read_text(encoding="utf-8").splitlines()
+    account, asset, amount = lines[1].split(",")
+    lines[1] = f"{account},{asset},{Decimal(amount) + 1}"
+    balances.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return changed
 
 
 @pytest.fixture

@@ -1184,18 +1184,13 @@ def test_the_lineage_is_the_latest_load_of_the_day(tmp_path: Path) -> None:
     the reloaded balances' hash, not the first load's (mutation: the earliest load was read)."""
     import hashlib
 
-    from conftest import SAMPLES
+    from conftest import SAMPLES, with_one_balance_changed
 
     from reports.paths import read_query
 
     day = SAMPLES / "2026-03-02"
-    changed = tmp_path / "changed" / day.name
-    shutil.copytree(day, changed)
+    changed = with_one_balance_changed(day, tmp_path / "changed")
     balances = changed / "balances.csv"
-    lines = balances.read_text(encoding="utf-8").splitlines()
-    account, asset, amount = lines[1].split(",")
-    lines[1] = f"{account},{asset},{Decimal(amount) + 1}"
-    balances.write_text("\n".join(lines) + "\n", encoding="utf-8")
     db = tmp_path / "mir.duckdb"
     _load_days(db, day, changed)
     with open_db(db) as con:

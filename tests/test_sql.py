@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
+from conftest import with_one_balance_changed
 
 from reports.investigate import investigations
 
@@ -732,21 +733,23 @@ def test_position_trail_of_a_closed_cross_position_has_no_day_after(tmp_path: Pa
     ]
 
 
+# C000017 on 2026-03-03: its SOL wallet gone without a movement, and a DOGE deposit that
+# reached no wallet (two SEG-04 breaches; edits for _edited_days)
+WALLET_GONE_AND_DEPOSIT_UNHELD = {
+    "balances.csv": [r"^C000017,SOL,.*\n", ""],
+    "movements.csv": [
+        r"^(M2015,.*)$",
+        r"\1\nMX1,2026-03-03T12:00:00Z,C000017,DOGE,100,deposit,,,user",
+    ],
+}
+
+
 def test_account_history_has_seg04s_rows_for_vanished_wallets(tmp_path: Path) -> None:
     """Investigations review of 2026-12-05: a wallet gone without a movement, and a deposit
     that reached no wallet, were SEG-04 breaches with no row in account_history."""
     from reports.investigate import run_investigation
 
-    db = _edited_days(
-        tmp_path,
-        {
-            "balances.csv": [r"^C000017,SOL,.*\n", ""],
-            "movements.csv": [
-                r"^(M2015,.*)$",
-                r"\1\nMX1,2026-03-03T12:00:00Z,C000017,DOGE,100,deposit,,,user",
-            ],
-        },
-    )
+    db = _edited_days(tmp_path, WALLET_GONE_AND_DEPOSIT_UNHELD)
     seg04 = _seg_figures(db, "SEG-04")
     assert seg04 == {
         ("C000017", "SOL"): Decimal("-3.63234507"),
@@ -794,16 +797,7 @@ def test_check_exceptions_join_an_accounts_equity_in_the_exceptions_asset(
     from reports.db import open_db
     from reports.investigate import run_investigation
 
-    db = _edited_days(
-        tmp_path,
-        {
-            "balances.csv": [r"^C000017,SOL,.*\n", ""],
-            "movements.csv": [
-                r"^(M2015,.*)$",
-                r"\1\nMX1,2026-03-03T12:00:00Z,C000017,DOGE,100,deposit,,,user",
-            ],
-        },
-    )
+    db = _edited_days(tmp_path, WALLET_GONE_AND_DEPOSIT_UNHELD)
     with open_db(db) as con:
         run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-04"])
         held = con.execute(
@@ -1594,18 +1588,6 @@ def test_lists_of_dates_are_output_as_before(mir: Callable[..., Result]) -> None
     assert json.loads(result.stdout) == [{"days": ["2026-01-01", "2026-01-02"], "one": [1]}]
 
 
-def _with_one_balance_changed(day: Path, folder: Path) -> Path:
-    """A copy of the snapshot `day` in `folder` whose first balance is 1 more: other data."""
-    changed = folder / day.name
-    shutil.copytree(day, changed)
-    balances = changed / "balances.csv"
-    lines = balances.read_text(encoding="utf-8").splitlines()
-    account, asset, amount = lines[1].split(",")
-    lines[1] = f"{account},{asset},{Decimal(amount) + 1}"
-    balances.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return changed
-
-
 def test_a_reload_after_the_clock_stepped_back_still_marks_runs_stale(
     run_mir: Callable[..., Result],
     history: Path,
@@ -1625,7 +1607,7 @@ def test_a_reload_after_the_clock_stepped_back_still_marks_runs_stale(
     (checked_at,) = con.execute("SELECT max(checked_at) FROM check_results").fetchall()[0]
     con.close()
     monkeypatch.setattr(reports.db, "utc_now", lambda: checked_at - dt.timedelta(hours=1))
-    changed = _with_one_balance_changed(DAYS[-2], tmp_path / "changed")
+    changed = with_one_balance_changed(DAYS[-2], tmp_path / "changed")
     reloaded = run_mir("load", str(changed), db=db)
     assert reloaded.exit_code == 0, reloaded.output
     assert "predate this load" in reloaded.stderr
@@ -1786,7 +1768,7 @@ def test_an_empty_check_exceptions_says_what_the_run_shown_was(
     rows = run_mir("query", "check_exceptions", "-p", "check_id=SEG-04", db=db)
     assert "1 row(s)" in rows.stderr and "note:" not in rows.stderr, rows.stderr
     # the previous day reloaded with other data: the pass shown is a stale run's
-    changed = _with_one_balance_changed(DAYS[-2], tmp_path / "changed")
+    changed = with_one_balance_changed(DAYS[-2], tmp_path / "changed")
     assert run_mir("load", str(changed), db=db).exit_code == 0
     stale = note(check_id="SEG-03")
     assert stale.startswith(f"note: SEG-03 on {LAST}, run {run_id}: pass, no exceptions; that run ")
@@ -1816,7 +1798,7 @@ def test_runs_that_predate_a_reload_are_marked_stale(
     assert "predate" not in same.stderr
     assert not any(r["stale"] for r in rows("breaches_by_day", **{"from": PREVIOUS.isoformat()}))
     # other data for the previous day
-    changed = _with_one_balance_changed(DAYS[-2], tmp_path / "changed")
+    changed = with_one_balance_changed(DAYS[-2], tmp_path / "changed")
     reloaded = run_mir("load", str(changed), db=db)
     assert reloaded.exit_code == 0, reloaded.output
     # the reloaded day's own run first (long-history review of 2026-12-05: not named)
@@ -1871,7 +1853,7 @@ def test_the_investigations_show_a_current_run_over_a_later_stale_one(
 
     run_a = shown()[0][0]
     assert shown() == ((run_a, False), (run_a, False), {False})
-    changed = run_mir("load", str(_with_one_balance_changed(DAYS[-2], tmp_path / "y")), db=db)
+    changed = run_mir("load", str(with_one_balance_changed(DAYS[-2], tmp_path / "y")), db=db)
     assert changed.exit_code == 0, changed.output
     assert shown() == ((run_a, True), (run_a, True), {True})  # no current run: marked
     checked = run_mir("check", "--as-of", LAST.isoformat(), db=db)
@@ -1905,7 +1887,7 @@ def test_runs_checked_day_by_day_stay_current_after_an_identical_reload(
     same = run_mir("load", str(DAYS[0]), db=db)
     assert same.exit_code == 0, same.output
     assert "predate" not in same.stderr
-    changed = run_mir("load", str(_with_one_balance_changed(DAYS[1], tmp_path / "c")), db=db)
+    changed = run_mir("load", str(with_one_balance_changed(DAYS[1], tmp_path / "c")), db=db)
     assert changed.exit_code == 0, changed.output
     assert f"{DAYS[2].name} (1 later day(s)" in " ".join(changed.stderr.split())
     with open_db(db) as con:

@@ -1226,22 +1226,33 @@ def test_package_refuses_a_day_directory_of_another_date(tmp_path, signer, signe
     assert not list(elsewhere.glob("*.zip"))
 
 
-def _ca_issued(usage: x509.KeyUsage | None) -> tuple[SignerKey, x509.Certificate]:
+def _ca_issued(
+    usage: x509.KeyUsage | None, *, ca_expired: bool = False
+) -> tuple[SignerKey, x509.Certificate]:
+    """A signer issued by a fresh CA (the --trust anchor): (signer, CA). `ca_expired`: the CA
+    expired yesterday, the signer still within its own dates."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Regulator-known CA")])
+    day = dt.timedelta(days=1)
+    ca_from, ca_until, leaf_from = (
+        (now - 30 * day, now - day, now - 2 * day)
+        if ca_expired
+        else (now - day, now + 30 * day, now - day)
+    )
+    ca_cn = "Expired CA" if ca_expired else "Regulator-known CA"
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ca_cn)])
     ca = (
         x509.CertificateBuilder()
         .subject_name(ca_name)
         .issuer_name(ca_name)
         .public_key(ca_key.public_key())
         .serial_number(1)
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
+        .not_valid_before(ca_from)
+        .not_valid_after(ca_until)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
@@ -1252,7 +1263,7 @@ def _ca_issued(usage: x509.KeyUsage | None) -> tuple[SignerKey, x509.Certificate
         .issuer_name(ca_name)
         .public_key(leaf_key.public_key())
         .serial_number(2)
-        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_before(leaf_from)
         .not_valid_after(now + dt.timedelta(days=30))
     )
     if usage is not None:
@@ -1952,38 +1963,9 @@ def test_a_manifest_signature_whose_value_is_altered_fails(
 def test_an_expired_trust_anchor_fails_both_signatures(tmp_path: Path, unsigned_pdf: bytes) -> None:
     """Every certificate of the signer's path is judged now, the --trust anchor included: a
     CA that expired yesterday does not vouch for a signer still within its own dates."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     from reports.sign.verify import verify_directory
 
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Expired CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(days=30))
-        .not_valid_after(now - dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Venue signer")]))
-        .issuer_name(ca_name)
-        .public_key(leaf_key.public_key())
-        .serial_number(2)
-        .not_valid_before(now - dt.timedelta(days=2))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = SignerKey(private_key=leaf_key, certificate=leaf, chain=(ca,))
+    key, ca = _ca_issued(None, ca_expired=True)
     pdf = tmp_path / "report.pdf"
     sign_pdf(unsigned_pdf, pdf, key)
     report = verify_directory(make_day(tmp_path / "out", key, pdf.read_bytes()), trust=[ca])
