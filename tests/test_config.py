@@ -402,3 +402,53 @@ def test_every_problem_of_a_file_is_named_at_once() -> None:
     assert lines[4].startswith("  capital.early_warning: ")
     with pytest.raises(ConfigError, match=r"^mir\.toml: capital\.early_warning: [^\n]*$"):
         parse_config({"capital": {"early_warning": "110"}}, source="mir.toml")
+
+
+# --- mutation review of 2026-12-06 (config and report figures) ---
+
+
+def test_the_edges_of_the_accepted_ranges_are_accepted() -> None:
+    """An early warning is a multiple from 1 to 10 inclusive: 10 (1000%) is accepted, 10.01
+    refused; a warning share equal to its breach share is allowed (warn must not EXCEED
+    breach), for open interest and large exposures alike."""
+    assert parse_config({"capital": {"early_warning": "10"}}).capital.early_warning == 10
+    with pytest.raises(ConfigError, match=r"capital\.early_warning"):
+        parse_config({"capital": {"early_warning": "10.01"}})
+    same = parse_config(
+        {
+            "concentration": {
+                "oi_share_warn": "0.10",
+                "oi_share_breach": "0.10",
+                "large_exposure_warn": "0.25",
+                "large_exposure_breach": "0.25",
+            }
+        }
+    ).concentration
+    assert (same.oi_share_warn, same.oi_share_breach) == (Decimal("0.1"), Decimal("0.1"))
+    assert (same.large_exposure_warn, same.large_exposure_breach) == (Decimal("0.25"),) * 2
+
+
+def test_a_large_exposure_warning_above_its_breach_is_refused() -> None:
+    """concentration.large_exposure_warn must not exceed large_exposure_breach (a warning
+    above the breach would never be seen): a bad value, exit 2."""
+    with pytest.raises(ConfigError, match="large_exposure_warn must not exceed") as caught:
+        parse_config({"concentration": {"large_exposure_warn": "0.30"}})
+    assert caught.value.exit_code == ExitCode.USAGE
+
+
+def test_an_explicit_target_of_zero_switches_seg02_on() -> None:
+    """DESIGN.md section 5: SEG-02 runs when target_residual_interest is set; "0" is a value
+    (SEG-02 then runs against a zero target), not the same as leaving the key out."""
+    zero = parse_config({"segregation": {"target_residual_interest": "0"}}).segregation
+    assert zero.target_residual_interest == Decimal(0)
+    assert zero.target_residual_interest is not None
+    assert Config().segregation.target_residual_interest is None
+
+
+def test_a_var_share_of_zero_is_refused() -> None:
+    """var.own_funds_share_warn is a threshold share above 0 and at most 1: at 0 CAP-05 would
+    warn on any VaR at all."""
+    with pytest.raises(ConfigError, match=r"var\.own_funds_share_warn"):
+        parse_config({"var": {"own_funds_share_warn": "0"}})
+    with pytest.raises(ConfigError, match=r"var\.own_funds_share_warn"):
+        parse_config({"var": {"own_funds_share_warn": "25"}})

@@ -1255,3 +1255,141 @@ def test_an_asset_held_exactly_at_its_requirement_is_not_in_deficiency(tmp_path:
         )
     assert totals["assets_in_deficiency"] == 1
     assert totals["total_deficiency_usd"] == Decimal(10)
+
+
+# --- mutation review of 2026-12-06 (config and report figures) ---
+
+
+def test_key_figures_state_each_days_figure_its_change_and_its_checks_status(
+    database: Path,
+) -> None:
+    """The executive summary's key figures: each states today's figure, the previous stored
+    day's and the change between the two as shown; the insurance-fund headroom is the fund
+    less Cover-2 (today and the previous day alike); each graded figure carries the status of
+    its own check (SEG-01, CAP-01, CAP-04, CAP-05), and the shortfall's note counts the
+    assets short. A previous shortfall of 0 is a figure (0.00), not a missing one."""
+    from dataclasses import replace
+
+    from reports.render.build import (
+        CheckOutcomeRow,
+        PreviousDay,
+        _key_figures,
+        ensure_check_run,
+        gather,
+    )
+
+    config = Config()
+    with open_db(database) as con:
+        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    # each check its own status word, so that a figure showing another check's is seen
+    words = {"SEG-01": "breach", "CAP-01": "warn", "CAP-02": "pass", "CAP-04": "pass"}
+    words["CAP-05"] = "not_evaluated"
+    run = replace(
+        data.run,
+        outcomes=[
+            CheckOutcomeRow(o.check_id, o.title, words.get(o.check_id, "pass"), 0, None)
+            for o in data.run.outcomes
+        ],
+    )
+    previous = PreviousDay(
+        as_of=FIRST,
+        requirement_usd=Decimal("1000000.004"),
+        held_usd=Decimal("2000000"),
+        excess_usd=Decimal("999999.996"),
+        deficiency_usd=Decimal(0),
+        capital_ratio=Decimal("1.5"),
+        cover2_usd=Decimal("300"),
+        insurance_fund_usd=Decimal("1000"),
+        var_usd=Decimal("10"),
+    )
+    t = data.totals
+    one_short = {**t, "total_deficiency_usd": Decimal("12.5"), "assets_in_deficiency": 1}
+    worst = data.stress[0]
+    stress = [replace(worst, insurance_fund_usd=Decimal("500"), cover2_usd=Decimal("800.25"))]
+    figures = _key_figures(
+        replace(data, run=run, previous=previous, totals=one_short, stress=stress)
+    )
+    by = {f.label.split(" (")[0]: f for f in figures}
+
+    def shown(value: Any) -> Decimal:
+        return Decimal(value).quantize(Decimal("0.01"))
+
+    requirement = by["Client requirement"]
+    assert requirement.previous == "1,000,000.00"
+    change = shown(t["requirement_usd"]) - Decimal("1000000.00")
+    assert requirement.change == ("+" if change > 0 else "") + f"{change:,.2f}"
+    excess = by["Net excess over all assets"]
+    assert excess.previous == "1,000,000.00"  # the previous excess, not another figure's
+    shortfall = by["Segregation shortfall"]
+    assert (shortfall.value, shortfall.previous, shortfall.change) == ("12.50", "0.00", "+12.50")
+    assert shortfall.status == "breach"
+    assert shortfall.note == "1 asset(s) short: each asset must be covered in kind"
+    capital = by["Capital ratio"]
+    assert capital.previous == "150.00%" and capital.status == "warn"
+    headroom = by["Insurance fund over Cover-2"]
+    assert (headroom.value, headroom.previous) == ("-300.25", "700.00")
+    assert headroom.change == "-1,000.25" and headroom.status == "pass"
+    assert by["VaR 99% 1-day, house + insurance fund"].status == "not_evaluated"
+    # a day without any segregation row has nothing short: 0.00, not a missing figure
+    none = {f.label.split(" (")[0]: f for f in _key_figures(replace(data, totals={}))}
+    empty = none["Segregation shortfall"]
+    assert (empty.value, empty.note) == ("0.00", "every asset covered in kind")
+
+
+def test_the_insurance_fund_is_told_apart_from_the_cover_its_check_grades(
+    database: Path,
+) -> None:
+    """Under Cover-1 CAP-04 grades the insurance fund against Cover-1 (the scenario's
+    threshold), not Cover-2: a fund 0.004 USD under a Cover-1 of 1,000 prints the digits that
+    tell the two apart, beside a Cover-2 it is nowhere near."""
+    from dataclasses import replace
+
+    from reports.config import parse_config
+    from reports.render.build import _stress, ensure_check_run, gather
+
+    config = parse_config({"stress": {"cover": 1}})
+    with open_db(database) as con:
+        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    row = replace(
+        data.stress[0],
+        cover1_usd=Decimal(1000),
+        cover2_usd=Decimal(2000),
+        threshold_usd=Decimal(1000),
+        insurance_fund_usd=Decimal("999.996"),
+    )
+    shown = next(r for r in _stress(replace(data, stress=[row])).rows if r.scenario == row.scenario)
+    assert (shown.insurance_fund_usd, shown.cover1_usd) == ("999.996", "1,000.00")
+    assert shown.cover2_usd == "2,000.00"
+
+
+def test_capital_statement_lines_keep_the_places_they_were_rounded_to() -> None:
+    """capital.csv's amounts are already rounded (USD to cents, counts whole, ratios to 8
+    decimals); the PDF adds thousands separators and keeps those places: a count does not
+    gain ".00" and a ratio does not lose its digits."""
+    from reports.render.build import _thousands
+    from reports.render.formatting import MISSING
+
+    assert _thousands("1234567.89") == "1,234,567.89"
+    assert _thousands("1250") == "1,250"
+    assert _thousands("1.23456789") == "1.23456789"
+    assert _thousands(None) == _thousands("") == MISSING
+
+
+def test_a_cascade_note_says_cut_short_only_when_it_was(database: Path) -> None:
+    """The stress section's note under a cascade says "(cut short at the round limit)" when
+    the cascade stopped at MAX_ROUNDS while prices were still moving, and only then."""
+    from dataclasses import replace
+
+    from reports.config import parse_config
+    from reports.render.build import _stress, ensure_check_run, gather
+
+    config = parse_config({"stress": {"cascade_impact": "0.00000001"}})
+    with open_db(database) as con:
+        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    row = data.stress[0]
+    assert row.cascade is not None
+    for capped in (False, True):
+        cascade = replace(row.cascade, capped=capped)
+        notes = _stress(replace(data, stress=[replace(row, cascade=cascade)])).cascade_notes
+        assert len(notes) == 1 and notes[0].startswith(f"{row.scenario}: ")
+        assert ("(cut short at the round limit)" in notes[0]) is capped
