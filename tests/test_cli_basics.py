@@ -276,3 +276,40 @@ def test_duckdb_draws_no_progress_bar_on_stdout(tmp_path) -> None:
     with out.open("w") as handle:
         subprocess.run([sys.executable, "-c", program], stdout=handle, check=True)
     assert out.read_text().strip() == "[(False,)]"
+
+
+# --- mutation review of 2026-12-06 (daily job) ------------------------------------------------
+
+
+def test_a_ctrl_c_during_a_command_exits_4_with_interrupted(tmp_path, run_mir, monkeypatch) -> None:
+    """Ctrl-C (KeyboardInterrupt) reaching the error handler: "Interrupted." on stderr and
+    exit 4 (DESIGN section 7), not Python's 130 nor 1 ("breach found")."""
+    import reports.load
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reports.load, "load_snapshot", interrupted)
+    snap = tmp_path / "2026-03-02"
+    snap.mkdir()
+    result = run_mir("load", str(snap), db=tmp_path / "x.duckdb")
+    assert result.exit_code == 4, result.output
+    assert result.stderr.strip() == "Interrupted."
+
+
+def test_a_full_disk_is_exit_4_not_a_usage_error(tmp_path, run_mir, monkeypatch) -> None:
+    """A full disk (ENOSPC) is no bug of mir's, and no usage error either: it is named as such
+    ("no space left on the device written to") and exits 4, as internal errors do."""
+    import errno
+
+    import reports.load
+
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(reports.load, "load_snapshot", full)
+    snap = tmp_path / "2026-03-02"
+    snap.mkdir()
+    result = run_mir("load", str(snap), db=tmp_path / "x.duckdb")
+    assert result.exit_code == 4, result.output
+    assert "error: no space left on the device written to (OSError:" in result.stderr

@@ -1818,3 +1818,194 @@ def test_a_segregation_statement_that_cannot_be_computed_leaves_the_rest_reporte
     assert summary["capital"]["ratio"] is not None  # the rest is there
     text = " ".join(pdf_text(day / "report.pdf").split())
     assert "The figures of SEG-01..02 could not be computed" in text
+
+
+# --- mutation review of 2026-12-06 (daily job) ------------------------------------------------
+
+
+def _finished_run(
+    tmp_path: Path,
+    statuses: dict[str, str],
+    *,
+    unavailable: dict[str, str] | None = None,
+) -> tuple[Any, list[str], dict[str, Any]]:
+    """The job's last step (`_finish`) on a signed run with these check statuses: the result,
+    the lines the officer was shown, and the run log's `done` event."""
+    from types import SimpleNamespace
+
+    from reports.daily import RUN_LOG_NAME, RunLog, _finish
+    from reports.render.report import ReportResult
+
+    order = ("breach", "error", "warn", "not_evaluated", "pass")
+    status = next((s for s in order if s in statuses.values()), "pass")
+    report = ReportResult(
+        day_dir=tmp_path / AS_OF.isoformat(),
+        as_of=AS_OF,
+        run_id="run-signed",
+        status=status,
+        checks_reused=True,
+        files={},
+        pages=1,
+        pdf_size=1,
+        signer_subject="CN=test",
+        development_key=False,
+        seconds=0.0,
+        check_statuses=statuses,
+        unavailable=unavailable or {},
+    )
+    run = SimpleNamespace(status=status, run_id="run-signed")
+    package = SimpleNamespace(path=tmp_path / PACKAGE_NAME)
+    signer = SimpleNamespace(is_development=False)
+    log = RunLog(tmp_path / RUN_LOG_NAME, AS_OF, LATEST)
+    said: list[str] = []
+    result = _finish(log, said.append, run, report, package, None, signer, AS_OF, 0.0, {})
+    return result, said, log_events(tmp_path)[-1]
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ({"SEG-01": "pass", "CON-02": "warn"}, ("warn", 0)),
+        ({"SEG-01": "pass", "SEG-02": "not_evaluated"}, ("not_evaluated", 0)),
+        ({"SEG-01": "breach", "CON-02": "warn"}, ("breach", 1)),
+        ({"SEG-01": "breach", "CAP-04": "error"}, ("breach", 4)),
+        ({"SEG-01": "pass", "CAP-04": "error"}, ("error", 4)),
+    ],
+)
+def test_the_exit_code_is_0_for_warnings_1_for_a_breach_4_for_a_crashed_check(
+    tmp_path: Path, statuses: dict[str, str], expected: tuple[str, int]
+) -> None:
+    """DESIGN section 7: exit 0 ok or warnings only, 1 a breach found, 4 when a check of the
+    signed run crashed, even beside a breach (the job did not do all it should have). The summary
+    line and the run log's `done` event carry the same status and exit code."""
+    result, _said, done = _finished_run(tmp_path, statuses)
+    status, code = expected
+    assert (result.status, result.exit_code) == expected
+    assert f": {status.upper()} (exit {code}) in " in result.summary_line()
+    assert (done["event"], done["status"], done["exit_code"]) == ("done", status, code)
+
+
+def test_a_report_lacking_computed_values_is_error_exit_4_even_on_a_breach(tmp_path: Path) -> None:
+    """Figures the report could not compute: summary.json's status `error`, which the summary
+    line and the `done` event repeat (not the run's BREACH), exit 4, and the missing figures
+    named on the officer's stream."""
+    result, said, done = _finished_run(
+        tmp_path, {"SEG-01": "breach", "CAP-04": "breach"}, unavailable={"CAP-04": "boom"}
+    )
+    assert (result.status, result.exit_code) == ("error", 4)
+    assert (done["status"], done["exit_code"]) == ("error", 4)
+    assert result.summary_line().startswith(f"mir daily {AS_OF}: ERROR (exit 4)")
+    assert any(
+        line.startswith("error: the report could not compute the figures of CAP-04 (boom)")
+        for line in said
+    ), said
+
+
+def test_the_stage_failed_event_has_the_exit_code_of_its_error(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """A stage that raised logs `stage_failed` with its error's exit code (bad input: 3), as the
+    `failed` event and the job do: a 4 there would tell the log's reader mir itself broke."""
+    bad = tmp_path / "bad" / LATEST.name
+    shutil.copytree(LATEST, bad)
+    positions = bad / "positions.csv"
+    lines = positions.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    cells = lines[1].split(",")
+    cells[header.index("quantity")] = "sideways"
+    lines[1] = ",".join(cells)
+    positions.write_text("".join(lines), encoding="utf-8")
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(bad), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 3, result.output
+    run = runs(log_events(out))[-1]
+    stage_failed = [e for e in run if e["event"] == "stage_failed"]
+    assert [(e["stage"], e["error_type"], e["exit_code"]) for e in stage_failed] == [
+        ("load", "InputError", 3)
+    ]
+    assert run[-1]["exit_code"] == 3
+
+
+def test_an_out_whose_day_folder_holds_the_export_further_down_is_refused(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """The report replaces OUT/<as_of> whole: an export inside that folder (exports/D/venue,
+    --as-of D --out exports) would be deleted with it, so the job refuses it (exit 2) before
+    anything changes, as it does for exports/D itself."""
+    exports = tmp_path / "exports"
+    snapshot = exports / LATEST.name / "venue"
+    shutil.copytree(LATEST, snapshot)
+    files = {p.name: sha256(p) for p in snapshot.iterdir()}
+    before = stored(db)
+    result = daily(
+        run_mir,
+        db,
+        str(snapshot),
+        "--as-of",
+        LATEST.name,
+        "--out",
+        str(exports),
+        "--config",
+        str(dev_key.config),
+    )
+    assert result.exit_code == 2, result.output
+    assert "holds the snapshot" in result.output
+    assert {p.name: sha256(p) for p in snapshot.iterdir() if p.is_file()} == files
+    assert stored(db) == before
+
+
+def test_a_rerun_that_breaks_a_later_days_hash_link_says_so_on_stderr(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """Re-running a day gives it a new manifest: a later day's package made before no longer
+    links to it. The officer is told which day to run again, on stderr and in the run log's
+    `warning` events, not only in the `stage_done` details."""
+    out = tmp_path / "out"
+    first = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert first.exit_code == 1, first.output
+    day_dir = out / AS_OF.isoformat()
+    later = out / (AS_OF + dt.timedelta(days=1)).isoformat()
+    later.mkdir()
+    manifest = json.loads((day_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest["previous_manifest_sha256"] = sha256(day_dir / "manifest.json")
+    (later / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    second = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert second.exit_code == 1, second.output
+    said = f"warning: the package of {later.name} does not link to this run's manifest of {AS_OF}"
+    assert said in " ".join(second.stderr.split()), second.stderr
+    warnings = [e["message"] for e in runs(log_events(out))[-1] if e["event"] == "warning"]
+    assert any(m.startswith(said) for m in warnings), warnings
+
+
+@pytest.mark.parametrize(("status", "code"), [("pass", 0), ("breach", 1), ("error", 4)])
+def test_mir_daily_exits_with_the_code_its_run_decided(
+    run_mir: Callable[..., Result],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    status: str,
+    code: int,
+) -> None:
+    """The command exits with the job's own exit code, 4 included (a check that crashed or
+    figures missing), and its summary line says the same: cron must not read 4 as 1."""
+    import reports.daily
+    from reports.daily import DailyResult
+
+    def finished(snapshot_dir: Path, out_dir: Path, **_kwargs: Any) -> DailyResult:
+        day_dir = out_dir / AS_OF.isoformat()
+        return DailyResult(
+            as_of=AS_OF,
+            status=status,
+            exit_code=code,
+            day_dir=day_dir,
+            report_pdf=day_dir / "report.pdf",
+            package=out_dir / PACKAGE_NAME,
+            superseded=None,
+            run_id="run",
+            log_path=out_dir / "mir-daily.jsonl",
+            seconds=0.0,
+        )
+
+    monkeypatch.setattr(reports.daily, "run_daily", finished)
+    result = run_mir("daily", str(LATEST), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == code, result.output
+    assert result.stdout.startswith(f"mir daily {AS_OF}: {status.upper()} (exit {code}) in ")
