@@ -200,15 +200,18 @@ def test_debug_keeps_the_exit_codes(tmp_path, run_mir) -> None:
         assert "Traceback" not in plain.stderr
 
 
+@pytest.mark.parametrize("signal", [RuntimeError("Query interrupted"), KeyboardInterrupt()])
 def test_an_interrupted_load_says_interrupted_not_internal_error(
-    tmp_path, run_mir, monkeypatch
+    tmp_path, run_mir, monkeypatch, signal: BaseException
 ) -> None:
     """CLI review of 2026-12-05: outside `mir daily`, DuckDB's report of a Ctrl-C printed
-    "internal error: RuntimeError: Query interrupted (rerun with --debug ...)"."""
+    "internal error: RuntimeError: Query interrupted (rerun with --debug ...)". Ctrl-C itself
+    (KeyboardInterrupt) reaching the error handler is exit 4 too (DESIGN section 7), not
+    Python's 130 nor 1 ("breach found"; mutation review of 2026-12-06)."""
     import reports.load
 
     def interrupted(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("Query interrupted")
+        raise signal
 
     monkeypatch.setattr(reports.load, "load_snapshot", interrupted)
     snap = tmp_path / "2026-03-02"
@@ -279,22 +282,6 @@ def test_duckdb_draws_no_progress_bar_on_stdout(tmp_path) -> None:
 
 
 # --- mutation review of 2026-12-06 (daily job) ------------------------------------------------
-
-
-def test_a_ctrl_c_during_a_command_exits_4_with_interrupted(tmp_path, run_mir, monkeypatch) -> None:
-    """Ctrl-C (KeyboardInterrupt) reaching the error handler: "Interrupted." on stderr and
-    exit 4 (DESIGN section 7), not Python's 130 nor 1 ("breach found")."""
-    import reports.load
-
-    def interrupted(*_args: object, **_kwargs: object) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(reports.load, "load_snapshot", interrupted)
-    snap = tmp_path / "2026-03-02"
-    snap.mkdir()
-    result = run_mir("load", str(snap), db=tmp_path / "x.duckdb")
-    assert result.exit_code == 4, result.output
-    assert result.stderr.strip() == "Interrupted."
 
 
 def test_a_full_disk_is_exit_4_not_a_usage_error(tmp_path, run_mir, monkeypatch) -> None:

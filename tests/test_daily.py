@@ -225,6 +225,12 @@ def test_daily_on_samples_runs_twice_safely(
     # the same day again: safe, same outputs, the earlier package moved aside (never overwritten)
     second = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
     assert second.exit_code == 1, second.output
+    # the later day's package no longer links to this day: the officer is told which day to run
+    # again, on stderr and in the run log's `warning` events (mutation review of 2026-12-06)
+    said = f"warning: the package of {later.name} does not link to this run's manifest of {AS_OF}"
+    assert said in " ".join(second.stderr.split()), second.stderr
+    warnings = [e["message"] for e in runs(log_events(out))[-1] if e["event"] == "warning"]
+    assert any(m.startswith(said) for m in warnings), warnings
     again = SUMMARY.match(second.stdout.strip())
     assert again and again["moved"], second.stdout
     moved = Path(again["moved"])
@@ -350,9 +356,8 @@ def test_daily_reports_a_failed_checkpoint(
     assert sorted(p.name for p in out.iterdir()) == ["mir-daily.jsonl"]
 
 
-def test_daily_bad_input_changes_nothing(
-    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
-) -> None:
+def _with_a_bad_quantity(tmp_path: Path) -> Path:
+    """A copy of the latest sample day whose first position's quantity is "sideways"."""
     bad = tmp_path / "bad" / LATEST.name
     shutil.copytree(LATEST, bad)
     positions = bad / "positions.csv"
@@ -362,6 +367,13 @@ def test_daily_bad_input_changes_nothing(
     cells[header.index("quantity")] = "sideways"
     lines[1] = ",".join(cells)
     positions.write_text("".join(lines), encoding="utf-8")
+    return bad
+
+
+def test_daily_bad_input_changes_nothing(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    bad = _with_a_bad_quantity(tmp_path)
     # and a warning found before the load fails: in the run log too (review of the fixes)
     capital = bad / "capital.csv"
     rows = capital.read_text(encoding="utf-8").splitlines()
@@ -820,20 +832,22 @@ def test_a_certificate_expiring_within_30_days_is_a_warning(
     assert "warning: signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION" in logged
 
 
+@pytest.mark.parametrize("below", ["", "venue"])
 def test_an_out_whose_day_folder_is_the_export_is_refused(
-    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path, below: str
 ) -> None:
     """Review of 2026-12-04 (second): `mir daily exports/D --out exports` replaced the export
-    with the report (the inputs deleted), exit 0."""
+    with the report (the inputs deleted), exit 0. The report replaces OUT/<as_of> whole, so an
+    export further down in it (exports/D/venue, --as-of D) is refused too (mutation review of
+    2026-12-06: only OUT/<as_of> itself was)."""
     exports = tmp_path / "exports"
-    snapshot = exports / LATEST.name
+    snapshot = exports / LATEST.name / below
     shutil.copytree(LATEST, snapshot)
     files = {p.name: sha256(p) for p in snapshot.iterdir()}
     before = stored(db)
     for out in (exports, exports / LATEST.name / ".."):
-        result = daily(
-            run_mir, db, str(snapshot), "--out", str(out), "--config", str(dev_key.config)
-        )
+        args = ("--as-of", LATEST.name, "--out", str(out), "--config", str(dev_key.config))
+        result = daily(run_mir, db, str(snapshot), *args)
         assert result.exit_code == 2, result.output
         assert "holds the snapshot" in result.output
     assert {p.name: sha256(p) for p in snapshot.iterdir() if p.is_file()} == files
@@ -1906,15 +1920,7 @@ def test_the_stage_failed_event_has_the_exit_code_of_its_error(
 ) -> None:
     """A stage that raised logs `stage_failed` with its error's exit code (bad input: 3), as the
     `failed` event and the job do: a 4 there would tell the log's reader mir itself broke."""
-    bad = tmp_path / "bad" / LATEST.name
-    shutil.copytree(LATEST, bad)
-    positions = bad / "positions.csv"
-    lines = positions.read_text(encoding="utf-8").splitlines(keepends=True)
-    header = lines[0].rstrip("\n").split(",")
-    cells = lines[1].split(",")
-    cells[header.index("quantity")] = "sideways"
-    lines[1] = ",".join(cells)
-    positions.write_text("".join(lines), encoding="utf-8")
+    bad = _with_a_bad_quantity(tmp_path)
     out = tmp_path / "out"
     result = daily(run_mir, db, str(bad), "--out", str(out), "--config", str(dev_key.config))
     assert result.exit_code == 3, result.output
@@ -1924,57 +1930,6 @@ def test_the_stage_failed_event_has_the_exit_code_of_its_error(
         ("load", "InputError", 3)
     ]
     assert run[-1]["exit_code"] == 3
-
-
-def test_an_out_whose_day_folder_holds_the_export_further_down_is_refused(
-    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
-) -> None:
-    """The report replaces OUT/<as_of> whole: an export inside that folder (exports/D/venue,
-    --as-of D --out exports) would be deleted with it, so the job refuses it (exit 2) before
-    anything changes, as it does for exports/D itself."""
-    exports = tmp_path / "exports"
-    snapshot = exports / LATEST.name / "venue"
-    shutil.copytree(LATEST, snapshot)
-    files = {p.name: sha256(p) for p in snapshot.iterdir()}
-    before = stored(db)
-    result = daily(
-        run_mir,
-        db,
-        str(snapshot),
-        "--as-of",
-        LATEST.name,
-        "--out",
-        str(exports),
-        "--config",
-        str(dev_key.config),
-    )
-    assert result.exit_code == 2, result.output
-    assert "holds the snapshot" in result.output
-    assert {p.name: sha256(p) for p in snapshot.iterdir() if p.is_file()} == files
-    assert stored(db) == before
-
-
-def test_a_rerun_that_breaks_a_later_days_hash_link_says_so_on_stderr(
-    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
-) -> None:
-    """Re-running a day gives it a new manifest: a later day's package made before no longer
-    links to it. The officer is told which day to run again, on stderr and in the run log's
-    `warning` events, not only in the `stage_done` details."""
-    out = tmp_path / "out"
-    first = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
-    assert first.exit_code == 1, first.output
-    day_dir = out / AS_OF.isoformat()
-    later = out / (AS_OF + dt.timedelta(days=1)).isoformat()
-    later.mkdir()
-    manifest = json.loads((day_dir / "manifest.json").read_text(encoding="utf-8"))
-    manifest["previous_manifest_sha256"] = sha256(day_dir / "manifest.json")
-    (later / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    second = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
-    assert second.exit_code == 1, second.output
-    said = f"warning: the package of {later.name} does not link to this run's manifest of {AS_OF}"
-    assert said in " ".join(second.stderr.split()), second.stderr
-    warnings = [e["message"] for e in runs(log_events(out))[-1] if e["event"] == "warning"]
-    assert any(m.startswith(said) for m in warnings), warnings
 
 
 @pytest.mark.parametrize(("status", "code"), [("pass", 0), ("breach", 1), ("error", 4)])
