@@ -1964,3 +1964,23 @@ def test_mir_daily_exits_with_the_code_its_run_decided(
     result = run_mir("daily", str(LATEST), "--out", str(tmp_path / "out"), "--quiet")
     assert result.exit_code == code, result.output
     assert result.stdout.startswith(f"mir daily {AS_OF}: {status.upper()} (exit {code}) in ")
+
+
+def test_a_package_linking_to_a_day_without_one_warns_under_quiet(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """The day's manifest links to the previous day's: when that day has no package in OUT,
+    `mir verify` will fail the hash chain, and the job says so even under --quiet, on stderr
+    and in the run log's `warning` events (mutation review of 2026-12-06: sent as progress, the
+    warning was dropped by --quiet and missing from the log)."""
+    out = tmp_path / "out"
+    previous = DAYS[-2]
+    first = daily(run_mir, db, str(previous), "--out", str(out), "--config", str(dev_key.config))
+    assert first.exit_code in (0, 1), first.output
+    (out / f"{LEI}_{previous.name}.zip").unlink()
+    second = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert second.exit_code == 1, second.output
+    said = f"the day this package links to, {previous.name}, has no package in"
+    assert said in " ".join(second.stderr.split()), second.stderr
+    warnings = [e["message"] for e in runs(log_events(out))[-1] if e["event"] == "warning"]
+    assert any(said in " ".join(m.split()) for m in warnings), warnings
