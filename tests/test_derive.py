@@ -528,3 +528,99 @@ def test_a_macros_default_and_a_quoted_view_name_count(
     default = derivation_with(helper.replace("t := 1", "t := 2"), "default")
     body = derivation_with(helper.replace("SELECT 1 AS one", "SELECT 2 - 1 AS one"), "body")
     assert len({first.fingerprint, default.fingerprint, body.fingerprint}) == 3
+
+
+def _tie_day() -> duckdb.DuckDBPyConnection:
+    """An in-memory database with one date whose one balance x its asset's price is an exact
+    tie at the 18th decimal: 5e-10 x 5e-9 = 2.5e-18."""
+    from snapshots import memory_db
+
+    con = memory_db()
+    con.execute("INSERT INTO balances VALUES (?, 'C1', 'TIE', 0.0000000005)", [DAY1])
+    con.execute("INSERT INTO prices VALUES (?, 'asset', 'TIE', 0.000000005)", [DAY1])
+    return con
+
+
+def test_the_stored_equity_usd_is_the_exact_product_at_a_tie() -> None:
+    """account_equity_values.equity_usd is exact_product's (half-even: 2e-18), not the view's
+    dmul (half-up: 3e-18): what the position valuation's USD figures do (module docstring)."""
+    con = _tie_day()
+    try:
+        derive.refresh(con)
+        stored = con.execute(
+            "SELECT equity_usd FROM account_equity_values WHERE asset = 'TIE'"
+        ).fetchall()
+        computed = con.execute(
+            "SELECT equity_usd FROM v_account_equity_computed WHERE asset = 'TIE'"
+        ).fetchall()
+        assert stored == [(Decimal("2E-18"),)]
+        assert computed == [(Decimal("3E-18"),)]  # dmul, which the stored column does not use
+    finally:
+        con.close()
+
+
+def test_refreshing_leaves_no_product_function_behind_even_after_a_failure() -> None:
+    """refresh_dates registers exact_product under a name of its own for its statements and
+    removes it: none is left on the connection; and one left by a refresh whose transaction
+    failed (its removal fails there too) does not block the next refresh (one fixed name did)."""
+    con = _tie_day()
+
+    def registered() -> list[tuple[str]]:
+        return con.execute(
+            "SELECT function_name FROM duckdb_functions() WHERE function_name LIKE ?",
+            [derive.EXACT_PRODUCT + "%"],
+        ).fetchall()
+
+    try:
+        derive.refresh(con)
+        assert registered() == []
+        # 1e19 x 1e19: the product overflows inside the transaction, which is then aborted
+        con.execute("UPDATE balances SET balance = 9999999999999999999")
+        con.execute("UPDATE prices SET price = 9999999999999999999")
+        con.execute("BEGIN TRANSACTION")
+        with pytest.raises(duckdb.OutOfRangeException, match=r"account_equity_values\.equity_usd"):
+            derive.refresh(con)
+        con.execute("ROLLBACK")
+        con.execute("UPDATE balances SET balance = 2")
+        con.execute("UPDATE prices SET price = 3")
+        derive.refresh(con)
+        assert con.execute("SELECT equity_usd FROM account_equity_values").fetchall() == [
+            (Decimal(6),)
+        ]
+    finally:
+        con.close()
+
+
+def test_a_date_with_rows_in_any_one_snapshot_table_is_stored(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """refresh (after a schema change) values every date the valuation reads rows of: a date
+    present in one snapshot table only (rows inserted by other means than the loader) counts."""
+    later = dt.date(2026, 3, 9)
+    for table in ("positions", "balances", "custody", "prices", "loads"):
+        con.execute(
+            f"INSERT INTO {table} SELECT * REPLACE (?::DATE AS as_of_date) FROM {table} "
+            "WHERE as_of_date = ? LIMIT 1",
+            [later, DAY2],
+        )
+        assert derive.stored_dates(con) == [DAY1, DAY2, later], table
+        con.execute(f"DELETE FROM {table} WHERE as_of_date = ?", [later])
+
+
+def test_the_derivation_covers_the_valuations_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored rows are valued again when reports/valuation.py or reports/derive.py changes:
+    both are valuation sources, and their text counts in the derivation itself, not only in the
+    schema fingerprint (which runs the scripts but keeps the derived rows)."""
+    assert [p.resolve() for p in db_module.valuation_sources()] == [
+        Path(valuation_module.__file__).resolve(),
+        Path(derive.__file__).resolve(),
+    ]
+    sources = [tmp_path / "valuation.py", tmp_path / "derive.py"]
+    for source in sources:
+        source.write_text("# one version\n", encoding="utf-8")
+    monkeypatch.setattr(db_module, "valuation_sources", lambda: sources)
+    before = db_module.derivation().fingerprint
+    sources[1].write_text("# another version\n", encoding="utf-8")
+    assert db_module.derivation().fingerprint != before

@@ -67,3 +67,48 @@ def test_the_figures_the_checks_and_the_report_share_are_memoized() -> None:
 
     for fn in (capital_statement, large_exposures, metric_rows, stress_results, var_es):
         assert getattr(fn, "__wrapped__", None) is not None, fn.__qualname__
+
+
+def test_a_call_shape_the_key_cannot_hold_is_not_cached() -> None:
+    """A third argument that is not a configuration, or a name that is not a string, is not part
+    of any key: such calls are computed each time (cached, 5 and 6 shared one result, and a list
+    crashed the call as unhashable)."""
+
+    @memoized_per_day
+    def scaled(con: Any, as_of: dt.date, factor: Any, name: Any = "all") -> list[Any]:
+        calls.append((as_of, factor, name))
+        return [factor, name]
+
+    calls.clear()
+    con = object()
+    with day_memo():
+        assert scaled(con, DAY, 5) == [5, "all"]
+        assert scaled(con, DAY, 6) == [6, "all"]
+        assert figure(con, DAY, Config(), ["a"]) == [["a"], DAY.isoformat()]  # type: ignore[arg-type]
+        figure(con, DAY, Config(), ["a"])  # type: ignore[arg-type]
+    assert len(calls) == 4
+
+
+def test_the_key_is_the_date_and_the_configuration_not_their_objects() -> None:
+    """capital_statement takes the date as a date or its ISO text, and a consumer may hold its
+    own equal copy of the configuration: the same figures either way, computed once."""
+    calls.clear()
+    con = object()
+    with day_memo():
+        figure(con, DAY, Config(), "a")
+        figure(con, DAY.isoformat(), Config(), "a")  # type: ignore[arg-type]
+    assert len(calls) == 1
+
+
+def test_a_connection_gone_before_the_scope_ends_never_lends_its_figures() -> None:
+    """The key holds id(con): the memo keeps each connection alive so that a later connection
+    never gets its id, and with it another database's figures (a memo that let connections go
+    handed a new connection the figures of one closed in the same scope)."""
+    calls.clear()
+    config = Config()
+    with day_memo():
+        for _ in range(20):
+            con = object()
+            figure(con, DAY, config, "a")
+            del con  # closed and dropped: CPython hands its id to the next object()
+    assert len(calls) == 20

@@ -1334,6 +1334,11 @@ def test_key_figures_state_each_days_figure_its_change_and_its_checks_status(
     none = {f.label.split(" (")[0]: f for f in _key_figures(replace(data, totals={}))}
     empty = none["Segregation shortfall"]
     assert (empty.value, empty.note) == ("0.00", "every asset covered in kind")
+    # the previous day's ratio is shown to 2 places, as the change beside it is computed: no
+    # threshold digits there, as that column grades nothing (99.9996% reads 100.00%)
+    near = replace(previous, capital_ratio=Decimal("0.999996"))
+    ratios = {f.label.split(" (")[0]: f for f in _key_figures(replace(data, previous=near))}
+    assert ratios["Capital ratio"].previous == "100.00%"
 
 
 def test_the_insurance_fund_is_told_apart_from_the_cover_its_check_grades(

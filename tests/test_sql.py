@@ -1629,6 +1629,31 @@ def test_a_reload_after_the_clock_stepped_back_still_marks_runs_stale(
     con.close()
 
 
+def test_each_event_is_recorded_after_every_earlier_one() -> None:
+    """event_time: the clock's reading, or 1 us after the latest load or check run recorded
+    when the clock reads no later, the very same instant included (two events within one tick
+    of a coarse clock, or a clock stepped back onto it, were recorded at one time, and a run
+    then did not follow the load it came after)."""
+    import duckdb
+
+    from reports.db import event_time
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE loads (loaded_at TIMESTAMP)")
+    con.execute("CREATE TABLE check_results (checked_at TIMESTAMP)")
+    now, tick = dt.datetime(2026, 3, 6, 17, 30), dt.timedelta(microseconds=1)
+    assert event_time(con, now) == now  # nothing recorded yet
+    con.execute("INSERT INTO loads VALUES (?)", [now])
+    assert event_time(con, now) == now + tick
+    assert event_time(con, now - dt.timedelta(hours=1)) == now + tick
+    assert event_time(con, now + tick) == now + tick
+    con.execute("INSERT INTO check_results VALUES (?)", [now + dt.timedelta(seconds=1)])
+    assert event_time(con, now) == now + dt.timedelta(seconds=1) + tick
+    con.execute("INSERT INTO loads VALUES (?)", [now + dt.timedelta(seconds=2)])
+    assert event_time(con, now) == now + dt.timedelta(seconds=2) + tick
+    con.close()
+
+
 def _with_a_what_if_run(
     run_mir: Callable[..., Result], history: Path, tmp_path: Path, toml: str
 ) -> tuple[Path, Path]:
