@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
+import os
 import re
 import shlex
 from decimal import Decimal
@@ -16,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reports.errors import UsageError
 from reports.generate import INJECT_KINDS, GenerateOptions, generate
 from reports.generate.writer import decimal_column, decimal_text
 from reports.spec import FILES
@@ -89,6 +91,8 @@ def test_same_seed_same_bytes_and_another_seed_differs(tmp_path: Path) -> None:
     assert a.keys() == c.keys()
     assert a["2026-03-04/movements.csv"] != c["2026-03-04/movements.csv"]
     assert a["2026-03-04/positions.csv"] != c["2026-03-04/positions.csv"]
+    # the seed reaches the accounts too, not only the prices (they were the same for every seed)
+    assert a["2026-03-02/accounts.csv"] != c["2026-03-02/accounts.csv"]
 
 
 def test_parquet_is_deterministic_and_holds_the_csv_values(tmp_path: Path) -> None:
@@ -592,3 +596,397 @@ def test_days_of_an_earlier_run_in_the_output_are_named(tmp_path) -> None:
     assert summary.other_days == tuple(later)
     assert f"also holds 2 day(s) of an earlier run ({later[0]}, {later[1]})" in summary.line()
     assert generate(GenerateOptions(accounts=40, days=3, seed=1, out=out)).other_days == ()
+
+
+def test_a_finding_it_cannot_plant_is_a_usage_error_and_out_stays_as_it_was(
+    run_mir, tmp_path: Path
+) -> None:
+    """A venue too small for a planted finding is a usage error (exit 2) naming the kind and
+    what to change, and OUT keeps the earlier run's files byte for byte, with no staging folder
+    left (review of 2026-12-07: exit 4, "internal error", after the first day had been
+    rewritten for the new venue beside the old run's later days and truth.csv)."""
+    out = tmp_path / "venue"
+    assert run_mir(*_cli(out, 60, 1, "--inject", "all")).exit_code == 0
+    before = _files(out)
+    # 45 accounts without a connected-client group of two; the plant falls on the second day
+    result = run_mir(*_cli(out, 45, 709727, "--inject", "all", "--inject-on", "2026-03-03"))
+    assert result.exit_code == 2, result.output
+    assert "cannot plant concentration: no connected-client group" in result.output
+    assert "--accounts" in result.output and "leave concentration out of --inject" in result.output
+    assert _files(out) == before
+    assert sorted(p.name for p in out.iterdir()) == [p.name for p in _days(out)] + ["truth.csv"]
+
+
+def _cli(out: Path, accounts: int, seed: int, *more: str) -> tuple[str, ...]:
+    return (
+        "generate",
+        *("--accounts", str(accounts), "--days", "3", "--seed", str(seed), "--out", str(out)),
+        *more,
+    )
+
+
+def test_an_interrupted_run_leaves_out_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the firm figures are written (every day's other files are): OUT keeps the
+    earlier run's files, and an OUT this run created is removed again."""
+    import reports.generate as generator
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    out = _generate(tmp_path / "venue", accounts=40, seed=1)
+    before = _files(out)
+    monkeypatch.setattr(generator, "_capital", interrupted)
+    for root in (out, tmp_path / "new"):
+        with pytest.raises(KeyboardInterrupt):
+            generate(GenerateOptions(accounts=60, days=3, seed=2, out=root))
+    assert _files(out) == before
+    assert sorted(p.name for p in out.iterdir()) == [p.name for p in _days(out)] + ["truth.csv"]
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_killed_runs_staging_folder_is_removed_and_a_live_runs_kept(tmp_path: Path) -> None:
+    """The next run removes the staging folder of a run that no longer exists (SIGKILL, power
+    loss), and leaves that of a process still running; neither is taken for a day of history."""
+    from reports.generate import STAGING_PREFIX
+
+    out = tmp_path / "venue"
+    dead = out / f"{STAGING_PREFIX}999999999-abc" / "2026-03-02"  # beyond any pid_max
+    live = out / f"{STAGING_PREFIX}{os.getpid()}-def" / "2026-03-02"
+    for folder in (dead, live):
+        folder.mkdir(parents=True)
+        (folder / "accounts.csv").write_text("account_id\n")
+    summary = generate(GenerateOptions(accounts=40, days=1, seed=1, out=out))
+    assert not dead.parent.exists() and live.parent.exists()
+    assert summary.other_days == ()
+
+
+# ---- options: --start, --inject-on, the summary (mutation review of 2026-12-07) ----------------
+def test_inject_on_outside_the_history_or_a_first_day_rollforward_is_refused(
+    tmp_path: Path,
+) -> None:
+    """--inject-on a day past the last (or before the first) is a usage error, and so is a
+    roll-forward break on the first day whatever other kinds come with it (there is no previous
+    close to break). Bugs caught: a day past the history accepted, planting nothing on any written
+    day; the first-day refusal made only for `--inject rollforward` alone, not for `--inject all`."""
+    start = dt.date(2026, 3, 2)
+    for inject, day in (
+        (("shortfall",), start + dt.timedelta(days=2)),
+        (("shortfall",), start - dt.timedelta(days=1)),
+        (("rollforward",), start),
+        (("all",), start),
+        (("shortfall", "rollforward"), start),
+    ):
+        options = GenerateOptions(
+            accounts=40, days=2, seed=1, out=tmp_path / "g", inject=inject, inject_on=day
+        )
+        with pytest.raises(UsageError, match="--inject"):
+            generate(options)
+    assert not (tmp_path / "g").exists()
+
+
+def test_start_dates_every_directory_timestamp_and_the_price_history(tmp_path: Path) -> None:
+    """--start reaches every date the generator writes (bug caught: the venue simulated from the
+    default start, so the directories, timestamps and truth were dated 2026-03-02 whatever --start)."""
+    start = dt.date(2027, 1, 5)
+    summary = generate(
+        GenerateOptions(
+            accounts=40, days=2, seed=1, out=tmp_path / "g", start=start, inject=("shortfall",)
+        )
+    )
+    assert (summary.first, summary.last) == (start, dt.date(2027, 1, 6))
+    assert [d.name for d in _days(tmp_path / "g")] == ["2027-01-05", "2027-01-06"]
+    for day in _days(tmp_path / "g"):
+        ts = pl.read_csv(day / "movements.csv", infer_schema=False)["ts"]
+        assert ts.len() > 0 and ts.str.starts_with(day.name).all()
+    history = pl.read_csv(tmp_path / "g" / "2027-01-05" / "price_history.csv", infer_schema=False)
+    assert history["date"].max() == "2027-01-04"
+    truth = pl.read_csv(tmp_path / "g" / "truth.csv", infer_schema=False)
+    assert truth["as_of"].to_list() == ["2027-01-06"]
+
+
+@pytest.mark.parametrize(
+    "start",
+    [dt.date(2026, 2, 10), dt.date(2026, 3, 2), dt.date(2026, 11, 2), dt.date(2026, 12, 20)],
+)
+def test_dated_futures_expire_on_a_quarter_end_friday_after_the_history(
+    tmp_path: Path, start: dt.date
+) -> None:
+    """The dated futures expire on the last Friday of the first quarter-end month about 30 days
+    after the last day (the CLI's --start bound allows for 30 + 93 days). Bugs caught: a December
+    expiry computed in the previous year (futures already expired on the first day); the
+    quarter-end month off by one for a target in March, June, September or December."""
+    days = 2
+    generate(GenerateOptions(accounts=40, days=days, seed=1, out=tmp_path / "g", start=start))
+    instruments = pl.read_csv(
+        tmp_path / "g" / start.isoformat() / "instruments.csv", infer_schema=False
+    )
+    (expiry,) = set(instruments["expiry"].drop_nulls())
+    expiry = dt.date.fromisoformat(expiry)
+    last = start + dt.timedelta(days=days - 1)
+    assert expiry.weekday() == 4 and expiry.month % 3 == 0, expiry
+    assert (expiry + dt.timedelta(days=7)).month != expiry.month, expiry  # the last Friday
+    assert 20 < (expiry - last).days <= 30 + 93, (last, expiry)
+    suffix = expiry.strftime("%y%m%d")
+    assert {i for i in instruments["instrument_id"] if "-" in i} == {
+        f"{u}-{suffix}" for u in ("BTCUSDT", "ETHUSDT", "BTCUSD")
+    }
+
+
+def test_the_summary_counts_the_last_days_open_positions_and_movements(tmp_path: Path) -> None:
+    """The summary line's figures are those of the last day's files (bug caught: positions
+    counted before the day's closed rows were dropped)."""
+    summary = generate(GenerateOptions(accounts=60, days=2, seed=3, out=tmp_path / "g"))
+    last = _days(tmp_path / "g")[-1]
+    positions = pl.read_csv(last / "positions.csv", infer_schema=False).height
+    movements = pl.read_csv(last / "movements.csv", infer_schema=False).height
+    assert (summary.positions, summary.movements) == (positions, movements)
+    assert f"{positions} open positions and {movements} movements on the last day" in summary.line()
+
+
+# ---- ids, formats ------------------------------------------------------------------------------
+def test_movement_and_transfer_ids_are_never_reused_across_days(tmp_path: Path) -> None:
+    """movement_id is unique over the whole history and a transfer_id belongs to one day (bugs
+    caught: movement ids restarting, transfer ids restarting every day)."""
+    root = _generate(tmp_path / "g", accounts=60, days=3, seed=2)
+    frames = [pl.read_csv(d / "movements.csv", infer_schema=False) for d in _days(root)]
+    movement_ids = pl.concat([f["movement_id"] for f in frames])
+    assert movement_ids.n_unique() == movement_ids.len()
+    transfers = [set(f["transfer_id"].drop_nulls()) for f in frames]
+    assert all(transfers)
+    for a, b in itertools.combinations(transfers, 2):
+        assert a.isdisjoint(b), sorted(a & b)[:3]
+
+
+def test_a_rewrite_in_another_format_leaves_one_version_of_each_file(tmp_path: Path) -> None:
+    """Regenerating into a directory in the other format replaces the files (bug caught: only
+    .csv files were cleared, so a CSV run left the Parquet files of an earlier run beside them)."""
+    out = tmp_path / "g"
+    _generate(out, accounts=40, days=2, fmt="parquet")
+    _generate(out, accounts=40, days=2, fmt="csv")
+    for day in _days(out):
+        assert sorted(p.suffix for p in day.iterdir()) == [".csv"] * len(list(day.iterdir()))
+    _generate(out, accounts=40, days=2, fmt="parquet")
+    for day in _days(out):
+        assert {p.suffix for p in day.iterdir()} == {".parquet"}
+
+
+def test_parquet_decimal_columns_are_decimals(tmp_path: Path) -> None:
+    """Every decimal column of the contract is DECIMAL in the Parquet files, at most 8 decimals
+    (bug caught: scale-0 decimals such as positions.quantity written as Int64)."""
+    root = _generate(tmp_path / "g", accounts=40, days=1, fmt="parquet")
+    (day,) = _days(root)
+    for path in sorted(day.glob("*.parquet")):
+        schema = pl.read_parquet_schema(path)
+        for col in FILES[path.stem].columns:
+            if col.type == "decimal" and col.name in schema:
+                dtype = schema[col.name]
+                assert isinstance(dtype, pl.Decimal) and dtype.scale <= 8, (path.name, col, dtype)
+
+
+# ---- the history: seeds, days, accounts -----------------------------------------------------
+def test_marks_follow_each_days_asset_prices(tmp_path: Path) -> None:
+    """A perpetual's mark is its underlying's USD price over its quote asset's, on tick, every
+    day (bug caught: the asset prices of every day written as the first day's)."""
+    root = _generate(tmp_path / "g", accounts=40, days=3, seed=4)
+    for day in _days(root):
+        instruments = pl.read_csv(day / "instruments.csv", infer_schema=False)
+        prices = {
+            (r["kind"], r["symbol"]): float(r["price"])
+            for r in pl.read_csv(day / "prices.csv", infer_schema=False).iter_rows(named=True)
+        }
+        usd = {s: p for (k, s), p in prices.items() if k == "asset"} | {"USD": 1.0}
+        for row in instruments.filter(pl.col("kind").str.ends_with("perpetual")).iter_rows(
+            named=True
+        ):
+            ratio = usd[row["underlying"]] / usd[row["quote_asset"]]
+            mark = prices[("instrument", row["instrument_id"])]
+            assert abs(mark / ratio - 1) < 1e-4, (day.name, row["instrument_id"], mark, ratio)
+
+
+def test_volumes_are_the_days_trades(tmp_path: Path) -> None:
+    """traded_notional is the day's trading only: the house's equals its end-of-day rebalancing
+    (it trades nowhere else) x TRADED_MULTIPLE, the clients' is at least their net position changes.
+    Bugs caught: volumes accumulated over the days; client and house swapped; the planted
+    concentration trade left out of the volumes."""
+    from reports.generate.custody import TRADED_MULTIPLE
+
+    root = _generate(tmp_path / "g", accounts=120, days=3, seed=8, inject=("concentration",))
+    con = duckdb.connect()
+    for prev, day in itertools.pairwise(_days(root)):
+        _read(con, prev, "positions", "pp")
+        for name in ("positions", "accounts", "instruments", "prices", "volumes"):
+            _read(con, day, name, name)
+        rows = con.execute(f"""
+            WITH usd AS (SELECT symbol asset, price::DOUBLE p FROM prices WHERE kind = 'asset'
+                         UNION ALL SELECT 'USD', 1.0),
+                 cusd AS (SELECT i.instrument_id, CASE WHEN i.kind LIKE 'inverse%'
+                              THEN i.contract_size::DOUBLE
+                              ELSE i.contract_size::DOUBLE * m.price::DOUBLE * usd.p END c
+                          FROM instruments i JOIN usd ON usd.asset = i.quote_asset
+                          JOIN prices m ON m.kind = 'instrument' AND m.symbol = i.instrument_id),
+                 d AS (SELECT coalesce(t.account_id, p.account_id) account_id,
+                              coalesce(t.instrument_id, p.instrument_id) instrument_id,
+                              abs(coalesce(t.quantity::DOUBLE, 0) - coalesce(p.quantity::DOUBLE, 0)) dq
+                       FROM positions t FULL JOIN pp p ON p.position_id = t.position_id),
+                 e AS (SELECT instrument_id, a.account_type, {TRADED_MULTIPLE} * sum(dq * c) expected
+                       FROM d JOIN accounts a USING (account_id) JOIN cusd USING (instrument_id)
+                       GROUP BY ALL)
+            SELECT instrument_id, account_type, v.traded_notional::DOUBLE, coalesce(e.expected, 0)
+            FROM volumes v LEFT JOIN e USING (instrument_id, account_type)""").fetchall()
+        assert len(rows) == 2 * 12
+        for instrument, kind, traded, expected in rows:
+            if kind == "house":
+                assert abs(traded - expected) <= 0.011 + 1e-12 * expected, (
+                    day.name,
+                    instrument,
+                    traded,
+                    expected,
+                )
+            else:
+                assert traded >= expected - 0.011, (day.name, instrument, traded, expected)
+
+
+def test_internal_transfers_join_two_members_of_one_group(tmp_path: Path) -> None:
+    """An internal_transfer moves funds between two different accounts of one connected group
+    (bug caught: a group's first member sending to itself)."""
+    root = _generate(tmp_path / "g", accounts=300, days=4, seed=5)
+    seen = 0
+    for day in _days(root):
+        groups = dict(
+            pl.read_csv(day / "accounts.csv", infer_schema=False)
+            .select("account_id", "group_id")
+            .iter_rows()
+        )
+        movements = pl.read_csv(day / "movements.csv", infer_schema=False).filter(
+            pl.col("kind") == "internal_transfer"
+        )
+        for (transfer,), legs in movements.group_by(["transfer_id"]):
+            accounts = legs["account_id"].to_list()
+            assert len(accounts) == 2 and accounts[0] != accounts[1], (day.name, transfer)
+            assert groups[accounts[0]] is not None
+            assert groups[accounts[0]] == groups[accounts[1]], (day.name, transfer)
+            seen += 1
+    assert seen >= 5
+
+
+@pytest.mark.parametrize("seed", [13, 28])  # venues whose frozen accounts hold positions
+def test_frozen_accounts_neither_act_nor_trade(tmp_path: Path, seed: int) -> None:
+    """A frozen account initiates nothing and its positions do not change: none opens, none is
+    resized, and one leaves the books only by a liquidation. Bugs caught: frozen accounts
+    depositing and withdrawing (seed 13), trading (both), topping up margin (seed 28)."""
+    root = _generate(tmp_path / "g", accounts=300, days=4, seed=seed)
+    accounts = pl.read_csv(root / "2026-03-02" / "accounts.csv", infer_schema=False)
+    frozen = set(accounts.filter(pl.col("status") == "frozen")["account_id"])
+    assert frozen
+    held = 0
+    for prev, day in itertools.pairwise(_days(root)):
+        movements = pl.read_csv(day / "movements.csv", infer_schema=False).filter(
+            pl.col("account_id").is_in(frozen)
+        )
+        assert movements.filter(pl.col("initiated_by") != "system").height == 0, day.name
+        liquidated = set(movements.filter(pl.col("kind") == "liquidation")["account_id"])
+        before, after = (
+            {
+                r["position_id"]: (r["account_id"], r["quantity"])
+                for r in pl.read_csv(d / "positions.csv", infer_schema=False)
+                .filter(pl.col("account_id").is_in(frozen))
+                .iter_rows(named=True)
+            }
+            for d in (prev, day)
+        )
+        assert after.keys() <= before.keys(), f"{day.name}: a frozen account opened a position"
+        for position, (account, quantity) in before.items():
+            if position in after:
+                assert after[position][1] == quantity, (day.name, position)
+            else:
+                assert account in liquidated, (day.name, position)
+        held += len(before)
+    assert held > 0
+
+
+def test_client_cross_books_end_every_day_under_four_times_leverage(tmp_path: Path) -> None:
+    """At every close a client's cross equity per settle asset (balance + cross uPnL) is at least
+    25% of its cross notional (bug caught: over-leveraged cross books left open, which a normal
+    daily move then takes into negative equity). The sweep is rare: this venue needs it on one
+    close of its 20 days."""
+    root = _generate(tmp_path / "g", accounts=300, days=20, seed=0)
+    con = duckdb.connect()
+    for day in _days(root):
+        _clean_day_figures(con, day)
+        over = con.execute("""
+            WITH c AS (SELECT account_id, settle_asset asset, sum(upnl) u, sum(notional) n FROM pos
+                       WHERE margin_mode = 'cross' AND account_type = 'client' GROUP BY ALL)
+            SELECT c.account_id, c.asset, coalesce(b.balance::DOUBLE, 0) + u, n FROM c
+            LEFT JOIN balances b USING (account_id, asset)
+            WHERE coalesce(b.balance::DOUBLE, 0) + u < 0.25 * n""").fetchall()
+        assert over == [], f"{day.name}: {over[:3]}"
+
+
+def test_capital_is_squeezed_only_when_asked_and_only_on_the_planted_day(tmp_path: Path) -> None:
+    """capital.csv is the same every day of a history (fixed overheads are sized once), except on
+    the day --inject capital_squeeze names, where own funds fall below D = fixed overheads / 4.
+    Bugs caught: the squeeze applied without being asked for; kept on the days after --inject-on;
+    own funds left at exactly D (no CAP-01 breach); truth.csv dated the last day, not --inject-on."""
+    start = dt.date(2026, 3, 2)
+    clean = _generate(tmp_path / "clean", accounts=60, days=3, seed=2)
+    capital = {(d / "capital.csv").read_bytes() for d in _days(clean)}
+    assert len(capital) == 1
+    squeezed = tmp_path / "squeezed"
+    on = start + dt.timedelta(days=1)
+    generate(
+        GenerateOptions(
+            accounts=60, days=3, seed=2, out=squeezed, inject=("capital_squeeze",), inject_on=on
+        )
+    )
+    for day in _days(squeezed):
+        if day.name != on.isoformat():
+            assert (day / "capital.csv").read_bytes() in capital, day.name
+            continue
+        items = {
+            r["item"]: Decimal(r["amount"])
+            for r in pl.read_csv(day / "capital.csv", infer_schema=False).iter_rows(named=True)
+        }
+        own_funds = items["cet1"] + items["at1"] + items["tier2"]
+        assert own_funds < items["fixed_overheads_annual"] / 4
+    truth = pl.read_csv(squeezed / "truth.csv", infer_schema=False)
+    assert truth.select("as_of", "check_id").rows() == [(on.isoformat(), "CAP-01")]
+
+
+def _client_custody(day: Path) -> pl.DataFrame:
+    return (
+        pl.read_csv(day / "custody.csv", infer_schema=False)
+        .filter(pl.col("designation") == "client")
+        .with_columns(pl.col("balance").cast(pl.Decimal(38, 8)))
+    )
+
+
+def test_custody_plants_change_client_custody_and_nothing_else(tmp_path: Path) -> None:
+    """hot_wallet moves client crypto from the cold wallet to the hot one (each asset's total kept,
+    the hot wallets above the 5% CON-04 threshold); shortfall cuts the client custody of one asset
+    below its requirement. Every other file is byte for byte the clean history's. Bugs caught: the
+    hot wallet credited without the cold wallet debited; a hot share under the threshold; a
+    shortfall that still covers the requirement."""
+    clean = _files(_generate(tmp_path / "clean", accounts=120, days=2, seed=6))
+    last = "2026-03-03"
+    for kind in ("hot_wallet", "shortfall"):
+        root = _generate(tmp_path / kind, accounts=120, days=2, seed=6, inject=(kind,))
+        planted = _files(root)
+        changed = {k for k in clean if planted[k] != clean[k]}
+        assert changed == {f"{last}/custody.csv", "truth.csv"}, kind
+        con = duckdb.connect()
+        figures = _clean_day_figures(con, root / last)
+        before, after = _client_custody(tmp_path / "clean" / last), _client_custody(root / last)
+        if kind == "hot_wallet":
+            assert figures["hot_share"] > 0.05  # type: ignore[operator]
+            total = after.group_by("asset").agg(pl.col("balance").sum()).sort("asset")
+            assert total.equals(before.group_by("asset").agg(pl.col("balance").sum()).sort("asset"))
+            moved = after.join(before, on=["wallet_id", "asset"]).filter(
+                pl.col("balance") != pl.col("balance_right")
+            )
+            assert set(moved["wallet_id"]) == {"W-CLIENT-HOT", "W-CLIENT-COLD-1"}
+        else:
+            (asset,) = pl.read_csv(root / "truth.csv", infer_schema=False)["asset"]
+            for name, requirement, held in figures["coverage"]:  # type: ignore[union-attr]
+                assert (held < requirement) == (name == asset), (name, requirement, held)

@@ -10,7 +10,11 @@ The generator only writes snapshot directories; it knows nothing of the loader o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,10 +123,85 @@ def _validate(opts: GenerateOptions) -> tuple[frozenset[str], int]:
 def generate(
     opts: GenerateOptions, progress: Callable[[str], None] | None = None
 ) -> GenerateSummary:
+    """Write the history into a staging folder inside OUT, then move its files into place: a
+    run that fails (a finding it cannot plant, Ctrl-C, a full disk) leaves OUT as it was (it
+    used to leave the days written so far beside an earlier run's, with that run's truth.csv).
+    Only the final moves, one rename per file, can be cut short."""
     started = time.perf_counter()
     kinds, inject_day = _validate(opts)
     out = Path(opts.out)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(out)
+    stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out))
+    try:
+        positions, movements, findings = _write_history(opts, kinds, inject_day, stage, progress)
+        _publish(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        if created:
+            with contextlib.suppress(OSError):  # only if nothing else is in it
+                out.rmdir()
+        raise
+    shutil.rmtree(stage, ignore_errors=True)
+    return GenerateSummary(
+        out,
+        opts.days,
+        opts.start,
+        opts.start + dt.timedelta(days=opts.days - 1),
+        opts.accounts,
+        positions,
+        movements,
+        findings,
+        time.perf_counter() - started,
+        _other_days(out, opts.start, opts.days),
+    )
+
+
+# The staging folder of a run in OUT: .mir-generate-<pid>-<random>.
+STAGING_PREFIX = ".mir-generate-"
+
+
+def _remove_abandoned(out: Path) -> None:
+    """Remove the staging folders that killed runs (SIGKILL, power loss) left in OUT; a live
+    run's (its process still exists) is left alone."""
+    for folder in sorted(out.glob(f"{STAGING_PREFIX}*")):
+        pid = folder.name.removeprefix(STAGING_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def _publish(stage: Path, out: Path) -> None:
+    """Move the staged day directories' files and truth.csv into OUT. A day directory already
+    there keeps its other files; its snapshot files of any format are replaced."""
+    for staged in sorted(p for p in stage.iterdir() if p.is_dir()):
+        target = out / staged.name
+        target.mkdir(exist_ok=True)
+        clear_snapshot_files(target)
+        for path in sorted(staged.iterdir()):
+            os.replace(path, target / path.name)
+    os.replace(stage / "truth.csv", out / "truth.csv")
+
+
+def _write_history(
+    opts: GenerateOptions,
+    kinds: frozenset[str],
+    inject_day: int,
+    out: Path,
+    progress: Callable[[str], None] | None,
+) -> tuple[int, int, int]:
+    """Simulate and write every day, the firm figures and truth.csv into `out`; returns the last
+    day's open positions and movements and the number of planted findings."""
     venue = Venue(opts.seed, opts.accounts, opts.days, opts.start)
     plan = InjectPlan(kinds, inject_day, opts.start + dt.timedelta(days=inject_day))
     statics = _static_frames(venue)
@@ -132,8 +211,7 @@ def generate(
     for day in range(opts.days):  # loop over days
         state, _ = venue.run_day(day, plan)
         directory = out / state.date.isoformat()
-        directory.mkdir(parents=True, exist_ok=True)
-        clear_snapshot_files(directory)
+        directory.mkdir()
         for name, (frame, decimals) in statics.items():
             write_table(frame, directory, name, opts.fmt, decimals)
         write_table(_prices(venue, state), directory, "prices", opts.fmt, {"price": 8})
@@ -188,18 +266,7 @@ def generate(
             note="own funds (all CET1) at 90% of D = fixed overheads / 4; composition still met",
         )
     _write_truth(out, plan)
-    return GenerateSummary(
-        out,
-        opts.days,
-        opts.start,
-        opts.start + dt.timedelta(days=opts.days - 1),
-        opts.accounts,
-        positions,
-        movements,
-        len(plan.truth),
-        time.perf_counter() - started,
-        _other_days(out, opts.start, opts.days),
-    )
+    return positions, movements, len(plan.truth)
 
 
 def _other_days(out: Path, start: dt.date, days: int) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from reports.errors import UsageError
 from reports.generate.book import Ledger, position_metrics
 from reports.generate.universe import ASSETS, UNIT, USD
 
@@ -107,10 +108,19 @@ def _eligible(v: Venue, mk: np.ndarray, plan: InjectPlan, *, health: float = 2.5
     return r[(eq > health * met.mm) & (p.margin[r] > 100)]
 
 
+def _cannot_plant(kind: str, why: str) -> UsageError:
+    """The venue has nothing to plant `kind` on: the options ask for what it cannot hold (a
+    usage error, exit 2; it was an internal error, exit 4, after part of OUT was rewritten)."""
+    msg = (
+        f"cannot plant {kind}: {why} in this venue; generate more accounts (--accounts), another "
+        f"--seed, or leave {kind} out of --inject"
+    )
+    return UsageError(msg)
+
+
 def _pick(v: Venue, rows: np.ndarray, rng: np.random.Generator, what: str) -> int:
     if len(rows) == 0:
-        msg = f"cannot plant {what}: no suitable open isolated position; generate more accounts"
-        raise RuntimeError(msg)
+        raise _cannot_plant(what, "no suitable open isolated position")
     row = int(rows[rng.integers(len(rows))])
     return row
 
@@ -185,8 +195,7 @@ def ledger_findings(
         ok &= ~np.isin(np.arange(nc), np.fromiter(plan.used_accounts, np.int64))
         cands = np.flatnonzero(ok)
         if len(cands) == 0:
-            msg = "cannot plant rollforward: no client cross wallet with funds; generate more accounts"
-            raise RuntimeError(msg)
+            raise _cannot_plant("rollforward", "no client cross wallet with funds")
         acct = int(cands[rng.integers(len(cands))])
         asset = int(acc.trade_asset[acct])
         delta = int(v.balance[acct * v.n_assets + asset] // 100) + 1
@@ -247,8 +256,9 @@ def ledger_findings(
             if len(np.unique(accts)) >= 2:
                 break
         else:
-            msg = "cannot plant isolation: need isolated positions of two accounts in one settle asset"
-            raise RuntimeError(msg)
+            raise _cannot_plant(
+                "isolation", "no two accounts hold isolated positions in one settle asset"
+            )
         src = int(same[rng.integers(len(same))])
         others = same[p.acct[same] != p.acct[src]]
         dst = int(others[rng.integers(len(others))])
@@ -324,8 +334,7 @@ def concentration(
     counts = np.bincount(acc.group[members], minlength=acc.n_groups)
     groups = np.flatnonzero(counts >= 2)
     if len(groups) == 0:
-        msg = "cannot plant concentration: no connected-client group; generate more accounts"
-        raise RuntimeError(msg)
+        raise _cannot_plant("concentration", "no connected-client group")
     group = int(groups[rng.integers(len(groups))])
     pair = np.sort(members[acc.group[members] == group])[:2]
     cusd = v.contract_usd(mk, ap)
