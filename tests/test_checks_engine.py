@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -11,16 +12,24 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from conftest import with_one_balance_changed
 
 from reports.checks.engine import (
     all_exceptions,
     compute_run_id,
     discover_checks,
+    latest_load,
     parse_sql_check,
     previous_as_of,
     run_checks,
 )
-from reports.checks.model import CheckContext, CheckOutcome, CheckSpec, exception_schema
+from reports.checks.model import (
+    PYTHON_CHECKS,
+    CheckContext,
+    CheckOutcome,
+    CheckSpec,
+    exception_schema,
+)
 from reports.config import Config, SegregationConfig
 from reports.db import init_schema
 from reports.errors import CheckError, UsageError
@@ -108,6 +117,9 @@ def test_parse_sql_check_header(tmp_path: Path) -> None:
         ("-- id: XYZ-01\n-- severity: warn\n", "lacks title"),
         ("-- id: XYZ-02\n-- title: t\n-- severity: warn\n", "differs from the file name"),
         ("-- id: XYZ-01\n-- title: t\n-- severity: fatal\n", "severity"),
+        ("-- id: XYZ-01\n-- title: t\n", "lacks severity"),
+        ("-- id: XYZ-01\n-- title: t\n-- severity: warn\n-- severity: breach\n", "twice"),
+        ("-- id: XYZ-01\n-- title: t\n-- severity: warn\n-- partial: x\n", "must require it"),
     ],
 )
 def test_bad_headers_are_rejected(tmp_path: Path, header: str, problem: str) -> None:
@@ -115,6 +127,53 @@ def test_bad_headers_are_rejected(tmp_path: Path, header: str, problem: str) -> 
     path.write_text(header + "SELECT 1\n", encoding="utf-8")
     with pytest.raises(CheckError, match=problem):
         parse_sql_check(path)
+
+
+def test_the_header_is_the_leading_comment_block_only(tmp_path: Path) -> None:
+    """Catches a parser that reads `-- key: value` comments inside the query body as metadata
+    (a commented-out `requires` would switch the check off), or that stops at a blank line
+    before the header. Several requires may also share one line, comma-separated."""
+    path = tmp_path / "XYZ-01.sql"
+    path.write_text(
+        "\n-- id: XYZ-01\n\n-- title: t\n-- severity: warn\n"
+        "-- requires: previous_day, table:volumes\n"
+        "SELECT 1\n-- requires: table:capital\n-- severity: breach\n",
+        encoding="utf-8",
+    )
+    spec = parse_sql_check(path)
+    assert (spec.title, spec.severity) == ("t", "warn")
+    assert spec.requires == ("previous_day", "table:volumes")
+
+
+def test_a_check_id_defined_in_sql_and_python_stops_discovery(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Catches discovery letting a @python_check silently replace the SQL check of the same id:
+    the file's query would never run, and nothing would say so."""
+    (tmp_path / "XYZ-01.sql").write_text(
+        "-- id: XYZ-01\n-- title: t\n-- severity: warn\n" + NOTHING, encoding="utf-8"
+    )
+    twin = CheckSpec("XYZ-01", "python twin", "warn", "", "", function=python_rows, source="test")
+    monkeypatch.setitem(PYTHON_CHECKS, "XYZ-01", twin)
+    with pytest.raises(CheckError, match="XYZ-01 is defined twice"):
+        discover_checks(tmp_path, modules=())
+
+
+def test_a_python_checks_requires_are_honoured(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Catches @python_check dropping its `requires`: the check would run on a day without the
+    data it needs instead of being not_evaluated."""
+    from reports.checks import model
+
+    monkeypatch.setattr(model, "PYTHON_CHECKS", {})
+    model.python_check("TST-01", "needs volumes", "warn", "", "", requires=("table:volumes",))(
+        python_rows
+    )
+    spec = model.PYTHON_CHECKS["TST-01"]
+    assert spec.requires == ("table:volumes",)
+    result = run_checks(con, DAY2, Config(), specs=[spec], record=False)
+    assert result.results[0].status == CheckOutcome.NOT_EVALUATED
 
 
 def test_a_broken_check_file_becomes_an_error_result(
@@ -267,6 +326,145 @@ def test_requires_conditions(con: duckdb.DuckDBPyConnection) -> None:
     assert day2["TST-02"].status == CheckOutcome.PASS  # an explicit 0 switches it on
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("status", "NULL"),
+        ("status", "'pass'"),
+        ("entity_id", "NULL"),
+        ("message", "NULL"),
+    ],
+)
+def test_a_row_that_is_no_usable_exception_is_that_checks_error(
+    con: duckdb.DuckDBPyConnection, column: str, value: str
+) -> None:
+    """Catches validation letting through a row without a status (the roll-up then crashed the
+    whole run), a `pass` row counted as an exception, or a row naming no entity or giving no
+    message; the other checks still run."""
+    row = {
+        "status": "'warn'",
+        "entity_type": "'account'",
+        "entity_id": "'C1'",
+        "instrument_id": "NULL",
+        "asset": "'USDT'",
+        "metric": "'balance'",
+        "value": "1",
+        "threshold": "0",
+        "message": "'m'",
+    }
+    row[column] = value
+    bad = "SELECT " + ", ".join(f"{v} AS {k}" for k, v in row.items())
+    specs = [sql_spec("TST-01", bad), sql_spec("TST-02", NOTHING)]
+    result = run_checks(con, DAY2, Config(), specs=specs, record=False)
+    assert [r.status for r in result.results] == [CheckOutcome.ERROR, CheckOutcome.PASS]
+
+
+def test_unknown_requirements_are_errors_that_name_them(con: duckdb.DuckDBPyConnection) -> None:
+    """Catches a misspelt condition (previous-day) counting as met, so the check runs on a day
+    it cannot judge, and an unknown setting failing with a bare KeyError instead of naming it."""
+    specs = [
+        sql_spec("TST-01", BALANCE_ROWS, requires=("previous-day",)),
+        sql_spec("TST-02", BALANCE_ROWS, requires=("setting:no_such_setting",)),
+    ]
+    result = run_checks(con, DAY2, Config(), specs=specs, record=False)
+    assert [(r.status, r.message) for r in result.results] == [
+        (CheckOutcome.ERROR, "CheckError: TST-01: unknown requires condition 'previous-day'"),
+        (CheckOutcome.ERROR, "CheckError: TST-02: requires unknown setting 'no_such_setting'"),
+    ]
+
+
+def test_a_table_requirement_needs_rows_of_the_as_of_date(con: duckdb.DuckDBPyConnection) -> None:
+    """Catches table:<name> being met by an earlier day's rows: volumes are optional per day, so
+    a day without its volumes file must leave the check not_evaluated."""
+    con.execute("INSERT INTO volumes VALUES (?, 'BTC-PERP', 'client', 1000)", [DAY1])
+    specs = [sql_spec("TST-01", NOTHING, requires=("table:volumes",))]
+    day1, day2 = (
+        run_checks(con, day, Config(), specs=specs, record=False).results[0] for day in (DAY1, DAY2)
+    )
+    assert day1.status == CheckOutcome.PASS
+    assert day2.status == CheckOutcome.NOT_EVALUATED
+    assert day2.message == "no volumes rows for 2026-03-03 (the file is optional)"
+
+
+def test_a_partial_run_still_needs_its_other_requirements(con: duckdb.DuckDBPyConnection) -> None:
+    """Catches a partial check (previous day missing) running without checking its other
+    requires: on the first day without volumes it must be not_evaluated for the volumes."""
+    spec = dataclasses.replace(
+        sql_spec("TST-01", BALANCE_ROWS, requires=("previous_day", "table:volumes")),
+        partial="the roll-forward",
+    )
+    result = run_checks(con, DAY1, Config(), specs=[spec], record=False).results[0]
+    assert result.status == CheckOutcome.NOT_EVALUATED
+    assert result.message == "no volumes rows for 2026-03-02 (the file is optional)"
+
+
+def test_a_partial_run_after_a_gap_gets_no_previous_date(tmp_path: Path) -> None:
+    """Catches a partial run keeping $prev_as_of = an older stored day: the contract runs it
+    with NULL (the gap's movements are missing, so nothing may be read from that day)."""
+    con = duckdb.connect()
+    init_schema(con)
+    older = tmp_path / "2026-02-27"
+    shutil.copytree(GOLDEN / "clean" / "2026-03-02", older)
+    load_snapshot(con, older)
+    load_snapshot(con, GOLDEN / "clean" / "2026-03-03")
+    spec = CheckSpec(
+        "TST-01",
+        "in part",
+        "warn",
+        "",
+        "",
+        ("previous_day",),
+        partial="the roll-forward",
+        function=python_rows,
+        source="test",
+    )
+    result = run_checks(con, DAY2, Config(), specs=[spec], record=False).results[0]
+    assert result.status == CheckOutcome.WARN and result.partial
+    assert result.rows["message"].to_list() == ["as of 2026-03-03 after None"]
+    assert (result.message or "").startswith("evaluated in part (not evaluated: the roll-forward)")
+
+
+def test_a_query_ending_in_a_semicolon_runs(con: duckdb.DuckDBPyConnection) -> None:
+    """Catches the engine wrapping a check's query with its trailing `;` inside the subquery
+    (a syntax error: every such check an `error`)."""
+    specs = [sql_spec("TST-01", BALANCE_ROWS + ";\n"), sql_spec("TST-02", NOTHING + " ; ;")]
+    result = run_checks(con, DAY2, Config(), specs=specs, record=False)
+    assert [(r.status, r.exceptions) for r in result.results] == [
+        (CheckOutcome.BREACH, 3),
+        (CheckOutcome.PASS, 0),
+    ]
+
+
+def test_exceptions_follow_the_design_order_then_metric_and_message(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Catches a sort by other keys or in another order: DESIGN.md section 6 sorts by check_id,
+    entity_id, instrument_id, asset; metric and message make the order total (the same bytes
+    every run); NULLs come last."""
+    wanted = [
+        ("A", "I1", "BTC", "a", "z"),
+        ("A", "I1", "BTC", "m", "x"),
+        ("A", "I1", "BTC", "m", "y"),
+        ("A", "I1", "ETH", "m", "x"),
+        ("A", "I2", None, "m", "x"),
+        ("A", None, "BTC", "m", "x"),
+        ("B", "I0", "BTC", "m", "x"),
+    ]
+    values = ", ".join(
+        "('warn', 'x', " + ", ".join("NULL" if v is None else f"'{v}'" for v in row) + ")"
+        for row in reversed(wanted)
+    )
+    sql = (
+        "SELECT status, entity_type, entity_id, instrument_id, asset, metric, 0 AS value, "
+        f"0 AS threshold, message FROM (VALUES {values}) AS t(status, entity_type, entity_id, "
+        "instrument_id, asset, metric, message)"
+    )
+    result = run_checks(con, DAY2, Config(), specs=[sql_spec("TST-01", sql)], record=False)
+    rows = all_exceptions(result)
+    keys = ["entity_id", "instrument_id", "asset", "metric", "message"]
+    assert list(rows.select(keys).iter_rows()) == wanted
+
+
 def test_exceptions_are_sorted_and_carry_the_check_id(con: duckdb.DuckDBPyConnection) -> None:
     specs = [
         sql_spec("TST-02", BALANCE_ROWS + " ORDER BY account_id DESC"),
@@ -313,6 +511,43 @@ def test_results_are_append_only_and_the_run_id_is_deterministic(
     assert run_checks(con, DAY1, Config(), specs=specs).run_id != first.run_id
 
 
+def test_a_recorded_run_names_its_titles_and_configuration(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Catches check_results rows that carry another title than the check's or the results-only
+    configuration hash instead of Config.sha256() (the manifest's config_sha256, which tells a
+    what-if `mir check --config` run from the daily job's)."""
+    config = Config(segregation=SegregationConfig(rollforward_tolerance=Decimal("1")))
+    result = run_checks(con, DAY2, config, specs=[sql_spec("TST-01", NOTHING)])
+    assert con.execute(
+        "SELECT check_id, title, config_sha256 FROM check_results WHERE run_id = ?",
+        [result.run_id],
+    ).fetchall() == [("TST-01", "test TST-01", config.sha256())]
+
+
+def test_a_recording_that_fails_leaves_nothing_and_the_database_usable(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Catches record_run writing outside its transaction (the check_results rows stay without
+    their exceptions and figures) or not rolling back (the connection is left in an aborted
+    transaction and every later statement fails)."""
+    import reports.capital.results
+
+    def disk_full(*_args: object) -> None:
+        raise duckdb.IOException("IO Error: disk full")
+
+    specs = [sql_spec("TST-01", BALANCE_ROWS)]
+    monkeypatch.setattr(reports.capital.results, "record_capital_result", disk_full)
+    with pytest.raises(duckdb.IOException, match="disk full"):
+        run_checks(con, DAY2, Config(), specs=specs)
+    assert con.execute(
+        "SELECT (SELECT count(*) FROM check_results), (SELECT count(*) FROM check_exceptions)"
+    ).fetchall() == [(0, 0)]
+    monkeypatch.undo()
+    run_checks(con, DAY2, Config(), specs=specs)
+    assert con.execute("SELECT count(*) FROM check_exceptions").fetchall() == [(3,)]
+
+
 def test_an_older_database_gets_the_recording_time_of_its_exceptions(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
@@ -341,6 +576,20 @@ def test_run_id_follows_the_inputs(tmp_path: Path, con: duckdb.DuckDBPyConnectio
     assert compute_run_id(con, DAY2, Config(), only=["SEG"]) != compute_run_id(con, DAY2, Config())
 
 
+def test_run_id_follows_a_changed_value_not_only_a_changed_row_count(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    """Catches a run id over the files' names and row counts without their hashes: a reload of
+    the as-of day, or of the day before, with one balance changed (rows as many) must give
+    another run id, or a recorded run of the old data is reused for the new."""
+    before = compute_run_id(con, DAY2, Config())
+    load_snapshot(con, with_one_balance_changed(GOLDEN / "clean" / "2026-03-03", tmp_path / "a"))
+    as_of_changed = compute_run_id(con, DAY2, Config())
+    assert as_of_changed != before
+    load_snapshot(con, with_one_balance_changed(GOLDEN / "clean" / "2026-03-02", tmp_path / "b"))
+    assert compute_run_id(con, DAY2, Config()) not in (before, as_of_changed)
+
+
 def test_run_id_covers_every_stored_day_up_to_the_as_of_date(tmp_path: Path) -> None:
     """Review of 2026-12-04: only the as-of and the previous stored date were hashed, so a
     changed volumes file three days back (in the IFR K-factor windows) gave the same run id
@@ -365,6 +614,21 @@ def test_run_id_covers_every_stored_day_up_to_the_as_of_date(tmp_path: Path) -> 
     assert compute_run_id(con, as_of, Config()) == changed
 
 
+def test_the_days_inputs_are_those_of_its_latest_load(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    """Catches latest_load reading the day's first load: after a reload with other data,
+    summary.json's inputs would give the replaced balances' hash."""
+    import hashlib
+
+    changed = with_one_balance_changed(GOLDEN / "clean" / "2026-03-03", tmp_path)
+    load_snapshot(con, changed)
+    inputs = {f: (h, n) for f, h, n in latest_load(con, DAY2)}
+    balances = (changed / "balances.csv").read_bytes()
+    assert inputs["balances"] == (hashlib.sha256(balances).hexdigest(), 5)
+    assert latest_load(con, dt.date(2026, 3, 4)) == []
+
+
 def test_dates(con: duckdb.DuckDBPyConnection) -> None:
     assert previous_as_of(con, DAY2) == DAY1
     assert previous_as_of(con, DAY1) is None
@@ -385,6 +649,27 @@ def test_only_selects_ids_and_families(con: duckdb.DuckDBPyConnection) -> None:
         r.check_id
         for r in run_checks(con, DAY2, Config(), specs=specs, only=["OTH-01"], record=False).results
     ] == ["OTH-01"]
+
+
+@pytest.mark.parametrize("only", [[""], ["  "], []])
+def test_a_selection_of_no_check_is_refused(
+    con: duckdb.DuckDBPyConnection, only: list[str]
+) -> None:
+    """`mir check --only "$CHECKS"` with an empty variable: a usage error, nothing recorded (it
+    ran no check, recorded an empty run and exited 0, as if the day had been checked)."""
+    before = con.execute("SELECT count(*) FROM check_results").fetchall()
+    with pytest.raises(UsageError, match="--only names no check"):
+        run_checks(con, DAY2, Config(), only=only)
+    assert con.execute("SELECT count(*) FROM check_results").fetchall() == before
+
+
+def test_a_family_is_everything_before_the_dash(con: duckdb.DuckDBPyConnection) -> None:
+    """Catches a family read as the first three letters: ids have 2 to 5 letters (FX-01,
+    LIQD-01), and `--only FX` must select that family."""
+    specs = [sql_spec("FX-01", NOTHING), sql_spec("LIQD-01", NOTHING), sql_spec("LIQ-01", NOTHING)]
+    assert [s.family for s in specs] == ["FX", "LIQD", "LIQ"]
+    chosen = run_checks(con, DAY2, Config(), specs=specs, only=["FX", "LIQD"], record=False)
+    assert [r.check_id for r in chosen.results] == ["FX-01", "LIQD-01"]
 
 
 # ---------------------------------------------------------------------------------------------

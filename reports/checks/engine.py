@@ -165,6 +165,14 @@ def select_checks(specs: list[CheckSpec], only: Iterable[str] | None) -> list[Ch
     if only is None:
         return specs
     wanted = [name.strip() for name in only if name.strip()]
+    if not wanted:
+        # `mir check --only "$CHECKS"` with an empty variable ran no check and exited 0
+        # (check-engine review of 2026-12-07): a selection of nothing is a mistake, not a run
+        msg = (
+            "--only names no check (an empty value): name a check (SEG-01) or a family (SEG), "
+            "or leave --only out to run every check"
+        )
+        raise UsageError(msg)
     known_ids = {s.check_id for s in specs}
     known_families = {s.family for s in specs}
     unknown = [name for name in wanted if name not in known_ids and name not in known_families]
