@@ -6,7 +6,8 @@ A check is either
   * a Python function registered with `@python_check(...)` (Polars, where SQL is a poor fit),
     returning a polars.DataFrame with the same columns.
 
-Header of a SQL check (each line `-- key: value`; `requires` may repeat):
+Header of a SQL check (each line `-- key: value`; `requires` may repeat, or list several
+conditions separated by commas):
 
     -- id: SEG-01
     -- title: Client asset coverage per asset
