@@ -300,3 +300,13 @@ def test_a_full_disk_is_exit_4_not_a_usage_error(tmp_path, run_mir, monkeypatch)
     result = run_mir("load", str(snap), db=tmp_path / "x.duckdb")
     assert result.exit_code == 4, result.output
     assert "error: no space left on the device written to (OSError:" in result.stderr
+
+
+@pytest.mark.parametrize("path", _leaf_commands(cli), ids=" ".join)
+def test_every_commands_help_names_mir_db(path: tuple[str, ...], run_mir) -> None:
+    """DESIGN.md section 7: every command takes --db or MIR_DB; its --help says so ("[env var:
+    MIR_DB]", click's mark): with the variable no longer shown, nothing in the help told an
+    analyst that `MIR_DB` picks the database (mutation review of 2026-12-07)."""
+    result = run_mir(*path, "--help")
+    assert result.exit_code == 0, result.output
+    assert "[env var: MIR_DB]" in " ".join(result.output.split()), result.output

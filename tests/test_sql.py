@@ -1510,7 +1510,9 @@ def test_values_polars_cannot_hold_are_named_not_a_crash(mir: Callable[..., Resu
 def test_a_polars_panic_is_exit_2_in_sql_and_exit_4_elsewhere(
     mir: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """pyo3's PanicException is a BaseException: it escaped the error handler (exit 1)."""
+    """pyo3's PanicException is a BaseException: it escaped the error handler (exit 1). `mir
+    query` is guarded as `mir sql` is (mutation review of 2026-12-07: without its guard, a
+    traceback and exit 1, "breach found")."""
     import reports.investigate
 
     PanicException = type("PanicException", (BaseException,), {})
@@ -1522,6 +1524,11 @@ def test_a_polars_panic_is_exit_2_in_sql_and_exit_4_elsewhere(
     result = mir("sql", "SELECT 1")
     assert result.exit_code == 2, result.output
     assert "cannot represent" in result.stderr
+    monkeypatch.setattr(reports.investigate, "stream_investigation", panic)
+    queried = mir("query", "breaches_by_day")
+    assert queried.exit_code == 2, queried.output
+    assert "the result holds a value mir cannot represent" in queried.stderr
+    assert "cast that column to VARCHAR" in queried.stderr
     monkeypatch.setattr(reports.investigate, "investigations", panic)
     listed = mir("queries")
     assert listed.exit_code == 4, listed.output
@@ -2477,3 +2484,193 @@ def test_csv_output_is_the_exact_bytes_with_unix_line_ends(tmp_path: Path) -> No
     path = tmp_path / "extract.csv"
     assert write_batches(frame.schema, iter([frame]), "csv", None, path) == 2
     assert path.read_bytes() == expected.encode()
+
+
+# --- mutation review of 2026-12-07 (reports/investigate.py, reports/cli/sql.py): rules no test
+# held --------------------------------------------------------------------------------------
+
+
+def test_an_infinite_timestamp_with_time_zone_is_refused_by_its_column(
+    mir: Callable[..., Result],
+) -> None:
+    """A TIMESTAMPTZ of +-infinity is refused naming its column before anything is printed, as
+    an infinite DATE or TIMESTAMP is; left to Polars (the guard's type list without TIMESTAMP
+    WITH TIME ZONE), csv printed the header, then Polars panicked with a Rust backtrace."""
+    for fmt in ("csv", "json", "table"):
+        result = mir("sql", "SELECT 1 AS n, '-infinity'::TIMESTAMPTZ AS t", "--format", fmt)
+        assert result.exit_code == 2, result.output
+        assert "column t holds an infinite date or timestamp" in result.stderr
+        assert result.stdout == ""
+
+
+def test_an_sql_error_on_a_database_mir_did_not_make_says_so(
+    run_mir: Callable[..., Result], tmp_path: Path
+) -> None:
+    """On a DuckDB file mir did not make (no mir_schema), an SQL error says its tables and views
+    are not mir's: the hint was lost when such a database, having no stored fingerprint, was not
+    taken as one whose schema differs from this mir's."""
+    import duckdb
+
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE t (x INTEGER)")
+    con.close()
+    result = run_mir("sql", "SELECT * FROM positions", db=other)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: SQL error: ")
+    assert "(this database was not made by mir: its tables and views are not mir's)" in (
+        result.stderr
+    )
+
+
+def test_count_and_integer_parameters_take_the_ends_of_their_range(
+    mir: Callable[..., Result],
+) -> None:
+    """2,147,483,647 (SQL INTEGER's largest) is a valid count and integer, as the message of a
+    refused value says ("from 1 to 2,147,483,647"); an off-by-one bound refused it. It binds as
+    the LIMIT of top_oi_groups."""
+    from reports.investigate import MAX_INTEGER, Parameter
+
+    assert MAX_INTEGER == 2_147_483_647
+    assert Parameter("p", "count", True, "").convert("2147483647") == MAX_INTEGER
+    assert Parameter("p", "count", True, "").convert("1") == 1
+    assert Parameter("p", "integer", True, "").convert("2147483647") == MAX_INTEGER
+    assert Parameter("p", "integer", True, "").convert("-2147483647") == -MAX_INTEGER
+    every = query_rows(mir, "top_oi_groups", top="2147483647")
+    assert every and every == query_rows(mir, "top_oi_groups", top="1000000")
+
+
+@pytest.mark.parametrize(("raw", "value"), [(".5", "0.5"), ("5.", "5"), ("+1.25", "1.25")])
+def test_a_decimal_parameter_takes_plain_forms_only(raw: str, value: str) -> None:
+    """A decimal parameter is plain digits (README: `decimal`; the refusal says "plain
+    decimal"): .5, 5. and +1.25 are taken, exactly; the exponent forms 1e3 and 2.5E-1, which
+    Decimal() takes too, are refused (a pattern that allowed a short exponent let them through,
+    and one without the leading-point branch refused .5)."""
+    from reports.errors import UsageError
+    from reports.investigate import Parameter
+
+    decimal = Parameter("p", "decimal", True, "")
+    converted = decimal.convert(raw)
+    assert isinstance(converted, Decimal) and converted == Decimal(value)
+    for exponent in ("1e3", "2.5E-1", f"{raw}e0"):
+        with pytest.raises(UsageError, match="is not a valid plain decimal"):
+            decimal.convert(exponent)
+
+
+def test_an_investigation_header_is_read_whole_and_checked(tmp_path: Path) -> None:
+    """The header of queries/investigations/<name>.sql: the description whole, colons included
+    (cut at its second colon, `mir queries` showed "One account across days" of account_history),
+    each parameter's type, need and help; a header with an unknown type or no description is an
+    error, not an investigation whose parameter is silently untyped or whose listing is empty."""
+    from reports.investigate import Parameter, parse_investigation
+
+    good = tmp_path / "trail.sql"
+    good.write_text(
+        "-- description: One position: its movements, then closes.\n"
+        "-- param: position_id text (required): the position, e.g. P350\n"
+        "-- param: top count (optional): rows [default: 10; not required]\n"
+        "SELECT $position_id AS id, $top AS top\n",
+        encoding="utf-8",
+    )
+    investigation = parse_investigation(good)
+    assert investigation.name == "trail"
+    assert investigation.description == "One position: its movements, then closes."
+    assert investigation.parameters == (
+        Parameter("position_id", "text", True, "the position, e.g. P350"),
+        Parameter("top", "count", False, "rows [default: 10; not required]"),
+    )
+    typo = tmp_path / "typo.sql"
+    typo.write_text(
+        "-- description: A typo in a type.\n-- param: top cuont (optional): rows\nSELECT 1\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="parameter top has unknown type cuont"):
+        parse_investigation(typo)
+    bare = tmp_path / "bare.sql"
+    bare.write_text("-- param: x text (required): a value\nSELECT $x\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="missing '-- description:' header"):
+        parse_investigation(bare)
+
+
+def test_queries_lists_the_investigations_in_name_order(run_mir: Callable[..., Result]) -> None:
+    """`mir queries` lists the investigations sorted by name, the same on every machine: in the
+    directory's order (glob() unsorted) the listing changed with the file system."""
+    result = run_mir("queries")
+    assert result.exit_code == 0, result.output
+    names = [line for line in result.stdout.splitlines() if not line.startswith(" ")]
+    assert set(names) == set(investigations()) >= EXPECTED_INVESTIGATIONS
+    assert names == sorted(names)
+
+
+def test_output_onto_the_databases_wal_is_refused(
+    run_mir: Callable[..., Result], history: Path, tmp_path: Path
+) -> None:
+    """-o naming the database's write-ahead log (FILE.wal, replayed into the database when it
+    is next opened) is refused as the database itself is, by `mir sql` and `mir query` alike:
+    with only the database file protected, the result was written as mir.duckdb.wal."""
+    db = tmp_path / "mir.duckdb"
+    shutil.copyfile(history, db)
+    wal = tmp_path / "mir.duckdb.wal"
+    for args in (("sql", "SELECT 1 AS a", "--format", "csv"), ("query", "breaches_by_day")):
+        result = run_mir(*args, "-o", str(wal), db=db)
+        assert result.exit_code == 2, (args, result.output)
+        assert f"--output {wal} is the database itself" in result.stderr
+    assert not wal.exists()
+
+
+def test_an_output_file_that_cannot_be_written_is_a_usage_error(
+    mir: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-o FILE that cannot be written (here: permission denied) is exit 2 naming the file, not
+    "internal error" (exit 4): the OSError was let through when the handler re-raised it."""
+    import errno
+
+    import reports.output
+
+    def denied(*_args: object) -> int:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(reports.output, "_write_file", denied)
+    target = tmp_path / "out.csv"
+    result = mir("sql", "SELECT 1 AS a", "--format", "csv", "-o", str(target))
+    assert result.exit_code == 2, result.output
+    assert f"error: cannot write --output {target}: Permission denied" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_an_output_file_on_a_full_disk_is_exit_4_as_on_stdout(
+    mir: Callable[..., Result],
+) -> None:
+    """A full disk is no usage error wherever the rows go: `-o /dev/full` exits 4 naming the
+    full device, as stdout on a full disk does (test_output_to_a_full_disk_is_said_so); it was
+    exit 2, "cannot write --output" (SQL-interface review of 2026-12-07)."""
+    result = mir("sql", "SELECT 1 AS a", "--format", "csv", "-o", "/dev/full")
+    assert result.exit_code == 4, result.output
+    assert "error: no space left on the device written to" in result.stderr
+    assert "cannot write --output" not in result.stderr
+
+
+def test_a_parameter_is_named_and_given_once_however_it_is_spaced(
+    mir: Callable[..., Result],
+) -> None:
+    """-p key=value: a key given twice is refused also when one of them is spaced
+    ("account_id=A" then "account_id = B": the second silently won, as the spaced key was not
+    compared stripped), and a pair without a key ("=C000062") is malformed, not a parameter
+    named ''."""
+    twice = mir("query", "account_history", "-p", "account_id=A", "-p", "account_id = B")
+    assert twice.exit_code == 2, twice.output
+    assert "-p account_id is given twice" in twice.stderr
+    nameless = mir("query", "account_history", "-p", "=C000062")
+    assert nameless.exit_code == 2, nameless.output
+    assert "-p takes key=value, got '=C000062'" in nameless.stderr
+
+
+def test_the_table_format_ends_with_its_row_count_in_words(mir: Callable[..., Result]) -> None:
+    """`--format table` ends with "(N rows)", and "(1 row)" for one, "(0 rows)" under the header
+    of an empty result: a count always spelled "rows" said "(1 rows)"."""
+    one = mir("sql", "SELECT 1 AS a")
+    assert one.exit_code == 0, one.output
+    assert one.stdout.splitlines() == ["a", "-", "1", "(1 row)"]
+    none = mir("sql", "SELECT 1 AS a WHERE false")
+    assert none.exit_code == 0, none.output
+    assert none.stdout.splitlines() == ["a", "-", "(0 rows)"]

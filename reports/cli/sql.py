@@ -60,7 +60,7 @@ def _emit(result: Any, fmt: str, output: str | None, db: Path) -> int:
     on standard error; return the row count."""
     import time
 
-    from reports.errors import UsageError
+    from reports.errors import UsageError, is_disk_full
     from reports.output import write_batches
 
     try:
@@ -72,7 +72,9 @@ def _emit(result: Any, fmt: str, output: str | None, db: Path) -> int:
             Path(output) if output else None,
         )
     except OSError as exc:
-        if output is None:
+        if output is None or is_disk_full(exc):
+            # a full disk is exit 4 wherever the rows go, as on stdout (SQL-interface review of
+            # 2026-12-07: -o on a full disk was a usage error, exit 2)
             raise
         msg = f"cannot write --output {output}: {exc.strerror or exc}"
         raise UsageError(msg) from None
