@@ -1398,3 +1398,229 @@ def test_a_cascade_note_says_cut_short_only_when_it_was(database: Path) -> None:
         notes = _stress(replace(data, stress=[replace(row, cascade=cascade)])).cascade_notes
         assert len(notes) == 1 and notes[0].startswith(f"{row.scenario}: ")
         assert ("(cut short at the round limit)" in notes[0]) is capped
+
+
+# --- mutation review of the report's assembly and rendering (2026-12-07) ----------------------
+
+
+def _embedded(reader: Any) -> dict[str, Any]:
+    names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+    return {str(names[i]): names[i + 1].get_object() for i in range(0, len(names), 2)}
+
+
+def test_render_pdf_dates_and_describes_each_attachment() -> None:
+    """Each associated file is /Data, described as what it is, and dated at `created` in UTC
+    (the signing time): a description copied from the wrong file (summary.json "Every exception
+    of the check run"), a local time written as UTC (two hours off at +02:00), or a
+    modification date of the rendering's own clock (no two renderings alike) were unseen."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from reports.render.pdf import ATTACHMENT_DESCRIPTIONS
+
+    html = "<html lang='en'><head><title>t</title></head><body><p>x</p></body></html>"
+    at_two = dt.datetime(2026, 3, 3, 23, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    files = {name: name.encode() + b"\n" for name in EMBEDDED}
+    rendered = render_pdf(html, files, title="t", created=at_two)
+    embedded = _embedded(PdfFileReader(io.BytesIO(rendered.data)))
+    assert set(embedded) == EMBEDDED
+    assert len(set(ATTACHMENT_DESCRIPTIONS.values())) == len(EMBEDDED)
+    for name, filespec in embedded.items():
+        assert filespec["/Desc"] == ATTACHMENT_DESCRIPTIONS[name], name
+        assert filespec["/AFRelationship"] == "/Data"
+        params = filespec["/EF"]["/F"].get_object()["/Params"]
+        assert (params["/CreationDate"], params["/ModDate"]) == ("D:20260303210000Z",) * 2, name
+
+
+def test_the_pdf_metadata_names_the_firm_the_day_and_the_signing_time(
+    report: tuple[ReportResult, list[str]],
+) -> None:
+    """The document information and XMP of report.pdf: title (firm and day), author (the firm),
+    creation date (the signing time), and each attachment dated at the signing time. Unseen
+    before: a title without the firm, the as-of midnight as the creation date, "mir" as the
+    author, attachments dated at the rendering's clock (the PDF then differs each run)."""
+    result, _ = report
+    reader = pdf_reader(result.day_dir / "report.pdf")
+    info = reader.trailer["/Info"]
+    assert str(info["/Title"]) == f"{FIRM} - margin isolation report {AS_OF.isoformat()}"
+    assert str(info["/Author"]) == FIRM
+    assert str(info["/CreationDate"]) == "D:20260303210000Z"
+    xmp = reader.root["/Metadata"].get_object().data.decode()
+    assert f"{FIRM} - margin isolation report {AS_OF.isoformat()}</rdf:li>" in xmp
+    assert re.search(r'xmp:CreateDate(="|>)2026-03-03T21:00:00Z', xmp), xmp
+    for name, filespec in _embedded(reader).items():
+        params = filespec["/EF"]["/F"].get_object()["/Params"]
+        assert (params["/CreationDate"], params["/ModDate"]) == ("D:20260303210000Z",) * 2, name
+
+
+def test_the_cover_lists_every_attached_file(report: tuple[ReportResult, list[str]]) -> None:
+    """The cover names the six associated files; it named only the first (a reader relies on it
+    to know what to open in the attachments pane)."""
+    result, _ = report
+    flat = " ".join(pdf_text(result.day_dir / "report.pdf").split())
+    assert ", ".join(sorted(EMBEDDED)) + " (PDF/A-3 associated files)" in flat
+
+
+def test_the_day_directory_is_readable_by_others_and_its_files_are_where_the_result_says(
+    report: tuple[ReportResult, list[str]],
+) -> None:
+    """report.pdf is written through mkstemp (0600) and the day directory through mkdtemp
+    (0700): without their chmod the officer's colleagues (or the job that packages the day
+    under another account) could not read the signed report. ReportResult.files names the
+    published files, not the staging folder's (gone once the day directory took its place)."""
+    import stat
+
+    result, _ = report
+    assert stat.S_IMODE(result.day_dir.stat().st_mode) == 0o755
+    assert stat.S_IMODE((result.day_dir / "report.pdf").stat().st_mode) == 0o644
+    assert result.files == {name: result.day_dir / name for name in sorted(OUTPUT_FILES)}
+    assert all(path.is_file() for path in result.files.values())
+
+
+def test_the_manifest_signs_the_configuration_the_lei_and_the_signing_time(
+    report: tuple[ReportResult, list[str]], signing: dict[str, Any]
+) -> None:
+    """manifest.json records the hash of the whole configuration (not its capital part only)
+    and the firm's LEI (which `mir verify` holds the package's name to); manifest.json.p7s
+    claims the report's signing time, as report.pdf's signature does, not the clock's."""
+    from asn1crypto import cms
+
+    result, _ = report
+    manifest = json.loads((result.day_dir / "manifest.json").read_text())
+    config = load_config(signing["config"])
+    assert manifest["config_sha256"] == config.sha256() != config.capital_sha256()
+    assert manifest["lei"] == LEI
+    signed = cms.ContentInfo.load((result.day_dir / "manifest.json.p7s").read_bytes())
+    (signer_info,) = signed["content"]["signer_infos"]
+    times = [
+        a["values"][0].native
+        for a in signer_info["signed_attrs"]
+        if a["type"].native == "signing_time"
+    ]
+    assert times == [SIGNED_AT]
+
+
+def test_a_report_stopped_before_publishing_leaves_out_as_it_was(
+    database: Path, signing: dict[str, Any], tmp_path: Path
+) -> None:
+    """`before_publish` raising (mir daily's checkpoint failed, or a SIGTERM there) leaves the
+    earlier report of the day in place and no staging folder behind: the day directory was
+    replaced before the hook ran, or the staging folder was kept until the next run."""
+    out = tmp_path / "out"
+    earlier = out / AS_OF.isoformat()
+    earlier.mkdir(parents=True)
+    (earlier / "summary.json").write_text("earlier\n")
+
+    def stop() -> None:
+        raise RuntimeError("stopped before publishing")
+
+    config = load_config(signing["config"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+        with open_db(database) as con, pytest.raises(RuntimeError, match="before publishing"):
+            write_report(con, AS_OF, out, config, signing_time=SIGNED_AT, before_publish=stop)
+    assert sorted(p.name for p in out.iterdir()) == [AS_OF.isoformat()]
+    assert [p.name for p in earlier.iterdir()] == ["summary.json"]
+    assert (earlier / "summary.json").read_text() == "earlier\n"
+
+
+def test_the_html_escapes_the_data_and_keeps_the_charts(database: Path) -> None:
+    """Autoescaping covers the report's .j2 templates (a firm or custodian named with "&" or
+    "<" made the HTML malformed, or injected markup into a signed report), and the charts,
+    marked safe, stay SVG elements rather than text that shows their markup."""
+    from dataclasses import replace
+
+    from reports.config import parse_config
+    from reports.render.build import build_context, ensure_check_run, gather
+    from reports.render.html import render_html
+
+    config = parse_config({})
+    with open_db(database) as con:
+        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    context = build_context(
+        data, signer_subject="CN=test", development_key=True, signing_time=SIGNED_AT, attachments=()
+    )
+    html = render_html(replace(context, firm_name="Smith & Co <b>EU</b>"))
+    assert "Smith &amp; Co &lt;b&gt;EU&lt;/b&gt;" in html
+    assert "<b>EU</b>" not in html
+    charts = [context.concentration.oi_chart, context.stress.chart, context.capital.trend]
+    assert any(chart is not None for chart in charts)
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == sum(
+        chart is not None for chart in charts
+    ) + (context.concentration.custodian_chart is not None)
+    assert "&lt;svg" not in html
+
+
+def test_summary_and_result_list_every_check_of_the_run(
+    report: tuple[ReportResult, list[str]], database: Path
+) -> None:
+    """summary.json's checks and ReportResult.check_statuses hold every check of the signed
+    run, those without exceptions too (a check that passed was left out of both: the officer
+    and `mir daily`'s findings line lost the passes), with the statuses the run recorded; the
+    result names the previous stored day the key figures compare against."""
+    from reports.checks.engine import discover_checks
+
+    result, _ = report
+    summary = json.loads((result.day_dir / "summary.json").read_text())
+    every = {spec.check_id for spec in discover_checks()}
+    with open_db(database) as con:
+        recorded = dict(
+            con.execute(
+                "SELECT check_id, status FROM check_results WHERE run_id = ?", [result.run_id]
+            ).fetchall()
+        )
+    assert set(recorded) == every
+    assert any(entry["exceptions"] == 0 for entry in summary["checks"].values())
+    assert {c: e["status"] for c, e in summary["checks"].items()} == recorded
+    assert result.check_statuses == recorded
+    assert result.previous_as_of == FIRST
+
+
+def test_an_out_that_holds_the_export_beside_the_day_directory_is_allowed(
+    database: Path, signing: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a day directory that is (or holds) the loaded snapshot is refused: an OUT whose
+    other folders hold the exports (OUT/snapshots/<date>/, beside OUT/<date>/) is a usual
+    layout, and was refused when the whole of OUT was compared. Stopped at the check run, once
+    the refusal would have been raised (no PDF rendered)."""
+    from reports.render import build
+
+    class Reached(Exception):
+        pass
+
+    def reached(*_args: Any, **_kwargs: Any) -> Any:
+        raise Reached
+
+    monkeypatch.setattr(build, "ensure_check_run", reached)
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+    out = database.parent  # holds snapshots/2026-03-03/, the export of AS_OF
+    assert (out / "snapshots" / AS_OF.isoformat()).is_dir()
+    with open_db(database) as con, pytest.raises(Reached):
+        write_report(con, AS_OF, out, load_config(signing["config"]), signing_time=SIGNED_AT)
+    assert not (out / AS_OF.isoformat()).exists()
+
+
+def test_the_pdf_shows_a_bounded_number_of_exceptions_however_many_there_are(
+    database: Path,
+) -> None:
+    """The exceptions table shows the first rows of each check in turn and counts the rest
+    (every row is in exceptions.csv): the PDF must not grow with the venue. The fixture day
+    has 11 exceptions, so a limit raised to thousands went unseen by the page-count test."""
+    from dataclasses import replace
+
+    import polars as pl
+
+    from reports.config import Config
+    from reports.render.build import _exceptions, ensure_check_run, gather
+
+    config = Config()
+    with open_db(database) as con:
+        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    found = data.run.exceptions
+    many = pl.concat(
+        [found.with_columns(pl.col("entity_id") + f"-{i:03d}") for i in range(60)]
+    )  # a venue with sixty times the exceptions
+    assert many.height > 500
+    rows, total, _ = _exceptions(replace(data, run=replace(data.run, exceptions=many)))
+    assert total == many.height
+    assert 0 < len(rows) <= 50
+    assert {r.check_id for r in rows} == set(found["check_id"].to_list())  # each check shown
