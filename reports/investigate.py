@@ -220,6 +220,16 @@ def _unique_names(names: list[str]) -> list[str]:
     return unique
 
 
+# DuckDB's own refusals that come as invalid input, not as a permission error: a write on the
+# read-only connection, a setting on the locked configuration. Matched on DuckDB's whole phrase
+# at the start of its message, not on words anywhere in it: an error the query raises itself,
+# e.g. error('account locked'), is an SQL error, not a refusal (found in review 2026-12-07).
+_REFUSAL = re.compile(
+    r"(Invalid Input Error: )?(Cannot execute statement of type .* in read-only mode"
+    r"|Cannot change configuration option .* the configuration has been locked)"
+)
+
+
 @contextmanager
 def _sql_errors(hint: str) -> Iterator[None]:
     """DuckDB's errors as mir's: a refused write or file access, an SQL error (exit 2), the
@@ -237,13 +247,7 @@ def _sql_errors(hint: str) -> Iterator[None]:
             raise
     except (duckdb.PermissionException, duckdb.InvalidInputException) as exc:
         text = str(exc)
-        refused = (
-            "read-only",
-            "disabled by configuration",
-            "disabled through configuration",
-            "locked",
-        )
-        if isinstance(exc, duckdb.PermissionException) or any(word in text for word in refused):
+        if isinstance(exc, duckdb.PermissionException) or _REFUSAL.match(text):
             msg = f"mir sql is read-only: writes, COPY, ATTACH, file access and settings changes are refused ({text.splitlines()[0]})"
             raise UsageError(msg) from None
         msg = f"SQL error: {text}{hint}"

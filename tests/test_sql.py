@@ -101,6 +101,8 @@ REFUSED = [
     "LOAD httpfs",
     "SELECT 1; DROP TABLE positions",
     "EXPORT DATABASE '{tmp}/export'",
+    "SET threads = 1",  # the locked configuration: DuckDB says so as invalid input
+    "PRAGMA enable_profiling",
 ]
 
 
@@ -130,6 +132,19 @@ def test_sql_read_only_while_the_database_is_unchanged(
     finally:
         con.close()
     assert rows > 0
+
+
+@pytest.mark.parametrize(
+    "message", ["account locked", "ledger is read-only", "feed disabled by configuration"]
+)
+def test_an_error_the_query_raises_is_an_sql_error_not_a_refusal(
+    message: str, mir: Callable[..., Result]
+) -> None:
+    # the refusal is recognised by DuckDB's own phrase, not by a word in any message
+    result = mir("sql", f"SELECT error('{message}')")
+    assert result.exit_code == 2, result.output
+    assert f"error: SQL error: Invalid Input Error: {message}" in result.stderr
+    assert "read-only" not in result.stderr.replace(message, "")
 
 
 def test_sql_syntax_error_is_a_usage_error(mir: Callable[..., Result]) -> None:
