@@ -12,6 +12,7 @@ import random
 import shutil
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -218,7 +219,7 @@ def test_exceptions_csv_holds_every_exception_sorted(files: dict[str, bytes]) ->
 # Every metric the checks emit, by the places exceptions.csv shows: reporting-currency amounts
 # to 2 decimals, asset amounts, prices, ratios and indices to 8 (DESIGN.md section 4).
 USD_EXCEPTION_METRICS = ("cet1", "cet1_at1", "total", "liquid_assets", "var", "es", "cover1",
-                         "cover2", "cover3", "own_funds")  # fmt: skip
+                         "cover2", "cover3", "own_funds", "shortfall_usd")  # fmt: skip
 UNIT_EXCEPTION_METRICS = (
     "excess", "negative_isolated_margin", "no_isolated_margin", "cross_margin",
     "rollforward_difference", "isolation_breach", "transfer_not_netting", "missed_liquidation",
@@ -389,3 +390,164 @@ def test_exceptions_sort_by_entity_before_instrument_with_empty_keys_last() -> N
         ("acct-1", None, "BTC"),
         ("acct-2", "BTC-PERP", None),
     ]
+
+
+# --- mutation review of 2026-12-07 (reports/render/outputs.py): rules no test held -------------
+
+
+def _decimals(columns: dict[str, list[Any]]) -> pl.DataFrame:
+    """A frame of exact decimals (DECIMAL(38,18)) and text, as the report's stages give them."""
+    return pl.DataFrame(
+        {
+            name: [None if v is None else Decimal(v) for v in values]
+            if name not in ("asset", "scenario", "status")
+            else values
+            for name, values in columns.items()
+        },
+        schema={
+            name: pl.String if name in ("asset", "scenario", "status") else pl.Decimal(38, 18)
+            for name in columns
+        },
+    )
+
+
+def test_summary_document_states_each_figure_under_its_own_key() -> None:
+    """summary.json (DESIGN.md section 6): each asset's, scenario's and capital figure under its
+    own key, rounded half-even (asset amounts and the ratio 8 decimals, USD 2), checks and
+    inputs by name, the scenarios in configuration order with their own statuses."""
+    segregation = _decimals(
+        {
+            "asset": ["ETH", "BTC"],
+            "client_requirement": ["2.000000015", "1.5"],
+            "held": ["1.000000025", "3"],
+            "excess": ["-1.00000001", "1.5"],
+        }
+    )
+    stress = _decimals(
+        {
+            "scenario": ["up_30", "down_30"],  # as configured, not alphabetical
+            "cover1_usd": ["10.005", "30"],
+            "cover2_usd": ["20.015", "40"],
+            "total_shortfall_usd": ["99", "99"],
+            "insurance_fund_usd": ["15.125", "35"],
+            "status": ["warn", "breach"],
+        }
+    )
+    summary = outputs.summary_document(
+        as_of="2026-03-02",
+        run_id="r1",
+        status="breach",
+        checks=[("SEG-01", "breach", 2), ("CAP-04", "warn", 1)],
+        segregation=segregation,
+        capital={
+            "regime": "ifr",
+            "own_funds": Decimal("1000.005"),
+            "requirement": Decimal("800.015"),
+            "ratio": Decimal("1.249992185"),
+        },
+        stress=stress,
+        inputs=[("prices", "b" * 64, 3), ("accounts", "a" * 64, 2)],
+    )
+    assert summary["checks"] == {
+        "CAP-04": {"status": "warn", "exceptions": 1},
+        "SEG-01": {"status": "breach", "exceptions": 2},
+    }
+    assert list(summary["checks"]) == ["CAP-04", "SEG-01"]
+    assert summary["segregation"] == {
+        "BTC": {"client_requirement": "1.50000000", "held": "3.00000000", "excess": "1.50000000"},
+        "ETH": {"client_requirement": "2.00000002", "held": "1.00000002", "excess": "-1.00000001"},
+    }
+    assert summary["capital"] == {
+        "regime": "ifr",
+        "own_funds": "1000.00",
+        "requirement": "800.02",
+        "ratio": "1.24999218",
+    }
+    assert summary["stress"] == {
+        "up_30": {
+            "cover1_usd": "10.00",
+            "cover2_usd": "20.02",
+            "insurance_fund_usd": "15.12",
+            "status": "warn",
+        },
+        "down_30": {
+            "cover1_usd": "30.00",
+            "cover2_usd": "40.00",
+            "insurance_fund_usd": "35.00",
+            "status": "breach",
+        },
+    }
+    assert list(summary["stress"]) == ["up_30", "down_30"]
+    assert list(summary["inputs"]) == ["accounts", "prices"]
+    text = outputs.summary_bytes(summary)
+    assert text.endswith(b"}\n") and json.loads(text) == summary
+
+
+def test_summary_json_agrees_with_the_csvs(files: dict[str, bytes]) -> None:
+    """A regulator re-checks summary.json against the CSVs: the same figures, as presented."""
+    summary = json.loads(files["summary.json"])
+    header, *rows = _rows(files["segregation.csv"])
+    assert summary["segregation"] == {
+        r[0]: {c: r[header.index(c)] for c in ("client_requirement", "held", "excess")}
+        for r in rows
+    }
+    header, *rows = _rows(files["stress.csv"])
+    assert summary["stress"] == {
+        r[0]: {c: r[header.index(c)] for c in ("cover1_usd", "cover2_usd", "insurance_fund_usd")}
+        | {"status": r[header.index("status")]}
+        for r in rows
+    }
+    capital = _rows(files["capital.csv"])[1:]
+    assert [r[0] for r in capital] == [
+        str(n) for n in range(1, len(capital) + 1)
+    ]  # whole, in order
+    lines = {item: amount for _, item, amount in capital}
+    assert summary["capital"]["own_funds"] == lines["Own funds = CET1 + AT1 + Tier 2 (IFR Art. 9)"]
+    requirement = next(a for i, a in lines.items() if i.startswith("D = own funds requirement"))
+    assert summary["capital"]["requirement"] == requirement
+    assert summary["capital"]["ratio"] == lines["Own funds ratio = own funds / D"]
+
+
+def test_stress_csv_keeps_the_configured_scenario_order() -> None:
+    """stress.csv lists the scenarios as configured, as the PDF's stress table does."""
+    table = _decimals(
+        {
+            "scenario": ["up_30", "down_30"],
+            "cover1_usd": ["1", "2"],
+            "cover2_usd": ["1", "2"],
+            "total_shortfall_usd": ["1", "2"],
+            "insurance_fund_usd": ["1", "2"],
+            "status": ["pass", "pass"],
+        }
+    )
+    assert outputs.stress_frame(table)["scenario"].to_list() == ["up_30", "down_30"]
+
+
+@pytest.mark.parametrize("order", [[0, 1, 2], [2, 1, 0], [1, 2, 0]])
+def test_exceptions_differing_only_by_message_or_status_have_one_order(order: list[int]) -> None:
+    """exceptions.csv is sorted on a total key: two rows of one check, entity and metric that
+    differ only in their message (or status) come out in one order whatever the input order,
+    so the same findings give the same bytes."""
+    one = _exceptions_of(("m1",), "1")
+    three = pl.concat(
+        [
+            one.with_columns(pl.lit("b").alias("message")),
+            one.with_columns(pl.lit("a").alias("message")),
+            one.with_columns(pl.lit("a").alias("message"), pl.lit("warn").alias("status")),
+        ]
+    )
+    presented = outputs.exceptions_frame(three[order])
+    assert list(presented.select("message", "status").iter_rows()) == [
+        ("a", "breach"),
+        ("a", "warn"),
+        ("b", "breach"),
+    ]
+
+
+def test_a_missing_figure_is_an_empty_field() -> None:
+    """A figure the report could not compute is an empty CSV field (not a word a reader would
+    take for a value): stress.csv when the scenarios could not be valued."""
+    from reports.stress.scenarios import error_table
+
+    data = outputs.csv_bytes(outputs.stress_frame(error_table(["up_30", "down_30"])))
+    assert data == (STRESS_HEADER + "\nup_30,,,,,error\ndown_30,,,,,error\n").encode()

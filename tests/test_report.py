@@ -19,6 +19,7 @@ import pytest
 from reports.config import Config, load_config
 from reports.db import connect, open_db
 from reports.errors import RenderError, SigningError
+from reports.render.build import ReportData
 from reports.render.pdf import render_pdf, weasyprint_warnings
 from reports.render.report import ReportResult, write_report
 
@@ -59,6 +60,14 @@ HEADINGS = (
     "8. Data lineage",
     "9. Methodology and conventions",
 )
+
+
+def gathered(database: Path, config: Config) -> ReportData:
+    """The report's data for AS_OF from `database` (the check run made if there is none)."""
+    from reports.render.build import ensure_check_run, gather
+
+    with open_db(database) as con:
+        return gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
 
 
 @pytest.fixture(scope="module")
@@ -537,11 +546,10 @@ def test_each_holdings_breakdown_of_the_statement_adds_up_to_the_funds_held(
     from decimal import Decimal
 
     from reports.config import parse_config
-    from reports.render.build import build_context, ensure_check_run, gather
+    from reports.render.build import build_context
 
     config = parse_config({})
-    with open_db(database) as con:
-        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    data = gathered(database, config)
     context = build_context(
         data, signer_subject="CN=test", development_key=True, signing_time=SIGNED_AT, attachments=()
     )
@@ -994,8 +1002,6 @@ def test_figures_beside_their_thresholds_tell_them_apart_in_the_pdf(database: Pa
         _key_figures,
         _segregation,
         _stress,
-        ensure_check_run,
-        gather,
     )
 
     assert formatting.usd_against(Decimal("333333.33"), Decimal(1_000_000) / 3) == "333,333.33"
@@ -1007,8 +1013,7 @@ def test_figures_beside_their_thresholds_tell_them_apart_in_the_pdf(database: Pa
     assert formatting.usd_against(Decimal("5"), None) == "5.00"
 
     config = Config()
-    with open_db(database) as con:
-        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    data = gathered(database, config)
     cap = data.capital
     assert cap is not None and cap.liquidity is not None
     third = (Decimal(1_000_000) / 3).quantize(Decimal("1e-18"))
@@ -1274,13 +1279,10 @@ def test_key_figures_state_each_days_figure_its_change_and_its_checks_status(
         CheckOutcomeRow,
         PreviousDay,
         _key_figures,
-        ensure_check_run,
-        gather,
     )
 
     config = Config()
-    with open_db(database) as con:
-        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    data = gathered(database, config)
     # each check its own status word, so that a figure showing another check's is seen
     words = {"SEG-01": "breach", "CAP-01": "warn", "CAP-02": "pass", "CAP-04": "pass"}
     words["CAP-05"] = "not_evaluated"
@@ -1350,11 +1352,10 @@ def test_the_insurance_fund_is_told_apart_from_the_cover_its_check_grades(
     from dataclasses import replace
 
     from reports.config import parse_config
-    from reports.render.build import _stress, ensure_check_run, gather
+    from reports.render.build import _stress
 
     config = parse_config({"stress": {"cover": 1}})
-    with open_db(database) as con:
-        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    data = gathered(database, config)
     row = replace(
         data.stress[0],
         cover1_usd=Decimal(1000),
@@ -1386,11 +1387,10 @@ def test_a_cascade_note_says_cut_short_only_when_it_was(database: Path) -> None:
     from dataclasses import replace
 
     from reports.config import parse_config
-    from reports.render.build import _stress, ensure_check_run, gather
+    from reports.render.build import _stress
 
     config = parse_config({"stress": {"cascade_impact": "0.00000001"}})
-    with open_db(database) as con:
-        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    data = gathered(database, config)
     row = data.stress[0]
     assert row.cascade is not None
     for capped in (False, True):
@@ -1530,12 +1530,11 @@ def test_the_html_escapes_the_data_and_keeps_the_charts(database: Path) -> None:
     from dataclasses import replace
 
     from reports.config import parse_config
-    from reports.render.build import build_context, ensure_check_run, gather
+    from reports.render.build import build_context
     from reports.render.html import render_html
 
     config = parse_config({})
-    with open_db(database) as con:
-        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    data = gathered(database, config)
     context = build_context(
         data, signer_subject="CN=test", development_key=True, signing_time=SIGNED_AT, attachments=()
     )
@@ -1610,11 +1609,10 @@ def test_the_pdf_shows_a_bounded_number_of_exceptions_however_many_there_are(
     import polars as pl
 
     from reports.config import Config
-    from reports.render.build import _exceptions, ensure_check_run, gather
+    from reports.render.build import _exceptions
 
     config = Config()
-    with open_db(database) as con:
-        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    data = gathered(database, config)
     found = data.run.exceptions
     many = pl.concat(
         [found.with_columns(pl.col("entity_id") + f"-{i:03d}") for i in range(60)]
@@ -1624,3 +1622,144 @@ def test_the_pdf_shows_a_bounded_number_of_exceptions_however_many_there_are(
     assert total == many.height
     assert 0 < len(rows) <= 50
     assert {r.check_id for r in rows} == set(found["check_id"].to_list())  # each check shown
+
+
+# --- mutation review of 2026-12-07 (the PDF's context against the CSVs) ---
+
+
+def test_the_pdf_shows_what_the_csvs_and_summary_say(database: Path) -> None:
+    """A regulator reads report.pdf beside the CSVs it embeds: each segregation total and
+    statement line, stress row, capital line, exception row, lineage row and check family the
+    PDF shows is the figure, status and count the CSVs and summary.json state (the PDF adds
+    thousands separators)."""
+    import csv
+    from collections import Counter
+
+    from reports.render.build import (
+        _capital,
+        _exceptions,
+        _families,
+        _lineage,
+        _segregation,
+        _stress,
+    )
+    from reports.render.report import output_files
+
+    config = Config()
+    data = gathered(database, config)
+    files = output_files(data)
+    summary = json.loads(files["summary.json"])
+
+    def rows(name: str) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO(files[name].decode("utf-8"))))
+
+    def plain(text: str) -> str:
+        return text.replace(",", "")
+
+    exceptions = rows("exceptions.csv")
+    seg01 = {r["asset"] for r in exceptions if r["check_id"] == "SEG-01"}
+    totals, assets = _segregation(data)
+    segregation = rows("segregation.csv")
+    assert (
+        [t.asset for t in totals] == [a.asset for a in assets] == [r["asset"] for r in segregation]
+    )
+    for total, asset, r in zip(totals, assets, segregation, strict=True):
+        shown = (total.requirement_usd, total.held_usd, total.excess_usd)
+        assert tuple(map(plain, shown)) == (r["requirement_usd"], r["held_usd"], r["excess_usd"])
+        assert (total.status == "breach") is (r["asset"] in seg01) and total.status == asset.status
+        lines = {line.label: line for line in asset.lines}
+        for label, column in (
+            ("Amount required to be segregated", "client_requirement"),
+            ("Funds held in segregation", "held"),
+            ("Excess (deficiency) of funds in segregation", "excess"),
+        ):
+            assert plain(lines[label].units) == r[column], (r["asset"], label)
+        assert plain(lines["Funds held in segregation"].usd) == r["held_usd"]
+        assert plain(lines["Amount required to be segregated"].usd) == r["requirement_usd"]
+    stress = _stress(data)
+    figures = ("cover1_usd", "cover2_usd", "total_shortfall_usd", "insurance_fund_usd")
+    assert [
+        (s.scenario, *(plain(getattr(s, f)) for f in figures), s.status) for s in stress.rows
+    ] == [tuple(r.values()) for r in rows("stress.csv")]
+    capital = _capital(data)
+    assert [(str(c.line), c.item, plain(c.amount)) for c in capital.lines] == [
+        tuple(r.values()) for r in rows("capital.csv")
+    ]
+    assert capital.status == summary["checks"]["CAP-01"]["status"]
+    shown, total, by_check = _exceptions(data)
+    assert total == len(exceptions)
+    assert by_check == tuple(sorted(Counter(r["check_id"] for r in exceptions).items()))
+    listed = {tuple(r.values()) for r in exceptions}
+    for e in shown:
+        row = (e.check_id, e.status, e.entity_type, e.entity_id, e.instrument_id, e.asset, e.metric)
+        assert (*row, plain(e.value), plain(e.threshold), e.message) in listed, e
+    assert {r.file: (r.sha256, r.rows) for r in _lineage(data)} == {
+        file: (entry["sha256"], entry["rows"]) for file, entry in summary["inputs"].items()
+    }
+    for family in _families(data.run):
+        checks = {c: v for c, v in summary["checks"].items() if c.startswith(family.family)}
+        assert family.checks == len(checks)
+        assert family.exceptions == sum(v["exceptions"] for v in checks.values())
+        for status, ids in (("breach", family.breaches), ("warn", family.warnings)):
+            assert ids == tuple(c for c, v in checks.items() if v["status"] == status)
+
+
+def test_an_asset_is_graded_as_seg01_and_seg02_grade_it(database: Path) -> None:
+    """The PDF's segregation status of an asset: breach only when its excess is below 0 (SEG-01;
+    held exactly at the requirement passes), warn when SEG-02 names it, else pass."""
+    from dataclasses import replace
+
+    import polars as pl
+
+    from reports.render.build import _segregation
+
+    config = Config()
+    data = gathered(database, config)
+    exact, short, under_target, covered = data.statement["asset"].to_list()[:4]
+    excess = {exact: Decimal(0), short: Decimal("-0.000000001")}
+    statement = data.statement.with_columns(
+        pl.when(pl.col("asset") == exact)
+        .then(pl.lit(Decimal(0), pl.Decimal(38, 18)))
+        .when(pl.col("asset") == short)
+        .then(pl.lit(excess[short], pl.Decimal(38, 18)))
+        .otherwise(pl.col("excess").abs().cast(pl.Decimal(38, 18)))
+        .alias("excess"),
+    )
+    seg02 = data.run.exceptions.head(1).with_columns(
+        pl.lit("SEG-02").alias("check_id"), pl.lit(under_target).alias("entity_id")
+    )
+    others = data.run.exceptions.filter(pl.col("check_id") != "SEG-02")
+    run = replace(data.run, exceptions=pl.concat([others, seg02]))
+    totals, assets = _segregation(replace(data, statement=statement, run=run))
+    status = {t.asset: t.status for t in totals}
+    assert [status[a] for a in (exact, short, under_target, covered)] == [
+        "pass",
+        "breach",
+        "warn",
+        "pass",
+    ]
+    assert {a.asset: a.status for a in assets} == status
+
+
+def test_a_requirement_a_fraction_of_a_cent_above_the_own_funds_is_told_apart(
+    database: Path,
+) -> None:
+    """The capital section prints the requirement, too, with the digits that tell it from the
+    own funds it is graded against: 750,000.004 beside own funds of 750,000 must not read
+    750,000.00 twice beside BREACH."""
+    from dataclasses import replace
+
+    from reports.render.build import _capital
+
+    config = Config()
+    data = gathered(database, config)
+    requirement = Decimal("750000.004")
+    close = replace(
+        data.capital,
+        own_funds=Decimal(750_000),
+        requirement=requirement,
+        ratio=(Decimal(750_000) / requirement).quantize(Decimal("1e-18")),
+    )
+    section = _capital(replace(data, capital=close))
+    assert section.requirement == "750,000.004"
+    assert section.own_funds != section.requirement
