@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import os
 import random
 from collections.abc import Iterator
 from decimal import Decimal
@@ -37,7 +38,7 @@ from snapshots import (
 
 from reports import __version__
 from reports.db import ROW_GROUP_ROWS, open_db
-from reports.errors import InputError, UsageError
+from reports.errors import InputError, UsageError, Violation
 from reports.load import LoadSummary, load_snapshot, reader, resolve_as_of, validate
 from reports.spec import FILES
 
@@ -70,6 +71,14 @@ def query(db_path: Path, sql: str) -> list[tuple]:
 
 
 # -- the fixture loads, exactly ---------------------------------------------------------------
+
+
+def the_violation(snap: Path) -> Violation:
+    """The one problem loading `snap` into a fresh database finds (exactly one, else fail)."""
+    with pytest.raises(InputError) as caught:
+        load_snapshot(memory_db(), snap)
+    [violation] = caught.value.violations
+    return violation
 
 
 def test_sigterm_rolls_the_load_back_and_says_so(
@@ -645,9 +654,7 @@ def test_zeros_beyond_the_sixth_decimal_of_a_csv_timestamp_are_the_same_instant(
     assert padded == load_tables(snap)
     snap = copy_snapshot(tmp_path / "c")
     set_cell(snap, "movements", 1, "ts", base + ".1234567Z")
-    with pytest.raises(InputError) as caught:
-        load_snapshot(memory_db(), snap)
-    [violation] = caught.value.violations
+    violation = the_violation(snap)
     assert (violation.row, violation.column) == (1, "ts")
     assert "whole microseconds" in violation.expected
 
@@ -669,9 +676,7 @@ def test_a_parquet_file_with_corrupt_data_pages_is_named_as_parquet(tmp_path) ->
     data = bytearray(path.read_bytes())
     data[200 : len(data) // 2] = b"\xff" * (len(data) // 2 - 200)
     path.write_bytes(bytes(data))
-    with pytest.raises(InputError) as caught:
-        load_snapshot(memory_db(), snap)
-    [violation] = caught.value.violations
+    violation = the_violation(snap)
     assert violation.file == "movements.parquet"
     assert violation.expected.startswith("a readable Parquet file")
 
@@ -754,9 +759,7 @@ def test_a_parquet_timestamp_beyond_microseconds_is_named_by_row(tmp_path) -> No
     to_parquet(snap, "movements")
     column = pa.array(stamps, pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
     _parquet_column(snap / "movements.parquet", "ts", column)
-    with pytest.raises(InputError) as caught:
-        load_snapshot(memory_db(), snap)
-    [violation] = caught.value.violations
+    violation = the_violation(snap)
     assert (violation.file, violation.row, violation.column) == ("movements.parquet", 3, "ts")
     assert violation.value == "10000000000000000 (ms since 1970)"
     assert "a nanosecond count written with a millisecond unit?" in violation.expected
@@ -774,9 +777,7 @@ def test_a_parquet_id_column_in_floating_point_is_refused(tmp_path) -> None:
     to_parquet(snap, "movements")
     ids = pa.array([181.0 if i % 2 else None for i in range(rows)], pa.float64())
     _parquet_column(snap / "movements.parquet", "position_id", ids)
-    with pytest.raises(InputError) as caught:
-        load_snapshot(memory_db(), snap)
-    [violation] = caught.value.violations
+    violation = the_violation(snap)
     assert (violation.file, violation.row, violation.column, violation.value) == (
         "movements.parquet",
         None,
@@ -804,6 +805,28 @@ def test_a_parquet_id_column_in_floating_point_is_refused(tmp_path) -> None:
     assert ("7",) in con.execute("SELECT DISTINCT transfer_id FROM movements").fetchall()
 
 
+def test_a_parquet_text_or_enum_column_of_none_in_floating_point_loads_as_empty(
+    tmp_path,
+) -> None:
+    """Mutation review of 2026-12-07: pandas writes an optional text or enum column of None
+    alone (jurisdiction, client_category) as float64 NaN; it loads as empty, never as the text
+    'nan' (which the enum would refuse and a report would print)."""
+    import pyarrow as pa
+
+    snap = copy_snapshot(tmp_path)
+    rows = len(read_rows(snap, "accounts")[1])
+    to_parquet(snap, "accounts")
+    nothing = pa.array([float("nan") if i % 2 else None for i in range(rows)], pa.float64())
+    _parquet_column(snap / "accounts.parquet", "jurisdiction", nothing)
+    _parquet_column(snap / "accounts.parquet", "client_category", nothing)
+    load_snapshot(con := memory_db(), snap)
+    found = con.execute(
+        "SELECT count(*), count(jurisdiction), min(client_category), max(client_category) "
+        "FROM accounts"
+    ).fetchall()
+    assert found == [(rows, 0, "retail", "retail")]
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_shuffling_rows_changes_no_table_content(seed, tmp_path, reference_tables) -> None:
     snap = copy_snapshot(tmp_path)
@@ -823,6 +846,14 @@ def test_bom_and_crlf_are_tolerated(tmp_path, reference_tables) -> None:
     assert load_tables(snap) == reference_tables
 
 
+def _write_accounts(snap: Path, body: bytes, gz: bool) -> Path:
+    """accounts.csv as `body`, or accounts.csv.gz in its place; the path written."""
+    (snap / "accounts.csv").unlink()
+    path = snap / ("accounts.csv.gz" if gz else "accounts.csv")
+    path.write_bytes(gzip.compress(body) if gz else body)
+    return path
+
+
 @pytest.mark.parametrize(
     ("ending", "other", "gz"),
     [(b"\n", b"\r\n", False), (b"\r\n", b"\n", False), (b"\n", b"\r\n", True)],
@@ -836,19 +867,161 @@ def test_one_row_with_another_line_ending_is_named(tmp_path, ending, other, gz) 
     lines = path.read_bytes().replace(b"\r\n", b"\n").split(b"\n")
     lines.insert(2, b"")  # a blank line after data row 1
     body = ending.join(lines[:5]) + other + ending.join(lines[5:])  # after C003
-    if gz:
-        path.unlink()
-        path = snap / "accounts.csv.gz"
-        path.write_bytes(gzip.compress(body))
-    else:
-        path.write_bytes(body)
-    with pytest.raises(InputError) as caught:
-        load_snapshot(memory_db(), snap)
-    [violation] = caught.value.violations
+    path = _write_accounts(snap, body, gz)
+    violation = the_violation(snap)
     assert (violation.file, violation.row) == (path.name, 3), violation
     theirs, header = ("CRLF", "LF") if other == b"\r\n" else ("LF", "CRLF")
     assert violation.value == theirs
     assert violation.expected.startswith(f"the header's {header} line ending on every row")
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_carriage_return_in_an_unquoted_field_is_named_by_row(tmp_path, gz) -> None:
+    """Hostile-input review of 2026-12-07: a lone CR inside an unquoted field of an LF file
+    (a cell pasted from an old Mac export) failed the file with DuckDB's "state machine reached
+    an invalid state" and no row; the scan looked for CRLF only."""
+    snap = copy_snapshot(tmp_path)
+    path = snap / "accounts.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines.insert(2, b"")  # a blank line after data row 1: not a data row
+    lines[4] = lines[4].replace(b"client", b"cli\rent", 1)  # data row 3
+    path = _write_accounts(snap, b"\n".join(lines), gz)
+    violation = the_violation(snap)
+    assert (violation.file, violation.row, violation.value) == (path.name, 3, "CR"), violation
+    assert "carriage return" in violation.expected
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_bytes_that_are_not_utf8_are_named_by_row_and_column(tmp_path, gz) -> None:
+    """Hostile-input review of 2026-12-07: a CSV cell that is not UTF-8 was named by row alone
+    (DuckDB names the line); the column and the cell are named now, as for Parquet, also after
+    a quoted field spanning lines."""
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "accounts", 1, "jurisdiction", "two\nlines")  # quoted, one record
+    body = (snap / "accounts.csv").read_bytes().replace(b"ES,frozen", b"\xc9S,frozen")  # row 4
+    path = _write_accounts(snap, body, gz)
+    violation = the_violation(snap)
+    where = (violation.file, violation.row, violation.column)
+    assert where == (path.name, 4, "jurisdiction"), violation
+    assert (violation.value, violation.expected) == ("\\xc9S", "UTF-8 text")
+
+
+def test_a_gzip_file_that_cannot_be_opened_is_not_called_damaged(tmp_path) -> None:
+    """Hostile-input review of 2026-12-07: an unreadable balances.csv.gz (permission denied)
+    was reported as damaged in transit, "deliver it again"; access is no damage."""
+    assert reader.gzip_problem(tmp_path) is None  # a folder: IsADirectoryError, an OSError
+    locked = tmp_path / "balances.csv.gz"
+    locked.write_bytes(gzip.compress(b"account_id,asset,balance\n"))
+    locked.chmod(0)
+    try:
+        if not os.access(locked, os.R_OK):  # not as root, who reads it anyway
+            assert reader.gzip_problem(locked) is None
+    finally:
+        locked.chmod(0o644)
+    damaged = tmp_path / "damaged.csv.gz"
+    damaged.write_bytes(gzip.compress(b"a,b\n1,2\n")[:-3])
+    assert "end-of-stream" in (reader.gzip_problem(damaged) or "")
+
+
+def test_csv_columns_in_another_order_load_the_same_tables(tmp_path, reference_tables) -> None:
+    """Columns are found by their header name, not by the contract's order (mutation review
+    of 2026-12-07: reading them by position swapped two columns' values silently)."""
+    snap = copy_snapshot(tmp_path)
+    for file in ("accounts", "balances"):
+        header, rows = read_rows(snap, file)
+        write_rows(snap, file, header[::-1], [row[::-1] for row in rows])
+    assert load_tables(snap) == reference_tables
+
+
+def test_a_header_that_is_not_utf8_is_bad_input_at_row_0(tmp_path, run_mir, db_path) -> None:
+    """A header row that is not UTF-8 (a UTF-16 or Latin-1 export) is exit 3 naming the file
+    and its header row (row 0), not an internal error (mutation review of 2026-12-07)."""
+    snap = copy_snapshot(tmp_path)
+    path = snap / "capital.csv"
+    path.write_bytes(path.read_text().encode("utf-16"))
+    result = run_mir("load", snap)
+    assert result.exit_code == 3, result.output
+    assert "  capital.csv, row 0; expected a UTF-8 CSV header row (" in result.stderr
+    assert not db_path.exists()
+
+
+def test_a_broken_link_on_a_contract_name_is_refused_as_not_a_regular_file(tmp_path) -> None:
+    """A link to nothing (or a pipe) under a contract file's name is refused by name before
+    anything reads it (mutation review of 2026-12-07: a pipe would block the load forever)."""
+    snap = copy_snapshot(tmp_path)
+    (snap / "volumes.csv").unlink()
+    (snap / "volumes.csv").symlink_to(tmp_path / "nowhere.csv")
+    violation = the_violation(snap)
+    assert (violation.file, violation.row, violation.value) == (
+        "volumes.csv",
+        None,
+        "not a regular file",
+    )
+
+
+def test_a_truncated_gzip_file_is_named_as_damaged(tmp_path, run_mir, db_path) -> None:
+    """A .csv.gz cut short in transit (its end-of-stream marker missing) is bad input naming
+    the file as damaged, not an internal error (mutation review of 2026-12-07)."""
+    snap = copy_snapshot(tmp_path)
+    path = to_csv_gz(snap, "balances")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 12])
+    assert run_mir("init").exit_code == 0
+    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    result = run_mir("load", snap)
+    assert result.exit_code == 3, result.output
+    assert "  balances.csv.gz; expected a gzip file whose CRC-32 and length" in result.stderr
+    assert "end-of-stream marker" in result.stderr
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+
+
+def test_a_damaged_gzip_file_beyond_one_read_is_named_as_damaged(tmp_path) -> None:
+    """The CRC-32 is checked at the end of the whole stream, not of its first megabyte
+    (mutation review of 2026-12-07: a file read once, in one chunk, passed with a wrong CRC
+    when it held more than 1 MiB, as real exports do)."""
+    import zlib
+
+    snap = copy_snapshot(tmp_path)
+    add_column(snap, "balances", "note", "x" * 300_000)  # an unknown column: ignored
+    path = to_csv_gz(snap, "balances")
+    data = bytearray(path.read_bytes())
+    data[-8:-4] = (zlib.crc32(b"not these bytes") & 0xFFFFFFFF).to_bytes(4, "little")  # CRC
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError) as caught:
+        load_snapshot(memory_db(), snap)
+    [damage] = caught.value.violations
+    assert damage.file == "balances.csv.gz" and "CRC check failed" in damage.expected
+
+
+def test_empty_parquet_strings_are_nulls_like_empty_csv_fields(tmp_path, reference_tables) -> None:
+    """A Parquet text column with '' where the CSV has an empty field (pandas' fillna('')) loads
+    the same tables: '' is null, so group_id defaults to the account (mutation review of
+    2026-12-07: '' kept put every such account in one group '')."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    snap = copy_snapshot(tmp_path)
+    path = to_parquet(snap, "accounts")
+    table = pq.read_table(path)
+    for name in ("group_id", "client_category", "jurisdiction", "status"):
+        index = table.schema.get_field_index(name)
+        filled = pc.fill_null(table.column(name).cast(pa.string()), "")
+        table = table.set_column(index, name, filled)
+    assert "" in table.column("group_id").to_pylist()
+    pq.write_table(table, path)
+    assert load_tables(snap) == reference_tables
+
+
+def test_a_naive_parquet_timestamp_in_nanoseconds_is_refused_as_ambiguous(tmp_path) -> None:
+    """pandas writes a datetime64[ns] column without zone as a naive TIMESTAMP_NS: refused by
+    file and column as ambiguous, like a naive TIMESTAMP, not row by row as unreadable text
+    (mutation review of 2026-12-07)."""
+    snap = copy_snapshot(tmp_path)
+    to_parquet(snap, "movements", types={"ts": "TIMESTAMP_NS"})
+    v = the_violation(snap)
+    assert (v.file, v.row, v.column, v.value) == ("movements.parquet", None, "ts", "TIMESTAMP_NS")
+    assert "a timestamp without zone is ambiguous" in v.expected
 
 
 def test_quoted_fields_and_ids_starting_with_hash_load_verbatim(tmp_path) -> None:
@@ -908,6 +1081,35 @@ def test_unnamed_and_repeated_unknown_columns_are_ignored(tmp_path, reference_ta
         "balances.csv: unknown column '' ignored",
         "positions.csv: unknown column 'note' ignored",
     ]
+
+
+def _keep_header_only(snap: Path, name: str) -> None:
+    path = snap / f"{name}.csv"
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+
+
+def test_a_header_only_file_loads_but_is_warned_of_unless_movements(tmp_path, run_mir) -> None:
+    """A required file with a header and no rows loads (the contract does not forbid it) but
+    is warned of: it is what a failed export looks like, and on a first day no roll-forward
+    check sees it (header-only balances were checked as a venue owing its clients nothing).
+    Movements may be header-only (DESIGN.md section 3): no warning."""
+    snap = copy_snapshot(tmp_path)
+    for name in ("balances", "positions", "movements"):
+        _keep_header_only(snap, name)
+    to_parquet(snap, "positions")
+    warnings: list[str] = []
+    tables = load_tables(snap, on_warning=warnings.append)
+    assert tables["balances"] == tables["positions"] == tables["movements"] == []
+    assert warnings == [
+        "balances.csv holds a header and no rows: the day is loaded with no balances; if the "
+        "export failed, deliver the file again and reload the day",
+        "positions.parquet holds a header and no rows: the day is loaded with no positions; if "
+        "the export failed, deliver the file again and reload the day",
+    ]
+    result = run_mir("load", snap, "--quiet")  # a warning, not progress: said under --quiet
+    assert result.exit_code == 0, result.output
+    assert "warning: balances.csv holds a header and no rows" in result.stderr
+    assert "movements" not in result.stderr
 
 
 def test_a_repeated_parquet_column_is_refused_not_renamed(tmp_path) -> None:

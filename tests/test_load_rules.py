@@ -258,7 +258,7 @@ CASES = [
     Case("overflow.open_interest_mark", cell("prices", 1, "price", "9000000000000000000"), "positions.csv", 1, "quantity", "x mark price 9000000000000000000 (prices row 1)"),
     Case("overflow.sum", many_large_balances, "balances.csv", None, "balance", "sums fit DECIMAL(38,18)"),
     Case("csv.not_utf8", lambda snap: (snap / "accounts.csv").write_bytes(
-        (snap / "accounts.csv").read_bytes().replace(b"ES,frozen", b"\xc9S,frozen")), "accounts.csv", 4, None, "UTF-8"),
+        (snap / "accounts.csv").read_bytes().replace(b"ES,frozen", b"\xc9S,frozen")), "accounts.csv", 4, "jurisdiction", "got '\\\\xc9S'; expected UTF-8 text"),
 ]
 # fmt: on
 

@@ -239,8 +239,13 @@ def gzip_problem(path: Path) -> str | None:
         with gzip.open(path, "rb") as fh:
             while fh.read(1 << 20):
                 pass
-    except (OSError, EOFError, zlib.error) as exc:
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         return str(exc) or type(exc).__name__
+    except OSError:
+        # not the file's bytes but access to them (permission denied, an I/O error): the
+        # staging names that; "damaged in transit, deliver it again" would send the user
+        # after a new delivery that cannot help (hostile-input review of 2026-12-07)
+        return None
     return None
 
 
@@ -658,12 +663,23 @@ def stage(
             line, ending, usual = mixed
             expected = (
                 f"the header's {usual} line ending on every row (a file uses one line ending)"
+                if ending != "CR"
+                else "no carriage return outside quotes in a file of LF line endings (a field "
+                "holding one is quoted)"
             )
             violations.append(
                 Violation(source.display, _data_row(source, line), None, ending, expected)
             )
             return None
         row = _data_row(source, int(match.group(1))) if match else None
+        cell = (
+            _invalid_utf8_cell(source, int(match.group(1)), header or ())
+            if match is not None and _CSV_NOT_UTF8 in str(exc)
+            else None
+        )
+        if cell is not None:
+            violations.append(Violation(source.display, row, cell[0], cell[1], "UTF-8 text"))
+            return None
         violations.append(
             Violation(
                 source.display,
@@ -676,6 +692,31 @@ def stage(
         return None
     rows = int(created[0][0]) if created else 0
     return StagedFile(source, columns, rows, typed)
+
+
+# DuckDB's CSV error for bytes that are not UTF-8: it names the line, not the column
+_CSV_NOT_UTF8 = "Invalid unicode"
+
+
+def _invalid_utf8_cell(
+    source: SourceFile, line: int, header: Sequence[str]
+) -> tuple[str, str] | None:
+    """(column, the cell with its bad bytes escaped) of the first field of DuckDB's record
+    `line` (header = 1, as _data_row counts) that is not UTF-8, or None; the loader named the
+    row alone (hostile-input review of 2026-12-07), as it had for Parquet. Error path only."""
+    opener = gzip.open if source.format == "csv.gz" else open
+    try:
+        with opener(
+            source.path, "rt", encoding="utf-8", errors="surrogateescape", newline=""
+        ) as fh:
+            record = next(itertools.islice(csv.reader(fh), line - 1, None), None)
+    except (OSError, EOFError, csv.Error, zlib.error):
+        return None
+    for index, text in enumerate(record or ()):
+        raw = text.encode("utf-8", "surrogateescape")
+        if raw.decode("utf-8", "replace") != text and index < len(header):
+            return header[index], raw.decode("utf-8", "backslashreplace")
+    return None
 
 
 def _all_null(con: duckdb.DuckDBPyConnection, path: str, column: str) -> bool:
@@ -715,16 +756,19 @@ def _data_row(source: SourceFile, line: int) -> int | None:
 
 # Bytes scanned at a time for a line ending unlike the header's (error path only).
 _SCAN_BYTES = 1 << 24
-_CRLF = re.compile(rb"\r\n")
+# In an LF file any carriage return outside a quoted field breaks DuckDB's reader, the CR of
+# a CRLF and a lone CR alike (hostile-input review of 2026-12-07: a CR inside an unquoted
+# field named no row)
+_CR = re.compile(rb"\r")
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 
 
 def _mixed_line_ending(source: SourceFile) -> tuple[int, str, str] | None:
     """(line, its ending, the header's ending) of the first record ending otherwise than the
-    header (CRLF in an LF file, or the reverse), numbered as DuckDB numbers records (header =
-    1); None when the endings agree. DuckDB's CSV reader fails such a file without naming a
-    line (a known gap until 2026-12-05: "the CSV Parser state machine reached an invalid
-    state"). On the error path only, in chunks (memory does not grow with the file: diff review
+    header (CRLF in an LF file, or the reverse, or a lone CR in an LF file), numbered as
+    DuckDB numbers records (header = 1); None when the endings agree. DuckDB's CSV reader
+    fails such a file without naming a line (a known gap until 2026-12-05: "the CSV Parser
+    state machine reached an invalid state"). On the error path only, in chunks (memory does not grow with the file: diff review
     of 2026-12-05), an ending inside a quoted field not counted; the scanning and the record
     count run in C (re, bytes.count, csv, deque)."""
     opener = gzip.open if source.format == "csv.gz" else open
@@ -739,10 +783,15 @@ def _mixed_line_ending(source: SourceFile) -> tuple[int, str, str] | None:
                 io.BufferedReader(_Prefix(fh, end)), encoding="utf-8", errors="replace", newline=""
             )
             counted = collections.deque(enumerate(csv.reader(prefix), 1), maxlen=1)
+            # in an LF file `end` is just past a CR: a CRLF, or a CR alone
+            fh.seek(end)
+            lone_cr = not header_crlf and fh.read(1) != b"\n"
     except (OSError, EOFError, zlib.error, csv.Error):
         return None
     line = counted[0][0] if counted else 1
-    return (line, "LF", "CRLF") if header_crlf else (line, "CRLF", "LF")
+    if header_crlf:
+        return line, "LF", "CRLF"
+    return line, "CR" if lone_cr else "CRLF", "LF"
 
 
 def _first_other_ending(fh: io.BufferedIOBase) -> tuple[int, bool] | None:
@@ -762,7 +811,7 @@ def _first_other_ending(fh: io.BufferedIOBase) -> tuple[int, bool] | None:
             if first >= 0:
                 header_crlf = data[first - 1 : first] == b"\r"
         if header_crlf is not None:  # else the header goes on in the next chunk
-            pattern, search_from = (_BARE_LF, start) if header_crlf else (_CRLF, 0)
+            pattern, search_from = (_BARE_LF, start) if header_crlf else (_CR, start)
             seen, counted = quotes, start  # quotes before `counted` (a running count: linear)
             for match in pattern.finditer(data, search_from):
                 newline = match.end() - 1
