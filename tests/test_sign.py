@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import gc
 import hashlib
 import io
 import json
+import os
 import shutil
 import stat
 import subprocess
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SIGNING_PASSPHRASE
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -137,9 +140,13 @@ def test_keys_init_writes_a_development_key(run_mir, tmp_path, monkeypatch) -> N
     assert is_development_certificate(cert)
     assert cert.not_valid_after_utc - cert.not_valid_before_utc >= dt.timedelta(days=365)
 
+    # an end entity, not a CA that could issue certificates (mutation review of 2026-12-07)
+    assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+
     crt = tmp_path / "keys" / "signer.crt"
     assert x509.load_pem_x509_certificate(crt.read_bytes()) == cert
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert stat.S_IMODE(crt.stat().st_mode) == 0o644  # the certificate is public
     fingerprint = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
     assert fingerprint in result.output
 
@@ -162,6 +169,40 @@ def test_keys_init_refuses_to_overwrite_without_force(run_mir, tmp_path, monkeyp
     forced = run_mir("keys", "init", "--out", out, "--algorithm", "p256", "--force")
     assert forced.exit_code == 0, forced.output
     assert out.read_bytes() != before
+
+
+def test_a_forced_keys_init_that_fails_while_writing_keeps_the_old_pair(
+    run_mir, tmp_path, monkeypatch
+) -> None:
+    """The disk fills while the new certificate is written: the old key and certificate stay,
+    a matching pair, and no temporary file is left (the new .p12 used to be in place already,
+    beside the old .crt). Each file is synced before either replaces anything."""
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+    out = tmp_path / "signer.p12"
+    assert run_mir("keys", "init", "--out", out, "--algorithm", "p256").exit_code == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert set(before) == {"signer.p12", "signer.crt"}
+    fdopen, opened = os.fdopen, []
+
+    def full_at_the_second(fd: int, *args: Any, **kwargs: Any) -> Any:
+        opened.append(fd)
+        if len(opened) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", full_at_the_second)
+    forced = run_mir("keys", "init", "--out", out, "--algorithm", "p256", "--force")
+    assert forced.exit_code != 0
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    fsync, synced = os.fsync, []
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), fsync(fd)))
+    replaced = run_mir("keys", "init", "--out", out, "--algorithm", "p256", "--force")
+    assert replaced.exit_code == 0, replaced.output
+    assert len(synced) >= 3  # the two files and their folder
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert set(after) == set(before) and after["signer.p12"] != before["signer.p12"]
+    assert after["signer.crt"] != before["signer.crt"]
 
 
 def test_keys_init_needs_a_passphrase(run_mir, tmp_path, monkeypatch) -> None:
@@ -194,6 +235,7 @@ def test_keys_init_reads_the_configured_variable_and_subject(
         "30",
     )
     assert result.exit_code == 0, result.output
+    assert "passphrase from $VENUE_KEY_PASS)" in result.output
     key = load_signer_key(tmp_path / "k" / "venue.p12", b"another secret")
     assert key.subject == f"CN=Example Venue signer,O={DEV_ORGANIZATION}"
     assert key.is_development
@@ -665,3 +707,297 @@ def test_an_empty_tsa_url_argument_overrides_the_configured_tsa(pdfa3b, dev_key,
     assert info.level == "B-B"
     with pytest.raises(SigningError, match="timestamp authority did not answer"):
         sign_manifest(manifest, config)  # the configured TSA, when not overridden
+
+
+# --- mutation review of 2026-12-07 (reports/sign/keys.py, reports/cli/sign.py) ----------------
+# Each test below failed under a realistic mutation that the suite let through.
+
+
+def test_keys_init_asks_on_a_terminal_with_confirmation_and_the_variable_wins(
+    tmp_path, monkeypatch
+) -> None:
+    """README: the passphrase comes from $MIR_SIGNING_PASSPHRASE or a hidden, confirmed prompt
+    on a terminal; a mistyped confirmation asks again, and a set variable is never overridden."""
+    from click.testing import CliRunner, _NamedTextIOWrapper
+
+    from reports.cli import cli
+
+    monkeypatch.setattr(_NamedTextIOWrapper, "isatty", lambda _self: True)  # a terminal
+    monkeypatch.delenv("MIR_SIGNING_PASSPHRASE", raising=False)
+    out = tmp_path / "signer.p12"
+    args = ["keys", "init", "--out", str(out), "--algorithm", "p256"]
+    typed = "mistyped passphrase\nanother passphrase\nthe one typed twice\nthe one typed twice\n"
+    asked = CliRunner().invoke(cli, args, input=typed, catch_exceptions=False)
+    assert asked.exit_code == 0, asked.output
+    assert "do not match" in asked.output
+    assert "passphrase from the prompt)" in asked.output
+    assert "the one typed twice" not in asked.output  # hidden
+    load_signer_key(out, b"the one typed twice")
+
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+    given = CliRunner().invoke(cli, [*args, "--force"], input="", catch_exceptions=False)
+    assert given.exit_code == 0, given.output
+    assert "Passphrase for the new key" not in given.output
+    assert "passphrase from $MIR_SIGNING_PASSPHRASE)" in given.output
+    load_signer_key(out, SIGNING_PASSPHRASE.encode())
+
+
+def test_keys_init_days_are_a_validity_from_five_minutes_ago(
+    run_mir, tmp_path, monkeypatch
+) -> None:
+    """--days runs up to 100 years (36 500 days), counted from now; the certificate starts five
+    minutes early so a signature made at once validates on a machine whose clock lags."""
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+    out = tmp_path / "signer.p12"
+    result = run_mir("keys", "init", "--out", out, "--algorithm", "p256", "--days", "36500")
+    assert result.exit_code == 0, result.output
+    cert = x509.load_pem_x509_certificate(out.with_suffix(".crt").read_bytes())
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc == dt.timedelta(
+        days=36500, minutes=5
+    )
+    too_long = run_mir(
+        "keys", "init", "--out", tmp_path / "x.p12", "--algorithm", "p256", "--days", "36501"
+    )
+    assert too_long.exit_code == 2, too_long.output
+    assert "--days" in too_long.output
+
+    start = dt.datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
+    key = generate_development_key(algorithm="p256", days=30, now=start)
+    assert key.certificate.not_valid_before_utc == start - dt.timedelta(minutes=5)
+    assert key.certificate.not_valid_after_utc == start + dt.timedelta(days=30)
+
+
+def test_keys_init_keeps_a_given_organisation_and_refuses_a_malformed_subject(
+    run_mir, tmp_path, monkeypatch
+) -> None:
+    """O=mir development key is added only when the subject names no organisation; a subject
+    that is not a distinguished name is a usage error (exit 2), not a signing failure."""
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+    out = tmp_path / "signer.p12"
+    subject = "CN=Venue signer,O=Venue Ltd"
+    result = run_mir("keys", "init", "--out", out, "--algorithm", "p256", "--subject", subject)
+    assert result.exit_code == 0, result.output
+    assert f"subject: {subject}\n" in result.output
+    assert load_signer_key(out, SIGNING_PASSPHRASE.encode()).subject == subject
+
+    bad = run_mir(
+        "keys", "init", "--out", tmp_path / "b.p12", "--algorithm", "p256", "--subject", "a name"
+    )
+    assert bad.exit_code == 2, bad.output
+    assert "is not a distinguished name like 'CN=Example signer,O=Example Ltd'" in bad.output
+    assert not (tmp_path / "b.p12").exists()
+
+
+def test_keys_init_out_names_a_pkcs12_file_and_never_replaces_a_certificate(
+    run_mir, tmp_path, monkeypatch
+) -> None:
+    """--out must end in .p12 or .pfx (any case): the certificate goes beside it as .crt, so
+    --out signer.pem would write the key where a certificate is expected. A certificate already
+    there (the one registered with the regulator) is not replaced without --force either."""
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+    upper = run_mir("keys", "init", "--out", tmp_path / "u" / "SIGNER.P12", "--algorithm", "p256")
+    assert upper.exit_code == 0, upper.output
+    assert (tmp_path / "u" / "SIGNER.crt").is_file()
+
+    pem = run_mir("keys", "init", "--out", tmp_path / "signer.pem", "--algorithm", "p256")
+    assert pem.exit_code == 2, pem.output
+    assert "should end in .p12" in pem.output
+    assert not (tmp_path / "signer.pem").exists()
+
+    registered = tmp_path / "k" / "signer.crt"
+    registered.parent.mkdir()
+    registered.write_bytes(b"the certificate registered with the regulator")
+    again = run_mir("keys", "init", "--out", tmp_path / "k" / "signer.p12", "--algorithm", "p256")
+    assert again.exit_code == 2, again.output
+    assert f"{registered} already exists; use --force" in again.output
+    assert registered.read_bytes() == b"the certificate registered with the regulator"
+    assert not (tmp_path / "k" / "signer.p12").exists()
+
+
+@pytest.mark.parametrize(
+    ("mode", "who"), [(0o600, None), (0o640, "its group"), (0o604, "any user"), (0o644, "any user")]
+)
+def test_key_exposure_warning_names_group_and_other_readers(tmp_path, mode, who) -> None:
+    """README: `mir daily` warns when the key file can be read by its group or by any user."""
+    from reports.sign.keys import key_exposure_warning
+
+    key = tmp_path / "signer.p12"
+    key.write_bytes(b"key")
+    key.chmod(mode)
+    warning = key_exposure_warning(key)
+    if who is None:
+        assert warning is None
+    else:
+        assert f"can be read by {who} (mode {mode:04o})" in str(warning)
+    assert key_exposure_warning(tmp_path / "missing.p12") is None
+
+
+def test_a_key_just_expired_or_not_yet_valid_is_refused(tmp_path) -> None:
+    """A certificate expired an hour ago is expired: signatures made with it fail `openssl cms
+    -verify` and `pdfsig`. One valid only from tomorrow is refused too."""
+    from reports.sign.keys import init_keys
+
+    now = dt.datetime.now(UTC)
+    passphrase = SIGNING_PASSPHRASE.encode()
+    for name, start, says in (
+        ("expired", now - dt.timedelta(days=1, hours=1), "expired on"),
+        ("future", now + dt.timedelta(days=1), "is not valid before"),
+    ):
+        made = init_keys(
+            tmp_path / f"{name}.p12", passphrase=passphrase, days=1, algorithm="p256", now=start
+        )
+        with pytest.raises(SigningError, match=says):
+            load_signer_key(made.pkcs12_path, passphrase)
+
+
+def test_an_empty_passphrase_variable_is_named_as_empty(dev_key, monkeypatch) -> None:
+    """An empty $MIR_SIGNING_PASSPHRASE (an EnvironmentFile line that lost its value) is said
+    to be empty, not reported as a wrong passphrase or a broken key file."""
+    from reports.sign.keys import load_signer_from_config
+
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "")
+    with pytest.raises(SigningError) as caught:
+        load_signer_from_config(SigningConfig(pkcs12=str(dev_key.p12)))
+    assert str(caught.value) == (
+        "the signing passphrase is empty (environment variable MIR_SIGNING_PASSPHRASE)"
+    )
+
+
+def _self_signed(name: str, key, not_after: dt.datetime, *, issuer=None) -> x509.Certificate:
+    """A certificate of `name` for `key`'s public key, signed by `issuer` ((name, key)) or itself."""
+    issuer_name, issuer_key = issuer or (name, key)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_after - dt.timedelta(days=400))
+        .not_valid_after(not_after)
+        .sign(
+            issuer_key,
+            None if isinstance(issuer_key, ed25519.Ed25519PrivateKey) else hashes.SHA256(),
+        )
+    )
+
+
+def test_a_key_whose_issuer_expired_is_refused(tmp_path) -> None:
+    """Every certificate of the key's path counts: a valid signer issued by a CA that expired
+    yesterday makes signatures `openssl cms -verify` rejects, so the key is refused."""
+    now = dt.datetime.now(UTC)
+    ca_key, leaf_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    ca = _self_signed("Expired CA", ca_key, now - dt.timedelta(days=1))
+    leaf = _self_signed(
+        "Signer", leaf_key, now + dt.timedelta(days=30), issuer=("Expired CA", ca_key)
+    )
+    bundle = tmp_path / "issued.p12"
+    bundle.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"x", leaf_key, leaf, [ca], serialization.BestAvailableEncryption(b"a passphrase")
+        )
+    )
+    with pytest.raises(SigningError, match="the certificate CN=Expired CA expired on"):
+        load_signer_key(bundle, b"a passphrase")
+
+
+def test_of_two_issuer_certificates_the_one_valid_now_is_on_the_path(tmp_path) -> None:
+    """A bundle holding the CA's current certificate and its successor (same name and key, valid
+    only from next year): the path runs through the one valid now, so the key opens."""
+    now = dt.datetime.now(UTC)
+    ca_key, leaf_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    current = _self_signed("Test CA", ca_key, now + dt.timedelta(days=100))
+    successor = _self_signed("Test CA", ca_key, now + dt.timedelta(days=800))  # from day 400
+    leaf = _self_signed("Signer", leaf_key, now + dt.timedelta(days=30), issuer=("Test CA", ca_key))
+    bundle = tmp_path / "issued.p12"
+    bundle.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"x",
+            leaf_key,
+            leaf,
+            [successor, current],
+            serialization.BestAvailableEncryption(b"a passphrase"),
+        )
+    )
+    key = load_signer_key(bundle, b"a passphrase")
+    assert key.path == (leaf, current)
+
+
+def test_a_key_of_another_type_is_refused_when_opened(tmp_path) -> None:
+    """An Ed25519 key cannot sign the CMS and PAdES signatures: refused when the key is opened
+    (`mir daily`'s key stage, before the load), not at the report stage after it."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    cert = _self_signed("Ed25519 signer", key, dt.datetime.now(UTC) + dt.timedelta(days=30))
+    path = tmp_path / "ed25519.p12"
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"x", key, cert, None, serialization.BestAvailableEncryption(b"a passphrase")
+        )
+    )
+    with pytest.raises(SigningError, match="unsupported key type Ed25519PrivateKey; use RSA or EC"):
+        load_signer_key(path, b"a passphrase")
+
+
+def test_a_pkcs12_file_without_a_key_or_certificate_is_named_so(tmp_path) -> None:
+    """A PKCS#12 file holding only a certificate, or only a key, is refused with that said (not
+    an internal error)."""
+    key = generate_development_key(algorithm="p256")
+    encryption = serialization.BestAvailableEncryption(b"a passphrase")
+    for name, private_key, cert in (
+        ("cert-only", None, key.certificate),
+        ("key-only", key.private_key, None),
+    ):
+        path = tmp_path / f"{name}.p12"
+        path.write_bytes(
+            pkcs12.serialize_key_and_certificates(b"x", private_key, cert, None, encryption)
+        )
+        with pytest.raises(SigningError, match="holds no private key and certificate pair"):
+            load_signer_key(path, b"a passphrase")
+
+
+def test_certificate_lei_reads_the_identifier_in_any_case() -> None:
+    """organizationIdentifier LEIXG-<LEI> names the LEI however a CA wrote its letters: the LEI
+    compares upper-case with [firm] lei and the manifest's."""
+    from reports.sign.keys import certificate_lei
+
+    key = generate_development_key(
+        algorithm="p256", subject="CN=s,O=Venue Ltd,2.5.4.97=leixg-5493001kjtiigc8y1r12"
+    )
+    assert certificate_lei(key.certificate) == "5493001KJTIIGC8Y1R12"
+
+
+def test_a_subject_naming_the_lei_already_gets_no_second_identifier() -> None:
+    """A --subject with its own organizationIdentifier keeps it: the certificate names one
+    organizationIdentifier, not the configured LEI beside it a second time."""
+    lei = "5493001KJTIIGC8Y1R12"
+    key = generate_development_key(
+        algorithm="p256", subject=f"CN=s,O=Venue Ltd,2.5.4.97=LEIXG-{lei}", lei=lei
+    )
+    names = key.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
+    assert [a.value for a in names] == [f"LEIXG-{lei}"]
+    plain = generate_development_key(algorithm="p256", subject="CN=s", lei=lei).certificate
+    names = plain.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
+    assert [a.value for a in names] == [f"LEIXG-{lei}"]
+
+
+def test_load_certificates_reads_pem_bundles_with_text_around_them(tmp_path) -> None:
+    """`openssl pkcs12 -nokeys` and `openssl x509 -text` put text before the PEM block; a
+    --trust file may hold several certificates (several firms', or a CA and its successor)."""
+    from reports.sign.keys import load_certificates
+
+    first, second = (generate_development_key(algorithm="p256").certificate for _ in range(2))
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(
+        b"Bag Attributes\n    friendlyName: mir signer\nsubject=CN=x\n"
+        + first.public_bytes(serialization.Encoding.PEM)
+        + second.public_bytes(serialization.Encoding.PEM)
+    )
+    assert load_certificates(bundle) == [first, second]
+    der = tmp_path / "one.der"
+    der.write_bytes(first.public_bytes(serialization.Encoding.DER))
+    assert load_certificates(der) == [first]

@@ -1765,6 +1765,97 @@ def test_verify_quiet_keeps_what_was_not_checked(
     assert "file report.pdf: ok" not in result.output
 
 
+def test_verify_quiet_keeps_the_warnings_of_passing_checks(package, run_mir) -> None:
+    """README: `mir verify -q` prints only failures, warnings and NOT CHECKED lines: a passing
+    signature check that warns of a self-signed development key stays (mutation review of
+    2026-12-07: -q dropped it, leaving no sign of the development key)."""
+    result = run_mir("verify", "-q", package)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(
+        line.startswith("manifest signature (manifest.json.p7s): ok")
+        and "DEVELOPMENT KEY - NOT FOR SUBMISSION" in line
+        for line in lines
+    ), result.output
+    assert "file report.pdf: ok" not in result.output
+    assert "all checks passed" not in result.output
+    members = _members(package)
+    members["exceptions.csv"] += b"SEG-02,breach,asset,ETH\n"
+    failed = run_mir("verify", "-q", _rezip(package, members))
+    assert failed.exit_code == 4, failed.output
+    assert "file exceptions.csv: FAILED: " in failed.output
+
+
+def test_package_trust_refuses_a_day_signed_by_another_key(
+    out, config, crt, run_mir, tmp_path
+) -> None:
+    """`mir package --trust CERT` requires the signer to chain to CERT: a day signed by another
+    key is not zipped (mutation review of 2026-12-07: the option was not held by any test)."""
+    other = tmp_path / "other.crt"
+    other.write_bytes(
+        generate_development_key(algorithm="p256").certificate.public_bytes(
+            serialization.Encoding.PEM
+        )
+    )
+    refused = run_mir(
+        "package", "--as-of", AS_OF, "--out", out, "--config", config, "--trust", other
+    )
+    assert refused.exit_code == 4, refused.output
+    assert not (out / f"{LEI}_{AS_OF}.zip").exists()
+    trusted = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", config, "--trust", crt)
+    assert trusted.exit_code == 0, trusted.output
+    assert (out / f"{LEI}_{AS_OF}.zip").is_file()
+
+
+def test_package_prints_every_warning_once(out, config, run_mir) -> None:
+    """Both signatures warn alike; `mir package` prints each distinct warning, once."""
+    result = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", config)
+    assert result.exit_code == 0, result.output
+    warnings_shown = [ln for ln in result.output.splitlines() if ln.startswith("warning: ")]
+    assert warnings_shown == [
+        "warning: untrusted (self-signed)",
+        "warning: DEVELOPMENT KEY - NOT FOR SUBMISSION",
+    ]
+
+
+def test_verify_trust_that_is_no_certificate_is_a_usage_error(package, run_mir, tmp_path) -> None:
+    """README: exit 2 when ZIP, --trust or --previous cannot be read (not 4, a failed package)."""
+    junk = tmp_path / "junk.crt"
+    junk.write_bytes(b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+    for trust in (junk, tmp_path / "signer.p12"):
+        if trust.suffix == ".p12":
+            trust.write_bytes(b"\x30\x03\x02\x01\x03")  # DER, but not a certificate
+        result = run_mir("verify", package, "--trust", trust)
+        assert result.exit_code == 2, result.output
+        assert f"{trust} is not a PEM or DER X.509 certificate" in result.output
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (PermissionError(13, "Permission denied"), "Permission denied"),
+        # an OSError without strerror was said as "None" (review of 2026-12-07)
+        (OSError("stale file handle"), "stale file handle"),
+    ],
+)
+def test_verify_trust_that_cannot_be_read_is_a_usage_error(
+    package, crt, run_mir, monkeypatch, error, reason
+) -> None:
+    """An unreadable --trust file (permissions; tests run as root, so the denial is simulated)
+    is exit 2 naming it and why, like a missing one."""
+    read_bytes = Path.read_bytes
+
+    def denied(path: Path) -> bytes:
+        if path == crt:
+            raise error
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    result = run_mir("verify", package, "--trust", crt)
+    assert result.exit_code == 2, result.output
+    assert f"cannot read the certificate file {crt}: {reason}\n" in result.output
+
+
 # --- mutation review of 2026-12-06 (reports/sign/verify.py): checks no test held ---------------
 # Each test below failed under a realistic mutation of verify.py that the suite let through.
 

@@ -29,6 +29,7 @@ from cryptography.x509.oid import NameOID
 
 from reports.config import SigningConfig
 from reports.errors import SigningError, UsageError
+from reports.outdir import fsync_dir
 
 if TYPE_CHECKING:
     from pyhanko.sign.signers import SimpleSigner
@@ -260,20 +261,35 @@ def pkcs12_bytes(key: SignerKey, passphrase: bytes) -> bytes:
     )
 
 
-def _write_atomically(path: Path, data: bytes, mode: int) -> None:
+def _write_pair(files: list[tuple[Path, bytes, int]]) -> None:
+    """Write each (path, bytes, mode) as a whole: every file is written to a temporary name
+    beside its target and synced before any target is replaced, then the names are swapped and
+    the folders synced. A failure while writing (a full disk, Ctrl-C) replaces nothing: with
+    --force it used to leave the new key beside the old certificate, a pair that does not
+    match; and without the syncs a power cut could leave a key file empty under its final name
+    (review of 2026-12-07)."""
+    staged: list[tuple[str, Path]] = []
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:  # a folder that cannot be made or written: the user's path
-        msg = f"cannot write {path}: {exc.strerror or exc} ({exc.filename})"
-        raise UsageError(msg) from exc
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
+        for path, data, mode in files:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            except OSError as exc:  # a folder that cannot be made or written: the user's path
+                msg = f"cannot write {path}: {exc.strerror or exc} ({exc.filename})"
+                raise UsageError(msg) from exc
+            staged.append((tmp, path))
+            os.fchmod(fd, mode)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for tmp, path in staged:
+            os.replace(tmp, path)
+        for folder in {path.parent for _, path in staged}:
+            fsync_dir(folder)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 
@@ -319,8 +335,12 @@ def init_keys(
         subject=subject, days=days, algorithm=algorithm, now=now, lei=lei
     )
     # the key file is private to its owner; the certificate is public
-    _write_atomically(p12_path, pkcs12_bytes(key, passphrase), 0o600)
-    _write_atomically(crt_path, key.certificate.public_bytes(serialization.Encoding.PEM), 0o644)
+    _write_pair(
+        [
+            (p12_path, pkcs12_bytes(key, passphrase), 0o600),
+            (crt_path, key.certificate.public_bytes(serialization.Encoding.PEM), 0o644),
+        ]
+    )
     return KeyInitResult(
         pkcs12_path=p12_path,
         certificate_path=crt_path,
@@ -482,7 +502,7 @@ def load_certificates(path: str | os.PathLike[str]) -> list[x509.Certificate]:
     try:
         data = cert_path.read_bytes()
     except OSError as exc:
-        msg = f"cannot read the certificate file {cert_path}: {exc.strerror}"
+        msg = f"cannot read the certificate file {cert_path}: {exc.strerror or exc}"
         raise UsageError(msg) from None
     try:
         if b"-----BEGIN" in data:
