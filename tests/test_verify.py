@@ -1819,7 +1819,7 @@ def test_package_prints_every_warning_once(out, config, run_mir) -> None:
 
 
 def test_verify_trust_that_is_no_certificate_is_a_usage_error(package, run_mir, tmp_path) -> None:
-    """README: exit 2 when ZIP, --trust or --previous cannot be read (not 4, a failed package)."""
+    """README: exit 2 when --trust is not a certificate (not 4, a failed package)."""
     junk = tmp_path / "junk.crt"
     junk.write_bytes(b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
     for trust in (junk, tmp_path / "signer.p12"):

@@ -190,9 +190,10 @@ def verify_command(
     the hash chain to the previous day's package, and that the zip's name carries its date.
 
     Prints one line per check (ok / FAILED: reason). Exit 0 when all pass (warnings allowed,
-    e.g. a chain link with no earlier package to check it against), 4 when any fails, 2 when
-    ZIP, --trust or --previous cannot be read. `--db` is accepted like on every command and not
-    used.
+    e.g. a chain link with no earlier package to check it against), 4 when any fails (a ZIP
+    that is not a readable zip, a --previous without a manifest included), 2 when ZIP or
+    --previous is missing or --trust is missing, unreadable or not a certificate. `--db` is
+    accepted like on every command and not used.
     """
     from reports.sign.verify import printable, verify_package
 
