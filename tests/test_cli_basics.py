@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import errno
+
 import click
 import pytest
+from click.testing import Result
 
 from reports.cli import cli
 
@@ -200,6 +203,19 @@ def test_debug_keeps_the_exit_codes(tmp_path, run_mir) -> None:
         assert "Traceback" not in plain.stderr
 
 
+def _load_raising(error: BaseException, tmp_path, run_mir, monkeypatch) -> Result:
+    """`mir load` of an empty day whose load raises `error` (as DuckDB or a signal would)."""
+    import reports.load
+
+    def raising(*_args: object, **_kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(reports.load, "load_snapshot", raising)
+    snap = tmp_path / "2026-03-02"
+    snap.mkdir()
+    return run_mir("load", str(snap), db=tmp_path / "x.duckdb")
+
+
 @pytest.mark.parametrize("signal", [RuntimeError("Query interrupted"), KeyboardInterrupt()])
 def test_an_interrupted_load_says_interrupted_not_internal_error(
     tmp_path, run_mir, monkeypatch, signal: BaseException
@@ -208,15 +224,7 @@ def test_an_interrupted_load_says_interrupted_not_internal_error(
     "internal error: RuntimeError: Query interrupted (rerun with --debug ...)". Ctrl-C itself
     (KeyboardInterrupt) reaching the error handler is exit 4 too (DESIGN section 7), not
     Python's 130 nor 1 ("breach found"; mutation review of 2026-12-06)."""
-    import reports.load
-
-    def interrupted(*_args: object, **_kwargs: object) -> None:
-        raise signal
-
-    monkeypatch.setattr(reports.load, "load_snapshot", interrupted)
-    snap = tmp_path / "2026-03-02"
-    snap.mkdir()
-    result = run_mir("load", str(snap), db=tmp_path / "x.duckdb")
+    result = _load_raising(signal, tmp_path, run_mir, monkeypatch)
     assert result.exit_code == 4, result.output
     assert result.stderr.strip() == "Interrupted."
 
@@ -289,17 +297,60 @@ def test_a_full_disk_is_exit_4_not_a_usage_error(tmp_path, run_mir, monkeypatch)
     ("no space left on the device written to") and exits 4, as internal errors do."""
     import errno
 
-    import reports.load
-
-    def full(*_args: object, **_kwargs: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(reports.load, "load_snapshot", full)
-    snap = tmp_path / "2026-03-02"
-    snap.mkdir()
-    result = run_mir("load", str(snap), db=tmp_path / "x.duckdb")
+    full = OSError(errno.ENOSPC, "No space left on device")
+    result = _load_raising(full, tmp_path, run_mir, monkeypatch)
     assert result.exit_code == 4, result.output
     assert "error: no space left on the device written to (OSError:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "full",
+    [
+        OSError(errno.EDQUOT, "Disk quota exceeded"),
+        RuntimeError("IO Error: Could not write file: Disk quota exceeded"),
+    ],
+    ids=["edquot", "quota_in_text"],
+)
+def test_a_quota_exceeded_is_named_like_a_full_disk(
+    tmp_path, run_mir, monkeypatch, full: BaseException
+) -> None:
+    """A user's disk quota reached (EDQUOT, or DuckDB's error quoting it) is the full disk it
+    is for mir: named so, exit 4, not "internal error ... rerun with --debug" (mutation review
+    of 2026-12-07)."""
+    result = _load_raising(full, tmp_path, run_mir, monkeypatch)
+    assert result.exit_code == 4, result.output
+    assert "error: no space left on the device written to (" in result.stderr
+    assert "Disk quota exceeded" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_an_internal_error_shows_its_first_line_and_debug_its_traceback(
+    tmp_path, run_mir, monkeypatch
+) -> None:
+    """An unexpected exception is one line naming its type and first line, with the hint to
+    rerun with --debug; --debug prints its traceback instead of the hint; exit 4 either way
+    (mutation review of 2026-12-07)."""
+    import reports.load
+
+    def bug(*_args: object, **_kwargs: object) -> None:
+        msg = "list index out of range\nsecond line of the error"
+        raise IndexError(msg)
+
+    monkeypatch.setattr(reports.load, "load_snapshot", bug)
+    snap = tmp_path / "2026-03-02"
+    snap.mkdir()
+    plain = run_mir("load", str(snap), db=tmp_path / "x.duckdb")
+    assert plain.exit_code == 4, plain.output
+    assert plain.stderr.strip() == (
+        "error: internal error: IndexError: list index out of range "
+        "(rerun with --debug for the traceback)"
+    )
+    debug = run_mir("--debug", "load", str(snap), db=tmp_path / "x.duckdb")
+    assert debug.exit_code == 4, debug.output
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert debug.stderr.strip().splitlines()[-1] == (
+        "error: internal error: IndexError: list index out of range"
+    )
 
 
 @pytest.mark.parametrize("path", _leaf_commands(cli), ids=" ".join)

@@ -436,6 +436,25 @@ def test_a_failed_first_load_leaves_no_database(
     assert link.is_symlink()
 
 
+def test_a_new_database_whose_first_load_committed_stays_when_the_command_then_fails(
+    tmp_path: Path,
+) -> None:
+    """The database a command created is removed on failure only while it holds no load: a
+    signal after the first load's COMMIT says "the database holds the new snapshot", and the
+    file must then still be there with it (mutation review of 2026-12-07: had the check of
+    `loads` been dropped, the committed load was deleted with the file)."""
+    from reports.db import open_db
+    from reports.errors import CommittedThenInterrupted
+    from reports.load import load_snapshot
+
+    fresh = tmp_path / "new" / "mir.duckdb"
+    fresh.parent.mkdir()
+    with pytest.raises(CommittedThenInterrupted), open_db(fresh) as con:
+        load_snapshot(con, LATEST)
+        raise CommittedThenInterrupted(AS_OF, "abc123")
+    assert stored(fresh)["dates"] == [AS_OF]
+
+
 def test_daily_as_of_must_match_the_directory(
     run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
 ) -> None:
@@ -730,27 +749,83 @@ def test_an_ignored_sigint_stays_ignored_during_the_job() -> None:
         signal.signal(signal.SIGINT, saved)
 
 
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+def test_a_signal_the_job_received_is_what_a_later_error_is_reported_as(signum: str) -> None:
+    """SIGTERM raises Terminated and SIGINT KeyboardInterrupt, and each is noted for the rest of
+    the run: an error a library raises meanwhile (DuckDB's "Query interrupted", WeasyPrint's
+    own) then stops the run as that signal, and a load committed meanwhile says which one it
+    was; the notes are gone once the handlers are restored (mutation review of 2026-12-07: a
+    SIGTERM not noted was reported as Ctrl-C, "interrupted")."""
+    import os
+    import signal
+
+    from reports.errors import (
+        CommittedThenInterrupted,
+        Terminated,
+        raise_if_stopped,
+        raise_on_termination,
+    )
+
+    raised = Terminated if signum == "SIGTERM" else KeyboardInterrupt
+    stopped_as = Terminated if signum == "SIGTERM" else KeyboardInterrupt
+    how = "stopped by SIGTERM" if signum == "SIGTERM" else "interrupted"
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)  # pytest may ignore it
+    try:
+        restore = raise_on_termination()
+        try:
+            with pytest.raises(raised):
+                os.kill(os.getpid(), getattr(signal, signum))
+            with pytest.raises(stopped_as):
+                raise_if_stopped(RuntimeError("a library's own error"))
+            committed = CommittedThenInterrupted(dt.date(2026, 3, 2), "abc123")
+            assert str(committed).startswith(f"{how} after the load of 2026-03-02 was committed")
+        finally:
+            restore()
+        raise_if_stopped(RuntimeError("a library's own error"))  # no signal noted any more
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+
+
+def test_a_quoted_error_is_its_first_line_cut_to_300_characters_marked_as_cut() -> None:
+    """errors.first_line, which quotes a failed check's or figure's error in one-line messages:
+    the first line, at most 300 characters with a cut marked "...", and a missing error said so
+    (mutation review of 2026-12-07)."""
+    from reports.errors import first_line
+
+    assert first_line("  Binder Error: no column x\nLINE 1: SELECT x\n") == (
+        "Binder Error: no column x"
+    )
+    assert first_line("E" * 300) == "E" * 300
+    assert first_line("E" * 301) == "E" * 297 + "..."
+    assert first_line(None) == first_line("") == "no error given"
+
+
 def _mir_into_closed_pipes(*args: str | Path) -> int:
     """Run the `mir` executable with stdout and stderr on a pipe nobody reads (`mir ... | true`
     once `true` has exited): every write fails with EPIPE. Returns the exit code."""
     import os
-    import subprocess
-    import sys
 
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        done = subprocess.run(
-            [str(Path(sys.executable).with_name("mir")), *map(str, args)],
-            stdout=write_end,
-            stderr=write_end,
-            stdin=subprocess.DEVNULL,
-            timeout=300,
-            check=False,
-        )
+        return _mir_exit_code(args, stdout=write_end, stderr=write_end)
     finally:
         os.close(write_end)
-    return done.returncode
+
+
+def _mir_exit_code(args: tuple[str | Path, ...], *, stdout: int, stderr: int) -> int:
+    """The `mir` executable's exit code for `args`, its output sent where it is told."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("mir")), *map(str, args)],
+        stdout=stdout,
+        stderr=stderr,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        check=False,
+    ).returncode
 
 
 def test_a_reader_that_went_away_does_not_change_the_exit_code(
@@ -1079,9 +1154,9 @@ def test_only_the_certification_path_counts_for_validity(
     assert warned == (case == "issuer_expiring")
 
 
-def test_a_load_with_warnings_and_no_reader_still_loads(db: Path, tmp_path: Path) -> None:
-    """Review of 2026-12-04 (second): `mir load` printing a warning to a closed stderr stopped
-    inside its transaction and exited 0 with nothing loaded."""
+def _with_an_extra_column(tmp_path: Path) -> Path:
+    """A copy of the latest sample day whose capital.csv has an extra column: it loads
+    without it, with a warning."""
     snapshot = tmp_path / LATEST.name
     shutil.copytree(LATEST, snapshot)
     capital = snapshot / "capital.csv"
@@ -1089,9 +1164,45 @@ def test_a_load_with_warnings_and_no_reader_still_loads(db: Path, tmp_path: Path
     capital.write_text(
         "\n".join([lines[0] + ",note", *(line + ",x" for line in lines[1:])]) + "\n",
         encoding="utf-8",
-    )  # an extra column: loaded without it, with a warning
+    )
+    return snapshot
+
+
+def test_a_load_with_warnings_and_no_reader_still_loads(db: Path, tmp_path: Path) -> None:
+    """Review of 2026-12-04 (second): `mir load` printing a warning to a closed stderr stopped
+    inside its transaction and exited 0 with nothing loaded."""
+    snapshot = _with_an_extra_column(tmp_path)
     assert _mir_into_closed_pipes("load", snapshot, "--db", db) == 0
     assert AS_OF in stored(db)["dates"]
+
+
+def _mir_onto_a_gone_terminal(*args: str | Path) -> int:
+    """Run the `mir` executable with stderr on a terminal that went away (its SSH session
+    ended: every write fails with EIO, not EPIPE) and stdout discarded. Returns the exit code."""
+    import os
+    import pty
+    import subprocess
+
+    master, terminal = pty.openpty()
+    os.close(master)  # the terminal is gone: writing to it is EIO
+    try:
+        return _mir_exit_code(args, stdout=subprocess.DEVNULL, stderr=terminal)
+    finally:
+        os.close(terminal)
+
+
+def test_a_terminal_that_went_away_changes_neither_the_load_nor_the_exit_code(
+    db: Path, tmp_path: Path
+) -> None:
+    """A stderr whose device is gone (EIO) is a reader gone away as a closed pipe is: a warning
+    it cannot print does not stop the load, and an error it cannot print keeps its exit code
+    (mutation review of 2026-12-07: only EPIPE was caught; EIO ended in a traceback, exit 1,
+    "breach found")."""
+    snapshot = _with_an_extra_column(tmp_path)
+    assert _mir_onto_a_gone_terminal("load", snapshot, "--db", db) == 0
+    assert AS_OF in stored(db)["dates"]
+    missing = tmp_path / "missing.duckdb"
+    assert _mir_onto_a_gone_terminal("check", "--as-of", AS_OF, "--db", missing) == 2
 
 
 def test_mir_report_refuses_to_replace_the_export_too(
@@ -1647,7 +1758,14 @@ def test_a_figure_that_fails_is_recorded_and_a_stop_is_not(
     DuckDB's report of it, and SIGTERM received meanwhile still stop the run."""
     import duckdb
 
-    from reports.errors import INTERRUPTION, TERMINATION, InputError, Terminated, attempt
+    from reports.errors import (
+        INTERRUPTION,
+        TERMINATION,
+        InputError,
+        Terminated,
+        UsageError,
+        attempt,
+    )
 
     panic = type("PanicException", (BaseException,), {})
 
@@ -1679,7 +1797,11 @@ def test_a_figure_that_fails_is_recorded_and_a_stop_is_not(
     # stored rows that break the contract keep their exit code (3), not a missing figure
     with pytest.raises(InputError):
         attempt(failed, "CAP-04", raising(InputError("no price for BTC", [])), "fallback")
+    # and a usage or configuration error its own (2; mutation review of 2026-12-07)
+    with pytest.raises(UsageError):
+        attempt(failed, "CAP-04", raising(UsageError("unknown limit in mir.toml")), "fallback")
     assert "CON-01" not in failed
+    assert failed["CAP-04"] == "PanicException: decimal overflow"
 
 
 def test_a_polars_panic_in_a_check_is_that_checks_error(

@@ -742,6 +742,46 @@ def test_a_huge_bad_cell_is_shown_cut_with_its_length(tmp_path) -> None:
     assert len(line) < 1000
 
 
+def test_a_bad_cell_of_exactly_the_shown_length_is_shown_whole_and_one_more_is_cut() -> None:
+    """A violation shows a bad cell whole up to SHOWN_VALUE_CHARS (200) characters; from 201 on
+    it is cut, with the length said (mutation review of 2026-12-07: the boundary, and a cut
+    value that did not say its length, went unnoticed)."""
+    from reports.errors import SHOWN_VALUE_CHARS
+
+    def line(value: str) -> str:
+        return str(Violation("accounts.csv", 3, "account_id", value, "a known account"))
+
+    assert SHOWN_VALUE_CHARS == 200
+    assert line("A" * 200) == (
+        f"accounts.csv, row 3, column account_id: got {'A' * 200!r}; expected a known account"
+    )
+    assert line("A" * 201) == (
+        f"accounts.csv, row 3, column account_id: got {'A' * 200!r}... (201 characters); "
+        "expected a known account"
+    )
+    # an empty cell is a value too (it is named), unlike a file-level problem (None)
+    assert line("") == "accounts.csv, row 3, column account_id: got ''; expected a known account"
+    assert str(Violation("accounts.csv", None, None, None, "the file")) == (
+        "accounts.csv; expected the file"
+    )
+
+
+def test_positions_too_large_to_value_are_named_up_to_twenty_then_counted() -> None:
+    """ValuationRangeError's message (what `mir` prints when a stored date is valued again)
+    names the first 20 position_ids and counts the rest; each violation names its position."""
+    from reports.errors import ExitCode, ValuationRangeError
+
+    day = dt.date(2026, 3, 2)
+    twenty = [f"p{i}" for i in range(1, 21)]
+    exc = ValuationRangeError(day, twenty)
+    assert exc.exit_code == ExitCode.BAD_INPUT
+    assert str(exc) == ("positions of 2026-03-02 too large to value exactly: " + ", ".join(twenty))
+    more = ValuationRangeError(day, [*twenty, "p21", "p22"])
+    assert str(more).endswith(", p19, p20 and 2 more")
+    assert [v.value for v in more.violations] == [*twenty, "p21", "p22"]
+    assert {(v.file, v.row, v.column) for v in more.violations} == {("positions", None, "quantity")}
+
+
 def test_a_parquet_timestamp_beyond_microseconds_is_named_by_row(tmp_path) -> None:
     """Parquet review of 2026-12-05: a millisecond timestamp DuckDB cannot hold in
     microseconds (a nanosecond count written with a millisecond unit) failed the whole file as
