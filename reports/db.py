@@ -439,9 +439,3 @@ def event_time(con: duckdb.DuckDBPyConnection, now: dt.datetime | None = None) -
     if latest is not None and when <= latest:
         return latest + dt.timedelta(microseconds=1)
     return when
-
-
-def loaded_dates(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The as-of dates with data, oldest first (ISO strings)."""
-    rows = con.execute("SELECT DISTINCT as_of_date FROM loads ORDER BY as_of_date").fetchall()
-    return [r[0].isoformat() for r in rows]

@@ -31,6 +31,20 @@ def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tup
     return found
 
 
+def test_an_internal_errors_long_first_line_is_cut_as_every_quoted_error(
+    tmp_path, run_mir, monkeypatch
+) -> None:
+    """An internal error's one line quotes its first 300 characters, marked as cut, as every
+    one-line quote of an error does (reports.errors.first_line); the CLI had a first_line of
+    its own that printed a 5,000-character line whole (review of 2026-12-07)."""
+    result = _load_raising(RuntimeError("x" * 5000), tmp_path, run_mir, monkeypatch)
+    assert result.exit_code == 4, result.output
+    assert result.stderr.strip() == (
+        f"error: internal error: RuntimeError: {'x' * 297}... "
+        "(rerun with --debug for the traceback)"
+    )
+
+
 @pytest.mark.parametrize("path", _leaf_commands(cli), ids=" ".join)
 def test_every_command_takes_db(path: tuple[str, ...]) -> None:
     """DESIGN.md section 7: every command takes --db (or MIR_DB)."""
@@ -330,16 +344,9 @@ def test_an_internal_error_shows_its_first_line_and_debug_its_traceback(
     """An unexpected exception is one line naming its type and first line, with the hint to
     rerun with --debug; --debug prints its traceback instead of the hint; exit 4 either way
     (mutation review of 2026-12-07)."""
-    import reports.load
-
-    def bug(*_args: object, **_kwargs: object) -> None:
-        msg = "list index out of range\nsecond line of the error"
-        raise IndexError(msg)
-
-    monkeypatch.setattr(reports.load, "load_snapshot", bug)
+    bug = IndexError("list index out of range\nsecond line of the error")
+    plain = _load_raising(bug, tmp_path, run_mir, monkeypatch)
     snap = tmp_path / "2026-03-02"
-    snap.mkdir()
-    plain = run_mir("load", str(snap), db=tmp_path / "x.duckdb")
     assert plain.exit_code == 4, plain.output
     assert plain.stderr.strip() == (
         "error: internal error: IndexError: list index out of range "

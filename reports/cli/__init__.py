@@ -16,7 +16,15 @@ from typing import Any
 import click
 
 from reports import __version__
-from reports.errors import ExitCode, InputError, MirError, is_disk_full, is_failure, is_interrupt
+from reports.errors import (
+    ExitCode,
+    InputError,
+    MirError,
+    first_line,
+    is_disk_full,
+    is_failure,
+    is_interrupt,
+)
 
 # Command modules, each registering its commands on `cli` when imported.
 _COMMAND_MODULES = (
@@ -112,17 +120,14 @@ class MirGroup(click.Group):
             if is_disk_full(exc):
                 # a full disk (stdout redirected to it, the database's own files): not a bug
                 # of mir's (review of 2026-12-05: "internal error")
-                text = f"{type(exc).__name__}: {first_line(exc)}"
+                text = f"{type(exc).__name__}: {first_line(str(exc))}"
                 echo(f"error: no space left on the device written to ({text})", err=True)
                 ctx.exit(int(ExitCode.INTERNAL))
-            first = first_line(exc)
+            # the first line, cut as every one-line quote of an error is (--debug: the whole)
+            first = first_line(str(exc))
             hint = "" if debug else " (rerun with --debug for the traceback)"
             echo(f"error: internal error: {type(exc).__name__}: {first}{hint}", err=True)
             ctx.exit(int(ExitCode.INTERNAL))
-
-
-def first_line(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else ""
 
 
 def _print_traceback() -> None:
