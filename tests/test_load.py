@@ -946,6 +946,22 @@ def test_bytes_that_are_not_utf8_are_named_by_row_and_column(tmp_path, gz) -> No
     assert (violation.value, violation.expected) == ("\\xc9S", "UTF-8 text")
 
 
+def test_a_bad_byte_is_named_in_the_loaded_column_not_an_ignored_one(tmp_path) -> None:
+    """DuckDB reads only the contract's columns, so the cell it refuses is in one of them: an
+    ignored column's bad byte before it in the row is not the one named (diff review of
+    2026-12-07), and one alone is no error (the column is not read)."""
+    snap = copy_snapshot(tmp_path)
+    path = snap / "accounts.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines = [b"note," + lines[0], *(b"x," + line if line else line for line in lines[1:])]
+    lines[2] = lines[2].replace(b"x,", b"n\xff,", 1).replace(b",FR,", b",F\xffR,")  # row 2
+    path.write_bytes(b"\n".join(lines))
+    violation = the_violation(snap)
+    assert (violation.row, violation.column, violation.value) == (2, "jurisdiction", "F\\xffR")
+    path.write_bytes(path.read_bytes().replace(b",F\xffR,", b",FR,"))
+    assert load_tables(snap)["accounts"]  # the ignored column's bad byte alone loads
+
+
 def test_a_gzip_file_that_cannot_be_opened_is_not_called_damaged(tmp_path) -> None:
     """Hostile-input review of 2026-12-07: an unreadable balances.csv.gz (permission denied)
     was reported as damaged in transit, "deliver it again"; access is no damage."""
@@ -1141,14 +1157,14 @@ def test_a_header_only_file_loads_but_is_warned_of_unless_movements(tmp_path, ru
     tables = load_tables(snap, on_warning=warnings.append)
     assert tables["balances"] == tables["positions"] == tables["movements"] == []
     assert warnings == [
-        "balances.csv holds a header and no rows: the day is loaded with no balances; if the "
+        "balances.csv holds no rows: the day is loaded with no balances; if the "
         "export failed, deliver the file again and reload the day",
-        "positions.parquet holds a header and no rows: the day is loaded with no positions; if "
+        "positions.parquet holds no rows: the day is loaded with no positions; if "
         "the export failed, deliver the file again and reload the day",
     ]
     result = run_mir("load", snap, "--quiet")  # a warning, not progress: said under --quiet
     assert result.exit_code == 0, result.output
-    assert "warning: balances.csv holds a header and no rows" in result.stderr
+    assert "warning: balances.csv holds no rows" in result.stderr
     assert "movements" not in result.stderr
 
 

@@ -171,30 +171,35 @@ def test_keys_init_refuses_to_overwrite_without_force(run_mir, tmp_path, monkeyp
     assert out.read_bytes() != before
 
 
-def test_a_forced_keys_init_that_fails_while_writing_keeps_the_old_pair(
-    run_mir, tmp_path, monkeypatch
+@pytest.mark.parametrize("where", ["writing", "renaming"])
+def test_a_forced_keys_init_that_fails_part_way_keeps_the_old_pair(
+    run_mir, tmp_path, monkeypatch, where
 ) -> None:
-    """The disk fills while the new certificate is written: the old key and certificate stay,
-    a matching pair, and no temporary file is left (the new .p12 used to be in place already,
-    beside the old .crt). Each file is synced before either replaces anything."""
+    """The disk fills while the new certificate is written, or Ctrl-C comes between the two
+    renames: the old key and certificate stay, a matching pair, and no temporary or set-aside
+    file is left (the new .p12 used to be in place already beside the old .crt). Each file is
+    synced before either replaces anything."""
     monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
     out = tmp_path / "signer.p12"
     assert run_mir("keys", "init", "--out", out, "--algorithm", "p256").exit_code == 0
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert set(before) == {"signer.p12", "signer.crt"}
-    fdopen, opened = os.fdopen, []
+    name, calls = ("fdopen", 2) if where == "writing" else ("replace", 4)  # 2 set aside first
+    real, seen = getattr(os, name), []
 
-    def full_at_the_second(fd: int, *args: Any, **kwargs: Any) -> Any:
-        opened.append(fd)
-        if len(opened) == 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return fdopen(fd, *args, **kwargs)
+    def fails_once(*args: Any, **kwargs: Any) -> Any:
+        seen.append(args)
+        if len(seen) == calls:
+            if where == "writing":
+                raise OSError(errno.ENOSPC, "No space left on device")
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(os, "fdopen", full_at_the_second)
+    monkeypatch.setattr(os, name, fails_once)
     forced = run_mir("keys", "init", "--out", out, "--algorithm", "p256", "--force")
-    assert forced.exit_code != 0
+    assert forced.exit_code == 4, forced.output
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
-    monkeypatch.setattr(os, "fdopen", fdopen)
+    monkeypatch.setattr(os, name, real)
     fsync, synced = os.fsync, []
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), fsync(fd)))
     replaced = run_mir("keys", "init", "--out", out, "--algorithm", "p256", "--force")
@@ -203,6 +208,25 @@ def test_a_forced_keys_init_that_fails_while_writing_keeps_the_old_pair(
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert set(after) == set(before) and after["signer.p12"] != before["signer.p12"]
     assert after["signer.crt"] != before["signer.crt"]
+
+
+def test_keys_init_onto_a_folder_is_a_usage_error_and_replaces_nothing(
+    run_mir, tmp_path, monkeypatch
+) -> None:
+    """A folder where the certificate goes: exit 2 naming it, and the key beside it is not
+    replaced (it was, and the run ended as an internal error, exit 4; diff review of
+    2026-12-07)."""
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+    out = tmp_path / "signer.p12"
+    assert run_mir("keys", "init", "--out", out, "--algorithm", "p256").exit_code == 0
+    key = out.read_bytes()
+    (tmp_path / "signer.crt").unlink()
+    (tmp_path / "signer.crt").mkdir()
+    forced = run_mir("keys", "init", "--out", out, "--algorithm", "p256", "--force")
+    assert forced.exit_code == 2, forced.output
+    assert f"{tmp_path / 'signer.crt'} is a folder" in forced.output
+    assert out.read_bytes() == key
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["signer.crt", "signer.p12"]
 
 
 def test_keys_init_needs_a_passphrase(run_mir, tmp_path, monkeypatch) -> None:

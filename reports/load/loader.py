@@ -182,8 +182,8 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # Files of the contract a day may well deliver with no rows (DESIGN.md section 3: movements
-# "may be header-only"). Any other required file with a header alone loads, as the contract
-# allows, but is warned of: it is what a failed export looks like, and on a first day no
+# "may be header-only"). Any other required file without rows (a CSV header alone, an empty
+# Parquet file) loads, as the contract allows, but is warned of: it is what a failed export looks like, and on a first day no
 # roll-forward check can see it (review of 2026-12-07: header-only balances loaded, and
 # checked, as a venue owing its clients nothing).
 HEADER_ONLY_USUAL = frozenset({"movements"})
@@ -191,7 +191,7 @@ HEADER_ONLY_USUAL = frozenset({"movements"})
 
 def _header_only(display: str, table: str) -> str:
     return (
-        f"{display} holds a header and no rows: the day is loaded with no {table}; "
+        f"{display} holds no rows: the day is loaded with no {table}; "
         "if the export failed, deliver the file again and reload the day"
     )
 

@@ -673,7 +673,7 @@ def stage(
             return None
         row = _data_row(source, int(match.group(1))) if match else None
         cell = (
-            _invalid_utf8_cell(source, int(match.group(1)), header or ())
+            _invalid_utf8_cell(source, int(match.group(1)), header or (), columns)
             if match is not None and _CSV_NOT_UTF8 in str(exc)
             else None
         )
@@ -699,11 +699,13 @@ _CSV_NOT_UTF8 = "Invalid unicode"
 
 
 def _invalid_utf8_cell(
-    source: SourceFile, line: int, header: Sequence[str]
+    source: SourceFile, line: int, header: Sequence[str], loaded: Sequence[str]
 ) -> tuple[str, str] | None:
     """(column, the cell with its bad bytes escaped) of the first field of DuckDB's record
-    `line` (header = 1, as _data_row counts) that is not UTF-8, or None; the loader named the
-    row alone (hostile-input review of 2026-12-07), as it had for Parquet. Error path only."""
+    `line` (header = 1, as _data_row counts) that is not UTF-8, among the `loaded` columns (the
+    only ones DuckDB reads: a bad byte in an ignored column is no error), or None; the loader
+    named the row alone (hostile-input review of 2026-12-07), as it had for Parquet. Error
+    path only."""
     opener = gzip.open if source.format == "csv.gz" else open
     try:
         with opener(
@@ -712,9 +714,10 @@ def _invalid_utf8_cell(
             record = next(itertools.islice(csv.reader(fh), line - 1, None), None)
     except (OSError, EOFError, csv.Error, zlib.error):
         return None
+    read = {header.index(column) for column in loaded if column in header}
     for index, text in enumerate(record or ()):
         raw = text.encode("utf-8", "surrogateescape")
-        if raw.decode("utf-8", "replace") != text and index < len(header):
+        if index in read and raw.decode("utf-8", "replace") != text:
             return header[index], raw.decode("utf-8", "backslashreplace")
     return None
 

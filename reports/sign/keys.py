@@ -262,13 +262,20 @@ def pkcs12_bytes(key: SignerKey, passphrase: bytes) -> bytes:
 
 
 def _write_pair(files: list[tuple[Path, bytes, int]]) -> None:
-    """Write each (path, bytes, mode) as a whole: every file is written to a temporary name
-    beside its target and synced before any target is replaced, then the names are swapped and
-    the folders synced. A failure while writing (a full disk, Ctrl-C) replaces nothing: with
-    --force it used to leave the new key beside the old certificate, a pair that does not
-    match; and without the syncs a power cut could leave a key file empty under its final name
-    (review of 2026-12-07)."""
+    """Write each (path, bytes, mode) as a whole, all or none: every file is written to a
+    temporary name beside its target and synced, the earlier files are moved aside, the new
+    ones renamed into place, the folders synced and only then the earlier files removed. A
+    failure anywhere (a full disk, a rename refused, Ctrl-C) puts the earlier files back: with
+    --force a failure used to leave the new key beside the old certificate, a pair that does
+    not match; and without the syncs a power cut could leave a key file empty under its final
+    name (review of 2026-12-07)."""
+    for path, _, _ in files:
+        if path.is_dir():
+            msg = f"{path} is a folder; name the file to write (the key's .p12 and its .crt)"
+            raise UsageError(msg)
     staged: list[tuple[str, Path]] = []
+    aside: list[tuple[Path, Path]] = []  # (the earlier file moved aside, its path)
+    placed: list[Path] = []
     try:
         for path, data, mode in files:
             try:
@@ -278,19 +285,33 @@ def _write_pair(files: list[tuple[Path, bytes, int]]) -> None:
                 msg = f"cannot write {path}: {exc.strerror or exc} ({exc.filename})"
                 raise UsageError(msg) from exc
             staged.append((tmp, path))
-            os.fchmod(fd, mode)
             with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), mode)
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+        for _, path in staged:
+            if path.exists():
+                old = path.with_name(f".{path.name}.old-{os.getpid()}")
+                os.replace(path, old)
+                aside.append((old, path))
         for tmp, path in staged:
             os.replace(tmp, path)
+            placed.append(path)
         for folder in {path.parent for _, path in staged}:
             fsync_dir(folder)
     except BaseException:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)
+        earlier = {path for _, path in aside}
+        for path in placed:
+            if path not in earlier:  # a file that was not there before
+                path.unlink(missing_ok=True)
+        for old, path in aside:
+            os.replace(old, path)
         raise
+    for old, _ in aside:
+        old.unlink(missing_ok=True)
 
 
 def certificate_path_for(pkcs12_path: Path) -> Path:
