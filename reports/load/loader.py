@@ -183,9 +183,9 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 # Files of the contract a day may well deliver with no rows (DESIGN.md section 3: movements
 # "may be header-only"). Any other required file without rows (a CSV header alone, an empty
-# Parquet file) loads, as the contract allows, but is warned of: it is what a failed export looks like, and on a first day no
-# roll-forward check can see it (review of 2026-12-07: header-only balances loaded, and
-# checked, as a venue owing its clients nothing).
+# Parquet file) loads, as the contract allows, but is warned of: it is what a failed export
+# looks like, and on a first day no roll-forward check can see it (review of 2026-12-07:
+# header-only balances loaded, and checked, as a venue owing its clients nothing).
 HEADER_ONLY_USUAL = frozenset({"movements"})
 
 
