@@ -406,8 +406,7 @@ def _invalid_utf8(source: SourceFile, columns: Sequence[str]) -> Violation | Non
             if found:
                 index, name = min(found, key=lambda hit: hit[0])  # ties: the file's column order
                 raw = batch.column(name).cast(pa.binary())[index].as_py()
-                value = raw.decode("utf-8", errors="backslashreplace")
-                return Violation(source.display, offset + index + 1, name, value, "UTF-8 text")
+                return not_utf8(source.display, offset + index + 1, name, raw)
             offset += batch.num_rows
     except (OSError, pa.ArrowException):
         return None
@@ -678,7 +677,7 @@ def stage(
             else None
         )
         if cell is not None:
-            violations.append(Violation(source.display, row, cell[0], cell[1], "UTF-8 text"))
+            violations.append(not_utf8(source.display, row, *cell))
             return None
         violations.append(
             Violation(
@@ -698,10 +697,15 @@ def stage(
 _CSV_NOT_UTF8 = "Invalid unicode"
 
 
+def not_utf8(display: str, row: int | None, column: str, raw: bytes) -> Violation:
+    """A cell whose bytes are not UTF-8, shown with them escaped (CSV and Parquet alike)."""
+    return Violation(display, row, column, raw.decode("utf-8", "backslashreplace"), "UTF-8 text")
+
+
 def _invalid_utf8_cell(
     source: SourceFile, line: int, header: Sequence[str], loaded: Sequence[str]
-) -> tuple[str, str] | None:
-    """(column, the cell with its bad bytes escaped) of the first field of DuckDB's record
+) -> tuple[str, bytes] | None:
+    """(column, the cell's bytes) of the first field of DuckDB's record
     `line` (header = 1, as _data_row counts) that is not UTF-8, among the `loaded` columns (the
     only ones DuckDB reads: a bad byte in an ignored column is no error), or None; the loader
     named the row alone (hostile-input review of 2026-12-07), as it had for Parquet. Error
@@ -718,7 +722,7 @@ def _invalid_utf8_cell(
     for index, text in enumerate(record or ()):
         raw = text.encode("utf-8", "surrogateescape")
         if index in read and raw.decode("utf-8", "replace") != text:
-            return header[index], raw.decode("utf-8", "backslashreplace")
+            return header[index], raw
     return None
 
 
