@@ -932,6 +932,20 @@ def test_a_carriage_return_in_an_unquoted_field_is_named_by_row(tmp_path, gz) ->
 
 
 @pytest.mark.parametrize("gz", [False, True])
+def test_a_file_of_lines_ending_in_cr_alone_is_named_as_such(tmp_path, gz) -> None:
+    """A file whose lines end in CR alone (classic Mac OS) was refused with Python's csv
+    error, "do you need to open the file in universal-newline mode?" (review of 2026-12-07);
+    the header row is named, with the carriage return and how to convert."""
+    snap = copy_snapshot(tmp_path)
+    body = (snap / "accounts.csv").read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r")
+    path = _write_accounts(snap, body, gz)
+    violation = the_violation(snap)
+    assert (violation.file, violation.row, violation.value) == (path.name, 0, "CR"), violation
+    assert violation.expected.startswith("a header row ending in LF or CRLF")
+    assert "universal-newline" not in violation.expected
+
+
+@pytest.mark.parametrize("gz", [False, True])
 def test_bytes_that_are_not_utf8_are_named_by_row_and_column(tmp_path, gz) -> None:
     """Hostile-input review of 2026-12-07: a CSV cell that is not UTF-8 was named by row alone
     (DuckDB names the line); the column and the cell are named now, as for Parquet, also after
@@ -1029,6 +1043,54 @@ def test_a_truncated_gzip_file_is_named_as_damaged(tmp_path, run_mir, db_path) -
     assert "  balances.csv.gz; expected a gzip file whose CRC-32 and length" in result.stderr
     assert "end-of-stream marker" in result.stderr
     assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+
+
+def test_a_gzip_file_padded_with_zero_bytes_is_named_for_its_padding(
+    tmp_path, run_mir, db_path
+) -> None:
+    """gzip(1) and Python ignore zero bytes after a gzip member (a block writer's padding);
+    DuckDB refuses the file. The load names the padding and how to remove it, not DuckDB's
+    "Input is not a GZIP stream" behind "a well-formed UTF-8 CSV row" (review of 2026-12-07)."""
+    snap = copy_snapshot(tmp_path)
+    path = to_csv_gz(snap, "positions")
+    path.write_bytes(path.read_bytes() + bytes(512))
+    assert gzip.decompress(path.read_bytes())  # Python reads it: the file is not damaged
+    assert run_mir("init").exit_code == 0
+    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    result = run_mir("load", snap)
+    assert result.exit_code == 3, result.output
+    assert (
+        "  positions.csv.gz: got '512 zero byte(s) after the compressed data'; expected a gzip "
+        "file that ends where its compressed data ends"
+    ) in result.stderr
+    assert "gzip -dc positions.csv.gz | gzip > new.csv.gz" in result.stderr
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize(
+    ("tail", "expected"),
+    [
+        (b"", 0),
+        (bytes(7), 7),
+        (bytes(3 << 20), 3 << 20),  # over several reads
+        (gzip.compress(b"more,rows\n") + bytes(40), 40),  # a second member, then padding
+        (bytes(40) + b"x", 0),  # not padding: something follows the zeros
+        (bytes((1 << 20) + 5) + b"x" + bytes(9), 0),  # ... in a later read
+        (None, 0),  # zeros up to a read's end, then another member: not padding either
+    ],
+)
+def test_gzip_padding_counts_only_zero_bytes_after_the_last_member(
+    tmp_path, tail: bytes | None, expected: int
+) -> None:
+    path = tmp_path / "f.csv.gz"
+    body = random.Random(7).randbytes(3 << 20)  # incompressible: a member over several reads
+    member = gzip.compress(body)
+    if tail is None:
+        tail = bytes(-len(member) % (1 << 20) or 1 << 20) + gzip.compress(b"x\n")
+    path.write_bytes(member + tail)
+    assert reader.gzip_padding(path) == expected
+    path.write_bytes(gzip.compress(body)[:-20] + bytes(20))  # truncated, not padded
+    assert reader.gzip_padding(path) == 0
 
 
 def test_a_damaged_gzip_file_beyond_one_read_is_named_as_damaged(tmp_path) -> None:

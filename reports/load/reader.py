@@ -249,6 +249,32 @@ def gzip_problem(path: Path) -> str | None:
     return None
 
 
+def gzip_padding(path: Path) -> int:
+    """How many zero bytes follow the last gzip member of ``path`` (0 when none, or when the
+    file cannot be read to its end). gzip(1) and Python ignore such padding (a tape or block
+    writer's), DuckDB's reader does not ("Input is not a GZIP stream")."""
+    zeros = 0
+    member = zlib.decompressobj(wbits=31)
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                while chunk:
+                    if zeros or (member.eof and chunk[0] == 0):
+                        if chunk.strip(b"\0"):
+                            return 0  # something other than zeros after them
+                        zeros += len(chunk)
+                        break
+                    if member.eof:  # a member ended: another one follows
+                        member = zlib.decompressobj(wbits=31)
+                    while chunk and not member.eof:
+                        member.decompress(chunk, 1 << 20)
+                        chunk = member.unconsumed_tail
+                    chunk = member.unused_data if member.eof else b""
+    except (OSError, zlib.error):
+        return 0
+    return zeros  # (counted only after a member's end)
+
+
 def _quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -276,11 +302,19 @@ def duckdb_path(path: Path) -> str:
     return _quote_literal(text.translate(_GLOB_ESCAPES))
 
 
+class LoneCarriageReturn(Exception):
+    """A CSV header row holding a carriage return: the file's lines end in CR alone."""
+
+
 def read_csv_header(source: SourceFile) -> list[str] | None:
     """The header row of a CSV (BOM tolerated), or None for an empty file."""
     opener = gzip.open if source.format == "csv.gz" else open
     with opener(source.path, "rb") as fh:
         first = fh.readline()
+    if b"\r" in first.rstrip(b"\r\n"):
+        # no LF before a CR: lines ending in CR alone, the classic Mac OS form (review of
+        # 2026-12-07: Python's csv error asked about "universal-newline mode")
+        raise LoneCarriageReturn
     text = first.decode("utf-8-sig").rstrip("\r\n")
     if not text.strip():
         return None
@@ -611,6 +645,18 @@ def stage(
     else:
         try:
             header = read_csv_header(source)
+        except LoneCarriageReturn:
+            violations.append(
+                Violation(
+                    source.display,
+                    0,
+                    None,
+                    "CR",
+                    "a header row ending in LF or CRLF (this file's lines end in a carriage "
+                    "return alone, the classic Mac OS form: convert them to LF)",
+                )
+            )
+            return None
         except (OSError, UnicodeDecodeError, EOFError, csv.Error, zlib.error) as exc:
             # zlib.error: a gzip stream corrupt near its start (load review of 2026-12-05:
             # exit 4, "internal error")
@@ -656,6 +702,21 @@ def stage(
                 bad = _timestamp_out_of_range(source, columns)
             violations.append(bad or _unreadable_parquet(source, exc))
             return None
+        gzip_text = source.format == "csv.gz" and _NOT_GZIP in str(exc)
+        padding = gzip_padding(source.path) if gzip_text else 0
+        if padding:
+            violations.append(
+                Violation(
+                    source.display,
+                    None,
+                    None,
+                    f"{padding:,} zero byte(s) after the compressed data",
+                    "a gzip file that ends where its compressed data ends (gzip ignores "
+                    "trailing zero bytes, the reader does not): deliver it again without "
+                    f"them, or recompress it (gzip -dc {source.path.name} | gzip > new.csv.gz)",
+                )
+            )
+            return None
         match = _CSV_LINE.search(str(exc))
         mixed = None if match else _mixed_line_ending(source)
         if mixed is not None:
@@ -695,6 +756,8 @@ def stage(
 
 # DuckDB's CSV error for bytes that are not UTF-8: it names the line, not the column
 _CSV_NOT_UTF8 = "Invalid unicode"
+# DuckDB's refusal of bytes after a gzip member that start no other member (zero padding)
+_NOT_GZIP = "Input is not a GZIP stream"
 
 
 def not_utf8(display: str, row: int | None, column: str, raw: bytes) -> Violation:
