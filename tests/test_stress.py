@@ -356,6 +356,11 @@ def test_cap04_breach_cover2_cover1_and_pass(scenario_db: Any) -> None:
     assert rows["down_30"]["metric"] == "cover2"
     assert rows["down_30"]["value"] == D("22500") and rows["down_30"]["threshold"] == D("28500")
     assert "short by 6,000.00 USD" in rows["down_30"]["message"]
+    # the two groups that make Cover-2 (mutation review of 2026-12-07: naming one passed)
+    assert (
+        "(largest group shortfalls: G1 16,000.00 USD, G3 12,500.00 USD)"
+        in (rows["down_30"]["message"])
+    )
     # down_50: G1 = 20000 + 20000, G3 = 37500; fund 5000 + 12500 = 17500 < Cover-1 40000
     assert rows["down_50"]["metric"] == "cover1"
     assert rows["down_50"]["threshold"] == D("40000")
@@ -386,7 +391,11 @@ def test_cap04_cover1_standard_gives_warn(scenario_db: Any) -> None:
     result = run_one(PYTHON_CHECKS["CAP-04"], CheckContext(scenario_db, AS_OF, None, config))
     assert result.status == CheckOutcome.WARN
     assert result.rows["metric"].to_list() == ["cover2"]
-    assert stress_table(scenario_db, AS_OF, config)["status"].to_list() == ["warn", "pass"]
+    table = stress_table(scenario_db, AS_OF, config)
+    assert table["status"].to_list() == ["warn", "pass"]
+    # stress.csv's cover2_usd is Cover-2 under the Cover-1 standard too, not the standard's
+    # figure (mutation review of 2026-12-07: Cover-N written there passed)
+    assert table.select("cover1_usd", "cover2_usd").row(0) == (D("16000"), D("28500"))
 
 
 def test_pfmi_reference_through_the_database(template: Path, tmp_path: Path) -> None:
@@ -503,6 +512,10 @@ def test_cascade_propagates_stops_and_is_monotone(cascade_db: Any) -> None:
     assert result.liquidated["position_id"].to_list() == ["q1", "q2", "q3"]
     assert result.rounds[0].price_moves["BTC"] == D("-0.10")
     assert result.rounds[1].price_moves["BTC"] == D("-0.1045")
+    # each round's move adds the notional liquidated in THAT round (q2's 44,775, then q3's
+    # 44,551.125), not everything liquidated so far (mutation review of 2026-12-07)
+    assert result.rounds[2].price_moves["BTC"] == D("-0.1089775")
+    assert result.final_shocks["BTC"] == D("-0.1134326125")
     assert result.rounds[0].liquidated_notional_usd == D("45000")
     assert result.rounds[1].liquidated_notional_usd == D("44775")
     assert not result.capped
@@ -535,6 +548,10 @@ def test_cascade_cap_of_rounds(cascade_db: Any) -> None:
     shocks = scenario_shocks(inputs, Scenario("down_10", {"*": D("-0.10")}), Config())
     result = run_cascade(inputs, "down_10", shocks, D("0.0000001"), max_rounds=2)
     assert len(result.rounds) == 2 and result.capped
+    # the cascade ends by itself in round 4 (nothing new): a limit of 4 did not cut it short
+    # (mutation review of 2026-12-07: `capped` set one round early passed)
+    ended = run_cascade(inputs, "down_10", shocks, D("0.0000001"), max_rounds=4)
+    assert len(ended.rounds) == 3 and not ended.capped
 
 
 def test_cascade_upward_moves_stop_at_ten_times_the_price(template: Path, tmp_path: Path) -> None:
@@ -980,6 +997,12 @@ def test_the_worst_scenario_is_the_one_with_least_headroom_over_cover2() -> None
         scenario="b", insurance_fund_usd=D(1000), cover1_usd=D(900), cover2_usd=D(990)
     )
     assert worst_cover([a, b]) is b and worst_cover([b, a]) is b
+    # "c" has the largest Cover-2 but 3,000 of headroom (mutation review of 2026-12-07: the
+    # largest Cover-2 taken for the worst passed)
+    c = SimpleNamespace(
+        scenario="c", insurance_fund_usd=D(5000), cover1_usd=D(1500), cover2_usd=D(2000)
+    )
+    assert worst_cover([a, b, c]) is b and worst_cover([c, b, a]) is b
     assert worst_cover([]) is None
 
 
@@ -1031,3 +1054,86 @@ def test_cap04_does_not_warn_of_an_unpriced_asset_a_scenario_leaves_unmoved(
     result = run_one(PYTHON_CHECKS["CAP-04"], CheckContext(scenario_db, AS_OF, None, config))
     rows = result.rows.filter(pl.col("metric") == "unpriced_shock_asset")
     assert rows["entity_id"].to_list() == ["moved"]
+
+
+# ------------------------------------------------------------------------------------------
+# Mutation review of 2026-12-07 (stress): each test below failed under a realistic bug that
+# every other test let pass (named in the docstring).
+
+
+TWO_TIERS = [(1, "0", "45000", "0.01"), (2, "45000", None, "0.02")]
+
+
+def _tiered_cascade(
+    template: Path,
+    folder: Path,
+    margin: str,
+    tiers: list[tuple[int, str, str | None, str]],
+    previous_day: list[tuple[int, str, str | None, str]] | None = None,
+) -> Any:
+    """BTC -10% over one isolated long of 1 BTCT at 50,000 (45,000 USDT stressed) on `margin`
+    USDT; BTCT's tiers (tier, floor, cap, rate) as the venue gives them, each with a
+    maintenance amount of 0, and `previous_day` the tiers stored for the day before."""
+    folder.mkdir(exist_ok=True)
+    con = make_db(template, folder)
+    add_market(con)
+    insert(con, "prices", "kind, symbol, price", [("instrument", "BTCT", D(50000))])
+    insert(
+        con,
+        "instruments",
+        "instrument_id, kind, underlying, quote_asset, settle_asset, contract_size",
+        [("BTCT", "linear_perpetual", "BTC", "USDT", "USDT", D(1))],
+    )
+    columns = (
+        "as_of_date, instrument_id, tier, notional_floor, notional_cap, "
+        "maintenance_margin_rate, maintenance_amount"
+    )
+    for day, table in ((AS_OF, tiers), (AS_OF - dt.timedelta(days=1), previous_day)):
+        if not table:
+            continue
+        con.executemany(
+            f"INSERT INTO risk_tiers ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (day, "BTCT", tier, D(floor), None if cap is None else D(cap), D(rate), D(0))
+                for tier, floor, cap, rate in table
+            ],
+        )
+    add_accounts(con, [("a", "client", "GA")])
+    add_position(con, "a1", "a", "BTCT", "isolated", "1", "50000", margin)
+    derive.refresh(con)
+    inputs = load_stress_inputs(con, AS_OF)
+    shocks = scenario_shocks(inputs, Scenario("down_10", {"*": D("-0.10")}), Config())
+    result = run_cascade(inputs, "down_10", shocks, D(0))
+    con.close()
+    return result
+
+
+def test_cascade_a_notional_at_a_tiers_floor_takes_that_tier(
+    template: Path, tmp_path: Path
+) -> None:
+    """DESIGN.md section 3: a position uses the tier with floor <= notional < cap. BTCT: 1% up
+    to 45,000, then 2% with a venue-given maintenance amount of 0 (not the continuous 450). At
+    BTC -10% the long's notional is 45,000, tier 2's floor: MM 900, not tier 1's 450, so an
+    equity of 600 (margin 5,600 less the 5,000 loss) is liquidated and 1,000 is not.
+    Mutation: `>` for `>=` against the floor (tier 1 there) passed, every other tier table
+    being continuous at its floors."""
+    at_floor = _tiered_cascade(template, tmp_path / "a", "5600", TWO_TIERS)
+    assert at_floor.liquidated["position_id"].to_list() == ["a1"]
+    assert _tiered_cascade(template, tmp_path / "b", "6000", TWO_TIERS).liquidated.is_empty()
+
+
+def test_cascade_uses_todays_tiers_not_a_stored_previous_days(
+    template: Path, tmp_path: Path
+) -> None:
+    """Today's maintenance tiers only: today BTCT has one tier of 1% (MM 450 at the stressed
+    45,000), the day before had 50% from 40,000 (MM 22,500), which would liquidate the long's
+    equity of 15,000 (20,000 of margin). Mutation: risk_tiers.sql read with
+    `as_of_date <= $as_of` passed."""
+    result = _tiered_cascade(
+        template,
+        tmp_path,
+        "20000",
+        [(1, "0", None, "0.01")],
+        previous_day=[(1, "0", "40000", "0.01"), (2, "40000", None, "0.5")],
+    )
+    assert result.liquidated.is_empty() and result.rounds == ()

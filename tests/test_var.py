@@ -693,3 +693,87 @@ def test_a_snapshots_price_wins_over_back_filled_history_for_its_date(
     losses = np.sort(-expected_pnl(250))[::-1]
     assert result.var_usd == to_cents(float(losses[0]))
     con.close()
+
+
+# ------------------------------------------------------------------------------------------
+# Mutation review of 2026-12-07 (stress): each test below failed under a realistic bug that
+# every other test let pass (named in the docstring).
+
+
+def test_cap05_message_states_n_q_k_and_w(var_db: Any) -> None:
+    """DESIGN.md section 4: the report states n, q, k and w. VaR 90% over 30 returns is the
+    k = 3rd worst loss, ES 95% the mean of the w = 1 worst: the warning says both (mutation:
+    w printed as k passed, every other sample having k = w)."""
+    from reports.stress.checks import usd
+
+    tail = {"window": HISTORY_DAYS, "confidence": "0.9", "es_confidence": "0.95"}
+    result = var_es(var_db, AS_OF, parse_config({"var": tail}))
+    assert (result.n, result.k, result.w) == (HISTORY_DAYS, 3, 1)
+    config = parse_config({"var": {**tail, "own_funds_share_warn": "0.000001"}})
+    checked = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(var_db, AS_OF, None, config))
+    assert checked.status == CheckOutcome.WARN
+    message = checked.rows.row(0, named=True)["message"]
+    assert f"VaR {usd(result.var_usd or 0)} k=3, ES {usd(result.es_usd or 0)} w=1" in message
+    assert "n=30 daily returns" in message
+    assert "is at or above 0.0001% of own funds" in message  # the >= of DESIGN.md section 4
+
+
+def test_own_funds_are_the_days_not_every_stored_days(template: Path, tmp_path: Path) -> None:
+    """CAP-05's own funds are those of the as-of date: a capital file stored for the day
+    before does not add to them (mutation: capital.sql read with `as_of_date <= $as_of`
+    doubled them)."""
+    con = make_db(template, tmp_path)
+    add_firm(con, capital={"cet1": "1000000", "at1": "100000", "tier2": "50000"})
+    insert(
+        con,
+        "capital",
+        "item, amount",
+        [("cet1", D(900000)), ("at1", D(1)), ("tier2", D(1))],
+        as_of=AS_OF - dt.timedelta(days=1),
+    )
+    result = var_es(con, AS_OF, Config())
+    assert result.own_funds == D("1150000") and result.threshold_usd == D("287500")
+    con.close()
+
+
+def test_the_latest_loaded_history_row_wins_for_a_date(template: Path, tmp_path: Path) -> None:
+    """price_history rows for one (date, asset) loaded on different days: the latest loaded
+    one wins (a back-fill corrected later), so an older load's BTC at 1 USD ten days back
+    changes nothing (mutation: the earliest loaded winning made it a -99.99% return)."""
+    con = make_db(template, tmp_path)
+    add_firm(con, capital={"cet1": "1000000"})
+    plain = var_es(con, AS_OF, Config())
+    insert(
+        con,
+        "price_history",
+        "date, asset, price",
+        [(AS_OF - dt.timedelta(days=10), "BTC", D(1))],
+        as_of=AS_OF - dt.timedelta(days=5),
+    )
+    result = var_es(con, AS_OF, Config())
+    assert (result.n, result.var_usd, result.es_usd) == (plain.n, plain.var_usd, plain.es_usd)
+    con.close()
+
+
+def test_a_later_days_snapshot_does_not_change_a_past_days_var(
+    template: Path, tmp_path: Path
+) -> None:
+    """Only what was known on the as-of date is used (queries/stress/price_history.sql): the
+    next day's snapshot, BTC at 1 USD, loaded since, leaves the as-of date's VaR as it was.
+    Mutation: snapshot asset prices read whatever their date, so a report for a past date
+    changed when later days were loaded."""
+    con = make_db(template, tmp_path)
+    add_firm(con, capital={"cet1": "1000000"})
+    plain = var_es(con, AS_OF, Config())
+    insert(
+        con,
+        "prices",
+        "kind, symbol, price",
+        [("asset", "BTC", D(1)), ("asset", "ETH", D(2000)), ("asset", "USDT", D(1))],
+        as_of=AS_OF + dt.timedelta(days=1),
+    )
+    derive.refresh(con)
+    result = var_es(con, AS_OF, Config())
+    assert result.window_end == AS_OF
+    assert (result.n, result.var_usd, result.es_usd) == (plain.n, plain.var_usd, plain.es_usd)
+    con.close()
