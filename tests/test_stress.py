@@ -778,6 +778,18 @@ def test_a_groups_isolated_shortfalls_add_up(scenario_db: Any) -> None:
         scenario_db.execute("ROLLBACK")
 
 
+def _add_btct(con: Any) -> None:
+    """The add_market day plus BTCT, a linear BTC/USDT perpetual marked at 50,000 USDT."""
+    add_market(con)
+    insert(con, "prices", "kind, symbol, price", [("instrument", "BTCT", D(50000))])
+    insert(
+        con,
+        "instruments",
+        "instrument_id, kind, underlying, quote_asset, settle_asset, contract_size",
+        [("BTCT", "linear_perpetual", "BTC", "USDT", "USDT", D(1))],
+    )
+
+
 def _cascade_on(
     template: Path,
     folder: Path,
@@ -791,14 +803,7 @@ def _cascade_on(
     given client positions (id, account, instrument, quantity at an entry of the mark, isolated
     margin or "" for cross), each account a group of its own."""
     con = make_db(template, folder)
-    add_market(con)
-    insert(con, "prices", "kind, symbol, price", [("instrument", "BTCT", D(50000))])
-    insert(
-        con,
-        "instruments",
-        "instrument_id, kind, underlying, quote_asset, settle_asset, contract_size",
-        [("BTCT", "linear_perpetual", "BTC", "USDT", "USDT", D(1))],
-    )
+    _add_btct(con)
     insert(
         con,
         "risk_tiers",
@@ -1076,14 +1081,7 @@ def _tiered_cascade(
     maintenance amount of 0, and `previous_day` the tiers stored for the day before."""
     folder.mkdir(exist_ok=True)
     con = make_db(template, folder)
-    add_market(con)
-    insert(con, "prices", "kind, symbol, price", [("instrument", "BTCT", D(50000))])
-    insert(
-        con,
-        "instruments",
-        "instrument_id, kind, underlying, quote_asset, settle_asset, contract_size",
-        [("BTCT", "linear_perpetual", "BTC", "USDT", "USDT", D(1))],
-    )
+    _add_btct(con)
     columns = (
         "as_of_date, instrument_id, tier, notional_floor, notional_cap, "
         "maintenance_margin_rate, maintenance_amount"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -736,23 +737,33 @@ def test_own_funds_are_the_days_not_every_stored_days(template: Path, tmp_path: 
     con.close()
 
 
+def _var_before_and_after(template: Path, tmp_path: Path, change: Callable[[Any], None]) -> Any:
+    """var_es on a one-firm day before and after `change(con)`: (before, after)."""
+    con = make_db(template, tmp_path)
+    add_firm(con, capital={"cet1": "1000000"})
+    before = var_es(con, AS_OF, Config())
+    change(con)
+    after = var_es(con, AS_OF, Config())
+    con.close()
+    return before, after
+
+
 def test_the_latest_loaded_history_row_wins_for_a_date(template: Path, tmp_path: Path) -> None:
     """price_history rows for one (date, asset) loaded on different days: the latest loaded
     one wins (a back-fill corrected later), so an older load's BTC at 1 USD ten days back
     changes nothing (mutation: the earliest loaded winning made it a -99.99% return)."""
-    con = make_db(template, tmp_path)
-    add_firm(con, capital={"cet1": "1000000"})
-    plain = var_es(con, AS_OF, Config())
-    insert(
-        con,
-        "price_history",
-        "date, asset, price",
-        [(AS_OF - dt.timedelta(days=10), "BTC", D(1))],
-        as_of=AS_OF - dt.timedelta(days=5),
-    )
-    result = var_es(con, AS_OF, Config())
+
+    def older_load(con: Any) -> None:
+        insert(
+            con,
+            "price_history",
+            "date, asset, price",
+            [(AS_OF - dt.timedelta(days=10), "BTC", D(1))],
+            as_of=AS_OF - dt.timedelta(days=5),
+        )
+
+    plain, result = _var_before_and_after(template, tmp_path, older_load)
     assert (result.n, result.var_usd, result.es_usd) == (plain.n, plain.var_usd, plain.es_usd)
-    con.close()
 
 
 def test_a_later_days_snapshot_does_not_change_a_past_days_var(
@@ -762,18 +773,17 @@ def test_a_later_days_snapshot_does_not_change_a_past_days_var(
     next day's snapshot, BTC at 1 USD, loaded since, leaves the as-of date's VaR as it was.
     Mutation: snapshot asset prices read whatever their date, so a report for a past date
     changed when later days were loaded."""
-    con = make_db(template, tmp_path)
-    add_firm(con, capital={"cet1": "1000000"})
-    plain = var_es(con, AS_OF, Config())
-    insert(
-        con,
-        "prices",
-        "kind, symbol, price",
-        [("asset", "BTC", D(1)), ("asset", "ETH", D(2000)), ("asset", "USDT", D(1))],
-        as_of=AS_OF + dt.timedelta(days=1),
-    )
-    derive.refresh(con)
-    result = var_es(con, AS_OF, Config())
+
+    def next_day(con: Any) -> None:
+        insert(
+            con,
+            "prices",
+            "kind, symbol, price",
+            [("asset", "BTC", D(1)), ("asset", "ETH", D(2000)), ("asset", "USDT", D(1))],
+            as_of=AS_OF + dt.timedelta(days=1),
+        )
+        derive.refresh(con)
+
+    plain, result = _var_before_and_after(template, tmp_path, next_day)
     assert result.window_end == AS_OF
     assert (result.n, result.var_usd, result.es_usd) == (plain.n, plain.var_usd, plain.es_usd)
-    con.close()
