@@ -21,7 +21,7 @@ import pytest
 from reports import derive
 from reports.capital import cftc, ifr, inputs, mica
 from reports.capital.checks import check_cap_01, check_cap_02, check_cap_03, statement_for
-from reports.capital.statement import capital_statement
+from reports.capital.statement import capital_statement, unavailable_statement
 from reports.checks.model import PYTHON_CHECKS, CheckContext, CheckNotEvaluated, CheckOutcome
 from reports.config import CapitalConfig, Config, parse_config
 from reports.db import init_schema
@@ -308,6 +308,8 @@ def test_cap_checks_trigger(con: duckdb.DuckDBPyConnection) -> None:
         ("breach", "liquid_assets", D(49_333), D("49333.333333333333333333")),
     ]
     assert "49,333.33" in cap03["message"][0]
+    # each part of the requirement under its own name (the two swapped passed)
+    assert "(1/3 x FOR 33,333.33 + 1.6% x client guarantees 16,000.00)" in cap03["message"][0]
 
 
 def test_cap_messages_never_print_a_figure_as_its_threshold(
@@ -469,6 +471,11 @@ def test_window_fallback_and_no_volumes_notes(con: duckdb.DuckDBPyConnection) ->
     assert statement.components["K-CMH"] == D(8_000)
     assert (statement.components["K-COH"], statement.components["K-DTF"]) == (0, 0)
     assert line(statement, "K-CMH: days used (fallback") == 2
+    # K-COH's window is the previous 6 months, not 9 (a note naming 9 for every factor passed)
+    assert any(
+        n.startswith("K-COH window (after 2025-09-30 through 2025-12-31: the previous 6 months ")
+        for n in statement.notes
+    ), statement.notes
 
 
 def test_windows_use_stored_days_inside_them(con: duckdb.DuckDBPyConnection) -> None:
@@ -824,6 +831,11 @@ def test_mica_statement(con: duckdb.DuckDBPyConnection) -> None:
     assert check_cap_01(ctx)["status"].to_list() == ["breach"]
     with pytest.raises(CheckNotEvaluated, match="mica"):
         check_cap_02(ctx)
+    # AT1 alone (no Tier 2) is already worth the word that it does not count (`and` for `or`
+    # passed)
+    assert "AT1 and Tier 2 are not own funds under MiCA Art. 67(4): only CET1 counts" in (
+        statement.notes
+    )
 
 
 def test_cftc_risk_based_amount_binds_and_counts_house_positions(
@@ -1298,3 +1310,162 @@ def test_a_tie_names_the_fixed_minimum_as_binding(con: duckdb.DuckDBPyConnection
     statement = capital_statement(con, DAY, ifr_config)
     assert statement.components["FOR"] == statement.requirement == D(150_000)
     assert statement.binding == "PMR"
+
+
+# ------------------------------------------------------------------ mutation review of 2026-12-07
+# Each test below failed under a realistic bug that every other test let pass (the mutation is
+# named in the docstring).
+
+
+def test_ifr_early_warning_is_a_share_of_d_when_for_binds(con: duckdb.DuckDBPyConnection) -> None:
+    """CAP-01 warns below 110% of D = max(PMR, FOR, KFR) (DESIGN.md section 5). Fixed overheads
+    of 4M: FOR 1M binds over the 750k PMR; own funds of 1.05M are 105% of D: warn against a
+    level of 1.1M. Mutation: the level taken on the PMR (825k) passed every other test, whose
+    D was the PMR."""
+    stored_day(con, DAY, cet1="1050000", fixed_overheads="4000000")
+    ctx = ctx_for(con, DAY)
+    statement = statement_for(ctx)
+    assert (statement.requirement, statement.binding) == (M, "FOR")
+    assert statement.early_warning_amount == D(1_100_000)
+    assert line(statement, "Early-warning level (amount)") == D(1_100_000)
+    assert check_cap_01(ctx).select("status", "value", "threshold").rows() == [
+        ("warn", D("1.05"), D("1.1"))
+    ]
+
+
+def test_insurance_fund_volumes_are_neither_client_orders_nor_house_flow(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """K-COH is 0.01% of CLIENT traded notional, K-DTF of HOUSE traded notional (DESIGN.md
+    section 5); the insurance fund's traded notional (liquidations taken over) is neither.
+    Client 1M and insurance fund 5M on the one stored day: K-COH 100, K-DTF 0. Mutation: every
+    non-house row counted as client orders (K-COH 600) passed."""
+    stored_day(con, DAY, volumes=[("BTCUSDT", "client", "1000000"),
+                                  ("BTCUSDT", "insurance_fund", "5000000")])  # fmt: skip
+    st = capital_statement(con, DAY, Config())
+    assert (st.components["K-COH"], st.components["K-DTF"]) == (D(100), D(0))
+
+
+def test_k_tcd_counts_house_custody_only(con: duckdb.DuckDBPyConnection) -> None:
+    """K-TCD's exposure value is HOUSE-designated custody at non-self custodians (DESIGN.md
+    section 5; K-NPR, unlike it, names the insurance fund too). 100k of house custody at Broker
+    (8%: 14,400) beside 1M of insurance-fund custody there. Mutation: insurance-fund custody
+    counted too (K-TCD 158,400) passed."""
+    stored_day(
+        con,
+        DAY,
+        custody=[
+            _house_custody("100000"),
+            ("w-if", BROKER, "USDT", "1000000", "insurance_fund", "exchange", "other"),
+        ],
+    )
+    st = capital_statement(con, DAY, Config())
+    assert line(st, f"K-TCD: {BROKER} (other) EV: house custody (USD)") == D(100_000)
+    assert st.components["K-TCD"] == D(14_400)
+
+
+def test_an_unavailable_statement_states_no_requirement() -> None:
+    """When the capital statement could not be computed, summary.json's capital figures are
+    null, never a stated 0 (DESIGN.md section 6: figures as strings, unknown = null). Mutation:
+    the requirement of the figureless statement (0) passed into summary.json."""
+    st = unavailable_statement(DAY, Config(), "capital_items failed")
+    assert st.summary() == {"regime": "ifr", "own_funds": None, "requirement": None, "ratio": None}
+
+
+@pytest.mark.parametrize(
+    ("regime", "cet1", "requirement"),
+    [("ifr", "900000", D(750_000)), ("mica", "180000", D(150_000))],
+)
+def test_the_configured_early_warning_level_is_the_one_applied(
+    con: duckdb.DuckDBPyConnection, regime: str, cet1: str, requirement: Decimal
+) -> None:
+    """`capital.early_warning` (DESIGN.md section 5, a configuration key) sets CAP-01's warning
+    level under IFR and MiCA alike. At 125%, own funds of 120% of the requirement warn, against
+    a threshold of 1.25 (mutations: the IFR level hard-coded at 110%, which passed 120% without
+    a word, and MiCA's level stated as 1.1 beside an amount of 125%, both passed)."""
+    config = replace(Config(), capital=CapitalConfig(regime=regime, early_warning=D("1.25")))
+    stored_day(con, DAY, cet1=cet1)
+    ctx = ctx_for(con, DAY, config)
+    statement = statement_for(ctx)
+    assert statement.requirement == requirement
+    assert statement.early_warning_amount == D("1.25") * requirement
+    assert check_cap_01(ctx).select("status", "value", "threshold").rows() == [
+        ("warn", D("1.2"), D("1.25"))
+    ]
+
+
+def test_a_large_exposure_whose_history_is_not_found_counts_as_one_day_old(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over the limit today by CON-06's figures, but the stored history does not show it: the
+    excess is counted as 1 day old (200%), and the statement says so (the run of today itself;
+    mutation: 0 days, beside a note saying 1, passed)."""
+    monkeypatch.setattr(inputs, "exposure_runs", lambda *args: {})
+    stored_day(con, DAY, custody=[_house_custody("300000")])
+    st = capital_statement(con, DAY, Config())
+    (charge,) = st.concentration_charges
+    assert (charge.detail.days_over, st.components["K-CON"]) == (1, D(8_000))
+    assert line(st, f"K-CON: custodian {BROKER}: consecutive stored days over the limit") == 1
+    assert [n for n in st.notes if "history was not found" in n] == [
+        f"K-CON: custodian {BROKER} is over the limit today but its history was not found: "
+        "its excess is counted as 1 day old"
+    ]
+
+
+def test_capital_results_keep_the_statements_early_warning_level(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """The trend chart grades each day against that day's own early-warning level, read back
+    from capital_results. Under CFTC with the 1M minimum binding it is 150% (17 CFR 1.12(b)),
+    not the configured 110% share (mutation: the configured share stored, which the chart
+    would have drawn at 1.32M instead of 1.5M, passed)."""
+    from reports.checks.engine import run_checks
+
+    stored_day(con, DAY, adjusted_net_capital="1200000")
+    con.execute(  # the run names the day's loaded files: one, recorded as the loader would
+        "INSERT INTO loads VALUES ('L1', ?, 'capital', 'capital.csv', 'csv', ?, 6, ?, 't', false)",
+        [DAY, "0" * 64, dt.datetime(2026, 4, 1)],
+    )
+    derive.refresh(con)
+    config = replace(Config(), capital=CapitalConfig(regime="cftc"))
+    run_checks(con, DAY, config, only=["CAP-01"])
+    assert con.execute(
+        "SELECT regime, own_funds, requirement, ratio, early_warning_level FROM capital_results"
+    ).fetchall() == [("cftc", D(1_200_000), M, D("1.2"), D("1.5"))]
+
+
+def test_k_npr_takes_the_configured_weight(con: duckdb.DuckDBPyConnection) -> None:
+    """`capital.k_npr_weight` (DESIGN.md section 5) weights each underlying's |net exposure|.
+    2 BTC of house custody at 50,000, weight 50%: the BTC line and K-NPR are 50,000. Mutations:
+    the weight fixed at 100% (K-NPR 100,000), and the underlying's line computed on its
+    positions (0 here) instead of its net exposure, both passed."""
+    config = replace(Config(), capital=CapitalConfig(k_npr_weight=D("0.5")))
+    stored_day(
+        con,
+        DAY,
+        prices={"BTC": "50000"},
+        custody=[("w", "self", "BTC", "2", "house", "cold", "self")],
+    )
+    st = capital_statement(con, DAY, config)
+    assert line(st, "K-NPR: weight") == D("0.5")
+    assert line(st, "K-NPR: BTC = |net exposure| x weight") == D(50_000)
+    assert st.components["K-NPR"] == D(50_000)
+
+
+def test_cftc_requirement_takes_the_configured_risk_margin_rate(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """`capital.cftc_risk_margin_rate` (DESIGN.md section 5) sets the risk-based requirement:
+    10% of the client's 200k of maintenance margin = 20k over a 10k minimum (mutation: the
+    requirement at a fixed 8%, 16k, while the statement's line said 10%, passed)."""
+    stored_day(con, DAY, adjusted_net_capital="100000")
+    _one_cross_position(con, ("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", D(1), None))
+    config = replace(
+        Config(),
+        capital=CapitalConfig(
+            regime="cftc", cftc_minimum=D(10_000), cftc_risk_margin_rate=D("0.10")
+        ),
+    )
+    st = capital_statement(con, DAY, config)
+    assert line(st, "Risk-based amount = rate x maintenance margin") == D(20_000)
+    assert (st.requirement, st.binding) == (D(20_000), "risk_based")
