@@ -669,10 +669,15 @@ PAYOUT_SCENARIOS = {
     "released_before_the_loss": (
         [("13:00:00", -300, "margin_release"), ("14:00:00", -1200, "liquidation"),
          ("14:30:00", 500, "insurance_fund")], None),
-    # diff review of 2026-12-05: the same second (one-second timestamps, a fast market)
+    # diff review of 2026-12-05: the same timestamp (one-second timestamps, a fast market)
     "released_in_the_same_second": (
         [("14:00:00", -300, "margin_release"), ("14:00:00", -900, "liquidation"),
          ("14:00:00", 200, "insurance_fund")], None),
+    # recomputation of 2026-12-07: half a second after the loss is after it (the README said
+    # the loss's "own second" escaped the rule; the order is known at a finer grain)
+    "released_half_a_second_after_the_loss": (
+        [("14:00:00", -1200, "liquidation"), ("14:00:00", 1200, "insurance_fund"),
+         ("14:00:00.5", -1000, "margin_release")], "-1,200.00000000"),
     # the realised PnL booked 5 s after the release it pays for: the day's credits count whole
     "pnl_booked_after_the_release": (
         [("13:00:00", -1050, "margin_release"), ("13:00:05", 100, "realized_pnl"),

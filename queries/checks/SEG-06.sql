@@ -21,13 +21,14 @@
 --   from nowhere) leaves through the bucket to the client. On a bucket the insurance fund
 --   credited today, each payout must also leave what the bucket held without those credits at
 --   or above 0: its previous margin, the day's other credits (whenever booked), the debits of
---   earlier timestamps and the payouts of its own timestamp (a loss of the same second counts
---   as after it). A payout after a loss the fund covered pays the fund's money to the client
+--   earlier timestamps and the payouts of its own timestamp (a loss of the same timestamp
+--   counts as after it). A payout after a loss the fund covered pays the fund's money to the client
 --   (segregation review of 2026-12-05: margin 500, a liquidation of -600, a fund credit of 600
 --   and a release of 500 passed every check, the fund paying 600 for a deficit of 100). A
 --   payout before the loss (a reduce, then a liquidation of the rest) passes, and so does one
---   in the loss's second (diff review of 2026-12-05: one-second timestamps; the order within a
---   second is not known).
+--   stamped exactly as the loss (diff review of 2026-12-05: one-second timestamps; the order
+--   of movements with one timestamp is not known; at a finer grain, e.g. 10:00:00.5 after
+--   10:00:00, the order is known and the payout is after the loss).
 --   (d) an insurance_fund credit (amount > 0) covering the bucket's deficit, whose other legs (at
 --       least one) all debit insurance_fund accounts. The deficit is judged over the whole day, not
 --       at the credit's timestamp: deficit = -(previous isolated margin + every movement of the day
@@ -158,8 +159,8 @@ credited_buckets AS (
 payout_balances AS (
     -- (b)/(c) on a bucket with an insurance-fund credit: each payout with what the bucket held
     -- without those credits when it paid: the day's other credits whole (a PnL booked seconds
-    -- after the release it pays for), the debits of earlier seconds, and the payouts of its own
-    -- second (a loss in the same second counts as after it: timestamps have one-second grain)
+    -- after the release it pays for), the debits of earlier timestamps, and the payouts of its
+    -- own timestamp (a loss with the same timestamp counts as after it: their order is unknown)
     SELECT movement_id,
            credits_of_the_day + debits_to_now - debits_this_second + payouts_this_second
                AS running_without_credits
