@@ -328,6 +328,25 @@ def test_con01_message_names_group_share_and_oi(con, day) -> None:
         in message
     )
     assert "OI 5,000,000.00 USD" in message and "breach at 10.00%" in message
+    # the group's gross quantity first, then the open interest (mutation review of 2026-12-07:
+    # the two swapped passed)
+    assert (
+        "BTC-PERP (10.00000000 of 100.00000000 contracts, OI 5,000,000.00 USD); breach at 10.00%"
+        in message
+    )
+
+
+def test_con01_message_counts_accounts_not_positions(con, day) -> None:
+    """ "through N accounts" counts the group's accounts with positions in the instrument: c1's
+    two positions are one account (mutation review of 2026-12-07: counting positions passed)."""
+    _oi_day(day)
+    day.position("c1", "BTC-PERP", "1", isolated_margin="10000")
+    day.position("c1", "BTC-PERP", "-1")
+    (message,) = outcome_of(con, "CON-01").rows.filter(pl.col("entity_id") == "G1")["message"]
+    assert message.startswith(
+        "client group G1, through 2 accounts, holds 11.88% of the open interest in BTC-PERP "
+        "(12.00000000 of 101.00000000 contracts"
+    ), message
 
 
 def test_con01_grades_the_exact_share_when_the_open_interest_is_below_one(con, day) -> None:
@@ -450,13 +469,14 @@ def test_con01_configured_thresholds(con, day) -> None:
 # CON-02 HHI
 
 
-def _hhi_day(day: Day) -> Day:
+def _hhi_day(day: Day, kind: str = "house") -> Day:
     """Gross by holder: house h1 30, house h2 20, five client groups 10 each -> HHI exactly
     900 + 400 + 5 x 100 = 1,800. Were the two house accounts one holder: 2,500 + 500 = 3,000.
     They share a group id, which groups clients only: each house account is a holder of its
-    own (mutation review of 2026-12-06: grouping house accounts by group id passed)."""
+    own (mutation review of 2026-12-06: grouping house accounts by group id passed). `kind`:
+    the type of h1 and h2 (insurance-fund accounts are holders of their own too)."""
     day.instrument("BTC-PERP", "50000")
-    day.account("h1", "house", "HOUSE").account("h2", "house", "HOUSE")
+    day.account("h1", kind, "HOUSE").account("h2", kind, "HOUSE")
     day.position("h1", "BTC-PERP", "30").position("h2", "BTC-PERP", "-20")
     day.account("a1", group_id="G1").account("a2", group_id="G1")
     day.position("a1", "BTC-PERP", "5").position("a2", "BTC-PERP", "-5")  # G1 gross 10
@@ -512,6 +532,16 @@ def test_con02_message(con, day) -> None:
     )
 
 
+def test_con02_each_insurance_fund_account_is_a_holder_of_its_own(con, day) -> None:
+    """Like each house account (DESIGN.md section 5; v_position_holders): two insurance-fund
+    accounts sharing a group id are two holders, HHI 1,800 not 3,000 (mutation review of
+    2026-12-07: grouping insurance-fund accounts by group id passed)."""
+    _hhi_day(day, "insurance_fund")
+    hhi = _metric_rows(con, Config(), "CON-02").filter(pl.col("metric") == "hhi")
+    assert hhi.select("value", "status").rows() == [(D("1800"), "warn")]
+    assert "over 7 holders (largest: insurance_fund h1, 30.00%)" in hhi["message"].item()
+
+
 # ---------------------------------------------------------------------------------------------
 # CON-03 custodian share
 
@@ -523,10 +553,19 @@ def test_con03_share_at_threshold_warns(con, day) -> None:
     day.custody(
         "CustodyBank", "BTC", "100", designation="house", custodian_type="credit_institution"
     )
+    # nor is the insurance fund's custody client custody (mutation review of 2026-12-07:
+    # counting every designation but house passed)
+    day.custody("FundBank", "USDT", "1000", designation="insurance_fund", wallet_type="bank")
     assert exceptions(con, "CON-03") == [
         ("warn", "custodian", "CustodyBank", None, None, "custodian_share", D("0.5"), D("0.50")),
         ("warn", "custodian", "self", None, None, "custodian_share", D("0.5"), D("0.50")),
     ]
+    # the custodian's part, then the total (mutation review of 2026-12-07: swapped, passed)
+    messages = outcome_of(con, "CON-03").rows["message"].to_list()
+    assert messages[0] == (
+        "custodian CustodyBank holds 50.00% of client custody (500.00 of 1,000.00 USD); "
+        "warn at 50.00%"
+    )
 
 
 def test_con03_an_overdraft_elsewhere_does_not_lift_a_share_above_100_percent(con, day) -> None:
@@ -618,6 +657,13 @@ def test_con04_hot_share_at_threshold_breaches_and_ignores_bank(con, day) -> Non
     assert exceptions(con, "CON-04") == [
         ("breach", "firm", "firm", None, None, "hot_wallet_share", D("0.05"), D("0.05")),
     ]
+    # the hot part, then what it is measured against (mutation review of 2026-12-07: swapped,
+    # passed)
+    (message,) = outcome_of(con, "CON-04").rows["message"]
+    assert message == (
+        "5.00% of client custody outside bank accounts is in hot wallets (5.00 of 100.00 USD); "
+        "breach at 5.00%"
+    )
 
 
 def test_con04_below_threshold_passes(con, day) -> None:
@@ -663,6 +709,11 @@ def test_con05_sums_an_assets_equity_over_its_accounts(con, day) -> None:
     day.balance("c1", "BTC", "0.4").balance("c2", "BTC", "0.4")
     day.balance("c3", "USDT", "60000")
     assert [(r[0], r[2], r[6]) for r in exceptions(con, "CON-05")] == [("warn", "BTC", D("0.4"))]
+    (message,) = outcome_of(con, "CON-05").rows["message"]
+    assert message == (
+        "40.00% of client equity is held in BTC (40,000.00 of 100,000.00 USD, 2 accounts); "
+        "warn at 40.00%"
+    )
 
 
 def test_con05_below_threshold_passes(con, day) -> None:
@@ -930,6 +981,11 @@ def test_con06_missing_own_funds_item_is_not_evaluated_not_a_pass(con, day) -> N
     outcome = outcome_of(con, "CON-06", config)
     assert outcome.status == CheckOutcome.NOT_EVALUATED
     assert "adjusted_net_capital" in outcome.message
+    # and what to do about it (mutation review of 2026-12-07: losing the advice passed)
+    assert outcome.message.endswith(
+        ". Add the item to the capital file, or set [capital] regime in mir.toml to the "
+        "regime that applies"
+    ), outcome.message
 
 
 def test_con06_no_exposure_passes(con, day) -> None:
@@ -1187,3 +1243,55 @@ def test_con06_a_counterpartys_exposure_is_in_usd_over_all_its_assets(con, day) 
         ("G4", D(105 * M), D("0.105"), "warn"),
         ("BankA", D(180 * M), D("0.18"), "warn"),
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# History: the tables hold every loaded date side by side
+
+
+def _every_check_day(day: Day, mark: str, quantity: str, k: int) -> Day:
+    """A day with figures for every CON check; `k` scales its amounts, `quantity` the house
+    long and G3's short. At k = 1: OI 50 contracts (2.5M USD), G1 30% and G3 80% of it; BTC 2/3
+    of client equity; A, B and C a third of client custody each, B's in a hot wallet; BankH
+    20% and G3's 300 USDT deficit 30% of own funds of 1,000."""
+    day.capital(cet1=str(1000 * k), at1="0", tier2="0")
+    day.instrument("BTC-PERP", mark)
+    day.account("h1", "house").account("c1", group_id="G1").account("c2", group_id="G1")
+    day.account("c3", group_id="G3")
+    day.position("h1", "BTC-PERP", quantity).position("c1", "BTC-PERP", "10")
+    day.position("c2", "BTC-PERP", "-5").position("c3", "BTC-PERP", "-" + quantity)
+    day.balance("c1", "BTC", str(D("0.02") * k)).balance("c2", "USDT", str(500 * k))
+    day.balance("c3", "USDT", str(-300 * k))
+    day.custody("A", "USDT", str(500 * k)).custody(
+        "B", "BTC", str(D("0.01") * k), wallet_type="hot"
+    )
+    day.custody("C", "USDT", str(500 * k), wallet_type="bank", custodian_type="credit_institution")
+    day.custody("BankH", "USDT", str(200 * k), "house", "cold", "credit_institution")
+    return day
+
+
+def test_another_days_data_never_enters_the_days_figures(con, day) -> None:
+    """AS_OF's concentration figures (values, grades, messages) are the same with the day
+    before and the day after stored beside it, whose marks, asset prices, positions, balances,
+    custody and capital all differ (mutation review of 2026-12-07: a date filter or a date in
+    a join dropped from the open interest, CON-01, CON-02, CON-03, CON-04 or the large
+    exposures passed every test, each of one day)."""
+    _every_check_day(day, mark="50000", quantity="40", k=1)
+
+    def figures(check_id: str) -> list[tuple]:  # the rows of one check, in a fixed order
+        return sorted(metric_rows(con, AS_OF, Config(), check_id).rows(), key=repr)
+
+    statuses = {r.check_id: r.status for r in run_con(con).results}  # refreshes the valuation
+    alone = {check_id: figures(check_id) for check_id in CON_IDS}
+    assert {CheckOutcome.WARN, CheckOutcome.BREACH} <= set(statuses.values()), statuses
+    for offset, mark, btc in [(-1, "40000", "30000"), (1, "60000", "70000")]:
+        other = Day(con, AS_OF + dt.timedelta(days=offset))
+        con.execute(
+            "UPDATE prices SET price = CASE symbol WHEN 'BTC' THEN ?::DECIMAL(38, 18) ELSE 1.02 END "
+            "WHERE as_of_date = ? AND kind = 'asset'",
+            [btc, other.as_of],
+        )
+        _every_check_day(other, mark=mark, quantity="70", k=7)
+    assert {r.check_id: r.status for r in run_con(con).results} == statuses
+    for check_id, rows in alone.items():
+        assert figures(check_id) == rows, check_id

@@ -174,6 +174,10 @@ def test_notional_above_a_finite_last_cap_stays_in_the_last_tier(
         ],
     )
     venue.mark("CAPPED", "1")
+    # another instrument's tiers reach higher: the last tier is each instrument's own
+    # (mutation review of 2026-12-07: the day's largest floor of any instrument passed)
+    venue.linear("WIDE")
+    venue.tiers("WIDE", [("0", "0.01"), ("1000000", "0.05")])
     venue.position("IN", "CAPPED", "199", "1")
     venue.position("AT", "CAPPED", "200", "1")
     venue.position("OUT", "CAPPED", "5000", "1.1", isolated_margin="50")
@@ -958,3 +962,44 @@ def test_each_date_solves_liquidation_in_its_own_tier_table(
     )
     assert got["2026-03-03"] == Decimal(90000)
     assert abs(got["2026-03-04"] - Decimal(45000) / Decimal("0.99")) < Decimal("1e-17")
+
+
+def test_statement_splits_client_custody_by_wallet_and_custodian_type(
+    con: duckdb.DuckDBPyConnection, venue: Venue
+) -> None:
+    """held is client custody only (the insurance fund's and the house's wallets are not funds in
+    segregation), split by wallet_type and by custodian_type, each part under its own column
+    (mutation review of 2026-12-07: the investment-firm part summing the 'other' wallets passed,
+    and the exchange part summing the hot ones passed the view's tests)."""
+    custody = [
+        ("cold", "self", "1"),
+        ("warm", "self", "20"),
+        ("hot", "credit_institution", "300"),
+        ("bank", "credit_institution", "4000"),
+        ("exchange", "investment_firm", "50000"),
+        ("cold", "other", "600000"),
+    ]
+    for n, (wallet_type, custodian_type, balance) in enumerate(custody):
+        con.execute(
+            "INSERT INTO custody VALUES (?, ?, 'K', 'USDT', ?, 'client', ?, ?)",
+            [venue.as_of, f"w{n}", balance, wallet_type, custodian_type],
+        )
+    for designation in ("house", "insurance_fund"):
+        con.execute(
+            "INSERT INTO custody VALUES (?, ?, 'K', 'USDT', 7000000, ?, 'hot', 'other')",
+            [venue.as_of, designation, designation],
+        )
+    (s,) = rows(con, "SELECT * FROM v_segregation WHERE asset = 'USDT'")
+    held = {k: v for k, v in s.items() if k.startswith("held") and not k.endswith("_usd")}
+    assert held == {
+        "held": Decimal(654321),
+        "held_cold": Decimal(600001),
+        "held_warm": Decimal(20),
+        "held_hot": Decimal(300),
+        "held_bank": Decimal(4000),
+        "held_exchange": Decimal(50000),
+        "held_self": Decimal(21),
+        "held_credit_institution": Decimal(4300),
+        "held_investment_firm": Decimal(50000),
+        "held_other": Decimal(600000),
+    }
