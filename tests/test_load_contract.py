@@ -10,6 +10,7 @@ here are the rest. (Written with the helpers of those two files.)"""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import duckdb
 import pytest
@@ -24,9 +25,9 @@ from snapshots import (
     to_parquet,
     write_rows,
 )
-from test_load_rules import cell, drop, load_like_the_cli
+from test_load_rules import both, cell, drop, load_like_the_cli
 
-from reports.errors import ExitCode
+from reports.errors import ExitCode, InputError
 from reports.load import load_snapshot
 
 # the contract allows these: they load (exit 0)
@@ -41,6 +42,33 @@ ACCEPTED = [
         cell("movements", 1, "ts", "2026-03-02T08:00:00.1234560Z"),
     ),
     ("an_account_without_balances_moves", drop("balances", lambda r: r["account_id"] == "C003")),
+    # mutation review of 2026-12-07: each entry failed under a rule tightened beyond the contract
+    (
+        "an_adjustment_by_an_operator",
+        both(
+            cell("movements", 6, "kind", "adjustment"),
+            cell("movements", 6, "initiated_by", "operator"),
+        ),
+    ),
+    ("no_client_guarantees_row", drop("capital", lambda r: r["item"] == "client_guarantees")),
+    (
+        "optional_columns_left_out",
+        both(
+            lambda snap: drop_column(snap, "movements", "position_id"),
+            lambda snap: drop_column(snap, "accounts", "jurisdiction"),
+        ),
+    ),
+    (
+        "no_expiry_column_without_futures",
+        both(
+            cell("instruments", 2, "kind", "linear_perpetual"),
+            cell("instruments", 4, "kind", "inverse_perpetual"),
+            lambda snap: drop_column(snap, "instruments", "expiry"),
+        ),
+    ),
+    ("volumes_of_the_insurance_fund", cell("volumes", 3, "account_type", "insurance_fund")),
+    # own funds may be negative (a loss); only overheads, liquid assets and guarantees may not
+    ("a_negative_cet1", cell("capital", 1, "amount", "-1000")),
 ]
 
 
@@ -141,3 +169,55 @@ def test_an_empty_parquet_string_in_an_optional_column_takes_the_default(tmp_pat
     assert con.execute("SELECT group_id FROM accounts WHERE account_id = 'C003'").fetchall() == [
         ("C003",)
     ]
+
+
+def test_optional_columns_left_out_take_their_defaults(tmp_path) -> None:
+    """DESIGN.md section 3: group_id defaults to account_id, client_category to retail, status
+    to active, wallet_type to cold and custodian_type to self, also when the column is absent
+    (not only for an empty cell): a NULL custodian_type falls out of every exposure check."""
+    snap = copy_snapshot(tmp_path)
+    for column in ("group_id", "client_category", "status"):
+        drop_column(snap, "accounts", column)
+    for column in ("wallet_type", "custodian_type"):
+        drop_column(snap, "custody", column)
+    con = memory_db()
+    load_snapshot(con, snap)
+    assert con.execute(
+        "SELECT DISTINCT group_id = account_id, client_category, status FROM accounts"
+    ).fetchall() == [(True, "retail", "active")]
+    assert con.execute("SELECT DISTINCT wallet_type, custodian_type FROM custody").fetchall() == [
+        ("cold", "self")
+    ]
+
+
+def test_plain_decimal_notations_load_exactly(tmp_path) -> None:
+    """A leading +, no digit before the point, and zeros beyond the 18th decimal are plain
+    decimals of the same value (README: at most 18 decimals, trailing zeros aside)."""
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "balances", 1, "balance", "+10000.50")
+    set_cell(snap, "balances", 2, "balance", ".25")
+    set_cell(snap, "prices", 5, "price", "62010.12345678900000000000")
+    con = memory_db()
+    load_snapshot(con, snap)
+    assert con.execute(
+        "SELECT asset, balance FROM balances WHERE account_id = 'C001' ORDER BY asset"
+    ).fetchall() == [("BTC", Decimal("0.25")), ("USDT", Decimal("10000.5"))]
+    assert con.execute("SELECT price FROM prices WHERE symbol = 'BTC'").fetchall() == [
+        (Decimal("62010.123456789"),)
+    ]
+
+
+def test_the_reporting_currencys_own_price_must_be_1_whichever_currency_it_is(tmp_path) -> None:
+    """With EUR as the reporting currency, a EUR price row other than 1 is refused (it would
+    scale every reporting-currency figure); USD is then an asset like any other."""
+    snap = copy_snapshot(tmp_path)
+    header, rows = read_rows(snap, "prices")
+    write_rows(snap, "prices", header, [*rows, ["asset", "USD", "0.92"], ["asset", "EUR", "1.09"]])
+    with pytest.raises(InputError) as info:
+        load_snapshot(memory_db(), snap, reporting_currency="EUR")
+    assert [str(v) for v in info.value.violations] == [
+        "prices.csv, row 10, column price: got '1.09'; expected 1: the price of the reporting "
+        "currency EUR in itself"
+    ]
+    set_cell(snap, "prices", 10, "price", "1")
+    load_snapshot(memory_db(), snap, reporting_currency="EUR")

@@ -384,6 +384,124 @@ CASES += [
     ),
 ]
 
+# Cases the mutation review of 2026-12-07 found untested: a rule loosened or dropped (the bad
+# input loaded) while every case above still passed.
+CASES += [
+    Case(
+        "review.required_capital_item_fixed_overheads",
+        drop("capital", lambda r: r["item"] == "fixed_overheads_annual"),
+        "capital.csv",
+        None,
+        "item",
+        "a row with item fixed_overheads_annual",
+    ),
+    # tiers start at 0: a first floor of 0.5 leaves notionals below it without a tier
+    Case(
+        "review.first_floor_just_above_zero",
+        cell("risk_tiers", 13, "notional_floor", "0.5"),
+        "risk_tiers.csv",
+        13,
+        "notional_floor",
+        "0 on the first tier of BTCUSD",
+    ),
+    # the day's traded notionals together stay below 1e16, not only each row (the K-factors
+    # average years of days)
+    Case(
+        "review.volumes_adding_up_beyond_1e16",
+        both(
+            cell("volumes", 1, "traded_notional", "9000000000000000"),
+            cell("volumes", 3, "traded_notional", "8000000000000000"),
+        ),
+        "volumes.csv",
+        1,
+        "traded_notional",
+        "this file's traded_notional values below 1e16 in all",
+    ),
+    # the last tier may be bounded, but not below its floor (an inverted interval)
+    Case(
+        "review.last_tier_cap_below_its_floor",
+        cell("risk_tiers", 20, "notional_cap", "500"),
+        "risk_tiers.csv",
+        20,
+        "notional_cap",
+        "notional_cap > notional_floor (1000)",
+    ),
+    # one custodian_type per custodian, whatever the asset: Bank A's house BTC wallet with an
+    # empty type (self) would fall out of Bank A's CON-06, K-TCD and K-CON exposure
+    Case(
+        "review.custodian_type_one_per_custodian_across_assets",
+        lambda snap: write_rows(
+            snap,
+            "custody",
+            *_with_row(snap, "custody", ["W-BANK-BTC", "Bank A", "BTC", "1", "house", "bank", ""]),
+        ),
+        "custody.csv",
+        7,
+        "custodian_type",
+        "the custodian_type of custodian Bank A on its first row (row 3: credit_institution)",
+    ),
+    # a house or insurance-fund wallet needs its asset's price too (CON-06, K-factors value it)
+    Case(
+        "review.asset_of_house_custody",
+        cell("custody", 5, "asset", "SOL"),
+        "custody.csv",
+        5,
+        "asset",
+        "an asset price in prices (kind=asset, symbol=SOL)",
+    ),
+    # amounts a roll-forward sums are bounded by their magnitude: a debit as much as a credit
+    Case(
+        "review.negative_balance_beyond_1e19",
+        cell("balances", 3, "balance", "-50000000000000000000"),
+        "balances.csv",
+        3,
+        "balance",
+        "an amount below 1e19",
+    ),
+    Case(
+        "review.negative_isolated_margin_beyond_1e19",
+        cell("positions", 1, "isolated_margin", "-50000000000000000000"),
+        "positions.csv",
+        1,
+        "isolated_margin",
+        "an amount below 1e19",
+    ),
+    Case(
+        "review.withdrawal_beyond_1e19",
+        cell("movements", 2, "amount", "-20000000000000000000"),
+        "movements.csv",
+        2,
+        "amount",
+        "an amount below 1e19 in its asset",
+    ),
+    Case(
+        "review.negative_reported_upnl_beyond_1e19",
+        cell("positions", 1, "reported_unrealized_pnl", "-12345678900000000000"),
+        "positions.csv",
+        1,
+        "reported_unrealized_pnl",
+        "an amount below 1e19 in its settle asset",
+    ),
+    # an asset priced below 1 USD does not shrink the bound: 5e19 units are summed as such
+    Case(
+        "review.balance_of_a_cheap_asset_beyond_1e19",
+        both(
+            lambda snap: write_rows(
+                snap, "prices", *_with_row(snap, "prices", ["asset", "SHIB", "0.00001"])
+            ),
+            lambda snap: write_rows(
+                snap,
+                "balances",
+                *_with_row(snap, "balances", ["C001", "SHIB", "50000000000000000000"]),
+            ),
+        ),
+        "balances.csv",
+        9,
+        "balance",
+        "an amount below 1e19",
+    ),
+]
+
 
 @pytest.fixture(scope="module")
 def shared_db() -> Iterator[duckdb.DuckDBPyConnection]:
