@@ -1201,6 +1201,32 @@ def test_unnamed_and_repeated_unknown_columns_are_ignored(tmp_path, reference_ta
     ]
 
 
+@pytest.mark.parametrize(
+    ("amount", "warned"), [("250", False), ("250.000000000000000001", True), ("1000", True)]
+)
+def test_a_given_maintenance_amount_beyond_floor_times_rate_is_warned_of(
+    tmp_path, amount: str, warned: bool
+) -> None:
+    """A venue's maintenance_amount above notional_floor x rate makes the maintenance margin
+    negative near the tier's floor, so no missed liquidation there could be seen; the amounts
+    DESIGN computes never do. It loads, as given, with a warning (review of 2026-12-07: 1e20 - 1
+    loaded silently). BTCUSDT tier 2: floor 50,000 x 0.005 = 250; exactly 250 is a margin of 0."""
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "risk_tiers", 2, "maintenance_amount", amount)
+    warnings: list[str] = []
+    tables = load_tables(snap, on_warning=warnings.append)
+    # (as_of_date, instrument_id, tier, floor, cap, rate, maintenance_amount, max_leverage)
+    stored = {(row[1], row[2]): row[6] for row in tables["risk_tiers"]}
+    assert stored[("BTCUSDT", 2)] == Decimal(amount)  # used as given
+    expected = (
+        "risk_tiers.csv: 1 tier(s) whose maintenance margin is negative at the tier's floor (e.g. "
+        f"row 2, BTCUSDT tier 2: maintenance_amount {amount} above notional_floor x "
+        "rate 250); the amounts are used as given, so positions there show no missed "
+        "liquidation: check the export, or leave the cells empty to have them computed"
+    )
+    assert warnings == ([expected] if warned else [])
+
+
 def _keep_header_only(snap: Path, name: str) -> None:
     path = snap / f"{name}.csv"
     path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")

@@ -346,6 +346,17 @@ def _load_snapshot(
                 "CREATE OR REPLACE TEMP VIEW staged_risk_tiers_filled AS "
                 + read_query("load/maintenance_amount.sql")
             )
+            negative, row, tier, amount, product = con.execute(
+                read_query("load/negative_maintenance.sql")
+            ).fetchall()[0]
+            if negative:
+                warn(
+                    f"{displays.get('risk_tiers', 'risk_tiers')}: {negative:,} tier(s) whose "
+                    f"maintenance margin is negative at the tier's floor (e.g. row {row}, {tier}: "
+                    f"maintenance_amount {amount} above notional_floor x rate {product}); the "
+                    "amounts are used as given, so positions there show no missed liquidation: "
+                    "check the export, or leave the cells empty to have them computed"
+                )
             loaded = tuple(
                 FileLoad(
                     name=name,
