@@ -346,9 +346,13 @@ def _load_snapshot(
                 "CREATE OR REPLACE TEMP VIEW staged_risk_tiers_filled AS "
                 + read_query("load/maintenance_amount.sql")
             )
-            negative, row, tier, amount, product = con.execute(
-                read_query("load/negative_maintenance.sql")
-            ).fetchall()[0]
+            try:
+                negative, row, tier, amount, product = con.execute(
+                    read_query("load/negative_maintenance.sql")
+                ).fetchall()[0]
+            except (duckdb.OutOfRangeException, duckdb.ConversionException):
+                # a tier too large to value: the write below fails and names its rows
+                negative = 0
             if negative:
                 warn(
                     f"{displays.get('risk_tiers', 'risk_tiers')}: {negative:,} tier(s) whose "
