@@ -162,7 +162,7 @@ payout_balances AS (
     -- after the release it pays for), the debits of earlier timestamps, and the payouts of its
     -- own timestamp (a loss with the same timestamp counts as after it: their order is unknown)
     SELECT movement_id,
-           credits_of_the_day + debits_to_now - debits_this_second + payouts_this_second
+           credits_of_the_day + debits_to_now - debits_this_timestamp + payouts_this_timestamp
                AS running_without_credits
     FROM (
         SELECT
@@ -175,10 +175,10 @@ payout_balances AS (
                 OVER (PARTITION BY m.position_id, m.asset ORDER BY m.ts
                       RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS debits_to_now,
             sum(least(m.amount, 0))
-                OVER (PARTITION BY m.position_id, m.asset, m.ts) AS debits_this_second,
+                OVER (PARTITION BY m.position_id, m.asset, m.ts) AS debits_this_timestamp,
             sum(CASE WHEN m.amount < 0 AND m.kind IN ('margin_release', 'margin_transfer')
                      THEN m.amount ELSE 0 END)
-                OVER (PARTITION BY m.position_id, m.asset, m.ts) AS payouts_this_second
+                OVER (PARTITION BY m.position_id, m.asset, m.ts) AS payouts_this_timestamp
         FROM day_movements AS m
         JOIN credited_buckets AS cb ON cb.position_id = m.position_id AND cb.asset = m.asset
     )

@@ -5,7 +5,7 @@
 -- positions near the floor, so no missed liquidation there could be seen. The load warns of them
 -- (DESIGN allows any given amount). Count, then the first such row's number, amount and product.
 SELECT count(*),
-       arg_min(_row, _row),
+       min(_row),
        arg_min(instrument_id || ' tier ' || tier, _row),
        arg_min(mir_fmt(maintenance_amount), _row),
        arg_min(mir_fmt(dmul(notional_floor, maintenance_margin_rate)), _row)
