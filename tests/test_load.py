@@ -1412,35 +1412,86 @@ def test_resolve_as_of_reads_the_name_of_the_current_directory(tmp_path, monkeyp
     assert resolve_as_of(tmp_path / "2026-03-05", None) == dt.date(2026, 3, 5)
 
 
-def test_a_file_in_row_groups_larger_than_duckdbs_is_stored_in_full_ones(tmp_path) -> None:
-    """Parquet row groups of 125,000 rows (as Polars writes them) would each be stored as a full
-    and a nearly empty DuckDB row group, which the next CHECKPOINT merges and rewrites (3-5 s at
-    1M accounts); the loader inserts such a file in row order, so only the last group is part-filled
-    and the rows keep the file's order."""
+def _accounts_in_polars_row_groups(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A snapshot whose accounts.parquet holds 300,000 more accounts in row groups of 125,000
+    rows, as Polars writes them (more than DuckDB's 122,880), and the file's account ids."""
     import pyarrow.parquet as pq
 
     snap = copy_snapshot(tmp_path)
-    extra = 300_000
     con = duckdb.connect()
     accounts = con.sql(
         f"SELECT * FROM read_csv('{snap / 'accounts.csv'}', all_varchar = true) UNION ALL "
         f"SELECT printf('X%07d', i), 'client', NULL, 'retail', 'DE', 'active' "
-        f"FROM range({extra}) t(i)"
+        f"FROM range(300000) t(i)"
     ).to_arrow_table()
     pq.write_table(accounts, snap / "accounts.parquet", row_group_size=125_000)
     (snap / "accounts.csv").unlink()
+    return snap, accounts.column("account_id").to_pylist()
 
+
+def _row_groups(db: duckdb.DuckDBPyConnection, table: str) -> list[tuple[int, int]]:
+    return db.execute(
+        f"SELECT row_group_id, max(count) FROM pragma_storage_info('{table}') "
+        "WHERE column_id = 0 GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+
+
+def test_a_file_in_row_groups_larger_than_duckdbs_is_stored_in_full_ones(tmp_path) -> None:
+    """Parquet row groups of 125,000 rows (as Polars writes them) would each be stored as a full
+    and a nearly empty DuckDB row group, which the next CHECKPOINT merges and rewrites (3-5 s at
+    1M accounts); the loader inserts such a file without keeping the row order, so each of
+    DuckDB's threads fills row groups of its own: at most one part-filled group per thread, and
+    nothing for the checkpoint to rewrite. Every row is stored once."""
+    snap, account_ids = _accounts_in_polars_row_groups(tmp_path)
     with open_db(tmp_path / "mir.duckdb") as db:
         load_snapshot(db, snap)
-        groups = db.execute(
-            "SELECT row_group_id, max(count) FROM pragma_storage_info('accounts') "
-            "WHERE column_id = 0 GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
+        threads = db.execute("SELECT current_setting('threads')").fetchall()[0][0]
+        groups = _row_groups(db, "accounts")
+        db.execute("CHECKPOINT")
+        after_checkpoint = _row_groups(db, "accounts")
         stored = db.execute("SELECT account_id FROM accounts").fetchall()
-    rows = accounts.num_rows
-    assert len(groups) == -(-rows // ROW_GROUP_ROWS)
-    assert [count for _, count in groups[:-1]] == [ROW_GROUP_ROWS] * (len(groups) - 1)
-    assert [r[0] for r in stored] == accounts.column("account_id").to_pylist()
+        kept = db.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    part_filled = [count for _, count in groups if count < ROW_GROUP_ROWS]
+    assert len(part_filled) <= threads
+    assert len(groups) <= -(-len(account_ids) // ROW_GROUP_ROWS) + threads - 1
+    assert after_checkpoint == groups
+    assert sorted(r[0] for r in stored) == sorted(account_ids)
+    assert kept is True  # the database's setting restored after the insert
+
+
+class _FailingInsert:
+    """A connection whose insert into `table` fails inside DuckDB (aborting the transaction),
+    as a full disk would; everything else goes to the real connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        self._con = con
+        self._insert = f"INSERT INTO {table} "
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+    def execute(self, sql: str, *args: Any) -> duckdb.DuckDBPyConnection:
+        if sql.startswith(self._insert):
+            return self._con.execute("SELECT error('simulated: No space left on device')")
+        return self._con.execute(sql, *args)
+
+
+def test_an_unordered_insert_that_fails_leaves_the_insertion_order_setting_as_it_was(
+    tmp_path,
+) -> None:
+    """The insert without row order switches DuckDB's preserve_insertion_order off for the
+    database; when it fails, the transaction is aborted and no SET works until the ROLLBACK,
+    after which the loader restores it (else every later query of the process, the checks
+    included, would run without it). The date is left as it was."""
+    snap, _ = _accounts_in_polars_row_groups(tmp_path)
+    with open_db(tmp_path / "mir.duckdb") as db:
+        load_snapshot(db, SNAPSHOT_MIN)
+        before = db.execute("SELECT count(*) FROM accounts").fetchall()
+        with pytest.raises(duckdb.InvalidInputException, match="simulated"):
+            load_snapshot(_FailingInsert(db, "accounts"), snap)  # type: ignore[arg-type]
+        kept = db.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+        assert kept is True
+        assert db.execute("SELECT count(*) FROM accounts").fetchall() == before
 
 
 def test_movement_ids_are_stored_with_zstd_and_the_rest_as_duckdb_chooses(tmp_path) -> None:

@@ -606,8 +606,9 @@ def _part_filled(con: duckdb.DuckDBPyConnection, name: str, loaded: tuple[FileLo
     The parallel insert keeps the source's row groups: a file written in row groups a little
     larger than DuckDB's (reports.db.ROW_GROUP_ROWS; Polars writes 125,000 rows) would be stored
     as a full and a nearly empty row group each, which the next CHECKPOINT merges and rewrites
-    (3-5 s for a day of 1M accounts). Inserting such a file in row order (a sort: 0.3 s for 2M
-    positions) fills the row groups; a file already in full ones is inserted as it is.
+    (3-5 s for a day of 1M accounts). Such a file is inserted without keeping the row order
+    (_insert_unordered), which fills the row groups; a file already in full ones is inserted as
+    it is.
     """
     rows = next((f.rows for f in loaded if f.name == name), 0)
     if rows <= 2 * ROW_GROUP_ROWS:
@@ -616,6 +617,26 @@ def _part_filled(con: duckdb.DuckDBPyConnection, name: str, loaded: tuple[FileLo
         f"SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('raw_{name}')"
     ).fetchall()[0][0]
     return groups > -(-rows // ROW_GROUP_ROWS) + 1
+
+
+_RESTORE_ORDER = "RESET preserve_insertion_order"
+
+
+def _insert_unordered(con: duckdb.DuckDBPyConnection, insert: str, as_of: dt.date) -> None:
+    """Run ``insert`` with DuckDB's ``preserve_insertion_order`` off: each thread then appends
+    to row groups of its own and fills them, so a file in part-filled row groups is stored in
+    full ones without a sort (2M positions at L: 1.0-1.1 s, against 1.35-1.56 s in row order
+    and 1.0-1.2 s plus a 1-2 s checkpoint as they come; tests/benchmarks/PERFORMANCE.md).
+
+    The stored rows are then not in the file's order, which nothing reads: every check and
+    report orders what it shows, with ties broken by ids, as it must anyway under DuckDB's
+    parallel scans. The setting is the database's, not this statement's: it is restored at
+    once, and by _write after its ROLLBACK when the insert fails (no SET works in an aborted
+    transaction).
+    """
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(insert, [as_of])
+    con.execute(_RESTORE_ORDER)
 
 
 def _write(
@@ -646,12 +667,14 @@ def _write(
                 "staged_risk_tiers_filled" if spec.name == "risk_tiers" else f"staged_{spec.name}"
             )
             con.execute(f"DELETE FROM {spec.name} WHERE as_of_date = ?", [as_of])
-            order = " ORDER BY _row" if _part_filled(con, spec.name, loaded) else ""
-            con.execute(
+            insert = (
                 f"INSERT INTO {spec.name} (as_of_date, {columns}) "
-                f"SELECT CAST(? AS DATE), {columns} FROM {source}{order}",
-                [as_of],
+                f"SELECT CAST(? AS DATE), {columns} FROM {source}"
             )
+            if _part_filled(con, spec.name, loaded):
+                _insert_unordered(con, insert, as_of)
+            else:
+                con.execute(insert, [as_of])
         con.executemany(
             "INSERT INTO loads (load_id, as_of_date, file, source_path, format, sha256, rows, "
             "loaded_at, tool_version, replaced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -687,6 +710,8 @@ def _write(
             ended = "no transaction" in str(rollback).lower()
         except KeyboardInterrupt:
             pass  # a second Ctrl-C: whether the transaction ended is unknown
+        with contextlib.suppress(duckdb.Error):  # (a failed _insert_unordered left it off)
+            con.execute(_RESTORE_ORDER)
         # only a transaction that had ended before the ROLLBACK can have been committed (an
         # open one would show its own rows to the question below)
         if ended and _recorded(con, load_id):
