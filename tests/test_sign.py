@@ -1025,3 +1025,50 @@ def test_load_certificates_reads_pem_bundles_with_text_around_them(tmp_path) -> 
     der = tmp_path / "one.der"
     der.write_bytes(first.public_bytes(serialization.Encoding.DER))
     assert load_certificates(der) == [first]
+
+
+# --- mutation review of 2026-12-07 (signing, packaging, verification) --------------------------
+
+
+def test_manifest_lists_the_inputs_by_file_name_whatever_their_hashes(tmp_path) -> None:
+    """The inputs are in file-name order, so the same inputs give the same bytes in any order:
+    two empty snapshot files share one SHA-256, and a sort by hash would keep them in the
+    order they came in."""
+    empty = hashlib.sha256(b"").hexdigest()
+    inputs = {
+        "volumes": {"sha256": empty, "rows": 0},
+        "accounts": {"sha256": "f" * 64, "rows": 3},
+        "price_history": {"sha256": empty, "rows": 0},
+    }
+    day = _day_dir(tmp_path / "out", "2026-03-03")
+    first = write_manifest(day, inputs=inputs, config_sha256="c" * 64).read_bytes()
+    reverse = dict(reversed(inputs.items()))
+    again = write_manifest(day, inputs=reverse, config_sha256="c" * 64).read_bytes()
+    assert again == first
+    listed = [entry["file"] for entry in json.loads(first)["inputs"]]
+    assert listed == ["accounts", "price_history", "volumes"]
+
+
+def test_parse_manifest_refuses_a_file_listed_twice(tmp_path) -> None:
+    """A manifest naming one file twice (two hashes for one name) is not a manifest."""
+    from reports.sign.manifest import parse_manifest
+
+    day = _day_dir(tmp_path / "out", "2026-03-03")
+    manifest = json.loads(write_manifest(day, inputs=INPUTS, config_sha256="c" * 64).read_bytes())
+    manifest["files"].append({**manifest["files"][0], "sha256": "0" * 64})
+    with pytest.raises(ValueError, match=r"repeated file name 'exceptions\.csv'"):
+        parse_manifest(canonical_json(manifest))
+
+
+def test_broken_links_after_names_a_later_day_whose_package_holds_no_manifest(
+    tmp_path, dev_key
+) -> None:
+    """Re-running a day whose next day is kept only as a package that cannot be read: the link
+    cannot be shown to hold, so that day is named (not passed over in silence)."""
+    out = tmp_path / "out"
+    sign_manifest(
+        write_manifest(_day_dir(out, "2026-03-02"), inputs=INPUTS, config_sha256="c" * 64),
+        dev_key.key,
+    )
+    (out / "LEI1_2026-03-03.zip").write_bytes(b"not a zip: damaged in transfer")
+    assert broken_links_after(out, dt.date(2026, 3, 2), "LEI1") == [dt.date(2026, 3, 3)]

@@ -782,17 +782,19 @@ def test_verify_rejects_a_non_zip_and_a_missing_file(tmp_path, run_mir) -> None:
     assert "no package at" in missing.output
 
 
-def test_verify_refuses_path_traversal_entries(package, run_mir) -> None:
+# "..\\": Windows zip tools split names at a backslash too
+@pytest.mark.parametrize("evil", ["../evil.csv", "..\\evil.csv"])
+def test_verify_refuses_path_traversal_entries(package, run_mir, evil) -> None:
     members = _members(package)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in members.items():
             archive.writestr(name, data)
-        archive.writestr("../evil.csv", b"x")
+        archive.writestr(evil, b"x")
     package.write_bytes(buffer.getvalue())
     result = run_mir("verify", package)
     assert result.exit_code == 4
-    assert "file ../evil.csv: FAILED: not a plain file name" in result.output
+    assert f"file {evil}: FAILED: not a plain file name" in result.output
 
 
 def test_hash_chain_across_two_packaged_days(tmp_path, signer, signed_pdf) -> None:
@@ -1022,13 +1024,13 @@ def test_verify_without_the_earlier_package_warns_or_takes_previous(
     )
 
 
-def test_verify_fails_a_package_named_for_another_day(package, run_mir) -> None:
-    renamed = package.rename(package.with_name(f"{LEI}_2026-03-06.zip"))
+@pytest.mark.parametrize("day", ["2026-03-06", "2026-03-02"])  # a later day, an earlier one
+def test_verify_fails_a_package_named_for_another_day(package, run_mir, day) -> None:
+    renamed = package.rename(package.with_name(f"{LEI}_{day}.zip"))
     result = run_mir("verify", renamed)
     assert result.exit_code == 4, result.output
     assert _failed_lines(result.output) == [
-        f"package name: FAILED: {renamed.name} is named for 2026-03-06, its manifest is as of "
-        f"{AS_OF}"
+        f"package name: FAILED: {renamed.name} is named for {day}, its manifest is as of {AS_OF}"
     ]
 
 
@@ -1137,8 +1139,11 @@ def test_a_good_package_verifies_beside_an_unreadable_earlier_one(
         b'{"manifest_version": 1, "files": [], "as_of": "2026-03-03", "previous_manifest_sha256": 12345}',
         b"[" * 100000 + b"]" * 100000,
         b'{"manifest_version": 1, "files": [], "as_of": 20260303}',
+        b'{"manifest_version": 1, "as_of": "2026-03-03", "files": [{"name": "capital.csv", '
+        b'"sha256": "' + b"0" * 64 + b'"}]}',
+        b'{"files": [], "as_of": "2026-03-03"}',
     ],
-    ids=["link-not-text", "deep-nesting", "as_of-not-text"],
+    ids=["link-not-text", "deep-nesting", "as_of-not-text", "entry-without-size", "no-version"],
 )
 def test_verify_fails_a_malformed_manifest_without_crashing(package, run_mir, manifest) -> None:
     members = _members(package)
@@ -2224,3 +2229,70 @@ def test_the_package_is_readable_by_all(package: Path) -> None:
     """The zip is written mode 0644 whatever the temporary file it was made in (0600): the
     transfer to the regulator runs as another user."""
     assert stat.S_IMODE(package.stat().st_mode) == 0o644
+
+
+# --- mutation review of 2026-12-07 (signing, packaging, verification) --------------------------
+
+
+def _tsa_certificate(key: Any, *, critical: bool) -> x509.Certificate:
+    """A self-signed TSA certificate for `key`, valid around now, whose only extended key usage
+    is timeStamping (`critical` or not)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TSA")])
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=300))
+        .not_valid_after(now + dt.timedelta(days=300))
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=critical
+        )
+        .sign(key, hashes.SHA256())
+    )
+
+
+@pytest.mark.parametrize(
+    ("own_key", "critical", "why"),
+    [
+        (True, True, "a TSA certified with the signer's own key"),
+        (False, False, "without the critical timeStamping extended key usage alone"),
+    ],
+)
+def test_a_trusted_tsa_of_the_signers_own_key_or_a_non_critical_usage_sets_no_signing_time(
+    tmp_path, unsigned_pdf, own_key: bool, critical: bool, why: str
+) -> None:
+    """A TSA in --trust establishes the signing time only if its certificate's key is not the
+    signer's (the holder of an expired key re-certified as a TSA backdates a token) and its
+    timeStamping usage is critical (RFC 3161 2.3); else the expired key fails both signatures."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from reports.sign.verify import verify_directory
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    # RSA: pyHanko's test TSA signs with RSA keys only
+    old = generate_development_key(now=now - dt.timedelta(days=100), days=80)
+    signed = now - dt.timedelta(days=60)  # inside the key's validity
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = old.private_key if own_key else other
+    tsa = _tsa_certificate(key, critical=critical)
+    day = _stamped_day(tmp_path / "d", old, unsigned_pdf, _stamper(tsa, key, signed), signed)
+    failed = verify_directory(day, trust=[old.certificate, tsa]).failures
+    assert {c.name.split(" ")[0] for c in failed} == {"manifest", "PDF"}, failed
+    assert all("expired on" in c.detail and why in c.detail for c in failed), failed
+
+
+def test_package_judges_the_chain_of_later_days_of_its_own_firm_only(
+    out: Path, config: Path, run_mir: Any
+) -> None:
+    """Another firm's package of a later day in the same OUT is not this firm's next day:
+    packaging warns of no broken link because of it."""
+    (out / "OTHERLEI_2026-03-04.zip").write_bytes(b"another firm's package")
+    result = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", config)
+    assert result.exit_code == 0, result.output
+    assert "does not link" not in result.stderr, result.stderr

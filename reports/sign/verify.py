@@ -1253,7 +1253,9 @@ def predecessor_at(path: str | os.PathLike[str]) -> Predecessor:
 
 
 def _previous_package(path: Path, as_of: str | None) -> Predecessor | None:
-    """The package beside `path` with the same name prefix and the latest date before as_of."""
+    """The package beside `path` with the same name prefix and the latest date before as_of
+    (never `path` itself: a package named for an earlier day than its manifest's is no
+    predecessor of its own, its name line fails)."""
     named = PACKAGE_NAME.fullmatch(path.name)
     if named is None or as_of is None:
         return None
@@ -1262,6 +1264,7 @@ def _previous_package(path: Path, as_of: str | None) -> Predecessor | None:
         other = PACKAGE_NAME.fullmatch(sibling.name)
         if (
             other is not None
+            and sibling.name != path.name
             and other["prefix"] == named["prefix"]
             and other["as_of"] < as_of
             and sibling.is_file()
