@@ -732,3 +732,29 @@ def test_the_run_id_changes_with_the_code(
     assert len(paths.code_fingerprint()) == 64
     monkeypatch.setattr(engine, "code_fingerprint", lambda: "0" * 64)
     assert engine.compute_run_id(con, DAY2, Config()) != before
+
+
+def test_cli_check_an_error_beside_a_breach_exits_4(
+    run_mir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check that could not run is exit 4 even when another found a breach: exit 1 would tell
+    the scheduler all checks ran (mutation review of 2026-12-07: deciding the breach first
+    passed every test)."""
+    from reports.checks import engine
+
+    _load(run_mir, "seg06_isolation")
+    real = engine.run_sql_check
+
+    def failing_seg04(spec: CheckSpec, ctx: CheckContext) -> pl.DataFrame:
+        if spec.check_id == "SEG-04":
+            msg = "SEG-04 cannot run"
+            raise CheckError(msg)
+        return real(spec, ctx)
+
+    monkeypatch.setattr(engine, "run_sql_check", failing_seg04)
+    result = run_mir(
+        "check", "--as-of", "2026-03-03", "--only", "SEG-06", "--only", "SEG-04", "--format", "json"
+    )
+    assert result.exit_code == 4, result.output
+    checks = json.loads(result.stdout)["checks"]
+    assert {k: v["status"] for k, v in checks.items()} == {"SEG-04": "error", "SEG-06": "breach"}

@@ -1227,6 +1227,21 @@ def test_seg09_flags_a_reported_pnl_off_either_way_beyond_its_tolerance(tmp_path
         ([("C1,USDT,-10,funding,P1,,system", "C1,USDT,-10,adl,P1,,system")], []),
         # the funding of C1's bucket booked to C2: not the position's account
         ([("C1,USDT,-10,funding,P1,,system", "C2,USDT,-10,funding,P1,,system")], ["P1"]),
+        # a release an operator made, not the system (mutation review of 2026-12-07: a check
+        # that refused only the user's releases passed every test)
+        (
+            [
+                (
+                    "C1,USDT,-1100,margin_release,P9,T6,system",
+                    "C1,USDT,-1100,margin_release,P9,T6,operator",
+                ),
+                (
+                    "C1,USDT,1100,margin_release,,T6,system",
+                    "C1,USDT,1100,margin_release,,T6,operator",
+                ),
+            ],
+            ["P9"],
+        ),
     ],
 )
 def test_seg06_who_may_move_a_bucket_and_how(
@@ -1600,3 +1615,65 @@ def test_seg07_bad_debt_is_flagged_where_no_tier_gives_a_maintenance_margin(
     assert found.select("entity_id", "metric", "value").rows() == [
         ("DEBT", "bad_debt", Decimal(100))
     ]
+
+
+def test_seg06_judges_a_transfers_legs_by_the_account_types_of_its_own_day(
+    tmp_path: Path,
+) -> None:
+    """IF1 was a house account at the previous close and is the insurance fund today: today's
+    fund credit to P8's bucket (T5, IF1's leg -50) is legitimate. Mutation review of
+    2026-12-07: the legs joined with the accounts of every stored day passed every test."""
+    root = tmp_path / "retyped"
+    shutil.copytree(GOLDEN / "clean", root)
+    _edit(
+        root / "2026-03-02",
+        "accounts.csv",
+        ("IF1,insurance_fund,IF1,,,active", "IF1,house,IF1,,,active"),
+    )
+    assert _seg06_of_the_last_day(root).height == 0
+
+
+def test_seg06_a_bucket_closed_today_belongs_to_its_account_at_the_previous_close(
+    tmp_path: Path,
+) -> None:
+    """P9 (C1's, closed today) has its realized PnL and its release booked to C2: both are
+    booked to another account than the position's. Mutation review of 2026-12-07: taking the
+    owner of a closed bucket from whoever moved it that day passed every test."""
+    root = tmp_path / "closed"
+    shutil.copytree(GOLDEN / "clean", root)
+    _edit(
+        root / "2026-03-03",
+        "movements.csv",
+        ("C1,USDT,100,realized_pnl,P9,", "C2,USDT,100,realized_pnl,P9,"),
+        ("C1,USDT,-1100,margin_release,P9,", "C2,USDT,-1100,margin_release,P9,"),
+    )
+    found = _seg06_of_the_last_day(root)
+    assert found.select("entity_id", "value").rows() == [("P9", Decimal(1200))]
+    assert found["message"][0].count("not to the position's account C1") == 2
+
+
+def test_seg06_a_bucket_isolated_at_the_previous_close_is_a_bucket(tmp_path: Path) -> None:
+    """P9 (isolated at the previous close) is still open today, halved and cross: the system's
+    release of its margin to C1's cross wallet is legitimate. Only a position cross at both
+    closes has no bucket (mutation review of 2026-12-07: taking the mode of today's close
+    alone passed every test)."""
+    root = tmp_path / "switched"
+    shutil.copytree(GOLDEN / "clean", root)
+    with (root / "2026-03-03" / "positions.csv").open("a") as f:
+        f.write("P9,C1,BTCUSDT-PERP,cross,100,50000,,10,\n")
+    assert _seg06_of_the_last_day(root).height == 0
+
+
+def test_seg01_an_asset_clients_hold_with_no_client_custody_at_all_is_a_breach(
+    tmp_path: Path,
+) -> None:
+    """C3 holds 2 ETH and the venue holds no client ETH anywhere: held 0, excess -2, a breach
+    (mutation review of 2026-12-07: a statement whose held stayed NULL for an asset without
+    a custody row reported nothing)."""
+    con = clean_day_with(tmp_path, balances=["C3,ETH,2"], prices=["asset,ETH,3000"])
+    statement = segregation_statement(con, dt.date(2026, 3, 3), Config())
+    eth = statement.filter(pl.col("asset") == "ETH").select("held", "excess").rows()
+    assert eth == [(Decimal(0), Decimal(-2))]
+    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-01"], record=False)
+    rows = all_exceptions(result).select("entity_id", "value").rows()
+    assert rows == [("ETH", Decimal(-2))]
