@@ -436,6 +436,25 @@ def test_a_failed_first_load_leaves_no_database(
     assert link.is_symlink()
 
 
+def test_a_database_that_was_there_stays_when_its_first_load_fails(
+    run_mir: Callable[..., Result], dev_key: Any, tmp_path: Path
+) -> None:
+    """Only the database the job itself created goes when its first load fails: one made
+    beforehand (`mir init`), holding no load yet, stays as it was (mutation review of
+    2026-12-07: without the `created` condition the officer's initialised database was
+    deleted by a bad export)."""
+    bad = _with_a_bad_quantity(tmp_path)
+    db = tmp_path / "db" / "mir.duckdb"
+    assert run_mir("init", "--quiet", db=db).exit_code == 0
+    before = sha256(db)
+    result = daily(
+        run_mir, db, str(bad), "--out", str(tmp_path / "out"), "--config", str(dev_key.config)
+    )
+    assert result.exit_code == 3, result.output
+    assert db.is_file()
+    assert sha256(db) == before
+
+
 def test_a_new_database_whose_first_load_committed_stays_when_the_command_then_fails(
     tmp_path: Path,
 ) -> None:
@@ -1205,13 +1224,16 @@ def test_a_terminal_that_went_away_changes_neither_the_load_nor_the_exit_code(
     assert _mir_onto_a_gone_terminal("check", "--as-of", AS_OF, "--db", missing) == 2
 
 
+@pytest.mark.parametrize("below", ["", "venue"])
 def test_mir_report_refuses_to_replace_the_export_too(
-    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path, below: str
 ) -> None:
     """Review of 2026-12-04 (second): the refusal was only in `mir daily`; `mir report --out
-    exports` still deleted the export's files."""
+    exports` still deleted the export's files. An export further down in OUT/<as_of>
+    (exports/D/venue/D) goes with the day directory too, and is refused as well (mutation
+    review of 2026-12-07: only a snapshot directly in OUT/<as_of> was tested)."""
     exports = tmp_path / "exports"
-    snapshot = exports / LATEST.name
+    snapshot = exports / LATEST.name / below / (LATEST.name if below else "")
     shutil.copytree(LATEST, snapshot)
     files = {p.name: sha256(p) for p in snapshot.iterdir()}
     assert run_mir("load", str(snapshot), db=db).exit_code == 0

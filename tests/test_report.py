@@ -599,6 +599,17 @@ def test_percent_point_change_is_the_difference_of_the_percentages_shown() -> No
     assert formatting.percent_point_change(Decimal("0.90015"), Decimal("0.42004")) == "+48.02 pp"
 
 
+def test_a_count_is_thousands_separated_like_the_amounts_beside_it() -> None:
+    """CON-01's holders per instrument: a count of a large venue reads 12,345 as the amounts
+    in the same table do, and a missing count the en dash (mutation review of 2026-12-07)."""
+    from reports.render import formatting
+
+    assert formatting.integer(Decimal("12345")) == "12,345"
+    assert formatting.integer(1234567) == "1,234,567"
+    assert formatting.integer(999) == "999"
+    assert formatting.integer(None) == formatting.MISSING
+
+
 @pytest.mark.parametrize(
     ("move", "expected"),
     [("-0.125", "-12.5"), ("-0.004", "-0.4"), ("0.3", "30"), ("-1", "-100"), ("0", "0"),
@@ -934,6 +945,16 @@ def test_headline_counts_checks_without_calling_the_unevaluated_ones_run() -> No
     ]
     assert _headline(SimpleNamespace(outcomes=outcomes)) == (  # type: ignore[arg-type]
         "3 checks; 1 breached (CAP-01); 1 not evaluated (SEG-02); 1 passed."
+    )
+    # a check that crashed and one that warned are not counted as passed either (mutation
+    # review of 2026-12-07)
+    outcomes += [
+        SimpleNamespace(check_id="CAP-04", status="error"),
+        SimpleNamespace(check_id="CON-02", status="warn"),
+    ]
+    assert _headline(SimpleNamespace(outcomes=outcomes)) == (  # type: ignore[arg-type]
+        "5 checks; 1 breached (CAP-01); 1 warned (CON-02); 1 could not run (CAP-04); "
+        "1 not evaluated (SEG-02); 1 passed."
     )
 
 
@@ -1320,6 +1341,9 @@ def test_key_figures_state_each_days_figure_its_change_and_its_checks_status(
     assert requirement.previous == "1,000,000.00"
     change = shown(t["requirement_usd"]) - Decimal("1000000.00")
     assert requirement.change == ("+" if change > 0 else "") + f"{change:,.2f}"
+    held = by["Client assets held in segregation"]
+    held_change = shown(t["held_usd"]) - Decimal("2000000.00")
+    assert held.change == ("+" if held_change > 0 else "") + f"{held_change:,.2f}"
     excess = by["Net excess over all assets"]
     assert excess.previous == "1,000,000.00"  # the previous excess, not another figure's
     shortfall = by["Segregation shortfall"]
@@ -1331,7 +1355,9 @@ def test_key_figures_state_each_days_figure_its_change_and_its_checks_status(
     headroom = by["Insurance fund over Cover-2"]
     assert (headroom.value, headroom.previous) == ("-300.25", "700.00")
     assert headroom.change == "-1,000.25" and headroom.status == "pass"
-    assert by["VaR 99% 1-day, house + insurance fund"].status == "not_evaluated"
+    var = by["VaR 99% 1-day, house + insurance fund"]
+    assert var.status == "not_evaluated"
+    assert var.previous == "10.00"  # the previous day's VaR, not today's
     # a day without any segregation row has nothing short: 0.00, not a missing figure
     none = {f.label.split(" (")[0]: f for f in _key_figures(replace(data, totals={}))}
     empty = none["Segregation shortfall"]
@@ -1341,6 +1367,45 @@ def test_key_figures_state_each_days_figure_its_change_and_its_checks_status(
     near = replace(previous, capital_ratio=Decimal("0.999996"))
     ratios = {f.label.split(" (")[0]: f for f in _key_figures(replace(data, previous=near))}
     assert ratios["Capital ratio"].previous == "100.00%"
+
+
+def test_the_previous_days_key_figures_are_that_days_totals(database: Path) -> None:
+    """The executive summary's previous-day column holds the previous stored day's
+    segregation totals, not the as-of day's again (mutation review of 2026-12-07)."""
+    from reports.render.build import ensure_check_run, gather
+
+    config = Config()
+    data = gathered(database, config)
+    with open_db(database) as con:
+        first = gather(con, FIRST, config, ensure_check_run(con, FIRST, config))
+    previous = data.previous
+    assert previous is not None and previous.as_of == FIRST
+    assert first.totals["requirement_usd"] != data.totals["requirement_usd"]  # days differ
+    assert previous.requirement_usd == first.totals["requirement_usd"]
+    assert previous.held_usd == first.totals["held_usd"]
+    assert previous.excess_usd == first.totals["excess_usd"]
+
+
+def test_the_var_section_shows_var_and_es_each_its_own_figure(database: Path) -> None:
+    """The PDF's VaR / ES table: the VaR column is the VaR, the ES column the ES (mutation
+    review of 2026-12-07: the ES could show the VaR unnoticed, the small sample history has
+    too few days for VaR to be evaluated)."""
+    from dataclasses import replace
+
+    from reports.render.build import _stress
+
+    data = gathered(database, Config())
+    var = replace(
+        data.var,
+        evaluated=True,
+        var=1234.5,
+        var_usd=Decimal("1234.50"),
+        es=2345.254,
+        es_usd=Decimal("2345.25"),
+        own_funds=None,  # no threshold: each figure in cents
+    )
+    section = _stress(replace(data, var=var)).var
+    assert (section.var_usd, section.es_usd) == ("1,234.50", "2,345.25")
 
 
 def test_the_insurance_fund_is_told_apart_from_the_cover_its_check_grades(
