@@ -452,3 +452,88 @@ def test_a_var_share_of_zero_is_refused() -> None:
         parse_config({"var": {"own_funds_share_warn": "0"}})
     with pytest.raises(ConfigError, match=r"var\.own_funds_share_warn"):
         parse_config({"var": {"own_funds_share_warn": "25"}})
+
+
+# --- mutation review of 2026-12-07 (configuration and the generator) ---
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"firm": {"stable_assets": ["USD", "USDT"]}},
+        {"segregation": {"rollforward_tolerance": "0.01"}},
+        {"segregation": {"target_residual_interest": "0"}},
+        {"concentration": {"hhi_warn": 2000}},
+        {"capital": {"early_warning": "1.2"}},
+        {"stress": {"cover": 1}},
+        {"stress": {"cascade_impact": "0.000000001"}},
+        {"stress": {"scenarios": [{"name": "down_50", "shocks": {"*": "-0.5"}}]}},
+        {"var": {"confidence": "0.95"}},
+    ],
+)
+def test_every_setting_the_figures_depend_on_changes_the_results_hash(data: dict) -> None:
+    """The run id is derived from the inputs and the configuration (DESIGN.md section 6): a
+    setting that changes a figure (a tolerance, a threshold, a stress scenario, the VaR level)
+    must change the results hash, or a run under another configuration would pass for this one."""
+    assert parse_config(data).results_sha256() != Config().results_sha256()
+
+
+def test_the_lower_and_upper_edges_of_the_ranges_are_accepted() -> None:
+    """Cover-1 and a one-day VaR window are whole numbers of at least 1; an early warning of
+    exactly 100% is a multiple from 1 to 10; the largest cascade impact and an HHI of 10,000
+    are "at most"."""
+    config = parse_config(
+        {
+            "stress": {"cover": 1, "cascade_impact": "0.000001"},
+            "var": {"window": 1},
+            "capital": {"early_warning": "1"},
+            "concentration": {"hhi_warn": 10000},
+        }
+    )
+    assert (config.stress.cover, config.var.window) == (1, 1)
+    assert config.stress.cascade_impact == Decimal("0.000001")
+    assert config.capital.early_warning == 1
+    assert config.concentration.hhi_warn == 10000
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        ({"var": {"confidence": "0"}}, "var.confidence: must lie strictly between 0 and 1"),
+        ({"var": {"es_confidence": "1"}}, "var.es_confidence: must lie strictly between 0 and 1"),
+        ({"var": {"es_confidence": 0}}, "var.es_confidence: must lie strictly between 0 and 1"),
+        ({"concentration": {"hhi_warn": 10001}}, "concentration.hhi_warn"),
+        ({"concentration": {"oi_floor": "-1"}}, "concentration.oi_floor"),
+        ({"signing": {"tsa_url": "https:"}}, "is not an http(s) URL"),
+        ({"signing": {"passphrase_env": "1PASS"}}, "is not an environment variable name"),
+        ({"firm": {"stable_assets": ["USD", ""]}}, "list of asset codes"),
+        # the contract's example LEI with its check digits one lower: MOD 97-10 leaves 0, not 1
+        ({"firm": {"lei": "5493001KJTIIGC8Y1R11"}}, "is not an ISO 17442 LEI"),
+        (
+            {"stress": {"scenarios": [{"name": "x", "shocks": {"*": "-0.1"}, "weight": 1}]}},
+            "unknown key 'weight'; known keys: name, shocks",
+        ),
+        (
+            {"stress": {"scenarios": [{"name": "down\t30", "shocks": {"*": "-0.1"}}]}},
+            "must be a non-empty name",
+        ),
+    ],
+)
+def test_bad_values_at_the_edges_are_refused(data: dict, fragment: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, source="mir.toml")
+    assert fragment in str(caught.value)
+    assert caught.value.exit_code == ExitCode.USAGE
+
+
+@pytest.mark.parametrize(
+    "section", ["firm", "segregation", "concentration", "capital", "stress", "var", "signing"]
+)
+def test_an_unknown_key_is_refused_in_every_section(section: str) -> None:
+    """DESIGN.md section 5: an unknown key is an error (exit 2), in any section, whatever its
+    name (a "name" key in [capital] is as unknown as any other)."""
+    for key in ("name", "colour"):
+        if section == "firm" and key == "name":
+            continue
+        with pytest.raises(ConfigError, match=rf"\[{section}\]: unknown key '{key}'"):
+            parse_config({section: {key: "x"}})

@@ -1183,3 +1183,30 @@ def test_truth_csv_leaves_a_value_a_finding_lacks_empty(tmp_path: Path) -> None:
     assert truth.height == 2
     assert truth["instrument_id"].null_count() == 2
     assert truth.filter(pl.col("check_id") == "CAP-01")["asset"].to_list() == [None]
+
+
+# ---- mutation review of 2026-12-07 (configuration and the generator) ----
+def test_a_history_whose_futures_would_expire_past_the_year_9999_is_a_usage_error(
+    run_mir, tmp_path: Path
+) -> None:
+    """The dated futures expire at a quarter end after start + days + 30: a --start late in the
+    year 9999 is refused as a usage error (exit 2) before anything is written, not a crash."""
+    out = tmp_path / "o"
+    result = run_mir(
+        "generate",
+        *("--accounts", "40", "--days", "1", "--seed", "1"),
+        *("--out", out, "--start", "9999-10-01"),
+    )
+    assert result.exit_code == 2, result.output
+    assert "--start 9999-10-01 with --days 1 runs past the year 9999" in result.output
+    assert not out.exists()
+
+
+def test_a_negative_seed_is_a_usage_error(run_mir, tmp_path: Path) -> None:
+    """--seed is 0 or more (its help says so): -1 is refused by the option (exit 2), not
+    passed to the random generator to fail there."""
+    out = tmp_path / "o"
+    result = run_mir("generate", "--accounts", "40", "--days", "1", "--seed", "-1", "--out", out)
+    assert result.exit_code == 2, result.output
+    assert "--seed" in result.output and "x>=0" in result.output
+    assert not out.exists()
