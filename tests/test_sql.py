@@ -1052,6 +1052,9 @@ def test_bad_debt_by_instrument_finds_the_planted_bad_debt(mir: Callable[..., Re
     seg07 = {r["entity_id"]: r for r in query_rows(mir, "check_exceptions", check_id="SEG-07")}
     assert Decimal(rows[0]["bad_debt"]) == Decimal(seg07[planted["entity_id"]]["value"]) > 0
     assert query_rows(mir, "bad_debt_by_instrument", to=PREVIOUS.isoformat()) == []
+    # a window includes both its ends: a one-day window of the last day holds its rows
+    one_day = {"from": LAST.isoformat(), "to": LAST.isoformat()}
+    assert query_rows(mir, "bad_debt_by_instrument", **one_day) == rows
     # in USD at the settle asset's price of prices.csv (ETH here), not the instrument's mark
     # (mutation review: the ETHUSD mark, 3139.34, passed for ETH's 3139.33947419)
     with (SAMPLES / LAST.isoformat() / "prices.csv").open(newline="", encoding="utf-8") as f:
@@ -2605,6 +2608,85 @@ def test_an_investigation_header_is_read_whole_and_checked(tmp_path: Path) -> No
     bare.write_text("-- param: x text (required): a value\nSELECT $x\n", encoding="utf-8")
     with pytest.raises(ValueError, match="missing '-- description:' header"):
         parse_investigation(bare)
+
+
+def test_an_investigation_header_ends_at_the_first_line_of_sql(tmp_path: Path) -> None:
+    """The header is the comment lines before the SQL: a `-- description:` or `-- param:`
+    comment inside the statement is SQL, not the description or a parameter (mutation review of
+    2026-12-07: reading on past the header made such a comment a required parameter)."""
+    from reports.investigate import Parameter, parse_investigation
+
+    path = tmp_path / "inner.sql"
+    path.write_text(
+        "-- description: Rows of a day.\n"
+        "-- param: as_of date (optional): the day\n"
+        "SELECT $as_of AS d\n"
+        "-- description: not the description\n"
+        "-- param: x text (required): not a parameter\n",
+        encoding="utf-8",
+    )
+    investigation = parse_investigation(path)
+    assert investigation.description == "Rows of a day."
+    assert investigation.parameters == (Parameter("as_of", "date", False, "the day"),)
+
+
+def test_an_empty_result_as_parquet_is_a_file_of_its_columns(
+    mir: Callable[..., Result], tmp_path: Path
+) -> None:
+    """No rows still make a Parquet file, holding the columns and their types (mutation review
+    of 2026-12-07: without it the export of an empty result failed)."""
+    import polars as pl
+
+    target = tmp_path / "empty.parquet"
+    statement = "SELECT 1::INTEGER AS a, 'x' AS b WHERE false"
+    result = mir("sql", statement, "--format", "parquet", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("0 row(s) in ")
+    frame = pl.read_parquet(target)
+    assert frame.height == 0
+    assert dict(frame.schema) == {"a": pl.Int32, "b": pl.String}
+
+
+def test_an_unsigned_128_bit_integer_beyond_38_digits_is_refused(
+    mir: Callable[..., Result],
+) -> None:
+    """A UHUGEINT is output exactly up to 38 digits and refused, by its column, beyond (mutation
+    review of 2026-12-07: cast as HUGEINT alone, the largest UHUGEINT printed as -1)."""
+    fits = mir(
+        "sql", "SELECT 99999999999999999999999999999999999999::UHUGEINT AS u", "--format", "csv"
+    )
+    assert fits.exit_code == 0, fits.output
+    assert fits.stdout == "u\n" + "9" * 38 + "\n"
+    largest = "SELECT 340282366920938463463374607431768211455::UHUGEINT AS u"
+    refused = mir("sql", largest, "--format", "csv")
+    assert refused.exit_code == 2
+    assert "column u holds an integer of more than 38 digits" in refused.stderr
+
+
+def test_breaches_by_day_lists_a_check_that_crashed(
+    history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_mir: Callable[..., Result]
+) -> None:
+    """A check that crashed (`error`) is listed by default, beside the warnings and breaches: a
+    check that could not run is a finding (mutation review of 2026-12-07: nothing held it)."""
+    from reports.checks import engine
+    from reports.checks.engine import run_checks
+    from reports.config import Config
+    from reports.db import open_db
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(history, db)
+    original = engine.run_sql_check
+
+    def crashing(spec: Any, ctx: Any) -> Any:
+        if spec.check_id == "SEG-06":
+            raise MemoryError("Out of Memory Error: could not allocate block")
+        return original(spec, ctx)
+
+    monkeypatch.setattr(engine, "run_sql_check", crashing)
+    with open_db(db) as con:
+        run_checks(con, LAST, Config(), only=["SEG-06"])
+    rows = query_rows(lambda *a: run_mir(*a, db=db), "breaches_by_day", check_id="SEG-06")
+    assert [(r["as_of_date"], r["status"]) for r in rows] == [(LAST.isoformat(), "error")]
 
 
 def test_queries_lists_the_investigations_in_name_order(run_mir: Callable[..., Result]) -> None:
