@@ -117,7 +117,17 @@ def _refuse_other_files(path: Path) -> None:
         return  # created, or refused with DuckDB's own message
     except OSError:
         return
-    if head and head[8:12] != DUCKDB_MAGIC:
+    if not head:
+        # DuckDB refuses an empty file, unless its name ends like a data file (.csv, .parquet,
+        # .json, ...): that one it opens as views over the file, which then read as a foreign
+        # database ("mir did not make", review of 2026-12-07)
+        msg = (
+            f"{path} is an empty file, not a DuckDB database (a snapshot or result file?); pass "
+            "the database file with --db or $MIR_DB, or a path that does not exist yet to "
+            "create one"
+        )
+        raise UsageError(msg)
+    if head[8:12] != DUCKDB_MAGIC:
         msg = (
             f"{path} is not a DuckDB database (a snapshot or result file?); pass the database "
             "file with --db or $MIR_DB"

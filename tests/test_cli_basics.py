@@ -285,6 +285,32 @@ def test_a_database_mir_did_not_make_is_left_unchanged(tmp_path, run_mir) -> Non
     con.close()
 
 
+def test_a_database_holding_only_views_or_an_empty_file_is_not_mirs(tmp_path, run_mir) -> None:
+    """A DuckDB file with views but no tables is not mir's either; nor is an empty CSV file,
+    which DuckDB opens as an in-memory database with views over it (it has no first bytes to
+    tell): `mir init` into it would "succeed" and write nothing anywhere. The empty file is
+    named as such, not as a database mir did not make; so is an empty file of any other name,
+    which DuckDB refuses with its own words."""
+    import duckdb
+
+    views = tmp_path / "views.duckdb"
+    con = duckdb.connect(str(views))
+    con.execute("CREATE VIEW positions AS SELECT 1 AS x")
+    con.close()
+    before = views.read_bytes()
+    result = run_mir("init", db=views)
+    assert result.exit_code == 2, result.output
+    assert "mir did not make" in result.stderr
+    assert views.read_bytes() == before
+    for name in ("accounts.csv", "positions.parquet", "mir.duckdb"):
+        empty = tmp_path / name
+        empty.write_bytes(b"")
+        result = run_mir("init", db=empty)
+        assert result.exit_code == 2, (name, result.output)
+        assert f"{empty} is an empty file, not a DuckDB database" in result.stderr, name
+        assert empty.read_bytes() == b""
+
+
 def test_duckdb_draws_no_progress_bar_on_stdout(tmp_path) -> None:
     """Diff review of 2026-12-05: a query past 2 s drew DuckDB's progress bar on stdout, even
     into a file, where `mir daily` promises one summary line. Checked in a process of its own

@@ -119,6 +119,21 @@ def test_reload_replaces_only_its_date(con: duckdb.DuckDBPyConnection, snapshots
     assert after_day1 == before_day1
 
 
+def test_reloading_an_earlier_date_keeps_the_later_dates_stored_rows(
+    con: duckdb.DuckDBPyConnection, snapshots: Path
+) -> None:
+    """A reload refreshes its own date only: the stored rows of the dates after it stay (a
+    refresh deleting from its date on left the later days with no valuation, hence no figures,
+    until their own reload)."""
+    before = {table: _counts(con, table) for table in derive.DERIVED_TABLES}
+    assert all(set(counts) == {DAY1, DAY2} for counts in before.values()), before
+    load_snapshot(con, snapshots / DAY1.isoformat())
+    assert {table: _counts(con, table) for table in derive.DERIVED_TABLES} == before
+    assert _positions_differences(con, DAY2) == 0
+    for table, view in derive.DERIVED:
+        assert _differences(con, table, view) == 0, table
+
+
 def test_failed_load_leaves_the_valuation_alone(
     con: duckdb.DuckDBPyConnection, snapshots: Path
 ) -> None:

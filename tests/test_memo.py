@@ -112,3 +112,21 @@ def test_a_connection_gone_before_the_scope_ends_never_lends_its_figures() -> No
             figure(con, DAY, config, "a")
             del con  # closed and dropped: CPython hands its id to the next object()
     assert len(calls) == 20
+
+
+@memoized_per_day
+def other_figure(con: Any, as_of: dt.date, config: Config, name: str = "all") -> list[str]:
+    calls.append(("other", as_of, name))
+    return ["other", name]
+
+
+def test_two_functions_of_one_module_called_alike_keep_their_own_figures() -> None:
+    """The key names the function: two memoized figures of one module with the same arguments
+    (as stress_results and var_es of one day and configuration) never get each other's."""
+    calls.clear()
+    con, config = object(), Config()
+    with day_memo():
+        assert figure(con, DAY, config, "a") == ["a", DAY.isoformat()]
+        assert other_figure(con, DAY, config, "a") == ["other", "a"]
+        assert figure(con, DAY, config, "a") == ["a", DAY.isoformat()]
+    assert len(calls) == 2

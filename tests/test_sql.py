@@ -1400,19 +1400,16 @@ def test_check_exceptions_after_a_recording_in_which_the_check_crashed(
         assert set(seg06["entity_id"].to_list()) == planted and seg06.height == len(planted)
 
 
-def test_check_exceptions_of_a_run_shown_crashed_are_none(
-    history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_mir: Callable[..., Result]
-) -> None:
-    """The recording shown is the latest: when the check crashed in it (`error`), it recorded
-    no rows, and none are shown, not those an earlier recording of the same run id kept (the
-    note says it crashed; mutation review: the earlier rows were shown under the error)."""
+def _check_with_seg06_crashing(
+    db: Path, monkeypatch: pytest.MonkeyPatch, only: list[str] | None = None
+) -> Any:
+    """Run the checks of LAST on `db` (or `only` those) with SEG-06 crashing (`error`), as
+    running out of memory would; the run's result."""
     from reports.checks import engine
     from reports.checks.engine import run_checks
     from reports.config import Config
     from reports.db import open_db
 
-    db = tmp_path / "copy.duckdb"
-    shutil.copyfile(history, db)  # LAST checked in full: SEG-06's planted rows are recorded
     original = engine.run_sql_check
 
     def crashing(spec: Any, ctx: Any) -> Any:
@@ -1422,7 +1419,18 @@ def test_check_exceptions_of_a_run_shown_crashed_are_none(
 
     monkeypatch.setattr(engine, "run_sql_check", crashing)
     with open_db(db) as con:
-        crashed = run_checks(con, LAST, Config())  # the same run id, recorded again
+        return run_checks(con, LAST, Config(), only=only)
+
+
+def test_check_exceptions_of_a_run_shown_crashed_are_none(
+    history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_mir: Callable[..., Result]
+) -> None:
+    """The recording shown is the latest: when the check crashed in it (`error`), it recorded
+    no rows, and none are shown, not those an earlier recording of the same run id kept (the
+    note says it crashed; mutation review: the earlier rows were shown under the error)."""
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(history, db)  # LAST checked in full: SEG-06's planted rows are recorded
+    crashed = _check_with_seg06_crashing(db, monkeypatch)  # the same run id, recorded again
     assert {r.check_id: str(r.status) for r in crashed.results}["SEG-06"] == "error"
     args = ["query", "check_exceptions", "-p", "check_id=SEG-06", "--format", "json"]
     result = run_mir(*args, db=db)
@@ -2668,23 +2676,9 @@ def test_breaches_by_day_lists_a_check_that_crashed(
 ) -> None:
     """A check that crashed (`error`) is listed by default, beside the warnings and breaches: a
     check that could not run is a finding (mutation review of 2026-12-07: nothing held it)."""
-    from reports.checks import engine
-    from reports.checks.engine import run_checks
-    from reports.config import Config
-    from reports.db import open_db
-
     db = tmp_path / "copy.duckdb"
     shutil.copyfile(history, db)
-    original = engine.run_sql_check
-
-    def crashing(spec: Any, ctx: Any) -> Any:
-        if spec.check_id == "SEG-06":
-            raise MemoryError("Out of Memory Error: could not allocate block")
-        return original(spec, ctx)
-
-    monkeypatch.setattr(engine, "run_sql_check", crashing)
-    with open_db(db) as con:
-        run_checks(con, LAST, Config(), only=["SEG-06"])
+    _check_with_seg06_crashing(db, monkeypatch, only=["SEG-06"])
     rows = query_rows(lambda *a: run_mir(*a, db=db), "breaches_by_day", check_id="SEG-06")
     assert [(r["as_of_date"], r["status"]) for r in rows] == [(LAST.isoformat(), "error")]
 
