@@ -1412,8 +1412,8 @@ def test_resolve_as_of_reads_the_name_of_the_current_directory(tmp_path, monkeyp
     assert resolve_as_of(tmp_path / "2026-03-05", None) == dt.date(2026, 3, 5)
 
 
-def _accounts_in_polars_row_groups(tmp_path: Path) -> tuple[Path, list[str]]:
-    """A snapshot whose accounts.parquet holds 300,000 more accounts in row groups of 125,000
+def _accounts_in_polars_row_groups(tmp_path: Path, extra: int = 300_000) -> tuple[Path, list[str]]:
+    """A snapshot whose accounts.parquet holds `extra` more accounts in row groups of 125,000
     rows, as Polars writes them (more than DuckDB's 122,880), and the file's account ids."""
     import pyarrow.parquet as pq
 
@@ -1422,7 +1422,7 @@ def _accounts_in_polars_row_groups(tmp_path: Path) -> tuple[Path, list[str]]:
     accounts = con.sql(
         f"SELECT * FROM read_csv('{snap / 'accounts.csv'}', all_varchar = true) UNION ALL "
         f"SELECT printf('X%07d', i), 'client', NULL, 'retail', 'DE', 'active' "
-        f"FROM range(300000) t(i)"
+        f"FROM range({extra}) t(i)"
     ).to_arrow_table()
     pq.write_table(accounts, snap / "accounts.parquet", row_group_size=125_000)
     (snap / "accounts.csv").unlink()
@@ -1440,21 +1440,21 @@ def test_a_file_in_row_groups_larger_than_duckdbs_is_stored_in_full_ones(tmp_pat
     """Parquet row groups of 125,000 rows (as Polars writes them) would each be stored as a full
     and a nearly empty DuckDB row group, which the next CHECKPOINT merges and rewrites (3-5 s at
     1M accounts); the loader inserts such a file without keeping the row order, so each of
-    DuckDB's threads fills row groups of its own: at most one part-filled group per thread, and
-    nothing for the checkpoint to rewrite. Every row is stored once."""
-    snap, account_ids = _accounts_in_polars_row_groups(tmp_path)
+    DuckDB's threads fills row groups of its own: at most one part-filled group per thread (the
+    checkpoint may merge those few; which thread takes which rows varies from run to run), not
+    one per row group of the file (five here: stored as they come, four were part-filled). Two
+    threads, as on the 2-core machines mir targets, whatever this machine has. Every row is
+    stored once."""
+    snap, account_ids = _accounts_in_polars_row_groups(tmp_path, extra=600_000)
     with open_db(tmp_path / "mir.duckdb") as db:
+        db.execute("SET threads = 2")
         load_snapshot(db, snap)
-        threads = db.execute("SELECT current_setting('threads')").fetchall()[0][0]
         groups = _row_groups(db, "accounts")
-        db.execute("CHECKPOINT")
-        after_checkpoint = _row_groups(db, "accounts")
         stored = db.execute("SELECT account_id FROM accounts").fetchall()
         kept = db.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     part_filled = [count for _, count in groups if count < ROW_GROUP_ROWS]
-    assert len(part_filled) <= threads
-    assert len(groups) <= -(-len(account_ids) // ROW_GROUP_ROWS) + threads - 1
-    assert after_checkpoint == groups
+    assert len(part_filled) <= 2, groups
+    assert len(groups) <= -(-len(account_ids) // ROW_GROUP_ROWS) + 1, groups
     assert sorted(r[0] for r in stored) == sorted(account_ids)
     assert kept is True  # the database's setting restored after the insert
 
