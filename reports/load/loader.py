@@ -625,8 +625,9 @@ _RESTORE_ORDER = "RESET preserve_insertion_order"
 def _insert_unordered(con: duckdb.DuckDBPyConnection, insert: str, as_of: dt.date) -> None:
     """Run ``insert`` with DuckDB's ``preserve_insertion_order`` off: each thread then appends
     to row groups of its own and fills them, so a file in part-filled row groups is stored in
-    full ones (at most one part-filled per thread, which the checkpoint may merge) without a sort (2M positions at L: 1.0-1.1 s, against 1.35-1.56 s in row order
-    and 1.0-1.2 s plus a 1-2 s checkpoint as they come; tests/benchmarks/PERFORMANCE.md).
+    full ones (at most one part-filled per thread, which the checkpoint may merge) without a
+    sort (2M positions at L: 1.0-1.1 s, against 1.35-1.56 s in row order and 1.0-1.2 s plus a
+    1-2 s checkpoint as they come; tests/benchmarks/PERFORMANCE.md).
 
     The stored rows are then not in the file's order, which nothing reads: every check and
     report orders what it shows, with ties broken by ids, as it must anyway under DuckDB's
