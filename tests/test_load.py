@@ -1459,23 +1459,6 @@ def test_a_file_in_row_groups_larger_than_duckdbs_is_stored_in_full_ones(tmp_pat
     assert kept is True  # the database's setting restored after the insert
 
 
-class _FailingInsert:
-    """A connection whose insert into `table` fails inside DuckDB (aborting the transaction),
-    as a full disk would; everything else goes to the real connection."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
-        self._con = con
-        self._insert = f"INSERT INTO {table} "
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._con, name)
-
-    def execute(self, sql: str, *args: Any) -> duckdb.DuckDBPyConnection:
-        if sql.startswith(self._insert):
-            return self._con.execute("SELECT error('simulated: No space left on device')")
-        return self._con.execute(sql, *args)
-
-
 def test_an_unordered_insert_that_fails_leaves_the_insertion_order_setting_as_it_was(
     tmp_path,
 ) -> None:
@@ -1484,11 +1467,21 @@ def test_an_unordered_insert_that_fails_leaves_the_insertion_order_setting_as_it
     after which the loader restores it (else every later query of the process, the checks
     included, would run without it). The date is left as it was."""
     snap, _ = _accounts_in_polars_row_groups(tmp_path)
+
+    class FailingInsert(_Delegating):
+        """The insert into accounts fails inside DuckDB (aborting the transaction), as a full
+        disk would."""
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            if sql.startswith("INSERT INTO accounts "):
+                return self._con.execute("SELECT error('simulated: No space left on device')")
+            return self._con.execute(sql, *args)
+
     with open_db(tmp_path / "mir.duckdb") as db:
         load_snapshot(db, SNAPSHOT_MIN)
         before = db.execute("SELECT count(*) FROM accounts").fetchall()
         with pytest.raises(duckdb.InvalidInputException, match="simulated"):
-            load_snapshot(_FailingInsert(db, "accounts"), snap)  # type: ignore[arg-type]
+            load_snapshot(FailingInsert(db), snap)  # type: ignore[arg-type]
         kept = db.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
         assert kept is True
         assert db.execute("SELECT count(*) FROM accounts").fetchall() == before
