@@ -243,6 +243,22 @@ def test_an_interrupted_load_says_interrupted_not_internal_error(
     assert result.stderr.strip() == "Interrupted."
 
 
+def test_ctrl_c_at_the_passphrase_prompt_is_exit_4_not_1(tmp_path, run_mir, monkeypatch) -> None:
+    """README audit of 2026-12-07: Ctrl-C (or end of input) at `mir keys init`'s passphrase
+    prompt made click.prompt raise Abort, which printed "Aborted!" and exited 1, "breach
+    found". Ctrl-C is "Interrupted.", exit 4, as on every command (README, `mir sql`)."""
+    import reports.sign.keys
+
+    def aborted(*_args: object, **_kwargs: object) -> bytes:
+        raise click.exceptions.Abort  # what click.prompt raises on Ctrl-C or EOF
+
+    monkeypatch.setattr(reports.sign.keys, "read_passphrase", aborted)
+    result = run_mir("keys", "init", "--out", str(tmp_path / "keys" / "signer.p12"))
+    assert result.exit_code == 4, result.output
+    assert result.stderr.strip() == "Interrupted."
+    assert not (tmp_path / "keys").exists()
+
+
 def test_a_database_path_naming_another_kind_of_file_is_a_usage_error(tmp_path, run_mir) -> None:
     """CLI review of 2026-12-05: DuckDB opens an existing CSV or Parquet file given as --db as
     an in-memory database with a view over it: `mir load` "loaded" into nothing (exit 0) and

@@ -1129,7 +1129,7 @@ def test_a_good_package_verifies_beside_an_unreadable_earlier_one(
     result = run_mir("verify", second)
     assert result.exit_code == 4, result.output
     assert _failed_lines(result.output) == [
-        f"hash chain: FAILED: {first.name} holds no manifest.json"
+        f"hash chain: FAILED: {first.name} holds no readable manifest.json"
     ]
 
 

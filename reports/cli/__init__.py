@@ -96,7 +96,12 @@ class MirGroup(click.Group):
             except OSError:  # stderr gone: the exit code still says what happened
                 _silence(err=True)
             ctx.exit(int(exc.exit_code))
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        except click.exceptions.Abort:
+            # Ctrl-C or end of input at a prompt (`mir keys init`): click's own handling
+            # prints "Aborted!" and exits 1, "breach found" (README audit of 2026-12-07)
+            echo("Interrupted.", err=True)
+            ctx.exit(int(ExitCode.INTERNAL))
+        except (click.exceptions.Exit, click.ClickException):
             raise
         except BrokenPipeError:
             # `mir sql ... | head`: the reader went away, which is not an error of ours; the

@@ -50,8 +50,9 @@ def check_command(
     append the outcomes to check_results / check_exceptions and print one line per check.
 
     Exit 0 when nothing breached (warnings allowed), 1 when a check found a breach (or a warning
-    with --fail-on warn), 2 when no snapshot of --as-of is loaded, 4 when a check could not run
-    (status error; the others still ran).
+    with --fail-on warn), 2 when no snapshot of --as-of is loaded, --only names no known check
+    or the configuration is bad, 4 when a check could not run (status error; the others still
+    ran).
     """
     from reports.checks.engine import run_checks
     from reports.checks.model import CheckOutcome

@@ -927,7 +927,7 @@ def _chain_line(
             checked=False,
         )
     if previous.manifest is None:
-        return CheckLine(name, False, f"{previous.source} holds no {MANIFEST_NAME}")
+        return CheckLine(name, False, f"{previous.source} holds no readable {MANIFEST_NAME}")
     actual = hashlib.sha256(previous.manifest).hexdigest()
     if link is None:
         return CheckLine(
