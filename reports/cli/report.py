@@ -54,9 +54,11 @@ def report_command(
             f"wrote {result.day_dir} (report.pdf: {result.pages} pages, {size_kb:,.0f} KB; "
             f"{reused} {result.run_id}; {result.seconds:.1f} s)"
         )
-        if result.development_key:
-            click.echo("signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION")
         click.echo(f"status: {result.outcome}")
+    if result.development_key:
+        # a warning on stderr, under --quiet too, as `mir daily` gives it (README audit of
+        # 2026-12-07: it was a line of the summary, which --quiet left out)
+        echo("warning: signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION", err=True)
     if result.substitution_warning:
         echo(result.substitution_warning, err=True)
     for later in broken_links_after(Path(out_dir), as_of, config.firm.lei):
