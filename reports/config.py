@@ -588,6 +588,11 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> Config:
     # them (user review of 2026-12-06)
     problems = [
         f"unknown section [{name}]; known sections: {', '.join(_PARSERS)}"
+        if isinstance(data[name], dict)
+        # `window = 100` above every [section] header (contract audit of 2026-12-07: it was
+        # called an unknown section)
+        else f"unknown key '{name}' at the top level: every setting belongs in a section "
+        f"({', '.join(f'[{known}]' for known in _PARSERS)})"
         for name in sorted(set(data) - set(_PARSERS))
     ]
     sections: dict[str, Any] = {}

@@ -131,6 +131,7 @@ def test_the_largest_and_finest_settings_are_accepted() -> None:
     ("data", "fragment"),
     [
         ({"firmm": {}}, "unknown section [firmm]"),
+        ({"window": 100}, "unknown key 'window' at the top level: every setting belongs in a"),
         ({"segregation": {"target": "1"}}, "unknown key 'target'"),
         ({"capital": {"regime": "basel"}}, "capital.regime"),
         ({"concentration": {"oi_share_warn": "lots"}}, "concentration.oi_share_warn"),
