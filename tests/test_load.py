@@ -1229,6 +1229,27 @@ def test_a_given_maintenance_amount_beyond_floor_times_rate_is_warned_of(
     assert warnings == ([expected] if warned else [])
 
 
+@pytest.mark.parametrize(("date", "warned"), [("2026-03-02", False), ("2026-03-03", True)])
+def test_a_price_history_row_dated_after_the_snapshot_is_warned_of(
+    tmp_path, date: str, warned: bool
+) -> None:
+    """A back-fill holds past prices; a row dated after the snapshot's own date (a mistyped
+    year, another day's file) loads, as DESIGN sets no rule, but is warned of: the VaR of the
+    days from that date on would read it (VaR review of 2026-12-07: 2027-01-01 loaded
+    silently). A row of the snapshot's own date is a price known that day."""
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "price_history", 3, "date", date)
+    warnings: list[str] = []
+    tables = load_tables(snap, on_warning=warnings.append)
+    assert dt.date.fromisoformat(date) in {row[1] for row in tables["price_history"]}  # loaded
+    expected = (
+        f"price_history.csv: 1 row(s) dated after the snapshot's date {AS_OF} (e.g. row 3: "
+        f"{date} BTC); a back-fill holds past prices, yet the VaR of the days from those dates "
+        "on will use them: check the export's dates"
+    )
+    assert warnings == ([expected] if warned else [])
+
+
 def _keep_header_only(snap: Path, name: str) -> None:
     path = snap / f"{name}.csv"
     path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")

@@ -342,6 +342,17 @@ def _load_snapshot(
                     f"{stored_as} there); reload {following} so that the days agree"
                 )
 
+            future, row, example = con.execute(
+                read_query("load/future_price_history.sql")
+            ).fetchall()[0]
+            if future:
+                warn(
+                    f"{displays.get('price_history', 'price_history')}: {future:,} row(s) dated "
+                    f"after the snapshot's date {as_of.isoformat()} (e.g. row {row}: {example}); "
+                    "a back-fill holds past prices, yet the VaR of the days from those dates "
+                    "on will use them: check the export's dates"
+                )
+
             con.execute(
                 "CREATE OR REPLACE TEMP VIEW staged_risk_tiers_filled AS "
                 + read_query("load/maintenance_amount.sql")
