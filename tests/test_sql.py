@@ -1776,6 +1776,20 @@ def mir_sha(config_file: Path) -> str:
     return load_config(config_file).sha256()
 
 
+def test_an_empty_check_exceptions_on_a_day_not_loaded_says_to_load_it(
+    mir: Callable[..., Result],
+) -> None:
+    """History audit of 2026-12-07: on a date with no snapshot (a typo, a day not delivered)
+    the note said to run `mir check --as-of D`, which refuses such a date (exit 2, "no
+    snapshot loaded"). It now says the date is not loaded."""
+    day = (LAST + dt.timedelta(days=3)).isoformat()
+    result = mir("query", "check_exceptions", "-p", "check_id=SEG-03", "-p", f"as_of={day}")
+    assert result.exit_code == 0, result.output
+    assert f"note: no run of SEG-03 is recorded for {day}, and no snapshot of that date is " in (
+        result.stderr
+    )
+
+
 def test_an_empty_check_exceptions_says_what_the_run_shown_was(
     run_mir: Callable[..., Result], history: Path, tmp_path: Path
 ) -> None:
@@ -1953,14 +1967,73 @@ def test_runs_checked_day_by_day_stay_current_after_an_identical_reload(
         assert [r[0].isoformat() for r in con.execute(stale).fetchall()] == [
             d.name for d in DAYS[1:3]
         ]
-        # the README's re-check recipe: the days whose latest run is stale
-        recipe = (
-            "SELECT as_of_date FROM (SELECT as_of_date, max(checked_at) AS last FROM "
-            "check_results GROUP BY ALL) WHERE run_is_stale(as_of_date, last) ORDER BY 1"
-        )
+        # the README's re-check recipe: the days on which some check has no current run
+        recipe = _readme_sql("while read -r day")
         assert [r[0].isoformat() for r in con.execute(recipe).fetchall()] == [
             d.name for d in DAYS[1:3]
         ]
+
+
+def _readme_sql(marker: str) -> str:
+    """The SQL of the README's `mir sql "..."` example whose line (or block) holds `marker`."""
+    readme = (SAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    for match in re.finditer(r'mir sql "([^"]+)"', readme):
+        if marker in readme[match.end() :].split("mir sql", 1)[0][:400]:
+            return match.group(1)
+    raise AssertionError(f"no `mir sql` example with {marker!r} in the README")
+
+
+def test_the_readmes_history_queries_agree_with_the_investigations(
+    run_mir: Callable[..., Result], history: Path, tmp_path: Path
+) -> None:
+    """History audit of 2026-12-07: the README's re-check recipe took each day's latest run
+    only, so after `mir check --only` on a day whose full run a reload had made stale it
+    re-checked nothing there while breaches_by_day still showed 19 stale checks (and after a
+    reload back, A -> B -> A, it re-checked days whose current run holds again); its "latest
+    outcome per day" example showed the stale run of B's data, which breaches_by_day does
+    not. Both now pick runs as the investigations do: the recipe lists exactly the days on
+    which some check's shown run is stale."""
+    db = tmp_path / "mir.duckdb"
+    shutil.copy(history, db)
+    recipe = _readme_sql("while read -r day")
+    latest = _readme_sql("each check's latest outcome per day")
+
+    def days(sql: str) -> list[str]:
+        result = run_mir("sql", sql, "--format", "json", db=db)
+        assert result.exit_code == 0, result.output
+        return [r["as_of_date"] for r in json.loads(result.stdout)]
+
+    def stale_days() -> list[str]:
+        rows = query_rows(functools.partial(run_mir, db=db), "breaches_by_day", all="true")
+        return sorted({r["as_of_date"] for r in rows if r["stale"]})
+
+    # the day before LAST reloaded with other data (B): LAST's full run is stale; a partial run
+    # of LAST on B's data is current for its one check only
+    changed = with_one_balance_changed(DAYS[-2], tmp_path / "changed")
+    assert run_mir("load", str(changed), db=db).exit_code == 0
+    partial = run_mir("check", "--as-of", LAST.isoformat(), "--only", "SEG-04", db=db)
+    assert partial.exit_code in (0, 1), partial.output
+    assert stale_days() == [PREVIOUS.isoformat(), LAST.isoformat()]
+    assert days(recipe) == stale_days()
+    # back to the files the first runs checked (A): they hold again, the partial run is stale
+    assert run_mir("load", str(DAYS[-2]), db=db).exit_code == 0
+    assert stale_days() == []
+    assert days(recipe) == []
+    # the latest outcome per day is the run breaches_by_day shows (LAST's SEG-04 of A: one
+    # exception; the partial run of B's data, now stale, had two)
+    shown = {
+        (r["as_of_date"], r["check_id"], r["status"], r["exceptions"])
+        for r in query_rows(functools.partial(run_mir, db=db), "breaches_by_day")
+    }
+    result = run_mir("sql", latest, "--format", "json", db=db)
+    assert result.exit_code == 0, result.output
+    listed = {
+        (r["as_of_date"], r["check_id"], r["status"], r["exceptions"])
+        for r in json.loads(result.stdout)
+        if r["status"] in ("warn", "breach", "error")
+    }
+    assert (LAST.isoformat(), "SEG-04", "breach", 1) in listed
+    assert listed == shown
 
 
 def test_spaces_around_a_parameters_equals_sign_are_layout() -> None:

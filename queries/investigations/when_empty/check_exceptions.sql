@@ -8,8 +8,16 @@ SELECT CASE
         'no run of ' || $check_id
         || coalesce(' under configuration ' || lower($config::VARCHAR), '') || ' is recorded'
         || coalesce(' for ' || strftime($as_of::DATE, '%Y-%m-%d'), '')
-        || ': run `mir check --as-of ' || coalesce(strftime($as_of::DATE, '%Y-%m-%d'), 'D')
-        || '` (or the daily job) for the day'
+        -- a date with no snapshot: `mir check` refuses it (exit 2), so say to load it first
+        -- (history audit of 2026-12-07: the note advised `mir check` alone)
+        || CASE WHEN $as_of::DATE IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM loads WHERE as_of_date = $as_of::DATE)
+            THEN ', and no snapshot of that date is loaded: load it (`mir load DIR`), then run '
+                || '`mir check --as-of ' || strftime($as_of::DATE, '%Y-%m-%d')
+                || '` (or run the daily job on it)'
+            ELSE ': run `mir check --as-of ' || coalesce(strftime($as_of::DATE, '%Y-%m-%d'), 'D')
+                || '` (or the daily job) for the day'
+            END
     ELSE (
         SELECT $check_id || ' on ' || strftime(s.as_of_date, '%Y-%m-%d') || ', run ' || s.run_id
             || ': ' || CASE s.status
