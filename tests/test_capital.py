@@ -870,6 +870,34 @@ def test_cftc_risk_based_amount_binds_and_counts_house_positions(
     ]
 
 
+def test_cftc_reference_through_the_stored_positions(con: duckdb.DuckDBPyConnection) -> None:
+    """shared/reference: margin 40M (customer) + 10M (noncustomer) -> requirement 4.0M, early
+    warning 4.4M, here from the stored positions (test_cftc_reference passes the margin to the
+    formulas); own funds exactly at the level pass, a cent below warns (regime audit of
+    2026-12-07)."""
+    stored_day(con, DAY, adjusted_net_capital="4400000", accounts=[("H1", "house", "H1")])
+    # 80,000 x 50k x 1% = 40M for the client, 20,000 x 50k x 1% = 10M for the house
+    _one_cross_position(
+        con, ("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", D(1), None), quantity=80_000
+    )
+    _insert(
+        con,
+        "positions",
+        DAY,
+        [("P2", "H1", "BTCUSDT", "cross", D(-20_000), D(50_000), None, None, None)],
+    )
+    derive.refresh(con)
+    config = replace(Config(), capital=CapitalConfig(regime="cftc"))
+    ctx = ctx_for(con, DAY, config)
+    statement = statement_for(ctx)
+    assert statement.components["maintenance_margin"] == D(50) * M
+    assert (statement.requirement, statement.early_warning_amount) == (D(4) * M, D("4400000"))
+    assert check_cap_01(ctx).height == 0
+    con.execute("UPDATE capital SET amount = 4399999.99 WHERE item = 'adjusted_net_capital'")
+    ctx = ctx_for(con, DAY, config)
+    assert check_cap_01(ctx)["status"].to_list() == ["warn"]
+
+
 def test_mica_class_minimum_binds_and_warns_below_the_early_warning_level(
     con: duckdb.DuckDBPyConnection,
 ) -> None:

@@ -683,6 +683,10 @@ def test_capital_trend_reads_each_days_latest_current_run_of_this_configuration(
     assert "under the IFR regime and this capital configuration" in caption
     assert "lists each day's latest run of any regime or configuration" in caption
     assert "as `mir query" not in caption
+    # the regulation's own spelling, as in the capital section's title (regime audit of
+    # 2026-12-07: "under the MICA regime" and "own funds / requirement, MICA")
+    assert "under the MiCA regime" in trend_source_text("mica")
+    assert "under the CFTC regime" in trend_source_text("cftc")
 
 
 def test_what_killed_runs_left_is_cleared_by_the_next_report(

@@ -88,6 +88,8 @@ REGIME_LABELS = {
     "cftc": "CFTC net capital (17 CFR 1.17, 1.12)",
     "mica": "MiCA own funds (Regulation (EU) 2023/1114, Art. 67)",
 }
+# A regime's name in running text: the regulations' own spelling (MiCA, not MICA).
+REGIME_NAMES = {"ifr": "IFR", "cftc": "CFTC", "mica": "MiCA"}
 # Each regime's own words for its figures in the capital section: the statement's component
 # keys are names for code (IFR's PMR, FOR, K-... and D are the regulation's own; a regime
 # review of 2026-12-06 found the CFTC and MiCA tables printing `maintenance_margin`,
@@ -359,7 +361,8 @@ def trend_source_text(regime: str) -> str:
     return (
         "today's statement; the previous stored day for today's inputs and configuration (its "
         "recorded check run, else computed now); earlier days as their latest check run "
-        f"under the {regime.upper()} regime and this capital configuration recorded them, "
+        f"under the {REGIME_NAMES.get(regime, regime.upper())} regime and this capital "
+        "configuration recorded them, "
         "unless a reload has made that run stale (capital_results; `mir query "
         "capital_ratio_trend` lists each day's latest run of any regime or configuration)"
     )
@@ -612,7 +615,8 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
             fmt.usd_change(t.get("excess_usd"), p.excess_usd if p else None),
         ),
         KeyFigure(
-            f"Capital ratio (own funds / requirement, {cap.regime.upper()})",
+            f"Capital ratio (own funds / requirement, "
+            f"{REGIME_NAMES.get(cap.regime, cap.regime.upper())})",
             fmt.percent_against(cap.ratio, _ratio_bound(cap)),
             fmt.percent(p.capital_ratio) if p and p.capital_ratio is not None else "",
             fmt.percent_point_change(cap.ratio, p.capital_ratio if p else None),
