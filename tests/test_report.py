@@ -1616,6 +1616,13 @@ def test_the_html_escapes_the_data_and_keeps_the_charts(database: Path) -> None:
         chart is not None for chart in charts
     ) + (context.concentration.custodian_chart is not None)
     assert "&lt;svg" not in html
+    # the family table names the checks not evaluated (regime audit of 2026-12-07: a family
+    # whose only evaluated check passed read PASS, nothing beside it)
+    flat = " ".join(html.split())
+    assert "<th>Warned</th><th>Not evaluated</th>" in flat
+    skipped = {f.family: f.not_evaluated for f in context.families}
+    assert skipped["SEG"] == ("SEG-02",)  # no residual-interest target by default
+    assert "<td>SEG-02</td></tr>" in flat
 
 
 def test_summary_and_result_list_every_check_of_the_run(
@@ -1769,7 +1776,12 @@ def test_the_pdf_shows_what_the_csvs_and_summary_say(database: Path) -> None:
         checks = {c: v for c, v in summary["checks"].items() if c.startswith(family.family)}
         assert family.checks == len(checks)
         assert family.exceptions == sum(v["exceptions"] for v in checks.values())
-        for status, ids in (("breach", family.breaches), ("warn", family.warnings)):
+        named = (
+            ("breach", family.breaches),
+            ("warn", family.warnings),
+            ("not_evaluated", family.not_evaluated),
+        )
+        for status, ids in named:
             assert ids == tuple(c for c, v in checks.items() if v["status"] == status)
 
 

@@ -549,6 +549,7 @@ def _families(run: CheckRun) -> tuple[FamilyStatus, ...]:
                 exceptions=sum(o.exceptions for o in rows),
                 breaches=tuple(o.check_id for o in rows if o.status == "breach"),
                 warnings=tuple(o.check_id for o in rows if o.status == "warn"),
+                not_evaluated=tuple(o.check_id for o in rows if o.status == "not_evaluated"),
             )
         )
     return tuple(families)

@@ -50,6 +50,10 @@ class FamilyStatus:
     exceptions: int
     breaches: tuple[str, ...] = ()  # check ids at breach
     warnings: tuple[str, ...] = ()  # check ids at warn
+    # check ids not evaluated: a family whose only evaluated check passed reads PASS, so the
+    # table names what did not count (regime audit of 2026-12-07: CFTC without adjusted net
+    # capital showed the capital family PASS with CAP-01..03 not evaluated)
+    not_evaluated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
