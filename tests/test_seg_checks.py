@@ -1664,6 +1664,42 @@ def test_seg06_a_bucket_isolated_at_the_previous_close_is_a_bucket(tmp_path: Pat
     assert _seg06_of_the_last_day(root).height == 0
 
 
+def test_seg06_fund_credits_beyond_the_deficit_are_flagged_from_the_one_that_exceeds_it(
+    tmp_path: Path,
+) -> None:
+    """P8's day deficit is 50 (margin 100, loss 150). The fund credits 30 at 14:00 and 30 at
+    14:10: the first covers part of the deficit, the second takes the credits to 60, beyond it,
+    and is the one flagged, whole (README, SEG-06 rule (d); an independent recomputation of
+    2026-12-07 flagged both)."""
+    root = tmp_path / "credits"
+    shutil.copytree(GOLDEN / "clean", root)
+    _edit(
+        root / "2026-03-03",
+        "movements.csv",
+        ("C2,USDT,50,insurance_fund,P8,T5,", "C2,USDT,30,insurance_fund,P8,T5,"),
+        (
+            "M22,2026-03-03T14:00:00Z,IF1,USDT,-50,insurance_fund,,T5,system",
+            "M22,2026-03-03T14:00:00Z,IF1,USDT,-30,insurance_fund,,T5,system\n"
+            "M26,2026-03-03T14:10:00Z,C2,USDT,30,insurance_fund,P8,T9,system\n"
+            "M27,2026-03-03T14:10:00Z,IF1,USDT,-30,insurance_fund,,T9,system",
+        ),
+    )
+    con = duckdb.connect()
+    init_schema(con)
+    for snapshot in sorted(p for p in root.iterdir() if p.is_dir()):
+        load_snapshot(con, snapshot)
+    status, _, rows = _seg06_rows(con, "2026-03-03")
+    assert status == "breach"
+    assert list(rows) == [("P8", "isolation_breach")]
+    value, message = rows[("P8", "isolation_breach")]
+    assert value == Decimal(30)
+    assert "1 movement(s)" in message and "M26 insurance_fund 30.00000000 USDT" in message
+    assert "M21 " not in message
+    assert "insurance-fund credits of 60.00000000 exceed the bucket's deficit 50.00000000" in (
+        message
+    )
+
+
 def test_seg01_an_asset_clients_hold_with_no_client_custody_at_all_is_a_breach(
     tmp_path: Path,
 ) -> None:
