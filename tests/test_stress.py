@@ -643,6 +643,26 @@ def test_cap04_warns_of_a_named_asset_the_day_does_not_price(scenario_db: Any) -
     assert result.status in (CheckOutcome.WARN, CheckOutcome.BREACH)
 
 
+def test_stress_csv_warns_for_a_scenario_cap04_warns_of_an_unpriced_asset(
+    scenario_db: Any,
+) -> None:
+    """Stress audit of 2026-12-07: a scenario naming an unpriced asset ("btc") made CAP-04 warn
+    on that scenario, while stress.csv, summary.json's stress and the PDF's table said pass
+    for it. The table's status is now the scenario's CAP-04 status: warn."""
+    config = replace(
+        Config(),
+        stress=StressConfig(
+            scenarios=(Scenario("typo", {"btc": D("-0.9")}), Scenario("fine", {"BTC": D("-0.1")}))
+        ),
+    )
+    rows = stress_table(scenario_db, AS_OF, config).select("scenario", "status").rows()
+    assert rows == [("typo", "warn"), ("fine", "pass")]
+    assert [r.status for r in stress_results(scenario_db, AS_OF, config)] == ["warn", "pass"]
+    # the cover figures themselves are graded as before: no cover row for the warned scenario
+    result = run_one(PYTHON_CHECKS["CAP-04"], CheckContext(scenario_db, AS_OF, None, config))
+    assert result.rows.select("entity_id", "metric").rows() == [("typo", "unpriced_shock_asset")]
+
+
 def test_cap04_does_not_warn_of_an_underlying_shocked_through_the_marks(
     template: Path, tmp_path: Path
 ) -> None:

@@ -504,6 +504,9 @@ class ScenarioResult:
     # every asset a scenario could move that day (StressInputs.assets): a named asset outside it
     # moves nothing (CAP-04 says so)
     universe: tuple[str, ...] = ()
+    # the named assets with a non-zero move outside `universe` (sorted): CAP-04 warns of them,
+    # and a scenario whose covers pass then has status warn (metric None), as its CAP-04 row
+    unpriced: tuple[str, ...] = ()
 
     @property
     def missing_usd(self) -> Decimal:
@@ -639,10 +642,26 @@ def stress_results(con: Any, as_of: Any, config: Config) -> list[ScenarioResult]
         shocks = [cascade.final_shock_frame() for cascade in cascades]
     names = [scenario.name for scenario in config.stress.scenarios]
     results = evaluate_scenarios(inputs, list(zip(names, shocks, strict=True)), config.stress.cover)
-    return [
+    results = [
         result if cascade is None else replace(result, cascade=cascade, configured_shocks=moves)
         for result, cascade, moves in zip(results, cascades, configured, strict=True)
     ]
+    # a named asset the day does not price moves nothing: CAP-04 warns of the scenario, and
+    # stress.csv, summary.json and the PDF say warn for it too, not pass (stress audit of
+    # 2026-12-07: the table said pass beside CAP-04's warning on the same scenario)
+    universe = set(inputs.assets)
+    marked = []
+    for result, scenario in zip(results, config.stress.scenarios, strict=True):
+        unpriced = tuple(
+            sorted(
+                a for a, m in scenario.shocks.items() if a != "*" and m != 0 and a not in universe
+            )
+        )
+        if unpriced:
+            status = "warn" if result.status == "pass" else result.status
+            result = replace(result, unpriced=unpriced, status=status)
+        marked.append(result)
+    return marked
 
 
 def _moves(shocks: pl.DataFrame) -> dict[str, Decimal]:
