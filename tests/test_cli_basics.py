@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
 import click
 import pytest
@@ -410,3 +411,18 @@ def test_every_commands_help_names_mir_db(path: tuple[str, ...], run_mir) -> Non
     result = run_mir(*path, "--help")
     assert result.exit_code == 0, result.output
     assert "[env var: MIR_DB]" in " ".join(result.output.split()), result.output
+
+
+def test_the_daily_help_cron_example_is_the_readmes_and_pages_on_a_non_zero_exit() -> None:
+    """Scheduling audit of 2026-12-07: the cron line of `mir daily --help` and the README sent
+    every output to the log, so cron mailed nothing and a breach (exit 1) or a failed run
+    (2, 3, 4) alerted no one. The help shows the README's line, which pages on any exit but 0."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    in_readme = [line for line in readme.splitlines() if line.startswith("30 1 * * * mir ")]
+    in_help = [
+        line.strip()
+        for line in (cli.commands["daily"].help or "").splitlines()
+        if line.strip().startswith("30 1 * * * mir ")
+    ]
+    assert in_readme and in_help == in_readme
+    assert '2>&1; rc=$?; [ $rc = 0 ] || /usr/local/bin/page-compliance "' in in_readme[0]

@@ -65,9 +65,10 @@ def daily_command(
          (database or OUT) is held
 
     \b
-    Example (/etc/cron.d/mir, 01:30, yesterday's export; the passphrase in /etc/mir/env, see
-    the README's "Scheduling"):
-      30 1 * * * mir cd /srv/mir && set -a && . /etc/mir/env && set +a && exec .venv/bin/mir daily /data/exports/$(date -u -d yesterday +\\%F) --out /srv/mir/out >> /var/log/mir/daily.log 2>&1
+    Example (/etc/cron.d/mir, 01:30, yesterday's export; the passphrase in /etc/mir/env; any
+    exit but 0 pages, as the output goes to the log and cron mails nothing; see the README's
+    "Scheduling"):
+      30 1 * * * mir (cd /srv/mir && set -a && . /etc/mir/env && set +a && exec .venv/bin/mir daily /data/exports/$(date -u -d yesterday +\\%F) --out /srv/mir/out) >> /var/log/mir/daily.log 2>&1; rc=$?; [ $rc = 0 ] || /usr/local/bin/page-compliance "mir daily: exit $rc (1 = breach found, 2-4 = failed; see /var/log/mir/daily.log)"
     """
     from reports.config import load_config
     from reports.daily import log_refusal, run_daily
