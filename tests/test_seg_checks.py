@@ -569,13 +569,19 @@ def _edit(day: Path, file: str, *replacements: tuple[str, str]) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _seg06_of_the_last_day(root: Path) -> pl.DataFrame:
-    """Load every snapshot under `root`, run the SEG checks on 2026-03-03 (the books must roll
-    forward: SEG-04 and SEG-05 pass) and return SEG-06's exception rows."""
+def _loaded(root: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory database holding every snapshot under `root`, in date order."""
     con = duckdb.connect()
     init_schema(con)
     for snapshot in sorted(p for p in root.iterdir() if p.is_dir()):
         load_snapshot(con, snapshot)
+    return con
+
+
+def _seg06_of_the_last_day(root: Path) -> pl.DataFrame:
+    """Load every snapshot under `root`, run the SEG checks on 2026-03-03 (the books must roll
+    forward: SEG-04 and SEG-05 pass) and return SEG-06's exception rows."""
+    con = _loaded(root)
     result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG"], record=False)
     statuses = {r.check_id: str(r.status) for r in result.results}
     assert statuses["SEG-04"] == statuses["SEG-05"] == "pass"  # the books roll forward
@@ -1452,10 +1458,7 @@ def test_seg08_an_account_in_deficit_on_its_cross_wallet_only_is_not_in_deficit(
 def _seg05_of_the_last_day(root: Path) -> dict[tuple[str, str], tuple[Decimal, str]]:
     """SEG-05's (value, message) by (position, asset) on 2026-03-03, every snapshot under
     `root` loaded."""
-    con = duckdb.connect()
-    init_schema(con)
-    for snapshot in sorted(p for p in root.iterdir() if p.is_dir()):
-        load_snapshot(con, snapshot)
+    con = _loaded(root)
     result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-05"], record=False)
     return {
         (r["entity_id"], r["asset"]): (r["value"], r["message"])
@@ -1684,10 +1687,7 @@ def test_seg06_fund_credits_beyond_the_deficit_are_flagged_from_the_one_that_exc
             "M27,2026-03-03T14:10:00Z,IF1,USDT,-30,insurance_fund,,T9,system",
         ),
     )
-    con = duckdb.connect()
-    init_schema(con)
-    for snapshot in sorted(p for p in root.iterdir() if p.is_dir()):
-        load_snapshot(con, snapshot)
+    con = _loaded(root)
     status, _, rows = _seg06_rows(con, "2026-03-03")
     assert status == "breach"
     assert list(rows) == [("P8", "isolation_breach")]
