@@ -1437,6 +1437,32 @@ def test_the_insurance_fund_is_told_apart_from_the_cover_its_check_grades(
     assert shown.cover2_usd == "2,000.00"
 
 
+def test_a_scenario_without_group_shortfalls_is_named_under_the_group_table(
+    database: Path,
+) -> None:
+    """Stress audit of 2026-12-07: the table of the largest group shortfalls has no row for a
+    scenario under which no group is short, and left it out without a word."""
+    from dataclasses import replace
+
+    from reports.render.build import _stress, build_context
+    from reports.render.html import render_html
+
+    data = gathered(database, Config())
+    down, up = data.stress  # down_30, up_30: the planted bad debt is short under both
+    calm = replace(up, groups=up.groups.head(0))  # up_30 as if no group were short
+    data = replace(data, stress=[down, calm])
+    section = _stress(data)
+    assert {g.scenario for g in section.groups} == {down.scenario}
+    assert section.no_shortfall == (up.scenario,)
+    context = build_context(
+        data, signer_subject="CN=test", development_key=True, signing_time=SIGNED_AT, attachments=()
+    )
+    html = " ".join(render_html(context).split())
+    assert f"No group has a shortfall under {up.scenario}: no row above." in html
+    # with the figures missing, nothing is said of shortfalls
+    assert _stress(replace(data, stress=[], unavailable={"CAP-04": "boom"})).no_shortfall == ()
+
+
 def test_capital_statement_lines_keep_the_places_they_were_rounded_to() -> None:
     """capital.csv's amounts are already rounded (USD to cents, counts whole, ratios to 8
     decimals); the PDF adds thousands separators and keeps those places: a count does not

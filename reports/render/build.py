@@ -1359,6 +1359,9 @@ def _stress(data: ReportData) -> StressSection:
         chart=chart,
         var=var,
         unavailable=_unavailable_text(data, [c for c in data.unavailable if c == "CAP-04"]),
+        no_shortfall=tuple(
+            r.scenario for r in data.stress if r.scenario not in {g.scenario for g in groups}
+        ),
     )
 
 

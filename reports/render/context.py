@@ -264,6 +264,9 @@ class StressSection:
     chart: Chart | None
     var: VarSection
     unavailable: str = ""  # why the stress figures are missing ("" when computed)
+    # scenarios under which no group has a shortfall: the group table has no row for them
+    # (stress audit of 2026-12-07: they were left out without a word)
+    no_shortfall: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
