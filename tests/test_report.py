@@ -610,6 +610,21 @@ def test_a_count_is_thousands_separated_like_the_amounts_beside_it() -> None:
     assert formatting.integer(None) == formatting.MISSING
 
 
+def test_a_graded_asset_amount_near_zero_prints_in_fixed_point() -> None:
+    """Segregation audit of 2026-12-07: an excess exactly at its target printed "Excess over
+    target residual interest 0E-8" in the statement per asset (Decimal's str of a zero with
+    8 places), and any graded figure under 1e-6 in scientific notation (a coverage ratio of
+    0, an isolated margin of 0 in the integrity table, a deficiency of 5e-7: "-5.0E-7")."""
+    from reports.render import formatting
+
+    assert formatting.against(Decimal(0), Decimal(0), 8) == "0.00000000"
+    assert formatting.ratio_against(Decimal(0), Decimal(1)) == "0.00000000"
+    assert formatting.against(Decimal("-0.0000005"), Decimal(0), 8) == "-0.00000050"
+    assert formatting.against(Decimal("0.00000001"), Decimal(0), 8) == "0.00000001"
+    assert formatting.against(Decimal("1e-12"), Decimal(0), 8) == "0.000000000001"
+    assert formatting.usd_against(Decimal("1234.5"), Decimal(0)) == "1,234.50"
+
+
 @pytest.mark.parametrize(
     ("move", "expected"),
     [("-0.125", "-12.5"), ("-0.004", "-0.4"), ("0.3", "30"), ("-1", "-100"), ("0", "0"),

@@ -930,6 +930,31 @@ def test_seg02_grades_the_excess_exactly_not_against_a_quotient(tmp_path: Path) 
     assert flagged["value"][0] == Decimal("454545454545.454545445")
 
 
+def test_seg02_pct_target_exactly_met_warns_whatever_the_price_digits(tmp_path: Path) -> None:
+    """Segregation audit of 2026-12-07: a percentage target met exactly (excess = pct x
+    requirement) passed when pct x requirement x price has more than 18 decimals: the USD
+    target was rounded down at the 18th and the exact excess in USD came out above it. FOO:
+    requirement 1, price 0.3, excess 0.123456789012345671 = 0.123456789012345671 x 1, at the
+    target (USD 0.0370370367037037013, 19 decimals): at or below a lower limit warns."""
+    from reports.checks.engine import discover_checks, run_one
+    from reports.checks.model import CheckContext
+
+    con = clean_day_with(
+        tmp_path,
+        balances=["C1,FOO,1"],
+        custody=["W-COLD-FOO,SelfCustody,FOO,1.123456789012345671,client,cold,self"],
+        prices=["asset,FOO,0.3"],
+    )
+    spec = next(s for s in discover_checks() if s.check_id == "SEG-02")
+    for pct, flagged in (("0.123456789012345671", 1), ("0.12345678901234567", 0)):
+        segregation = SegregationConfig(target_residual_interest_pct=Decimal(pct))
+        result = run_one(
+            spec, CheckContext(con, dt.date(2026, 3, 3), None, Config(segregation=segregation))
+        )
+        rows = result.rows.filter(pl.col("asset") == "FOO")
+        assert rows.height == flagged, (pct, rows)
+
+
 # --- boundaries a test-strength review of 2026-12-06 found unpinned (each mutation survived) --
 
 

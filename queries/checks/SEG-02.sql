@@ -9,9 +9,10 @@
 -- absolute target ([segregation] target_residual_interest) and target_residual_interest_pct x the
 -- asset's requirement in USD, when both are set the stricter binds; it applies to each asset with a
 -- positive client requirement (an asset without client money needs no residual interest).
--- Warn when excess <= target (DESIGN.md section 4: at or beyond a lower limit), decided as
--- excess x price <= the USD target, exactly (mul_cmp). metric excess: value = excess,
--- threshold = the target, both in units of the asset; USD in the message.
+-- Warn when excess <= target (DESIGN.md section 4: at or beyond a lower limit), decided
+-- exactly (mul_cmp): excess x price <= the absolute USD target, or excess <= pct x requirement.
+-- metric excess: value = excess, threshold = the target, both in units of the asset; USD in the
+-- message.
 SELECT
     'warn' AS status,
     'asset' AS entity_type,
@@ -41,4 +42,12 @@ WHERE s.client_requirement > 0
   -- target / price (ddiv's error, 1e-18 x (1 + 1/price), passed an excess just below the
   -- target of an asset priced at 2.2e-12 USD; review of 2026-12-05)
   AND s.price > 0
-  AND mul_cmp(s.target_residual_interest_usd, s.excess, s.price) >= 0
+  -- excess x price <= max(absolute, pct x requirement x price) <=> at or below the absolute
+  -- target in USD, or excess <= pct x requirement (the price cancels): the pct x requirement_usd
+  -- of the statement is rounded at the 18th decimal, and an excess exactly at a percentage
+  -- target whose USD figure has more decimals passed (segregation audit of 2026-12-07)
+  AND (mul_cmp(coalesce($segregation_target_residual_interest::DECIMAL(38,18), 0::DECIMAL(38,18)),
+               s.excess, s.price) >= 0
+       OR ($segregation_target_residual_interest_pct IS NOT NULL
+           AND mul_cmp(s.excess, s.client_requirement,
+                       $segregation_target_residual_interest_pct::DECIMAL(38,18)) <= 0))

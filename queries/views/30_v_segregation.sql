@@ -167,7 +167,9 @@ CREATE OR REPLACE VIEW v_segregation AS SELECT * FROM segregation_values;
 --                                 either is set (both set: the stricter one binds), NULL when
 --                                 neither is; 0 for an asset without client requirement (no client
 --                                 money in it, so no residual interest is needed)
---   target_residual_interest      the same in units of the asset (USD target / price)
+--   target_residual_interest      the same in units of the asset: pct x requirement where the
+--                                 percentage binds (exact, as SEG-02 grades it), else USD target /
+--                                 price
 --   excess_over_target(_usd)      excess - target (negative = below target, SEG-02)
 CREATE OR REPLACE MACRO segregation_statement(as_of, target_abs, target_pct) AS TABLE
 WITH day AS (
@@ -184,10 +186,22 @@ WITH day AS (
     WHERE s.as_of_date = as_of::DATE
 )
 SELECT
-    d.*,
-    CASE WHEN d.price > 0 THEN ddiv(d.target_residual_interest_usd, d.price) END
-        AS target_residual_interest,
-    d.excess - CASE WHEN d.price > 0 THEN ddiv(d.target_residual_interest_usd, d.price) END
-        AS excess_over_target,
+    d.* EXCLUDE (target_in_asset),
+    d.target_in_asset AS target_residual_interest,
+    d.excess - d.target_in_asset AS excess_over_target,
     d.excess_usd - d.target_residual_interest_usd AS excess_over_target_usd
-FROM day AS d;
+FROM (
+    SELECT
+        d.*,
+        -- where the percentage binds, its target in the asset is pct x requirement, exactly
+        -- (pct x requirement_usd / price went through two roundings: an excess exactly at a
+        -- percentage target could come out above it; segregation audit of 2026-12-07)
+        CASE
+            WHEN d.client_requirement > 0 AND target_pct IS NOT NULL
+                AND dmul(target_pct::DECIMAL(38,18), d.requirement_usd)
+                    >= coalesce(target_abs::DECIMAL(38,18), 0::DECIMAL(38,18))
+                THEN dmul(target_pct::DECIMAL(38,18), d.client_requirement)
+            WHEN d.price > 0 THEN ddiv(d.target_residual_interest_usd, d.price)
+        END AS target_in_asset
+    FROM day AS d
+) AS d;

@@ -36,7 +36,9 @@ def against(figure: Decimal, threshold: Decimal, places: int) -> str:
         text = f"{x:,f}".rstrip("0")
         if len(text.partition(".")[2]) > places:
             return text
-    return f"{half_even(x, places):,}"
+    # `,f`, not `,`: a Decimal's str turns to scientific notation below 1e-6 ("0E-8" for an
+    # excess exactly at its target; segregation audit of 2026-12-07)
+    return f"{half_even(x, places):,f}"
 
 
 def exact(expression: object) -> Decimal:
