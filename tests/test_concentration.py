@@ -856,6 +856,57 @@ def test_con06_messages_never_print_a_breach_at_its_limit(con, day) -> None:
     assert "at or above 0.001%, within the limit of 25.12345%" in shown["BankA"]
 
 
+def test_con06_a_share_exactly_at_a_finer_threshold_prints_its_digits(con, day) -> None:
+    """Concentration audit of 2026-12-07: with large_exposure_warn = 0.1800001, an exposure of
+    exactly 18.00001% of own funds read "= 18.00% of own funds ...; large exposure (reported)
+    at or above 18.00001%": the figure printed below the threshold it was graded at."""
+    _exposure_day(day)
+    day.custody("DealerE", "USD", "180000100", "house", "cold", "other")  # 18.00001%
+    finer = parse_config({"concentration": {"large_exposure_warn": "0.1800001"}})
+    shown = dict(_large_exposures(con, AS_OF, finer).select("counterparty", "message").iter_rows())
+    assert " = 18.00001% of own funds (" in shown["DealerE"], shown["DealerE"]
+    assert "at or above 18.00001%" in shown["DealerE"]
+    assert " = 25.00% of own funds (" in shown["BrokerB"]  # at a two-decimal limit: as before
+
+
+def test_con06_pdf_rows_tell_a_breach_from_its_limit(con, day) -> None:
+    """Concentration audit of 2026-12-07: with large_exposure_breach = 0.0055555555555 the
+    PDF's CON-06 table read "exposure 51,105.00, limit 51,105.00, excess 0.00, BREACH", and a
+    hot-wallet share of 0.1199999999 under a breach share of 0.12 read "12.00%, breach at 12%,
+    PASS" (the exceptions' messages gave the digits; the PDF rounded them away)."""
+    from types import SimpleNamespace
+
+    from reports.render.build import _concentration
+
+    _exposure_day(day)
+    day.custody("DealerD", "USD", "250000000.004", "house", "cold", "other")
+    day.custody("self", "USD", "11.99999999", "client", "hot", "self")
+    day.custody("Vault", "USD", "88.00000001", "client", "cold", "other")
+    config = parse_config({"concentration": {"hot_wallet_share_breach": "0.12"}})
+    derive.refresh(con)
+    data = SimpleNamespace(
+        concentration=concentration_table(con, AS_OF, config),
+        config=config,
+        large_exposures=large_exposures(con, AS_OF, config),
+        unavailable={},
+    )
+    section = _concentration(data)  # type: ignore[arg-type]
+    dealer = next(r for r in section.large_exposures if r.counterparty == "DealerD")
+    assert (dealer.status, dealer.limit_usd, dealer.excess_usd) == (
+        "breach",
+        "250,000,000.00",
+        "0.004",
+    )
+    hot = section.hot_wallet
+    assert hot is not None
+    assert (hot.share, hot.threshold, hot.status, hot.share_ratio) == (
+        "11.99999999%",
+        "breach at 12%",
+        "pass",
+        "0.1199999999",
+    )
+
+
 def test_con06_basel_lex20_reference(con, day) -> None:
     # Basel LEX20: Tier 1 of 1,000M, limit 25% = 250M, reporting at 10% = 100M:
     # an exposure of 180M is reported and within the limit. A capital file of CET1 alone

@@ -502,6 +502,12 @@ def test_configured_ratios_are_stated_with_every_digit(database: Path) -> None:
     assert formatting.setting_percent(Decimal("0.9995")) == "99.95%"
     assert formatting.setting_percent(Decimal("0.25")) == "25%"
     assert formatting.setting_percent(None) == formatting.MISSING
+    # every digit a setting may have (18 decimals), not the 8 of a ratio: a CON-04 breach share of
+    # 0.119999999930904664 read "breach at 12%" beside a share of 11.9999999930904665%
+    # (concentration audit of 2026-12-07)
+    fine = formatting.threshold_percent(Decimal("0.119999999930904664"))
+    assert fine == "11.9999999930904664%"
+    assert formatting.threshold_percent(Decimal("0.25")) == "25%"
     config = parse_config(
         {
             "var": {

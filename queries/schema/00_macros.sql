@@ -75,9 +75,11 @@ CREATE OR REPLACE MACRO fmt_decimal(x, places) AS (
 -- "25.00% ... above 25.00%"; a roll-forward difference of 1e-9 against a tolerance of 0 must
 -- not read 0.00000000. Compared in magnitude (a difference's sign is beside the point). The
 -- messages print the threshold the same way against the figure (a limit of 25.001% next to a
--- share of 25.00%).
+-- share of 25.00%). A figure exactly at a threshold that has more decimals gets them too (a CON-06
+-- share of exactly 18.00001% read "18.00% ... at or above 18.00001%"; concentration audit of
+-- 2026-12-07).
 CREATE OR REPLACE MACRO fmt_against(x, t, places) AS (
-    CASE WHEN x IS NOT NULL AND t IS NOT NULL AND abs(x) <> abs(t)
+    CASE WHEN x IS NOT NULL AND t IS NOT NULL
               AND round_even(abs(x)::DECIMAL(38,18), places)
                   = round_even(abs(t)::DECIMAL(38,18), places)
               AND length(split_part(rtrim(fmt_decimal(x, 18), '0'), '.', 2)) > places

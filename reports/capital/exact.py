@@ -26,13 +26,12 @@ def against(figure: Decimal, threshold: Decimal, places: int) -> str:
     18) where those would print its threshold although it is not exactly that: the SQL checks'
     fmt_against (queries/schema/00_macros.sql). A breach must not read "ratio 100.00% is below
     100%" or "short by 0.00 USD" (capital review of 2026-12-05). Compared in magnitude: a
-    difference's sign is beside the point."""
+    difference's sign is beside the point. A figure exactly at a threshold that has more
+    decimals gets them too, as the threshold is printed (concentration audit of 2026-12-07)."""
     x, t = rounded(figure), rounded(threshold)
     # copy_abs, not abs(): abs() rounds to the context's 28 digits, which would make two
     # figures above about 1e10 that differ only in their last decimals look alike
-    if x.copy_abs() != t.copy_abs() and half_even(x.copy_abs(), places) == half_even(
-        t.copy_abs(), places
-    ):
+    if half_even(x.copy_abs(), places) == half_even(t.copy_abs(), places):
         text = f"{x:,f}".rstrip("0")
         if len(text.partition(".")[2]) > places:
             return text

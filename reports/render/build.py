@@ -501,7 +501,7 @@ def _row_meaning(data: ReportData, check_id: str) -> str:
     text = getattr(data.specs.get(check_id), "row_meaning", "") or ""
     concentration = data.config.concentration
     for name in ("large_exposure_warn", "large_exposure_breach"):
-        text = text.replace(f"{{{name}}}", fmt.setting_percent(getattr(concentration, name)))
+        text = text.replace(f"{{{name}}}", fmt.threshold_percent(getattr(concentration, name)))
     return text
 
 
@@ -862,10 +862,10 @@ def _concentration(data: ReportData) -> ConcentrationSection:
                 holders=fmt.integer(holders.get(instrument, {}).get("value")),
                 hhi_status=h.get("status") or "",
                 top_group=t.get("entity_id") or fmt.MISSING,
-                top_group_share=fmt.percent(t.get("value")),
+                top_group_share=fmt.percent_against(t.get("value"), t.get("threshold")),
                 top_group_status=t.get("status") or "",
                 exempt=(h.get("status") == "exempt"),
-                top_group_share_ratio=fmt.ratio(t.get("value"))
+                top_group_share_ratio=fmt.ratio_against(t.get("value"), t.get("threshold"))
                 if t.get("value") is not None
                 else "",
             )
@@ -888,12 +888,12 @@ def _concentration(data: ReportData) -> ConcentrationSection:
                 thresholds=(
                     charts.Threshold(
                         float(cfg.oi_share_warn),
-                        f"warn {fmt.setting_percent(cfg.oi_share_warn)}",
+                        f"warn {fmt.threshold_percent(cfg.oi_share_warn)}",
                         "warn",
                     ),
                     charts.Threshold(
                         float(cfg.oi_share_breach),
-                        f"breach {fmt.setting_percent(cfg.oi_share_breach)}",
+                        f"breach {fmt.threshold_percent(cfg.oi_share_breach)}",
                         "breach",
                     ),
                 ),
@@ -923,10 +923,10 @@ def _concentration(data: ReportData) -> ConcentrationSection:
         ShareRow(
             r["entity_id"],
             fmt.usd(custody_usd.get(r["entity_id"])),
-            fmt.percent(r["value"]),
-            "warn at " + fmt.setting_percent(r["threshold"]),
+            fmt.percent_against(r["value"], r["threshold"]),
+            "warn at " + fmt.threshold_percent(r["threshold"]),
             r["status"] or "",
-            fmt.ratio(r["value"]),
+            fmt.ratio_against(r["value"], r["threshold"]),
         )
         for r in _rows(custodian_rows)  # one row per custodian
     )
@@ -947,7 +947,7 @@ def _concentration(data: ReportData) -> ConcentrationSection:
                 thresholds=(
                     charts.Threshold(
                         float(cfg.custodian_share_warn),
-                        f"warn {fmt.setting_percent(cfg.custodian_share_warn)}",
+                        f"warn {fmt.threshold_percent(cfg.custodian_share_warn)}",
                         "warn",
                     ),
                 ),
@@ -970,20 +970,20 @@ def _concentration(data: ReportData) -> ConcentrationSection:
         hot_wallet = ShareRow(
             f"{base} {data.config.firm.reporting_currency}",
             fmt.usd(hot_usd.row(0, named=True)["value"]) if hot_usd.height else fmt.MISSING,
-            fmt.percent(r["value"]),
-            "breach at " + fmt.setting_percent(r["threshold"]),
+            fmt.percent_against(r["value"], r["threshold"]),
+            "breach at " + fmt.threshold_percent(r["threshold"]),
             r["status"] or "",
-            fmt.ratio(r["value"]) if r["value"] is not None else "",
+            fmt.ratio_against(r["value"], r["threshold"]) if r["value"] is not None else "",
         )
     equity_usd = {r["entity_id"]: r["value"] for r in _rows(metric("CON-05", "equity_usd"))}
     collateral = tuple(
         ShareRow(
             r["entity_id"],
             fmt.usd(equity_usd.get(r["entity_id"])),
-            fmt.percent(r["value"]),
-            fmt.setting_percent(r["threshold"]) if r["threshold"] is not None else "stable",
+            fmt.percent_against(r["value"], r["threshold"]),
+            fmt.threshold_percent(r["threshold"]) if r["threshold"] is not None else "stable",
             r["status"] or "",
-            fmt.ratio(r["value"]),
+            fmt.ratio_against(r["value"], r["threshold"]),
         )
         for r in _rows(metric("CON-05", "collateral_share").sort("entity_id"))  # one per asset
     )
@@ -995,11 +995,11 @@ def _concentration(data: ReportData) -> ConcentrationSection:
             counterparty=r["counterparty"],
             kind=r["kind"],
             exposure_usd=fmt.usd(r["exposure_usd"]),
-            share=fmt.percent(r["share"]),
-            limit_usd=fmt.usd(r["limit_usd"]),
-            excess_usd=fmt.usd(r["excess_usd"]),
+            share=fmt.percent_against(r["share"], r["threshold"]),
+            limit_usd=fmt.usd_against(r["limit_usd"], r["exposure_usd"]),
+            excess_usd=fmt.usd_against(r["excess_usd"], 0),
             status=r["status"] or "",
-            share_ratio=fmt.ratio(r["share"]),
+            share_ratio=fmt.ratio_against(r["share"], r["threshold"]),
         )
         for r in _rows(exposures.head(LARGE_EXPOSURES_SHOWN))
     )

@@ -113,5 +113,17 @@ def setting_percent(ratio: Any) -> str:
     return MISSING if d is None else shock_percent(d) + "%"
 
 
+def threshold_percent(ratio: Any) -> str:
+    """A configured threshold (a share of the configuration, at most 18 decimals) as a
+    percentage with all its digits, not a ratio's 8 as setting_percent: a CON-04 breach share
+    of 0.119999999930904664 read "breach at 12%" beside a share of 11.9999999930904665%
+    (concentration audit of 2026-12-07)."""
+    d = _dec(ratio)
+    if d is None:
+        return MISSING
+    text = format((d * 100).normalize(), "f")
+    return ("0" if text in ("-0", "0") else text) + "%"
+
+
 def integer(value: Any) -> str:
     return MISSING if value is None else f"{int(value):,}"
