@@ -1029,6 +1029,10 @@ def test_con06_missing_own_funds_item_is_not_evaluated_not_a_pass(con, day) -> N
     day.custody("BankA", "USDT", str(180 * M), "house", "cold", "credit_institution")
     config = parse_config({"capital": {"regime": "cftc"}})
     assert _large_exposures(con, AS_OF, config)["status"].to_list() == ["not_evaluated"]
+    # no limit, so no excess either: the PDF printed "Excess 0.00" beside "Limit -"
+    # (concentration audit of 2026-12-07)
+    exposure = _large_exposures(con, AS_OF, config).row(0, named=True)
+    assert (exposure["limit_usd"], exposure["excess_usd"]) == (None, None)
     outcome = outcome_of(con, "CON-06", config)
     assert outcome.status == CheckOutcome.NOT_EVALUATED
     assert "adjusted_net_capital" in outcome.message

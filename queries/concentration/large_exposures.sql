@@ -24,7 +24,8 @@
 --                  share >= $concentration_large_exposure_warn (the reporting threshold);
 --                  pass otherwise; not_evaluated when the regime's own-funds item is missing.
 --   limit_usd      $concentration_large_exposure_breach x own funds; excess_usd =
---                  max(0, exposure - limit) (IFR Art. 39's excess, for K-CON).
+--                  max(0, exposure - limit) (IFR Art. 39's excess, for K-CON); both NULL
+--                  when own funds are missing.
 WITH own_funds AS (
     SELECT
         CASE $capital_regime
@@ -95,7 +96,10 @@ graded AS (
         CASE WHEN m.own_funds <= 0 OR m.cmp_breach > 0
              THEN $concentration_large_exposure_breach
              ELSE $concentration_large_exposure_warn END::DECIMAL(38,18) AS threshold,
-        greatest(m.exposure_usd - m.limit_usd, 0::DECIMAL(38,18)) AS excess_usd
+        -- no limit (own funds missing: not_evaluated), no excess: greatest() skips a NULL and
+        -- gave 0, printed "Excess 0.00" beside "Limit -" (concentration audit of 2026-12-07)
+        CASE WHEN m.limit_usd IS NOT NULL
+             THEN greatest(m.exposure_usd - m.limit_usd, 0::DECIMAL(38,18)) END AS excess_usd
     FROM measured AS m
 )
 SELECT
