@@ -137,7 +137,8 @@ def large_exposures(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Conf
     funds; NULL when own funds are missing or <= 0), status (pass | warn | breach |
     not_evaluated), threshold (the one crossed, else the reporting threshold), limit_usd
     (large_exposure_breach x own funds), excess_usd (max(0, exposure - limit): IFR Art. 39's
-    excess; with the limit, NULL when own funds are missing), message. Definitions: queries/concentration/large_exposures.sql.
+    excess; with the limit, NULL when own funds are missing), message. Definitions:
+    queries/concentration/large_exposures.sql.
     """
     import polars as pl
 

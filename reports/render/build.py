@@ -1349,6 +1349,7 @@ def _stress(data: ReportData) -> StressSection:
         left_out=tuple(sorted(v.left_out.items())),
         method=v.method,
     )
+    shown_short = {g.scenario for g in groups}
     return StressSection(
         cover=cfg.stress.cover,
         cascade_impact=format(cfg.stress.cascade_impact.normalize(), "f"),
@@ -1359,9 +1360,7 @@ def _stress(data: ReportData) -> StressSection:
         chart=chart,
         var=var,
         unavailable=_unavailable_text(data, [c for c in data.unavailable if c == "CAP-04"]),
-        no_shortfall=tuple(
-            r.scenario for r in data.stress if r.scenario not in {g.scenario for g in groups}
-        ),
+        no_shortfall=tuple(r.scenario for r in data.stress if r.scenario not in shown_short),
     )
 
 

@@ -501,11 +501,9 @@ class ScenarioResult:
     cascade: Any = field(default=None)  # CascadeResult when [stress] cascade_impact > 0
     # with a cascade: the moves as configured (`shocks` then holds the final, post-cascade ones)
     configured_shocks: dict[str, Decimal] | None = None
-    # every asset a scenario could move that day (StressInputs.assets): a named asset outside it
-    # moves nothing (CAP-04 says so)
-    universe: tuple[str, ...] = ()
-    # the named assets with a non-zero move outside `universe` (sorted): CAP-04 warns of them,
-    # and a scenario whose covers pass then has status warn (metric None), as its CAP-04 row
+    # the named assets with a non-zero move the day does not price (outside StressInputs.assets,
+    # so they move nothing; sorted): CAP-04 warns of them, and a scenario whose covers pass then
+    # has status warn (metric None), as its CAP-04 row
     unpriced: tuple[str, ...] = ()
 
     @property
@@ -596,7 +594,6 @@ def _scenario_result(
     cover1, cover2, cover_n = (cover_figure(largest, k) for k in (1, 2, cover))
     status, metric, threshold = cover_status(fund, cover1, cover2, cover_n, cover)
     return ScenarioResult(
-        universe=tuple(inputs.assets),
         scenario=name,
         shocks=_moves(shocks),
         groups=groups,
