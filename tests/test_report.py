@@ -19,6 +19,7 @@ import pytest
 from reports.config import Config, load_config
 from reports.db import connect, open_db
 from reports.errors import RenderError, SigningError
+from reports.render import formatting as fmt
 from reports.render.build import ReportData
 from reports.render.pdf import render_pdf, weasyprint_warnings
 from reports.render.report import ReportResult, write_report
@@ -1891,3 +1892,68 @@ def test_a_requirement_a_fraction_of_a_cent_above_the_own_funds_is_told_apart(
     section = _capital(replace(data, capital=close))
     assert section.requirement == "750,000.004"
     assert section.own_funds != section.requirement
+
+
+def test_custodians_without_a_share_to_grade_are_still_listed(
+    database: Path, tmp_path: Path
+) -> None:
+    """Concentration audit of 2026-12-07: when every custodian's client custody nets to 0 or
+    less (overdrafts), CON-03 has no share to grade, and the PDF's custodian table showed its
+    header only while concentration.csv listed each custodian's custody. Each is listed now,
+    with its custody, no share, and CON-03's not_evaluated."""
+    from dataclasses import replace
+
+    from reports.concentration import concentration_table
+    from reports.config import parse_config
+    from reports.render.build import _concentration
+
+    config = parse_config({})
+    data = gathered(database, config)
+    graded = _concentration(data).custodians
+    assert graded and all(r.share != fmt.MISSING for r in graded)
+    copy = tmp_path / "overdrawn.duckdb"
+    shutil.copy(database, copy)
+    with open_db(copy) as con:
+        con.execute(
+            "UPDATE custody SET balance = -abs(balance) - 1 "
+            "WHERE as_of_date = ? AND designation = 'client'",
+            [AS_OF],
+        )
+        table = concentration_table(con, AS_OF, config)
+    section = _concentration(replace(data, concentration=table))
+    assert sorted(r.name for r in section.custodians) == sorted(r.name for r in graded)
+    for row in section.custodians:
+        assert row.amount_usd.startswith("-"), row
+        assert (row.share, row.share_ratio, row.status) == (fmt.MISSING, "", "not_evaluated")
+    assert section.custodian_chart is None
+
+
+def test_an_instrument_a_fraction_of_a_cent_under_the_oi_floor_reads_under_it(
+    database: Path,
+) -> None:
+    """Audit of 2026-12-07: the floor and each instrument's open interest in USD printed to
+    the cent, so an instrument exempt by a fraction of a cent under a finer floor read as at
+    it ("1,000,000.01 ... EXEMPT" under a floor of "1,000,000.01"). Both now print the digits
+    that tell them apart, as every figure beside its threshold does."""
+    from dataclasses import replace
+
+    import polars as pl
+
+    from reports.concentration import concentration_table
+    from reports.config import parse_config
+    from reports.render.build import _concentration
+
+    assert fmt.usd_setting(Decimal("1000000")) == "1,000,000.00"
+    assert fmt.usd_setting(Decimal("1000000.005")) == "1,000,000.005"
+    data = gathered(database, parse_config({}))
+    oi = data.concentration.filter(pl.col("metric") == "open_interest_usd").sort("value")
+    instrument, usd = oi.row(-1, named=True)["entity_id"], oi.row(-1, named=True)["value"]
+    floor = usd + Decimal("0.0004")  # equal to the cent, yet the instrument is under it
+    config = parse_config({"concentration": {"oi_floor": str(floor)}})
+    with open_db(database) as con:
+        table = concentration_table(con, AS_OF, config)
+    section = _concentration(replace(data, config=config, concentration=table))
+    row = next(r for r in section.instruments if r.instrument_id == instrument)
+    assert row.exempt, row
+    assert Decimal(section.oi_floor.replace(",", "")) == floor
+    assert Decimal(row.open_interest_usd.replace(",", "")) == usd

@@ -857,7 +857,9 @@ def _concentration(data: ReportData) -> ConcentrationSection:
             InstrumentConcentration(
                 instrument_id=instrument,
                 open_interest=fmt.units(oi.get(instrument, {}).get("value")),
-                open_interest_usd=fmt.usd(oi_usd.get(instrument, {}).get("value")),
+                open_interest_usd=fmt.usd_against(
+                    oi_usd.get(instrument, {}).get("value"), cfg.oi_floor
+                ),
                 hhi=fmt.against(h.get("value"), h.get("threshold"), 2),
                 holders=fmt.integer(holders.get(instrument, {}).get("value")),
                 hhi_status=h.get("status") or "",
@@ -901,7 +903,8 @@ def _concentration(data: ReportData) -> ConcentrationSection:
                 suffix="%",
             ),
             f"{len(bars)} group/instrument pairs: the largest shares in instruments graded by "
-            f"CON-01 (open interest at or above the floor of {fmt.usd(cfg.oi_floor)} USD) first, "
+            "CON-01 (open interest at or above the floor of "
+            f"{fmt.usd_setting(cfg.oi_floor)} USD) first, "
             "then, in grey, those of exempt instruments under the floor, if room is left. All "
             "groups: concentration.csv.",
         )
@@ -909,24 +912,37 @@ def _concentration(data: ReportData) -> ConcentrationSection:
         else None
     )
 
-    custody_usd = {
-        r["entity_id"]: r["value"] for r in _rows(metric("CON-03", "client_custody_usd"))
-    }
-    # (a firm row instead, not_evaluated, when no custodian holds client custody: its message
-    # is in the check table)
+    custodian_shares = metric("CON-03", "custodian_share")
+    # no share when no custodian holds client custody (every custodian's nets to 0 or less):
+    # a firm row instead, not_evaluated, whose message is in the check table. Every custodian
+    # is listed all the same, with its (negative) custody, as in concentration.csv: the table
+    # showed its header only (concentration audit of 2026-12-07).
+    firm_share = custodian_shares.filter(pl.col("entity_type") == "firm")
+    unshared = firm_share.row(0, named=True)["status"] if firm_share.height else None
     custodian_rows = (
-        metric("CON-03", "custodian_share")
+        metric("CON-03", "client_custody_usd")
         .filter(pl.col("entity_type") == "custodian")
-        .sort(["value", "entity_id"], descending=[True, False])
+        .select("entity_id", pl.col("value").alias("custody_usd"))
+        .join(
+            custodian_shares.filter(pl.col("entity_type") == "custodian"),
+            on="entity_id",
+            how="left",
+        )
+        .sort(
+            ["value", "custody_usd", "entity_id"],
+            descending=[True, True, False],
+            nulls_last=True,
+        )
     )
+    threshold = cfg.custodian_share_warn
     custodians = tuple(
         ShareRow(
             r["entity_id"],
-            fmt.usd(custody_usd.get(r["entity_id"])),
-            fmt.percent_against(r["value"], r["threshold"]),
-            "warn at " + fmt.threshold_percent(r["threshold"]),
-            r["status"] or "",
-            fmt.ratio_against(r["value"], r["threshold"]),
+            fmt.usd(r["custody_usd"]),
+            fmt.percent_against(r["value"], threshold),
+            "warn at " + fmt.threshold_percent(threshold),
+            r["status"] or unshared or "",
+            fmt.ratio_against(r["value"], threshold) if r["value"] is not None else "",
         )
         for r in _rows(custodian_rows)  # one row per custodian
     )
@@ -941,7 +957,7 @@ def _concentration(data: ReportData) -> ConcentrationSection:
                         fmt.percent(r["value"]),
                         r["status"] or "",
                     )
-                    for r in _rows(custodian_rows)
+                    for r in _rows(custodian_rows.filter(pl.col("value").is_not_null()))
                 ],
                 axis_label="share of client custody (USD)",
                 thresholds=(
@@ -955,7 +971,7 @@ def _concentration(data: ReportData) -> ConcentrationSection:
                 suffix="%",
             ),
         )
-        if custodians
+        if custodian_shares.filter(pl.col("entity_type") == "custodian").height
         else None
     )
     hot = metric("CON-04", "hot_wallet_share")
@@ -1012,7 +1028,7 @@ def _concentration(data: ReportData) -> ConcentrationSection:
         collateral=collateral,
         large_exposures=large,
         large_exposures_total=exposures.height,
-        oi_floor=fmt.usd(cfg.oi_floor),
+        oi_floor=fmt.usd_setting(cfg.oi_floor),
         unavailable=_unavailable_text(data, [c for c in data.unavailable if c.startswith("CON-")]),
     )
 

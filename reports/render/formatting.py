@@ -65,6 +65,13 @@ def usd_against(value: Any, threshold: Any) -> str:
     return against(value, threshold, USD_PLACES)
 
 
+def usd_setting(value: Any) -> str:
+    """A configured amount with every decimal it has, at least a cent's 2: the CON-01 floor of
+    1,000,000.005 read "1,000,000.01" above an exempt instrument's "1,000,000.00" (audit of
+    2026-12-07)."""
+    return usd_against(value, value)
+
+
 def ratio_against(value: Any, threshold: Any) -> str:
     return against(value, threshold, UNIT_PLACES)
 
