@@ -1250,6 +1250,26 @@ def test_a_price_history_row_dated_after_the_snapshot_is_warned_of(
     assert warnings == ([expected] if warned else [])
 
 
+@pytest.mark.parametrize(("instrument", "warned"), [("BTCUSDT", False), ("BTCUSDX", True)])
+def test_a_volume_of_an_instrument_not_listed_is_warned_of(
+    tmp_path, instrument: str, warned: bool
+) -> None:
+    """Audit of 2026-12-07: a volumes row naming an instrument the day does not list (a
+    mistyped id) loaded silently. It still loads, as DESIGN sets no rule and the notional is
+    already in USD, and counts toward K-COH/K-DTF; but it is warned of."""
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "volumes", 2, "instrument_id", instrument)
+    warnings: list[str] = []
+    tables = load_tables(snap, on_warning=warnings.append)
+    assert instrument in {row[1] for row in tables["volumes"]}  # loaded
+    expected = (
+        f"volumes.csv: 1 row(s) name an instrument not in instruments.csv (e.g. row 2: "
+        f"{instrument}); their traded notional still counts toward K-COH and K-DTF: check the "
+        "export's instrument ids"
+    )
+    assert warnings == ([expected] if warned else [])
+
+
 def _keep_header_only(snap: Path, name: str) -> None:
     path = snap / f"{name}.csv"
     path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")

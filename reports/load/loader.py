@@ -353,6 +353,17 @@ def _load_snapshot(
                     "on will use them: check the export's dates"
                 )
 
+            unknown, row, example = con.execute(
+                read_query("load/unknown_volume_instruments.sql")
+            ).fetchall()[0]
+            if unknown:
+                warn(
+                    f"{displays.get('volumes', 'volumes')}: {unknown:,} row(s) name an instrument "
+                    f"not in {displays.get('instruments', 'instruments')} (e.g. row {row}: "
+                    f"{example}); their traded notional still counts toward K-COH and K-DTF: "
+                    "check the export's instrument ids"
+                )
+
             con.execute(
                 "CREATE OR REPLACE TEMP VIEW staged_risk_tiers_filled AS "
                 + read_query("load/maintenance_amount.sql")
