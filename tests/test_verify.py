@@ -9,6 +9,7 @@ import io
 import json
 import shutil
 import stat
+import struct
 import tempfile
 import warnings
 import zipfile
@@ -189,10 +190,15 @@ def test_package_then_verify_passes(package, crt, run_mir) -> None:
     )
     assert any(line.startswith("same signer: ok") for line in lines)
     assert "DEVELOPMENT KEY - NOT FOR SUBMISSION" in result.output
+    # the last line too: without --trust anyone's key could have signed (tamper audit, 12-07)
+    assert lines[-1].endswith(
+        "all checks passed (integrity only: without --trust, who signed is not checked)"
+    ), lines[-1]
 
     trusted = run_mir("verify", package, "--trust", crt)
     assert trusted.exit_code == 0, trusted.output
     assert "untrusted" not in trusted.output
+    assert trusted.output.splitlines()[-1].endswith(": all checks passed"), trusted.output
     assert "trusted" in trusted.output
     # both signature lines say a development key signed (security review of 2026-12-06: the
     # PDF's line did not)
@@ -1119,6 +1125,87 @@ def test_verify_fails_an_unreadable_entry_without_crashing(package, run_mir, twe
     assert result.exit_code == 4, result.output
     assert "internal error" not in result.output
     assert "file exceptions.csv: FAILED: cannot be read from the zip" in result.output
+
+
+def _zip_with_hidden_tail(members: dict[str, bytes], name: str, tail: bytes, method: int) -> bytes:
+    """A zip laid out as `mir package` writes one, whose member `name` declares its genuine
+    size and CRC while its stored or deflated bytes go on with `tail`."""
+    body, directory = bytearray(), bytearray()
+    for member, data in members.items():
+        actual = data + (tail if member == name else b"")
+        if method == zipfile.ZIP_DEFLATED:
+            deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+            stored = deflater.compress(actual) + deflater.flush()
+        else:
+            stored = actual
+        encoded = member.encode()
+        fields = (0, method, 0, 0, zlib.crc32(data), len(stored), len(data), len(encoded))
+        offset = len(body)
+        body += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, *fields, 0)
+        body += encoded + stored
+        directory += struct.pack(
+            "<4sHHHHHHIIIHHHHHII",
+            b"PK\x01\x02",
+            (3 << 8) | 20,
+            20,
+            *fields,
+            0,
+            0,
+            0,
+            0,
+            0o100644 << 16,
+            offset,
+        )
+        directory += encoded
+    end = struct.pack(
+        "<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), len(body), 0
+    )
+    return bytes(body + directory + end)
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
+def test_verify_fails_a_member_whose_stream_runs_past_its_declared_size(
+    package, run_mir, method, tmp_path
+) -> None:
+    """A tamper audit of 2026-12-07: Python stops at a member's declared size (and checks the
+    CRC of what it read), `unzip` inflates the whole stream; a forged row after the signed
+    exceptions.csv verified (exit 0) while `unzip` extracted it, only warning "bad CRC"."""
+    members = _members(package)
+    tail = b"FORGED,breach,account,A1,,BTC,excess,1,0,planted after signing\n"
+    package.write_bytes(_zip_with_hidden_tail(members, "exceptions.csv", tail, method))
+    with zipfile.ZipFile(package) as archive:  # Python alone sees the genuine bytes
+        assert archive.read("exceptions.csv") == members["exceptions.csv"]
+    result = run_mir("verify", package)
+    assert result.exit_code == 4, result.output
+    assert any(
+        line.startswith("file exceptions.csv: FAILED: cannot be read from the zip")
+        for line in _failed_lines(result.output)
+    ), result.output
+    # the same members laid out so with nothing beyond their sizes verify
+    package.write_bytes(_zip_with_hidden_tail(members, "exceptions.csv", b"", method))
+    assert run_mir("verify", package).exit_code == 0
+
+
+def test_a_predecessor_whose_manifest_runs_past_its_size_has_no_manifest_to_link_to(
+    package, tmp_path
+) -> None:
+    """The hash chain reads the previous day's manifest.json from its zip: one with bytes
+    beyond its declared size (what `unzip -p` gives differs from what Python reads) counts as
+    no readable manifest, as verify counts the member itself (tamper audit of 2026-12-07)."""
+    from reports.sign.manifest import read_manifest_at
+
+    members = _members(package)
+    genuine = read_manifest_at(package)
+    assert genuine == (members["manifest.json"], members["manifest.json.p7s"])
+    tail = b'{"forged": true}'
+    for name in ("manifest.json", "manifest.json.p7s"):
+        forged = tmp_path / f"{name}.zip"
+        forged.write_bytes(_zip_with_hidden_tail(members, name, tail, zipfile.ZIP_DEFLATED))
+        expected = {**dict(zip(("manifest.json", "manifest.json.p7s"), genuine)), name: None}
+        assert read_manifest_at(forged) == (
+            expected["manifest.json"],
+            expected["manifest.json.p7s"],
+        )
 
 
 def test_a_good_package_verifies_beside_an_unreadable_earlier_one(

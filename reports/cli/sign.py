@@ -208,4 +208,11 @@ def verify_command(
         msg = f"{zip_path}: verification FAILED ({failed})"
         raise VerificationError(msg)
     if not quiet:
-        click.echo(f"{zip_path}: all checks passed")
+        # without --trust anyone's key could have signed it (a tamper audit of 2026-12-07: a
+        # package re-made under a self-made key naming the firm's LEI read "all checks passed")
+        who = (
+            ""
+            if trust is not None
+            else " (integrity only: without --trust, who signed is not checked)"
+        )
+        click.echo(f"{zip_path}: all checks passed{who}")

@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from reports import __version__
 from reports.errors import SigningError, UsageError
@@ -188,6 +188,59 @@ def _stored_days(out_dir: Path, lei: str | None) -> dict[dt.date, Path | None]:
     return unique | directories
 
 
+LOCAL_HEADER_BYTES = 30  # a zip local file header before its name and extra field
+
+
+def member_stream_problem(handle: BinaryIO, info: zipfile.ZipInfo) -> str | None:
+    """Why the member's stored bytes are not exactly one stream of its declared size, or None.
+    Python's zipfile stops at the declared size and checks the CRC of what it read, while
+    `unzip` and other tools inflate the whole stream: a deflate stream (or stored data) longer
+    than the declared size carried bytes after the signed ones that `unzip` extracted (with a
+    "bad CRC" warning) from a package that verified (a tamper audit of 2026-12-07: a forged row
+    after exceptions.csv). Inflated in bounded chunks, never held."""
+    if info.compress_type == zipfile.ZIP_STORED:
+        if info.compress_size != info.file_size:
+            return f"stored as {info.compress_size} bytes, but declared {info.file_size} bytes"
+        return None
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        return f"compression method {info.compress_type} (a package's members are deflated)"
+    if info.compress_size == info.file_size == 0:
+        return None
+    handle.seek(info.header_offset)
+    header = handle.read(LOCAL_HEADER_BYTES)
+    if len(header) < LOCAL_HEADER_BYTES or header[:4] != b"PK\x03\x04":
+        return "no local header where the directory puts it"
+    handle.seek(
+        info.header_offset
+        + LOCAL_HEADER_BYTES
+        + int.from_bytes(header[26:28], "little")
+        + int.from_bytes(header[28:30], "little")
+    )
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    produced, left = 0, info.compress_size
+    try:
+        while left and not inflater.eof:
+            data = handle.read(min(left, 1 << 20))
+            if not data:
+                return "its compressed bytes end before the size the zip declares"
+            left -= len(data)
+            while data and not inflater.eof:
+                produced += len(inflater.decompress(data, 1 << 20))
+                if produced > info.file_size:
+                    return (
+                        f"it inflates to more than the {info.file_size} bytes the zip declares "
+                        "(other zip tools would extract the bytes beyond them)"
+                    )
+                data = inflater.unconsumed_tail
+    except zlib.error as exc:
+        return f"its deflate stream is corrupt: {exc}"
+    if not inflater.eof or produced != info.file_size:
+        return f"it inflates to {produced} bytes, the zip declares {info.file_size}"
+    if left or inflater.unused_data:
+        return "bytes follow its deflate stream"
+    return None
+
+
 def read_manifest_at(path: Path) -> tuple[bytes | None, bytes | None]:
     """(manifest.json, manifest.json.p7s) of a day directory or a package (zip); None for what
     it lacks or cannot be read (a damaged or hostile zip never raises)."""
@@ -199,9 +252,15 @@ def read_manifest_at(path: Path) -> tuple[bytes | None, bytes | None]:
         )
     entries: dict[str, bytes | None] = {MANIFEST_NAME: None, SIGNATURE_NAME: None}
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
             for info in archive.infolist():
-                if info.filename in entries and info.file_size <= _MANIFEST_ENTRY_BYTES:
+                if (
+                    info.filename in entries
+                    and info.file_size <= _MANIFEST_ENTRY_BYTES
+                    # bytes beyond the declared size: what `unzip` extracts is not what Python
+                    # reads, so there is no one manifest to link to (member_stream_problem)
+                    and member_stream_problem(raw, info) is None
+                ):
                     entries[info.filename] = archive.read(info)
     except ZIP_READ_ERRORS:
         pass  # unreadable: no manifest (the caller says so)

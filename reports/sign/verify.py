@@ -54,12 +54,14 @@ from reports.sign.keys import (
 )
 from reports.sign.manifest import (
     KEPT_PACKAGE_NAME,
+    LOCAL_HEADER_BYTES,
     MANIFEST_NAME,
     PACKAGE_NAME,
     SIGNATURE_NAME,
     ZIP_READ_ERRORS,
     find_previous_manifest,
     is_safe_name,
+    member_stream_problem,
     parse_manifest,
     read_manifest_at,
 )
@@ -1071,7 +1073,7 @@ def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine], set[str
             [CheckLine("zip archive", False, f"{zip_path.name} is not a readable zip file: {exc}")],
             unreadable,
         )
-    with archive:
+    with archive, zip_path.open("rb") as raw:
         layout = _layout_problem(zip_path, archive)
         if layout is not None:
             problems.append(
@@ -1133,6 +1135,13 @@ def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine], set[str
                     )
                 )
                 continue
+            stream = member_stream_problem(raw, info)
+            if stream is not None:
+                unreadable.add(name)
+                problems.append(
+                    CheckLine(f"file {name}", False, f"cannot be read from the zip: {stream}")
+                )
+                continue
             try:
                 files[name] = archive.read(info)
             except ZIP_READ_ERRORS as exc:  # CRC mismatch, corrupt, encrypted, unknown method
@@ -1143,9 +1152,9 @@ def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine], set[str
     return files, problems, unreadable
 
 
-# A zip's end-of-central-directory record without a comment, and a local file header's fixed part.
+# A zip's end-of-central-directory record without a comment (reports.sign.manifest: the
+# local file header's fixed part).
 _END_RECORD_BYTES = 22
-_LOCAL_HEADER_BYTES = 30
 
 
 def _layout_problem(zip_path: Path, archive: zipfile.ZipFile) -> str | None:
@@ -1167,8 +1176,8 @@ def _layout_problem(zip_path: Path, archive: zipfile.ZipFile) -> str | None:
                 where = "before its first member" if expected == 0 else f"before {info.filename}"
                 return f"{info.header_offset - expected:+,} bytes {where}"
             handle.seek(info.header_offset)
-            header = handle.read(_LOCAL_HEADER_BYTES)
-            if len(header) < _LOCAL_HEADER_BYTES or header[:4] != b"PK\x03\x04":
+            header = handle.read(LOCAL_HEADER_BYTES)
+            if len(header) < LOCAL_HEADER_BYTES or header[:4] != b"PK\x03\x04":
                 return f"no local header where the directory puts {info.filename}"
             name_length = int.from_bytes(header[26:28], "little")
             extra_length = int.from_bytes(header[28:30], "little")
@@ -1199,7 +1208,7 @@ def _layout_problem(zip_path: Path, archive: zipfile.ZipFile) -> str | None:
             )
             if local != central:
                 return f"the local header of {info.filename} disagrees with the directory"
-            expected = info.header_offset + _LOCAL_HEADER_BYTES + name_length + info.compress_size
+            expected = info.header_offset + LOCAL_HEADER_BYTES + name_length + info.compress_size
         directory = getattr(archive, "start_dir", expected)
         if directory != expected:
             return f"{directory - expected:+,} bytes between the last member and the directory"
