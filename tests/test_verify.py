@@ -1201,11 +1201,9 @@ def test_a_predecessor_whose_manifest_runs_past_its_size_has_no_manifest_to_link
     for name in ("manifest.json", "manifest.json.p7s"):
         forged = tmp_path / f"{name}.zip"
         forged.write_bytes(_zip_with_hidden_tail(members, name, tail, zipfile.ZIP_DEFLATED))
-        expected = {**dict(zip(("manifest.json", "manifest.json.p7s"), genuine)), name: None}
-        assert read_manifest_at(forged) == (
-            expected["manifest.json"],
-            expected["manifest.json.p7s"],
-        )
+        manifest, signature = read_manifest_at(forged)
+        assert manifest == (None if name == "manifest.json" else genuine[0])
+        assert signature == (None if name == "manifest.json.p7s" else genuine[1])
 
 
 def test_a_good_package_verifies_beside_an_unreadable_earlier_one(
