@@ -388,6 +388,23 @@ def test_k_con_limit_is_exact_and_a_sub_unit_shortfall_reads_right(
     assert "100.00% is below" not in message
 
 
+def test_cap01_warn_1e18_under_the_early_warning_amount_reads_right(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Capital audit of 2026-12-07: own funds 1e-18 under the early-warning amount (825,000 =
+    110% of D = 750k) warned with "own funds 825,000.00 ... ratio 110.00% is below the
+    early-warning level 110.00% (825,000.00 USD)": the own funds were printed against the
+    requirement, and the ratio rounded to 18 decimals is the level itself."""
+    stored_day(con, DAY, cet1="824999.999999999999999999", fixed_overheads="1200000")
+    ctx = ctx_for(con, DAY)
+    assert statement_for(ctx).early_warning_amount == D(825_000)
+    ((status, message),) = check_cap_01(ctx).select("status", "message").rows()
+    assert status == "warn"
+    assert "own funds 824,999.999999999999999999 USD" in message
+    assert "ratio below the early-warning level 110.00% by less than 1e-18" in message
+    assert "110.00% is below" not in message
+
+
 def test_cap01_warn_with_cap02_cap03_controls(con: duckdb.DuckDBPyConnection) -> None:
     # Own funds 800k = 106.67% of 750k: below the 110% early-warning level, above 100%.
     # CAP-02 and CAP-03 controls: CET1 alone covers D; liquid assets 49,334 > 49,333.33.

@@ -1031,6 +1031,36 @@ def test_the_trend_chart_grades_each_day_against_its_own_early_warning_level() -
     assert re.findall(r'<circle [^>]*fill="([^"]+)"', flat.svg) == [plain, plain, breach]
 
 
+def test_own_funds_just_under_the_early_warning_amount_tell_apart_in_the_pdf(
+    database: Path,
+) -> None:
+    """Capital audit of 2026-12-07: own funds 1e-18 under the early-warning amount printed
+    "11,243,100.00" beside WARN and an early-warning level of "11,243,100.00": they were
+    printed against the requirement, which they are above."""
+    from dataclasses import replace
+
+    from reports.config import Config
+    from reports.render.build import _capital, _key_figures
+
+    data = gathered(database, Config())
+    cap = data.capital
+    assert cap is not None
+    own = Decimal("11243099.999999999999999999")
+    close = replace(
+        cap,
+        own_funds=own,
+        requirement=Decimal(10_221_000),
+        early_warning_amount=Decimal(11_243_100),
+        early_warning_level=Decimal("1.1"),
+        ratio=(own / 10_221_000).quantize(Decimal("1e-18")),
+    )
+    section = _capital(replace(data, capital=close))
+    assert section.own_funds == "11,243,099.999999999999999999"
+    assert section.early_warning_amount == "11,243,100.00"
+    figures = {f.label.split(" (")[0]: f for f in _key_figures(replace(data, capital=close))}
+    assert "own funds 11,243,099.999999999999999999 vs" in figures["Capital ratio"].note
+
+
 def test_figures_beside_their_thresholds_tell_them_apart_in_the_pdf(database: Path) -> None:
     """PDF review of 2026-12-06: the report printed graded figures to cents (or 8 decimals)
     beside a status that their rounding contradicted: liquid assets of 333,333.33 against a

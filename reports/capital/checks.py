@@ -129,6 +129,22 @@ def check_cap_01(ctx: Any) -> Any:
             ]
         )
     if s.ratio is not None and s.own_funds < s.early_warning_amount:
+        # the own funds are graded against the early-warning amount here: printed against it,
+        # not against the requirement (1e-18 under a level of 11,243,100.00 read "own funds
+        # 11,243,100.00 ... ratio 110.00% is below the early-warning level 110.00%
+        # (11,243,100.00 USD)"; capital audit of 2026-12-07)
+        figures = (
+            f"own funds {_usd_against(s.own_funds, s.early_warning_amount)} {currency} against "
+            f"a requirement of {_usd_against(s.requirement, s.own_funds)} {currency} "
+            f"({s.regime})"
+        )
+        ratio_text = (
+            f"ratio {_pct_against(s.ratio, s.early_warning_level)} is below the early-warning "
+            f"level {_pct(s.early_warning_level)}"
+            if rounded(s.ratio) != rounded(s.early_warning_level)
+            else "ratio below the early-warning level "
+            f"{_pct(s.early_warning_level)} by less than 1e-18"
+        )
         return _frame(
             [
                 _row(
@@ -136,9 +152,7 @@ def check_cap_01(ctx: Any) -> Any:
                     "own_funds_ratio",
                     s.ratio,
                     s.early_warning_level,
-                    f"{figures}: ratio {_pct_against(s.ratio, s.early_warning_level)} is below "
-                    "the early-warning level "
-                    f"{_pct(s.early_warning_level)} "
+                    f"{figures}: {ratio_text} "
                     f"({_usd_against(s.early_warning_amount, s.own_funds)} {currency})",
                 )
             ]

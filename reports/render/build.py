@@ -622,8 +622,7 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
             fmt.percent(p.capital_ratio) if p and p.capital_ratio is not None else "",
             fmt.percent_point_change(cap.ratio, p.capital_ratio if p else None),
             run.status_of("CAP-01"),
-            f"own funds "
-            f"{fmt.usd_against(None if cap.own_funds_unknown else cap.own_funds, cap.requirement)}"
+            f"own funds {fmt.usd_against(_own_funds_shown(cap), _own_funds_bound(cap))}"
             f" vs requirement {fmt.usd_against(cap.requirement, cap.own_funds)} USD"
             if cap.unavailable is None
             else f"the capital statement could not be computed ({cap.unavailable})",
@@ -1174,7 +1173,7 @@ def _capital(data: ReportData) -> CapitalSection:
         regime_label=REGIME_LABELS.get(cap.regime, cap.regime),
         currency=cap.currency,
         own_funds=fmt.usd_against(
-            None if cap.own_funds_unknown or missing else cap.own_funds, cap.requirement
+            None if cap.own_funds_unknown or missing else cap.own_funds, _own_funds_bound(cap)
         ),
         requirement=fmt.usd_against(None if missing else cap.requirement, cap.own_funds),
         ratio=fmt.percent_against(cap.ratio, _ratio_bound(cap)),
@@ -1211,6 +1210,20 @@ def _statistic(full: float | None, cents: Decimal | None, threshold: Decimal | N
     if full is None or threshold is None:
         return fmt.usd(cents)
     return fmt.usd_against(Decimal(repr(full)), threshold)
+
+
+def _own_funds_shown(cap: Any) -> Decimal | None:
+    return None if cap.own_funds_unknown else cap.own_funds
+
+
+def _own_funds_bound(cap: Any) -> Decimal | None:
+    """The amount CAP-01 grades the own funds against where they lie: the requirement below
+    it, the early-warning amount above (own funds 1e-18 under an early-warning amount of
+    11,243,100.00 read "11,243,100.00" beside WARN; capital audit of 2026-12-07)."""
+    own, requirement = cap.own_funds, cap.requirement
+    if own is None or requirement is None or own < requirement:
+        return requirement
+    return requirement if cap.early_warning_amount is None else cap.early_warning_amount
 
 
 def _ratio_bound(cap: Any) -> Decimal | None:
