@@ -502,6 +502,35 @@ CASES += [
     ),
 ]
 
+# Input review of 2026-12-07: a NUL byte in an id or text cell (valid UTF-8, but the mark of a
+# damaged export) loaded and reached concentration.csv as a raw NUL byte.
+CASES += [
+    Case(
+        "review.nul_in_csv_id",
+        cell("accounts", 2, "group_id", "G\x0001"),
+        "accounts.csv",
+        2,
+        "group_id",
+        "got 'G\\x0001'; expected text without NUL bytes",
+    ),
+    Case(
+        "review.nul_in_csv_text",
+        cell("accounts", 4, "jurisdiction", "E\x00S"),
+        "accounts.csv",
+        4,
+        "jurisdiction",
+        "expected text without NUL bytes",
+    ),
+    Case(
+        "review.nul_in_parquet_id",
+        typed("balances", {}, cell("balances", 2, "asset", "US\x00DT")),
+        "balances.parquet",
+        2,
+        "asset",
+        "expected text without NUL bytes",
+    ),
+]
+
 
 @pytest.fixture(scope="module")
 def shared_db() -> Iterator[duckdb.DuckDBPyConnection]:

@@ -280,8 +280,8 @@ def _load_snapshot(
 
     # Hash the files on a worker thread while DuckDB reads them (hashlib releases the GIL).
     with ThreadPoolExecutor(max_workers=1) as pool:
-        hashes: dict[str, Future[str]] = {
-            n: pool.submit(reader.sha256_of, s.path) for n, s in files.items()
+        hashes: dict[str, Future[reader.Digest]] = {
+            n: pool.submit(reader.digest_of, s.path) for n, s in files.items()
         }
         # a gzip file's CRC and length, which DuckDB does not check (after the hashes)
         corrupt: dict[str, Future[str | None]] = {
@@ -306,8 +306,11 @@ def _load_snapshot(
                 if result.rows == 0 and spec.required and spec.name not in HEADER_ONLY_USUAL:
                     warn(_header_only(source.display, spec.name))
                 staged[spec.name] = result
+                # a NUL byte in an id or text cell: looked for in each cell unless the file is
+                # a plain CSV whose bytes hold none (its digest, taken beside the staging)
+                nul = source.format != "csv" or hashes[spec.name].result().nul
                 found, total = validate.column_violations(
-                    con, spec, source.display, result.columns, result.types
+                    con, spec, source.display, result.columns, result.types, nul=nul
                 )
                 violations.extend(found)
                 if total:
@@ -389,7 +392,7 @@ def _load_snapshot(
                     source_path=str(files[name].path.resolve()),
                     format=files[name].format,
                     rows=staged[name].rows,
-                    sha256=hashes[name].result(),
+                    sha256=hashes[name].result().sha256,
                 )
                 for name in FILES
                 if name in staged

@@ -34,7 +34,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from reports.db import quote_ident
 from reports.errors import UsageError, Violation
@@ -222,12 +222,22 @@ def discover(directory: Path) -> tuple[dict[str, SourceFile], list[Violation], l
     return files, violations, warnings
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+class Digest(NamedTuple):
+    """A file's SHA-256, and whether its bytes (as stored: compressed, for a .csv.gz) hold a
+    NUL byte. A plain CSV without one needs no look for a NUL in each cell (validate
+    ._column_check's `nul`): 0.2-0.3 s of the load per 5M-row file of ids, spared."""
+
+    sha256: str
+    nul: bool
+
+
+def digest_of(path: Path) -> Digest:
+    digest, nul = hashlib.sha256(), False
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            nul = nul or b"\0" in chunk
+    return Digest(digest.hexdigest(), nul)
 
 
 def gzip_problem(path: Path) -> str | None:

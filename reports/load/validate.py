@@ -86,6 +86,9 @@ EXPECTED_TIMESTAMP = (
     "a UTC timestamp in ISO 8601 like 2026-03-03T14:05:00Z (or +00:00), year 0001 or later"
 )
 EXPECTED_TIMESTAMP_US = "a timestamp in whole microseconds (the database holds no finer time)"
+EXPECTED_NO_NUL = (
+    "text without NUL bytes (a NUL byte is the mark of a damaged export: deliver the file again)"
+)
 
 RULE_FILES = (
     "rules_instruments.sql",
@@ -110,14 +113,20 @@ def _largest_decimal(digits: int, scale: int) -> str:
 
 
 def _column_check(
-    col: ColumnSpec, staged_type: str | None = None, *, whether_only: bool = False
+    col: ColumnSpec,
+    staged_type: str | None = None,
+    *,
+    whether_only: bool = False,
+    nul: bool = True,
 ) -> str:
     """A CASE yielding the expected text when the cell breaks a column rule, else NULL.
 
     ``staged_type``: the column's type in ``raw_<file>`` when staged typed (reader.StagedFile.types),
     None for text. ``whether_only``: the CASE only says whether the cell is broken (NULL or
     not), not which rule it breaks; it then leaves out the clauses that only choose a more
-    precise message for a cell that a later clause refuses anyway.
+    precise message for a cell that a later clause refuses anyway. ``nul``: whether an id or
+    text cell may hold a NUL byte, so must be looked at for one (False for a plain CSV whose
+    bytes, scanned as they were hashed, hold none: reader.Digest).
     """
     c = quote_ident(col.name)
     whens: list[str] = []
@@ -160,6 +169,12 @@ def _column_check(
             whens.append(
                 f"WHEN NOT ({c} >= {low} AND {c} < {high}) THEN {_lit(EXPECTED_TIMESTAMP)}"
             )
+    elif col.type in ("id", "text") and nul:
+        # A NUL byte is valid UTF-8 but no venue's text: the mark of a damaged export (zeros
+        # written over part of the file). Loaded, a group_id G00<NUL>003 reached the
+        # regulator's concentration.csv as a raw NUL byte, which many CSV readers cut or refuse
+        # (input review of 2026-12-07). An enum cell holding one fails its choices already.
+        whens.append(f"WHEN contains({c}, chr(0)) THEN {_lit(EXPECTED_NO_NUL)}")
     elif col.type == "enum":
         choices = ", ".join(_lit(x) for x in col.choices)
         whens.append(f"WHEN {c} NOT IN ({choices}) THEN {_lit('one of ' + ', '.join(col.choices))}")
@@ -212,24 +227,33 @@ def _value_text(col: ColumnSpec, staged_type: str | None) -> str:
 
 
 def _column_checks(
-    spec: FileSpec, present: Iterable[str], types: Mapping[str, str], *, whether_only: bool = False
+    spec: FileSpec,
+    present: Iterable[str],
+    types: Mapping[str, str],
+    *,
+    whether_only: bool = False,
+    nul: bool = True,
 ) -> list[tuple[ColumnSpec, str]]:
     """The columns of the file with a cell-level rule, each with its CASE (_column_check)."""
     return [
         (col, expr)
         for col in spec.columns
         if col.name in present
-        and (expr := _column_check(col, types.get(col.name), whether_only=whether_only))
+        and (expr := _column_check(col, types.get(col.name), whether_only=whether_only, nul=nul))
     ]
 
 
 def column_rules_pass_sql(
-    spec: FileSpec, present: Iterable[str], types: Mapping[str, str] | None = None
+    spec: FileSpec,
+    present: Iterable[str],
+    types: Mapping[str, str] | None = None,
+    *,
+    nul: bool = True,
 ) -> str | None:
     """One query over ``raw_<file>`` returning whether every cell keeps its column rules: the
     same CASEs as column_rules_sql without numbering, collecting and sorting the broken cells,
     which cost as much again on a clean 5M-row file. None when no column has a rule."""
-    checks = _column_checks(spec, present, types or {}, whether_only=True)
+    checks = _column_checks(spec, present, types or {}, whether_only=True, nul=nul)
     if not checks:
         return None
     any_bad = " OR ".join(f"({expr}) IS NOT NULL" for _, expr in checks)
@@ -241,13 +265,16 @@ def column_rules_sql(
     present: Iterable[str],
     limit: int = MAX_SHOWN_PER_FILE,
     types: Mapping[str, str] | None = None,
+    *,
+    nul: bool = True,
 ) -> str | None:
     """One query over ``raw_<file>`` returning (row, column, value, expected, total) for the
     first ``limit`` broken cells; None when no column of the file has a cell-level rule.
 
-    ``types``: the columns staged typed and their staged type (reader.StagedFile.types)."""
+    ``types``: the columns staged typed and their staged type (reader.StagedFile.types);
+    ``nul``: as _column_check's."""
     types = types or {}
-    checks = _column_checks(spec, present, types)
+    checks = _column_checks(spec, present, types, nul=nul)
     if not checks:
         return None
     items = ", ".join(
@@ -277,12 +304,15 @@ def column_violations(
     display: str,
     present: Iterable[str],
     types: Mapping[str, str] | None = None,
+    *,
+    nul: bool = True,
 ) -> tuple[list[Violation], int]:
-    """The cell-level violations of one staged file (first MAX_SHOWN_PER_FILE) and their total."""
-    passes = column_rules_pass_sql(spec, present, types)
+    """The cell-level violations of one staged file (first MAX_SHOWN_PER_FILE) and their total.
+    ``nul``: as _column_check's."""
+    passes = column_rules_pass_sql(spec, present, types, nul=nul)
     if passes is None or con.execute(passes).fetchall()[0][0]:
         return [], 0
-    sql = column_rules_sql(spec, present, types=types)
+    sql = column_rules_sql(spec, present, types=types, nul=nul)
     assert sql is not None  # the same checks as the pass query
     rows = con.execute(sql).fetchall()
     total = int(rows[0][4]) if rows else 0
