@@ -337,3 +337,22 @@ def test_tick_steps_land_on_one_two_five() -> None:
     from reports.render.charts import nice_step
 
     assert [nice_step(s) for s in (5, 10, 25, 0.5)] == [1, 2, 5, 0.1]
+
+
+def test_a_bar_label_shown_with_code_points_is_fitted_again() -> None:
+    """Extreme-data review of 2026-12-07: a bar label was fitted to its room, then each
+    character no font has was written as its code point ("[U+6C38]", 8 characters for 1), so
+    the label ran off the chart's left edge: five bars read "...T-[U+6C38][U+7EED]-Ω" with the
+    group ids that tell them apart cut off. The label is now fitted again once expanded."""
+    from reports.render.charts import LABEL_CHARS
+    from reports.render.pdf import shown_as_code_points
+
+    label = "GROUP-" + "Z" * 54 + " @ BTC-USDT-永续-<u>"
+    svg = bar_chart([Bar(label, 0.37, "37.14%", "breach")], axis_label="share")
+    html = shown_as_code_points(svg, ("永", "续"))
+    shown = re.findall(r'<text [^>]*text-anchor="end"[^>]*>([^<]*)</text>', html)
+    assert len(shown) == 1
+    text = shown[0].replace("&lt;", "<").replace("&gt;", ">")
+    assert len(text) <= LABEL_CHARS
+    assert text.startswith("GROUP-ZZZZ") and text.endswith("-<u>") and "\u2026" in text
+    assert "永" not in html and "<u>" not in html  # shown as code points; escaped

@@ -1987,3 +1987,106 @@ def test_an_instrument_a_fraction_of_a_cent_under_the_oi_floor_reads_under_it(
     assert row.exempt, row
     assert Decimal(section.oi_floor.replace(",", "")) == floor
     assert Decimal(row.open_interest_usd.replace(",", "")) == usd
+
+
+# --- extreme-data review of 2026-12-07 (huge and tiny figures, long names, empty days) ---
+
+# the widest figure DECIMAL(38,18) can hold, as the PDF prints an asset amount (8 decimals)
+WIDEST = "-99,999,999,999,999,999,999.99999999"
+
+
+def _section_pdf(tmp_path: Path, template: str, report: Any) -> tuple[str, str]:
+    """One section of the report rendered alone with the report's stylesheet: its PDF's bbox
+    text and its plain text."""
+    from reports.render.html import environment, stylesheet
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed: make system-deps")
+    body = environment().get_template(template).render(report=report)
+    html = f"<html><head><style>{stylesheet()}</style></head><body>{body}</body></html>"
+    pdf = tmp_path / "section.pdf"
+    pdf.write_bytes(render_pdf(html, {}, title=template, created=SIGNED_AT).data)
+    texts = []
+    for mode in ("-bbox", "-raw"):
+        done = subprocess.run(
+            ["pdftotext", mode, str(pdf), "-"], capture_output=True, check=True, text=True
+        )
+        texts.append(done.stdout)
+    return texts[0], texts[1]
+
+
+def _right_of_the_margin(bbox: str) -> list[str]:
+    """The words of `bbox` (pdftotext -bbox) that reach into the right margin or off the page."""
+    width = min(float(w) for w in re.findall(r'<page width="([0-9.]+)"', bbox))
+    margin = 14 / 25.4 * 72  # the right page margin, 14 mm (templates/report.css @page)
+    words = re.findall(r'<word xMin="[0-9.]+" yMin="[0-9.]+" xMax="([0-9.]+)"[^>]*>([^<]*)<', bbox)
+    return [word for x, word in words if float(x) > width - margin + 1]
+
+
+@pytest.mark.parametrize("template", ["_integrity.html.j2", "_exceptions.html.j2"])
+def test_huge_figures_wrap_rather_than_run_off_the_page(tmp_path: Path, template: str) -> None:
+    """Extreme-data review of 2026-12-07: an isolated position marked at 1e9 (equity
+    -12,099,999,996,740.06655754, maintenance margin 1,512,499,818,205.00000000) made the
+    positions table wider than the page; the maintenance margin was cut after
+    "1,512,499,818,2" and the messages mid-word: a clipped digit is a wrong number. A long
+    figure now wraps after a thousands separator, its digits all on the page."""
+    from types import SimpleNamespace
+
+    row = SimpleNamespace(
+        check_id="SEG-07",
+        status="breach",
+        metric="bad_debt",
+        position_id="P123",
+        account_id="C000064",
+        instrument_id="DOGEUSDT",
+        asset="USDT",
+        margin_mode="isolated",
+        quantity=WIDEST,
+        isolated_margin=WIDEST,
+        isolated_equity=WIDEST,
+        maintenance_margin=WIDEST,
+        entity_type="position",
+        entity_id="P123",
+        value=WIDEST,
+        threshold=WIDEST,
+        message="isolated position of account C000064 (client) is under water: equity " + WIDEST,
+    )
+    report = SimpleNamespace(
+        integrity_counts=[("SEG-07", "breach", 1)],
+        integrity=[row],
+        integrity_total=1,
+        exceptions=[row],
+        exceptions_total=1,
+        exceptions_by_check=[("SEG-07", 1)],
+    )
+    bbox, text = _section_pdf(tmp_path, template, report)
+    assert _right_of_the_margin(bbox) == []
+    # every digit is there, in order (a wrapped figure continues on the next line)
+    figures = re.sub(r"\s+", "", text).count(WIDEST)
+    assert figures == (5 if template == "_integrity.html.j2" else 3)
+
+
+def test_an_empty_concentration_table_says_so() -> None:
+    """Extreme-data review of 2026-12-07: a day with no open position (and no client equity)
+    printed the open-interest and CON-05 tables as bare headers, which read as a page cut short;
+    the large-exposures table already said "No exposure to a counterparty"."""
+    from types import SimpleNamespace
+
+    from reports.render.html import environment
+
+    con = SimpleNamespace(
+        unavailable=None,
+        instruments=[],
+        oi_floor="1,000,000.00",
+        oi_chart=None,
+        custodians=[],
+        hot_wallet=None,
+        custodian_chart=None,
+        collateral=[],
+        large_exposures=[],
+        large_exposures_total=0,
+    )
+    report = SimpleNamespace(concentration=con, reporting_currency="USD")
+    html = environment().get_template("_concentration.html.j2").render(report=report)
+    assert "No open position." in html
+    assert "No client equity." in html

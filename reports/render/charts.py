@@ -89,6 +89,8 @@ def _text(
 # The characters a bar label shows in the 170-unit label area at 8.5 units (DejaVu Sans digits
 # and letters are 0.55-0.64 em wide): longer labels are shortened in the middle.
 LABEL_CHARS = 30
+# the class of a bar label's <text>
+BAR_LABEL = "bar-label"
 
 
 def fit_label(label: str, limit: int = LABEL_CHARS) -> str:
@@ -167,8 +169,12 @@ def bar_chart(
         y = top + i * (bar_height + gap)
         colour = STATUS_COLOURS.get(bar.status, STATUS_COLOURS[""])
         w = max(0.0, x_of(bar.value) - label_width)
-        label = fit_label(bar.label)
-        parts.append(_text(label_width - 6, y + bar_height - 4, label, size=8.5, anchor="end"))
+        label = _text(
+            label_width - 6, y + bar_height - 4, fit_label(bar.label), size=8.5, anchor="end"
+        )
+        # marked, so that a label whose characters no font has (shown as "[U+6C38]", 8
+        # characters for 1) is fitted again once expanded (reports.render.pdf)
+        parts.append(label.replace("<text ", f'<text class="{BAR_LABEL}" ', 1))
         parts.append(
             f'<rect x="{_n(label_width)}" y="{_n(y)}" width="{_n(w)}" height="{_n(bar_height)}" '
             f'fill="{colour}"/>'

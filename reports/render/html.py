@@ -42,7 +42,27 @@ def environment() -> jinja2.Environment:
     )
     env.filters["status_label"] = lambda s: STATUS_LABELS.get(s or "", (s or "").upper())
     env.filters["svg"] = _safe_svg
+    env.filters["wrappable"] = wrappable
     return env
+
+
+# A figure at least this long may wrap after its thousands separators (the widest the sample
+# venue prints, 1,752,625.00000000, has 18 characters and stays on one line).
+WRAPPABLE_FROM = 20
+
+
+def wrappable(figure: Any) -> Any:
+    """`figure` (a formatted number) escaped, with a line-break opportunity (U+200B, which
+    WeasyPrint neither draws nor puts in the text layer) after each thousands separator when it
+    is long: a position marked at 1e9 gave figures of 28 characters that made the positions
+    table wider than the page, and the maintenance margin was cut after "1,512,499,818,2" (a
+    clipped digit is a wrong number: extreme-data review of 2026-12-07)."""
+    from markupsafe import Markup, escape
+
+    text = escape("" if figure is None else figure)
+    if len(text) < WRAPPABLE_FROM:
+        return text
+    return Markup('<span class="wrappable">') + text.replace(",", ",\u200b") + Markup("</span>")
 
 
 def _safe_svg(svg: str) -> Any:

@@ -122,8 +122,22 @@ def render_pdf(
 def shown_as_code_points(html: str, characters: tuple[str, ...]) -> str:
     """`html` with each of `characters` written as its code point, "[U+4E09]" (none of them is
     markup: they are the characters no font could draw)."""
+    from html import escape, unescape
+
+    from reports.render.charts import fit_label
+
     table = {ord(c): f"[U+{ord(c):04X}]" for c in characters}
-    return html.translate(table)
+    # a chart's bar label was fitted to its room before the characters were expanded: fit it
+    # again (its start is kept), or the expanded one runs off the chart's left edge and the
+    # start that tells the bars apart is lost (extreme-data review of 2026-12-07: five bars
+    # read "...T-[U+6C38][U+7EED]-..." with their group ids cut off)
+    return _BAR_LABEL.sub(
+        lambda m: f"{m[1]}>{escape(fit_label(unescape(m[2])))}</text>", html.translate(table)
+    )
+
+
+# a bar label's <text class="bar-label" ...>FITTED</text> (reports.render.charts.bar_chart)
+_BAR_LABEL = re.compile(r'(<text class="bar-label"[^>]*)>([^<]*)</text>')
 
 
 def _render(
