@@ -75,12 +75,21 @@ class Violation:
         if self.column is not None:
             where += f", column {self.column}"
         got = "" if self.value is None else f": got {_shown(self.value)}"
-        return f"{where}{got}; expected {self.expected}"
+        return f"{where}{got}; expected {_printable(self.expected)}"
 
 
 # The most of a bad cell's text a violation line shows: a 1 MB id was printed whole, 20 times
 # a file (Parquet review of 2026-12-05); enough to recognise any real value.
 SHOWN_VALUE_CHARS = 200
+
+
+def _printable(text: str) -> str:
+    """`text` with each character that is not printable escaped as repr escapes it: a rule's
+    expected text may quote the cell (`symbol=US<NUL>DC`), which put a raw NUL on the
+    terminal and in the run log (input review of 2026-12-07)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _shown(value: str) -> str:

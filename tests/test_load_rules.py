@@ -521,13 +521,32 @@ CASES += [
         "jurisdiction",
         "expected text without NUL bytes",
     ),
+    # a column that must match another file's (checked) ids fails that rule instead: no look
+    # of its own at each of 5M movements (ColumnSpec.references); the rule's text, which
+    # quotes the cell, shows the NUL escaped
     Case(
-        "review.nul_in_parquet_id",
-        typed("balances", {}, cell("balances", 2, "asset", "US\x00DT")),
+        "review.nul_in_parquet_reference",
+        typed("movements", {}, cell("movements", 2, "account_id", "C0\x0000161")),
+        "movements.parquet",
+        2,
+        "account_id",
+        "got 'C0\\x0000161'; expected an account_id listed in accounts",
+    ),
+    Case(
+        "review.nul_in_parquet_asset",
+        typed("balances", {}, cell("balances", 2, "asset", "US\x00DC")),
         "balances.parquet",
         2,
         "asset",
-        "expected text without NUL bytes",
+        "got 'US\\x00DC'; expected an asset price in prices (kind=asset, symbol=US\\x00DC)",
+    ),
+    Case(
+        "review.nul_in_parquet_id",
+        typed("positions", {}, cell("positions", 2, "position_id", "P\x0002")),
+        "positions.parquet",
+        2,
+        "position_id",
+        "got 'P\\x0002'; expected text without NUL bytes",
     ),
 ]
 

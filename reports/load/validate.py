@@ -169,11 +169,13 @@ def _column_check(
             whens.append(
                 f"WHEN NOT ({c} >= {low} AND {c} < {high}) THEN {_lit(EXPECTED_TIMESTAMP)}"
             )
-    elif col.type in ("id", "text") and nul:
+    elif col.type in ("id", "text") and nul and not col.references:
         # A NUL byte is valid UTF-8 but no venue's text: the mark of a damaged export (zeros
         # written over part of the file). Loaded, a group_id G00<NUL>003 reached the
         # regulator's concentration.csv as a raw NUL byte, which many CSV readers cut or refuse
-        # (input review of 2026-12-07). An enum cell holding one fails its choices already.
+        # (input review of 2026-12-07). An enum cell holding one fails its choices already, and
+        # a column that references another file's checked column (ColumnSpec.references) its
+        # cross-file rule.
         whens.append(f"WHEN contains({c}, chr(0)) THEN {_lit(EXPECTED_NO_NUL)}")
     elif col.type == "enum":
         choices = ", ".join(_lit(x) for x in col.choices)
