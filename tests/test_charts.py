@@ -34,12 +34,12 @@ def test_value_labels_sit_on_a_backing_drawn_over_the_lines() -> None:
 def test_a_long_bar_label_keeps_its_start_and_end() -> None:
     """Outputs review of 2026-12-05: a UUID group id was cut at the chart's left edge
     ("-5834-bc2d-f6323bd5fb7e @ BTCUSDT"), so the breaching group could not be told."""
-    from reports.render.charts import LABEL_CHARS, Bar, bar_chart, fit_label
+    from reports.render.charts import LABEL_EMS, Bar, bar_chart, fit_label, label_ems
 
     label = "d71e10ae-e31d-5834-bc2d-f6323bd5fb7e @ BTCUSDT"
     short = fit_label(label)
-    assert len(short) == LABEL_CHARS
-    assert short.startswith("d71e10ae-e31d-") and short.endswith("@ BTCUSDT") and "\u2026" in short
+    assert LABEL_EMS - 1 < label_ems(short) <= LABEL_EMS
+    assert short.startswith("d71e10ae-e31d") and short.endswith("@ BTCUSDT") and "\u2026" in short
     assert fit_label("G1 @ BTCUSDT") == "G1 @ BTCUSDT"
     svg = bar_chart([Bar(label, 0.17, "17%", "breach")], axis_label="share")
     assert f">{short}</text>" in svg and label not in svg
@@ -344,7 +344,7 @@ def test_a_bar_label_shown_with_code_points_is_fitted_again() -> None:
     character no font has was written as its code point ("[U+6C38]", 8 characters for 1), so
     the label ran off the chart's left edge: five bars read "...T-[U+6C38][U+7EED]-Ω" with the
     group ids that tell them apart cut off. The label is now fitted again once expanded."""
-    from reports.render.charts import LABEL_CHARS
+    from reports.render.charts import LABEL_EMS, label_ems
     from reports.render.pdf import shown_as_code_points
 
     label = "GROUP-" + "Z" * 54 + " @ BTC-USDT-永续-<u>"
@@ -353,6 +353,39 @@ def test_a_bar_label_shown_with_code_points_is_fitted_again() -> None:
     shown = re.findall(r'<text [^>]*text-anchor="end"[^>]*>([^<]*)</text>', html)
     assert len(shown) == 1
     text = shown[0].replace("&lt;", "<").replace("&gt;", ">")
-    assert len(text) <= LABEL_CHARS
+    assert label_ems(text) <= LABEL_EMS
     assert text.startswith("GROUP-ZZZZ") and text.endswith("-<u>") and "\u2026" in text
     assert "永" not in html and "<u>" not in html  # shown as code points; escaped
+
+
+def test_a_label_of_capitals_is_fitted_by_its_width_not_its_length() -> None:
+    """Extreme-data review of 2026-12-07: labels were cut at 30 characters, which fit digits
+    (0.64 em) but not capitals: a label of 30 capitals ran past the chart's left edge and lost
+    its first letter. They are fitted by DejaVu Sans's advance widths now."""
+    from reports.render.charts import LABEL_EMS, fit_label, label_ems
+
+    capitals = "GROUPWMQ" * 3 + " @ BTCUSDT"  # 34 characters, about 27 em
+    short = fit_label(capitals)
+    assert label_ems(short) <= LABEL_EMS < label_ems(capitals)
+    assert short.startswith("GROUPW") and short.endswith("@ BTCUSDT")
+    digits = "1234567890" * 3  # 30 characters, 19.1 em: one too wide
+    assert fit_label(digits[:29]) == digits[:29]
+    assert fit_label(digits) != digits
+
+
+def test_the_label_widths_are_dejavu_sans_own() -> None:
+    """The widths fit_label counts are the font's (its hmtx table): a table copied wrong would
+    let labels run off the chart again."""
+    fonttools = pytest.importorskip("fontTools.ttLib")
+    from pathlib import Path
+
+    from reports.render.charts import label_ems
+
+    path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not path.exists():
+        pytest.skip("DejaVu Sans is not installed (fonts-dejavu-core)")
+    font = fonttools.TTFont(path)
+    cmap, metrics, units = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
+    for code in range(0x20, 0x7F):
+        assert label_ems(chr(code)) == metrics[cmap[code]][0] / units, chr(code)
+    assert label_ems("\u2026") == metrics[cmap[0x2026]][0] / units

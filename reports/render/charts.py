@@ -86,21 +86,49 @@ def _text(
     )
 
 
-# The characters a bar label shows in the 170-unit label area at 8.5 units (DejaVu Sans digits
-# and letters are 0.55-0.64 em wide): longer labels are shortened in the middle.
-LABEL_CHARS = 30
+# DejaVu Sans's advance widths of the printable ASCII characters, in 1/2048 em (its hmtx
+# table); any other character counts as a whole em, the widest of these. Counting characters
+# instead (30 at a digit's 0.64 em) let a label of capitals run past the chart's left edge and
+# lose its first letter: "G00006" read "00006" (extreme-data review of 2026-12-07).
+_ADVANCES = {
+    563: "'", 569: "ijl", 604: "IJ", 651: ",. ", 690: "/:;\\|", 721: "f", 739: "-",
+    799: "()[]", 803: "t", 821: "!", 842: "r", 942: '"', 1024: "*_`", 1067: "s", 1075: "z",
+    1087: "?", 1126: "c", 1141: "L", 1178: "F", 1186: "k", 1212: "vxy", 1235: "P", 1251: "TY",
+    1253: "o", 1255: "a", 1260: "e", 1294: "E", 1298: "hnu", 1300: "bdgpqS",
+    1303: "0123456789${}", 1343: "K", 1401: "AV", 1403: "XZ", 1405: "B", 1423: "R", 1430: "C",
+    1499: "U", 1532: "N", 1540: "H", 1577: "D", 1587: "G", 1597: "&", 1612: "OQ", 1675: "w",
+    1716: "#+<=>^~", 1767: "M", 1946: "%", 1995: "m", 2025: "W", 2048: "@",
+}  # fmt: skip
+_EMS = {c: units / 2048 for units, chars in _ADVANCES.items() for c in chars}
+# The room of a bar label: the 170-unit label area less its 6-unit gap, at 8.5 units an em
+# (19.3 em), less a little for rounding.
+LABEL_EMS = 19.0
+ELLIPSIS = "\u2026"  # 1 em
 # the class of a bar label's <text>
 BAR_LABEL = "bar-label"
 
 
-def fit_label(label: str, limit: int = LABEL_CHARS) -> str:
-    """`label`, or its start and end around an ellipsis when longer than `limit` characters:
-    a UUID group id was cut at the left edge of the chart, so the breaching group could not be
-    told (outputs review of 2026-12-05); its start and the instrument after it now survive."""
-    if len(label) <= limit:
+def label_ems(text: str) -> float:
+    """How wide `text` is in DejaVu Sans, in em (a whole em for a character outside ASCII)."""
+    return sum(_EMS.get(c, 1.0) for c in text)
+
+
+def fit_label(label: str, room: float = LABEL_EMS) -> str:
+    """`label`, or its start and end around an ellipsis when wider than `room` em: a UUID group
+    id was cut at the left edge of the chart, so the breaching group could not be told
+    (outputs review of 2026-12-05); its start and the instrument after it now survive."""
+    if label_ems(label) <= room:
         return label
-    head = (limit - 1) // 2
-    return label[:head] + "\u2026" + label[len(label) - (limit - 1 - head) :]
+    budget = room - _EMS.get(ELLIPSIS, 1.0)
+    head, used = 0, 0.0
+    while head < len(label) and used + _EMS.get(label[head], 1.0) <= budget / 2:
+        used += _EMS.get(label[head], 1.0)
+        head += 1
+    tail = len(label)
+    while tail > head and used + _EMS.get(label[tail - 1], 1.0) <= budget:
+        used += _EMS.get(label[tail - 1], 1.0)
+        tail -= 1
+    return label[:head] + ELLIPSIS + label[tail:]
 
 
 def bar_chart(
