@@ -2090,3 +2090,24 @@ def test_an_empty_concentration_table_says_so() -> None:
     html = environment().get_template("_concentration.html.j2").render(report=report)
     assert "No open position." in html
     assert "No client equity." in html
+
+
+def test_an_asset_price_is_printed_with_the_digits_that_tell_it_from_zero(database: Path) -> None:
+    """Extreme-data audit of 2026-12-07: an asset priced at 1e-18 (the contract's prices are
+    above 0) read "price 0.00000000 USD" in its statement's heading."""
+    from dataclasses import replace
+
+    import polars as pl
+
+    from reports.config import parse_config
+    from reports.render.build import _segregation
+
+    assert fmt.price(Decimal("88340.50144163")) == "88,340.50144163"
+    assert fmt.price(Decimal("2")) == "2.00000000"
+    assert fmt.price(Decimal("0.123456789")) == "0.12345679"  # 8 decimals, as a rule
+    data = gathered(database, parse_config({}))
+    tiny = data.statement.with_columns(
+        pl.lit(Decimal("1e-18"), dtype=data.statement.schema["price"]).alias("price")
+    )
+    _, assets = _segregation(replace(data, statement=tiny))
+    assert {a.price for a in assets} == {"0.000000000000000001"}

@@ -763,7 +763,7 @@ def _segregation(
         assets.append(
             SegregationAsset(
                 asset=row["asset"],
-                price=fmt.units(price),
+                price=fmt.price(price),
                 status=status,
                 coverage_ratio=fmt.ratio_against(row["coverage_ratio"], 1),
                 deficit_accounts=int(row["deficit_accounts"]),

@@ -72,6 +72,13 @@ def usd_setting(value: Any) -> str:
     return usd_against(value, value)
 
 
+def price(value: Any) -> str:
+    """A price to 8 decimals (DESIGN.md section 4), or with the digits that tell it from 0: a
+    price of 1e-18 (the contract's prices are above 0) read "price 0.00000000 USD"
+    (extreme-data audit of 2026-12-07)."""
+    return against(value, 0, UNIT_PLACES)
+
+
 def ratio_against(value: Any, threshold: Any) -> str:
     return against(value, threshold, UNIT_PLACES)
 
