@@ -992,6 +992,22 @@ def test_custody_plants_change_client_custody_and_nothing_else(tmp_path: Path) -
                 assert (held < requirement) == (name == asset), (name, requirement, held)
 
 
+def test_shortfall_note_states_the_coverage_planted(tmp_path: Path) -> None:
+    """truth.csv's shortfall note gives the coverage the cut leaves. Risk-analyst review of
+    2026-12-07: it read "cut to 90% of the requirement" while custody (the requirement plus a
+    2-5% excess) was cut by 10%, leaving 92-95% (ETH in samples/: 93.4%)."""
+    root = _generate(tmp_path / "g", accounts=120, days=2, seed=6, inject=("shortfall",))
+    (row,) = pl.read_csv(root / "truth.csv", infer_schema=False).iter_rows(named=True)
+    figures = _clean_day_figures(duckdb.connect(), root / "2026-03-03")
+    ((requirement, held),) = [
+        (r, h)
+        for name, r, h in figures["coverage"]  # type: ignore[union-attr]
+        if name == row["asset"]
+    ]
+    stated = float(re.search(r"to ([0-9.]+)% of the requirement", row["note"]).group(1))  # type: ignore[union-attr]
+    assert abs(stated - 100 * held / requirement) < 0.05, (row["note"], held / requirement)
+
+
 # ---- behaviours the golden samples alone guarded (second mutation review of the generator) ----
 def test_client_custody_is_the_requirement_plus_a_small_excess_and_no_house_money(
     tmp_path: Path,
