@@ -1992,7 +1992,9 @@ def test_the_readmes_history_queries_agree_with_the_investigations(
     reload back, A -> B -> A, it re-checked days whose current run holds again); its "latest
     outcome per day" example showed the stale run of B's data, which breaches_by_day does
     not. Both now pick runs as the investigations do: the recipe lists exactly the days on
-    which some check's shown run is stale."""
+    which some check's shown run is stale, and (analyst audit of 2026-12-07: it read
+    check_results alone) those on which some check never ran: loaded and never checked, or
+    checked with `--only` (the history's first three days, and PREVIOUS's CAP-01 run)."""
     db = tmp_path / "mir.duckdb"
     shutil.copy(history, db)
     recipe = _readme_sql("while read -r day")
@@ -2013,12 +2015,17 @@ def test_the_readmes_history_queries_agree_with_the_investigations(
     assert run_mir("load", str(changed), db=db).exit_code == 0
     partial = run_mir("check", "--as-of", LAST.isoformat(), "--only", "SEG-04", db=db)
     assert partial.exit_code in (0, 1), partial.output
+    never_run = [d.name for d in DAYS[:-1]]  # every check of them, or all but CAP-01
     assert stale_days() == [PREVIOUS.isoformat(), LAST.isoformat()]
-    assert days(recipe) == stale_days()
+    assert days(recipe) == sorted({*never_run, *stale_days()})
     # back to the files the first runs checked (A): they hold again, the partial run is stale
     assert run_mir("load", str(DAYS[-2]), db=db).exit_code == 0
     assert stale_days() == []
-    assert days(recipe) == []
+    assert days(recipe) == never_run
+    # once every check has run on PREVIOUS, it is left out
+    done = run_mir("check", "--as-of", PREVIOUS.isoformat(), db=db)
+    assert done.exit_code in (0, 1), done.output
+    assert days(recipe) == never_run[:-1]
     # the latest outcome per day is the run breaches_by_day shows (LAST's SEG-04 of A: one
     # exception; the partial run of B's data, now stale, had two)
     shown = {
