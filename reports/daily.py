@@ -105,12 +105,23 @@ class RunLog:
             **self.base,
             **fields,
         }
-        line = json.dumps(record, sort_keys=True, default=str) + "\n"
+        line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode("utf-8")
         with (
             contextlib.suppress(*(() if self.writable else (OSError,))),
-            self.path.open("a", encoding="utf-8") as handle,
+            self.path.open("ab", buffering=0) as handle,
         ):
-            handle.write(line)
+            end = os.fstat(handle.fileno()).st_size
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[handle.write(view) or 0 :]
+            except OSError as exc:
+                # a line cut short (a full disk) broke `jq` on the whole log, for this run's
+                # later lines and every later run's: cut it off, and name the log (resource
+                # audit of 2026-12-07: "no space left on the device written to" named nothing)
+                with contextlib.suppress(OSError):
+                    os.ftruncate(handle.fileno(), end)
+                raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
 
     @contextmanager
     def stage(self, name: str, timings: dict[str, float], say: Say) -> Iterator[dict[str, Any]]:

@@ -320,6 +320,22 @@ def attempt(failed: dict[str, str], what: str, compute: Callable[[], T], fallbac
         return fallback
 
 
+def naming_the_full_disk(exc: BaseException, path: object) -> BaseException:
+    """`exc`, or when it is a full disk's OSError that names no file (a failed write() names
+    none), the same error naming `path`, the file or folder being written: "no space left on
+    the device written to ([Errno 28] No space left on device)" left the operator to guess
+    between the database, OUT and TMPDIR (resource audit of 2026-12-07)."""
+    import errno
+
+    if (
+        isinstance(exc, OSError)
+        and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        and exc.filename is None
+    ):
+        return OSError(exc.errno, exc.strerror, str(path))
+    return exc
+
+
 def is_disk_full(exc: BaseException) -> bool:
     """Whether `exc` reports a full disk or quota: Python's OSError (ENOSPC, EDQUOT), or a
     failed write of DuckDB or pyarrow, whose exceptions carry the system's message in their

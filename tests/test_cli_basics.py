@@ -360,6 +360,25 @@ def test_a_full_disk_is_exit_4_not_a_usage_error(tmp_path, run_mir, monkeypatch)
     assert "error: no space left on the device written to (OSError:" in result.stderr
 
 
+def test_duckdb_out_of_memory_names_the_limit(tmp_path, run_mir, monkeypatch) -> None:
+    """DuckDB out of memory (MIR_MEMORY_LIMIT reached, or its spill disk full: "failed to
+    offload") printed "internal error: OutOfMemoryException ... (rerun with --debug for the
+    traceback)": exit 4 still, naming the limit and where it spills (resource audit of
+    2026-12-07)."""
+    import duckdb
+
+    monkeypatch.setenv("MIR_MEMORY_LIMIT", "16MB")
+    oom = duckdb.OutOfMemoryException(
+        "Out of Memory Error: failed to offload data block of size 64.0 KiB (64.0 KiB/90.0 KiB "
+        "used).\n\nPossible solutions:"
+    )
+    result = _load_raising(oom, tmp_path, run_mir, monkeypatch)
+    assert result.exit_code == 4, result.output
+    assert "error: out of memory (Out of Memory Error: failed to offload" in result.stderr
+    assert "MIR_MEMORY_LIMIT=16MB" in result.stderr and "<database>.tmp/" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 @pytest.mark.parametrize(
     "full",
     [

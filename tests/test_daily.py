@@ -356,6 +356,66 @@ def test_daily_reports_a_failed_checkpoint(
     assert sorted(p.name for p in out.iterdir()) == ["mir-daily.jsonl"]
 
 
+@pytest.mark.parametrize("stage", ["report", "package"])
+def test_a_full_out_is_named_and_leaves_no_partial_output(
+    stage: str,
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """OUT fills while the day directory's files or the package are written (found on a
+    tmpfs: resource audit of 2026-12-07): exit 4, and the error names the folder that is full
+    (it said "no space left on the device written to ([Errno 28] No space left on device)",
+    which left the operator to guess between the database, OUT and TMPDIR); nothing partial
+    is left in OUT."""
+    import errno
+    import os
+
+    from reports.sign import package
+
+    def full(*_args: Any, **_kwargs: Any) -> Any:
+        raise OSError(errno.ENOSPC, "No space left on device")  # as a failed write() says
+
+    if stage == "report":
+        monkeypatch.setattr(Path, "write_bytes", full)
+    else:
+        real_fdopen = os.fdopen
+
+        class Full:
+            """The package's temporary file, on a full disk (the PDF's is written too)."""
+
+            def __init__(self, fd: int, *args: Any) -> None:
+                self._handle = real_fdopen(fd, *args)
+                self._full = ".zip." in os.readlink(f"/proc/self/fd/{fd}")
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self._handle, name)
+
+            def __enter__(self) -> Full:
+                return self
+
+            def __exit__(self, *exc: object) -> None:
+                self._handle.close()
+
+            def write(self, data: bytes) -> int:
+                return full() if self._full else self._handle.write(data)
+
+        monkeypatch.setattr(package.os, "fdopen", Full)
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 4, result.output
+    assert "No space left on device" in result.stderr and f"{out}/." in result.stderr
+    failed = runs(log_events(out))[-1][-1]
+    assert (failed["event"], failed["stage"], failed["exit_code"]) == ("failed", stage, 4)
+    assert f"{out}/." in failed["error"]
+    left = sorted(p.name for p in out.iterdir())
+    assert left == (
+        ["mir-daily.jsonl"] if stage == "report" else [AS_OF.isoformat(), "mir-daily.jsonl"]
+    )
+
+
 def _with_a_bad_quantity(tmp_path: Path) -> Path:
     """A copy of the latest sample day whose first position's quantity is "sideways"."""
     bad = tmp_path / "bad" / LATEST.name
@@ -747,6 +807,61 @@ def test_a_log_file_that_cannot_be_opened_makes_out_unwritable(
     log = RunLog(log_path, None, tmp_path)
     assert not log.writable
     log.event("start")  # skipped, not raised: the job then refuses OUT with exit 2
+
+
+def test_a_run_log_line_cut_short_by_a_full_disk_is_removed_and_the_log_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (resource audit of 2026-12-07): a full disk let the log take the first bytes
+    of a line; the next run's first line followed it on the same line, so `jq` stopped there
+    on every later read of the log (the README's `done`/`failed` query included), and the
+    job's error ("no space left on the device written to") named no file."""
+    import errno
+
+    from reports.daily import RunLog
+
+    out = tmp_path / "out"
+    log_path = out / "mir-daily.jsonl"
+    log = RunLog(log_path, None, tmp_path)
+    log.event("start")
+    real_open = Path.open
+
+    class Filling:
+        """The log's file, on a disk that has room for 10 more bytes."""
+
+        def __init__(self, handle: Any) -> None:
+            self._handle = handle
+            self.room = 10
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._handle, name)
+
+        def __enter__(self) -> Filling:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self._handle.close()
+
+        def write(self, data: Any) -> int:
+            # the bytes there is room for reach the file, then the write fails
+            taken = self._handle.write(data[: self.room])
+            self.room -= taken
+            if taken < len(data):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return taken
+
+    def full(self: Path, *args: Any, **kwargs: Any) -> Any:
+        handle = real_open(self, *args, **kwargs)
+        return Filling(handle) if self == log_path else handle
+
+    monkeypatch.setattr(Path, "open", full)
+    with pytest.raises(OSError, match=r"mir-daily\.jsonl") as raised:
+        log.event("stage_start", stage="load")
+    assert raised.value.errno == errno.ENOSPC
+    monkeypatch.undo()
+    log.event("failed", stage="load")  # space freed: the next line is a line of its own
+    events = [json.loads(line) for line in log_path.read_text(encoding="utf-8").splitlines()]
+    assert [e["event"] for e in events] == ["start", "failed"]
 
 
 def test_an_ignored_sigint_stays_ignored_during_the_job() -> None:

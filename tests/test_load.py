@@ -1635,6 +1635,39 @@ def test_a_failed_commit_is_reported_not_the_rollback_after_it(tmp_path) -> None
     con.close()
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        duckdb.OutOfMemoryException(
+            "Out of Memory Error: could not allocate block of size 256.0 KiB (859.9 KiB/976.5 KiB "
+            "used)"
+        ),
+        duckdb.IOException(
+            'Could not write file "mir.duckdb.tmp/duckdb_temp_storage-0.tmp": No '
+            "space left on device"
+        ),
+    ],
+    ids=["memory", "disk"],
+)
+def test_a_reader_that_runs_out_of_memory_or_disk_is_no_bad_input(error, tmp_path) -> None:
+    """Regression (resource audit of 2026-12-07): DuckDB out of memory (MIR_MEMORY_LIMIT=1MB)
+    or its spill disk full while reading a CSV was reported as a row of the file ("expected a
+    well-formed UTF-8 CSV row (Out of Memory Error ...)"): bad input, exit 3, for a valid
+    export. The machine's error is raised as it is (exit 4) and nothing is loaded."""
+    con = memory_db()
+
+    class Starved(_Delegating):
+        def execute(self, sql: str, *args: Any) -> Any:
+            if sql.startswith("CREATE OR REPLACE TEMP TABLE raw_accounts "):
+                raise error
+            return self._con.execute(sql, *args)
+
+    with pytest.raises(type(error)):
+        load_snapshot(Starved(con), copy_snapshot(tmp_path))  # type: ignore[arg-type]
+    assert con.execute("SELECT count(*) FROM loads").fetchall() == [(0,)]
+    con.close()
+
+
 # -- the path names exactly the files loaded ----------------------------------------------------
 
 

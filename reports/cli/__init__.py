@@ -11,6 +11,7 @@ Heavy imports (duckdb, polars, weasyprint) stay inside the commands so `mir --he
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 import click
@@ -127,6 +128,21 @@ class MirGroup(click.Group):
                 # of mir's (review of 2026-12-05: "internal error")
                 text = f"{type(exc).__name__}: {first_line(str(exc))}"
                 echo(f"error: no space left on the device written to ({text})", err=True)
+                ctx.exit(int(ExitCode.INTERNAL))
+            if type(exc).__name__ == "OutOfMemoryException":  # duckdb's, not imported here
+                # DuckDB's working memory bound, or a full disk where it spills (it says
+                # "failed to offload"): named, not "internal error ... --debug" (resource
+                # audit of 2026-12-07)
+                from reports.db import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV
+
+                limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+                echo(
+                    f"error: out of memory ({first_line(str(exc))}): DuckDB's working memory "
+                    f"is bounded by {MEMORY_LIMIT_ENV}={limit} and larger results spill to "
+                    "<database>.tmp/ beside the database: raise the limit, or free disk space "
+                    "there",
+                    err=True,
+                )
                 ctx.exit(int(ExitCode.INTERNAL))
             # the first line, cut as every one-line quote of an error is (--debug: the whole)
             first = first_line(str(exc))

@@ -404,6 +404,19 @@ def _duckdb_reason(exc: Exception) -> str:
     return " ".join(keep).removeprefix("Invalid Input Error: ")[:300]
 
 
+def _raise_if_out_of_resources(exc: Exception) -> None:
+    """Re-raise a reader error that is the machine's, not the file's: DuckDB out of memory
+    (MIR_MEMORY_LIMIT) or a full disk where it spills. Reported as a row the file got wrong,
+    it was bad input (exit 3, "breaks the data contract") for a valid export (resource
+    audit of 2026-12-07); raised, it is exit 4 and names what ran out."""
+    import duckdb
+
+    from reports.errors import is_disk_full
+
+    if isinstance(exc, duckdb.OutOfMemoryException) or is_disk_full(exc):
+        raise exc
+
+
 def _unreadable_parquet(source: SourceFile, exc: Exception) -> Violation:
     """A Parquet file DuckDB cannot read: its schema, or (footer readable) its pages."""
     return Violation(
@@ -560,6 +573,7 @@ def stage(
         try:
             described = con.execute(f"DESCRIBE SELECT * FROM {_read_parquet(path)}").fetchall()
         except duckdb.Error as exc:
+            _raise_if_out_of_resources(exc)
             violations.append(_unreadable_parquet(source, exc))
             return None
         # The file's own column names: DuckDB renames a repeated one (balance -> balance_1),
@@ -705,6 +719,7 @@ def stage(
     try:
         created = con.execute(sql).fetchall()  # CREATE TABLE AS returns the row count
     except duckdb.Error as exc:
+        _raise_if_out_of_resources(exc)
         if source.format == "parquet":  # footer readable, data pages not (corrupt, truncated)
             utf8 = any(text in str(exc) for text in _UTF8_ERRORS)
             bad = _invalid_utf8(source, columns) if utf8 else None

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reports.errors import UsageError, first_line
+from reports.errors import UsageError, first_line, naming_the_full_disk
 from reports.lock import directory_lock
 from reports.outdir import remove_leftovers, replace_dir
 
@@ -293,6 +293,13 @@ def write_report(
             written[manifest.name] = day_dir / manifest.name
             written[signature.name] = day_dir / signature.name
             os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a day directory is a normal folder
+        except BaseException as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            named = naming_the_full_disk(exc, staging)
+            if named is not exc:
+                raise named from exc
+            raise
+        try:
             if before_publish is not None:
                 before_publish()
             replace_dir(staging, day_dir)

@@ -22,7 +22,7 @@ from pathlib import Path
 from cryptography import x509
 
 from reports.config import LEI_PATTERN
-from reports.errors import ConfigError, UsageError, VerificationError
+from reports.errors import ConfigError, UsageError, VerificationError, naming_the_full_disk
 from reports.lock import directory_lock
 from reports.outdir import fsync_dir, remove_leftovers
 from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME, find_previous_manifest
@@ -188,8 +188,11 @@ def build_package(
                 superseded = _keep_aside(target)
             os.replace(tmp, target)
             fsync_dir(root)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
+            named = naming_the_full_disk(exc, tmp)
+            if named is not exc:
+                raise named from exc
             raise
         return PackageResult(
             path=target,
