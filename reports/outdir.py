@@ -13,6 +13,23 @@ import shutil
 from pathlib import Path
 
 
+def umask_mode(mode: int) -> int:
+    """`mode` as the process's umask lets a new file or folder have it, what open() and mkdir()
+    give: for what mkstemp (0600) and mkdtemp (0700) make and mir publishes (report.pdf, the day
+    directory, the package). A fixed 0644/0755 made them readable by every user under umask 077
+    while the CSVs beside them were 0600 (environment audit of 2026-12-07)."""
+    try:  # Linux: read without changing it (os.umask sets it, for every thread at once)
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return mode & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mode & ~mask
+
+
 def fsync_file(path: Path) -> None:
     """Flush a written file (or a directory's entries) to the disk (a power cut after its rename must not publish an empty
     or partial file: crash review of 2026-12-05 found no fsync anywhere)."""

@@ -1623,6 +1623,25 @@ def test_the_day_directory_is_readable_by_others_and_its_files_are_where_the_res
     assert all(path.is_file() for path in result.files.values())
 
 
+def test_the_day_directory_keeps_to_a_private_umask(
+    database: Path, signing: dict[str, Any], tmp_path: Path
+) -> None:
+    """Under umask 077 (a venue keeping its reports private) the CSVs came out 0600 while
+    report.pdf was 0644 and the day directory 0755, whatever the umask (environment audit of
+    2026-12-07): the modes are those of any new file and folder under the process's umask."""
+    import os
+    import stat
+
+    previous = os.umask(0o077)
+    try:
+        result, _ = make_report(database, tmp_path / "out", signing["config"])
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(result.day_dir.stat().st_mode) == 0o700
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in result.day_dir.iterdir()}
+    assert modes == dict.fromkeys(modes, 0o600)
+
+
 def test_the_manifest_signs_the_configuration_the_lei_and_the_signing_time(
     report: tuple[ReportResult, list[str]], signing: dict[str, Any]
 ) -> None:

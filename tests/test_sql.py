@@ -205,6 +205,26 @@ def test_sql_format_json(mir: Callable[..., Result]) -> None:
     ]
 
 
+@pytest.mark.parametrize("charset", ["ascii", "latin-1"])
+@pytest.mark.parametrize("fmt", ["csv", "table"])
+def test_rows_reach_a_stdout_that_is_not_utf8_as_utf8(
+    history: Path, charset: str, fmt: str
+) -> None:
+    """PYTHONIOENCODING=ascii, or a Latin-1 locale: a custodian named in Japanese made `mir sql`
+    an "internal error" (exit 4) after half its output (environment audit of 2026-12-07); the
+    rows are UTF-8 on standard output as in a --output file, whatever the terminal's encoding."""
+    from click.testing import CliRunner
+
+    from reports.cli import cli
+
+    statement = "SELECT 'première-banque-日本 €' AS custodian"
+    result = CliRunner(charset=charset).invoke(
+        cli, ["sql", statement, "--format", fmt], env={"MIR_DB": str(history)}
+    )
+    assert result.exit_code == 0, result.output
+    assert "première-banque-日本 €" in result.stdout_bytes.decode("utf-8")
+
+
 def test_sql_format_markdown(mir: Callable[..., Result]) -> None:
     result = mir("sql", COUNTS, "--format", "markdown")
     assert result.exit_code == 0, result.output

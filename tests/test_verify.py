@@ -2316,6 +2316,20 @@ def test_the_package_is_readable_by_all(package: Path) -> None:
     assert stat.S_IMODE(package.stat().st_mode) == 0o644
 
 
+def test_the_package_keeps_to_a_private_umask(out: Path, config: Path, run_mir: Any) -> None:
+    """Under umask 077 the zip, which holds every CSV, was still 0644, readable by any user of
+    the server, while the day directory's files were 0600 (environment audit of 2026-12-07)."""
+    import os
+
+    previous = os.umask(0o077)
+    try:
+        result = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", config)
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE((out / f"{LEI}_{AS_OF}.zip").stat().st_mode) == 0o600
+
+
 # --- mutation review of 2026-12-07 (signing, packaging, verification) --------------------------
 
 

@@ -68,7 +68,7 @@ def _emit(result: Any, fmt: str, output: str | None, db: Path) -> int:
             result.schema,
             result.batches,
             fmt,
-            sys.stdout if output is None else None,
+            _utf8(sys.stdout) if output is None else None,
             Path(output) if output else None,
         )
     except OSError as exc:
@@ -94,6 +94,19 @@ def _emit(result: Any, fmt: str, output: str | None, db: Path) -> int:
             err=True,
         )
     return int(rows)
+
+
+def _utf8(stream: Any) -> Any:
+    """Standard output set to UTF-8, as a --output file is: under PYTHONIOENCODING=ascii or a
+    Latin-1 locale, a custodian named in Japanese stopped the rows half-way with an "internal
+    error" (exit 4), and the same query gave other bytes on another machine (environment audit
+    of 2026-12-07). Nothing has been written to it yet."""
+    import codecs
+
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    if codecs.lookup(encoding).name != "utf-8" and hasattr(stream, "reconfigure"):
+        stream.reconfigure(encoding="utf-8")
+    return stream
 
 
 @contextmanager

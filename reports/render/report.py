@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from reports.errors import UsageError, first_line, naming_the_full_disk
 from reports.lock import directory_lock
-from reports.outdir import remove_leftovers, replace_dir
+from reports.outdir import remove_leftovers, replace_dir, umask_mode
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -283,7 +283,7 @@ def write_report(
             signed = sign_pdf(
                 rendered.data, staging / REPORT_PDF, key, timestamper=timestamper, signing_time=when
             )
-            os.chmod(signed.path, 0o644)  # written via mkstemp (0600); the report is not secret
+            os.chmod(signed.path, umask_mode(0o666))  # mkstemp made it 0600: as the CSVs
             written[REPORT_PDF] = day_dir / REPORT_PDF
 
             manifest = write_day_manifest(
@@ -292,7 +292,7 @@ def write_report(
             signature = sign_manifest(manifest, key, signing_time=when, timestamper=timestamper)
             written[manifest.name] = day_dir / manifest.name
             written[signature.name] = day_dir / signature.name
-            os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a day directory is a normal folder
+            os.chmod(staging, umask_mode(0o777))  # mkdtemp: 0700; a day directory is a folder
         except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
             named = naming_the_full_disk(exc, staging)

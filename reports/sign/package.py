@@ -24,7 +24,7 @@ from cryptography import x509
 from reports.config import LEI_PATTERN
 from reports.errors import ConfigError, UsageError, VerificationError, naming_the_full_disk
 from reports.lock import directory_lock
-from reports.outdir import fsync_dir, remove_leftovers
+from reports.outdir import fsync_dir, remove_leftovers, umask_mode
 from reports.sign.manifest import MANIFEST_NAME, SIGNATURE_NAME, find_previous_manifest
 from reports.sign.verify import (
     CheckLine,
@@ -183,7 +183,7 @@ def build_package(
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())  # on the disk before it is published
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp, umask_mode(0o666))  # mkstemp made it 0600: as any new file
             if existed and supersede:
                 superseded = _keep_aside(target)
             os.replace(tmp, target)
