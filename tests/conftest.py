@@ -92,3 +92,21 @@ def _signal_handlers_restored() -> Any:
                 signal.signal(signum, handler)
         changed = {signal.Signals(s).name: str(after[s]) for s in before if after[s] != before[s]}
         pytest.fail(f"the test left signal handlers behind: {changed}")
+
+
+@pytest.fixture
+def cover_only_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reports rendered with their cover alone, for tests about what surrounds the report
+    (the job, its files, modes, signatures, the package), not its pages: still a PDF/A laid
+    out by WeasyPrint, signed, carrying its attachments, and packaged as ever; the other 18
+    pages took 3-8 s a report on a slow host."""
+    from reports.render import pdf as pdf_module
+
+    full = pdf_module.render_pdf
+
+    def cover_only(html: str, attachments: Any, **options: Any) -> Any:
+        start, end = html.find('<section class="chapter">'), html.rfind("</body>")
+        assert 0 < start < end, "the report's first chapter or its end is not where it was"
+        return full(html[:start] + html[end:], attachments, **options)
+
+    monkeypatch.setattr(pdf_module, "render_pdf", cover_only)

@@ -50,6 +50,17 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.fixture(autouse=True)
+def _cover_only(request: pytest.FixtureRequest) -> None:
+    """These tests are about the job (exit codes, the run log, the lock, signals, keys, the
+    hash chain), not the report's pages, which tests/test_report.py reads: their reports are
+    the cover alone (conftest's cover_only_report), unless a test is marked `full_report`.
+    Laying out the other pages took most of this module's time (160 s -> 117 s on two
+    workers; CI took 10 min 25 s on a slow host on 2026-12-07)."""
+    if not request.node.get_closest_marker("full_report"):
+        request.getfixturevalue("cover_only_report")
+
+
 @pytest.fixture
 def db(history: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "mir.duckdb"
@@ -1644,6 +1655,7 @@ def test_a_database_folder_that_cannot_be_created_is_a_usage_error(
     assert "cannot create the lock file" in result.stderr
 
 
+@pytest.mark.full_report
 def test_daily_reports_names_no_font_can_draw(
     run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
 ) -> None:
@@ -1779,6 +1791,7 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+@pytest.mark.full_report
 @pytest.mark.parametrize("check_id", ["CAP-04", "CAP-05", "CON-01"])
 def test_figures_that_cannot_be_computed_leave_the_rest_of_the_day_reported(
     check_id: str,
@@ -1848,6 +1861,7 @@ def test_figures_that_cannot_be_computed_leave_the_rest_of_the_day_reported(
     assert ("Not evaluated: could not be computed" in text) is (check_id == "CAP-05")
 
 
+@pytest.mark.full_report
 def test_a_report_that_lacks_figures_its_recorded_run_had_exits_4(
     run_mir: Callable[..., Result],
     dev_key: Any,
@@ -1995,6 +2009,7 @@ def test_a_previous_day_figure_that_fails_is_a_warning(
     assert summary["status"] == "breach"
 
 
+@pytest.mark.full_report
 @pytest.mark.parametrize("broken", ["capital", "CON-06"])
 def test_capital_figures_that_cannot_be_computed_leave_the_rest_of_the_day_reported(
     broken: str,
@@ -2056,6 +2071,7 @@ def test_capital_figures_that_cannot_be_computed_leave_the_rest_of_the_day_repor
     assert "The figures of CAP-01..03 could not be computed" in text
 
 
+@pytest.mark.full_report
 def test_a_segregation_statement_that_cannot_be_computed_leaves_the_rest_reported(
     run_mir: Callable[..., Result],
     dev_key: Any,

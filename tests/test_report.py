@@ -176,6 +176,7 @@ def test_report_writes_every_output_and_verifies(
     assert verified.ok, [str(c) for c in verified.failures]
 
 
+@pytest.mark.usefixtures("cover_only_report")
 def test_a_timestamped_report_says_so_in_its_signed_manifest(
     database: Path, signing: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -345,6 +346,7 @@ def test_pdf_signature_is_valid(report: tuple[ReportResult, list[str]]) -> None:
 # --- CLI --------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("cover_only_report")
 @pytest.mark.parametrize("quiet", [False, True], ids=["summary", "quiet"])
 def test_cli_report_prints_the_directory_and_exits_1_on_breach(
     run_mir: Any,
@@ -395,6 +397,7 @@ def test_cli_report_without_a_key_says_to_run_keys_init(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.usefixtures("cover_only_report")
 def test_write_report_reads_nothing_after_after_reads(
     database: Path, signing: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -711,6 +714,7 @@ def test_capital_trend_reads_each_days_latest_current_run_of_this_configuration(
     assert "under the CFTC regime" in trend_source_text("cftc")
 
 
+@pytest.mark.usefixtures("cover_only_report")
 def test_what_killed_runs_left_is_cleared_by_the_next_report(
     database: Path, signing: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -1623,6 +1627,7 @@ def test_the_day_directory_is_readable_by_others_and_its_files_are_where_the_res
     assert all(path.is_file() for path in result.files.values())
 
 
+@pytest.mark.usefixtures("cover_only_report")
 def test_the_day_directory_keeps_to_a_private_umask(
     database: Path, signing: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -1665,6 +1670,7 @@ def test_the_manifest_signs_the_configuration_the_lei_and_the_signing_time(
     assert times == [SIGNED_AT]
 
 
+@pytest.mark.usefixtures("cover_only_report")
 def test_a_report_stopped_before_publishing_leaves_out_as_it_was(
     database: Path, signing: dict[str, Any], tmp_path: Path
 ) -> None:
