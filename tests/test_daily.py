@@ -68,6 +68,33 @@ def db(history: Path, tmp_path: Path) -> Path:
     return copy
 
 
+class _Filling:
+    """A file handle on a disk with room for `room` more bytes: they reach the file, then the
+    write fails with ENOSPC, as write() says it (naming no file)."""
+
+    def __init__(self, handle: Any, room: int = 0) -> None:
+        self._handle = handle
+        self.room = room
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._handle, name)
+
+    def __enter__(self) -> _Filling:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._handle.close()
+
+    def write(self, data: Any) -> int:
+        import errno
+
+        taken = self._handle.write(data[: self.room]) if self.room else 0
+        self.room -= taken
+        if taken < len(data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return taken
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -394,26 +421,12 @@ def test_a_full_out_is_named_and_leaves_no_partial_output(
     else:
         real_fdopen = os.fdopen
 
-        class Full:
-            """The package's temporary file, on a full disk (the PDF's is written too)."""
+        def full_zip(fd: int, *args: Any) -> Any:
+            """The package's temporary file on a full disk (the PDF's is written too)."""
+            handle = real_fdopen(fd, *args)
+            return _Filling(handle) if ".zip." in os.readlink(f"/proc/self/fd/{fd}") else handle
 
-            def __init__(self, fd: int, *args: Any) -> None:
-                self._handle = real_fdopen(fd, *args)
-                self._full = ".zip." in os.readlink(f"/proc/self/fd/{fd}")
-
-            def __getattr__(self, name: str) -> Any:
-                return getattr(self._handle, name)
-
-            def __enter__(self) -> Full:
-                return self
-
-            def __exit__(self, *exc: object) -> None:
-                self._handle.close()
-
-            def write(self, data: bytes) -> int:
-                return full() if self._full else self._handle.write(data)
-
-        monkeypatch.setattr(package.os, "fdopen", Full)
+        monkeypatch.setattr(package.os, "fdopen", full_zip)
     out = tmp_path / "out"
     result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
     assert result.exit_code == 4, result.output
@@ -837,33 +850,9 @@ def test_a_run_log_line_cut_short_by_a_full_disk_is_removed_and_the_log_named(
     log.event("start")
     real_open = Path.open
 
-    class Filling:
-        """The log's file, on a disk that has room for 10 more bytes."""
-
-        def __init__(self, handle: Any) -> None:
-            self._handle = handle
-            self.room = 10
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._handle, name)
-
-        def __enter__(self) -> Filling:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self._handle.close()
-
-        def write(self, data: Any) -> int:
-            # the bytes there is room for reach the file, then the write fails
-            taken = self._handle.write(data[: self.room])
-            self.room -= taken
-            if taken < len(data):
-                raise OSError(errno.ENOSPC, "No space left on device")
-            return taken
-
     def full(self: Path, *args: Any, **kwargs: Any) -> Any:
         handle = real_open(self, *args, **kwargs)
-        return Filling(handle) if self == log_path else handle
+        return _Filling(handle, room=10) if self == log_path else handle
 
     monkeypatch.setattr(Path, "open", full)
     with pytest.raises(OSError, match=r"mir-daily\.jsonl") as raised:

@@ -345,27 +345,25 @@ def _load_snapshot(
                     f"{stored_as} there); reload {following} so that the days agree"
                 )
 
-            future, row, example = con.execute(
-                read_query("load/future_price_history.sql")
-            ).fetchall()[0]
-            if future:
-                warn(
-                    f"{displays.get('price_history', 'price_history')}: {future:,} row(s) dated "
-                    f"after the snapshot's date {as_of.isoformat()} (e.g. row {row}: {example}); "
-                    "a back-fill holds past prices, yet the VaR of the days from those dates "
-                    "on will use them: check the export's dates"
-                )
-
-            unknown, row, example = con.execute(
-                read_query("load/unknown_volume_instruments.sql")
-            ).fetchall()[0]
-            if unknown:
-                warn(
-                    f"{displays.get('volumes', 'volumes')}: {unknown:,} row(s) name an instrument "
-                    f"not in {displays.get('instruments', 'instruments')} (e.g. row {row}: "
-                    f"{example}); their traded notional still counts toward K-COH and K-DTF: "
-                    "check the export's instrument ids"
-                )
+            # rows that load but are worth a look: (how many, the first's row, what it holds)
+            for query, table, says in (
+                (
+                    "load/future_price_history.sql",
+                    "price_history",
+                    f"dated after the snapshot's date {as_of.isoformat()}",
+                ),
+                (
+                    "load/unknown_volume_instruments.sql",
+                    "volumes",
+                    f"name an instrument not in {displays.get('instruments', 'instruments')}",
+                ),
+            ):
+                count, row, example = con.execute(read_query(query)).fetchall()[0]
+                if count:
+                    warn(
+                        f"{displays.get(table, table)}: {count:,} row(s) {says} (e.g. row {row}: "
+                        f"{example}); {LOADED_BUT[table]}"
+                    )
 
             con.execute(
                 "CREATE OR REPLACE TEMP VIEW staged_risk_tiers_filled AS "
@@ -559,6 +557,13 @@ def _range_violations(
 OVERFLOW_ROW = 1e19
 OVERFLOW_SUM = 1e20
 # What a value too large to value should be, by column (queries/load/overflow_rows.sql).
+# What a row that loads with a warning (the queries above `_write`) will do, and what to check.
+LOADED_BUT = {
+    "price_history": "a back-fill holds past prices, yet the VaR of the days from those dates on "
+    "will use them: check the export's dates",
+    "volumes": "their traded notional still counts toward K-COH and K-DTF: check the export's "
+    "instrument ids",
+}
 OVERFLOW_WHAT = {
     "price": "a price below 1e19",
     "maintenance_margin_rate": (
