@@ -120,8 +120,22 @@ class RunLog:
                 # later lines and every later run's: cut it off, and name the log (resource
                 # audit of 2026-12-07: "no space left on the device written to" named nothing)
                 with contextlib.suppress(OSError):
-                    os.ftruncate(handle.fileno(), end)
+                    self._cut_partial_line(handle.fileno(), end)
                 raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
+
+    def _cut_partial_line(self, fd: int, end: int) -> None:
+        """Remove the start of a line a failed write left at the log's end: only this job's
+        bytes, after `end` (the size before the write). Another process may append to the log
+        meanwhile (a run refused by the lock logs its `failed` line): a complete line of its,
+        before the cut one, is kept (review of 2026-12-07: truncating to `end` removed it); a
+        line it wrote after the cut one is left alone, cut line included."""
+        pos = os.lseek(fd, 0, os.SEEK_CUR)  # O_APPEND: just after this job's last byte
+        if pos <= end or os.fstat(fd).st_size != pos:
+            return
+        with self.path.open("rb") as log:
+            log.seek(end)
+            tail = log.read(pos - end)
+        os.ftruncate(fd, end + tail.rfind(b"\n") + 1)  # a cut JSON line holds no newline
 
     @contextmanager
     def stage(self, name: str, timings: dict[str, float], say: Say) -> Iterator[dict[str, Any]]:

@@ -864,6 +864,58 @@ def test_a_run_log_line_cut_short_by_a_full_disk_is_removed_and_the_log_named(
     assert [e["event"] for e in events] == ["start", "failed"]
 
 
+def test_a_cut_run_log_line_removed_keeps_the_line_another_process_appended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review of 2026-12-07: the job removed its cut line by truncating the log to its size
+    before the write; a line another process appended meanwhile (a run refused by the lock
+    logs its `failed` while the job runs) went with it. Only the job's own bytes are cut."""
+    import errno
+
+    from reports.daily import RunLog
+
+    log_path = tmp_path / "out" / "mir-daily.jsonl"
+    log = RunLog(log_path, None, tmp_path)
+    other = RunLog(log_path, None, tmp_path)  # the refused run, in another process
+    log.event("start")
+    real_open = Path.open
+    armed = [True]
+
+    class Filling:
+        def __init__(self, handle: Any) -> None:
+            self._handle = handle
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._handle, name)
+
+        def __enter__(self) -> Filling:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self._handle.close()
+
+        def write(self, data: Any) -> int:
+            other.event("failed", stage="lock")  # appended after the job looked at the size
+            self._handle.write(data[:10])  # the disk then has room for 10 bytes
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def full(self: Path, *args: Any, **kwargs: Any) -> Any:
+        handle = real_open(self, *args, **kwargs)
+        if self == log_path and armed[0]:
+            armed[0] = False
+            return Filling(handle)
+        return handle
+
+    monkeypatch.setattr(Path, "open", full)
+    with pytest.raises(OSError, match=r"mir-daily\.jsonl"):
+        log.event("stage_start", stage="load")
+    monkeypatch.undo()
+    log.event("failed", stage="load")
+    events = [json.loads(line) for line in log_path.read_text(encoding="utf-8").splitlines()]
+    assert [e["event"] for e in events] == ["start", "failed", "failed"]
+    assert events[1]["stage"] == "lock"
+
+
 def test_an_ignored_sigint_stays_ignored_during_the_job() -> None:
     """`mir daily ... &` from a script inherits an ignored SIGINT and must survive a Ctrl-C in
     that terminal: the job's handler is not installed over SIG_IGN (SIGTERM likewise)."""

@@ -2395,3 +2395,20 @@ def test_package_judges_the_chain_of_later_days_of_its_own_firm_only(
     result = run_mir("package", "--as-of", AS_OF, "--out", out, "--config", config)
     assert result.exit_code == 0, result.output
     assert "does not link" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("size", [(1 << 20) + 5, (2 << 20) + 3])
+def test_a_valid_member_just_over_a_mebibyte_of_inflated_output_has_no_stream_problem(
+    size,
+) -> None:
+    """Review of 2026-12-07: the member check inflates 1 MiB at a time and stopped asking
+    once every compressed byte was taken, though output was still pending: a valid deflated
+    member of zeros 1 MiB and a few bytes long was read as 1,048,576 bytes and failed verify."""
+    from reports.sign.manifest import member_stream_problem
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("exceptions.csv", bytes(size))
+    with zipfile.ZipFile(buffer) as archive:
+        info = archive.infolist()[0]
+        assert member_stream_problem(buffer, info) is None

@@ -224,14 +224,20 @@ def member_stream_problem(handle: BinaryIO, info: zipfile.ZipInfo) -> str | None
             if not data:
                 return "its compressed bytes end before the size the zip declares"
             left -= len(data)
-            while data and not inflater.eof:
-                produced += len(inflater.decompress(data, 1 << 20))
+            while not inflater.eof:
+                out = len(inflater.decompress(data, 1 << 20))
+                produced += out
                 if produced > info.file_size:
                     return (
                         f"it inflates to more than the {info.file_size} bytes the zip declares "
                         "(other zip tools would extract the bytes beyond them)"
                     )
                 data = inflater.unconsumed_tail
+                # a full output chunk may leave output pending with every input byte taken
+                # (unconsumed_tail empty): ask again until a call gives nothing (a valid member
+                # of 1 MiB and a few bytes of zeros read as 1,048,576 bytes, review 2026-12-07)
+                if not data and not out:
+                    break
     except zlib.error as exc:
         return f"its deflate stream is corrupt: {exc}"
     if not inflater.eof or produced != info.file_size:
