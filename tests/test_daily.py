@@ -72,9 +72,10 @@ class _Filling:
     """A file handle on a disk with room for `room` more bytes: they reach the file, then the
     write fails with ENOSPC, as write() says it (naming no file)."""
 
-    def __init__(self, handle: Any, room: int = 0) -> None:
+    def __init__(self, handle: Any, room: int = 0, before: Callable[[], Any] = lambda: None):
         self._handle = handle
         self.room = room
+        self._before = before  # what happens before each write (another process's line)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._handle, name)
@@ -88,6 +89,7 @@ class _Filling:
     def write(self, data: Any) -> int:
         import errno
 
+        self._before()
         taken = self._handle.write(data[: self.room]) if self.room else 0
         self.room -= taken
         if taken < len(data):
@@ -870,7 +872,6 @@ def test_a_cut_run_log_line_removed_keeps_the_line_another_process_appended(
     """Review of 2026-12-07: the job removed its cut line by truncating the log to its size
     before the write; a line another process appended meanwhile (a run refused by the lock
     logs its `failed` while the job runs) went with it. Only the job's own bytes are cut."""
-    import errno
 
     from reports.daily import RunLog
 
@@ -881,29 +882,12 @@ def test_a_cut_run_log_line_removed_keeps_the_line_another_process_appended(
     real_open = Path.open
     armed = [True]
 
-    class Filling:
-        def __init__(self, handle: Any) -> None:
-            self._handle = handle
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._handle, name)
-
-        def __enter__(self) -> Filling:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self._handle.close()
-
-        def write(self, data: Any) -> int:
-            other.event("failed", stage="lock")  # appended after the job looked at the size
-            self._handle.write(data[:10])  # the disk then has room for 10 bytes
-            raise OSError(errno.ENOSPC, "No space left on device")
-
     def full(self: Path, *args: Any, **kwargs: Any) -> Any:
         handle = real_open(self, *args, **kwargs)
         if self == log_path and armed[0]:
             armed[0] = False
-            return Filling(handle)
+            # appended after the job looked at the size; the disk then has room for 10 bytes
+            return _Filling(handle, room=10, before=lambda: other.event("failed", stage="lock"))
         return handle
 
     monkeypatch.setattr(Path, "open", full)
