@@ -401,7 +401,9 @@ def test_cap01_warn_1e18_under_the_early_warning_amount_reads_right(
     ((status, message),) = check_cap_01(ctx).select("status", "message").rows()
     assert status == "warn"
     assert "own funds 824,999.999999999999999999 USD" in message
-    assert "ratio below the early-warning level 110.00% by less than 1e-18" in message
+    assert (
+        "ratio below the early-warning level 110.00% (825,000.00 USD) by less than 1e-18"
+    ) in message
     assert "110.00% is below" not in message
 
 

@@ -138,12 +138,15 @@ def check_cap_01(ctx: Any) -> Any:
             f"a requirement of {_usd_against(s.requirement, s.own_funds)} {currency} "
             f"({s.regime})"
         )
+        level = (
+            f"the early-warning level {_pct(s.early_warning_level)} "
+            f"({_usd_against(s.early_warning_amount, s.own_funds)} {currency})"
+        )
         ratio_text = (
-            f"ratio {_pct_against(s.ratio, s.early_warning_level)} is below the early-warning "
-            f"level {_pct(s.early_warning_level)}"
+            f"ratio {_pct_against(s.ratio, s.early_warning_level)} is below {level}"
             if rounded(s.ratio) != rounded(s.early_warning_level)
-            else "ratio below the early-warning level "
-            f"{_pct(s.early_warning_level)} by less than 1e-18"
+            # the amount beside the level, not beside "1e-18" (review of 2026-12-07)
+            else f"ratio below {level} by less than 1e-18"
         )
         return _frame(
             [
@@ -152,8 +155,7 @@ def check_cap_01(ctx: Any) -> Any:
                     "own_funds_ratio",
                     s.ratio,
                     s.early_warning_level,
-                    f"{figures}: {ratio_text} "
-                    f"({_usd_against(s.early_warning_amount, s.own_funds)} {currency})",
+                    f"{figures}: {ratio_text}",
                 )
             ]
         )
