@@ -1229,45 +1229,61 @@ def test_a_given_maintenance_amount_beyond_floor_times_rate_is_warned_of(
     assert warnings == ([expected] if warned else [])
 
 
-@pytest.mark.parametrize(("date", "warned"), [("2026-03-02", False), ("2026-03-03", True)])
-def test_a_price_history_row_dated_after_the_snapshot_is_warned_of(
-    tmp_path, date: str, warned: bool
-) -> None:
-    """A back-fill holds past prices; a row dated after the snapshot's own date (a mistyped
-    year, another day's file) loads, as DESIGN sets no rule, but is warned of: the VaR of the
-    days from that date on would read it (VaR review of 2026-12-07: 2027-01-01 loaded
-    silently). A row of the snapshot's own date is a price known that day."""
-    snap = copy_snapshot(tmp_path)
-    set_cell(snap, "price_history", 3, "date", date)
-    warnings: list[str] = []
-    tables = load_tables(snap, on_warning=warnings.append)
-    assert dt.date.fromisoformat(date) in {row[1] for row in tables["price_history"]}  # loaded
-    expected = (
-        f"price_history.csv: 1 row(s) dated after the snapshot's date {AS_OF} (e.g. row 3: "
-        f"{date} BTC); a back-fill holds past prices, yet the VaR of the days from those dates "
-        "on will use them: check the export's dates"
-    )
-    assert warnings == ([expected] if warned else [])
+PRICE_HISTORY_AFTER = (
+    "dated after the snapshot's date 2026-03-02",
+    "a back-fill holds past prices, yet the VaR of the days from those dates on will use them: "
+    "check the export's dates",
+)
+VOLUMES_UNKNOWN = (
+    "name an instrument not in instruments.csv",
+    "their traded notional still counts toward K-COH and K-DTF: check the export's instrument ids",
+)
 
 
-@pytest.mark.parametrize(("instrument", "warned"), [("BTCUSDT", False), ("BTCUSDX", True)])
-def test_a_volume_of_an_instrument_not_listed_is_warned_of(
-    tmp_path, instrument: str, warned: bool
+@pytest.mark.parametrize(
+    ("file", "row", "column", "value", "stored", "warning", "example"),
+    [
+        # a row of the snapshot's own date is a price known that day
+        ("price_history", 3, "date", "2026-03-02", dt.date(2026, 3, 2), None, ""),
+        # a later one (a mistyped year, another day's file): the VaR of the days from that
+        # date on would read it (VaR review of 2026-12-07: 2027-01-01 loaded silently)
+        (
+            "price_history",
+            3,
+            "date",
+            "2026-03-03",
+            dt.date(2026, 3, 3),
+            PRICE_HISTORY_AFTER,
+            "2026-03-03 BTC",
+        ),
+        ("volumes", 2, "instrument_id", "BTCUSDT", "BTCUSDT", None, ""),
+        # a mistyped id (audit of 2026-12-07: loaded silently); the notional is in USD already
+        ("volumes", 2, "instrument_id", "BTCUSDX", "BTCUSDX", VOLUMES_UNKNOWN, "BTCUSDX"),
+    ],
+)
+def test_a_row_that_loads_but_is_worth_a_look_is_warned_of(
+    tmp_path,
+    file: str,
+    row: int,
+    column: str,
+    value: str,
+    stored: object,
+    warning: tuple[str, str] | None,
+    example: str,
 ) -> None:
-    """Audit of 2026-12-07: a volumes row naming an instrument the day does not list (a
-    mistyped id) loaded silently. It still loads, as DESIGN sets no rule and the notional is
-    already in USD, and counts toward K-COH/K-DTF; but it is warned of."""
+    """Rows DESIGN sets no rule against load, but are warned of: a price_history row dated
+    after the snapshot's own date, a volumes row naming an instrument the day does not list."""
     snap = copy_snapshot(tmp_path)
-    set_cell(snap, "volumes", 2, "instrument_id", instrument)
+    set_cell(snap, file, row, column, value)
     warnings: list[str] = []
     tables = load_tables(snap, on_warning=warnings.append)
-    assert instrument in {row[1] for row in tables["volumes"]}  # loaded
+    assert stored in {r[1] for r in tables[file]}  # loaded
     expected = (
-        f"volumes.csv: 1 row(s) name an instrument not in instruments.csv (e.g. row 2: "
-        f"{instrument}); their traded notional still counts toward K-COH and K-DTF: check the "
-        "export's instrument ids"
+        []
+        if warning is None
+        else [f"{file}.csv: 1 row(s) {warning[0]} (e.g. row {row}: {example}); {warning[1]}"]
     )
-    assert warnings == ([expected] if warned else [])
+    assert warnings == expected
 
 
 @pytest.mark.parametrize("gzipped", [False, True])

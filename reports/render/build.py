@@ -917,13 +917,14 @@ def _concentration(data: ReportData) -> ConcentrationSection:
     # is listed all the same, with its (negative) custody, as in concentration.csv: the table
     # showed its header only (concentration audit of 2026-12-07).
     firm_share = custodian_shares.filter(pl.col("entity_type") == "firm")
+    graded_shares = custodian_shares.filter(pl.col("entity_type") == "custodian")
     unshared = firm_share.row(0, named=True)["status"] if firm_share.height else None
     custodian_rows = (
         metric("CON-03", "client_custody_usd")
         .filter(pl.col("entity_type") == "custodian")
         .select("entity_id", pl.col("value").alias("custody_usd"))
         .join(
-            custodian_shares.filter(pl.col("entity_type") == "custodian"),
+            graded_shares,
             on="entity_id",
             how="left",
         )
@@ -970,7 +971,7 @@ def _concentration(data: ReportData) -> ConcentrationSection:
                 suffix="%",
             ),
         )
-        if custodian_shares.filter(pl.col("entity_type") == "custodian").height
+        if graded_shares.height
         else None
     )
     hot = metric("CON-04", "hot_wallet_share")
