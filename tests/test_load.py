@@ -637,6 +637,30 @@ def test_an_infinite_nanosecond_parquet_timestamp_is_refused(tmp_path, extreme) 
     con.close()
 
 
+def test_a_parquet_int96_timestamp_is_refused_naming_its_type(tmp_path) -> None:
+    """Dialect review of 2026-12-07: INT96 (Spark's and Hive's default, pyarrow's
+    use_deprecated_int96_timestamps) was refused as "got 'TIMESTAMP'; ... a timestamp without
+    zone", naming a type the file does not hold. It records no zone, and DuckDB cuts its
+    nanoseconds to microseconds unseen: refused naming INT96 and what to write instead."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    snap = copy_snapshot(tmp_path)
+    _movements_in_nanoseconds(snap)
+    path = snap / "movements.parquet"
+    pq.write_table(pq.read_table(path), path, use_deprecated_int96_timestamps=True)
+    assert pq.read_schema(path).field("ts").type == pa.timestamp("ns")  # INT96, read back
+    violation = the_violation(snap)
+    assert (violation.file, violation.row, violation.column, violation.value) == (
+        "movements.parquet",
+        None,
+        "ts",
+        "INT96",
+    )
+    assert "records no time zone" in violation.expected
+    assert "write TIMESTAMP(us) adjusted to UTC" in violation.expected
+
+
 def test_zeros_beyond_the_sixth_decimal_of_a_csv_timestamp_are_the_same_instant(
     tmp_path, reference_tables
 ) -> None:
@@ -820,7 +844,7 @@ def test_a_parquet_id_column_in_floating_point_is_refused(tmp_path) -> None:
     violation = the_violation(snap)
     assert (violation.file, violation.row, violation.column, violation.value) == (
         "movements.parquet",
-        None,
+        2,  # the first row holding a value (none until 2026-12-07)
         "position_id",
         "DOUBLE",
     )
@@ -865,6 +889,37 @@ def test_a_parquet_text_or_enum_column_of_none_in_floating_point_loads_as_empty(
         "FROM accounts"
     ).fetchall()
     assert found == [(rows, 0, "retail", "retail")]
+
+
+def test_a_parquet_money_column_of_none_in_floating_point_loads_as_empty(tmp_path) -> None:
+    """Dialect review of 2026-12-07: pandas writes an optional money column left empty
+    (reported_unrealized_pnl) as float64, all NaN or null; it was refused as binary floating
+    point, though it holds no value to be inexact. It loads as NULL; one value in it is still
+    refused, by file, column and the row holding it."""
+    import pyarrow as pa
+
+    snap = copy_snapshot(tmp_path / "a")
+    rows = len(read_rows(snap, "positions")[1])
+    to_parquet(snap, "positions")
+    nothing = [float("nan") if i % 2 else None for i in range(rows)]
+    path = snap / "positions.parquet"
+    _parquet_column(path, "reported_unrealized_pnl", pa.array(nothing, pa.float64()))
+    load_snapshot(con := memory_db(), snap)
+    found = con.execute("SELECT count(*), count(reported_unrealized_pnl) FROM positions")
+    assert found.fetchall() == [(rows, 0)]
+    one = copy_snapshot(tmp_path / "b")
+    to_parquet(one, "positions")
+    nothing[2] = 0.1
+    path = one / "positions.parquet"
+    _parquet_column(path, "reported_unrealized_pnl", pa.array(nothing, pa.float64()))
+    violation = the_violation(one)
+    assert (violation.file, violation.row, violation.column, violation.value) == (
+        "positions.parquet",
+        3,
+        "reported_unrealized_pnl",
+        "DOUBLE",
+    )
+    assert "binary floating point cannot hold money exactly" in violation.expected
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -146,9 +146,9 @@ def test_float32_money_in_parquet_is_refused(tmp_path) -> None:
     to_parquet(snap, "balances", types={"balance": "FLOAT"})
     code, output = load_like_the_cli(memory_db(), snap)
     assert code == ExitCode.BAD_INPUT, output
-    assert "  balances.parquet, column balance: got 'FLOAT'; expected an exact type" in output, (
-        output
-    )
+    assert (
+        "  balances.parquet, row 1, column balance: got 'FLOAT'; expected an exact type" in output
+    ), output
 
 
 def test_reloading_an_earlier_day_keeps_the_later_days(tmp_path) -> None:

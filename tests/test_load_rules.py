@@ -703,7 +703,9 @@ def test_parquet_float_column_for_money_is_rejected(tmp_path, shared_db) -> None
     (tmp_path / "b.parquet").replace(path)
     code, output = load_like_the_cli(shared_db, snap)
     assert code == 3
-    assert "  balances.parquet, column balance: got 'DOUBLE'; expected an exact type" in output
+    assert (
+        "  balances.parquet, row 1, column balance: got 'DOUBLE'; expected an exact type" in output
+    )
     assert "binary floating point cannot hold money exactly" in output
 
 
@@ -722,7 +724,8 @@ def test_parquet_decimal_beyond_38_digits_is_named_as_written(tmp_path, shared_d
     code, output = load_like_the_cli(shared_db, snap)
     assert code == 3
     assert (
-        "  balances.parquet, column balance: got 'DECIMAL(50,18)'; expected an exact type for a "
+        "  balances.parquet, row 1, column balance: got 'DECIMAL(50,18)'; expected an exact type "
+        "for a "
         "decimal column (Parquet DECIMAL of at most 38 digits, an integer or a string); the "
         "file's DECIMAL(50,18) has more than 38 digits"
     ) in output

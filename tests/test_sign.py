@@ -656,17 +656,24 @@ def test_manifest_signature_with_a_timestamp_still_verifies(tmp_path, dev_key) -
 
 
 def test_keys_init_refuses_a_short_passphrase(run_mir, tmp_path, monkeypatch) -> None:
-    """Security review of 2026-12-06: `mir keys init` accepted the passphrase "a"."""
+    """Security review of 2026-12-06: `mir keys init` accepted the passphrase "a". A passphrase
+    too short (or empty) for a new key is a usage error, exit 2 (dialect review of 2026-12-07:
+    exit 4, an internal or signing error)."""
     monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "short pass")  # 10 characters
     result = run_mir("keys", "init", "--out", tmp_path / "signer.p12", "--algorithm", "p256")
-    assert result.exit_code == 4, result.output
+    assert result.exit_code == 2, result.output
     assert "the passphrase has 10 characters; use at least 12" in result.output
     assert not (tmp_path / "signer.p12").exists()
     # characters, not bytes (diff review of 2026-12-06): six two-byte letters are six
     monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "\u00e9" * 6)
     result = run_mir("keys", "init", "--out", tmp_path / "signer.p12", "--algorithm", "p256")
-    assert result.exit_code == 4, result.output
+    assert result.exit_code == 2, result.output
     assert "the passphrase has 6 characters" in result.output
+    monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "")
+    result = run_mir("keys", "init", "--out", tmp_path / "signer.p12", "--algorithm", "p256")
+    assert result.exit_code == 2, result.output
+    assert "the passphrase is empty; use at least 12 characters" in result.output
+    assert not (tmp_path / "signer.p12").exists()
     monkeypatch.setenv("MIR_SIGNING_PASSPHRASE", "twelve chars")
     result = run_mir("keys", "init", "--out", tmp_path / "signer.p12", "--algorithm", "p256")
     assert result.exit_code == 0, result.output

@@ -68,7 +68,8 @@ def keys_init_command(
     """Create a self-signed DEVELOPMENT signing key (not for submission to a regulator).
 
     Writes a PKCS#12 file protected by the passphrase in $MIR_SIGNING_PASSPHRASE (or the variable
-    named by [signing] passphrase_env); when it is unset and this is a terminal, asks for it.
+    named by [signing] passphrase_env); when it is unset and this is a terminal, asks for it. The
+    passphrase needs at least 12 characters (a shorter one is a usage error, exit 2).
     The certificate has KeyUsage digitalSignature + nonRepudiation, and names the firm's LEI
     ([firm] lei) as organizationIdentifier LEIXG-<LEI> when one is configured. Refuses to
     overwrite an existing key without --force. `--db` is accepted like on every command and not used.
@@ -92,7 +93,10 @@ def keys_init_command(
         if passphrase_from_env(config.signing) is not None
         else "the prompt"
     )
-    passphrase = read_passphrase(config.signing, prompt=prompt)
+    # an empty variable is judged with the length (init_keys: exit 2), not as a signing error
+    passphrase = passphrase_from_env(config.signing)
+    if passphrase is None:
+        passphrase = read_passphrase(config.signing, prompt=prompt)
     result = init_keys(
         out_path or config.signing.pkcs12,
         passphrase=passphrase,

@@ -594,9 +594,10 @@ def stage(
         }
         selects = []
 
-        def refuse(column: str, file_type: str, expected: str) -> None:
-            """A column whose Parquet type the contract cannot take (file and column named)."""
-            violations.append(Violation(source.display, None, column, file_type, expected))
+        def refuse(column: str, row: int | None, file_type: str, expected: str) -> None:
+            """A column whose Parquet type the contract cannot take (file and column named; a
+            float column also by the first row holding a value)."""
+            violations.append(Violation(source.display, row, column, file_type, expected))
 
         for name in columns:
             spec_col = source.spec.column(name)
@@ -612,6 +613,14 @@ def stage(
                 typed[name] = _UTC_TIMESTAMPS[type_]
                 selects.append(f"{source_ident} AT TIME ZONE 'UTC' AS {ident}")
                 continue
+            in_float = spec_col.type in ("decimal", "id", "text", "enum") and type_ in _FLOAT_TYPES
+            first = _first_value_row(con, path, source_ident) if in_float else (False, None)
+            if in_float and not first[0]:
+                # pandas writes a column of None alone as float64 (NaN): no value, nothing inexact
+                # (a money column so was refused until 2026-12-07, failing a venue's ordinary
+                # export); the column's null rules then apply as to an empty CSV column
+                selects.append(f"CAST(NULL AS VARCHAR) AS {ident}")
+                continue
             if spec_col.type == "decimal" and type_ in _FLOAT_TYPES:
                 wide = declared.get(name)
                 why = (
@@ -622,22 +631,19 @@ def stage(
                 )
                 refuse(
                     name,
+                    first[1],
                     type_ if wide is None else f"DECIMAL({wide[0]},{wide[1]})",
                     "an exact type for a decimal column (Parquet DECIMAL of at most 38 digits, "
                     f"an integer or a string); {why}",
                 )
                 continue
-            text_in_float = spec_col.type in ("id", "text", "enum") and type_ in _FLOAT_TYPES
-            if text_in_float and _all_null(con, path, source_ident):
-                # pandas writes a column of None alone as float64 (NaN): nothing to misread
-                selects.append(f"CAST(NULL AS VARCHAR) AS {ident}")
-                continue
-            if text_in_float:
+            if in_float:
                 # pandas writes an integer id column with nulls as float64: 181 becomes the text
                 # '181.0', unlike the same id elsewhere, and no rule can tell (Parquet review of
                 # 2026-12-05: movements' position_id so gave false SEG-05 and SEG-06 breaches)
                 refuse(
                     name,
+                    first[1],
                     type_,
                     f"an exact type for a{'n' if spec_col.type == 'id' else ''} {spec_col.type} "
                     "column (Parquet string, or an integer): binary floating point writes an id "
@@ -652,8 +658,24 @@ def stage(
                 # bytes, 'first-b\xC3\xA4nk' for first-bänk (Parquet review of 2026-12-05)
                 expr = f"decode({source_ident})"
             elif spec_col.type == "timestamp" and type_.startswith("TIMESTAMP"):
+                if _physical_type(con, path, name) == "INT96":
+                    # Spark's default (outputTimestampType); DuckDB reads it as a TIMESTAMP
+                    # without zone (Spark writes UTC, Impala local time) and cuts nanoseconds
+                    # to microseconds unseen: until 2026-12-07 refused as a zoneless TIMESTAMP
+                    refuse(
+                        name,
+                        None,
+                        "INT96",
+                        "a UTC timestamp: INT96 (a deprecated Parquet timestamp) records no time "
+                        "zone, and its nanoseconds would be cut to microseconds unseen; write "
+                        "TIMESTAMP(us) adjusted to UTC (pyarrow: tz='UTC' without "
+                        "use_deprecated_int96_timestamps; Spark: "
+                        "spark.sql.parquet.outputTimestampType=TIMESTAMP_MICROS) or ISO 8601 text",
+                    )
+                    continue
                 refuse(
                     name,
+                    None,
                     type_,
                     "a UTC timestamp: Parquet TIMESTAMP adjusted to UTC (pyarrow tz='UTC') or "
                     "ISO 8601 text like 2026-03-03T14:05:00Z; a timestamp without zone is ambiguous",
@@ -814,14 +836,41 @@ def _invalid_utf8_cell(
     return None
 
 
-def _all_null(con: duckdb.DuckDBPyConnection, path: str, column: str) -> bool:
-    """Whether the Parquet file's `column` (a quoted identifier) holds no value at all (or only
-    NaN): read only for a text column written in floating point, which is refused otherwise."""
-    found = con.execute(
-        f"SELECT count(*) FILTER (WHERE {column} IS NOT NULL AND NOT isnan({column})) "
-        f"FROM {_read_parquet(path)}"
-    ).fetchall()
-    return not found[0][0]
+def _first_value_row(
+    con: duckdb.DuckDBPyConnection, path: str, column: str
+) -> tuple[bool, int | None]:
+    """Whether the Parquet file's float `column` (a quoted identifier) holds a value (not null,
+    not NaN), and the 1-based data row of the first one (None when the file has a column of its
+    own named file_row_number, which DuckDB then cannot add). One query, no loop over rows:
+    read only for a column written in floating point, refused when it holds a value."""
+    import duckdb
+
+    value = f"{column} IS NOT NULL AND NOT isnan({column})"
+    try:
+        [(first,)] = con.execute(
+            f"SELECT min(file_row_number) FILTER (WHERE {value}) "
+            f"FROM read_parquet({path}, hive_partitioning = false, file_row_number = true)"
+        ).fetchall()
+    except duckdb.BinderException:
+        [(count,)] = con.execute(
+            f"SELECT count(*) FILTER (WHERE {value}) FROM {_read_parquet(path)}"
+        ).fetchall()
+        return bool(count), None
+    return first is not None, None if first is None else int(first) + 1
+
+
+def _physical_type(con: duckdb.DuckDBPyConnection, path: str, name: str) -> str | None:
+    """The Parquet physical type of the top-level column `name` (its first occurrence), e.g.
+    INT96; None when the schema cannot be read. On the refusal path only."""
+    import duckdb
+
+    try:
+        found = con.execute(
+            f"SELECT type FROM parquet_schema({path}) WHERE name = ? LIMIT 1", [name]
+        ).fetchall()
+    except duckdb.Error:
+        return None
+    return str(found[0][0]) if found else None
 
 
 def _read_parquet(path: str) -> str:

@@ -341,17 +341,22 @@ def init_keys(
     if existing and not force:
         msg = f"{existing[0]} already exists; use --force to replace it (the old key is then lost)"
         raise UsageError(msg)
+    # a passphrase too short for a new key is the user's choice to correct: a usage error
+    # (exit 2), not a signing error (exit 4; until 2026-12-07)
+    safe = "the PKCS#12 file is only as safe as its passphrase"
     if not passphrase:
-        msg = "the passphrase is empty; set a non-empty passphrase"
-        raise SigningError(msg)
+        msg = (
+            f"the passphrase is empty; use at least {MIN_PASSPHRASE_CHARACTERS} characters ({safe})"
+        )
+        raise UsageError(msg)
     characters = len(passphrase.decode("utf-8", errors="replace"))
     if characters < MIN_PASSPHRASE_CHARACTERS:
         # a security review of 2026-12-06: "a" was accepted
         msg = (
             f"the passphrase has {characters} characters; use at least "
-            f"{MIN_PASSPHRASE_CHARACTERS} (the PKCS#12 file is only as safe as its passphrase)"
+            f"{MIN_PASSPHRASE_CHARACTERS} ({safe})"
         )
-        raise SigningError(msg)
+        raise UsageError(msg)
     key = generate_development_key(
         subject=subject, days=days, algorithm=algorithm, now=now, lei=lei
     )
