@@ -1127,6 +1127,25 @@ def test_verify_fails_an_unreadable_entry_without_crashing(package, run_mir, twe
     assert "file exceptions.csv: FAILED: cannot be read from the zip" in result.output
 
 
+def test_verify_fails_a_member_whose_crc_is_not_the_one_declared(package, run_mir) -> None:
+    """Each member is read in one pass (member_stream_problem), no longer through zipfile,
+    which checked its CRC-32: a CRC the zip declares in both headers that its bytes do not
+    have still fails (review of 2026-12-07)."""
+    raw = package.read_bytes()
+    with zipfile.ZipFile(package) as archive:
+        declared = archive.getinfo("exceptions.csv").CRC.to_bytes(4, "little")
+    assert raw.count(declared) == 2  # the local header and the directory's entry
+    package.write_bytes(
+        raw.replace(declared, (int.from_bytes(declared, "little") ^ 1).to_bytes(4, "little"))
+    )
+    result = run_mir("verify", package)
+    assert result.exit_code == 4, result.output
+    assert "file exceptions.csv: FAILED: cannot be read from the zip: its CRC-32 is " in (
+        result.output
+    )
+    assert "zip archive" not in result.output  # laid out as a package: only the CRC is wrong
+
+
 def _zip_with_hidden_tail(members: dict[str, bytes], name: str, tail: bytes, method: int) -> bytes:
     """A zip laid out as `mir package` writes one, whose member `name` declares its genuine
     size and CRC while its stored or deflated bytes go on with `tail`."""
@@ -1760,6 +1779,17 @@ def test_verify_holds_the_signers_lei_to_the_manifests(
     result = run_mir("verify", package, "--trust", crt)
     assert expected in result.output, result.output
     assert result.exit_code == (4 if certificate_lei not in (LEI, None) else 0), result.output
+    if certificate_lei == LEI:
+        # without --trust the certificate is the package's own (anyone can make one naming
+        # any LEI): the line must not read "ok" for the signer's identity (review 2026-12-07)
+        plain = run_mir("verify", package)
+        assert plain.exit_code == 0, plain.output
+        assert "signer LEI: ok" not in plain.output, plain.output
+        assert (
+            f"signer LEI: NOT CHECKED (the package's own signing certificate claims {LEI}, "
+            "as the manifest does; without --trust nothing shows that certificate is that "
+            "firm's)"
+        ) in plain.output, plain.output
 
 
 def test_keys_init_names_the_configured_lei(run_mir: Any, tmp_path: Path, monkeypatch) -> None:
@@ -2412,3 +2442,30 @@ def test_a_valid_member_just_over_a_mebibyte_of_inflated_output_has_no_stream_pr
     with zipfile.ZipFile(buffer) as archive:
         info = archive.infolist()[0]
         assert member_stream_problem(buffer, info) is None
+
+
+def test_verify_streams_a_large_member_once_instead_of_holding_it(
+    tmp_path: Path, signer: SignerKey, signed_pdf: bytes
+) -> None:
+    """Review of 2026-12-07: `mir verify` inflated every member twice and held it whole (a
+    package with a 300 MiB member took 650 MB). A member no check parses is hashed while it is
+    inflated, in chunks: the memory verify takes does not grow with the member's size."""
+    import tracemalloc
+
+    day = make_day(tmp_path / "out", signer, signed_pdf)
+    (day / "large.bin").write_bytes(bytes(48 << 20))
+    sign_manifest(write_manifest(day, inputs=INPUTS, config_sha256="c" * 64), signer)
+    package = tmp_path / f"{LEI}_{AS_OF}.zip"
+    members = {p.name: p.read_bytes() for p in day.iterdir()}
+    package.write_bytes(deterministic_zip(members, dt.date.fromisoformat(AS_OF)))
+    del members
+    tracemalloc.start()
+    try:
+        report = verify_package(package)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    digest = hashlib.sha256(bytes(48 << 20)).hexdigest()
+    assert report.ok, report.lines()
+    assert f"file large.bin: ok (sha256 {digest[:16]}..., 50331648 bytes)" in report.lines()
+    assert peak < 16 << 20, f"verify took {peak:,} bytes for a 48 MiB member"

@@ -92,6 +92,37 @@ DEV_KEY_WARNING = "DEVELOPMENT KEY - NOT FOR SUBMISSION"
 
 
 @dataclass(frozen=True)
+class MemberDigest:
+    """A package member's SHA-256 and size, taken while `read_zip` inflated it: the bytes of a
+    member no check reads (all but HELD_MEMBERS) are not kept (review of 2026-12-07: a package
+    with a 300 MiB member took 650 MB to verify)."""
+
+    sha256: str
+    size: int
+
+    @classmethod
+    def of(cls, data: bytes | MemberDigest) -> MemberDigest:
+        if isinstance(data, MemberDigest):
+            return data
+        return cls(hashlib.sha256(data).hexdigest(), len(data))
+
+
+# the members whose bytes the checks read (parsed, or validated by pyHanko); the CSVs are
+# compared with the PDF's copies by their SHA-256
+HELD_MEMBERS = frozenset({MANIFEST_NAME, SIGNATURE_NAME, SUMMARY_JSON, REPORT_PDF})
+Files = Mapping[str, bytes | MemberDigest]
+
+
+def _held(files: Files, name: str) -> bytes | None:
+    """The bytes of member `name` (one of HELD_MEMBERS), None when it is absent."""
+    data = files.get(name)
+    if isinstance(data, MemberDigest):  # read_zip keeps the bytes of every one of HELD_MEMBERS
+        msg = f"{name}: its bytes were not kept"
+        raise TypeError(msg)
+    return data
+
+
+@dataclass(frozen=True)
 class CheckLine:
     """The outcome of one verification step."""
 
@@ -375,12 +406,18 @@ def _signer(cert: Any) -> tuple[x509.Certificate, _Signer]:
 
 
 def _lei_line(
-    manifest: dict[str, Any] | None, signer: _Signer | None, named_lei: str | None = None
+    manifest: dict[str, Any] | None,
+    signer: _Signer | None,
+    named_lei: str | None = None,
+    *,
+    trusted: bool,
 ) -> CheckLine | None:
     """Whether the signing certificate is the firm's whose LEI the manifest names: failed when
     the certificate names another LEI, not checked when it names none (a security review of
     2026-12-06: with --trust holding several firms' certificates, firm B's key signed a
-    package naming firm A's LEI and verified)."""
+    package naming firm A's LEI and verified). Not checked either without --trust
+    (`trusted` False): the certificate is then only the package's own, which anyone can make
+    naming any LEI (review of 2026-12-07: "signer LEI: ok" for a self-made certificate)."""
     lei = manifest.get("lei") if manifest is not None else None
     where = "the manifest"
     if not isinstance(lei, str):
@@ -417,6 +454,14 @@ def _lei_line(
             False,
             f"the signing certificate names LEI {signer.lei}, {where} {lei}: another "
             "firm's key signed this package",
+        )
+    if not trusted:
+        return CheckLine(
+            name,
+            True,
+            f"the package's own signing certificate claims {lei}, as {where} does; without "
+            "--trust nothing shows that certificate is that firm's",
+            checked=False,
         )
     return CheckLine(name, True, f"the signing certificate names {lei}, as {where} does")
 
@@ -760,7 +805,7 @@ def _check_pdf_signature(
 
 
 def _check_files(
-    files: Mapping[str, bytes],
+    files: Files,
     manifest: dict[str, Any],
     report: VerifyReport,
     unreadable: Collection[str] = (),
@@ -775,15 +820,14 @@ def _check_files(
             if name not in unreadable:  # (an unreadable one has its line already: read_zip)
                 report.add(CheckLine(label, False, "listed in manifest.json but missing"))
             continue
-        digest = hashlib.sha256(data).hexdigest()
-        if len(data) != entry["size"]:
-            report.add(
-                CheckLine(label, False, f"size {len(data)} bytes, manifest says {entry['size']}")
-            )
+        member = MemberDigest.of(data)
+        digest, size = member.sha256, member.size
+        if size != entry["size"]:
+            report.add(CheckLine(label, False, f"size {size} bytes, manifest says {entry['size']}"))
         elif digest != entry["sha256"]:
             report.add(CheckLine(label, False, f"sha256 {digest}, manifest says {entry['sha256']}"))
         else:
-            report.add(CheckLine(label, True, f"sha256 {digest[:16]}..., {len(data)} bytes"))
+            report.add(CheckLine(label, True, f"sha256 {digest[:16]}..., {size} bytes"))
     unlisted = sorted(set(files) - listed - {MANIFEST_NAME, SIGNATURE_NAME})
     if unlisted:
         report.add(
@@ -803,11 +847,11 @@ def _check_files(
 
 
 def _summary_line(
-    files: Mapping[str, bytes], manifest: dict[str, Any], unreadable: Collection[str] = ()
+    files: Files, manifest: dict[str, Any], unreadable: Collection[str] = ()
 ) -> CheckLine:
     """summary.json is the summary of the manifest's day and run (not another day's)."""
     name = "summary matches manifest"
-    data = files.get(SUMMARY_JSON)
+    data = _held(files, SUMMARY_JSON)
     if data is None:
         return CheckLine(name, False, f"{SUMMARY_JSON} {_absent(SUMMARY_JSON, unreadable)}")
     try:
@@ -873,11 +917,11 @@ def pdf_attachments(pdf: bytes) -> dict[str, bytes]:
     return found
 
 
-def _attachments_line(files: Mapping[str, bytes], unreadable: Collection[str] = ()) -> CheckLine:
+def _attachments_line(files: Files, unreadable: Collection[str] = ()) -> CheckLine:
     """report.pdf embeds exactly the package's CSVs and summary.json, byte for byte (a PDF of
     another day or run would carry other figures than the files beside it)."""
     name = "report.pdf attachments"
-    pdf = files.get(REPORT_PDF)
+    pdf = _held(files, REPORT_PDF)
     if pdf is None:
         return CheckLine(name, False, f"{REPORT_PDF} {_absent(REPORT_PDF, unreadable)}")
     damaged = sorted(n for n in unreadable if n.endswith(".csv") or n == SUMMARY_JSON)
@@ -901,7 +945,8 @@ def _attachments_line(files: Mapping[str, bytes], unreadable: Collection[str] = 
             f"embeds {', '.join(sorted(embedded)) or 'nothing'}; the package holds "
             f"{', '.join(expected)}",
         )
-    differ = [n for n in expected if embedded[n] != files[n]]
+    # by SHA-256 and size: read_zip keeps no CSV's bytes (MemberDigest)
+    differ = [n for n in expected if MemberDigest.of(embedded[n]) != MemberDigest.of(files[n])]
     if differ:
         verb = "differs" if len(differ) == 1 else "differ"
         return CheckLine(
@@ -964,7 +1009,7 @@ def _chain_line(
 
 
 def verify_files(
-    files: Mapping[str, bytes],
+    files: Files,
     *,
     trust: Sequence[x509.Certificate] | None = None,
     source: str = "<memory>",
@@ -973,11 +1018,12 @@ def verify_files(
     unreadable: Collection[str] = (),
     named_lei: str | None = None,
 ) -> VerifyReport:
-    """Verify a package given as {file name: bytes}; `problems` are container-level failures;
+    """Verify a package given as {file name: bytes, or its MemberDigest for a member not in
+    HELD_MEMBERS}; `problems` are container-level failures;
     `previous` is the package its hash chain should link to (None: not found); `unreadable`
     the members present whose bytes could not be read (each has its line in `problems`)."""
     report = VerifyReport(source=source, checks=list(problems))
-    manifest_bytes = files.get(MANIFEST_NAME)
+    manifest_bytes = _held(files, MANIFEST_NAME)
     if manifest_bytes is None:
         if MANIFEST_NAME not in unreadable:
             report.add(CheckLine(MANIFEST_NAME, False, "missing"))
@@ -1008,7 +1054,7 @@ def verify_files(
     # the manifest signs whether its signatures were timestamped: a token stripped from the
     # .p7s (which no hash covers) is then found
     stamped = manifest is not None and manifest.get("timestamped") is True
-    signature = files.get(SIGNATURE_NAME)
+    signature = _held(files, SIGNATURE_NAME)
     cms_signer: _Signer | None = None
     if signature is None:
         report.add(
@@ -1024,7 +1070,7 @@ def verify_files(
         )
         report.add(line)
 
-    pdf = files.get(REPORT_PDF)
+    pdf = _held(files, REPORT_PDF)
     pdf_signer: _Signer | None = None
     if pdf is None:
         report.add(
@@ -1053,16 +1099,20 @@ def verify_files(
         report.add(
             CheckLine("same signer", True, f"certificate sha256 {cms_signer.certificate_sha256}")
         )
-    lei_line = _lei_line(report.manifest, cms_signer, named_lei)
+    lei_line = _lei_line(report.manifest, cms_signer, named_lei, trusted=trust is not None)
     if lei_line is not None:
         report.add(lei_line)
     return report
 
 
-def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine], set[str]]:
-    """The zip's members by name, the container-level problems found while reading it, and the
-    names of the members present whose bytes were not taken (damaged, too large, not a file)."""
-    files: dict[str, bytes] = {}
+def read_zip(
+    zip_path: Path,
+) -> tuple[dict[str, bytes | MemberDigest], list[CheckLine], set[str]]:
+    """The zip's members by name (the bytes of HELD_MEMBERS, the MemberDigest of the others),
+    the container-level problems found while reading it, and the names of the members present
+    whose bytes were not taken (damaged, too large, not a file). Each member is inflated once,
+    in chunks, checked and hashed in the same pass (member_stream_problem)."""
+    files: dict[str, bytes | MemberDigest] = {}
     problems: list[CheckLine] = []
     unreadable: set[str] = set()
     try:
@@ -1135,20 +1185,24 @@ def read_zip(zip_path: Path) -> tuple[dict[str, bytes], list[CheckLine], set[str
                     )
                 )
                 continue
-            stream = member_stream_problem(raw, info)
+            digest = hashlib.sha256()
+            held: list[bytes] = []
+            take = held.append if name in HELD_MEMBERS else digest.update
+            try:
+                stream = member_stream_problem(raw, info, take)
+            except ZIP_READ_ERRORS as exc:
+                stream = str(exc)
             if stream is not None:
                 unreadable.add(name)
                 problems.append(
                     CheckLine(f"file {name}", False, f"cannot be read from the zip: {stream}")
                 )
                 continue
-            try:
-                files[name] = archive.read(info)
-            except ZIP_READ_ERRORS as exc:  # CRC mismatch, corrupt, encrypted, unknown method
-                unreadable.add(name)
-                problems.append(
-                    CheckLine(f"file {name}", False, f"cannot be read from the zip: {exc}")
-                )
+            files[name] = (
+                b"".join(held)
+                if name in HELD_MEMBERS
+                else MemberDigest(digest.hexdigest(), info.file_size)
+            )
     return files, problems, unreadable
 
 
@@ -1238,17 +1292,17 @@ def trust_certificates(
     return list(trust)
 
 
-def _manifest_fields(files: Mapping[str, bytes], *keys: str) -> list[str | None]:
+def _manifest_fields(files: Files, *keys: str) -> list[str | None]:
     """The manifest's text fields `keys` (None for one absent, or for all when the manifest is
     missing or invalid), from one parse."""
     try:
-        manifest = parse_manifest(files[MANIFEST_NAME])
-    except (KeyError, ValueError):
+        manifest = parse_manifest(_held(files, MANIFEST_NAME) or b"")
+    except ValueError:
         return [None] * len(keys)
     return [value if isinstance(value := manifest.get(key), str) else None for key in keys]
 
 
-def _manifest_as_of(files: Mapping[str, bytes]) -> str | None:
+def _manifest_as_of(files: Files) -> str | None:
     return _manifest_fields(files, "as_of")[0]
 
 
