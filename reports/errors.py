@@ -100,6 +100,16 @@ def _shown(value: str) -> str:
     return f"{value[:SHOWN_VALUE_CHARS]!r}... ({len(value):,} characters)"
 
 
+def printable_value(value: str) -> str:
+    """A cell's text quoted in a warning without quotes (an example row's id): escaped as
+    _printable escapes it, cut as _shown cuts it. The load warning of volumes rows naming an
+    unknown instrument printed the id raw, a BEL or a 5,000-character id whole (numbers audit
+    of 2026-12-07)."""
+    if len(value) <= SHOWN_VALUE_CHARS:
+        return _printable(value)
+    return f"{_printable(value[:SHOWN_VALUE_CHARS])}... ({len(value):,} characters)"
+
+
 class InputError(MirError):
     """An input file broke the snapshot contract (exit 3); nothing was changed."""
 

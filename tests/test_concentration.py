@@ -469,15 +469,16 @@ def test_con01_configured_thresholds(con, day) -> None:
 # CON-02 HHI
 
 
-def _hhi_day(day: Day, kind: str = "house") -> Day:
+def _hhi_day(day: Day, kind: str = "house", h1: str = "30", h2: str = "-20") -> Day:
     """Gross by holder: house h1 30, house h2 20, five client groups 10 each -> HHI exactly
     900 + 400 + 5 x 100 = 1,800. Were the two house accounts one holder: 2,500 + 500 = 3,000.
     They share a group id, which groups clients only: each house account is a holder of its
     own (mutation review of 2026-12-06: grouping house accounts by group id passed). `kind`:
-    the type of h1 and h2 (insurance-fund accounts are holders of their own too)."""
+    the type of h1 and h2 (insurance-fund accounts are holders of their own too); `h1`, `h2`:
+    their quantities."""
     day.instrument("BTC-PERP", "50000")
     day.account("h1", kind, "HOUSE").account("h2", kind, "HOUSE")
-    day.position("h1", "BTC-PERP", "30").position("h2", "BTC-PERP", "-20")
+    day.position("h1", "BTC-PERP", h1).position("h2", "BTC-PERP", h2)
     day.account("a1", group_id="G1").account("a2", group_id="G1")
     day.position("a1", "BTC-PERP", "5").position("a2", "BTC-PERP", "-5")  # G1 gross 10
     for n, qty in [(2, "10"), (3, "-10"), (4, "-10"), (5, "-10")]:
@@ -529,6 +530,29 @@ def test_con02_message(con, day) -> None:
     assert message == (
         "HHI of open positions in BTC-PERP is 1,800.00 over 7 holders "
         "(largest: house h1, 30.00%); warn at 1,800.00"
+    )
+
+
+@pytest.mark.parametrize(
+    ("h1", "h2", "status", "shown"),
+    [
+        # 29.9999, 20.0001 and five 10s of 100: 10,000 x 0.1799998 = 1799.99800002, a pass
+        # that read "is 1,800.00 ...; pass at 1,800.00" (numbers audit of 2026-12-07)
+        ("29.9999", "-20.0001", "pass", "1,799.99800002"),
+        ("30.0001", "-19.9999", "warn", "1,800.00200002"),
+    ],
+)
+def test_con02_message_tells_an_hhi_from_its_threshold(
+    con, day, h1: str, h2: str, status: str, shown: str
+) -> None:
+    """The HHI is printed as the PDF prints it (fmt_against): with the digits that tell it from
+    the threshold where 2 decimals would print the threshold itself."""
+    _hhi_day(day, h1=h1, h2=h2)
+    hhi = _metric_rows(con, Config(), "CON-02").filter(pl.col("metric") == "hhi")
+    assert hhi["status"].to_list() == [status]
+    assert hhi["message"].item() == (
+        f"HHI of open positions in BTC-PERP is {shown} over 7 holders "
+        f"(largest: house h1, 30.00%); {status} at 1,800.00"
     )
 
 

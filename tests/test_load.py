@@ -1314,6 +1314,18 @@ VOLUMES_UNKNOWN = (
         ("volumes", 2, "instrument_id", "BTCUSDT", "BTCUSDT", None, ""),
         # a mistyped id (audit of 2026-12-07: loaded silently); the notional is in USD already
         ("volumes", 2, "instrument_id", "BTCUSDX", "BTCUSDX", VOLUMES_UNKNOWN, "BTCUSDX"),
+        # the id escaped and cut as a violation's cell is (numbers audit of 2026-12-07: a BEL
+        # and a 5,000-character id were printed raw and whole)
+        ("volumes", 2, "instrument_id", "BTC\aUSD", "BTC\aUSD", VOLUMES_UNKNOWN, "BTC\\x07USD"),
+        (
+            "volumes",
+            2,
+            "instrument_id",
+            "X" * 300,
+            "X" * 300,
+            VOLUMES_UNKNOWN,
+            "X" * 200 + "... (300 characters)",
+        ),
     ],
 )
 def test_a_row_that_loads_but_is_worth_a_look_is_warned_of(

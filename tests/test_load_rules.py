@@ -979,6 +979,44 @@ def test_a_file_whose_amounts_add_up_beyond_1e20_is_named_at_its_largest_row(
     ) in output, output
 
 
+@pytest.mark.parametrize("value", ["9999999999999999999.99", "10000000000000000000"])
+def test_an_amount_just_below_1e19_is_below_it(tmp_path, value: str) -> None:
+    """Numbers audit of 2026-12-07: a balance of 9999999999999999999.99 USDT is 1e19 in DOUBLE,
+    and was refused as not "below 1e19 ... (here about 1e+19)". Where the magnitude is the
+    cell itself (an asset priced at most 1 USD), it is compared exactly."""
+    snap = copy_snapshot(tmp_path)
+    set_cell(snap, "balances", 1, "balance", value)  # USDT at 0.9998 USD
+    code, output = load_like_the_cli(memory_db(), snap)
+    if value.startswith("9"):
+        assert code == ExitCode.OK, output
+    else:
+        assert code == ExitCode.BAD_INPUT, output
+        assert (
+            "balances.csv, row 1, column balance: got '10000000000000000000'; expected an amount "
+            "below 1e19 in its asset and at its asset's USD price (here about 1e+19)" in output
+        ), output
+
+
+def test_custody_balances_each_below_1e19_are_named_as_a_file_adding_up_beyond_1e20(
+    tmp_path,
+) -> None:
+    """Numbers audit of 2026-12-07: eleven custody balances of 9999999999999999999.99 USDT
+    (1.1e20 in all) overflowed the valuation and were each named as not "below 1e19 ... (here
+    about 1e+19)"; they are each below it, and the file is named for its sum."""
+    snap = copy_snapshot(tmp_path)
+    header, rows = read_rows(snap, "custody")
+    big = "9999999999999999999.99"
+    extra = [[f"W-BIG-{n}", "self", "USDT", big, "client", "cold", ""] for n in range(11)]
+    write_rows(snap, "custody", header, rows + extra)
+    code, output = load_like_the_cli(memory_db(), snap)
+    assert code == ExitCode.BAD_INPUT, output
+    assert (
+        "custody.csv, column balance; expected amounts whose sums fit DECIMAL(38,18) (below "
+        "1e20): this file's balance values add up to about 1.1e+20" in output
+    ), output
+    assert "below 1e19" not in output, output
+
+
 @pytest.mark.parametrize(
     ("file", "column", "row"), [("balances", "balance", 1), ("positions", "isolated_margin", 1)]
 )

@@ -108,6 +108,30 @@ def test_cap05_grades_the_larger_of_var_and_es() -> None:
     assert above.threshold_usd == D(382) and not above.reaches_threshold
 
 
+@pytest.mark.parametrize(
+    ("statistic", "shown"),
+    [
+        # an ES of house custody in the 1e12s of ETH: to the cent, 19 digits of which a float64
+        # carries 15 (numbers audit of 2026-12-07: "1,115,388,207,906,685.90 USD")
+        (1115388207906685.9, "1,115,388,207,906,690.00"),
+        (12345678901234.56, "12,345,678,901,234.60"),
+        # below 1e13 the cents have at most 15 digits: as before
+        (9999999999999.994, "9,999,999,999,999.99"),
+        (135547.08, "135,547.08"),
+        (381.666666, "381.67"),
+    ],
+)
+def test_a_float_statistic_is_shown_with_the_digits_a_float64_carries(
+    statistic: float, shown: str
+) -> None:
+    """VaR and ES are float64: the table's figure (to_cents) and the PDF's (build._statistic,
+    graded against a threshold far below it) show at most 15 significant digits."""
+    from reports.render.build import _statistic
+
+    assert f"{to_cents(statistic):,}" == shown
+    assert _statistic(statistic, to_cents(statistic), D("2299725")) == shown
+
+
 def test_tail_ranks_are_exact_decimals() -> None:
     # in floats 100 x (1 - 0.99) = 1.0000000000000009 and ceil would give 2
     assert tail_rank(100, D("0.99")) == 1
@@ -588,6 +612,9 @@ def test_a_var_beyond_what_an_amount_holds_is_a_warning_not_an_error(
     derive.refresh(con)
     result = var_es(con, AS_OF, Config())
     assert result.var_usd is not None and result.var_usd >= D("1e20")
+    # at most the 15 significant digits a float64 carries, not its repr's 17 to the cent
+    assert result.es_usd is not None
+    assert all(len(f.normalize().as_tuple().digits) <= 15 for f in (result.var_usd, result.es_usd))
     checked = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(con, AS_OF, None, Config()))
     assert checked.status == CheckOutcome.WARN, checked.message
     row = checked.rows.row(0, named=True)

@@ -118,7 +118,10 @@ SELECT
     g.hhi AS value,
     $concentration_hhi_warn::DECIMAL(38,18) AS threshold,
     g.status,
-    'HHI of open positions in ' || g.instrument_id || ' is ' || fmt_decimal(g.hhi, 2)
+    -- the HHI with the digits that tell it from the threshold (fmt_against): an HHI of
+    -- 1799.998 passed reading "is 1,800.00 ...; pass at 1,800.00" (numbers audit of 2026-12-07)
+    'HHI of open positions in ' || g.instrument_id || ' is '
+        || fmt_against(g.hhi, $concentration_hhi_warn, 2)
         || ' over ' || g.holders || ' holder' || CASE WHEN g.holders = 1 THEN '' ELSE 's' END
         || ' (largest: ' || g.top_holder || ', ' || fmt_decimal(dmul(g.top_share, 100), 2)
         || '%); ' || g.status || ' at ' || fmt_setting($concentration_hhi_warn, 2) AS message

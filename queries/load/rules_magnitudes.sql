@@ -21,7 +21,8 @@
 --     (fuzzing of 2026-12-05: a contract_size of 1e12 loaded, CON-01/02 then failed and the
 --     report stopped with an internal error, exit 4).
 -- A file over its total with no row over its row bound is named once, at its largest row.
--- Magnitudes are DOUBLE estimates that only decide a refusal, never a stored value. The movements
+-- Magnitudes are DOUBLE estimates that only decide a refusal, never a stored value (a magnitude
+-- that is the cell itself, exact, is compared exactly: judged). The movements
 -- are bounded per asset first (exact min/max and a row count: a tenth of the time of a DOUBLE
 -- per row); their rows are read one by one only when that bound is reached.
 WITH usd AS (
@@ -106,25 +107,30 @@ open_interest AS (
 magnitudes AS (
     SELECT 'movements' AS file, m._row AS row_no, 'amount' AS column_name,
            mir_fmt(m.amount) AS value, abs(m.amount::DOUBLE) * f.usd AS magnitude,
+           CASE WHEN f.usd = 1 THEN abs(m.amount) END AS exact,
            1e19 AS row_limit, 5e19 AS file_limit, '1e19' AS row_text, '5e19' AS file_text,
            ' in its asset and at its asset''s USD price' AS unit,
            ' in their assets and at their USD prices' AS units
     FROM staged_movements AS m JOIN flagged_assets AS f USING (asset)
     UNION ALL
     SELECT 'volumes', _row, 'traded_notional', mir_fmt(traded_notional),
-           abs(traded_notional::DOUBLE), 1e16, 1e16, '1e16', '1e16',
+           abs(traded_notional::DOUBLE), abs(traded_notional), 1e16, 1e16, '1e16', '1e16',
            ' in the reporting currency', ' in the reporting currency'
     FROM staged_volumes
     UNION ALL
     SELECT 'balances', b._row, 'balance', mir_fmt(b.balance),
-           abs(b.balance::DOUBLE) * coalesce(u.usd, 1), 1e19, 'Infinity'::DOUBLE, '1e19', '',
+           abs(b.balance::DOUBLE) * coalesce(u.usd, 1),
+           CASE WHEN coalesce(u.usd, 1) = 1 THEN abs(b.balance) END,
+           1e19, 'Infinity'::DOUBLE, '1e19', '',
            ' in its asset and at its asset''s USD price', ''
     FROM staged_balances AS b LEFT JOIN usd AS u USING (asset)
     WHERE (SELECT balances FROM rolled_bounds) >= 1e19
     UNION ALL
     SELECT 'positions', p._row, 'isolated_margin', mir_fmt(p.isolated_margin),
-           abs(p.isolated_margin::DOUBLE) * coalesce(u.usd, 1), 1e19, 'Infinity'::DOUBLE, '1e19',
-           '', ' in its settle asset and at that asset''s USD price', ''
+           abs(p.isolated_margin::DOUBLE) * coalesce(u.usd, 1),
+           CASE WHEN coalesce(u.usd, 1) = 1 THEN abs(p.isolated_margin) END,
+           1e19, 'Infinity'::DOUBLE, '1e19', '',
+           ' in its settle asset and at that asset''s USD price', ''
     FROM staged_positions AS p
     LEFT JOIN staged_instruments AS i USING (instrument_id)
     LEFT JOIN usd AS u ON u.asset = i.settle_asset
@@ -133,42 +139,55 @@ magnitudes AS (
     -- SEG-09 subtracts the valuation's uPnL from it and values the difference in USD (load
     -- review of 2026-12-05: a uPnL written in wei loaded and crashed SEG-09, exit 4)
     SELECT 'positions', p._row, 'reported_unrealized_pnl', mir_fmt(p.reported_unrealized_pnl),
-           abs(p.reported_unrealized_pnl::DOUBLE) * coalesce(u.usd, 1), 1e19, 'Infinity'::DOUBLE,
-           '1e19', '', ' in its settle asset and at that asset''s USD price', ''
+           abs(p.reported_unrealized_pnl::DOUBLE) * coalesce(u.usd, 1),
+           CASE WHEN coalesce(u.usd, 1) = 1 THEN abs(p.reported_unrealized_pnl) END,
+           1e19, 'Infinity'::DOUBLE, '1e19', '',
+           ' in its settle asset and at that asset''s USD price', ''
     FROM staged_positions AS p
     LEFT JOIN staged_instruments AS i USING (instrument_id)
     LEFT JOIN usd AS u ON u.asset = i.settle_asset
     WHERE p.reported_unrealized_pnl IS NOT NULL
       AND (SELECT reported_upnl FROM rolled_bounds) >= 1e19
     UNION ALL
-    SELECT 'prices', _row, 'price', mir_fmt(price), abs(price::DOUBLE), 1e19, 'Infinity'::DOUBLE,
-           '1e19', '', '', ''
+    SELECT 'prices', _row, 'price', mir_fmt(price), abs(price::DOUBLE), abs(price), 1e19,
+           'Infinity'::DOUBLE, '1e19', '', '', ''
     FROM staged_prices
     UNION ALL
-    SELECT 'capital', _row, 'amount', mir_fmt(amount), abs(amount::DOUBLE), 1e19, 1e20, '1e19', '1e20',
-           ' in the reporting currency', ' in the reporting currency'
+    SELECT 'capital', _row, 'amount', mir_fmt(amount), abs(amount::DOUBLE), abs(amount), 1e19,
+           1e20, '1e19', '1e20', ' in the reporting currency', ' in the reporting currency'
     FROM staged_capital
 ),
+judged AS (
+    -- over its row's bound: the DOUBLE estimate decides, except where the magnitude is the
+    -- cell itself (scale 1), decided exactly: an amount of 9999999999999999999.99 is 1e19 in
+    -- DOUBLE and was refused as not "below 1e19 (here about 1e+19)" (numbers audit of
+    -- 2026-12-07). The limit via HUGEINT: DuckDB casts the DOUBLE 1e19 to DECIMAL as
+    -- 9999999999999999538.76...
+    SELECT *,
+           magnitude >= row_limit
+               AND NOT coalesce(exact < row_limit::HUGEINT::DECIMAL(38,18), false) AS over
+    FROM magnitudes
+),
 files AS (
-    SELECT file, sum(magnitude) AS total, max(magnitude) AS largest,
+    SELECT file, sum(magnitude) AS total, max(magnitude) AS largest, bool_or(over) AS any_over,
            any_value(row_limit) AS row_limit, any_value(file_limit) AS file_limit,
            any_value(file_text) AS file_text
-    FROM magnitudes GROUP BY file
+    FROM judged GROUP BY file
 )
 SELECT m.file, m.row_no, m.column_name, m.value,
        CASE WHEN m.file = 'prices' THEN 'a price' ELSE 'an amount' END
        || ' below ' || m.row_text || m.unit || ' (here about '
        || format('{:.3g}', m.magnitude) || '): the checks sum amounts in DECIMAL(38,18), which '
        || 'holds 20 integer digits' AS expected
-FROM magnitudes AS m
-WHERE m.magnitude >= m.row_limit
+FROM judged AS m
+WHERE m.over
 UNION ALL
 SELECT m.file, m.row_no, m.column_name, m.value,
        'amounts whose sums fit DECIMAL(38,18) (this file''s ' || m.column_name || ' values below '
        || f.file_text || ' in all): they add up to about '
        || format('{:.3g}', f.total) || m.units || '; this is its largest' AS expected
-FROM magnitudes AS m JOIN files AS f USING (file)
-WHERE f.total >= f.file_limit AND f.largest < f.row_limit AND m.magnitude = f.largest
+FROM judged AS m JOIN files AS f USING (file)
+WHERE f.total >= f.file_limit AND NOT f.any_over AND m.magnitude = f.largest
 QUALIFY row_number() OVER (PARTITION BY m.file ORDER BY m.row_no) = 1
 UNION ALL
 -- named at the largest position on the larger side (the rows that add up), the message

@@ -32,6 +32,7 @@ from reports.errors import (
     ValuationRangeError,
     Violation,
     is_interrupt,
+    printable_value,
 )
 from reports.load import reader, validate
 from reports.paths import read_query
@@ -341,8 +342,9 @@ def _load_snapshot(
                 following = (as_of + dt.timedelta(days=1)).isoformat()
                 warn(
                     f"positions: {conflicts:,} position id(s) are held under another account or "
-                    f"instrument at the next stored close {following} (e.g. {example}: "
-                    f"{stored_as} there); reload {following} so that the days agree"
+                    f"instrument at the next stored close {following} (e.g. "
+                    f"{printable_value(example)}: {printable_value(stored_as)} there); reload "
+                    f"{following} so that the days agree"
                 )
 
             # rows that load but are worth a look: (how many, the first's row, what it holds)
@@ -362,7 +364,7 @@ def _load_snapshot(
                 if count:
                     warn(
                         f"{displays.get(table, table)}: {count:,} row(s) {says} (e.g. row {row}: "
-                        f"{example}); {LOADED_BUT[table]}"
+                        f"{printable_value(example)}); {LOADED_BUT[table]}"
                     )
 
             con.execute(
@@ -594,8 +596,8 @@ def _overflow_violations(
     ).fetchall()  # at most MAX_SHOWN_PER_FILE + 1 rows per file
     found: list[Violation] = []
     totals: dict[str, int] = {}
-    for file, row_no, column, value, magnitude, large_rows, _ in rows:
-        if magnitude < OVERFLOW_ROW:
+    for file, row_no, column, value, magnitude, large, large_rows, _ in rows:
+        if not large:
             continue
         display = displays.get(file, file)
         totals[display] = int(large_rows)
@@ -605,7 +607,7 @@ def _overflow_violations(
         found.append(Violation(display, int(row_no), column, value, expected))
     if found:
         return found, totals
-    for file, _, column, _, _, _, file_magnitude in rows:
+    for file, _, column, _, _, _, _, file_magnitude in rows:
         if file_magnitude >= OVERFLOW_SUM:
             display = displays.get(file, file)
             expected = (

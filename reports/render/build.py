@@ -1207,10 +1207,12 @@ def _capital(data: ReportData) -> CapitalSection:
 
 def _statistic(full: float | None, cents: Decimal | None, threshold: Decimal | None) -> str:
     """A VaR or ES figure: its cents, or its full-precision digits where the cents would print
-    the threshold it is graded against."""
+    the threshold it is graded against (each at most the digits a float64 carries: shown)."""
     if full is None or threshold is None:
         return fmt.usd(cents)
-    return fmt.usd_against(Decimal(repr(full)), threshold)
+    from reports.stress.var import shown
+
+    return fmt.usd_against(shown(full), threshold)
 
 
 def _own_funds_shown(cap: Any) -> Decimal | None:

@@ -143,8 +143,8 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
         for asset, returns in sorted(result.left_out.items())
     )
     if not result.reaches_threshold:  # at full precision, not the cents of `value`
-        figure = result.full_measure
-        assert figure is not None
+        figure, printed = result.full_measure, result.shown_measure
+        assert figure is not None and printed is not None
         # below the threshold, said with the digits that show it: the cents of a figure half
         # a cent under it print the threshold itself ("1,000.00 ... is below ... 1,000.00")
         if result.n < result.min_returns:
@@ -152,7 +152,7 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
             # so (history review of 2026-12-05: CAP-05 passed on one return); a warning on a
             # short sample is still raised below
             msg = (
-                f"{label} {percent(q)} {against(figure, threshold, 2)} USD over only "
+                f"{label} {percent(q)} {against(printed, threshold, 2)} USD over only "
                 f"n={result.n} daily returns (prices {result.window_start}.."
                 f"{result.window_end}) is below {percent(result.share)} of own funds "
                 f"{usd(result.own_funds)} = {against(threshold, figure, 2)} USD, "
@@ -164,7 +164,7 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
         bound = figure + result.left_out_usd
         if result.left_out and bound >= threshold:
             msg = (
-                f"{label} {percent(q)} {against(figure, threshold, 2)} USD over "
+                f"{label} {percent(q)} {against(printed, threshold, 2)} USD over "
                 f"n={result.n} daily returns is below {percent(result.share)} of own funds "
                 f"{usd(result.own_funds)} = {against(threshold, figure, 2)} USD, "
                 f"but it leaves out, for too short a price history, {left_out}: a one-day loss "

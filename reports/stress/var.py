@@ -31,7 +31,7 @@ Method: historical simulation, losses positive.
   w = max(1, floor(n x (1 - q_es))); k and w are computed in exact decimal arithmetic (in
   floats 100 x (1 - 0.99) = 1.0000000000000009 would make k = 2).
 * Statistics (returns, P&L, VaR, ES) are float64; VaR and ES are reported as Decimal rounded
-  half-even to cents.
+  half-even to cents, from 1e13 USD to the 15 significant digits a float64 carries (shown).
 CAP-05 compares max(VaR_q, ES_q_es) (the more severe of the two figures the report shows) with
 [var] own_funds_share_warn x own funds: warn at or above. With assets left out, a figure below
 the threshold passes only when it stays below it with the whole exposure of the left-out
@@ -137,8 +137,24 @@ def historical_var_es(pnl: Any, confidence: Decimal, es_confidence: Decimal) -> 
     )
 
 
+# The significant digits a float64 carries (DBL_DIG): a VaR or ES from 1e13 USD has more than
+# that to the cent, and its shortest repr's last digits mean nothing.
+FLOAT_DIGITS = 15
+
+
+def shown(value: float) -> Decimal:
+    """A float statistic as presented: its shortest repr, rounded (half-even) to FLOAT_DIGITS
+    significant digits where its cents would show more (from 1e13; an ES of absurd inputs read
+    1,115,388,207,906,685.90 USD, 19 digits; numbers audit of 2026-12-07). Below 1e13 it is the
+    repr itself, so normal figures are unchanged."""
+    figure = Decimal(repr(value))
+    if figure.is_finite() and not figure.is_zero() and figure.adjusted() >= FLOAT_DIGITS - 2:
+        return half_even(figure, FLOAT_DIGITS - 1 - figure.adjusted())
+    return figure
+
+
 def to_cents(value: float) -> Decimal:
-    return half_even(Decimal(repr(value)), 2)  # any size: CAP-05 warns with its figure
+    return half_even(shown(value), 2)  # any size: CAP-05 warns with its figure
 
 
 def returns_matrix(
@@ -339,6 +355,13 @@ class VarResult:
         if self.var is None or self.es is None:
             return None
         return Decimal(repr(max(self.var, self.es)))
+
+    @property
+    def shown_measure(self) -> Decimal | None:
+        """full_measure as a message prints it: with the digits a float64 carries (shown)."""
+        if self.var is None or self.es is None:
+            return None
+        return shown(max(self.var, self.es))
 
     @property
     def reaches_threshold(self) -> bool:
