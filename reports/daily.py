@@ -31,11 +31,13 @@ from reports.errors import (
     ExitCode,
     InputError,
     MirError,
+    NotCheckpointed,
     SigningError,
     Terminated,
     UsageError,
     defer_signals,
     first_line,
+    is_interrupt,
     raise_on_termination,
 )
 from reports.lock import directory_lock, exclusive_lock
@@ -172,11 +174,13 @@ class BackgroundCheckpoint:
     Closing the database writes the day's data from the write-ahead log into the file (2-3 s at
     1M accounts); the PDF stage (about 3 s, pure Python) leaves the second core idle meanwhile.
     DuckDB releases the GIL while it works, and the checkpoint runs on its own cursor once the
-    report no longer reads the database. `join` waits for it and raises what it raised.
+    report no longer reads the database. `join` waits for it and raises what it raised, as
+    NotCheckpointed (the day is in the write-ahead log only) when it failed.
     """
 
-    def __init__(self, con: Any) -> None:
+    def __init__(self, con: Any, path: Path) -> None:
         self._con = con
+        self._path = path
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
@@ -203,6 +207,9 @@ class BackgroundCheckpoint:
         self._thread = None
         error, self._error = self._error, None
         if error is not None and raise_error:
+            if isinstance(error, Exception) and not is_interrupt(error):
+                committed = "The day's load and its check results"
+                raise NotCheckpointed(self._path, error, committed) from error
             raise error
 
 
@@ -404,7 +411,7 @@ def run_daily(
         db_path.parent.mkdir(parents=True, exist_ok=True)
         created = not os.path.lexists(db_path)  # (a dangling link is not "no database")
         con = connect(db_path)
-        checkpoint = BackgroundCheckpoint(con)
+        checkpoint = BackgroundCheckpoint(con, db_path)
         try:
             con.execute("BEGIN TRANSACTION")
             init_schema(con, force=False)

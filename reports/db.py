@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reports.errors import LockedError, UsageError
+from reports.errors import LockedError, NotCheckpointed, UsageError, is_interrupt
 from reports.paths import engine_versions, queries_dir
 
 if TYPE_CHECKING:
@@ -375,16 +375,38 @@ def init_db(path: Path) -> Path:
         con.execute("BEGIN TRANSACTION")
         init_schema(con, force=False)
         con.execute("COMMIT")
+        # also what an earlier run left in the write-ahead log (NotCheckpointed's advice)
+        checkpoint(con, path, "Everything committed to the database")
     finally:
         con.close()
     return path
 
 
+def checkpoint(con: duckdb.DuckDBPyConnection, path: Path, committed: str) -> None:
+    """Write the write-ahead log into the database file, or raise NotCheckpointed saying that
+    `committed` is in the log only. close() checkpoints too, but swallows its failure: a full
+    disk or a file system turned read-only left the day in the log while `mir load` said
+    "loaded", exit 0 (disk review of 2026-12-07)."""
+    import duckdb
+
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.Error as exc:
+        if is_interrupt(exc):
+            raise
+        raise NotCheckpointed(path, exc, committed) from exc
+
+
 @contextmanager
 def open_db(
-    db: str | os.PathLike[str] | None, *, read_only: bool = False, must_exist: bool = False
+    db: str | os.PathLike[str] | None,
+    *,
+    read_only: bool = False,
+    must_exist: bool = False,
+    committed: str = "What this command wrote",
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the database (creating the schema when writable) and close it afterwards.
+    """Open the database (creating the schema when writable) and close it afterwards, writable
+    after a checkpoint (NotCheckpointed, naming `committed`, when it fails).
     `must_exist`: a missing file is a usage error instead of a new, empty database (commands
     that only read what was loaded: check, report)."""
     path = resolve_db_path(db)
@@ -397,6 +419,8 @@ def open_db(
             init_schema(con, force=False)
             con.execute("COMMIT")
         yield con
+        if not read_only:
+            checkpoint(con, path, committed)
     except BaseException:
         if created and holds_no_load(con):
             remove_database(path)  # while the connection still holds DuckDB's lock

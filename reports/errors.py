@@ -356,3 +356,50 @@ def is_disk_full(exc: BaseException) -> bool:
         return True
     text = str(exc)
     return "No space left on device" in text or "Disk quota exceeded" in text
+
+
+def is_read_only_file_system(exc: BaseException) -> bool:
+    """Whether `exc` reports a read-only file system (EROFS: a read-only mount, or one the
+    kernel made read-only on an error, ext4's errors=remount-ro), as an OSError or in the text
+    of DuckDB's error."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS:
+        return True
+    return "Read-only file system" in str(exc)
+
+
+def environment_failure(exc: BaseException) -> str | None:
+    """What the system refused, when `exc` is the machine's failure and not mir's: a full disk
+    or quota, a read-only file system (exit 4, named as such, not "internal error"); None for
+    any other failure."""
+    if is_disk_full(exc):
+        return "no space left on the device written to"
+    if is_read_only_file_system(exc):
+        return "the file system written to is read-only"
+    return None
+
+
+class NotCheckpointed(MirError):
+    """The command committed, but the CHECKPOINT that writes the write-ahead log into the
+    database file failed (a full disk, a file system turned read-only): what was committed is
+    in the log only (exit 4). DuckDB's close() swallows that failure: `mir load` said "loaded",
+    exit 0 (disk review of 2026-12-07)."""
+
+    def __init__(self, path: object, cause: BaseException, committed: str) -> None:
+        reason = environment_failure(cause) or "the checkpoint failed"
+        wal = f"{path}.wal"
+        if is_disk_full(cause):
+            remedy = "free space on that disk"
+        elif is_read_only_file_system(cause):
+            remedy = "make that file system writable again"
+        else:
+            remedy = "remove the cause"
+        super().__init__(
+            f"{reason}: the database {path} could not be written "
+            f"({type(cause).__name__}: {first_line(str(cause))}). {committed}: committed, but "
+            f"only to its write-ahead log {wal}, which DuckDB replays whenever the database "
+            "is opened (mir reads it as stored); the database file does not hold it yet. Do "
+            f"not delete {wal}: {remedy}, then run "
+            f"`mir init --db {path}` to write it into the database file"
+        )

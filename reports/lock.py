@@ -75,7 +75,10 @@ def exclusive_lock(db_path: Path, purpose: str) -> Iterator[Path]:
         try:
             yield path
         finally:
-            os.ftruncate(fd, 0)
+            # a file system turned read-only meanwhile must not replace the run's own error
+            # (disk review of 2026-12-07): the holder's note is only read by a refused run
+            with suppress(OSError):
+                os.ftruncate(fd, 0)
             with suppress(OSError):  # nothing to release without flock
                 fcntl.flock(fd, fcntl.LOCK_UN)
     finally:

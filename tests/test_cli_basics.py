@@ -400,6 +400,32 @@ def test_a_quota_exceeded_is_named_like_a_full_disk(
     assert "internal error" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "read_only",
+    [
+        OSError(errno.EROFS, "Read-only file system", "out/mir-daily.jsonl"),
+        RuntimeError(
+            "TransactionContext Error: Failed to commit: Cannot open file "
+            '"/srv/mir/mir.duckdb.wal": Read-only file system'
+        ),
+    ],
+    ids=["erofs", "duckdb"],
+)
+def test_a_read_only_file_system_is_named_not_an_internal_error(
+    tmp_path, run_mir, monkeypatch, read_only: BaseException
+) -> None:
+    """A file system that turned read-only during a run (ext4's errors=remount-ro; OUT or the
+    database's write-ahead log) printed "internal error: OSError: [Errno 30] Read-only file
+    system ... (rerun with --debug for the traceback)" (disk review of 2026-12-07): exit 4
+    still, named as the full disk is, with the path the system refused."""
+    result = _load_raising(read_only, tmp_path, run_mir, monkeypatch)
+    assert result.exit_code == 4, result.output
+    assert "error: the file system written to is read-only (" in result.stderr
+    assert "Read-only file system" in result.stderr
+    assert ("out/mir-daily.jsonl" in result.stderr) or ("mir.duckdb.wal" in result.stderr)
+    assert "internal error" not in result.stderr
+
+
 def test_an_internal_error_shows_its_first_line_and_debug_its_traceback(
     tmp_path, run_mir, monkeypatch
 ) -> None:

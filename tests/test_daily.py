@@ -396,6 +396,44 @@ def test_daily_reports_a_failed_checkpoint(
     assert sorted(p.name for p in out.iterdir()) == ["mir-daily.jsonl"]
 
 
+def test_daily_says_where_the_day_is_when_its_checkpoint_fails(
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database's disk full at the checkpoint (a 3 MB tmpfs holding the samples' database:
+    disk review of 2026-12-07): the load and the checks are committed, in the write-ahead log
+    only. The job said "no space left on the device written to (FatalException: ...)", leaving
+    the officer to guess whether the day was loaded; it names the database, its log and what
+    the log holds."""
+    import threading
+
+    import duckdb
+
+    from reports.daily import BackgroundCheckpoint
+
+    def failing_start(self: BackgroundCheckpoint) -> None:
+        self._error = duckdb.FatalException(
+            "FATAL Error: Failed to create checkpoint because of error: Could not write file "
+            f'"{db}": No space left on device'
+        )
+        self._thread = threading.Thread(target=lambda: None)
+        self._thread.start()
+
+    monkeypatch.setattr(BackgroundCheckpoint, "start", failing_start)
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 4, result.output
+    assert "no space left on the device" in result.stderr
+    assert f"the database {db}" in result.stderr and f"write-ahead log {db}.wal" in result.stderr
+    assert "The day's load and its check results: committed" in result.stderr
+    failed = runs(log_events(out))[-1][-1]
+    assert (failed["event"], failed["stage"], failed["exit_code"]) == ("failed", "report", 4)
+    assert f"{db}.wal" in failed["error"]
+
+
 @pytest.mark.parametrize("stage", ["report", "package"])
 def test_a_full_out_is_named_and_leaves_no_partial_output(
     stage: str,

@@ -1700,6 +1700,41 @@ def test_a_unique_key_s_rows_are_looked_up_only_when_it_repeats(repeat, tmp_path
     assert [("staged_movements" in sql) for sql in named] == ([True] if repeat else [])
 
 
+@pytest.mark.parametrize(
+    "reason", ["No space left on device", "Read-only file system"], ids=["full", "read_only"]
+)
+def test_a_load_whose_checkpoint_fails_says_where_the_day_is(
+    reason: str, run_mir, db_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (disk review of 2026-12-07): the load's COMMIT reached the write-ahead log,
+    then the CHECKPOINT that writes it into the database file failed (a 3 MB tmpfs filled by the
+    samples' first day; an ext4 remounted read-only on an error), and DuckDB's close() swallows
+    that: `mir load` said "loaded" and exited 0. It exits 4 naming the database, the reason and
+    where the committed day is: in the log, which every open replays."""
+    import reports.db
+
+    real_connect = reports.db.connect
+
+    class FailingCheckpoint(_Delegating):
+        def execute(self, sql: str, *args: Any) -> Any:
+            if sql == "CHECKPOINT":  # as DuckDB 2.0 says it (and invalidates the database)
+                raise duckdb.FatalException(
+                    "FATAL Error: Failed to create checkpoint because of error: Could not write "
+                    f'file "{db_path}": {reason}'
+                )
+            return self._con.execute(sql, *args)
+
+    monkeypatch.setattr(
+        reports.db, "connect", lambda *a, **k: FailingCheckpoint(real_connect(*a, **k))
+    )
+    result = run_mir("load", SNAPSHOT_MIN)
+    assert result.exit_code == 4, result.output
+    assert "loaded 2026" not in result.stdout
+    assert reason.lower() in result.stderr.lower() and f"the database {db_path}" in result.stderr
+    assert f"write-ahead log {db_path}.wal" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_a_failed_commit_is_reported_not_the_rollback_after_it(tmp_path) -> None:
     """Regression: a COMMIT that fails (disk full, permission denied) ends the transaction; the
     ROLLBACK that followed raised 'no transaction is active' and hid the real error."""

@@ -100,6 +100,30 @@ def test_a_database_lock_on_a_file_system_without_flock_is_taken_unlocked(
         pass
 
 
+def test_a_lock_released_on_a_read_only_file_system_keeps_the_run_s_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database's file system turned read-only during `mir daily` (ext4 errors=remount-ro):
+    emptying the lock file on release raised EROFS, which replaced the stage's own error (the
+    failed COMMIT naming the write-ahead log) with "internal error: OSError: [Errno 30]
+    Read-only file system", naming no file (disk review of 2026-12-07). The lock is released
+    all the same (flock goes with the descriptor)."""
+    db = tmp_path / "mir.duckdb"
+    real_ftruncate = os.ftruncate
+    read_only = False
+
+    def ftruncate(fd: int, length: int) -> None:
+        if read_only:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+        real_ftruncate(fd, length)
+
+    monkeypatch.setattr(os, "ftruncate", ftruncate)
+    with pytest.raises(RuntimeError, match="the stage's error"), lock.exclusive_lock(db, "x"):
+        read_only = True
+        raise RuntimeError("the stage's error")
+    assert _lockable_by_another(lock.lock_path(db))
+
+
 def test_the_output_directory_is_held_until_its_outermost_holder_is_done(tmp_path: Path) -> None:
     """Re-entrant within the process (the daily job locks OUT, then the report locks it again),
     under any spelling of OUT: the lock holds until the outermost holder is done, and is then

@@ -21,8 +21,8 @@ from reports.errors import (
     ExitCode,
     InputError,
     MirError,
+    environment_failure,
     first_line,
-    is_disk_full,
     is_failure,
     is_interrupt,
 )
@@ -123,11 +123,13 @@ class MirGroup(click.Group):
             debug = bool(ctx.obj and ctx.obj.get("debug"))
             if debug:
                 _print_traceback()
-            if is_disk_full(exc):
-                # a full disk (stdout redirected to it, the database's own files): not a bug
-                # of mir's (review of 2026-12-05: "internal error")
+            refused = environment_failure(exc)
+            if refused is not None:
+                # a full disk (stdout redirected to it, the database's own files), or a file
+                # system turned read-only mid-run: not a bug of mir's (reviews of 2026-12-05
+                # and, read-only, 2026-12-07: "internal error ... rerun with --debug")
                 text = f"{type(exc).__name__}: {first_line(str(exc))}"
-                echo(f"error: no space left on the device written to ({text})", err=True)
+                echo(f"error: {refused} ({text})", err=True)
                 ctx.exit(int(ExitCode.INTERNAL))
             if type(exc).__name__ == "OutOfMemoryException":  # duckdb's, not imported here
                 # DuckDB's working memory bound, or a full disk where it spills (it says

@@ -60,7 +60,7 @@ def load_command(
     # review of 2026-12-05)
     with termination_as_error():
         try:
-            with open_db(db) as con:
+            with open_db(db, committed="The day's load") as con:
                 summary = load_snapshot(
                     con,
                     directory,
