@@ -1940,7 +1940,7 @@ def test_a_signal_after_the_commit_returned_is_not_a_failed_load(
 
         class StaleQueryInterrupted(_CommitInterrupted):
             def execute(self, sql: str, *args: Any) -> Any:
-                if "run_is_stale" in sql:
+                if "check_runs_stale" in sql:
                     raise raised
                 return self._con.execute(sql, *args)
 

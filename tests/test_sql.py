@@ -1682,6 +1682,99 @@ def test_a_reload_after_the_clock_stepped_back_still_marks_runs_stale(
     con.close()
 
 
+def test_the_view_check_runs_stale_is_run_is_stale_of_every_run() -> None:
+    """Review of 2026-12-07: run_is_stale per run compares each run with every later load (3,000
+    days checked twice, then restated and checked again: minutes and 15 GB); the investigations,
+    the report's capital trend and the loader now read check_runs_stale, computed over all runs
+    at once. It must say what the macro says of every run, on the histories that tell them
+    apart: an identical reload, A -> B -> A, A -> B -> C, a gap filled later, a partial (--only)
+    run, two loads at one loaded_at, a load whose files were recorded at different times, runs
+    sharing a checked_at, a run before any load of its day, a capital_results row alone."""
+    import duckdb
+
+    from reports.db import init_schema
+
+    con = duckdb.connect()
+    init_schema(con)
+    t0 = dt.datetime(2026, 3, 6, 9)
+
+    def at(minute: int) -> dt.datetime:
+        return t0 + dt.timedelta(minutes=minute)
+
+    def load(load_id: str, day: int, minute: int, files: dict[str, str]) -> None:
+        for name, sha in files.items():
+            late = 2 if load_id == "L6" and name == "b" else 0  # its files at two times
+            con.execute(
+                "INSERT INTO loads VALUES (?, ?, ?, 'p', 'csv', ?, 1, ?, 't', false)",
+                [load_id, dt.date(2026, 1, day), name, sha, at(minute + late)],
+            )
+
+    def run(day: int, minute: int, checks: tuple[str, ...] = ("C1", "C2"), run_id: str = "R"):
+        for check in checks:
+            con.execute(
+                "INSERT INTO check_results VALUES (?, ?, ?, ?, 'pass', 0, NULL, ?, 'k')",
+                [f"{run_id}{day}-{minute}", dt.date(2026, 1, day), check, check, at(minute)],
+            )
+
+    load("L1", 1, 10, {"a": "1", "b": "1"})
+    run(1, 11)
+    load("L1s", 1, 12, {"b": "1", "a": "1"})  # identical reload
+    run(1, 13)
+    load("L2a", 2, 20, {"a": "2"})
+    run(2, 21)
+    load("L4", 4, 25, {"a": "4"})  # day 3 not loaded yet
+    run(4, 26)
+    load("L2b", 2, 30, {"a": "22"})  # B
+    run(2, 31)
+    run(2, 32, ("C1",))  # --only
+    load("L2c", 2, 35, {"a": "2"})  # back to A
+    load("L1x", 1, 40, {"a": "9"})  # two loads at one time: the greater load_id is the latest
+    load("L1y", 1, 40, {"a": "1", "b": "1"})
+    run(1, 40)
+    load("L3", 3, 50, {"a": "3"})  # the gap filled
+    run(4, 51)
+    run(1, 55)
+    run(2, 55)
+    run(2, 55, ("C1",), run_id="Q")  # another run_id, same checked_at
+    con.execute(
+        "INSERT INTO capital_results VALUES ('RC', ?, 'ifr', 1, 1, 1, 1.2, ?, NULL)",
+        [dt.date(2026, 1, 4), at(52)],
+    )
+    run(5, 59)  # before any load of its day
+    load("L5b", 5, 60, {"a": "55"})  # in force from 60 (L5a < L5b), until 65
+    load("L5a", 5, 60, {"a": "5"})
+    run(5, 60)
+    load("L5z", 5, 65, {"a": "5"})
+    run(5, 66)
+    load("L6", 6, 70, {"a": "6", "b": "6"})  # b recorded at 72
+    run(6, 71)
+    run(6, 72)
+    load("L7a", 7, 75, {"a": "A"})  # A -> C -> D (a restatement)
+    run(7, 76)
+    load("L7c", 7, 80, {"a": "C"})
+    run(7, 85)
+    load("L7d", 7, 90, {"a": "D"})
+    run(7, 91)
+
+    view = con.execute(
+        "SELECT as_of_date, checked_at, stale FROM check_runs_stale ORDER BY ALL"
+    ).fetchall()
+    macro = con.execute(
+        "SELECT as_of_date, checked_at, run_is_stale(as_of_date, checked_at) FROM "
+        "(SELECT as_of_date, checked_at FROM check_results UNION "
+        "SELECT as_of_date, checked_at FROM capital_results) ORDER BY ALL"
+    ).fetchall()
+    assert view == macro
+    stale = {(d.day, int((c - t0).total_seconds() // 60)) for d, c, s in view if s}
+    current = {(d.day, int((c - t0).total_seconds() // 60)) for d, c, s in view if not s}
+    assert current == {
+        (1, 11), (1, 13), (1, 40), (1, 55), (2, 21), (2, 55), (4, 51), (4, 52), (5, 66), (6, 72),
+        (7, 91),
+    }  # fmt: skip
+    assert stale == {(2, 31), (2, 32), (4, 26), (5, 59), (5, 60), (6, 71), (7, 76), (7, 85)}
+    con.close()
+
+
 def test_each_event_is_recorded_after_every_earlier_one() -> None:
     """event_time: the clock's reading, or 1 us after the latest load or check run recorded
     when the clock reads no later, the very same instant included (two events within one tick

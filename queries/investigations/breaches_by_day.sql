@@ -8,15 +8,16 @@
 -- a run_id recorded twice (the same inputs checked again) counts once, and a partial run (`mir
 -- check --only`) does not hide the others.
 -- stale: true when a load after the run changed the files of that day or an earlier one (a
--- reload with other data, or a gap filled; run_is_stale): its figures may not match the stored
--- data; run `mir check --as-of D` again. A stale run is shown only when no run of that check on
--- that day is current: after a reload back to the files an older run checked (A -> B -> A), that
--- run holds again, and the later run of B's data is stale (a gap of earlier notes: the later,
--- stale run was shown).
+-- reload with other data, or a gap filled; run_is_stale, from the view check_runs_stale): its
+-- figures may not match the stored data; run `mir check --as-of D` again. A stale run is shown
+-- only when no run of that check on that day is current: after a reload back to the files an
+-- older run checked (A -> B -> A), that run holds again, and the later run of B's data is stale
+-- (a gap of earlier notes: the later, stale run was shown).
 WITH runs AS (
     SELECT r.as_of_date, r.check_id, r.title, r.status, r.exceptions, r.message, r.run_id,
-           r.checked_at, run_is_stale(r.as_of_date, r.checked_at) AS stale, r.config_sha256
+           r.checked_at, s.stale, r.config_sha256
     FROM check_results AS r
+    JOIN check_runs_stale AS s ON s.as_of_date = r.as_of_date AND s.checked_at = r.checked_at
     WHERE ($config::VARCHAR IS NULL OR r.config_sha256 = lower($config::VARCHAR))
       AND ($from::DATE IS NULL OR r.as_of_date >= $from::DATE)
       AND ($to::DATE IS NULL OR r.as_of_date <= $to::DATE)

@@ -6,11 +6,12 @@
 -- own_funds - requirement (negative = shortfall). A day checked before capital_results existed,
 -- or never checked, has no row: run `mir check --as-of D` to add it.
 -- stale: true when a load after the run changed the files of that day or an earlier one (a
--- reload with other data, or a gap filled; run_is_stale): its figures may not match the stored
--- data; run `mir check --as-of D` again.
+-- reload with other data, or a gap filled; run_is_stale, from the view check_runs_stale): its
+-- figures may not match the stored data; run `mir check --as-of D` again.
 WITH runs AS (
-    SELECT c.*, run_is_stale(c.as_of_date, c.checked_at) AS stale
+    SELECT c.*, s.stale
     FROM capital_results AS c
+    JOIN check_runs_stale AS s ON s.as_of_date = c.as_of_date AND s.checked_at = c.checked_at
     WHERE ($from::DATE IS NULL OR c.as_of_date >= $from::DATE)
       AND ($to::DATE IS NULL OR c.as_of_date <= $to::DATE)
       -- the run's whole configuration, recorded with its check results (capital_results keep

@@ -8,7 +8,8 @@
 WITH run AS (
     -- the latest recording of the check that day, of the current ones if there is one (as
     -- breaches_by_day; none to show when it crashed in it): queries/views/50_stale_runs.sql
-    SELECT run_id, as_of_date, checked_at, status FROM shown_check_run($check_id, $as_of, $config)
+    SELECT run_id, as_of_date, checked_at, status, stale
+    FROM shown_check_run($check_id, $as_of, $config)
 ),
 recordings AS (
     -- the check's rows of a run_id are there once per recording in which it wrote rows (not in
@@ -45,7 +46,7 @@ SELECT
     x.value,
     x.threshold,
     x.message,
-    (SELECT run_is_stale(run.as_of_date, run.checked_at) FROM run) AS stale,
+    (SELECT stale FROM run) AS stale,
     p.account_id AS position_account_id,
     p.margin_mode AS position_margin_mode,
     p.quantity AS position_quantity,

@@ -3,19 +3,21 @@
 -- CFTC it moves with the requirement): a run of the regime in force ($regime) and of the report's
 -- capital configuration ($config, Config.capital_sha256; a row recorded before it was, NULL,
 -- counts) that no
--- reload has made stale since (run_is_stale: the stored data it read are still those), over
+-- reload has made stale since (run_is_stale, from the view check_runs_stale: the stored data it
+-- read are still those), over
 -- the latest $points days with a recorded run; a day of that span with none usable has ratio NULL
 -- (long-history review of 2026-12-05: a corrected day kept its old ratio in every later
 -- report, and a what-if run under another configuration was plotted). The report overrides the
 -- previous stored day with its exact figure for today's inputs and configuration
 -- (reports.render.build).
 WITH runs AS (
-    SELECT as_of_date, ratio, early_warning_level, checked_at, run_id,
-           regime = $regime
-               AND (capital_config_sha256 IS NULL OR capital_config_sha256 = $config)
-               AND NOT run_is_stale(as_of_date, checked_at) AS usable
-    FROM capital_results
-    WHERE as_of_date < $as_of
+    SELECT c.as_of_date, c.ratio, c.early_warning_level, c.checked_at, c.run_id,
+           c.regime = $regime
+               AND (c.capital_config_sha256 IS NULL OR c.capital_config_sha256 = $config)
+               AND NOT s.stale AS usable
+    FROM capital_results AS c
+    JOIN check_runs_stale AS s ON s.as_of_date = c.as_of_date AND s.checked_at = c.checked_at
+    WHERE c.as_of_date < $as_of
 ),
 span AS (
     -- the latest $points days with a recorded run of any regime: a day checked only under

@@ -149,8 +149,9 @@ def sql_command(
     Tables: accounts, instruments, risk_tiers, prices, balances, positions, movements, custody,
     capital, volumes, price_history (each with as_of_date), loads, check_results,
     check_exceptions, capital_results, run_figures; views v_asset_prices, v_positions, v_account_equity,
-    v_segregation. Writes, COPY, ATTACH, file access, extensions and settings changes are refused
-    (exit 2). The elapsed time and row count go to standard error.
+    v_segregation, check_runs_stale (whether each check run is stale: the macro run_is_stale of
+    every run at once). Writes, COPY, ATTACH, file access, extensions and settings changes are
+    refused (exit 2). The elapsed time and row count go to standard error.
 
     Example: mir sql "SELECT as_of_date, count(*) FROM positions GROUP BY ALL ORDER BY 1"
     """

@@ -452,12 +452,15 @@ def _load_snapshot(
     # the latest recorded run of this day and of each later day that this load made stale (a
     # reload with other files, or a day filled in: their run ids hash this day's files too);
     # this day's own run first (long-history review of 2026-12-05: a reload warned of the later
-    # days only, and of nothing when it was the latest day, the one whose figures changed)
+    # days only, and of nothing when it was the latest day, the one whose figures changed);
+    # run_is_stale of each, from the view check_runs_stale (the macro per run grows with the
+    # square of the history: review of 2026-12-07)
     stale = con.execute(
         "SELECT bool_or(as_of_date = ?), min(as_of_date) FILTER (WHERE as_of_date > ?), "
         "max(as_of_date), count(*) FILTER (WHERE as_of_date > ?) FROM ("
         "SELECT as_of_date, max(checked_at) AS checked_at FROM check_results "
-        "WHERE as_of_date >= ? GROUP BY as_of_date) WHERE run_is_stale(as_of_date, checked_at)",
+        "WHERE as_of_date >= ? GROUP BY as_of_date) JOIN check_runs_stale "
+        "USING (as_of_date, checked_at) WHERE stale",
         [as_of, as_of, as_of, as_of],
     ).fetchall()[0]  # fetchall: an unfinished result would block the connection (DuckDB 2)
     itself, first, last, days = stale
