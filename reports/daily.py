@@ -29,6 +29,7 @@ from reports.errors import (
     TERMINATION,
     CommittedThenInterrupted,
     ExitCode,
+    FinishedThenInterrupted,
     InputError,
     MirError,
     NotCheckpointed,
@@ -277,6 +278,63 @@ def _unpackaged_previous_close(
     )
 
 
+def unfinished_run(log_path: Path) -> dict[str, Any] | None:
+    """The run log's last run when it started and never ended: no `done` or `failed` line of
+    its pid after its `start` (killed outright: SIGKILL, the OOM killer, a power loss). Asked by
+    a job holding OUT's lock, so that run is not running. None when the last run ended, or the
+    log cannot be read. Returns its `start` event, with `stage` the last stage it began."""
+    try:
+        text = log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    last: dict[str, Any] | None = None
+    for line in text.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(event, dict):
+            continue
+        if event.get("event") == "start":
+            last = {**event, "stage": None}
+        elif last is not None and event.get("pid") == last.get("pid"):
+            if event.get("event") in ("done", "failed"):
+                last = None
+            elif event.get("event") == "stage_start":
+                last["stage"] = event.get("stage")
+    return last
+
+
+def _note_unfinished(log: RunLog) -> str | None:
+    """A `failed` line for the last run when it never ended (killed outright), written in its
+    name (its pid and as_of) by the next job, and a warning: until then `done` or `failed`
+    lines counted one per run only for the runs that ended, and the README's recipe for runs
+    that did not exit 0 missed a killed one (crash audit of 2026-12-07). Returns the warning,
+    which the job gives once its own `start` is logged; None when the last run ended."""
+    killed = unfinished_run(log.path)
+    if killed is None:
+        return None
+    stage = killed["stage"]
+    at = f"in its {stage} stage" if stage else "before its load"
+    message = (
+        f"the run started at {killed.get('ts')} (pid {killed.get('pid')}, as_of "
+        f"{killed.get('as_of')}) ended {at} without a `done` or `failed` line: it was killed "
+        f"(SIGKILL, out of memory, a power loss); run the job for {killed.get('as_of')} again if "
+        "this run is not of that day"
+    )
+    log.event(
+        "failed",
+        **{k: killed.get(k) for k in ("as_of", "snapshot", "pid")},
+        stage=stage,
+        error=message,
+        error_type="Killed",
+        exit_code=None,
+        seconds=None,
+        noted_by=os.getpid(),
+    )
+    return f"warning: {message}"
+
+
 def log_refusal(out_dir: Path, snapshot_dir: Path, stage: str, exc: MirError) -> None:
     """A `failed` event in OUT's run log for a job refused before it could start (a bad
     configuration), best effort: the refusal itself is what the caller reports."""
@@ -354,7 +412,8 @@ def run_daily(
     # (as_of, load_id) from the load's return until the check stage starts: a signal then is
     # no failed load, the date is replaced (crash review of 2026-12-05)
     committed_load: tuple[dt.date, str] | None = None
-    # once the package is published, signals wait until the run log says `done`
+    load_committed: tuple[dt.date, str] | None = None  # (as_of, load_id) once the load returned
+    # once the report is published, signals wait until the run log says `done`
     release_signals: Callable[[bool], None] | None = None
     try:
         # The locks first, then `start`: a run refused because another holds them adds only its
@@ -363,6 +422,7 @@ def run_daily(
         purpose = f"mir daily {as_of.isoformat()}"
         held.enter_context(exclusive_lock(db_path, purpose))
         held.enter_context(directory_lock(out_dir, purpose))
+        killed = _note_unfinished(log)  # OUT is this job's: a run that never ended was killed
         log.event(
             "start",
             db=str(db_path),
@@ -371,6 +431,8 @@ def run_daily(
             config_sha256=config.sha256(),
             tool_version=__version__,
         )
+        if killed is not None:
+            warn(killed)
         log.failed_stage = "out"
         if not log.writable:  # before anything changes: not after the load and checks
             msg = f"cannot write to the output directory {out_dir}; nothing was done"
@@ -427,7 +489,7 @@ def run_daily(
                     on_warning=lambda message: warn(f"warning: {message}"),
                     checks_follow=True,  # the check stage runs the day's checks again
                 )
-                committed_load = (loaded.as_of, loaded.load_id)
+                committed_load = load_committed = (loaded.as_of, loaded.load_id)
                 details.update(
                     rows=loaded.rows,
                     files=len(loaded.files),
@@ -467,6 +529,13 @@ def run_daily(
                     details.update(day_dir=str(report.day_dir))
                     if report.unavailable:  # checks whose figures the report lacks
                         details.update(unavailable=sorted(report.unavailable))
+                    # signals wait from here until `done`: the day directory is published, and
+                    # closing the database (its final checkpoint: seconds at 1M accounts) and
+                    # packaging are better finished, published and logged than stopped halfway
+                    # (crash audit of 2026-12-07: a Ctrl-C during the close, its final
+                    # CHECKPOINT, logged `failed` with no stage, after the report and before
+                    # any package)
+                    release_signals = defer_signals(restore_sigterm)
         except BaseException:
             # never close the database under the checkpoint; the stage's error is the one
             # to report (a failed checkpoint leaves the log for the next open to replay)
@@ -477,9 +546,6 @@ def run_daily(
         finally:
             con.close()
         with log.stage("package", timings, say) as details:
-            # signals wait from here until `done`: packaging takes a fraction of a second, and
-            # is better finished, published and logged than stopped halfway
-            release_signals = defer_signals(restore_sigterm)
             package = build_package(out_dir, as_of, lei=config.firm.lei, supersede=True)
             superseded = package.superseded
             if superseded is not None:
@@ -534,6 +600,16 @@ def run_daily(
             if isinstance(failure, InputError) and failure.violations
             else {}
         )
+        if load_committed is not None and not isinstance(failure, CommittedThenInterrupted):
+            # a failure after the load (a check that crashed, a signal in the checks or the
+            # report) said only its error, and the officer took the database for unchanged
+            # (crash audit of 2026-12-07)
+            with contextlib.suppress(OSError):
+                warn(
+                    f"warning: the job stopped after the load of {load_committed[0]} was "
+                    f"committed (load {load_committed[1]}): the database holds the new "
+                    "snapshot of that date; run the job for that day again"
+                )
         with contextlib.suppress(OSError):  # as in RunLog.stage: the run's error comes first
             log.event(
                 "failed",
@@ -561,11 +637,22 @@ def run_daily(
         finally:
             if release_signals is None:
                 restore_sigterm()
-    assert release_signals is not None  # set once the package was published
+    assert release_signals is not None  # set once the report was published
+    result: DailyResult | None = None
     try:
-        return _finish(log, warn, run, report, package, superseded, signer, as_of, started, timings)
+        result = _finish(
+            log, warn, run, report, package, superseded, signer, as_of, started, timings
+        )
+        return result
     finally:
-        release_signals(True)  # a signal held meanwhile takes effect now, after `done`
+        try:
+            release_signals(True)  # a signal held meanwhile takes effect now, after `done`
+        except KeyboardInterrupt as exc:
+            if result is None:
+                raise
+            raise FinishedThenInterrupted(
+                as_of, result.status, result.exit_code, result.package
+            ) from exc
 
 
 def _finish(

@@ -266,6 +266,20 @@ class CommittedThenInterrupted(MirError):
         )
 
 
+class FinishedThenInterrupted(MirError, KeyboardInterrupt):
+    """A Ctrl-C the daily job held until its `done` line: the run finished and its package is
+    complete, and only the process's exit code (4) is the interruption's. Said so, since
+    "Interrupted." (exit 4, no summary line) made the officer take a finished run for a failed
+    one, its run log saying `done` (crash audit of 2026-12-07). Still a KeyboardInterrupt."""
+
+    def __init__(self, as_of: date, status: str, exit_code: int, package: object) -> None:
+        super().__init__(
+            f"interrupted (Ctrl-C) after the run of {as_of.isoformat()} had finished: its "
+            f"package {package} is complete, and the run log's `done` line says "
+            f"{status.upper()} (exit {exit_code})"
+        )
+
+
 def is_interrupt(exc: BaseException) -> bool:
     """Whether DuckDB stopped a query because the user interrupted it: it turns the SIGINT it
     sees mid-query into an ordinary error (InterruptException, or "Query interrupted" through

@@ -128,6 +128,10 @@ def stream_sql(
             hint = (
                 f" (this database's schema is not this mir's: run `mir init --db {path}`)"
                 if stored is not None
+                # no table at all: a first `mir daily` or `mir load` killed before its schema
+                # was written leaves such a file (crash audit of 2026-12-07: "not made by mir")
+                else " (this database is empty: nothing was ever loaded into it)"
+                if not con.execute("SELECT count(*) FROM duckdb_tables()").fetchall()[0][0]
                 else " (this database was not made by mir: its tables and views are not mir's)"
             )
             with _sql_errors(hint if outdated else ""):

@@ -1563,6 +1563,160 @@ def test_a_signal_between_the_load_and_the_checks_is_logged_as_committed(
     assert LATEST.name in [str(d) for d in stored(db)["dates"]]
 
 
+def test_a_run_killed_outright_is_named_by_the_next_one(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """Crash audit of 2026-12-07: a run killed outright (SIGKILL) left `start` and its stages
+    and no `done` or `failed` line; the next run said nothing, and the README's recipes (one
+    `done` or `failed` line per run; the runs that did not exit 0) did not show it. The next
+    job, holding OUT, logs its `failed` line in its name and warns, once."""
+    from reports.daily import RUN_LOG_NAME, RunLog
+
+    out = tmp_path / "out"
+    out.mkdir()
+    killed = RunLog(out / RUN_LOG_NAME, AS_OF, LATEST)
+    killed.base["pid"] = 4_000_001  # not this process
+    killed.event("start", db=str(db), out=str(out))
+    killed.event("stage_start", stage="load")
+    killed.event("stage_done", stage="load", seconds=1.0)
+    killed.event("stage_start", stage="report")  # then SIGKILL
+    args = (str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    first = daily(run_mir, db, *args)
+    assert first.exit_code == 1, first.output
+    assert "(pid 4000001, as_of 2026-03-06) ended in its report stage without" in first.stderr
+    assert "run the job for 2026-03-06 again if this run is not of that day" in first.stderr
+    ends = [e for e in log_events(out) if e["event"] in ("done", "failed")]
+    assert [(e["event"], e["pid"], e["exit_code"]) for e in ends] == [
+        ("failed", 4_000_001, None),
+        ("done", ends[1]["pid"], 1),
+    ]
+    assert (ends[0]["error_type"], ends[0]["stage"], ends[0]["as_of"]) == (
+        "Killed",
+        "report",
+        AS_OF.isoformat(),
+    )
+    again = daily(run_mir, db, *args)  # named once
+    assert again.exit_code == 1, again.output
+    assert "without a `done` or `failed` line" not in again.stderr
+
+
+def test_a_failure_after_the_load_says_the_load_is_committed(
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Crash audit of 2026-12-07: a check stage that failed once the load had committed said
+    only "error: internal error: ...", and the officer took the database for unchanged."""
+    from reports.checks import engine
+
+    def crashed(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("the check stage crashed")
+
+    monkeypatch.setattr(engine, "run_checks", crashed)
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 4, result.output
+    said = f"the job stopped after the load of {AS_OF} was committed"
+    assert said in result.stderr, result.stderr
+    assert AS_OF in stored(db)["dates"]
+    events = runs(log_events(out))[-1]
+    assert said in events[-2]["message"] and events[-1]["event"] == "failed"
+
+
+class _SignalledAtClose:
+    """A database connection that receives `signum` while DuckDB runs its final CHECKPOINT
+    (`at="checkpoint"`) or closes it (`at="close"`): Python runs the handler once that call has
+    returned, as here."""
+
+    def __init__(self, con: Any, signum: int, at: str = "close") -> None:
+        self._con = con
+        self._signum = signum
+        self._at = at
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+    def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        import os
+
+        result = self._con.execute(sql, *args, **kwargs)
+        if self._at == "checkpoint" and sql.strip().upper() == "CHECKPOINT":
+            os.kill(os.getpid(), self._signum)
+        return result
+
+    def close(self) -> None:
+        import os
+
+        self._con.close()
+        if self._at == "close":
+            os.kill(os.getpid(), self._signum)
+
+
+@pytest.mark.parametrize("at", ["checkpoint", "close"])
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_a_signal_during_the_loads_final_checkpoint_says_the_load_is_committed(
+    run_mir: Callable[..., Result],
+    db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    signum: str,
+    at: str,
+) -> None:
+    """Crash audit of 2026-12-07: `mir load` said "Interrupted." (SIGINT) or "stopped by
+    SIGTERM" when the signal reached the database's close, its final CHECKPOINT, once the load
+    had committed: the officer took the database for unchanged."""
+    import signal
+
+    import reports.db
+
+    real = reports.db.connect
+    number = getattr(signal, signum)
+    monkeypatch.setattr(
+        reports.db, "connect", lambda *a, **k: _SignalledAtClose(real(*a, **k), number, at)
+    )
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    try:
+        result = run_mir("load", str(LATEST), db=db)
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+    assert result.exit_code == 4, result.output
+    assert f"after the load of {LATEST.name} was committed" in result.stderr, result.stderr
+    assert "Interrupted." not in result.stderr
+    assert AS_OF in stored(db)["dates"]
+
+
+def test_a_signal_while_the_job_closes_the_database_waits_for_the_done_line(
+    dev_key: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Crash audit of 2026-12-07: a Ctrl-C while the job closed the database after its report
+    (the day directory published) logged `failed` with stage null, "interrupted (Ctrl-C)", and
+    made no package. Signals wait from the report's end, as from packaging, until `done`."""
+    import signal
+
+    import reports.db
+    from reports.config import load_config
+    from reports.daily import run_daily
+
+    real = reports.db.connect
+    monkeypatch.setattr(
+        reports.db, "connect", lambda *a, **k: _SignalledAtClose(real(*a, **k), signal.SIGINT)
+    )
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        out = tmp_path / "out"
+        with pytest.raises(KeyboardInterrupt):
+            run_daily(
+                LATEST, out, db_path=db, config=load_config(dev_key.config), say=lambda _m: None
+            )
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+    events = runs(log_events(out))[-1]
+    assert events[-1]["event"] == "done", events[-1]
+    assert not [e for e in events if e["event"] in ("failed", "stage_failed")]
+    assert run_mir_verify(out)
+
+
 def test_a_signal_once_the_package_is_published_waits_for_the_done_line(
     dev_key: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1605,6 +1759,41 @@ def test_a_signal_once_the_package_is_published_waits_for_the_done_line(
     assert run_mir_verify(out)
     # and the handlers the job found are back
     assert left is before
+
+
+def test_a_ctrl_c_held_until_done_says_the_run_finished(
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Crash audit of 2026-12-07: a Ctrl-C held until the `done` line then printed
+    "Interrupted." (exit 4, no summary line), though the run log said `done` and the package
+    was complete: the officer took a finished run for a failed one."""
+    import os
+    import signal
+
+    import reports.sign.manifest
+
+    real = reports.sign.manifest.broken_links_after
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the package stage ends
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reports.sign.manifest, "broken_links_after", interrupted)
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    try:
+        out = tmp_path / "out"
+        args = (str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+        result = daily(run_mir, db, *args)
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+    assert result.exit_code == 4, result.output
+    assert f"after the run of {AS_OF} had finished" in result.stderr, result.stderr
+    assert "(exit 1)" in result.stderr and "Interrupted." not in result.stderr
+    assert runs(log_events(out))[-1][-1]["event"] == "done"
 
 
 def test_a_lock_that_fails_to_close_still_restores_the_signal_handlers(
@@ -1698,7 +1887,8 @@ def test_a_run_log_that_cannot_take_the_failure_does_not_hide_it(
     out = tmp_path / "out"
     with pytest.raises(UsageError, match="read-only OUT"):
         run_daily(LATEST, out, db_path=db, config=load_config(dev_key.config), say=lambda _m: None)
-    events = runs(log_events(out))[-1]
+    # (then the warning that the load was committed: a line the log could still take)
+    events = [e for e in runs(log_events(out))[-1] if e["event"] != "warning"]
     assert events[-1]["event"] == "stage_start" and events[-1]["stage"] == "report"
 
 

@@ -2742,6 +2742,22 @@ def test_an_sql_error_on_a_database_mir_did_not_make_says_so(
     )
 
 
+def test_an_sql_error_on_an_empty_database_says_it_is_empty(
+    run_mir: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Crash audit of 2026-12-07: a first `mir daily` killed (SIGKILL) before its schema was
+    written leaves a DuckDB file with no table, and `mir sql "select * from loads"` said "this
+    database was not made by mir", though mir made it."""
+    import duckdb
+
+    empty = tmp_path / "mir.duckdb"
+    duckdb.connect(str(empty)).close()
+    result = run_mir("sql", "SELECT * FROM loads", db=empty)
+    assert result.exit_code == 2, result.output
+    assert "(this database is empty: nothing was ever loaded into it)" in result.stderr
+    assert "not made by mir" not in result.stderr
+
+
 def test_count_and_integer_parameters_take_the_ends_of_their_range(
     mir: Callable[..., Result],
 ) -> None:

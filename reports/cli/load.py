@@ -35,9 +35,11 @@ def load_command(
     from reports.config import load_config
     from reports.db import open_db
     from reports.errors import (
+        INTERRUPTION,
         TERMINATION,
         CommittedThenInterrupted,
         Terminated,
+        is_interrupt,
         termination_as_error,
     )
     from reports.load import load_snapshot
@@ -59,6 +61,7 @@ def load_command(
     # be committed when it reached the COMMIT too late; not Python's silent exit 143 (loader
     # review of 2026-12-05)
     with termination_as_error():
+        summary = None
         try:
             with open_db(db, committed="The day's load") as con:
                 summary = load_snapshot(
@@ -71,6 +74,20 @@ def load_command(
                 )
         except BaseException as exc:
             # (inside the handler's block: leaving it clears TERMINATION)
+            if (
+                summary is not None
+                and not isinstance(exc, CommittedThenInterrupted)
+                and (
+                    isinstance(exc, KeyboardInterrupt | Terminated)
+                    or TERMINATION.is_set()
+                    or INTERRUPTION.is_set()
+                    or is_interrupt(exc)  # DuckDB's own report of a Ctrl-C in the CHECKPOINT
+                )
+            ):
+                # the load returned (committed); a signal during the final CHECKPOINT or the
+                # close: "Interrupted." made the officer take the database for unchanged
+                # (crash audit of 2026-12-07)
+                raise CommittedThenInterrupted(summary.as_of, summary.load_id) from exc
             if TERMINATION.is_set() and not isinstance(exc, Terminated | CommittedThenInterrupted):
                 # a DuckDB query the signal interrupted reports it as its own interruption
                 raise Terminated("stopped by SIGTERM") from exc
