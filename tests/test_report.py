@@ -714,6 +714,48 @@ def test_capital_trend_reads_each_days_latest_current_run_of_this_configuration(
     assert "under the CFTC regime" in trend_source_text("cftc")
 
 
+def test_the_trend_caption_names_a_day_whose_own_funds_were_unknown() -> None:
+    """Regime audit of 2026-12-07: under cftc, a day checked without the adjusted_net_capital
+    item (CAP-01 not_evaluated) records no capital_results row, so it vanished from the capital
+    trend without a word, the caption counting it neither as left out nor at all."""
+    from dataclasses import replace
+
+    import duckdb
+
+    from reports.config import CapitalConfig
+    from reports.db import init_schema
+    from reports.render.build import left_out_note, own_funds_unknown_days
+
+    con = duckdb.connect()
+    init_schema(con)
+    config = replace(Config(), capital=CapitalConfig(regime="cftc"))
+    ours = config.sha256()
+    rows = [  # day, run, CAP-01 status, checked_at, configuration
+        ("2026-03-02", "a", "pass", "2026-03-02 20:00", ours),
+        ("2026-03-03", "b", "not_evaluated", "2026-03-03 20:00", ours),  # own funds unknown
+        ("2026-03-04", "c", "not_evaluated", "2026-03-04 20:00", "f" * 64),  # another config
+        ("2026-03-05", "d", "not_evaluated", "2026-03-05 20:00", ours),
+        ("2026-03-05", "e", "pass", "2026-03-05 21:00", ours),  # its latest run had a ratio
+        ("2026-03-06", "f", "not_evaluated", "2026-03-06 20:00", ours),  # the as-of day
+    ]
+    for day, run, status, at, sha in rows:
+        con.execute(
+            "INSERT INTO check_results VALUES (?, ?, 'CAP-01', 'Own funds', ?, 0, NULL, ?, ?)",
+            [run, day, status, at, sha],
+        )
+    as_of = dt.date(2026, 3, 6)
+    assert own_funds_unknown_days(con, as_of, config) == {dt.date(2026, 3, 3)}
+    d = [dt.date(2026, 3, n) for n in range(1, 7)]
+    note = left_out_note(set(), [d[1], d[4], d[5]], 60, {d[2]})
+    assert note == (
+        "; 1 earlier day(s) in that span without a ratio, the own funds unknown (CAP-01 not "
+        "evaluated): 2026-03-03"
+    )
+    # not also counted as a day without a current run, nor named once plotted
+    assert "left out" not in left_out_note({d[2]}, [d[1], d[4]], 60, {d[2]})
+    assert left_out_note(set(), [d[2]], 60, {d[2]}) == ""
+
+
 @pytest.mark.usefixtures("cover_only_report")
 def test_what_killed_runs_left_is_cleared_by_the_next_report(
     database: Path, signing: dict[str, Any], tmp_path: Path

@@ -335,23 +335,52 @@ def _stored_capital(
     return (rows[0][0], rows[0][1]) if rows else (None, None)
 
 
-def left_out_note(left_out: set[dt.date], plotted: list[dt.date], points: int) -> str:
+def _named_days(days: list[dt.date]) -> str:
+    named = ", ".join(d.isoformat() for d in days[:5])
+    return named + (f" and {len(days) - 5} more" if len(days) > 5 else "")
+
+
+def left_out_note(
+    left_out: set[dt.date],
+    plotted: list[dt.date],
+    points: int,
+    unknown: set[dt.date] | frozenset[dt.date] = frozenset(),
+) -> str:
     """The trend caption's note on the days left out (`recorded_ratios`) that the chart would
     show had they a usable run: among the latest `points` of the plotted and left-out days
     together (so not a day only beyond the chart's points, which checking again would not
     bring in: third diff review), and not a day plotted anyway (the previous day, from its
     exact figure: diff review of 2026-12-05). A left-out day before the first plotted point
-    counts (PDF review of 2026-12-05: the days checked under another regime were dropped)."""
-    window = sorted(left_out | set(plotted))[-points:]
-    missing = sorted(d for d in window if d in left_out and d not in plotted)
-    if not missing:
-        return ""
-    named = ", ".join(d.isoformat() for d in missing[:5])
-    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-    return (
-        f"; {len(missing)} earlier day(s) in that span left out, no current run of this "
-        f"capital configuration: {named}{more} (run `mir check --as-of` for them)"
-    )
+    counts (PDF review of 2026-12-05: the days checked under another regime were dropped).
+    `unknown`: days whose own funds were unknown under this configuration (CAP-01
+    not_evaluated: no ratio to plot), named apart, since checking again does not bring them in
+    (regime audit of 2026-12-07: such a day vanished from the chart without a word)."""
+    window = sorted(left_out | set(plotted) | set(unknown))[-points:]
+    missing = sorted(d for d in window if d in left_out and d not in plotted and d not in unknown)
+    no_ratio = sorted(d for d in window if d in unknown and d not in plotted)
+    note = ""
+    if missing:
+        note += (
+            f"; {len(missing)} earlier day(s) in that span left out, no current run of this "
+            f"capital configuration: {_named_days(missing)} (run `mir check --as-of` for them)"
+        )
+    if no_ratio:
+        note += (
+            f"; {len(no_ratio)} earlier day(s) in that span without a ratio, the own funds "
+            f"unknown (CAP-01 not evaluated): {_named_days(no_ratio)}"
+        )
+    return note
+
+
+def own_funds_unknown_days(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config
+) -> set[dt.date]:
+    """The days before as_of whose latest current run of this configuration found the own funds
+    unknown (CAP-01 not_evaluated; queries/report/capital_unknown_days.sql)."""
+    rows = con.execute(
+        read_query("report/capital_unknown_days.sql"), {"as_of": as_of, "config": config.sha256()}
+    ).fetchall()
+    return {row[0] for row in rows}
 
 
 def trend_source_text(regime: str) -> str:
@@ -444,8 +473,12 @@ def gather(
     if capital.ratio is not None:
         trend[as_of] = TrendPoint(capital.ratio, capital.early_warning_level)
     trend_points = sorted(trend.items())[-TREND_POINTS_SHOWN:]
+    unknown = own_funds_unknown_days(con, as_of, config)
+    computed_unknown = previous is not None and "capital ratio" not in previous.unavailable
+    if previous is not None and previous.capital_ratio is None and computed_unknown:
+        unknown.add(previous.as_of)  # computed, without a ratio: its own funds unknown
     trend_source = trend_source_text(capital.regime) + left_out_note(
-        left_out, [day for day, _ in sorted(trend.items())], TREND_POINTS_SHOWN
+        left_out, [day for day, _ in sorted(trend.items())], TREND_POINTS_SHOWN, unknown
     )
 
     integrity = (
