@@ -132,6 +132,19 @@ def test_a_float_statistic_is_shown_with_the_digits_a_float64_carries(
     assert _statistic(statistic, to_cents(statistic), D("2299725")) == shown
 
 
+@pytest.mark.parametrize("statistic", [-0.0, -0.001, -0.004999])
+def test_a_statistic_that_rounds_to_zero_has_no_sign(statistic: float) -> None:
+    """Every return 0 gives a loss of -0.0 (-pnl): CAP-05 read "VaR 99% -0.00 USD" (regime
+    audit of 2026-12-07); a gain under half a cent rounds to 0.00, not -0.00, in stress.csv's
+    cents and in the messages' figures."""
+    from reports.capital.exact import against
+
+    assert str(to_cents(statistic)) == "0.00"
+    assert against(Decimal(repr(statistic)), D("2299725"), 2) == "0.00"
+    stats = historical_var_es([0.0] * 30, D("0.99"), D("0.975"))
+    assert str(to_cents(stats.var)) == str(to_cents(stats.es)) == "0.00"
+
+
 def test_tail_ranks_are_exact_decimals() -> None:
     # in floats 100 x (1 - 0.99) = 1.0000000000000009 and ceil would give 2
     assert tail_rank(100, D("0.99")) == 1

@@ -37,7 +37,10 @@ def against(figure: Decimal, threshold: Decimal, places: int) -> str:
             return text
     # `,f`, not `,`: a Decimal's str turns to scientific notation below 1e-6 ("0E-8" for an
     # excess exactly at its target; segregation audit of 2026-12-07)
-    return f"{half_even(x, places):,f}"
+    shown = half_even(x, places)
+    # a negative figure that rounds to zero prints without its sign: "-0.00" (a VaR of -0.0,
+    # regime audit of 2026-12-07)
+    return f"{shown.copy_abs() if shown.is_zero() else shown:,f}"
 
 
 def exact(expression: object) -> Decimal:

@@ -148,13 +148,18 @@ def shown(value: float) -> Decimal:
     1,115,388,207,906,685.90 USD, 19 digits; numbers audit of 2026-12-07). Below 1e13 it is the
     repr itself, so normal figures are unchanged."""
     figure = Decimal(repr(value))
-    if figure.is_finite() and not figure.is_zero() and figure.adjusted() >= FLOAT_DIGITS - 2:
+    if figure.is_zero():
+        # a loss of -0.0 (every return 0: the loss is -pnl) read "VaR 99% -0.00 USD" (regime
+        # audit of 2026-12-07)
+        return figure.copy_abs()
+    if figure.is_finite() and figure.adjusted() >= FLOAT_DIGITS - 2:
         return half_even(figure, FLOAT_DIGITS - 1 - figure.adjusted())
     return figure
 
 
 def to_cents(value: float) -> Decimal:
-    return half_even(shown(value), 2)  # any size: CAP-05 warns with its figure
+    cents = half_even(shown(value), 2)  # any size: CAP-05 warns with its figure
+    return cents.copy_abs() if cents.is_zero() else cents  # a gain under half a cent: not -0.00
 
 
 def returns_matrix(
