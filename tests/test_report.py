@@ -1245,14 +1245,24 @@ def test_the_capital_section_speaks_each_regimes_words(
     from dataclasses import replace
 
     from reports.config import CapitalConfig
-    from reports.render.build import _capital, ensure_check_run, gather
+    from reports.render.build import _capital, build_context, ensure_check_run, gather
+    from reports.render.html import render_html
 
     copy = tmp_path / "mir.duckdb"  # (its own check runs: the module's database stays as it was)
     shutil.copyfile(database, copy)
     config = replace(Config(), capital=CapitalConfig(regime=regime))
     with open_db(copy) as con:
-        section = _capital(gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config)))
+        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    section = _capital(data)
     assert (section.own_funds_label, section.requirement_label) == (own_funds, requirement)
+    # the lineage names what reads the earlier days: the IFR windows only under ifr (regime
+    # audit of 2026-12-07: a CFTC report said "the IFR K-factor windows ... read them")
+    context = build_context(
+        data, signer_subject="CN=test", development_key=True, signing_time=SIGNED_AT, attachments=()
+    )
+    html = " ".join(render_html(context).split())
+    assert "the previous close" in html and "VaR's price history read them" in html
+    assert ("the IFR K-factor windows, K-CON's run of days" in html) == (regime == "ifr")
     names = {name for name, _ in section.components}
     assert components <= names and not any("_" in name for name in names)
     assert "_" not in section.binding and section.binding
