@@ -280,9 +280,9 @@ def _unpackaged_previous_close(
 
 def unfinished_run(log_path: Path) -> dict[str, Any] | None:
     """The run log's last run when it started and never ended: no `done` or `failed` line of
-    its pid after its `start` (killed outright: SIGKILL, the OOM killer, a power loss). Asked by
-    a job holding OUT's lock, so that run is not running. None when the last run ended, or the
-    log cannot be read. Returns its `start` event, with `stage` the last stage it began."""
+    its pid and as_of after its `start` (killed outright: SIGKILL, the OOM killer, a power
+    loss). Asked by a job holding OUT's lock, so that run is not running. None when the last
+    run ended, or the log cannot be read. Returns its `start` event, with `stage` the last stage it began."""
     try:
         text = log_path.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -297,7 +297,13 @@ def unfinished_run(log_path: Path) -> dict[str, Any] | None:
             continue
         if event.get("event") == "start":
             last = {**event, "stage": None}
-        elif last is not None and event.get("pid") == last.get("pid"):
+        elif last is not None and (event.get("pid"), event.get("as_of")) == (
+            last.get("pid"),
+            last.get("as_of"),
+        ):
+            # its pid and its as_of: a job refused before the locks (a bad configuration, no
+            # export yet) logs `failed` with no as_of, and in a fresh container every day's
+            # job has the same pid (review of 2026-12-07: such a refusal ended a killed run)
             if event.get("event") in ("done", "failed"):
                 last = None
             elif event.get("event") == "stage_start":

@@ -1600,6 +1600,39 @@ def test_a_run_killed_outright_is_named_by_the_next_one(
     assert "without a `done` or `failed` line" not in again.stderr
 
 
+def test_a_killed_run_is_named_after_a_refusal_by_a_process_of_its_pid(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """Review of 2026-12-07: a job run in a fresh container has the same pid every day. A run
+    killed outright, then a job refused before the locks (its export not there yet: a `failed`
+    line with the same pid and no as_of), then a run: the refusal's line was taken for the end
+    of the killed run, which was never named, and the README's recipe (one `done` or `failed`
+    line per run) counted one line for the two. A run ends with a line of its pid and as_of."""
+    import os
+
+    from reports.daily import RUN_LOG_NAME, RunLog
+
+    out = tmp_path / "out"
+    out.mkdir()
+    killed = RunLog(out / RUN_LOG_NAME, AS_OF, LATEST)  # this process's pid, as in a container
+    killed.event("start", db=str(db), out=str(out))
+    killed.event("stage_start", stage="check")  # then SIGKILL
+    args = ("--out", str(out), "--config", str(dev_key.config))
+    refused = daily(run_mir, db, str(tmp_path / AS_OF.isoformat()), *args)  # no export yet
+    assert refused.exit_code == 2, refused.output
+    first = daily(run_mir, db, str(LATEST), *args)
+    assert first.exit_code == 1, first.output
+    assert f"(pid {os.getpid()}, as_of 2026-03-06) ended in its check stage without" in (
+        first.stderr
+    )
+    ends = [(e["event"], e["as_of"], e.get("stage")) for e in log_events(out)]
+    assert [e for e in ends if e[0] in ("done", "failed")] == [
+        ("failed", None, "resolve_as_of"),
+        ("failed", AS_OF.isoformat(), "check"),
+        ("done", AS_OF.isoformat(), None),
+    ]
+
+
 def test_a_failure_after_the_load_says_the_load_is_committed(
     run_mir: Callable[..., Result],
     dev_key: Any,

@@ -145,6 +145,55 @@ def test_a_statistic_that_rounds_to_zero_has_no_sign(statistic: float) -> None:
     assert str(to_cents(stats.var)) == str(to_cents(stats.es)) == "0.00"
 
 
+@pytest.mark.parametrize(
+    ("statistic", "threshold", "shown"),
+    [
+        # 999,999,999,999,999.875 passes against 1e15: to 15 digits it would print the threshold
+        (1e15 - 0.125, D(10) ** 15, "999,999,999,999,999.90"),
+        # 1,000,000,000,000,004.125 warns against 1,000,000,000,000,004: to 15 digits below it
+        (1000000000000004.125, D(1000000000000004), "1,000,000,000,000,004.10"),
+        (1115388207906685.9, D("2299725"), "1,115,388,207,906,690.00"),  # far from it: 15 digits
+    ],
+)
+def test_a_float_statistic_keeps_its_side_of_the_threshold(
+    statistic: float, threshold: Decimal, shown: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review of 2026-12-07: rounded to 15 significant digits, a VaR or ES from 1e13 graded
+    against a threshold of as many digits printed the threshold itself, or fell below it,
+    while CAP-05 graded its full precision ("VaR ... 1,000,000,000,000,000.00 USD ... is below
+    ... = 1,000,000,000,000,000.00 USD"). Where the 15 digits would cross or reach the
+    threshold, the float's own digits are shown."""
+    from reports.render.build import _statistic
+
+    assert _statistic(statistic, to_cents(statistic), threshold) == shown
+    base = {
+        "evaluated": True, "reason": None, "n": 250, "confidence": D("0.99"), "k": 3,
+        "es_confidence": D("0.975"), "w": 6, "var_usd": to_cents(statistic),
+        "es_usd": to_cents(statistic), "window": 250, "window_start": None, "window_end": None,
+        "var": statistic, "es": statistic, "share": D("0.25"),
+    }  # fmt: skip
+    result = var_mod.VarResult(**base, own_funds=threshold * 4)
+    assert result.threshold_usd == threshold
+    printed = result.shown_measure
+    assert printed is not None
+    assert (printed >= threshold) == result.reaches_threshold
+    assert printed != threshold
+    # CAP-05's row and message: a warning's value is not below its threshold, and a pass on
+    # too few returns does not print the threshold as its figure
+    from dataclasses import replace
+
+    short = replace(result, n=5)
+    monkeypatch.setattr(var_mod, "var_es", lambda *_args: result)
+    checked = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(None, AS_OF, None, Config()))
+    if result.reaches_threshold:
+        assert checked.rows["value"].item() >= threshold, checked.rows
+    else:
+        monkeypatch.setattr(var_mod, "var_es", lambda *_args: short)
+        checked = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(None, AS_OF, None, Config()))
+        assert checked.status == CheckOutcome.NOT_EVALUATED, checked.message
+        assert f"VaR 99% {shown} USD over only n=5" in checked.message, checked.message
+
+
 def test_tail_ranks_are_exact_decimals() -> None:
     # in floats 100 x (1 - 0.99) = 1.0000000000000009 and ceil would give 2
     assert tail_rank(100, D("0.99")) == 1

@@ -1695,6 +1695,40 @@ def test_verify_refuses_a_zip_other_tools_would_read_otherwise(
     assert run_mir("verify", package).exit_code == 0
 
 
+@pytest.mark.parametrize("field", ["version needed", "name length", "disk number"])
+def test_verify_refuses_a_directory_unzip_reads_otherwise(
+    package: Path, run_mir: Any, field: str
+) -> None:
+    """Review of 2026-12-07 (byte-flip fuzzing of a package's directory): a member needing zip
+    version 5.2 (in both headers; unzip 6.0 skips it, "unsupported compression or encoding"),
+    a last directory entry whose name length runs past the directory (Python reads the name
+    that is there), and an end record naming disk 1 all verified, exit 0, while `unzip -t`
+    failed the package. `mir package` writes version 2.0, lengths that add up to the
+    directory's size, and disk 0."""
+    genuine = package.read_bytes()
+    raw = bytearray(genuine)
+    with zipfile.ZipFile(package) as archive:
+        infos = archive.infolist()
+        start = archive.start_dir  # type: ignore[attr-defined]
+    if field == "version needed":
+        at = infos[0].header_offset
+        raw[at + 4] = 0x34  # the local header's
+        raw[start + 6] = 0x34  # the directory's (its first entry is capital.csv's)
+    elif field == "name length":
+        last = len(raw) - 22 - (46 + len(infos[-1].filename))
+        assert raw[last : last + 4] == b"PK\x01\x02"
+        raw[last + 28] ^= 0x80
+    else:
+        raw[-22 + 4] = 1
+    package.write_bytes(bytes(raw))
+    result = run_mir("verify", package)
+    assert result.exit_code == 4, result.output
+    (line,) = [ln for ln in _failed_lines(result.output) if ln.startswith("zip archive")]
+    assert "not laid out as `mir package` writes a package" in line
+    package.write_bytes(genuine)
+    assert run_mir("verify", package).exit_code == 0
+
+
 def test_verify_refuses_a_pdf_signed_twice(package: Path, signer: SignerKey, run_mir: Any) -> None:
     """Security review of 2026-12-06: only the last of several PDF signatures was judged, so an
     untrusted signer's revision under the trusted one passed unmentioned. `mir report` signs

@@ -1243,9 +1243,9 @@ def _statistic(full: float | None, cents: Decimal | None, threshold: Decimal | N
     the threshold it is graded against (each at most the digits a float64 carries: shown)."""
     if full is None or threshold is None:
         return fmt.usd(cents)
-    from reports.stress.var import shown
+    from reports.stress.var import shown_against
 
-    return fmt.usd_against(shown(full), threshold)
+    return fmt.usd_against(shown_against(full, threshold), threshold)
 
 
 def _own_funds_shown(cap: Any) -> Decimal | None:

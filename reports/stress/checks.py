@@ -121,7 +121,7 @@ def cap04_stress_cover(ctx: CheckContext) -> pl.DataFrame:
     row_meaning="the firm, when max(VaR, ES) is at or above the configured share of own funds",
 )
 def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
-    from reports.stress.var import DECIMAL_LIMIT, var_es
+    from reports.stress.var import DECIMAL_LIMIT, cents, var_es
 
     result = var_es(ctx.con, ctx.as_of, ctx.config)
     if not result.evaluated:
@@ -136,6 +136,9 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
     assert measure is not None
     metric, value = measure
     threshold = result.threshold_usd
+    printed = result.shown_measure
+    if printed is not None:  # its cents on the threshold's side its full precision is on
+        value = cents(printed)
     q = result.confidence if metric == "var" else result.es_confidence
     label = "VaR" if metric == "var" else "ES"
     left_out = ", ".join(

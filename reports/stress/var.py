@@ -157,9 +157,28 @@ def shown(value: float) -> Decimal:
     return figure
 
 
+def shown_against(value: float, threshold: Decimal | None) -> Decimal:
+    """shown(value) where it is graded against `threshold`: the float's own repr instead where
+    the 15 digits would reach the threshold or cross it while the full figure does not (a VaR
+    of 999,999,999,999,999.875 that passes against 1e15 read "1,000,000,000,000,000.00 ... is
+    below ... 1,000,000,000,000,000.00"; review of 2026-12-07)."""
+    figure = shown(value)
+    if threshold is None:
+        return figure
+    full = Decimal(repr(value))
+    if (figure >= threshold) != (full >= threshold) or (figure == threshold) != (full == threshold):
+        return full
+    return figure
+
+
+def cents(figure: Decimal) -> Decimal:
+    """A shown figure to the cent, half-even; a gain under half a cent is 0.00, not -0.00."""
+    rounded = half_even(figure, 2)
+    return rounded.copy_abs() if rounded.is_zero() else rounded
+
+
 def to_cents(value: float) -> Decimal:
-    cents = half_even(shown(value), 2)  # any size: CAP-05 warns with its figure
-    return cents.copy_abs() if cents.is_zero() else cents  # a gain under half a cent: not -0.00
+    return cents(shown(value))  # any size: CAP-05 warns with its figure
 
 
 def returns_matrix(
@@ -363,10 +382,11 @@ class VarResult:
 
     @property
     def shown_measure(self) -> Decimal | None:
-        """full_measure as a message prints it: with the digits a float64 carries (shown)."""
+        """full_measure as a message prints it: with the digits a float64 carries, on the
+        threshold's side that full_measure is on (shown_against)."""
         if self.var is None or self.es is None:
             return None
-        return shown(max(self.var, self.es))
+        return shown_against(max(self.var, self.es), self.threshold_usd)
 
     @property
     def reaches_threshold(self) -> bool:
