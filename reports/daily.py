@@ -115,7 +115,7 @@ class RunLog:
         ):
             end = os.fstat(handle.fileno()).st_size
             try:
-                view = memoryview(line)
+                view = memoryview(self._on_a_line_of_its_own(line, end))
                 while view:
                     view = view[handle.write(view) or 0 :]
             except OSError as exc:
@@ -125,6 +125,17 @@ class RunLog:
                 with contextlib.suppress(OSError):
                     self._cut_partial_line(handle.fileno(), end)
                 raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
+
+    def _on_a_line_of_its_own(self, line: bytes, end: int) -> bytes:
+        """`line`, after a newline when the log's last byte is not one: a line another writer
+        left cut short (a power loss, or a process killed mid-write), which this one would
+        otherwise continue, making both one invalid JSON line (review of 2026-12-07)."""
+        if end:
+            with self.path.open("rb") as log:
+                log.seek(end - 1)
+                if log.read(1) not in (b"\n", b""):
+                    return b"\n" + line
+        return line
 
     def _cut_partial_line(self, fd: int, end: int) -> None:
         """Remove the start of a line a failed write left at the log's end: only this job's

@@ -873,6 +873,26 @@ def test_a_log_file_that_cannot_be_opened_makes_out_unwritable(
     log.event("start")  # skipped, not raised: the job then refuses OUT with exit 2
 
 
+def test_a_run_log_line_another_writer_left_cut_short_is_not_continued(tmp_path: Path) -> None:
+    """A power loss (or a process killed mid-write) can leave the log's last line without its
+    newline; the next job's first line followed it on the same line, so that both read as one
+    invalid JSON line and `jq` stopped there (review of 2026-12-07). It starts a line of its
+    own; the cut line stays, as no job may rewrite another's bytes."""
+    from reports.daily import RunLog
+
+    out = tmp_path / "out"
+    out.mkdir()
+    log_path = out / "mir-daily.jsonl"
+    log_path.write_bytes(b'{"event": "start", "pid": 7}\n{"event": "stage_st')
+    log = RunLog(log_path, None, tmp_path)
+    log.event("start")
+    log.event("failed", stage="load")
+    lines = log_path.read_text(encoding="utf-8").splitlines()
+    assert lines[1] == '{"event": "stage_st'
+    events = [json.loads(line) for line in lines[:1] + lines[2:]]
+    assert [e["event"] for e in events] == ["start", "start", "failed"]
+
+
 def test_a_run_log_line_cut_short_by_a_full_disk_is_removed_and_the_log_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
