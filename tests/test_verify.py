@@ -1750,13 +1750,14 @@ def test_verify_refuses_a_pdf_signed_twice(package: Path, signer: SignerKey, run
     assert "a mir report carries exactly one" in result.output
 
 
-@pytest.mark.parametrize("member", [MANIFEST_NAME, "summary.json"])
+@pytest.mark.parametrize("member", [MANIFEST_NAME, SIGNATURE_NAME, "summary.json"])
 def test_verify_refuses_an_oversized_manifest_without_parsing_it(
     package: Path, run_mir: Any, member: str
 ) -> None:
     """Security review of 2026-12-06: a 64 MB manifest.json (a 205 KB zip) was parsed three
     times before any signature was checked (445 MB, 4.8 s). manifest.json and summary.json
-    are refused above 16 MiB."""
+    are refused above 16 MiB, and so is the manifest's signature, also held whole (verify
+    review of 2026-12-07: up to 1 GiB was read into memory)."""
     members = _members(package)
     members[member] = b"{" + b" " * (1 << 24) + b"}"
     result = run_mir("verify", _rezip(package, members))
