@@ -248,12 +248,18 @@ def test_ctrl_c_at_the_passphrase_prompt_is_exit_4_not_1(tmp_path, run_mir, monk
     """README audit of 2026-12-07: Ctrl-C (or end of input) at `mir keys init`'s passphrase
     prompt made click.prompt raise Abort, which printed "Aborted!" and exited 1, "breach
     found". Ctrl-C is "Interrupted.", exit 4, as on every command (README, `mir sql`)."""
-    import reports.sign.keys
+    import types
 
-    def aborted(*_args: object, **_kwargs: object) -> bytes:
+    import reports.cli.sign
+
+    def aborted(*_args: object, **_kwargs: object) -> str:
         raise click.exceptions.Abort  # what click.prompt raises on Ctrl-C or EOF
 
-    monkeypatch.setattr(reports.sign.keys, "read_passphrase", aborted)
+    # a terminal to prompt on (without one, no variable is a usage error, exit 2)
+    terminal = types.SimpleNamespace(stdin=types.SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr(reports.cli.sign, "sys", terminal)
+    monkeypatch.setattr(click, "prompt", aborted)
+    monkeypatch.delenv("MIR_SIGNING_PASSPHRASE", raising=False)
     result = run_mir("keys", "init", "--out", str(tmp_path / "keys" / "signer.p12"))
     assert result.exit_code == 4, result.output
     assert result.stderr.strip() == "Interrupted."

@@ -230,10 +230,12 @@ def test_keys_init_onto_a_folder_is_a_usage_error_and_replaces_nothing(
 
 
 def test_keys_init_needs_a_passphrase(run_mir, tmp_path, monkeypatch) -> None:
+    """No variable and no terminal: a usage error (exit 2), as a short passphrase is; it was a
+    signing error, exit 4 (dialect audit of 2026-12-07)."""
     monkeypatch.delenv("MIR_SIGNING_PASSPHRASE", raising=False)
     result = run_mir("keys", "init", "--out", tmp_path / "signer.p12", "--algorithm", "p256")
-    assert result.exit_code == 4
-    assert "MIR_SIGNING_PASSPHRASE" in result.output
+    assert result.exit_code == 2, result.output
+    assert "MIR_SIGNING_PASSPHRASE" in result.output and "on a terminal" in result.output
     assert not (tmp_path / "signer.p12").exists()
 
 

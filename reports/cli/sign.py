@@ -10,7 +10,7 @@ import click
 
 from reports.cli import cli, decide_exit, echo
 from reports.cli.options import as_of_option, config_option, db_option, out_option, quiet_option
-from reports.errors import ExitCode, VerificationError
+from reports.errors import ExitCode, UsageError, VerificationError
 
 
 @cli.group("keys", short_help="Manage the signing key.")
@@ -95,6 +95,15 @@ def keys_init_command(
     )
     # an empty variable is judged with the length (init_keys: exit 2), not as a signing error
     passphrase = passphrase_from_env(config.signing)
+    if passphrase is None and prompt is None:
+        # no variable and no terminal to ask on: the user's to supply, as a short one is (exit
+        # 2; a signing error, exit 4, until 2026-12-07)
+        msg = (
+            f"no passphrase for the new key: set the environment variable "
+            f"{config.signing.passphrase_env} (named by [signing] passphrase_env), or run "
+            "`mir keys init` on a terminal to be asked for it"
+        )
+        raise UsageError(msg)
     if passphrase is None:
         passphrase = read_passphrase(config.signing, prompt=prompt)
     result = init_keys(
