@@ -58,13 +58,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ.setdefault(config.signing.passphrase_env, DEMO_PASSPHRASE)
     key = Path(config.signing.pkcs12)
-    if not key.exists():
-        init_keys(key, passphrase=os.environ[config.signing.passphrase_env].encode())
-        print(
-            f"made a development signing key: {key} (reports say DEVELOPMENT KEY - NOT FOR SUBMISSION)"
-        )
-    args.out.mkdir(parents=True, exist_ok=True)
     try:
+        if not key.exists():
+            # inside the try: a short $MIR_DEMO_SIGNING_PASSPHRASE is a usage error (exit 2),
+            # said as one, not a traceback (review of 2026-12-07)
+            init_keys(key, passphrase=os.environ[config.signing.passphrase_env].encode())
+            print(
+                f"made a development signing key: {key} "
+                "(reports say DEVELOPMENT KEY - NOT FOR SUBMISSION)"
+            )
+        args.out.mkdir(parents=True, exist_ok=True)
         with open_db(args.db) as con:
             # the earlier days as their own daily jobs left them: loaded and checked (the
             # report's previous-day figures and capital-ratio history read those runs)

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES
 
 from reports.config import Config, load_config, parse_config
 from reports.errors import ConfigError, ExitCode
@@ -226,6 +227,22 @@ def test_a_lei_that_cannot_name_the_package_is_refused_before_anything_runs() ->
             parse_config({"firm": {"lei": bad}})
     for good in ("5493001KJTIIGC8Y1R12", "UNKNOWNLEI"):
         assert parse_config({"firm": {"lei": good}}).firm.lei == good
+
+
+def test_the_demo_says_a_short_passphrase_is_too_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A $MIR_DEMO_SIGNING_PASSPHRASE under 12 characters is a usage error (exit 2) since
+    2026-12-07; the demo made its key outside its error handling and stopped with a traceback
+    (review of 2026-12-07). Nothing is loaded."""
+    from reports.demo import DEMO_PASSPHRASE_ENV, main
+
+    monkeypatch.setenv(DEMO_PASSPHRASE_ENV, "short")
+    out = tmp_path / "out"
+    code = main(["--samples", str(SAMPLES), "--out", str(out), "--db", str(out / "mir.duckdb")])
+    assert code == 2
+    assert "at least 12" in capsys.readouterr().err
+    assert not (out / "mir.duckdb").exists()
 
 
 def test_the_demo_signs_with_its_own_key_and_the_embedded_defaults(tmp_path: Path) -> None:
