@@ -1804,7 +1804,7 @@ def test_verify_holds_the_signers_lei_to_the_manifests(
         package = build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI).path
     else:
         # `mir package` refuses it too (it verifies what it packs); zipped by hand here
-        with pytest.raises(VerificationError, match="another firm's key signed this package"):
+        with pytest.raises(VerificationError, match="the package contradicts itself on whose"):
             build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI)
         package = root / f"{LEI}_{AS_OF}.zip"
         members = {p.name: p.read_bytes() for p in day.iterdir()}
@@ -1888,8 +1888,16 @@ def test_the_signers_lei_is_held_to_the_package_name_when_the_manifest_names_non
     assert result.exit_code == 4, result.output
     assert (
         f"signer LEI: FAILED: the signing certificate names LEI {other}, the package's name "
-        f"{LEI}: another firm's key signed this package"
+        f"{LEI}: the package contradicts itself on whose it is (without --trust, who signed is "
+        "not checked)"
     ) in result.output
+    # with --trust holding that certificate, it is another firm's key (review of 2026-12-07:
+    # without --trust the line claimed so of a certificate nobody vouched for)
+    crt = tmp_path / "other.pem"
+    crt.write_bytes(key.certificate.public_bytes(serialization.Encoding.PEM))
+    trusted = run_mir("verify", package, "--trust", crt)
+    assert trusted.exit_code == 4, trusted.output
+    assert f"{LEI}: another firm's key signed this package" in trusted.output
 
 
 def test_a_chain_predecessor_without_its_signature_fails_the_chain(

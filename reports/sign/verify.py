@@ -452,11 +452,18 @@ def _lei_line(
             checked=False,
         )
     if signer.lei != lei:
+        # without --trust the certificate is only what the package carries: what it shows is
+        # that the package contradicts itself, not whose key it was (review of 2026-12-07)
+        why = (
+            "another firm's key signed this package"
+            if trusted
+            else "the package contradicts itself on whose it is (without --trust, who signed "
+            "is not checked)"
+        )
         return CheckLine(
             name,
             False,
-            f"the signing certificate names LEI {signer.lei}, {where} {lei}: another "
-            "firm's key signed this package",
+            f"the signing certificate names LEI {signer.lei}, {where} {lei}: {why}",
         )
     if not trusted:
         return CheckLine(
