@@ -1242,6 +1242,26 @@ def test_unknown_column_and_file_warn_and_are_ignored(tmp_path, run_mir, db_path
     assert query(db_path, "SELECT count(*) FROM positions") == [(6,)]
 
 
+def test_a_hidden_file_named_as_an_absent_contract_file_is_warned_of(
+    tmp_path, run_mir, db_path
+) -> None:
+    """Review of 2026-12-07: `.volumes.csv` (an export still being written, or rsync's
+    temporary `.volumes.csv.Ab12Cd`) was skipped without a word while volumes.csv was absent:
+    the day's volumes were none, K-COH and K-DTF 0. It is warned of; a hidden file beside its
+    contract file, or named as none, is still skipped silently."""
+    snap = copy_snapshot(tmp_path)
+    (snap / "volumes.csv").rename(snap / ".volumes.csv.Ab12Cd")
+    (snap / ".positions.csv").write_text("a backup\n")  # positions.csv is there
+    (snap / ".DS_Store").write_bytes(b"\0")
+    result = run_mir("load", snap)
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: .volumes.csv.Ab12Cd: a hidden file named as the contract's volumes file, "
+        "which is absent; ignored (an export still being written?)"
+    ) in result.stderr
+    assert ".positions.csv" not in result.stderr and ".DS_Store" not in result.stderr
+
+
 def test_unnamed_and_repeated_unknown_columns_are_ignored(tmp_path, reference_tables) -> None:
     """A trailing comma (an unnamed column) and a repeated unknown column warn once each and
     change nothing; only a repeated contract column is ambiguous (test_load_rules)."""

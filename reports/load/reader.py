@@ -154,18 +154,33 @@ def split_suffix(filename: str) -> tuple[str, str] | None:
     return None
 
 
+def _named_as(name: str) -> str | None:
+    """The contract file that `name` (a hidden file's, without its leading dots) is named as:
+    `volumes.csv`, or a temporary copy of it such as rsync's `volumes.csv.Ab12Cd`; else None."""
+    for suffix in FORMATS:
+        base = name.partition(suffix)[0] if suffix in name else None
+        if base in FILES and (name == base + suffix or name.startswith(base + suffix + ".")):
+            return base
+    return None
+
+
 def discover(directory: Path) -> tuple[dict[str, SourceFile], list[Violation], list[str]]:
     """The snapshot files in ``directory``: found files, file-level violations, warnings.
 
     Violations: a required file missing, one file present in two formats, a contract file's
     name in other letter case, or on something that is not a regular file. Warnings: files that are not part of the
-    contract (hidden files are skipped silently).
+    contract, and a hidden file named as an absent contract file (other hidden files are skipped
+    silently).
     """
     found: dict[str, list[SourceFile]] = {}
     warnings: list[str] = []
     violations: list[Violation] = []
+    hidden: list[tuple[str, str]] = []  # (a hidden file's name, the contract file it is named as)
     for entry in sorted(directory.iterdir()):
         if entry.name.startswith("."):
+            named = _named_as(entry.name.lstrip("."))
+            if named is not None:
+                hidden.append((entry.name, named))
             continue
         parsed = split_suffix(entry.name)
         if parsed is None or parsed[0] not in FILES:
@@ -192,6 +207,15 @@ def discover(directory: Path) -> tuple[dict[str, SourceFile], list[Violation], l
         name, fmt = parsed
         found.setdefault(name, []).append(SourceFile(name, entry, fmt))
 
+    for name, named in hidden:
+        if named not in found:
+            # `.volumes.csv` (an export still being written, rsync's `.volumes.csv.Ab12Cd`): the
+            # file itself absent, an optional file's stored rows were replaced by none without a
+            # word (K-COH and K-DTF 0; review of 2026-12-07)
+            warnings.append(
+                f"{name}: a hidden file named as the contract's {named} file, which is absent; "
+                "ignored (an export still being written?)"
+            )
     files: dict[str, SourceFile] = {}
     for name, spec in FILES.items():
         candidates = found.get(name, [])
