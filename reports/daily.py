@@ -352,6 +352,16 @@ def _note_unfinished(log: RunLog) -> str | None:
     return f"warning: {message}"
 
 
+def _why_unwritable(directory: Path) -> str:
+    """Why the job cannot write `directory` (os.access said so, without a reason): a read-only
+    file system, or the permissions (the message named neither: disk review of 2026-12-07)."""
+    try:
+        read_only = bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except OSError as exc:
+        return exc.strerror or "not accessible"
+    return "a read-only file system" if read_only else "permission denied"
+
+
 def log_refusal(out_dir: Path, snapshot_dir: Path, stage: str, exc: MirError) -> None:
     """A `failed` event in OUT's run log for a job refused before it could start (a bad
     configuration), best effort: the refusal itself is what the caller reports."""
@@ -452,7 +462,10 @@ def run_daily(
             warn(killed)
         log.failed_stage = "out"
         if not log.writable:  # before anything changes: not after the load and checks
-            msg = f"cannot write to the output directory {out_dir}; nothing was done"
+            msg = (
+                f"cannot write to the output directory {out_dir} ({_why_unwritable(out_dir)}); "
+                "nothing was done"
+            )
             raise UsageError(msg)
         day_dir = (out_dir / as_of.isoformat()).resolve()
         if day_dir == snapshot_dir.resolve() or day_dir in snapshot_dir.resolve().parents:

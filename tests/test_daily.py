@@ -660,10 +660,25 @@ def test_daily_stops_before_anything_when_out_is_not_writable(
     before, before_sha = stored(db), sha256(db)
     result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
     assert result.exit_code == 2, result.output
-    assert "cannot write to the output directory" in result.stderr
+    assert f"cannot write to the output directory {out} (permission denied)" in result.stderr
     assert (stored(db), sha256(db)) == (before, before_sha)
     failed = runs(log_events(out))[-1][-1]
     assert (failed["event"], failed["stage"], failed["exit_code"]) == ("failed", "out", 2)
+
+
+def test_an_out_on_a_read_only_file_system_is_named_so(tmp_path: Path, monkeypatch) -> None:
+    """Disk review of 2026-12-07: an unwritable OUT was refused without a reason; a read-only
+    file system (a mount, or one the kernel remounted read-only on an error) is named."""
+    import os
+    import types
+
+    from reports.daily import _why_unwritable
+
+    flags = types.SimpleNamespace(f_flag=os.ST_RDONLY)
+    monkeypatch.setattr(os, "statvfs", lambda _path: flags)
+    assert _why_unwritable(tmp_path) == "a read-only file system"
+    flags.f_flag = 0
+    assert _why_unwritable(tmp_path) == "permission denied"
 
 
 @pytest.mark.slow
