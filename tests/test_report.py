@@ -1283,6 +1283,39 @@ def test_the_capital_section_speaks_each_regimes_words(
             ]
 
 
+@pytest.mark.parametrize(
+    ("regime", "numerator"), [("cftc", "adjusted net capital"), ("mica", "own funds")]
+)
+def test_the_capital_ratio_names_the_regimes_numerator(
+    database: Path, tmp_path: Path, regime: str, numerator: str
+) -> None:
+    """PDF review of 2026-12-07 under cftc: the capital section, the executive summary's key
+    figure and the trend chart's axis called the ratio "own funds / requirement", where 17 CFR
+    1.17 and the report's own capital statement (line 8) divide adjusted net capital."""
+    from dataclasses import replace
+
+    from reports.config import CapitalConfig
+    from reports.render.build import build_context, ensure_check_run, gather
+    from reports.render.html import render_html
+
+    copy = tmp_path / "mir.duckdb"
+    shutil.copyfile(database, copy)
+    config = replace(Config(), capital=CapitalConfig(regime=regime))
+    with open_db(copy) as con:
+        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    context = build_context(
+        data, signer_subject="CN=test", development_key=True, signing_time=SIGNED_AT, attachments=()
+    )
+    html = " ".join(render_html(context).split())
+    name = {"cftc": "CFTC", "mica": "MiCA"}[regime]
+    assert f"Capital ratio ({numerator} / requirement, {name})" in html  # key figures
+    assert f"{numerator} 3,000,000.00 vs requirement" in html or regime == "mica"
+    assert f"Capital ratio ({numerator} / requirement) <span" in html  # the capital section
+    assert f">{numerator} / requirement<" in html  # the trend chart's axis
+    if regime == "cftc":
+        assert "own funds / requirement" not in html
+
+
 def test_the_trend_carries_each_days_own_early_warning_level(database: Path) -> None:
     """The previous day's point and today's carry the level their capital statements have
     (computed, or as the previous day's run recorded it), so the chart grades each day against

@@ -96,6 +96,9 @@ REGIME_NAMES = {"ifr": "IFR", "cftc": "CFTC", "mica": "MiCA"}
 # `risk_based` and "binding: class_minimum").
 OWN_FUNDS_LABELS = {"cftc": "Adjusted net capital (own funds)", "mica": "Own funds (CET1)"}
 REQUIREMENT_LABELS = {"cftc": "Net capital requirement"}
+# What the capital ratio divides by the requirement, in the regime's words (PDF review of
+# 2026-12-07: a CFTC report's ratio row, key figure and trend axis said "own funds").
+RATIO_NUMERATORS = {"cftc": "adjusted net capital"}
 COMPONENT_LABELS = {
     "cftc": {
         "maintenance_margin": "Maintenance margin of all positions",
@@ -649,13 +652,14 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
             fmt.usd_change(t.get("excess_usd"), p.excess_usd if p else None),
         ),
         KeyFigure(
-            f"Capital ratio (own funds / requirement, "
+            f"Capital ratio ({RATIO_NUMERATORS.get(cap.regime, 'own funds')} / requirement, "
             f"{REGIME_NAMES.get(cap.regime, cap.regime.upper())})",
             fmt.percent_against(cap.ratio, _ratio_bound(cap)),
             fmt.percent(p.capital_ratio) if p and p.capital_ratio is not None else "",
             fmt.percent_point_change(cap.ratio, p.capital_ratio if p else None),
             run.status_of("CAP-01"),
-            f"own funds {fmt.usd_against(_own_funds_shown(cap), _own_funds_bound(cap))}"
+            f"{RATIO_NUMERATORS.get(cap.regime, 'own funds')} "
+            f"{fmt.usd_against(_own_funds_shown(cap), _own_funds_bound(cap))}"
             f" vs requirement {fmt.usd_against(cap.requirement, cap.own_funds)} USD"
             if cap.unavailable is None
             else f"the capital statement could not be computed ({cap.unavailable})",
@@ -1084,7 +1088,10 @@ def _unavailable_text(data: ReportData, check_ids: list[str]) -> str:
 
 
 def trend_chart(
-    points_by_day: list[tuple[dt.date, TrendPoint]], early_warning: Decimal | None, source: str
+    points_by_day: list[tuple[dt.date, TrendPoint]],
+    early_warning: Decimal | None,
+    source: str,
+    numerator: str = "own funds",
 ) -> Chart | None:
     """The capital-ratio trend chart of the PDF (None without points).
 
@@ -1120,7 +1127,7 @@ def trend_chart(
         "Capital ratio over the stored history",
         charts.line_chart(
             points,
-            axis_label="own funds / requirement",
+            axis_label=f"{numerator} / requirement",
             references=(
                 charts.Threshold(1.0, "100% minimum", "breach"),
                 *(
@@ -1201,6 +1208,7 @@ def _capital(data: ReportData) -> CapitalSection:
         None if missing else cap.early_warning_level,
         data.trend_source
         + ("; today's statement could not be computed, so it has no point" if missing else ""),
+        RATIO_NUMERATORS.get(cap.regime, "own funds"),
     )
     return CapitalSection(
         regime=cap.regime,
@@ -1221,6 +1229,7 @@ def _capital(data: ReportData) -> CapitalSection:
         ),
         own_funds_label=OWN_FUNDS_LABELS.get(cap.regime, "Own funds"),
         requirement_label=REQUIREMENT_LABELS.get(cap.regime, "Own funds requirement"),
+        ratio_numerator=RATIO_NUMERATORS.get(cap.regime, "own funds"),
         binding=BINDING_LABELS.get(cap.regime, {}).get(cap.binding, cap.binding) or fmt.MISSING,
         status=data.run.status_of("CAP-01"),
         components=tuple(

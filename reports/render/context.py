@@ -198,6 +198,7 @@ class CapitalSection:
     trend: Chart | None
     trend_source: str
     unavailable: str = ""  # why the capital figures are missing ("" when computed)
+    ratio_numerator: str = "own funds"  # "adjusted net capital" under cftc
 
 
 @dataclass(frozen=True)
