@@ -94,12 +94,16 @@ class RunLog:
         # the test that counts (root passes os.access on /sys; a read-only log file in a
         # writable folder fails only here).
         self.writable = os.access(path.parent, os.W_OK | os.X_OK)
+        # why the log cannot be opened where the folder passes os.access (a folder, or a
+        # read-only file, named mir-daily.jsonl): not the folder's "permission denied"
+        self.why_unwritable: str | None = None
         if self.writable:
             try:
                 with path.open("a", encoding="utf-8"):
                     pass
-            except OSError:
+            except OSError as exc:
                 self.writable = False
+                self.why_unwritable = f"its run log {path.name}: {exc.strerror or exc}"
 
     def event(self, event: str, **fields: Any) -> None:
         record = {
@@ -131,7 +135,9 @@ class RunLog:
         left cut short (a power loss, or a process killed mid-write), which this one would
         otherwise continue, making both one invalid JSON line (review of 2026-12-07)."""
         if end:
-            with self.path.open("rb") as log:
+            # best effort: a log the job may append to but not read (mode 0200 or 0620) is
+            # written as before, not refused (every `mir daily` failed, exit 4)
+            with contextlib.suppress(OSError), self.path.open("rb") as log:
                 log.seek(end - 1)
                 if log.read(1) not in (b"\n", b""):
                     return b"\n" + line
@@ -462,10 +468,8 @@ def run_daily(
             warn(killed)
         log.failed_stage = "out"
         if not log.writable:  # before anything changes: not after the load and checks
-            msg = (
-                f"cannot write to the output directory {out_dir} ({_why_unwritable(out_dir)}); "
-                "nothing was done"
-            )
+            why = log.why_unwritable or _why_unwritable(out_dir)
+            msg = f"cannot write to the output directory {out_dir} ({why}); nothing was done"
             raise UsageError(msg)
         day_dir = (out_dir / as_of.isoformat()).resolve()
         if day_dir == snapshot_dir.resolve() or day_dir in snapshot_dir.resolve().parents:

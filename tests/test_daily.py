@@ -666,6 +666,21 @@ def test_daily_stops_before_anything_when_out_is_not_writable(
     assert (failed["event"], failed["stage"], failed["exit_code"]) == ("failed", "out", 2)
 
 
+def test_a_folder_named_as_the_run_log_is_named_not_called_permission_denied(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """OUT writable, but a folder named mir-daily.jsonl: the refusal said "(permission
+    denied)", which no chmod fixes (review of 2026-12-07). The run log's own error is named."""
+    out = tmp_path / "out"
+    (out / "mir-daily.jsonl").mkdir(parents=True)
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 2, result.output
+    assert (
+        f"cannot write to the output directory {out} (its run log mir-daily.jsonl: Is a "
+        "directory); nothing was done"
+    ) in result.stderr
+
+
 def test_an_out_on_a_read_only_file_system_is_named_so(tmp_path: Path, monkeypatch) -> None:
     """Disk review of 2026-12-07: an unwritable OUT was refused without a reason; a read-only
     file system (a mount, or one the kernel remounted read-only on an error) is named."""
@@ -906,6 +921,34 @@ def test_a_run_log_line_another_writer_left_cut_short_is_not_continued(tmp_path:
     assert lines[1] == '{"event": "stage_st'
     events = [json.loads(line) for line in lines[:1] + lines[2:]]
     assert [e["event"] for e in events] == ["start", "start", "failed"]
+
+
+def test_a_run_log_the_job_cannot_read_is_still_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log the job may append to but not read (mode 0200, or 0620 in a group that writes
+    only): the check of its last byte raised, and every `mir daily` failed with exit 4
+    "internal error: PermissionError" (review of 2026-12-07). It is written as before."""
+    from reports.daily import RunLog
+
+    out = tmp_path / "out"
+    out.mkdir()
+    log_path = out / "mir-daily.jsonl"
+    log_path.write_bytes(b'{"event": "start", "pid": 7}\n')
+    real_open = Path.open
+
+    def write_only(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if self == log_path and "r" in mode:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", write_only)
+    log = RunLog(log_path, None, tmp_path)
+    assert log.writable
+    log.event("start")
+    monkeypatch.undo()
+    lines = log_path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["event"] for line in lines] == ["start", "start"]
 
 
 def test_a_run_log_line_cut_short_by_a_full_disk_is_removed_and_the_log_named(
