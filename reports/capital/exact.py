@@ -16,6 +16,12 @@ def half_even(value: Decimal, places: int) -> Decimal:
         return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
 
 
+def unsigned_zero(value: Decimal) -> Decimal:
+    """`value`, without its sign where it is zero: a figure that rounds to zero prints "0.00",
+    never "-0.00" (a VaR of -0.0, every return 0: regime audit of 2026-12-07)."""
+    return value.copy_abs() if value.is_zero() else value
+
+
 def rounded(value: Decimal) -> Decimal:
     """Round half-even to 18 decimals (DECIMAL(38,18)), at a precision that keeps it exact."""
     return half_even(value, 18)
@@ -37,10 +43,7 @@ def against(figure: Decimal, threshold: Decimal, places: int) -> str:
             return text
     # `,f`, not `,`: a Decimal's str turns to scientific notation below 1e-6 ("0E-8" for an
     # excess exactly at its target; segregation audit of 2026-12-07)
-    shown = half_even(x, places)
-    # a negative figure that rounds to zero prints without its sign: "-0.00" (a VaR of -0.0,
-    # regime audit of 2026-12-07)
-    return f"{shown.copy_abs() if shown.is_zero() else shown:,f}"
+    return f"{unsigned_zero(half_even(x, places)):,f}"
 
 
 def exact(expression: object) -> Decimal:

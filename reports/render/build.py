@@ -99,6 +99,12 @@ REQUIREMENT_LABELS = {"cftc": "Net capital requirement"}
 # What the capital ratio divides by the requirement, in the regime's words (PDF review of
 # 2026-12-07: a CFTC report's ratio row, key figure and trend axis said "own funds").
 RATIO_NUMERATORS = {"cftc": "adjusted net capital"}
+
+
+def ratio_numerator(regime: str) -> str:
+    return RATIO_NUMERATORS.get(regime, "own funds")
+
+
 COMPONENT_LABELS = {
     "cftc": {
         "maintenance_margin": "Maintenance margin of all positions",
@@ -652,13 +658,13 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
             fmt.usd_change(t.get("excess_usd"), p.excess_usd if p else None),
         ),
         KeyFigure(
-            f"Capital ratio ({RATIO_NUMERATORS.get(cap.regime, 'own funds')} / requirement, "
+            f"Capital ratio ({ratio_numerator(cap.regime)} / requirement, "
             f"{REGIME_NAMES.get(cap.regime, cap.regime.upper())})",
             fmt.percent_against(cap.ratio, _ratio_bound(cap)),
             fmt.percent(p.capital_ratio) if p and p.capital_ratio is not None else "",
             fmt.percent_point_change(cap.ratio, p.capital_ratio if p else None),
             run.status_of("CAP-01"),
-            f"{RATIO_NUMERATORS.get(cap.regime, 'own funds')} "
+            f"{ratio_numerator(cap.regime)} "
             f"{fmt.usd_against(_own_funds_shown(cap), _own_funds_bound(cap))}"
             f" vs requirement {fmt.usd_against(cap.requirement, cap.own_funds)} USD"
             if cap.unavailable is None
@@ -1208,7 +1214,7 @@ def _capital(data: ReportData) -> CapitalSection:
         None if missing else cap.early_warning_level,
         data.trend_source
         + ("; today's statement could not be computed, so it has no point" if missing else ""),
-        RATIO_NUMERATORS.get(cap.regime, "own funds"),
+        ratio_numerator(cap.regime),
     )
     return CapitalSection(
         regime=cap.regime,
@@ -1229,7 +1235,7 @@ def _capital(data: ReportData) -> CapitalSection:
         ),
         own_funds_label=OWN_FUNDS_LABELS.get(cap.regime, "Own funds"),
         requirement_label=REQUIREMENT_LABELS.get(cap.regime, "Own funds requirement"),
-        ratio_numerator=RATIO_NUMERATORS.get(cap.regime, "own funds"),
+        ratio_numerator=ratio_numerator(cap.regime),
         binding=BINDING_LABELS.get(cap.regime, {}).get(cap.binding, cap.binding) or fmt.MISSING,
         status=data.run.status_of("CAP-01"),
         components=tuple(

@@ -29,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reports.capital.exact import half_even
+from reports.capital.exact import half_even, unsigned_zero
 from reports.checks.model import EXCEPTION_COLUMNS
 from reports.checks.segregation import SEGREGATION_CSV_COLUMNS
 
@@ -72,8 +72,7 @@ def quantize(value: Decimal | int | None, places: int) -> Decimal | None:
     """Round half-even to `places` decimals (None stays None)."""
     if value is None:
         return None
-    result = half_even(Decimal(value), places)
-    return result + 0 if result.is_zero() else result  # no "-0.00"
+    return unsigned_zero(half_even(Decimal(value), places))  # no "-0.00"
 
 
 def decimal_text(value: Decimal | int | None, places: int) -> str | None:

@@ -48,7 +48,7 @@ from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
 
-from reports.capital.exact import half_even
+from reports.capital.exact import half_even, unsigned_zero
 from reports.memo import memoized_per_day
 from reports.stress.scenarios import ZERO, dec, load_stress_inputs, run_query
 
@@ -147,12 +147,8 @@ def shown(value: float) -> Decimal:
     significant digits where its cents would show more (from 1e13; an ES of absurd inputs read
     1,115,388,207,906,685.90 USD, 19 digits; numbers audit of 2026-12-07). Below 1e13 it is the
     repr itself, so normal figures are unchanged."""
-    figure = Decimal(repr(value))
-    if figure.is_zero():
-        # a loss of -0.0 (every return 0: the loss is -pnl) read "VaR 99% -0.00 USD" (regime
-        # audit of 2026-12-07)
-        return figure.copy_abs()
-    if figure.is_finite() and figure.adjusted() >= FLOAT_DIGITS - 2:
+    figure = unsigned_zero(Decimal(repr(value)))  # a loss of -0.0: every return 0
+    if figure.is_finite() and not figure.is_zero() and figure.adjusted() >= FLOAT_DIGITS - 2:
         return half_even(figure, FLOAT_DIGITS - 1 - figure.adjusted())
     return figure
 
@@ -173,8 +169,7 @@ def shown_against(value: float, threshold: Decimal | None) -> Decimal:
 
 def cents(figure: Decimal) -> Decimal:
     """A shown figure to the cent, half-even; a gain under half a cent is 0.00, not -0.00."""
-    rounded = half_even(figure, 2)
-    return rounded.copy_abs() if rounded.is_zero() else rounded
+    return unsigned_zero(half_even(figure, 2))
 
 
 def to_cents(value: float) -> Decimal:
