@@ -914,7 +914,12 @@ def test_cftc_reference_through_the_stored_positions(con: duckdb.DuckDBPyConnect
     assert check_cap_01(ctx).height == 0
     con.execute("UPDATE capital SET amount = 4399999.99 WHERE item = 'adjusted_net_capital'")
     ctx = ctx_for(con, DAY, config)
-    assert check_cap_01(ctx)["status"].to_list() == ["warn"]
+    ((status, message),) = check_cap_01(ctx).select("status", "message").rows()
+    assert status == "warn"
+    # in CFTC's words (CAP-01 printed "own funds ... (cftc)"; capital words of 2026-12-07)
+    assert message.startswith(
+        "adjusted net capital 4,399,999.99 USD against a requirement of 4,000,000.00 USD (CFTC)"
+    )
 
 
 def test_mica_class_minimum_binds_and_warns_below_the_early_warning_level(

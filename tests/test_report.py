@@ -1312,8 +1312,12 @@ def test_the_capital_ratio_names_the_regimes_numerator(
     assert f"{numerator} 3,000,000.00 vs requirement" in html or regime == "mica"
     assert f"Capital ratio ({numerator} / requirement) <span" in html  # the capital section
     assert f">{numerator} / requirement<" in html  # the trend chart's axis
+    # CAP-05's threshold row and CON-06's share column (capital words of 2026-12-07)
+    assert f"of {numerator} (" in html.split("Warn at ", 1)[1][:80]
+    assert f">Share of {numerator}</th>" in html
     if regime == "cftc":
         assert "own funds / requirement" not in html
+        assert "of own funds (" not in html.split("Warn at ", 1)[1][:80]
 
 
 def test_the_trend_carries_each_days_own_early_warning_level(database: Path) -> None:

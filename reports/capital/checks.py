@@ -16,6 +16,7 @@ from typing import Any
 
 from reports.capital.exact import against, rounded
 from reports.capital.statement import CapitalStatement, capital_statement
+from reports.capital.words import ratio_numerator, regime_name
 from reports.checks.model import CheckNotEvaluated, exception_schema, python_check
 
 FIRM = "firm"
@@ -98,9 +99,11 @@ def check_cap_01(ctx: Any) -> Any:
     if s.own_funds_unknown is not None:
         raise CheckNotEvaluated(s.own_funds_unknown)
     currency = s.currency
+    # in the regime's words: "adjusted net capital ... (CFTC)", not "own funds ... (cftc)"
+    numerator, regime = ratio_numerator(s.regime), regime_name(s.regime)
     figures = (
-        f"own funds {_usd_against(s.own_funds, s.requirement)} {currency} against a "
-        f"requirement of {_usd_against(s.requirement, s.own_funds)} {currency} ({s.regime})"
+        f"{numerator} {_usd_against(s.own_funds, s.requirement)} {currency} against a "
+        f"requirement of {_usd_against(s.requirement, s.own_funds)} {currency} ({regime})"
     )
     # the amounts are compared, at full precision (the ratio is rounded to 18 decimals, and
     # undefined when the requirement is 0)
@@ -134,9 +137,9 @@ def check_cap_01(ctx: Any) -> Any:
         # 11,243,100.00 ... ratio 110.00% is below the early-warning level 110.00%
         # (11,243,100.00 USD)"; capital audit of 2026-12-07)
         figures = (
-            f"own funds {_usd_against(s.own_funds, s.early_warning_amount)} {currency} against "
-            f"a requirement of {_usd_against(s.requirement, s.own_funds)} {currency} "
-            f"({s.regime})"
+            f"{numerator} {_usd_against(s.own_funds, s.early_warning_amount)} {currency} "
+            f"against a requirement of {_usd_against(s.requirement, s.own_funds)} {currency} "
+            f"({regime})"
         )
         level = (
             f"the early-warning level {_pct(s.early_warning_level)} "

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reports import __version__
+from reports.capital.words import ratio_numerator, regime_name
 from reports.checks.model import EXCEPTION_COLUMNS, overall_status
 from reports.errors import attempt
 from reports.paths import read_query
@@ -88,23 +89,12 @@ REGIME_LABELS = {
     "cftc": "CFTC net capital (17 CFR 1.17, 1.12)",
     "mica": "MiCA own funds (Regulation (EU) 2023/1114, Art. 67)",
 }
-# A regime's name in running text: the regulations' own spelling (MiCA, not MICA).
-REGIME_NAMES = {"ifr": "IFR", "cftc": "CFTC", "mica": "MiCA"}
 # Each regime's own words for its figures in the capital section: the statement's component
 # keys are names for code (IFR's PMR, FOR, K-... and D are the regulation's own; a regime
 # review of 2026-12-06 found the CFTC and MiCA tables printing `maintenance_margin`,
 # `risk_based` and "binding: class_minimum").
 OWN_FUNDS_LABELS = {"cftc": "Adjusted net capital (own funds)", "mica": "Own funds (CET1)"}
 REQUIREMENT_LABELS = {"cftc": "Net capital requirement"}
-# What the capital ratio divides by the requirement, in the regime's words (PDF review of
-# 2026-12-07: a CFTC report's ratio row, key figure and trend axis said "own funds").
-RATIO_NUMERATORS = {"cftc": "adjusted net capital"}
-
-
-def ratio_numerator(regime: str) -> str:
-    return RATIO_NUMERATORS.get(regime, "own funds")
-
-
 COMPONENT_LABELS = {
     "cftc": {
         "maintenance_margin": "Maintenance margin of all positions",
@@ -399,7 +389,7 @@ def trend_source_text(regime: str) -> str:
     return (
         "today's statement; the previous stored day for today's inputs and configuration (its "
         "recorded check run, else computed now); earlier days as their latest check run "
-        f"under the {REGIME_NAMES.get(regime, regime.upper())} regime and this capital "
+        f"under the {regime_name(regime)} regime and this capital "
         "configuration recorded them, "
         "unless a reload has made that run stale (capital_results; `mir query "
         "capital_ratio_trend` lists each day's latest run of any regime or configuration)"
@@ -659,7 +649,7 @@ def _key_figures(data: ReportData) -> tuple[KeyFigure, ...]:
         ),
         KeyFigure(
             f"Capital ratio ({ratio_numerator(cap.regime)} / requirement, "
-            f"{REGIME_NAMES.get(cap.regime, cap.regime.upper())})",
+            f"{regime_name(cap.regime)})",
             fmt.percent_against(cap.ratio, _ratio_bound(cap)),
             fmt.percent(p.capital_ratio) if p and p.capital_ratio is not None else "",
             fmt.percent_point_change(cap.ratio, p.capital_ratio if p else None),
