@@ -1822,7 +1822,7 @@ def test_verify_holds_the_signers_lei_to_the_manifests(
         assert "signer LEI: ok" not in plain.output, plain.output
         assert (
             f"signer LEI: NOT CHECKED (the package's own signing certificate claims {LEI}, "
-            "as the manifest does; without --trust nothing shows that certificate is that "
+            "as the manifest does; without --trust, nothing shows that certificate is that "
             "firm's)"
         ) in plain.output, plain.output
 
@@ -1898,6 +1898,21 @@ def test_the_signers_lei_is_held_to_the_package_name_when_the_manifest_names_non
     trusted = run_mir("verify", package, "--trust", crt)
     assert trusted.exit_code == 4, trusted.output
     assert f"{LEI}: another firm's key signed this package" in trusted.output
+    # a --trust that does not vouch for it shows no more than no --trust (review of
+    # 2026-12-07: "another firm's key signed" of a certificate nobody vouched for)
+    unrelated = tmp_path / "unrelated.pem"
+    unrelated.write_bytes(
+        generate_development_key(algorithm="p256", lei=LEI).certificate.public_bytes(
+            serialization.Encoding.PEM
+        )
+    )
+    unvouched = run_mir("verify", package, "--trust", unrelated)
+    assert unvouched.exit_code == 4, unvouched.output
+    assert "another firm's key" not in unvouched.output, unvouched.output
+    assert (
+        f"{LEI}: the package contradicts itself on whose it is (its certificate is not one "
+        "--trust vouches for, who signed is not checked)"
+    ) in unvouched.output
 
 
 def test_a_chain_predecessor_without_its_signature_fails_the_chain(

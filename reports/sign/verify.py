@@ -36,7 +36,7 @@ import struct
 import zipfile
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +206,7 @@ class _Signer:
     certificate_sha256: str
     subject: str
     lei: str | None = None  # the LEI its certificate names (certificate_lei), if any
+    trusted: bool = False  # --trust vouches for the certificate (a chain to one of its anchors)
 
 
 @contextmanager
@@ -413,14 +414,16 @@ def _lei_line(
     signer: _Signer | None,
     named_lei: str | None = None,
     *,
-    trusted: bool,
+    trust_given: bool,
 ) -> CheckLine | None:
     """Whether the signing certificate is the firm's whose LEI the manifest names: failed when
     the certificate names another LEI, not checked when it names none (a security review of
     2026-12-06: with --trust holding several firms' certificates, firm B's key signed a
     package naming firm A's LEI and verified). Not checked either without --trust
     (`trusted` False): the certificate is then only the package's own, which anyone can make
-    naming any LEI (review of 2026-12-07: "signer LEI: ok" for a self-made certificate)."""
+    naming any LEI (review of 2026-12-07: "signer LEI: ok" for a self-made certificate), nor
+    with a --trust that does not vouch for the certificate (`signer.trusted` False: "another
+    firm's key" was claimed of a certificate nobody vouched for)."""
     lei = manifest.get("lei") if manifest is not None else None
     where = "the manifest"
     if not isinstance(lei, str):
@@ -430,6 +433,9 @@ def _lei_line(
     if signer is None:
         return None
     name = "signer LEI"
+    unvouched = (
+        "its certificate is not one --trust vouches for" if trust_given else "without --trust"
+    )
     if lei is None:
         if signer.lei is None:
             return None
@@ -456,8 +462,8 @@ def _lei_line(
         # that the package contradicts itself, not whose key it was (review of 2026-12-07)
         why = (
             "another firm's key signed this package"
-            if trusted
-            else "the package contradicts itself on whose it is (without --trust, who signed "
+            if signer.trusted
+            else f"the package contradicts itself on whose it is ({unvouched}, who signed "
             "is not checked)"
         )
         return CheckLine(
@@ -465,12 +471,12 @@ def _lei_line(
             False,
             f"the signing certificate names LEI {signer.lei}, {where} {lei}: {why}",
         )
-    if not trusted:
+    if not signer.trusted:
         return CheckLine(
             name,
             True,
-            f"the package's own signing certificate claims {lei}, as {where} does; without "
-            "--trust nothing shows that certificate is that firm's",
+            f"the package's own signing certificate claims {lei}, as {where} does; "
+            f"{unvouched}, nothing shows that certificate is that firm's",
             checked=False,
         )
     return CheckLine(name, True, f"the signing certificate names {lei}, as {where} does")
@@ -668,6 +674,7 @@ def _check_manifest_signature(
         return CheckLine(name, False, f"invalid CMS signature: {type(exc).__name__}: {exc}"), None
     cert, signer = _signer(status.signing_cert)
     problem, warnings = _trust_outcome(status, cert, trust)
+    signer = replace(signer, trusted=trust is not None and problem is None)
     validity = (
         _validity_problem(
             cert,
@@ -1109,7 +1116,7 @@ def verify_files(
         report.add(
             CheckLine("same signer", True, f"certificate sha256 {cms_signer.certificate_sha256}")
         )
-    lei_line = _lei_line(report.manifest, cms_signer, named_lei, trusted=trust is not None)
+    lei_line = _lei_line(report.manifest, cms_signer, named_lei, trust_given=trust is not None)
     if lei_line is not None:
         report.add(lei_line)
     return report
