@@ -1260,6 +1260,14 @@ def test_a_hidden_file_named_as_an_absent_contract_file_is_warned_of(
         "which is absent; ignored (an export still being written?)"
     ) in result.stderr
     assert ".positions.csv" not in result.stderr and ".DS_Store" not in result.stderr
+    # a hidden folder is named as one (it was called "a hidden file")
+    (snap / ".volumes.csv.Ab12Cd").unlink()
+    (snap / ".volumes.csv").mkdir()
+    folder = run_mir("load", snap)
+    assert folder.exit_code == 0, folder.output
+    assert "warning: .volumes.csv: a hidden folder named as the contract's volumes file" in (
+        folder.stderr
+    )
 
 
 def test_unnamed_and_repeated_unknown_columns_are_ignored(tmp_path, reference_tables) -> None:

@@ -175,12 +175,14 @@ def discover(directory: Path) -> tuple[dict[str, SourceFile], list[Violation], l
     found: dict[str, list[SourceFile]] = {}
     warnings: list[str] = []
     violations: list[Violation] = []
-    hidden: list[tuple[str, str]] = []  # (a hidden file's name, the contract file it is named as)
+    # (a hidden entry's name, what it is, the contract file it is named as)
+    hidden: list[tuple[str, str, str]] = []
     for entry in sorted(directory.iterdir()):
         if entry.name.startswith("."):
             named = _named_as(entry.name.lstrip("."))
             if named is not None:
-                hidden.append((entry.name, named))
+                kind = "a hidden folder" if entry.is_dir() else "a hidden file"
+                hidden.append((entry.name, kind, named))
             continue
         parsed = split_suffix(entry.name)
         if parsed is None or parsed[0] not in FILES:
@@ -207,13 +209,13 @@ def discover(directory: Path) -> tuple[dict[str, SourceFile], list[Violation], l
         name, fmt = parsed
         found.setdefault(name, []).append(SourceFile(name, entry, fmt))
 
-    for name, named in hidden:
+    for name, kind, named in hidden:
         if named not in found:
             # `.volumes.csv` (an export still being written, rsync's `.volumes.csv.Ab12Cd`): the
             # file itself absent, an optional file's stored rows were replaced by none without a
             # word (K-COH and K-DTF 0; review of 2026-12-07)
             warnings.append(
-                f"{name}: a hidden file named as the contract's {named} file, which is absent; "
+                f"{name}: {kind} named as the contract's {named} file, which is absent; "
                 "ignored (an export still being written?)"
             )
     files: dict[str, SourceFile] = {}
