@@ -1486,6 +1486,42 @@ def test_capital_results_keep_the_statements_early_warning_level(
     ).fetchall() == [("cftc", D(1_200_000), M, D("1.2"), D("1.5"))]
 
 
+def test_capital_ratio_trend_shows_the_cftc_early_warning_amount_itself(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Capital audit of 2026-12-07: capital_ratio_trend computed the amount as level x
+    requirement. Under CFTC the level is amount / requirement rounded to 18 decimals: 150% of
+    a 2.2M minimum = 3.3M against a risk-based 2.8M is 1.178571428571428571..., and the
+    investigation read 3,299,999.999999999999... for the 3.3M CAP-01 graded against."""
+    from reports.checks.engine import run_checks
+    from reports.paths import read_query
+
+    stored_day(con, DAY, adjusted_net_capital="3500000")
+    # 70,000 x 50k x 1% = 35M of margin: 8% = 2.8M, above the 2.2M minimum
+    _one_cross_position(
+        con, ("BTCUSDT", "linear_perpetual", "BTC", "USDT", "USDT", D(1), None), quantity=70_000
+    )
+    con.execute(
+        "INSERT INTO loads VALUES ('L1', ?, 'capital', 'capital.csv', 'csv', ?, 6, ?, 't', false)",
+        [DAY, "0" * 64, dt.datetime(2026, 4, 1)],
+    )
+    derive.refresh(con)
+    config = replace(Config(), capital=CapitalConfig(regime="cftc", cftc_minimum=D(2_200_000)))
+    run_checks(con, DAY, config, only=["CAP-01"])
+    sql = read_query("investigations/capital_ratio_trend.sql")
+    params = {"from": None, "to": None, "config": None}
+    ((requirement, amount),) = con.execute(
+        f"SELECT requirement, early_warning_amount FROM ({sql.rstrip().rstrip(';')})", params
+    ).fetchall()
+    assert (requirement, amount) == (D(2_800_000), D(3_300_000))
+    # a row recorded before the amount was stored falls back to level x requirement
+    con.execute("UPDATE capital_results SET early_warning_amount = NULL")
+    ((fallback,),) = con.execute(
+        f"SELECT early_warning_amount FROM ({sql.rstrip().rstrip(';')})", params
+    ).fetchall()
+    assert fallback != D(3_300_000) and abs(fallback - D(3_300_000)) < D("1e-11")
+
+
 def test_k_npr_takes_the_configured_weight(con: duckdb.DuckDBPyConnection) -> None:
     """`capital.k_npr_weight` (DESIGN.md section 5) weights each underlying's |net exposure|.
     2 BTC of house custody at 50,000, weight 50%: the BTC line and K-NPR are 50,000. Mutations:

@@ -672,7 +672,7 @@ def test_capital_trend_reads_each_days_latest_current_run_of_this_configuration(
     ]
     for day, run, regime, ratio, at, sha in rows:
         con.execute(
-            "INSERT INTO capital_results VALUES (?, ?, ?, 1, 1, ?, 1.1, ?, ?)",
+            "INSERT INTO capital_results VALUES (?, ?, ?, 1, 1, ?, 1.1, ?, ?, NULL)",
             [run, day, regime, Decimal(ratio), at, sha],
         )
     as_of = dt.date(2026, 3, 5)
@@ -975,7 +975,7 @@ def test_the_trend_span_counts_days_checked_under_another_regime(tmp_path: Path)
     days = [dt.date(2026, 3, n) for n in (2, 3, 4)]
     for day, regime in ((days[0], "ifr"), (days[1], "cftc")):
         con.execute(
-            "INSERT INTO capital_results VALUES (?, ?, ?, 1, 1, 1.5, 1.1, ?, ?)",
+            "INSERT INTO capital_results VALUES (?, ?, ?, 1, 1, 1.5, 1.1, ?, ?, NULL)",
             ["r", day, regime, dt.datetime(2026, 3, 5), config.capital_sha256()],
         )
     ratios, left_out = recorded_ratios(con, days[2], config, "cftc", 10)

@@ -1737,7 +1737,7 @@ def test_the_view_check_runs_stale_is_run_is_stale_of_every_run() -> None:
     run(2, 55)
     run(2, 55, ("C1",), run_id="Q")  # another run_id, same checked_at
     con.execute(
-        "INSERT INTO capital_results VALUES ('RC', ?, 'ifr', 1, 1, 1, 1.2, ?, NULL)",
+        "INSERT INTO capital_results VALUES ('RC', ?, 'ifr', 1, 1, 1, 1.2, ?, NULL, NULL)",
         [dt.date(2026, 1, 4), at(52)],
     )
     run(5, 59)  # before any load of its day

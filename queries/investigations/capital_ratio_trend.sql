@@ -35,7 +35,9 @@ SELECT
     c.requirement,
     c.ratio,
     c.early_warning_level,
-    dmul(c.early_warning_level, c.requirement) AS early_warning_amount,
+    -- as CAP-01 graded it; a row recorded before 2026-12-07 has only the level
+    coalesce(c.early_warning_amount, dmul(c.early_warning_level, c.requirement))
+        AS early_warning_amount,
     c.own_funds - c.requirement AS headroom,
     r.status AS cap01_status,
     c.run_id,

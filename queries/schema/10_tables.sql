@@ -181,11 +181,16 @@ CREATE TABLE IF NOT EXISTS capital_results (
     ratio DECIMAL(38,18),                   -- own_funds / requirement; NULL when the requirement is 0
     early_warning_level DECIMAL(38,18) NOT NULL,  -- as a ratio of the requirement
     checked_at TIMESTAMP NOT NULL,          -- UTC; the check_results rows of the run share it
-    capital_config_sha256 VARCHAR           -- Config.capital_sha256() of the run (NULL: recorded
+    capital_config_sha256 VARCHAR,          -- Config.capital_sha256() of the run (NULL: recorded
                                             -- before 2026-12-05, unknown)
+    early_warning_amount DECIMAL(38,18)     -- reporting currency, as CAP-01 graded it (NULL:
+                                            -- recorded before 2026-12-07; level x requirement)
 );
--- a database made before the column existed gets it (its rows: NULL)
+-- a database made before a column existed gets it (its rows: NULL)
 ALTER TABLE capital_results ADD COLUMN IF NOT EXISTS capital_config_sha256 VARCHAR;
+-- the amount itself: under cftc the level is amount / requirement, rounded to 18 decimals, and
+-- level x requirement read 749999.999999999999746242 for a 750,000 warning (audit 2026-12-07)
+ALTER TABLE capital_results ADD COLUMN IF NOT EXISTS early_warning_amount DECIMAL(38,18);
 
 -- Key stress and VaR figures of every check run in which CAP-04 / CAP-05 ran (same transaction
 -- as its check_results rows); append-only. The next day's report reads its "previous day"

@@ -35,10 +35,11 @@ def record_capital_result(
         """
         INSERT INTO capital_results
             (run_id, as_of_date, regime, own_funds, requirement, ratio, early_warning_level,
-             checked_at, capital_config_sha256)
+             checked_at, capital_config_sha256, early_warning_amount)
         VALUES ($run_id, $as_of, $regime, $own_funds::DECIMAL(38,18),
                 $requirement::DECIMAL(38,18), $ratio::DECIMAL(38,18),
-                $early_warning_level::DECIMAL(38,18), $checked_at, $capital_config_sha256)
+                $early_warning_level::DECIMAL(38,18), $checked_at, $capital_config_sha256,
+                $early_warning_amount::DECIMAL(38,18))
         """,
         {
             "run_id": result.run_id,
@@ -52,6 +53,7 @@ def record_capital_result(
             # which configuration gave these figures: the report's trend chart takes only runs
             # of its own (long-history review of 2026-12-05: a what-if run was plotted)
             "capital_config_sha256": ctx.config.capital_sha256(),
+            "early_warning_amount": _text(statement.early_warning_amount),
         },
     )
     return True
