@@ -277,6 +277,15 @@ def _lei(where: str, value: Any) -> str:
 
 
 def _integer(where: str, value: Any, *, minimum: int) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        # "expected a whole number, got '250'" read as a contradiction (config audit of
+        # 2026-12-07): a count is not an amount or a ratio, which may be strings
+        key = where.rsplit(".", 1)[-1]
+        msg = (
+            f"{where}: expected a TOML integer without quotes ({key} = {value.strip()}), "
+            f"got {value!r}"
+        )
+        raise ConfigError(msg)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         msg = f"{where}: expected a whole number of at least {minimum}, got {value!r}"
         raise ConfigError(msg)
@@ -307,9 +316,19 @@ def _parse_section(
             continue
         try:
             values[key] = parsers[key](f"{name}.{key}", value)
+        except _Problems as exc:
+            problems.extend(exc.problems)
         except ConfigError as exc:
             problems.append(str(exc))
     return replace(cls(), **values) if len(problems) == found else None
+
+
+class _Problems(ConfigError):
+    """Several problems of one key (each bad shock of the stress scenarios), each named."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 def _ratio(where: str, value: Any) -> Decimal:
@@ -446,41 +465,57 @@ def _scenarios(where: str, value: Any) -> tuple[Scenario, ...]:
         msg = f"{where}: expected a non-empty array of tables [[stress.scenarios]]"
         raise ConfigError(msg)
     scenarios: list[Scenario] = []
+    problems: list[str] = []
     for i, item in enumerate(value, start=1):
-        at = f"{where}[{i}]"
-        if not isinstance(item, dict):
-            msg = f"{at}: expected a table with name and shocks"
-            raise ConfigError(msg)
-        unknown = sorted(set(item) - {"name", "shocks"})
-        if unknown:
-            msg = f"{at}: unknown key {unknown[0]!r}; known keys: name, shocks"
-            raise ConfigError(msg)
-        if "name" not in item or "shocks" not in item:
-            msg = f"{at}: needs both name and shocks"
-            raise ConfigError(msg)
-        name = _text(f"{at}.name", item["name"])
-        if not name or name != name.strip() or not name.isprintable():
-            msg = (
-                f"{at}.name: {name!r} must be a non-empty name without surrounding spaces or "
-                "control characters (it names the scenario in stress.csv and summary.json)"
-            )
-            raise ConfigError(msg)
-        shocks_raw = item["shocks"]
-        if not isinstance(shocks_raw, dict) or not shocks_raw:
-            msg = (
-                f'{at}.shocks: expected a table of asset = relative move, e.g. {{ "*" = "-0.30" }}'
-            )
-            raise ConfigError(msg)
-        shocks = {
-            str(asset): _decimal(f"{at}.shocks.{asset}", move, minimum=Decimal("-1"))
-            for asset, move in shocks_raw.items()
-        }
-        scenarios.append(Scenario(name, shocks))
+        try:
+            scenarios.append(_scenario(f"{where}[{i}]", item))
+        except _Problems as exc:
+            problems.extend(exc.problems)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise _Problems(problems)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         msg = f"{where}: scenario names must be unique, got {names}"
         raise ConfigError(msg)
     return tuple(scenarios)
+
+
+def _scenario(at: str, item: Any) -> Scenario:
+    """One [[stress.scenarios]] table; every bad shock of it is named (config audit of
+    2026-12-07: only the first was)."""
+    if not isinstance(item, dict):
+        msg = f"{at}: expected a table with name and shocks"
+        raise ConfigError(msg)
+    unknown = sorted(set(item) - {"name", "shocks"})
+    if unknown:
+        msg = f"{at}: unknown key {unknown[0]!r}; known keys: name, shocks"
+        raise ConfigError(msg)
+    if "name" not in item or "shocks" not in item:
+        msg = f"{at}: needs both name and shocks"
+        raise ConfigError(msg)
+    name = _text(f"{at}.name", item["name"])
+    if not name or name != name.strip() or not name.isprintable():
+        msg = (
+            f"{at}.name: {name!r} must be a non-empty name without surrounding spaces or "
+            "control characters (it names the scenario in stress.csv and summary.json)"
+        )
+        raise ConfigError(msg)
+    shocks_raw = item["shocks"]
+    if not isinstance(shocks_raw, dict) or not shocks_raw:
+        msg = f'{at}.shocks: expected a table of asset = relative move, e.g. {{ "*" = "-0.30" }}'
+        raise ConfigError(msg)
+    shocks: dict[str, Decimal] = {}
+    problems: list[str] = []
+    for asset, move in shocks_raw.items():
+        try:
+            shocks[str(asset)] = _decimal(f"{at}.shocks.{asset}", move, minimum=Decimal("-1"))
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise _Problems(problems)
+    return Scenario(name, shocks)
 
 
 def _key_path(where: str, value: Any) -> str:
@@ -606,23 +641,39 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> Config:
         msg = f"{source}: {len(problems)} problems:" + "".join(f"\n  {p}" for p in problems)
         raise ConfigError(msg)
     config = Config(**sections, source=source)
-    if config.concentration.oi_share_warn > config.concentration.oi_share_breach:
-        msg = f"{source}: concentration.oi_share_warn must not exceed oi_share_breach"
-        raise ConfigError(msg)
-    if config.concentration.large_exposure_warn > config.concentration.large_exposure_breach:
-        msg = f"{source}: concentration.large_exposure_warn must not exceed large_exposure_breach"
-        raise ConfigError(msg)
+    # values checked against another, once each is valid: every such problem named too, with
+    # both values (config audit of 2026-12-07: only the first pair was named, without values)
+    raw_concentration = data.get("concentration", {})
+    for warn, breach in (
+        ("oi_share_warn", "oi_share_breach"),
+        ("large_exposure_warn", "large_exposure_breach"),
+    ):
+        warn_level = getattr(config.concentration, warn)
+        breach_level = getattr(config.concentration, breach)
+        if warn_level > breach_level:
+            shown = [
+                f"{level}" + ("" if key in raw_concentration else ", the default")
+                for key, level in ((warn, warn_level), (breach, breach_level))
+            ]
+            problems.append(
+                f"concentration.{warn} ({shown[0]}) must not exceed {breach} ({shown[1]})"
+            )
     currency = config.firm.reporting_currency
     for scenario in config.stress.scenarios:
         # the unit of account is priced 1 by definition: "shocking" it rescaled every figure
         # and left CAP-04 meaningless (capital review of 2026-12-05)
         if currency in scenario.shocks:
-            msg = (
-                f"{source}: stress.scenarios {scenario.name}: {currency} is the reporting "
+            problems.append(
+                f"stress.scenarios {scenario.name}: {currency} is the reporting "
                 "currency (price 1 by definition) and cannot be shocked; shock the stablecoins "
                 "or the other assets instead"
             )
-            raise ConfigError(msg)
+    if len(problems) == 1:
+        msg = f"{source}: {problems[0]}"
+        raise ConfigError(msg)
+    if problems:
+        msg = f"{source}: {len(problems)} problems:" + "".join(f"\n  {p}" for p in problems)
+        raise ConfigError(msg)
     return config
 
 

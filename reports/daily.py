@@ -413,6 +413,7 @@ def run_daily(
         find_previous_manifest,
     )
     from reports.sign.package import build_package
+    from reports.stress.scenarios import stable_assets_warning
 
     say = say or (lambda _msg: None)
     show_warning = warn or say
@@ -547,6 +548,9 @@ def run_daily(
                     )
                     for line in _incomplete_lines(run.results):
                         warn(line)
+                    stable_warning = stable_assets_warning(con, as_of, config)
+                    if stable_warning:
+                        warn(stable_warning)
                 with log.stage("report", timings, say) as details:
                     report = write_report(
                         con,

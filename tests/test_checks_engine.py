@@ -718,6 +718,12 @@ def test_cli_fail_on_warn(run_mir, tmp_path: Path) -> None:
     assert "not_evaluated" in result.output  # SEG-04 on the first day, with its reason
     result = run_mir("check", "--as-of", "2026-03-02", "--only", "SEG-08", "--fail-on", "warn")
     assert result.exit_code == 1, result.output
+    # a stable asset the day does not price is warned of on stderr (config audit 2026-12-07)
+    config = tmp_path / "typo.toml"
+    config.write_text('[firm]\nstable_assets = ["USD", "usdt"]\n', encoding="utf-8")
+    typo = run_mir("check", "--as-of", "2026-03-02", "--only", "SEG-08", "--config", config)
+    assert typo.exit_code == 0, typo.output
+    assert "warning: [firm] stable_assets names usdt, which the venue" in typo.stderr
 
 
 def test_the_run_id_changes_with_the_code(

@@ -170,6 +170,10 @@ def test_the_largest_and_finest_settings_are_accepted() -> None:
         ({"segregation": {"target_residual_interest": "1e15"}}, "at most 15 integer digits"),
         ({"segregation": {"target_residual_interest_pct": "1e19"}}, "too large"),
         ({"segregation": {"reported_pnl_tolerance": "4.9999999999999999999"}}, "18 decimals"),
+        # Config audit of 2026-12-07: "expected a whole number ..., got '250'" read as a
+        # contradiction; a count is a TOML integer, unlike the amounts and ratios.
+        ({"var": {"window": "250"}}, "a TOML integer without quotes (window = 250), got '250'"),
+        ({"stress": {"cover": "2"}}, "a TOML integer without quotes (cover = 2), got '2'"),
     ],
 )
 def test_bad_configuration_is_an_error_naming_the_key(data: dict, fragment: str) -> None:
@@ -422,6 +426,39 @@ def test_every_problem_of_a_file_is_named_at_once() -> None:
         parse_config({"capital": {"early_warning": "110"}}, source="mir.toml")
 
 
+def test_every_cross_check_and_scenario_problem_is_named_at_once() -> None:
+    """Config audit of 2026-12-07: two warn levels above their breach levels, or two bad
+    shocks in the scenarios, took a run each to see (only the first was named), although the
+    README promises every problem of the file in the one error. Each warn/breach pair names
+    both values, the default one too."""
+    data = {
+        "concentration": {"oi_share_warn": "0.2", "oi_share_breach": "0.1"},
+        "stress": {
+            "scenarios": [
+                {"name": "a", "shocks": {"*": "x", "BTC": "-2"}},
+                {"name": "b", "shocks": {"ETH": "y"}},
+            ]
+        },
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, source="mir.toml")
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "mir.toml: 3 problems:"
+    assert lines[1].startswith("  stress.scenarios[1].shocks.*: 'x'")
+    assert lines[2].startswith("  stress.scenarios[1].shocks.BTC: '-2'")
+    assert lines[3].startswith("  stress.scenarios[2].shocks.ETH: 'y'")
+    both = {"concentration": {"oi_share_warn": "0.2", "large_exposure_warn": "0.3"}}
+    both["concentration"]["oi_share_breach"] = "0.1"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(both, source="mir.toml")
+    assert str(caught.value).splitlines() == [
+        "mir.toml: 2 problems:",
+        "  concentration.oi_share_warn (0.2) must not exceed oi_share_breach (0.1)",
+        "  concentration.large_exposure_warn (0.3) must not exceed large_exposure_breach "
+        "(0.25, the default)",
+    ]
+
+
 # --- mutation review of 2026-12-06 (config and report figures) ---
 
 
@@ -449,7 +486,7 @@ def test_the_edges_of_the_accepted_ranges_are_accepted() -> None:
 def test_a_large_exposure_warning_above_its_breach_is_refused() -> None:
     """concentration.large_exposure_warn must not exceed large_exposure_breach (a warning
     above the breach would never be seen): a bad value, exit 2."""
-    with pytest.raises(ConfigError, match="large_exposure_warn must not exceed") as caught:
+    with pytest.raises(ConfigError, match=r"large_exposure_warn \(0.3\) must not exceed") as caught:
         parse_config({"concentration": {"large_exposure_warn": "0.30"}})
     assert caught.value.exit_code == ExitCode.USAGE
 

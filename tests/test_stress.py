@@ -663,6 +663,22 @@ def test_stress_csv_warns_for_a_scenario_cap04_warns_of_an_unpriced_asset(
     assert result.rows.select("entity_id", "metric").rows() == [("typo", "unpriced_shock_asset")]
 
 
+def test_a_stable_asset_the_day_does_not_price_is_warned_of(scenario_db: Any) -> None:
+    """Config audit of 2026-12-07: stable_assets = ["usdt"] for USDT made nothing stable and
+    left USDT shocked by "*", in K-ASA and in CON-05, without a word (a shock naming "btc" is
+    warned of by CAP-04). The defaults (USDC here) and the reporting currency are not named."""
+    from reports.stress.scenarios import stable_assets_warning
+
+    assert stable_assets_warning(scenario_db, AS_OF, Config()) is None
+    typo = parse_config({"firm": {"stable_assets": ["USD", "usdt", "USDC", "DAI"]}})
+    warning = stable_assets_warning(scenario_db, AS_OF, typo)
+    assert warning == (
+        "warning: [firm] stable_assets names DAI, usdt, which the venue neither prices nor "
+        "holds on 2026-03-02: it makes nothing stable (asset symbols are case-sensitive, as "
+        "in prices.csv)"
+    )
+
+
 def test_cap04_does_not_warn_of_an_underlying_shocked_through_the_marks(
     template: Path, tmp_path: Path
 ) -> None:

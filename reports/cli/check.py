@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from reports.cli import cli, decide_exit
+from reports.cli import cli, decide_exit, echo
 from reports.cli.options import as_of_option, config_option, db_option, format_option
 from reports.errors import ExitCode
 
@@ -58,10 +58,14 @@ def check_command(
     from reports.checks.model import CheckOutcome
     from reports.config import load_config
     from reports.db import open_db
+    from reports.stress.scenarios import stable_assets_warning
 
     config = load_config(config_path)
     with open_db(db, must_exist=True) as con:
         result = run_checks(con, as_of, config, only=list(only) if only else None)
+        stable_warning = stable_assets_warning(con, as_of, config)
+    if stable_warning:
+        echo(stable_warning, err=True)
 
     statuses = {r.status for r in result.results}
     failing = {CheckOutcome.BREACH} | ({CheckOutcome.WARN} if fail_on == "warn" else set())

@@ -39,10 +39,12 @@ def report_command(
     from reports.db import open_db
     from reports.render.report import write_report
     from reports.sign.manifest import broken_link_message, broken_links_after
+    from reports.stress.scenarios import stable_assets_warning
 
     config = load_config(config_path)
     with open_db(db, must_exist=True) as con:
         result = write_report(con, as_of, out_dir, config)
+        stable_warning = stable_assets_warning(con, as_of, config)
     code = (
         ExitCode.INTERNAL if result.errored else ExitCode.BREACH if result.breached else ExitCode.OK
     )
@@ -61,6 +63,8 @@ def report_command(
         echo("warning: signed with a DEVELOPMENT KEY - NOT FOR SUBMISSION", err=True)
     if result.substitution_warning:
         echo(result.substitution_warning, err=True)
+    if stable_warning:
+        echo(stable_warning, err=True)
     for later in broken_links_after(Path(out_dir), as_of, config.firm.lei):
         # the later days' packages link to the manifest this run replaced (security review of
         # 2026-12-05: only `mir daily` said so; the break showed at the regulator's verify)

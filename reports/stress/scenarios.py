@@ -107,6 +107,27 @@ def run_query(con: Any, name: str, as_of: Any, **params: Any) -> pl.DataFrame:
     return con.sql(read_query(f"stress/{name}.sql"), params={"as_of": as_of, **params}).pl()
 
 
+def stable_assets_warning(con: Any, as_of: Any, config: Config) -> str | None:
+    """A warning naming the configured [firm] stable_assets codes the day does not price (so
+    holds none of: every held asset is priced), None when there is none. Such a code makes
+    nothing stable: "usdt" for USDT left USDT shocked in every scenario, counted in K-ASA
+    instead of K-CMH and in CON-05, without a word (config audit of 2026-12-07; CAP-04 already
+    said so of a shock naming an asset the day does not price). The defaults are left out: a
+    venue without USDC keeps them."""
+    from reports.config import FirmConfig
+
+    default = (*FirmConfig().stable_assets, config.firm.reporting_currency)
+    priced = set(run_query(con, "asset_prices", as_of)["asset"].to_list())
+    unknown = sorted({a for a in config.firm.stable_assets if a not in priced} - set(default))
+    if not unknown:
+        return None
+    return (
+        f"warning: [firm] stable_assets names {', '.join(unknown)}, which the venue neither "
+        f"prices nor holds on {as_of}: it makes nothing stable (asset symbols are "
+        "case-sensitive, as in prices.csv)"
+    )
+
+
 @dataclass(frozen=True)
 class StressInputs:
     """Everything the stress engine and VaR read for one as-of date (today's figures)."""
