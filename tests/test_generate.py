@@ -594,8 +594,24 @@ def test_days_of_an_earlier_run_in_the_output_are_named(tmp_path) -> None:
     first = summary.first
     later = [(first + dt.timedelta(days=i)).isoformat() for i in (1, 2)]
     assert summary.other_days == tuple(later)
-    assert f"also holds 2 day(s) of an earlier run ({later[0]}, {later[1]})" in summary.line()
+    assert f"also holds 2 day(s) of an earlier run ({later[0]}, {later[1]})" in summary.warning()
     assert generate(GenerateOptions(accounts=40, days=3, seed=1, out=out)).other_days == ()
+
+
+def test_the_earlier_days_warning_survives_quiet(run_mir, tmp_path) -> None:
+    """`-q` drops the summary line, not the warning (`mir generate --help`: "only errors and
+    warnings"); the warning goes to stderr, as every command's warnings do (it was part of the
+    stdout summary line, so -q dropped it)."""
+    out = tmp_path / "venue"
+    generate(GenerateOptions(accounts=40, days=2, seed=1, out=out))
+    args = ("generate", "--accounts", "40", "--days", "1", "--seed", "1", "--out", str(out))
+    quiet = run_mir(*args, "--start", "2026-05-01", "-q")
+    assert quiet.exit_code == 0
+    assert quiet.stdout == ""
+    assert "warning: " in quiet.stderr and "also holds 2 day(s) of an earlier run" in quiet.stderr
+    loud = run_mir(*args, "--start", "2026-06-01")
+    assert loud.stdout.startswith("generated 1 day(s)") and "earlier run" not in loud.stdout
+    assert "also holds 3 day(s) of an earlier run" in loud.stderr
 
 
 def test_a_finding_it_cannot_plant_is_a_usage_error_and_out_stays_as_it_was(

@@ -990,6 +990,32 @@ def test_package_warns_when_the_linked_days_package_holds_another_manifest(
     assert result.exit_code == 4, result.output
 
 
+def test_package_warnings_go_to_stderr_under_quiet_too(
+    tmp_path, signer, signed_pdf, run_mir
+) -> None:
+    """README audit of 2026-12-07: `mir package -q` (help: "only errors and warnings") printed
+    nothing and exited 0 for a package whose hash chain `mir verify` then failed, and without
+    -q its warnings were stdout lines of the summary. They are warnings on stderr, as
+    `mir report`'s and `mir daily`'s are."""
+    root = tmp_path / "out"
+    config = tmp_path / "mir.toml"
+    config.write_text(f'[firm]\nlei = "{LEI}"\n')
+    make_day(root, signer, day_pdf(signer, "2026-03-02"), as_of="2026-03-02", lei=LEI)
+    build_package(root, dt.date(2026, 3, 2), lei=LEI)
+    again = root / "2026-03-02" / MANIFEST_NAME
+    again.write_bytes(again.read_bytes().replace(b'"c' + b"c" * 63, b'"d' + b"d" * 63))
+    sign_manifest(again, signer)
+    make_day(root, signer, signed_pdf, lei=LEI)
+    args = ("package", "--as-of", AS_OF, "--out", root, "--config", config)
+    quiet = run_mir(*args, "-q")
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stdout == ""
+    assert "warning: the package of 2026-03-02, the day this package links to" in quiet.stderr
+    loud = run_mir(*args, "--force")
+    assert loud.exit_code == 0, loud.output
+    assert "warning: " not in loud.stdout and "holds another manifest" in loud.stderr
+
+
 def test_verify_without_the_earlier_package_warns_or_takes_previous(
     tmp_path, signer, signed_pdf, run_mir
 ) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reports.cli import cli
+from reports.cli import cli, echo
 from reports.cli.options import ISO_DATE, db_option, quiet_option
 
 INJECT_CHOICES = (
@@ -122,3 +122,6 @@ def generate_command(
     summary = generate(options)
     if not quiet:
         click.echo(summary.line())
+    warning = summary.warning()
+    if warning:
+        echo(f"warning: {warning}", err=True)

@@ -171,8 +171,9 @@ def package_command(
             f"package {action}: {result.path} ({len(result.files)} files, {result.size} bytes)"
         )
         click.echo(f"sha256: {result.sha256}")
-        for warning in dict.fromkeys(result.report.warnings):
-            click.echo(f"warning: {warning}")
+    # warnings on stderr, under --quiet too (a chain link `mir verify` will fail among them)
+    for warning in dict.fromkeys(result.report.warnings):
+        echo(f"warning: {warning}", err=True)
     for later in broken_links_after(Path(out_dir), as_of, config.firm.lei):
         echo(broken_link_message(later, as_of, "mir report` and `mir package --force"), err=True)
 
@@ -199,11 +200,13 @@ def verify_command(
     zip_path: str, trust: str | None, previous: str | None, db: str | None, quiet: bool
 ) -> None:
     """Re-check a submission package: file hashes and sizes against manifest.json, no unlisted
-    files, the CMS signature of manifest.json, the PAdES signature of report.pdf, same signer,
-    the hash chain to the previous day's package, and that the zip's name carries its date.
+    files, summary.json against the manifest, the CSVs embedded in report.pdf, the CMS signature
+    of manifest.json, the PAdES signature of report.pdf, same signer, the signer's LEI, the hash
+    chain to the previous day's package, and that the zip's name carries its date and LEI.
 
-    Prints one line per check (ok / FAILED: reason). Exit 0 when all pass (warnings allowed,
-    e.g. a chain link with no earlier package to check it against), 4 when any fails (a ZIP
+    Prints one line per check (ok / NOT CHECKED / FAILED: reason; -q only the last two and
+    warnings). Exit 0 when all pass (warnings and NOT CHECKED allowed, e.g. a chain link with no
+    earlier package to check it against), 4 when any fails (a ZIP
     that is not a readable zip, a --previous without a manifest included), 2 when ZIP or
     --previous is missing or --trust is missing, unreadable or not a certificate. `--db` is
     accepted like on every command and not used.

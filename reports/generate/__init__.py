@@ -73,19 +73,21 @@ class GenerateSummary:
     # snapshot directories in `out` from an earlier run, which truth.csv does not describe
     other_days: tuple[str, ...] = ()
 
-    def line(self) -> str:
-        other = (
-            f"; warning: {self.out} also holds {len(self.other_days)} day(s) of an earlier run "
+    def warning(self) -> str | None:
+        """The earlier run's days left in `out`, for stderr (printed under -q too)."""
+        if not self.other_days:
+            return None
+        return (
+            f"{self.out} also holds {len(self.other_days)} day(s) of an earlier run "
             f"({', '.join(self.other_days[:3])}{', ...' if len(self.other_days) > 3 else ''}), "
             "not described by truth.csv"
-            if self.other_days
-            else ""
         )
+
+    def line(self) -> str:
         return (
             f"generated {self.days} day(s) {self.first}..{self.last} for {self.accounts} accounts: "
             f"{self.positions} open positions and {self.movements} movements on the last day, "
             f"{self.findings} planted finding(s) in truth.csv -> {self.out} ({self.seconds:.1f} s)"
-            f"{other}"
         )
 
 
