@@ -645,6 +645,13 @@ def test_account_history_has_no_roll_forward_across_a_gap(tmp_path: Path) -> Non
     assert closes["2026-03-03"]["rollforward_difference"] is not None
     assert closes["2026-03-05"]["previous_margin"] is None
     assert closes["2026-03-05"]["rollforward_difference"] is None
+    # segregation_trend's change spans the gap: since the previous stored day, as documented
+    # (history audit of 2026-12-07: the README called it day-on-day)
+    trend = run_investigation(db, "segregation_trend", {"asset": "ETH"}).frame
+    excess = {r["as_of_date"].isoformat(): r for r in trend.iter_rows(named=True)}
+    assert excess["2026-03-05"]["excess_change"] == (
+        excess["2026-03-05"]["excess"] - excess["2026-03-03"]["excess"]
+    )
 
 
 def _edited_days(tmp_path: Path, edits: dict[str, list[str]]) -> Path:

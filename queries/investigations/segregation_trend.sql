@@ -1,4 +1,4 @@
--- description: The segregation statement over time per asset (v_segregation): client requirement, funds held, excess, coverage ratio and the USD figures, with the day-on-day change of the excess.
+-- description: The segregation statement over time per asset (v_segregation): client requirement, funds held, excess, coverage ratio and the USD figures, with the change of the excess since the asset's previous stored day (across a gap: over several days).
 -- param: asset text (optional): one asset, e.g. ETH [default: every asset]
 -- param: from date (optional): first as-of date [default: the first stored day]
 -- param: to date (optional): last as-of date [default: the last stored day]
