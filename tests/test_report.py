@@ -546,6 +546,14 @@ def test_configured_ratios_are_stated_with_every_digit(database: Path) -> None:
         data, signer_subject="CN=test", development_key=True, signing_time=SIGNED_AT, attachments=()
     )
     assert "each at their own confidence level" not in render_html(alike)
+    # no exposure to a non-stable asset: VaR and ES 0 on any sample, said so, not "rank k = 0"
+    # (stress audit of 2026-12-07)
+    from dataclasses import replace
+
+    var = replace(alike.stress.var, exposure=(), k=0, w=0)
+    none = " ".join(render_html(replace(alike, stress=replace(alike.stress, var=var))).split())
+    assert "VaR 99%, 1 day (no exposure to a non-stable asset: 0 on any sample)" in none
+    assert "rank k = 0" not in none and "rank k =" in " ".join(render_html(alike).split())
 
 
 def test_each_holdings_breakdown_of_the_statement_adds_up_to_the_funds_held(

@@ -535,6 +535,30 @@ def test_cap05_not_evaluated_without_history(template: Path, tmp_path: Path) -> 
     con.close()
 
 
+def test_cap05_passes_with_no_exposure_to_a_non_stable_asset(
+    template: Path, tmp_path: Path
+) -> None:
+    """Stress audit of 2026-12-07: a house and insurance fund holding only stablecoins have no
+    exposure VaR counts, so VaR and ES are 0 over any sample; CAP-05 was `not_evaluated` ("no
+    two consecutive days with a price for every exposure asset (none) ... load price_history",
+    or with 30 days of prices "needs at least 100 returns"), which no back-fill can change."""
+    con = make_db(template, tmp_path)
+    insert(con, "prices", "kind, symbol, price", [("asset", "USDT", D("0.9996"))])
+    insert(con, "accounts", "account_id, account_type, group_id, client_category, status",
+           [("h1", "house", "h1", "retail", "active")])  # fmt: skip
+    insert(con, "custody",
+           "wallet_id, custodian, asset, balance, designation, wallet_type, custodian_type",
+           [("w1", "self", "USDT", D(1000000), "house", "cold", "self")])  # fmt: skip
+    insert(con, "capital", "item, amount", [("cet1", D(1000000))])
+    derive.refresh(con)
+    result = var_es(con, AS_OF, Config())
+    assert result.evaluated and result.exposure == {}
+    assert (result.var_usd, result.es_usd) == (D("0.00"), D("0.00"))
+    outcome = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(con, AS_OF, None, Config()))
+    assert outcome.status == CheckOutcome.PASS, outcome.message
+    con.close()
+
+
 def test_a_linear_contract_quoted_in_a_coin_is_exposed_to_that_coin(
     template: Path, tmp_path: Path
 ) -> None:

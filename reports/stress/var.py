@@ -437,6 +437,22 @@ def var_es(con: Any, as_of: Any, config: Config) -> VarResult:
         own_funds=funds,
         own_funds_items=items,
     )
+    if not assets:
+        # no exposure to a non-stable asset: every return of every sample gives a P&L of 0, so
+        # VaR and ES are 0 whatever history is stored (stress audit of 2026-12-07: CAP-05 was
+        # not_evaluated, asking for a price_history that could change nothing)
+        n = int(returns.shape[0])  # the daily returns of the stored prices, if any
+        return replace(
+            result,
+            evaluated=True,
+            n=n,
+            k=min(tail_rank(n, result.confidence), n),
+            w=min(tail_count(n, result.es_confidence), n),
+            var_usd=to_cents(0.0),
+            es_usd=to_cents(0.0),
+            var=0.0,
+            es=0.0,
+        )
     if returns.shape[0] == 0:
         reason = (
             f"no two consecutive days with a price for every exposure asset "
