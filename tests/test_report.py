@@ -332,6 +332,105 @@ def test_pdf_is_pdfa3b_with_the_outputs_as_associated_files(
     assert associated == sorted(EMBEDDED)
 
 
+def _xmp_value(xmp: str, prop: str) -> str:
+    """An XMP simple property, written as an attribute or as an element."""
+    found = re.search(rf'{prop}(?:="([^"]*)"|>([^<]*)<)', xmp)
+    assert found, f"{prop} missing from the XMP: {xmp}"
+    return found[1] if found[1] is not None else found[2]
+
+
+def _pdf_date_as_xmp(value: object) -> str:
+    """D:YYYYMMDDHHmmSSZ (or +00'00') as the XMP's YYYY-MM-DDTHH:MM:SSZ."""
+    found = re.fullmatch(r"D:(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(Z|\+00'?00'?)", str(value))
+    assert found, value
+    y, mo, d, h, mi, s, _ = found.groups()
+    return f"{y}-{mo}-{d}T{h}:{mi}:{s}Z"
+
+
+def _fonts_of(resources: Any, seen: set[int]) -> list[Any]:
+    """Every font dictionary of a resource dictionary and of the form XObjects it draws."""
+    if resources is None:
+        return []
+    resources = resources.get_object()
+    if id(resources) in seen:
+        return []
+    seen.add(id(resources))
+    fonts = (
+        [font.get_object() for font in resources["/Font"].values()] if "/Font" in resources else []
+    )
+    for xobject in resources["/XObject"].values() if "/XObject" in resources else ():
+        xobject = xobject.get_object()
+        if xobject.get("/Subtype") == "/Form":
+            fonts += _fonts_of(xobject.get("/Resources"), seen)
+    return fonts
+
+
+def test_pdf_meets_the_pdfa3b_rules_a_validator_checks(
+    report: tuple[ReportResult, list[str]],
+) -> None:
+    """The ISO 19005-3 level B rules a regulator's validator checks that can be checked
+    without veraPDF (README, Tests: "tests check the PDF/A-3b identification, embedded fonts and
+    associated files"; until 2026-12-07 no test looked at the fonts): no encryption, a trailer
+    /ID, an sRGB output intent with its ICC profile embedded, /Info equal to the XMP (producer,
+    creator, title, dates), every font embedded, each associated file with a MIME type and a
+    modification date, nothing that runs, and the signature covering the whole file."""
+    result, _ = report
+    data = (result.day_dir / "report.pdf").read_bytes()
+    reader = pdf_reader(result.day_dir / "report.pdf")
+    root, trailer = reader.root, reader.trailer
+    # file structure: PDF 1.x header with the binary comment, /ID, not encrypted, nothing after
+    # the last %%EOF but one end of line
+    header = data.split(b"\n", 2)
+    assert header[0].startswith(b"%PDF-1.") and all(b > 127 for b in header[1][1:5])
+    assert "/Encrypt" not in trailer and len(trailer["/ID"]) == 2
+    assert data.rstrip(b"\r\n").endswith(b"%%EOF") and len(data) - data.rindex(b"%%EOF") <= 7
+    # the output intent: GTS_PDFA1 with an embedded RGB ICC profile
+    (intent,) = (ref.get_object() for ref in root["/OutputIntents"])
+    assert intent["/S"] == "/GTS_PDFA1"
+    profile = intent["/DestOutputProfile"]
+    assert profile["/N"] == 3 and profile.data[36:40] == b"acsp" and profile.data[16:20] == b"RGB "
+    # /Info and the XMP say the same (ISO 19005-3 6.6.3)
+    xmp = root["/Metadata"].data.decode()
+    info = trailer["/Info"]
+    assert _xmp_value(xmp, "pdf:Producer") == str(info["/Producer"])
+    assert _xmp_value(xmp, "xmp:CreatorTool") == str(info["/Creator"])
+    assert f'<rdf:li xml:lang="x-default">{info["/Title"]}</rdf:li>' in xmp
+    for key, prop in (("/CreationDate", "xmp:CreateDate"), ("/ModDate", "xmp:ModifyDate")):
+        assert _xmp_value(xmp, prop).replace("+00:00", "Z") == _pdf_date_as_xmp(info[key]), key
+    # every font embedded (pdffonts' "emb yes"), whatever page or form draws it
+    fonts, seen, pages = [], set(), [root["/Pages"]]
+    while pages:
+        node = pages.pop()
+        if "/Kids" in node:
+            pages += [kid.get_object() for kid in node["/Kids"]]
+        else:
+            fonts += _fonts_of(node.get("/Resources"), seen)
+    assert fonts
+    for font in fonts:
+        descendants = [d.get_object() for d in font.get("/DescendantFonts", [])] or [font]
+        for descendant in descendants:
+            descriptor = descendant["/FontDescriptor"]
+            assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), font["/BaseFont"]
+    # associated files: MIME type, modification date, listed in /AF
+    mime = {".csv": "/text/csv", ".json": "/application/json"}
+    for ref in root["/AF"]:
+        filespec = ref.get_object()
+        name, stream = str(filespec["/UF"]), filespec["/EF"]["/F"]
+        assert str(filespec["/F"]) == name and filespec["/AFRelationship"] == "/Data"
+        assert stream["/Subtype"] == mime[Path(name).suffix], name
+        assert "/ModDate" in stream["/Params"], name
+    # nothing that runs
+    assert not {"/OpenAction", "/AA"} & set(root)
+    assert "/JavaScript" not in root["/Names"] and b"/JavaScript" not in data
+    assert b"/Launch" not in data
+    # the signature: approval (no DocMDP), its /ByteRange the whole file but its /Contents
+    (field,) = (ref.get_object() for ref in root["/AcroForm"]["/Fields"])
+    start1, length1, start2, length2 = (int(x) for x in field["/V"]["/ByteRange"])
+    assert start1 == 0 and start2 + length2 == len(data)
+    assert data[length1 : length1 + 1] == b"<" and data[start2 - 1 : start2] == b">"
+    assert "/Perms" not in root
+
+
 def test_pdf_signature_is_valid(report: tuple[ReportResult, list[str]]) -> None:
     from pyhanko.sign.validation import validate_pdf_signature
 
