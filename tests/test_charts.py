@@ -389,3 +389,21 @@ def test_the_label_widths_are_dejavu_sans_own() -> None:
     for code in range(0x20, 0x7F):
         assert label_ems(chr(code)) == metrics[cmap[code]][0] / units, chr(code)
     assert label_ems("\u2026") == metrics[cmap[0x2026]][0] / units
+
+
+def test_the_documents_title_keeps_the_characters_no_font_draws() -> None:
+    """PDF/A audit of 2026-12-07: a firm named in Japanese was "[U+4E09]..." in the PDF's title
+    and author (/Info and XMP, never drawn), so an archive searched by title did not find it.
+    The head keeps them; only control characters, which XMP cannot hold, become code points
+    there. The body still shows every one as its code point."""
+    from reports.render.pdf import shown_as_code_points
+
+    html = (
+        '<html><head><title>三井\x1b - report</title><meta name="author" content="三井\x1b">'
+        "</head><body><h1>三井\x1b</h1></body></html>"
+    )
+    shown = shown_as_code_points(html, ("三", "井", "\x1b"))
+    head, body = shown.split("<body", 1)
+    assert "<title>三井[U+001B] - report</title>" in head
+    assert 'content="三井[U+001B]"' in head
+    assert "<h1>[U+4E09][U+4E95][U+001B]</h1>" in body

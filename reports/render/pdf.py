@@ -20,6 +20,7 @@ import datetime as dt
 import gc
 import logging
 import re
+import unicodedata
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -127,13 +128,21 @@ def shown_as_code_points(html: str, characters: tuple[str, ...]) -> str:
     from reports.render.charts import fit_label
 
     table = {ord(c): f"[U+{ord(c):04X}]" for c in characters}
+    # the head (the title and author, which become the PDF's /Info and XMP metadata, never
+    # drawn) keeps every character but the control ones, which XMP cannot hold (PDF/A audit of
+    # 2026-12-07: a firm named in Japanese was "[U+4E09]..." in the document's title, so an
+    # archive search by title did not find it)
+    head, body_start, body = html.partition("<body")
+    if body_start:
+        controls = {k: v for k, v in table.items() if unicodedata.category(chr(k))[0] == "C"}
+        html = head.translate(controls) + body_start + body.translate(table)
+    else:
+        html = html.translate(table)
     # a chart's bar label was fitted to its room before the characters were expanded: fit it
     # again (its start is kept), or the expanded one runs off the chart's left edge and the
     # start that tells the bars apart is lost (extreme-data review of 2026-12-07: five bars
     # read "...T-[U+6C38][U+7EED]-..." with their group ids cut off)
-    return _BAR_LABEL.sub(
-        lambda m: f"{m[1]}>{escape(fit_label(unescape(m[2])))}</text>", html.translate(table)
-    )
+    return _BAR_LABEL.sub(lambda m: f"{m[1]}>{escape(fit_label(unescape(m[2])))}</text>", html)
 
 
 # a bar label's <text class="bar-label" ...>FITTED</text> (reports.render.charts.bar_chart)
