@@ -576,6 +576,19 @@ def test_run_id_follows_the_inputs(tmp_path: Path, con: duckdb.DuckDBPyConnectio
     assert compute_run_id(con, DAY2, Config(), only=["SEG"]) != compute_run_id(con, DAY2, Config())
 
 
+def test_run_id_follows_the_tool_version(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DESIGN.md section 6: run_id is derived from the inputs, config AND tool version; a run
+    recorded by another release is not this release's (coverage audit of 2026-12-07: no test
+    changed the version)."""
+    from reports.checks import engine
+
+    before = compute_run_id(con, DAY2, Config())
+    monkeypatch.setattr(engine, "__version__", "999.0.0")
+    assert compute_run_id(con, DAY2, Config()) != before
+
+
 def test_run_id_follows_a_changed_value_not_only_a_changed_row_count(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:

@@ -477,3 +477,94 @@ def test_the_daily_help_cron_example_is_the_readmes_and_pages_on_a_non_zero_exit
     ]
     assert in_readme and in_help == in_readme
     assert '2>&1; rc=$?; [ $rc = 0 ] || /usr/local/bin/page-compliance "' in in_readme[0]
+
+
+def test_an_installed_wheels_layout_finds_the_queries_and_templates(tmp_path) -> None:
+    """DESIGN.md section 2: packaging must find queries/ and templates/ from an installed wheel
+    too. The wheel's layout is the package with pyproject's force-include copies inside it
+    (reports/_queries, reports/_templates) and no checkout around it: `mir init` and a view
+    must work there, reading the copies (coverage audit of 2026-12-07: nothing tested it)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tomllib
+
+    repo = Path(__file__).resolve().parent.parent
+    with (repo / "pyproject.toml").open("rb") as handle:
+        build = tomllib.load(handle)["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert build["packages"] == ["reports"]
+    site = tmp_path / "site"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(repo / "reports", site / "reports", ignore=ignore)
+    for source, target in build["force-include"].items():
+        shutil.copytree(repo / source, site / target, ignore=ignore)
+    script = (
+        "import sys; from pathlib import Path; from reports import paths; "
+        "print(paths.queries_dir()); print(paths.templates_dir()); "
+        "from reports.cli import main; sys.argv = ['mir', *sys.argv[1:]]; main()"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site), "MIR_DB": str(tmp_path / "mir.duckdb")}
+    env.pop("MIR_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-c", script, "init"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    found = done.stdout.splitlines()[:2]
+    assert found == [str(site / "reports" / "_queries"), str(site / "reports" / "_templates")]
+    assert (site / "reports" / "_templates" / "report.html.j2").is_file()
+
+
+def test_the_stages_import_only_the_stages_before_them() -> None:
+    """DESIGN.md section 2: nothing below cli imports it; the loader knows nothing of rendering,
+    the checks nothing of signing, and the generator writes snapshot directories only (it could
+    be a separate tool). Read from every module's imports, at any depth (coverage audit of
+    2026-12-07: nothing tested it)."""
+    import ast
+
+    package = Path(__file__).resolve().parent.parent / "reports"
+    forbidden = {
+        "": {"reports.cli"},
+        "load": {"reports.render", "reports.sign", "reports.checks", "reports.daily"},
+        "checks": {"reports.render", "reports.sign", "reports.daily"},
+        "capital": {"reports.render", "reports.sign", "reports.daily"},
+        "concentration": {"reports.render", "reports.sign", "reports.daily"},
+        "stress": {"reports.render", "reports.sign", "reports.daily"},
+        "generate": {
+            "reports.db",
+            "reports.load",
+            "reports.checks",
+            "reports.render",
+            "reports.sign",
+        },
+    }
+    problems = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package).parts
+        if parts[0] == "cli":
+            continue
+        module = ".".join(("reports", *parts)).removesuffix(".py").removesuffix(".__init__")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = module.split(".")[: len(module.split(".")) - node.level + 1]
+                    if path.name != "__init__.py":
+                        anchor = anchor[:-1]
+                    base = ".".join([*anchor, base] if base else anchor)
+                names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            stage = parts[0] if len(parts) > 1 else ""
+            for rule in ("", stage):
+                for name in names:
+                    if any(name == f or name.startswith(f + ".") for f in forbidden.get(rule, ())):
+                        problems.append(f"{module} imports {name}")
+    assert problems == []

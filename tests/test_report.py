@@ -2332,3 +2332,45 @@ def test_an_asset_price_is_printed_with_the_digits_that_tell_it_from_zero(databa
     )
     _, assets = _segregation(replace(data, statement=tiny))
     assert {a.price for a in assets} == {"0.000000000000000001"}
+
+
+def test_the_var_section_states_n_q_k_and_w(database: Path) -> None:
+    """DESIGN.md section 4: "The report states n, q, k, w." The rendered HTML names the
+    number of returns, both confidence levels, the VaR's rank k and the ES's count w
+    (coverage audit of 2026-12-07: only the statistics were tested, not that the report
+    states them; the sample history is too short for VaR to be evaluated)."""
+    from dataclasses import replace
+
+    from reports.render.build import build_context
+    from reports.render.html import render_html
+
+    data = gathered(database, Config())
+    var = replace(
+        data.var,
+        evaluated=True,
+        reason=None,
+        n=250,
+        confidence=Decimal("0.99"),
+        k=3,
+        es_confidence=Decimal("0.975"),
+        w=6,
+        var=1234.5,
+        var_usd=Decimal("1234.50"),
+        es=2345.25,
+        es_usd=Decimal("2345.25"),
+        window_start=dt.date(2025, 6, 28),
+        window_end=dt.date(2026, 3, 3),
+        exposure={"BTC": Decimal("1000000")},
+        left_out={},
+    )
+    context = build_context(
+        replace(data, var=var),
+        signer_subject="CN=test",
+        development_key=True,
+        signing_time=SIGNED_AT,
+        attachments=(),
+    )
+    flat = " ".join(re.sub(r"<[^>]+>", " ", render_html(context)).split())
+    assert "VaR 99%, 1 day (the worst loss of rank k = 3) 1,234.50" in flat
+    assert "ES 97.5%, 1 day (mean of the w = 6 worst losses) 2,345.25" in flat
+    assert "Observations n (daily returns; window at most 250; price dates) 250" in flat
