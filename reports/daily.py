@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from reports import __version__
 from reports.checks.model import CheckOutcome, CheckResult
-from reports.config import Config
+from reports.config import UNKNOWN_LEI, Config
 from reports.errors import (
     INTERRUPTION,
     TERMINATION,
@@ -427,7 +427,10 @@ def run_daily(
     warn = _logged_warnings(log, show_warning)  # in the run log too (a closed stderr)
     try:
         if not snapshot_dir.is_dir():  # the export did not arrive: say so in the run log too
-            msg = f"no snapshot directory {snapshot_dir}; nothing was done"
+            msg = (
+                f"no snapshot directory {snapshot_dir} (the export has not arrived, or the "
+                "path is wrong); nothing was done: run `mir daily` on it once it is there"
+            )
             raise UsageError(msg)
         as_of = resolve_as_of(snapshot_dir, as_of)
     except MirError as exc:
@@ -504,6 +507,14 @@ def run_daily(
                 "its signer; fix [firm] lei or [signing] pkcs12. Nothing was done"
             )
             raise SigningError(msg)
+        if named is None and config.firm.lei != UNKNOWN_LEI and signer.is_development:
+            # `mir keys init` run before [firm] lei was set (onboarding audit of 2026-12-07)
+            warn(
+                f"warning: the development key {config.signing.pkcs12} names no LEI, but "
+                f"[firm] lei is {config.firm.lei}: `mir verify` reads `signer LEI: NOT "
+                "CHECKED` for its packages; run `mir keys init --force` to make one that "
+                "names it (organizationIdentifier LEIXG-<LEI>)"
+            )
         log.failed_stage = "open"  # opening the database (another writer may hold it)
         db_path.parent.mkdir(parents=True, exist_ok=True)
         created = not os.path.lexists(db_path)  # (a dangling link is not "no database")

@@ -841,6 +841,8 @@ def test_a_missing_export_or_a_bad_configuration_is_in_the_run_log(
     result = daily(run_mir, db, str(missing), "--out", str(out), "--config", str(dev_key.config))
     assert result.exit_code == 2, result.output
     assert f"no snapshot directory {missing}" in result.stderr
+    # what to do (onboarding audit of 2026-12-07: it named the folder alone)
+    assert "run `mir daily` on it once it is there" in result.stderr
     bad = tmp_path / "bad.toml"
     bad.write_text("[firm]\ncolour = 'red'\n", encoding="utf-8")
     result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(bad))
@@ -2114,6 +2116,37 @@ def test_daily_stops_before_the_load_when_the_key_names_another_lei(
     assert sha256(db) == before
     failed = runs(log_events(out))[-1][-1]
     assert (failed["event"], failed["stage"]) == ("failed", "key")
+
+
+def test_daily_warns_when_a_development_key_names_no_lei_but_firm_lei_is_set(
+    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+) -> None:
+    """Onboarding audit of 2026-12-07: `mir keys init` run before `[firm] lei` was set (the
+    README's order) makes a key naming no LEI; every package then reads `signer LEI: NOT
+    CHECKED` in `mir verify`, and the job said nothing. It warns at its key stage (here before
+    a load that fails), naming the command that makes a key naming the LEI."""
+    config = tmp_path / "mir.toml"
+    config.write_text(
+        f'[firm]\nlei = "529900T8BM49AURSDO55"\n[signing]\npkcs12 = "{dev_key.p12.as_posix()}"\n',
+        encoding="utf-8",
+    )
+    empty = tmp_path / "exports" / AS_OF.isoformat()
+    empty.mkdir(parents=True)
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(empty), "--out", str(out), "--config", str(config))
+    assert result.exit_code == 3, result.output
+    expected = (
+        f"warning: the development key {dev_key.p12} names no LEI, but [firm] lei is "
+        "529900T8BM49AURSDO55"
+    )
+    assert expected in result.stderr
+    assert "mir keys init --force" in result.stderr
+    logged = [e["message"] for e in log_events(out) if e["event"] == "warning"]
+    assert any(m.startswith(expected) for m in logged), logged
+    # no warning without a configured LEI (the placeholder): nothing to name
+    plain = daily(run_mir, db, str(empty), "--out", str(out), "--config", str(dev_key.config))
+    assert plain.exit_code == 3, plain.output
+    assert "names no LEI" not in plain.stderr
 
 
 def _break_figures(

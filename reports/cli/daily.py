@@ -58,7 +58,8 @@ def daily_command(
     Exit codes:
       0  ran, nothing breached (warnings possible)
       1  ran, a breach was found
-      2  usage or configuration error (e.g. --as-of contradicts the directory name)
+      2  usage or configuration error (e.g. --as-of contradicts the directory name, or
+         the snapshot directory is missing: the export did not arrive); nothing done
       3  bad input: the snapshot breaks the contract; nothing was loaded
       4  internal or signing error, a check that crashed, figures the report could not
          compute (the day is still reported and packaged without them), or a lock
