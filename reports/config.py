@@ -276,8 +276,15 @@ def _lei(where: str, value: Any) -> str:
     return text
 
 
-def _integer(where: str, value: Any, *, minimum: int) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+def _integer(where: str, value: Any, *, minimum: int, maximum: int | None = None) -> int:
+    # (only for a count that unquoted would be accepted: "0" or "²" quoted are not the fix)
+    digits = value.strip() if isinstance(value, str) else ""
+    if (
+        digits.isascii()
+        and digits.isdigit()
+        and int(digits) >= minimum
+        and (maximum is None or int(digits) <= maximum)
+    ):
         # "expected a whole number, got '250'" read as a contradiction (config audit of
         # 2026-12-07): a count is not an amount or a ratio, which may be strings
         key = where.rsplit(".", 1)[-1]
@@ -287,7 +294,8 @@ def _integer(where: str, value: Any, *, minimum: int) -> int:
         )
         raise ConfigError(msg)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        msg = f"{where}: expected a whole number of at least {minimum}, got {value!r}"
+        bounds = f"of at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        msg = f"{where}: expected a whole number {bounds}, got {value!r}"
         raise ConfigError(msg)
     return value
 
@@ -399,7 +407,7 @@ def _early_warning(where: str, value: Any) -> Decimal:
 
 def _cover(where: str, value: Any) -> int:
     """CAP-04's standard: Cover-1 or Cover-2 (stress.csv carries those two figures)."""
-    number = _integer(where, value, minimum=1)
+    number = _integer(where, value, minimum=1, maximum=2)
     if number > 2:
         msg = f"{where}: 1 (Cover-1) or 2 (Cover-2), got {value!r}"
         raise ConfigError(msg)

@@ -174,6 +174,10 @@ def test_the_largest_and_finest_settings_are_accepted() -> None:
         # contradiction; a count is a TOML integer, unlike the amounts and ratios.
         ({"var": {"window": "250"}}, "a TOML integer without quotes (window = 250), got '250'"),
         ({"stress": {"cover": "2"}}, "a TOML integer without quotes (cover = 2), got '2'"),
+        # ... but not one that unquoted is refused too (review of 2026-12-07: "window = 0")
+        ({"var": {"window": "0"}}, "expected a whole number of at least 1, got '0'"),
+        ({"var": {"window": "\u00b2"}}, "expected a whole number of at least 1, got '\u00b2'"),
+        ({"stress": {"cover": "3"}}, "expected a whole number from 1 to 2, got '3'"),
     ],
 )
 def test_bad_configuration_is_an_error_naming_the_key(data: dict, fragment: str) -> None:

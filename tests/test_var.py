@@ -830,6 +830,20 @@ def test_cap05_message_states_n_q_k_and_w(var_db: Any) -> None:
     assert f"VaR {usd(result.var_usd or 0)} k=3, ES {usd(result.es_usd or 0)} w=1" in message
     assert "n=30 daily returns" in message
     assert "is at or above 0.0001% of own funds" in message  # the >= of DESIGN.md section 4
+    # under cftc in its words, as CAP-01 and the PDF (review of 2026-12-07); the module's
+    # database is shared: the item is removed again
+    var_db.execute(
+        "INSERT INTO capital SELECT as_of_date, 'adjusted_net_capital', amount FROM capital LIMIT 1"
+    )
+    try:
+        cftc = parse_config(
+            {"var": {**tail, "own_funds_share_warn": "0.000001"}, "capital": {"regime": "cftc"}}
+        )
+        checked = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(var_db, AS_OF, None, cftc))
+    finally:
+        var_db.execute("DELETE FROM capital WHERE item = 'adjusted_net_capital'")
+    message = checked.rows.row(0, named=True)["message"]
+    assert "is at or above 0.0001% of adjusted net capital" in message, message
 
 
 def test_own_funds_are_the_days_not_every_stored_days(template: Path, tmp_path: Path) -> None:

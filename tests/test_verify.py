@@ -2560,3 +2560,43 @@ def test_verify_streams_a_large_member_once_instead_of_holding_it(
     assert report.ok, report.lines()
     assert f"file large.bin: ok (sha256 {digest[:16]}..., 50331648 bytes)" in report.lines()
     assert peak < 16 << 20, f"verify took {peak:,} bytes for a 48 MiB member"
+
+
+def test_an_altered_manifests_lei_is_not_called_another_firms_key(
+    tmp_path: Path, run_mir: Any
+) -> None:
+    """Review of 2026-12-07: the firm's own key, --trust holding its certificate, and the
+    manifest's "lei" changed after signing read "signer LEI: FAILED: ... its certificate is
+    not one --trust vouches for": it is; the manifest's signature is what does not verify."""
+    other = "529900T8BM49AURSDO55"
+    key = generate_development_key(algorithm="p256", lei=LEI)
+    root = tmp_path / "out"
+    make_day(root, key, day_pdf(key, AS_OF), lei=LEI)
+    package = build_package(root, dt.date.fromisoformat(AS_OF), lei=LEI).path
+    members = _members(package)
+    members[MANIFEST_NAME] = members[MANIFEST_NAME].replace(LEI.encode(), other.encode())
+    _rezip(package, members)
+    crt = tmp_path / "own.pem"
+    crt.write_bytes(key.certificate.public_bytes(serialization.Encoding.PEM))
+    result = run_mir("verify", package, "--trust", crt)
+    assert result.exit_code == 4, result.output
+    assert "modified after signing" in result.output, result.output
+    assert "another firm's key" not in result.output, result.output
+    # that certificate is the one --trust holds: its signature is what fails
+    assert (
+        f"signer LEI: FAILED: the signing certificate names LEI {LEI}, the manifest {other}: the "
+        "package contradicts itself on whose it is (its signature does not verify, who signed "
+        "is not checked)"
+    ) in result.output, result.output
+    # another field altered, the LEIs agreeing: not "a certificate --trust does not vouch for"
+    members[MANIFEST_NAME] = members[MANIFEST_NAME].replace(other.encode(), LEI.encode())
+    members[MANIFEST_NAME] = members[MANIFEST_NAME].replace(b'"' + b"c" * 64, b'"' + b"d" * 64)
+    _rezip(package, members)
+    altered = run_mir("verify", package, "--trust", crt)
+    assert altered.exit_code == 4, altered.output
+    assert "modified after signing" in altered.output, altered.output
+    assert (
+        f"signer LEI: NOT CHECKED (the package's own signing certificate claims {LEI}, as the "
+        "manifest does; its signature does not verify, nothing shows that its holder signed "
+        "this manifest)"
+    ) in altered.output, altered.output

@@ -207,6 +207,9 @@ class _Signer:
     subject: str
     lei: str | None = None  # the LEI its certificate names (certificate_lei), if any
     trusted: bool = False  # --trust vouches for the certificate (a chain to one of its anchors)
+    # the signature verifies (intact and valid): pyhanko decides no trust for one that does
+    # not, so `trusted` is then False whatever --trust holds
+    verified: bool = True
 
 
 @contextmanager
@@ -433,8 +436,15 @@ def _lei_line(
     if signer is None:
         return None
     name = "signer LEI"
+    # why nothing vouches for the certificate (review of 2026-12-07: a manifest altered after
+    # the firm's own key signed it read "its certificate is not one --trust vouches for" beside
+    # a --trust holding that very certificate)
     unvouched = (
-        "its certificate is not one --trust vouches for" if trust_given else "without --trust"
+        "without --trust"
+        if not trust_given
+        else "its signature does not verify"
+        if not signer.verified
+        else "its certificate is not one --trust vouches for"
     )
     if lei is None:
         if signer.lei is None:
@@ -472,11 +482,16 @@ def _lei_line(
             f"the signing certificate names LEI {signer.lei}, {where} {lei}: {why}",
         )
     if not signer.trusted:
+        shown = (
+            "nothing shows that its holder signed this manifest"
+            if trust_given and not signer.verified
+            else "nothing shows that certificate is that firm's"
+        )
         return CheckLine(
             name,
             True,
             f"the package's own signing certificate claims {lei}, as {where} does; "
-            f"{unvouched}, nothing shows that certificate is that firm's",
+            f"{unvouched}, {shown}",
             checked=False,
         )
     return CheckLine(name, True, f"the signing certificate names {lei}, as {where} does")
@@ -674,7 +689,11 @@ def _check_manifest_signature(
         return CheckLine(name, False, f"invalid CMS signature: {type(exc).__name__}: {exc}"), None
     cert, signer = _signer(status.signing_cert)
     problem, warnings = _trust_outcome(status, cert, trust)
-    signer = replace(signer, trusted=trust is not None and problem is None)
+    signer = replace(
+        signer,
+        trusted=trust is not None and problem is None,
+        verified=bool(status.intact and status.valid),
+    )
     validity = (
         _validity_problem(
             cert,

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from reports.capital.exact import against, half_even
+from reports.capital.words import ratio_numerator
 from reports.checks.model import CheckContext, CheckNotEvaluated, exception_schema, python_check
 
 if TYPE_CHECKING:
@@ -139,6 +140,8 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
     printed = result.shown_measure
     if printed is not None:  # its cents on the threshold's side its full precision is on
         value = cents(printed)
+    # the regime's words: "adjusted net capital" under cftc, as CAP-01 and the PDF say
+    funds = ratio_numerator(ctx.config.capital.regime)
     q = result.confidence if metric == "var" else result.es_confidence
     label = "VaR" if metric == "var" else "ES"
     left_out = ", ".join(
@@ -159,7 +162,7 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
             msg = (
                 f"{label} {percent(q)} {against(printed, threshold, 2)} USD over only "
                 f"n={result.n} daily returns (prices {result.window_start}.."
-                f"{result.window_end}) is below {percent(result.share)} of own funds "
+                f"{result.window_end}) is below {percent(result.share)} of {funds} "
                 f"{usd(result.own_funds)} = {against(threshold, figure, 2)} USD, "
                 f"but a {percent(result.confidence)} VaR needs at least "
                 f"{result.min_returns} returns to be a quantile rather than the worst of a few "
@@ -170,7 +173,7 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
         if result.left_out and bound >= threshold:
             msg = (
                 f"{label} {percent(q)} {against(printed, threshold, 2)} USD over "
-                f"n={result.n} daily returns is below {percent(result.share)} of own funds "
+                f"n={result.n} daily returns is below {percent(result.share)} of {funds} "
                 f"{usd(result.own_funds)} = {against(threshold, figure, 2)} USD, "
                 f"but it leaves out, for too short a price history, {left_out}: a one-day loss "
                 "of their whole exposure would reach the threshold. "
@@ -182,7 +185,7 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
         f"{label} {percent(q)} {usd(value)} (VaR {usd(result.var_usd or 0)} k={result.k}, "
         f"ES {usd(result.es_usd or 0)} w={result.w}, n={result.n} daily returns on "
         f"prices {result.window_start}..{result.window_end}) is at or above "
-        f"{percent(result.share)} of own funds {usd(result.own_funds)} = {usd(threshold)}"
+        f"{percent(result.share)} of {funds} {usd(result.own_funds)} = {usd(threshold)}"
         + (f"; left out for too short a price history: {left_out}" if left_out else "")
     )
     return exception_frame(
