@@ -1305,6 +1305,19 @@ def test_con01_a_near_zero_open_interest_is_not_a_crash(con, day) -> None:
     assert "n/a" not in message
 
 
+def test_con01_an_instrument_without_long_open_interest_has_no_shares(con, day) -> None:
+    """An unbalanced snapshot with shorts only: OI 0, so no group has a share to grade, not even
+    with no OI floor (mutation audit of 2026-12-07: `oi >= 0` for `oi > 0` passed every test;
+    it made G1 a breach of a share it does not have)."""
+    day.instrument("BTC-PERP", "50000")
+    day.account("c1", "client", "G1")
+    day.position("c1", "BTC-PERP", "-100")
+    config = with_concentration(oi_floor=Decimal("0"))
+    assert exceptions(con, "CON-01", config) == []
+    rows = _metric_rows(con, config, "CON-01")
+    assert rows.filter(pl.col("metric") == "oi_share").height == 0
+
+
 def test_con06_a_counterpartys_exposure_is_in_usd_over_all_its_assets(con, day) -> None:
     """BankA holds 100M USD and 1,600 BTC (80M USD at 50,000) of house money: one exposure of
     180M, 18% of 1,000M. G4 owes 2,100 BTC, 105M USD: 10.5%. A house wallet of 0 at EmptyBank

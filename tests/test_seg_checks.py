@@ -1573,6 +1573,67 @@ def test_seg06_an_insurance_fund_movement_on_a_bucket_is_a_credit_from_the_fund(
     assert reason in message, message
 
 
+def test_seg06_a_margin_release_of_zero_is_a_breach(tmp_path: Path) -> None:
+    """(c): a margin_release takes margin out of the bucket (amount < 0). P9, closed today,
+    gets a release of 0 with a 0 leg in C1's own cross wallet: every other rule holds, so only
+    the sign rule flags it (mutation audit of 2026-12-07: `amount > 0` for `amount >= 0`
+    passed every test)."""
+    rows = _bucket_day(
+        tmp_path,
+        [
+            (
+                "M25,2026-03-03T15:00:00Z,C1,USDT,1100,margin_release,,T6,system",
+                "M25,2026-03-03T15:00:00Z,C1,USDT,1100,margin_release,,T6,system\n"
+                "M26,2026-03-03T15:30:00Z,C1,USDT,0,margin_release,P9,T7,system\n"
+                "M27,2026-03-03T15:30:00Z,C1,USDT,0,margin_release,,T7,system",
+            )
+        ],
+        [],
+    )
+    assert rows["entity_id"].to_list() == ["P9"]
+    (message,) = rows["message"].to_list()
+    assert (
+        "M26 margin_release 0.00000000 USDT by system (a margin_release must take margin out"
+        in (message)
+    ), message
+    assert "M24" not in message, message
+
+
+def test_seg06_a_fund_credit_to_a_bucket_closing_at_exactly_zero_covers_no_deficit(
+    tmp_path: Path,
+) -> None:
+    """(d): P8 held 100, lost 100 and stays open with the fund's 50, so its day closes at
+    exactly 0 without that credit: there was no deficit, and the message says so rather than
+    that 50 exceeds a deficit of 0 (mutation audit of 2026-12-07: `> 0` for `>= 0` passed
+    every test)."""
+    root = tmp_path / "bucket"
+    shutil.copytree(GOLDEN / "clean", root)
+    day = root / "2026-03-03"
+    _edit(
+        day,
+        "movements.csv",
+        (
+            "M20,2026-03-03T14:00:00Z,C2,USDT,-150,liquidation,P8,,system",
+            "M20,2026-03-03T14:00:00Z,C2,USDT,-100,liquidation,P8,,system",
+        ),
+    )
+    _edit(
+        day,
+        "positions.csv",
+        (
+            "P4,H1,BTCUSDT-PERP,cross,-700,50000,,,-8750\n",
+            "P4,H1,BTCUSDT-PERP,cross,-700,50000,,,-8750\n"
+            "P8,C2,BTCUSDT-PERP,isolated,100,50000,50,50,\n",
+        ),
+    )
+    rows = _seg06_of_the_last_day(root)
+    assert rows["entity_id"].to_list() == ["P8"]
+    (message,) = rows["message"].to_list()
+    assert "M21 insurance_fund 50.00000000 USDT by system (the bucket had no deficit to cover" in (
+        message
+    ), message
+
+
 def test_seg09_message_states_usd_at_the_settle_assets_price(tmp_path: Path) -> None:
     """P3, short 100 BTCUSD-INV contracts of 100 USD from 50,000, marked at 62,500: uPnL
     -0.04 BTC. Reported -0.05: 0.01 BTC off, USD -625.00 at BTC's 62,500 (mutation review of
