@@ -550,6 +550,64 @@ CASES += [
     ),
 ]
 
+# Cases the second mutation review of 2026-12-07 found untested: a rule narrowed to one kind,
+# margin mode or designation (the bad input of the others loaded) while every case above passed.
+CASES += [
+    # an inverse future settles in its underlying, like an inverse perpetual
+    Case(
+        "review.inverse_future_settles_in_its_underlying",
+        cell("instruments", 4, "settle_asset", "USD"),
+        "instruments.csv",
+        4,
+        "settle_asset",
+        "settle_asset = underlying (ETH) for an inverse instrument",
+    ),
+    # quantity non-zero holds for isolated positions too, not only cross ones
+    Case(
+        "review.isolated_position_with_zero_quantity",
+        cell("positions", 1, "quantity", "0"),
+        "positions.csv",
+        1,
+        "quantity",
+        "a non-zero quantity",
+    ),
+    # a mark price is a kind=instrument row: an asset price under the instrument's symbol is none
+    Case(
+        "review.mark_priced_only_as_asset",
+        cell("prices", 4, "kind", "asset"),
+        "positions.csv",
+        4,
+        "instrument_id",
+        "a mark price in prices (kind=instrument, symbol=ETHUSD-260327)",
+    ),
+    # one custodian_type per custodian on client wallets too (a client wallet read as self
+    # would leave the client assets at Bank A out of its custodian's figures)
+    Case(
+        "review.custodian_type_one_per_custodian_on_client_wallets",
+        lambda snap: write_rows(
+            snap,
+            "custody",
+            *_with_row(
+                snap, "custody", ["W-BANK-USDT", "Bank A", "USDT", "10", "client", "bank", ""]
+            ),
+        ),
+        "custody.csv",
+        7,
+        "custodian_type",
+        "the custodian_type of custodian Bank A on its first row (row 3: credit_institution)",
+    ),
+    # every required column, not only positions.quantity: without designation no custody row
+    # would count as held for clients (SEG-01)
+    Case(
+        "review.required_column_designation",
+        lambda snap: drop_column(snap, "custody", "designation"),
+        "custody.csv",
+        None,
+        "designation",
+        "a column 'designation' (required by the snapshot contract)",
+    ),
+]
+
 
 @pytest.fixture(scope="module")
 def shared_db() -> Iterator[duckdb.DuckDBPyConnection]:
