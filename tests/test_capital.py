@@ -1557,3 +1557,45 @@ def test_cftc_requirement_takes_the_configured_risk_margin_rate(
     st = capital_statement(con, DAY, config)
     assert line(st, "Risk-based amount = rate x maintenance margin") == D(20_000)
     assert (st.requirement, st.binding) == (D(20_000), "risk_based")
+
+
+# ------------------------------------------------------------------ mutation audit of 2026-12-07 (mutcap)
+
+
+def test_k_coh_and_k_dtf_cash_trade_coefficients() -> None:
+    """IFR Art. 15(2), table 1: K-COH and K-DTF take 0.1% of cash trades and 0.01% of
+    derivatives. The reference example has derivatives only, so a cash coefficient of 0.01%
+    (the derivatives one) passed every test: 500M of cash orders -> 500,000; 2,000M of cash
+    trading flow -> 2,000,000; both legs together add up."""
+    assert ifr.k_coh(derivatives=D(0), cash=D(500) * M) == D(500_000)
+    assert ifr.k_dtf(derivatives=D(0), cash=D(2000) * M) == D(2_000_000)
+    assert ifr.k_coh(derivatives=D(500) * M, cash=D(10) * M) == D(50_000) + D(10_000)
+    assert ifr.k_dtf(derivatives=D(2000) * M, cash=D(10) * M) == D(200_000) + D(10_000)
+
+
+def test_k_con_of_a_negative_exposure_states_no_negative_ofr() -> None:
+    """An exposure below zero (an overdraft at a custodian) is within any limit: no excess, no
+    K-CON, and its OFR (8% x EV) is 0, not -8% of the overdraft (`max(exposure, 0)` dropped
+    passed)."""
+    detail = ifr.k_con_detail(D(-1_000_000), D(20) * M, days_over=30)
+    assert (detail.factor_rule, detail.excess, detail.ofr, detail.k_con) == ("none", 0, 0, 0)
+
+
+def test_cap02_tier1_layer_is_cet1_plus_at1_not_tier2(con: duckdb.DuckDBPyConnection) -> None:
+    """IFR Art. 9(1)(b): CET1 + AT1 >= 75% of D; Tier 2 is not Tier 1. D = PMR 750k; CET1 420k
+    (56% exactly), AT1 0, Tier 2 500k: own funds 920k meet D (no CAP-01), CET1 meets 56%, and
+    CET1 + AT1 = 420k is short of 562,500 by 142,500. Every other test had AT1 = Tier 2 (or
+    Tier 2 = 0), so a layer of CET1 + Tier 2 (reading 920k, no breach) passed."""
+    stored_day(con, DAY, cet1="420000", at1="0", tier2="500000")
+    ctx = ctx_for(con, DAY)
+    assert statement_for(ctx).requirement == D(750_000)
+    assert check_cap_01(ctx).height == 0
+    cap02 = check_cap_02(ctx)
+    assert cap02.select("status", "metric", "value", "threshold").rows() == [
+        ("breach", "cet1_at1", D(420_000), D(562_500)),
+    ]
+    assert "short by 142,500.00 USD" in cap02["message"][0]
+    # AT1 counts in the layer, Tier 2 does not: AT1 142.5k and no Tier 2 meet it exactly
+    con.execute("UPDATE capital SET amount = 142500 WHERE item = 'at1'")
+    con.execute("UPDATE capital SET amount = 0 WHERE item = 'tier2'")
+    assert check_cap_02(ctx_for(con, DAY)).height == 0
