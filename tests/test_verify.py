@@ -2600,3 +2600,218 @@ def test_an_altered_manifests_lei_is_not_called_another_firms_key(
         "manifest does; its signature does not verify, nothing shows that its holder signed "
         "this manifest)"
     ) in altered.output, altered.output
+
+
+# --- mutation audit of 2026-12-07 (reports/sign/verify.py): checks no test held ---------------
+# Each test below fails under a mutation of verify.py that the suite let through.
+
+
+def test_verify_fails_a_package_without_its_manifest(package: Path, run_mir: Any) -> None:
+    """A package whose manifest.json was deleted (every other member genuine, the signature
+    of the manifest beside nothing) fails: nothing then vouches for any of its files."""
+    members = _members(package)
+    del members[MANIFEST_NAME]
+    result = run_mir("verify", _rezip(package, members))
+    assert result.exit_code == 4, result.output
+    assert _failed_lines(result.output) == ["manifest.json: FAILED: missing"]
+
+
+def test_a_pdf_signature_whose_value_is_altered_fails(
+    tmp_path: Path, signer: SignerKey, signed_pdf: bytes
+) -> None:
+    """report.pdf whose CMS signature value was altered (its signed byte range and digest
+    intact: what re-pointing the messageDigest at edited content leaves) does not verify,
+    with or without --trust."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from reports.sign.verify import verify_directory
+
+    signature = next(iter(PdfFileReader(io.BytesIO(signed_pdf)).embedded_signatures))
+    value = signature.signer_info["signature"].native.hex().upper().encode()
+    assert signed_pdf.count(value) == 1  # /Contents holds it as upper-case hex
+    at = signed_pdf.index(value) + len(value) // 2
+    flipped = b"0" if signed_pdf[at : at + 1] != b"0" else b"1"
+    altered = signed_pdf[:at] + flipped + signed_pdf[at + 1 :]
+    day = make_day(tmp_path / "out", signer, altered)
+    for trust in (None, [signer.certificate]):
+        report = verify_directory(day, trust=trust)
+        assert _failure_names(report) == ["PDF signature (report.pdf)"], report.lines()
+        assert report.failures[0].detail.endswith("the signature value does not verify")
+
+
+def _with_altered_timestamp(signature: bytes, part: str) -> bytes:
+    """The CMS signature with its timestamp token altered: the TSA's signature value (`value`)
+    or the time it attests (`time`, a day earlier). No hash covers the .p7s's unsigned
+    attributes: only the token's own signature shows the change."""
+    from asn1crypto import cms, core
+
+    info = cms.ContentInfo.load(signature)
+    token = info["content"]["signer_infos"][0]["unsigned_attrs"][0]["values"][0]["content"]
+    if part == "value":
+        tsa_info = token["signer_infos"][0]
+        value = bytearray(tsa_info["signature"].native)
+        value[len(value) // 2] ^= 0x01
+        tsa_info["signature"] = core.OctetString(bytes(value))
+    else:
+        stamp = token["encap_content_info"]["content"].parsed
+        stamp["gen_time"] = core.GeneralizedTime(stamp["gen_time"].native - dt.timedelta(days=1))
+        token["encap_content_info"]["content"] = cms.ParsableOctetString(stamp.dump(force=True))
+    return info.dump(force=True)
+
+
+@pytest.mark.parametrize("part", ["value", "time"])
+def test_an_altered_timestamp_token_fails_the_signature(
+    tmp_path: Path, signer: SignerKey, unsigned_pdf: bytes, part: str
+) -> None:
+    """A timestamp token in manifest.json.p7s whose TSA signature no longer verifies fails the
+    manifest's line (not a warning about an untrusted TSA), with or without --trust."""
+    from reports.sign.verify import verify_directory
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    tsa = _timestamped_day(tmp_path / "t", signer, unsigned_pdf, now, timestamped=True)
+    day = tmp_path / "t" / AS_OF
+    assert verify_directory(day).ok
+    path = day / SIGNATURE_NAME
+    path.write_bytes(_with_altered_timestamp(path.read_bytes(), part))
+    for trust in (None, [signer.certificate, tsa]):
+        report = verify_directory(day, trust=trust)
+        assert _failure_names(report) == ["manifest signature (manifest.json.p7s)"], report.lines()
+        assert "its timestamp token is broken" in report.failures[0].detail
+
+
+def _with_member_in_front(genuine: bytes, front: bytes) -> bytes:
+    """`front` (a forged member's local header and data) put before the genuine package, every
+    offset of its directory and end record moved to match: a zip Python's zipfile reads as the
+    genuine package (no offset to correct), while a streaming reader extracts `front` first."""
+    shift = len(front)
+    raw = bytearray(genuine)
+    (start,) = struct.unpack("<I", raw[-6:-2])
+    at = start
+    while raw[at : at + 4] == b"PK\x01\x02":
+        (offset,) = struct.unpack("<I", raw[at + 42 : at + 46])
+        raw[at + 42 : at + 46] = struct.pack("<I", offset + shift)
+        at += 46 + sum(struct.unpack("<HHH", raw[at + 28 : at + 34]))
+    raw[-6:-2] = struct.pack("<I", start + shift)
+    return front + bytes(raw)
+
+
+def test_verify_refuses_a_forged_member_in_front_with_consistent_offsets(
+    package: Path, run_mir: Any
+) -> None:
+    """A forged capital.csv put before the first member, with the directory's offsets moved to
+    match (so that no other layout check sees a gap), fails the zip's layout: a streaming
+    reader would extract the forgery, Python's zipfile the genuine member."""
+    genuine = package.read_bytes()
+    forged = deterministic_zip({"capital.csv": b"forged\n"}, dt.date.fromisoformat(AS_OF))
+    with zipfile.ZipFile(io.BytesIO(forged)) as archive:
+        front = forged[: archive.start_dir]  # type: ignore[attr-defined]
+    members = _members(package)
+    package.write_bytes(_with_member_in_front(genuine, front))
+    assert _members(package) == members  # what Python reads: the genuine package
+    result = run_mir("verify", package)
+    assert result.exit_code == 4, result.output
+    assert _failed_lines(result.output) == [
+        "zip archive: FAILED: not laid out as `mir package` writes a package (+"
+        f"{len(front):,} bytes before its first member): other zip tools may extract other "
+        "files than the ones verified here"
+    ]
+
+
+def _with_directory_only_extra(genuine: bytes, member: str, extra: bytes) -> bytes:
+    """The package with `extra` (whole extra fields) added to `member`'s central directory entry
+    only, the directory's size in the end record grown to match."""
+    raw = bytearray(genuine)
+    (start,) = struct.unpack("<I", raw[-6:-2])
+    at = start
+    while raw[at : at + 4] == b"PK\x01\x02":
+        name_length, extra_length, comment_length = struct.unpack("<HHH", raw[at + 28 : at + 34])
+        if raw[at + 46 : at + 46 + name_length] == member.encode():
+            assert extra_length == 0
+            raw[at + 30 : at + 32] = struct.pack("<H", len(extra))
+            raw[at + 46 + name_length : at + 46 + name_length] = extra
+            (size,) = struct.unpack("<I", raw[-10:-6])
+            raw[-10:-6] = struct.pack("<I", size + len(extra))
+            return bytes(raw)
+        at += 46 + name_length + extra_length + comment_length
+    raise AssertionError(member)
+
+
+def test_verify_refuses_an_extra_field_in_the_directory_only(package: Path, run_mir: Any) -> None:
+    """An Info-ZIP Unicode Path extra field (0x7075) naming stress.csv on capital.csv's entry
+    of the central directory only (its local header untouched, so every offset still adds up):
+    unzip extracts capital.csv's bytes as stress.csv, Python's zipfile ignores the field. The
+    package fails."""
+    genuine = package.read_bytes()
+    payload = b"\x01" + zlib.crc32(b"capital.csv").to_bytes(4, "little") + b"stress.csv"
+    extra = b"\x75\x70" + len(payload).to_bytes(2, "little") + payload
+    package.write_bytes(_with_directory_only_extra(genuine, "capital.csv", extra))
+    with zipfile.ZipFile(package) as archive:
+        assert archive.getinfo("capital.csv").extra == extra
+    result = run_mir("verify", package)
+    assert result.exit_code == 4, result.output
+    assert _failed_lines(result.output) == [
+        "zip archive: FAILED: not laid out as `mir package` writes a package (capital.csv "
+        "carries extra fields): other zip tools may extract other files than the ones verified "
+        "here"
+    ]
+
+
+def _day_without(tmp_path: Path, signer: SignerKey, name: str) -> Path:
+    """A day directory without `name` (one of the CSVs or summary.json), consistently: its
+    report.pdf embeds every other one, its manifest lists every other one, both signed."""
+    embedded = {**CSVS, "summary.json": summary_json(AS_OF)}
+    del embedded[name]
+    pdf = tmp_path / "report.pdf"
+    sign_pdf(_pdf_embedding(embedded), pdf, signer)
+    day = make_day(tmp_path / "out", signer, pdf.read_bytes())
+    (day / name).unlink()
+    sign_manifest(write_manifest(day, inputs=INPUTS, config_sha256="c" * 64), signer)
+    return day
+
+
+def test_a_signed_package_without_a_required_output_fails(
+    tmp_path: Path, signer: SignerKey
+) -> None:
+    """DESIGN section 6's outputs are all required: a day signed without stress.csv (its
+    manifest and PDF consistent with each other, both signatures valid) does not verify."""
+    from reports.sign.verify import verify_directory
+
+    report = verify_directory(_day_without(tmp_path, signer, "stress.csv"))
+    assert _failure_names(report) == ["required files"], report.lines()
+    assert report.failures[0].detail == "manifest.json does not list stress.csv"
+
+
+def test_a_pdf_embedding_fewer_files_than_the_package_holds_fails(
+    tmp_path: Path, signer: SignerKey
+) -> None:
+    """report.pdf embeds exactly the package's CSVs and summary.json: a PDF that lacks one the
+    package holds (a figure the regulator reads beside it but not in the signed report) fails."""
+    from reports.sign.verify import verify_directory
+
+    embedded = {**CSVS, "summary.json": summary_json(AS_OF)}
+    del embedded["stress.csv"]
+    pdf = tmp_path / "report.pdf"
+    sign_pdf(_pdf_embedding(embedded), pdf, signer)
+    report = verify_directory(make_day(tmp_path / "out", signer, pdf.read_bytes()))
+    assert _failure_names(report) == ["report.pdf attachments"], report.lines()
+    assert report.failures[0].detail.endswith(
+        "the package holds capital.csv, concentration.csv, exceptions.csv, segregation.csv, "
+        "stress.csv, summary.json"
+    )
+
+
+def test_a_summary_without_its_inputs_fails_when_the_manifest_lists_them() -> None:
+    """summary.json must carry the inputs the manifest signs: one stripped of its "inputs"
+    object does not match the manifest."""
+    from reports.sign.verify import _summary_line
+
+    manifest = {
+        "as_of": AS_OF,
+        "run_id": "r-1",
+        "inputs": [{"file": "accounts", "rows": 3, "sha256": "a" * 64}],
+    }
+    stripped = json.loads(summary_json(AS_OF))
+    del stripped["inputs"]
+    line = _summary_line({"summary.json": json.dumps(stripped).encode()}, manifest)
+    assert not line.ok, line
+    assert line.detail == "summary.json has no inputs object"
