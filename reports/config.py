@@ -642,12 +642,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> Config:
     for name, (cls, parsers) in _PARSERS.items():
         if name in data:
             sections[name] = _parse_section(name, data[name], cls, parsers, problems)
-    if len(problems) == 1:
-        msg = f"{source}: {problems[0]}"
-        raise ConfigError(msg)
-    if problems:
-        msg = f"{source}: {len(problems)} problems:" + "".join(f"\n  {p}" for p in problems)
-        raise ConfigError(msg)
+    _raise_problems(source, problems)
     config = Config(**sections, source=source)
     # values checked against another, once each is valid: every such problem named too, with
     # both values (config audit of 2026-12-07: only the first pair was named, without values)
@@ -676,13 +671,18 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> Config:
                 "currency (price 1 by definition) and cannot be shocked; shock the stablecoins "
                 "or the other assets instead"
             )
+    _raise_problems(source, problems)
+    return config
+
+
+def _raise_problems(source: str, problems: list[str]) -> None:
+    """Every problem of the file in one error: one on the file's line, several listed."""
     if len(problems) == 1:
         msg = f"{source}: {problems[0]}"
         raise ConfigError(msg)
     if problems:
         msg = f"{source}: {len(problems)} problems:" + "".join(f"\n  {p}" for p in problems)
         raise ConfigError(msg)
-    return config
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
