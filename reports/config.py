@@ -289,7 +289,7 @@ def _integer(where: str, value: Any, *, minimum: int, maximum: int | None = None
         # 2026-12-07): a count is not an amount or a ratio, which may be strings
         key = where.rsplit(".", 1)[-1]
         msg = (
-            f"{where}: expected a TOML integer without quotes ({key} = {value.strip()}), "
+            f"{where}: expected a TOML integer without quotes ({key} = {int(digits)}), "
             f"got {value!r}"
         )
         raise ConfigError(msg)

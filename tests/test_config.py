@@ -178,6 +178,8 @@ def test_the_largest_and_finest_settings_are_accepted() -> None:
         ({"var": {"window": "0"}}, "expected a whole number of at least 1, got '0'"),
         ({"var": {"window": "\u00b2"}}, "expected a whole number of at least 1, got '\u00b2'"),
         ({"stress": {"cover": "3"}}, "expected a whole number from 1 to 2, got '3'"),
+        # the hint is TOML that parses: no leading zero (review of 2026-12-07)
+        ({"var": {"window": "0250"}}, "without quotes (window = 250), got '0250'"),
     ],
 )
 def test_bad_configuration_is_an_error_naming_the_key(data: dict, fragment: str) -> None:

@@ -846,6 +846,26 @@ def test_cap05_message_states_n_q_k_and_w(var_db: Any) -> None:
     assert "is at or above 0.0001% of adjusted net capital" in message, message
 
 
+def test_cap05_not_evaluated_messages_under_cftc_say_adjusted_net_capital(
+    template: Path, tmp_path: Path
+) -> None:
+    """Review of 2026-12-07: CAP-05's warning said "adjusted net capital" under cftc, but its
+    not_evaluated messages (a short sample below the threshold; the capital item missing)
+    still said "own funds", which that regime does not name."""
+    cftc = parse_config({"capital": {"regime": "cftc"}})
+    con = make_db(template, tmp_path)
+    add_firm(con, capital={"adjusted_net_capital": "1000000"})
+    short = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(con, AS_OF, None, cftc))
+    assert short.status == CheckOutcome.NOT_EVALUATED
+    assert "needs at least 100 returns" in (short.message or ""), short.message
+    assert "of adjusted net capital 1,000,000.00" in (short.message or ""), short.message
+    con.execute("DELETE FROM capital")
+    missing = run_one(PYTHON_CHECKS["CAP-05"], CheckContext(con, AS_OF, None, cftc))
+    assert missing.status == CheckOutcome.NOT_EVALUATED
+    assert (missing.message or "").startswith("adjusted net capital unknown"), missing.message
+    con.close()
+
+
 def test_own_funds_are_the_days_not_every_stored_days(template: Path, tmp_path: Path) -> None:
     """CAP-05's own funds are those of the as-of date: a capital file stored for the day
     before does not add to them (mutation: capital.sql read with `as_of_date <= $as_of`

@@ -129,7 +129,8 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
         raise CheckNotEvaluated(result.reason or "VaR/ES could not be computed")
     if result.own_funds is None or result.threshold_usd is None:
         msg = (
-            f"own funds unknown for regime {ctx.config.capital.regime}: "
+            f"{ratio_numerator(ctx.config.capital.regime)} unknown for regime "
+            f"{ctx.config.capital.regime}: "
             f"{result.own_funds_items}; add it to the capital file"
         )
         raise CheckNotEvaluated(msg)
