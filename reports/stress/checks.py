@@ -127,9 +127,11 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
     result = var_es(ctx.con, ctx.as_of, ctx.config)
     if not result.evaluated:
         raise CheckNotEvaluated(result.reason or "VaR/ES could not be computed")
+    # the regime's words: "adjusted net capital" under cftc, as CAP-01 and the PDF say
+    funds = ratio_numerator(ctx.config.capital.regime)
     if result.own_funds is None or result.threshold_usd is None:
         msg = (
-            f"{ratio_numerator(ctx.config.capital.regime)} unknown for regime "
+            f"{funds} unknown for regime "
             f"{ctx.config.capital.regime}: "
             f"{result.own_funds_items}; add it to the capital file"
         )
@@ -141,8 +143,6 @@ def cap05_var_es(ctx: CheckContext) -> pl.DataFrame:
     printed = result.shown_measure
     if printed is not None:  # its cents on the threshold's side its full precision is on
         value = cents(printed)
-    # the regime's words: "adjusted net capital" under cftc, as CAP-01 and the PDF say
-    funds = ratio_numerator(ctx.config.capital.regime)
     q = result.confidence if metric == "var" else result.es_confidence
     label = "VaR" if metric == "var" else "ES"
     left_out = ", ".join(
