@@ -10,6 +10,7 @@ import io
 import json
 import random
 import shutil
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -314,8 +315,15 @@ def test_segregation_and_stress_rounding(files: dict[str, bytes]) -> None:
 # --- determinism ------------------------------------------------------------------------------
 
 
-def test_outputs_are_byte_identical_across_runs(database: Path, files: dict[str, bytes]) -> None:
-    # a second, independent check run and computation over the same stored inputs
+def test_outputs_are_byte_identical_across_runs(
+    database: Path, files: dict[str, bytes], duckdb_threads: Callable[[int], None]
+) -> None:
+    # a second, independent check run and computation over the same stored inputs, with DuckDB
+    # on four threads where the suite runs it on one (conftest)
+    duckdb_threads(4)
+    import duckdb
+
+    assert duckdb.connect().execute("SELECT current_setting('threads')").fetchone() == (4,)
     again = outputs_of(database, Config(), fresh_run=True)
     assert set(again) == set(files)
     for name in files:
