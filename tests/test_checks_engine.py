@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 import shutil
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,14 +40,32 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 DAY1, DAY2 = dt.date(2026, 3, 2), dt.date(2026, 3, 3)
 
 
+@pytest.fixture(scope="module")
+def _clean_two_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The clean golden scenario (two days) loaded into a database file once for the module
+    (closed, so that the file may be copied)."""
+    path = tmp_path_factory.mktemp("checks-engine") / "clean.duckdb"
+    connection = duckdb.connect(str(path))
+    try:
+        init_schema(connection)
+        for day in ("2026-03-02", "2026-03-03"):
+            load_snapshot(connection, GOLDEN / "clean" / day)
+    finally:
+        connection.close()
+    assert not path.with_name(path.name + ".wal").exists()
+    return path
+
+
 @pytest.fixture
-def con() -> duckdb.DuckDBPyConnection:
-    """The clean golden scenario (two days) in a fresh in-memory database."""
-    connection = duckdb.connect()
-    init_schema(connection)
-    for day in ("2026-03-02", "2026-03-03"):
-        load_snapshot(connection, GOLDEN / "clean" / day)
-    return connection
+def con(tmp_path: Path, _clean_two_days: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The clean golden scenario (two days) in a fresh database: the test's own copy of the
+    module's file."""
+    path = tmp_path / "db" / "clean.duckdb"  # apart from the files a test writes in tmp_path
+    path.parent.mkdir()
+    shutil.copyfile(_clean_two_days, path)
+    connection = duckdb.connect(str(path))
+    yield connection
+    connection.close()
 
 
 def sql_spec(

@@ -53,12 +53,31 @@ def snapshots(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def con(tmp_path: Path, snapshots: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    path = init_db(tmp_path / "derive.duckdb")
+@pytest.fixture(scope="module")
+def _two_days_loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with the two sample days loaded, built once for the module (closed, so its
+    file may be copied); each test works on its own copy."""
+    path = init_db(tmp_path_factory.mktemp("derive") / "two-days.duckdb")
     connection = connect(path)
-    for day in (DAY1, DAY2):
-        load_snapshot(connection, snapshots / day.isoformat())
+    try:
+        for day in (DAY1, DAY2):
+            load_snapshot(connection, SAMPLES / day.isoformat())
+    finally:
+        connection.close()
+    assert not path.with_name(path.name + ".wal").exists()
+    return path
+
+
+def _copy_of_two_days(source: Path, target: Path) -> Path:
+    """The two loaded days as a fresh database file of the test's own, as init_db and two
+    load_snapshot calls would leave it."""
+    shutil.copyfile(source, target)
+    return target
+
+
+@pytest.fixture
+def con(tmp_path: Path, _two_days_loaded: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = connect(_copy_of_two_days(_two_days_loaded, tmp_path / "derive.duckdb"))
     yield connection
     connection.close()
 
@@ -155,13 +174,11 @@ def test_failed_load_leaves_the_valuation_alone(
 
 
 def test_a_database_from_before_the_derivation_was_recorded_is_valued_again(
-    tmp_path: Path, snapshots: Path
+    two_days: Path,
 ) -> None:
-    path = init_db(tmp_path / "upgrade.duckdb")
+    path = two_days
     con = connect(path)
     try:
-        for day in (DAY1, DAY2):
-            load_snapshot(con, snapshots / day.isoformat())
         # a database written by an older version: stale derived rows, another fingerprint and
         # no record of how its derived rows were computed
         con.execute("DELETE FROM position_values WHERE as_of_date = ?", [DAY1])
@@ -215,15 +232,8 @@ def _upgrade_after_tampering(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @pytest.fixture
-def two_days(tmp_path: Path, snapshots: Path) -> Path:
-    path = init_db(tmp_path / "upgrade.duckdb")
-    con = connect(path)
-    try:
-        for day in (DAY1, DAY2):
-            load_snapshot(con, snapshots / day.isoformat())
-    finally:
-        con.close()
-    return path
+def two_days(tmp_path: Path, _two_days_loaded: Path) -> Path:
+    return _copy_of_two_days(_two_days_loaded, tmp_path / "upgrade.duckdb")
 
 
 def test_a_script_change_outside_the_derivation_keeps_the_stored_rows(

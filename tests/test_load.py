@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import os
 import random
+import shutil
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -108,8 +109,34 @@ def test_sigterm_rolls_the_load_back_and_says_so(
     assert query(db_path, "SELECT count(*) FROM positions") == [(0,)]
 
 
-def test_fixture_loads_with_summary_line(run_mir, db_path) -> None:
-    result = run_mir("load", SNAPSHOT_MIN)
+@pytest.fixture(scope="module")
+def min_loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """`mir load` of the fixture snapshot into a new database, run once for the module: the
+    database (closed; tests read it or copy it, never write it) and click's Result."""
+    from click.testing import CliRunner
+
+    from reports.cli import cli
+
+    path = tmp_path_factory.mktemp("min-loaded") / "mir.duckdb"
+    result = CliRunner().invoke(
+        cli, ["load", str(SNAPSHOT_MIN)], env={"MIR_DB": str(path)}, catch_exceptions=False
+    )
+    assert not path.with_name(path.name + ".wal").exists()
+    return path, result
+
+
+@pytest.fixture
+def min_loaded_copy(min_loaded: tuple[Path, Any], db_path: Path) -> Path:
+    """The test's own database (db_path, which run_mir uses) as `mir load` of the fixture
+    snapshot into a new database leaves it: a copy of min_loaded's."""
+    path, result = min_loaded
+    assert result.exit_code == 0, result.output
+    shutil.copyfile(path, db_path)
+    return db_path
+
+
+def test_fixture_loads_with_summary_line(min_loaded) -> None:
+    db_path, result = min_loaded
     assert result.exit_code == 0, result.output
     # One line on stdout; nothing else (no TTY -> no progress).
     lines = result.stdout.strip().splitlines()
@@ -178,8 +205,9 @@ def test_values_are_exact_and_defaults_applied(fixture_db) -> None:
     ]
 
 
-def test_audit_rows_record_hashes_rows_and_version(run_mir, db_path) -> None:
-    assert run_mir("load", SNAPSHOT_MIN).exit_code == 0
+def test_audit_rows_record_hashes_rows_and_version(min_loaded) -> None:
+    db_path, result = min_loaded
+    assert result.exit_code == 0
     audit = loads_rows(db_path)
     assert len(audit) == 11
     assert len({r[0] for r in audit}) == 1
@@ -255,8 +283,10 @@ def test_maintenance_amount_column_may_be_absent(tmp_path) -> None:
 # -- atomic, idempotent reloads ---------------------------------------------------------------
 
 
-def test_bad_reload_leaves_the_database_exactly_as_it_was(tmp_path, run_mir, db_path) -> None:
-    assert run_mir("load", SNAPSHOT_MIN).exit_code == 0
+def test_bad_reload_leaves_the_database_exactly_as_it_was(
+    tmp_path, run_mir, min_loaded_copy
+) -> None:
+    db_path = min_loaded_copy
     before = all_tables(db_path)
     audit_before = loads_rows(db_path)
 
@@ -271,8 +301,10 @@ def test_bad_reload_leaves_the_database_exactly_as_it_was(tmp_path, run_mir, db_
     assert loads_rows(db_path) == audit_before
 
 
-def test_bad_cross_file_reload_leaves_the_database_unchanged(tmp_path, run_mir, db_path) -> None:
-    assert run_mir("load", SNAPSHOT_MIN).exit_code == 0
+def test_bad_cross_file_reload_leaves_the_database_unchanged(
+    tmp_path, run_mir, min_loaded_copy
+) -> None:
+    db_path = min_loaded_copy
     before = all_tables(db_path)
     audit_before = loads_rows(db_path)
     snap = copy_snapshot(tmp_path)
@@ -284,8 +316,8 @@ def test_bad_cross_file_reload_leaves_the_database_unchanged(tmp_path, run_mir, 
     assert loads_rows(db_path) == audit_before
 
 
-def test_reloading_the_same_data_is_idempotent(run_mir, db_path) -> None:
-    assert run_mir("load", SNAPSHOT_MIN).exit_code == 0
+def test_reloading_the_same_data_is_idempotent(run_mir, min_loaded_copy) -> None:
+    db_path = min_loaded_copy
     first = all_tables(db_path)
     result = run_mir("load", SNAPSHOT_MIN)
     assert result.exit_code == 0, result.output
@@ -1817,21 +1849,43 @@ def test_a_reader_that_runs_out_of_memory_or_disk_is_no_bad_input(error, tmp_pat
 # -- the path names exactly the files loaded ----------------------------------------------------
 
 
+def _glob_sibling(directory: Path) -> Path:
+    """A copy of the fixture snapshot with other data: one balance 7777."""
+    sibling = copy_snapshot(directory)
+    set_cell(sibling, "balances", 1, "balance", "7777")
+    return sibling
+
+
+@pytest.fixture(scope="module")
+def glob_expected(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, tuple[dict[str, list[tuple]], dict[str, list[tuple]]]]:
+    """Per format, the tables of the fixture snapshot and of the sibling's data, each loaded
+    once from a path without pattern characters (the same for every parent name)."""
+    tables = {}
+    for fmt in ("csv", "parquet"):
+        root = tmp_path_factory.mktemp(f"glob-{fmt}")
+        plain, sibling = copy_snapshot(root / "plain"), _glob_sibling(root / "sibling")
+        for directory in (plain, sibling):
+            convert_all(directory, fmt)
+        tables[fmt] = (load_tables(plain), load_tables(sibling))
+    return tables
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 @pytest.mark.parametrize("parent", ["ex[1]", "ex*1", "ex?1"])
 def test_glob_characters_in_the_path_name_only_that_directory(
-    tmp_path: Path, parent: str, fmt: str
+    tmp_path: Path, parent: str, fmt: str, glob_expected
 ) -> None:
     """DuckDB reads a file name as a glob: `ex[1]/...` would load the sibling `ex1/...`, and the
     audit row would record the other file's hash."""
     named = copy_snapshot(tmp_path / parent)
     # a directory the pattern would match: ex[1] and ex*1 match ex1, ex?1 matches exa1
-    sibling = copy_snapshot(tmp_path / ("exa1" if "?" in parent else "ex1"))
-    set_cell(sibling, "balances", 1, "balance", "7777")
+    sibling = _glob_sibling(tmp_path / ("exa1" if "?" in parent else "ex1"))
     for directory in (named, sibling):
         convert_all(directory, fmt)
-    expected = load_tables(copy_snapshot(tmp_path / "plain", source=named))
-    assert load_tables(sibling) != expected  # the sibling's data differ
+    expected, siblings_tables = glob_expected[fmt]
+    assert siblings_tables != expected  # the sibling's data differ
     assert load_tables(named) == expected
 
 
@@ -2033,13 +2087,23 @@ def test_a_reload_names_the_days_own_stale_run_unless_its_checks_follow(
     assert len(named) == (0 if checks_follow else 1), warnings
 
 
+@pytest.fixture(scope="module")
+def regex_con() -> Iterator[duckdb.DuckDBPyConnection]:
+    """One DuckDB connection for the regular-expression examples: they only evaluate
+    regexp_full_match, and opening a connection took 45 ms an example (9 s for 200)."""
+    con = duckdb.connect()
+    yield con
+    con.close()
+
+
 @settings(max_examples=200, deadline=None)
 @given(cell=st.from_regex(validate.TIMESTAMP_FINER_RE, fullmatch=True))
-def test_a_timestamp_finer_than_microseconds_is_malformed_to_the_pass_query_too(cell: str) -> None:
+def test_a_timestamp_finer_than_microseconds_is_malformed_to_the_pass_query_too(
+    regex_con: duckdb.DuckDBPyConnection, cell: str
+) -> None:
     """The pass over a clean file leaves out the finer-fraction clause (it only names the
     cell's fault): every cell it matches must break TIMESTAMP_RE, as DuckDB matches it."""
-    con = duckdb.connect()
-    matches = con.execute(
+    matches = regex_con.execute(
         "SELECT regexp_full_match(?, ?), regexp_full_match(?, ?)",
         [cell, validate.TIMESTAMP_FINER_RE, cell, validate.TIMESTAMP_RE],
     ).fetchall()
