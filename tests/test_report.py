@@ -63,12 +63,32 @@ HEADINGS = (
 )
 
 
-def gathered(database: Path, config: Config) -> ReportData:
-    """The report's data for AS_OF from `database` (the check run made if there is none)."""
+_GATHERED: dict[tuple[str, str, str], ReportData] = {}
+
+
+def gathered(database: Path, config: Config, as_of: dt.date = AS_OF) -> ReportData:
+    """The report's data for `as_of` from `database` (the check run made if there is none),
+    the checks and the figures in one memo scope as in write_report. Gathered once per
+    database, day and configuration: the tests only read it (and change copies, through
+    dataclasses.replace), and gathering took 2-4 s a test on a slow host."""
+    from reports.memo import day_memo
     from reports.render.build import ensure_check_run, gather
 
-    with open_db(database) as con:
-        return gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    key = (str(database), as_of.isoformat(), config.sha256())
+    if key not in _GATHERED:
+        with open_db(database) as con, day_memo():
+            _GATHERED[key] = gather(con, as_of, config, ensure_check_run(con, as_of, config))
+    return _GATHERED[key]
+
+
+def gathered_apart(database: Path, config: Config) -> tuple[ReportData, Path]:
+    """gathered() on a copy of `database` of this configuration's own, so that its check runs
+    stay out of the module's database; the copy's path beside it, for the tests that read
+    more of it."""
+    copy = database.parent / f"apart-{config.sha256()[:16]}.duckdb"
+    if not copy.exists():
+        shutil.copyfile(database, copy)
+    return gathered(copy, config), copy
 
 
 @pytest.fixture(scope="module")
@@ -565,13 +585,11 @@ def test_a_configured_cascade_shows_its_rounds_in_the_report(database: Path) -> 
     """Issue 4: with [stress] cascade_impact set, the report shows how far a shock propagates;
     without it, the report says no cascade is configured. Checked at the HTML stage (no PDF)."""
     from reports.config import parse_config
-    from reports.render.build import build_context, ensure_check_run, gather
+    from reports.render.build import build_context
     from reports.render.html import render_html
 
     def html_for(config: Any) -> str:
-        with open_db(database) as con:
-            run = ensure_check_run(con, AS_OF, config)
-            data = gather(con, AS_OF, config, run)
+        data = gathered(database, config)
         context = build_context(
             data,
             signer_subject="CN=test",
@@ -599,7 +617,7 @@ def test_configured_ratios_are_stated_with_every_digit(database: Path) -> None:
     Checked at the HTML stage (no PDF)."""
     from reports.config import parse_config
     from reports.render import formatting
-    from reports.render.build import build_context, ensure_check_run, gather
+    from reports.render.build import build_context
     from reports.render.html import render_html
 
     assert formatting.setting_percent(Decimal("0.9995")) == "99.95%"
@@ -622,9 +640,7 @@ def test_configured_ratios_are_stated_with_every_digit(database: Path) -> None:
             "capital": {"cftc_risk_margin_rate": "0.10"},
         }
     )
-    with open_db(database) as con:
-        run = ensure_check_run(con, AS_OF, config)
-        data = gather(con, AS_OF, config, run)
+    data = gathered(database, config)
     context = build_context(
         data, signer_subject="CN=test", development_key=True, signing_time=SIGNED_AT, attachments=()
     )
@@ -639,8 +655,7 @@ def test_configured_ratios_are_stated_with_every_digit(database: Path) -> None:
     assert "VaR and ES are each at their own confidence level" in html
     assert "ES at 98.75% averages more losses than VaR at 99.95% ranks" in html
     same = parse_config({"var": {"confidence": "0.99", "es_confidence": "0.99"}})
-    with open_db(database) as con:
-        data = gather(con, AS_OF, same, ensure_check_run(con, AS_OF, same))
+    data = gathered(database, same)
     alike = build_context(
         data, signer_subject="CN=test", development_key=True, signing_time=SIGNED_AT, attachments=()
     )
@@ -1338,7 +1353,6 @@ def test_figures_beside_their_thresholds_tell_them_apart_in_the_pdf(database: Pa
 )
 def test_the_capital_section_speaks_each_regimes_words(
     database: Path,
-    tmp_path: Path,
     regime: str,
     own_funds: str,
     requirement: str,
@@ -1352,14 +1366,12 @@ def test_the_capital_section_speaks_each_regimes_words(
     from dataclasses import replace
 
     from reports.config import CapitalConfig
-    from reports.render.build import _capital, build_context, ensure_check_run, gather
+    from reports.render.build import _capital, build_context
     from reports.render.html import render_html
 
-    copy = tmp_path / "mir.duckdb"  # (its own check runs: the module's database stays as it was)
-    shutil.copyfile(database, copy)
+    # (its own check runs: the module's database stays as it was)
     config = replace(Config(), capital=CapitalConfig(regime=regime))
-    with open_db(copy) as con:
-        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    data, copy = gathered_apart(database, config)
     section = _capital(data)
     assert (section.own_funds_label, section.requirement_label) == (own_funds, requirement)
     # the lineage names what reads the earlier days: the IFR windows only under ifr (regime
@@ -1383,18 +1395,14 @@ def test_the_capital_section_speaks_each_regimes_words(
         configured = replace(
             config, capital=replace(config.capital, permanent_minimum=Decimal(200_000))
         )
-        with open_db(copy) as con:
-            run = ensure_check_run(con, AS_OF, configured)
-            assert not [
-                n for n in _capital(gather(con, AS_OF, configured, run)).notes if "EUR" in n
-            ]
+        assert not [n for n in _capital(gathered(copy, configured)).notes if "EUR" in n]
 
 
 @pytest.mark.parametrize(
     ("regime", "numerator"), [("cftc", "adjusted net capital"), ("mica", "own funds")]
 )
 def test_the_capital_ratio_names_the_regimes_numerator(
-    database: Path, tmp_path: Path, regime: str, numerator: str
+    database: Path, regime: str, numerator: str
 ) -> None:
     """PDF review of 2026-12-07 under cftc: the capital section, the executive summary's key
     figure and the trend chart's axis called the ratio "own funds / requirement", where 17 CFR
@@ -1402,14 +1410,11 @@ def test_the_capital_ratio_names_the_regimes_numerator(
     from dataclasses import replace
 
     from reports.config import CapitalConfig
-    from reports.render.build import build_context, ensure_check_run, gather
+    from reports.render.build import build_context
     from reports.render.html import render_html
 
-    copy = tmp_path / "mir.duckdb"
-    shutil.copyfile(database, copy)
     config = replace(Config(), capital=CapitalConfig(regime=regime))
-    with open_db(copy) as con:
-        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    data, _ = gathered_apart(database, config)  # the capital section's test's, of this regime
     context = build_context(
         data, signer_subject="CN=test", development_key=True, signing_time=SIGNED_AT, attachments=()
     )
@@ -1433,11 +1438,14 @@ def test_the_trend_carries_each_days_own_early_warning_level(database: Path) -> 
     its own (CFTC's moves with the requirement)."""
     from reports.capital import capital_statement
     from reports.config import parse_config
-    from reports.render.build import TrendPoint, ensure_check_run, gather
+    from reports.render.build import TrendPoint
 
-    config = parse_config({"capital": {"regime": "cftc"}})
-    with open_db(database) as con:
-        data = gather(con, AS_OF, config, ensure_check_run(con, AS_OF, config))
+    # a minimum between the two days' margin requirements (621 and 4,249 USD): it binds on the
+    # previous day only, so the days' levels differ (150% and 110%); with the default minimum
+    # both were 150%, and a point given the other day's level passed (review of 2026-12-07)
+    config = parse_config({"capital": {"regime": "cftc", "cftc_minimum": "2000"}})
+    data, copy = gathered_apart(database, config)
+    with open_db(copy) as con:
         assert data.previous is not None
         previous = capital_statement(con, data.previous.as_of, config)
         today = capital_statement(con, AS_OF, config)
@@ -1446,6 +1454,7 @@ def test_the_trend_carries_each_days_own_early_warning_level(database: Path) -> 
     assert points[data.previous.as_of] == TrendPoint(previous.ratio, previous.early_warning_level)
     assert points[AS_OF] == TrendPoint(today.ratio, today.early_warning_level)
     assert today.early_warning_level is not None and today.early_warning_level > 1
+    assert previous.early_warning_level != today.early_warning_level
 
 
 # --------------------------------------------------------------------------------------------
@@ -1628,12 +1637,9 @@ def test_key_figures_state_each_days_figure_its_change_and_its_checks_status(
 def test_the_previous_days_key_figures_are_that_days_totals(database: Path) -> None:
     """The executive summary's previous-day column holds the previous stored day's
     segregation totals, not the as-of day's again (mutation review of 2026-12-07)."""
-    from reports.render.build import ensure_check_run, gather
-
     config = Config()
     data = gathered(database, config)
-    with open_db(database) as con:
-        first = gather(con, FIRST, config, ensure_check_run(con, FIRST, config))
+    first = gathered(database, config, FIRST)
     previous = data.previous
     assert previous is not None and previous.as_of == FIRST
     assert first.totals["requirement_usd"] != data.totals["requirement_usd"]  # days differ

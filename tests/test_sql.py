@@ -654,17 +654,34 @@ def test_account_history_has_no_roll_forward_across_a_gap(tmp_path: Path) -> Non
     )
 
 
+_FIRST_DAY: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _first_day_folder(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The folder of _edited_days' database of samples/ 2026-03-02 alone, made when needed."""
+    _FIRST_DAY["folder"] = tmp_path_factory.mktemp("first-day")
+    yield
+    _FIRST_DAY.clear()
+
+
 def _edited_days(tmp_path: Path, edits: dict[str, list[str]]) -> Path:
     """samples/ 2026-03-02 and 2026-03-03 with rows of 03-03's files edited, loaded: `edits`
     maps a file to (pattern, replacement) lines, applied with re.sub per line (an empty
-    replacement drops the line)."""
+    replacement drops the line). 03-02 is loaded once a module into a database that each call
+    copies (a new database and that load took 1-2 s a call on a slow host)."""
     import re
 
     from reports.db import open_db
     from reports.load import load_snapshot
 
-    for day in ("2026-03-02", "2026-03-03"):
-        shutil.copytree(SAMPLES / day, tmp_path / day)
+    first = _FIRST_DAY["folder"] / "first.duckdb"
+    if not first.exists():
+        shutil.copytree(SAMPLES / "2026-03-02", first.parent / "2026-03-02")
+        with open_db(first.parent / "loading.duckdb") as con:
+            load_snapshot(con, first.parent / "2026-03-02")
+        (first.parent / "loading.duckdb").rename(first)
+    shutil.copytree(SAMPLES / "2026-03-03", tmp_path / "2026-03-03")
     for name, rules in edits.items():
         path = tmp_path / "2026-03-03" / name
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -672,9 +689,9 @@ def _edited_days(tmp_path: Path, edits: dict[str, list[str]]) -> Path:
             lines = [re.sub(pattern, replacement, line) for line in lines]
         path.write_text("".join(lines), encoding="utf-8")
     db = tmp_path / "edited.duckdb"
+    shutil.copyfile(first, db)
     with open_db(db) as con:
-        for day in ("2026-03-02", "2026-03-03"):
-            load_snapshot(con, tmp_path / day)
+        load_snapshot(con, tmp_path / "2026-03-03")
     return db
 
 
