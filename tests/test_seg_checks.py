@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
+import itertools
 import shutil
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -50,18 +53,60 @@ def scenario_config(scenario: str) -> Config:
     return load_config(toml) if toml.exists() else Config()
 
 
+# Database files built once per test session: the schema with snapshot directories loaded, in
+# order, through the real loader, keyed by the snapshots' contents (most golden scenarios share
+# clean's first day). Each sequence is built on a copy of its prefix's file, and tests open
+# copies of them (a copy of a closed database file is the same database), so a test pays for
+# loading only the days it changes.
+_DATABASES = tempfile.TemporaryDirectory(prefix="mir-seg-checks-")
+_BUILT: dict[tuple[tuple[str, str], ...], Path] = {}
+_FILES = itertools.count()
+
+
+def _snapshot_key(day: Path) -> tuple[str, str]:
+    """The snapshot's date (its directory name) and a digest of its files' names and bytes."""
+    digest = hashlib.sha256()
+    for file in sorted(day.iterdir()):
+        data = file.read_bytes()
+        digest.update(f"{file.name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return day.name, digest.hexdigest()
+
+
+def _built(days: tuple[Path, ...]) -> Path:
+    """The database file holding the schema and `days` (loaded in this order), built once."""
+    key = tuple(_snapshot_key(day) for day in days)
+    if key not in _BUILT:
+        prefix = _built(days[:-1]) if days else None
+        path = Path(_DATABASES.name) / f"built-{next(_FILES)}.duckdb"
+        if prefix is not None:
+            shutil.copyfile(prefix, path)
+            con = duckdb.connect(str(path))
+            load_snapshot(con, days[-1])
+        else:
+            con = duckdb.connect(str(path))
+            init_schema(con)
+        con.close()
+        _BUILT[key] = path
+    return _BUILT[key]
+
+
+def _loaded_copy(days: tuple[Path, ...] | list[Path] = ()) -> duckdb.DuckDBPyConnection:
+    """A new database of its own holding the schema and `days`, loaded as `load_snapshot`
+    loads them, one after the other."""
+    copy = Path(_DATABASES.name) / f"copy-{next(_FILES)}.duckdb"
+    shutil.copyfile(_built(tuple(days)), copy)
+    return duckdb.connect(str(copy))
+
+
 _LOADED: dict[str, duckdb.DuckDBPyConnection] = {}
 
 
 def load_scenario(scenario: str) -> duckdb.DuckDBPyConnection:
-    """The scenario's days loaded through the real loader into an in-memory database, once per
-    test session (loading and planning the views dominate the run time; checks only append)."""
+    """The scenario's days loaded through the real loader into a database, once per test
+    session (loading and planning the views dominate the run time; checks only append)."""
     if scenario not in _LOADED:
-        con = duckdb.connect()
-        init_schema(con)
-        for day in scenario_days(scenario):
-            load_snapshot(con, day)
-        _LOADED[scenario] = con
+        _LOADED[scenario] = _loaded_copy(scenario_days(scenario))
     return _LOADED[scenario]
 
 
@@ -165,10 +210,8 @@ def test_roll_forward_checks_need_a_previous_day() -> None:
 def test_roll_forward_checks_need_the_previous_close_not_an_older_day() -> None:
     """A gap in the stored days: the day's movements start at the missing previous close, so a
     roll-forward from the older day would report every gap movement as a false breach."""
-    con = duckdb.connect()
-    init_schema(con)
-    for day in ("2026-03-02", "2026-03-03", "2026-03-05"):
-        load_snapshot(con, SAMPLES / day)
+    con = _loaded_copy([SAMPLES / "2026-03-02", SAMPLES / "2026-03-03"])
+    load_snapshot(con, SAMPLES / "2026-03-05")
     roll_forwards = ["SEG-04", "SEG-05", "SEG-06"]
     gap = run_checks(con, dt.date(2026, 3, 5), Config(), only=roll_forwards, record=False)
     assert {r.check_id: str(r.status) for r in gap.results} == dict.fromkeys(
@@ -210,10 +253,7 @@ def test_seg02_uses_the_larger_of_absolute_and_pct_target() -> None:
 def _seg04_with_a_new_c1_btc_balance(balance: str) -> dict[tuple[str, str], dict]:
     """SEG-04's exceptions on the seg04_rollforward scenario's second day, with a BTC wallet of
     C1 that has no movement and no previous balance, by (account, asset)."""
-    con = duckdb.connect()
-    init_schema(con)
-    for day in scenario_days("seg04_rollforward"):
-        load_snapshot(con, day)
+    con = _loaded_copy(scenario_days("seg04_rollforward"))
     con.execute(f"INSERT INTO balances VALUES (DATE '2026-03-03', 'C1', 'BTC', {balance})")
     result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-04"], record=False)
     return {(r["entity_id"], r["asset"]): r for r in all_exceptions(result).iter_rows(named=True)}
@@ -238,10 +278,7 @@ def test_seg04_names_the_type_of_an_account_opened_today() -> None:
     """A house account opened today with a balance and no movement: the message names it as
     today's accounts file does (mutation review of 2026-12-06: the previous day's accounts,
     which read "unknown account", passed)."""
-    con = duckdb.connect()
-    init_schema(con)
-    for day in scenario_days("seg04_rollforward"):
-        load_snapshot(con, day)
+    con = _loaded_copy(scenario_days("seg04_rollforward"))
     con.execute(  # as H1, the house account of both days
         "INSERT INTO accounts SELECT * REPLACE ('H9' AS account_id, 'H9' AS group_id) "
         "FROM accounts WHERE as_of_date = DATE '2026-03-03' AND account_id = 'H1'"
@@ -340,10 +377,7 @@ def clean_day_with(root: Path, **rows: list[str]) -> duckdb.DuckDBPyConnection:
     for file, lines in rows.items():
         with (day / f"{file}.csv").open("a") as f:
             f.write("".join(f"{line}\n" for line in lines))
-    con = duckdb.connect()
-    init_schema(con)
-    load_snapshot(con, day)
-    return con
+    return _alone(day)
 
 
 def test_a_requirement_too_small_for_its_ratio_leaves_the_ratio_empty(tmp_path: Path) -> None:
@@ -518,10 +552,9 @@ def truth_mismatches(root: Path) -> tuple[set[tuple[str, ...]], set[tuple[str, .
     """Load every day of a generated history, run the SEG checks on each and compare the findings
     with root/truth.csv: (found but not planted, planted but not found), keyed by (as_of,
     check_id, status, entity_type, entity_id, instrument_id, asset)."""
-    con = duckdb.connect()
-    init_schema(con)
     days = snapshot_days(root)
-    for day in days:
+    con = _loaded_copy(days[:2])  # the days every test of samples/ starts from
+    for day in days[2:]:
         load_snapshot(con, day)
     config = load_config(root / "mir.toml") if (root / "mir.toml").exists() else Config()
     found: set[tuple[str, ...]] = set()
@@ -569,21 +602,33 @@ def _edit(day: Path, file: str, *replacements: tuple[str, str]) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+_GOLDEN_SNAPSHOTS: set[tuple[str, str]] = set()
+
+
 def _loaded(root: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory database holding every snapshot under `root`, in date order."""
-    con = duckdb.connect()
-    init_schema(con)
-    for snapshot in sorted(p for p in root.iterdir() if p.is_dir()):
+    """A database holding every snapshot under `root`, in date order. The leading snapshots
+    identical to a golden scenario's day come from a copy of a database holding them already;
+    the others (the test's own edits) are loaded into that copy."""
+    if not _GOLDEN_SNAPSHOTS:
+        _GOLDEN_SNAPSHOTS.update(_snapshot_key(d) for s in SCENARIOS for d in scenario_days(s))
+    snapshots = sorted(p for p in root.iterdir() if p.is_dir())
+    same = 0
+    while same < len(snapshots) and _snapshot_key(snapshots[same]) in _GOLDEN_SNAPSHOTS:
+        same += 1
+    con = _loaded_copy(snapshots[:same])
+    for snapshot in snapshots[same:]:
         load_snapshot(con, snapshot)
     return con
 
 
 def _seg06_of_the_last_day(root: Path) -> pl.DataFrame:
-    """Load every snapshot under `root`, run the SEG checks on 2026-03-03 (the books must roll
-    forward: SEG-04 and SEG-05 pass) and return SEG-06's exception rows."""
+    """Load every snapshot under `root`, run SEG-04, SEG-05 and SEG-06 on 2026-03-03 (the books
+    must roll forward: SEG-04 and SEG-05 pass) and return SEG-06's exception rows."""
     con = _loaded(root)
-    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG"], record=False)
+    checks = ["SEG-04", "SEG-05", "SEG-06"]
+    result = run_checks(con, dt.date(2026, 3, 3), Config(), only=checks, record=False)
     statuses = {r.check_id: str(r.status) for r in result.results}
+    assert sorted(statuses) == checks
     assert statuses["SEG-04"] == statuses["SEG-05"] == "pass"  # the books roll forward
     return all_exceptions(result).filter(pl.col("check_id") == "SEG-06")
 
@@ -772,8 +817,7 @@ PARTIAL_PREFIX = (
 
 def _alone(day: Path) -> duckdb.DuckDBPyConnection:
     """A database holding only `day` (its previous close not stored)."""
-    con = duckdb.connect()
-    init_schema(con)
+    con = _loaded_copy()
     load_snapshot(con, day)
     return con
 
@@ -816,11 +860,7 @@ def test_seg06_in_part_a_bucket_row_is_a_lower_bound_and_names_no_guessed_owner(
         handle.write("M31,2026-03-03T19:00:00Z,C1,USDT,-1,adjustment,P9,,operator\n")
         handle.write("M32,2026-03-03T19:00:00Z,C2,USDT,5,realized_pnl,P2,,system\n")
         handle.write("M33,2026-03-03T19:00:00Z,C2,USDT,-2,adjustment,P2,,operator\n")
-    full_db = duckdb.connect()
-    init_schema(full_db)
-    for day in ("2026-03-02", "2026-03-03"):
-        load_snapshot(full_db, root / day)
-    _, _, full = _seg06_rows(full_db, "2026-03-03")
+    _, _, full = _seg06_rows(_loaded(root), "2026-03-03")
     _, _, partial = _seg06_rows(_alone(root / "2026-03-03"), "2026-03-03")
     assert set(partial) <= set(full)
     for key, (value, text) in partial.items():
@@ -868,10 +908,7 @@ def test_seg06_first_day_unbalanced_transfer_is_a_breach(tmp_path: Path) -> None
     with (root / "2026-03-02" / "movements.csv").open("a", encoding="utf-8") as handle:
         handle.write("M90,2026-03-02T10:00:00Z,C1,USDT,-10,internal_transfer,,T90,operator\n")
         handle.write("M91,2026-03-02T10:00:00Z,C2,USDT,25,internal_transfer,,T90,operator\n")
-    con = duckdb.connect()
-    init_schema(con)
-    load_snapshot(con, root / "2026-03-02")
-    status, message, found = _seg06_rows(con, "2026-03-02")
+    status, message, found = _seg06_rows(_alone(root / "2026-03-02"), "2026-03-02")
     assert status == "breach", message
     assert {key: value for key, (value, _) in found.items()} == {
         ("T90", "transfer_not_netting"): Decimal(15)
@@ -894,8 +931,7 @@ def test_seg04_a_difference_too_large_in_usd_at_todays_price_is_still_a_breach(
         handle.write("C000001,FOO,9000000000000000000\n")
     with (root / "2026-03-03" / "prices.csv").open("a", encoding="utf-8") as handle:
         handle.write("asset,FOO,100\n")
-    con = duckdb.connect()
-    init_schema(con)
+    con = _loaded_copy()
     for day in ("2026-03-02", "2026-03-03"):
         load_snapshot(con, root / day)
     result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-04"], record=False)
@@ -1020,11 +1056,7 @@ def _golden_with_hot_usdt(tmp_path: Path, amount: str) -> duckdb.DuckDBPyConnect
         "custody.csv",
         ("W-HOT-USDT,SelfCustody,USDT,10000", f"W-HOT-USDT,SelfCustody,USDT,{amount}"),
     )
-    con = duckdb.connect()
-    init_schema(con)
-    for day in sorted(p for p in root.iterdir() if p.is_dir()):
-        load_snapshot(con, day)
-    return con
+    return _loaded(root)
 
 
 def test_seg01_an_asset_covered_exactly_passes(tmp_path: Path) -> None:
@@ -1209,10 +1241,7 @@ def test_a_days_checks_read_that_day_only(tmp_path: Path, scenario: str, checks:
     """A clean day after a day with findings has none: each check reads its own date's rows
     (mutation review of 2026-12-06: `as_of_date <= $as_of` in SEG-01, 03, 07 and 09 passed
     every test, the golden findings being on each scenario's last day)."""
-    con = duckdb.connect()
-    init_schema(con)
-    for day in scenario_days(scenario):
-        load_snapshot(con, day)
+    con = _loaded_copy(scenario_days(scenario))
     later = tmp_path / "2026-03-04"  # the clean scenario's last day, a day later
     shutil.copytree(GOLDEN / "clean" / "2026-03-03", later)
     load_snapshot(con, later)
@@ -1649,10 +1678,7 @@ def test_seg09_message_states_usd_at_the_settle_assets_price(tmp_path: Path) -> 
             "P3,C3,BTCUSD-INV,isolated,-100,50000,0.05,4,-0.05\n",
         ),
     )
-    con = duckdb.connect()
-    init_schema(con)
-    for day in sorted(p for p in root.iterdir() if p.is_dir()):
-        load_snapshot(con, day)
+    con = _loaded(root)
     result = run_checks(con, dt.date(2026, 3, 3), Config(), only=["SEG-09"], record=False)
     found = all_exceptions(result).filter(pl.col("entity_id") == "P3")
     (message,) = found["message"].to_list()
