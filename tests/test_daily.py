@@ -38,16 +38,27 @@ SUMMARY = re.compile(
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database holding every sample day but the latest (built once; tests copy the file)."""
+def stored_days(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two databases built once (tests copy the files): "history", holding every sample day but
+    the latest, and "gap", holding every day but the latest and its previous close."""
     from reports.db import open_db
     from reports.load import load_snapshot
 
-    db = tmp_path_factory.mktemp("daily") / "history.duckdb"
-    with open_db(db) as con:
-        for day in DAYS[:-1]:
+    folder = tmp_path_factory.mktemp("daily")
+    gap, history = folder / "gap.duckdb", folder / "history.duckdb"
+    with open_db(gap) as con:
+        for day in DAYS[:-2]:
             load_snapshot(con, day)
-    return db
+    shutil.copyfile(gap, history)
+    with open_db(history) as con:
+        load_snapshot(con, DAYS[-2])
+    return {"history": history, "gap": gap}
+
+
+@pytest.fixture(scope="module")
+def history(stored_days: dict[str, Path]) -> Path:
+    """A database holding every sample day but the latest (built once; tests copy the file)."""
+    return stored_days["history"]
 
 
 @pytest.fixture(autouse=True)
@@ -59,6 +70,69 @@ def _cover_only(request: pytest.FixtureRequest) -> None:
     workers; CI took 10 min 25 s on a slow host on 2026-12-07)."""
     if not request.node.get_closest_marker("full_report"):
         request.getfixturevalue("cover_only_report")
+
+
+def html_text(html: str) -> str:
+    """The words of `html` as a reader sees them, whitespace collapsed: the text of its elements
+    (character references resolved), a space at each block's edge, no style or script."""
+    from html.parser import HTMLParser
+
+    blocks = {"br", "div", "h1", "h2", "h3", "h4", "li", "p", "section", "table", "td", "th", "tr"}
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self.hidden = 0  # inside <style> or <script>
+
+        def handle_starttag(self, tag: str, attrs: Any) -> None:
+            self.hidden += tag in ("style", "script")
+            self.parts.append(" " if tag in blocks else "")
+
+        def handle_endtag(self, tag: str) -> None:
+            self.hidden -= tag in ("style", "script")
+            self.parts.append(" " if tag in blocks else "")
+
+        def handle_data(self, data: str) -> None:
+            if not self.hidden:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parser.parts).split())
+
+
+@pytest.fixture
+def report_text(
+    _cover_only: None, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[Path], str]:
+    """The text of a report.pdf the test made, whitespace collapsed. Marked `full_report`, the
+    test reads it from the PDF's pages (pdftotext). Otherwise the PDF is the cover alone
+    (_cover_only), and the text is that of the whole HTML last handed to the PDF renderer: what
+    its pages would say, without laying them out (12-14 s a report on a slow host). The CAP-04
+    case of test_figures_that_cannot_be_computed_leave_the_rest_of_the_day_reported reads the
+    same sentences from a full PDF, so that they are known to reach it."""
+    from tests.test_report import pdf_text
+
+    if request.node.get_closest_marker("full_report"):
+        return lambda path: " ".join(pdf_text(path).split())
+    from reports.render import pdf as pdf_module
+
+    handed: list[str] = []
+    cover_only = pdf_module.render_pdf  # _cover_only's
+
+    def recording(html: str, attachments: Any, **options: Any) -> Any:
+        handed.append(html)
+        return cover_only(html, attachments, **options)
+
+    monkeypatch.setattr(pdf_module, "render_pdf", recording)
+
+    def text(path: Path) -> str:
+        assert path.is_file() and handed, (path, len(handed))
+        return html_text(handed[-1])
+
+    return text
 
 
 @pytest.fixture
@@ -161,17 +235,12 @@ def daily(run_mir: Callable[..., Result], db: Path, *args: str) -> Result:
 
 
 def test_daily_names_the_missing_previous_close(
-    run_mir: Callable[..., Result], dev_key: Any, tmp_path: Path
+    run_mir: Callable[..., Result], dev_key: Any, stored_days: dict[str, Path], tmp_path: Path
 ) -> None:
     """A gap before the day (its previous close never loaded): the job runs, and says on stderr
     which checks it could not evaluate and which day to load."""
-    from reports.db import open_db
-    from reports.load import load_snapshot
-
-    db = tmp_path / "gap.duckdb"
-    with open_db(db) as con:
-        for day in DAYS[:-2]:  # every day up to the one before LATEST's previous close
-            load_snapshot(con, day)
+    db = tmp_path / "gap.duckdb"  # every day up to the one before LATEST's previous close
+    shutil.copyfile(stored_days["gap"], db)
     missing = (AS_OF - dt.timedelta(days=1)).isoformat()
     result = run_mir(
         "daily", str(LATEST), "--out", str(tmp_path / "out"), "--config", str(dev_key.config), db=db
@@ -1088,7 +1157,7 @@ def test_a_quoted_error_is_its_first_line_cut_to_300_characters_marked_as_cut() 
     assert first_line(None) == first_line("") == "no error given"
 
 
-def _mir_into_closed_pipes(*args: str | Path) -> int:
+def _mir_into_closed_pipes(*args: str | Path, cover_only: bool = False) -> int:
     """Run the `mir` executable with stdout and stderr on a pipe nobody reads (`mir ... | true`
     once `true` has exited): every write fails with EPIPE. Returns the exit code."""
     import os
@@ -1096,18 +1165,50 @@ def _mir_into_closed_pipes(*args: str | Path) -> int:
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        return _mir_exit_code(args, stdout=write_end, stderr=write_end)
+        return _mir_exit_code(args, stdout=write_end, stderr=write_end, cover_only=cover_only)
     finally:
         os.close(write_end)
 
 
-def _mir_exit_code(args: tuple[str | Path, ...], *, stdout: int, stderr: int) -> int:
-    """The `mir` executable's exit code for `args`, its output sent where it is told."""
+# `mir` as its executable runs it (reports.cli:main), but for its reports' pages: the cover
+# alone is laid out, as by conftest's cover_only_report, which cannot reach another process
+_COVER_ONLY_MIR = """
+import sys
+
+from reports.render import pdf
+
+full = pdf.render_pdf
+
+
+def cover_only(html, attachments, **options):
+    start, end = html.find('<section class="chapter">'), html.rfind("</body>")
+    assert 0 < start < end, "the report's first chapter or its end is not where it was"
+    return full(html[:start] + html[end:], attachments, **options)
+
+
+pdf.render_pdf = cover_only
+from reports.cli import main
+
+sys.argv[0] = "mir"
+sys.exit(main())
+"""
+
+
+def _mir_exit_code(
+    args: tuple[str | Path, ...], *, stdout: int, stderr: int, cover_only: bool = False
+) -> int:
+    """The `mir` executable's exit code for `args`, its output sent where it is told; with
+    `cover_only`, the same process with its reports' cover alone (_COVER_ONLY_MIR)."""
     import subprocess
     import sys
 
+    mir = (
+        [sys.executable, "-c", _COVER_ONLY_MIR]
+        if cover_only
+        else [str(Path(sys.executable).with_name("mir"))]
+    )
     return subprocess.run(
-        [str(Path(sys.executable).with_name("mir")), *map(str, args)],
+        [*mir, *map(str, args)],
         stdout=stdout,
         stderr=stderr,
         stdin=subprocess.DEVNULL,
@@ -1128,7 +1229,7 @@ def test_a_reader_that_went_away_does_not_change_the_exit_code(
     out = tmp_path / "out"
     assert (
         _mir_into_closed_pipes(
-            "daily", LATEST, "--out", out, "--db", db, "--config", dev_key.config
+            "daily", LATEST, "--out", out, "--db", db, "--config", dev_key.config, cover_only=True
         )
         == 1
     )
@@ -1675,8 +1776,9 @@ def test_a_run_killed_outright_is_named_by_the_next_one(
         "report",
         AS_OF.isoformat(),
     )
-    again = daily(run_mir, db, *args)  # named once
-    assert again.exit_code == 1, again.output
+    # named once: not by a next run either, here one that holds OUT and stops at the load
+    again = daily(run_mir, db, str(_with_a_bad_quantity(tmp_path)), *args[1:])
+    assert again.exit_code == 3, again.output
     assert "without a `done` or `failed` line" not in again.stderr
 
 
@@ -2021,9 +2123,38 @@ def test_a_database_folder_that_cannot_be_created_is_a_usage_error(
     assert "cannot create the lock file" in result.stderr
 
 
-@pytest.mark.full_report
+def _pages_showing(monkeypatch: pytest.MonkeyPatch, words: str) -> list[str]:
+    """Reports rendered with their cover and the chapters whose HTML holds `words`, the pages
+    where they are drawn; returns the chapters' headings, one list for every report. The report
+    is still one PDF, checked as ever (a character no font can draw, shown as its code point);
+    the chapters without `words` took most of the time to lay out."""
+    from reports.render import pdf as pdf_module
+
+    full = pdf_module.render_pdf
+    kept: list[str] = []
+
+    def cover_and_chapters(html: str, attachments: Any, **options: Any) -> Any:
+        starts = [m.start() for m in re.finditer('<section class="chapter">', html)]
+        end = html.rfind("</body>")
+        assert starts and starts[0] < end, (
+            "the report's chapters or its end are not where they were"
+        )
+        chapters = [html[a:b] for a, b in zip(starts, [*starts[1:], end], strict=True)]
+        shown = [c for c in chapters if words in c]
+        kept.extend(re.search("<h2>(.*?)</h2>", c)[1] for c in shown)  # type: ignore[index]
+        return full(html[: starts[0]] + "".join(shown) + html[end:], attachments, **options)
+
+    monkeypatch.setattr(pdf_module, "render_pdf", cover_and_chapters)
+    return kept
+
+
+@pytest.mark.full_report  # _pages_showing instead of the cover alone
 def test_daily_reports_names_no_font_can_draw(
-    run_mir: Callable[..., Result], dev_key: Any, db: Path, tmp_path: Path
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Loader review of 2026-12-05: a custodian named in Japanese (or with an emoji or a control
     character) loaded, then failed the report on WeasyPrint's missing-glyph warning: exit 4, the
@@ -2041,7 +2172,9 @@ def test_daily_reports_names_no_font_can_draw(
         custody.read_text(encoding="utf-8").replace("first-bank", name), encoding="utf-8"
     )
     out = tmp_path / "out"
+    chapters = _pages_showing(monkeypatch, "三菱")
     result = daily(run_mir, db, str(snapshot), "--out", str(out), "--config", str(dev_key.config))
+    assert chapters, "no chapter of the report names the custodian"
     assert result.exit_code == 1, result.output  # the samples' breaches, not exit 4
     assert "U+4E09" in result.stderr and "U+000B" in result.stderr and "U+1F3E6" in result.stderr
     assert "report.pdf shows them as [U+XXXX]" in result.stderr
@@ -2083,7 +2216,10 @@ def test_daily_warns_of_a_signing_key_other_users_can_read(
         result.stderr
     )
     dev_key.p12.chmod(0o600)
-    again = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    # a run that passes the key stage (where the warning is given) and stops at the load
+    bad = _with_a_bad_quantity(tmp_path)
+    again = daily(run_mir, db, str(bad), "--out", str(out), "--config", str(dev_key.config))
+    assert again.exit_code == 3 and "column quantity: got 'sideways'" in again.stderr, again.output
     assert "can be read by" not in again.stderr
 
 
@@ -2188,10 +2324,13 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-@pytest.mark.full_report
-@pytest.mark.parametrize("check_id", ["CAP-04", "CAP-05", "CON-01"])
+@pytest.mark.parametrize(
+    "check_id",
+    [pytest.param("CAP-04", marks=pytest.mark.full_report), "CAP-05", "CON-01"],  # report_text
+)
 def test_figures_that_cannot_be_computed_leave_the_rest_of_the_day_reported(
     check_id: str,
+    report_text: Callable[[Path], str],
     run_mir: Callable[..., Result],
     dev_key: Any,
     db: Path,
@@ -2202,8 +2341,6 @@ def test_figures_that_cannot_be_computed_leave_the_rest_of_the_day_reported(
     the job used to stop in the report stage (exit 4, "internal error", no report and no
     package). It now reports and packages the day, names the missing figures in the PDF, in
     the CSVs and on stderr, and still exits 4."""
-    from tests.test_report import pdf_text
-
     error = _break_figures(monkeypatch, check_id)
     out = tmp_path / "out"
     result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
@@ -2251,15 +2388,15 @@ def test_figures_that_cannot_be_computed_leave_the_rest_of_the_day_reported(
     assert listed == {"CON-02", "CON-03", "CON-04", "CON-05", "CON-06"} | (
         set() if check_id == "CON-01" else {"CON-01"}
     )
-    text = " ".join(pdf_text(day / "report.pdf").split())
+    text = report_text(day / "report.pdf")
     assert "Figures this report could not compute" in text
     assert f"{check_id}: {error}" in text
     assert f"The figures of {check_id} could not be computed" in text or check_id == "CAP-05"
     assert ("Not evaluated: could not be computed" in text) is (check_id == "CAP-05")
 
 
-@pytest.mark.full_report
 def test_a_report_that_lacks_figures_its_recorded_run_had_exits_4(
+    report_text: Callable[[Path], str],
     run_mir: Callable[..., Result],
     dev_key: Any,
     db: Path,
@@ -2292,9 +2429,7 @@ def test_a_report_that_lacks_figures_its_recorded_run_had_exits_4(
     summary = json.loads((out / AS_OF.isoformat() / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "error"
     assert summary["checks"]["CAP-05"]["status"] == "pass"  # the signed run's, which ran
-    from tests.test_report import pdf_text
-
-    text = " ".join(pdf_text(out / AS_OF.isoformat() / "report.pdf").split())
+    text = report_text(out / AS_OF.isoformat() / "report.pdf")  # mir report's
     assert "Overall status ERROR" in text  # as summary.json (second diff review)
 
 
@@ -2406,10 +2541,10 @@ def test_a_previous_day_figure_that_fails_is_a_warning(
     assert summary["status"] == "breach"
 
 
-@pytest.mark.full_report
 @pytest.mark.parametrize("broken", ["capital", "CON-06"])
 def test_capital_figures_that_cannot_be_computed_leave_the_rest_of_the_day_reported(
     broken: str,
+    report_text: Callable[[Path], str],
     run_mir: Callable[..., Result],
     dev_key: Any,
     db: Path,
@@ -2421,7 +2556,6 @@ def test_capital_figures_that_cannot_be_computed_leave_the_rest_of_the_day_repor
     figures (until 2026-12-06: exit 4, "internal error", nothing written)."""
     import reports.capital.statement as statement
     import reports.concentration as concentration
-    from tests.test_report import pdf_text
 
     message = "injected failure"
     if broken == "capital":
@@ -2464,12 +2598,12 @@ def test_capital_figures_that_cannot_be_computed_leave_the_rest_of_the_day_repor
     listed = {r["check_id"] for r in _csv_rows(day / "concentration.csv")}
     assert ("CON-06" in listed) is (broken == "capital")
     assert summary["checks"]["CON-06"]["status"] == ("error" if broken == "CON-06" else "pass")
-    text = " ".join(pdf_text(day / "report.pdf").split())
+    text = report_text(day / "report.pdf")
     assert "The figures of CAP-01..03 could not be computed" in text
 
 
-@pytest.mark.full_report
 def test_a_segregation_statement_that_cannot_be_computed_leaves_the_rest_reported(
+    report_text: Callable[[Path], str],
     run_mir: Callable[..., Result],
     dev_key: Any,
     db: Path,
@@ -2479,7 +2613,6 @@ def test_a_segregation_statement_that_cannot_be_computed_leaves_the_rest_reporte
     """The report's segregation statement fails: segregation.csv keeps its header, summary.json
     its empty segregation object, section 2 says why; the rest is reported (exit 4)."""
     import reports.checks.segregation as segregation
-    from tests.test_report import pdf_text
 
     def statement(*_args: Any) -> Any:
         raise ArithmeticError("injected failure")
@@ -2502,7 +2635,7 @@ def test_a_segregation_statement_that_cannot_be_computed_leaves_the_rest_reporte
     summary = json.loads((day / "summary.json").read_text(encoding="utf-8"))
     assert (summary["status"], summary["segregation"]) == ("error", {})
     assert summary["capital"]["ratio"] is not None  # the rest is there
-    text = " ".join(pdf_text(day / "report.pdf").split())
+    text = report_text(day / "report.pdf")
     assert "The figures of SEG-01..02 could not be computed" in text
 
 
