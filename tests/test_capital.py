@@ -190,7 +190,9 @@ def stored_day(
 ) -> None:
     """One stored day: capital file, one client account C1 (group G1) with `client_balances`,
     asset prices, custody rows (wallet, custodian, asset, balance, designation, wallet type,
-    custodian type) and volumes (instrument, account type, notional)."""
+    custodian type) and volumes (instrument, account type, notional). One transaction: a
+    commit per statement cost a third of the time of a day."""
+    con.execute("BEGIN TRANSACTION")
     capital = [
         ("cet1", D(cet1)),
         ("at1", D(at1)),
@@ -219,6 +221,7 @@ def stored_day(
     )
     _insert(con, "volumes", day, [(i, t, D(n)) for i, t, n in volumes or []])
     derive.refresh_dates(con, [day])  # rows inserted directly, not through the loader
+    con.execute("COMMIT")
 
 
 def _one_cross_position(

@@ -75,9 +75,11 @@ def _days(root: Path) -> list[Path]:
 
 
 def _read(con: duckdb.DuckDBPyConnection, day: Path, name: str, alias: str) -> None:
+    """The file as a temporary table of strings. The dialect is the generator's (comma, double
+    quotes): DuckDB's sniffer took three quarters of the time of a read to find it."""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {alias} AS SELECT * FROM read_csv('{day / (name + '.csv')}', "
-        "all_varchar=true, header=true)"
+        "all_varchar=true, header=true, delim=',', quote='\"', escape='\"')"
     )
 
 

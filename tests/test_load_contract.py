@@ -10,7 +10,10 @@ here are the rest. (Written with the helpers of those two files.)"""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -19,7 +22,6 @@ from snapshots import (
     copy_snapshot,
     delete_rows,
     drop_column,
-    memory_db,
     read_rows,
     set_cell,
     to_parquet,
@@ -27,6 +29,7 @@ from snapshots import (
 )
 from test_load_rules import both, cell, drop, load_like_the_cli
 
+from reports.db import init_schema
 from reports.errors import ExitCode, InputError
 from reports.load import load_snapshot
 
@@ -72,25 +75,57 @@ ACCEPTED = [
 ]
 
 
+@pytest.fixture(scope="module")
+def _schema_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """memory_db's schema in a database file, made once for the module (closed, so that the
+    file may be copied)."""
+    path = tmp_path_factory.mktemp("contract") / "schema.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        init_schema(con)
+    finally:
+        con.close()
+    assert not path.with_name(path.name + ".wal").exists()
+    return path
+
+
+@pytest.fixture
+def new_db(tmp_path: Path, _schema_db: Path) -> Iterator[Callable[[], duckdb.DuckDBPyConnection]]:
+    """Call for a new database with the whole schema, as memory_db() gives: a copy of the
+    module's file (init_schema took 0.1-0.5 s a call)."""
+    opened: list[duckdb.DuckDBPyConnection] = []
+
+    def new() -> duckdb.DuckDBPyConnection:
+        path = tmp_path / "new-db" / f"{len(opened)}.duckdb"
+        path.parent.mkdir(exist_ok=True)
+        shutil.copyfile(_schema_db, path)
+        opened.append(duckdb.connect(str(path)))
+        return opened[-1]
+
+    yield new
+    for con in opened:
+        con.close()
+
+
 @pytest.mark.parametrize(("mid", "mutate"), ACCEPTED, ids=[c[0] for c in ACCEPTED])
-def test_what_the_contract_allows_loads(mid, mutate, tmp_path) -> None:
+def test_what_the_contract_allows_loads(new_db, mid, mutate, tmp_path) -> None:
     snap = copy_snapshot(tmp_path)
     mutate(snap)
-    code, output = load_like_the_cli(memory_db(), snap)
+    code, output = load_like_the_cli(new_db(), snap)
     assert code == ExitCode.OK, output
 
 
-def test_a_seven_digit_fraction_of_a_second_is_the_same_instant(tmp_path) -> None:
+def test_a_seven_digit_fraction_of_a_second_is_the_same_instant(new_db, tmp_path) -> None:
     snap = copy_snapshot(tmp_path)
     set_cell(snap, "movements", 1, "ts", "2026-03-02T08:00:00.1234560Z")
-    con = memory_db()
+    con = new_db()
     load_snapshot(con, snap)
     assert con.execute("SELECT ts FROM movements WHERE movement_id = 'M001'").fetchall() == [
         (dt.datetime(2026, 3, 2, 8, 0, 0, 123456),)
     ]
 
 
-def test_the_first_twenty_problems_are_in_row_order(tmp_path) -> None:
+def test_the_first_twenty_problems_are_in_row_order(new_db, tmp_path) -> None:
     snap = copy_snapshot(tmp_path)
     header, rows = read_rows(snap, "movements")
     extra = []
@@ -101,7 +136,7 @@ def test_the_first_twenty_problems_are_in_row_order(tmp_path) -> None:
         extra.append(row)
     extra[-1][header.index("ts")] = "yesterday"
     write_rows(snap, "movements", header, rows + extra)
-    code, output = load_like_the_cli(memory_db(), snap)
+    code, output = load_like_the_cli(new_db(), snap)
     assert code == ExitCode.BAD_INPUT
     assert "movements.csv: 26 problems (first 20 shown)" in output
     shown = [ln for ln in output.splitlines() if ln.startswith("  movements.csv, row")]
@@ -109,13 +144,13 @@ def test_the_first_twenty_problems_are_in_row_order(tmp_path) -> None:
     assert shown[-1].startswith("  movements.csv, row 26, column amount")
 
 
-def test_cross_file_problems_are_counted_per_file(tmp_path) -> None:
+def test_cross_file_problems_are_counted_per_file(new_db, tmp_path) -> None:
     snap = copy_snapshot(tmp_path)
     set_cell(snap, "positions", 2, "account_id", "C998")
     set_cell(snap, "positions", 4, "quantity", "0")
     set_cell(snap, "instruments", 2, "expiry", "")
     delete_rows(snap, "capital", lambda r: r["item"] in ("cet1", "tier2"))
-    code, output = load_like_the_cli(memory_db(), snap)
+    code, output = load_like_the_cli(new_db(), snap)
     assert code == ExitCode.BAD_INPUT
     assert "instruments.csv: 1 problem;" in output, output
     assert "positions.csv: 2 problems;" in output, output
@@ -130,29 +165,29 @@ def _rewrite_parquet(path, select: str) -> None:
     tmp.replace(path)
 
 
-def test_an_empty_parquet_string_is_a_missing_value(tmp_path) -> None:
+def test_an_empty_parquet_string_is_a_missing_value(new_db, tmp_path) -> None:
     snap = copy_snapshot(tmp_path)
     set_cell(snap, "accounts", 3, "account_id", "")
     path = to_parquet(snap, "accounts")
     _rewrite_parquet(path, "* REPLACE (coalesce(account_id, '') AS account_id)")
-    con = memory_db()
+    con = new_db()
     code, output = load_like_the_cli(con, snap)
     assert code == ExitCode.BAD_INPUT, output
     assert "  accounts.parquet, row 3, column account_id; expected a value" in output, output
 
 
-def test_float32_money_in_parquet_is_refused(tmp_path) -> None:
+def test_float32_money_in_parquet_is_refused(new_db, tmp_path) -> None:
     snap = copy_snapshot(tmp_path)
     to_parquet(snap, "balances", types={"balance": "FLOAT"})
-    code, output = load_like_the_cli(memory_db(), snap)
+    code, output = load_like_the_cli(new_db(), snap)
     assert code == ExitCode.BAD_INPUT, output
     assert (
         "  balances.parquet, row 1, column balance: got 'FLOAT'; expected an exact type" in output
     ), output
 
 
-def test_reloading_an_earlier_day_keeps_the_later_days(tmp_path) -> None:
-    con = memory_db()
+def test_reloading_an_earlier_day_keeps_the_later_days(new_db, tmp_path) -> None:
+    con = new_db()
     load_snapshot(con, copy_snapshot(tmp_path, "2026-03-03"))
     load_snapshot(con, SNAPSHOT_MIN)
     assert con.execute(
@@ -160,18 +195,18 @@ def test_reloading_an_earlier_day_keeps_the_later_days(tmp_path) -> None:
     ).fetchall() == [(dt.date(2026, 3, 2), 6), (dt.date(2026, 3, 3), 6)]
 
 
-def test_an_empty_parquet_string_in_an_optional_column_takes_the_default(tmp_path) -> None:
+def test_an_empty_parquet_string_in_an_optional_column_takes_the_default(new_db, tmp_path) -> None:
     snap = copy_snapshot(tmp_path)
     path = to_parquet(snap, "accounts")
     _rewrite_parquet(path, "* REPLACE (coalesce(group_id, '') AS group_id)")
-    con = memory_db()
+    con = new_db()
     load_snapshot(con, snap)
     assert con.execute("SELECT group_id FROM accounts WHERE account_id = 'C003'").fetchall() == [
         ("C003",)
     ]
 
 
-def test_optional_columns_left_out_take_their_defaults(tmp_path) -> None:
+def test_optional_columns_left_out_take_their_defaults(new_db, tmp_path) -> None:
     """DESIGN.md section 3: group_id defaults to account_id, client_category to retail, status
     to active, wallet_type to cold and custodian_type to self, also when the column is absent
     (not only for an empty cell): a NULL custodian_type falls out of every exposure check."""
@@ -180,7 +215,7 @@ def test_optional_columns_left_out_take_their_defaults(tmp_path) -> None:
         drop_column(snap, "accounts", column)
     for column in ("wallet_type", "custodian_type"):
         drop_column(snap, "custody", column)
-    con = memory_db()
+    con = new_db()
     load_snapshot(con, snap)
     assert con.execute(
         "SELECT DISTINCT group_id = account_id, client_category, status FROM accounts"
@@ -190,14 +225,14 @@ def test_optional_columns_left_out_take_their_defaults(tmp_path) -> None:
     ]
 
 
-def test_plain_decimal_notations_load_exactly(tmp_path) -> None:
+def test_plain_decimal_notations_load_exactly(new_db, tmp_path) -> None:
     """A leading +, no digit before the point, and zeros beyond the 18th decimal are plain
     decimals of the same value (README: at most 18 decimals, trailing zeros aside)."""
     snap = copy_snapshot(tmp_path)
     set_cell(snap, "balances", 1, "balance", "+10000.50")
     set_cell(snap, "balances", 2, "balance", ".25")
     set_cell(snap, "prices", 5, "price", "62010.12345678900000000000")
-    con = memory_db()
+    con = new_db()
     load_snapshot(con, snap)
     assert con.execute(
         "SELECT asset, balance FROM balances WHERE account_id = 'C001' ORDER BY asset"
@@ -207,17 +242,19 @@ def test_plain_decimal_notations_load_exactly(tmp_path) -> None:
     ]
 
 
-def test_the_reporting_currencys_own_price_must_be_1_whichever_currency_it_is(tmp_path) -> None:
+def test_the_reporting_currencys_own_price_must_be_1_whichever_currency_it_is(
+    new_db, tmp_path
+) -> None:
     """With EUR as the reporting currency, a EUR price row other than 1 is refused (it would
     scale every reporting-currency figure); USD is then an asset like any other."""
     snap = copy_snapshot(tmp_path)
     header, rows = read_rows(snap, "prices")
     write_rows(snap, "prices", header, [*rows, ["asset", "USD", "0.92"], ["asset", "EUR", "1.09"]])
     with pytest.raises(InputError) as info:
-        load_snapshot(memory_db(), snap, reporting_currency="EUR")
+        load_snapshot(new_db(), snap, reporting_currency="EUR")
     assert [str(v) for v in info.value.violations] == [
         "prices.csv, row 10, column price: got '1.09'; expected 1: the price of the reporting "
         "currency EUR in itself"
     ]
     set_cell(snap, "prices", 10, "price", "1")
-    load_snapshot(memory_db(), snap, reporting_currency="EUR")
+    load_snapshot(new_db(), snap, reporting_currency="EUR")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,6 +32,7 @@ from snapshots import (
 )
 
 from reports.cli import report_error
+from reports.db import init_schema
 from reports.errors import ExitCode, MirError
 from reports.load import load_snapshot
 
@@ -616,6 +618,38 @@ def shared_db() -> Iterator[duckdb.DuckDBPyConnection]:
     con.close()
 
 
+@pytest.fixture(scope="module")
+def _schema_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """memory_db's schema in a database file, made once for the module (closed, so that the
+    file may be copied)."""
+    path = tmp_path_factory.mktemp("rules") / "schema.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        init_schema(con)
+    finally:
+        con.close()
+    assert not path.with_name(path.name + ".wal").exists()
+    return path
+
+
+@pytest.fixture
+def new_db(tmp_path: Path, _schema_db: Path) -> Iterator[Callable[[], duckdb.DuckDBPyConnection]]:
+    """Call for a new database with the whole schema, as memory_db() gives: a copy of the
+    module's file (init_schema took 0.1-0.5 s a call)."""
+    opened: list[duckdb.DuckDBPyConnection] = []
+
+    def new() -> duckdb.DuckDBPyConnection:
+        path = tmp_path / "new-db" / f"{len(opened)}.duckdb"
+        path.parent.mkdir(exist_ok=True)
+        shutil.copyfile(_schema_db, path)
+        opened.append(duckdb.connect(str(path)))
+        return opened[-1]
+
+    yield new
+    for con in opened:
+        con.close()
+
+
 def load_like_the_cli(con: duckdb.DuckDBPyConnection, snapshot: Path) -> tuple[int, str]:
     """Load ``snapshot``; the exit code `mir load` would return and what it prints on stderr."""
     stderr = io.StringIO()
@@ -847,7 +881,7 @@ def test_parquet_naive_timestamp_is_rejected(tmp_path, shared_db) -> None:
     assert "  movements.parquet, column ts: got 'TIMESTAMP'; expected a UTC timestamp" in output
 
 
-def test_venue_findings_are_not_load_errors(tmp_path) -> None:
+def test_venue_findings_are_not_load_errors(new_db, tmp_path) -> None:
     """Negative isolated margin, margin on a cross position, negative balances, unbalanced
     transfers and movements on closed positions all load: the checks report them."""
     snap = copy_snapshot(tmp_path)
@@ -858,7 +892,7 @@ def test_venue_findings_are_not_load_errors(tmp_path) -> None:
     set_cell(snap, "movements", 4, "position_id", "CLOSED-1")
     # Decreasing maintenance margin rates are not part of the contract either.
     set_cell(snap, "risk_tiers", 20, "maintenance_margin_rate", "0.005")
-    con = memory_db()
+    con = new_db()
     summary = load_snapshot(con, snap)
     assert summary.rows == 77
 
@@ -885,9 +919,9 @@ def test_cli_exit_code_for_a_missing_file(tmp_path, run_mir) -> None:
     assert "custody; expected a file custody.csv" in result.stderr
 
 
-def test_fixture_is_valid(shared_db) -> None:
+def test_fixture_is_valid(new_db, shared_db) -> None:
     """The cases above corrupt a fixture that itself loads (else they would prove nothing)."""
-    code, output = load_like_the_cli(memory_db(), SNAPSHOT_MIN)
+    code, output = load_like_the_cli(new_db(), SNAPSHOT_MIN)
     assert code == 0, output
 
 
@@ -910,12 +944,12 @@ def test_overflowing_rows_are_shown_twenty_per_file_with_their_total(tmp_path, s
 
 
 @pytest.mark.parametrize("column", ["account_id", "instrument_id"])
-def test_a_position_id_stays_with_its_position_across_days(tmp_path, column: str) -> None:
+def test_a_position_id_stays_with_its_position_across_days(new_db, tmp_path, column: str) -> None:
     """DESIGN.md section 3: position_id "stable across days while open". The same id under
     another account or instrument at the next close is refused, naming the previous one."""
     from reports.load import load_snapshot
 
-    con = memory_db()
+    con = new_db()
     load_snapshot(con, copy_snapshot(tmp_path / "a"))
     following = copy_snapshot(tmp_path / "b", "2026-03-03")
     header, rows = read_rows(following, "positions")
@@ -999,7 +1033,7 @@ def test_amounts_the_checks_sum_are_bounded_like_the_valued_ones(tmp_path, share
 
 
 def test_a_file_whose_amounts_add_up_beyond_1e20_is_named_at_its_largest_row(
-    tmp_path, shared_db
+    new_db, tmp_path, shared_db
 ) -> None:
     """Deposits of 9e18 USDT (each below 1e19): six (5.4e19) are refused once, at the largest
     row, as the roll-forward adds a balance on each side of them; five (4.5e19) load. Review of
@@ -1024,9 +1058,9 @@ def test_a_file_whose_amounts_add_up_beyond_1e20_is_named_at_its_largest_row(
     ]
     big[2][4] = "95" + "0" * 17  # the largest: row first + 2
     write_rows(snap, "movements", header, rows + big[:5])
-    assert load_like_the_cli(memory_db(), snap)[0] == ExitCode.OK
+    assert load_like_the_cli(new_db(), snap)[0] == ExitCode.OK
     write_rows(snap, "movements", header, rows + big)
-    code, output = load_like_the_cli(memory_db(), snap)
+    code, output = load_like_the_cli(new_db(), snap)
     assert code == ExitCode.BAD_INPUT, output
     assert "movements.csv: 1 problem." in output, output
     assert (
@@ -1038,13 +1072,13 @@ def test_a_file_whose_amounts_add_up_beyond_1e20_is_named_at_its_largest_row(
 
 
 @pytest.mark.parametrize("value", ["9999999999999999999.99", "10000000000000000000"])
-def test_an_amount_just_below_1e19_is_below_it(tmp_path, value: str) -> None:
+def test_an_amount_just_below_1e19_is_below_it(new_db, tmp_path, value: str) -> None:
     """Numbers audit of 2026-12-07: a balance of 9999999999999999999.99 USDT is 1e19 in DOUBLE,
     and was refused as not "below 1e19 ... (here about 1e+19)". Where the magnitude is the
     cell itself (an asset priced at most 1 USD), it is compared exactly."""
     snap = copy_snapshot(tmp_path)
     set_cell(snap, "balances", 1, "balance", value)  # USDT at 0.9998 USD
-    code, output = load_like_the_cli(memory_db(), snap)
+    code, output = load_like_the_cli(new_db(), snap)
     if value.startswith("9"):
         assert code == ExitCode.OK, output
     else:
@@ -1056,6 +1090,7 @@ def test_an_amount_just_below_1e19_is_below_it(tmp_path, value: str) -> None:
 
 
 def test_custody_balances_each_below_1e19_are_named_as_a_file_adding_up_beyond_1e20(
+    new_db,
     tmp_path,
 ) -> None:
     """Numbers audit of 2026-12-07: eleven custody balances of 9999999999999999999.99 USDT
@@ -1066,7 +1101,7 @@ def test_custody_balances_each_below_1e19_are_named_as_a_file_adding_up_beyond_1
     big = "9999999999999999999.99"
     extra = [[f"W-BIG-{n}", "self", "USDT", big, "client", "cold", ""] for n in range(11)]
     write_rows(snap, "custody", header, rows + extra)
-    code, output = load_like_the_cli(memory_db(), snap)
+    code, output = load_like_the_cli(new_db(), snap)
     assert code == ExitCode.BAD_INPUT, output
     assert (
         "custody.csv, column balance; expected amounts whose sums fit DECIMAL(38,18) (below "
@@ -1096,7 +1131,7 @@ def test_a_balance_or_margin_a_roll_forward_cannot_sum_is_refused(
     ), output
 
 
-def test_a_reported_upnl_seg09_cannot_value_is_refused(tmp_path, shared_db) -> None:
+def test_a_reported_upnl_seg09_cannot_value_is_refused(new_db, tmp_path, shared_db) -> None:
     """Load review of 2026-12-05: a reported uPnL written in wei (1.23e18 ETH, 20 integer
     digits fit; here 1.2e19, refused at any USD price) loaded and SEG-09, which values its difference from the valuation's in USD,
     crashed with a DECIMAL overflow (exit 4)."""
@@ -1110,7 +1145,7 @@ def test_a_reported_upnl_seg09_cannot_value_is_refused(tmp_path, shared_db) -> N
     ) in output, output
     # an ordinary figure loads (the bound is not read row by row on a normal day)
     set_cell(snap, "positions", 1, "reported_unrealized_pnl", "12345.678")
-    assert load_like_the_cli(memory_db(), snap)[0] == ExitCode.OK
+    assert load_like_the_cli(new_db(), snap)[0] == ExitCode.OK
 
 
 def test_positions_whose_figures_sum_beyond_the_decimal_limit_are_bad_input(

@@ -21,6 +21,9 @@ gives a difference far beyond these bounds.
 from __future__ import annotations
 
 import random
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from pathlib import Path
 from typing import Any
@@ -28,9 +31,10 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
-from views_builder import AS_OF, Model, Tier, Venue, fresh_db, position_row
+from views_builder import AS_OF, Model, Tier, Venue, position_row
 
 from reports import derive
+from reports.db import connect, init_db
 from reports.errors import InputError, ValuationRangeError
 from reports.valuation import DECIMAL, div_or_null, mul_or_null
 
@@ -52,6 +56,34 @@ PASSED_THROUGH = {
     "mark_price", "underlying", "quote_asset", "settle_asset", "settle_price",
     "isolated_margin", "reported_unrealized_pnl", "leverage",
 }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def _empty_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`mir init`'s database (schema, no rows), made once for the module; closed, so its file
+    may be copied."""
+    path = init_db(tmp_path_factory.mktemp("oracle") / "empty.duckdb")
+    assert not path.with_name(path.name + ".wal").exists()
+    return path
+
+
+@pytest.fixture
+def fresh_db(
+    _empty_db: Path,
+) -> Callable[[Path], AbstractContextManager[duckdb.DuckDBPyConnection]]:
+    """views_builder.fresh_db for this module: a copy of the module's new database at `path`
+    (creating the schema took a second a test), connected."""
+
+    @contextmanager
+    def fresh(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+        shutil.copyfile(_empty_db, path)
+        con = connect(path)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    return fresh
 
 
 def _amount(rng: random.Random, low: int, high: int, places: int) -> Decimal:
@@ -119,9 +151,12 @@ def _agrees(column: str, ours: Any, oracle: Any) -> bool:
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_polars_valuation_matches_the_sql_oracle(tmp_path: Path, seed: int) -> None:
+def test_polars_valuation_matches_the_sql_oracle(tmp_path: Path, seed: int, fresh_db) -> None:
     with fresh_db(tmp_path / "oracle.duckdb") as con:
+        # one transaction: a commit per inserted row cost a second and a half a venue
+        con.execute("BEGIN TRANSACTION")
         _venue(Venue(con), random.Random(seed))
+        con.execute("COMMIT")
         derive.refresh(con)
         con.execute(ORACLE.read_text(encoding="utf-8"))
         ours, oracle = _rows(con, "v_positions"), _rows(con, "v_positions_reference")
@@ -151,7 +186,9 @@ def _tier(n: int, floor: str, cap: str | None, mmr: str, cum: str) -> Tier:
     )
 
 
-def test_two_genuine_tier_solutions_long_takes_the_highest_short_the_lowest(tmp_path: Path) -> None:
+def test_two_genuine_tier_solutions_long_takes_the_highest_short_the_lowest(
+    tmp_path: Path, fresh_db
+) -> None:
     """A shipped maintenance_amount that breaks the recursion (negative here) can give two tiers
     a solution in their own range: the pick is the price reached first from the mark, for a
     long the highest, for a short the lowest (checked against the Decimal model)."""
@@ -225,7 +262,7 @@ def test_guarded_products_and_quotients_are_null_from_1e19(a: str, b: str) -> No
         assert got == (_expected(x * y), _expected(None if y == 0 else x / y))
 
 
-def test_a_position_too_large_to_value_is_named(tmp_path: Path) -> None:
+def test_a_position_too_large_to_value_is_named(tmp_path: Path, fresh_db) -> None:
     """Polars refuses a product beyond DECIMAL(38,18) (no wrap-around); the valuation names the
     position (the loader then names its file row: test_load_rules)."""
     with fresh_db(tmp_path / "huge.duckdb") as con:
@@ -243,7 +280,9 @@ def test_a_position_too_large_to_value_is_named(tmp_path: Path) -> None:
     assert "HUGE" in str(caught.value)
 
 
-def test_an_inverse_position_from_1e19_is_valued_and_beyond_1e20_named(tmp_path: Path) -> None:
+def test_an_inverse_position_from_1e19_is_valued_and_beyond_1e20_named(
+    tmp_path: Path, fresh_db
+) -> None:
     """Review of 2026-12-04 (second): an inverse notional or uPnL from 1e19 came out NULL (the
     guarded quotient), and SEG-07, SEG-09 and the segregation statement counted the position as
     nothing; a linear one is valued up to 1e20 and named beyond. Both kinds now agree: 1e10
@@ -279,7 +318,7 @@ def _tier_venue(con: duckdb.DuckDBPyConnection, cap: str | None, cum: str) -> Ve
     return venue
 
 
-def test_a_cap_near_the_decimal_limit_is_valued(tmp_path: Path) -> None:
+def test_a_cap_near_the_decimal_limit_is_valued(tmp_path: Path, fresh_db) -> None:
     """A last-tier cap of 99999999999999999999 (valid input) must not overflow the tier test's
     1e-9 slack (reviewed: it did, failing the whole load)."""
     with fresh_db(tmp_path / "cap.duckdb") as con:
@@ -288,7 +327,9 @@ def test_a_cap_near_the_decimal_limit_is_valued(tmp_path: Path) -> None:
     assert row["tier"] == 1 and row["liquidation_price"] is not None
 
 
-def test_an_overflow_caused_by_the_tiers_names_the_tiers_not_a_position(tmp_path: Path) -> None:
+def test_an_overflow_caused_by_the_tiers_names_the_tiers_not_a_position(
+    tmp_path: Path, fresh_db
+) -> None:
     """A maintenance rate of 1000 takes a 1e18 notional's margin beyond DECIMAL(38,18): the
     error is bad input naming risk_tiers (exit 3); a position of another instrument that is
     large (5e19) but values fine is not blamed for it."""
