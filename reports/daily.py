@@ -464,6 +464,7 @@ def run_daily(
             "start",
             db=str(db_path),
             out=str(out_dir),
+            cwd=os.getcwd(),  # the paths are as typed: relative ones resolve against it
             config=config.source,
             config_sha256=config.sha256(),
             tool_version=__version__,

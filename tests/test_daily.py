@@ -369,6 +369,8 @@ def test_daily_on_samples_runs_twice_safely(
         assert len({e["pid"] for e in run}) == 1
         start, done = run[0], run[-1]
         assert start["db"] == str(db)
+        # paths as typed, and where they were typed: a relative one resolves against `cwd`
+        assert start["cwd"] == str(Path.cwd()) and Path(start["cwd"]).is_absolute()
         assert start["config"] == str(dev_key.config)
         assert re.fullmatch(r"[0-9a-f]{64}", start["config_sha256"])
         assert done["status"] == "breach" and done["exit_code"] == 1
