@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -148,3 +148,37 @@ def cover_only_report(monkeypatch: pytest.MonkeyPatch) -> None:
         return full(html[:start] + html[end:], attachments, **options)
 
     monkeypatch.setattr(pdf_module, "render_pdf", cover_only)
+
+
+@pytest.fixture(scope="session")
+def _schema_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """memory_db's schema (tests/snapshots.py) in a database file, made once for the session
+    (closed, so that the file may be copied)."""
+    from reports.db import init_schema
+
+    path = tmp_path_factory.mktemp("schema") / "schema.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        init_schema(con)
+    finally:
+        con.close()
+    assert not path.with_name(path.name + ".wal").exists()
+    return path
+
+
+@pytest.fixture
+def new_db(tmp_path: Path, _schema_db: Path) -> Iterator[Callable[[], duckdb.DuckDBPyConnection]]:
+    """Call for a new database with the whole schema, as memory_db() gives: a copy of the
+    session's file (init_schema took 0.1-0.5 s a call)."""
+    opened: list[duckdb.DuckDBPyConnection] = []
+
+    def new() -> duckdb.DuckDBPyConnection:
+        path = tmp_path / "new-db" / f"{len(opened)}.duckdb"
+        path.parent.mkdir(exist_ok=True)
+        shutil.copyfile(_schema_db, path)
+        opened.append(duckdb.connect(str(path)))
+        return opened[-1]
+
+    yield new
+    for con in opened:
+        con.close()

@@ -10,10 +10,7 @@ here are the rest. (Written with the helpers of those two files.)"""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from collections.abc import Callable, Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -29,7 +26,6 @@ from snapshots import (
 )
 from test_load_rules import both, cell, drop, load_like_the_cli
 
-from reports.db import init_schema
 from reports.errors import ExitCode, InputError
 from reports.load import load_snapshot
 
@@ -73,38 +69,6 @@ ACCEPTED = [
     # own funds may be negative (a loss); only overheads, liquid assets and guarantees may not
     ("a_negative_cet1", cell("capital", 1, "amount", "-1000")),
 ]
-
-
-@pytest.fixture(scope="module")
-def _schema_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """memory_db's schema in a database file, made once for the module (closed, so that the
-    file may be copied)."""
-    path = tmp_path_factory.mktemp("contract") / "schema.duckdb"
-    con = duckdb.connect(str(path))
-    try:
-        init_schema(con)
-    finally:
-        con.close()
-    assert not path.with_name(path.name + ".wal").exists()
-    return path
-
-
-@pytest.fixture
-def new_db(tmp_path: Path, _schema_db: Path) -> Iterator[Callable[[], duckdb.DuckDBPyConnection]]:
-    """Call for a new database with the whole schema, as memory_db() gives: a copy of the
-    module's file (init_schema took 0.1-0.5 s a call)."""
-    opened: list[duckdb.DuckDBPyConnection] = []
-
-    def new() -> duckdb.DuckDBPyConnection:
-        path = tmp_path / "new-db" / f"{len(opened)}.duckdb"
-        path.parent.mkdir(exist_ok=True)
-        shutil.copyfile(_schema_db, path)
-        opened.append(duckdb.connect(str(path)))
-        return opened[-1]
-
-    yield new
-    for con in opened:
-        con.close()
 
 
 @pytest.mark.parametrize(("mid", "mutate"), ACCEPTED, ids=[c[0] for c in ACCEPTED])

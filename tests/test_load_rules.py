@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,7 +31,6 @@ from snapshots import (
 )
 
 from reports.cli import report_error
-from reports.db import init_schema
 from reports.errors import ExitCode, MirError
 from reports.load import load_snapshot
 
@@ -616,38 +614,6 @@ def shared_db() -> Iterator[duckdb.DuckDBPyConnection]:
     con = memory_db()
     yield con
     con.close()
-
-
-@pytest.fixture(scope="module")
-def _schema_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """memory_db's schema in a database file, made once for the module (closed, so that the
-    file may be copied)."""
-    path = tmp_path_factory.mktemp("rules") / "schema.duckdb"
-    con = duckdb.connect(str(path))
-    try:
-        init_schema(con)
-    finally:
-        con.close()
-    assert not path.with_name(path.name + ".wal").exists()
-    return path
-
-
-@pytest.fixture
-def new_db(tmp_path: Path, _schema_db: Path) -> Iterator[Callable[[], duckdb.DuckDBPyConnection]]:
-    """Call for a new database with the whole schema, as memory_db() gives: a copy of the
-    module's file (init_schema took 0.1-0.5 s a call)."""
-    opened: list[duckdb.DuckDBPyConnection] = []
-
-    def new() -> duckdb.DuckDBPyConnection:
-        path = tmp_path / "new-db" / f"{len(opened)}.duckdb"
-        path.parent.mkdir(exist_ok=True)
-        shutil.copyfile(_schema_db, path)
-        opened.append(duckdb.connect(str(path)))
-        return opened[-1]
-
-    yield new
-    for con in opened:
-        con.close()
 
 
 def load_like_the_cli(con: duckdb.DuckDBPyConnection, snapshot: Path) -> tuple[int, str]:
