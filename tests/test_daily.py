@@ -2431,8 +2431,14 @@ def test_a_report_that_lacks_figures_its_recorded_run_had_exits_4(
     summary = json.loads((out / AS_OF.isoformat() / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "error"
     assert summary["checks"]["CAP-05"]["status"] == "pass"  # the signed run's, which ran
-    text = report_text(out / AS_OF.isoformat() / "report.pdf")  # mir report's
+    pdf = out / AS_OF.isoformat() / "report.pdf"
+    text = report_text(pdf)  # the HTML of mir report's PDF
     assert "Overall status ERROR" in text  # as summary.json (second diff review)
+    # and on the cover of the report.pdf written (laid out, unlike the pages): the HTML last
+    # rendered alone would pass were report.pdf still the daily run's (BREACH)
+    from tests.test_report import pdf_text
+
+    assert "Overall status ERROR" in " ".join(pdf_text(pdf).split())
 
 
 def test_a_figure_that_fails_is_recorded_and_a_stop_is_not(

@@ -316,7 +316,7 @@ def test_segregation_and_stress_rounding(files: dict[str, bytes]) -> None:
 
 
 def test_outputs_are_byte_identical_across_runs(
-    database: Path, files: dict[str, bytes], duckdb_threads: Callable[[int], None]
+    database: Path, files: dict[str, bytes], duckdb_threads: Callable[[int], None], tmp_path: Path
 ) -> None:
     # a second, independent check run and computation over the same stored inputs, with DuckDB
     # on four threads where the suite runs it on one (conftest)
@@ -328,6 +328,58 @@ def test_outputs_are_byte_identical_across_runs(
     assert set(again) == set(files)
     for name in files:
         assert again[name] == files[name], name
+    # and in a process of its own, with Polars on four threads too: the suite's Polars has one
+    # (conftest), fixed when it is imported, and its group_by orders rows by hash and thread
+    elsewhere = _outputs_in_a_process_of_its_own(database, tmp_path)
+    assert set(elsewhere) == set(files)
+    for name in files:
+        assert elsewhere[name] == files[name], name
+
+
+# outputs_of(DB, Config(), fresh_run=True) written to OUT, run by `python -c` with DuckDB and
+# Polars on four threads each
+_OUTPUTS_ON_FOUR_THREADS = """
+import sys
+from pathlib import Path
+
+import duckdb
+
+connect = duckdb.connect
+
+
+def four(database=":memory:", *args, **kwargs):
+    kwargs["config"] = {**(kwargs.get("config") or {}), "threads": 4}
+    return connect(database, *args, **kwargs)
+
+
+duckdb.connect = four
+import polars as pl
+
+from reports.config import Config
+from tests.test_outputs import outputs_of
+
+assert pl.thread_pool_size() == 4, pl.thread_pool_size()
+out = Path(sys.argv[2])
+for name, data in outputs_of(Path(sys.argv[1]), Config(), fresh_run=True).items():
+    (out / name).write_bytes(data)
+"""
+
+
+def _outputs_in_a_process_of_its_own(database: Path, tmp_path: Path) -> dict[str, bytes]:
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "elsewhere"
+    out.mkdir()
+    env = {**os.environ, "POLARS_MAX_THREADS": "4"}
+    subprocess.run(
+        [sys.executable, "-c", _OUTPUTS_ON_FOUR_THREADS, str(database), str(out)],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        check=True,
+    )
+    return {p.name: p.read_bytes() for p in out.iterdir()}
 
 
 def test_shuffled_input_rows_change_no_csv_byte(

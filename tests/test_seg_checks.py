@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import itertools
 import shutil
-import tempfile
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -58,9 +58,24 @@ def scenario_config(scenario: str) -> Config:
 # clean's first day). Each sequence is built on a copy of its prefix's file, and tests open
 # copies of them (a copy of a closed database file is the same database), so a test pays for
 # loading only the days it changes.
-_DATABASES = tempfile.TemporaryDirectory(prefix="mir-seg-checks-")
+_FOLDER: list[Path] = []  # where they are: _databases_folder's
 _BUILT: dict[tuple[tuple[str, str], ...], Path] = {}
 _FILES = itertools.count()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _databases_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The folder of the database files below, in pytest's temporary directory (a folder of
+    /tmp of its own was left behind by a run that was killed), removed when the session ends."""
+    folder = tmp_path_factory.mktemp("seg-checks-databases")
+    _FOLDER.append(folder)
+    yield
+    for con in _LOADED.values():
+        con.close()
+    _LOADED.clear()
+    _BUILT.clear()
+    _FOLDER.clear()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _snapshot_key(day: Path) -> tuple[str, str]:
@@ -78,7 +93,7 @@ def _built(days: tuple[Path, ...]) -> Path:
     key = tuple(_snapshot_key(day) for day in days)
     if key not in _BUILT:
         prefix = _built(days[:-1]) if days else None
-        path = Path(_DATABASES.name) / f"built-{next(_FILES)}.duckdb"
+        path = _FOLDER[0] / f"built-{next(_FILES)}.duckdb"
         if prefix is not None:
             shutil.copyfile(prefix, path)
             con = duckdb.connect(str(path))
@@ -87,6 +102,7 @@ def _built(days: tuple[Path, ...]) -> Path:
             con = duckdb.connect(str(path))
             init_schema(con)
         con.close()
+        assert not path.with_name(path.name + ".wal").exists()  # all in the file, to be copied
         _BUILT[key] = path
     return _BUILT[key]
 
@@ -94,7 +110,7 @@ def _built(days: tuple[Path, ...]) -> Path:
 def _loaded_copy(days: tuple[Path, ...] | list[Path] = ()) -> duckdb.DuckDBPyConnection:
     """A new database of its own holding the schema and `days`, loaded as `load_snapshot`
     loads them, one after the other."""
-    copy = Path(_DATABASES.name) / f"copy-{next(_FILES)}.duckdb"
+    copy = _FOLDER[0] / f"copy-{next(_FILES)}.duckdb"
     shutil.copyfile(_built(tuple(days)), copy)
     return duckdb.connect(str(copy))
 
