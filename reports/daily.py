@@ -368,6 +368,14 @@ def _why_unwritable(directory: Path) -> str:
     return "a read-only file system" if read_only else "permission denied"
 
 
+def _working_directory() -> str | None:
+    """The working directory, or None when it has been removed (absolute paths still work)."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
 def log_refusal(out_dir: Path, snapshot_dir: Path, stage: str, exc: MirError) -> None:
     """A `failed` event in OUT's run log for a job refused before it could start (a bad
     configuration), best effort: the refusal itself is what the caller reports."""
@@ -464,7 +472,7 @@ def run_daily(
             "start",
             db=str(db_path),
             out=str(out_dir),
-            cwd=os.getcwd(),  # the paths are as typed: relative ones resolve against it
+            cwd=_working_directory(),  # the paths are as typed: relative ones resolve there
             config=config.source,
             config_sha256=config.sha256(),
             tool_version=__version__,

@@ -2797,3 +2797,24 @@ def test_a_package_linking_to_a_day_without_one_warns_under_quiet(
     assert said in " ".join(second.stderr.split()), second.stderr
     warnings = [e["message"] for e in runs(log_events(out))[-1] if e["event"] == "warning"]
     assert any(said in " ".join(m.split()) for m in warnings), warnings
+
+
+def test_a_job_started_in_a_removed_directory_runs_on_absolute_paths(
+    run_mir: Callable[..., Result],
+    dev_key: Any,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run log's `start` records the working directory (relative paths resolve there); a
+    cron job whose directory was removed meanwhile still runs, its `cwd` null (diff read of
+    2026-12-07: os.getcwd() raises there)."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    out = tmp_path / "out"
+    result = daily(run_mir, db, str(LATEST), "--out", str(out), "--config", str(dev_key.config))
+    assert result.exit_code == 1, result.output
+    start = runs(log_events(out))[-1][0]
+    assert start["event"] == "start" and start["cwd"] is None
