@@ -14,6 +14,19 @@ import pytest
 from click.testing import CliRunner, Result
 
 
+def _on_threads(connect: Callable[..., Any], threads: int, *, forced: bool) -> Callable[..., Any]:
+    """duckdb.connect (`connect`) on `threads` threads: always if `forced`, else unless the
+    caller's config names a number of its own."""
+
+    def connect_on(database: Any = ":memory:", *args: Any, **kwargs: Any) -> Any:
+        given = kwargs.get("config") or {}
+        ours = {"threads": threads}
+        kwargs["config"] = {**given, **ours} if forced else {**ours, **given}
+        return connect(database, *args, **kwargs)
+
+    return connect_on
+
+
 def _one_engine_thread() -> None:
     """Every DuckDB connection and Polars query of the suite on one thread, unless a test asks
     for more (SET threads, or a `threads` in connect's config). The suite runs on two pytest
@@ -21,14 +34,7 @@ def _one_engine_thread() -> None:
     other worker for the two cores: CI took 10-12 min on a slow host on 2026-12-07, and this
     cut the time of test_sql and test_seg_checks by 9-10% there."""
     os.environ.setdefault("POLARS_MAX_THREADS", "1")  # read when Polars is first imported
-    connect = duckdb.connect
-
-    def one_thread(database: Any = ":memory:", *args: Any, **kwargs: Any) -> Any:
-        config = kwargs.get("config")
-        kwargs["config"] = {"threads": 1, **(config or {})}
-        return connect(database, *args, **kwargs)
-
-    duckdb.connect = one_thread
+    duckdb.connect = _on_threads(duckdb.connect, 1, forced=False)
 
 
 _one_engine_thread()
@@ -40,11 +46,7 @@ def duckdb_threads(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     one_thread = duckdb.connect
 
     def use(threads: int) -> None:
-        def connect(database: Any = ":memory:", *args: Any, **kwargs: Any) -> Any:
-            kwargs["config"] = {**(kwargs.get("config") or {}), "threads": threads}
-            return one_thread(database, *args, **kwargs)
-
-        monkeypatch.setattr(duckdb, "connect", connect)
+        monkeypatch.setattr(duckdb, "connect", _on_threads(one_thread, threads, forced=True))
 
     return use
 
